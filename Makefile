@@ -1,0 +1,55 @@
+# Thin wrapper around CMake. Every target first installs what is missing
+# (scripts/install-deps.sh is idempotent and silent when all is present).
+#
+#   make demo            install, build Release, run the main job on datasets/sample
+#   make test            install, build, run every test through ctest
+#   make test SANITIZE=1 the same under ASan + UBSan (build-asan/)
+#   make fuzz            build the libFuzzer targets (clang) and run each briefly
+#   make bench           Release build of the Google Benchmark runner, run it
+#   make bench-peers     the side-by-side comparison with the peers
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE ?= cmake
+
+ifeq ($(SANITIZE),1)
+BUILD ?= build-asan
+CMAKE_FLAGS += -DCS_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+DEPS_ENV = CS_WITH_CLANG=1
+else
+BUILD ?= build
+CMAKE_FLAGS += -DCMAKE_BUILD_TYPE=Release
+DEPS_ENV =
+endif
+
+.PHONY: all deps build demo test fuzz bench bench-peers clean
+
+all: build
+
+deps:
+	@$(DEPS_ENV) sh scripts/install-deps.sh
+
+build: deps
+	@$(CMAKE) -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+	@$(CMAKE) --build $(BUILD) -j $(JOBS)
+
+demo: build
+	@sh datasets/demo.sh $(BUILD)/cidrscope
+
+test: build
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+fuzz:
+	@CS_WITH_CLANG=1 sh scripts/install-deps.sh
+	@CC=clang $(CMAKE) -S . -B build-fuzz -DCS_FUZZ=ON -DCS_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@$(CMAKE) --build build-fuzz -j $(JOBS)
+	@sh tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
+
+bench: deps
+	@$(CMAKE) -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DCS_BENCH=ON -DCS_TESTS=OFF >/dev/null
+	@$(CMAKE) --build build-bench -j $(JOBS)
+	@sh bench/run.sh build-bench
+
+bench-peers: bench
+	@sh bench/peers/run.sh build-bench
+
+clean:
+	rm -rf build build-asan build-fuzz build-bench
