@@ -1,0 +1,80 @@
+/*
+ * engine/ingest/ingest_internal.h — what the readers of engine/ingest/ share.
+ *
+ * Readers: csv.c (VPC CSV, peering CSV, prefix lists), aws_json.c (AWS CLI
+ * JSON and the ESTATE/<account>/<region>/ directory walk), load.c (detects a
+ * source and dispatches: cs_estate_load, cs_estate_detect in estate.h).
+ * Every reader adds to a cs_estate through the public builder calls only, and
+ * reports bad input through cs_error with file, line and column
+ * (cs_error_locate) so the CLI can draw a caret.
+ *
+ * Keep-going contract (every reader): with opts->keep_going a bad record is
+ * passed to cs_estate_reject(e, &record_err) and reading goes on; the reader
+ * returns the number of records it rejected (>= 0). Without it the first bad
+ * record's error is returned (< 0). CS_ENOMEM always stops.
+ *
+ * This header is additive: readers add declarations, never change one.
+ */
+#ifndef CS_INGEST_INTERNAL_H
+#define CS_INGEST_INTERNAL_H
+
+#include <cidrscope/estate.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- whole files -------------------------------------------------------- */
+
+/*
+ * A file read whole into memory, NUL-terminated (data[len] == 0; the file may
+ * itself contain NULs, which readers reject with a location). Returns 0,
+ * CS_EIO (message: "PATH: strerror"), CS_ERANGE (larger than `max_len`
+ * bytes; 0 = no limit), CS_ENOMEM. Release with cs_ingest_file_free.
+ */
+typedef struct cs_ingest_file {
+    char *data;
+    size_t len;
+} cs_ingest_file;
+
+int cs_ingest_file_read(const char *path, size_t max_len, cs_ingest_file *out,
+                        cs_error *err);
+void cs_ingest_file_free(cs_ingest_file *f);
+
+/*
+ * Fills err's location for byte `offset` of `buf[0..len)` (a whole source
+ * read into memory): computes line and column (1-based, columns in bytes),
+ * copies that line for the caret. `span` bytes are underlined. The message
+ * and code are left to cs_fail.
+ */
+void cs_ingest_locate(cs_error *err, const char *source, const char *buf,
+                      size_t len, size_t offset, uint32_t span);
+
+/* ---- readers ------------------------------------------------------------ */
+
+/* VPC CSV (account,region,vpc_id,cidr[,state][,is_default][,name]), peering
+ * CSV (pcx_id,requester_vpc,accepter_vpc,status), prefix lists (owner,prefix
+ * / provider,family,prefix): engine/ingest/csv.c. `buf[0..len)` is the whole
+ * file, `source` its name for messages. Return rejected records (>= 0) or a
+ * negative code, per the keep-going contract. */
+int cs_ingest_csv_vpcs(cs_estate *e, const char *source, const char *buf,
+                       size_t len, const cs_load_options *opts, cs_error *err);
+int cs_ingest_csv_peerings(cs_estate *e, const char *source, const char *buf,
+                           size_t len, const cs_load_options *opts,
+                           cs_error *err);
+int cs_ingest_prefix_list(cs_estate *e, const char *source, const char *buf,
+                          size_t len, const cs_load_options *opts,
+                          cs_error *err);
+
+/* Reads one AWS CLI JSON file (describe-vpcs or
+ * describe-vpc-peering-connections output, told apart by its top-level key)
+ * whose VPCs are in `region` (NULL = unknown; describe-vpcs output carries
+ * none): engine/ingest/aws_json.c. Returns as the CSV readers. */
+int cs_ingest_aws_json(cs_estate *e, const char *path, const char *region,
+                       const cs_load_options *opts, cs_error *err);
+
+/* Reads an org-wide collection ESTATE/<account-id>/<region>/vpcs.json and
+ * .../peering.json: engine/ingest/aws_json.c. Returns as the CSV readers. */
+int cs_ingest_estate_dir(cs_estate *e, const char *dir,
+                         const cs_load_options *opts, cs_error *err);
+
+#endif
