@@ -1,0 +1,132 @@
+/*
+ * cli/common.c — helpers shared by every verb: format flags, error printing
+ * with a caret, item files, JSON string escaping.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const format_names[] = {"text", "json", "csv", "ndjson",
+                                           "html"};
+
+int cli_parse_format(const char *verb, const char *value, unsigned allowed,
+                     enum cli_format *out)
+{
+    for (unsigned i = 0; i < sizeof format_names / sizeof *format_names; i++) {
+        if (strcmp(value, format_names[i]) == 0 && (allowed & (1u << i))) {
+            *out = (enum cli_format)i;
+            return 0;
+        }
+    }
+    char list[64] = "";
+    for (unsigned i = 0; i < sizeof format_names / sizeof *format_names; i++) {
+        if (!(allowed & (1u << i)))
+            continue;
+        if (list[0])
+            strcat(list, "|");
+        strcat(list, format_names[i]);
+    }
+    cli_errorf(verb, "unknown --format '%s' (expected %s)", value, list);
+    return -1;
+}
+
+void cli_errorf(const char *verb, const char *fmt, ...)
+{
+    fprintf(stderr, "cidrscope %s: ", verb);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_exit_code(int status)
+{
+    switch (status) {
+    case CS_EPARSE:
+    case CS_EINVAL:
+    case CS_ECORRUPT:
+    case CS_EVERSION:
+    case CS_ENOTFOUND:
+    case CS_ECONFLICT:
+    case CS_ERANGE:
+        return CLI_USAGE;
+    default:
+        return status < 0 ? CLI_INTERNAL : CLI_OK;
+    }
+}
+
+int cli_report_error(const char *verb, const cs_error *err)
+{
+    char buf[1024];
+    cs_error_format(err, buf, sizeof buf);
+    fprintf(stderr, "cidrscope %s: %s\n", verb, buf[0] ? buf : cs_strerror(err->code));
+    return cli_exit_code(err->code);
+}
+
+bool cli_progress_enabled(void)
+{
+    return isatty(STDERR_FILENO) == 1;
+}
+
+void cli_json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"': fputs("\\\"", f); break;
+        case '\\': fputs("\\\\", f); break;
+        case '\n': fputs("\\n", f); break;
+        case '\r': fputs("\\r", f); break;
+        case '\t': fputs("\\t", f); break;
+        default:
+            if (*p < 0x20)
+                fprintf(f, "\\u%04x", *p);
+            else
+                fputc(*p, f);
+        }
+    }
+    fputc('"', f);
+}
+
+int cli_for_each_line(const char *verb, const char *path, cli_line_fn fn,
+                      void *ctx)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    if (!f) {
+        cli_errorf(verb, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    unsigned long no = 0;
+    int rc = 0;
+    while ((n = getline(&line, &cap, f)) >= 0) {
+        no++;
+        size_t a = 0, b = (size_t)n;
+        while (b > a && (line[b - 1] == '\n' || line[b - 1] == '\r' ||
+                         line[b - 1] == ' ' || line[b - 1] == '\t'))
+            b--;
+        while (a < b && (line[a] == ' ' || line[a] == '\t'))
+            a++;
+        if (a == b || line[a] == '#')
+            continue;
+        line[b] = '\0';
+        rc = fn(line + a, b - a, no, ctx);
+        if (rc)
+            break;
+    }
+    if (!rc && ferror(f)) {
+        cli_errorf(verb, "%s: read error: %s", path, strerror(errno));
+        rc = -1;
+    }
+    free(line);
+    if (f != stdin)
+        fclose(f);
+    return rc;
+}

@@ -1,0 +1,48 @@
+/*
+ * cli/main.c — `cidrscope VERB [options] [inputs]`: dispatches to one file
+ * per verb (cli/cmd_<verb>.c). Every verb answers --help.
+ */
+#include "cli.h"
+#include "verbs.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const cli_verb verbs[] = {
+#define CS_VERB(name, fn, summary) {name, summary, fn},
+#include "verbs.h"
+#undef CS_VERB
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: cidrscope VERB [options] [inputs]\n\nverbs:\n");
+    for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++)
+        fprintf(f, "  %-11s %s\n", verbs[i].name, verbs[i].summary);
+    fprintf(f, "\n`cidrscope VERB --help` describes one verb.\n"
+               "Exit codes: 0 ok, 1 findings (--fail-on), 2 usage or bad "
+               "input, 3 internal error.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("cidrscope %s\n", CIDRSCOPE_VERSION);
+        return CLI_OK;
+    }
+    for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++)
+        if (strcmp(argv[1], verbs[i].name) == 0)
+            return verbs[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "cidrscope: unknown verb '%s'\n\n", argv[1]);
+    usage(stderr);
+    return CLI_USAGE;
+}

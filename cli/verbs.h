@@ -1,0 +1,15 @@
+/*
+ * cli/verbs.h — the verb table. Each line declares a verb implemented in
+ * cli/cmd_<verb>.c; main.c expands this list into its dispatch table. To add
+ * a verb, add one CS_VERB line (keep the order: the usage text follows it).
+ */
+#ifndef CS_VERB
+#ifndef CS_VERBS_H
+#define CS_VERBS_H
+#define CS_VERB(name, fn, summary) int fn(int argc, char **argv);
+#include "verbs.h"
+#undef CS_VERB
+#endif
+#else
+CS_VERB("overlaps", cmd_overlaps, "group the overlapping prefixes of an owner,prefix list")
+#endif

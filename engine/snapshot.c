@@ -1,0 +1,790 @@
+/*
+ * engine/snapshot.c — freezing a builder into an image, and opening images.
+ *
+ * Does: turn the build-side tries (engine/trie.c) into one flat,
+ * position-independent, read-only image; write it to a file atomically;
+ * open an image from a file, a heap buffer or caller memory (shm) after
+ * checking every bound. Does not: answer queries (engine/query.c), or know
+ * the estate's tables beyond carrying them as extra sections (their content
+ * is validated by engine/estate_image.c).
+ *
+ * IMAGE FORMAT (version 1). All fields little-endian, fixed width; the
+ * header's byte_order field holds 0x01020304 so a big-endian reader refuses
+ * the image (CS_EVERSION). Sections start on 64-byte boundaries.
+ *
+ * Header, at offset 0 (128 bytes):
+ *   OFFSET SIZE FIELD
+ *        0    8 magic "CIDRSCP\0"
+ *        8    4 format_version (1)
+ *       12    4 header_len (128)
+ *       16    4 byte_order (0x01020304)
+ *       20    2 node_record_len (32, sizeof cs_fnode)
+ *       22    2 section_record_len (32)
+ *       24    2 value_record_len (4)
+ *       26    2 section_align (64)
+ *       28    4 section_count
+ *       32    8 generation (set by the shm publisher; 0 after a freeze)
+ *       40    8 created_unix
+ *       48    8 image_len (bytes, a multiple of 64)
+ *       56    8 entries[2] (u32 each: IPv4, IPv6)
+ *       64    8 prefixes[2] (u32 each)
+ *       72    8 nodes[2] (u32 each)
+ *       80    4 flags (bit 0: estate tables present)
+ *       84    4 reserved (0)
+ *       88    8 section_table_off (128)
+ *       96    8 header_xxh3: XXH3-64 of bytes [0, 96) and of the section
+ *                table, with generation read as 0 (so a publisher can stamp
+ *                a generation without rehashing the image)
+ *      104   24 reserved (0)
+ *
+ * Section table, at section_table_off, section_count records of 32 bytes:
+ *   OFFSET SIZE FIELD
+ *        0    4 id (CS_SEC_*; unique)
+ *        4    4 reserved (0)
+ *        8    8 offset (from image start; multiple of 64)
+ *       16    8 length (bytes)
+ *       24    8 xxh3 (XXH3-64 of the section bytes)
+ *
+ * Core sections, per family f (v4, v6):
+ *   NODES_f    cs_fnode[nodes[f]] in DFS preorder (engine/snapshot_internal.h
+ *              has the 32-byte record: key_hi, key_lo, right, ent_begin,
+ *              ent_end, len, flags). Left child = next node; right child at
+ *              `right`. A node's subtree is a contiguous node range and its
+ *              entries the contiguous range [ent_begin, ent_end).
+ *   VALUES_f   u32[entries[f]]: entry values, grouped by node in preorder,
+ *              ascending within one node (so the image does not depend on
+ *              insertion order).
+ *   ENTNODE_f  u32[entries[f]]: the node of each entry (entry -> prefix).
+ *
+ * Invariants checked at open (a failure is CS_ECORRUPT): every section inside
+ * the image, aligned, non-overlapping with the header; record counts match
+ * section lengths; every child index is greater than its parent's and in
+ * range; a child is longer than its parent, agrees with it on the parent's
+ * bits and continues with the right bit; no key has bits past its length;
+ * entry ranges nest exactly (parent = own + left + right); every ENTNODE
+ * entry points back at the node whose own range holds it. Queries may then
+ * walk the arrays with no further checks and always terminate.
+ *
+ * Concurrency: an image is immutable once built; any number of threads and
+ * processes read it. Tests: tests/test_snapshot.c, tests/fuzz/fuzz_snapshot.c.
+ */
+#include "snapshot_internal.h"
+
+#include "error_internal.h"
+#include "trie_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack */
+#include <xxhash.h>
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "cidrscope images are little-endian; this build targets a big-endian CPU"
+#endif
+
+#define CS_MAGIC "CIDRSCP"
+#define CS_FORMAT_VERSION 1u
+#define CS_HEADER_LEN 128u
+#define CS_ALIGN 64u
+#define CS_BYTE_ORDER 0x01020304u
+#define CS_MAX_SECTIONS 64u
+
+typedef struct cs_header {
+    char magic[8];
+    uint32_t format_version;
+    uint32_t header_len;
+    uint32_t byte_order;
+    uint16_t node_record_len;
+    uint16_t section_record_len;
+    uint16_t value_record_len;
+    uint16_t section_align;
+    uint32_t section_count;
+    uint64_t generation;
+    uint64_t created_unix;
+    uint64_t image_len;
+    uint32_t entries[2];
+    uint32_t prefixes[2];
+    uint32_t nodes[2];
+    uint32_t flags;
+    uint32_t reserved0;
+    uint64_t section_table_off;
+    uint64_t header_xxh3;
+    uint8_t reserved1[24];
+} cs_header;
+static_assert(sizeof(cs_header) == CS_HEADER_LEN, "header is 128 bytes");
+static_assert(offsetof(cs_header, generation) == 32, "generation at 32");
+static_assert(offsetof(cs_header, header_xxh3) == 96, "checksum at 96");
+
+typedef struct cs_section {
+    uint32_t id;
+    uint32_t reserved;
+    uint64_t offset;
+    uint64_t length;
+    uint64_t xxh3;
+} cs_section;
+static_assert(sizeof(cs_section) == 32, "section record is 32 bytes");
+
+enum { CS_HDR_ESTATE = 1u };
+enum { SNAP_HEAP, SNAP_MMAP, SNAP_MEMORY };
+
+struct cs_snapshot {
+    const uint8_t *base;
+    size_t len;       /* bytes mapped or allocated */
+    int kind;
+    const cs_header *hdr;
+    const cs_section *sections;
+    cs_famview fam[2];
+};
+
+struct cs_snapshot_builder {
+    cs_trie trie[2];
+    int failed;       /* an allocation failed: refuse everything but _free */
+};
+
+/* ---- builder ------------------------------------------------------------ */
+
+cs_snapshot_builder *cs_snapshot_builder_new(void)
+{
+    cs_snapshot_builder *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    trie_init(&b->trie[0], 32);
+    trie_init(&b->trie[1], 128);
+    return b;
+}
+
+void cs_snapshot_builder_free(cs_snapshot_builder *b)
+{
+    if (!b)
+        return;
+    trie_release(&b->trie[0]);
+    trie_release(&b->trie[1]);
+    free(b);
+}
+
+static bool prefix_canonical(const cs_prefix *p)
+{
+    if (p->family != CS_AF_V4 && p->family != CS_AF_V6)
+        return false;
+    if (p->len > cs_family_bits(p->family))
+        return false;
+    if (p->family == CS_AF_V4 && (p->lo != 0 || (p->hi & 0xffffffffull)))
+        return false;
+    uint64_t hi = p->hi, lo = p->lo;
+    trie_key_truncate(&hi, &lo, p->len);
+    return hi == p->hi && lo == p->lo;
+}
+
+int cs_snapshot_builder_add(cs_snapshot_builder *b, const cs_prefix *p,
+                            uint32_t value, cs_error *err)
+{
+    if (!b || !p)
+        return cs_fail(err, CS_EINVAL, "NULL builder or prefix");
+    if (b->failed)
+        return cs_fail(err, CS_ESTATE, "builder failed earlier; only _free is allowed");
+    if (!prefix_canonical(p))
+        return cs_fail(err, CS_EINVAL, "prefix is not canonical (host bits set or bad family/length)");
+    int rc = trie_insert(&b->trie[cs_family_index(p->family)], p, value);
+    if (rc == CS_ENOMEM) {
+        b->failed = 1;
+        return cs_fail(err, rc, "out of memory adding entry %llu",
+                       (unsigned long long)cs_snapshot_builder_entries(b) + 1);
+    }
+    if (rc)
+        return cs_fail(err, rc, "more than 2^32-2 entries or nodes in one family");
+    return 0;
+}
+
+int64_t cs_snapshot_builder_find(const cs_snapshot_builder *b, const cs_prefix *p)
+{
+    if (!b || !p || !prefix_canonical(p))
+        return CS_EINVAL;
+    const cs_trie *t = &b->trie[cs_family_index(p->family)];
+    uint32_t n = trie_find(t, p);
+    return n == TRIE_NONE ? 0 : t->nodes[n].n_entries;
+}
+
+uint64_t cs_snapshot_builder_entries(const cs_snapshot_builder *b)
+{
+    return b ? (uint64_t)b->trie[0].n_ents + b->trie[1].n_ents : 0;
+}
+
+/* ---- freeze ------------------------------------------------------------- */
+
+static size_t align_up(size_t x)
+{
+    return (x + CS_ALIGN - 1) & ~(size_t)(CS_ALIGN - 1);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/*
+ * Writes one family's NODES, VALUES and ENTNODE arrays into their sections.
+ * `order` (scratch, n_nodes of the builder) receives the preorder index of
+ * each builder node. The DFS uses an explicit stack: a Patricia path has at
+ * most 129 nodes, and pending right siblings are at most one per level.
+ */
+static void freeze_family(const cs_trie *t, cs_fnode *out, uint32_t *values,
+                          uint32_t *entnode, uint32_t *order, uint32_t *fill)
+{
+    uint32_t stack[2 * 130];
+    unsigned sp = 0;
+    uint32_t k = 0;
+    if (t->root != TRIE_NONE)
+        stack[sp++] = t->root;
+    /* Pass 1: preorder numbering, keys, left flags, own entry offsets. */
+    uint32_t ent = 0;
+    while (sp) {
+        uint32_t i = stack[--sp];
+        const trie_node *n = &t->nodes[i];
+        order[i] = k;
+        cs_fnode *f = &out[k];
+        memset(f, 0, sizeof *f);
+        f->key_hi = n->hi;
+        f->key_lo = n->lo;
+        f->len = n->len;
+        f->flags = n->child[0] != TRIE_NONE ? CS_FN_LEFT : 0;
+        f->ent_begin = ent;
+        fill[k] = ent; /* where this node's values go */
+        ent += n->n_entries;
+        f->ent_end = ent; /* own entries; extended to the subtree below */
+        k++;
+        if (n->child[1] != TRIE_NONE)
+            stack[sp++] = n->child[1];
+        if (n->child[0] != TRIE_NONE)
+            stack[sp++] = n->child[0];
+    }
+    uint32_t nn = k;
+    /* Pass 2: right-child links become preorder indices. */
+    for (uint32_t i = 1; i < t->n_nodes; i++) {
+        const trie_node *n = &t->nodes[i];
+        if (n->child[1] != TRIE_NONE)
+            out[order[i]].right = order[n->child[1]];
+    }
+    /* Children have higher preorder indices than their parent, so one
+     * reverse sweep sees every child's final end before its parent's. */
+    for (uint32_t j = nn; j-- > 0;) {
+        cs_fnode *f = &out[j];
+        if (f->right)
+            f->ent_end = out[f->right].ent_end;
+        else if (f->flags & CS_FN_LEFT)
+            f->ent_end = out[j + 1].ent_end;
+    }
+    /* Pass 3: scatter values by node (stable), then sort within a node. */
+    for (uint32_t e = 0; e < t->n_ents; e++) {
+        uint32_t j = order[t->ents[e].node];
+        uint32_t at = fill[j]++;
+        values[at] = t->ents[e].value;
+        entnode[at] = j;
+    }
+    for (uint32_t j = 0; j < nn; j++) {
+        uint32_t b = out[j].ent_begin, n = fill[j] - b;
+        if (n > 1)
+            qsort(values + b, n, sizeof *values, cmp_u32);
+    }
+}
+
+int cs_snapshot_build_image(const cs_snapshot_builder *b,
+                            const cs_section_blob *extra, size_t n_extra,
+                            cs_snapshot **out, cs_error *err)
+{
+    if (!b || !out)
+        return cs_fail(err, CS_EINVAL, "NULL builder or out");
+    if (b->failed)
+        return cs_fail(err, CS_ESTATE, "builder failed earlier; only _free is allowed");
+    if (n_extra > CS_MAX_SECTIONS - 6)
+        return cs_fail(err, CS_ERANGE, "too many extra sections");
+
+    uint32_t nn[2], ne[2];
+    for (int f = 0; f < 2; f++) {
+        nn[f] = b->trie[f].n_nodes - 1;
+        ne[f] = b->trie[f].n_ents;
+    }
+    size_t nsec = 6 + n_extra;
+    uint64_t sec_len[CS_MAX_SECTIONS];
+    uint32_t sec_id[CS_MAX_SECTIONS];
+    const uint32_t core_id[6] = {CS_SEC_NODES_V4, CS_SEC_NODES_V6,
+                                 CS_SEC_VALUES_V4, CS_SEC_VALUES_V6,
+                                 CS_SEC_ENTNODE_V4, CS_SEC_ENTNODE_V6};
+    for (int f = 0; f < 2; f++) {
+        sec_id[f] = core_id[f];
+        sec_len[f] = (uint64_t)nn[f] * sizeof(cs_fnode);
+        sec_id[2 + f] = core_id[2 + f];
+        sec_len[2 + f] = (uint64_t)ne[f] * 4;
+        sec_id[4 + f] = core_id[4 + f];
+        sec_len[4 + f] = (uint64_t)ne[f] * 4;
+    }
+    for (size_t i = 0; i < n_extra; i++) {
+        if (extra[i].id < CS_SEC_ESTATE_FIRST || extra[i].id > CS_SEC_ESTATE_LAST)
+            return cs_fail(err, CS_EINVAL, "extra section id %u outside the estate range",
+                           extra[i].id);
+        sec_id[6 + i] = extra[i].id;
+        sec_len[6 + i] = extra[i].len;
+    }
+    size_t off = align_up(CS_HEADER_LEN + nsec * sizeof(cs_section));
+    uint64_t sec_off[CS_MAX_SECTIONS];
+    for (size_t i = 0; i < nsec; i++) {
+        sec_off[i] = off;
+        off = align_up(off + (size_t)sec_len[i]);
+    }
+    size_t total = off;
+    uint8_t *img = aligned_alloc(CS_ALIGN, total);
+    size_t scratch_n = b->trie[0].n_nodes > b->trie[1].n_nodes ? b->trie[0].n_nodes
+                                                                : b->trie[1].n_nodes;
+    uint32_t *order = malloc(scratch_n * sizeof *order);
+    uint32_t *fill = malloc(scratch_n * sizeof *fill);
+    cs_snapshot *s = calloc(1, sizeof *s);
+    if (!img || !order || !fill || !s) {
+        free(img);
+        free(order);
+        free(fill);
+        free(s);
+        return cs_fail(err, CS_ENOMEM, "out of memory freezing a %zu-byte image", total);
+    }
+    memset(img, 0, total);
+    for (int f = 0; f < 2; f++)
+        freeze_family(&b->trie[f], (cs_fnode *)(img + sec_off[f]),
+                      (uint32_t *)(img + sec_off[2 + f]),
+                      (uint32_t *)(img + sec_off[4 + f]), order, fill);
+    free(order);
+    free(fill);
+    for (size_t i = 0; i < n_extra; i++)
+        if (extra[i].len)
+            memcpy(img + sec_off[6 + i], extra[i].data, (size_t)extra[i].len);
+
+    cs_header *h = (cs_header *)img;
+    memcpy(h->magic, CS_MAGIC, 8);
+    h->format_version = CS_FORMAT_VERSION;
+    h->header_len = CS_HEADER_LEN;
+    h->byte_order = CS_BYTE_ORDER;
+    h->node_record_len = sizeof(cs_fnode);
+    h->section_record_len = sizeof(cs_section);
+    h->value_record_len = 4;
+    h->section_align = CS_ALIGN;
+    h->section_count = (uint32_t)nsec;
+    h->created_unix = (uint64_t)time(NULL);
+    h->image_len = total;
+    for (int f = 0; f < 2; f++) {
+        h->entries[f] = ne[f];
+        h->prefixes[f] = b->trie[f].n_prefixes;
+        h->nodes[f] = nn[f];
+    }
+    h->flags = n_extra ? CS_HDR_ESTATE : 0;
+    h->section_table_off = CS_HEADER_LEN;
+    cs_section *st = (cs_section *)(img + CS_HEADER_LEN);
+    for (size_t i = 0; i < nsec; i++) {
+        st[i].id = sec_id[i];
+        st[i].offset = sec_off[i];
+        st[i].length = sec_len[i];
+        st[i].xxh3 = XXH3_64bits(img + sec_off[i], (size_t)sec_len[i]);
+    }
+    h->header_xxh3 = 0;
+    {
+        XXH3_state_t st3;
+        XXH3_64bits_reset(&st3);
+        cs_header tmp = *h;
+        tmp.generation = 0;
+        XXH3_64bits_update(&st3, &tmp, offsetof(cs_header, header_xxh3));
+        XXH3_64bits_update(&st3, st, nsec * sizeof(cs_section));
+        h->header_xxh3 = XXH3_64bits_digest(&st3);
+    }
+    free(s);
+    /* Open our own image through the one validating path: what we built is
+     * then exactly what any reader of a file or segment would see. */
+    cs_snapshot *opened = NULL;
+    int rc = cs_snapshot_from_memory(img, total, CS_OPEN_NO_VERIFY, &opened, err);
+    if (rc) {
+        free(img);
+        return rc;
+    }
+    opened->kind = SNAP_HEAP;
+    *out = opened;
+    return 0;
+}
+
+int cs_snapshot_builder_freeze(const cs_snapshot_builder *b, cs_snapshot **out,
+                               cs_error *err)
+{
+    return cs_snapshot_build_image(b, NULL, 0, out, err);
+}
+
+/* ---- open and validate -------------------------------------------------- */
+
+static uint64_t header_hash(const cs_header *h, const cs_section *st, size_t n)
+{
+    XXH3_state_t s;
+    XXH3_64bits_reset(&s);
+    cs_header tmp = *h;
+    tmp.generation = 0;
+    XXH3_64bits_update(&s, &tmp, offsetof(cs_header, header_xxh3));
+    XXH3_64bits_update(&s, st, n * sizeof(cs_section));
+    return XXH3_64bits_digest(&s);
+}
+
+static int corrupt(cs_error *err, const char *what)
+{
+    return cs_fail(err, CS_ECORRUPT, "corrupt image: %s", what);
+}
+
+/* Checks one family's trie: structure, key agreement, entry ranges. */
+static int validate_family(const cs_famview *f, unsigned bits, cs_error *err)
+{
+    const cs_fnode *nodes = f->nodes;
+    uint32_t n = f->n_nodes;
+    if (n == 0)
+        return f->n_entries == 0 ? 0 : corrupt(err, "entries without nodes");
+    if (nodes[0].ent_begin != 0 || nodes[0].ent_end != f->n_entries)
+        return corrupt(err, "root entry range does not cover every entry");
+    for (uint32_t i = 0; i < n; i++) {
+        const cs_fnode *x = &nodes[i];
+        if (x->len > bits)
+            return corrupt(err, "node prefix length beyond the family's width");
+        uint64_t hi = x->key_hi, lo = x->key_lo;
+        trie_key_truncate(&hi, &lo, x->len);
+        if (hi != x->key_hi || lo != x->key_lo || (bits == 32 && (x->key_hi & 0xffffffffull)))
+            return corrupt(err, "node key has bits past its length");
+        if (x->flags & ~(unsigned)CS_FN_LEFT || x->pad[0] || x->pad[1])
+            return corrupt(err, "node has unknown flags");
+        if (x->ent_begin > x->ent_end || x->ent_end > f->n_entries)
+            return corrupt(err, "node entry range out of bounds");
+        uint32_t own_end = x->ent_end;
+        uint32_t kids[2] = {0, 0};
+        if (x->flags & CS_FN_LEFT) {
+            if (i + 1 >= n)
+                return corrupt(err, "left child out of range");
+            kids[0] = i + 1;
+        }
+        if (x->right) {
+            if (x->right <= i || x->right >= n || x->right == kids[0])
+                return corrupt(err, "right child index out of order");
+            kids[1] = x->right;
+        }
+        uint32_t expect = x->ent_end;
+        for (int c = 1; c >= 0; c--) {
+            if (!kids[c])
+                continue;
+            const cs_fnode *k = &nodes[kids[c]];
+            if (k->len <= x->len || k->len > bits)
+                return corrupt(err, "child not longer than its parent");
+            if (trie_common_bits(k->key_hi, k->key_lo, x->key_hi, x->key_lo, x->len) < x->len ||
+                trie_key_bit(k->key_hi, k->key_lo, x->len) != (unsigned)c)
+                return corrupt(err, "child key does not continue its parent's");
+            if (k->ent_end != expect)
+                return corrupt(err, "child entry ranges do not nest");
+            expect = k->ent_begin;
+            own_end = k->ent_begin;
+        }
+        if (own_end < x->ent_begin)
+            return corrupt(err, "node entry ranges do not nest");
+        /* A node with no entries and fewer than two children is never
+         * written (glue has two); a leaf must carry entries. */
+        if (own_end == x->ent_begin && !(kids[0] && kids[1]))
+            return corrupt(err, "empty node without two children");
+        for (uint32_t e = x->ent_begin; e < own_end; e++)
+            if (f->entnode[e] != i)
+                return corrupt(err, "entry-to-node map disagrees with the trie");
+    }
+    /* Preorder: node i's subtree is contiguous, so the right child of node
+     * i lies after the whole left subtree; checked via entry ranges above
+     * and via child indices increasing. Every node is reached from the root
+     * exactly once: count them. */
+    uint32_t reached = 0;
+    uint32_t stack[2 * 130];
+    unsigned sp = 0;
+    stack[sp++] = 0;
+    while (sp) {
+        uint32_t i = stack[--sp];
+        if (i != reached)
+            return corrupt(err, "nodes are not in DFS preorder");
+        reached++;
+        if (nodes[i].right) {
+            if (sp >= sizeof stack / sizeof *stack)
+                return corrupt(err, "trie deeper than any prefix length");
+            stack[sp++] = nodes[i].right;
+        }
+        if (nodes[i].flags & CS_FN_LEFT) {
+            if (sp >= sizeof stack / sizeof *stack)
+                return corrupt(err, "trie deeper than any prefix length");
+            stack[sp++] = i + 1;
+        }
+    }
+    if (reached != n)
+        return corrupt(err, "nodes unreachable from the root");
+    return 0;
+}
+
+int cs_snapshot_from_memory(const void *base, size_t len, unsigned flags,
+                            cs_snapshot **out, cs_error *err)
+{
+    if (!base || !out)
+        return cs_fail(err, CS_EINVAL, "NULL image or out");
+    if (((uintptr_t)base & (CS_ALIGN - 1)) != 0)
+        return cs_fail(err, CS_EINVAL, "image is not 64-byte aligned");
+    const uint8_t *img = base;
+    if (len < CS_HEADER_LEN)
+        return cs_fail(err, CS_ECORRUPT, "image of %zu bytes is shorter than its 128-byte header", len);
+    const cs_header *h = base;
+    if (memcmp(h->magic, CS_MAGIC, 8) != 0)
+        return cs_fail(err, CS_ECORRUPT, "not a cidrscope image (bad magic)");
+    if (h->byte_order != CS_BYTE_ORDER)
+        return cs_fail(err, CS_EVERSION, "image byte order differs from this machine's");
+    if (h->format_version != CS_FORMAT_VERSION)
+        return cs_fail(err, CS_EVERSION, "image format version %u; this build reads version %u",
+                       h->format_version, CS_FORMAT_VERSION);
+    if (h->header_len != CS_HEADER_LEN || h->node_record_len != sizeof(cs_fnode) ||
+        h->section_record_len != sizeof(cs_section) || h->value_record_len != 4 ||
+        h->section_align != CS_ALIGN)
+        return cs_fail(err, CS_EVERSION, "image layout (record sizes %u/%u/%u, align %u) differs from this build's",
+                       h->node_record_len, h->section_record_len, h->value_record_len,
+                       h->section_align);
+    if (h->image_len > len)
+        return cs_fail(err, CS_ECORRUPT, "image truncated: header says %llu bytes, have %zu",
+                       (unsigned long long)h->image_len, len);
+    if (h->image_len % CS_ALIGN || h->section_count > CS_MAX_SECTIONS ||
+        h->section_table_off != CS_HEADER_LEN ||
+        CS_HEADER_LEN + (uint64_t)h->section_count * sizeof(cs_section) > h->image_len)
+        return corrupt(err, "section table out of bounds");
+    const cs_section *st = (const cs_section *)(img + CS_HEADER_LEN);
+    if (!(flags & CS_OPEN_NO_VERIFY) && header_hash(h, st, h->section_count) != h->header_xxh3)
+        return cs_fail(err, CS_ECORRUPT, "corrupt image: header checksum mismatch");
+    uint64_t table_end = CS_HEADER_LEN + (uint64_t)h->section_count * sizeof(cs_section);
+    cs_snapshot s = {.base = img, .len = len, .kind = SNAP_MEMORY, .hdr = h, .sections = st};
+    bool seen_core[7] = {false};
+    for (uint32_t i = 0; i < h->section_count; i++) {
+        const cs_section *x = &st[i];
+        if (x->offset % CS_ALIGN || x->offset < table_end || x->offset > h->image_len ||
+            x->length > h->image_len - x->offset)
+            return cs_fail(err, CS_ECORRUPT, "corrupt image: section %u (id %u) out of bounds", i, x->id);
+        for (uint32_t j = 0; j < i; j++) {
+            if (st[j].id == x->id)
+                return cs_fail(err, CS_ECORRUPT, "corrupt image: section id %u twice", x->id);
+            if (x->offset < st[j].offset + st[j].length && st[j].offset < x->offset + x->length)
+                return cs_fail(err, CS_ECORRUPT, "corrupt image: sections %u and %u overlap", j, i);
+        }
+        if (x->id >= CS_SEC_NODES_V4 && x->id <= CS_SEC_ENTNODE_V6)
+            seen_core[x->id] = true;
+        else if (x->id < CS_SEC_ESTATE_FIRST || x->id > CS_SEC_ESTATE_LAST)
+            return cs_fail(err, CS_ECORRUPT, "corrupt image: unknown section id %u", x->id);
+        if (!(flags & CS_OPEN_NO_VERIFY) &&
+            XXH3_64bits(img + x->offset, (size_t)x->length) != x->xxh3)
+            return cs_fail(err, CS_ECORRUPT, "corrupt image: checksum mismatch in section %u (id %u)", i, x->id);
+    }
+    for (int id = CS_SEC_NODES_V4; id <= CS_SEC_ENTNODE_V6; id++)
+        if (!seen_core[id])
+            return cs_fail(err, CS_ECORRUPT, "corrupt image: core section %d missing", id);
+    for (unsigned f = 0; f < 2; f++) {
+        uint64_t nl, vl, el;
+        const void *np = snap_section(&s, CS_SEC_NODES_V4 + f, &nl);
+        const void *vp = snap_section(&s, CS_SEC_VALUES_V4 + f, &vl);
+        const void *ep = snap_section(&s, CS_SEC_ENTNODE_V4 + f, &el);
+        if (nl != (uint64_t)h->nodes[f] * sizeof(cs_fnode) || vl != (uint64_t)h->entries[f] * 4 ||
+            el != vl || h->prefixes[f] > h->nodes[f] || h->prefixes[f] > h->entries[f])
+            return corrupt(err, "section lengths disagree with the header's counts");
+        s.fam[f] = (cs_famview){.nodes = np, .values = vp, .entnode = ep,
+                                .n_nodes = h->nodes[f], .n_entries = h->entries[f]};
+        int rc = validate_family(&s.fam[f], f ? 128 : 32, err);
+        if (rc)
+            return rc;
+        uint32_t stored = 0;
+        for (uint32_t i = 0; i < s.fam[f].n_nodes; i++)
+            stored += snap_own_end(&s.fam[f], i) > s.fam[f].nodes[i].ent_begin;
+        if (stored != h->prefixes[f])
+            return corrupt(err, "prefix count disagrees with the trie");
+    }
+    cs_snapshot *r = malloc(sizeof *r);
+    if (!r)
+        return cs_fail(err, CS_ENOMEM, "out of memory");
+    *r = s;
+    *out = r;
+    return 0;
+}
+
+const void *snap_section(const cs_snapshot *s, uint32_t id, uint64_t *len)
+{
+    for (uint32_t i = 0; i < s->hdr->section_count; i++) {
+        if (s->sections[i].id == id) {
+            if (len)
+                *len = s->sections[i].length;
+            return s->base + s->sections[i].offset;
+        }
+    }
+    if (len)
+        *len = 0;
+    return NULL;
+}
+
+const cs_famview *snap_family(const cs_snapshot *s, unsigned fam_idx)
+{
+    return &s->fam[fam_idx & 1u];
+}
+
+void cs_snapshot_close(cs_snapshot *s)
+{
+    if (!s)
+        return;
+    if (s->kind == SNAP_HEAP)
+        free((void *)s->base);
+    else if (s->kind == SNAP_MMAP)
+        munmap((void *)s->base, s->len);
+    free(s);
+}
+
+const void *cs_snapshot_image(const cs_snapshot *s, size_t *len)
+{
+    if (len)
+        *len = (size_t)s->hdr->image_len;
+    return s->base;
+}
+
+void cs_snapshot_get_info(const cs_snapshot *s, cs_snapshot_info *out)
+{
+    const cs_header *h = s->hdr;
+    memset(out, 0, sizeof *out);
+    out->format_version = h->format_version;
+    out->generation = h->generation;
+    out->created_unix = h->created_unix;
+    out->image_len = h->image_len;
+    for (int f = 0; f < 2; f++) {
+        out->entries[f] = h->entries[f];
+        out->prefixes[f] = h->prefixes[f];
+        out->nodes[f] = h->nodes[f];
+    }
+    out->has_estate = (h->flags & CS_HDR_ESTATE) != 0;
+}
+
+int cs_snapshot_entry(const cs_snapshot *s, uint8_t family, uint32_t idx,
+                      cs_prefix *prefix, uint32_t *value)
+{
+    const cs_famview *f = &s->fam[cs_family_index(family)];
+    if (idx >= f->n_entries)
+        return CS_ERANGE;
+    if (prefix)
+        *prefix = snap_node_prefix(&f->nodes[f->entnode[idx]], cs_family_index(family));
+    if (value)
+        *value = f->values[idx];
+    return 0;
+}
+
+/* ---- files -------------------------------------------------------------- */
+
+static int io_fail(cs_error *err, const char *path, const char *what)
+{
+    int e = errno;
+    cs_error_source(err, path);
+    return cs_fail(err, CS_EIO, "%s: %s", what, strerror(e));
+}
+
+int cs_snapshot_write(const cs_snapshot *s, const char *path, cs_error *err)
+{
+    if (!s || !path)
+        return cs_fail(err, CS_EINVAL, "NULL snapshot or path");
+    size_t plen = strlen(path);
+    if (plen > PATH_MAX - 16)
+        return cs_fail(err, CS_EINVAL, "path too long");
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        return io_fail(err, path, "cannot create temporary file");
+    const uint8_t *p = s->base;
+    size_t left = (size_t)s->hdr->image_len;
+    while (left) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            int rc = io_fail(err, path, "write");
+            close(fd);
+            unlink(tmp);
+            return rc;
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    if (fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
+        int rc = io_fail(err, path, "fsync");
+        close(fd);
+        unlink(tmp);
+        return rc;
+    }
+    if (close(fd) != 0) {
+        int rc = io_fail(err, path, "close");
+        unlink(tmp);
+        return rc;
+    }
+    if (rename(tmp, path) != 0) {
+        int rc = io_fail(err, path, "rename");
+        unlink(tmp);
+        return rc;
+    }
+    /* Make the rename itself durable. */
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir)
+        dir[1] = '\0';
+    else if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    return 0;
+}
+
+int cs_snapshot_open(const char *path, unsigned flags, cs_snapshot **out,
+                     cs_error *err)
+{
+    if (!path || !out)
+        return cs_fail(err, CS_EINVAL, "NULL path or out");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return io_fail(err, path, "open");
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int rc = io_fail(err, path, "fstat");
+        close(fd);
+        return rc;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        cs_error_source(err, path);
+        return cs_fail(err, CS_EINVAL, "not a regular file");
+    }
+    size_t len = (size_t)st.st_size;
+    if (len < CS_HEADER_LEN) {
+        close(fd);
+        cs_error_source(err, path);
+        return cs_fail(err, CS_ECORRUPT, "file of %zu bytes is shorter than an image header", len);
+    }
+    void *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (m == MAP_FAILED)
+        return io_fail(err, path, "mmap");
+    cs_snapshot *s = NULL;
+    int rc = cs_snapshot_from_memory(m, len, flags, &s, err);
+    if (rc) {
+        munmap(m, len);
+        cs_error_source(err, path);
+        return rc;
+    }
+    s->kind = SNAP_MMAP;
+    *out = s;
+    return 0;
+}

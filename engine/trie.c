@@ -1,0 +1,164 @@
+/*
+ * engine/trie.c — the build-side Patricia trie.
+ *
+ * Does: insert (prefix, value) entries and find a prefix exactly, for one
+ * address family; many entries may share a prefix (85,000 default VPCs on
+ * 172.31.0.0/16 are one node with 85,000 entries). Does not: answer queries
+ * (the frozen image does, engine/query.c), free single nodes, or delete.
+ *
+ * Structure: a path-compressed binary trie. Every node is a prefix; a node
+ * with entries is a stored prefix, a node without is a "glue" node created
+ * where two stored prefixes diverge, and always has two children:
+ *
+ *              10.0.0.0/8 (entries)
+ *              /             \
+ *      10.0.0.0/14 (glue)   10.128.0.0/9 (entries)
+ *        /         \
+ *   10.0.0.0/16  10.2.0.0/16
+ *
+ * Invariants: a child is longer than its parent and agrees with it on the
+ * parent's bits; child[b] continues with bit b at position parent.len; keys
+ * have no bits past len; a glue node has two children. So depth <= 33 (v4)
+ * or 129 (v6) nodes, and the node count is < 2 x distinct prefixes.
+ *
+ * Memory: nodes and entries are two growable arrays indexed by u32 (index 0
+ * unused = "none"); growth doubles, so N inserts make O(log N) allocations.
+ * Single-threaded. Tests: tests/test_trie.c.
+ */
+#include "trie_internal.h"
+
+#include <cidrscope/error.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#define TRIE_MAX_INDEX 0xfffffffeu
+
+void trie_init(cs_trie *t, unsigned bits)
+{
+    memset(t, 0, sizeof *t);
+    t->bits = (uint8_t)bits;
+    t->n_nodes = 1; /* index 0 reserved */
+}
+
+void trie_release(cs_trie *t)
+{
+    free(t->nodes);
+    free(t->ents);
+    memset(t, 0, sizeof *t);
+}
+
+/* Grows an array of `size`-byte elements to hold at least `need`. */
+static int grow(void **arr, uint32_t *cap, uint32_t need, size_t size,
+                uint32_t first)
+{
+    if (need <= *cap)
+        return 0;
+    uint64_t nc = *cap ? (uint64_t)*cap * 2 : first;
+    if (nc < need)
+        nc = need;
+    if (nc > (uint64_t)TRIE_MAX_INDEX + 1)
+        nc = (uint64_t)TRIE_MAX_INDEX + 1;
+    if (nc < need)
+        return CS_ERANGE;
+    void *p = realloc(*arr, (size_t)nc * size);
+    if (!p)
+        return CS_ENOMEM;
+    *arr = p;
+    *cap = (uint32_t)nc;
+    return 0;
+}
+
+static uint32_t new_node(cs_trie *t, uint64_t hi, uint64_t lo, unsigned len)
+{
+    uint32_t i = t->n_nodes++;
+    trie_node *n = &t->nodes[i];
+    n->hi = hi;
+    n->lo = lo;
+    n->len = (uint8_t)len;
+    n->child[0] = n->child[1] = TRIE_NONE;
+    n->n_entries = 0;
+    return i;
+}
+
+int trie_insert(cs_trie *t, const cs_prefix *p, uint32_t value)
+{
+    /* Reserve room first so a failed allocation leaves the trie unchanged:
+     * an insert adds at most 2 nodes (the prefix and one glue) and 1 entry. */
+    if (t->n_nodes > TRIE_MAX_INDEX - 2 || t->n_ents >= TRIE_MAX_INDEX)
+        return CS_ERANGE;
+    int rc = grow((void **)&t->nodes, &t->cap_nodes, t->n_nodes + 2,
+                  sizeof(trie_node), 1024);
+    if (rc)
+        return rc;
+    rc = grow((void **)&t->ents, &t->cap_ents, t->n_ents + 1,
+              sizeof(trie_entry), 1024);
+    if (rc)
+        return rc;
+
+    const uint64_t hi = p->hi, lo = p->lo;
+    const unsigned len = p->len;
+    uint32_t *slot = &t->root; /* the link that leads to `cur` */
+    uint32_t target;
+    for (;;) {
+        uint32_t cur = *slot;
+        if (cur == TRIE_NONE) {
+            target = new_node(t, hi, lo, len);
+            *slot = target;
+            break;
+        }
+        trie_node *n = &t->nodes[cur];
+        unsigned lim = n->len < len ? n->len : len;
+        unsigned d = trie_common_bits(n->hi, n->lo, hi, lo, lim);
+        if (d == n->len && n->len == len) { /* the prefix itself */
+            target = cur;
+            break;
+        }
+        if (d == n->len) { /* n contains p: go down by p's next bit */
+            slot = &n->child[trie_key_bit(hi, lo, n->len)];
+            continue;
+        }
+        if (d == len) { /* p contains n: p goes in between */
+            target = new_node(t, hi, lo, len);
+            trie_node *m = &t->nodes[target];
+            n = &t->nodes[cur];
+            m->child[trie_key_bit(n->hi, n->lo, len)] = cur;
+            *slot = target;
+            break;
+        }
+        /* They diverge at bit d: a glue node of length d takes both. */
+        uint64_t ghi = hi, glo = lo;
+        trie_key_truncate(&ghi, &glo, d);
+        uint32_t glue = new_node(t, ghi, glo, d);
+        target = new_node(t, hi, lo, len);
+        unsigned pb = trie_key_bit(hi, lo, d);
+        t->nodes[glue].child[pb] = target;
+        t->nodes[glue].child[!pb] = cur;
+        *slot = glue;
+        break;
+    }
+    trie_node *tn = &t->nodes[target];
+    if (tn->n_entries++ == 0)
+        t->n_prefixes++;
+    t->ents[t->n_ents].node = target;
+    t->ents[t->n_ents].value = value;
+    t->n_ents++;
+    return 0;
+}
+
+uint32_t trie_find(const cs_trie *t, const cs_prefix *p)
+{
+    uint32_t cur = t->root;
+    while (cur != TRIE_NONE) {
+        const trie_node *n = &t->nodes[cur];
+        if (n->len > p->len)
+            return TRIE_NONE;
+        unsigned d = trie_common_bits(n->hi, n->lo, p->hi, p->lo, n->len);
+        if (d < n->len)
+            return TRIE_NONE;
+        if (n->len == p->len)
+            return n->n_entries ? cur : TRIE_NONE;
+        cur = n->child[trie_key_bit(p->hi, p->lo, n->len)];
+    }
+    return TRIE_NONE;
+}

@@ -1,0 +1,140 @@
+/*
+ * cidrscope/query.h — overlap queries and longest-prefix lookup on a frozen
+ * snapshot. The one query implementation: every read of every image (heap,
+ * file, shared memory) goes through these functions.
+ *
+ * For a query prefix Q and a stored prefix P (same family):
+ *   P COVERS Q      when P contains Q and P != Q (P is shorter),
+ *   P EQUALS Q,
+ *   P IS COVERED    when Q contains P and P != Q (P is longer).
+ * covering(Q) = COVERS + EQUALS; covered(Q) = EQUALS + IS COVERED;
+ * overlapping(Q) = the union, each entry once. Prefixes of the other family
+ * never match.
+ *
+ * Results are grouped by stored prefix: a cs_match is one stored prefix and
+ * the contiguous run of its entries' values (pointing into the snapshot).
+ * Order: covering prefixes from the shortest down, then the equal prefix, then
+ * covered prefixes in prefix order (cs_prefix_compare).
+ *
+ * Cost: counts and the first match are one root-to-leaf walk (O(depth), at
+ * most 33 or 129 nodes) whatever the number of entries covered: every node
+ * knows the entry range of its subtree. Enumeration adds O(output).
+ *
+ * No function here allocates, blocks or writes anything but its out
+ * arguments; all are thread-safe on a shared snapshot.
+ * Tests: tests/test_query.c (differential against a brute-force scan).
+ */
+#ifndef CIDRSCOPE_QUERY_H
+#define CIDRSCOPE_QUERY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "prefix.h"
+#include "snapshot.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What to match: a bit set. */
+enum cs_query_kind {
+    CS_Q_COVERING = 1u,    /* stored prefixes containing Q (equal included) */
+    CS_Q_COVERED = 2u,     /* stored prefixes inside Q (equal included) */
+    CS_Q_OVERLAPPING = 3u, /* the union, equal counted once */
+};
+
+/* How a matched stored prefix relates to the query. */
+enum cs_relation {
+    CS_REL_COVERS = 1,  /* stored prefix strictly contains Q */
+    CS_REL_EQUAL = 2,
+    CS_REL_COVERED = 3, /* stored prefix strictly inside Q */
+};
+
+typedef struct cs_match {
+    cs_prefix prefix;        /* the stored prefix */
+    const uint32_t *values;  /* its entries' values; points into the image */
+    uint32_t count;          /* number of values (>= 1) */
+    uint32_t first_entry;    /* entry index of values[0] in its family */
+    uint8_t relation;        /* enum cs_relation */
+} cs_match;
+
+/* Number of entries matching Q. 0 for an empty snapshot or a family with no
+ * entries. Negative only for CS_EINVAL (NULL, kind 0, bad family). */
+CS_API int64_t cs_query_count(const cs_snapshot *s, const cs_prefix *q,
+                              unsigned kind);
+
+/*
+ * Bulk count: counts[i] = cs_query_count(s, &qs[i], kind) for i < n. Searches
+ * are interleaved with software prefetch so their memory latency overlaps.
+ * No allocation. Returns 0 or CS_EINVAL.
+ */
+CS_API int cs_query_count_bulk(const cs_snapshot *s, const cs_prefix *qs,
+                               size_t n, unsigned kind, uint32_t *counts);
+
+/*
+ * Calls cb once per matching stored prefix, in the order above. cb returns 0
+ * to go on, anything else to stop; that value is then returned. Returns 0
+ * when the walk completed, CS_EINVAL for bad arguments.
+ */
+typedef int (*cs_match_fn)(const cs_match *m, void *ctx);
+CS_API int cs_query_walk(const cs_snapshot *s, const cs_prefix *q,
+                         unsigned kind, cs_match_fn cb, void *ctx);
+
+/*
+ * Bulk walk: for each i < n, the matches of qs[i], delivered to
+ * cb(i, m, ctx) in query order. Same stop rule and returns as cs_query_walk.
+ */
+typedef int (*cs_bulk_match_fn)(size_t query_index, const cs_match *m,
+                                void *ctx);
+CS_API int cs_query_walk_bulk(const cs_snapshot *s, const cs_prefix *qs,
+                              size_t n, unsigned kind, cs_bulk_match_fn cb,
+                              void *ctx);
+
+/*
+ * A resumable iterator whose state the caller owns (on its stack; no
+ * allocation, no cleanup). Valid while the snapshot is open.
+ *
+ *   cs_query_iter it;
+ *   cs_query_iter_init(&it, s, &q, CS_Q_OVERLAPPING);
+ *   cs_match m;
+ *   while (cs_query_iter_next(&it, &m) > 0) ...
+ */
+typedef struct cs_query_iter {
+    const cs_snapshot *snap;
+    cs_prefix q;
+    unsigned kind;
+    uint32_t fam;        /* family index */
+    uint32_t node;       /* next node of the covering walk */
+    uint32_t ent;        /* next entry of the covered range */
+    uint32_t ent_end;    /* end of the covered range */
+    uint8_t phase;       /* 0 covering walk, 1 entry range, 2 done */
+} cs_query_iter;
+
+CS_API void cs_query_iter_init(cs_query_iter *it, const cs_snapshot *s,
+                               const cs_prefix *q, unsigned kind);
+/* Fills *m with the next match: returns 1, or 0 when there is no more. */
+CS_API int cs_query_iter_next(cs_query_iter *it, cs_match *m);
+
+/*
+ * Longest-prefix match: the longest stored prefix containing `addr` (an
+ * address as a /32 or /128 prefix; any prefix is accepted, and then the
+ * longest stored prefix containing it is returned). Returns 1 and fills *m,
+ * or 0 when no stored prefix contains it; CS_EINVAL for bad arguments.
+ * The whole covering chain is cs_query_walk(s, addr, CS_Q_COVERING, ...).
+ */
+CS_API int cs_lookup(const cs_snapshot *s, const cs_prefix *addr, cs_match *m);
+
+/*
+ * Bulk longest-prefix match: out[i] is the match of addrs[i]; a miss is
+ * out[i].count == 0 (and values NULL). Interleaved with prefetch; no
+ * allocation. Returns the number of hits, or CS_EINVAL.
+ */
+CS_API int64_t cs_lookup_bulk(const cs_snapshot *s, const cs_prefix *addrs,
+                              size_t n, cs_match *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
