@@ -37,6 +37,11 @@
  *                a generation without rehashing the image)
  *      104   24 reserved (0)
  *
+ * Every byte not in a field or a section (reserved fields, the padding
+ * before each 64-byte aligned section and after the last one) must be zero:
+ * with the checksums, that makes any single flipped bit outside `generation`
+ * a refused image. Sections are laid out in table order.
+ *
  * Section table, at section_table_off, section_count records of 32 bytes:
  *   OFFSET SIZE FIELD
  *        0    4 id (CS_SEC_*; unique)
@@ -434,6 +439,15 @@ static uint64_t header_hash(const cs_header *h, const cs_section *st, size_t n)
     return XXH3_64bits_digest(&s);
 }
 
+static bool memchr_nonzero(const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++)
+        if (b[i])
+            return true;
+    return false;
+}
+
 static int corrupt(cs_error *err, const char *what)
 {
     return cs_fail(err, CS_ECORRUPT, "corrupt image: %s", what);
@@ -561,6 +575,9 @@ int cs_snapshot_from_memory(const void *base, size_t len, unsigned flags,
     if (!(flags & CS_OPEN_NO_VERIFY) && header_hash(h, st, h->section_count) != h->header_xxh3)
         return cs_fail(err, CS_ECORRUPT, "corrupt image: header checksum mismatch");
     uint64_t table_end = CS_HEADER_LEN + (uint64_t)h->section_count * sizeof(cs_section);
+    if (h->reserved0 || memchr_nonzero(h->reserved1, sizeof h->reserved1))
+        return corrupt(err, "reserved header bytes are not zero");
+    uint64_t gap_start = table_end;
     cs_snapshot s = {.base = img, .len = len, .kind = SNAP_MEMORY, .hdr = h, .sections = st};
     bool seen_core[7] = {false};
     for (uint32_t i = 0; i < h->section_count; i++) {
@@ -568,12 +585,16 @@ int cs_snapshot_from_memory(const void *base, size_t len, unsigned flags,
         if (x->offset % CS_ALIGN || x->offset < table_end || x->offset > h->image_len ||
             x->length > h->image_len - x->offset)
             return cs_fail(err, CS_ECORRUPT, "corrupt image: section %u (id %u) out of bounds", i, x->id);
-        for (uint32_t j = 0; j < i; j++) {
+        if (x->reserved)
+            return corrupt(err, "reserved section-table bytes are not zero");
+        /* Sections follow each other in table order, so they cannot
+         * overlap, and the gap before each is zero padding. */
+        if (x->offset < gap_start || memchr_nonzero(img + gap_start, (size_t)(x->offset - gap_start)))
+            return cs_fail(err, CS_ECORRUPT, "corrupt image: section %u (id %u) out of order or padding not zero", i, x->id);
+        gap_start = x->offset + x->length;
+        for (uint32_t j = 0; j < i; j++)
             if (st[j].id == x->id)
                 return cs_fail(err, CS_ECORRUPT, "corrupt image: section id %u twice", x->id);
-            if (x->offset < st[j].offset + st[j].length && st[j].offset < x->offset + x->length)
-                return cs_fail(err, CS_ECORRUPT, "corrupt image: sections %u and %u overlap", j, i);
-        }
         if (x->id >= CS_SEC_NODES_V4 && x->id <= CS_SEC_ENTNODE_V6)
             seen_core[x->id] = true;
         else if (x->id < CS_SEC_ESTATE_FIRST || x->id > CS_SEC_ESTATE_LAST)
@@ -582,6 +603,8 @@ int cs_snapshot_from_memory(const void *base, size_t len, unsigned flags,
             XXH3_64bits(img + x->offset, (size_t)x->length) != x->xxh3)
             return cs_fail(err, CS_ECORRUPT, "corrupt image: checksum mismatch in section %u (id %u)", i, x->id);
     }
+    if (memchr_nonzero(img + gap_start, (size_t)(h->image_len - gap_start)))
+        return corrupt(err, "padding after the last section is not zero");
     for (int id = CS_SEC_NODES_V4; id <= CS_SEC_ENTNODE_V6; id++)
         if (!seen_core[id])
             return cs_fail(err, CS_ECORRUPT, "corrupt image: core section %d missing", id);

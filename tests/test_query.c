@@ -1,0 +1,424 @@
+/*
+ * tests/test_query.c — every query kind, single and bulk, on seeded random
+ * sets and on the real published prefixes, against a brute-force scan of the
+ * entry list; plus metamorphic checks (insertion order, bulk = single,
+ * iterator = walk, heap = file image).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "support/testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct triple {
+    uint64_t hi, lo;
+    uint32_t value;
+    uint8_t len, rel;
+    uint8_t pad[2]; /* named, so compound literals zero it for memcmp */
+} triple;
+
+static int cmp_triple(const void *a, const void *b)
+{
+    const triple *x = a, *y = b;
+    if (x->hi != y->hi) return x->hi < y->hi ? -1 : 1;
+    if (x->lo != y->lo) return x->lo < y->lo ? -1 : 1;
+    if (x->len != y->len) return x->len < y->len ? -1 : 1;
+    if (x->value != y->value) return x->value < y->value ? -1 : 1;
+    return (int)x->rel - (int)y->rel;
+}
+
+typedef struct collect {
+    triple *t;
+    size_t n, cap;
+    const cs_prefix *q;
+    int order_ok;
+    uint8_t last_rel;
+    cs_prefix last;
+} collect;
+
+static void push(collect *c, const cs_match *m, uint32_t k)
+{
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 1024;
+        c->t = realloc(c->t, c->cap * sizeof *c->t);
+    }
+    c->t[c->n++] = (triple){m->prefix.hi, m->prefix.lo, m->values[k], m->prefix.len, m->relation, {0, 0}};
+}
+
+static int collect_cb(const cs_match *m, void *ctx)
+{
+    collect *c = ctx;
+    /* documented order: covers (shortest first), equal, covered in prefix
+     * order */
+    if (c->n && m->relation < c->last_rel)
+        c->order_ok = 0;
+    if (c->n && m->relation == c->last_rel && cs_prefix_compare(&c->last, &m->prefix) >= 0)
+        c->order_ok = 0;
+    c->last_rel = m->relation;
+    c->last = m->prefix;
+    if (m->count == 0)
+        c->order_ok = 0;
+    for (uint32_t k = 0; k < m->count; k++)
+        push(c, m, k);
+    return 0;
+}
+
+static size_t brute(const tu_entry *e, size_t n, const cs_prefix *q,
+                    unsigned kind, triple *out)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        int rel = tu_relation(&e[i].p, q);
+        if (!rel)
+            continue;
+        if (rel == CS_REL_COVERS && !(kind & CS_Q_COVERING))
+            continue;
+        if (rel == CS_REL_COVERED && !(kind & CS_Q_COVERED))
+            continue;
+        if (out)
+            out[k] = (triple){e[i].p.hi, e[i].p.lo, e[i].value, e[i].p.len, (uint8_t)rel, {0, 0}};
+        k++;
+    }
+    return k;
+}
+
+typedef struct bulk_collect {
+    collect *per;  /* one per query */
+} bulk_collect;
+
+static int bulk_cb(size_t qi, const cs_match *m, void *ctx)
+{
+    bulk_collect *b = ctx;
+    return collect_cb(m, &b->per[qi]);
+}
+
+static void fail_at(uint64_t seed, size_t qi, const cs_prefix *q, unsigned kind, const char *what)
+{
+    char buf[CS_PREFIX_STRCAP];
+    cs_prefix_format(q, buf, sizeof buf);
+    fail_msg("seed %llu: query %zu (%s, kind %u): %s", (unsigned long long)seed, qi, buf, kind, what);
+}
+
+/*
+ * Checks every query kind on `s` (built from e[0..n)) for nq queries: count
+ * (single, bulk), walk, iterator, bulk walk, and lookup, each against the
+ * brute-force scan.
+ */
+static void check_all(uint64_t seed, const cs_snapshot *s, const tu_entry *e, size_t n,
+                      const cs_prefix *qs, size_t nq)
+{
+    static const unsigned kinds[3] = {CS_Q_COVERING, CS_Q_COVERED, CS_Q_OVERLAPPING};
+    triple *ref = malloc((n + 1) * sizeof *ref);
+    uint32_t *bulk = malloc(nq * sizeof *bulk);
+    cs_match *lk = malloc(nq * sizeof *lk);
+    for (int ki = 0; ki < 3; ki++) {
+        unsigned kind = kinds[ki];
+        assert_int_equal(cs_query_count_bulk(s, qs, nq, kind, bulk), 0);
+        collect *per = calloc(nq, sizeof *per);
+        bulk_collect bc = {per};
+        for (size_t i = 0; i < nq; i++)
+            per[i].order_ok = 1;
+        assert_int_equal(cs_query_walk_bulk(s, qs, nq, kind, bulk_cb, &bc), 0);
+        for (size_t i = 0; i < nq; i++) {
+            const cs_prefix *q = &qs[i];
+            size_t nref = brute(e, n, q, kind, ref);
+            int64_t c = cs_query_count(s, q, kind);
+            if (c != (int64_t)nref)
+                fail_at(seed, i, q, kind, "count differs from brute force");
+            if (bulk[i] != nref)
+                fail_at(seed, i, q, kind, "bulk count differs from brute force");
+            collect w = {.order_ok = 1, .q = q};
+            assert_int_equal(cs_query_walk(s, q, kind, collect_cb, &w), 0);
+            if (!w.order_ok)
+                fail_at(seed, i, q, kind, "walk order or empty match");
+            if (w.n != nref)
+                fail_at(seed, i, q, kind, "walk size differs from brute force");
+            qsort(w.t, w.n, sizeof *w.t, cmp_triple);
+            qsort(ref, nref, sizeof *ref, cmp_triple);
+            if (nref && memcmp(w.t, ref, nref * sizeof *ref) != 0)
+                fail_at(seed, i, q, kind, "walk content differs from brute force");
+            /* the caller-owned iterator gives the same as the walk */
+            collect it = {.order_ok = 1};
+            cs_query_iter iter;
+            cs_query_iter_init(&iter, s, q, kind);
+            cs_match m;
+            while (cs_query_iter_next(&iter, &m) > 0)
+                collect_cb(&m, &it);
+            qsort(it.t, it.n, sizeof *it.t, cmp_triple);
+            if (it.n != nref || (nref && memcmp(it.t, ref, nref * sizeof *ref) != 0))
+                fail_at(seed, i, q, kind, "iterator differs from brute force");
+            qsort(per[i].t, per[i].n, sizeof *per[i].t, cmp_triple);
+            if (!per[i].order_ok || per[i].n != nref ||
+                (nref && memcmp(per[i].t, ref, nref * sizeof *ref) != 0))
+                fail_at(seed, i, q, kind, "bulk walk differs from brute force");
+            free(w.t);
+            free(it.t);
+            free(per[i].t);
+        }
+        free(per);
+    }
+    /* longest-prefix match, single and bulk */
+    int64_t hits = cs_lookup_bulk(s, qs, nq, lk);
+    int64_t want_hits = 0;
+    for (size_t i = 0; i < nq; i++) {
+        const cs_prefix *q = &qs[i];
+        int best = -1;
+        for (size_t j = 0; j < n; j++) {
+            int rel = tu_relation(&e[j].p, q);
+            if ((rel == CS_REL_COVERS || rel == CS_REL_EQUAL) && (best < 0 || e[j].p.len > e[best].p.len))
+                best = (int)j;
+        }
+        cs_match m;
+        int rc = cs_lookup(s, q, &m);
+        if (rc != (best >= 0))
+            fail_at(seed, i, q, 0, "lookup hit/miss differs from brute force");
+        if (lk[i].count != (best >= 0 ? m.count : 0))
+            fail_at(seed, i, q, 0, "bulk lookup differs from single");
+        if (best < 0)
+            continue;
+        want_hits++;
+        if (m.prefix.len != e[best].p.len || m.prefix.hi != e[best].p.hi || m.prefix.lo != e[best].p.lo)
+            fail_at(seed, i, q, 0, "lookup found another prefix than brute force");
+        uint32_t cnt = 0;
+        for (size_t j = 0; j < n; j++)
+            if (tu_relation(&e[j].p, &m.prefix) == CS_REL_EQUAL)
+                cnt++;
+        if (cnt != m.count || lk[i].first_entry != m.first_entry)
+            fail_at(seed, i, q, 0, "lookup entry run differs");
+    }
+    assert_int_equal(hits, want_hits);
+    free(ref);
+    free(bulk);
+    free(lk);
+}
+
+static void query__random_sets_match_brute_force(void **state)
+{
+    (void)state;
+    uint64_t seed = tu_seed("query__random_sets_match_brute_force", 20261127);
+    for (int round = 0; round < 3; round++) {
+        tu_rng r = {seed + (uint64_t)round};
+        size_t n = round == 0 ? 100000 : round == 1 ? 3000 : 40;
+        tu_entry *e = tu_random_entries(&r, n, 12);
+        cs_snapshot *s = tu_build(e, n);
+        cs_snapshot_info info;
+        cs_snapshot_get_info(s, &info);
+        assert_int_equal((size_t)info.entries[0] + info.entries[1], n);
+        size_t nq = round == 0 ? 1500 : 2000;
+        cs_prefix *qs = malloc(nq * sizeof *qs);
+        tu_random_queries(&r, e, n, qs, nq);
+        check_all(seed + (uint64_t)round, s, e, n, qs, nq);
+        free(qs);
+        cs_snapshot_close(s);
+        free(e);
+    }
+}
+
+static void query__random_sets_have_deep_chains_and_duplicates(void **state)
+{
+    (void)state;
+    /* The generator must really produce what the differential test claims
+     * to cover: chains 10+ deep, /0 and full-width prefixes, duplicates. */
+    tu_rng r = {20261127};
+    size_t n = 100000;
+    tu_entry *e = tu_random_entries(&r, n, 12);
+    cs_snapshot *s = tu_build(e, n);
+    int deep4 = 0, deep6 = 0, zero = 0, full = 0, dup = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (e[i].p.len == 0) zero = 1;
+        if (e[i].p.len == cs_family_bits(e[i].p.family)) full = 1;
+        int64_t cov = cs_query_count(s, &e[i].p, CS_Q_COVERING);
+        cs_match m;
+        cs_lookup(s, &e[i].p, &m);
+        if (m.count >= 50) dup = 1;
+        /* distinct covering prefixes = nesting depth */
+        int depth = 0;
+        cs_query_iter it;
+        cs_query_iter_init(&it, s, &e[i].p, CS_Q_COVERING);
+        while (cs_query_iter_next(&it, &m) > 0)
+            depth++;
+        (void)cov;
+        if (depth >= 11 && e[i].p.family == CS_AF_V4) deep4 = 1;
+        if (depth >= 11 && e[i].p.family == CS_AF_V6) deep6 = 1;
+    }
+    assert_true(deep4 && deep6 && zero && full && dup);
+    cs_snapshot_close(s);
+    free(e);
+}
+
+static void query__real_prefixes_match_brute_force(void **state)
+{
+    (void)state;
+    size_t n;
+    tu_entry *e = tu_load_real(CS_SHARED_PREFIXES, &n);
+    if (!e) {
+        fprintf(stderr, "real-prefix dataset %s absent: skipped\n", CS_SHARED_PREFIXES);
+        skip();
+    }
+    assert_true(n > 100000);
+    uint64_t seed = tu_seed("query__real_prefixes_match_brute_force", 142121);
+    tu_rng r = {seed};
+    cs_snapshot *s = tu_build(e, n);
+    size_t nq = 1500;
+    cs_prefix *qs = malloc(nq * sizeof *qs);
+    tu_random_queries(&r, e, n, qs, nq);
+    check_all(seed, s, e, n, qs, nq);
+    /* every stored prefix is found by an exact covering walk */
+    for (size_t i = 0; i < n; i += 7) {
+        cs_match m;
+        assert_int_equal(cs_lookup(s, &e[i].p, &m), 1);
+        assert_int_equal(m.relation, CS_REL_EQUAL);
+    }
+    free(qs);
+    cs_snapshot_close(s);
+    free(e);
+}
+
+static void query__insertion_order_does_not_change_the_image(void **state)
+{
+    (void)state;
+    uint64_t seed = tu_seed("query__insertion_order_does_not_change_the_image", 7);
+    tu_rng r = {seed};
+    size_t n = 20000;
+    tu_entry *e = tu_random_entries(&r, n, 10);
+    cs_snapshot *a = tu_build(e, n);
+    for (size_t i = n - 1; i > 0; i--) {
+        size_t j = tu_below(&r, i + 1);
+        tu_entry t = e[i];
+        e[i] = e[j];
+        e[j] = t;
+    }
+    cs_snapshot *b = tu_build(e, n);
+    size_t la, lb;
+    const uint8_t *ia = cs_snapshot_image(a, &la), *ib = cs_snapshot_image(b, &lb);
+    assert_int_equal(la, lb);
+    /* everything past the header (section table and sections) is equal;
+     * the header differs only in its creation time and checksum */
+    assert_memory_equal(ia + 128, ib + 128, la - 128);
+    cs_snapshot_close(a);
+    cs_snapshot_close(b);
+    free(e);
+}
+
+static void query__file_image_answers_as_heap_image(void **state)
+{
+    (void)state;
+    uint64_t seed = tu_seed("query__file_image_answers_as_heap_image", 99);
+    tu_rng r = {seed};
+    size_t n = 5000;
+    tu_entry *e = tu_random_entries(&r, n, 10);
+    cs_snapshot *s = tu_build(e, n);
+    char path[] = "/tmp/cs_test_query_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    cs_error err;
+    assert_int_equal(cs_snapshot_write(s, path, &err), 0);
+    cs_snapshot *f = NULL;
+    assert_int_equal(cs_snapshot_open(path, 0, &f, &err), 0);
+    size_t nq = 3000;
+    cs_prefix *qs = malloc(nq * sizeof *qs);
+    tu_random_queries(&r, e, n, qs, nq);
+    uint32_t *ca = malloc(nq * 4), *cb = malloc(nq * 4);
+    for (unsigned kind = 1; kind <= 3; kind++) {
+        cs_query_count_bulk(s, qs, nq, kind, ca);
+        cs_query_count_bulk(f, qs, nq, kind, cb);
+        assert_memory_equal(ca, cb, nq * 4);
+    }
+    check_all(seed, f, e, n, qs, 300);
+    free(ca);
+    free(cb);
+    free(qs);
+    cs_snapshot_close(f);
+    cs_snapshot_close(s);
+    unlink(path);
+    free(e);
+}
+
+static void query__empty_snapshot_and_bad_arguments(void **state)
+{
+    (void)state;
+    cs_snapshot *s = tu_build(NULL, 0);
+    cs_prefix q = cs_prefix_from_v4(0x0a000000u, 8);
+    assert_int_equal(cs_query_count(s, &q, CS_Q_OVERLAPPING), 0);
+    cs_match m;
+    assert_int_equal(cs_lookup(s, &q, &m), 0);
+    assert_int_equal(cs_query_count(s, &q, 0), CS_EINVAL);
+    assert_int_equal(cs_query_count(NULL, &q, CS_Q_COVERED), CS_EINVAL);
+    cs_prefix bad = q;
+    bad.len = 33;
+    assert_int_equal(cs_query_count(s, &bad, CS_Q_COVERED), CS_EINVAL);
+    bad.family = 5;
+    assert_int_equal(cs_query_count(s, &bad, CS_Q_COVERED), CS_EINVAL);
+    uint32_t c = 7;
+    assert_int_equal(cs_query_count_bulk(s, &q, 1, CS_Q_COVERED, &c), 0);
+    assert_int_equal(c, 0);
+    cs_snapshot_close(s);
+}
+
+static void query__families_never_mix(void **state)
+{
+    (void)state;
+    tu_entry e[2];
+    e[0].p = cs_prefix_from_v4(0, 0);        /* 0.0.0.0/0 */
+    e[0].value = 1;
+    e[1].p = cs_prefix_from_v6(0, 0, 0);     /* ::/0 */
+    e[1].value = 2;
+    cs_snapshot *s = tu_build(e, 2);
+    cs_prefix q4 = cs_prefix_from_v4(0x0a000001u, 32);
+    cs_prefix q6 = cs_prefix_from_v6(0xffff0a000001ull, 0, 128);
+    cs_match m;
+    assert_int_equal(cs_lookup(s, &q4, &m), 1);
+    assert_int_equal(m.values[0], 1);
+    assert_int_equal(cs_lookup(s, &q6, &m), 1);
+    assert_int_equal(m.values[0], 2);
+    assert_int_equal(cs_query_count(s, &q4, CS_Q_OVERLAPPING), 1);
+    cs_snapshot_close(s);
+}
+
+static void query__broad_query_counts_default_vpcs_in_one_walk(void **state)
+{
+    (void)state;
+    /* 85,000 default VPCs on 172.31.0.0/16 are one prefix with 85,000
+     * entries: counted from one node, delivered as one contiguous run. */
+    size_t n = 85000;
+    tu_entry *e = malloc((n + 1) * sizeof *e);
+    for (size_t i = 0; i < n; i++) {
+        e[i].p = cs_prefix_from_v4(0xac1f0000u, 16);
+        e[i].value = (uint32_t)(n - i);
+    }
+    e[n].p = cs_prefix_from_v4(0xac1f0100u, 24);
+    e[n].value = 0;
+    cs_snapshot *s = tu_build(e, n + 1);
+    cs_prefix q = cs_prefix_from_v4(0xac000000u, 8);
+    assert_int_equal(cs_query_count(s, &q, CS_Q_COVERED), n + 1);
+    cs_match m;
+    assert_int_equal(cs_lookup(s, &e[0].p, &m), 1);
+    assert_int_equal(m.count, n);
+    for (uint32_t i = 1; i < m.count; i++)
+        assert_true(m.values[i - 1] < m.values[i]); /* ascending values */
+    cs_snapshot_close(s);
+    free(e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(query__empty_snapshot_and_bad_arguments),
+        cmocka_unit_test(query__families_never_mix),
+        cmocka_unit_test(query__broad_query_counts_default_vpcs_in_one_walk),
+        cmocka_unit_test(query__insertion_order_does_not_change_the_image),
+        cmocka_unit_test(query__file_image_answers_as_heap_image),
+        cmocka_unit_test(query__random_sets_have_deep_chains_and_duplicates),
+        cmocka_unit_test(query__random_sets_match_brute_force),
+        cmocka_unit_test(query__real_prefixes_match_brute_force),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,225 @@
+/*
+ * tests/test_snapshot.c — the image: file round trip, atomic write, and
+ * refusal of every damaged image (truncated at any length, any single bit
+ * flipped, foreign, another version or layout) with CS_ECORRUPT or
+ * CS_EVERSION and a message; never a crash (the suite also runs under ASan).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "support/testutil.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static cs_snapshot *small_snapshot(size_t n, uint64_t seed, tu_entry **out)
+{
+    tu_rng r = {seed};
+    tu_entry *e = tu_random_entries(&r, n, 4);
+    cs_snapshot *s = tu_build(e, n);
+    if (out)
+        *out = e;
+    else
+        free(e);
+    return s;
+}
+
+/* A 64-byte aligned copy of an image, so from_memory accepts it. */
+static uint8_t *aligned_copy(const void *img, size_t len)
+{
+    uint8_t *p = aligned_alloc(64, (len + 63) & ~(size_t)63);
+    memcpy(p, img, len);
+    return p;
+}
+
+static void snapshot__truncated_images_are_corrupt(void **state)
+{
+    (void)state;
+    cs_snapshot *s = small_snapshot(60, 1, NULL);
+    size_t len;
+    const void *img = cs_snapshot_image(s, &len);
+    uint8_t *copy = aligned_copy(img, len);
+    for (size_t cut = 0; cut < len; cut++) {
+        cs_snapshot *t = NULL;
+        cs_error err;
+        cs_error_clear(&err);
+        int rc = cs_snapshot_from_memory(copy, cut, 0, &t, &err);
+        if (rc != CS_ECORRUPT)
+            fail_msg("cut at %zu of %zu: rc %d (%s)", cut, len, rc, err.message);
+        assert_non_null(strstr(err.message, cut < 128 ? "shorter" : "truncated"));
+        assert_null(t);
+    }
+    free(copy);
+    cs_snapshot_close(s);
+}
+
+static void snapshot__every_bit_flip_is_refused(void **state)
+{
+    (void)state;
+    cs_snapshot *s = small_snapshot(40, 2, NULL);
+    size_t len;
+    const void *img = cs_snapshot_image(s, &len);
+    uint8_t *copy = aligned_copy(img, len);
+    size_t refused = 0, total = 0;
+    for (size_t byte = 0; byte < len; byte++) {
+        for (int bit = 0; bit < 8; bit++) {
+            copy[byte] ^= (uint8_t)(1u << bit);
+            cs_snapshot *t = NULL;
+            cs_error err;
+            int rc = cs_snapshot_from_memory(copy, len, 0, &t, &err);
+            /* The generation field is outside the checksum by design (a
+             * publisher stamps it); everything else must be refused. */
+            if (byte >= 32 && byte < 40) {
+                assert_int_equal(rc, 0);
+                cs_snapshot_close(t);
+            } else {
+                if (rc != CS_ECORRUPT && rc != CS_EVERSION)
+                    fail_msg("flip of byte %zu bit %d not refused (rc %d)", byte, bit, rc);
+                refused++;
+            }
+            /* With checksums skipped, the structural checks must still
+             * keep every query in bounds: open, and query if it opens. */
+            t = NULL;
+            if (cs_snapshot_from_memory(copy, len, CS_OPEN_NO_VERIFY, &t, &err) == 0) {
+                cs_prefix q = cs_prefix_from_v4(0, 0);
+                cs_query_count(t, &q, CS_Q_OVERLAPPING);
+                cs_match m;
+                cs_query_iter it;
+                cs_query_iter_init(&it, t, &q, CS_Q_OVERLAPPING);
+                while (cs_query_iter_next(&it, &m) > 0)
+                    ;
+                cs_snapshot_close(t);
+            }
+            total++;
+            copy[byte] ^= (uint8_t)(1u << bit);
+        }
+    }
+    assert_int_equal(refused, total - 64);
+    free(copy);
+    cs_snapshot_close(s);
+}
+
+static void snapshot__foreign_and_future_images_are_refused(void **state)
+{
+    (void)state;
+    cs_snapshot *s = small_snapshot(10, 3, NULL);
+    size_t len;
+    const void *img = cs_snapshot_image(s, &len);
+    uint8_t *copy = aligned_copy(img, len);
+    cs_snapshot *t = NULL;
+    cs_error err;
+
+    copy[0] = 'X'; /* foreign file */
+    assert_int_equal(cs_snapshot_from_memory(copy, len, 0, &t, &err), CS_ECORRUPT);
+    assert_non_null(strstr(err.message, "magic"));
+    copy[0] = 'C';
+
+    uint32_t v = 2; /* a future format version */
+    memcpy(copy + 8, &v, 4);
+    assert_int_equal(cs_snapshot_from_memory(copy, len, 0, &t, &err), CS_EVERSION);
+    assert_non_null(strstr(err.message, "version 2"));
+    v = 1;
+    memcpy(copy + 8, &v, 4);
+
+    uint16_t rec = 40; /* another build's node record size */
+    memcpy(copy + 20, &rec, 2);
+    assert_int_equal(cs_snapshot_from_memory(copy, len, 0, &t, &err), CS_EVERSION);
+    assert_non_null(strstr(err.message, "layout"));
+    rec = 32;
+    memcpy(copy + 20, &rec, 2);
+
+    uint32_t bo = 0x04030201; /* the other byte order */
+    memcpy(copy + 16, &bo, 4);
+    assert_int_equal(cs_snapshot_from_memory(copy, len, 0, &t, &err), CS_EVERSION);
+    bo = 0x01020304;
+    memcpy(copy + 16, &bo, 4);
+
+    assert_int_equal(cs_snapshot_from_memory(copy, len, 0, &t, &err), 0);
+    cs_snapshot_close(t);
+    assert_int_equal(cs_snapshot_from_memory(copy + 1, len - 1, 0, &t, &err), CS_EINVAL);
+    free(copy);
+    cs_snapshot_close(s);
+}
+
+static void snapshot__file_round_trip_and_atomic_write(void **state)
+{
+    (void)state;
+    tu_entry *e;
+    cs_snapshot *s = small_snapshot(2000, 4, &e);
+    char dir[] = "/tmp/cs_test_snap_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/estate.snap", dir);
+    cs_error err;
+    assert_int_equal(cs_snapshot_write(s, path, &err), 0);
+    /* nothing but the final file is left behind */
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "test $(ls %s | wc -l) -eq 1", dir);
+    assert_int_equal(system(cmd), 0);
+    cs_snapshot *f = NULL;
+    assert_int_equal(cs_snapshot_open(path, 0, &f, &err), 0);
+    size_t la, lb;
+    const void *ia = cs_snapshot_image(s, &la), *ib = cs_snapshot_image(f, &lb);
+    assert_int_equal(la, lb);
+    assert_memory_equal(ia, ib, la);
+    for (uint32_t i = 0; i < 2000; i += 13) {
+        cs_match m;
+        assert_int_equal(cs_lookup(f, &e[i].p, &m), 1);
+        assert_int_equal(m.relation, CS_REL_EQUAL);
+    }
+    cs_snapshot_close(f);
+
+    /* a truncated file is refused with the path in the error */
+    assert_int_equal(truncate(path, (off_t)(la - 64)), 0);
+    assert_int_equal(cs_snapshot_open(path, 0, &f, &err), CS_ECORRUPT);
+    assert_string_equal(err.source, path);
+    /* a missing file is an I/O error naming the call */
+    unlink(path);
+    assert_int_equal(cs_snapshot_open(path, 0, &f, &err), CS_EIO);
+    assert_non_null(strstr(err.message, "open"));
+    /* a directory that does not exist: the write fails and leaves nothing */
+    snprintf(path, sizeof path, "%s/missing/estate.snap", dir);
+    assert_int_equal(cs_snapshot_write(s, path, &err), CS_EIO);
+    rmdir(dir);
+    cs_snapshot_close(s);
+    free(e);
+}
+
+static void snapshot__builder_rejects_non_canonical_prefixes(void **state)
+{
+    (void)state;
+    cs_snapshot_builder *b = cs_snapshot_builder_new();
+    cs_prefix p = cs_prefix_from_v4(0x0a000000u, 8);
+    p.hi |= 1ull << 40; /* a host bit */
+    cs_error err;
+    assert_int_equal(cs_snapshot_builder_add(b, &p, 1, &err), CS_EINVAL);
+    p = cs_prefix_from_v4(0x0a000000u, 8);
+    assert_int_equal(cs_snapshot_builder_add(b, &p, 1, &err), 0);
+    assert_int_equal(cs_snapshot_builder_add(b, &p, 2, &err), 0);
+    assert_int_equal(cs_snapshot_builder_find(b, &p), 2);
+    cs_prefix other = cs_prefix_from_v4(0x0b000000u, 8);
+    assert_int_equal(cs_snapshot_builder_find(b, &other), 0);
+    assert_int_equal(cs_snapshot_builder_entries(b), 2);
+    cs_snapshot_builder_free(b);
+    cs_snapshot_builder_free(NULL);
+    cs_snapshot_close(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(snapshot__builder_rejects_non_canonical_prefixes),
+        cmocka_unit_test(snapshot__truncated_images_are_corrupt),
+        cmocka_unit_test(snapshot__every_bit_flip_is_refused),
+        cmocka_unit_test(snapshot__foreign_and_future_images_are_refused),
+        cmocka_unit_test(snapshot__file_round_trip_and_atomic_write),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
