@@ -1,0 +1,791 @@
+/*
+ * engine/estate_image.c — the estate's tables inside a snapshot image:
+ * serialisation (build side), validation of untrusted images, and the read
+ * accessors of estate.h (read side).
+ *
+ * Does: lay the frozen tables that cs_estate_freeze assembles out as image
+ * sections (ids CS_SEC_ESTATE_FIRST.., engine/estate_internal.h), build the
+ * VPC id hash table stored in the image, check every index and offset of
+ * those sections when an image is opened, and answer record look-ups from
+ * any image (heap, file, shared memory) with no allocation. Does not: sort or
+ * deduplicate (engine/estate.c), touch the tries (engine/snapshot.c).
+ *
+ * FORMAT. All fields little-endian, fixed width, records packed with no
+ * implicit padding (every size pinned by a static_assert below). Indices are
+ * dense u32 positions in their table; CS_IDX_NONE (0xffffffff) = none.
+ * String references (`*_off`) are byte offsets into STRINGS, where every
+ * string is NUL-terminated; offset 0 is the empty string.
+ *
+ * HEADER (0x100), one record of 80 bytes:
+ *   OFFSET SIZE FIELD
+ *        0    4 magic 0x54455343 ("CSET")
+ *        4    4 version (1)
+ *        8    4 n_accounts
+ *       12    4 n_regions
+ *       16    4 n_vpcs
+ *       20    4 n_assocs
+ *       24    4 n_peerings
+ *       28    4 n_edges
+ *       32    4 n_tags
+ *       36    4 n_findings
+ *       40    4 n_vpc_pcx      entries of VPC_PCX
+ *       44    4 hash_slots     power of two, > n_vpcs
+ *       48    8 live[2]        live associations, IPv4 then IPv6
+ *       56    8 dead[2]
+ *       64    4 default_vpcs
+ *       68    4 pseudo_vpcs
+ *       72    4 rejected       findings of kind "rejected-input"
+ *       76    4 reserved (0)
+ *
+ * STRINGS (0x101): bytes; starts and ends with NUL.
+ *
+ * ACCOUNTS (0x102), sorted by id (strcmp), 16 bytes each:
+ *        0    4 id_off
+ *        4    4 vpc_begin      its VPCs are [vpc_begin, vpc_begin+vpc_count)
+ *        8    4 vpc_count
+ *       12    4 flags          CS_ACCOUNT_PSEUDO | CS_ACCOUNT_EXTERNAL
+ *
+ * REGIONS (0x103), sorted by name, 8 bytes each:
+ *        0    4 name_off
+ *        4    4 vpc_count
+ *
+ * VPCS (0x104), sorted by (account, region, id), 36 bytes each:
+ *        0    4 id_off
+ *        4    4 name_off
+ *        8    4 account_idx
+ *       12    4 region_idx
+ *       16    4 assoc_begin    ranges end at the next VPC's begin (the last
+ *       20    4 edge_begin     VPC's at the table's count): associations,
+ *       24    4 tag_begin      edges, tags are contiguous per VPC; peering
+ *       28    4 pcx_begin      lists are in VPC_PCX
+ *       32    1 state          enum cs_vpc_state
+ *       33    1 flags          1 default, 2 pseudo (prefix-list owner)
+ *       34    2 pad (0)
+ *
+ * ASSOCS (0x105), sorted by (VPC, family, primary first, prefix, id), 32
+ * bytes each; an association's index is the value of its trie entry:
+ *        0    8 hi             address bits 0..63 (cs_prefix.hi)
+ *        8    8 lo             address bits 64..127
+ *       16    4 vpc_idx
+ *       20    4 id_off         association id ("" = none)
+ *       24    4 pool_off       Ipv6Pool ("" = none)
+ *       28    1 len
+ *       29    1 family         4 or 6
+ *       30    1 state          enum cs_assoc_state, 1..6
+ *       31    1 flags          bit 0 primary, bits 1-2 IpSource, 3-4
+ *                              Ipv6AddressAttribute, 5-7 zero
+ *
+ * ASSOC_VPC (0x106): u32 per association = ASSOCS[i].vpc_idx, a dense
+ * column for hot loops (cs_estate_assoc_vpc_map).
+ *
+ * PEERINGS (0x107), sorted by id, 40 bytes each ([0] requester, [1] accepter):
+ *        0    4 id_off
+ *        4    8 vpc_id_off[2]  the VPC ids as read (also when unknown)
+ *       12    8 vpc_idx[2]     CS_IDX_NONE = not in the inventory
+ *       20    8 account_idx[2] CS_IDX_NONE = unknown
+ *       28    8 region_idx[2]  CS_IDX_NONE = unknown
+ *       36    1 status         enum cs_pcx_status
+ *       37    2 dns[2]         enum cs_tri
+ *       39    1 pad (0)
+ *
+ * VPC_PCX (0x108): u32 peering indices; VPC v's are [pcx_begin(v),
+ * pcx_begin(v+1)), ascending; a connection is listed under each known side.
+ *
+ * EDGES (0x109), sorted by (VPC, kind, id), 12 bytes each:
+ *        0    4 vpc_idx
+ *        4    4 id_off
+ *        8    1 kind           enum cs_edge_kind
+ *        9    3 pad (0)
+ *
+ * TAGS (0x10a), sorted by (VPC, key), 8 bytes each:
+ *        0    4 key_off
+ *        4    4 value_off
+ *
+ * FINDINGS (0x10b), 32 bytes each:
+ *        0    8 line           0 = unknown
+ *        8    4 kind_off
+ *       12    4 msg_off
+ *       16    4 src_off
+ *       20    4 column
+ *       24    4 vpc_idx        CS_IDX_NONE = about no VPC
+ *       28    4 pad (0)
+ *
+ * VPC_HASH (0x10c): u64[hash_slots], open addressing with linear probing;
+ * 0 = empty, else (h >> 32) << 32 | (vpc_idx + 1) where h = XXH3-64 of the
+ * VPC id's bytes (no NUL); a VPC's home slot is h & (hash_slots - 1).
+ *
+ * Invariants checked by cs_estate_image_validate (failure = CS_ECORRUPT):
+ * every section present with the length its count implies; every index in
+ * range; every string offset inside STRINGS; per-VPC ranges monotonic and
+ * exact (each association, edge, VPC-of-account lies in its owner's range,
+ * and the ranges add up); accounts and peerings strictly sorted (look-ups
+ * binary-search them); every trie entry's value is a live association of the
+ * same prefix, and their counts agree; the hash table holds each VPC once,
+ * reachable from its home slot with the right tag. After it, accessors need
+ * no checks beyond the caller's index.
+ *
+ * Concurrency: images are immutable; every function here is thread-safe.
+ * Tests: tests/test_estate.c (round trips, corrupted images).
+ */
+#include <cidrscope/estate.h>
+
+#include "error_internal.h"
+#include "estate_internal.h"
+#include "intern_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "cidrscope images are little-endian; this build targets a big-endian CPU"
+#endif
+
+static_assert(sizeof(cs_ehdr) == 80, "estate header is 80 bytes");
+static_assert(offsetof(cs_ehdr, live) == 48, "live counts at 48");
+static_assert(sizeof(cs_eaccount) == 16, "account record is 16 bytes");
+static_assert(sizeof(cs_eregion) == 8, "region record is 8 bytes");
+static_assert(sizeof(cs_evpc) == 36, "VPC record is 36 bytes");
+static_assert(offsetof(cs_evpc, state) == 32, "VPC state at 32");
+static_assert(sizeof(cs_eassoc) == 32, "association record is 32 bytes");
+static_assert(offsetof(cs_eassoc, len) == 28, "association len at 28");
+static_assert(sizeof(cs_epeering) == 40, "peering record is 40 bytes");
+static_assert(offsetof(cs_epeering, status) == 36, "peering status at 36");
+static_assert(sizeof(cs_eedge) == 12, "edge record is 12 bytes");
+static_assert(sizeof(cs_etag) == 8, "tag record is 8 bytes");
+static_assert(sizeof(cs_efinding) == 32, "finding record is 32 bytes");
+static_assert(offsetof(cs_efinding, vpc_idx) == 24, "finding vpc at 24");
+
+/* ---- build side ------------------------------------------------------------ */
+
+int cs_estate_image_sections(cs_estate_tables *t, cs_section_blob *blobs, cs_error *err)
+{
+    cs_ehdr *h = &t->hdr;
+    h->magic = CS_EHDR_MAGIC;
+    h->version = CS_EHDR_VERSION;
+    h->reserved = 0;
+    uint64_t slots = 8;
+    while (slots < (uint64_t)h->n_vpcs * 2 + 1)
+        slots *= 2;
+    if (slots > UINT32_MAX)
+        return cs_fail(err, CS_ERANGE, "too many VPCs for the image's id table");
+    h->hash_slots = (uint32_t)slots;
+    t->hash = calloc((size_t)slots, sizeof *t->hash);
+    if (!t->hash)
+        return cs_fail(err, CS_ENOMEM, "out of memory building the VPC id table");
+    uint64_t mask = slots - 1;
+    for (uint32_t v = 0; v < h->n_vpcs; v++) {
+        const char *id = t->strings + t->vpcs[v].id_off;
+        uint64_t hv = cs_intern_hash(id, strlen(id));
+        uint64_t j = hv & mask;
+        while (t->hash[j])
+            j = (j + 1) & mask;
+        t->hash[j] = (hv & 0xffffffff00000000ull) | ((uint64_t)v + 1);
+    }
+    const struct { const void *p; uint64_t len; } sec[CS_ESEC_COUNT] = {
+        {h, sizeof *h},
+        {t->strings, t->strings_len},
+        {t->accounts, (uint64_t)h->n_accounts * sizeof(cs_eaccount)},
+        {t->regions, (uint64_t)h->n_regions * sizeof(cs_eregion)},
+        {t->vpcs, (uint64_t)h->n_vpcs * sizeof(cs_evpc)},
+        {t->assocs, (uint64_t)h->n_assocs * sizeof(cs_eassoc)},
+        {t->assoc_vpc, (uint64_t)h->n_assocs * sizeof(uint32_t)},
+        {t->peerings, (uint64_t)h->n_peerings * sizeof(cs_epeering)},
+        {t->vpc_pcx, (uint64_t)h->n_vpc_pcx * sizeof(uint32_t)},
+        {t->edges, (uint64_t)h->n_edges * sizeof(cs_eedge)},
+        {t->tags, (uint64_t)h->n_tags * sizeof(cs_etag)},
+        {t->findings, (uint64_t)h->n_findings * sizeof(cs_efinding)},
+        {t->hash, slots * sizeof(uint64_t)},
+    };
+    for (unsigned i = 0; i < CS_ESEC_COUNT; i++) {
+        blobs[i].id = CS_ESEC_HEADER + i;
+        blobs[i].data = sec[i].p;
+        blobs[i].len = sec[i].len;
+    }
+    return 0;
+}
+
+/* ---- read side: locating the tables ------------------------------------------ */
+
+
+static const cs_ehdr *ehdr(const cs_snapshot *s)
+{
+    uint64_t len;
+    const cs_ehdr *h = s ? snap_section(s, CS_ESEC_HEADER, &len) : NULL;
+    return h && len == sizeof *h ? h : NULL;
+}
+
+static const void *sec(const cs_snapshot *s, uint32_t id)
+{
+    return snap_section(s, id, NULL);
+}
+
+/* ---- validation ------------------------------------------------------------------ */
+
+static int bad(cs_error *err, const char *section, uint64_t rec, const char *what)
+{
+    return cs_fail(err, CS_ECORRUPT, "corrupt image: estate section %s, record %llu: %s",
+                   section, (unsigned long long)rec, what);
+}
+
+static int badsec(cs_error *err, const char *section, const char *what)
+{
+    return cs_fail(err, CS_ECORRUPT, "corrupt image: estate section %s: %s", section, what);
+}
+
+/* The k-th range begin of a VPC record: associations, edges, tags, peerings. */
+static uint32_t vbegin(const cs_evpc *x, int k)
+{
+    switch (k) {
+    case 0: return x->assoc_begin;
+    case 1: return x->edge_begin;
+    case 2: return x->tag_begin;
+    default: return x->pcx_begin;
+    }
+}
+
+static bool prefix_fields_ok(const cs_eassoc *a)
+{
+    if (a->family == CS_AF_V4) {
+        if (a->len > 32 || a->lo || (a->hi & 0xffffffffull))
+            return false;
+    } else if (a->family == CS_AF_V6) {
+        if (a->len > 128)
+            return false;
+    } else {
+        return false;
+    }
+    unsigned len = a->len;
+    uint64_t mhi = len >= 64 ? ~0ull : len ? ~0ull << (64 - len) : 0;
+    uint64_t mlo = len <= 64 ? 0 : len >= 128 ? ~0ull : ~0ull << (128 - len);
+    return (a->hi & ~mhi) == 0 && (a->lo & ~mlo) == 0;
+}
+
+int cs_estate_image_validate(const cs_snapshot *s, cs_error *err)
+{
+    static const char *const names[CS_ESEC_COUNT] = {
+        "HEADER", "STRINGS", "ACCOUNTS", "REGIONS", "VPCS", "ASSOCS", "ASSOC_VPC",
+        "PEERINGS", "VPC_PCX", "EDGES", "TAGS", "FINDINGS", "VPC_HASH"};
+    const void *p[CS_ESEC_COUNT];
+    uint64_t len[CS_ESEC_COUNT];
+    unsigned present = 0;
+    for (unsigned i = 0; i < CS_ESEC_COUNT; i++) {
+        p[i] = snap_section(s, CS_ESEC_HEADER + i, &len[i]);
+        present += p[i] != NULL;
+    }
+    if (present == 0)
+        return 0; /* a plain prefix snapshot */
+    for (unsigned i = 0; i < CS_ESEC_COUNT; i++)
+        if (!p[i])
+            return badsec(err, names[i], "missing");
+    const cs_ehdr *h = p[0];
+    if (len[0] != sizeof *h)
+        return badsec(err, "HEADER", "wrong length");
+    if (h->magic != CS_EHDR_MAGIC)
+        return badsec(err, "HEADER", "bad magic");
+    if (h->version != CS_EHDR_VERSION)
+        return cs_fail(err, CS_EVERSION, "estate tables of version %u; this build reads version %u",
+                       h->version, CS_EHDR_VERSION);
+    const uint64_t want[CS_ESEC_COUNT] = {
+        sizeof *h, len[1],
+        (uint64_t)h->n_accounts * sizeof(cs_eaccount),
+        (uint64_t)h->n_regions * sizeof(cs_eregion),
+        (uint64_t)h->n_vpcs * sizeof(cs_evpc),
+        (uint64_t)h->n_assocs * sizeof(cs_eassoc),
+        (uint64_t)h->n_assocs * sizeof(uint32_t),
+        (uint64_t)h->n_peerings * sizeof(cs_epeering),
+        (uint64_t)h->n_vpc_pcx * sizeof(uint32_t),
+        (uint64_t)h->n_edges * sizeof(cs_eedge),
+        (uint64_t)h->n_tags * sizeof(cs_etag),
+        (uint64_t)h->n_findings * sizeof(cs_efinding),
+        (uint64_t)h->hash_slots * sizeof(uint64_t)};
+    for (unsigned i = 0; i < CS_ESEC_COUNT; i++)
+        if (len[i] != want[i])
+            return badsec(err, names[i], "length disagrees with the header's count");
+    const uint64_t sl = len[1];
+    const char *str = p[1];
+    if (sl < 1 || sl > UINT32_MAX || str[0] != '\0' || str[sl - 1] != '\0')
+        return badsec(err, "STRINGS", "must start and end with NUL and be under 4 GiB");
+    if (h->n_accounts == CS_IDX_NONE || h->n_regions == CS_IDX_NONE || h->n_vpcs == CS_IDX_NONE ||
+        h->n_assocs == CS_IDX_NONE || h->n_peerings == CS_IDX_NONE)
+        return badsec(err, "HEADER", "a count equals the 'none' index");
+    const uint32_t na = h->n_accounts, nr = h->n_regions, nv = h->n_vpcs, nas = h->n_assocs,
+                   np = h->n_peerings, ne = h->n_edges, nt = h->n_tags, nf = h->n_findings,
+                   nvp = h->n_vpc_pcx;
+#define STR_OK(off) ((uint64_t)(off) < sl)
+
+    const cs_eaccount *acc = p[2];
+    uint64_t acc_total = 0;
+    for (uint32_t i = 0; i < na; i++) {
+        if (!STR_OK(acc[i].id_off))
+            return bad(err, "ACCOUNTS", i, "id offset outside STRINGS");
+        if ((uint64_t)acc[i].vpc_begin + acc[i].vpc_count > nv)
+            return bad(err, "ACCOUNTS", i, "VPC range outside VPCS");
+        if (acc[i].flags & ~(uint32_t)(CS_ACCOUNT_PSEUDO | CS_ACCOUNT_EXTERNAL))
+            return bad(err, "ACCOUNTS", i, "unknown flags");
+        if (i && strcmp(str + acc[i - 1].id_off, str + acc[i].id_off) >= 0)
+            return bad(err, "ACCOUNTS", i, "not sorted by id");
+        acc_total += acc[i].vpc_count;
+    }
+    if (acc_total != nv)
+        return badsec(err, "ACCOUNTS", "VPC ranges do not add up to the VPC count");
+    const cs_eregion *reg = p[3];
+    uint64_t reg_total = 0;
+    for (uint32_t i = 0; i < nr; i++) {
+        if (!STR_OK(reg[i].name_off))
+            return bad(err, "REGIONS", i, "name offset outside STRINGS");
+        reg_total += reg[i].vpc_count;
+    }
+    if (reg_total != nv)
+        return badsec(err, "REGIONS", "VPC counts do not add up to the VPC count");
+
+    const cs_evpc *vpc = p[4];
+    uint32_t defaults = 0, pseudos = 0;
+    for (uint32_t i = 0; i < nv; i++) {
+        const cs_evpc *x = &vpc[i];
+        if (!STR_OK(x->id_off) || !STR_OK(x->name_off))
+            return bad(err, "VPCS", i, "string offset outside STRINGS");
+        if (x->account_idx >= na || x->region_idx >= nr)
+            return bad(err, "VPCS", i, "account or region index out of range");
+        const cs_eaccount *a = &acc[x->account_idx];
+        if (i < a->vpc_begin || i - a->vpc_begin >= a->vpc_count)
+            return bad(err, "VPCS", i, "outside its account's VPC range");
+        if (x->state >= CS_VPC_STATE_COUNT || (x->flags & ~3u) || x->pad[0] || x->pad[1])
+            return bad(err, "VPCS", i, "state or flags out of range");
+        uint32_t tot[4] = {nas, ne, nt, nvp};
+        for (int k = 0; k < 4; k++) {
+            uint32_t b = vbegin(x, k), next = i + 1 < nv ? vbegin(&vpc[i + 1], k) : tot[k];
+            if ((i == 0 && b != 0) || b > next || next > tot[k])
+                return bad(err, "VPCS", i, "association, edge, tag or peering range not monotonic");
+        }
+        defaults += (x->flags & CS_EVPC_DEFAULT) != 0;
+        pseudos += (x->flags & CS_EVPC_PSEUDO) != 0;
+    }
+    if (nv == 0 && (nas || ne || nt || nvp))
+        return badsec(err, "VPCS", "records that need a VPC exist but no VPC does");
+    if (defaults != h->default_vpcs || pseudos != h->pseudo_vpcs)
+        return badsec(err, "HEADER", "default or pseudo VPC count disagrees with VPCS");
+
+    const cs_eassoc *as = p[5];
+    const uint32_t *as_vpc = p[6];
+    uint32_t live[2] = {0, 0}, dead[2] = {0, 0};
+    for (uint32_t i = 0; i < nas; i++) {
+        const cs_eassoc *a = &as[i];
+        if (!prefix_fields_ok(a))
+            return bad(err, "ASSOCS", i, "bad prefix (family, length or host bits)");
+        if (a->vpc_idx >= nv || as_vpc[i] != a->vpc_idx)
+            return bad(err, "ASSOCS", i, "VPC index out of range or disagreeing with ASSOC_VPC");
+        const cs_evpc *x = &vpc[a->vpc_idx];
+        if (i < x->assoc_begin || i >= (a->vpc_idx + 1 < nv ? x[1].assoc_begin : nas))
+            return bad(err, "ASSOCS", i, "outside its VPC's association range");
+        if (!STR_OK(a->id_off) || !STR_OK(a->pool_off))
+            return bad(err, "ASSOCS", i, "string offset outside STRINGS");
+        if (a->state == CS_ASSOC_UNSPECIFIED || a->state >= CS_ASSOC_STATE_COUNT ||
+            (a->flags >> 5) || ((a->flags >> CS_EASSOC_V6ATTR_SHIFT) & 3u) >= CS_IPV6ATTR_COUNT)
+            return bad(err, "ASSOCS", i, "state or flags out of range");
+        unsigned f = cs_family_index(a->family);
+        if (cs_assoc_state_live(a->state))
+            live[f]++;
+        else
+            dead[f]++;
+    }
+    if (live[0] != h->live[0] || live[1] != h->live[1] || dead[0] != h->dead[0] ||
+        dead[1] != h->dead[1])
+        return badsec(err, "HEADER", "live or dead association counts disagree with ASSOCS");
+    /* The tries and the table must tell the same story: every entry is a
+     * live association of exactly its prefix. */
+    for (unsigned f = 0; f < 2; f++) {
+        cs_snapshot_info info;
+        cs_snapshot_get_info(s, &info);
+        if (info.entries[f] != live[f])
+            return badsec(err, "ASSOCS", "live associations and trie entries differ in number");
+        uint8_t fam = f ? CS_AF_V6 : CS_AF_V4;
+        for (uint32_t k = 0; k < info.entries[f]; k++) {
+            cs_prefix ep;
+            uint32_t a;
+            if (cs_snapshot_entry(s, fam, k, &ep, &a) != 0 || a >= nas)
+                return bad(err, "ASSOCS", k, "named by a trie entry but out of range");
+            const cs_eassoc *x = &as[a];
+            if (x->family != fam || !cs_assoc_state_live(x->state) || x->hi != ep.hi ||
+                x->lo != ep.lo || x->len != ep.len)
+                return bad(err, "ASSOCS", a, "disagrees with its trie entry");
+        }
+    }
+
+    const cs_epeering *pcx = p[7];
+    for (uint32_t i = 0; i < np; i++) {
+        const cs_epeering *x = &pcx[i];
+        if (!STR_OK(x->id_off) || !STR_OK(x->vpc_id_off[0]) || !STR_OK(x->vpc_id_off[1]))
+            return bad(err, "PEERINGS", i, "string offset outside STRINGS");
+        if (i && strcmp(str + pcx[i - 1].id_off, str + x->id_off) >= 0)
+            return bad(err, "PEERINGS", i, "not sorted by id");
+        for (int k = 0; k < 2; k++) {
+            if ((x->vpc_idx[k] != CS_IDX_NONE && x->vpc_idx[k] >= nv) ||
+                (x->account_idx[k] != CS_IDX_NONE && x->account_idx[k] >= na) ||
+                (x->region_idx[k] != CS_IDX_NONE && x->region_idx[k] >= nr) ||
+                x->dns[k] > CS_TRI_TRUE)
+                return bad(err, "PEERINGS", i, "index or option out of range");
+        }
+        if (x->status >= CS_PCX_STATUS_COUNT || x->pad)
+            return bad(err, "PEERINGS", i, "status out of range");
+    }
+    const uint32_t *vp = p[8];
+    for (uint32_t v = 0; v < nv; v++) {
+        uint32_t b = vpc[v].pcx_begin, end = v + 1 < nv ? vpc[v + 1].pcx_begin : nvp;
+        for (uint32_t k = b; k < end; k++) {
+            if (vp[k] >= np || (pcx[vp[k]].vpc_idx[0] != v && pcx[vp[k]].vpc_idx[1] != v))
+                return bad(err, "VPC_PCX", k, "names a peering connection not of its VPC");
+            if (k > b && vp[k] <= vp[k - 1])
+                return bad(err, "VPC_PCX", k, "not ascending");
+        }
+    }
+    const cs_eedge *edge = p[9];
+    for (uint32_t i = 0; i < ne; i++) {
+        const cs_eedge *x = &edge[i];
+        if (x->vpc_idx >= nv || !STR_OK(x->id_off) || x->kind >= CS_EDGE_KIND_COUNT ||
+            x->pad[0] || x->pad[1] || x->pad[2])
+            return bad(err, "EDGES", i, "index, string or kind out of range");
+        uint32_t end = x->vpc_idx + 1 < nv ? vpc[x->vpc_idx + 1].edge_begin : ne;
+        if (i < vpc[x->vpc_idx].edge_begin || i >= end)
+            return bad(err, "EDGES", i, "outside its VPC's edge range");
+    }
+    const cs_etag *tag = p[10];
+    for (uint32_t i = 0; i < nt; i++)
+        if (!STR_OK(tag[i].key_off) || !STR_OK(tag[i].value_off))
+            return bad(err, "TAGS", i, "string offset outside STRINGS");
+    const cs_efinding *fnd = p[11];
+    uint32_t rejected = 0;
+    for (uint32_t i = 0; i < nf; i++) {
+        const cs_efinding *x = &fnd[i];
+        if (!STR_OK(x->kind_off) || !STR_OK(x->msg_off) || !STR_OK(x->src_off))
+            return bad(err, "FINDINGS", i, "string offset outside STRINGS");
+        if (x->vpc_idx != CS_IDX_NONE && x->vpc_idx >= nv)
+            return bad(err, "FINDINGS", i, "VPC index out of range");
+        rejected += strcmp(str + x->kind_off, CS_FINDING_REJECTED) == 0;
+    }
+    if (rejected != h->rejected)
+        return badsec(err, "HEADER", "rejected count disagrees with FINDINGS");
+
+    /* The id table: a power of two with at least one empty slot; every VPC
+     * exactly once, with its hash's tag, reachable from its home slot (no
+     * empty slot between home and where it sits). */
+    const uint64_t *hash = p[12];
+    uint64_t slots = h->hash_slots;
+    if (slots < 2 || (slots & (slots - 1)) || slots <= nv)
+        return badsec(err, "VPC_HASH", "slot count not a power of two above the VPC count");
+    uint64_t mask = slots - 1, used = 0, start = slots;
+    for (uint64_t j = 0; j < slots; j++) {
+        if (!hash[j] && start == slots)
+            start = j;
+        used += hash[j] != 0;
+    }
+    if (used != nv || start == slots)
+        return badsec(err, "VPC_HASH", "holds a different number of VPCs than VPCS");
+    uint8_t *seen = calloc((size_t)nv / 8 + 1, 1);
+    if (!seen)
+        return cs_fail(err, CS_ENOMEM, "out of memory validating the VPC id table");
+    /* Walk the ring once from an empty slot; `run` is where the current
+     * cluster of occupied slots began. */
+    uint64_t run = 0;
+    int rc = 0;
+    for (uint64_t k = 1; k <= slots && !rc; k++) {
+        uint64_t j = (start + k) & mask;
+        uint64_t v1 = hash[j];
+        if (!v1) {
+            run = 0;
+            continue;
+        }
+        if (run == 0)
+            run = k;
+        uint32_t vi = (uint32_t)v1 - 1;
+        if ((uint32_t)v1 == 0 || vi >= nv || (seen[vi / 8] >> (vi % 8)) & 1u) {
+            rc = bad(err, "VPC_HASH", j, "VPC index out of range or twice");
+            break;
+        }
+        seen[vi / 8] |= (uint8_t)(1u << (vi % 8));
+        const char *id = str + vpc[vi].id_off;
+        uint64_t hv = cs_intern_hash(id, strlen(id));
+        uint64_t home_k = ((hv & mask) - start) & mask; /* home as a ring position */
+        if ((hv & 0xffffffff00000000ull) != (v1 & 0xffffffff00000000ull) || home_k < run ||
+            home_k > k)
+            rc = bad(err, "VPC_HASH", j, "VPC not reachable from its home slot");
+    }
+    free(seen);
+#undef STR_OK
+    return rc;
+}
+
+/* ---- read accessors ----------------------------------------------------------------- */
+
+bool cs_estate_present(const cs_snapshot *s)
+{
+    return ehdr(s) != NULL;
+}
+
+void cs_estate_counts_get(const cs_snapshot *s, cs_estate_counts *out)
+{
+    memset(out, 0, sizeof *out);
+    const cs_ehdr *h = ehdr(s);
+    if (!h)
+        return;
+    out->accounts = h->n_accounts;
+    out->regions = h->n_regions;
+    out->vpcs = h->n_vpcs;
+    out->default_vpcs = h->default_vpcs;
+    out->pseudo_vpcs = h->pseudo_vpcs;
+    out->assocs = h->n_assocs;
+    out->live[0] = h->live[0];
+    out->live[1] = h->live[1];
+    out->dead[0] = h->dead[0];
+    out->dead[1] = h->dead[1];
+    out->peerings = h->n_peerings;
+    out->edges = h->n_edges;
+    out->tags = h->n_tags;
+    out->findings = h->n_findings;
+    out->rejected = h->rejected;
+}
+
+static const char *strs(const cs_snapshot *s)
+{
+    return sec(s, CS_ESEC_STRINGS);
+}
+
+int cs_estate_account(const cs_snapshot *s, uint32_t idx, cs_account *out)
+{
+    const cs_ehdr *h = ehdr(s);
+    if (!h || idx >= h->n_accounts || !out)
+        return CS_ERANGE;
+    const cs_eaccount *r = (const cs_eaccount *)sec(s, CS_ESEC_ACCOUNTS) + idx;
+    out->id = strs(s) + r->id_off;
+    out->vpc_begin = r->vpc_begin;
+    out->vpc_count = r->vpc_count;
+    out->flags = r->flags;
+    return 0;
+}
+
+int cs_estate_region(const cs_snapshot *s, uint32_t idx, cs_region *out)
+{
+    const cs_ehdr *h = ehdr(s);
+    if (!h || idx >= h->n_regions || !out)
+        return CS_ERANGE;
+    const cs_eregion *r = (const cs_eregion *)sec(s, CS_ESEC_REGIONS) + idx;
+    out->name = strs(s) + r->name_off;
+    out->vpc_count = r->vpc_count;
+    return 0;
+}
+
+int cs_estate_vpc(const cs_snapshot *s, uint32_t idx, cs_vpc *out)
+{
+    const cs_ehdr *h = ehdr(s);
+    if (!h || idx >= h->n_vpcs || !out)
+        return CS_ERANGE;
+    const cs_evpc *all = sec(s, CS_ESEC_VPCS);
+    const cs_evpc *r = all + idx;
+    const char *st = strs(s);
+    bool last = idx + 1 == h->n_vpcs;
+    out->id = st + r->id_off;
+    out->name = st + r->name_off;
+    out->account_idx = r->account_idx;
+    out->region_idx = r->region_idx;
+    out->assoc_begin = r->assoc_begin;
+    out->assoc_count = (last ? h->n_assocs : r[1].assoc_begin) - r->assoc_begin;
+    out->edge_begin = r->edge_begin;
+    out->edge_count = (last ? h->n_edges : r[1].edge_begin) - r->edge_begin;
+    out->tag_begin = r->tag_begin;
+    out->tag_count = (last ? h->n_tags : r[1].tag_begin) - r->tag_begin;
+    out->pcx_count = (last ? h->n_vpc_pcx : r[1].pcx_begin) - r->pcx_begin;
+    out->state = r->state;
+    out->is_default = (r->flags & CS_EVPC_DEFAULT) != 0;
+    out->pseudo = (r->flags & CS_EVPC_PSEUDO) != 0;
+    return 0;
+}
+
+int cs_estate_assoc(const cs_snapshot *s, uint32_t idx, cs_assoc *out)
+{
+    const cs_ehdr *h = ehdr(s);
+    if (!h || idx >= h->n_assocs || !out)
+        return CS_ERANGE;
+    const cs_eassoc *r = (const cs_eassoc *)sec(s, CS_ESEC_ASSOCS) + idx;
+    const char *st = strs(s);
+    out->prefix.hi = r->hi;
+    out->prefix.lo = r->lo;
+    out->prefix.len = r->len;
+    out->prefix.family = r->family;
+    out->id = st + r->id_off;
+    out->pool = st + r->pool_off;
+    out->vpc_idx = r->vpc_idx;
+    out->state = r->state;
+    out->primary = (r->flags & CS_EASSOC_PRIMARY) != 0;
+    out->live = cs_assoc_state_live(r->state);
+    out->ip_source = (r->flags >> CS_EASSOC_IPSRC_SHIFT) & 3u;
+    out->ipv6_attr = (r->flags >> CS_EASSOC_V6ATTR_SHIFT) & 3u;
+    return 0;
+}
+
+int cs_estate_peering(const cs_snapshot *s, uint32_t idx, cs_peering *out)
+{
+    const cs_ehdr *h = ehdr(s);
+    if (!h || idx >= h->n_peerings || !out)
+        return CS_ERANGE;
+    const cs_epeering *r = (const cs_epeering *)sec(s, CS_ESEC_PEERINGS) + idx;
+    const char *st = strs(s);
+    out->id = st + r->id_off;
+    cs_peering_end *end[2] = {&out->requester, &out->accepter};
+    for (int k = 0; k < 2; k++) {
+        end[k]->vpc_id = st + r->vpc_id_off[k];
+        end[k]->vpc_idx = r->vpc_idx[k];
+        end[k]->account_idx = r->account_idx[k];
+        end[k]->region_idx = r->region_idx[k];
+        end[k]->allow_dns = r->dns[k];
+    }
+    out->status = r->status;
+    return 0;
+}
+
+int cs_estate_edge(const cs_snapshot *s, uint32_t idx, cs_edge *out)
+{
+    const cs_ehdr *h = ehdr(s);
+    if (!h || idx >= h->n_edges || !out)
+        return CS_ERANGE;
+    const cs_eedge *r = (const cs_eedge *)sec(s, CS_ESEC_EDGES) + idx;
+    out->id = strs(s) + r->id_off;
+    out->vpc_idx = r->vpc_idx;
+    out->kind = r->kind;
+    return 0;
+}
+
+int cs_estate_tag(const cs_snapshot *s, uint32_t idx, const char **key, const char **value)
+{
+    const cs_ehdr *h = ehdr(s);
+    if (!h || idx >= h->n_tags)
+        return CS_ERANGE;
+    const cs_etag *r = (const cs_etag *)sec(s, CS_ESEC_TAGS) + idx;
+    const char *st = strs(s);
+    if (key)
+        *key = st + r->key_off;
+    if (value)
+        *value = st + r->value_off;
+    return 0;
+}
+
+int cs_estate_finding(const cs_snapshot *s, uint32_t idx, cs_finding *out)
+{
+    const cs_ehdr *h = ehdr(s);
+    if (!h || idx >= h->n_findings || !out)
+        return CS_ERANGE;
+    const cs_efinding *r = (const cs_efinding *)sec(s, CS_ESEC_FINDINGS) + idx;
+    const char *st = strs(s);
+    out->kind = st + r->kind_off;
+    out->message = st + r->msg_off;
+    out->source = st + r->src_off;
+    out->line = r->line;
+    out->column = r->column;
+    out->vpc_idx = r->vpc_idx;
+    return 0;
+}
+
+uint32_t cs_estate_assoc_vpc(const cs_snapshot *s, uint32_t assoc_idx)
+{
+    const cs_ehdr *h = ehdr(s);
+    if (!h || assoc_idx >= h->n_assocs)
+        return CS_IDX_NONE;
+    return ((const uint32_t *)sec(s, CS_ESEC_ASSOC_VPC))[assoc_idx];
+}
+
+const uint32_t *cs_estate_assoc_vpc_map(const cs_snapshot *s, uint32_t *count)
+{
+    const cs_ehdr *h = ehdr(s);
+    if (count)
+        *count = h ? h->n_assocs : 0;
+    return h ? sec(s, CS_ESEC_ASSOC_VPC) : NULL;
+}
+
+const uint32_t *cs_estate_vpc_peerings(const cs_snapshot *s, uint32_t vpc_idx, uint32_t *count)
+{
+    const cs_ehdr *h = ehdr(s);
+    if (count)
+        *count = 0;
+    if (!h || vpc_idx >= h->n_vpcs)
+        return NULL;
+    const cs_evpc *r = (const cs_evpc *)sec(s, CS_ESEC_VPCS) + vpc_idx;
+    uint32_t end = vpc_idx + 1 == h->n_vpcs ? h->n_vpc_pcx : r[1].pcx_begin;
+    if (end == r->pcx_begin)
+        return NULL;
+    if (count)
+        *count = end - r->pcx_begin;
+    return (const uint32_t *)sec(s, CS_ESEC_VPC_PCX) + r->pcx_begin;
+}
+
+int cs_estate_vpc_find(const cs_snapshot *s, const char *id, size_t len, uint32_t *idx)
+{
+    if (!s || (!id && len) || !idx)
+        return CS_EINVAL;
+    const cs_ehdr *h = ehdr(s);
+    if (!h || !h->n_vpcs || memchr(id ? id : "", '\0', len))
+        return 0;
+    const uint64_t *hash = sec(s, CS_ESEC_VPC_HASH);
+    const cs_evpc *vpc = sec(s, CS_ESEC_VPCS);
+    const char *st = strs(s);
+    uint64_t hv = cs_intern_hash(id ? id : "", len);
+    uint64_t tag = hv & 0xffffffff00000000ull, mask = (uint64_t)h->hash_slots - 1;
+    for (uint64_t j = hv & mask, n = 0; n <= mask; j = (j + 1) & mask, n++) {
+        uint64_t v1 = hash[j];
+        if (!v1)
+            return 0;
+        if ((v1 & 0xffffffff00000000ull) != tag)
+            continue;
+        uint32_t vi = (uint32_t)v1 - 1;
+        const char *x = st + vpc[vi].id_off;
+        if (strncmp(x, id, len) == 0 && x[len] == '\0') {
+            *idx = vi;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Binary search in a table sorted by the string at `off(i)` (strcmp order). */
+static int find_sorted(const char *st, const void *recs, size_t rec_size, size_t off_at,
+                       uint32_t n, const char *id, size_t len, uint32_t *idx)
+{
+    uint32_t lo = 0, hi = n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        uint32_t off;
+        memcpy(&off, (const char *)recs + (size_t)mid * rec_size + off_at, sizeof off);
+        const char *x = st + off;
+        int c = strncmp(x, id, len);
+        if (c == 0)
+            c = x[len] != '\0'; /* x is longer: it sorts after id */
+        if (c == 0) {
+            *idx = mid;
+            return 1;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
+int cs_estate_account_find(const cs_snapshot *s, const char *id, size_t len, uint32_t *idx)
+{
+    if (!s || (!id && len) || !idx)
+        return CS_EINVAL;
+    const cs_ehdr *h = ehdr(s);
+    if (!h || memchr(id ? id : "", '\0', len))
+        return 0;
+    return find_sorted(strs(s), sec(s, CS_ESEC_ACCOUNTS), sizeof(cs_eaccount),
+                       offsetof(cs_eaccount, id_off), h->n_accounts, id ? id : "", len, idx);
+}
+
+int cs_estate_peering_find(const cs_snapshot *s, const char *id, size_t len, uint32_t *idx)
+{
+    if (!s || (!id && len) || !idx)
+        return CS_EINVAL;
+    const cs_ehdr *h = ehdr(s);
+    if (!h || memchr(id ? id : "", '\0', len))
+        return 0;
+    return find_sorted(strs(s), sec(s, CS_ESEC_PEERINGS), sizeof(cs_epeering),
+                       offsetof(cs_epeering, id_off), h->n_peerings, id ? id : "", len, idx);
+}
