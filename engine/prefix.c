@@ -36,10 +36,11 @@
  *               standing for one or more zero groups, an optional dotted v4
  *               as the last 32 bits; no zone id ("fe80::1%eth0")
  *
- * The family is decided by the first separator: a leading run of decimal
- * digits followed by "." is IPv4 ("10.0.0.0/8"), a ":" anywhere in the
- * leading run makes IPv6 ("::/0", "2001:db8::/32"), and a run with hex
- * letters is IPv6 ("fe80/10" then fails as "needs 8 groups").
+ * The family is decided by the byte after the leading run of hex digits:
+ * "." means IPv4 ("10.0.0.0/8"), ":" means IPv6 ("::/0", "2001:db8::/32");
+ * otherwise a run of decimal digits is IPv4 ("10/8" fails as "needs 4
+ * octets") and a run with hex letters is IPv6 ("fe80/10" fails as "needs 8
+ * groups"), so the message speaks of the family the writer meant.
  *
  * Invariants of every prefix this file returns: family is CS_AF_V4 or
  * CS_AF_V6; len <= 32 or <= 128; bits past len are zero; for IPv4 hi's low
@@ -47,10 +48,10 @@
  * invariant for memory safety (any bit pattern gives a defined result), and
  * never shift a 64-bit value by 64 (a /0 or /64 mask is built by cases).
  *
- * Performance: parsing touches each input byte a bounded number of times
- * (the family probe re-reads at most one group); failure messages are
- * formatted only when the caller passed a cs_error, so bulk ingest with
- * err == NULL pays nothing for them.
+ * Performance: parsing reads each input byte once, the first group twice
+ * (the family probe); failure messages are formatted only when the caller
+ * passed a cs_error, so bulk ingest with err == NULL pays nothing for them.
+ * Formatting writes digits by hand, no snprintf.
  *
  * References: RFC 4632 (CIDR notation), RFC 4291 section 2.2 (IPv6 text
  * forms), RFC 5952 (canonical IPv6 text), RFC 6052 (64:ff9b::/96).
@@ -174,7 +175,8 @@ static int parse_v4(const struct scan *sc, size_t start, int embedded,
         }
         size_t nd = q - p;
         if (nd == 0) {
-            if (p < n && s[p] != '.' && s[p] != '/' && s[p] != '%')
+            if (p < n && s[p] != '.' && s[p] != '/' &&
+                !(embedded && s[p] == '%'))
                 return bad_char(sc, p, " in IPv4 address");
             return FAIL_AT(sc, p, 0, "empty octet in IPv4 address");
         }

@@ -76,12 +76,17 @@ enum {
  * Returns 0 (parsed exactly), CS_PARSE_NORMALISED (lenient and host bits
  * cleared; err->message says what was changed, err->code stays 0), or
  * CS_EPARSE / CS_EINVAL (NULL out). *out is written only on success.
+ * On a return of 0 err is not written at all (a bulk loop pays nothing for
+ * it); on CS_EPARSE or CS_PARSE_NORMALISED err->line is 1 and
+ * err->text/text_col hold the input for the caret.
  */
 CS_API int cs_prefix_parse(const char *text, size_t len, unsigned flags,
                            cs_prefix *out, cs_error *err);
 
 /* Parses a bare address as a /32 or /128 prefix (a "/LEN" is an error).
- * Returns 0 or CS_EPARSE as cs_prefix_parse. */
+ * Of the flags only CS_PARSE_V4_ONLY / CS_PARSE_V6_ONLY apply; input longer
+ * than 45 characters (the longest address) is rejected unscanned.
+ * Returns 0 or CS_EPARSE (CS_EINVAL for NULL out) as cs_prefix_parse. */
 CS_API int cs_address_parse(const char *text, size_t len, unsigned flags,
                             cs_prefix *out, cs_error *err);
 
