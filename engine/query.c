@@ -6,25 +6,30 @@
  * or in bulk, on any image (heap, file, shm). Does not: allocate, lock, or
  * validate the image (cs_snapshot_from_memory did, once, at open).
  *
- * Every question is one walk from the root along Q's bits (DFS-preorder image,
- * engine/snapshot.c):
+ * Every question is one walk from the root along Q's bits over the HOT
+ * records (key, length, links; engine/snapshot_internal.h):
  *
  *   root ── 10.0.0.0/8 ── 10.0.0.0/14 (glue) ── 10.1.0.0/16 ── [subtree]
- *           covers Q       on the path           first node with len >= |Q|
+ *           contains Q     contains Q            r: first node with len >= |Q|
+ *                          = x, the last one
  *
- * - nodes on the path with len < |Q| whose key agrees with Q on their own
- *   bits contain Q: their own entries COVER Q;
- * - the first node with len >= |Q| whose key agrees with Q on |Q| bits is the
- *   root of everything inside Q: its subtree's entries are the contiguous
- *   range [ent_begin, ent_end) — EQUAL (its own, when len == |Q|) plus
- *   COVERED. A count is then ent_end - ent_begin, whatever its size: a /8
- *   query over a million entries costs what a /32 does.
- * The walk stops at the first node that disagrees with Q; it visits at most
- * 33 (IPv4) or 129 (IPv6) nodes, since each is longer than its parent.
+ * The walk ends with two nodes: x, the deepest node shorter than Q that
+ * contains Q, and r, x's child on Q's path when its length is >= |Q| and it
+ * agrees with Q on |Q| bits (everything inside Q is r's subtree). Then, from
+ * their COLD records only:
+ *   strictly covering entries = cov(x)       (x and all its ancestors)
+ *   equal entries            = cov(r) - cov(x), when len(r) == |Q|
+ *   covered (equal included) = ent_end(r) - ent_begin(r)
+ *   longest-prefix match     = r when it is equal and has entries, else best(x)
+ * so a count is one walk plus two cold reads, whatever the number of entries:
+ * a /8 query over a million entries costs what a /32 does. A walk visits at
+ * most 33 (IPv4) or 129 (IPv6) nodes, each longer than its parent. For IPv4
+ * queries of length >= 16 the walk resumes from the direct index (one 8-byte
+ * read per /16 block), skipping the top of the trie.
  *
- * A node's own-entry count needs its first child's ent_begin (snap_own_end).
- * Bulk paths defer that read by one step, to when the child — prefetched one
- * step earlier — has arrived, so the interleaved lanes never wait on it.
+ * Bulk calls run 16 walks at once, one step each in turn, prefetching every
+ * lane's next node, so their cache misses overlap (after DPDK's
+ * rte_lpm_lookup_bulk).
  *
  * Thread-safety: pure reads of an immutable image. Tests: tests/test_query.c
  * (differential against a brute-force scan), tests/test_snapshot.c.
@@ -36,23 +41,11 @@
 
 #include <string.h>
 
-#define NO_NODE UINT32_MAX
-#define BULK_LANES 16 /* searches in flight in bulk calls */
+#define LANES 16 /* walks in flight in bulk calls */
 
-static inline bool agrees(const cs_fnode *x, const cs_prefix *q, unsigned bits)
+static inline void prefetch(const void *p)
 {
-    return trie_common_bits(x->key_hi, x->key_lo, q->hi, q->lo, bits) >= bits;
-}
-
-/* The child of node i towards bit b, or 0 when there is none. */
-static inline uint32_t child_of(const cs_fnode *x, uint32_t i, unsigned b)
-{
-    return b ? x->right : (x->flags & CS_FN_LEFT) ? i + 1 : 0;
-}
-
-static inline void prefetch_node(const cs_fnode *n)
-{
-    __builtin_prefetch(n, 0, 3);
+    __builtin_prefetch(p, 0, 3);
 }
 
 static bool valid_query(const cs_prefix *q)
@@ -61,140 +54,270 @@ static bool valid_query(const cs_prefix *q)
            q->len <= cs_family_bits(q->family);
 }
 
-static void fill_match(const cs_famview *f, unsigned fam, uint32_t i,
-                       uint32_t begin, uint32_t end, uint8_t rel, cs_match *m)
+static bool valid_kind(unsigned kind)
 {
-    m->prefix = snap_node_prefix(&f->nodes[i], fam);
-    m->values = f->values + begin;
-    m->count = end - begin;
-    m->first_entry = begin;
-    m->relation = rel;
+    return (kind & CS_Q_OVERLAPPING) && !(kind & ~CS_Q_OVERLAPPING);
+}
+
+/* ---- the walk ------------------------------------------------------------ */
+
+/* A walk in progress: at node i (CS_NO_NODE: over), x the deepest node
+ * passed that contains Q (CS_NO_NODE: none), r the stopping node inside Q. */
+typedef struct walk {
+    const cs_famview *f;
+    const cs_prefix *q;
+    uint32_t i, x, r;
+    uint32_t q32;     /* IPv4: Q's address as u32 */
+    uint8_t fam;
+} walk;
+
+/* The direct-index record where an IPv4 walk for (q32, qlen) may resume,
+ * or NULL: start at the root. */
+static inline const cs_dir16 *dir_entry(const cs_snapshot *s, uint32_t q32,
+                                        unsigned qlen)
+{
+    const cs_dir16 *dir = snap_dir16(s);
+    if (!dir || qlen < 8)
+        return NULL;
+    return qlen >= 16 ? &dir[q32 >> 16] : &dir[65536 + (q32 >> 24)];
+}
+
+/* Starts a walk; false when the family is empty (nothing can match). */
+static inline bool walk_start(walk *w, const cs_snapshot *s, const cs_prefix *q)
+{
+    w->q = q;
+    w->fam = (uint8_t)cs_family_index(q->family);
+    w->f = snap_family(s, w->fam);
+    w->x = CS_NO_NODE;
+    w->r = CS_NO_NODE;
+    w->i = 0;
+    w->q32 = 0;
+    if (w->f->n_nodes == 0) {
+        w->i = CS_NO_NODE;
+        return false;
+    }
+    if (w->fam == 0) {
+        w->q32 = (uint32_t)(q->hi >> 32);
+        const cs_dir16 *d = dir_entry(s, w->q32, q->len);
+        if (d) {
+            w->i = d->resume;
+            w->x = d->x;
+            if (w->i == CS_NO_NODE)
+                return true;
+            prefetch(&w->f->hot4[w->i]);
+        }
+    }
+    return true;
+}
+
+/* The top `len` bits of a 32-bit word set (len 0..32), without a branch
+ * or an undefined shift. */
+static inline uint32_t mask32(unsigned len)
+{
+    return (uint32_t)(~0ull << (32 - len));
+}
+
+/*
+ * One step; returns 1 when the walk is over (w->i == CS_NO_NODE).
+ *
+ * The IPv4 step has no data-dependent branch: which way the walk goes, and
+ * whether this node is x or r, is computed with masks and conditional moves
+ * (its outcomes are coin flips to a branch predictor).
+ */
+static inline __attribute__((always_inline)) int walk_step(walk *w)
+{
+    const uint32_t i = w->i;
+    const unsigned qlen = w->q->len;
+    uint32_t next;
+    if (w->fam == 0) {
+        const cs_hot4 *h = &w->f->hot4[i];
+        const unsigned len = h->len;
+        const uint32_t diff = w->q32 ^ h->key;
+        const uint32_t ge = len >= qlen;                       /* r candidate */
+        const uint32_t agree_q = (diff & mask32(qlen)) == 0;   /* on |Q| bits */
+        const uint32_t agree_n = (diff & mask32(len)) == 0;    /* on its bits */
+        const uint32_t go = (ge ^ 1u) & agree_n;                    /* contains Q */
+        w->r = (ge & agree_q) ? i : w->r;
+        w->x = go ? i : w->x;
+        /* bit `len` of Q (len < 32 whenever go is set) */
+        const uint32_t bit = (uint32_t)(((uint64_t)w->q32 << len) >> 31) & 1u;
+        const uint32_t left = (h->flags & CS_FN_LEFT) ? i + 1 : 0;
+        next = bit ? h->right : left;
+        next = go ? next : 0;
+        prefetch(&w->f->hot4[next]);
+    } else {
+        const cs_hot6 *h = &w->f->hot6[i];
+        const unsigned len = h->len;
+        const cs_prefix *q = w->q;
+        if (len >= qlen) {
+            if (trie_common_bits(h->key_hi, h->key_lo, q->hi, q->lo, qlen) >= qlen)
+                w->r = i;
+            w->i = CS_NO_NODE;
+            return 1;
+        }
+        if (trie_common_bits(h->key_hi, h->key_lo, q->hi, q->lo, len) < len) {
+            w->i = CS_NO_NODE;
+            return 1;
+        }
+        w->x = i;
+        next = trie_key_bit(q->hi, q->lo, len) ? h->right
+               : (h->flags & CS_FN_LEFT)        ? i + 1
+                                                : 0;
+        if (next)
+            prefetch(&w->f->hot6[next]);
+    }
+    if (!next) {
+        w->i = CS_NO_NODE;
+        return 1;
+    }
+    w->i = next;
+    return 0;
+}
+
+static inline uint32_t node_len(const cs_famview *f, unsigned fam, uint32_t i)
+{
+    return fam ? f->hot6[i].len : f->hot4[i].len;
+}
+
+static inline uint32_t count_from(const cs_cold *c, uint32_t x, uint32_t r,
+                                  uint32_t r_len, unsigned qlen, unsigned kind);
+
+static inline uint32_t walk_count(const walk *w, unsigned kind)
+{
+    uint32_t r_len = w->r != CS_NO_NODE ? node_len(w->f, w->fam, w->r) : 0;
+    return count_from(w->f->cold, w->x, w->r, r_len, w->q->len, kind);
 }
 
 /* ---- counts -------------------------------------------------------------- */
 
-typedef struct count_lane {
-    const cs_famview *f;
-    const cs_prefix *q;
-    size_t qi;
-    uint64_t total;
-    uint32_t node;
-    uint32_t pending; /* node whose own count is still to be added */
-} count_lane;
-
-/* One step of a count walk. Returns 1 when the lane's answer is final. */
-static inline int count_step(count_lane *L, unsigned kind)
-{
-    const cs_famview *f = L->f;
-    const cs_fnode *N = f->nodes;
-    if (L->pending != NO_NODE) {
-        L->total += snap_own_end(f, L->pending) - N[L->pending].ent_begin;
-        L->pending = NO_NODE;
-    }
-    const uint32_t i = L->node;
-    const cs_fnode *x = &N[i];
-    const cs_prefix *q = L->q;
-    if (x->len >= q->len) {
-        if (agrees(x, q, q->len)) {
-            if (kind & CS_Q_COVERED)
-                L->total += x->ent_end - x->ent_begin;
-            else if (x->len == q->len)
-                L->total += snap_own_end(f, i) - x->ent_begin;
-        }
-        return 1;
-    }
-    if (!agrees(x, q, x->len))
-        return 1;
-    uint32_t next = child_of(x, i, trie_key_bit(q->hi, q->lo, x->len));
-    if (!next) {
-        if (kind & CS_Q_COVERING)
-            L->total += snap_own_end(f, i) - x->ent_begin;
-        return 1;
-    }
-    prefetch_node(&N[next]);
-    if (kind & CS_Q_COVERING) {
-        L->pending = i;
-        /* snap_own_end(i) reads node i+1 when i has a left child; when we go
-         * right it is not the node prefetched above, but it sits right after
-         * node i, usually on the line just loaded. */
-        if ((x->flags & CS_FN_LEFT) && next != i + 1)
-            prefetch_node(&N[i + 1]);
-    }
-    L->node = next;
-    return 0;
-}
-
-static inline bool lane_start(count_lane *L, const cs_snapshot *s,
-                              const cs_prefix *q, size_t qi)
-{
-    L->q = q;
-    L->qi = qi;
-    L->total = 0;
-    L->pending = NO_NODE;
-    L->node = 0;
-    if (!valid_query(q))
-        return false;
-    L->f = snap_family(s, cs_family_index(q->family));
-    if (L->f->n_nodes == 0)
-        return false;
-    prefetch_node(&L->f->nodes[0]);
-    return true;
-}
-
 int64_t cs_query_count(const cs_snapshot *s, const cs_prefix *q, unsigned kind)
 {
-    if (!s || !q || !(kind & CS_Q_OVERLAPPING) || (kind & ~CS_Q_OVERLAPPING) ||
-        !valid_query(q))
+    if (!s || !q || !valid_kind(kind) || !valid_query(q))
         return CS_EINVAL;
-    count_lane L;
-    if (!lane_start(&L, s, q, 0))
+    walk w;
+    if (!walk_start(&w, s, q))
         return 0;
-    while (!count_step(&L, kind))
-        ;
-    return (int64_t)L.total;
+    if (w.i != CS_NO_NODE)
+        while (!walk_step(&w))
+            ;
+    return (int64_t)walk_count(&w, kind);
+}
+
+/*
+ * The IPv4 bulk kernel: a lane is five integers, every lane walks the same
+ * hot4 array, and a step is branch-free (as walk_step's IPv4 half) but for
+ * the lane finishing. Fills x and r of each lane; no cold read.
+ */
+typedef struct lane4 {
+    uint32_t i, x, r, q32, qlen;
+} lane4;
+
+static inline __attribute__((always_inline)) uint32_t step4(const cs_hot4 *H, lane4 *L)
+{
+    const uint32_t i = L->i;
+    const cs_hot4 *h = &H[i];
+    const unsigned len = h->len;
+    const uint32_t diff = L->q32 ^ h->key;
+    const uint32_t ge = len >= L->qlen;
+    const uint32_t agree_q = (diff & mask32(L->qlen)) == 0;
+    const uint32_t agree_n = (diff & mask32(len)) == 0;
+    const uint32_t go = (ge ^ 1u) & agree_n;
+    L->r = (ge & agree_q) ? i : L->r;
+    L->x = go ? i : L->x;
+    const uint32_t bit = (uint32_t)(((uint64_t)L->q32 << len) >> 31) & 1u;
+    const uint32_t left = (h->flags & CS_FN_LEFT) ? i + 1 : 0;
+    uint32_t next = bit ? h->right : left;
+    next = go ? next : 0;
+    prefetch(&H[next]);
+    L->i = next;
+    return next;
+}
+
+/* Walks up to LANES IPv4 queries at once; lanes[l] must be initialised
+ * (i = start node or 0 with busy bit clear). */
+static inline void run_lanes4(const cs_hot4 *H, lane4 *lanes, uint32_t busy)
+{
+    while (busy)
+        for (uint32_t b = busy; b; b &= b - 1) {
+            unsigned l = (unsigned)__builtin_ctz(b);
+            if (!step4(H, &lanes[l]))
+                busy &= ~(1u << l);
+        }
+}
+
+/* Sets up lane l for IPv4 query q; returns 1 when it must walk. */
+static inline uint32_t lane4_start(const cs_snapshot *s, const cs_hot4 *H,
+                                   lane4 *L, const cs_prefix *q)
+{
+    L->q32 = (uint32_t)(q->hi >> 32);
+    L->qlen = q->len;
+    L->x = CS_NO_NODE;
+    L->r = CS_NO_NODE;
+    L->i = 0;
+    const cs_dir16 *d = dir_entry(s, L->q32, q->len);
+    if (d) {
+        L->i = d->resume;
+        L->x = d->x;
+        if (L->i == CS_NO_NODE) {
+            L->i = 0;
+            return 0;
+        }
+    }
+    prefetch(&H[L->i]);
+    return 1;
+}
+
+static inline uint32_t count_from(const cs_cold *c, uint32_t x, uint32_t r,
+                                  uint32_t r_len, unsigned qlen, unsigned kind)
+{
+    uint32_t cov_x = x != CS_NO_NODE ? c[x].cov : 0;
+    uint32_t total = (kind & CS_Q_COVERING) ? cov_x : 0;
+    if (r != CS_NO_NODE) {
+        if (kind & CS_Q_COVERED)
+            total += c[r].ent_end - c[r].ent_begin;
+        else if (r_len == qlen)
+            total += c[r].cov - cov_x; /* r's own entries: equal to Q */
+    }
+    return total;
 }
 
 int cs_query_count_bulk(const cs_snapshot *s, const cs_prefix *qs, size_t n,
                         unsigned kind, uint32_t *counts)
 {
-    if (!s || (n && (!qs || !counts)) || !(kind & CS_Q_OVERLAPPING) ||
-        (kind & ~CS_Q_OVERLAPPING))
+    if (!s || (n && (!qs || !counts)) || !valid_kind(kind))
         return CS_EINVAL;
-    count_lane lanes[BULK_LANES];
-    unsigned active = 0;
-    size_t next_q = 0;
-    /* Fill lanes; queries that need no walk are answered at once. */
-    for (;;) {
-        while (active < BULK_LANES && next_q < n) {
-            size_t qi = next_q++;
-            if (lane_start(&lanes[active], s, &qs[qi], qi))
-                active++;
-            else
-                counts[qi] = 0;
-        }
-        if (!active)
-            break;
-        for (unsigned l = 0; l < active;) {
-            if (count_step(&lanes[l], kind)) {
-                counts[lanes[l].qi] = (uint32_t)lanes[l].total;
-                /* Refill this lane in place so every lane keeps a search in
-                 * flight until the input runs out. */
-                int refilled = 0;
-                while (next_q < n) {
-                    size_t qi = next_q++;
-                    if (lane_start(&lanes[l], s, &qs[qi], qi)) {
-                        refilled = 1;
-                        break;
-                    }
-                    counts[qi] = 0;
-                }
-                if (!refilled)
-                    lanes[l] = lanes[--active];
-                else
-                    l++;
-            } else {
-                l++;
+    const cs_famview *f4 = snap_family(s, 0);
+    const cs_hot4 *H = f4->hot4;
+    const cs_cold *C = f4->cold;
+    lane4 lanes[LANES];
+    size_t slot[LANES];
+    for (size_t base = 0; base < n;) {
+        /* Gather up to LANES IPv4 queries; others are answered one by one
+         * (IPv6 takes the generic walk). */
+        unsigned m = 0;
+        uint32_t busy = 0;
+        for (; base < n && m < LANES; base++) {
+            const cs_prefix *q = &qs[base];
+            if (q->family != CS_AF_V4 || !valid_query(q) || f4->n_nodes == 0) {
+                int64_t c = valid_query(q) ? cs_query_count(s, q, kind) : 0;
+                counts[base] = c > 0 ? (uint32_t)c : 0;
+                continue;
             }
+            slot[m] = base;
+            busy |= lane4_start(s, H, &lanes[m], q) << m;
+            m++;
+        }
+        run_lanes4(H, lanes, busy);
+        for (unsigned l = 0; l < m; l++) {
+            if (lanes[l].x != CS_NO_NODE)
+                prefetch(&C[lanes[l].x]);
+            if (lanes[l].r != CS_NO_NODE)
+                prefetch(&C[lanes[l].r]);
+        }
+        for (unsigned l = 0; l < m; l++) {
+            const lane4 *L = &lanes[l];
+            uint32_t r_len = L->r != CS_NO_NODE ? H[L->r].len : 0;
+            counts[slot[l]] = count_from(C, L->x, L->r, r_len, L->qlen, kind);
         }
     }
     return 0;
@@ -203,6 +326,16 @@ int cs_query_count_bulk(const cs_snapshot *s, const cs_prefix *qs, size_t n,
 /* ---- iterator, walks ----------------------------------------------------- */
 
 enum { PH_PATH = 0, PH_RANGE = 1, PH_DONE = 2 };
+
+static void fill_match(const cs_famview *f, unsigned fam, uint32_t i,
+                       uint32_t begin, uint32_t end, uint8_t rel, cs_match *m)
+{
+    m->prefix = snap_node_prefix(f, fam, i);
+    m->values = f->values + begin;
+    m->count = end - begin;
+    m->first_entry = begin;
+    m->relation = rel;
+}
 
 void cs_query_iter_init(cs_query_iter *it, const cs_snapshot *s,
                         const cs_prefix *q, unsigned kind)
@@ -224,39 +357,41 @@ int cs_query_iter_next(cs_query_iter *it, cs_match *m)
     if (it->phase == PH_DONE)
         return 0;
     const cs_famview *f = snap_family(it->snap, it->fam);
-    const cs_fnode *N = f->nodes;
+    const unsigned fam = it->fam;
     const cs_prefix *q = &it->q;
+    /* The path walk, one node per call to walk_step, emitting each node
+     * that contains Q and has entries of its own. It does not use the
+     * direct index: covering matches must come from the root down. */
     while (it->phase == PH_PATH) {
-        const uint32_t i = it->node;
-        const cs_fnode *x = &N[i];
-        if (x->len >= q->len) {
-            it->phase = PH_DONE;
-            if (agrees(x, q, q->len)) {
-                if (it->kind & CS_Q_COVERED) {
-                    it->ent = x->ent_begin;
-                    it->ent_end = x->ent_end;
-                    it->phase = PH_RANGE;
-                } else if (x->len == q->len) {
-                    it->ent = x->ent_begin;
-                    it->ent_end = snap_own_end(f, i);
-                    it->phase = PH_RANGE;
-                }
+        walk w = {.f = f, .q = q, .i = it->node, .x = CS_NO_NODE, .r = CS_NO_NODE,
+                  .q32 = (uint32_t)(q->hi >> 32), .fam = (uint8_t)fam};
+        int over = walk_step(&w);
+        if (w.x != CS_NO_NODE) {
+            /* w.x == it->node: it contains Q strictly */
+            uint32_t cov = f->cold[w.x].cov, own = cov - it->prev_cov;
+            it->prev_cov = cov;
+            it->node = w.i;
+            if (over)
+                it->phase = PH_DONE;
+            if ((it->kind & CS_Q_COVERING) && own) {
+                uint32_t b = f->cold[w.x].ent_begin;
+                fill_match(f, fam, w.x, b, b + own, CS_REL_COVERS, m);
+                return 1;
             }
-            break;
+            continue;
         }
-        if (!agrees(x, q, x->len)) {
-            it->phase = PH_DONE;
-            break;
-        }
-        uint32_t next = child_of(x, i, trie_key_bit(q->hi, q->lo, x->len));
-        uint32_t own_end = snap_own_end(f, i);
-        if (next)
-            it->node = next;
-        else
-            it->phase = PH_DONE;
-        if ((it->kind & CS_Q_COVERING) && own_end > x->ent_begin) {
-            fill_match(f, it->fam, i, x->ent_begin, own_end, CS_REL_COVERS, m);
-            return 1;
+        it->phase = PH_DONE;
+        if (w.r != CS_NO_NODE) {
+            const cs_cold *c = &f->cold[w.r];
+            if (it->kind & CS_Q_COVERED) {
+                it->ent = c->ent_begin;
+                it->ent_end = c->ent_end;
+                it->phase = PH_RANGE;
+            } else if (node_len(f, fam, w.r) == q->len) {
+                it->ent = c->ent_begin;
+                it->ent_end = c->ent_begin + (c->cov - it->prev_cov);
+                it->phase = PH_RANGE;
+            }
         }
     }
     if (it->phase == PH_RANGE) {
@@ -265,11 +400,11 @@ int cs_query_iter_next(cs_query_iter *it, cs_match *m)
             return 0;
         }
         uint32_t nd = f->entnode[it->ent];
-        uint32_t end = snap_own_end(f, nd);
+        uint32_t end = snap_own_end(f, fam, nd);
         if (end > it->ent_end)
             end = it->ent_end;
-        fill_match(f, it->fam, nd, it->ent, end,
-                   N[nd].len == q->len ? CS_REL_EQUAL : CS_REL_COVERED, m);
+        fill_match(f, fam, nd, it->ent, end,
+                   node_len(f, fam, nd) == q->len ? CS_REL_EQUAL : CS_REL_COVERED, m);
         it->ent = end;
         return 1;
     }
@@ -279,8 +414,7 @@ int cs_query_iter_next(cs_query_iter *it, cs_match *m)
 int cs_query_walk(const cs_snapshot *s, const cs_prefix *q, unsigned kind,
                   cs_match_fn cb, void *ctx)
 {
-    if (!s || !q || !cb || !(kind & CS_Q_OVERLAPPING) || (kind & ~CS_Q_OVERLAPPING) ||
-        !valid_query(q))
+    if (!s || !q || !cb || !valid_kind(kind) || !valid_query(q))
         return CS_EINVAL;
     cs_query_iter it;
     cs_query_iter_init(&it, s, q, kind);
@@ -296,17 +430,9 @@ int cs_query_walk(const cs_snapshot *s, const cs_prefix *q, unsigned kind,
 int cs_query_walk_bulk(const cs_snapshot *s, const cs_prefix *qs, size_t n,
                        unsigned kind, cs_bulk_match_fn cb, void *ctx)
 {
-    if (!s || !cb || (n && !qs) || !(kind & CS_Q_OVERLAPPING) ||
-        (kind & ~CS_Q_OVERLAPPING))
+    if (!s || !cb || (n && !qs) || !valid_kind(kind))
         return CS_EINVAL;
     for (size_t i = 0; i < n; i++) {
-        /* Start fetching the next query's first nodes below the root while
-         * this one's results are delivered. */
-        if (i + 1 < n && valid_query(&qs[i + 1])) {
-            const cs_famview *f = snap_family(s, cs_family_index(qs[i + 1].family));
-            if (f->n_nodes)
-                prefetch_node(&f->nodes[0]);
-        }
         cs_query_iter it;
         cs_query_iter_init(&it, s, &qs[i], kind);
         cs_match m;
@@ -321,91 +447,46 @@ int cs_query_walk_bulk(const cs_snapshot *s, const cs_prefix *qs, size_t n,
 
 /* ---- longest-prefix match ------------------------------------------------ */
 
-typedef struct lpm_lane {
-    const cs_famview *f;
-    const cs_prefix *q;
-    size_t qi;
-    uint32_t node;
-    uint32_t pending; /* node whose own count decides if it is a candidate */
-    uint32_t best;
-} lpm_lane;
-
-static inline void lpm_settle(lpm_lane *L)
+/* The longest match once a walk is over (x, r as in `walk`): r when it
+ * equals Q and has entries of its own, else the deepest node with entries at
+ * or above x. */
+static int lpm_from(const cs_famview *f, unsigned fam, uint32_t x, uint32_t r,
+                    unsigned qlen, cs_match *m)
 {
-    if (L->pending != NO_NODE) {
-        if (snap_own_end(L->f, L->pending) > L->f->nodes[L->pending].ent_begin)
-            L->best = L->pending;
-        L->pending = NO_NODE;
-    }
-}
-
-/* One step of a longest-prefix walk; 1 when final (result in L->best). */
-static inline int lpm_step(lpm_lane *L)
-{
-    lpm_settle(L);
-    const cs_fnode *N = L->f->nodes;
-    const uint32_t i = L->node;
-    const cs_fnode *x = &N[i];
-    const cs_prefix *q = L->q;
-    if (x->len > q->len || !agrees(x, q, x->len))
-        return 1;
-    uint32_t next = x->len < q->len
-                        ? child_of(x, i, trie_key_bit(q->hi, q->lo, x->len))
-                        : 0;
-    L->pending = i;
-    if (!next) {
-        lpm_settle(L);
+    const cs_cold *c = f->cold;
+    uint32_t cov_x = x != CS_NO_NODE ? c[x].cov : 0;
+    uint32_t own;
+    if (r != CS_NO_NODE && node_len(f, fam, r) == qlen && (own = c[r].cov - cov_x) != 0) {
+        fill_match(f, fam, r, c[r].ent_begin, c[r].ent_begin + own, CS_REL_EQUAL, m);
         return 1;
     }
-    prefetch_node(&N[next]);
-    if ((x->flags & CS_FN_LEFT) && next != i + 1)
-        prefetch_node(&N[i + 1]);
-    L->node = next;
-    return 0;
-}
-
-static inline bool lpm_start(lpm_lane *L, const cs_snapshot *s,
-                             const cs_prefix *q, size_t qi)
-{
-    L->q = q;
-    L->qi = qi;
-    L->node = 0;
-    L->pending = NO_NODE;
-    L->best = NO_NODE;
-    if (!valid_query(q))
-        return false;
-    L->f = snap_family(s, cs_family_index(q->family));
-    if (L->f->n_nodes == 0)
-        return false;
-    prefetch_node(&L->f->nodes[0]);
-    return true;
-}
-
-static int lpm_finish(const lpm_lane *L, cs_match *m)
-{
-    if (L->best == NO_NODE) {
+    uint32_t best = x != CS_NO_NODE ? c[x].best : CS_NO_NODE;
+    if (best == CS_NO_NODE) {
         memset(m, 0, sizeof *m);
         return 0;
     }
-    const cs_fnode *x = &L->f->nodes[L->best];
-    fill_match(L->f, cs_family_index(L->q->family), L->best, x->ent_begin,
-               snap_own_end(L->f, L->best),
-               x->len == L->q->len ? CS_REL_EQUAL : CS_REL_COVERS, m);
+    fill_match(f, fam, best, c[best].ent_begin, snap_own_end(f, fam, best), CS_REL_COVERS, m);
     return 1;
+}
+
+static int walk_lpm(const walk *w, cs_match *m)
+{
+    return lpm_from(w->f, w->fam, w->x, w->r, w->q->len, m);
 }
 
 int cs_lookup(const cs_snapshot *s, const cs_prefix *addr, cs_match *m)
 {
     if (!s || !addr || !m || !valid_query(addr))
         return CS_EINVAL;
-    lpm_lane L;
-    if (!lpm_start(&L, s, addr, 0)) {
+    walk w;
+    if (!walk_start(&w, s, addr)) {
         memset(m, 0, sizeof *m);
         return 0;
     }
-    while (!lpm_step(&L))
-        ;
-    return lpm_finish(&L, m);
+    if (w.i != CS_NO_NODE)
+        while (!walk_step(&w))
+            ;
+    return walk_lpm(&w, m);
 }
 
 int64_t cs_lookup_bulk(const cs_snapshot *s, const cs_prefix *addrs, size_t n,
@@ -413,28 +494,37 @@ int64_t cs_lookup_bulk(const cs_snapshot *s, const cs_prefix *addrs, size_t n,
 {
     if (!s || (n && (!addrs || !out)))
         return CS_EINVAL;
-    lpm_lane lanes[BULK_LANES];
-    unsigned active = 0;
-    size_t next_q = 0;
+    const cs_famview *f4 = snap_family(s, 0);
+    const cs_hot4 *H = f4->hot4;
+    const cs_cold *C = f4->cold;
+    lane4 lanes[LANES];
+    size_t slot[LANES];
     int64_t hits = 0;
-    for (;;) {
-        while (active < BULK_LANES && next_q < n) {
-            size_t qi = next_q++;
-            if (lpm_start(&lanes[active], s, &addrs[qi], qi))
-                active++;
-            else
-                memset(&out[qi], 0, sizeof out[qi]);
-        }
-        if (!active)
-            break;
-        for (unsigned l = 0; l < active;) {
-            if (lpm_step(&lanes[l])) {
-                hits += lpm_finish(&lanes[l], &out[lanes[l].qi]);
-                lanes[l] = lanes[--active];
-            } else {
-                l++;
+    for (size_t base = 0; base < n;) {
+        unsigned m = 0;
+        uint32_t busy = 0;
+        for (; base < n && m < LANES; base++) {
+            const cs_prefix *q = &addrs[base];
+            if (q->family != CS_AF_V4 || !valid_query(q) || f4->n_nodes == 0) {
+                if (valid_query(q))
+                    hits += cs_lookup(s, q, &out[base]) > 0;
+                else
+                    memset(&out[base], 0, sizeof out[base]);
+                continue;
             }
+            slot[m] = base;
+            busy |= lane4_start(s, H, &lanes[m], q) << m;
+            m++;
         }
+        run_lanes4(H, lanes, busy);
+        for (unsigned l = 0; l < m; l++) {
+            if (lanes[l].x != CS_NO_NODE)
+                prefetch(&C[lanes[l].x]);
+            if (lanes[l].r != CS_NO_NODE)
+                prefetch(&C[lanes[l].r]);
+        }
+        for (unsigned l = 0; l < m; l++)
+            hits += lpm_from(f4, 0, lanes[l].x, lanes[l].r, lanes[l].qlen, &out[slot[l]]);
     }
     return hits;
 }

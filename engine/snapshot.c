@@ -18,7 +18,7 @@
  *        8    4 format_version (1)
  *       12    4 header_len (128)
  *       16    4 byte_order (0x01020304)
- *       20    2 node_record_len (32, sizeof cs_fnode)
+ *       20    2 hot4_record_len (16, sizeof cs_hot4)
  *       22    2 section_record_len (32)
  *       24    2 value_record_len (4)
  *       26    2 section_align (64)
@@ -30,7 +30,8 @@
  *       64    8 prefixes[2] (u32 each)
  *       72    8 nodes[2] (u32 each)
  *       80    4 flags (bit 0: estate tables present)
- *       84    4 reserved (0)
+ *       84    2 hot6_record_len (24, sizeof cs_hot6)
+ *       86    2 cold_record_len (16, sizeof cs_cold)
  *       88    8 section_table_off (128)
  *       96    8 header_xxh3: XXH3-64 of bytes [0, 96) and of the section
  *                table, with generation read as 0 (so a publisher can stamp
@@ -50,12 +51,16 @@
  *       16    8 length (bytes)
  *       24    8 xxh3 (XXH3-64 of the section bytes)
  *
- * Core sections, per family f (v4, v6):
- *   NODES_f    cs_fnode[nodes[f]] in DFS preorder (engine/snapshot_internal.h
- *              has the 32-byte record: key_hi, key_lo, right, ent_begin,
- *              ent_end, len, flags). Left child = next node; right child at
- *              `right`. A node's subtree is a contiguous node range and its
- *              entries the contiguous range [ent_begin, ent_end).
+ * Core sections, per family f (v4, v6), node records in DFS preorder
+ * (engine/snapshot_internal.h has the records):
+ *   HOT_f      the search records: cs_hot4 {key u32, right u32, len u8,
+ *              flags u8, pad} (16 bytes) or cs_hot6 {key_hi u64, key_lo u64,
+ *              right u32, len u8, flags u8, pad} (24 bytes). Left child =
+ *              next node; right child at `right`.
+ *   COLD_f     cs_cold {ent_begin, ent_end, cov, best} (16 bytes): the
+ *              subtree's entry range [ent_begin, ent_end), `cov` = entries at
+ *              this node and all its ancestors, `best` = deepest node among
+ *              them with entries (longest-prefix match), CS_NO_NODE if none.
  *   VALUES_f   u32[entries[f]]: entry values, grouped by node in preorder,
  *              ascending within one node (so the image does not depend on
  *              insertion order).
@@ -66,8 +71,9 @@
  * section lengths; every child index is greater than its parent's and in
  * range; a child is longer than its parent, agrees with it on the parent's
  * bits and continues with the right bit; no key has bits past its length;
- * entry ranges nest exactly (parent = own + left + right); every ENTNODE
- * entry points back at the node whose own range holds it. Queries may then
+ * entry ranges nest exactly (parent = own + left + right); `cov` and `best`
+ * equal their definitions; every ENTNODE entry points back at the node whose
+ * own range holds it. Queries may then
  * walk the arrays with no further checks and always terminate.
  *
  * Concurrency: an image is immutable once built; any number of threads and
@@ -108,7 +114,7 @@ typedef struct cs_header {
     uint32_t format_version;
     uint32_t header_len;
     uint32_t byte_order;
-    uint16_t node_record_len;
+    uint16_t hot4_record_len;
     uint16_t section_record_len;
     uint16_t value_record_len;
     uint16_t section_align;
@@ -120,7 +126,8 @@ typedef struct cs_header {
     uint32_t prefixes[2];
     uint32_t nodes[2];
     uint32_t flags;
-    uint32_t reserved0;
+    uint16_t hot6_record_len;
+    uint16_t cold_record_len;
     uint64_t section_table_off;
     uint64_t header_xxh3;
     uint8_t reserved1[24];
@@ -148,7 +155,12 @@ struct cs_snapshot {
     const cs_header *hdr;
     const cs_section *sections;
     cs_famview fam[2];
+    cs_dir16 *dir;    /* derived at open; NULL for small IPv4 tries */
 };
+
+/* The IPv4 direct index pays once the trie's top levels no longer sit in L1:
+ * below this many IPv4 nodes, walks start at the root. */
+#define CS_DIR16_MIN_NODES 2048u
 
 struct cs_snapshot_builder {
     cs_trie trie[2];
@@ -237,56 +249,81 @@ static int cmp_u32(const void *a, const void *b)
 }
 
 /*
- * Writes one family's NODES, VALUES and ENTNODE arrays into their sections.
- * `order` (scratch, n_nodes of the builder) receives the preorder index of
- * each builder node. The DFS uses an explicit stack: a Patricia path has at
- * most 129 nodes, and pending right siblings are at most one per level.
+ * Writes one family's HOT, COLD, VALUES and ENTNODE arrays into their
+ * sections (hot4 for IPv4, hot6 for IPv6). `order` and `fill` are scratch of
+ * the builder's node count. The DFS uses an explicit stack: a Patricia path
+ * has at most 129 nodes, with at most one pending right sibling per level.
  */
-static void freeze_family(const cs_trie *t, cs_fnode *out, uint32_t *values,
-                          uint32_t *entnode, uint32_t *order, uint32_t *fill)
+static void freeze_family(const cs_trie *t, cs_hot4 *hot4, cs_hot6 *hot6,
+                          cs_cold *cold, uint32_t *values, uint32_t *entnode,
+                          uint32_t *order, uint32_t *fill)
 {
-    uint32_t stack[2 * 130];
+    struct { uint32_t node, parent; } stack[2 * 130];
     unsigned sp = 0;
-    uint32_t k = 0;
-    if (t->root != TRIE_NONE)
-        stack[sp++] = t->root;
-    /* Pass 1: preorder numbering, keys, left flags, own entry offsets. */
-    uint32_t ent = 0;
+    uint32_t k = 0, ent = 0;
+    if (t->root != TRIE_NONE) {
+        stack[sp].node = t->root;
+        stack[sp++].parent = CS_NO_NODE;
+    }
+    /* Pass 1, preorder: numbering, keys, own entry offsets, and the path
+     * sums (a parent is numbered before its children). */
     while (sp) {
-        uint32_t i = stack[--sp];
+        sp--;
+        uint32_t i = stack[sp].node, parent = stack[sp].parent;
         const trie_node *n = &t->nodes[i];
         order[i] = k;
-        cs_fnode *f = &out[k];
-        memset(f, 0, sizeof *f);
-        f->key_hi = n->hi;
-        f->key_lo = n->lo;
-        f->len = n->len;
-        f->flags = n->child[0] != TRIE_NONE ? CS_FN_LEFT : 0;
-        f->ent_begin = ent;
+        uint8_t flags = n->child[0] != TRIE_NONE ? CS_FN_LEFT : 0;
+        if (hot4) {
+            memset(&hot4[k], 0, sizeof hot4[k]);
+            hot4[k].key = (uint32_t)(n->hi >> 32);
+            hot4[k].len = n->len;
+            hot4[k].flags = flags;
+        } else {
+            memset(&hot6[k], 0, sizeof hot6[k]);
+            hot6[k].key_hi = n->hi;
+            hot6[k].key_lo = n->lo;
+            hot6[k].len = n->len;
+            hot6[k].flags = flags;
+        }
+        cs_cold *c = &cold[k];
+        c->ent_begin = ent;
         fill[k] = ent; /* where this node's values go */
         ent += n->n_entries;
-        f->ent_end = ent; /* own entries; extended to the subtree below */
+        c->ent_end = ent; /* own entries; extended to the subtree below */
+        uint32_t up_cov = parent == CS_NO_NODE ? 0 : cold[parent].cov;
+        uint32_t up_best = parent == CS_NO_NODE ? CS_NO_NODE : cold[parent].best;
+        c->cov = up_cov + n->n_entries;
+        c->best = n->n_entries ? k : up_best;
+        if (n->child[1] != TRIE_NONE) {
+            stack[sp].node = n->child[1];
+            stack[sp++].parent = k;
+        }
+        if (n->child[0] != TRIE_NONE) {
+            stack[sp].node = n->child[0];
+            stack[sp++].parent = k;
+        }
         k++;
-        if (n->child[1] != TRIE_NONE)
-            stack[sp++] = n->child[1];
-        if (n->child[0] != TRIE_NONE)
-            stack[sp++] = n->child[0];
     }
     uint32_t nn = k;
     /* Pass 2: right-child links become preorder indices. */
     for (uint32_t i = 1; i < t->n_nodes; i++) {
         const trie_node *n = &t->nodes[i];
-        if (n->child[1] != TRIE_NONE)
-            out[order[i]].right = order[n->child[1]];
+        if (n->child[1] != TRIE_NONE) {
+            if (hot4)
+                hot4[order[i]].right = order[n->child[1]];
+            else
+                hot6[order[i]].right = order[n->child[1]];
+        }
     }
     /* Children have higher preorder indices than their parent, so one
      * reverse sweep sees every child's final end before its parent's. */
     for (uint32_t j = nn; j-- > 0;) {
-        cs_fnode *f = &out[j];
-        if (f->right)
-            f->ent_end = out[f->right].ent_end;
-        else if (f->flags & CS_FN_LEFT)
-            f->ent_end = out[j + 1].ent_end;
+        uint32_t right = hot4 ? hot4[j].right : hot6[j].right;
+        uint8_t flags = hot4 ? hot4[j].flags : hot6[j].flags;
+        if (right)
+            cold[j].ent_end = cold[right].ent_end;
+        else if (flags & CS_FN_LEFT)
+            cold[j].ent_end = cold[j + 1].ent_end;
     }
     /* Pass 3: scatter values by node (stable), then sort within a node. */
     for (uint32_t e = 0; e < t->n_ents; e++) {
@@ -296,7 +333,7 @@ static void freeze_family(const cs_trie *t, cs_fnode *out, uint32_t *values,
         entnode[at] = j;
     }
     for (uint32_t j = 0; j < nn; j++) {
-        uint32_t b = out[j].ent_begin, n = fill[j] - b;
+        uint32_t b = cold[j].ent_begin, n = fill[j] - b;
         if (n > 1)
             qsort(values + b, n, sizeof *values, cmp_u32);
     }
@@ -310,7 +347,7 @@ int cs_snapshot_build_image(const cs_snapshot_builder *b,
         return cs_fail(err, CS_EINVAL, "NULL builder or out");
     if (b->failed)
         return cs_fail(err, CS_ESTATE, "builder failed earlier; only _free is allowed");
-    if (n_extra > CS_MAX_SECTIONS - 6)
+    if (n_extra > CS_MAX_SECTIONS - CS_SEC_CORE_LAST)
         return cs_fail(err, CS_ERANGE, "too many extra sections");
 
     uint32_t nn[2], ne[2];
@@ -318,26 +355,26 @@ int cs_snapshot_build_image(const cs_snapshot_builder *b,
         nn[f] = b->trie[f].n_nodes - 1;
         ne[f] = b->trie[f].n_ents;
     }
-    size_t nsec = 6 + n_extra;
+    /* Core sections first, in id order: ids 1..8 at table slots 0..7. */
+    const size_t ncore = CS_SEC_CORE_LAST;
+    size_t nsec = ncore + n_extra;
     uint64_t sec_len[CS_MAX_SECTIONS];
     uint32_t sec_id[CS_MAX_SECTIONS];
-    const uint32_t core_id[6] = {CS_SEC_NODES_V4, CS_SEC_NODES_V6,
-                                 CS_SEC_VALUES_V4, CS_SEC_VALUES_V6,
-                                 CS_SEC_ENTNODE_V4, CS_SEC_ENTNODE_V6};
     for (int f = 0; f < 2; f++) {
-        sec_id[f] = core_id[f];
-        sec_len[f] = (uint64_t)nn[f] * sizeof(cs_fnode);
-        sec_id[2 + f] = core_id[2 + f];
-        sec_len[2 + f] = (uint64_t)ne[f] * 4;
-        sec_id[4 + f] = core_id[4 + f];
-        sec_len[4 + f] = (uint64_t)ne[f] * 4;
+        sec_len[CS_SEC_HOT_V4 - 1 + f] =
+            (uint64_t)nn[f] * (f ? sizeof(cs_hot6) : sizeof(cs_hot4));
+        sec_len[CS_SEC_COLD_V4 - 1 + f] = (uint64_t)nn[f] * sizeof(cs_cold);
+        sec_len[CS_SEC_VALUES_V4 - 1 + f] = (uint64_t)ne[f] * 4;
+        sec_len[CS_SEC_ENTNODE_V4 - 1 + f] = (uint64_t)ne[f] * 4;
     }
+    for (size_t i = 0; i < ncore; i++)
+        sec_id[i] = (uint32_t)(i + 1);
     for (size_t i = 0; i < n_extra; i++) {
         if (extra[i].id < CS_SEC_ESTATE_FIRST || extra[i].id > CS_SEC_ESTATE_LAST)
             return cs_fail(err, CS_EINVAL, "extra section id %u outside the estate range",
                            extra[i].id);
-        sec_id[6 + i] = extra[i].id;
-        sec_len[6 + i] = extra[i].len;
+        sec_id[ncore + i] = extra[i].id;
+        sec_len[ncore + i] = extra[i].len;
     }
     size_t off = align_up(CS_HEADER_LEN + nsec * sizeof(cs_section));
     uint64_t sec_off[CS_MAX_SECTIONS];
@@ -361,21 +398,26 @@ int cs_snapshot_build_image(const cs_snapshot_builder *b,
     }
     memset(img, 0, total);
     for (int f = 0; f < 2; f++)
-        freeze_family(&b->trie[f], (cs_fnode *)(img + sec_off[f]),
-                      (uint32_t *)(img + sec_off[2 + f]),
-                      (uint32_t *)(img + sec_off[4 + f]), order, fill);
+        freeze_family(&b->trie[f],
+                      f ? NULL : (cs_hot4 *)(img + sec_off[CS_SEC_HOT_V4 - 1]),
+                      f ? (cs_hot6 *)(img + sec_off[CS_SEC_HOT_V6 - 1]) : NULL,
+                      (cs_cold *)(img + sec_off[CS_SEC_COLD_V4 - 1 + f]),
+                      (uint32_t *)(img + sec_off[CS_SEC_VALUES_V4 - 1 + f]),
+                      (uint32_t *)(img + sec_off[CS_SEC_ENTNODE_V4 - 1 + f]), order, fill);
     free(order);
     free(fill);
     for (size_t i = 0; i < n_extra; i++)
         if (extra[i].len)
-            memcpy(img + sec_off[6 + i], extra[i].data, (size_t)extra[i].len);
+            memcpy(img + sec_off[ncore + i], extra[i].data, (size_t)extra[i].len);
 
     cs_header *h = (cs_header *)img;
     memcpy(h->magic, CS_MAGIC, 8);
     h->format_version = CS_FORMAT_VERSION;
     h->header_len = CS_HEADER_LEN;
     h->byte_order = CS_BYTE_ORDER;
-    h->node_record_len = sizeof(cs_fnode);
+    h->hot4_record_len = sizeof(cs_hot4);
+    h->hot6_record_len = sizeof(cs_hot6);
+    h->cold_record_len = sizeof(cs_cold);
     h->section_record_len = sizeof(cs_section);
     h->value_record_len = 4;
     h->section_align = CS_ALIGN;
@@ -453,68 +495,110 @@ static int corrupt(cs_error *err, const char *what)
     return cs_fail(err, CS_ECORRUPT, "corrupt image: %s", what);
 }
 
-/* Checks one family's trie: structure, key agreement, entry ranges. */
-static int validate_family(const cs_famview *f, unsigned bits, cs_error *err)
+/* Key, length and flags of node i, whatever the family. */
+typedef struct vnode {
+    uint64_t hi, lo;
+    uint32_t right;
+    uint8_t len, flags;
+    bool pad_zero;
+} vnode;
+
+static vnode vnode_at(const cs_famview *f, unsigned fam, uint32_t i)
 {
-    const cs_fnode *nodes = f->nodes;
+    vnode v;
+    if (fam) {
+        const cs_hot6 *h = &f->hot6[i];
+        v = (vnode){h->key_hi, h->key_lo, h->right, h->len, h->flags,
+                    !h->pad[0] && !h->pad[1]};
+    } else {
+        const cs_hot4 *h = &f->hot4[i];
+        v = (vnode){(uint64_t)h->key << 32, 0, h->right, h->len, h->flags,
+                    !memchr_nonzero(h->pad, sizeof h->pad)};
+    }
+    return v;
+}
+
+/* Checks one family's trie: structure, key agreement, entry ranges, path
+ * sums, entry-to-node map. After it, no query can leave its arrays, loop, or
+ * answer from inconsistent counts. */
+static int validate_family(const cs_famview *f, unsigned fam, cs_error *err)
+{
+    const unsigned bits = fam ? 128 : 32;
+    const cs_cold *cold = f->cold;
     uint32_t n = f->n_nodes;
     if (n == 0)
         return f->n_entries == 0 ? 0 : corrupt(err, "entries without nodes");
-    if (nodes[0].ent_begin != 0 || nodes[0].ent_end != f->n_entries)
+    if (cold[0].ent_begin != 0 || cold[0].ent_end != f->n_entries)
         return corrupt(err, "root entry range does not cover every entry");
+    /* own counts first: needed for the root's sums */
     for (uint32_t i = 0; i < n; i++) {
-        const cs_fnode *x = &nodes[i];
-        if (x->len > bits)
+        vnode x = vnode_at(f, fam, i);
+        if (x.len > bits)
             return corrupt(err, "node prefix length beyond the family's width");
-        uint64_t hi = x->key_hi, lo = x->key_lo;
-        trie_key_truncate(&hi, &lo, x->len);
-        if (hi != x->key_hi || lo != x->key_lo || (bits == 32 && (x->key_hi & 0xffffffffull)))
+        uint64_t hi = x.hi, lo = x.lo;
+        trie_key_truncate(&hi, &lo, x.len);
+        if (hi != x.hi || lo != x.lo)
             return corrupt(err, "node key has bits past its length");
-        if (x->flags & ~(unsigned)CS_FN_LEFT || x->pad[0] || x->pad[1])
+        if (x.flags & ~(unsigned)CS_FN_LEFT || !x.pad_zero)
             return corrupt(err, "node has unknown flags");
-        if (x->ent_begin > x->ent_end || x->ent_end > f->n_entries)
+        if (cold[i].ent_begin > cold[i].ent_end || cold[i].ent_end > f->n_entries)
             return corrupt(err, "node entry range out of bounds");
-        uint32_t own_end = x->ent_end;
         uint32_t kids[2] = {0, 0};
-        if (x->flags & CS_FN_LEFT) {
+        if (x.flags & CS_FN_LEFT) {
             if (i + 1 >= n)
                 return corrupt(err, "left child out of range");
             kids[0] = i + 1;
         }
-        if (x->right) {
-            if (x->right <= i || x->right >= n || x->right == kids[0])
+        if (x.right) {
+            if (x.right <= i || x.right >= n || x.right == kids[0])
                 return corrupt(err, "right child index out of order");
-            kids[1] = x->right;
+            kids[1] = x.right;
         }
-        uint32_t expect = x->ent_end;
+        uint32_t expect = cold[i].ent_end, own_end = cold[i].ent_end;
         for (int c = 1; c >= 0; c--) {
             if (!kids[c])
                 continue;
-            const cs_fnode *k = &nodes[kids[c]];
-            if (k->len <= x->len || k->len > bits)
+            vnode k = vnode_at(f, fam, kids[c]);
+            if (k.len <= x.len || k.len > bits)
                 return corrupt(err, "child not longer than its parent");
-            if (trie_common_bits(k->key_hi, k->key_lo, x->key_hi, x->key_lo, x->len) < x->len ||
-                trie_key_bit(k->key_hi, k->key_lo, x->len) != (unsigned)c)
+            if (trie_common_bits(k.hi, k.lo, x.hi, x.lo, x.len) < x.len ||
+                trie_key_bit(k.hi, k.lo, x.len) != (unsigned)c)
                 return corrupt(err, "child key does not continue its parent's");
-            if (k->ent_end != expect)
+            if (cold[kids[c]].ent_end != expect)
                 return corrupt(err, "child entry ranges do not nest");
-            expect = k->ent_begin;
-            own_end = k->ent_begin;
+            expect = cold[kids[c]].ent_begin;
+            own_end = expect;
         }
-        if (own_end < x->ent_begin)
+        if (own_end < cold[i].ent_begin)
             return corrupt(err, "node entry ranges do not nest");
+        uint32_t own = own_end - cold[i].ent_begin;
         /* A node with no entries and fewer than two children is never
          * written (glue has two); a leaf must carry entries. */
-        if (own_end == x->ent_begin && !(kids[0] && kids[1]))
+        if (own == 0 && !(kids[0] && kids[1]))
             return corrupt(err, "empty node without two children");
-        for (uint32_t e = x->ent_begin; e < own_end; e++)
+        if (i == 0 && (cold[0].cov != own || cold[0].best != (own ? 0u : CS_NO_NODE)))
+            return corrupt(err, "root path sums wrong");
+        for (int c = 0; c < 2; c++) {
+            if (!kids[c])
+                continue;
+            /* the child's own count, from its first child or its range */
+            uint32_t k = kids[c];
+            vnode kv = vnode_at(f, fam, k);
+            uint32_t k_own_end = (kv.flags & CS_FN_LEFT) && k + 1 < n ? cold[k + 1].ent_begin
+                                 : kv.right && kv.right < n        ? cold[kv.right].ent_begin
+                                                                   : cold[k].ent_end;
+            if (k_own_end < cold[k].ent_begin)
+                return corrupt(err, "node entry ranges do not nest");
+            uint32_t k_own = k_own_end - cold[k].ent_begin;
+            if (cold[k].cov != cold[i].cov + k_own ||
+                cold[k].best != (k_own ? k : cold[i].best))
+                return corrupt(err, "node path sums disagree with the entries");
+        }
+        for (uint32_t e = cold[i].ent_begin; e < own_end; e++)
             if (f->entnode[e] != i)
                 return corrupt(err, "entry-to-node map disagrees with the trie");
     }
-    /* Preorder: node i's subtree is contiguous, so the right child of node
-     * i lies after the whole left subtree; checked via entry ranges above
-     * and via child indices increasing. Every node is reached from the root
-     * exactly once: count them. */
+    /* Every node is reached from the root exactly once, in preorder. */
     uint32_t reached = 0;
     uint32_t stack[2 * 130];
     unsigned sp = 0;
@@ -524,20 +608,56 @@ static int validate_family(const cs_famview *f, unsigned bits, cs_error *err)
         if (i != reached)
             return corrupt(err, "nodes are not in DFS preorder");
         reached++;
-        if (nodes[i].right) {
-            if (sp >= sizeof stack / sizeof *stack)
-                return corrupt(err, "trie deeper than any prefix length");
-            stack[sp++] = nodes[i].right;
-        }
-        if (nodes[i].flags & CS_FN_LEFT) {
-            if (sp >= sizeof stack / sizeof *stack)
-                return corrupt(err, "trie deeper than any prefix length");
+        vnode x = vnode_at(f, fam, i);
+        if (sp + 2 > sizeof stack / sizeof *stack)
+            return corrupt(err, "trie deeper than any prefix length");
+        if (x.right)
+            stack[sp++] = x.right;
+        if (x.flags & CS_FN_LEFT)
             stack[sp++] = i + 1;
-        }
     }
     if (reached != n)
         return corrupt(err, "nodes unreachable from the root");
     return 0;
+}
+
+/* The walk of a query inside block `key` (the top `bits` bits), stopped at
+ * the first node of length >= bits: engine/query.c resumes there. */
+static cs_dir16 dir_walk(const cs_famview *f, uint32_t key, unsigned bits)
+{
+    uint32_t i = 0, x = CS_NO_NODE;
+    for (;;) {
+        const cs_hot4 *h = &f->hot4[i];
+        if (h->len >= bits)
+            break;
+        if (h->len && ((key ^ h->key) >> (32 - h->len)) != 0) {
+            i = CS_NO_NODE;
+            break;
+        }
+        x = i;
+        uint32_t next = (key >> (31 - h->len)) & 1u ? h->right
+                        : (h->flags & CS_FN_LEFT) ? i + 1 : 0;
+        if (!next) {
+            i = CS_NO_NODE;
+            break;
+        }
+        i = next;
+    }
+    return (cs_dir16){i, x};
+}
+
+/* Derives the IPv4 direct indexes from a validated trie: 65536 records for
+ * queries of length >= 16, then 256 for lengths 8..15. */
+static cs_dir16 *build_dir16(const cs_famview *f)
+{
+    cs_dir16 *dir = malloc((65536 + 256) * sizeof *dir);
+    if (!dir)
+        return NULL;
+    for (uint32_t v = 0; v < 65536; v++)
+        dir[v] = dir_walk(f, v << 16, 16);
+    for (uint32_t v = 0; v < 256; v++)
+        dir[65536 + v] = dir_walk(f, v << 24, 8);
+    return dir;
 }
 
 int cs_snapshot_from_memory(const void *base, size_t len, unsigned flags,
@@ -558,12 +678,14 @@ int cs_snapshot_from_memory(const void *base, size_t len, unsigned flags,
     if (h->format_version != CS_FORMAT_VERSION)
         return cs_fail(err, CS_EVERSION, "image format version %u; this build reads version %u",
                        h->format_version, CS_FORMAT_VERSION);
-    if (h->header_len != CS_HEADER_LEN || h->node_record_len != sizeof(cs_fnode) ||
+    if (h->header_len != CS_HEADER_LEN || h->hot4_record_len != sizeof(cs_hot4) ||
+        h->hot6_record_len != sizeof(cs_hot6) || h->cold_record_len != sizeof(cs_cold) ||
         h->section_record_len != sizeof(cs_section) || h->value_record_len != 4 ||
         h->section_align != CS_ALIGN)
-        return cs_fail(err, CS_EVERSION, "image layout (record sizes %u/%u/%u, align %u) differs from this build's",
-                       h->node_record_len, h->section_record_len, h->value_record_len,
-                       h->section_align);
+        return cs_fail(err, CS_EVERSION,
+                       "image layout (record sizes %u/%u/%u/%u/%u, align %u) differs from this build's",
+                       h->hot4_record_len, h->hot6_record_len, h->cold_record_len,
+                       h->section_record_len, h->value_record_len, h->section_align);
     if (h->image_len > len)
         return cs_fail(err, CS_ECORRUPT, "image truncated: header says %llu bytes, have %zu",
                        (unsigned long long)h->image_len, len);
@@ -575,11 +697,11 @@ int cs_snapshot_from_memory(const void *base, size_t len, unsigned flags,
     if (!(flags & CS_OPEN_NO_VERIFY) && header_hash(h, st, h->section_count) != h->header_xxh3)
         return cs_fail(err, CS_ECORRUPT, "corrupt image: header checksum mismatch");
     uint64_t table_end = CS_HEADER_LEN + (uint64_t)h->section_count * sizeof(cs_section);
-    if (h->reserved0 || memchr_nonzero(h->reserved1, sizeof h->reserved1))
+    if (memchr_nonzero(h->reserved1, sizeof h->reserved1))
         return corrupt(err, "reserved header bytes are not zero");
     uint64_t gap_start = table_end;
     cs_snapshot s = {.base = img, .len = len, .kind = SNAP_MEMORY, .hdr = h, .sections = st};
-    bool seen_core[7] = {false};
+    bool seen_core[CS_SEC_CORE_LAST + 1] = {false};
     for (uint32_t i = 0; i < h->section_count; i++) {
         const cs_section *x = &st[i];
         if (x->offset % CS_ALIGN || x->offset < table_end || x->offset > h->image_len ||
@@ -595,7 +717,7 @@ int cs_snapshot_from_memory(const void *base, size_t len, unsigned flags,
         for (uint32_t j = 0; j < i; j++)
             if (st[j].id == x->id)
                 return cs_fail(err, CS_ECORRUPT, "corrupt image: section id %u twice", x->id);
-        if (x->id >= CS_SEC_NODES_V4 && x->id <= CS_SEC_ENTNODE_V6)
+        if (x->id >= 1 && x->id <= CS_SEC_CORE_LAST)
             seen_core[x->id] = true;
         else if (x->id < CS_SEC_ESTATE_FIRST || x->id > CS_SEC_ESTATE_LAST)
             return cs_fail(err, CS_ECORRUPT, "corrupt image: unknown section id %u", x->id);
@@ -605,31 +727,42 @@ int cs_snapshot_from_memory(const void *base, size_t len, unsigned flags,
     }
     if (memchr_nonzero(img + gap_start, (size_t)(h->image_len - gap_start)))
         return corrupt(err, "padding after the last section is not zero");
-    for (int id = CS_SEC_NODES_V4; id <= CS_SEC_ENTNODE_V6; id++)
+    for (int id = 1; id <= CS_SEC_CORE_LAST; id++)
         if (!seen_core[id])
             return cs_fail(err, CS_ECORRUPT, "corrupt image: core section %d missing", id);
     for (unsigned f = 0; f < 2; f++) {
-        uint64_t nl, vl, el;
-        const void *np = snap_section(&s, CS_SEC_NODES_V4 + f, &nl);
+        uint64_t hl, cl, vl, el;
+        const void *hp = snap_section(&s, CS_SEC_HOT_V4 + f, &hl);
+        const void *cp = snap_section(&s, CS_SEC_COLD_V4 + f, &cl);
         const void *vp = snap_section(&s, CS_SEC_VALUES_V4 + f, &vl);
         const void *ep = snap_section(&s, CS_SEC_ENTNODE_V4 + f, &el);
-        if (nl != (uint64_t)h->nodes[f] * sizeof(cs_fnode) || vl != (uint64_t)h->entries[f] * 4 ||
-            el != vl || h->prefixes[f] > h->nodes[f] || h->prefixes[f] > h->entries[f])
+        uint64_t hot_rec = f ? sizeof(cs_hot6) : sizeof(cs_hot4);
+        if (hl != (uint64_t)h->nodes[f] * hot_rec || cl != (uint64_t)h->nodes[f] * sizeof(cs_cold) ||
+            vl != (uint64_t)h->entries[f] * 4 || el != vl || h->prefixes[f] > h->nodes[f] ||
+            h->prefixes[f] > h->entries[f])
             return corrupt(err, "section lengths disagree with the header's counts");
-        s.fam[f] = (cs_famview){.nodes = np, .values = vp, .entnode = ep,
+        s.fam[f] = (cs_famview){.hot4 = f ? NULL : hp, .hot6 = f ? hp : NULL, .cold = cp,
+                                .values = vp, .entnode = ep,
                                 .n_nodes = h->nodes[f], .n_entries = h->entries[f]};
-        int rc = validate_family(&s.fam[f], f ? 128 : 32, err);
+        int rc = validate_family(&s.fam[f], f, err);
         if (rc)
             return rc;
         uint32_t stored = 0;
         for (uint32_t i = 0; i < s.fam[f].n_nodes; i++)
-            stored += snap_own_end(&s.fam[f], i) > s.fam[f].nodes[i].ent_begin;
+            stored += snap_own_end(&s.fam[f], f, i) > s.fam[f].cold[i].ent_begin;
         if (stored != h->prefixes[f])
             return corrupt(err, "prefix count disagrees with the trie");
     }
+    if (s.fam[0].n_nodes >= CS_DIR16_MIN_NODES) {
+        s.dir = build_dir16(&s.fam[0]);
+        if (!s.dir)
+            return cs_fail(err, CS_ENOMEM, "out of memory for the IPv4 direct index");
+    }
     cs_snapshot *r = malloc(sizeof *r);
-    if (!r)
+    if (!r) {
+        free(s.dir);
         return cs_fail(err, CS_ENOMEM, "out of memory");
+    }
     *r = s;
     *out = r;
     return 0;
@@ -654,10 +787,21 @@ const cs_famview *snap_family(const cs_snapshot *s, unsigned fam_idx)
     return &s->fam[fam_idx & 1u];
 }
 
+const cs_dir16 *snap_dir16(const cs_snapshot *s)
+{
+    return s->dir;
+}
+
+const cs_dir16 *snap_dir8(const cs_snapshot *s)
+{
+    return s->dir ? s->dir + 65536 : NULL;
+}
+
 void cs_snapshot_close(cs_snapshot *s)
 {
     if (!s)
         return;
+    free(s->dir);
     if (s->kind == SNAP_HEAP)
         free((void *)s->base);
     else if (s->kind == SNAP_MMAP)
@@ -695,7 +839,7 @@ int cs_snapshot_entry(const cs_snapshot *s, uint8_t family, uint32_t idx,
     if (idx >= f->n_entries)
         return CS_ERANGE;
     if (prefix)
-        *prefix = snap_node_prefix(&f->nodes[f->entnode[idx]], cs_family_index(family));
+        *prefix = snap_node_prefix(f, cs_family_index(family), f->entnode[idx]);
     if (value)
         *value = f->values[idx];
     return 0;

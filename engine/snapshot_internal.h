@@ -11,35 +11,64 @@
 
 #include <assert.h>
 
-/* One trie node of the frozen image, in DFS preorder. Its left child, when
- * present (CS_FN_LEFT), is the next node (index + 1); its right child is at
- * `right` (0 = none: node 0 is the root, never a child). Its own entries are
- * [ent_begin, first child's ent_begin) — or [ent_begin, ent_end) for a leaf —
- * and its whole subtree's entries are [ent_begin, ent_end). */
-typedef struct cs_fnode {
-    uint64_t key_hi;    /*  0: address bits 0..63 */
-    uint64_t key_lo;    /*  8: address bits 64..127 */
-    uint32_t right;     /* 16: right child index, 0 = none */
-    uint32_t ent_begin; /* 20: first entry of this subtree */
-    uint32_t ent_end;   /* 24: one past the last entry of this subtree */
-    uint8_t len;        /* 28: prefix length */
-    uint8_t flags;      /* 29: CS_FN_* */
-    uint8_t pad[2];     /* 30: zero */
-} cs_fnode;
-static_assert(sizeof(cs_fnode) == 32, "cs_fnode is 32 bytes in the image");
+/*
+ * A trie node of the frozen image is split in two records with one index:
+ * the HOT record holds what a search step reads (key, length, links), the
+ * COLD record what only the last one or two nodes of a walk need (entry
+ * ranges and the per-path sums). Nodes are in DFS preorder: the left child,
+ * when present (CS_FN_LEFT), is the next node (index + 1); the right child
+ * is at `right` (0 = none: node 0 is the root, never a child).
+ */
+typedef struct cs_hot4 {   /* IPv4 search record, 16 bytes */
+    uint32_t key;          /*  0: address, host order; bits past len zero */
+    uint32_t right;        /*  4: right child index, 0 = none */
+    uint8_t len;           /*  8: prefix length 0..32 */
+    uint8_t flags;         /*  9: CS_FN_* */
+    uint8_t pad[6];        /* 10: zero */
+} cs_hot4;
+static_assert(sizeof(cs_hot4) == 16, "cs_hot4 is 16 bytes in the image");
+
+typedef struct cs_hot6 {   /* IPv6 search record, 24 bytes */
+    uint64_t key_hi;       /*  0: address bits 0..63 */
+    uint64_t key_lo;       /*  8: address bits 64..127 */
+    uint32_t right;        /* 16 */
+    uint8_t len;           /* 20: 0..128 */
+    uint8_t flags;         /* 21 */
+    uint8_t pad[2];        /* 22: zero */
+} cs_hot6;
+static_assert(sizeof(cs_hot6) == 24, "cs_hot6 is 24 bytes in the image");
+
+/* Per-node data read once per query, 16 bytes, both families. */
+typedef struct cs_cold {
+    uint32_t ent_begin;    /*  0: first entry of the subtree (and of the
+                                  node's own entries) */
+    uint32_t ent_end;      /*  4: one past the subtree's last entry */
+    uint32_t cov;          /*  8: entries stored at this node and at every
+                                  ancestor: all entries whose prefix
+                                  contains this node's prefix */
+    uint32_t best;         /* 12: deepest node among this one and its
+                                  ancestors that has own entries, or
+                                  CS_NO_NODE: the longest-prefix match of
+                                  anything this node contains */
+} cs_cold;
+static_assert(sizeof(cs_cold) == 16, "cs_cold is 16 bytes in the image");
+
+#define CS_NO_NODE UINT32_MAX
 
 enum { CS_FN_LEFT = 1u };
 
 /* Section ids. 1..0xff: the core (tries, entries); 0x100..0x1ff: the
  * estate's tables (engine/estate_image.c owns their format). */
 enum {
-    CS_SEC_NODES_V4 = 1,
-    CS_SEC_NODES_V6 = 2,
-    CS_SEC_VALUES_V4 = 3,  /* u32 value per entry */
-    CS_SEC_VALUES_V6 = 4,
-    CS_SEC_ENTNODE_V4 = 5, /* u32 node index per entry (entry -> prefix) */
-    CS_SEC_ENTNODE_V6 = 6,
-    CS_SEC_DIR_V4 = 7,     /* 65536 u32: node to start from per top 16 bits */
+    CS_SEC_HOT_V4 = 1,     /* cs_hot4 per node */
+    CS_SEC_HOT_V6 = 2,     /* cs_hot6 per node */
+    CS_SEC_COLD_V4 = 3,    /* cs_cold per node */
+    CS_SEC_COLD_V6 = 4,
+    CS_SEC_VALUES_V4 = 5,  /* u32 value per entry */
+    CS_SEC_VALUES_V6 = 6,
+    CS_SEC_ENTNODE_V4 = 7, /* u32 node index per entry (entry -> prefix) */
+    CS_SEC_ENTNODE_V6 = 8,
+    CS_SEC_CORE_LAST = 8,
     CS_SEC_ESTATE_FIRST = 0x100,
     CS_SEC_ESTATE_LAST = 0x1ff,
 };
@@ -64,35 +93,68 @@ const void *snap_section(const cs_snapshot *s, uint32_t id, uint64_t *len);
 
 /* Read side: the per-family arrays. */
 typedef struct cs_famview {
-    const cs_fnode *nodes;
+    const cs_hot4 *hot4;   /* IPv4 only */
+    const cs_hot6 *hot6;   /* IPv6 only */
+    const cs_cold *cold;
     const uint32_t *values;
     const uint32_t *entnode;
-    const uint32_t *dir;   /* NULL for IPv6 */
     uint32_t n_nodes;
     uint32_t n_entries;
 } cs_famview;
 const cs_famview *snap_family(const cs_snapshot *s, unsigned fam_idx);
 
-/* The prefix stored at node `i` of a family. */
-static inline cs_prefix snap_node_prefix(const cs_fnode *n, unsigned fam_idx)
+/*
+ * The IPv4 direct index, derived at open from the validated trie (never read
+ * from the image): for each top-16-bit block v, where a walk for any query
+ * of length >= 16 inside v resumes — `resume`, the first node of v's search
+ * path of length >= 16 (CS_NO_NODE: the walk is over), and `x`, the deepest
+ * node of length < 16 containing v (CS_NO_NODE: none). NULL for small tries.
+ */
+typedef struct cs_dir16 {
+    uint32_t resume;
+    uint32_t x;
+} cs_dir16;
+const cs_dir16 *snap_dir16(const cs_snapshot *s);
+/* The same for the top 8 bits and queries of length 8..15 (256 records,
+ * after the 65536 of dir16 in one allocation). NULL with dir16. */
+const cs_dir16 *snap_dir8(const cs_snapshot *s);
+
+/* The prefix stored at node i of a family. */
+static inline cs_prefix snap_node_prefix(const cs_famview *f, unsigned fam_idx,
+                                         uint32_t i)
 {
     cs_prefix p;
-    p.hi = n->key_hi;
-    p.lo = n->key_lo;
-    p.len = n->len;
-    p.family = fam_idx ? CS_AF_V6 : CS_AF_V4;
+    if (fam_idx) {
+        p.hi = f->hot6[i].key_hi;
+        p.lo = f->hot6[i].key_lo;
+        p.len = f->hot6[i].len;
+        p.family = CS_AF_V6;
+    } else {
+        p.hi = (uint64_t)f->hot4[i].key << 32;
+        p.lo = 0;
+        p.len = f->hot4[i].len;
+        p.family = CS_AF_V4;
+    }
     return p;
 }
 
-/* End of node i's own entries (= start of its first child's). */
-static inline uint32_t snap_own_end(const cs_famview *f, uint32_t i)
+/* Left-child flag and right link of node i. */
+static inline uint8_t snap_flags(const cs_famview *f, unsigned fam_idx, uint32_t i)
 {
-    const cs_fnode *n = &f->nodes[i];
-    if (n->flags & CS_FN_LEFT)
-        return f->nodes[i + 1].ent_begin;
-    if (n->right)
-        return f->nodes[n->right].ent_begin;
-    return n->ent_end;
+    return fam_idx ? f->hot6[i].flags : f->hot4[i].flags;
+}
+static inline uint32_t snap_right(const cs_famview *f, unsigned fam_idx, uint32_t i)
+{
+    return fam_idx ? f->hot6[i].right : f->hot4[i].right;
+}
+
+/* End of node i's own entries (= start of its first child's). */
+static inline uint32_t snap_own_end(const cs_famview *f, unsigned fam_idx, uint32_t i)
+{
+    if (snap_flags(f, fam_idx, i) & CS_FN_LEFT)
+        return f->cold[i + 1].ent_begin;
+    uint32_t r = snap_right(f, fam_idx, i);
+    return r ? f->cold[r].ent_begin : f->cold[i].ent_end;
 }
 
 #endif

@@ -107,6 +107,7 @@ typedef struct cs_query_iter {
     unsigned kind;
     uint32_t fam;        /* family index */
     uint32_t node;       /* next node of the covering walk */
+    uint32_t prev_cov;   /* entries at the nodes passed so far */
     uint32_t ent;        /* next entry of the covered range */
     uint32_t ent_end;    /* end of the covered range */
     uint8_t phase;       /* 0 covering walk, 1 entry range, 2 done */
