@@ -1,0 +1,255 @@
+/*
+ * cidrscope/shm.h — one frozen image, many processes: publishing snapshots in
+ * POSIX shared memory and querying them in place.
+ *
+ * A SERVICE is named NAME (letters, digits, '-', '_', '.'; not starting with
+ * '.' nor ending in '.' and digits, which would read as one of another
+ * service's image segments; a leading '/' is accepted and ignored). It
+ * consists of a small CONTROL segment `/NAME` (the
+ * current generation and a table of reader slots, in the manner of LMDB's
+ * reader table) and one IMAGE segment `/NAME.<generation>` per live
+ * generation, holding a snapshot image (snapshot.h) with its generation
+ * stamped in. On Linux they appear as /dev/shm/NAME and /dev/shm/NAME.<gen>.
+ * engine/shm.c documents both layouts and the memory ordering.
+ *
+ * READERS attach once, then pin and unpin as often as they like:
+ *
+ *   cs_shm *h;  cs_pin pin;
+ *   cs_shm_attach("vpcs", 0, &h, &err);
+ *   cs_shm_pin(h, &pin, &err);          // pin.snap: the current image
+ *   cs_query_count_bulk(pin.snap, qs, n, CS_Q_OVERLAPPING, counts);
+ *   cs_shm_unpin(&pin);                 // results pointing into it die here
+ *   cs_shm_detach(h);
+ *
+ * Queries on a pinned image make no system call and take no lock. A pin of a
+ * generation this process has already mapped is lock-free and makes no
+ * system call either; the first pin of a new generation maps it and checks
+ * it (checksums too, unless attached with CS_OPEN_NO_VERIFY). A reader never
+ * waits for the publisher and never blocks it: a slow reader only keeps its
+ * generation's segment alive.
+ *
+ * PUBLISHERS write a complete image into a new segment, then switch the
+ * generation with one atomic store; old segments are unlinked once no live
+ * reader pins them, and the slots of dead processes are reclaimed. A crash
+ * at any point leaves the last complete generation serving; the next
+ * publisher recovers (removes the unpublished segment, reclaims slots).
+ * Any number of processes may publish into one service (one publish at a
+ * time: a publish waits for one in progress); at most one of them holds the
+ * SERVING role (CS_SHM_SERVE), which `cidrscope serve` takes.
+ *
+ * Ownership: what cs_shm_attach returns is released by cs_shm_detach, a
+ * publisher by cs_shm_publisher_close (NULL is a no-op). The snapshot of a
+ * pin, and everything a query returns from it, lives until cs_shm_unpin.
+ *
+ * Processes: an attachment or publisher belongs to the process that made it;
+ * after fork() the child must attach anew (slots record the pid). Readers
+ * and publishers must share a pid namespace (a dead reader is recognised by
+ * kill(pid, 0) failing with ESRCH). Segments are created with mode 0600
+ * unless the options say otherwise, owned by the creating user.
+ *
+ * Tests: tests/test_shm.c (multi-process publish/pin races, kill -9 of the
+ * publisher at every step and of pinned readers, damaged segments, heap vs
+ * file vs shm images).
+ */
+#ifndef CIDRSCOPE_SHM_H
+#define CIDRSCOPE_SHM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "snapshot.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct cs_shm cs_shm;
+typedef struct cs_shm_publisher cs_shm_publisher;
+
+/* Reader slots of a new control segment unless the options say otherwise,
+ * and the most a control segment may have. */
+#define CS_SHM_DEFAULT_READERS 126u
+#define CS_SHM_MAX_READERS 4096u
+/* Longest NAME, without the leading '/'. */
+#define CS_SHM_NAME_MAX 200u
+
+/* ---- readers ------------------------------------------------------------ */
+
+/*
+ * Attaches to the service NAME: maps its control segment read-write (a pin
+ * writes its reader slot) after checking magic, version and layout.
+ * `flags`: CS_OPEN_NO_VERIFY (snapshot.h) skips the image checksums when a
+ * generation is first mapped (bounds are always checked).
+ * Returns 0, CS_EINVAL (bad name), CS_ENOTFOUND (no such service, or its
+ * control segment is still being created), CS_ECORRUPT (not a cidrscope
+ * control segment, or a truncated one), CS_EVERSION (another version or
+ * layout), CS_EIO (permission denied and other system errors), CS_ENOMEM.
+ * Thread-safety: the attachment may then be shared by any number of threads.
+ */
+CS_API int cs_shm_attach(const char *name, unsigned flags, cs_shm **out,
+                         cs_error *err);
+
+/*
+ * A pin: the caller owns the struct (typically on a thread's stack); it is
+ * filled by cs_shm_pin and emptied by cs_shm_unpin. Only `snap` and
+ * `generation` are for the caller; the rest is private to engine/shm.c.
+ */
+typedef struct cs_pin {
+    const cs_snapshot *snap; /* the pinned image; NULL when not pinned */
+    uint64_t generation;     /* its generation (also in cs_snapshot_info) */
+    cs_shm *shm_;            /* private */
+    void *map_;              /* private */
+    uint32_t slot_;          /* private */
+} cs_pin;
+
+/*
+ * Pins the current generation: claims a reader slot, records the generation
+ * in it so no publisher unlinks it, maps and validates the image if this
+ * process has not mapped it yet, and fills *pin. Every query on pin->snap
+ * answers from that one generation, however many publishes follow.
+ * Each pin uses one slot until unpinned; a thread may hold several pins.
+ * Returns 0, CS_ENOTFOUND (nothing published yet, or the service was
+ * removed: attach anew), CS_EBUSY (every reader slot is held by a live
+ * process, or this process pins more than 64 generations at once),
+ * CS_ECORRUPT (the image segment fails validation or is missing; the message
+ * names it), CS_EIO, CS_ENOMEM, CS_EINVAL. On failure *pin is left unpinned.
+ * Thread-safety: any number of threads may pin through one attachment.
+ */
+CS_API int cs_shm_pin(cs_shm *h, cs_pin *pin, cs_error *err);
+
+/*
+ * Releases a pin: the slot forgets the generation (the publisher may then
+ * unlink its segment) and becomes free. No system call. The image stays
+ * mapped in this process until a later pin maps a newer generation or the
+ * attachment is detached. An unpinned or zeroed pin is a no-op.
+ */
+CS_API void cs_shm_unpin(cs_pin *pin);
+
+/* The generation currently published (0: none yet); one atomic load. */
+CS_API uint64_t cs_shm_generation(const cs_shm *h);
+
+/* Unmaps every image and the control segment and frees the attachment.
+ * Every pin made through it must be unpinned first. NULL is a no-op. */
+CS_API void cs_shm_detach(cs_shm *h);
+
+/* ---- inspection (`cidrscope stat --shm`) -------------------------------- */
+
+typedef struct cs_shm_info {
+    uint64_t generation;     /* current generation, 0 = nothing published */
+    uint64_t image_len;      /* bytes of the current image */
+    uint64_t created_unix;   /* control segment creation time */
+    uint64_t published_unix; /* time of the last publish, 0 = never */
+    int32_t server_pid;      /* the serving process, 0 = none */
+    bool server_alive;       /* server_pid names a live process */
+    int32_t writer_pid;      /* a publish in progress, 0 = none */
+    uint32_t slot_count;     /* reader slots in the table */
+    uint32_t slots_used;     /* slots held by a process (pinned or being
+                                claimed) */
+    uint32_t images;         /* image segments the table knows of */
+    bool removed;            /* the service was removed (cs_shm_unlink) */
+} cs_shm_info;
+
+/* One reader slot in use. */
+typedef struct cs_shm_reader_info {
+    uint32_t slot;
+    int32_t pid;
+    bool alive;              /* kill(pid, 0) found the process */
+    uint64_t generation;     /* pinned generation, 0 = claiming */
+} cs_shm_reader_info;
+
+/* One image segment. */
+typedef struct cs_shm_image_info {
+    uint64_t generation;
+    uint64_t image_len;
+} cs_shm_image_info;
+
+/*
+ * A consistent-enough picture of the service for a person: every field is
+ * one atomic load, so a publish running at the same time may show half
+ * done. The reader and image arrays get up to `cap` records each (either may
+ * be NULL with cap 0); the functions return how many exist. The liveness
+ * checks make system calls (kill(pid, 0)); none of this is for hot paths.
+ */
+CS_API void cs_shm_get_info(const cs_shm *h, cs_shm_info *out);
+CS_API size_t cs_shm_get_readers(const cs_shm *h, cs_shm_reader_info *out,
+                                 size_t cap);
+CS_API size_t cs_shm_get_images(const cs_shm *h, cs_shm_image_info *out,
+                                size_t cap);
+
+/* ---- publishers --------------------------------------------------------- */
+
+enum {
+    /* Take the SERVING role: refused (CS_EBUSY) while another live process
+     * holds it. Released by cs_shm_publisher_close; a crashed server's
+     * role is taken over. */
+    CS_SHM_SERVE = 1u << 0,
+};
+
+typedef struct cs_shm_options {
+    unsigned mode;       /* permission bits of segments we create; 0 = 0600 */
+    uint32_t readers;    /* reader slots of a new control segment;
+                            0 = CS_SHM_DEFAULT_READERS (an existing segment
+                            keeps its own count) */
+    unsigned flags;      /* CS_SHM_SERVE */
+    uint32_t wait_ms;    /* how long a publish waits for another process's
+                            publish to finish; 0 = 5000 */
+} cs_shm_options;
+
+/*
+ * Opens the service NAME for publishing, creating its control segment when
+ * it does not exist (mode and readers from opts; opts may be NULL). An
+ * existing segment is validated like cs_shm_attach, then RECOVERED: an image
+ * segment a crashed publisher created but never published is removed, the
+ * slots of dead readers are reclaimed and unpinned old generations unlinked.
+ * Returns 1 when it created the service, 0 when it opened an existing one,
+ * or CS_EINVAL (bad name or options), CS_EBUSY (CS_SHM_SERVE while another
+ * live process serves NAME; or a publish of another process did not finish
+ * within wait_ms), CS_ECORRUPT, CS_EVERSION, CS_EIO, CS_ENOMEM.
+ * Thread-safety: a publisher is used by one thread at a time.
+ */
+CS_API int cs_shm_publisher_open(const char *name, const cs_shm_options *opts,
+                                 cs_shm_publisher **out, cs_error *err);
+
+/*
+ * Publishes `s` as the next generation (current + 1): writes the whole
+ * image, with the generation stamped in, into a new segment, then makes it
+ * current with one atomic store, then reclaims (dead readers' slots, old
+ * generations no live reader pins). `s` may be any image (heap, file, even
+ * another service's pin); it is only read. *generation (may be NULL) gets
+ * the new generation.
+ * Returns 0, CS_EBUSY (another publish did not finish within wait_ms),
+ * CS_EIO (shm_open, write: e.g. /dev/shm full; the previous generation keeps
+ * serving), CS_ESTATE (after cs_shm_unlink), CS_EINVAL.
+ */
+CS_API int cs_shm_publish(cs_shm_publisher *p, const cs_snapshot *s,
+                          uint64_t *generation, cs_error *err);
+
+/*
+ * Reclaims without publishing: clears the slots of dead readers and unlinks
+ * old generations no live reader pins (a server calls it now and then, so
+ * generations a slow reader held are freed once it lets go). Returns the
+ * number of image segments unlinked, or CS_EBUSY, CS_ESTATE.
+ */
+CS_API int cs_shm_reclaim(cs_shm_publisher *p, cs_error *err);
+
+/* The generation currently published (0: none yet). */
+CS_API uint64_t cs_shm_publisher_generation(const cs_shm_publisher *p);
+
+/*
+ * Removes the service: marks it removed (pins through existing attachments
+ * then fail with CS_ENOTFOUND; images already pinned stay mapped and valid),
+ * unlinks every image segment and the control segment. The publisher then
+ * refuses everything but _close (CS_ESTATE). Returns 0, CS_EBUSY, CS_EIO.
+ */
+CS_API int cs_shm_unlink(cs_shm_publisher *p, cs_error *err);
+
+/* Releases the SERVING role (if held), unmaps, frees. The last published
+ * generation stays published for readers. NULL is a no-op. */
+CS_API void cs_shm_publisher_close(cs_shm_publisher *p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

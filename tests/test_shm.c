@@ -1,0 +1,1295 @@
+/*
+ * tests/test_shm.c — the shared-memory service under fire: reader processes
+ * and threads querying while a publisher switches generations every few
+ * milliseconds (every answer checked against a brute-force scan of the set
+ * of the generation it was pinned to); kill -9 of the publisher after each
+ * publish step and of pinned readers; damaged control and image segments;
+ * heap, file and shm images answering alike.
+ *
+ * Every generation g of a test service holds the random entry set of seed
+ * (suite seed, g), so any process can rebuild what g must answer. Segment
+ * names start with "cstest<pid>-" and are removed (with any child process
+ * still alive) after every test, failed or not. The suite is Linux-specific
+ * where it looks at /dev/shm.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "support/testutil.h"
+
+#include <cidrscope/shm.h>
+
+#include "shm_internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static uint64_t g_seed;
+static char g_prefix[32];          /* "cstest<pid>-" */
+static pid_t g_children[32];
+static int g_nchildren;
+
+/* ---- helpers -------------------------------------------------------------- */
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void svc_name(char *buf, size_t cap, const char *what)
+{
+    snprintf(buf, cap, "%s%s", g_prefix, what);
+}
+
+static void track_child(pid_t pid)
+{
+    if (g_nchildren < (int)(sizeof g_children / sizeof *g_children))
+        g_children[g_nchildren++] = pid;
+}
+
+static int reap(pid_t pid)
+{
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    for (int i = 0; i < g_nchildren; i++)
+        if (g_children[i] == pid)
+            g_children[i] = 0;
+    return st;
+}
+
+/* Kills every child still tracked and removes every segment of this run:
+ * runs after each test, so a failed assertion leaves nothing behind. */
+static int cleanup(void **state)
+{
+    (void)state;
+    for (int i = 0; i < g_nchildren; i++) {
+        if (g_children[i] > 0) {
+            kill(g_children[i], SIGKILL);
+            reap(g_children[i]);
+        }
+    }
+    g_nchildren = 0;
+    DIR *d = opendir("/dev/shm");
+    if (!d)
+        return 0;
+    struct dirent *de;
+    size_t pl = strlen(g_prefix);
+    while ((de = readdir(d)) != NULL) {
+        if (strncmp(de->d_name, g_prefix, pl) == 0) {
+            char path[512];
+            snprintf(path, sizeof path, "/dev/shm/%s", de->d_name);
+            unlink(path);
+        }
+    }
+    closedir(d);
+    return 0;
+}
+
+/* The generations whose image segments exist for service `name` (sorted),
+ * and whether its control segment exists. */
+static size_t list_images(const char *name, uint64_t *gens, size_t cap, int *has_ctl)
+{
+    DIR *d = opendir("/dev/shm");
+    assert_non_null(d);
+    size_t n = 0, nl = strlen(name);
+    *has_ctl = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strncmp(de->d_name, name, nl) != 0)
+            continue;
+        const char *rest = de->d_name + nl;
+        if (*rest == '\0') {
+            *has_ctl = 1;
+        } else if (*rest == '.' && rest[1] >= '0' && rest[1] <= '9') {
+            char *end;
+            unsigned long long g = strtoull(rest + 1, &end, 10);
+            if (*end == '\0' && n < cap)
+                gens[n++] = g;
+        }
+    }
+    closedir(d);
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && gens[j - 1] > gens[j]; j--) {
+            uint64_t t = gens[j];
+            gens[j] = gens[j - 1];
+            gens[j - 1] = t;
+        }
+    return n;
+}
+
+static void assert_images(const char *name, const uint64_t *want, size_t nwant)
+{
+    uint64_t got[64];
+    int has_ctl;
+    size_t n = list_images(name, got, 64, &has_ctl);
+    char gs[256] = "", ws[256] = "";
+    for (size_t i = 0; i < n; i++)
+        snprintf(gs + strlen(gs), sizeof gs - strlen(gs), " %llu", (unsigned long long)got[i]);
+    for (size_t i = 0; i < nwant; i++)
+        snprintf(ws + strlen(ws), sizeof ws - strlen(ws), " %llu", (unsigned long long)want[i]);
+    if (!has_ctl || n != nwant || (n && memcmp(got, want, n * sizeof *got) != 0))
+        fail_msg("%s: image segments {%s } (control %s), want {%s }", name, gs,
+                 has_ctl ? "present" : "missing", ws);
+}
+
+/* The entry set of generation `gen`: its size and content follow from the
+ * seed and gen, so consecutive generations answer differently. */
+static tu_entry *gen_entries(uint64_t gen, size_t *n)
+{
+    tu_rng r = {g_seed ^ (gen * 0x9e3779b97f4a7c15ull)};
+    *n = 150 + (size_t)(gen % 7) * 25;
+    return tu_random_entries(&r, *n, 4);
+}
+
+static cs_snapshot *gen_snapshot(uint64_t gen)
+{
+    size_t n;
+    tu_entry *e = gen_entries(gen, &n);
+    cs_snapshot *s = tu_build(e, n);
+    free(e);
+    return s;
+}
+
+/* Brute force: entries overlapping each query. */
+static void brute_counts(const tu_entry *e, size_t n, const cs_prefix *q, size_t nq, uint32_t *out)
+{
+    for (size_t i = 0; i < nq; i++) {
+        uint32_t c = 0;
+        for (size_t k = 0; k < n; k++)
+            c += tu_relation(&e[k].p, &q[i]) != 0;
+        out[i] = c;
+    }
+}
+
+/* A query mix drawn from several generations' sets, plus the two /0s,
+ * whose counts differ from one generation to the next. */
+static void make_queries(uint64_t seed, cs_prefix *q, size_t nq)
+{
+    tu_rng r = {seed};
+    size_t per = (nq - 2) / 4, k = 0;
+    for (uint64_t g = 1; g <= 4; g++) {
+        size_t n;
+        tu_entry *e = gen_entries(g * 7 + seed % 5, &n);
+        size_t take = g == 4 ? nq - 2 - k : per;
+        tu_random_queries(&r, e, n, q + k, take);
+        k += take;
+        free(e);
+    }
+    q[k++] = tu_truncate(&(cs_prefix){.family = CS_AF_V4, .len = 32}, 0);
+    q[k++] = tu_truncate(&(cs_prefix){.family = CS_AF_V6, .len = 128}, 0);
+}
+
+static cs_shm_publisher *open_pub(const char *name, const cs_shm_options *o)
+{
+    cs_shm_publisher *p = NULL;
+    cs_error err;
+    cs_error_clear(&err);
+    int rc = cs_shm_publisher_open(name, o, &p, &err);
+    if (rc < 0)
+        fail_msg("publisher_open %s: %d %s", name, rc, err.message);
+    return p;
+}
+
+static uint64_t publish_gen(cs_shm_publisher *p)
+{
+    uint64_t want = cs_shm_publisher_generation(p) + 1, got = 0;
+    cs_snapshot *s = gen_snapshot(want);
+    cs_error err;
+    cs_error_clear(&err);
+    int rc = cs_shm_publish(p, s, &got, &err);
+    cs_snapshot_close(s);
+    if (rc != 0)
+        fail_msg("publish: %d %s", rc, err.message);
+    assert_int_equal(got, want);
+    return got;
+}
+
+static cs_shm *attach(const char *name)
+{
+    cs_shm *h = NULL;
+    cs_error err;
+    cs_error_clear(&err);
+    int rc = cs_shm_attach(name, 0, &h, &err);
+    if (rc != 0)
+        fail_msg("attach %s: %d %s", name, rc, err.message);
+    return h;
+}
+
+/* Pins, and checks that the pinned image is generation `want` and answers
+ * like a brute-force scan of its set. */
+static void check_serving(const char *name, uint64_t want)
+{
+    cs_shm *h = attach(name);
+    cs_pin pin;
+    cs_error err;
+    cs_error_clear(&err);
+    int rc = cs_shm_pin(h, &pin, &err);
+    if (rc != 0)
+        fail_msg("pin %s: %d %s", name, rc, err.message);
+    assert_int_equal(pin.generation, want);
+    cs_snapshot_info info;
+    cs_snapshot_get_info(pin.snap, &info);
+    assert_int_equal(info.generation, want);
+    enum { NQ = 200 };
+    cs_prefix q[NQ];
+    uint32_t got[NQ], exp[NQ];
+    make_queries(g_seed + want, q, NQ);
+    size_t n;
+    tu_entry *e = gen_entries(want, &n);
+    brute_counts(e, n, q, NQ, exp);
+    assert_int_equal(cs_query_count_bulk(pin.snap, q, NQ, CS_Q_OVERLAPPING, got), 0);
+    for (size_t i = 0; i < NQ; i++)
+        if (got[i] != exp[i])
+            fail_msg("generation %llu query %zu: %u entries, brute force %u (seed %llu)",
+                     (unsigned long long)want, i, got[i], exp[i], (unsigned long long)g_seed);
+    free(e);
+    cs_shm_unpin(&pin);
+    cs_shm_detach(h);
+}
+
+/* ---- readers racing a publisher ------------------------------------------- */
+
+enum { RQ = 256, ROUNDS = 16, EXP_CACHE = 8 };
+
+/* What one reader (process or thread) reports; lives in shared memory. */
+typedef struct reader_report {
+    uint64_t queries, wrong, pins, pin_fail, attach_fail, gens_seen;
+    uint64_t max_pin_ns;        /* longest cs_shm_pin, any */
+    uint64_t max_fast_pin_ns;   /* longest pin of an already-mapped generation */
+    uint64_t wrong_gen, wrong_q; /* first wrong answer */
+    uint64_t hist[64];          /* pin durations: hist[k] counts [2^k, 2^(k+1)) ns */
+    char first_error[400];
+} reader_report;
+
+typedef struct race_ctl {
+    _Atomic int stop;           /* set by the parent: publisher stops */
+    _Atomic uint64_t publishes;
+    _Atomic uint64_t publish_fail;
+    uint64_t max_publish_ns;
+    reader_report r[8];
+} race_ctl;
+
+typedef struct exp_cache {
+    uint64_t gen[EXP_CACHE];
+    uint32_t counts[EXP_CACHE][RQ];
+    unsigned next;
+} exp_cache;
+
+static const uint32_t *expected_for(exp_cache *c, uint64_t gen, const cs_prefix *q, bool *fresh)
+{
+    for (unsigned i = 0; i < EXP_CACHE; i++)
+        if (c->gen[i] == gen) {
+            *fresh = false;
+            return c->counts[i];
+        }
+    unsigned k = c->next++ % EXP_CACHE;
+    size_t n;
+    tu_entry *e = gen_entries(gen, &n);
+    brute_counts(e, n, q, RQ, c->counts[k]);
+    free(e);
+    c->gen[k] = gen;
+    *fresh = true;
+    return c->counts[k];
+}
+
+/*
+ * One reader: pins whatever is current, checks ROUNDS bulk counts of RQ
+ * queries against the brute-force answers of the pinned generation, unpins;
+ * until `min_queries` are done and `min_ns` have passed. With `shared` it
+ * pins through that attachment (threads); otherwise it attaches itself and
+ * re-attaches every 64 pins.
+ */
+static void run_reader(const char *name, cs_shm *shared, unsigned id, uint64_t min_queries,
+                       uint64_t min_ns, reader_report *rep)
+{
+    cs_prefix q[RQ];
+    uint32_t got[RQ];
+    make_queries(g_seed * 31 + id, q, RQ);
+    exp_cache *cache = calloc(1, sizeof *cache);
+    cs_shm *h = shared;
+    cs_error err;
+    uint64_t t_end = now_ns() + min_ns;
+    uint64_t last_gen = 0;
+    while (rep->queries < min_queries || now_ns() < t_end) {
+        if (!h) {
+            cs_error_clear(&err);
+            if (cs_shm_attach(name, 0, &h, &err) != 0) {
+                if (!rep->attach_fail++)
+                    snprintf(rep->first_error, sizeof rep->first_error, "attach: %s", err.message);
+                continue;
+            }
+        }
+        cs_pin pin;
+        cs_error_clear(&err);
+        uint64_t t0 = now_ns();
+        int rc = cs_shm_pin(h, &pin, &err);
+        uint64_t dt = now_ns() - t0;
+        if (rc != 0) {
+            if (!rep->pin_fail++)
+                snprintf(rep->first_error, sizeof rep->first_error, "pin: %d %s", rc, err.message);
+            continue;
+        }
+        rep->pins++;
+        rep->hist[dt ? 63 - __builtin_clzll(dt) : 0]++;
+        if (dt > rep->max_pin_ns)
+            rep->max_pin_ns = dt;
+        if (pin.generation == last_gen && dt > rep->max_fast_pin_ns)
+            rep->max_fast_pin_ns = dt;
+        last_gen = pin.generation;
+        cs_snapshot_info info;
+        cs_snapshot_get_info(pin.snap, &info);
+        bool fresh;
+        const uint32_t *exp = expected_for(cache, info.generation, q, &fresh);
+        rep->gens_seen += fresh;
+        if (info.generation != pin.generation && !rep->wrong++) {
+            rep->wrong_gen = pin.generation;
+            snprintf(rep->first_error, sizeof rep->first_error, "pin says generation %llu, image %llu",
+                     (unsigned long long)pin.generation, (unsigned long long)info.generation);
+        }
+        for (int round = 0; round < ROUNDS; round++) {
+            cs_query_count_bulk(pin.snap, q, RQ, CS_Q_OVERLAPPING, got);
+            for (size_t i = 0; i < RQ; i++) {
+                if (got[i] != exp[i] && !rep->wrong++) {
+                    rep->wrong_gen = info.generation;
+                    rep->wrong_q = i;
+                    snprintf(rep->first_error, sizeof rep->first_error,
+                             "generation %llu query %zu: %u entries, brute force %u",
+                             (unsigned long long)info.generation, i, got[i], exp[i]);
+                }
+            }
+            rep->queries += RQ;
+        }
+        cs_shm_unpin(&pin);
+        if (!shared && rep->pins % 64 == 0) {
+            cs_shm_detach(h);
+            h = NULL;
+            last_gen = 0; /* a new attachment maps afresh */
+        }
+    }
+    if (!shared)
+        cs_shm_detach(h);
+    free(cache);
+}
+
+/* The publisher process: a new generation every ~2 ms until told to stop. */
+static void run_publisher(const char *name, race_ctl *ctl)
+{
+    cs_shm_publisher *p = NULL;
+    if (cs_shm_publisher_open(name, NULL, &p, NULL) < 0) {
+        atomic_fetch_add(&ctl->publish_fail, 1);
+        return;
+    }
+    while (!atomic_load(&ctl->stop)) {
+        uint64_t want = cs_shm_publisher_generation(p) + 1, got = 0;
+        cs_snapshot *s = gen_snapshot(want);
+        uint64_t t0 = now_ns();
+        int rc = cs_shm_publish(p, s, &got, NULL);
+        uint64_t dt = now_ns() - t0;
+        cs_snapshot_close(s);
+        if (rc != 0 || got != want)
+            atomic_fetch_add(&ctl->publish_fail, 1);
+        else
+            atomic_fetch_add(&ctl->publishes, 1);
+        if (dt > ctl->max_publish_ns)
+            ctl->max_publish_ns = dt;
+        nanosleep(&(struct timespec){0, 2000000}, NULL);
+    }
+    cs_shm_publisher_close(p);
+}
+
+static pid_t fork_publisher(const char *name, race_ctl *ctl)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        run_publisher(name, ctl);
+        _exit(0);
+    }
+    track_child(pid);
+    return pid;
+}
+
+/* Upper bound (ns) of the pin duration below which a fraction `q` of pins
+ * fall, from the power-of-two histogram. */
+static double pin_quantile(const reader_report *r, double q)
+{
+    uint64_t seen = 0;
+    for (int k = 0; k < 64; k++) {
+        seen += r->hist[k];
+        if (seen >= q * (double)r->pins)
+            return (double)(2ull << k);
+    }
+    return 0;
+}
+
+static void print_report(const char *who, unsigned i, const reader_report *r)
+{
+    printf("  %s %u: %llu queries, %llu pins, %llu generations checked; pin p50 < %.1f us, "
+           "p99 < %.1f us, longest %.1f us (already mapped: %.1f us); wrong %llu, failed pins %llu, "
+           "failed attaches %llu\n",
+           who, i, (unsigned long long)r->queries, (unsigned long long)r->pins,
+           (unsigned long long)r->gens_seen, pin_quantile(r, 0.5) / 1e3, pin_quantile(r, 0.99) / 1e3,
+           r->max_pin_ns / 1e3, r->max_fast_pin_ns / 1e3,
+           (unsigned long long)r->wrong, (unsigned long long)r->pin_fail,
+           (unsigned long long)r->attach_fail);
+    if (r->first_error[0])
+        printf("    first error: %s (seed %llu)\n", r->first_error, (unsigned long long)g_seed);
+}
+
+static void check_reports(const race_ctl *ctl, unsigned n, uint64_t min_queries)
+{
+    for (unsigned i = 0; i < n; i++) {
+        const reader_report *r = &ctl->r[i];
+        assert_int_equal(r->wrong, 0);
+        assert_int_equal(r->pin_fail, 0);
+        assert_int_equal(r->attach_fail, 0);
+        assert_true(r->queries >= min_queries);
+    }
+    assert_int_equal(atomic_load(&ctl->publish_fail), 0);
+}
+
+static void shm__readers_agree_with_their_generation_under_publishing(void **state)
+{
+    (void)state;
+    enum { READERS = 4 };
+    char name[64];
+    svc_name(name, sizeof name, "race");
+    cs_shm_publisher *p = open_pub(name, NULL);
+    publish_gen(p);
+    cs_shm_publisher_close(p);
+
+    race_ctl *ctl = mmap(NULL, sizeof *ctl, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    assert_true(ctl != MAP_FAILED);
+    memset(ctl, 0, sizeof *ctl);
+    pid_t pub = fork_publisher(name, ctl);
+    pid_t readers[READERS];
+    for (unsigned i = 0; i < READERS; i++) {
+        readers[i] = fork();
+        assert_true(readers[i] >= 0);
+        if (readers[i] == 0) {
+            run_reader(name, NULL, i, 300000, 2500000000ull, &ctl->r[i]);
+            _exit(0);
+        }
+        track_child(readers[i]);
+    }
+    for (unsigned i = 0; i < READERS; i++) {
+        int st = reap(readers[i]);
+        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    atomic_store(&ctl->stop, 1);
+    int st = reap(pub);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+
+    printf("shm race: %llu generations published (longest publish %.2f ms) while %d reader processes queried\n",
+           (unsigned long long)atomic_load(&ctl->publishes), ctl->max_publish_ns / 1e6, READERS);
+    for (unsigned i = 0; i < READERS; i++)
+        print_report("reader process", i, &ctl->r[i]);
+    check_reports(ctl, READERS, 300000);
+    assert_true(atomic_load(&ctl->publishes) >= 50);
+
+    /* Readers are gone: one reclaim leaves only the current generation. */
+    p = open_pub(name, NULL);
+    uint64_t cur = cs_shm_publisher_generation(p);
+    assert_int_equal(cs_shm_reclaim(p, NULL) >= 0, 1);
+    assert_images(name, &cur, 1);
+    cs_shm_publisher_close(p);
+    munmap(ctl, sizeof *ctl);
+}
+
+typedef struct thread_arg {
+    cs_shm *h;
+    const char *name;
+    unsigned id;
+    reader_report *rep;
+} thread_arg;
+
+static void *reader_thread(void *arg)
+{
+    thread_arg *a = arg;
+    run_reader(a->name, a->h, a->id, 100000, 1500000000ull, a->rep);
+    return NULL;
+}
+
+static void shm__threads_pin_through_one_attachment(void **state)
+{
+    (void)state;
+    enum { THREADS = 4 };
+    char name[64];
+    svc_name(name, sizeof name, "threads");
+    cs_shm_publisher *p = open_pub(name, NULL);
+    publish_gen(p);
+    cs_shm_publisher_close(p);
+    race_ctl *ctl = mmap(NULL, sizeof *ctl, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    assert_true(ctl != MAP_FAILED);
+    memset(ctl, 0, sizeof *ctl);
+    pid_t pub = fork_publisher(name, ctl);
+
+    cs_shm *h = attach(name);
+    pthread_t t[THREADS];
+    thread_arg args[THREADS];
+    for (unsigned i = 0; i < THREADS; i++) {
+        args[i] = (thread_arg){h, name, 10 + i, &ctl->r[i]};
+        assert_int_equal(pthread_create(&t[i], NULL, reader_thread, &args[i]), 0);
+    }
+    for (unsigned i = 0; i < THREADS; i++)
+        pthread_join(t[i], NULL);
+    atomic_store(&ctl->stop, 1);
+    int st = reap(pub);
+    assert_true(WIFEXITED(st));
+    printf("shm threads: %llu generations published while %d threads pinned through one attachment\n",
+           (unsigned long long)atomic_load(&ctl->publishes), THREADS);
+    for (unsigned i = 0; i < THREADS; i++)
+        print_report("thread", i, &ctl->r[i]);
+    check_reports(ctl, THREADS, 100000);
+    cs_shm_info info;
+    cs_shm_get_info(h, &info);
+    assert_int_equal(info.slots_used, 0);
+    cs_shm_detach(h);
+    munmap(ctl, sizeof *ctl);
+}
+
+/* ---- crash safety --------------------------------------------------------- */
+
+typedef struct kill_at {
+    int step;
+} kill_at;
+
+static void kill_hook(int step, void *ctx)
+{
+    if (step == ((kill_at *)ctx)->step)
+        raise(SIGKILL);
+}
+
+static void shm__publisher_killed_at_every_step_leaves_previous_generation(void **state)
+{
+    (void)state;
+    char name[64];
+    svc_name(name, sizeof name, "crash");
+    cs_shm_publisher *p = open_pub(name, NULL);
+    uint64_t cur = publish_gen(p);
+    cs_shm_publisher_close(p);
+
+    for (int step = CS_SHM_STEP_LOCKED; step <= CS_SHM_STEP_COUNT; step++) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            cs_shm_publisher *cp = NULL;
+            if (cs_shm_publisher_open(name, NULL, &cp, NULL) < 0)
+                _exit(3);
+            cs_snapshot *s = gen_snapshot(cur + 1);
+            kill_at k = {step};
+            cs_shm_publish_hooked(cp, s, kill_hook, &k, NULL, NULL);
+            _exit(4); /* the hook should have killed us */
+        }
+        track_child(pid);
+        int st = reap(pid);
+        if (!(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL))
+            fail_msg("step %d: publisher was not killed (status %#x)", step, st);
+
+        uint64_t serving = step >= CS_SHM_STEP_PUBLISHED ? cur + 1 : cur;
+        /* What the crash left: the lock held by a dead pid, and the new
+         * segment as an orphan once created. */
+        cs_shm *h = attach(name);
+        cs_shm_info info;
+        cs_shm_get_info(h, &info);
+        assert_int_equal(info.writer_pid, pid);
+        assert_int_equal(info.generation, serving);
+        cs_shm_detach(h);
+        uint64_t left[2] = {cur, cur + 1};
+        if (step >= CS_SHM_STEP_CREATED && step < CS_SHM_STEP_RECLAIMED)
+            assert_images(name, left, 2);
+        else if (step == CS_SHM_STEP_RECLAIMED)
+            assert_images(name, left + 1, 1);
+        else
+            assert_images(name, left, 1);
+
+        /* The previous (or, past the store, the new) generation serves. */
+        check_serving(name, serving);
+
+        /* A restarted publisher takes the dead lock, removes the orphan and
+         * publishes the next generation. */
+        p = open_pub(name, NULL);
+        assert_int_equal(cs_shm_publisher_generation(p), serving);
+        assert_images(name, &serving, 1);
+        cur = publish_gen(p);
+        assert_int_equal(cur, serving + 1);
+        cs_shm_publisher_close(p);
+        assert_images(name, &cur, 1);
+        check_serving(name, cur);
+        h = attach(name);
+        cs_shm_get_info(h, &info);
+        assert_int_equal(info.writer_pid, 0);
+        assert_int_equal(info.images, 1);
+        cs_shm_detach(h);
+    }
+}
+
+static void shm__killed_readers_slots_are_reclaimed(void **state)
+{
+    (void)state;
+    enum { KIDS = 3 };
+    char name[64];
+    svc_name(name, sizeof name, "deadreaders");
+    cs_shm_publisher *p = open_pub(name, NULL);
+    uint64_t a = publish_gen(p);
+
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t kids[KIDS];
+    for (int i = 0; i < KIDS; i++) {
+        kids[i] = fork();
+        assert_true(kids[i] >= 0);
+        if (kids[i] == 0) {
+            close(fds[0]);
+            cs_shm *h = NULL;
+            cs_pin pin;
+            uint64_t g = 0;
+            if (cs_shm_attach(name, 0, &h, NULL) == 0 && cs_shm_pin(h, &pin, NULL) == 0)
+                g = pin.generation;
+            if (write(fds[1], &g, sizeof g) != sizeof g)
+                _exit(5);
+            for (;;)
+                pause();
+        }
+        track_child(kids[i]);
+    }
+    close(fds[1]);
+    for (int i = 0; i < KIDS; i++) {
+        uint64_t g = 0;
+        assert_int_equal(read(fds[0], &g, sizeof g), sizeof g);
+        assert_int_equal(g, a);
+    }
+    close(fds[0]);
+
+    /* Pinned by live readers: a survives the next publish. */
+    uint64_t b = publish_gen(p);
+    uint64_t ab[2] = {a, b};
+    assert_images(name, ab, 2);
+    cs_shm *h = attach(name);
+    cs_shm_reader_info ri[8];
+    assert_int_equal(cs_shm_get_readers(h, ri, 8), KIDS);
+    for (int i = 0; i < KIDS; i++) {
+        assert_true(ri[i].alive);
+        assert_int_equal(ri[i].generation, a);
+    }
+
+    for (int i = 0; i < KIDS; i++) {
+        kill(kids[i], SIGKILL);
+        reap(kids[i]);
+    }
+    assert_int_equal(cs_shm_get_readers(h, ri, 8), KIDS);
+    for (int i = 0; i < KIDS; i++)
+        assert_false(ri[i].alive);
+
+    /* We pin b; the next publish reclaims the dead slots and unlinks a,
+     * keeps b for us. */
+    cs_pin pin;
+    assert_int_equal(cs_shm_pin(h, &pin, NULL), 0);
+    assert_int_equal(pin.generation, b);
+    uint64_t c = publish_gen(p);
+    uint64_t bc[2] = {b, c};
+    assert_images(name, bc, 2);
+    assert_int_equal(cs_shm_get_readers(h, ri, 8), 1);
+    assert_int_equal(ri[0].pid, getpid());
+    assert_int_equal(ri[0].generation, b);
+    /* b is still fully readable through the pin. */
+    cs_snapshot_info info;
+    cs_snapshot_get_info(pin.snap, &info);
+    assert_int_equal(info.generation, b);
+    cs_shm_unpin(&pin);
+
+    /* Unpinned: a reclaim without publishing frees b. */
+    assert_int_equal(cs_shm_reclaim(p, NULL), 1);
+    assert_images(name, &c, 1);
+    cs_shm_info si;
+    cs_shm_get_info(h, &si);
+    assert_int_equal(si.slots_used, 0);
+    assert_int_equal(si.images, 1);
+    cs_shm_detach(h);
+    cs_shm_publisher_close(p);
+}
+
+static void shm__full_slot_table_reuses_dead_slots(void **state)
+{
+    (void)state;
+    char name[64];
+    svc_name(name, sizeof name, "slots");
+    cs_shm_publisher *p = open_pub(name, &(cs_shm_options){.readers = 2});
+    publish_gen(p);
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t kid = fork();
+    assert_true(kid >= 0);
+    if (kid == 0) {
+        cs_shm *h = NULL;
+        cs_pin a, b;
+        char ok = cs_shm_attach(name, 0, &h, NULL) == 0 && cs_shm_pin(h, &a, NULL) == 0 &&
+                  cs_shm_pin(h, &b, NULL) == 0;
+        if (write(fds[1], &ok, 1) != 1)
+            _exit(5);
+        for (;;)
+            pause();
+    }
+    track_child(kid);
+    char ok = 0;
+    assert_int_equal(read(fds[0], &ok, 1), 1);
+    assert_true(ok);
+    close(fds[0]);
+    close(fds[1]);
+
+    cs_shm *h = attach(name);
+    cs_pin pin;
+    cs_error err;
+    cs_error_clear(&err);
+    assert_int_equal(cs_shm_pin(h, &pin, &err), CS_EBUSY);
+    assert_non_null(strstr(err.message, "reader slots"));
+    assert_null(pin.snap);
+    kill(kid, SIGKILL);
+    reap(kid);
+    /* The table is full of a dead process's slots: a pin takes one. */
+    assert_int_equal(cs_shm_pin(h, &pin, &err), 0);
+    cs_pin pin2;
+    assert_int_equal(cs_shm_pin(h, &pin2, &err), 0);
+    assert_int_equal(pin.generation, pin2.generation);
+    assert_ptr_equal(pin.snap, pin2.snap); /* one mapping per generation */
+    cs_shm_unpin(&pin);
+    cs_shm_unpin(&pin2);
+    cs_shm_unpin(&pin2); /* a second unpin is a no-op */
+    cs_shm_detach(h);
+    cs_shm_publisher_close(p);
+}
+
+/* ---- damaged segments ----------------------------------------------------- */
+
+static void write_file(const char *path, const void *data, size_t len)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, data, len), (ssize_t)len);
+    close(fd);
+}
+
+static void poke(const char *path, off_t off, const void *data, size_t len)
+{
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, data, len, off), (ssize_t)len);
+    close(fd);
+}
+
+static void peek(const char *path, off_t off, void *data, size_t len)
+{
+    int fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pread(fd, data, len, off), (ssize_t)len);
+    close(fd);
+}
+
+static void expect_attach(const char *name, int want, const char *msg_part)
+{
+    cs_shm *h = NULL;
+    cs_error err;
+    cs_error_clear(&err);
+    int rc = cs_shm_attach(name, 0, &h, &err);
+    if (rc != want || (msg_part && !strstr(err.message, msg_part)))
+        fail_msg("attach %s: %d '%s', want %d '%s'", name, rc, err.message, want, msg_part ? msg_part : "");
+    assert_null(h);
+}
+
+static void shm__bad_names_are_refused(void **state)
+{
+    (void)state;
+    const char *bad[] = {"", "/", "a/b", "x.12", ".hidden", "sp ace", "caf\xc3\xa9"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        expect_attach(bad[i], CS_EINVAL, NULL);
+        cs_shm_publisher *p = NULL;
+        assert_int_equal(cs_shm_publisher_open(bad[i], NULL, &p, NULL), CS_EINVAL);
+        assert_null(p);
+    }
+    char name[64];
+    svc_name(name, sizeof name, "absent");
+    expect_attach(name, CS_ENOTFOUND, "no shared-memory service");
+    char slashed[80];
+    snprintf(slashed, sizeof slashed, "/%s", name);
+    expect_attach(slashed, CS_ENOTFOUND, NULL);
+    /* A name with dots but not ending in .digits is fine. */
+    svc_name(name, sizeof name, "v1.prod");
+    cs_shm_publisher *p = open_pub(name, NULL);
+    cs_shm *h = attach(name);
+    cs_pin pin;
+    assert_int_equal(cs_shm_pin(h, &pin, NULL), CS_ENOTFOUND); /* nothing published */
+    cs_shm_detach(h);
+    cs_shm_publisher_close(p);
+    assert_int_equal(cs_shm_publisher_open(name, &(cs_shm_options){.mode = 01777}, &p, NULL), CS_EINVAL);
+    assert_int_equal(cs_shm_publisher_open(name, &(cs_shm_options){.readers = 5000}, &p, NULL), CS_EINVAL);
+}
+
+static void shm__damaged_control_segments_are_refused(void **state)
+{
+    (void)state;
+    char name[64], path[128];
+    /* Garbage: not ours, and a publisher does not overwrite it either. */
+    svc_name(name, sizeof name, "garbage");
+    snprintf(path, sizeof path, "/dev/shm/%s", name);
+    uint8_t junk[4096];
+    tu_rng r = {g_seed};
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = (uint8_t)tu_next(&r);
+    write_file(path, junk, sizeof junk);
+    expect_attach(name, CS_ECORRUPT, "bad magic");
+    cs_shm_publisher *p = NULL;
+    assert_int_equal(cs_shm_publisher_open(name, NULL, &p, NULL), CS_ECORRUPT);
+    /* Shorter than a header. */
+    write_file(path, junk, 100);
+    expect_attach(name, CS_ECORRUPT, "shorter");
+    unlink(path);
+
+    /* A good one, then each header field broken in turn. */
+    svc_name(name, sizeof name, "ctl");
+    snprintf(path, sizeof path, "/dev/shm/%s", name);
+    p = open_pub(name, NULL);
+    publish_gen(p);
+    cs_shm_publisher_close(p);
+    char magic[8];
+    peek(path, 0, magic, 8);
+    assert_memory_equal(magic, "CSSHMCTL", 8);
+
+    uint32_t v2 = 2, v1;
+    peek(path, 8, &v1, 4);
+    poke(path, 8, &v2, 4);
+    expect_attach(name, CS_EVERSION, "version 2");
+    assert_int_equal(cs_shm_publisher_open(name, NULL, &p, NULL), CS_EVERSION);
+    poke(path, 8, &v1, 4);
+
+    uint16_t slot32 = 32, slot64;
+    peek(path, 20, &slot64, 2);
+    poke(path, 20, &slot32, 2);
+    expect_attach(name, CS_EVERSION, "layout");
+    poke(path, 20, &slot64, 2);
+
+    uint32_t bo = 0x04030201, bo_ok;
+    peek(path, 16, &bo_ok, 4);
+    poke(path, 16, &bo, 4);
+    expect_attach(name, CS_EVERSION, "byte order");
+    poke(path, 16, &bo_ok, 4);
+
+    uint32_t slots_bad = 100000, slots_ok;
+    peek(path, 28, &slots_ok, 4);
+    poke(path, 28, &slots_bad, 4);
+    expect_attach(name, CS_ECORRUPT, "slot count");
+    poke(path, 28, &slots_ok, 4);
+
+    magic[0] ^= 1;
+    poke(path, 0, magic, 8);
+    expect_attach(name, CS_ECORRUPT, "bad magic");
+    magic[0] ^= 1;
+    poke(path, 0, magic, 8);
+    check_serving(name, 1);
+
+    /* Truncated: the header is intact, the slot table is not. */
+    assert_int_equal(truncate(path, 1024), 0);
+    expect_attach(name, CS_ECORRUPT, "truncated");
+    /* Emptied (a creator that crashed before sizing it): not found for
+     * readers after a short wait, replaced by a publisher. */
+    assert_int_equal(truncate(path, 0), 0);
+    expect_attach(name, CS_ENOTFOUND, "not initialised");
+    p = open_pub(name, NULL);
+    cs_shm_publisher_close(p);
+}
+
+static void shm__damaged_image_segments_are_refused(void **state)
+{
+    (void)state;
+    char name[64], path[160];
+    svc_name(name, sizeof name, "img");
+    cs_shm_publisher *p = open_pub(name, NULL);
+    uint64_t g = publish_gen(p);
+    snprintf(path, sizeof path, "/dev/shm/%s.%llu", name, (unsigned long long)g);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    size_t len = (size_t)st.st_size;
+    uint8_t *orig = malloc(len);
+    peek(path, 0, orig, len);
+
+    /* A byte inside the first section (its offset is in the section
+     * table at 128; engine/snapshot.c has the format). */
+    uint64_t sec0;
+    memcpy(&sec0, orig + 128 + 8, sizeof sec0);
+    assert_true(sec0 + 1 < len);
+    cs_shm *h;
+    cs_pin pin;
+    cs_error err;
+    /* Each check uses a fresh attachment: a process validates a generation
+     * once, when it first maps it. */
+    struct {
+        const char *what;
+        off_t off;
+        int rc;
+        const char *msg;
+        unsigned flags;
+    } flips[] = {
+        {"a section byte", (off_t)(sec0 + 1), CS_ECORRUPT, "checksum", 0},
+        {"the magic", 0, CS_ECORRUPT, "magic", 0},
+        {"the generation", 32, CS_ECORRUPT, "carries generation", 0},
+        {"the generation, unverified", 32, CS_ECORRUPT, "carries generation", CS_OPEN_NO_VERIFY},
+        {"the format version", 8, CS_EVERSION, "version", 0},
+    };
+    for (size_t i = 0; i < sizeof flips / sizeof *flips; i++) {
+        uint8_t b = orig[flips[i].off] ^ 0x10;
+        poke(path, flips[i].off, &b, 1);
+        assert_int_equal(cs_shm_attach(name, flips[i].flags, &h, NULL), 0);
+        cs_error_clear(&err);
+        int rc = cs_shm_pin(h, &pin, &err);
+        if (rc != flips[i].rc || !strstr(err.message, flips[i].msg))
+            fail_msg("flipped %s: %d '%s', want %d", flips[i].what, rc, err.message, flips[i].rc);
+        assert_null(pin.snap);
+        assert_non_null(strstr(err.source, name));
+        cs_shm_info info;
+        cs_shm_get_info(h, &info);
+        assert_int_equal(info.slots_used, 0); /* a failed pin frees its slot */
+        cs_shm_detach(h);
+        poke(path, flips[i].off, &orig[flips[i].off], 1);
+    }
+    check_serving(name, g);
+
+    /* Truncated at a few lengths: bounds are checked even unverified. */
+    size_t cuts[] = {len / 2, len - 64, 200, 127, 0};
+    for (size_t i = 0; i < sizeof cuts / sizeof *cuts; i++) {
+        assert_int_equal(truncate(path, (off_t)cuts[i]), 0);
+        assert_int_equal(cs_shm_attach(name, CS_OPEN_NO_VERIFY, &h, NULL), 0);
+        cs_error_clear(&err);
+        int rc = cs_shm_pin(h, &pin, &err);
+        if (rc != CS_ECORRUPT)
+            fail_msg("cut at %zu of %zu: %d %s", cuts[i], len, rc, err.message);
+        cs_shm_detach(h);
+        write_file(path, orig, len);
+    }
+    /* Gone (removed by hand): reported, not retried forever. */
+    unlink(path);
+    assert_int_equal(cs_shm_attach(name, 0, &h, NULL), 0);
+    cs_error_clear(&err);
+    assert_int_equal(cs_shm_pin(h, &pin, &err), CS_ECORRUPT);
+    assert_non_null(strstr(err.message, "missing"));
+    cs_shm_detach(h);
+    /* The next publish repairs the service. */
+    g = publish_gen(p);
+    check_serving(name, g);
+    cs_shm_publisher_close(p);
+    free(orig);
+}
+
+/* ---- metamorphic: heap, file, shm ----------------------------------------- */
+
+typedef struct walk_hash {
+    uint64_t h;
+    uint64_t n;
+} walk_hash;
+
+static uint64_t mix(uint64_t h, uint64_t x)
+{
+    h ^= x + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+    return h * 0xbf58476d1ce4e5b9ull;
+}
+
+static int hash_match(size_t qi, const cs_match *m, void *ctx)
+{
+    walk_hash *w = ctx;
+    w->h = mix(w->h, qi);
+    w->h = mix(w->h, m->prefix.hi);
+    w->h = mix(w->h, m->prefix.lo);
+    w->h = mix(w->h, (uint64_t)m->prefix.len << 8 | m->relation);
+    w->h = mix(w->h, (uint64_t)m->first_entry << 32 | m->count);
+    for (uint32_t k = 0; k < m->count; k++)
+        w->h = mix(w->h, m->values[k]);
+    w->n++;
+    return 0;
+}
+
+typedef struct answers {
+    uint32_t *counts[3];
+    walk_hash walks[3];
+    int64_t hits;
+    uint64_t lookup_hash;
+} answers;
+
+static void answer_all(const cs_snapshot *s, const cs_prefix *q, size_t nq, answers *a)
+{
+    static const unsigned kinds[3] = {CS_Q_COVERING, CS_Q_COVERED, CS_Q_OVERLAPPING};
+    for (int k = 0; k < 3; k++) {
+        a->counts[k] = malloc(nq * sizeof(uint32_t));
+        assert_int_equal(cs_query_count_bulk(s, q, nq, kinds[k], a->counts[k]), 0);
+        a->walks[k] = (walk_hash){0, 0};
+        assert_int_equal(cs_query_walk_bulk(s, q, nq, kinds[k], hash_match, &a->walks[k]), 0);
+    }
+    cs_match *m = malloc(nq * sizeof *m);
+    a->hits = cs_lookup_bulk(s, q, nq, m);
+    walk_hash w = {0, 0};
+    for (size_t i = 0; i < nq; i++)
+        if (m[i].count)
+            hash_match(i, &m[i], &w);
+    a->lookup_hash = w.h;
+    free(m);
+}
+
+static void answers_equal(const answers *x, const answers *y, size_t nq, const char *what)
+{
+    for (int k = 0; k < 3; k++) {
+        if (memcmp(x->counts[k], y->counts[k], nq * sizeof(uint32_t)) != 0)
+            fail_msg("%s: counts of kind %d differ (seed %llu)", what, k + 1, (unsigned long long)g_seed);
+        if (x->walks[k].h != y->walks[k].h || x->walks[k].n != y->walks[k].n)
+            fail_msg("%s: walks of kind %d differ (seed %llu)", what, k + 1, (unsigned long long)g_seed);
+    }
+    assert_int_equal(x->hits, y->hits);
+    assert_int_equal(x->lookup_hash, y->lookup_hash);
+}
+
+static void answers_free(answers *a)
+{
+    for (int k = 0; k < 3; k++)
+        free(a->counts[k]);
+}
+
+static void shm__heap_file_and_shm_images_answer_alike(void **state)
+{
+    (void)state;
+    enum { N = 4000, NQ = 6000 };
+    tu_rng r = {g_seed + 5};
+    tu_entry *e = tu_random_entries(&r, N, 6);
+    cs_snapshot *heap = tu_build(e, N);
+    cs_prefix *q = malloc(NQ * sizeof *q);
+    tu_random_queries(&r, e, N, q, NQ);
+
+    char dir[] = "/tmp/cstest-shm-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof path, "%s/image.snap", dir);
+    assert_int_equal(cs_snapshot_write(heap, path, NULL), 0);
+    cs_snapshot *file = NULL;
+    assert_int_equal(cs_snapshot_open(path, 0, &file, NULL), 0);
+
+    char name[64];
+    svc_name(name, sizeof name, "alike");
+    cs_shm_publisher *p = open_pub(name, NULL);
+    uint64_t g1;
+    assert_int_equal(cs_shm_publish(p, heap, &g1, NULL), 0);
+    cs_shm *h = attach(name);
+    cs_pin pin;
+    assert_int_equal(cs_shm_pin(h, &pin, NULL), 0);
+
+    answers ah, af, as;
+    answer_all(heap, q, NQ, &ah);
+    answer_all(file, q, NQ, &af);
+    answer_all(pin.snap, q, NQ, &as);
+    answers_equal(&ah, &af, NQ, "heap vs file");
+    answers_equal(&ah, &as, NQ, "heap vs shm");
+
+    /* The images are the same bytes but for the generation. */
+    size_t lh, ls;
+    const uint8_t *ih = cs_snapshot_image(heap, &lh);
+    const uint8_t *is = cs_snapshot_image(pin.snap, &ls);
+    assert_int_equal(lh, ls);
+    assert_memory_equal(ih, is, 32);
+    assert_memory_equal(ih + 40, is + 40, lh - 40);
+    cs_snapshot_info ia, ib;
+    cs_snapshot_get_info(heap, &ia);
+    cs_snapshot_get_info(pin.snap, &ib);
+    assert_int_equal(ib.generation, g1);
+    ib.generation = ia.generation;
+    assert_memory_equal(&ia, &ib, sizeof ia);
+
+    /* Republishing the file image and the pinned shm image itself gives
+     * the same answers again. */
+    uint64_t g2, g3;
+    assert_int_equal(cs_shm_publish(p, file, &g2, NULL), 0);
+    assert_int_equal(cs_shm_publish(p, pin.snap, &g3, NULL), 0);
+    assert_int_equal(g3, g1 + 2);
+    cs_pin pin3;
+    assert_int_equal(cs_shm_pin(h, &pin3, NULL), 0);
+    assert_int_equal(pin3.generation, g3);
+    answers a3;
+    answer_all(pin3.snap, q, NQ, &a3);
+    answers_equal(&ah, &a3, NQ, "heap vs republished shm");
+    /* The first pin still reads g1, untouched. */
+    answers a1;
+    answer_all(pin.snap, q, NQ, &a1);
+    answers_equal(&ah, &a1, NQ, "heap vs the old pinned generation");
+    cs_snapshot_get_info(pin.snap, &ib);
+    assert_int_equal(ib.generation, g1);
+
+    cs_shm_unpin(&pin3);
+    cs_shm_unpin(&pin);
+    cs_shm_detach(h);
+    cs_shm_publisher_close(p);
+    answers_free(&ah);
+    answers_free(&af);
+    answers_free(&as);
+    answers_free(&a3);
+    answers_free(&a1);
+    cs_snapshot_close(file);
+    cs_snapshot_close(heap);
+    unlink(path);
+    rmdir(dir);
+    free(q);
+    free(e);
+}
+
+/* ---- roles, modes, removal ------------------------------------------------ */
+
+static void shm__second_server_is_refused(void **state)
+{
+    (void)state;
+    char name[64];
+    svc_name(name, sizeof name, "serve");
+    cs_shm_options serve = {.flags = CS_SHM_SERVE};
+    cs_shm_publisher *s1 = open_pub(name, &serve);
+    cs_shm_publisher *s2 = NULL;
+    cs_error err;
+    cs_error_clear(&err);
+    assert_int_equal(cs_shm_publisher_open(name, &serve, &s2, &err), CS_EBUSY);
+    assert_non_null(strstr(err.message, "serve"));
+    /* A one-shot publisher may publish into the running service. */
+    cs_shm_publisher *once = open_pub(name, NULL);
+    assert_int_equal(publish_gen(once), 1);
+    cs_shm_publisher_close(once);
+    assert_int_equal(publish_gen(s1), 2);
+    cs_shm_publisher_close(s1);
+
+    /* A server in another process that dies: its role is taken over. */
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t kid = fork();
+    assert_true(kid >= 0);
+    if (kid == 0) {
+        cs_shm_publisher *cp = NULL;
+        char ok = cs_shm_publisher_open(name, &serve, &cp, NULL) >= 0;
+        if (write(fds[1], &ok, 1) != 1)
+            _exit(5);
+        for (;;)
+            pause();
+    }
+    track_child(kid);
+    char ok = 0;
+    assert_int_equal(read(fds[0], &ok, 1), 1);
+    assert_true(ok);
+    close(fds[0]);
+    close(fds[1]);
+    assert_int_equal(cs_shm_publisher_open(name, &serve, &s2, NULL), CS_EBUSY);
+    cs_shm *h = attach(name);
+    cs_shm_info info;
+    cs_shm_get_info(h, &info);
+    assert_int_equal(info.server_pid, kid);
+    assert_true(info.server_alive);
+    kill(kid, SIGKILL);
+    reap(kid);
+    s2 = open_pub(name, &serve);
+    cs_shm_get_info(h, &info);
+    assert_int_equal(info.server_pid, getpid());
+    cs_shm_publisher_close(s2);
+    cs_shm_get_info(h, &info);
+    assert_int_equal(info.server_pid, 0);
+    cs_shm_detach(h);
+}
+
+static void shm__segments_get_the_requested_mode(void **state)
+{
+    (void)state;
+    mode_t old = umask(077); /* the mode must win over the umask */
+    unsigned modes[2] = {0, 0640};
+    for (int i = 0; i < 2; i++) {
+        char name[64], path[160];
+        svc_name(name, sizeof name, i ? "mode640" : "mode600");
+        cs_shm_publisher *p = open_pub(name, &(cs_shm_options){.mode = modes[i]});
+        uint64_t g = publish_gen(p);
+        cs_shm_publisher_close(p);
+        unsigned want = modes[i] ? modes[i] : 0600;
+        struct stat st;
+        snprintf(path, sizeof path, "/dev/shm/%s", name);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 0777, want);
+        snprintf(path, sizeof path, "/dev/shm/%s.%llu", name, (unsigned long long)g);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 0777, want);
+    }
+    umask(old);
+}
+
+static void shm__removed_service_keeps_pinned_images(void **state)
+{
+    (void)state;
+    char name[64];
+    svc_name(name, sizeof name, "removed");
+    cs_shm_publisher *p = open_pub(name, NULL);
+    uint64_t g = publish_gen(p);
+    publish_gen(p);
+    cs_shm *h = attach(name);
+    cs_pin pin;
+    assert_int_equal(cs_shm_pin(h, &pin, NULL), 0);
+    assert_int_equal(cs_shm_unlink(p, NULL), 0);
+    int has_ctl;
+    uint64_t gens[4];
+    assert_int_equal(list_images(name, gens, 4, &has_ctl), 0);
+    assert_false(has_ctl);
+    /* The pinned image is still mapped and whole. */
+    cs_snapshot_info info;
+    cs_snapshot_get_info(pin.snap, &info);
+    assert_int_equal(info.generation, g + 1);
+    uint32_t c;
+    cs_prefix all = {.family = CS_AF_V4, .len = 0};
+    assert_int_equal(cs_query_count_bulk(pin.snap, &all, 1, CS_Q_COVERED, &c), 0);
+    assert_int_equal(c, info.entries[0]);
+    cs_pin pin2;
+    cs_error err;
+    cs_error_clear(&err);
+    assert_int_equal(cs_shm_pin(h, &pin2, &err), CS_ENOTFOUND);
+    assert_non_null(strstr(err.message, "removed"));
+    cs_shm_unpin(&pin);
+    cs_shm_detach(h);
+    assert_int_equal(cs_shm_publish(p, NULL, NULL, NULL), CS_EINVAL);
+    cs_snapshot *s = gen_snapshot(9);
+    assert_int_equal(cs_shm_publish(p, s, NULL, NULL), CS_ESTATE);
+    cs_snapshot_close(s);
+    cs_shm_publisher_close(p);
+    expect_attach(name, CS_ENOTFOUND, NULL);
+}
+
+int main(void)
+{
+    g_seed = tu_seed("test_shm", 0x5eed5bbull);
+    snprintf(g_prefix, sizeof g_prefix, "cstest%d-", (int)getpid());
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(shm__bad_names_are_refused, cleanup),
+        cmocka_unit_test_teardown(shm__segments_get_the_requested_mode, cleanup),
+        cmocka_unit_test_teardown(shm__heap_file_and_shm_images_answer_alike, cleanup),
+        cmocka_unit_test_teardown(shm__damaged_control_segments_are_refused, cleanup),
+        cmocka_unit_test_teardown(shm__damaged_image_segments_are_refused, cleanup),
+        cmocka_unit_test_teardown(shm__removed_service_keeps_pinned_images, cleanup),
+        cmocka_unit_test_teardown(shm__second_server_is_refused, cleanup),
+        cmocka_unit_test_teardown(shm__full_slot_table_reuses_dead_slots, cleanup),
+        cmocka_unit_test_teardown(shm__killed_readers_slots_are_reclaimed, cleanup),
+        cmocka_unit_test_teardown(shm__publisher_killed_at_every_step_leaves_previous_generation, cleanup),
+        cmocka_unit_test_teardown(shm__threads_pin_through_one_attachment, cleanup),
+        cmocka_unit_test_teardown(shm__readers_agree_with_their_generation_under_publishing, cleanup),
+    };
+    int failed = cmocka_run_group_tests(tests, NULL, cleanup);
+    cleanup(NULL);
+    return failed;
+}
