@@ -153,7 +153,8 @@ tu_entry *tu_load_real(const char *path, size_t *n)
         char *pfx = c2 + 1;
         size_t pl = strcspn(pfx, "\r\n");
         cs_prefix p;
-        if (cs_prefix_parse(pfx, pl, 0, &p, NULL) != 0)
+        /* 1,199 rows of the dataset are bare addresses: host routes */
+        if (cs_prefix_parse(pfx, pl, CS_PARSE_BARE_ADDRESS, &p, NULL) != 0)
             continue; /* the header line */
         unsigned pi = 0;
         while (pi < np && strcmp(providers[pi], line) != 0)
