@@ -481,6 +481,7 @@ static void cur_loc_text(const cs_srcloc *loc, char *buf, size_t cap)
  * `flags` added. */
 static int account_get(cs_estate *e, cs_str id, uint8_t flags, uint32_t *out)
 {
+    *out = CS_IDX_NONE;
     uint32_t before = e->accounts.count;
     int64_t a = cs_intern_put(&e->accounts, id.ptr ? id.ptr : "", id.len, NULL);
     if (a < 0)
@@ -497,6 +498,7 @@ static int account_get(cs_estate *e, cs_str id, uint8_t flags, uint32_t *out)
 
 static int region_get(cs_estate *e, cs_str r, uint32_t *out)
 {
+    *out = CS_IDX_NONE;
     int64_t id = cs_intern_put(&e->regions, r.ptr ? r.ptr : "", r.len, NULL);
     if (id < 0)
         return (int)id;
@@ -1366,6 +1368,93 @@ static int cmp_tag(const void *c, uint32_t a, uint32_t b)
     return r ? r : strcmp(cs_intern_str(&o->e->misc, x->key), cs_intern_str(&o->e->misc, y->key));
 }
 
+/* A record's group key for the linear-time passes below. */
+typedef uint64_t (*key_fn)(const void *ctx, uint32_t i);
+
+/* Stable counting sort of ord[0..n) by key(ord[i]) (< nb). O(n + nb). */
+static int bucket_sort(uint32_t *ord, uint32_t *tmp, uint32_t n, uint32_t nb, key_fn key,
+                       const void *ctx)
+{
+    uint32_t *cnt = calloc((size_t)nb + 1, sizeof *cnt);
+    if (!cnt)
+        return CS_ENOMEM;
+    for (uint32_t i = 0; i < n; i++)
+        cnt[(uint32_t)key(ctx, ord[i]) + 1]++;
+    for (uint32_t b = 0; b < nb; b++)
+        cnt[b + 1] += cnt[b];
+    for (uint32_t i = 0; i < n; i++)
+        tmp[cnt[(uint32_t)key(ctx, ord[i])]++] = ord[i];
+    memcpy(ord, tmp, (size_t)n * sizeof *ord);
+    free(cnt);
+    return 0;
+}
+
+/* Sorts each run of equal key(.) in ord[0..n) under cmp: after a bucket
+ * sort by the major key, only the (small) groups need comparisons. */
+static void sort_runs(uint32_t *ord, uint32_t *tmp, uint32_t n, key_fn key, cmp_fn cmp,
+                      const void *ctx)
+{
+    for (uint32_t i = 0; i < n;) {
+        uint64_t k = key(ctx, ord[i]);
+        uint32_t j = i + 1;
+        while (j < n && key(ctx, ord[j]) == k)
+            j++;
+        if (j - i > 1)
+            sort_idx(ord + i, tmp, j - i, cmp, ctx);
+        i = j;
+    }
+}
+
+static uint64_t key_vpc_region(const void *c, uint32_t v)
+{
+    const order_ctx *o = c;
+    return o->reg_new[o->e->vpc[v].region];
+}
+
+static uint64_t key_vpc_account(const void *c, uint32_t v)
+{
+    const order_ctx *o = c;
+    return o->acct_new[o->e->vpc[v].account];
+}
+
+static uint64_t key_vpc_group(const void *c, uint32_t v)
+{
+    const order_ctx *o = c;
+    return (uint64_t)o->acct_new[o->e->vpc[v].account] << 32 | o->reg_new[o->e->vpc[v].region];
+}
+
+static uint64_t key_assoc_vpc(const void *c, uint32_t a)
+{
+    const order_ctx *o = c;
+    return o->vpc_new[o->e->assoc[a].vpc];
+}
+
+static uint64_t key_edge_vpc(const void *c, uint32_t a)
+{
+    const order_ctx *o = c;
+    return o->vpc_new[o->e->edge[a].vpc];
+}
+
+static uint64_t key_tag_vpc(const void *c, uint32_t a)
+{
+    const order_ctx *o = c;
+    return o->vpc_new[o->e->tag[a].vpc];
+}
+
+/* Orders ord (identity on entry) by a major key in [0, nb) with a bucket
+ * sort, then each group under cmp. */
+static int group_order(uint32_t n, uint32_t nb, key_fn major, key_fn group, cmp_fn cmp,
+                       const order_ctx *o, uint32_t *ord, uint32_t *tmp)
+{
+    for (uint32_t i = 0; i < n; i++)
+        ord[i] = i;
+    int rc = bucket_sort(ord, tmp, n, nb, major, o);
+    if (rc)
+        return rc;
+    sort_runs(ord, tmp, n, group, cmp, o);
+    return 0;
+}
+
 /* Sorts 0..n-1 under cmp into ord (new -> old) and fills inv (old -> new,
  * may be NULL). */
 static void make_order(uint32_t n, cmp_fn cmp, const order_ctx *o, uint32_t *ord, uint32_t *inv,
@@ -1628,11 +1717,23 @@ int cs_estate_freeze(const cs_estate *e, cs_snapshot **out, cs_error *err)
     order_ctx o = {e, acct_new, reg_new, vpc_new};
     make_order(na, cmp_account, &o, acct_ord, acct_new, tmp);
     make_order(nr, cmp_region, &o, reg_ord, reg_new, tmp);
-    make_order(nv, cmp_vpc, &o, vpc_ord, vpc_new, tmp);
-    make_order(nas, cmp_assoc, &o, as_ord, NULL, tmp);
     make_order(np, cmp_pcx, &o, pcx_ord, NULL, tmp);
-    make_order(ne, cmp_edge, &o, edge_ord, NULL, tmp);
-    make_order(nt, cmp_tag, &o, tag_ord, NULL, tmp);
+    /* VPCs: by region, then (stably) by account, then by id within each
+     * (account, region); the per-VPC tables: by VPC, then within it. Linear
+     * but for the small groups, where 1M VPCs would otherwise spend most of
+     * freeze in comparisons. */
+    for (uint32_t i = 0; i < nv; i++)
+        vpc_ord[i] = i;
+    if (bucket_sort(vpc_ord, tmp, nv, nr, key_vpc_region, &o) ||
+        bucket_sort(vpc_ord, tmp, nv, na, key_vpc_account, &o))
+        goto out;
+    sort_runs(vpc_ord, tmp, nv, key_vpc_group, cmp_vpc, &o);
+    for (uint32_t i = 0; i < nv; i++)
+        vpc_new[vpc_ord[i]] = i;
+    if (group_order(nas, nv, key_assoc_vpc, key_assoc_vpc, cmp_assoc, &o, as_ord, tmp) ||
+        group_order(ne, nv, key_edge_vpc, key_edge_vpc, cmp_edge, &o, edge_ord, tmp) ||
+        group_order(nt, nv, key_tag_vpc, key_tag_vpc, cmp_tag, &o, tag_ord, tmp))
+        goto out;
 
     /* 2. Accounts, regions, VPCs. VPCs are sorted by account, then region,
      * so an account's VPCs are one range. */

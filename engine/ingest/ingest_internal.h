@@ -65,6 +65,18 @@ int cs_ingest_prefix_list(cs_estate *e, const char *source, const char *buf,
                           size_t len, const cs_load_options *opts,
                           cs_error *err);
 
+/* The same readers streaming from an open descriptor in bounded chunks
+ * (memory stays under ~1.3 MiB whatever the file size): `kind` is
+ * CS_SRC_CSV_VPCS, CS_SRC_CSV_PEERINGS or CS_SRC_PREFIX_LIST. The descriptor
+ * is read to its end and left open. Returns as the CSV readers. */
+int cs_ingest_csv_fd(cs_estate *e, const char *source, int fd, int kind,
+                     const cs_load_options *opts, cs_error *err);
+
+/* The CSV shape a header line names: CS_SRC_CSV_PEERINGS (pcx_id,
+ * requester_vpc, accepter_vpc, status), CS_SRC_CSV_VPCS (account, region,
+ * vpc_id, cidr), else CS_SRC_PREFIX_LIST. Pure. */
+int cs_ingest_csv_header_kind(const char *line, size_t len);
+
 /* Reads one AWS CLI JSON file (describe-vpcs or
  * describe-vpc-peering-connections output, told apart by its top-level key)
  * whose VPCs are in `region` (NULL = unknown; describe-vpcs output carries

@@ -1,0 +1,995 @@
+/*
+ * engine/ingest/csv.c — the CSV readers: VPC CIDRs, peering connections and
+ * prefix lists, into a cs_estate.
+ *
+ * Does: read RFC 4180 CSV (quoted fields with "" escapes and embedded line
+ * breaks, CRLF or LF, an optional UTF-8 byte-order mark) from a file
+ * descriptor in bounded chunks or from memory; map header columns by name;
+ * turn each row into builder calls; report every bad byte, field or row with
+ * file, line and column and the offending line for a caret. Does not: guess
+ * a file's kind (engine/ingest/load.c), read JSON (aws_json.c).
+ *
+ * Shapes:
+ *
+ *   VPC CIDRs     header required, columns in any order, unknown ignored:
+ *                 account, region, vpc_id, cidr   (required)
+ *                 state, is_default, name          (optional)
+ *                 One row per CIDR; rows of one VPC repeat its columns (the
+ *                 same VPC twice with other content is a conflict). The
+ *                 first IPv4 row of a VPC new to the estate is its primary
+ *                 block.
+ *   peerings      header required: pcx_id, requester_vpc, accepter_vpc,
+ *                 status; optional requester_account, accepter_account,
+ *                 requester_region, accepter_region.
+ *   prefix lists  owner,prefix lines, header optional (it is recognised
+ *                 when its prefix column does not parse and names a column
+ *                 "prefix" or "cidr"); with a header, any columns in any
+ *                 order: owner (or provider), prefix (or cidr), family
+ *                 (optional: ipv4/ipv6, checked against the prefix). A bare
+ *                 address is a /32 or /128. Lines starting with '#' are
+ *                 comments. Each owner becomes a pseudo-account and a
+ *                 pseudo-VPC of that name (CS_VPC_PSEUDO) holding its
+ *                 prefixes, so lookups answer "who owns this".
+ *
+ * Column names match case-insensitively, ignoring '_', '-' and spaces
+ * ("VpcId" = "vpc_id"); a few aliases are accepted (owner_id, vpc,
+ * cidr_block, vpc_peering_connection_id, provider, ...).
+ *
+ * Limits: a record is at most CSV_RECORD_MAX bytes (a 2 GB line is an error
+ * at the column where the limit is passed, and the rest of that line is
+ * skipped under keep-going), at most CSV_FIELDS_MAX fields. Bytes must be
+ * valid UTF-8 without NUL. Memory stays bounded: a window of at most
+ * CSV_RECORD_MAX + CSV_CHUNK bytes, whatever the file size.
+ *
+ * Strict vs lenient: a CIDR with host bits is an error unless
+ * opts->lenient, which clears them and records CS_FINDING_HOST_BITS.
+ *
+ * Tests: tests/test_csv.c (fixtures under tests/fixtures/csv/, every error
+ * with its location), tests/fuzz/fuzz_csv.c.
+ */
+#include "ingest_internal.h"
+
+#include "error_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CSV_RECORD_MAX (1u << 20)
+#define CSV_CHUNK (256u << 10)
+#define CSV_FIELDS_MAX 256u
+
+typedef struct csv_field {
+    const char *p;      /* content (unescaped), not NUL-terminated */
+    size_t len;
+    uint64_t line;      /* where the field's text starts */
+    uint32_t col;       /* 1-based byte column of the content */
+    size_t ls;          /* index in the window of its line's start */
+    bool quoted;
+} csv_field;
+
+typedef struct csv_reader {
+    const char *source;
+    int fd;             /* -1: all input is in `buf` */
+    char *own;          /* the window, when reading a descriptor */
+    const char *buf;
+    size_t len, pos;
+    uint64_t base;      /* input offset of buf[0] */
+    bool eof;
+    bool skip_line;     /* discarding the rest of a too-long line */
+    uint64_t line;      /* line number at buf[pos] */
+    char *scratch;      /* unescaped quoted fields, one record's worth */
+    size_t scratch_cap;
+    csv_field f[CSV_FIELDS_MAX];
+    unsigned nf;
+    uint64_t rec_line;  /* first line of the current record */
+    size_t rec_start;   /* window index of the current record */
+} csv_reader;
+
+/* ---- errors with a caret ------------------------------------------------- */
+
+/* Locates err at window index `at` of line `line` whose start is window
+ * index `ls`; the caret text is that physical line. */
+static void locate_at(const csv_reader *r, cs_error *err, uint64_t line, size_t ls, size_t at,
+                      uint32_t span)
+{
+    size_t end = ls;
+    while (end < r->len && r->buf[end] != '\n' && end - ls < 4096 + (at - ls))
+        end++;
+    cs_error_locate(err, r->source, line, (uint32_t)(at - ls + 1), r->base + at, span,
+                    r->buf + ls, end - ls);
+}
+
+static void locate_field(const csv_reader *r, cs_error *err, const csv_field *f, size_t k,
+                         uint32_t span)
+{
+    size_t at = f->ls + (f->col - 1) + k;
+    if (at > r->len)
+        at = r->len;
+    locate_at(r, err, f->line, f->ls, at, span ? span : (uint32_t)(f->len ? f->len : 1));
+}
+
+/* ---- reading -------------------------------------------------------------- */
+
+static void reader_mem(csv_reader *r, const char *source, const char *buf, size_t len)
+{
+    memset(r, 0, sizeof *r);
+    r->source = source;
+    r->fd = -1;
+    r->buf = buf;
+    r->len = len;
+    r->eof = true;
+    r->line = 1;
+}
+
+static int reader_fd(csv_reader *r, const char *source, int fd)
+{
+    memset(r, 0, sizeof *r);
+    r->source = source;
+    r->fd = fd;
+    r->own = malloc(CSV_RECORD_MAX + CSV_CHUNK + 8);
+    if (!r->own)
+        return CS_ENOMEM;
+    r->buf = r->own;
+    r->line = 1;
+    return 0;
+}
+
+static void reader_free(csv_reader *r)
+{
+    free(r->own);
+    free(r->scratch);
+    r->own = r->scratch = NULL;
+}
+
+/* Moves the unread part [pos, len) to the window's start and reads more.
+ * Returns 0 (maybe now at EOF), CS_EIO. */
+static int refill(csv_reader *r, cs_error *err)
+{
+    if (r->fd < 0 || r->eof)
+        return 0;
+    if (r->pos) {
+        memmove(r->own, r->own + r->pos, r->len - r->pos);
+        r->base += r->pos;
+        r->len -= r->pos;
+        r->pos = 0;
+    }
+    size_t room = CSV_RECORD_MAX + CSV_CHUNK - r->len;
+    size_t want = room < CSV_CHUNK ? room : CSV_CHUNK;
+    for (;;) {
+        ssize_t n = read(r->fd, r->own + r->len, want);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            cs_error_locate(err, r->source, 0, 0, r->base + r->len, 0, NULL, 0);
+            return cs_fail(err, CS_EIO, "%s: read failed: %s", r->source, strerror(errno));
+        }
+        if (n == 0)
+            r->eof = true;
+        r->len += (size_t)n;
+        return 0;
+    }
+}
+
+/* Length of the valid UTF-8 prefix of s[0..n) (n when all valid). */
+static size_t utf8_valid_len(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t k;
+        uint32_t cp;
+        if (c >= 0xc2 && c <= 0xdf) {
+            k = 1;
+            cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            k = 2;
+            cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            k = 3;
+            cp = c & 0x07;
+        } else {
+            return i;
+        }
+        for (size_t j = 1; j <= k; j++) {
+            if (i + j >= n || (s[i + j] & 0xc0) != 0x80)
+                return i;
+            cp = (cp << 6) | (s[i + j] & 0x3f);
+        }
+        if ((k == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+            (k == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+            return i;
+        i += k + 1;
+    }
+    return n;
+}
+
+/*
+ * Reads the next record into r->f[0..nf). Returns 1 (a record), 0 (end of
+ * input), or a negative code with err located: CS_EPARSE for malformed
+ * input (the reader has moved past the bad record, so the caller may go
+ * on), CS_EIO, CS_ENOMEM.
+ */
+static int csv_next(csv_reader *r, cs_error *err)
+{
+    int rc;
+again:
+    if (r->skip_line) {
+        /* Discard up to and including the next newline. */
+        for (;;) {
+            const char *nl = memchr(r->buf + r->pos, '\n', r->len - r->pos);
+            if (nl) {
+                r->pos = (size_t)(nl - r->buf) + 1;
+                r->line++;
+                break;
+            }
+            r->pos = r->len;
+            if (r->eof)
+                break;
+            if ((rc = refill(r, err)))
+                return rc;
+        }
+        r->skip_line = false;
+    }
+    if (r->base == 0 && r->pos == 0 && !r->eof && r->len < 3 && (rc = refill(r, err)))
+        return rc;
+    if (r->base == 0 && r->pos == 0 && r->len >= 3 && memcmp(r->buf, "\xef\xbb\xbf", 3) == 0)
+        r->pos = 3; /* UTF-8 byte-order mark */
+
+    /* Find the record's end: the first '\n' outside a quoted field. A quote
+     * opens a quoted field only at a field's start (a stray quote inside an
+     * unquoted field is left for the field parser to report); inside one,
+     * "" is an escaped quote and a lone quote closes it. */
+    size_t i = r->pos, last_ls = r->pos, open_q = 0;
+    uint64_t nl_seen = 0;
+    bool inq = false, at_start = true;
+    for (;;) {
+        if (i >= r->len || (inq && r->buf[i] == '"' && i + 1 >= r->len && !r->eof)) {
+            if (r->eof && i >= r->len)
+                break;
+            size_t shift = r->pos;
+            size_t had = r->len - r->pos;
+            if ((rc = refill(r, err)))
+                return rc;
+            i -= shift;
+            last_ls -= shift;
+            open_q -= open_q >= shift ? shift : open_q;
+            if (r->len - r->pos == had && r->eof && i >= r->len)
+                break;
+            continue;
+        }
+        char c = r->buf[i];
+        if (inq) {
+            if (c == '"') {
+                if (i + 1 < r->len && r->buf[i + 1] == '"') {
+                    i += 2;
+                    goto counted;
+                }
+                inq = false;
+            } else if (c == '\n') {
+                nl_seen++;
+                last_ls = i + 1;
+            }
+        } else if (c == '"' && at_start) {
+            inq = true;
+            open_q = i;
+            at_start = false;
+        } else if (c == '\n') {
+            break;
+        } else if (c == ',') {
+            at_start = true;
+        } else if (c != ' ' && c != '\t') {
+            at_start = false;
+        }
+        i++;
+    counted:
+        if (i - r->pos > CSV_RECORD_MAX) {
+            locate_at(r, err, r->line + nl_seen, last_ls, i - 1, 1);
+            cs_fail(err, CS_EPARSE, "record longer than %u bytes", CSV_RECORD_MAX);
+            r->pos = i;
+            r->line += nl_seen;
+            r->skip_line = true;
+            return CS_EPARSE;
+        }
+    }
+    if (i == r->pos && i >= r->len)
+        return 0; /* end of input */
+    size_t s = r->pos, e = i;
+    r->rec_line = r->line;
+    r->rec_start = s;
+    uint64_t rec_lines = nl_seen + 1;
+    /* Consume the record now, so an error below leaves the reader after it. */
+    r->pos = i < r->len ? i + 1 : i;
+    r->line += rec_lines;
+    if (inq) {
+        /* Only at the end of input: the quote opened at open_q never closed. */
+        uint64_t qline = r->rec_line;
+        size_t qls = s;
+        for (size_t k = s; k < open_q; k++)
+            if (r->buf[k] == '\n') {
+                qline++;
+                qls = k + 1;
+            }
+        locate_at(r, err, qline, qls, open_q, 1);
+        return cs_fail(err, CS_EPARSE, "quoted field never closed");
+    }
+    if (e > s && r->buf[e - 1] == '\r')
+        e--;
+    /* Blank lines are skipped. */
+    {
+        size_t k = s;
+        while (k < e && (r->buf[k] == ' ' || r->buf[k] == '\t'))
+            k++;
+        if (k == e)
+            goto again;
+    }
+    /* Bytes: no NUL, valid UTF-8. */
+    {
+        const char *z = memchr(r->buf + s, '\0', e - s);
+        size_t bad = z ? (size_t)(z - r->buf) : e;
+        size_t ulen = utf8_valid_len((const unsigned char *)r->buf + s, bad - s);
+        if (s + ulen < bad)
+            bad = s + ulen;
+        if (bad < e) {
+            uint64_t line = r->rec_line;
+            size_t ls = s;
+            for (size_t k = s; k < bad; k++)
+                if (r->buf[k] == '\n') {
+                    line++;
+                    ls = k + 1;
+                }
+            locate_at(r, err, line, ls, bad, 1);
+            return cs_fail(err, CS_EPARSE, r->buf[bad] == '\0' ? "NUL byte in the input"
+                                                               : "invalid UTF-8 byte 0x%02x",
+                           (unsigned char)r->buf[bad]);
+        }
+    }
+    if (r->scratch_cap < e - s + 1) {
+        size_t cap = e - s + 1 < 4096 ? 4096 : e - s + 1;
+        char *ns = realloc(r->scratch, cap);
+        if (!ns)
+            return cs_fail(err, CS_ENOMEM, "out of memory reading %s", r->source);
+        r->scratch = ns;
+        r->scratch_cap = cap;
+    }
+    /* Split into fields. */
+    size_t sc = 0, p = s, ls = s;
+    uint64_t line = r->rec_line;
+    r->nf = 0;
+    for (;;) {
+        if (r->nf == CSV_FIELDS_MAX) {
+            locate_at(r, err, line, ls, p, 1);
+            return cs_fail(err, CS_EPARSE, "more than %u fields in one record", CSV_FIELDS_MAX);
+        }
+        csv_field *f = &r->f[r->nf++];
+        while (p < e && (r->buf[p] == ' ' || r->buf[p] == '\t'))
+            p++;
+        f->line = line;
+        f->ls = ls;
+        size_t q;
+        if (p < e && r->buf[p] == '"') {
+            f->quoted = true;
+            f->col = (uint32_t)(p + 1 - ls + 1);
+            f->p = r->scratch + sc;
+            size_t start = sc;
+            q = p + 1;
+            for (;;) {
+                if (q >= e) {
+                    locate_at(r, err, f->line, f->ls, p, 1);
+                    return cs_fail(err, CS_EPARSE, "quoted field never closed");
+                }
+                char c = r->buf[q];
+                if (c == '"') {
+                    if (q + 1 < e && r->buf[q + 1] == '"') {
+                        r->scratch[sc++] = '"';
+                        q += 2;
+                        continue;
+                    }
+                    q++;
+                    break;
+                }
+                if (c == '\n') {
+                    line++;
+                    ls = q + 1;
+                }
+                r->scratch[sc++] = c;
+                q++;
+            }
+            f->len = sc - start;
+            while (q < e && (r->buf[q] == ' ' || r->buf[q] == '\t'))
+                q++;
+            if (q < e && r->buf[q] != ',') {
+                locate_at(r, err, line, ls, q, 1);
+                return cs_fail(err, CS_EPARSE, "unexpected '%c' after a closing quote (expected ',')",
+                               r->buf[q]);
+            }
+        } else {
+            f->quoted = false;
+            f->col = (uint32_t)(p - ls + 1);
+            f->p = r->buf + p;
+            q = p;
+            while (q < e && r->buf[q] != ',') {
+                if (r->buf[q] == '"') {
+                    locate_at(r, err, line, ls, q, 1);
+                    return cs_fail(err, CS_EPARSE,
+                                   "quote inside an unquoted field (quote the whole field and "
+                                   "double the quote)");
+                }
+                q++;
+            }
+            size_t t = q;
+            while (t > p && (r->buf[t - 1] == ' ' || r->buf[t - 1] == '\t'))
+                t--;
+            f->len = t - p;
+        }
+        if (q >= e)
+            break;
+        p = q + 1; /* past the comma; a trailing comma gives one empty field */
+    }
+    return 1;
+}
+
+/* ---- rows ------------------------------------------------------------------ */
+
+/* Lower-cases and drops '_', '-', ' ' ("Vpc_Id" -> "vpcid"), into out. */
+static void norm_name(const csv_field *f, char *out, size_t cap)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < f->len && k + 1 < cap; i++) {
+        char c = f->p[i];
+        if (c == '_' || c == '-' || c == ' ')
+            continue;
+        out[k++] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+    }
+    out[k] = '\0';
+}
+
+typedef struct colspec {
+    const char *name;          /* canonical name for messages */
+    const char *alias[5];      /* normalised names accepted */
+    bool required;
+} colspec;
+
+/* Maps header fields to the columns of `spec` (col[i] = field index or -1).
+ * Returns 0 or CS_EPARSE (a required column missing, or one twice). */
+static int map_header(csv_reader *r, const colspec *spec, unsigned n, int *col, cs_error *err)
+{
+    for (unsigned i = 0; i < n; i++)
+        col[i] = -1;
+    for (unsigned k = 0; k < r->nf; k++) {
+        char nm[64];
+        norm_name(&r->f[k], nm, sizeof nm);
+        for (unsigned i = 0; i < n; i++) {
+            for (unsigned a = 0; a < 5 && spec[i].alias[a]; a++) {
+                if (strcmp(nm, spec[i].alias[a]) != 0)
+                    continue;
+                if (col[i] >= 0) {
+                    locate_field(r, err, &r->f[k], 0, 0);
+                    return cs_fail(err, CS_EPARSE, "column '%s' appears twice in the header",
+                                   spec[i].name);
+                }
+                col[i] = (int)k;
+            }
+        }
+    }
+    for (unsigned i = 0; i < n; i++) {
+        if (spec[i].required && col[i] < 0) {
+            locate_at(r, err, r->rec_line, r->rec_start, r->rec_start, 1);
+            return cs_fail(err, CS_EPARSE,
+                           "the header names no '%s' column (a header row is required; "
+                           "columns may come in any order)",
+                           spec[i].name);
+        }
+    }
+    return 0;
+}
+
+/* Field `c` of the current record, or an empty one when the row is short
+ * (a short row is an error only for required columns, reported by caller). */
+static const csv_field *fld(const csv_reader *r, int c)
+{
+    static const csv_field empty = {"", 0, 0, 0, 0, false};
+    return c >= 0 && (unsigned)c < r->nf ? &r->f[c] : &empty;
+}
+
+static cs_str fstr(const csv_field *f)
+{
+    return (cs_str){f->p, f->len};
+}
+
+static cs_srcloc floc(const csv_reader *r, const csv_field *f)
+{
+    cs_srcloc l = {r->source, f->line ? f->line : r->rec_line, f->col ? f->col : 1};
+    return l;
+}
+
+/* A required field that is missing (short row) or empty. */
+static int need(csv_reader *r, int c, const char *name, cs_error *err)
+{
+    const csv_field *f = fld(r, c);
+    if (f->len)
+        return 0;
+    if ((unsigned)c >= r->nf) {
+        locate_at(r, err, r->rec_line, r->rec_start, r->rec_start, 1);
+        return cs_fail(err, CS_EPARSE, "row has %u fields; column '%s' (field %d) is missing",
+                       r->nf, name, c + 1);
+    }
+    locate_field(r, err, f, 0, 1);
+    return cs_fail(err, CS_EPARSE, "column '%s' is empty", name);
+}
+
+/* Relocates an error the builder reported for field f, so it carries the
+ * line text and a caret. */
+static int relocate(csv_reader *r, const csv_field *f, int rc, cs_error *err)
+{
+    if (err && rc < 0 && rc != CS_ENOMEM)
+        locate_field(r, err, f, 0, 0);
+    return rc;
+}
+
+/*
+ * Parses a CIDR field: strict, or lenient with a host-bits finding. With
+ * `bare`, an address is a /32 or /128.
+ */
+static int parse_cidr(cs_estate *e, csv_reader *r, const csv_field *f, bool lenient, bool bare,
+                      cs_prefix *out, cs_error *err)
+{
+    cs_error pe;
+    cs_error_clear(&pe);
+    unsigned flags = (lenient ? CS_PARSE_LENIENT : 0) | (bare ? CS_PARSE_BARE_ADDRESS : 0);
+    int rc = cs_prefix_parse(f->p, f->len, flags, out, &pe);
+    if (rc < 0) {
+        size_t k = pe.column ? pe.column - 1 : 0;
+        locate_field(r, err, f, k, pe.span ? pe.span : 1);
+        return cs_fail(err, CS_EPARSE, "bad CIDR '%.*s': %s", (int)(f->len > 64 ? 64 : f->len),
+                       f->p, pe.message);
+    }
+    if (rc == CS_PARSE_NORMALISED) {
+        cs_srcloc l = floc(r, f);
+        char msg[CS_ERROR_MSG_CAP + 32];
+        snprintf(msg, sizeof msg, "%s", pe.message);
+        rc = cs_estate_add_finding(e, CS_FINDING_HOST_BITS, &l, msg);
+        if (rc)
+            return cs_fail(err, rc, "out of memory recording a finding");
+    }
+    return 0;
+}
+
+static int parse_bool(const csv_field *f, bool *out)
+{
+    static const char *const t[] = {"true", "yes", "1", "y", "t"};
+    static const char *const fl[] = {"false", "no", "0", "n", "f", ""};
+    char v[8];
+    if (f->len >= sizeof v)
+        return -1;
+    for (size_t i = 0; i < f->len; i++)
+        v[i] = (f->p[i] >= 'A' && f->p[i] <= 'Z') ? (char)(f->p[i] - 'A' + 'a') : f->p[i];
+    v[f->len] = '\0';
+    for (size_t i = 0; i < sizeof t / sizeof *t; i++)
+        if (strcmp(v, t[i]) == 0)
+            return *out = true, 0;
+    for (size_t i = 0; i < sizeof fl / sizeof *fl; i++)
+        if (strcmp(v, fl[i]) == 0)
+            return *out = false, 0;
+    return -1;
+}
+
+/* ---- the driver --------------------------------------------------------------- */
+
+typedef struct row_ctx row_ctx;
+typedef int (*row_fn)(row_ctx *c, cs_error *err);
+
+struct row_ctx {
+    cs_estate *e;
+    csv_reader *r;
+    const cs_load_options *opts;
+    int col[16];
+    bool comments;             /* '#' lines are comments (prefix lists) */
+    bool headerless;
+    char last_owner[CS_ESTATE_STR_MAX + 1];
+    size_t last_owner_len;
+};
+
+/* Runs `row` over every record after the header. Keep-going contract of
+ * ingest_internal.h. */
+static int drive(row_ctx *c, row_fn row, cs_error *err)
+{
+    int rejected = 0;
+    for (;;) {
+        cs_error re;
+        cs_error_clear(&re);
+        int rc = csv_next(c->r, &re);
+        if (rc == 0)
+            break;
+        if (rc > 0) {
+            /* prefix lists: '#' comments */
+            if (c->comments) {
+                const csv_field *f0 = &c->r->f[0];
+                if (!f0->quoted && f0->len && f0->p[0] == '#')
+                    continue;
+            }
+            rc = row(c, &re);
+            if (rc >= 0)
+                continue;
+        }
+        if (rc == CS_ENOMEM || rc == CS_EIO || rc == CS_ESTATE || !c->opts || !c->opts->keep_going) {
+            if (err)
+                *err = re;
+            return rc;
+        }
+        int fr = cs_estate_reject(c->e, &re);
+        if (fr) {
+            if (err)
+                *err = re;
+            return cs_fail(err, fr, "out of memory recording a rejected record");
+        }
+        rejected++;
+    }
+    return rejected;
+}
+
+/* Reads the header record (after comment lines where they are allowed);
+ * CS_EPARSE "empty file" when there is none. */
+static int header(row_ctx *c, cs_error *err)
+{
+    int rc;
+    do
+        rc = csv_next(c->r, err);
+    while (rc > 0 && c->comments && !c->r->f[0].quoted && c->r->f[0].len &&
+           c->r->f[0].p[0] == '#');
+    if (rc == 0) {
+        cs_error_locate(err, c->r->source, 1, 1, 0, 0, NULL, 0);
+        return cs_fail(err, CS_EPARSE, "empty file: expected a header row");
+    }
+    return rc < 0 ? rc : 0;
+}
+
+/* ---- VPC CIDRs -------------------------------------------------------------- */
+
+enum { V_ACCOUNT, V_REGION, V_VPC, V_CIDR, V_STATE, V_DEFAULT, V_NAME, V_NCOLS };
+static const colspec vpc_cols[V_NCOLS] = {
+    {"account", {"account", "accountid", "owner", "ownerid", NULL}, true},
+    {"region", {"region", NULL}, true},
+    {"vpc_id", {"vpcid", "vpc", NULL}, true},
+    {"cidr", {"cidr", "cidrblock", "prefix", NULL}, true},
+    {"state", {"state", "cidrblockstate", NULL}, false},
+    {"is_default", {"isdefault", "default", NULL}, false},
+    {"name", {"name", "vpcname", NULL}, false},
+};
+
+static int vpc_row(row_ctx *c, cs_error *err)
+{
+    csv_reader *r = c->r;
+    int rc;
+    if ((rc = need(r, c->col[V_ACCOUNT], "account", err)) ||
+        (rc = need(r, c->col[V_REGION], "region", err)) ||
+        (rc = need(r, c->col[V_VPC], "vpc_id", err)) ||
+        (rc = need(r, c->col[V_CIDR], "cidr", err)))
+        return rc;
+    const csv_field *fa = fld(r, c->col[V_ACCOUNT]), *fr = fld(r, c->col[V_REGION]),
+                    *fv = fld(r, c->col[V_VPC]), *fc = fld(r, c->col[V_CIDR]),
+                    *fs = fld(r, c->col[V_STATE]), *fd = fld(r, c->col[V_DEFAULT]),
+                    *fn = fld(r, c->col[V_NAME]);
+    cs_prefix p;
+    if ((rc = parse_cidr(c->e, r, fc, c->opts && c->opts->lenient, false, &p, err)))
+        return rc;
+    int state = CS_ASSOC_UNSPECIFIED;
+    if (fs->len && (state = cs_assoc_state_parse(fs->p, fs->len)) < 0) {
+        locate_field(r, err, fs, 0, 0);
+        return cs_fail(err, CS_EPARSE,
+                       "unknown CIDR state '%.*s' (expected associating, associated, "
+                       "disassociating, disassociated, failing or failed)",
+                       (int)(fs->len > 64 ? 64 : fs->len), fs->p);
+    }
+    bool is_default = false;
+    if (parse_bool(fd, &is_default) < 0) {
+        locate_field(r, err, fd, 0, 0);
+        return cs_fail(err, CS_EPARSE, "is_default '%.*s' is not true or false",
+                       (int)(fd->len > 64 ? 64 : fd->len), fd->p);
+    }
+    cs_vpc_desc vd = {.id = fstr(fv), .owner = fstr(fa), .region = fstr(fr), .name = fstr(fn),
+                      .is_default = is_default};
+    cs_srcloc lv = floc(r, fv);
+    rc = cs_estate_add_vpc(c->e, &vd, &lv, err);
+    if (rc < 0) {
+        /* Point at the field the builder complained about. */
+        const char *m = err ? err->message : "";
+        const csv_field *at = strstr(m, "VPC name") ? fn
+                              : strstr(m, "VPC region") ? fr
+                              : strstr(m, "owner") ? fa
+                                                   : fv;
+        return relocate(r, at->line ? at : fv, rc, err);
+    }
+    bool fresh = rc == 0;
+    cs_cidr_desc cd = {.vpc_id = fstr(fv), .prefix = p, .state = (uint8_t)state,
+                       .primary = fresh && p.family == CS_AF_V4};
+    cs_srcloc lc = floc(r, fc);
+    rc = cs_estate_add_cidr(c->e, &cd, &lc, err);
+    return rc < 0 ? relocate(r, fc, rc, err) : 0;
+}
+
+/* ---- peerings ----------------------------------------------------------------- */
+
+enum { P_ID, P_REQ, P_ACC, P_STATUS, P_REQ_ACCT, P_ACC_ACCT, P_REQ_REGION, P_ACC_REGION, P_NCOLS };
+static const colspec pcx_cols[P_NCOLS] = {
+    {"pcx_id", {"pcxid", "vpcpeeringconnectionid", "peeringid", "id", NULL}, true},
+    {"requester_vpc", {"requestervpc", "requestervpcid", NULL}, true},
+    {"accepter_vpc", {"acceptervpc", "acceptervpcid", NULL}, true},
+    {"status", {"status", "statuscode", "state", NULL}, true},
+    {"requester_account", {"requesteraccount", "requesterowner", "requesterownerid", NULL}, false},
+    {"accepter_account", {"accepteraccount", "accepterowner", "accepterownerid", NULL}, false},
+    {"requester_region", {"requesterregion", NULL}, false},
+    {"accepter_region", {"accepterregion", NULL}, false},
+};
+
+static int pcx_row(row_ctx *c, cs_error *err)
+{
+    csv_reader *r = c->r;
+    int rc;
+    if ((rc = need(r, c->col[P_ID], "pcx_id", err)) ||
+        (rc = need(r, c->col[P_REQ], "requester_vpc", err)) ||
+        (rc = need(r, c->col[P_ACC], "accepter_vpc", err)) ||
+        (rc = need(r, c->col[P_STATUS], "status", err)))
+        return rc;
+    const csv_field *fs = fld(r, c->col[P_STATUS]);
+    int st = cs_pcx_status_parse(fs->p, fs->len);
+    if (st < 0) {
+        locate_field(r, err, fs, 0, 0);
+        return cs_fail(err, CS_EPARSE,
+                       "unknown peering status '%.*s' (expected initiating-request, "
+                       "pending-acceptance, provisioning, active, deleting, deleted, rejected, "
+                       "failed or expired)",
+                       (int)(fs->len > 64 ? 64 : fs->len), fs->p);
+    }
+    const csv_field *fi = fld(r, c->col[P_ID]);
+    cs_peering_desc d = {
+        .id = fstr(fi),
+        .requester = {.vpc_id = fstr(fld(r, c->col[P_REQ])),
+                      .owner = fstr(fld(r, c->col[P_REQ_ACCT])),
+                      .region = fstr(fld(r, c->col[P_REQ_REGION]))},
+        .accepter = {.vpc_id = fstr(fld(r, c->col[P_ACC])),
+                     .owner = fstr(fld(r, c->col[P_ACC_ACCT])),
+                     .region = fstr(fld(r, c->col[P_ACC_REGION]))},
+        .status = (uint8_t)st};
+    cs_srcloc l = floc(r, fi);
+    rc = cs_estate_add_peering(c->e, &d, &l, err);
+    if (rc < 0) {
+        const csv_field *at = fi;
+        const char *m = err ? err->message : "";
+        if (strstr(m, "requester owner"))
+            at = fld(r, c->col[P_REQ_ACCT]);
+        else if (strstr(m, "accepter owner"))
+            at = fld(r, c->col[P_ACC_ACCT]);
+        return relocate(r, at->line ? at : fi, rc, err);
+    }
+    return 0;
+}
+
+/* ---- prefix lists ----------------------------------------------------------------- */
+
+enum { L_OWNER, L_PREFIX, L_FAMILY, L_NCOLS };
+static const colspec list_cols[L_NCOLS] = {
+    {"owner", {"owner", "provider", "name", "service", "source"}, true},
+    {"prefix", {"prefix", "cidr", "ipprefix", "ipv6prefix", "network"}, true},
+    {"family", {"family", "af", "ipversion", NULL}, false},
+};
+
+static int list_row(row_ctx *c, cs_error *err)
+{
+    csv_reader *r = c->r;
+    int rc;
+    int co = c->col[L_OWNER], cp = c->col[L_PREFIX], cf = c->col[L_FAMILY];
+    if (c->headerless) {
+        if (r->nf == 2) {
+            co = 0;
+            cp = 1;
+            cf = -1;
+        } else if (r->nf == 3) {
+            co = 0;
+            cf = 1;
+            cp = 2;
+        } else {
+            locate_at(r, err, r->rec_line, r->rec_start, r->rec_start, 1);
+            return cs_fail(err, CS_EPARSE,
+                           "expected owner,prefix (or owner,family,prefix): row has %u fields",
+                           r->nf);
+        }
+    }
+    if ((rc = need(r, co, "owner", err)) || (rc = need(r, cp, "prefix", err)))
+        return rc;
+    const csv_field *fo = fld(r, co), *fp = fld(r, cp), *ff = fld(r, cf);
+    cs_prefix p;
+    if ((rc = parse_cidr(c->e, r, fp, c->opts && c->opts->lenient, true, &p, err)))
+        return rc;
+    if (ff->len) {
+        char v[16];
+        norm_name(ff, v, sizeof v);
+        int fam = strcmp(v, "ipv4") == 0 || strcmp(v, "4") == 0 || strcmp(v, "v4") == 0 ? CS_AF_V4
+                  : strcmp(v, "ipv6") == 0 || strcmp(v, "6") == 0 || strcmp(v, "v6") == 0
+                      ? CS_AF_V6
+                      : 0;
+        if (!fam) {
+            locate_field(r, err, ff, 0, 0);
+            return cs_fail(err, CS_EPARSE, "unknown family '%.*s' (expected ipv4 or ipv6)",
+                           (int)(ff->len > 16 ? 16 : ff->len), ff->p);
+        }
+        if (fam != p.family) {
+            locate_field(r, err, fp, 0, 0);
+            return cs_fail(err, CS_EPARSE, "prefix '%.*s' is not %s as its family column says",
+                           (int)(fp->len > 64 ? 64 : fp->len), fp->p,
+                           fam == CS_AF_V4 ? "IPv4" : "IPv6");
+        }
+    }
+    cs_str owner = fstr(fo);
+    if (owner.len != c->last_owner_len || memcmp(owner.ptr, c->last_owner, owner.len) != 0) {
+        cs_vpc_desc vd = {.id = owner, .owner = owner, .name = owner, .flags = CS_VPC_PSEUDO};
+        cs_srcloc lo = floc(r, fo);
+        rc = cs_estate_add_vpc(c->e, &vd, &lo, err);
+        if (rc < 0)
+            return relocate(r, fo, rc, err);
+        if (owner.len <= CS_ESTATE_STR_MAX) {
+            memcpy(c->last_owner, owner.ptr, owner.len);
+            c->last_owner_len = owner.len;
+        }
+    }
+    cs_cidr_desc cd = {.vpc_id = owner, .prefix = p, .state = CS_ASSOC_ASSOCIATED};
+    cs_srcloc lp = floc(r, fp);
+    rc = cs_estate_add_cidr(c->e, &cd, &lp, err);
+    return rc < 0 ? relocate(r, fp, rc, err) : 0;
+}
+
+/* Decides whether the first record of a prefix list is a header: its fields
+ * name an owner and a prefix column and its would-be prefix does not parse. */
+static bool list_header(row_ctx *c)
+{
+    csv_reader *r = c->r;
+    int col[L_NCOLS];
+    cs_error tmp;
+    cs_error_clear(&tmp);
+    if (map_header(r, list_cols, L_NCOLS, col, &tmp) != 0)
+        return false;
+    const csv_field *fp = &r->f[col[L_PREFIX]];
+    cs_prefix p;
+    return cs_prefix_parse(fp->p, fp->len, CS_PARSE_LENIENT | CS_PARSE_BARE_ADDRESS, &p, &tmp) < 0;
+}
+
+/* ---- entry points ------------------------------------------------------------------- */
+
+enum { SHAPE_VPCS, SHAPE_PCX, SHAPE_LIST };
+
+static int run(cs_estate *e, csv_reader *r, int shape, const cs_load_options *opts,
+               cs_error *err)
+{
+    row_ctx c;
+    memset(&c, 0, sizeof c);
+    c.e = e;
+    c.r = r;
+    c.opts = opts;
+    c.comments = shape == SHAPE_LIST;
+    cs_error he;
+    cs_error_clear(&he);
+    int rc = header(&c, &he);
+    if (rc == 0) {
+        switch (shape) {
+        case SHAPE_VPCS:
+            rc = map_header(r, vpc_cols, V_NCOLS, c.col, &he);
+            if (!rc)
+                rc = drive(&c, vpc_row, err);
+            break;
+        case SHAPE_PCX:
+            rc = map_header(r, pcx_cols, P_NCOLS, c.col, &he);
+            if (!rc)
+                rc = drive(&c, pcx_row, err);
+            break;
+        default:
+            if (list_header(&c)) {
+                rc = map_header(r, list_cols, L_NCOLS, c.col, &he);
+            } else {
+                c.headerless = true;
+                /* The first record is data. */
+                rc = list_row(&c, &he);
+                if (rc < 0 && rc != CS_ENOMEM && opts && opts->keep_going) {
+                    int fr = cs_estate_reject(e, &he);
+                    if (fr)
+                        return cs_fail(err, fr, "out of memory recording a rejected record");
+                    int more = drive(&c, list_row, err);
+                    return more < 0 ? more : more + 1;
+                }
+            }
+            if (!rc)
+                rc = drive(&c, list_row, err);
+            break;
+        }
+        if (rc >= 0)
+            return rc;
+        if (he.code == 0)
+            return rc; /* err already filled by drive */
+    }
+    /* The header (or an empty file) failed: the whole file is rejected. */
+    if (rc != CS_ENOMEM && rc != CS_EIO && opts && opts->keep_going) {
+        int fr = cs_estate_reject(e, &he);
+        if (fr)
+            return cs_fail(err, fr, "out of memory recording a rejected file");
+        return 1;
+    }
+    if (err)
+        *err = he;
+    return rc;
+}
+
+int cs_ingest_csv_vpcs(cs_estate *e, const char *source, const char *buf, size_t len,
+                       const cs_load_options *opts, cs_error *err)
+{
+    if (!e || (!buf && len))
+        return cs_fail(err, CS_EINVAL, "NULL estate or buffer");
+    csv_reader r;
+    reader_mem(&r, source ? source : "(memory)", buf ? buf : "", len);
+    int rc = run(e, &r, SHAPE_VPCS, opts, err);
+    reader_free(&r);
+    return rc;
+}
+
+int cs_ingest_csv_peerings(cs_estate *e, const char *source, const char *buf, size_t len,
+                           const cs_load_options *opts, cs_error *err)
+{
+    if (!e || (!buf && len))
+        return cs_fail(err, CS_EINVAL, "NULL estate or buffer");
+    csv_reader r;
+    reader_mem(&r, source ? source : "(memory)", buf ? buf : "", len);
+    int rc = run(e, &r, SHAPE_PCX, opts, err);
+    reader_free(&r);
+    return rc;
+}
+
+int cs_ingest_prefix_list(cs_estate *e, const char *source, const char *buf, size_t len,
+                          const cs_load_options *opts, cs_error *err)
+{
+    if (!e || (!buf && len))
+        return cs_fail(err, CS_EINVAL, "NULL estate or buffer");
+    csv_reader r;
+    reader_mem(&r, source ? source : "(memory)", buf ? buf : "", len);
+    int rc = run(e, &r, SHAPE_LIST, opts, err);
+    reader_free(&r);
+    return rc;
+}
+
+int cs_ingest_csv_fd(cs_estate *e, const char *source, int fd, int kind,
+                     const cs_load_options *opts, cs_error *err)
+{
+    if (!e || fd < 0)
+        return cs_fail(err, CS_EINVAL, "NULL estate or bad descriptor");
+    int shape = kind == CS_SRC_CSV_VPCS ? SHAPE_VPCS : kind == CS_SRC_CSV_PEERINGS ? SHAPE_PCX
+                : kind == CS_SRC_PREFIX_LIST ? SHAPE_LIST : -1;
+    if (shape < 0)
+        return cs_fail(err, CS_EINVAL, "source kind %d is not a CSV shape", kind);
+    csv_reader r;
+    if (reader_fd(&r, source ? source : "(input)", fd))
+        return cs_fail(err, CS_ENOMEM, "out of memory reading %s", source ? source : "input");
+    int rc = run(e, &r, shape, opts, err);
+    reader_free(&r);
+    return rc;
+}
+
+int cs_ingest_csv_header_kind(const char *line, size_t len)
+{
+    csv_reader r;
+    reader_mem(&r, "(header)", line, len);
+    cs_error tmp;
+    cs_error_clear(&tmp);
+    int kind = CS_SRC_PREFIX_LIST;
+    if (csv_next(&r, &tmp) > 0) {
+        int col[16];
+        if (map_header(&r, pcx_cols, P_NCOLS, col, &tmp) == 0)
+            kind = CS_SRC_CSV_PEERINGS;
+        else if (map_header(&r, vpc_cols, V_NCOLS, col, &tmp) == 0)
+            kind = CS_SRC_CSV_VPCS;
+    }
+    reader_free(&r);
+    return kind;
+}
