@@ -383,14 +383,18 @@ void cs_estate_free(cs_estate *e)
 /* ---- helpers -------------------------------------------------------------- */
 
 /* Maps an allocation or capacity failure to the builder's state. */
+/* Maps an allocation or capacity failure met midway through an add: the
+ * estate may hold part of the record, so it refuses everything but _free
+ * from now on (STYLE.md, "Errors"). */
 static int fail_alloc(cs_estate *e, int rc, cs_error *err, const char *what)
 {
-    if (rc == CS_ENOMEM) {
+    if (e)
         e->failed = true;
+    if (rc == CS_ENOMEM)
         return cs_fail(err, CS_ENOMEM, "out of memory adding %s; the estate refuses further use",
                        what);
-    }
-    return cs_fail(err, rc, "too many %s (or strings over 4 GiB)", what);
+    return cs_fail(err, rc, "too many %s (or strings over 4 GiB); the estate refuses further use",
+                   what);
 }
 
 static void locate(cs_error *err, const cs_srcloc *loc)

@@ -307,10 +307,11 @@ CS_API void cs_estate_free(cs_estate *e);
  * content: err names both locations and the differing field), CS_EINVAL
  * (missing id or owner, an owner that is not 12 digits without
  * CS_VPC_PSEUDO, an enum out of range, NUL or control bytes in a string),
- * CS_ERANGE (a string over CS_ESTATE_STR_MAX, more than 2^32-2 records),
- * CS_ENOMEM, CS_ESTATE (the builder failed before). After CS_ENOMEM the
- * estate refuses every call but _free with CS_ESTATE; other errors leave it
- * unchanged and usable. err's location is set from `loc`.
+ * CS_ERANGE (a string over CS_ESTATE_STR_MAX; or capacity: more than 2^32-2
+ * records, 4 GiB of strings), CS_ENOMEM, CS_ESTATE (the builder failed
+ * before). After CS_ENOMEM or a capacity CS_ERANGE the estate refuses every
+ * call but _free (and the read-only _build_* calls) with CS_ESTATE; other
+ * errors leave it unchanged and usable. err's location is set from `loc`.
  */
 CS_API int cs_estate_add_vpc(cs_estate *e, const cs_vpc_desc *d,
                              const cs_srcloc *loc, cs_error *err);
