@@ -12,4 +12,6 @@
 #endif
 #else
 CS_VERB("overlaps", cmd_overlaps, "group the overlapping prefixes of an owner,prefix list")
+CS_VERB("serve", cmd_serve, "publish sources as a shared-memory service and keep it current")
+CS_VERB("publish", cmd_publish, "publish sources once as the next generation of a shared-memory service")
 #endif

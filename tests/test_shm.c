@@ -43,6 +43,7 @@ static uint64_t g_seed;
 static char g_prefix[32];          /* "cstest<pid>-" */
 static pid_t g_children[32];
 static int g_nchildren;
+static char g_tmpdir[64];          /* a test's temporary directory, or "" */
 
 /* ---- helpers -------------------------------------------------------------- */
 
@@ -87,6 +88,20 @@ static int cleanup(void **state)
         }
     }
     g_nchildren = 0;
+    if (g_tmpdir[0]) {
+        DIR *t = opendir(g_tmpdir);
+        struct dirent *te;
+        while (t && (te = readdir(t)) != NULL) {
+            char path[320];
+            snprintf(path, sizeof path, "%s/%s", g_tmpdir, te->d_name);
+            if (te->d_name[0] != '.')
+                unlink(path);
+        }
+        if (t)
+            closedir(t);
+        rmdir(g_tmpdir);
+        g_tmpdir[0] = '\0';
+    }
     DIR *d = opendir("/dev/shm");
     if (!d)
         return 0;
@@ -1079,6 +1094,7 @@ static void shm__heap_file_and_shm_images_answer_alike(void **state)
 
     char dir[] = "/tmp/cstest-shm-XXXXXX";
     assert_non_null(mkdtemp(dir));
+    snprintf(g_tmpdir, sizeof g_tmpdir, "%s", dir);
     char path[128];
     snprintf(path, sizeof path, "%s/image.snap", dir);
     assert_int_equal(cs_snapshot_write(heap, path, NULL), 0);
@@ -1270,6 +1286,177 @@ static void shm__removed_service_keeps_pinned_images(void **state)
     expect_attach(name, CS_ENOTFOUND, NULL);
 }
 
+/* ---- the serve and publish verbs ------------------------------------------ */
+
+/* Runs the cidrscope binary with argv (argv[0] included), stdout and stderr
+ * to `out` (or /dev/null). Background when `bg`: returns the pid; else the
+ * exit status (-1 when it did not exit). */
+static int run_cli(const char *const *argv, const char *out, bool bg)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open(out ? out : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        execv(CS_CLI_PATH, (char *const *)argv);
+        _exit(127);
+    }
+    track_child(pid);
+    if (bg)
+        return pid;
+    int st = reap(pid);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int stop_cli(pid_t pid, int sig)
+{
+    kill(pid, sig);
+    int st = reap(pid);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Replaces `path` atomically (as an editor or a deploy would). */
+static void replace_file(const char *path, const char *text)
+{
+    char tmp[256];
+    snprintf(tmp, sizeof tmp, "%s.new", path);
+    write_file(tmp, text, strlen(text));
+    assert_int_equal(rename(tmp, path), 0);
+}
+
+/* Waits up to 10 s for the service to reach generation `want`. */
+static void wait_generation(const char *name, uint64_t want)
+{
+    uint64_t deadline = now_ns() + 10000000000ull, g = 0;
+    cs_shm *h = NULL;
+    while (now_ns() < deadline) {
+        if (!h && cs_shm_attach(name, 0, &h, NULL) != 0)
+            h = NULL;
+        if (h && (g = cs_shm_generation(h)) >= want)
+            break;
+        nanosleep(&(struct timespec){0, 10000000}, NULL);
+    }
+    cs_shm_detach(h);
+    if (g != want)
+        fail_msg("%s: generation %llu, waited for %llu", name, (unsigned long long)g, (unsigned long long)want);
+}
+
+/* Entries of the current generation, and the value of the longest prefix
+ * holding `addr` (UINT32_MAX when none). */
+static uint32_t served_entries(const char *name, const char *addr, uint32_t *value)
+{
+    cs_shm *h = attach(name);
+    cs_pin pin;
+    assert_int_equal(cs_shm_pin(h, &pin, NULL), 0);
+    cs_snapshot_info info;
+    cs_snapshot_get_info(pin.snap, &info);
+    cs_prefix a;
+    assert_int_equal(cs_address_parse(addr, strlen(addr), 0, &a, NULL), 0);
+    cs_match m;
+    *value = cs_lookup(pin.snap, &a, &m) == 1 ? m.values[0] : UINT32_MAX;
+    cs_shm_unpin(&pin);
+    cs_shm_detach(h);
+    return info.entries[0] + info.entries[1];
+}
+
+static void shm__cli_serve_and_publish(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/cstest-cli-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    snprintf(g_tmpdir, sizeof g_tmpdir, "%s", dir);
+    char list[128], bad[128], snap[128], log[128];
+    snprintf(list, sizeof list, "%s/vpcs.csv", dir);
+    snprintf(bad, sizeof bad, "%s/bad.csv", dir);
+    snprintf(snap, sizeof snap, "%s/image.snap", dir);
+    snprintf(log, sizeof log, "%s/serve.log", dir);
+    char name[64];
+    svc_name(name, sizeof name, "cli");
+    uint32_t v;
+
+    write_file(list, "owner,prefix\nvpc-a,10.0.0.0/16\nvpc-b,10.0.1.0/24\n# comment\nvpc-c,2001:db8::/32\n", 79);
+    const char *pub[] = {"cidrscope", "publish", name, list, NULL};
+    assert_int_equal(run_cli(pub, NULL, false), 0);
+    wait_generation(name, 1);
+    assert_int_equal(served_entries(name, "10.0.1.7", &v), 3);
+    assert_int_equal(v, 1); /* vpc-b: the second entry */
+
+    /* Bad input is refused before the service is touched. */
+    write_file(bad, "vpc-x,10.0.0.1/16\n", 18);
+    const char *pub_bad[] = {"cidrscope", "publish", name, bad, NULL};
+    assert_int_equal(run_cli(pub_bad, NULL, false), 2);
+    wait_generation(name, 1);
+
+    /* serve publishes at start, then follows the list. */
+    const char *serve[] = {"cidrscope", "serve", name, list, "--interval", "0.05", NULL};
+    pid_t server = run_cli(serve, log, true);
+    wait_generation(name, 2);
+    assert_int_equal(run_cli(serve, NULL, false), 3); /* one server per NAME */
+    replace_file(list, "vpc-a,10.0.0.0/16\nvpc-b,10.0.1.0/24\nvpc-c,2001:db8::/32\nvpc-d,10.9.0.0/16\n");
+    wait_generation(name, 3);
+    assert_int_equal(served_entries(name, "10.9.3.4", &v), 4);
+    assert_int_equal(v, 3);
+
+    /* publish into the running service: a snapshot file. */
+    tu_rng r = {g_seed + 9};
+    tu_entry *e = tu_random_entries(&r, 500, 4);
+    cs_snapshot *heap = tu_build(e, 500);
+    assert_int_equal(cs_snapshot_write(heap, snap, NULL), 0);
+    const char *pub_snap[] = {"cidrscope", "publish", name, snap, NULL};
+    assert_int_equal(run_cli(pub_snap, NULL, false), 0);
+    wait_generation(name, 4);
+    assert_int_equal(served_entries(name, "10.9.3.4", &v), 500);
+
+    /* A broken source: reported, generation 4 keeps serving. */
+    replace_file(list, "vpc-a,10.0.0.0/33\n");
+    nanosleep(&(struct timespec){0, 600000000}, NULL);
+    wait_generation(name, 4);
+
+    /* SIGTERM: stops cleanly, the service stays. */
+    assert_int_equal(stop_cli(server, SIGTERM), 0);
+    int has_ctl;
+    uint64_t gens[8];
+    assert_int_equal(list_images(name, gens, 8, &has_ctl), 1);
+    assert_true(has_ctl);
+    assert_int_equal(gens[0], 4);
+    FILE *f = fopen(log, "r");
+    assert_non_null(f);
+    char text[4096];
+    size_t tl = fread(text, 1, sizeof text - 1, f);
+    text[tl] = '\0';
+    fclose(f);
+    assert_non_null(strstr(text, "generation 3 published"));
+    assert_non_null(strstr(text, "keeps serving"));
+    assert_non_null(strstr(text, "stays published"));
+
+    /* --unlink-on-exit: SIGINT removes everything. */
+    replace_file(list, "vpc-a,10.0.0.0/16\n");
+    const char *serve_rm[] = {"cidrscope", "serve", name, list, "--interval", "0", "--unlink-on-exit", NULL};
+    server = run_cli(serve_rm, NULL, true);
+    wait_generation(name, 5);
+    assert_int_equal(stop_cli(server, SIGINT), 0);
+    assert_int_equal(list_images(name, gens, 8, &has_ctl), 0);
+    assert_false(has_ctl);
+
+    const char *help[] = {"cidrscope", "serve", "--help", NULL};
+    assert_int_equal(run_cli(help, NULL, false), 0);
+    const char *usage[] = {"cidrscope", "publish", name, NULL};
+    assert_int_equal(run_cli(usage, NULL, false), 2);
+    const char *mode[] = {"cidrscope", "publish", "--mode", "999", name, list, NULL};
+    assert_int_equal(run_cli(mode, NULL, false), 2);
+
+    cs_snapshot_close(heap);
+    free(e);
+    unlink(list);
+    unlink(bad);
+    unlink(snap);
+    unlink(log);
+    rmdir(dir);
+}
+
 int main(void)
 {
     g_seed = tu_seed("test_shm", 0x5eed5bbull);
@@ -1284,6 +1471,7 @@ int main(void)
         cmocka_unit_test_teardown(shm__removed_service_keeps_pinned_images, cleanup),
         cmocka_unit_test_teardown(shm__second_server_is_refused, cleanup),
         cmocka_unit_test_teardown(shm__full_slot_table_reuses_dead_slots, cleanup),
+        cmocka_unit_test_teardown(shm__cli_serve_and_publish, cleanup),
         cmocka_unit_test_teardown(shm__killed_readers_slots_are_reclaimed, cleanup),
         cmocka_unit_test_teardown(shm__publisher_killed_at_every_step_leaves_previous_generation, cleanup),
         cmocka_unit_test_teardown(shm__threads_pin_through_one_attachment, cleanup),
