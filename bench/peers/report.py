@@ -1,0 +1,495 @@
+#!/usr/bin/python3
+"""bench/peers/report.py - writes bench/RESULTS.md (run by bench/peers/run.sh).
+
+Inputs: the peers' TSV timings (every implementation's lines, one per
+workload: dataset family workload impl items median_s min_s max_s runs
+note) and, when present, Google Benchmark's JSON from `make bench`
+(every repetition). Everything in RESULTS.md is computed here from those
+two files and from the machine itself; nothing is typed by hand.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+
+PEERS = ["sorted-sweep", "py-radix", "cidranger", "postgres-gist", "postgres-spgist",
+         "postgres-gist-rows"]
+# Peers a user would adopt instead of cidrscope (the sorted sweep is the floor).
+LIBRARY_PEERS = ["py-radix", "cidranger", "postgres-gist", "postgres-spgist",
+                 "postgres-gist-rows"]
+TIME_WORKLOADS = ("build", "pairs")
+
+
+def sh(cmd, cwd=None):
+    try:
+        return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True,
+                              check=False).stdout.strip()
+    except OSError:
+        return ""
+
+
+def si(x, unit=""):
+    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= div:
+            return "%.3g%s%s" % (x / div, suffix, unit)
+    return "%.3g%s" % (x, unit)
+
+
+def dur(s):
+    if s >= 1:
+        return "%.2f s" % s
+    if s >= 1e-3:
+        return "%.1f ms" % (s * 1e3)
+    return "%.0f µs" % (s * 1e6)
+
+
+def ratio(x):
+    if x >= 100:
+        return "%.0fx" % x
+    if x >= 10:
+        return "%.1fx" % x
+    return "%.2fx" % x
+
+
+class Row:
+    def __init__(self, f):
+        (self.dataset, self.family, self.workload, self.impl, items, med, lo, hi, runs,
+         self.note) = f
+        self.items, self.runs = int(items), int(runs)
+        self.med, self.min, self.max = float(med), float(lo), float(hi)
+
+    def rate(self):
+        return self.items / self.med
+
+    def rate_range(self):
+        return self.items / self.max, self.items / self.min
+
+    def entries(self):
+        m = re.search(r"entries=(\d+)", self.note)
+        return int(m.group(1)) if m else None
+
+
+def load_results(path):
+    rows = []
+    with open(path) as f:
+        next(f)
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) == 10:
+                rows.append(Row(parts))
+    return rows
+
+
+def find(rows, ds, fam, wl, impl):
+    for r in rows:
+        if (r.dataset, r.family, r.workload, r.impl) == (ds, fam, wl, impl):
+            return r
+    return None
+
+
+def machine():
+    model, cores = "unknown", os.cpu_count()
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    mem = 0
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                mem = int(line.split()[1]) * 1024
+    caches = []
+    for line in sh(["lscpu"]).splitlines():
+        if re.match(r"L[123][di]? cache", line):
+            caches.append(re.sub(r"\s+", " ", line.strip()))
+    return model, cores, mem, caches
+
+
+def cell(rows, ds, fam, wl, impl, cs):
+    r = find(rows, ds, fam, wl, impl)
+    if r is None:
+        return "—"
+    if wl in TIME_WORKLOADS:
+        text = dur(r.med)
+        if cs is not None and impl != "cidrscope":
+            text += " (%s)" % ratio(r.med / cs.med)
+        return text
+    text = si(r.rate(), "/s")
+    if cs is not None and impl != "cidrscope":
+        text += " (%s)" % ratio(cs.rate() / r.rate())
+    return text
+
+
+def headline(rows, ds):
+    out = []
+    impls = ["cidrscope"] + [p for p in PEERS if any(r.impl == p and r.dataset == ds
+                                                     for r in rows)]
+    out.append("| workload | " + " | ".join(impls) + " |")
+    out.append("|---" * (len(impls) + 1) + "|")
+    lines = [("build + freeze, all rows", "all", "build"),
+             ("overlap count, IPv4 queries", "v4", "count"),
+             ("overlap count, IPv6 queries", "v6", "count"),
+             ("longest-prefix match, IPv4", "v4", "lpm"),
+             ("longest-prefix match, IPv6", "v6", "lpm"),
+             ("overlapping entry pairs", "all", "pairs")]
+    for label, fam, wl in lines:
+        cs = find(rows, ds, fam, wl, "cidrscope")
+        if cs is None:
+            continue
+        out.append("| %s | " % label +
+                   " | ".join(cell(rows, ds, fam, wl, i, cs) for i in impls) + " |")
+    return out
+
+
+def detail(rows, ds):
+    out = ["| workload | family | implementation | items | median | rate, median (min–max) "
+           "| cidrscope / this |", "|---|---|---|---|---|---|---|"]
+    order = ["build", "count", "enumerate", "lpm", "pairs"]
+    keys = []
+    for r in rows:
+        if r.dataset == ds and r.workload != "note" and (r.workload, r.family) not in keys:
+            keys.append((r.workload, r.family))
+    keys.sort(key=lambda k: (order.index(k[0].replace("-single", "")), k[1],
+                             k[0].endswith("-single")))
+    for wl, fam in keys:
+        base = wl.replace("-single", "")
+        cs = find(rows, ds, fam, base, "cidrscope")
+        group = [r for r in rows if r.dataset == ds and r.family == fam and r.workload == wl]
+        group.sort(key=lambda r: (r.impl != "cidrscope", r.med / r.items))
+        for r in group:
+            lo, hi = r.rate_range()
+            rate = "%s (%s–%s)" % (si(r.rate(), "/s"), si(lo), si(hi))
+            if r.workload == "enumerate" and r.entries():
+                e = r.entries()
+                rate += "; %s entries/s (%s–%s), %s entries/query" % (
+                    si(e / r.med), si(e / r.max), si(e / r.min), si(e / r.items))
+            if cs is None or r is cs:
+                rel = "—"
+            elif wl in TIME_WORKLOADS:
+                rel = ratio(r.med / cs.med)
+            else:
+                rel = ratio(cs.rate() / r.rate())
+            impl = r.impl + (" (single)" if wl.endswith("-single") else "")
+            impl += " (bulk)" if r.impl == "cidrscope" and wl in ("count", "lpm") else ""
+            out.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+                wl.replace("-single", ""), fam, impl, si(r.items), dur(r.med), rate, rel))
+    notes = [r for r in rows if r.dataset == ds and r.workload == "note"]
+    for n in notes:
+        out.append("")
+        out.append("Note (%s): %s." % (n.impl, n.note))
+    return out
+
+
+def load_gbench(path):
+    if not path or not os.path.exists(path):
+        return None, {}
+    with open(path) as f:
+        doc = json.load(f)
+    runs = {}
+    for b in doc.get("benchmarks", []):
+        if b.get("run_type") != "iteration":
+            continue
+        runs.setdefault(b["run_name"], []).append(b)
+    return doc.get("context", {}), runs
+
+
+def gb_stat(reps, key):
+    vals = sorted(float(b[key]) for b in reps if key in b)
+    if not vals:
+        return None
+    return statistics.median(vals), vals[0], vals[-1]
+
+
+def gbench_section(runs):
+    out = ["| benchmark | reps | time, median | items/s, median (min–max) | other (median) |",
+           "|---|---|---|---|---|"]
+    for name, reps in runs.items():
+        t = gb_stat(reps, "real_time")
+        ips = gb_stat(reps, "items_per_second")
+        unit = reps[0].get("time_unit", "ns")
+        extra = []
+        for key, fmt in (("entries/s", lambda v: si(v, "/s") + " entries"),
+                         ("entries/query", lambda v: "%s entries/query" % si(v)),
+                         ("hit%", lambda v: "%.1f%% hits" % v),
+                         ("B/entry", lambda v: "%.1f B/entry" % v),
+                         ("builder_MiB", lambda v: "builder %.1f MiB" % v),
+                         ("image_MiB", lambda v: "image %.1f MiB" % v),
+                         ("pairs", lambda v: "%s pairs" % si(v)),
+                         ("alloc_MiB", lambda v: "allocated %.0f MiB" % v)):
+            s = gb_stat(reps, key)
+            if s:
+                extra.append(fmt(s[0]))
+        out.append("| %s | %d | %.4g %s | %s (%s–%s) | %s |" % (
+            name.replace("/real_time", ""), len(reps), t[0], unit,
+            si(ips[0], "/s") if ips else "—", si(ips[1]) if ips else "",
+            si(ips[2]) if ips else "", "; ".join(extra)))
+    return out
+
+
+def bulk_gain(runs):
+    out = ["| dataset / family | count: bulk vs single | lookup: bulk vs single |",
+           "|---|---|---|"]
+    for name in runs:
+        m = re.match(r"count_bulk/(.+)/real_time$", name)
+        if not m:
+            continue
+        key = m.group(1)
+        cells = []
+        for a, b in (("count_bulk", "count_single"), ("lookup_bulk", "lookup_single")):
+            ra = runs.get("%s/%s/real_time" % (a, key))
+            rb = runs.get("%s/%s/real_time" % (b, key))
+            if ra and rb:
+                x, y = gb_stat(ra, "items_per_second")[0], gb_stat(rb, "items_per_second")[0]
+                cells.append("%s vs %s (%s)" % (si(x, "/s"), si(y, "/s"), ratio(x / y)))
+            else:
+                cells.append("—")
+        out.append("| %s | %s |" % (key, " | ".join(cells)))
+    return out
+
+
+def targets(rows, runs, ds):
+    """The issue's targets at 1M rows, from the peer run (same inputs as the
+    peers) and from cs_bench, with the verdict."""
+    out = ["| target (1M-row estate, one core) | peer run (median) | cs_bench (median) "
+           "| verdict |", "|---|---|---|---|"]
+
+    def gb(name, key="items_per_second"):
+        reps = runs.get(name + "/real_time")
+        s = gb_stat(reps, key) if reps else None
+        return s[0] if s else None
+
+    def verdict(value, goal, higher=True):
+        if value is None:
+            return "not measured"
+        ok = value >= goal if higher else value <= goal
+        if ok:
+            return "met"
+        if higher:
+            return "missed: %.0f%% of the target (%.2fx short)" % (100 * value / goal,
+                                                                  goal / value)
+        return "missed: %.2fx over" % (value / goal)
+
+    gbds = ds
+    for fam in ("v4", "v6"):
+        cs = find(rows, ds, fam, "count", "cidrscope")
+        g = gb("count_bulk/%s/%s" % (gbds, fam))
+        if cs:
+            out.append("| overlap count, bulk, %s: ≥ 20M queries/s | %s | %s | %s |" % (
+                fam, si(cs.rate(), "/s"), si(g, "/s") if g else "—",
+                verdict(cs.rate(), 20e6)))
+            peers = [find(rows, ds, fam, "count", p) for p in LIBRARY_PEERS]
+            peers = [p for p in peers if p]
+            if peers:
+                best = max(peers, key=lambda p: p.rate())
+                x = cs.rate() / best.rate()
+                out.append("| overlap count, %s: ≥ 3,000x the best peer | %s vs %s %s | — "
+                           "| %s |" % (fam, ratio(x), best.impl, si(best.rate(), "/s"),
+                                       verdict(x, 3000)))
+    for fam in ("v4", "v6"):
+        cs = find(rows, ds, fam, "enumerate", "cidrscope")
+        g = gb("enumerate/%s/%s" % (gbds, fam), "entries/s")
+        if cs and cs.entries():
+            e = cs.entries() / cs.med
+            out.append("| overlap enumerate, %s: ≥ 200M result entries/s | %s | %s | %s |" % (
+                fam, si(e, "/s"), si(g, "/s") if g else "—", verdict(e, 200e6)))
+    for fam in ("v4", "v6"):
+        cs = find(rows, ds, fam, "lpm", "cidrscope")
+        g = gb("lookup_bulk/%s/%s" % (gbds, fam))
+        if cs:
+            out.append("| longest-prefix match, bulk, %s: ≥ 30M/s | %s | %s | %s |" % (
+                fam, si(cs.rate(), "/s"), si(g, "/s") if g else "—",
+                verdict(cs.rate(), 30e6)))
+    cs = find(rows, ds, "all", "build", "cidrscope")
+    g = gb("build/%s" % gbds, "real_time")
+    if cs:
+        out.append("| build + freeze: ≤ 300 ms | %s | %s | %s |" % (
+            dur(cs.med), "%.0f ms" % g if g else "—", verdict(cs.med, 0.300, higher=False)))
+        m = re.search(r"([\d.]+) B/entry", cs.note)
+        if m:
+            b = float(m.group(1))
+            out.append("| image: ≤ 32 bytes per entry | %.1f B/entry | — | %s |" % (
+                b, verdict(b, 32, higher=False)))
+    cs = find(rows, ds, "all", "pairs", "cidrscope")
+    if cs:
+        peers = [find(rows, ds, "all", "pairs", p) for p in PEERS]
+        peers = [p for p in peers if p]
+        best = min(peers, key=lambda p: p.med) if peers else None
+        out.append("| full audit (counts + clusters): ≤ 20 ms, ≥ 20x the best peer | "
+                   "stand-in only: pair count via the query API %s%s | — | not measurable "
+                   "yet: include/cidrscope/audit.h has not landed |" % (
+                       dur(cs.med), "; best peer %s %s" % (best.impl, dur(best.med))
+                       if best else ""))
+    out.append("| peering verdicts, bulk: ≥ 5M pairs/s | — | — | not measurable yet: "
+               "include/cidrscope/peering.h has not landed |")
+    out.append("| shared-memory readers: within 5%, 2 readers ≥ 1.8x | — | — | not "
+               "measurable yet: include/cidrscope/shm.h has not landed |")
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--results", required=True)
+    ap.add_argument("--bench-json")
+    ap.add_argument("--root", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--load-start", default="?")
+    ap.add_argument("--load-end", default="?")
+    ap.add_argument("--seconds", type=int, default=0)
+    ap.add_argument("--runs", type=int, default=5)
+    a = ap.parse_args()
+
+    rows = load_results(a.results)
+    context, runs = load_gbench(a.bench_json)
+    model, cores, mem, caches = machine()
+    commit = sh(["git", "rev-parse", "HEAD"], cwd=a.root)
+    subject = sh(["git", "log", "-1", "--format=%cd %s", "--date=short"], cwd=a.root)
+    dirty = sh(["git", "status", "--porcelain", "--", "engine", "include", "bench",
+                "CMakeLists.txt"], cwd=a.root).splitlines()
+    datasets = []
+    for r in rows:
+        if r.dataset not in datasets:
+            datasets.append(r.dataset)
+
+    def version(cmd):
+        return (sh(cmd).splitlines() or ["?"])[0]
+
+    o = []
+    o.append("# cidrscope benchmark results")
+    o.append("")
+    o.append("GENERATED by `make bench-peers` (bench/peers/report.py); never edited by "
+             "hand. Regenerate with `make bench-peers`.")
+    o.append("")
+    o.append("## Machine and build")
+    o.append("")
+    o.append("- date: %s" % datetime.datetime.now(datetime.timezone.utc)
+             .strftime("%Y-%m-%d %H:%M UTC"))
+    o.append("- commit: `%s` (%s)%s" % (commit, subject,
+                                        "; uncommitted changes in %d files under engine/, "
+                                        "include/, bench/ were part of this build"
+                                        % len(dirty) if dirty else ""))
+    o.append("- CPU: %s, %d cores; %s" % (model, cores, "; ".join(caches)))
+    o.append("- memory: %.1f GiB; kernel %s" % (mem / 2**30, platform.release()))
+    o.append("- load average (1/5/15 min) at start: %s, at end: %s — the machine is "
+             "shared, so medians of %d runs are reported with their min–max"
+             % (a.load_start, a.load_end, a.runs))
+    o.append("- compiler: %s, `-O3 -DNDEBUG`, generic x86-64 (no -march)" %
+             version(["gcc", "--version"]))
+    o.append("- peers: py-radix %s (Debian python3-radix, %s), cidranger %s (%s), %s, "
+             "sorted sweep (bench/peers/sorted_sweep.c, same compiler flags)" % (
+                 sh(["dpkg-query", "-W", "-f=${Version}", "python3-radix"]),
+                 version(["/usr/bin/python3", "--version"]),
+                 sh(["dpkg-query", "-W", "-f=${Version}",
+                     "golang-github-yl2chen-cidranger-dev"]),
+                 version(["go", "version"]),
+                 version(["/usr/lib/postgresql/15/bin/postgres", "--version"])))
+    o.append("- comparison wall time: %d s" % a.seconds)
+    o.append("")
+
+    head_ds = "estate-1M" if "estate-1M" in datasets else (datasets[-1] if datasets else None)
+    if head_ds:
+        o.append("## Headline: %s, cidrscope and every peer on the same inputs" % head_ds)
+        o.append("")
+        o.append("Rates are per query (or per row for build); times for build and the pair "
+                 "count. In brackets: how many times faster cidrscope is than that peer, "
+                 "measured in the same run. cidrscope's query figures are its bulk calls "
+                 "(`cs_query_count_bulk`, `cs_lookup_bulk`).")
+        o.append("")
+        o.extend(headline(rows, head_ds))
+        o.append("")
+        o.append("## Targets (issue 7)")
+        o.append("")
+        o.extend(targets(rows, runs, head_ds))
+        o.append("")
+
+    o.append("## Every dataset, every implementation")
+    o.append("")
+    o.append("Median of %d timed runs, min–max of the rate in brackets. For slow peers "
+             "`items` is the number of queries they answered: the first ones of the same "
+             "query file." % a.runs)
+    for ds in datasets:
+        info = [r for r in rows if r.dataset == ds and r.impl == "cidrscope"
+                and r.workload == "build"]
+        o.append("")
+        o.append("### %s" % ds)
+        o.append("")
+        if info:
+            o.append("%s rows; cidrscope image: %s." % (si(info[0].items), info[0].note))
+            o.append("")
+        o.extend(detail(rows, ds))
+
+    o.append("")
+    o.append("## cs_bench (Google Benchmark, `make bench`)")
+    o.append("")
+    if runs:
+        o.append("Every repetition is in build-bench/bench.json; here the median and the "
+                 "min–max over repetitions. Query workloads run in chunks of 8192 queries "
+                 "(64 for enumerate) cycling through 2^20 queries per family.")
+        o.append("")
+        o.extend(gbench_section(runs))
+        o.append("")
+        o.append("### Bulk against single calls")
+        o.append("")
+        o.extend(bulk_gain(runs))
+    else:
+        o.append("No build-bench/bench.json: run `make bench` (make bench-peers does).")
+    o.append("")
+    o.append("## How this was measured")
+    o.append("")
+    o.extend([
+        "- **Datasets.** `estate-N`: N rows shaped like an AWS organisation's VPC CIDR "
+        "associations (bench/harness.c: 24% default VPCs on 172.31.0.0/16, 6% template "
+        "collisions such as 10.0.0.0/16, 5% reuse of 100.64.0.0/10, 50% IPAM blocks /16–/27 "
+        "carved by four overlapping scopes from 10.0.0.0/8, 172.16.0.0/12 and "
+        "192.168.0.0/16, 15% IPv6 (Amazon /56s, ULA templates)); 1M rows give about 243k "
+        "distinct prefixes. `real-N`: a seeded sample of the 142k real cloud prefixes "
+        "(../shared/datasets/cloud-prefixes/prefixes.csv), all of them at 142k.",
+        "- **Queries.** Overlap queries mix /8–/32 (IPv4) and /32–/64 (IPv6), 85% derived "
+        "from a stored prefix (shortened or extended with random bits), 15% random. "
+        "Addresses for longest-prefix match: 90% inside a stored prefix, 10% random. "
+        "Overlap = covering + covered + equal entries, each counted once; every entry of a "
+        "prefix counts (85,000 default VPCs on 172.31.0.0/16 count 85,000).",
+        "- **Same inputs, checked first.** bench/peers/peer_cidrscope writes the rows, "
+        "queries and addresses to files with cidrscope's answers; every peer reads those "
+        "files, and the answers of its first timed run must equal cidrscope's exactly "
+        "(counts, matched lengths, pair counts) before any time is printed; a mismatch "
+        "aborts `make bench-peers`. cidrscope itself is first checked against itself "
+        "(bulk = single = iterator; pairs via queries = a sweep) and, through the sorted "
+        "sweep, against an independent implementation on every query.",
+        "- **What the peers do.** py-radix and cidranger keep one node per distinct prefix "
+        "with its row count (built from a dict of counts; their build includes text "
+        "parsing, as their APIs take text); a count is the sum over the covered nodes plus "
+        "the strictly covering ones, so their cost grows with the answer, while "
+        "cidrscope's count is one root-to-leaf walk. PostgreSQL 15 runs on a throwaway "
+        "cluster (Unix socket only, fsync off, jit off, no parallel workers): "
+        "`postgres-gist` and `postgres-spgist` merge identical prefixes into one row with "
+        "a count, `postgres-gist-rows` keeps one row per entry; counts are one statement "
+        "over a query table, times are the server's (`\\timing`). SP-GiST uses one table "
+        "per family because PostgreSQL 15's SP-GiST inet_ops is reported to lose IPv6 rows "
+        "when an index page mixes families; the note under each dataset says whether a "
+        "mixed-family SP-GiST index gave wrong answers on that data. The PostgreSQL GiST "
+        "self-join takes tens of seconds per run at 1M and is run only with "
+        "CS_PG_GIST_PAIRS=1.",
+        "- **Pair count.** \"Overlapping entry pairs\" = unordered pairs of distinct "
+        "entries whose prefixes overlap or are equal. Until include/cidrscope/audit.h "
+        "lands it is computed through the query API (one /0 walk for the distinct "
+        "prefixes, then one bulk covered-count per prefix: sum of C(n,2) + n x inside); "
+        "it is a stand-in, not the audit (no clusters). Peer times exclude their build.",
+        "- **Memory.** cs_bench links jemalloc and reports `stats.allocated` around the "
+        "builder and the freeze (builder_MiB, image_MiB) and for the whole process after "
+        "each benchmark (alloc_MiB: dataset, 4M queries and image).",
+        "- **Not yet measured** (their headers have not landed in this tree): the audit "
+        "with clusters (include/cidrscope/audit.h), peering verdicts "
+        "(include/cidrscope/peering.h), shared-memory readers (include/cidrscope/shm.h).",
+    ])
+    o.append("")
+    with open(a.out, "w") as f:
+        f.write("\n".join(o))
+
+
+if __name__ == "__main__":
+    main()
