@@ -21,6 +21,13 @@
 //   lookup_single/D/F  one cs_lookup per address
 //   pairs/D            overlapping entry pair count of both families via the
 //                      query API (the stand-in for the audit, see harness.h)
+//   readers_heap/D/v4/N      N reader processes on the heap image (fork)
+//   readers_shm/D/v4/N       N reader processes pinning it in shared memory
+//   readers_shm_publishing/D/v4/N  the same while a new generation is
+//                      published every 10 ms; max_batch_us = the longest
+//                      pin + 8192 queries + unpin any reader saw
+//                      (estates only; manual time from "go" to the last
+//                      reader's answer)
 //
 // Every dataset is checked (bulk == single == iterator, lookups bulk ==
 // single, pairs via queries == a sweep) before its first benchmark runs; a
@@ -30,6 +37,8 @@
 #include <benchmark/benchmark.h>
 
 #include "harness.h"
+
+#include <cidrscope/shm.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -57,6 +66,7 @@ struct Loaded {
     std::vector<uint32_t> counts;
     std::vector<cs_match> matches;
     hb_pairs_scratch *pairs = nullptr;
+    uint64_t count_sum[2] = {0, 0}; // of all overlap queries, in-process
 
     ~Loaded()
     {
@@ -96,6 +106,8 @@ Loaded &acquire(const Spec &spec)
     }
     L->counts.resize(kQueries);
     L->matches.resize(kQueries);
+    for (unsigned f = 0; f < 2; f++)
+        L->count_sum[f] = hb_count_bulk(L->d->snap, L->queries[f], kQueries, L->counts.data());
     L->pairs = hb_pairs_scratch_new(L->d->snap);
     std::fprintf(stderr,
                  "bench: %s: %zu rows, %zu + %zu distinct prefixes (v4 + v6), "
@@ -207,6 +219,39 @@ void bm_pairs(benchmark::State &state, Spec spec)
     add_memory(state);
 }
 
+// Reader processes on one image: `shm` publishes it in a POSIX shm service
+// and the children pin it; otherwise the children query the heap image they
+// inherit (the in-process baseline, same processes, same work). Each child
+// answers all 2^20 IPv4 queries in pinned batches of kChunk; the time is
+// from "go" to the last child's answer (manual time: fork and attach are
+// outside it). publish_ms > 0 republishes that often during the reads and
+// reports the longest batch a reader saw.
+void bm_readers(benchmark::State &state, Spec spec, unsigned readers, bool shm,
+                unsigned publish_ms)
+{
+    Loaded &L = acquire(spec);
+    uint64_t queries = 0, publishes = 0;
+    double max_batch = 0, median_batch = 0;
+    for (auto _ : state) {
+        hb_shm_result r;
+        hb_shm_readers(L.d->snap, L.queries[0], kQueries, kChunk, readers, shm ? 1 : 0,
+                       publish_ms, L.count_sum[0], &r);
+        state.SetIterationTime(r.wall_s);
+        queries += r.queries;
+        publishes += r.publishes;
+        if (r.max_batch_s > max_batch)
+            max_batch = r.max_batch_s;
+        median_batch = r.median_batch_s;
+    }
+    state.SetItemsProcessed(static_cast<int64_t>(queries));
+    state.counters["readers"] = readers;
+    state.counters["max_batch_us"] = max_batch * 1e6;
+    state.counters["median_batch_us"] = median_batch * 1e6;
+    if (publish_ms)
+        state.counters["publishes"] = static_cast<double>(publishes);
+    add_memory(state);
+}
+
 std::vector<size_t> scales_from_env()
 {
     const char *env = std::getenv("CS_BENCH_SCALES");
@@ -264,6 +309,23 @@ void register_dataset(const Spec &spec)
     benchmark::RegisterBenchmark(("pairs/" + spec.name).c_str(), bm_pairs, spec)
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime();
+    if (spec.kind != HB_ESTATE)
+        return;
+    for (unsigned readers : {1u, 2u, 4u})
+        for (bool shm : {false, true})
+            benchmark::RegisterBenchmark((std::string(shm ? "readers_shm/" : "readers_heap/") +
+                                          spec.name + "/v4/" + std::to_string(readers))
+                                             .c_str(),
+                                         bm_readers, spec, readers, shm, 0u)
+                ->Unit(benchmark::kMillisecond)
+                ->UseManualTime();
+    for (unsigned readers : {1u, 2u})
+        benchmark::RegisterBenchmark(("readers_shm_publishing/" + spec.name + "/v4/" +
+                                      std::to_string(readers))
+                                         .c_str(),
+                                     bm_readers, spec, readers, true, 10u)
+            ->Unit(benchmark::kMillisecond)
+            ->UseManualTime();
 }
 
 } // namespace

@@ -39,12 +39,17 @@
 
 #include <jemalloc/jemalloc.h>
 
+#include <cidrscope/shm.h>
+
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #ifndef CS_BENCH_REAL_CSV_DEFAULT
 #define CS_BENCH_REAL_CSV_DEFAULT "../shared/datasets/cloud-prefixes/prefixes.csv"
@@ -700,6 +705,247 @@ uint64_t hb_pairs(const cs_snapshot *s, unsigned fam, hb_pairs_scratch *sc)
         pairs += n * (n - 1) / 2 + n * (uint64_t)(sc->inside[i] - sc->own[i]);
     }
     return pairs;
+}
+
+/* ---- shared-memory readers ------------------------------------------------------- */
+
+/* What a reader child sends back: fixed size, written with one write() of
+ * less than PIPE_BUF bytes, so it arrives whole. */
+typedef struct reader_report {
+    int32_t ok;              /* 1, or 0 with msg set */
+    uint32_t index;
+    uint64_t queries, sum, generations;
+    uint64_t max_batch_ns, median_batch_ns;
+    char msg[400];       /* room for a cs_error message (320) and a prefix */
+} reader_report;
+
+static void write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            _exit(4);
+        p += w;
+        len -= (size_t)w;
+    }
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* A reader child's failure: the parent first counts it as ready (so it
+ * never waits for it), then reads its message. */
+static void child_fail(reader_report *rep, int ready_fd, int report_fd, int ready_sent)
+{
+    char c = 'f';
+    if (!ready_sent)
+        write_all(ready_fd, &c, 1);
+    write_all(report_fd, rep, sizeof *rep);
+    _exit(0);
+}
+
+/* The body of one reader child; never returns. */
+static void reader_child(unsigned index, const cs_snapshot *heap, const char *name,
+                         const cs_prefix *qs, size_t nq, size_t batch, int ready_fd,
+                         int go_fd, int report_fd)
+{
+    reader_report rep;
+    memset(&rep, 0, sizeof rep);
+    rep.index = index;
+    cs_shm *h = NULL;
+    cs_error err;
+    if (name && cs_shm_attach(name, 0, &h, &err) != 0) {
+        snprintf(rep.msg, sizeof rep.msg, "reader %u: cs_shm_attach: %s", index,
+                 err.message);
+        child_fail(&rep, ready_fd, report_fd, 0);
+    }
+    size_t nb = (nq + batch - 1) / batch;
+    uint32_t *counts = malloc(batch * sizeof *counts);
+    uint64_t *lat = malloc((nb ? nb : 1) * sizeof *lat);
+    if (!counts || !lat) {
+        snprintf(rep.msg, sizeof rep.msg, "reader %u: out of memory", index);
+        child_fail(&rep, ready_fd, report_fd, 0);
+    }
+    if (h) {
+        /* Map the current generation before the clock starts. */
+        cs_pin warm;
+        memset(&warm, 0, sizeof warm);
+        if (cs_shm_pin(h, &warm, &err) != 0) {
+            snprintf(rep.msg, sizeof rep.msg, "reader %u: cs_shm_pin: %s", index,
+                     err.message);
+            child_fail(&rep, ready_fd, report_fd, 0);
+        }
+        cs_shm_unpin(&warm);
+    }
+    char c = 'r';
+    write_all(ready_fd, &c, 1);
+    while (read(go_fd, &c, 1) < 0 && errno == EINTR)
+        ;
+    uint64_t last_gen = 0;
+    for (size_t b = 0; b < nb; b++) {
+        size_t off = b * batch, n = nq - off < batch ? nq - off : batch;
+        uint64_t t0 = hb_now_ns();
+        const cs_snapshot *s = heap;
+        cs_pin pin;
+        memset(&pin, 0, sizeof pin);
+        if (h) {
+            if (cs_shm_pin(h, &pin, &err) != 0) {
+                snprintf(rep.msg, sizeof rep.msg, "reader %u: cs_shm_pin: %s", index,
+                         err.message);
+                child_fail(&rep, ready_fd, report_fd, 1);
+            }
+            s = pin.snap;
+            if (pin.generation != last_gen) {
+                rep.generations++;
+                last_gen = pin.generation;
+            }
+        }
+        if (cs_query_count_bulk(s, qs + off, n, CS_Q_OVERLAPPING, counts) != 0) {
+            snprintf(rep.msg, sizeof rep.msg, "reader %u: cs_query_count_bulk failed",
+                     index);
+            child_fail(&rep, ready_fd, report_fd, 1);
+        }
+        for (size_t i = 0; i < n; i++)
+            rep.sum += counts[i];
+        if (h)
+            cs_shm_unpin(&pin);
+        lat[b] = hb_now_ns() - t0;
+        rep.queries += n;
+    }
+    qsort(lat, nb, sizeof *lat, cmp_u64);
+    rep.max_batch_ns = nb ? lat[nb - 1] : 0;
+    rep.median_batch_ns = nb ? lat[nb / 2] : 0;
+    rep.ok = 1;
+    cs_shm_detach(h);
+    write_all(report_fd, &rep, sizeof rep);
+    _exit(0);
+}
+
+void hb_shm_readers(const cs_snapshot *s, const cs_prefix *qs, size_t nq,
+                    size_t batch, unsigned readers, int use_shm,
+                    unsigned publish_every_ms, uint64_t expect_sum,
+                    hb_shm_result *out)
+{
+    static unsigned serial;
+    char name[64];
+    cs_shm_publisher *pub = NULL;
+    cs_error err;
+    memset(out, 0, sizeof *out);
+    if (readers < 1 || readers > 64 || batch < 1)
+        hb_die("hb_shm_readers: 1..64 readers and a batch of at least 1");
+    if (use_shm) {
+        snprintf(name, sizeof name, "cidrscope-bench-%ld-%u", (long)getpid(), serial++);
+        if (cs_shm_publisher_open(name, NULL, &pub, &err) < 0)
+            hb_die("cs_shm_publisher_open(%s): %s", name, err.message);
+        if (cs_shm_publish(pub, s, NULL, &err) != 0)
+            hb_die("cs_shm_publish(%s): %s", name, err.message);
+    }
+    int ready[2], go[2], rep[2];
+    if (pipe(ready) || pipe(go) || pipe(rep))
+        hb_die("pipe: %s", strerror(errno));
+    fflush(NULL);
+    pid_t pids[64];
+    for (unsigned i = 0; i < readers; i++) {
+        pids[i] = fork();
+        if (pids[i] < 0)
+            hb_die("fork: %s", strerror(errno));
+        if (pids[i] == 0) {
+            close(ready[0]);
+            close(go[1]);
+            close(rep[0]);
+            reader_child(i, s, use_shm ? name : NULL, qs, nq, batch, ready[1], go[0],
+                         rep[1]);
+        }
+    }
+    close(ready[1]);
+    close(go[0]);
+    close(rep[1]);
+    for (unsigned i = 0; i < readers; i++) {
+        char c;
+        ssize_t r;
+        while ((r = read(ready[0], &c, 1)) < 0 && errno == EINTR)
+            ;
+        if (r != 1)
+            hb_die("a reader process died before getting ready");
+    }
+    uint64_t t0 = hb_now_ns(), next_pub = t0 + publish_every_ms * 1000000ull;
+    char gobuf[64];
+    memset(gobuf, 'g', sizeof gobuf);
+    if (write(go[1], gobuf, readers) != (ssize_t)readers)
+        hb_die("cannot start the readers: %s", strerror(errno));
+    unsigned got = 0;
+    reader_report r0;
+    memset(&r0, 0, sizeof r0);
+    reader_report cur;
+    char failure[sizeof cur.msg + 64] = "";
+    size_t have = 0;
+    while (got < readers) {
+        int timeout = -1;
+        if (use_shm && publish_every_ms) {
+            uint64_t now = hb_now_ns();
+            if (now >= next_pub) {
+                if (cs_shm_publish(pub, s, NULL, &err) != 0)
+                    hb_die("cs_shm_publish during reads: %s", err.message);
+                out->publishes++;
+                next_pub = now + publish_every_ms * 1000000ull;
+            }
+            timeout = (int)((next_pub - hb_now_ns()) / 1000000ull);
+        }
+        struct pollfd pfd = {rep[0], POLLIN, 0};
+        int pr = poll(&pfd, 1, timeout);
+        if (pr < 0 && errno != EINTR)
+            hb_die("poll: %s", strerror(errno));
+        if (pr <= 0)
+            continue;
+        ssize_t n = read(rep[0], (char *)&cur + have, sizeof cur - have);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            snprintf(failure, sizeof failure, "a reader exited without a report");
+            break;
+        }
+        have += (size_t)n;
+        if (have < sizeof cur)
+            continue;
+        have = 0;
+        got++;
+        if (!cur.ok && !failure[0])
+            snprintf(failure, sizeof failure, "%s", cur.msg);
+        if (cur.ok && cur.sum != expect_sum && !failure[0])
+            snprintf(failure, sizeof failure,
+                     "reader %u: count sum %llu, in-process %llu", cur.index,
+                     (unsigned long long)cur.sum, (unsigned long long)expect_sum);
+        out->queries += cur.queries;
+        double mb = (double)cur.max_batch_ns / 1e9;
+        if (mb > out->max_batch_s)
+            out->max_batch_s = mb;
+        if (cur.index == 0)
+            r0 = cur;
+    }
+    out->wall_s = (double)(hb_now_ns() - t0) / 1e9;
+    for (unsigned i = 0; i < readers; i++) {
+        int st;
+        while (waitpid(pids[i], &st, 0) < 0 && errno == EINTR)
+            ;
+    }
+    close(ready[0]);
+    close(go[1]);
+    close(rep[0]);
+    out->median_batch_s = (double)r0.median_batch_ns / 1e9;
+    out->generations = r0.generations;
+    if (pub) {
+        if (cs_shm_unlink(pub, &err) != 0)
+            hb_die("cs_shm_unlink(%s): %s", name, err.message);
+        cs_shm_publisher_close(pub);
+    }
+    if (failure[0])
+        hb_die("shared-memory readers: %s", failure);
 }
 
 /* ---- self-checks ------------------------------------------------------------------- */

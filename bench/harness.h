@@ -170,6 +170,37 @@ hb_pairs_scratch *hb_pairs_scratch_new(const cs_snapshot *s);
 void hb_pairs_scratch_free(hb_pairs_scratch *sc);
 uint64_t hb_pairs(const cs_snapshot *s, unsigned fam, hb_pairs_scratch *sc);
 
+/* ---- shared-memory readers ---------------------------------------------------- */
+
+/*
+ * Query throughput of `readers` processes (fork()ed children) on one image,
+ * each running cs_query_count_bulk over all `nq` queries in batches of
+ * `batch`. With use_shm the image is published in a POSIX shm service
+ * (shm.h) created for the call, and each child attaches, then pins and unpins
+ * around every batch (pinning a generation it has mapped is lock-free);
+ * without, children query the parent's heap image inherited by fork(): the
+ * in-process baseline, same work, same processes. Children attach and get
+ * ready before the clock starts; the wall time runs from "go" to the last
+ * child's answer. With publish_every_ms > 0 (shm only) the parent publishes
+ * a new generation that often while the readers run, and the children
+ * report the longest batch (pin + queries + unpin) they saw: the reader
+ * stall publishes cause. Every child's count sum is checked against
+ * `expect_sum`; a mismatch exits with a message.
+ */
+typedef struct hb_shm_result {
+    double wall_s;           /* go -> last reader done */
+    uint64_t queries;        /* answered by all readers */
+    double max_batch_s;      /* longest batch any reader saw */
+    double median_batch_s;   /* median batch of reader 0 */
+    uint64_t publishes;      /* generations published while reading */
+    uint64_t generations;    /* distinct generations reader 0 pinned */
+} hb_shm_result;
+
+void hb_shm_readers(const cs_snapshot *s, const cs_prefix *qs, size_t nq,
+                    size_t batch, unsigned readers, int use_shm,
+                    unsigned publish_every_ms, uint64_t expect_sum,
+                    hb_shm_result *out);
+
 /* ---- self-checks ----------------------------------------------------------- */
 
 /* Metamorphic checks before anything is timed: bulk == single == iterator
