@@ -88,7 +88,11 @@
  *   b. g = generation, acquire (pairs with 7: the image is complete).
  *   c. slot.gen = g, seq_cst.
  *   d. generation again, seq_cst; if it is no longer g, go to b.
- *   e. map "/NAME.<g>" if this process has not (see MAPPINGS).
+ *   e. map "/NAME.<g>" if this process has not (see MAPPINGS); or, when
+ *      another thread of the attachment is mapping it right now (or for
+ *      cs_shm_pin_mapped), use the newest generation already mapped and
+ *      set slot.gen to it (release). Mapped memory outlives the unlink of
+ *      its segment, so that needs no protocol: the slot only informs.
  * The pin race: c and d are seq_cst, as are 7 and 8's loads. If d still
  * reads g, then d precedes 7 in the single order S of seq_cst operations;
  * c precedes d and 7 precedes 8, so c precedes 8's loads, which therefore
@@ -118,7 +122,13 @@
  * another thread inserted g first, and take out every entry that is not cur
  * and has refs == 0 (seq_cst load), clearing its gen first; the unmaps run
  * after the mutex is released. So the mutex only guards table updates, and
- * a thread is never held up by another's system calls. The fast path's
+ * a thread is never held up by another's system calls. `mapping` (relaxed,
+ * a hint) names a generation some thread is mapping; meanwhile other
+ * threads pin `cur` rather than validate the same image again, so `cur`
+ * only moves forward and successive pins never go back in generation.
+ * Validation costs time in the image size (about 20 ms for a 1M-entry
+ * image): cs_shm_refresh lets a caller's own thread pay it ahead, and
+ * cs_shm_pin_mapped never pays it once anything is mapped. The fast path's
  * increment-then-recheck against the unmapper's move-of-cur-then-check-
  * refs is the same store/load pattern as the pin race: one of the two sees
  * the other. Entries are never freed before detach, only their mappings,
@@ -243,6 +253,7 @@ struct cs_shm {
     unsigned flags;              /* CS_OPEN_NO_VERIFY */
     pthread_mutex_t lock;        /* slow path of pin: map, unmap */
     _Atomic(shm_map *) cur;      /* entry of the newest mapped generation */
+    _Atomic uint64_t mapping;    /* a generation a thread is mapping, 0 = none */
     shm_map maps[SHM_MAPS];
 };
 
@@ -459,6 +470,7 @@ int cs_shm_attach(const char *name, unsigned flags, cs_shm **out, cs_error *err)
         atomic_init(&h->maps[i].refs, 0);
     }
     atomic_init(&h->cur, NULL);
+    atomic_init(&h->mapping, 0);
     *out = h;
     return 0;
 }
@@ -635,7 +647,7 @@ static int map_open(cs_shm *h, uint64_t g, shm_victim *out, cs_error *err)
 /* Slow path of map_get: an entry another thread made, or a new mapping.
  * The lock is held twice, briefly: to look, and to insert (looking again,
  * since another thread may have mapped g meanwhile; then ours is dropped). */
-static int map_slow(cs_shm *h, uint64_t g, shm_map **out, cs_error *err)
+static int map_slow(cs_shm *h, uint64_t g, shm_map **out, bool *mapped, cs_error *err)
 {
     pthread_mutex_lock(&h->lock);
     shm_map *m = map_find(h, g);
@@ -682,6 +694,7 @@ static int map_slow(cs_shm *h, uint64_t g, shm_map **out, cs_error *err)
                  * this store in S, so a fast path still holding the old
                  * cur sees it moved. */
                 atomic_store_explicit(&h->cur, m, memory_order_seq_cst);
+            *mapped = true;
         }
     }
     pthread_mutex_unlock(&h->lock);
@@ -693,29 +706,69 @@ static int map_slow(cs_shm *h, uint64_t g, shm_map **out, cs_error *err)
     return 0;
 }
 
-/* A mapping of generation g with one reference taken, or MAP_RETRY, or an
- * error. No lock and no system call when g is the newest mapped one. */
-static int map_get(cs_shm *h, uint64_t g, shm_map **out, cs_error *err)
+/* A reference on cur when its generation is `want` (0: whatever it is), or
+ * NULL. The fast path: no lock, no system call. */
+static shm_map *ref_cur(cs_shm *h, uint64_t want)
 {
-    /* acquire: pairs with the release store of cur's gen (entry content). */
+    /* acquire: pairs with the release store of the entry's gen (its
+     * content) and the seq_cst store of cur. */
     shm_map *m = atomic_load_explicit(&h->cur, memory_order_acquire);
-    if (m && atomic_load_explicit(&m->gen, memory_order_acquire) == g) {
-        /* seq_cst increment then seq_cst re-reads: against map_gc's
-         * seq_cst move of cur then seq_cst read of refs (see MAPPINGS). */
-        atomic_fetch_add_explicit(&m->refs, 1, memory_order_seq_cst);
-        if (atomic_load_explicit(&h->cur, memory_order_seq_cst) == m &&
-            atomic_load_explicit(&m->gen, memory_order_seq_cst) == g) {
-            *out = m;
-            return 0;
-        }
-        /* release: like unpin. */
-        atomic_fetch_sub_explicit(&m->refs, 1, memory_order_release);
-    }
-    return map_slow(h, g, out, err);
+    if (!m)
+        return NULL;
+    uint64_t mg = atomic_load_explicit(&m->gen, memory_order_acquire);
+    if (mg == 0 || (want && mg != want))
+        return NULL;
+    /* seq_cst increment then seq_cst re-reads: against map_gc's seq_cst
+     * move of cur then seq_cst read of refs (see MAPPINGS). */
+    atomic_fetch_add_explicit(&m->refs, 1, memory_order_seq_cst);
+    if (atomic_load_explicit(&h->cur, memory_order_seq_cst) == m &&
+        atomic_load_explicit(&m->gen, memory_order_seq_cst) == mg)
+        return m;
+    /* release: like unpin. */
+    atomic_fetch_sub_explicit(&m->refs, 1, memory_order_release);
+    return NULL;
 }
 
-int cs_shm_pin(cs_shm *h, cs_pin *pin, cs_error *err)
+enum { PIN_CURRENT, PIN_MAPPED };
+
+/*
+ * A mapping with one reference taken, for a pin of current generation g:
+ * g's own, or (PIN_MAPPED, or while another thread maps g) the newest
+ * mapped one, which the caller then reports as pinned. *mapped tells
+ * whether this call mapped a new generation. Returns 0, MAP_RETRY or an
+ * error.
+ */
+static int map_get(cs_shm *h, uint64_t g, int mode, shm_map **out, bool *mapped, cs_error *err)
 {
+    *mapped = false;
+    shm_map *m = ref_cur(h, g);
+    if (!m && (mode == PIN_MAPPED ||
+               /* relaxed: a hint; correctness rests on the mutex. */
+               atomic_load_explicit(&h->mapping, memory_order_relaxed) != 0)) {
+        /* ref_cur fails only while cur is NULL or moving (a newer mapping
+         * just went in): then look again rather than map. */
+        while (!(m = ref_cur(h, 0)) && atomic_load_explicit(&h->cur, memory_order_acquire))
+            ;
+    }
+    if (m) {
+        *out = m;
+        return 0;
+    }
+    /* Map it here. Announce it so other threads use the mapped generation
+     * meanwhile instead of mapping g a second time. relaxed: a hint. */
+    uint64_t none = 0;
+    bool claimed = atomic_compare_exchange_strong_explicit(&h->mapping, &none, g, memory_order_relaxed,
+                                                           memory_order_relaxed);
+    int rc = map_slow(h, g, out, mapped, err);
+    if (claimed)
+        atomic_store_explicit(&h->mapping, 0, memory_order_relaxed);
+    return rc;
+}
+
+/* cs_shm_pin and cs_shm_pin_mapped; *mapped as map_get's. */
+static int pin_impl(cs_shm *h, cs_pin *pin, int mode, bool *mapped, cs_error *err)
+{
+    *mapped = false;
     if (!pin)
         return cs_fail(err, CS_EINVAL, "NULL pin");
     memset(pin, 0, sizeof *pin);
@@ -748,20 +801,50 @@ int cs_shm_pin(cs_shm *h, cs_pin *pin, cs_error *err)
         if (atomic_load_explicit(&c->generation, memory_order_seq_cst) != g)
             continue;
         shm_map *m;
-        rc = map_get(h, g, &m, err);
+        rc = map_get(h, g, mode, &m, mapped, err);
         if (rc == MAP_RETRY)
             continue;
         if (rc) {
             release_slot(h, s);
             return rc;
         }
+        /* relaxed: stable while we hold a reference. */
+        uint64_t mg = atomic_load_explicit(&m->gen, memory_order_relaxed);
+        if (mg != g)
+            /* Another mapped generation serves this pin; our mapping keeps
+             * its memory whether or not its segment still exists, so the
+             * slot only tells stat what we read. release: as unpin's. */
+            atomic_store_explicit(&sl->gen, mg, memory_order_release);
         pin->snap = m->snap;
-        pin->generation = g;
+        pin->generation = mg;
         pin->shm_ = h;
         pin->map_ = m;
         pin->slot_ = s;
         return 0;
     }
+}
+
+int cs_shm_pin(cs_shm *h, cs_pin *pin, cs_error *err)
+{
+    bool mapped;
+    return pin_impl(h, pin, PIN_CURRENT, &mapped, err);
+}
+
+int cs_shm_pin_mapped(cs_shm *h, cs_pin *pin, cs_error *err)
+{
+    bool mapped;
+    return pin_impl(h, pin, PIN_MAPPED, &mapped, err);
+}
+
+int cs_shm_refresh(cs_shm *h, cs_error *err)
+{
+    cs_pin pin;
+    bool mapped;
+    int rc = pin_impl(h, &pin, PIN_CURRENT, &mapped, err);
+    if (rc)
+        return rc;
+    cs_shm_unpin(&pin);
+    return mapped ? 1 : 0;
 }
 
 void cs_shm_unpin(cs_pin *pin)

@@ -332,8 +332,8 @@ static const uint32_t *expected_for(exp_cache *c, uint64_t gen, const cs_prefix 
  * pins through that attachment (threads); otherwise it attaches itself and
  * re-attaches every 64 pins.
  */
-static void run_reader(const char *name, cs_shm *shared, unsigned id, uint64_t min_queries,
-                       uint64_t min_ns, reader_report *rep)
+static void run_reader(const char *name, cs_shm *shared, unsigned id, bool mapped_only,
+                       uint64_t min_queries, uint64_t min_ns, reader_report *rep)
 {
     cs_prefix q[RQ];
     uint32_t got[RQ];
@@ -355,7 +355,7 @@ static void run_reader(const char *name, cs_shm *shared, unsigned id, uint64_t m
         cs_pin pin;
         cs_error_clear(&err);
         uint64_t t0 = now_ns();
-        int rc = cs_shm_pin(h, &pin, &err);
+        int rc = mapped_only ? cs_shm_pin_mapped(h, &pin, &err) : cs_shm_pin(h, &pin, &err);
         uint64_t dt = now_ns() - t0;
         if (rc != 0) {
             if (!rep->pin_fail++)
@@ -500,7 +500,7 @@ static void shm__readers_agree_with_their_generation_under_publishing(void **sta
         readers[i] = fork();
         assert_true(readers[i] >= 0);
         if (readers[i] == 0) {
-            run_reader(name, NULL, i, 300000, 2500000000ull, &ctl->r[i]);
+            run_reader(name, NULL, i, false, 300000, 2500000000ull, &ctl->r[i]);
             _exit(0);
         }
         track_child(readers[i]);
@@ -533,13 +533,39 @@ typedef struct thread_arg {
     cs_shm *h;
     const char *name;
     unsigned id;
+    bool mapped_only;
     reader_report *rep;
 } thread_arg;
 
 static void *reader_thread(void *arg)
 {
     thread_arg *a = arg;
-    run_reader(a->name, a->h, a->id, 100000, 1500000000ull, a->rep);
+    run_reader(a->name, a->h, a->id, a->mapped_only, 100000, 1500000000ull, a->rep);
+    return NULL;
+}
+
+typedef struct refresher_arg {
+    cs_shm *h;
+    _Atomic int stop;
+    uint64_t refreshes, mapped, failed;
+} refresher_arg;
+
+/* The pattern shm.h recommends: map new generations off the query path. */
+static void *refresher_thread(void *arg)
+{
+    refresher_arg *a = arg;
+    uint64_t seen = 0;
+    while (!atomic_load(&a->stop)) {
+        uint64_t g = cs_shm_generation(a->h);
+        if (g != seen) {
+            int rc = cs_shm_refresh(a->h, NULL);
+            a->refreshes++;
+            a->mapped += rc == 1;
+            a->failed += rc < 0;
+            seen = g;
+        }
+        nanosleep(&(struct timespec){0, 200000}, NULL);
+    }
     return NULL;
 }
 
@@ -557,23 +583,33 @@ static void shm__threads_pin_through_one_attachment(void **state)
     memset(ctl, 0, sizeof *ctl);
     pid_t pub = fork_publisher(name, ctl);
 
+    /* Threads 0 and 1 pin the current generation (mapping it when they are
+     * first); 2 and 3 pin whatever is mapped, which a refresher thread keeps
+     * current. */
     cs_shm *h = attach(name);
-    pthread_t t[THREADS];
+    pthread_t t[THREADS], rt;
     thread_arg args[THREADS];
+    refresher_arg ra = {.h = h};
+    assert_int_equal(pthread_create(&rt, NULL, refresher_thread, &ra), 0);
     for (unsigned i = 0; i < THREADS; i++) {
-        args[i] = (thread_arg){h, name, 10 + i, &ctl->r[i]};
+        args[i] = (thread_arg){h, name, 10 + i, i >= 2, &ctl->r[i]};
         assert_int_equal(pthread_create(&t[i], NULL, reader_thread, &args[i]), 0);
     }
     for (unsigned i = 0; i < THREADS; i++)
         pthread_join(t[i], NULL);
+    atomic_store(&ra.stop, 1);
+    pthread_join(rt, NULL);
     atomic_store(&ctl->stop, 1);
     int st = reap(pub);
     assert_true(WIFEXITED(st));
     printf("shm threads: %llu generations published while %d threads pinned through one attachment\n",
            (unsigned long long)atomic_load(&ctl->publishes), THREADS);
+    printf("  refresher: %llu refreshes, %llu generations mapped ahead\n",
+           (unsigned long long)ra.refreshes, (unsigned long long)ra.mapped);
     for (unsigned i = 0; i < THREADS; i++)
-        print_report("thread", i, &ctl->r[i]);
+        print_report(i >= 2 ? "thread (pin_mapped)" : "thread (pin)", i, &ctl->r[i]);
     check_reports(ctl, THREADS, 100000);
+    assert_int_equal(ra.failed, 0);
     cs_shm_info info;
     cs_shm_get_info(h, &info);
     assert_int_equal(info.slots_used, 0);
@@ -788,6 +824,50 @@ static void shm__full_slot_table_reuses_dead_slots(void **state)
     cs_shm_unpin(&pin);
     cs_shm_unpin(&pin2);
     cs_shm_unpin(&pin2); /* a second unpin is a no-op */
+    cs_shm_detach(h);
+    cs_shm_publisher_close(p);
+}
+
+static void shm__pin_mapped_keeps_the_mapped_generation_until_refresh(void **state)
+{
+    (void)state;
+    char name[64];
+    svc_name(name, sizeof name, "mapped");
+    cs_shm_publisher *p = open_pub(name, NULL);
+    uint64_t g1 = publish_gen(p);
+    cs_shm *h = attach(name);
+    cs_pin pin;
+    /* Nothing mapped yet: it maps, like cs_shm_pin. */
+    assert_int_equal(cs_shm_pin_mapped(h, &pin, NULL), 0);
+    assert_int_equal(pin.generation, g1);
+    cs_shm_unpin(&pin);
+    /* Two publishes later g1's segment is gone (nobody pinned it), yet
+     * pin_mapped still serves it from this process's mapping. */
+    publish_gen(p);
+    uint64_t g3 = publish_gen(p);
+    assert_images(name, &g3, 1);
+    assert_int_equal(cs_shm_pin_mapped(h, &pin, NULL), 0);
+    assert_int_equal(pin.generation, g1);
+    cs_snapshot_info info;
+    cs_snapshot_get_info(pin.snap, &info);
+    assert_int_equal(info.generation, g1);
+    cs_shm_reader_info ri[2];
+    assert_int_equal(cs_shm_get_readers(h, ri, 2), 1);
+    assert_int_equal(ri[0].generation, g1); /* the slot says what we read */
+    cs_shm_unpin(&pin);
+    check_serving(name, g3);
+    /* A refresh maps g3; then pin_mapped serves it. A second refresh has
+     * nothing to do. */
+    assert_int_equal(cs_shm_refresh(h, NULL), 1);
+    assert_int_equal(cs_shm_refresh(h, NULL), 0);
+    assert_int_equal(cs_shm_pin_mapped(h, &pin, NULL), 0);
+    assert_int_equal(pin.generation, g3);
+    cs_shm_unpin(&pin);
+    /* cs_shm_pin always gets the current generation when single-threaded. */
+    uint64_t g4 = publish_gen(p);
+    assert_int_equal(cs_shm_pin(h, &pin, NULL), 0);
+    assert_int_equal(pin.generation, g4);
+    cs_shm_unpin(&pin);
     cs_shm_detach(h);
     cs_shm_publisher_close(p);
 }
@@ -1471,6 +1551,7 @@ int main(void)
         cmocka_unit_test_teardown(shm__removed_service_keeps_pinned_images, cleanup),
         cmocka_unit_test_teardown(shm__second_server_is_refused, cleanup),
         cmocka_unit_test_teardown(shm__full_slot_table_reuses_dead_slots, cleanup),
+        cmocka_unit_test_teardown(shm__pin_mapped_keeps_the_mapped_generation_until_refresh, cleanup),
         cmocka_unit_test_teardown(shm__cli_serve_and_publish, cleanup),
         cmocka_unit_test_teardown(shm__killed_readers_slots_are_reclaimed, cleanup),
         cmocka_unit_test_teardown(shm__publisher_killed_at_every_step_leaves_previous_generation, cleanup),
