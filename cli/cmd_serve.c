@@ -325,7 +325,8 @@ static int parse_common(const char *verb, int c, const char *arg, serve_opts *o)
     "entry a line, the prefix in the last comma-separated field (owner,prefix;\n"        \
     "provider,family,prefix; or a bare prefix), '#' comments and a header line\n"        \
     "skipped. A list entry's value is its ordinal across the lists.\n\n"                \
-    "  --mode MODE       permission bits of segments it creates (octal; 0600)\n"        \
+    "  --mode MODE       permission bits of segments it creates (octal; 0600;\n"       \
+    "                    0660 lets the group read: readers write their slot)\n"        \
     "  --readers N       reader slots when it creates the service (126)\n"              \
     "  --no-verify       skip the snapshot file's checksums (bounds still checked)\n"  \
     "  --lenient         clear host bits in prefix lists (warned) instead of failing\n"

@@ -89,10 +89,11 @@ int cli_shm_stat(const char *name, int json)
         cli_json_string(stdout, svc);
         printf(",\"generation\":%llu,\"image_bytes\":%llu,\"created_unix\":%llu,"
                "\"published_unix\":%llu,\"server_pid\":%d,\"server_alive\":%s,"
-               "\"publishing_pid\":%d,\"slots\":%u,\"slots_used\":%u,\"removed\":%s,\"readers\":[",
+               "\"publishing_pid\":%d,\"publishing_alive\":%s,\"slots\":%u,\"slots_used\":%u,\"removed\":%s,\"readers\":[",
                (unsigned long long)info.generation, (unsigned long long)info.image_len,
                (unsigned long long)info.created_unix, (unsigned long long)info.published_unix,
                (int)info.server_pid, info.server_alive ? "true" : "false", (int)info.writer_pid,
+               info.writer_alive ? "true" : "false",
                info.slot_count, info.slots_used, info.removed ? "true" : "false");
         for (size_t i = 0; i < nr; i++)
             printf("%s{\"slot\":%u,\"pid\":%d,\"alive\":%s,\"generation\":%llu}", i ? "," : "",
@@ -119,7 +120,8 @@ int cli_shm_stat(const char *name, int json)
         else
             printf("server      none (the last generation stays published)\n");
         if (info.writer_pid)
-            printf("publishing  pid %d\n", (int)info.writer_pid);
+            printf("publishing  pid %d%s\n", (int)info.writer_pid,
+                   info.writer_alive ? "" : " (crashed mid-publish; the next publish recovers)");
         printf("readers     %u of %u slots in use\n", info.slots_used, info.slot_count);
         for (size_t i = 0; i < nr; i++) {
             printf("  pid %-8d ", (int)r[i].pid);

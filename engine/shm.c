@@ -899,6 +899,7 @@ void cs_shm_get_info(const cs_shm *h, cs_shm_info *out)
     out->server_pid = atomic_load_explicit(&c->server_pid, memory_order_relaxed);
     out->server_alive = pid_alive(out->server_pid);
     out->writer_pid = atomic_load_explicit(&c->writer_pid, memory_order_relaxed);
+    out->writer_alive = pid_alive(out->writer_pid);
     out->slot_count = h->v.slot_count;
     for (uint32_t s = 0; s < h->v.slot_count; s++)
         out->slots_used += atomic_load_explicit(&h->v.slots[s].pid, memory_order_relaxed) != 0;

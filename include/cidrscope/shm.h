@@ -51,7 +51,10 @@
  * after fork() the child must attach anew (slots record the pid). Readers
  * and publishers must share a pid namespace (a dead reader is recognised by
  * kill(pid, 0) failing with ESRCH). Segments are created with mode 0600
- * unless the options say otherwise, owned by the creating user.
+ * unless the options say otherwise, owned by the creating user. A reader
+ * needs read-write access to the control segment (it writes its slot) and
+ * read access to image segments: for readers of other users in the
+ * publisher's group, create the service with mode 0660.
  *
  * Tests: tests/test_shm.c (multi-process publish/pin races, kill -9 of the
  * publisher at every step and of pinned readers, damaged segments, heap vs
@@ -173,6 +176,8 @@ typedef struct cs_shm_info {
     int32_t server_pid;      /* the serving process, 0 = none */
     bool server_alive;       /* server_pid names a live process */
     int32_t writer_pid;      /* a publish in progress, 0 = none */
+    bool writer_alive;       /* false: that publisher crashed; the next
+                                publish recovers */
     uint32_t slot_count;     /* reader slots in the table */
     uint32_t slots_used;     /* slots held by a process (pinned or being
                                 claimed) */
