@@ -1705,6 +1705,7 @@ int cs_estate_freeze(const cs_estate *e, cs_snapshot **out, cs_error *err)
     cs_eregion *ereg = calloc((size_t)nr + 1, sizeof *ereg);
     cs_evpc *evpc = calloc((size_t)nv + 1, sizeof *evpc);
     cs_eassoc *eas = calloc((size_t)nas + 1, sizeof *eas);
+    cs_eaddr6 *eas6 = calloc((size_t)nas + 1, sizeof *eas6);
     uint32_t *eas_vpc = calloc((size_t)nas + 1, sizeof *eas_vpc);
     cs_epeering *epcx = calloc((size_t)np + 1, sizeof *epcx);
     uint32_t *vpc_pcx = calloc((size_t)np * 2 + 1, sizeof *vpc_pcx);
@@ -1712,7 +1713,7 @@ int cs_estate_freeze(const cs_estate *e, cs_snapshot **out, cs_error *err)
     cs_etag *etag = calloc((size_t)nt + 1, sizeof *etag);
     if (!tmp || !acct_ord || !acct_new || !reg_ord || !reg_new || !vpc_ord || !vpc_new ||
         !as_ord || !pcx_ord || !edge_ord || !tag_ord || !pcx_cnt || !eacc || !ereg || !evpc ||
-        !eas || !eas_vpc || !epcx || !vpc_pcx || !eedge || !etag)
+        !eas || !eas6 || !eas_vpc || !epcx || !vpc_pcx || !eedge || !etag)
         goto out;
     if (cs_strbuf_init(&z.extra))
         goto out;
@@ -1780,7 +1781,7 @@ int cs_estate_freeze(const cs_estate *e, cs_snapshot **out, cs_error *err)
     sb = cs_snapshot_builder_new();
     if (!sb)
         goto out;
-    uint32_t live[2] = {0, 0}, dead[2] = {0, 0};
+    uint32_t live[2] = {0, 0}, dead[2] = {0, 0}, n6 = 0;
     uint32_t v = 0;
     for (uint32_t i = 0; i < nas; i++) {
         const assoc_b *x = &e->assoc[as_ord[i]];
@@ -1788,11 +1789,14 @@ int cs_estate_freeze(const cs_estate *e, cs_snapshot **out, cs_error *err)
         while (v <= vn && v < nv)
             evpc[v++].assoc_begin = i;
         cs_eassoc *r = &eas[i];
-        r->hi = x->hi;
-        r->lo = x->lo;
+        if (x->family == CS_AF_V4) {
+            r->addr = (uint32_t)(x->hi >> 32);
+        } else {
+            eas6[n6] = (cs_eaddr6){x->hi, x->lo};
+            r->addr = n6++;
+        }
         r->len = x->len;
         r->family = x->family;
-        r->vpc_idx = vn;
         eas_vpc[i] = vn;
         r->id_off = x->sid == CS_INTERN_NONE ? 0 : cs_intern_off(&e->assoc_ids, x->sid);
         r->pool_off = x->pool_off;
@@ -1940,6 +1944,7 @@ int cs_estate_freeze(const cs_estate *e, cs_snapshot **out, cs_error *err)
     t.vpcs = evpc;
     t.assocs = eas;
     t.assoc_vpc = eas_vpc;
+    t.assoc_v6 = eas6;
     t.peerings = epcx;
     t.vpc_pcx = vpc_pcx;
     t.edges = eedge;
@@ -1992,6 +1997,7 @@ out_rc:
     free(ereg);
     free(evpc);
     free(eas);
+    free(eas6);
     free(eas_vpc);
     free(epcx);
     free(vpc_pcx);

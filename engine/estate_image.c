@@ -19,7 +19,7 @@
  * HEADER (0x100), one record of 80 bytes:
  *   OFFSET SIZE FIELD
  *        0    4 magic 0x54455343 ("CSET")
- *        4    4 version (1)
+ *        4    4 version (2)
  *        8    4 n_accounts
  *       12    4 n_regions
  *       16    4 n_vpcs
@@ -62,21 +62,26 @@
  *       33    1 flags          1 default, 2 pseudo (prefix-list owner)
  *       34    2 pad (0)
  *
- * ASSOCS (0x105), sorted by (VPC, family, primary first, prefix, id), 32
+ * ASSOCS (0x105), sorted by (VPC, family, primary first, prefix, id), 16
  * bytes each; an association's index is the value of its trie entry:
- *        0    8 hi             address bits 0..63 (cs_prefix.hi)
- *        8    8 lo             address bits 64..127
- *       16    4 vpc_idx
- *       20    4 id_off         association id ("" = none)
- *       24    4 pool_off       Ipv6Pool ("" = none)
- *       28    1 len
- *       29    1 family         4 or 6
- *       30    1 state          enum cs_assoc_state, 1..6
- *       31    1 flags          bit 0 primary, bits 1-2 IpSource, 3-4
+ *        0    4 addr           IPv4: the address, host order (bits past len
+ *                              zero); IPv6: index of its key in ASSOC_V6
+ *        4    4 id_off         association id ("" = none)
+ *        8    4 pool_off       Ipv6Pool ("" = none)
+ *       12    1 len
+ *       13    1 family         4 or 6
+ *       14    1 state          enum cs_assoc_state, 1..6
+ *       15    1 flags          bit 0 primary, bits 1-2 IpSource, 3-4
  *                              Ipv6AddressAttribute, 5-7 zero
  *
- * ASSOC_VPC (0x106): u32 per association = ASSOCS[i].vpc_idx, a dense
- * column for hot loops (cs_estate_assoc_vpc_map).
+ * ASSOC_VPC (0x106): u32 per association: its VPC. A dense column for hot
+ * loops (cs_estate_assoc_vpc_map); the only place an association's VPC is
+ * stored.
+ *
+ * ASSOC_V6 (0x10d), one per IPv6 association in table order, 16 bytes each
+ * (the k-th IPv6 association has addr = k):
+ *        0    8 hi             address bits 0..63 (cs_prefix.hi)
+ *        8    8 lo             address bits 64..127; bits past len zero
  *
  * PEERINGS (0x107), sorted by id, 40 bytes each ([0] requester, [1] accepter):
  *        0    4 id_off
@@ -146,8 +151,9 @@ static_assert(sizeof(cs_eaccount) == 16, "account record is 16 bytes");
 static_assert(sizeof(cs_eregion) == 8, "region record is 8 bytes");
 static_assert(sizeof(cs_evpc) == 36, "VPC record is 36 bytes");
 static_assert(offsetof(cs_evpc, state) == 32, "VPC state at 32");
-static_assert(sizeof(cs_eassoc) == 32, "association record is 32 bytes");
-static_assert(offsetof(cs_eassoc, len) == 28, "association len at 28");
+static_assert(sizeof(cs_eassoc) == 16, "association record is 16 bytes");
+static_assert(offsetof(cs_eassoc, len) == 12, "association len at 12");
+static_assert(sizeof(cs_eaddr6) == 16, "IPv6 key record is 16 bytes");
 static_assert(sizeof(cs_epeering) == 40, "peering record is 40 bytes");
 static_assert(offsetof(cs_epeering, status) == 36, "peering status at 36");
 static_assert(sizeof(cs_eedge) == 12, "edge record is 12 bytes");
@@ -195,6 +201,7 @@ int cs_estate_image_sections(cs_estate_tables *t, cs_section_blob *blobs, cs_err
         {t->tags, (uint64_t)h->n_tags * sizeof(cs_etag)},
         {t->findings, (uint64_t)h->n_findings * sizeof(cs_efinding)},
         {t->hash, slots * sizeof(uint64_t)},
+        {t->assoc_v6, ((uint64_t)h->live[1] + h->dead[1]) * sizeof(cs_eaddr6)},
     };
     for (unsigned i = 0; i < CS_ESEC_COUNT; i++) {
         blobs[i].id = CS_ESEC_HEADER + i;
@@ -243,28 +250,38 @@ static uint32_t vbegin(const cs_evpc *x, int k)
     }
 }
 
-static bool prefix_fields_ok(const cs_eassoc *a)
+/* The prefix of association record `a` (v6: key from `v6`, whose index the
+ * caller has checked). */
+static cs_prefix assoc_prefix(const cs_eassoc *a, const cs_eaddr6 *v6)
 {
+    cs_prefix p;
     if (a->family == CS_AF_V4) {
-        if (a->len > 32 || a->lo || (a->hi & 0xffffffffull))
-            return false;
-    } else if (a->family == CS_AF_V6) {
-        if (a->len > 128)
-            return false;
+        p.hi = (uint64_t)a->addr << 32;
+        p.lo = 0;
     } else {
-        return false;
+        p.hi = v6[a->addr].hi;
+        p.lo = v6[a->addr].lo;
     }
-    unsigned len = a->len;
+    p.len = a->len;
+    p.family = a->family;
+    return p;
+}
+
+static bool prefix_ok(const cs_prefix *p)
+{
+    if (p->len > cs_family_bits(p->family))
+        return false;
+    unsigned len = p->len;
     uint64_t mhi = len >= 64 ? ~0ull : len ? ~0ull << (64 - len) : 0;
     uint64_t mlo = len <= 64 ? 0 : len >= 128 ? ~0ull : ~0ull << (128 - len);
-    return (a->hi & ~mhi) == 0 && (a->lo & ~mlo) == 0;
+    return (p->hi & ~mhi) == 0 && (p->lo & ~mlo) == 0;
 }
 
 int cs_estate_image_validate(const cs_snapshot *s, cs_error *err)
 {
     static const char *const names[CS_ESEC_COUNT] = {
         "HEADER", "STRINGS", "ACCOUNTS", "REGIONS", "VPCS", "ASSOCS", "ASSOC_VPC",
-        "PEERINGS", "VPC_PCX", "EDGES", "TAGS", "FINDINGS", "VPC_HASH"};
+        "PEERINGS", "VPC_PCX", "EDGES", "TAGS", "FINDINGS", "VPC_HASH", "ASSOC_V6"};
     const void *p[CS_ESEC_COUNT];
     uint64_t len[CS_ESEC_COUNT];
     unsigned present = 0;
@@ -297,7 +314,8 @@ int cs_estate_image_validate(const cs_snapshot *s, cs_error *err)
         (uint64_t)h->n_edges * sizeof(cs_eedge),
         (uint64_t)h->n_tags * sizeof(cs_etag),
         (uint64_t)h->n_findings * sizeof(cs_efinding),
-        (uint64_t)h->hash_slots * sizeof(uint64_t)};
+        (uint64_t)h->hash_slots * sizeof(uint64_t),
+        ((uint64_t)h->live[1] + h->dead[1]) * sizeof(cs_eaddr6)};
     for (unsigned i = 0; i < CS_ESEC_COUNT; i++)
         if (len[i] != want[i])
             return badsec(err, names[i], "length disagrees with the header's count");
@@ -367,15 +385,26 @@ int cs_estate_image_validate(const cs_snapshot *s, cs_error *err)
 
     const cs_eassoc *as = p[5];
     const uint32_t *as_vpc = p[6];
-    uint32_t live[2] = {0, 0}, dead[2] = {0, 0};
+    const cs_eaddr6 *as6 = p[13];
+    uint64_t n6 = len[13] / sizeof(cs_eaddr6);
+    uint32_t live[2] = {0, 0}, dead[2] = {0, 0}, k6 = 0;
     for (uint32_t i = 0; i < nas; i++) {
         const cs_eassoc *a = &as[i];
-        if (!prefix_fields_ok(a))
-            return bad(err, "ASSOCS", i, "bad prefix (family, length or host bits)");
-        if (a->vpc_idx >= nv || as_vpc[i] != a->vpc_idx)
-            return bad(err, "ASSOCS", i, "VPC index out of range or disagreeing with ASSOC_VPC");
-        const cs_evpc *x = &vpc[a->vpc_idx];
-        if (i < x->assoc_begin || i >= (a->vpc_idx + 1 < nv ? x[1].assoc_begin : nas))
+        if (a->family == CS_AF_V6) {
+            if (a->addr != k6 || k6 >= n6)
+                return bad(err, "ASSOCS", i, "IPv6 key index out of order or range");
+            k6++;
+        } else if (a->family != CS_AF_V4) {
+            return bad(err, "ASSOCS", i, "family neither 4 nor 6");
+        }
+        cs_prefix ap = assoc_prefix(a, as6);
+        if (!prefix_ok(&ap))
+            return bad(err, "ASSOCS", i, "bad prefix (length or host bits)");
+        uint32_t vi = as_vpc[i];
+        if (vi >= nv)
+            return bad(err, "ASSOC_VPC", i, "VPC index out of range");
+        const cs_evpc *x = &vpc[vi];
+        if (i < x->assoc_begin || i >= (vi + 1 < nv ? x[1].assoc_begin : nas))
             return bad(err, "ASSOCS", i, "outside its VPC's association range");
         if (!STR_OK(a->id_off) || !STR_OK(a->pool_off))
             return bad(err, "ASSOCS", i, "string offset outside STRINGS");
@@ -405,8 +434,9 @@ int cs_estate_image_validate(const cs_snapshot *s, cs_error *err)
             if (cs_snapshot_entry(s, fam, k, &ep, &a) != 0 || a >= nas)
                 return bad(err, "ASSOCS", k, "named by a trie entry but out of range");
             const cs_eassoc *x = &as[a];
-            if (x->family != fam || !cs_assoc_state_live(x->state) || x->hi != ep.hi ||
-                x->lo != ep.lo || x->len != ep.len)
+            cs_prefix xp = assoc_prefix(x, as6);
+            if (x->family != fam || !cs_assoc_state_live(x->state) ||
+                cs_prefix_compare(&xp, &ep) != 0)
                 return bad(err, "ASSOCS", a, "disagrees with its trie entry");
         }
     }
@@ -606,13 +636,10 @@ int cs_estate_assoc(const cs_snapshot *s, uint32_t idx, cs_assoc *out)
         return CS_ERANGE;
     const cs_eassoc *r = (const cs_eassoc *)sec(s, CS_ESEC_ASSOCS) + idx;
     const char *st = strs(s);
-    out->prefix.hi = r->hi;
-    out->prefix.lo = r->lo;
-    out->prefix.len = r->len;
-    out->prefix.family = r->family;
+    out->prefix = assoc_prefix(r, r->family == CS_AF_V6 ? sec(s, CS_ESEC_ASSOC_V6) : NULL);
     out->id = st + r->id_off;
     out->pool = st + r->pool_off;
-    out->vpc_idx = r->vpc_idx;
+    out->vpc_idx = ((const uint32_t *)sec(s, CS_ESEC_ASSOC_VPC))[idx];
     out->state = r->state;
     out->primary = (r->flags & CS_EASSOC_PRIMARY) != 0;
     out->live = cs_assoc_state_live(r->state);

@@ -42,12 +42,13 @@ enum {
     CS_ESEC_TAGS,       /* cs_etag[n_tags] */
     CS_ESEC_FINDINGS,   /* cs_efinding[n_findings] */
     CS_ESEC_VPC_HASH,   /* u64[hash_slots]: VPC id -> index */
+    CS_ESEC_ASSOC_V6,   /* cs_eaddr6[live[1] + dead[1]]: IPv6 keys */
     CS_ESEC_END
 };
 #define CS_ESEC_COUNT (CS_ESEC_END - CS_ESEC_HEADER)
 
 #define CS_EHDR_MAGIC 0x54455343u /* "CSET" little-endian */
-#define CS_EHDR_VERSION 1u
+#define CS_EHDR_VERSION 2u
 
 typedef struct cs_ehdr {
     uint32_t magic;
@@ -101,10 +102,12 @@ typedef struct cs_evpc {
 /* cs_eassoc.flags: bit 0 primary, bits 1-2 ip_source, bits 3-4 ipv6_attr. */
 enum { CS_EASSOC_PRIMARY = 1u, CS_EASSOC_IPSRC_SHIFT = 1, CS_EASSOC_V6ATTR_SHIFT = 3 };
 
+/* An association; its VPC is in the ASSOC_VPC column. `addr` is the IPv4
+ * address (host order) or, for IPv6, the index of its key in ASSOC_V6 (the
+ * IPv6 associations' rank in table order), so an IPv4 block costs 16 bytes
+ * rather than 32. */
 typedef struct cs_eassoc {
-    uint64_t hi;
-    uint64_t lo;
-    uint32_t vpc_idx;
+    uint32_t addr;
     uint32_t id_off;
     uint32_t pool_off;
     uint8_t len;
@@ -112,6 +115,11 @@ typedef struct cs_eassoc {
     uint8_t state;        /* enum cs_assoc_state, never UNSPECIFIED */
     uint8_t flags;
 } cs_eassoc;
+
+typedef struct cs_eaddr6 {
+    uint64_t hi;
+    uint64_t lo;
+} cs_eaddr6;
 
 typedef struct cs_epeering {
     uint32_t id_off;
@@ -158,6 +166,7 @@ typedef struct cs_estate_tables {
     const cs_evpc *vpcs;
     const cs_eassoc *assocs;
     const uint32_t *assoc_vpc;
+    const cs_eaddr6 *assoc_v6;
     const cs_epeering *peerings;
     const uint32_t *vpc_pcx;
     const cs_eedge *edges;

@@ -1317,7 +1317,7 @@ static void estate__damaged_images_are_refused(void **state)
         {CS_ESEC_VPCS, offsetof(cs_evpc, account_idx), 0x7fffffff},
         {CS_ESEC_VPCS, offsetof(cs_evpc, id_off), 0xfffffff0},
         {CS_ESEC_VPCS, sizeof(cs_evpc) + offsetof(cs_evpc, assoc_begin), 0xffff},
-        {CS_ESEC_ASSOCS, offsetof(cs_eassoc, vpc_idx), 999999},
+        {CS_ESEC_ASSOCS, offsetof(cs_eassoc, len), 0x21},
         {CS_ESEC_ASSOC_VPC, 0, 999999},
         {CS_ESEC_PEERINGS, offsetof(cs_epeering, vpc_idx), 123456},
         {CS_ESEC_VPC_PCX, 0, 0x0fffffff},
