@@ -23,11 +23,15 @@
 //                      query API (the stand-in for the audit, see harness.h)
 //   readers_heap/D/v4/N      N reader processes on the heap image (fork)
 //   readers_shm/D/v4/N       N reader processes pinning it in shared memory
+//   readers_shm_quiet/D/v4/N       8 passes each, no publishes: the
+//                      longest batch (max_batch_us: pin + 8192 queries +
+//                      unpin) that scheduling alone causes
 //   readers_shm_publishing/D/v4/N  the same while a new generation is
-//                      published every 10 ms; max_batch_us = the longest
-//                      pin + 8192 queries + unpin any reader saw
-//                      (estates only; manual time from "go" to the last
-//                      reader's answer)
+//                      published every 50 ms
+//   readers_shm_refresher_publishing/D/v4/N  the same with cs_shm_pin_mapped
+//                      and a refresher thread per reader (shm.h's recipe)
+//                      (estates only, stalls from 1M rows; manual time from
+//                      "go" to the last reader's answer)
 //
 // Every dataset is checked (bulk == single == iterator, lookups bulk ==
 // single, pairs via queries == a sweep) before its first benchmark runs; a
@@ -226,15 +230,15 @@ void bm_pairs(benchmark::State &state, Spec spec)
 // from "go" to the last child's answer (manual time: fork and attach are
 // outside it). publish_ms > 0 republishes that often during the reads and
 // reports the longest batch a reader saw.
-void bm_readers(benchmark::State &state, Spec spec, unsigned readers, bool shm,
-                unsigned publish_ms)
+void bm_readers(benchmark::State &state, Spec spec, unsigned readers, hb_read_mode mode,
+                unsigned passes, unsigned publish_ms)
 {
     Loaded &L = acquire(spec);
     uint64_t queries = 0, publishes = 0;
     double max_batch = 0, median_batch = 0;
     for (auto _ : state) {
         hb_shm_result r;
-        hb_shm_readers(L.d->snap, L.queries[0], kQueries, kChunk, readers, shm ? 1 : 0,
+        hb_shm_readers(L.d->snap, L.queries[0], kQueries, kChunk, passes, readers, mode,
                        publish_ms, L.count_sum[0], &r);
         state.SetIterationTime(r.wall_s);
         queries += r.queries;
@@ -312,20 +316,35 @@ void register_dataset(const Spec &spec)
     if (spec.kind != HB_ESTATE)
         return;
     for (unsigned readers : {1u, 2u, 4u})
-        for (bool shm : {false, true})
-            benchmark::RegisterBenchmark((std::string(shm ? "readers_shm/" : "readers_heap/") +
-                                          spec.name + "/v4/" + std::to_string(readers))
-                                             .c_str(),
-                                         bm_readers, spec, readers, shm, 0u)
+        for (hb_read_mode mode : {HB_READ_HEAP, HB_READ_PIN})
+            benchmark::RegisterBenchmark(
+                (std::string(mode == HB_READ_PIN ? "readers_shm/" : "readers_heap/") +
+                 spec.name + "/v4/" + std::to_string(readers))
+                    .c_str(),
+                bm_readers, spec, readers, mode, 1u, 0u)
                 ->Unit(benchmark::kMillisecond)
                 ->UseManualTime();
+    // Reader stalls: 8 passes (about a second) with a publish every 50 ms,
+    // against the same run without publishes (the scheduling noise).
+    if (spec.rows < 1000000)
+        return;
+    static const struct {
+        const char *name;
+        hb_read_mode mode;
+        unsigned publish_ms;
+    } stalls[] = {
+        {"readers_shm_quiet/", HB_READ_PIN, 0},
+        {"readers_shm_publishing/", HB_READ_PIN, 50},
+        {"readers_shm_refresher_publishing/", HB_READ_PIN_MAPPED, 50},
+    };
     for (unsigned readers : {1u, 2u})
-        benchmark::RegisterBenchmark(("readers_shm_publishing/" + spec.name + "/v4/" +
-                                      std::to_string(readers))
-                                         .c_str(),
-                                     bm_readers, spec, readers, true, 10u)
-            ->Unit(benchmark::kMillisecond)
-            ->UseManualTime();
+        for (const auto &st : stalls)
+            benchmark::RegisterBenchmark(
+                (std::string(st.name) + spec.name + "/v4/" + std::to_string(readers)).c_str(),
+                bm_readers, spec, readers, st.mode, 8u, st.publish_ms)
+                ->Unit(benchmark::kMillisecond)
+                ->UseManualTime()
+                ->Iterations(1);
 }
 
 } // namespace

@@ -43,6 +43,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -750,10 +751,43 @@ static void child_fail(reader_report *rep, int ready_fd, int report_fd, int read
     _exit(0);
 }
 
+/* A reader's refresher thread (HB_READ_PIN_MAPPED): maps each new
+ * generation as soon as it is published, so the query thread's
+ * cs_shm_pin_mapped never has to. */
+typedef struct refresher {
+    cs_shm *h;
+    volatile int stop; /* set by the query thread when it is done; a plain
+                        * flag read every millisecond: pthread_join orders
+                        * everything after it */
+    int failed;
+    char msg[CS_ERROR_MSG_CAP];
+} refresher;
+
+static void *refresher_main(void *arg)
+{
+    refresher *rf = arg;
+    uint64_t seen = cs_shm_generation(rf->h);
+    const struct timespec ms = {0, 1000000};
+    while (!rf->stop) {
+        uint64_t g = cs_shm_generation(rf->h);
+        if (g != seen) {
+            cs_error err;
+            if (cs_shm_refresh(rf->h, &err) < 0) {
+                rf->failed = 1;
+                snprintf(rf->msg, sizeof rf->msg, "%s", err.message);
+                return NULL;
+            }
+            seen = g;
+        }
+        nanosleep(&ms, NULL);
+    }
+    return NULL;
+}
+
 /* The body of one reader child; never returns. */
 static void reader_child(unsigned index, const cs_snapshot *heap, const char *name,
-                         const cs_prefix *qs, size_t nq, size_t batch, int ready_fd,
-                         int go_fd, int report_fd)
+                         int mapped, const cs_prefix *qs, size_t nq, size_t batch,
+                         unsigned passes, int ready_fd, int go_fd, int report_fd)
 {
     reader_report rep;
     memset(&rep, 0, sizeof rep);
@@ -765,7 +799,7 @@ static void reader_child(unsigned index, const cs_snapshot *heap, const char *na
                  err.message);
         child_fail(&rep, ready_fd, report_fd, 0);
     }
-    size_t nb = (nq + batch - 1) / batch;
+    size_t per_pass = (nq + batch - 1) / batch, nb = per_pass * passes;
     uint32_t *counts = malloc(batch * sizeof *counts);
     uint64_t *lat = malloc((nb ? nb : 1) * sizeof *lat);
     if (!counts || !lat) {
@@ -783,19 +817,28 @@ static void reader_child(unsigned index, const cs_snapshot *heap, const char *na
         }
         cs_shm_unpin(&warm);
     }
+    refresher rf;
+    memset(&rf, 0, sizeof rf);
+    rf.h = h;
+    pthread_t rt;
+    if (h && mapped && pthread_create(&rt, NULL, refresher_main, &rf) != 0) {
+        snprintf(rep.msg, sizeof rep.msg, "reader %u: pthread_create failed", index);
+        child_fail(&rep, ready_fd, report_fd, 0);
+    }
     char c = 'r';
     write_all(ready_fd, &c, 1);
     while (read(go_fd, &c, 1) < 0 && errno == EINTR)
         ;
     uint64_t last_gen = 0;
     for (size_t b = 0; b < nb; b++) {
-        size_t off = b * batch, n = nq - off < batch ? nq - off : batch;
+        size_t off = (b % per_pass) * batch, n = nq - off < batch ? nq - off : batch;
         uint64_t t0 = hb_now_ns();
         const cs_snapshot *s = heap;
         cs_pin pin;
         memset(&pin, 0, sizeof pin);
         if (h) {
-            if (cs_shm_pin(h, &pin, &err) != 0) {
+            if ((mapped ? cs_shm_pin_mapped(h, &pin, &err) : cs_shm_pin(h, &pin, &err)) !=
+                0) {
                 snprintf(rep.msg, sizeof rep.msg, "reader %u: cs_shm_pin: %s", index,
                          err.message);
                 child_fail(&rep, ready_fd, report_fd, 1);
@@ -818,6 +861,15 @@ static void reader_child(unsigned index, const cs_snapshot *heap, const char *na
         lat[b] = hb_now_ns() - t0;
         rep.queries += n;
     }
+    if (h && mapped) {
+        rf.stop = 1;
+        pthread_join(rt, NULL);
+        if (rf.failed) {
+            snprintf(rep.msg, sizeof rep.msg, "reader %u: cs_shm_refresh: %s", index,
+                     rf.msg);
+            child_fail(&rep, ready_fd, report_fd, 1);
+        }
+    }
     qsort(lat, nb, sizeof *lat, cmp_u64);
     rep.max_batch_ns = nb ? lat[nb - 1] : 0;
     rep.median_batch_ns = nb ? lat[nb / 2] : 0;
@@ -828,17 +880,19 @@ static void reader_child(unsigned index, const cs_snapshot *heap, const char *na
 }
 
 void hb_shm_readers(const cs_snapshot *s, const cs_prefix *qs, size_t nq,
-                    size_t batch, unsigned readers, int use_shm,
-                    unsigned publish_every_ms, uint64_t expect_sum,
+                    size_t batch, unsigned passes, unsigned readers,
+                    enum hb_read_mode mode, unsigned publish_every_ms, uint64_t expect_sum,
                     hb_shm_result *out)
 {
+    const int use_shm = mode != HB_READ_HEAP;
     static unsigned serial;
     char name[64];
     cs_shm_publisher *pub = NULL;
     cs_error err;
     memset(out, 0, sizeof *out);
-    if (readers < 1 || readers > 64 || batch < 1)
-        hb_die("hb_shm_readers: 1..64 readers and a batch of at least 1");
+    if (readers < 1 || readers > 64 || batch < 1 || passes < 1)
+        hb_die("hb_shm_readers: 1..64 readers, a batch and passes of at least 1");
+    expect_sum *= passes;
     if (use_shm) {
         snprintf(name, sizeof name, "cidrscope-bench-%ld-%u", (long)getpid(), serial++);
         if (cs_shm_publisher_open(name, NULL, &pub, &err) < 0)
@@ -859,8 +913,8 @@ void hb_shm_readers(const cs_snapshot *s, const cs_prefix *qs, size_t nq,
             close(ready[0]);
             close(go[1]);
             close(rep[0]);
-            reader_child(i, s, use_shm ? name : NULL, qs, nq, batch, ready[1], go[0],
-                         rep[1]);
+            reader_child(i, s, use_shm ? name : NULL, mode == HB_READ_PIN_MAPPED, qs, nq,
+                         batch, passes, ready[1], go[0], rep[1]);
         }
     }
     close(ready[1]);
@@ -895,7 +949,10 @@ void hb_shm_readers(const cs_snapshot *s, const cs_prefix *qs, size_t nq,
                 out->publishes++;
                 next_pub = now + publish_every_ms * 1000000ull;
             }
-            timeout = (int)((next_pub - hb_now_ns()) / 1000000ull);
+            uint64_t later = hb_now_ns();
+            /* Round up, so the loop sleeps instead of spinning on the last
+             * fraction of a millisecond; 0 when the publish is already due. */
+            timeout = later >= next_pub ? 0 : (int)((next_pub - later + 999999) / 1000000);
         }
         struct pollfd pfd = {rep[0], POLLIN, 0};
         int pr = poll(&pfd, 1, timeout);

@@ -174,19 +174,28 @@ uint64_t hb_pairs(const cs_snapshot *s, unsigned fam, hb_pairs_scratch *sc);
 
 /*
  * Query throughput of `readers` processes (fork()ed children) on one image,
- * each running cs_query_count_bulk over all `nq` queries in batches of
- * `batch`. With use_shm the image is published in a POSIX shm service
- * (shm.h) created for the call, and each child attaches, then pins and unpins
- * around every batch (pinning a generation it has mapped is lock-free);
- * without, children query the parent's heap image inherited by fork(): the
- * in-process baseline, same work, same processes. Children attach and get
- * ready before the clock starts; the wall time runs from "go" to the last
- * child's answer. With publish_every_ms > 0 (shm only) the parent publishes
- * a new generation that often while the readers run, and the children
- * report the longest batch (pin + queries + unpin) they saw: the reader
- * stall publishes cause. Every child's count sum is checked against
- * `expect_sum`; a mismatch exits with a message.
+ * each running cs_query_count_bulk `passes` times over all `nq` queries in
+ * batches of `batch`. Modes:
+ *   HB_READ_HEAP        children query the parent's heap image inherited by
+ *                       fork(): the in-process baseline, same work, same
+ *                       processes;
+ *   HB_READ_PIN         the image is published in a POSIX shm service
+ *                       (shm.h) created for the call; each child attaches,
+ *                       then cs_shm_pin / cs_shm_unpin around every batch
+ *                       (the first pin of a new generation maps it);
+ *   HB_READ_PIN_MAPPED  the same with cs_shm_pin_mapped, while a thread of
+ *                       each child calls cs_shm_refresh when the generation
+ *                       changes (shm.h's recipe for readers that must not
+ *                       pay the mapping on their query path).
+ * Children attach and map before the clock starts; the wall time runs from
+ * "go" to the last child's answer. With publish_every_ms > 0 (shm modes) the
+ * parent publishes a new generation that often while the readers run, and
+ * the children report the longest batch (pin + queries + unpin) they saw:
+ * the reader stall publishes cause. Every child's count sum is checked
+ * against passes x `expect_sum`; a mismatch exits with a message.
  */
+enum hb_read_mode { HB_READ_HEAP = 0, HB_READ_PIN = 1, HB_READ_PIN_MAPPED = 2 };
+
 typedef struct hb_shm_result {
     double wall_s;           /* go -> last reader done */
     uint64_t queries;        /* answered by all readers */
@@ -197,8 +206,8 @@ typedef struct hb_shm_result {
 } hb_shm_result;
 
 void hb_shm_readers(const cs_snapshot *s, const cs_prefix *qs, size_t nq,
-                    size_t batch, unsigned readers, int use_shm,
-                    unsigned publish_every_ms, uint64_t expect_sum,
+                    size_t batch, unsigned passes, unsigned readers,
+                    enum hb_read_mode mode, unsigned publish_every_ms, uint64_t expect_sum,
                     hb_shm_result *out);
 
 /* ---- self-checks ----------------------------------------------------------- */
