@@ -535,7 +535,7 @@ def main():
         "pinning and unpinning around every batch of 8192; `readers_heap/D/v4/N` is the "
         "same work by the same processes on the heap image they inherit (the in-process "
         "baseline). Time runs from \"go\" to the last reader's answer (attach and first "
-        "map excluded); every reader's count sum is checked. Stalls (from 1M rows): each "
+        "map excluded); every reader's count sum is checked. Stalls (at 1M rows): each "
         "reader makes 8 passes (about a second) while a new generation is published every "
         "50 ms; the longest batch (pin + 8192 queries + unpin) is the stall a reader sees, "
         "against `readers_shm_quiet`, the same run without publishes (the scheduling "
