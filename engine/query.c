@@ -233,16 +233,20 @@ static inline __attribute__((always_inline)) uint32_t step4(const cs_hot4 *H, la
     return next;
 }
 
-/* Walks up to LANES IPv4 queries at once; lanes[l] must be initialised
- * (i = start node or 0 with busy bit clear). */
+/* Walks up to LANES IPv4 queries; lanes[l] must be initialised (i = start
+ * node, its first node already prefetched; busy bit clear when there is no
+ * walk). Each walk then runs to its end in registers: below the direct index
+ * a walk stays inside one subtree, which DFS preorder keeps contiguous (the
+ * left child is the next record), so its later steps mostly hit the lines
+ * the first one brought in. */
 static inline void run_lanes4(const cs_hot4 *H, lane4 *lanes, uint32_t busy)
 {
-    while (busy)
-        for (uint32_t b = busy; b; b &= b - 1) {
-            unsigned l = (unsigned)__builtin_ctz(b);
-            if (!step4(H, &lanes[l]))
-                busy &= ~(1u << l);
-        }
+    for (uint32_t b = busy; b; b &= b - 1) {
+        lane4 L = lanes[__builtin_ctz(b)];
+        while (step4(H, &L))
+            ;
+        lanes[__builtin_ctz(b)] = L;
+    }
 }
 
 /* Sets up lane l for IPv4 query q; returns 1 when it must walk. */
