@@ -1,0 +1,980 @@
+/*
+ * tests/test_audit.c — the org-wide audit against a brute-force pairwise
+ * comparison of every live block, on seeded estates built through the
+ * estate builder (default VPCs, identical and nested prefixes, both
+ * families, dead blocks, multi-block VPCs overlapping on several block
+ * pairs, VPCs with more tops than the inclusion-exclusion takes, peerings
+ * and hubs, scopes and domains) and on the real-prefix dataset; the audit
+ * of a file image equals that of the heap image; the report writers' JSON
+ * parses back (checked in the CLI tests) and the shared writer escapes.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "support/testutil.h"
+
+#include <cidrscope/audit.h>
+#include <cidrscope/estate.h>
+
+#include "report/writer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- building seeded estates ---------------------------------------------- */
+
+static const char *const regions[] = {"us-east-1", "eu-west-1", "ap-south-1"};
+
+typedef struct genopt {
+    uint32_t vpcs;
+    uint32_t accounts;
+    unsigned default_pct;   /* share of default VPCs */
+    unsigned crowd;         /* 1: many VPCs share a few crowded blocks */
+} genopt;
+
+static cs_prefix PP(const char *text)
+{
+    cs_prefix p;
+    cs_error err;
+    cs_error_clear(&err);
+    if (cs_prefix_parse(text, strlen(text), 0, &p, &err) != 0)
+        fail_msg("prefix %s: %s", text, err.message);
+    return p;
+}
+
+/* A block drawn to collide: small address spaces, popular prefixes. */
+static cs_prefix draw_block(tu_rng *r, unsigned crowd)
+{
+    unsigned pick = (unsigned)tu_below(r, 100);
+    if (pick < 8)
+        return PP("10.0.0.0/16");
+    if (pick < 12)
+        return PP("192.168.0.0/16");
+    if (pick < 15)
+        return PP("172.31.0.0/16");
+    if (pick < 22 + 10 * crowd) {
+        /* reused ranges, at times nested */
+        cs_prefix base = tu_below(r, 3) ? PP("100.64.0.0/10") : PP("198.18.0.0/15");
+        unsigned len = base.len + (unsigned)tu_below(r, 8);
+        cs_prefix p = tu_random_prefix(r, CS_AF_V4, len);
+        p.hi = (p.hi & ~(~0ull << (64 - base.len))) | base.hi;
+        return tu_truncate(&p, len);
+    }
+    if (pick < 35) {
+        cs_prefix p = tu_random_prefix(r, CS_AF_V6, 20 + (unsigned)tu_below(r, 40));
+        p.hi = (p.hi & 0x00000fffffffffffull) | 0xfd00000000000000ull;
+        return tu_truncate(&p, p.len);
+    }
+    /* 10.0.0.0/14, lengths 12..22: nesting and identical prefixes */
+    unsigned len = 12 + (unsigned)tu_below(r, 11);
+    cs_prefix p = tu_random_prefix(r, CS_AF_V4, 32);
+    p.hi = (p.hi & 0x0003ffff00000000ull) | 0x0a00000000000000ull;
+    return tu_truncate(&p, len);
+}
+
+static void must(int rc, const cs_error *err, const char *what)
+{
+    if (rc < 0)
+        fail_msg("%s: %s (%s)", what, cs_strerror(rc), err->message);
+}
+
+static void add_block(cs_estate *e, const char *vpc, cs_prefix p, unsigned *assoc_seq,
+                      tu_rng *r, bool primary)
+{
+    char aid[40];
+    snprintf(aid, sizeof aid, "vpc-cidr-assoc-%06u", (*assoc_seq)++);
+    unsigned st = (unsigned)tu_below(r, 100);
+    uint8_t state = st < 80 ? CS_ASSOC_ASSOCIATED
+                  : st < 86 ? CS_ASSOC_ASSOCIATING
+                  : st < 92 ? CS_ASSOC_DISASSOCIATED
+                  : st < 96 ? CS_ASSOC_FAILED
+                            : CS_ASSOC_DISASSOCIATING;
+    cs_cidr_desc d = {.vpc_id = cs_str_c(vpc), .prefix = p, .association_id = cs_str_c(aid),
+                      .state = state, .primary = primary};
+    cs_srcloc l = {"gen", 1, 1};
+    cs_error err;
+    cs_error_clear(&err);
+    must(cs_estate_add_cidr(e, &d, &l, &err), &err, "add_cidr");
+}
+
+static cs_snapshot *gen_estate(tu_rng *r, const genopt *g)
+{
+    cs_estate *e = cs_estate_new();
+    assert_non_null(e);
+    cs_error err;
+    cs_error_clear(&err);
+    cs_srcloc l = {"gen", 1, 1};
+    unsigned seq = 0;
+    char id[40], acct[16];
+    const char *envs[] = {"prod", "dev"};
+    for (uint32_t i = 0; i < g->vpcs; i++) {
+        snprintf(id, sizeof id, "vpc-%08x", i);
+        snprintf(acct, sizeof acct, "1111111111%02u", (unsigned)tu_below(r, g->accounts));
+        const char *region = regions[tu_below(r, 3)];
+        bool def = tu_below(r, 100) < g->default_pct;
+        bool pseudo = !def && tu_below(r, 60) == 0;
+        cs_tag tags[2] = {{cs_str_c("Name"), cs_str_c(id)},
+                          {cs_str_c("env"), cs_str_c(envs[tu_below(r, 2)])}};
+        cs_vpc_desc d = {.id = cs_str_c(id), .owner = cs_str_c(acct),
+                         .region = cs_str_c(pseudo ? NULL : region), .tags = tags,
+                         .tag_count = 2, .state = CS_VPC_AVAILABLE, .is_default = def,
+                         .flags = pseudo ? CS_VPC_PSEUDO : 0};
+        must(cs_estate_add_vpc(e, &d, &l, &err), &err, "add_vpc");
+        if (def) {
+            add_block(e, id, PP("172.31.0.0/16"), &seq, r, true);
+            if (tu_below(r, 3) == 0)
+                add_block(e, id, PP("100.64.0.0/16"), &seq, r, false);
+            if (tu_below(r, 4) == 0)
+                add_block(e, id, draw_block(r, g->crowd), &seq, r, false);
+            continue;
+        }
+        unsigned k = 1 + (unsigned)tu_below(r, 4);
+        if (pseudo || tu_below(r, 40) == 0)
+            k = 11 + (unsigned)tu_below(r, 12); /* more tops than BIG_TOPS */
+        if (g->crowd && tu_below(r, 2) == 0) {
+            /* EKS-like: a unique block plus crowded shared ones */
+            cs_prefix u = tu_random_prefix(r, CS_AF_V4, 24);
+            u.hi = (u.hi & 0x00ffffff00000000ull) | 0x0b00000000000000ull;
+            add_block(e, id, tu_truncate(&u, 24), &seq, r, true);
+            add_block(e, id, PP("100.64.0.0/16"), &seq, r, false);
+            add_block(e, id, PP("fd00:1::/56"), &seq, r, false);
+            if (tu_below(r, 3) == 0)
+                add_block(e, id, PP("10.0.0.0/16"), &seq, r, false);
+            continue;
+        }
+        for (unsigned j = 0; j < k; j++) {
+            cs_prefix p = draw_block(r, g->crowd);
+            if (k > 10 && j > 0) {
+                /* a big VPC keeps many tops: small blocks side by side */
+                p = tu_random_prefix(r, CS_AF_V4, 32);
+                p.hi = (p.hi & 0x0003ffff00000000ull) | 0x0a00000000000000ull;
+                p = tu_truncate(&p, 21 + (unsigned)tu_below(r, 4));
+            }
+            add_block(e, id, p, &seq, r, j == 0);
+        }
+    }
+    /* Peerings: random pairs with random statuses, and two hubs. */
+    uint32_t np = g->vpcs / 3 + 2;
+    for (uint32_t i = 0; i < np + 16; i++) {
+        uint32_t a, b;
+        if (i < np) {
+            a = (uint32_t)tu_below(r, g->vpcs);
+            b = (uint32_t)tu_below(r, g->vpcs);
+        } else {
+            a = i % 2 ? 1 : 2; /* hubs */
+            b = (uint32_t)tu_below(r, g->vpcs);
+        }
+        if (a == b || a >= g->vpcs || b >= g->vpcs)
+            continue;
+        char ida[40], idb[40], pcx[40];
+        snprintf(ida, sizeof ida, "vpc-%08x", a);
+        snprintf(idb, sizeof idb, "vpc-%08x", b);
+        snprintf(pcx, sizeof pcx, "pcx-%08x", i);
+        cs_peering_desc pd = {.id = cs_str_c(pcx),
+                              .requester = {.vpc_id = cs_str_c(ida)},
+                              .accepter = {.vpc_id = cs_str_c(idb)},
+                              .status = (uint8_t)(i >= np ? CS_PCX_ACTIVE : tu_below(r, 9))};
+        must(cs_estate_add_peering(e, &pd, &l, &err), &err, "add_peering");
+    }
+    cs_snapshot *s = NULL;
+    must(cs_estate_freeze(e, &s, &err), &err, "freeze");
+    cs_estate_free(e);
+    return s;
+}
+
+/* ---- brute force ----------------------------------------------------------- */
+
+typedef struct bvpc {
+    uint32_t account, region;  /* region CS_IDX_NONE when unknown */
+    bool def, scope;
+    uint32_t nb;
+    cs_prefix *blk;
+    uint32_t *assoc;
+} bvpc;
+
+typedef struct bpair {
+    uint32_t a, b;
+    uint8_t sev;
+    uint32_t block_pairs;
+    uint32_t why;
+    bool listed;
+} bpair;
+
+typedef struct brute {
+    uint32_t n;
+    bvpc *v;
+    uint8_t *live_pcx;   /* n*n: a live connection between a and b */
+    uint64_t pairs, nondefault, by_sev[CS_SEV_COUNT];
+    bpair *bp;
+    size_t nbp;
+} brute;
+
+static bool in_reused(const cs_prefix *p)
+{
+    size_t n;
+    const cs_prefix *rr = cs_audit_reused_ranges(&n);
+    for (size_t i = 0; i < n; i++)
+        if (cs_prefix_contains(&rr[i], p))
+            return true;
+    return false;
+}
+
+static bool scope_ok(const cs_snapshot *s, uint32_t v, const cs_audit_options *o)
+{
+    cs_vpc vp;
+    cs_estate_vpc(s, v, &vp);
+    if (o->account_count) {
+        cs_account a;
+        cs_estate_account(s, vp.account_idx, &a);
+        bool ok = false;
+        for (size_t i = 0; i < o->account_count; i++)
+            ok |= strcmp(o->accounts[i], a.id) == 0;
+        if (!ok)
+            return false;
+    }
+    if (o->region_count) {
+        cs_region rg;
+        cs_estate_region(s, vp.region_idx, &rg);
+        bool ok = false;
+        for (size_t i = 0; i < o->region_count; i++)
+            ok |= strcmp(o->regions[i], rg.name) == 0;
+        if (!ok)
+            return false;
+    }
+    for (size_t t = 0; t < o->tag_count; t++) {
+        bool ok = false;
+        for (uint32_t k = 0; k < vp.tag_count; k++) {
+            const char *key, *val;
+            cs_estate_tag(s, vp.tag_begin + k, &key, &val);
+            ok |= strcmp(key, o->tags[t].key) == 0 && strcmp(val, o->tags[t].value) == 0;
+        }
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static void brute_load(brute *B, const cs_snapshot *s, const cs_audit_options *o)
+{
+    memset(B, 0, sizeof *B);
+    cs_estate_counts ec;
+    cs_estate_counts_get(s, &ec);
+    B->n = ec.vpcs;
+    B->v = calloc(B->n + 1, sizeof *B->v);
+    B->live_pcx = calloc((size_t)B->n * B->n + 1, 1);
+    assert_non_null(B->v);
+    for (uint32_t v = 0; v < B->n; v++) {
+        cs_vpc vp;
+        assert_int_equal(cs_estate_vpc(s, v, &vp), 0);
+        cs_region rg;
+        cs_estate_region(s, vp.region_idx, &rg);
+        bvpc *b = &B->v[v];
+        b->account = vp.account_idx;
+        b->region = rg.name[0] ? vp.region_idx : CS_IDX_NONE;
+        b->def = vp.is_default;
+        b->scope = scope_ok(s, v, o);
+        b->blk = calloc(vp.assoc_count + 1, sizeof *b->blk);
+        b->assoc = calloc(vp.assoc_count + 1, sizeof *b->assoc);
+        for (uint32_t k = 0; k < vp.assoc_count; k++) {
+            cs_assoc a;
+            assert_int_equal(cs_estate_assoc(s, vp.assoc_begin + k, &a), 0);
+            if (!a.live)
+                continue;
+            b->blk[b->nb] = a.prefix;
+            b->assoc[b->nb] = vp.assoc_begin + k;
+            b->nb++;
+        }
+    }
+    for (uint32_t p = 0; p < ec.peerings; p++) {
+        cs_peering pr;
+        cs_estate_peering(s, p, &pr);
+        if (pr.status > CS_PCX_ACTIVE)
+            continue;
+        uint32_t a = pr.requester.vpc_idx, b = pr.accepter.vpc_idx;
+        if (a >= B->n || b >= B->n || a == b)
+            continue;
+        B->live_pcx[(size_t)a * B->n + b] = B->live_pcx[(size_t)b * B->n + a] = 1;
+    }
+}
+
+static void brute_free(brute *B)
+{
+    for (uint32_t v = 0; v < B->n; v++) {
+        free(B->v[v].blk);
+        free(B->v[v].assoc);
+    }
+    free(B->v);
+    free(B->live_pcx);
+    free(B->bp);
+}
+
+/* Every VPC pair, compared block by block. */
+static void brute_pairs(brute *B, unsigned flags)
+{
+    bool incl = flags & CS_AUDIT_INCLUDE_DEFAULT, all = flags & CS_AUDIT_ALL_PAIRS;
+    size_t cap = 1024;
+    B->bp = malloc(cap * sizeof *B->bp);
+    for (uint32_t a = 0; a < B->n; a++) {
+        const bvpc *va = &B->v[a];
+        if (!va->scope)
+            continue;
+        for (uint32_t b = a + 1; b < B->n; b++) {
+            const bvpc *vb = &B->v[b];
+            if (!vb->scope)
+                continue;
+            uint32_t bpairs = 0;
+            bool nonreused = false, ident_nr = false, ident = false, nested = false;
+            for (uint32_t i = 0; i < va->nb; i++)
+                for (uint32_t j = 0; j < vb->nb; j++) {
+                    const cs_prefix *x = &va->blk[i], *y = &vb->blk[j];
+                    if (!cs_prefix_overlaps(x, y))
+                        continue;
+                    bpairs++;
+                    const cs_prefix *inner = x->len >= y->len ? x : y;
+                    if (!in_reused(inner))
+                        nonreused = true;
+                    if (cs_prefix_compare(x, y) == 0) {
+                        ident = true;
+                        if (!in_reused(x))
+                            ident_nr = true;
+                    } else {
+                        nested = true;
+                    }
+                }
+            if (!bpairs)
+                continue;
+            bool peered = B->live_pcx[(size_t)a * B->n + b];
+            bool hub = false;
+            for (uint32_t h = 0; h < B->n && !peered && !hub; h++)
+                hub = h != a && h != b && B->live_pcx[(size_t)h * B->n + a] &&
+                      B->live_pcx[(size_t)h * B->n + b];
+            uint32_t why = 0;
+            if (va->def && vb->def)
+                why |= CS_WHY_DEFAULT_ONLY;
+            if (!nonreused)
+                why |= CS_WHY_REUSED_ONLY;
+            if (va->account == vb->account)
+                why |= CS_WHY_SAME_ACCOUNT;
+            if (va->region == vb->region && va->region != CS_IDX_NONE)
+                why |= CS_WHY_SAME_REGION;
+            if (nested)
+                why |= CS_WHY_NESTED;
+            if (ident)
+                why |= CS_WHY_IDENTICAL;
+            if (peered)
+                why |= CS_WHY_PEERED;
+            else if (hub)
+                why |= CS_WHY_HUB;
+            uint8_t sev = (peered || hub) ? CS_SEV_CRITICAL
+                        : (why & (CS_WHY_DEFAULT_ONLY | CS_WHY_REUSED_ONLY)) ? CS_SEV_INFO
+                        : (why & (CS_WHY_SAME_ACCOUNT | CS_WHY_SAME_REGION)) ? CS_SEV_HIGH
+                                                                           : CS_SEV_MEDIUM;
+            B->pairs++;
+            B->nondefault += !va->def && !vb->def;
+            B->by_sev[sev]++;
+            bool shown = sev != CS_SEV_INFO || incl;
+            bool grouped = incl ? ident : ident_nr;
+            bool listed = sev == CS_SEV_CRITICAL || (shown && (all || !grouped));
+            if (B->nbp == cap) {
+                cap *= 2;
+                B->bp = realloc(B->bp, cap * sizeof *B->bp);
+            }
+            B->bp[B->nbp++] = (bpair){a, b, sev, bpairs, why, listed};
+        }
+    }
+}
+
+/* Entry pairs, clusters (union of overlapping blocks) of the VPCs in scope. */
+typedef struct bcluster {
+    cs_prefix top;
+    uint32_t entries, prefixes, depth, vpcs;
+    uint64_t pairs;
+} bcluster;
+
+static int cmp_bcluster(const void *x, const void *y)
+{
+    return cs_prefix_compare(&((const bcluster *)x)->top, &((const bcluster *)y)->top);
+}
+
+typedef struct bent {
+    cs_prefix p;
+    uint32_t vpc;
+} bent;
+
+static int cmp_bent(const void *x, const void *y)
+{
+    const bent *a = x, *b = y;
+    int c = cs_prefix_compare(&a->p, &b->p);
+    return c ? c : (a->vpc > b->vpc) - (a->vpc < b->vpc);
+}
+
+static size_t brute_clusters(const brute *B, bcluster **out, uint64_t *entry_pairs,
+                             uint64_t *entries)
+{
+    size_t n = 0;
+    for (uint32_t v = 0; v < B->n; v++)
+        if (B->v[v].scope)
+            n += B->v[v].nb;
+    bent *e = calloc(n + 1, sizeof *e);
+    size_t k = 0;
+    for (uint32_t v = 0; v < B->n; v++)
+        if (B->v[v].scope)
+            for (uint32_t i = 0; i < B->v[v].nb; i++)
+                e[k++] = (bent){B->v[v].blk[i], v};
+    qsort(e, n, sizeof *e, cmp_bent);
+    *entries = n;
+    uint64_t ep = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            ep += cs_prefix_overlaps(&e[i].p, &e[j].p);
+    *entry_pairs = ep;
+    /* Sorted by prefix, a prefix comes before everything it contains: a
+     * cluster is a top prefix and the run of entries it contains. */
+    bcluster *cl = calloc(n + 1, sizeof *cl);
+    size_t nc = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && cs_prefix_contains(&e[i].p, &e[j].p))
+            j++;
+        if (j - i >= 2) {
+            bcluster *c = &cl[nc++];
+            c->top = e[i].p;
+            c->entries = (uint32_t)(j - i);
+            for (size_t x = i; x < j; x++) {
+                if (x == i || cs_prefix_compare(&e[x].p, &e[x - 1].p) != 0) {
+                    c->prefixes++;
+                    uint32_t d = 1;
+                    for (size_t y = i; y < x; y++)
+                        if ((y == i || cs_prefix_compare(&e[y].p, &e[y - 1].p) != 0) &&
+                            cs_prefix_contains(&e[y].p, &e[x].p))
+                            d++;
+                    if (d > c->depth)
+                        c->depth = d;
+                }
+                bool seen = false;
+                for (size_t y = i; y < x && !seen; y++)
+                    seen = e[y].vpc == e[x].vpc;
+                c->vpcs += !seen;
+                for (size_t y = x + 1; y < j; y++)
+                    c->pairs += cs_prefix_overlaps(&e[x].p, &e[y].p);
+            }
+        }
+        i = j;
+    }
+    free(e);
+    *out = cl;
+    return nc;
+}
+
+/* ---- the comparison ------------------------------------------------------------ */
+
+static const char *why_text(uint32_t w, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s%s%s%s%s%s%s%s", w & CS_WHY_PEERED ? "peered " : "",
+             w & CS_WHY_HUB ? "hub " : "", w & CS_WHY_SAME_ACCOUNT ? "same-acct " : "",
+             w & CS_WHY_SAME_REGION ? "same-region " : "",
+             w & CS_WHY_DEFAULT_ONLY ? "default-only " : "",
+             w & CS_WHY_REUSED_ONLY ? "reused-only " : "", w & CS_WHY_NESTED ? "nested " : "",
+             w & CS_WHY_IDENTICAL ? "identical" : "");
+    return buf;
+}
+
+static void check_audit(const cs_snapshot *s, const cs_audit_options *o, uint64_t seed,
+                        const char *what)
+{
+    cs_audit_result *r = NULL;
+    cs_error err;
+    cs_error_clear(&err);
+    must(cs_audit_run(s, o, &r, &err), &err, "cs_audit_run");
+    brute B;
+    brute_load(&B, s, o);
+    brute_pairs(&B, o->flags);
+    cs_audit_summary sm;
+    cs_audit_get_summary(r, &sm);
+#define EQ(x, y, name)                                                                   \
+    do {                                                                                 \
+        if ((uint64_t)(x) != (uint64_t)(y))                                              \
+            fail_msg("seed %llu %s: %s = %llu, brute force %llu",                        \
+                     (unsigned long long)seed, what, name, (unsigned long long)(x),      \
+                     (unsigned long long)(y));                                           \
+    } while (0)
+    assert_true(sm.vpc_level);
+    EQ(sm.overlapping_vpc_pairs, B.pairs, "overlapping_vpc_pairs");
+    EQ(sm.overlapping_vpc_pairs_excluding_default, B.nondefault, "excluding_default");
+    for (unsigned k = 0; k < CS_SEV_COUNT; k++)
+        EQ(sm.vpc_pairs_by_severity[k], B.by_sev[k], cs_severity_name(k));
+
+    /* entry level */
+    bcluster *bc;
+    uint64_t ep, ents;
+    size_t nbc = brute_clusters(&B, &bc, &ep, &ents);
+    EQ(sm.entries, ents, "entries");
+    EQ(sm.overlapping_entry_pairs, ep, "overlapping_entry_pairs");
+    EQ(sm.clusters, nbc, "clusters");
+    qsort(bc, nbc, sizeof *bc, cmp_bcluster);
+    for (size_t i = 0; i < nbc && i < cs_audit_cluster_count(r); i++) {
+        cs_audit_cluster c;
+        assert_int_equal(cs_audit_get_cluster(r, i, &c), 0);
+        char t1[64], t2[64];
+        cs_prefix_format(&c.top, t1, sizeof t1);
+        cs_prefix_format(&bc[i].top, t2, sizeof t2);
+        if (strcmp(t1, t2) != 0)
+            fail_msg("seed %llu %s: cluster %zu top %s, brute force %s",
+                     (unsigned long long)seed, what, i, t1, t2);
+        EQ(c.entries, bc[i].entries, "cluster entries");
+        EQ(c.entry_pairs, bc[i].pairs, "cluster pairs");
+        EQ(c.prefixes, bc[i].prefixes, "cluster prefixes");
+        EQ(c.depth, bc[i].depth, "cluster depth");
+        EQ(c.vpcs, bc[i].vpcs, "cluster vpcs");
+    }
+    free(bc);
+
+    /* listed pairs */
+    size_t nexp = 0;
+    for (size_t i = 0; i < B.nbp; i++)
+        nexp += B.bp[i].listed;
+    size_t nl = cs_audit_pair_count(r);
+    size_t bi = 0;
+    uint8_t *got = calloc(B.nbp + 1, 1);
+    for (size_t i = 0; i < nl; i++) {
+        cs_audit_pair p;
+        assert_int_equal(cs_audit_get_pair(r, i, &p), 0);
+        /* find it */
+        size_t lo = 0, hi = B.nbp;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            const bpair *q = &B.bp[mid];
+            if (q->a < p.vpc_a || (q->a == p.vpc_a && q->b < p.vpc_b))
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo >= B.nbp || B.bp[lo].a != p.vpc_a || B.bp[lo].b != p.vpc_b)
+            fail_msg("seed %llu %s: listed pair %u-%u does not overlap",
+                     (unsigned long long)seed, what, p.vpc_a, p.vpc_b);
+        const bpair *q = &B.bp[lo];
+        char w1[160], w2[160];
+        if (!q->listed || got[lo] || q->sev != p.severity || q->block_pairs != p.block_pairs ||
+            q->why != (p.why & ~0u))
+            fail_msg("seed %llu %s: pair %u-%u: listed %d twice %d sev %s/%s blocks %u/%u "
+                     "why [%s]/[%s]",
+                     (unsigned long long)seed, what, p.vpc_a, p.vpc_b, q->listed, got[lo],
+                     cs_severity_name(p.severity), cs_severity_name(q->sev), p.block_pairs,
+                     q->block_pairs, why_text(p.why, w1, sizeof w1),
+                     why_text(q->why, w2, sizeof w2));
+        got[lo] = 1;
+        /* witnesses are overlapping blocks of the right VPCs */
+        for (uint32_t j = 0; j < p.witness_count; j++) {
+            cs_audit_witness w;
+            assert_int_equal(cs_audit_pair_witness(r, i, j, &w), 0);
+            cs_assoc x, y;
+            assert_int_equal(cs_estate_assoc(s, w.assoc_a, &x), 0);
+            assert_int_equal(cs_estate_assoc(s, w.assoc_b, &y), 0);
+            assert_int_equal(x.vpc_idx, p.vpc_a);
+            assert_int_equal(y.vpc_idx, p.vpc_b);
+            assert_true(cs_prefix_overlaps(&x.prefix, &y.prefix));
+        }
+        if (i > 0) {
+            cs_audit_pair prev;
+            cs_audit_get_pair(r, i - 1, &prev);
+            assert_true(prev.severity <= p.severity);
+        }
+        bi++;
+    }
+    for (size_t i = 0; i < B.nbp; i++)
+        if (B.bp[i].listed && !got[i])
+            fail_msg("seed %llu %s: pair %u-%u (%s) not listed", (unsigned long long)seed,
+                     what, B.bp[i].a, B.bp[i].b, cs_severity_name(B.bp[i].sev));
+    EQ(nl, nexp, "listed pairs");
+    free(got);
+
+    /* groups: prefixes held by >= 2 VPCs in scope */
+    {
+        size_t n = 0;
+        for (uint32_t v = 0; v < B.n; v++)
+            if (B.v[v].scope)
+                n += B.v[v].nb;
+        bent *e = calloc(n + 1, sizeof *e);
+        size_t k = 0;
+        for (uint32_t v = 0; v < B.n; v++)
+            if (B.v[v].scope)
+                for (uint32_t i = 0; i < B.v[v].nb; i++)
+                    e[k++] = (bent){B.v[v].blk[i], v};
+        qsort(e, n, sizeof *e, cmp_bent);
+        size_t ng = 0;
+        for (size_t i = 0; i < n;) {
+            size_t j = i;
+            uint32_t vpcs = 0, defs = 0;
+            uint64_t sa = 0, sr = 0;
+            while (j < n && cs_prefix_compare(&e[j].p, &e[i].p) == 0) {
+                if (j == i || e[j].vpc != e[j - 1].vpc) {
+                    for (size_t y = i; y < j; y++) {
+                        if (y > i && e[y].vpc == e[y - 1].vpc)
+                            continue;
+                        const bvpc *p1 = &B.v[e[y].vpc], *p2 = &B.v[e[j].vpc];
+                        sa += p1->account == p2->account;
+                        sr += p1->region == p2->region && p1->region != CS_IDX_NONE;
+                    }
+                    vpcs++;
+                    defs += B.v[e[j].vpc].def;
+                }
+                j++;
+            }
+            if (vpcs >= 2) {
+                cs_audit_group gr;
+                if (cs_audit_get_group(r, ng, &gr) != 0)
+                    fail_msg("seed %llu %s: too few groups", (unsigned long long)seed, what);
+                assert_int_equal(cs_prefix_compare(&gr.prefix, &e[i].p), 0);
+                EQ(gr.vpcs, vpcs, "group vpcs");
+                EQ(gr.default_vpcs, defs, "group defaults");
+                EQ(gr.vpc_pairs, (uint64_t)vpcs * (vpcs - 1) / 2, "group pairs");
+                EQ(gr.same_account_pairs, sa, "group same-account pairs");
+                EQ(gr.same_region_pairs, sr, "group same-region pairs");
+                ng++;
+            }
+            i = j;
+        }
+        EQ(cs_audit_group_count(r), ng, "groups");
+        free(e);
+    }
+
+    /* domains: overlapping pairs among members in scope */
+    for (size_t d = 0; d < o->domain_count; d++) {
+        const cs_audit_domain *dm = &o->domains[d];
+        uint8_t *mem = calloc(B.n + 1, 1);
+        for (size_t i = 0; i < dm->vpc_count; i++)
+            mem[dm->vpcs[i]] = B.v[dm->vpcs[i]].scope;
+        uint64_t expect = 0;
+        for (size_t i = 0; i < B.nbp; i++)
+            expect += mem[B.bp[i].a] && mem[B.bp[i].b];
+        cs_audit_domain_info di;
+        assert_int_equal(cs_audit_get_domain(r, d, &di), 0);
+        EQ(di.violations, expect, "domain violations");
+        for (size_t i = 0; i < di.violations; i++) {
+            cs_audit_pair p;
+            assert_int_equal(cs_audit_domain_pair(r, d, i, &p), 0);
+            assert_true(mem[p.vpc_a] && mem[p.vpc_b]);
+            bool found = false;
+            for (size_t q = 0; q < B.nbp && !found; q++)
+                if (B.bp[q].a == p.vpc_a && B.bp[q].b == p.vpc_b) {
+                    found = true;
+                    EQ(p.severity, B.bp[q].sev, "domain pair severity");
+                    EQ(p.block_pairs, B.bp[q].block_pairs, "domain pair blocks");
+                }
+            assert_true(found);
+        }
+        free(mem);
+    }
+    brute_free(&B);
+    cs_audit_free(r);
+}
+
+static void audit__random_estates_match_brute_force(void **state)
+{
+    (void)state;
+    uint64_t seed = tu_seed("audit__random_estates_match_brute_force", 20260401);
+    const genopt shapes[] = {
+        {12, 2, 20, 0}, {40, 3, 15, 0}, {90, 4, 25, 0}, {160, 5, 10, 1}, {240, 6, 40, 1},
+        {300, 3, 5, 0},
+    };
+    const unsigned modes[] = {0, CS_AUDIT_INCLUDE_DEFAULT, CS_AUDIT_ALL_PAIRS,
+                              CS_AUDIT_INCLUDE_DEFAULT | CS_AUDIT_ALL_PAIRS};
+    for (unsigned round = 0; round < 4; round++) {
+        for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
+            uint64_t sd = seed + round * 1000 + k;
+            tu_rng r = {sd};
+            cs_snapshot *s = gen_estate(&r, &shapes[k]);
+            for (size_t m = 0; m < sizeof modes / sizeof *modes; m++) {
+                cs_audit_options o = {.flags = modes[m]};
+                char what[64];
+                snprintf(what, sizeof what, "shape %zu mode %zu", k, m);
+                check_audit(s, &o, sd, what);
+            }
+            cs_snapshot_close(s);
+        }
+    }
+}
+
+static void audit__scopes_and_domains_match_brute_force(void **state)
+{
+    (void)state;
+    uint64_t seed = tu_seed("audit__scopes_and_domains_match_brute_force", 777);
+    for (unsigned round = 0; round < 6; round++) {
+        tu_rng r = {seed + round};
+        genopt g = {120, 4, 20, round & 1};
+        cs_snapshot *s = gen_estate(&r, &g);
+        const char *accts[] = {"111111111100", "111111111102"};
+        const char *regs[] = {"us-east-1", "ap-south-1"};
+        cs_audit_tag tag = {"env", "prod"};
+        uint32_t d1[20], d2[40];
+        for (unsigned i = 0; i < 20; i++)
+            d1[i] = (uint32_t)tu_below(&r, g.vpcs);
+        for (unsigned i = 0; i < 40; i++)
+            d2[i] = (uint32_t)tu_below(&r, g.vpcs);
+        cs_audit_domain doms[2] = {{"transit-a", d1, 20}, {"transit-b", d2, 40}};
+        cs_audit_options o = {0};
+        switch (round % 3) {
+        case 0:
+            o.accounts = accts;
+            o.account_count = 2;
+            break;
+        case 1:
+            o.regions = regs;
+            o.region_count = 2;
+            o.tags = &tag;
+            o.tag_count = 1;
+            break;
+        default:
+            break;
+        }
+        o.domains = doms;
+        o.domain_count = 2;
+        o.flags = round >= 3 ? CS_AUDIT_INCLUDE_DEFAULT : 0;
+        check_audit(s, &o, seed + round, "scoped");
+        cs_snapshot_close(s);
+    }
+}
+
+/* ---- metamorphic: heap image and file image agree --------------------------- */
+
+static void audit__file_image_equals_heap_image(void **state)
+{
+    (void)state;
+    uint64_t seed = tu_seed("audit__file_image_equals_heap_image", 4242);
+    tu_rng r = {seed};
+    genopt g = {200, 5, 20, 1};
+    cs_snapshot *s = gen_estate(&r, &g);
+    char path[] = "/tmp/cs-audit-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    cs_error err;
+    cs_error_clear(&err);
+    must(cs_snapshot_write(s, path, &err), &err, "write");
+    cs_snapshot *f = NULL;
+    must(cs_snapshot_open(path, 0, &f, &err), &err, "open");
+    unlink(path);
+    cs_audit_options o = {.flags = CS_AUDIT_INCLUDE_DEFAULT};
+    cs_audit_result *a = NULL, *b = NULL;
+    must(cs_audit_run(s, &o, &a, &err), &err, "audit heap");
+    must(cs_audit_run(f, &o, &b, &err), &err, "audit file");
+    cs_audit_summary sa, sb;
+    cs_audit_get_summary(a, &sa);
+    cs_audit_get_summary(b, &sb);
+    assert_memory_equal(&sa, &sb, sizeof sa);
+    assert_int_equal(cs_audit_pair_count(a), cs_audit_pair_count(b));
+    for (size_t i = 0; i < cs_audit_pair_count(a); i++) {
+        cs_audit_pair p, q;
+        cs_audit_get_pair(a, i, &p);
+        cs_audit_get_pair(b, i, &q);
+        assert_memory_equal(&p, &q, sizeof p);
+    }
+    /* and the reports are byte for byte the same */
+    for (int fmt = CS_REPORT_TEXT; fmt <= CS_REPORT_HTML; fmt++) {
+        char *ba = NULL, *bb = NULL;
+        size_t la = 0, lb = 0;
+        FILE *fa = open_memstream(&ba, &la), *fb = open_memstream(&bb, &lb);
+        cs_audit_report_options ro = {.format = fmt, .title = "t"};
+        assert_int_equal(cs_audit_report_write(fa, s, a, &ro, &err), 0);
+        assert_int_equal(cs_audit_report_write(fb, f, b, &ro, &err), 0);
+        fclose(fa);
+        fclose(fb);
+        assert_int_equal(la, lb);
+        assert_memory_equal(ba, bb, la);
+        free(ba);
+        free(bb);
+    }
+    cs_audit_free(a);
+    cs_audit_free(b);
+    cs_snapshot_close(f);
+    cs_snapshot_close(s);
+}
+
+/* ---- the real-prefix dataset ---------------------------------------------------- */
+
+/* A hash set of prefixes with a bit mask of owners each: "is there a stored
+ * prefix equal to this truncation, and whose". */
+typedef struct hslot {
+    cs_prefix p;
+    uint64_t owners;
+    uint32_t count;
+    bool used;
+} hslot;
+
+static size_t hfind(hslot *t, size_t cap, const cs_prefix *p)
+{
+    uint64_t h = (p->hi * 0x9e3779b97f4a7c15ull) ^ (p->lo * 0xc2b2ae3d27d4eb4full) ^
+                 ((uint64_t)p->len << 8 | p->family);
+    h ^= h >> 29;
+    size_t i = (size_t)h & (cap - 1);
+    while (t[i].used && cs_prefix_compare(&t[i].p, p) != 0)
+        i = (i + 1) & (cap - 1);
+    return i;
+}
+
+static void audit__real_prefixes_match_brute_force(void **state)
+{
+    (void)state;
+    if (access(CS_SHARED_PREFIXES, R_OK) != 0) {
+        skip();
+        return;
+    }
+    cs_estate *e = cs_estate_new();
+    cs_error err;
+    cs_error_clear(&err);
+    cs_load_options lo = {.kind = CS_SRC_PREFIX_LIST};
+    must(cs_estate_load(e, CS_SHARED_PREFIXES, &lo, &err), &err, "load prefixes");
+    cs_snapshot *s = NULL;
+    must(cs_estate_freeze(e, &s, &err), &err, "freeze");
+    cs_estate_free(e);
+    cs_audit_result *r = NULL;
+    cs_audit_options o = {.flags = CS_AUDIT_INCLUDE_DEFAULT};
+    must(cs_audit_run(s, &o, &r, &err), &err, "audit");
+    cs_audit_summary sm;
+    cs_audit_get_summary(r, &sm);
+
+    /* Brute force from the association table (not the trie): every live
+     * block, its owner, and a hash of distinct prefixes. */
+    cs_estate_counts ec;
+    cs_estate_counts_get(s, &ec);
+    assert_true(ec.vpcs <= 64);
+    size_t n = 0, cap = 1;
+    cs_prefix *ps = malloc((ec.assocs + 1) * sizeof *ps);
+    uint32_t *own = malloc((ec.assocs + 1) * sizeof *own);
+    for (uint32_t a = 0; a < ec.assocs; a++) {
+        cs_assoc as;
+        cs_estate_assoc(s, a, &as);
+        if (!as.live)
+            continue;
+        ps[n] = as.prefix;
+        own[n] = as.vpc_idx;
+        n++;
+    }
+    while (cap < 4 * n)
+        cap *= 2;
+    hslot *t = calloc(cap, sizeof *t);
+    for (size_t i = 0; i < n; i++) {
+        size_t k = hfind(t, cap, &ps[i]);
+        t[k].used = true;
+        t[k].p = ps[i];
+        t[k].count++;
+        t[k].owners |= 1ull << own[i];
+    }
+    /* entry pairs: equal prefixes, and every prefix with each stored
+     * prefix strictly containing it (its truncations) */
+    uint64_t pairs = 0;
+    uint64_t *vpc_overlap = calloc(64, sizeof *vpc_overlap); /* bit masks */
+    for (size_t i = 0; i < cap; i++)
+        if (t[i].used) {
+            pairs += (uint64_t)t[i].count * (t[i].count - 1) / 2;
+            for (unsigned v = 0; v < 64; v++)
+                if (t[i].owners >> v & 1)
+                    vpc_overlap[v] |= t[i].owners & ~(1ull << v);
+        }
+    for (size_t i = 0; i < n; i++)
+        for (unsigned l = 0; l < ps[i].len; l++) {
+            cs_prefix q = tu_truncate(&ps[i], l);
+            size_t k = hfind(t, cap, &q);
+            if (!t[k].used)
+                continue;
+            pairs += t[k].count;
+            vpc_overlap[own[i]] |= t[k].owners & ~(1ull << own[i]);
+            for (unsigned v = 0; v < 64; v++)
+                if (t[k].owners >> v & 1 && v != own[i])
+                    vpc_overlap[v] |= 1ull << own[i];
+        }
+    assert_int_equal(sm.entries, n);
+    assert_int_equal(sm.overlapping_entry_pairs, pairs);
+    /* clusters: every entry belongs to its shortest stored truncation (its
+     * top-level prefix, maybe itself); a top with >= 2 entries under it is
+     * a cluster */
+    cs_prefix *top = malloc((n + 1) * sizeof *top);
+    for (size_t i = 0; i < n; i++) {
+        top[i] = ps[i];
+        for (unsigned l = 0; l < ps[i].len; l++) {
+            cs_prefix q = tu_truncate(&ps[i], l);
+            if (t[hfind(t, cap, &q)].used) {
+                top[i] = q;
+                break;
+            }
+        }
+    }
+    qsort(top, n, sizeof *top, (int (*)(const void *, const void *))cs_prefix_compare);
+    size_t ci = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && cs_prefix_compare(&top[j], &top[i]) == 0)
+            j++;
+        if (j - i >= 2) {
+            cs_audit_cluster c;
+            assert_int_equal(cs_audit_get_cluster(r, ci, &c), 0);
+            assert_int_equal(cs_prefix_compare(&c.top, &top[i]), 0);
+            assert_int_equal(c.entries, j - i);
+            ci++;
+        }
+        i = j;
+    }
+    assert_int_equal(sm.clusters, ci);
+    free(top);
+    uint64_t vpairs = 0;
+    for (unsigned v = 0; v < 64; v++)
+        for (unsigned w = v + 1; w < 64; w++)
+            vpairs += (vpc_overlap[v] >> w) & 1;
+    assert_int_equal(sm.overlapping_vpc_pairs, vpairs);
+    free(vpc_overlap);
+    free(t);
+    free(ps);
+    free(own);
+    cs_audit_free(r);
+    cs_snapshot_close(s);
+}
+
+/* ---- the shared writer ------------------------------------------------------------ */
+
+static void audit__writer_escapes_json_and_csv(void **state)
+{
+    (void)state;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cs_json j;
+    cs_json_init(&j, f, 0);
+    cs_json_begin_object(&j);
+    cs_json_kv_string(&j, "name", "a\"b\\c\n\x01\xff\xc3\xa9");
+    cs_json_key(&j, "empty");
+    cs_json_begin_array(&j);
+    cs_json_end(&j);
+    cs_json_end(&j);
+    cs_csv c;
+    cs_csv_init(&c, f);
+    cs_csv_field(&c, "plain");
+    cs_csv_field(&c, "with,comma");
+    cs_csv_field(&c, "q\"uote");
+    cs_csv_field(&c, NULL);
+    cs_csv_end_row(&c);
+    cs_html_escape(f, "<a href='x'>&</a>");
+    char n[CS_TEXT_COUNT_CAP];
+    fputs(cs_text_count(3614957500ull, n), f);
+    fclose(f);
+    assert_string_equal(buf, "{\"name\":\"a\\\"b\\\\c\\n\\u0001\xef\xbf\xbd\xc3\xa9\",\"empty\":[]}"
+                             "plain,\"with,comma\",\"q\"\"uote\",\n"
+                             "&lt;a href=&#39;x&#39;&gt;&amp;&lt;/a&gt;3,614,957,500");
+    free(buf);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(audit__random_estates_match_brute_force),
+        cmocka_unit_test(audit__scopes_and_domains_match_brute_force),
+        cmocka_unit_test(audit__file_image_equals_heap_image),
+        cmocka_unit_test(audit__real_prefixes_match_brute_force),
+        cmocka_unit_test(audit__writer_escapes_json_and_csv),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
