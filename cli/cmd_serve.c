@@ -19,17 +19,17 @@
  * one (creating it when it does not exist).
  *
  * Sources: one snapshot file (`cidrscope build -o`), mapped and validated;
- * or prefix lists, one entry a line, its prefix the last comma-separated
- * field ("owner,prefix", "provider,family,prefix", or a bare prefix; '#'
- * comments and a header line naming a "prefix" column are skipped). A list
- * entry's value is its ordinal across all lists (0, 1, ...): owner names are
- * not carried into the image.
+ * or estate sources (directories, AWS CLI JSON, CSV, prefix lists; told
+ * apart by cs_estate_detect) read with cs_estate_load into one estate and
+ * frozen with cs_estate_freeze, so the served image carries the estate's
+ * tables (VPC ids, owners, names) like any other.
  *
  * Tests: tests/test_shm.c (shm__cli_serve_and_publish).
  */
 #include "cli.h"
 #include "verbs.h"
 
+#include <cidrscope/estate.h>
 #include <cidrscope/shm.h>
 
 #include <dirent.h>
@@ -47,83 +47,38 @@
 
 typedef struct serve_opts {
     cs_shm_options shm;
-    double interval;     /* seconds between source checks; 0 = never */
+    cs_load_options load; /* --lenient, --keep-going, --source-region/account */
+    double interval;      /* seconds between source checks; 0 = never */
     bool unlink_on_exit;
     bool no_verify;
-    bool lenient;
 } serve_opts;
 
 /* ---- loading -------------------------------------------------------------- */
 
-typedef struct list_ctx {
-    const char *verb;
-    const char *path;
-    cs_snapshot_builder *b;
-    uint32_t next_value;
-    bool lenient;
-} list_ctx;
-
-static bool is_header_field(const char *s, size_t n)
+/* Prints what a --keep-going load rejected (the first 20, then a count): a
+ * served estate never drops records silently. */
+static void print_rejections(const char *verb, const cs_estate *e, int rejected)
 {
-    static const char word[] = "prefix";
-    if (n != sizeof word - 1)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if ((s[i] | 0x20) != word[i])
-            return false;
-    return true;
-}
-
-static int list_line(const char *line, size_t len, unsigned long no, void *ctx)
-{
-    list_ctx *c = ctx;
-    size_t off = len;
-    while (off > 0 && line[off - 1] != ',')
-        off--;
-    while (off < len && (line[off] == ' ' || line[off] == '\t'))
-        off++;
-    const char *pfx = line + off;
-    size_t plen = len - off;
-    if (is_header_field(pfx, plen))
-        return 0;
-    cs_prefix p;
-    cs_error err;
-    cs_error_clear(&err);
-    int rc = cs_prefix_parse(pfx, plen, c->lenient ? CS_PARSE_LENIENT : 0, &p, &err);
-    if (rc < 0) {
-        /* The parser located the error inside the prefix; move it to the
-         * line of the file and show the whole line under a caret. */
-        err.line = no;
-        err.column += (uint32_t)off;
-        err.offset = 0;
-        snprintf(err.text, sizeof err.text, "%.*s", (int)(len < sizeof err.text - 1 ? len : sizeof err.text - 1), line);
-        err.text_col = err.column;
-        snprintf(err.source, sizeof err.source, "%s", c->path);
-        cli_report_error(c->verb, &err);
-        return -2;
+    cs_estate_counts c;
+    cs_estate_build_counts(e, &c);
+    int shown = 0;
+    for (uint32_t i = 0; i < c.findings && shown < 20; i++) {
+        cs_finding f;
+        if (cs_estate_build_finding(e, i, &f) != 0 || strcmp(f.kind, CS_FINDING_REJECTED) != 0)
+            continue;
+        if (f.source[0] && f.line)
+            fprintf(stderr, "cidrscope %s: rejected: %s:%llu:%u: %s\n", verb, f.source,
+                    (unsigned long long)f.line, f.column, f.message);
+        else
+            fprintf(stderr, "cidrscope %s: rejected: %s\n", verb, f.message);
+        shown++;
     }
-    if (rc == CS_PARSE_NORMALISED)
-        fprintf(stderr, "cidrscope %s: %s:%lu: warning: %s\n", c->verb, c->path, no, err.message);
-    if (cs_snapshot_builder_add(c->b, &p, c->next_value++, &err) < 0) {
-        cli_report_error(c->verb, &err);
-        return -3;
-    }
-    return 0;
+    fprintf(stderr, "cidrscope %s: %d record(s) rejected (--keep-going)\n", verb, rejected);
 }
 
-static bool is_snapshot_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return false;
-    char magic[8];
-    bool yes = fread(magic, 1, 8, f) == 8 && memcmp(magic, "CIDRSCP", 8) == 0;
-    fclose(f);
-    return yes;
-}
-
-/* Loads the sources into one image. Returns CLI_OK with *out, or the exit
- * code after printing why. */
+/* Loads the sources into one image: a snapshot file alone is mapped and
+ * validated; other sources are read into one estate and frozen. Returns
+ * CLI_OK with *out, or the exit code after printing why. */
 static int load_image(const char *verb, char **paths, int n, const serve_opts *o,
                       cs_snapshot **out)
 {
@@ -132,17 +87,10 @@ static int load_image(const char *verb, char **paths, int n, const serve_opts *o
     cs_error_clear(&err);
     int snaps = 0;
     for (int i = 0; i < n; i++) {
-        struct stat st;
-        if (stat(paths[i], &st) != 0) {
-            cli_errorf(verb, "%s: %s", paths[i], strerror(errno));
-            return CLI_USAGE;
-        }
-        if (S_ISDIR(st.st_mode)) {
-            cli_errorf(verb, "%s: is a directory; serve takes a snapshot file (cidrscope build -o FILE) or prefix lists",
-                       paths[i]);
-            return CLI_USAGE;
-        }
-        snaps += is_snapshot_file(paths[i]);
+        int kind = cs_estate_detect(paths[i], &err);
+        if (kind < 0)
+            return cli_report_error(verb, &err);
+        snaps += kind == CS_SRC_SNAPSHOT;
     }
     if (snaps) {
         if (n != 1) {
@@ -153,23 +101,24 @@ static int load_image(const char *verb, char **paths, int n, const serve_opts *o
             return cli_report_error(verb, &err);
         return CLI_OK;
     }
-    list_ctx c = {verb, NULL, cs_snapshot_builder_new(), 0, o->lenient};
-    if (!c.b) {
+    cs_estate *e = cs_estate_new();
+    if (!e) {
         cli_errorf(verb, "out of memory");
         return CLI_INTERNAL;
     }
-    int code = CLI_OK;
+    int code = CLI_OK, rejected = 0;
     for (int i = 0; i < n && code == CLI_OK; i++) {
-        c.path = paths[i];
-        int rc = cli_for_each_line(verb, paths[i], list_line, &c);
-        if (rc == -3)
-            code = CLI_INTERNAL;
-        else if (rc)
-            code = CLI_USAGE;
+        int rc = cs_estate_load(e, paths[i], &o->load, &err);
+        if (rc < 0)
+            code = cli_report_error(verb, &err);
+        else
+            rejected += rc;
     }
-    if (code == CLI_OK && cs_snapshot_builder_freeze(c.b, out, &err) < 0)
+    if (code == CLI_OK && rejected)
+        print_rejections(verb, e, rejected);
+    if (code == CLI_OK && cs_estate_freeze(e, out, &err) < 0)
         code = cli_report_error(verb, &err);
-    cs_snapshot_builder_free(c.b);
+    cs_estate_free(e);
     return code;
 }
 
@@ -315,21 +264,27 @@ static int parse_common(const char *verb, int c, const char *arg, serve_opts *o)
         return 0;
     }
     case 'V': o->no_verify = true; return 0;
-    case 'l': o->lenient = true; return 0;
+    case 'l': o->load.lenient = true; return 0;
+    case 'k': o->load.keep_going = true; return 0;
+    case 'R': o->load.region = arg; return 0;
+    case 'A': o->load.account = arg; return 0;
     default: return -1;
     }
 }
 
 #define COMMON_HELP                                                                       \
-    "SOURCE is one snapshot file (cidrscope build -o FILE), or prefix lists: one\n"      \
-    "entry a line, the prefix in the last comma-separated field (owner,prefix;\n"        \
-    "provider,family,prefix; or a bare prefix), '#' comments and a header line\n"        \
-    "skipped. A list entry's value is its ordinal across the lists.\n\n"                \
+    "SOURCE is one snapshot file (cidrscope build -o FILE), or estate sources\n"        \
+    "read into one estate: directories (ACCOUNT/REGION/vpcs.json, peering.json),\n"     \
+    "AWS CLI describe-vpcs / describe-vpc-peering-connections JSON, CSV, and\n"         \
+    "prefix lists (owner,prefix or provider,family,prefix).\n\n"                        \
     "  --mode MODE       permission bits of segments it creates (octal; 0600;\n"       \
     "                    0660 lets the group read: readers write their slot)\n"        \
     "  --readers N       reader slots when it creates the service (126)\n"              \
     "  --no-verify       skip the snapshot file's checksums (bounds still checked)\n"  \
-    "  --lenient         clear host bits in prefix lists (warned) instead of failing\n"
+    "  --lenient         clear host bits (recorded as findings) instead of failing\n"  \
+    "  --keep-going      report bad records and files, serve the rest\n"              \
+    "  --source-region R region of single describe-vpcs files (they carry none)\n"     \
+    "  --source-account A account of sources that carry none\n"
 
 static void serve_usage(FILE *f)
 {
@@ -403,6 +358,9 @@ int cmd_serve(int argc, char **argv)
                                          {"unlink-on-exit", no_argument, NULL, 'u'},
                                          {"no-verify", no_argument, NULL, 'V'},
                                          {"lenient", no_argument, NULL, 'l'},
+                                         {"keep-going", no_argument, NULL, 'k'},
+                                         {"source-region", required_argument, NULL, 'R'},
+                                         {"source-account", required_argument, NULL, 'A'},
                                          {NULL, 0, NULL, 0}};
     serve_opts o = {.interval = 2.0};
     int c;
@@ -514,6 +472,9 @@ int cmd_publish(int argc, char **argv)
                                          {"readers", required_argument, NULL, 'r'},
                                          {"no-verify", no_argument, NULL, 'V'},
                                          {"lenient", no_argument, NULL, 'l'},
+                                         {"keep-going", no_argument, NULL, 'k'},
+                                         {"source-region", required_argument, NULL, 'R'},
+                                         {"source-account", required_argument, NULL, 'A'},
                                          {NULL, 0, NULL, 0}};
     serve_opts o = {.interval = 0};
     int c;

@@ -76,6 +76,30 @@ static int reap(pid_t pid)
     return st;
 }
 
+/* Removes a directory tree (a test's temporary files). */
+static void rm_rf(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return;
+    if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        struct dirent *de;
+        while (d && (de = readdir(d)) != NULL) {
+            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                continue;
+            char sub[512];
+            snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
+            rm_rf(sub);
+        }
+        if (d)
+            closedir(d);
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
 /* Kills every child still tracked and removes every segment of this run:
  * runs after each test, so a failed assertion leaves nothing behind. */
 static int cleanup(void **state)
@@ -89,17 +113,7 @@ static int cleanup(void **state)
     }
     g_nchildren = 0;
     if (g_tmpdir[0]) {
-        DIR *t = opendir(g_tmpdir);
-        struct dirent *te;
-        while (t && (te = readdir(t)) != NULL) {
-            char path[320];
-            snprintf(path, sizeof path, "%s/%s", g_tmpdir, te->d_name);
-            if (te->d_name[0] != '.')
-                unlink(path);
-        }
-        if (t)
-            closedir(t);
-        rmdir(g_tmpdir);
+        rm_rf(g_tmpdir);
         g_tmpdir[0] = '\0';
     }
     DIR *d = opendir("/dev/shm");
@@ -1537,6 +1551,59 @@ static void shm__cli_serve_and_publish(void **state)
     rmdir(dir);
 }
 
+static void write_vpcs(const char *dir, const char *account, const char *region, const char *vpc,
+                       const char *cidr)
+{
+    char path[256], tmp[256], text[512];
+    snprintf(path, sizeof path, "%s/%s", dir, account);
+    mkdir(path, 0700);
+    snprintf(path, sizeof path, "%s/%s/%s", dir, account, region);
+    mkdir(path, 0700);
+    int n = snprintf(text, sizeof text,
+                     "{\"Vpcs\": [{\"OwnerId\": \"%s\", \"IsDefault\": false, \"VpcId\": \"%s\", "
+                     "\"State\": \"available\", \"CidrBlock\": \"%s\"}]}\n",
+                     account, vpc, cidr);
+    /* Written beside the tree, then renamed in: the server never reads
+     * half a file. */
+    snprintf(tmp, sizeof tmp, "%s.vpcs.tmp", dir);
+    write_file(tmp, text, (size_t)n);
+    snprintf(path, sizeof path, "%s/%s/%s/vpcs.json", dir, account, region);
+    assert_int_equal(rename(tmp, path), 0);
+}
+
+static void shm__cli_serve_follows_an_estate_directory(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/cstest-dir-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    snprintf(g_tmpdir, sizeof g_tmpdir, "%s", dir);
+    char tree[128], log[128];
+    snprintf(tree, sizeof tree, "%s/estate", dir);
+    snprintf(log, sizeof log, "%s/serve.log", dir);
+    assert_int_equal(mkdir(tree, 0700), 0);
+    write_vpcs(tree, "111122223333", "us-east-1", "vpc-0a000000000000001", "10.140.0.0/16");
+    char name[64];
+    svc_name(name, sizeof name, "tree");
+    const char *serve[] = {"cidrscope", "serve", name, tree, "--interval", "0.05", NULL};
+    pid_t server = run_cli(serve, log, true);
+    wait_generation(name, 1);
+    uint32_t v;
+    assert_int_equal(served_entries(name, "10.140.1.1", &v), 1);
+    /* A new account/region two levels down is noticed and served. */
+    write_vpcs(tree, "444455556666", "eu-west-1", "vpc-0b000000000000002", "10.150.0.0/16");
+    wait_generation(name, 2);
+    assert_int_equal(served_entries(name, "10.150.9.9", &v), 2);
+    cs_shm *h = attach(name);
+    cs_pin pin;
+    assert_int_equal(cs_shm_pin(h, &pin, NULL), 0);
+    cs_snapshot_info info;
+    cs_snapshot_get_info(pin.snap, &info);
+    assert_true(info.has_estate); /* the estate's tables are served too */
+    cs_shm_unpin(&pin);
+    cs_shm_detach(h);
+    assert_int_equal(stop_cli(server, SIGTERM), 0);
+}
+
 int main(void)
 {
     g_seed = tu_seed("test_shm", 0x5eed5bbull);
@@ -1553,6 +1620,7 @@ int main(void)
         cmocka_unit_test_teardown(shm__full_slot_table_reuses_dead_slots, cleanup),
         cmocka_unit_test_teardown(shm__pin_mapped_keeps_the_mapped_generation_until_refresh, cleanup),
         cmocka_unit_test_teardown(shm__cli_serve_and_publish, cleanup),
+        cmocka_unit_test_teardown(shm__cli_serve_follows_an_estate_directory, cleanup),
         cmocka_unit_test_teardown(shm__killed_readers_slots_are_reclaimed, cleanup),
         cmocka_unit_test_teardown(shm__publisher_killed_at_every_step_leaves_previous_generation, cleanup),
         cmocka_unit_test_teardown(shm__threads_pin_through_one_attachment, cleanup),
