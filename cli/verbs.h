@@ -15,4 +15,5 @@ CS_VERB("overlaps", cmd_overlaps, "group the overlapping prefixes of an owner,pr
 CS_VERB("serve", cmd_serve, "publish sources as a shared-memory service and keep it current")
 CS_VERB("publish", cmd_publish, "publish sources once as the next generation of a shared-memory service")
 CS_VERB("gen", cmd_gen, "write a synthetic estate (AWS CLI JSON tree or CSV)")
+CS_VERB("build", cmd_build, "read estate sources and write one snapshot file")
 #endif

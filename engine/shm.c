@@ -780,7 +780,7 @@ static int pin_impl(cs_shm *h, cs_pin *pin, int mode, bool *mapped, cs_error *er
         cs_error_source(err, h->v.name);
         return cs_fail(err, CS_ENOTFOUND, "shared-memory service '%s' was removed", h->v.name + 1);
     }
-    uint32_t s;
+    uint32_t s = 0; /* set by claim_slot on success */
     int rc = claim_slot(h, &s, err);
     if (rc)
         return rc;
