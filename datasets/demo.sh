@@ -1,7 +1,9 @@
 #!/bin/sh
-# The main job of `make demo`, on the bundled sample. $1: the cidrscope binary.
+# The main job of `make demo`: the org-wide overlap audit of the bundled
+# sample estate (datasets/sample: 6 accounts x 2 regions, AWS CLI JSON).
+# $1: the cidrscope binary.
 set -eu
 bin=${1:-build/cidrscope}
 here=$(dirname "$0")
-echo "== cidrscope overlaps datasets/sample-prefixes.csv"
-"$bin" overlaps "$here/sample-prefixes.csv"
+echo "== cidrscope audit datasets/sample"
+"$bin" audit --format text "$here/sample"

@@ -1368,7 +1368,8 @@ static int push_pair(cs_audit_result *r, bool domain, const cs_audit_pair *p,
     audit_pair_rec *rec = &(*arr)[(*n)++];
     rec->p = *p;
     rec->wit_begin = *nw;
-    memcpy(*w + *nw, pc->wit, pc->nwit * sizeof *pc->wit);
+    if (pc->nwit)
+        memcpy(*w + *nw, pc->wit, pc->nwit * sizeof *pc->wit);
     *nw += pc->nwit;
     return 0;
 }
@@ -1704,6 +1705,8 @@ static int find_critical(actx *c, pairset *crit)
                 nt++;
             }
         }
+        if (nt == 0)
+            continue;
         qsort(ti, nt, sizeof *ti, cmp_topinc);
         size_t sp = 0;
         for (size_t i = 0; i < nt && rc == 0; i++) {
@@ -1885,8 +1888,9 @@ static int audit_domains(actx *c, const pairset *crit)
         rec->pair_begin = r->n_dpairs;
         rc = list_pairs(c, crit, member);
         rec->pair_end = r->n_dpairs;
-        qsort(r->dpairs + rec->pair_begin, rec->pair_end - rec->pair_begin,
-              sizeof *r->dpairs, cmp_pair);
+        if (rec->pair_end > rec->pair_begin)
+            qsort(r->dpairs + rec->pair_begin, rec->pair_end - rec->pair_begin,
+                  sizeof *r->dpairs, cmp_pair);
         r->sum.domain_violations += rec->pair_end - rec->pair_begin;
         for (size_t i = 0; i < dm->vpc_count; i++)
             if (dm->vpcs[i] < c->n_vpcs)
@@ -1994,7 +1998,8 @@ static int run(actx *c)
         rc = list_pairs(c, &crit, NULL);
     }
     if (rc == 0) {
-        qsort(r->pairs, r->n_pairs, sizeof *r->pairs, cmp_pair);
+        if (r->n_pairs)
+            qsort(r->pairs, r->n_pairs, sizeof *r->pairs, cmp_pair);
         r->sum.listed_pairs = r->n_pairs;
         /* domains look the critical set up by index into r->pairs: rebuild
          * it over the sorted order */

@@ -66,18 +66,19 @@ typedef struct rep {
 
 typedef struct vfacts {
     const char *id, *name, *account, *region;
-    bool is_default;
+    bool is_default, pseudo;
 } vfacts;
 
 static vfacts facts(const cs_snapshot *s, uint32_t v)
 {
-    vfacts f = {"?", "", "", "", false};
+    vfacts f = {"?", "", "", "", false, false};
     cs_vpc vp;
     if (cs_estate_vpc(s, v, &vp) != 0)
         return f;
     f.id = vp.id;
     f.name = vp.name;
     f.is_default = vp.is_default;
+    f.pseudo = vp.pseudo;
     cs_account a;
     if (cs_estate_account(s, vp.account_idx, &a) == 0)
         f.account = a.id;
@@ -649,8 +650,12 @@ static void t_vpc(FILE *f, const cs_snapshot *s, uint32_t v, unsigned width)
 {
     vfacts x = facts(s, v);
     char buf[512];
-    snprintf(buf, sizeof buf, "%s (%s%s%s%s%s%s)", x.id, x.account, x.region[0] ? ", " : "",
-             x.region, x.name[0] ? ", " : "", x.name, x.is_default ? ", default" : "");
+    if (x.pseudo) /* a prefix-list owner: id, owner and name are one */
+        snprintf(buf, sizeof buf, "%s (prefix list)", x.id);
+    else
+        snprintf(buf, sizeof buf, "%s (%s%s%s%s%s%s)", x.id, x.account,
+                 x.region[0] ? ", " : "", x.region, x.name[0] ? ", " : "", x.name,
+                 x.is_default ? ", default" : "");
     if (strlen(buf) > width)
         cs_text_col(f, buf, width);
     else
@@ -717,8 +722,9 @@ static void t_group(FILE *f, const rep *R, const cs_audit_group *g, const char *
     unsigned used = 2 + (mark ? (unsigned)strlen(mark) : 0) + 10;
     char line[400], a[CS_TEXT_COUNT_CAP], b[CS_TEXT_COUNT_CAP], c[CS_TEXT_COUNT_CAP],
         d[CS_TEXT_COUNT_CAP];
-    snprintf(line, sizeof line, "%s pairs: %s in one account, %s in one region, %s peered%s",
-             cs_text_count(g->vpc_pairs, a), cs_text_count(g->same_account_pairs, b),
+    snprintf(line, sizeof line, "%s pair%s: %s in one account, %s in one region, %s peered%s",
+             cs_text_count(g->vpc_pairs, a), g->vpc_pairs == 1 ? "" : "s",
+             cs_text_count(g->same_account_pairs, b),
              cs_text_count(g->same_region_pairs, c), cs_text_count(g->peered_pairs, d),
              g->reused ? "; reused range" : "");
     cs_text_wrap(f, line, used, CS_TEXT_WIDTH);
@@ -789,29 +795,33 @@ static int write_text(const rep *R)
     const cs_audit_result *r = R->r;
     const cs_audit_summary *m = &r->sum;
     char note[160], a[CS_TEXT_COUNT_CAP], b[CS_TEXT_COUNT_CAP];
-    char head[CS_TEXT_WIDTH + 1];
-    snprintf(head, sizeof head, "cidrscope audit%s%s", R->o->title ? ": " : "",
-             R->o->title ? R->o->title : "");
-    fprintf(f, "%s\n", head);
-    cs_text_repeat(f, '=', (unsigned)strlen(head));
-    fputc('\n', f);
+    fputs("cidrscope audit\n===============\n", f);
+    if (R->o->title && R->o->title[0]) {
+        size_t tl = strlen(R->o->title) + 8;
+        char *t = malloc(tl);
+        if (!t)
+            return CS_ENOMEM;
+        snprintf(t, tl, "of: %s", R->o->title);
+        cs_text_wrap(f, t, 0, CS_TEXT_WIDTH);
+        free(t);
+    }
 
     t_heading(f, "Summary");
-    if (m->vpc_level)
-        snprintf(note, sizeof note, "%s default; %s accounts, %s regions",
-                 cs_text_count(m->default_vpcs, a), cs_text_count(m->accounts, b),
-                 cs_text_count(m->regions, (char[CS_TEXT_COUNT_CAP]){0}));
-    else
-        snprintf(note, sizeof note, "%s default", cs_text_count(m->default_vpcs, a));
-    t_line(f, "VPCs", m->vpcs, note);
-    snprintf(note, sizeof note, "%s IPv4, %s IPv6", cs_text_count(m->entries_by_family[0], a),
+    t_line(f, "VPCs", m->vpcs, NULL);
+    t_line(f, "  default VPCs", m->default_vpcs, NULL);
+    if (m->vpc_level) {
+        t_line(f, "accounts", m->accounts, NULL);
+        t_line(f, "regions", m->regions, NULL);
+    }
+    snprintf(note, sizeof note, "(%s IPv4, %s IPv6)",
+             cs_text_count(m->entries_by_family[0], a),
              cs_text_count(m->entries_by_family[1], b));
     t_line(f, "live CIDR blocks", m->entries, note);
     t_line(f, "distinct prefixes", m->prefixes, NULL);
     t_line(f, "overlapping block pairs", m->overlapping_entry_pairs, NULL);
-    snprintf(note, sizeof note, "%s blocks in them; deepest nesting %u",
-             cs_text_count(m->entries_in_clusters, a), m->max_nesting);
-    t_line(f, "overlap clusters", m->clusters, note);
+    t_line(f, "overlap clusters", m->clusters, NULL);
+    t_line(f, "  blocks in clusters", m->entries_in_clusters, NULL);
+    t_line(f, "  deepest nesting", m->max_nesting, NULL);
     if (m->vpc_level) {
         t_line(f, "overlapping VPC pairs", m->overlapping_vpc_pairs, NULL);
         t_line(f, "  excluding default VPCs", m->overlapping_vpc_pairs_excluding_default, NULL);
@@ -850,16 +860,17 @@ static int write_text(const rep *R)
         size_t show = n < 10 ? n : 10;
         if (show > R->limit)
             show = (size_t)R->limit;
+        fprintf(f, "  %-30s %10s %10s %7s%s\n", "top prefix", "blocks", "prefixes", "depth",
+                m->vpc_level ? "       VPCs" : "");
         for (size_t i = 0; i < show; i++) {
             const cs_audit_cluster *c = order[i];
             char pfx[CS_PREFIX_STRCAP];
             cs_prefix_format(&c->top, pfx, sizeof pfx);
             fputs("  ", f);
-            cs_text_col(f, pfx, 26);
-            fprintf(f, "%10s blocks  %6u prefixes  depth %-3u", cs_text_count(c->entries, a),
-                    c->prefixes, c->depth);
+            cs_text_col(f, pfx, 30);
+            fprintf(f, " %10s %10u %7u", cs_text_count(c->entries, a), c->prefixes, c->depth);
             if (m->vpc_level)
-                fprintf(f, " %7s VPCs", cs_text_count(c->vpcs, b));
+                fprintf(f, " %10s", cs_text_count(c->vpcs, b));
             fputc('\n', f);
         }
         if (n > show)
@@ -903,8 +914,8 @@ static int write_text(const rep *R)
         for (size_t d = 0; d < r->n_domains; d++) {
             const audit_domain_rec *dm = &r->domains[d];
             uint64_t n = dm->pair_end - dm->pair_begin;
-            fprintf(f, "  %s: %u VPCs, %s overlapping pair%s\n", dm->name, dm->vpcs,
-                    cs_text_count(n, a), n == 1 ? "" : "s");
+            fprintf(f, "  %s: %u VPC%s, %s overlapping pair%s\n", dm->name, dm->vpcs,
+                    dm->vpcs == 1 ? "" : "s", cs_text_count(n, a), n == 1 ? "" : "s");
             for (uint64_t i = 0; i < cap_of(R, n); i++)
                 t_pair(f, R->s, r, (long)d, pair_rec(r, (long)d, i), NULL);
             if (n > cap_of(R, n))

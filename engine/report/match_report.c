@@ -175,7 +175,7 @@ void cs_match_report_match(cs_match_report *w, const cs_snapshot *s, const cs_ma
             fputc(' ', w->f);
             cs_text_col(w->f, o.account, 13);
             fputc(' ', w->f);
-            cs_text_col(w->f, o.region, 0);
+            cs_text_col(w->f, o.region, o.name[0] ? 14 : 0);
             if (o.name[0]) {
                 fputc(' ', w->f);
                 cs_text_col(w->f, o.name, 0);
