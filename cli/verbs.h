@@ -11,7 +11,9 @@
 #undef CS_VERB
 #endif
 #else
-CS_VERB("overlaps", cmd_overlaps, "group the overlapping prefixes of an owner,prefix list")
+CS_VERB("audit", cmd_audit, "audit the estate for overlapping VPCs, by severity")
+CS_VERB("query", cmd_query, "every live CIDR block overlapping each prefix")
+CS_VERB("lookup", cmd_lookup, "the VPC owning each address (longest-prefix match)")
 CS_VERB("serve", cmd_serve, "publish sources as a shared-memory service and keep it current")
 CS_VERB("publish", cmd_publish, "publish sources once as the next generation of a shared-memory service")
 CS_VERB("gen", cmd_gen, "write a synthetic estate (AWS CLI JSON tree or CSV)")
