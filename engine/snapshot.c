@@ -76,12 +76,17 @@
  * own range holds it. Queries may then
  * walk the arrays with no further checks and always terminate.
  *
+ * The estate's sections are validated by cs_estate_image_validate
+ * (engine/estate_image.c, which documents their format) as part of every
+ * open, heap images included.
+ *
  * Concurrency: an image is immutable once built; any number of threads and
  * processes read it. Tests: tests/test_snapshot.c, tests/fuzz/fuzz_snapshot.c.
  */
 #include "snapshot_internal.h"
 
 #include "error_internal.h"
+#include "estate_internal.h"
 #include "trie_internal.h"
 
 #include <errno.h>
@@ -753,6 +758,12 @@ int cs_snapshot_from_memory(const void *base, size_t len, unsigned flags,
         if (stored != h->prefixes[f])
             return corrupt(err, "prefix count disagrees with the trie");
     }
+    /* The estate's tables (section ids 0x100..0x1ff) are checked by their
+     * owner, against the tries checked above: after this every accessor of
+     * estate.h is safe on the image. */
+    int erc = cs_estate_image_validate(&s, err);
+    if (erc)
+        return erc;
     if (s.fam[0].n_nodes >= CS_DIR16_MIN_NODES) {
         s.dir = build_dir16(&s.fam[0]);
         if (!s.dir)
