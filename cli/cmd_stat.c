@@ -17,6 +17,7 @@
  * Exit codes (cli.h): 0, 2 bad input or usage, 3 internal error.
  */
 #include "cli.h"
+#include "shm_source.h"
 #include "source.h"
 #include "verbs.h"
 
@@ -27,11 +28,15 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: cidrscope stat SOURCE... [options]\n\n"
+            "usage: cidrscope stat SOURCE... [options]\n"
+            "       cidrscope stat --shm NAME [--format text|json]\n\n"
             "Counts what an estate holds: accounts, regions, VPCs, live and dead\n"
             "CIDR blocks per family, peering connections by status, findings by\n"
             "kind. SOURCE is an ESTATE/<account>/<region>/ directory, AWS CLI JSON,\n"
-            "CSV (VPC CIDRs or peerings), a prefix list, or one snapshot file.\n\n"
+            "CSV (VPC CIDRs or peerings), a prefix list, or one snapshot file.\n"
+            "With --shm NAME it reports the shared-memory service instead: current\n"
+            "generation, image size, the serving process, every reader and the\n"
+            "generation it pins, and every image segment.\n\n"
             "      --format text|json output for a person or a machine (default text)\n"
             "      --findings         also list every finding with its location\n"
             "      --lenient          clear host bits (reported) instead of failing\n"
@@ -297,6 +302,8 @@ int cmd_stat(int argc, char **argv)
     for (int i = optind; i < argc; i++)
         if (cli_source_add("stat", &src, argv[i]))
             return CLI_USAGE;
+    if (src.shm && src.n_paths == 0)
+        return cli_shm_stat(src.shm, fmt == FMT_JSON);
     if (src.n_paths == 0 && !src.shm) {
         cli_errorf("stat", "no SOURCE given (see cidrscope stat --help)");
         return CLI_USAGE;
