@@ -1,0 +1,76 @@
+#!/bin/sh
+# tests/cli/test_shm.sh — the shared-memory verbs end to end: serve, stat
+# --shm (text and JSON), query and lookup --shm answering exactly as -e on the
+# same estate, publish moving the generation, and --unlink-on-exit cleaning
+# /dev/shm. usage: sh test_shm.sh CLI SOURCE_DIR
+set -u
+cli=$1
+src=$2
+name="cstest_cli_$$"
+tmp=$(mktemp -d)
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+cleanup() {
+    [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null
+    rm -f /dev/shm/"$name" /dev/shm/"$name".*
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+"$cli" serve "$name" "$src/datasets/sample" --interval 1 --unlink-on-exit \
+    >"$tmp/serve.out" 2>&1 &
+pid=$!
+# wait for the first generation (at most 10 s)
+i=0
+until "$cli" stat --shm "$name" >/dev/null 2>&1; do
+    i=$((i + 1))
+    [ $i -gt 100 ] && { fail "serve did not publish"; cat "$tmp/serve.out"; exit 1; }
+    sleep 0.1
+done
+
+"$cli" stat --shm "$name" >"$tmp/stat.txt" || fail "stat --shm exit $?"
+grep -q "^generation  1" "$tmp/stat.txt" || fail "stat --shm: no generation 1"
+"$cli" stat --shm "$name" --format json >"$tmp/stat.json" || fail "stat --shm json exit"
+python3 - "$tmp/stat.json" <<'PY' || fail "stat --shm JSON"
+import json, sys
+d = json.load(open(sys.argv[1]))
+for k in ("generation", "image_bytes", "readers", "images", "server_alive"):
+    assert k in d, k
+assert d["generation"] == 1 and d["server_alive"] is True
+PY
+
+# The same questions through the service and through the sources.
+printf '10.0.0.0/8\n172.31.0.0/16\n0.0.0.0/0\n::/0\n2600:1f00::/24\n192.168.1.0/24\n' >"$tmp/q.txt"
+"$cli" query --count -e "$src/datasets/sample" - <"$tmp/q.txt" >"$tmp/direct.txt" || fail "query -e"
+"$cli" query --count --shm "$name" - <"$tmp/q.txt" >"$tmp/shm.txt" || fail "query --shm"
+cmp -s "$tmp/direct.txt" "$tmp/shm.txt" || fail "query --shm differs from query -e"
+[ "$(wc -l <"$tmp/shm.txt")" -eq 6 ] || fail "query --shm: expected 6 counts"
+"$cli" lookup --shm "$name" 172.31.5.5 10.1.2.3 >"$tmp/l1.txt" || fail "lookup --shm"
+"$cli" lookup -e "$src/datasets/sample" 172.31.5.5 10.1.2.3 >"$tmp/l2.txt" || fail "lookup -e"
+cmp -s "$tmp/l1.txt" "$tmp/l2.txt" || fail "lookup --shm differs from lookup -e"
+
+# publish a different estate: the generation moves, answers follow it
+"$cli" publish "$name" "$src/datasets/sample-prefixes.csv" >/dev/null 2>&1 || fail "publish exit $?"
+"$cli" stat --shm "$name" --format json | python3 -c \
+    'import json,sys; d=json.load(sys.stdin); assert d["generation"]==2, d["generation"]' \
+    || fail "publish did not make generation 2"
+"$cli" query --count --shm "$name" 10.0.0.0/8 >"$tmp/g2.txt"
+"$cli" query --count -e "$src/datasets/sample-prefixes.csv" 10.0.0.0/8 >"$tmp/g2d.txt"
+cmp -s "$tmp/g2.txt" "$tmp/g2d.txt" || fail "generation 2 answers differ from its sources"
+
+# errors: no such service is bad input (2)
+"$cli" stat --shm "${name}_missing" >/dev/null 2>&1
+[ $? -eq 2 ] || fail "stat of a missing service should exit 2"
+
+# SIGTERM with --unlink-on-exit removes every segment
+kill "$pid"
+wait "$pid" 2>/dev/null
+pid=
+sleep 0.2
+ls /dev/shm/"$name"* >/dev/null 2>&1 && fail "--unlink-on-exit left segments"
+
+if [ $fails -ne 0 ]; then
+    echo "test_shm.sh: $fails failure(s)"
+    exit 1
+fi
+echo "test_shm.sh: all passed"
