@@ -23,7 +23,7 @@
 //                      query API (the stand-in for the audit, see harness.h)
 //   readers_heap/D/v4/N      N reader processes on the heap image (fork)
 //   readers_shm/D/v4/N       N reader processes pinning it in shared memory
-//   readers_shm_quiet/D/v4/N       8 passes each, no publishes: the
+//   readers_shm_quiet/D/v4/N       1 s of batches each, no publishes: the
 //                      longest batch (max_batch_us: pin + 8192 queries +
 //                      unpin) that scheduling alone causes
 //   readers_shm_publishing/D/v4/N  the same while a new generation is
@@ -70,7 +70,6 @@ struct Loaded {
     std::vector<uint32_t> counts;
     std::vector<cs_match> matches;
     hb_pairs_scratch *pairs = nullptr;
-    uint64_t count_sum[2] = {0, 0}; // of all overlap queries, in-process
 
     ~Loaded()
     {
@@ -110,8 +109,6 @@ Loaded &acquire(const Spec &spec)
     }
     L->counts.resize(kQueries);
     L->matches.resize(kQueries);
-    for (unsigned f = 0; f < 2; f++)
-        L->count_sum[f] = hb_count_bulk(L->d->snap, L->queries[f], kQueries, L->counts.data());
     L->pairs = hb_pairs_scratch_new(L->d->snap);
     std::fprintf(stderr,
                  "bench: %s: %zu rows, %zu + %zu distinct prefixes (v4 + v6), "
@@ -231,15 +228,15 @@ void bm_pairs(benchmark::State &state, Spec spec)
 // outside it). publish_ms > 0 republishes that often during the reads and
 // reports the longest batch a reader saw.
 void bm_readers(benchmark::State &state, Spec spec, unsigned readers, hb_read_mode mode,
-                unsigned passes, unsigned publish_ms)
+                double seconds, unsigned publish_ms)
 {
     Loaded &L = acquire(spec);
     uint64_t queries = 0, publishes = 0;
     double max_batch = 0, median_batch = 0;
     for (auto _ : state) {
         hb_shm_result r;
-        hb_shm_readers(L.d->snap, L.queries[0], kQueries, kChunk, passes, readers, mode,
-                       publish_ms, L.count_sum[0], &r);
+        hb_shm_readers(L.d->snap, L.queries[0], kQueries, kChunk, seconds, readers, mode,
+                       publish_ms, &r);
         state.SetIterationTime(r.wall_s);
         queries += r.queries;
         publishes += r.publishes;
@@ -321,12 +318,12 @@ void register_dataset(const Spec &spec)
                 (std::string(mode == HB_READ_PIN ? "readers_shm/" : "readers_heap/") +
                  spec.name + "/v4/" + std::to_string(readers))
                     .c_str(),
-                bm_readers, spec, readers, mode, 1u, 0u)
+                bm_readers, spec, readers, mode, 0.0, 0u)
                 ->Unit(benchmark::kMillisecond)
                 ->UseManualTime();
-    // Reader stalls: 8 passes (about a second) with a publish every 50 ms,
-    // against the same run without publishes (the scheduling noise). At 1M
-    // rows only: a 10M image takes longer than 50 ms to write.
+    // Reader stalls: one second of batches with a publish every 50 ms,
+    // against the same second without publishes (the scheduling noise). At
+    // 1M rows only: a 10M image takes longer than 50 ms to write.
     if (spec.rows != 1000000)
         return;
     static const struct {
@@ -342,7 +339,7 @@ void register_dataset(const Spec &spec)
         for (const auto &st : stalls)
             benchmark::RegisterBenchmark(
                 (std::string(st.name) + spec.name + "/v4/" + std::to_string(readers)).c_str(),
-                bm_readers, spec, readers, st.mode, 8u, st.publish_ms)
+                bm_readers, spec, readers, st.mode, 1.0, st.publish_ms)
                 ->Unit(benchmark::kMillisecond)
                 ->UseManualTime()
                 ->Iterations(1);

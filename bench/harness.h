@@ -174,8 +174,9 @@ uint64_t hb_pairs(const cs_snapshot *s, unsigned fam, hb_pairs_scratch *sc);
 
 /*
  * Query throughput of `readers` processes (fork()ed children) on one image,
- * each running cs_query_count_bulk `passes` times over all `nq` queries in
- * batches of `batch`. Modes:
+ * each running cs_query_count_bulk over the `nq` queries in batches of
+ * `batch`: one pass when seconds == 0, else batch after batch (cycling, at
+ * most 64 passes) for `seconds`. Modes:
  *   HB_READ_HEAP        children query the parent's heap image inherited by
  *                       fork(): the in-process baseline, same work, same
  *                       processes;
@@ -189,10 +190,11 @@ uint64_t hb_pairs(const cs_snapshot *s, unsigned fam, hb_pairs_scratch *sc);
  *                       pay the mapping on their query path).
  * Children attach and map before the clock starts; the wall time runs from
  * "go" to the last child's answer. With publish_every_ms > 0 (shm modes) the
- * parent publishes a new generation that often while the readers run, and
- * the children report the longest batch (pin + queries + unpin) they saw:
- * the reader stall publishes cause. Every child's count sum is checked
- * against passes x `expect_sum`; a mismatch exits with a message.
+ * parent publishes a new generation (the same content) that often while the
+ * readers run, and the children report the longest batch (pin + queries +
+ * unpin) they saw: the reader stall publishes cause. Every batch's count sum
+ * is checked against the in-process answer; a mismatch (naming the batch
+ * and generation) exits with a message.
  */
 enum hb_read_mode { HB_READ_HEAP = 0, HB_READ_PIN = 1, HB_READ_PIN_MAPPED = 2 };
 
@@ -206,8 +208,8 @@ typedef struct hb_shm_result {
 } hb_shm_result;
 
 void hb_shm_readers(const cs_snapshot *s, const cs_prefix *qs, size_t nq,
-                    size_t batch, unsigned passes, unsigned readers,
-                    enum hb_read_mode mode, unsigned publish_every_ms, uint64_t expect_sum,
+                    size_t batch, double seconds, unsigned readers,
+                    enum hb_read_mode mode, unsigned publish_every_ms,
                     hb_shm_result *out);
 
 /* ---- self-checks ----------------------------------------------------------- */
