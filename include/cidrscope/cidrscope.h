@@ -21,5 +21,7 @@
 #include "prefix.h"
 #include "snapshot.h"
 #include "query.h"
+#include "estate.h"
+#include "shm.h"
 
 #endif
