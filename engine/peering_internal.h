@@ -1,0 +1,209 @@
+/*
+ * engine/peering_internal.h — the in-memory layout of a cs_peering_index
+ * (engine/peering.c builds and reads it; tests/test_peering.c checks its
+ * invariants) and the merge-style overlap tests on sorted block lists.
+ *
+ * A peering index is built per process from a frozen snapshot; it is never
+ * written to a file or shared memory, so it holds native-endian structs.
+ *
+ * HOT DATA: one 128-byte SLOT per VPC (two cache lines, 128-aligned, at
+ * slots + 128 * v: no offset to load first), so deciding a pair touches
+ * four cache lines and nothing else in the common case:
+ *
+ *   pv_head              32 bytes: account, region, active, flags, n4,
+ *                        npeer, nenv, spill
+ *   payload              96 bytes inline, or (PV_SPILL) at spill + 8 * spill
+ *                        for VPCs whose payload is larger:
+ *     pv_blk4[n4]        live IPv4 blocks as [first, last] address
+ *                        intervals, sorted by first address
+ *     pv_env4[nenv]      the "peer envelope": the union of the live IPv4
+ *                        blocks of every VPC it has an ACTIVE connection
+ *                        with, as disjoint sorted intervals (routing
+ *                        ambiguity in one merge instead of one per peer)
+ *     uint32_t[npeer]    the other VPC of each connection in a counting
+ *                        status (initiating-request .. deleting), with
+ *                        PV_PEER_ACTIVE set when active, sorted by VPC
+ *   Slots are asked for transparent huge pages (fewer TLB misses on random
+ *   pairs). Typical VPCs (three blocks, a few peers) fit inline.
+ *
+ * The envelope carries no owners: when A and B are themselves actively
+ * peered, A's envelope holds B's blocks, so that (rarer) pair is decided
+ * peer by peer from the peers' slots instead.
+ *
+ * COLD DATA (IPv6 is rarer; touched only when a head flag says so):
+ *   v6[v]     ranges into blk6 (live IPv6 intervals, sorted) and pblk6
+ *             (the IPv6 peer envelope)
+ *   by_region VPC indices grouped by region (ascending within a region),
+ *             region r's run is [region_begin[r], region_begin[r+1])
+ *
+ * Invariants: every range lies inside its array; runs are sorted as stated;
+ * a connection appears once in each known side's peer run (the estate
+ * lists it under each side; a self-connection is left out); `active`
+ * counts distinct ACTIVE connections, those to VPCs outside the estate
+ * included; region is CS_IDX_NONE when the VPC's region is unknown (empty
+ * name), region_idx[v] its index all the same.
+ */
+#ifndef CS_PEERING_INTERNAL_H
+#define CS_PEERING_INTERNAL_H
+
+#include <cidrscope/peering.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum {
+    PV_PSEUDO = 1u << 0,  /* a prefix-list owner: never a peering party */
+    PV_HAS_V6 = 1u << 1,  /* n6 > 0 */
+    PV_HAS_PB6 = 1u << 2, /* npb6 > 0 */
+    PV_SPILL = 1u << 3,   /* the payload is in the spill arena */
+};
+
+#define PV_SLOT 128u
+#define PV_INLINE (PV_SLOT - 32u)
+#define PV_PEER_ACTIVE 0x80000000u
+#define PV_PEER_VPC 0x7fffffffu
+
+typedef struct pv_head {
+    uint32_t account;
+    uint32_t region;     /* region index, CS_IDX_NONE when unknown */
+    uint32_t active;     /* distinct active connections */
+    uint32_t flags;      /* PV_* */
+    uint32_t n4, nenv, npeer;
+    uint32_t spill;      /* PV_SPILL: payload offset in the spill arena, in
+                            8-byte units */
+} pv_head;
+
+typedef struct pv_blk4 {
+    uint32_t first, last;
+} pv_blk4;
+
+typedef struct pv_blk6 {
+    uint64_t fhi, flo, lhi, llo;
+} pv_blk6;
+
+typedef struct pv_pblk6 {
+    uint64_t fhi, flo, lhi, llo;
+    uint32_t owner, pad;
+} pv_pblk6;
+
+typedef struct pv_v6 {
+    uint32_t b6, n6;     /* blk6 run */
+    uint32_t pb6, npb6;  /* pblk6 run */
+} pv_v6;
+
+struct cs_peering_index {
+    const cs_snapshot *snap;
+    uint32_t n_vpcs, n_regions;
+    unsigned char *slots;    /* n_vpcs * PV_SLOT bytes */
+    uint64_t *spill;         /* payloads that do not fit a slot */
+    uint64_t n_spill;        /* 8-byte words used in spill */
+    uint32_t *region_idx;    /* per VPC: its region index even when the
+                                region's name is empty (filters) */
+    pv_v6 *v6;
+    pv_blk6 *blk6;
+    pv_pblk6 *pblk6;
+    uint32_t *by_region;
+    uint32_t *region_begin;  /* n_regions + 1 */
+    uint64_t n_blk6, n_pblk6;
+};
+
+/* The parts of VPC v's slot (v < n_vpcs). */
+static inline const pv_head *pv_head_of(const cs_peering_index *ix, uint32_t v)
+{
+    return (const pv_head *)(const void *)(ix->slots + (size_t)v * PV_SLOT);
+}
+static inline const pv_blk4 *pv_blk4_of(const cs_peering_index *ix, const pv_head *h)
+{
+    if (h->flags & PV_SPILL)
+        return (const pv_blk4 *)(const void *)(ix->spill + h->spill);
+    return (const pv_blk4 *)(const void *)(h + 1);
+}
+static inline const pv_blk4 *pv_env4_of(const cs_peering_index *ix, const pv_head *h)
+{
+    return pv_blk4_of(ix, h) + h->n4;
+}
+static inline const uint32_t *pv_peers_of(const cs_peering_index *ix, const pv_head *h)
+{
+    return (const uint32_t *)(const void *)(pv_env4_of(ix, h) + h->nenv);
+}
+
+/* ---- overlap of sorted interval lists ----------------------------------------
+ *
+ * Both lists sorted by first address. If a[i] lies wholly before b[j]
+ * (a[i].last < b[j].first) it cannot meet b[j] nor any later b (their firsts
+ * are >= b[j].first), and every earlier b was passed because it lay wholly
+ * before some a[i'] with i' <= i, so before a[i] too: a[i] can be dropped.
+ * Symmetrically for b[j]. So the first intersecting pair is found in
+ * O(na + nb) steps, whatever the lists hold (overlaps within one list
+ * included). */
+
+static inline bool pv_overlap4(const pv_blk4 *a, uint32_t na, const pv_blk4 *b, uint32_t nb)
+{
+    /* Small lists (the common case: a few blocks each): every pair, with no
+     * data-dependent branch to mispredict. Two intervals meet when each
+     * starts before the other ends. */
+    if (na * nb <= 36 && na <= 8 && nb <= 8) {
+        unsigned hit = 0;
+        for (uint32_t x = 0; x < na; x++)
+            for (uint32_t y = 0; y < nb; y++)
+                hit |= (unsigned)(a[x].first <= b[y].last) & (unsigned)(b[y].first <= a[x].last);
+        return hit != 0;
+    }
+    uint32_t i = 0, j = 0;
+    while (i < na && j < nb) {
+        if (a[i].last < b[j].first)
+            i++;
+        else if (b[j].last < a[i].first)
+            j++;
+        else
+            return true;
+    }
+    return false;
+}
+
+/* (hi1, lo1) < (hi2, lo2) as 128-bit numbers. */
+static inline bool pv_lt128(uint64_t hi1, uint64_t lo1, uint64_t hi2, uint64_t lo2)
+{
+    return hi1 < hi2 || (hi1 == hi2 && lo1 < lo2);
+}
+
+static inline bool pv_overlap6(const pv_blk6 *a, uint32_t na, const pv_blk6 *b, uint32_t nb)
+{
+    uint32_t i = 0, j = 0;
+    while (i < na && j < nb) {
+        if (pv_lt128(a[i].lhi, a[i].llo, b[j].fhi, b[j].flo))
+            i++;
+        else if (pv_lt128(b[j].lhi, b[j].llo, a[i].fhi, a[i].flo))
+            j++;
+        else
+            return true;
+    }
+    return false;
+}
+
+/* The IPv6 envelope keeps owners (it is cold and small): the same merge,
+ * skipping the blocks owned by `skip` (the other VPC of the pair). */
+static inline bool pv_overlap6_env(const pv_pblk6 *a, uint32_t na, uint32_t skip,
+                                   const pv_blk6 *b, uint32_t nb)
+{
+    uint32_t i = 0, j = 0;
+    while (i < na && j < nb) {
+        if (a[i].owner == skip || pv_lt128(a[i].lhi, a[i].llo, b[j].fhi, b[j].flo))
+            i++;
+        else if (pv_lt128(b[j].lhi, b[j].llo, a[i].fhi, a[i].flo))
+            j++;
+        else
+            return true;
+    }
+    return false;
+}
+
+/* The association-restriction rule (enum cs_add_rule) that forbids adding
+ * IPv4 block `s` to a VPC whose primary is `primary` and whose live IPv4
+ * blocks are live4[0..n), or 0 when none does; *culprit receives the index
+ * in live4 of the block that triggers it (the primary's position, or the
+ * 10.0.0.0/15 / 172.31.0.0/16 block). */
+unsigned cs_peering_restriction(const cs_prefix *primary, const cs_prefix *live4, size_t n,
+                                const cs_prefix *s, size_t *culprit);
+
+#endif
