@@ -1,0 +1,211 @@
+/*
+ * cli/cmd_candidates.c — `cidrscope candidates VPC [--region R] [--account
+ * A]`: every VPC of the estate that VPC could peer with now (verdict
+ * eligible or eligible-with-warnings), with the warnings of each.
+ *
+ * The work is cs_peering_candidates on the bulk index: the VPCs overlapping
+ * VPC come from one trie overlap query per live block (or, when that set
+ * would be larger than the filtered VPCs, from testing those VPCs); already
+ * peered, quota and same-VPC come from the index. Each candidate's warnings
+ * come from cs_peering_check_bulk. Here --region and --account filter the
+ * candidates; the region of single describe-vpcs sources is
+ * --source-region.
+ *
+ * Exit: 0 done; 2 usage or bad input (an unknown VPC, account or region);
+ * 3 internal error.
+ */
+#include "cli.h"
+#include "source.h"
+#include "verbs.h"
+
+#include <cidrscope/peering.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define VERB "candidates"
+
+enum { OPT_FORMAT = 0x300, OPT_QUOTA, OPT_FILTER_REGION, OPT_FILTER_ACCOUNT, OPT_LIMIT };
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: cidrscope candidates [options] -e SOURCE VPC\n"
+        "\n"
+        "Every VPC of the estate that VPC could request a peering connection with\n"
+        "now: no overlapping live IPv4 or IPv6 block, no connection already\n"
+        "pending or active, neither side at its quota of active connections. Each\n"
+        "candidate is listed with its warnings (cross-region, cross-account,\n"
+        "routing-ambiguity).\n"
+        "\n"
+        "      --region R         only candidates in region R\n"
+        "      --account A        only candidates owned by account A\n"
+        "      --quota N          active peering connections allowed per VPC\n"
+        "                         (default 50; AWS allows at most 125)\n"
+        "      --limit N          list at most N candidates (the count is exact)\n"
+        "      --format F         text (default), json or csv\n"
+        "\n" CLI_SOURCE_HELP
+        "\nExit: 0 done, 2 usage or bad input (unknown VPC, account or region),\n"
+        "3 internal error.\n");
+}
+
+static long parse_count(const char *s, long lo, long hi)
+{
+    if (!s || !*s || *s == '-' || *s == '+')
+        return -1;
+    errno = 0;
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (errno || *end || v < lo || v > hi)
+        return -1;
+    return v;
+}
+
+int cmd_candidates(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"help", no_argument, NULL, 'h'},
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"quota", required_argument, NULL, OPT_QUOTA},
+        {"region", required_argument, NULL, OPT_FILTER_REGION},
+        {"account", required_argument, NULL, OPT_FILTER_ACCOUNT},
+        {"limit", required_argument, NULL, OPT_LIMIT},
+        CLI_SOURCE_LONGOPTS,
+        {NULL, 0, NULL, 0}};
+    cli_sources src;
+    cli_sources_init(&src);
+    enum cli_format fmt = FMT_TEXT;
+    long quota = CS_PEERING_QUOTA_DEFAULT, limit = -1;
+    const char *want_region = NULL, *want_account = NULL;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":he:", opts, NULL)) != -1) {
+        int used = cli_source_option(VERB, &src, c, optarg);
+        if (used < 0)
+            return CLI_USAGE;
+        if (used)
+            continue;
+        switch (c) {
+        case 'h':
+            usage(stdout);
+            return CLI_OK;
+        case OPT_FORMAT:
+            if (cli_parse_format(VERB, optarg, 1u << FMT_TEXT | 1u << FMT_JSON | 1u << FMT_CSV,
+                                 &fmt))
+                return CLI_USAGE;
+            break;
+        case OPT_QUOTA:
+            quota = parse_count(optarg, 1, CS_PEERING_QUOTA_MAX);
+            if (quota < 0) {
+                cli_errorf(VERB, "--quota %s: expected a number from 1 to %u (AWS allows at most "
+                                 "%u active peering connections per VPC)",
+                           optarg, CS_PEERING_QUOTA_MAX, CS_PEERING_QUOTA_MAX);
+                return CLI_USAGE;
+            }
+            break;
+        case OPT_LIMIT:
+            limit = parse_count(optarg, 0, 1L << 30);
+            if (limit < 0) {
+                cli_errorf(VERB, "--limit %s: expected a number", optarg);
+                return CLI_USAGE;
+            }
+            break;
+        case OPT_FILTER_REGION:
+            want_region = optarg;
+            break;
+        case OPT_FILTER_ACCOUNT:
+            want_account = optarg;
+            break;
+        case ':':
+            cli_errorf(VERB, "option %s needs a value (see --help)", argv[optind - 1]);
+            return CLI_USAGE;
+        default:
+            cli_errorf(VERB, "unknown option %s (see --help)", argv[optind - 1]);
+            return CLI_USAGE;
+        }
+    }
+    if (argc - optind != 1) {
+        cli_errorf(VERB, "expected one VPC id (see --help)");
+        return CLI_USAGE;
+    }
+    const char *id = argv[optind];
+    cli_estate est;
+    int rc = cli_estate_open(VERB, &src, &est);
+    if (rc)
+        return rc;
+    const cs_snapshot *s = est.snap;
+    cs_peering_filter filter = {CS_IDX_NONE, CS_IDX_NONE, 0};
+    uint32_t vpc = CS_IDX_NONE;
+    cs_vpc vv;
+    if (cs_estate_vpc_find(s, id, strlen(id), &vpc) != 1 || cs_estate_vpc(s, vpc, &vv) != 0 ||
+        vv.pseudo) {
+        cli_errorf(VERB, "%s is not a VPC of the estate", id);
+        cli_estate_close(&est);
+        return CLI_USAGE;
+    }
+    if (want_account &&
+        cs_estate_account_find(s, want_account, strlen(want_account), &filter.account) != 1) {
+        cli_errorf(VERB, "--account %s: no such account in the estate", want_account);
+        cli_estate_close(&est);
+        return CLI_USAGE;
+    }
+    if (want_region) {
+        cs_estate_counts cnt;
+        cs_estate_counts_get(s, &cnt);
+        for (uint32_t r = 0; r < cnt.regions; r++) {
+            cs_region reg;
+            if (cs_estate_region(s, r, &reg) == 0 && strcmp(reg.name, want_region) == 0)
+                filter.region = r;
+        }
+        if (filter.region == CS_IDX_NONE) {
+            cli_errorf(VERB, "--region %s: no VPC of the estate is in that region", want_region);
+            cli_estate_close(&est);
+            return CLI_USAGE;
+        }
+    }
+    cs_error err;
+    cs_error_clear(&err);
+    cs_peering_index *ix = NULL;
+    if (cs_peering_index_new(s, &ix, &err) < 0) {
+        rc = cli_report_error(VERB, &err);
+        cli_estate_close(&est);
+        return rc;
+    }
+    cs_peering_opts po = {(uint32_t)quota};
+    cs_estate_counts cnt;
+    cs_estate_counts_get(s, &cnt);
+    size_t cap = limit >= 0 && (uint64_t)limit < cnt.vpcs ? (size_t)limit : cnt.vpcs;
+    uint32_t *cands = malloc((cap ? cap : 1) * sizeof *cands);
+    cs_peering_pair *pairs = malloc((cap ? cap : 1) * sizeof *pairs);
+    cs_peering_verdict *verdicts = malloc((cap ? cap : 1) * sizeof *verdicts);
+    cs_peering_cand_stats st;
+    int64_t total = cands && pairs && verdicts
+                        ? cs_peering_candidates(ix, vpc, &filter, &po, cands, cap, &st)
+                        : CS_ENOMEM;
+    if (total < 0) {
+        cli_errorf(VERB, "%s", cs_strerror((int)total));
+        rc = cli_exit_code((int)total);
+    } else {
+        size_t n = (uint64_t)total < cap ? (size_t)total : cap;
+        for (size_t i = 0; i < n; i++) {
+            pairs[i].a = vpc;
+            pairs[i].b = cands[i];
+        }
+        cs_peering_check_bulk(ix, pairs, n, &po, verdicts);
+        static const unsigned pfmt[] = {[FMT_TEXT] = CS_PFMT_TEXT, [FMT_JSON] = CS_PFMT_JSON,
+                                        [FMT_CSV] = CS_PFMT_CSV, [FMT_NDJSON] = CS_PFMT_TEXT,
+                                        [FMT_HTML] = CS_PFMT_TEXT};
+        if (cs_peering_report_candidates(stdout, pfmt[fmt], s, vpc, &filter, &po, cands,
+                                         verdicts, n, (uint64_t)total, &st, &err) < 0)
+            rc = cli_report_error(VERB, &err);
+    }
+    free(cands);
+    free(pairs);
+    free(verdicts);
+    cs_peering_index_free(ix);
+    cli_estate_close(&est);
+    return rc;
+}

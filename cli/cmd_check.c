@@ -1,0 +1,527 @@
+/*
+ * cli/cmd_check.c — `cidrscope check VPC_A VPC_B` and `cidrscope check
+ * --pairs FILE|-`: may these VPCs be peered now, and if not, why
+ * (include/cidrscope/peering.h has the rules and their reason codes).
+ *
+ * One pair is decided from the snapshot alone (cs_peering_check: overlaps
+ * through the trie). A pairs file builds the bulk index once and decides
+ * BATCH pairs at a time with cs_peering_check_bulk; text, CSV and NDJSON
+ * results stream out in input order as each batch is decided, so a million
+ * pairs need memory for one batch only. JSON prints its summary first, so
+ * its pairs are all read and decided before anything is written.
+ *
+ * The pairs file is CSV (RFC 4180 fields: quotes, "" inside quotes; no line
+ * breaks inside fields) with a header naming the columns vpc_a and vpc_b
+ * (others are allowed and ignored); blank lines and lines starting with '#'
+ * are skipped; a UTF-8 BOM is ignored. A malformed line stops the verb with
+ * exit 2 naming file, line and column (results before it were printed in
+ * the streaming formats). An id that names no VPC is not an error: its
+ * pair's verdict is unknown-vpc.
+ *
+ * Exit: 0; 1 when --fail-on ineligible is given and a pair is ineligible;
+ * 2 usage or bad input; 3 internal error.
+ */
+#include "cli.h"
+#include "source.h"
+#include "verbs.h"
+
+#include <cidrscope/peering.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define VERB "check"
+#define BATCH 4096
+#define MAX_FIELDS 64
+
+enum { OPT_FORMAT = 0x300, OPT_PAIRS, OPT_QUOTA, OPT_FAIL_ON, OPT_REGION_ALIAS };
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: cidrscope check [options] -e SOURCE VPC_A VPC_B\n"
+        "       cidrscope check [options] -e SOURCE --pairs FILE|-\n"
+        "\n"
+        "Whether AWS would let a peering connection between each pair of VPCs\n"
+        "become active, and why not: eligible, eligible-with-warnings or\n"
+        "ineligible, with reason codes and their evidence (blocks, connection ids):\n"
+        "  blocks: same-vpc, unknown-vpc, cidr-overlap-ipv4, cidr-overlap-ipv6,\n"
+        "          already-peered, quota-exceeded\n"
+        "  warns:  cross-region, cross-account, routing-ambiguity\n"
+        "\n"
+        "      --pairs FILE       CSV with a header naming vpc_a and vpc_b ('-' =\n"
+        "                         stdin); results come in input order\n"
+        "      --quota N          active peering connections allowed per VPC\n"
+        "                         (default 50; AWS allows at most 125)\n"
+        "      --fail-on ineligible  exit 1 when any pair is ineligible\n"
+        "      --format F         text (default), json, csv or ndjson\n"
+        "      --region R         same as --source-region\n"
+        "\n" CLI_SOURCE_HELP
+        "\nExit: 0 done, 1 an ineligible pair with --fail-on ineligible, 2 usage or\n"
+        "bad input, 3 internal error.\n");
+}
+
+/* A whole decimal number in [lo, hi], or -1. */
+static long parse_count(const char *s, long lo, long hi)
+{
+    if (!s || !*s || *s == '-' || *s == '+')
+        return -1;
+    errno = 0;
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (errno || *end || v < lo || v > hi)
+        return -1;
+    return v;
+}
+
+/* ---- the pairs ---------------------------------------------------------------- */
+
+/* A batch of pairs: ids as given (in one arena), indices, verdicts. */
+typedef struct batch {
+    char *arena;
+    size_t arena_len, arena_cap;
+    size_t *a_off, *b_off;
+    cs_peering_pair *pairs;
+    cs_peering_verdict *verdicts;
+    size_t n, cap;
+} batch;
+
+static int batch_reserve(batch *b, size_t n, size_t bytes)
+{
+    if (n > b->cap) {
+        size_t nc = b->cap ? b->cap : BATCH;
+        while (nc < n)
+            nc *= 2;
+        size_t *ao = realloc(b->a_off, nc * sizeof *ao);
+        if (!ao)
+            return -1;
+        b->a_off = ao;
+        size_t *bo = realloc(b->b_off, nc * sizeof *bo);
+        if (!bo)
+            return -1;
+        b->b_off = bo;
+        cs_peering_pair *p = realloc(b->pairs, nc * sizeof *p);
+        if (!p)
+            return -1;
+        b->pairs = p;
+        cs_peering_verdict *v = realloc(b->verdicts, nc * sizeof *v);
+        if (!v)
+            return -1;
+        b->verdicts = v;
+        b->cap = nc;
+    }
+    if (b->arena_len + bytes > b->arena_cap) {
+        size_t nc = b->arena_cap ? b->arena_cap : 65536;
+        while (nc < b->arena_len + bytes)
+            nc *= 2;
+        char *ar = realloc(b->arena, nc);
+        if (!ar)
+            return -1;
+        b->arena = ar;
+        b->arena_cap = nc;
+    }
+    return 0;
+}
+
+static size_t arena_put(batch *b, const char *s, size_t len)
+{
+    size_t off = b->arena_len;
+    memcpy(b->arena + off, s, len);
+    b->arena[off + len] = '\0';
+    b->arena_len += len + 1;
+    return off;
+}
+
+static void batch_free(batch *b)
+{
+    free(b->arena);
+    free(b->a_off);
+    free(b->b_off);
+    free(b->pairs);
+    free(b->verdicts);
+}
+
+/* The estate index of an id, or CS_IDX_NONE. */
+static uint32_t resolve(const cs_snapshot *s, const char *id)
+{
+    uint32_t idx = CS_IDX_NONE;
+    if (cs_estate_vpc_find(s, id, strlen(id), &idx) != 1)
+        return CS_IDX_NONE;
+    return idx;
+}
+
+/* ---- CSV -------------------------------------------------------------------------- */
+
+typedef struct fields {
+    const char *f[MAX_FIELDS];
+    size_t len[MAX_FIELDS];
+    uint32_t col[MAX_FIELDS]; /* 1-based column where the field starts */
+    int n;
+} fields;
+
+static int csv_error(const char *path, unsigned long line_no, const char *line, size_t col,
+                     const char *fmt, const char *arg)
+{
+    cs_error err;
+    cs_error_clear(&err);
+    err.code = CS_EPARSE;
+    snprintf(err.message, sizeof err.message, fmt, arg);
+    snprintf(err.source, sizeof err.source, "%s", strcmp(path, "-") == 0 ? "<stdin>" : path);
+    err.line = line_no;
+    err.column = (uint32_t)col;
+    /* A window of the line around the column, for the caret. */
+    size_t len = strlen(line), start = col > 60 ? col - 60 : 0;
+    size_t take = len - start < sizeof err.text - 1 ? len - start : sizeof err.text - 1;
+    memcpy(err.text, line + start, take);
+    err.text[take] = '\0';
+    err.text_col = (uint32_t)(col - start);
+    return cli_report_error(VERB, &err);
+}
+
+/*
+ * Splits `line` (NUL-terminated, no line break) into fields, in place:
+ * quoted fields lose their quotes and "" becomes ". Unquoted fields are
+ * trimmed of blanks. Returns 0, or an exit code after reporting the error.
+ */
+static int split(char *line, const char *orig, const char *path, unsigned long line_no,
+                 fields *out)
+{
+    out->n = 0;
+    char *p = line;
+    for (;;) {
+        if (out->n == MAX_FIELDS)
+            return csv_error(path, line_no, orig, (size_t)(p - line) + 1,
+                             "more than %s fields", "64");
+        while (*p == ' ' || *p == '\t')
+            p++;
+        uint32_t col = (uint32_t)(p - line) + 1;
+        char *start = p, *w = p;
+        if (*p == '"') {
+            size_t open = (size_t)(p - line) + 1;
+            p++;
+            start = w = p;
+            for (;;) {
+                if (!*p)
+                    return csv_error(path, line_no, orig, open, "%s",
+                                     "unterminated quoted field");
+                if (*p == '"') {
+                    if (p[1] == '"') {
+                        *w++ = '"';
+                        p += 2;
+                        continue;
+                    }
+                    p++;
+                    break;
+                }
+                *w++ = *p++;
+            }
+            char *endq = w;
+            while (*p == ' ' || *p == '\t')
+                p++;
+            if (*p && *p != ',')
+                return csv_error(path, line_no, orig, (size_t)(p - line) + 1, "%s",
+                                 "text after a closing quote (expected ',' or the end of "
+                                 "the line)");
+            out->f[out->n] = start;
+            out->len[out->n] = (size_t)(endq - start);
+        } else {
+            while (*p && *p != ',') {
+                if (*p == '"')
+                    return csv_error(path, line_no, orig, (size_t)(p - line) + 1, "%s",
+                                     "a quote inside an unquoted field");
+                p++;
+            }
+            char *e = p;
+            while (e > start && (e[-1] == ' ' || e[-1] == '\t'))
+                e--;
+            out->f[out->n] = start;
+            out->len[out->n] = (size_t)(e - start);
+        }
+        out->col[out->n] = col;
+        out->n++;
+        if (!*p)
+            return 0;
+        p++; /* the comma */
+    }
+}
+
+/* ---- the verb ---------------------------------------------------------------------- */
+
+typedef struct run {
+    const cs_snapshot *snap;
+    cs_peering_index *ix;
+    cs_peering_opts opts;
+    unsigned format;
+    cs_peering_report *rep;
+    cs_peering_summary sum;
+    bool began;
+} run;
+
+/* Decides and (except for JSON) prints a batch. */
+static void decide(run *r, batch *b)
+{
+    if (!b->n)
+        return;
+    cs_peering_check_bulk(r->ix, b->pairs, b->n, &r->opts, b->verdicts);
+    for (size_t i = 0; i < b->n; i++)
+        cs_peering_summary_add(&r->sum, &b->verdicts[i]);
+    if (r->format == CS_PFMT_JSON)
+        return;
+    if (!r->began) {
+        cs_peering_report_begin(r->rep, NULL);
+        r->began = true;
+    }
+    for (size_t i = 0; i < b->n; i++)
+        cs_peering_report_pair(r->rep, b->arena + b->a_off[i], b->arena + b->b_off[i],
+                               b->pairs[i].a, b->pairs[i].b, &b->verdicts[i]);
+    b->n = 0;
+    b->arena_len = 0;
+}
+
+static int read_pairs(run *r, const char *path, batch *b)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    if (!f) {
+        cli_errorf(VERB, "%s: %s", path, strerror(errno));
+        return CLI_USAGE;
+    }
+    char *line = NULL, *copy = NULL;
+    size_t cap = 0, copy_cap = 0;
+    ssize_t got;
+    unsigned long no = 0;
+    int col_a = -1, col_b = -1, nf = 0, rc = 0;
+    while ((got = getline(&line, &cap, f)) >= 0) {
+        no++;
+        size_t len = (size_t)got;
+        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            len--;
+        line[len] = '\0';
+        char *text = line;
+        if (no == 1 && len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
+            text += 3;
+            len -= 3;
+        }
+        size_t lead = strspn(text, " \t");
+        if (text[lead] == '\0' || text[lead] == '#')
+            continue;
+        if (len + 1 > copy_cap) {
+            char *c = realloc(copy, len + 1);
+            if (!c) {
+                rc = CLI_INTERNAL;
+                cli_errorf(VERB, "out of memory");
+                break;
+            }
+            copy = c;
+            copy_cap = len + 1;
+        }
+        memcpy(copy, text, len + 1);
+        fields fs;
+        if ((rc = split(text, copy, path, no, &fs)) != 0)
+            break;
+        if (col_a < 0) {
+            for (int i = 0; i < fs.n; i++) {
+                if (fs.len[i] == 5 && memcmp(fs.f[i], "vpc_a", 5) == 0)
+                    col_a = i;
+                else if (fs.len[i] == 5 && memcmp(fs.f[i], "vpc_b", 5) == 0)
+                    col_b = i;
+            }
+            if (col_a < 0 || col_b < 0) {
+                rc = csv_error(path, no, copy, 1, "%s",
+                               "expected a header line naming the columns vpc_a and vpc_b");
+                break;
+            }
+            nf = fs.n;
+            continue;
+        }
+        if (fs.n != nf) {
+            char msg[96];
+            snprintf(msg, sizeof msg, "expected %d field%s as in the header, found %d", nf,
+                     nf == 1 ? "" : "s", fs.n);
+            size_t col = fs.n > nf ? fs.col[nf] : len + 1;
+            rc = csv_error(path, no, copy, col, "%s", msg);
+            break;
+        }
+        for (int k = 0; k < 2 && !rc; k++) {
+            int c = k ? col_b : col_a;
+            if (!fs.len[c])
+                rc = csv_error(path, no, copy, fs.col[c], "empty %s", k ? "vpc_b" : "vpc_a");
+        }
+        if (rc)
+            break;
+        if (batch_reserve(b, b->n + 1, fs.len[col_a] + fs.len[col_b] + 2) != 0) {
+            cli_errorf(VERB, "out of memory");
+            rc = CLI_INTERNAL;
+            break;
+        }
+        size_t ao = arena_put(b, fs.f[col_a], fs.len[col_a]);
+        size_t bo = arena_put(b, fs.f[col_b], fs.len[col_b]);
+        b->a_off[b->n] = ao;
+        b->b_off[b->n] = bo;
+        b->pairs[b->n].a = resolve(r->snap, b->arena + ao);
+        b->pairs[b->n].b = resolve(r->snap, b->arena + bo);
+        b->n++;
+        if (r->format != CS_PFMT_JSON && b->n == BATCH)
+            decide(r, b);
+    }
+    if (!rc && ferror(f)) {
+        cli_errorf(VERB, "%s: %s", path, strerror(errno));
+        rc = CLI_USAGE;
+    }
+    if (!rc && col_a < 0) {
+        cs_error err;
+        cs_error_clear(&err);
+        err.code = CS_EPARSE;
+        snprintf(err.message, sizeof err.message,
+                 "no header line: expected one naming the columns vpc_a and vpc_b");
+        snprintf(err.source, sizeof err.source, "%s", strcmp(path, "-") == 0 ? "<stdin>" : path);
+        err.line = no ? no : 1;
+        rc = cli_report_error(VERB, &err);
+    }
+    free(line);
+    free(copy);
+    if (f != stdin)
+        fclose(f);
+    return rc;
+}
+
+int cmd_check(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"help", no_argument, NULL, 'h'},
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"pairs", required_argument, NULL, OPT_PAIRS},
+        {"quota", required_argument, NULL, OPT_QUOTA},
+        {"fail-on", required_argument, NULL, OPT_FAIL_ON},
+        {"region", required_argument, NULL, OPT_SRC_REGION},
+        CLI_SOURCE_LONGOPTS,
+        {NULL, 0, NULL, 0}};
+    cli_sources src;
+    cli_sources_init(&src);
+    enum cli_format fmt = FMT_TEXT;
+    const char *pairs_path = NULL;
+    long quota = CS_PEERING_QUOTA_DEFAULT;
+    bool fail_on = false;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":he:", opts, NULL)) != -1) {
+        int used = cli_source_option(VERB, &src, c, optarg);
+        if (used < 0)
+            return CLI_USAGE;
+        if (used)
+            continue;
+        switch (c) {
+        case 'h':
+            usage(stdout);
+            return CLI_OK;
+        case OPT_FORMAT:
+            if (cli_parse_format(VERB, optarg,
+                                 1u << FMT_TEXT | 1u << FMT_JSON | 1u << FMT_CSV | 1u << FMT_NDJSON,
+                                 &fmt))
+                return CLI_USAGE;
+            break;
+        case OPT_PAIRS:
+            pairs_path = optarg;
+            break;
+        case OPT_QUOTA:
+            quota = parse_count(optarg, 1, CS_PEERING_QUOTA_MAX);
+            if (quota < 0) {
+                cli_errorf(VERB, "--quota %s: expected a number from 1 to %u (AWS allows at most "
+                                 "%u active peering connections per VPC)",
+                           optarg, CS_PEERING_QUOTA_MAX, CS_PEERING_QUOTA_MAX);
+                return CLI_USAGE;
+            }
+            break;
+        case OPT_FAIL_ON:
+            if (strcmp(optarg, "ineligible") != 0) {
+                cli_errorf(VERB, "--fail-on %s: the only condition is 'ineligible'", optarg);
+                return CLI_USAGE;
+            }
+            fail_on = true;
+            break;
+        case ':':
+            cli_errorf(VERB, "option %s needs a value (see --help)", argv[optind - 1]);
+            return CLI_USAGE;
+        default:
+            cli_errorf(VERB, "unknown option %s (see --help)", argv[optind - 1]);
+            return CLI_USAGE;
+        }
+    }
+    int npos = argc - optind;
+    if (pairs_path ? npos != 0 : npos != 2) {
+        cli_errorf(VERB, pairs_path ? "--pairs takes no VPC arguments"
+                                    : "expected two VPC ids, or --pairs FILE (see --help)");
+        return CLI_USAGE;
+    }
+    cli_estate est;
+    int rc = cli_estate_open(VERB, &src, &est);
+    if (rc)
+        return rc;
+    static const unsigned pfmt[] = {[FMT_TEXT] = CS_PFMT_TEXT, [FMT_JSON] = CS_PFMT_JSON,
+                                    [FMT_CSV] = CS_PFMT_CSV, [FMT_NDJSON] = CS_PFMT_NDJSON,
+                                    [FMT_HTML] = CS_PFMT_TEXT};
+    run r;
+    memset(&r, 0, sizeof r);
+    r.snap = est.snap;
+    r.opts.quota = (uint32_t)quota;
+    r.format = pfmt[fmt];
+    r.rep = cs_peering_report_new(stdout, r.format, est.snap, &r.opts);
+    if (!r.rep) {
+        cli_errorf(VERB, "out of memory");
+        cli_estate_close(&est);
+        return CLI_INTERNAL;
+    }
+    cs_error err;
+    cs_error_clear(&err);
+    if (!pairs_path) {
+        const char *ia = argv[optind], *ib = argv[optind + 1];
+        uint32_t a = resolve(est.snap, ia), b = resolve(est.snap, ib);
+        cs_peering_verdict v;
+        cs_peering_check(est.snap, a, b, &r.opts, &v);
+        cs_peering_summary_add(&r.sum, &v);
+        cs_peering_report_begin(r.rep, &r.sum);
+        cs_peering_report_pair(r.rep, ia, ib, a, b, &v);
+    } else {
+        rc = cs_peering_index_new(est.snap, &r.ix, &err);
+        if (rc < 0) {
+            rc = cli_report_error(VERB, &err);
+            cs_peering_report_free(r.rep);
+            cli_estate_close(&est);
+            return rc;
+        }
+        batch b;
+        memset(&b, 0, sizeof b);
+        rc = read_pairs(&r, pairs_path, &b);
+        if (!rc && r.format == CS_PFMT_JSON) {
+            cs_peering_check_bulk(r.ix, b.pairs, b.n, &r.opts, b.verdicts);
+            for (size_t i = 0; i < b.n; i++)
+                cs_peering_summary_add(&r.sum, &b.verdicts[i]);
+            cs_peering_report_begin(r.rep, &r.sum);
+            for (size_t i = 0; i < b.n; i++)
+                cs_peering_report_pair(r.rep, b.arena + b.a_off[i], b.arena + b.b_off[i],
+                                       b.pairs[i].a, b.pairs[i].b, &b.verdicts[i]);
+        } else if (!rc) {
+            decide(&r, &b);
+            if (!r.began)
+                cs_peering_report_begin(r.rep, NULL);
+        }
+        batch_free(&b);
+        cs_peering_index_free(r.ix);
+        if (rc) {
+            fflush(stdout);
+            cs_peering_report_free(r.rep);
+            cli_estate_close(&est);
+            return rc;
+        }
+    }
+    rc = cs_peering_report_end(r.rep, &r.sum, &err);
+    cs_peering_report_free(r.rep);
+    cli_estate_close(&est);
+    if (rc < 0)
+        return cli_report_error(VERB, &err);
+    if (fail_on && r.sum.verdicts[CS_PEER_INELIGIBLE])
+        return CLI_FINDINGS;
+    return CLI_OK;
+}
