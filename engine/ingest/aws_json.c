@@ -38,29 +38,38 @@
  *          OwnerId*, PeeringOptions: { AllowDnsResolutionFromRemoteVpc*,
  *          AllowEgressFrom... }, VpcId* (required), Region* }
  *
- * STRUCTURE. One file is one pass of three layers over each 1 MiB chunk:
+ * STRUCTURE. One file is one pass of three layers over each 1 MiB read:
  *
- *   read() ──> prescan ──> yajl_parse ──> callbacks ──> state machine
- *              (bytes)     (tokens)                     frame stack: one
- *                                                       frame per open
- *                                                       object/array of a
- *                                                       known shape; unknown
- *                                                       subtrees are skipped
- *                                                       with a depth counter
+ *   read() ──> prescan ──> span ──> yajl_parse ──> callbacks ──> state
+ *              (bytes)     (whole                               machine
+ *                          tokens)
  *
- * The prescan walks the raw bytes once, before yajl sees them, and stops the
- * chunk at the first byte no JSON text may hold: a NUL or other control
- * byte, a raw newline inside a string, invalid UTF-8 (overlong, surrogate,
- * beyond U+10FFFF, truncated), or a token longer than CS_AWS_JSON_TOKEN_MAX.
- * That gives those errors an exact column and keeps yajl, which buffers a
- * token split across chunks, from ever buffering more than that (a 2 GB
- * string is an error at its first byte, not a 2 GB allocation). Lines are
- * counted lazily: positions are asked for in increasing order (token starts,
- * in parse order), and each request counts newlines (memchr) from the last
- * one, so a file is scanned for newlines at most once whatever its line
- * lengths. yajl_get_bytes_consumed inside a callback is the end of the
- * current token in the chunk; the token's start is found from it (strings:
- * back to the opening quote; numbers and literals: by their length).
+ *   state machine: a frame stack, one frame per open object or array of a
+ *   known shape; unknown subtrees are skipped with a depth counter.
+ *
+ * The prescan walks the raw bytes once, before yajl sees them, and stops at
+ * the first byte no JSON text may hold: a NUL or other control byte, a raw
+ * newline inside a string, invalid UTF-8 (overlong, surrogate, beyond
+ * U+10FFFF, truncated), a non-ASCII byte between tokens, or a token longer
+ * than CS_AWS_JSON_TOKEN_MAX. Those errors get an exact column, and a 2 GB
+ * string is an error at its first byte, not a 2 GB buffer.
+ *
+ * Spans: yajl is handed whole tokens only, one span per read. The token
+ * still open at the end of a read (and a number or literal just before it,
+ * which yajl cannot finish without the next byte) is held back and copied
+ * to a carry buffer; the next read's span is the carry plus that read up to
+ * its own held-back token. So yajl never buffers a token across calls, and
+ * everything it reports (events, error offsets) is the same whatever the
+ * read size: tests/test_aws_json.c and the fuzzer check it, one byte to a
+ * whole file at a time. yajl's error offsets are snapped to the start of
+ * the token they fall in.
+ *
+ * Positions: yajl_get_bytes_consumed inside a callback is the end of the
+ * current token in the span; the token's start is found from it (strings:
+ * back to the opening quote; numbers and literals: by their length). Lines
+ * are counted lazily with memchr: positions are asked for in increasing
+ * order and each span is counted to its end once parsed, so a file is
+ * scanned for newlines once whatever its line lengths. Columns count bytes.
  *
  * RECORDS. A record is one element of the top-level list (a Vpc or a Pcx).
  * Its strings go into a per-record arena, its associations and tags into
@@ -373,6 +382,8 @@ typedef struct aj_res {
     size_t n_tag, cap_tag;
     cs_tag *desc_tags;    /* cs_tag views handed to the builder */
     size_t cap_desc_tags;
+    unsigned char *carry; /* a token split across reads, made whole */
+    size_t cap_carry;
 } aj_res;
 
 /* Return codes of the state machine's handlers (yajl goes on for any
@@ -390,13 +401,27 @@ typedef struct aj {
     cs_error *err;        /* the caller's */
     yajl_handle y;
 
-    /* the chunk being parsed */
+    /* The span yajl is parsing: always whole tokens (see feed). */
     const unsigned char *chunk;
     size_t chunk_len;
     uint64_t base;        /* absolute offset of chunk[0] */
-    unsigned char tail[AJ_TAIL]; /* the bytes just before chunk[0] */
-    size_t tail_len;
+    /* The read chunk, the bytes just before it, and the token carried from
+     * the previous read (for carets; the carry also for yajl). */
+    const unsigned char *rd;
+    size_t rd_len;
+    uint64_t rd_base;
+    unsigned char tail[AJ_TAIL];
+    size_t tail_len;      /* tail ends at rd_base */
+    uint64_t fed;         /* absolute offset up to which yajl has the text */
+    size_t carry_len;     /* res->carry holds [fed, fed + carry_len) */
+    const unsigned char *scr; /* the last carried span given to yajl */
+    size_t scr_len;
+    uint64_t scr_base;
     bool any_bytes;       /* the file is not empty (BOM aside) */
+    bool completing;      /* inside yajl_complete_parse: a number that ends
+                             the input is delivered there, ending at fed */
+    uint64_t prev_tok;    /* where snap_token would put the last byte of
+                             the previous span (UINT64_MAX: blank, or none) */
 
     /* line counting: newlines before lc_off are counted */
     uint64_t lc_off, line, line_start;
@@ -408,11 +433,14 @@ typedef struct aj {
     uint8_t u8_need;      /* continuation bytes still expected */
     uint8_t u8_lo, u8_hi; /* allowed range of the next one */
     uint64_t u8_start;    /* abs offset of the sequence's lead byte */
+    size_t close_idx;     /* where the token open at the chunk's start ends
+                             in it (index of the byte after), SIZE_MAX: not
+                             in this chunk */
+    uint64_t bare_s, bare_e; /* the last bare token (number, literal) that
+                                ended: [bare_s, bare_e) */
     bool flagged;         /* the prescan has a complaint: */
     uint64_t bad_off;     /* where it points */
     char bad_msg[160];
-    uint64_t str_carry;   /* quote of a string still open at the end of the
-                             previous chunk (token starts of its tokens) */
 
     /* the state machine */
     frame st[AJ_FRAMES];
@@ -488,8 +516,9 @@ static int shown(size_t len)
 /* ---- positions ---------------------------------------------------------------- */
 
 /* Counts newlines up to absolute offset `to`, over bytes of the current
- * chunk only: the part of [lc_off, base) not counted yet holds no newline
- * (finish_chunk stops short of an open token, and tokens hold none). */
+ * span only: every span is counted to its end once parsed (parse_span), so
+ * what lies between lc_off and the span is inside a token (one held back
+ * at the end of a read), which holds no newline. */
 static void advance(aj *p, uint64_t to)
 {
     uint64_t end = p->base + p->chunk_len;
@@ -498,6 +527,11 @@ static void advance(aj *p, uint64_t to)
     if (to <= p->lc_off)
         return;
     uint64_t from = p->lc_off > p->base ? p->lc_off : p->base;
+    if (from >= to) {
+        /* All of [lc_off, to) is before this span, inside a token. */
+        p->lc_off = to;
+        return;
+    }
     const unsigned char *s = p->chunk + (from - p->base);
     const unsigned char *e = p->chunk + (to - p->base);
     while (s < e) {
@@ -527,14 +561,18 @@ static pos locate(aj *p, uint64_t off)
     return r;
 }
 
-/* Byte at absolute offset `off` if still in memory (chunk or tail), else
- * -1. */
+/* Byte at absolute offset `off` if still in memory (the span, the read
+ * chunk, the last carried span, the end of the previous read), else -1. */
 static int byte_at(const aj *p, uint64_t off)
 {
-    if (off >= p->base && off < p->base + p->chunk_len)
+    if (off >= p->base && off - p->base < p->chunk_len)
         return p->chunk[off - p->base];
-    if (off < p->base && p->base - off <= p->tail_len)
-        return p->tail[p->tail_len - (p->base - off)];
+    if (p->rd && off >= p->rd_base && off - p->rd_base < p->rd_len)
+        return p->rd[off - p->rd_base];
+    if (p->scr && off >= p->scr_base && off - p->scr_base < p->scr_len)
+        return p->scr[off - p->scr_base];
+    if (off < p->rd_base && p->rd_base - off <= p->tail_len)
+        return p->tail[p->tail_len - (p->rd_base - off)];
     return -1;
 }
 
@@ -575,16 +613,18 @@ static void set_loc(aj *p, const pos *at, uint32_t span)
  * V_NUM / V_BOOL / V_NULL with the length of its text, V_OBJ / V_ARR. */
 static uint64_t token_start(aj *p, int kind, size_t len)
 {
-    uint64_t end = p->base + yajl_get_bytes_consumed(p->y);
+    uint64_t end = p->completing ? p->fed
+                                 : p->base + yajl_get_bytes_consumed(p->y);
     if (kind == V_OBJ || kind == V_ARR)
         return end ? end - 1 : 0;
     if (kind != V_STR)
         return end >= len ? end - len : 0;
     /* end - 1 is the closing quote; walk back to the opening one: the first
-     * quote not escaped by an odd run of backslashes. */
+     * quote not escaped by an odd run of backslashes. A span holds whole
+     * tokens, so it is in the span. */
     size_t i = (size_t)(end - p->base);
     if (i < 1)
-        return p->str_carry;
+        return p->base;
     i--;
     while (i > 0) {
         i--;
@@ -596,8 +636,7 @@ static uint64_t token_start(aj *p, int kind, size_t len)
         if (bs % 2 == 0)
             return p->base + i;
     }
-    /* Not in this chunk: the string began in an earlier one. */
-    return p->str_carry;
+    return p->base;
 }
 
 /* ---- errors ------------------------------------------------------------------ */
@@ -1583,21 +1622,23 @@ static void bad_ctrl(aj *p, uint64_t off, unsigned char b, bool in_str)
 }
 
 /*
- * Scans chunk c[0..n) from the carried state. Returns n when every byte may
- * be there; otherwise (p->flagged set by bad()) the index it stopped at,
- * which may be n (a token found too long at the chunk's end), with the
- * complaint's offset in p->bad_off (it may be earlier: the lead byte of a
- * broken UTF-8 sequence, the start of an overlong token). The state lives
- * in locals while scanning (the byte pointer could alias *p otherwise).
+ * Scans chunk c[0..n) from the carried state, up to the first byte that may
+ * not be there: then p->flagged is set (by bad()) and p->bad_off is where
+ * the complaint points (the byte, or the lead byte of a broken UTF-8
+ * sequence, or the start of an overlong token), and the state is the one at
+ * that byte (in_str / in_bare: the token holding it, from tok_start). Notes
+ * in p->close_idx where a token open at c[0] ends. The state lives in
+ * locals while scanning (the byte pointer could alias *p otherwise).
  */
-static size_t prescan(aj *p, const unsigned char *c, size_t n)
+static void prescan(aj *p, const unsigned char *c, size_t n)
 {
-    const uint64_t base = p->base;
+    const uint64_t base = p->rd_base;
     bool in_str = p->in_str, esc = p->esc, in_bare = p->in_bare;
     uint64_t tok = p->tok_start;
     unsigned need = p->u8_need, lo = p->u8_lo, hi = p->u8_hi;
     uint64_t u8s = p->u8_start;
-    size_t i = 0, stop = n;
+    size_t i = 0, close = SIZE_MAX;
+    const bool open0 = in_str || in_bare;
 
     while (i < n) {
         unsigned char b;
@@ -1608,7 +1649,6 @@ static size_t prescan(aj *p, const unsigned char *c, size_t n)
             if (b < lo || b > hi) {
                 bad(p, u8s, "invalid UTF-8: the sequence starting here is "
                             "broken by byte 0x%02x", b);
-                stop = i;
                 goto out;
             }
             need--;
@@ -1623,7 +1663,6 @@ static size_t prescan(aj *p, const unsigned char *c, size_t n)
                 b = c[i];
                 if (b < 0x20) {
                     bad_ctrl(p, base + i, b, true);
-                    stop = i;
                     goto out;
                 }
                 if (b < 0x80) {
@@ -1637,7 +1676,6 @@ static size_t prescan(aj *p, const unsigned char *c, size_t n)
             if (base + i - tok > CS_AWS_JSON_TOKEN_MAX) {
                 bad(p, tok, "a string longer than %u bytes starts here",
                     CS_AWS_JSON_TOKEN_MAX);
-                stop = i;
                 goto out;
             }
             if (i == n)
@@ -1646,6 +1684,8 @@ static size_t prescan(aj *p, const unsigned char *c, size_t n)
             if (b == '"') {
                 in_str = false;
                 i++;
+                if (open0 && close == SIZE_MAX)
+                    close = i;
                 continue;
             }
             if (b == '\\') {
@@ -1655,7 +1695,6 @@ static size_t prescan(aj *p, const unsigned char *c, size_t n)
             }
             if (b < 0x20) {
                 bad_ctrl(p, base + i, b, true);
-                stop = i;
                 goto out;
             }
             goto utf8;
@@ -1666,12 +1705,15 @@ static size_t prescan(aj *p, const unsigned char *c, size_t n)
             if (base + i - tok > CS_AWS_JSON_TOKEN_MAX) {
                 bad(p, tok, "a token longer than %u bytes starts here",
                     CS_AWS_JSON_TOKEN_MAX);
-                stop = i;
                 goto out;
             }
             if (i == n)
                 break;
             in_bare = false;
+            p->bare_s = tok;
+            p->bare_e = base + i;
+            if (open0 && close == SIZE_MAX)
+                close = i;
         }
         while (i < n && gap_plain[c[i]])
             i++;
@@ -1686,13 +1728,11 @@ static size_t prescan(aj *p, const unsigned char *c, size_t n)
         }
         if (b < 0x20) {
             bad_ctrl(p, base + i, b, false);
-            stop = i;
             goto out;
         }
         if (b >= 0x80) {
             bad(p, base + i, "byte 0x%02x outside a string (JSON text is "
                              "ASCII between its strings)", b);
-            stop = i;
             goto out;
         }
         in_bare = true;
@@ -1720,12 +1760,12 @@ static size_t prescan(aj *p, const unsigned char *c, size_t n)
         } else {
             bad(p, u8s, "invalid UTF-8: byte 0x%02x cannot start a "
                         "character", b);
-            stop = i;
             goto out;
         }
         i++;
     }
 out:
+    p->close_idx = close;
     p->in_str = in_str;
     p->esc = esc;
     p->in_bare = in_bare;
@@ -1734,12 +1774,93 @@ out:
     p->u8_lo = (uint8_t)lo;
     p->u8_hi = (uint8_t)hi;
     p->u8_start = u8s;
-    return stop;
 }
 
 /* ---- driving yajl ---------------------------------------------------------------- */
 
-static int report_yajl(aj *p, size_t fed, bool at_eof)
+/*
+ * The start of the JSON token holding byte `q` of the span (q < chunk_len),
+ * walking the span from its start (a span starts between tokens); when `q`
+ * falls between tokens, the first byte of the next one. ',' and ':' count
+ * as tokens (yajl refuses them too). yajl's lexer stops one past the byte
+ * it choked on, and its parser one past the token it refused or, for some
+ * refusals, rewinds to about that token's start: `q` is the last byte yajl
+ * consumed, so the caret lands under the refused token (or under the token
+ * just before it), whatever the read boundaries were.
+ */
+static uint64_t snap_token(aj *p, size_t q)
+{
+    const unsigned char *c = p->chunk;
+    bool in_str = false, esc = false, in_tok = false;
+    uint64_t start = p->base;
+    for (size_t i = 0; i < p->chunk_len; i++) {
+        unsigned char b = c[i];
+        if (in_str) {
+            if (i == q)
+                return start;
+            if (esc)
+                esc = false;
+            else if (b == '\\')
+                esc = true;
+            else if (b == '"')
+                in_str = in_tok = false;
+            continue;
+        }
+        bool tokb = bare_plain[b] || b >= 0x80;
+        if (in_tok && !tokb)
+            in_tok = false;
+        if (b == '"') {
+            in_str = in_tok = true;
+            start = p->base + i;
+        } else if (tokb && !in_tok) {
+            in_tok = true;
+            start = p->base + i;
+        }
+        if (i < q)
+            continue;
+        if (in_tok)
+            return start;
+        if (b == '[' || b == ']' || b == '{' || b == '}' || b == ',' ||
+            b == ':')
+            return p->base + i;
+    }
+    return p->base + q;
+}
+
+/* snap_token for the last byte of a span buf[0..len) at `off` (a span ends
+ * between tokens, never right after a number or literal): the start of the
+ * string or bare token ending there, the offset of a structural character,
+ * UINT64_MAX for a blank. */
+static uint64_t last_token(const unsigned char *buf, size_t len, uint64_t off)
+{
+    if (!len)
+        return UINT64_MAX;
+    size_t i = len - 1;
+    unsigned char b = buf[i];
+    if (b == ' ' || b == '\t' || b == '\n' || b == '\r')
+        return UINT64_MAX;
+    if (b == '"') {
+        /* Back to the opening quote: the first one not escaped. */
+        while (i > 0) {
+            i--;
+            if (buf[i] != '"')
+                continue;
+            size_t bs = 0;
+            while (bs < i && buf[i - 1 - bs] == '\\')
+                bs++;
+            if (bs % 2 == 0)
+                return off + i;
+        }
+        return off;
+    }
+    if (!bare_plain[b] && b < 0x80)
+        return off + i;
+    while (i > 0 && (bare_plain[buf[i - 1]] || buf[i - 1] >= 0x80))
+        i--;
+    return off + i;
+}
+
+static int report_yajl(aj *p, bool at_eof)
 {
     unsigned char *m = yajl_get_error(p->y, 0, NULL, 0);
     char msg[200];
@@ -1751,7 +1872,7 @@ static int report_yajl(aj *p, size_t fed, bool at_eof)
                   msg[ml - 1] == ' '))
         msg[--ml] = '\0';
     if (at_eof) {
-        pos at = locate(p, p->base + p->chunk_len);
+        pos at = locate(p, p->fed);
         if (!p->saw_value)
             build_error(p, &at, 1, CS_EPARSE,
                         "no JSON value: the file holds only white space");
@@ -1762,76 +1883,152 @@ static int report_yajl(aj *p, size_t fed, bool at_eof)
         return fail_file(p);
     }
     size_t c = yajl_get_bytes_consumed(p->y);
-    if (c > fed)
-        c = fed;
-    /* yajl's lexer stops one past the byte it choked on. */
-    if (strncmp(msg, "lexical error", 13) == 0 && c > 0)
-        c--;
-    pos at = locate(p, p->base + c);
+    if (c > p->chunk_len)
+        c = p->chunk_len;
+    /* c == 0: yajl rewound to the start of this span; its last consumed
+     * byte is the previous span's last. */
+    uint64_t off = c                           ? snap_token(p, c - 1)
+                   : p->prev_tok != UINT64_MAX ? p->prev_tok
+                                               : p->base;
+    pos at = locate(p, off);
     build_error(p, &at, 1, CS_EPARSE, "invalid JSON: %s", msg);
     return fail_file(p);
 }
 
-/* After a chunk: count the newlines of the part no later token can start
- * in (all but a token or UTF-8 sequence still open at its end, which holds
- * no newline), keep its last bytes for carets, and move the base on. */
-static void finish_chunk(aj *p)
+/*
+ * Gives yajl buf[0..len), text at absolute offset `off` that starts and
+ * ends between tokens, then counts its newlines. Returns false when reading
+ * stops (an error was reported).
+ */
+static bool parse_span(aj *p, const unsigned char *buf, size_t len,
+                       uint64_t off)
 {
-    uint64_t end = p->base + p->chunk_len;
-    uint64_t safe = end;
-    if (p->in_str || p->in_bare)
-        safe = p->tok_start;
-    if (p->u8_need && p->u8_start < safe)
-        safe = p->u8_start;
-    advance(p, safe < p->base ? p->base : safe);
-    if (p->chunk_len >= AJ_TAIL) {
-        memcpy(p->tail, p->chunk + p->chunk_len - AJ_TAIL, AJ_TAIL);
-        p->tail_len = AJ_TAIL;
-    } else {
-        size_t keep = AJ_TAIL - p->chunk_len;
-        if (keep > p->tail_len)
-            keep = p->tail_len;
-        memmove(p->tail, p->tail + p->tail_len - keep, keep);
-        memcpy(p->tail + keep, p->chunk, p->chunk_len);
-        p->tail_len = keep + p->chunk_len;
+    p->chunk = buf;
+    p->chunk_len = len;
+    p->base = off;
+    yajl_status st = yajl_parse(p->y, buf, len);
+    if (p->stopped)
+        return false;
+    if (st != yajl_status_ok) {
+        report_yajl(p, false);
+        return false;
     }
-    p->str_carry = p->in_str ? p->tok_start : end;
-    p->base = end;
-    p->chunk = NULL;
-    p->chunk_len = 0;
+    advance(p, off + len);
+    p->fed = off + len;
+    p->prev_tok = last_token(buf, len, off);
+    return true;
 }
 
-/* Parses one chunk. Returns true to go on reading. */
+static bool carry_put(aj *p, const unsigned char *c, size_t n)
+{
+    aj_res *r = p->res;
+    /* The carried span already parsed (if any) lives in this buffer: it may
+     * move or be overwritten now, so carets stop looking at it. */
+    p->scr = NULL;
+    p->scr_len = 0;
+    if (!grow((void **)&r->carry, &r->cap_carry, p->carry_len + n, 1)) {
+        oom(p);
+        return false;
+    }
+    memcpy(r->carry + p->carry_len, c, n);
+    p->carry_len += n;
+    return true;
+}
+
+/* Parses the carried text (a token begun in an earlier read, and what
+ * follows it in this one) as one span. */
+static bool parse_carry(aj *p)
+{
+    size_t len = p->carry_len;
+    p->carry_len = 0;
+    p->scr = p->res->carry;
+    p->scr_len = len;
+    p->scr_base = p->fed;
+    return parse_span(p, p->res->carry, len, p->fed);
+}
+
+/*
+ * One read chunk c[0..n) at absolute offset rd_base. yajl is only ever
+ * handed whole tokens, one span per read: a token still open at the end of
+ * a read (or holding the prescan's complaint) is held back and carried, and
+ * the next read's span starts with it. So yajl never needs a token, or the
+ * byte after a number, from another call: its events and error offsets do
+ * not depend on where reads split the text. Returns true to go on reading.
+ */
 static bool feed(aj *p, const unsigned char *c, size_t n)
 {
-    p->chunk = c;
-    p->chunk_len = n;
+    p->rd = c;
+    p->rd_len = n;
     p->any_bytes = true;
-    size_t stop = prescan(p, c, n);
-    /* yajl gets the bytes before the complaint (before the start of a
-     * broken sequence or overlong token when that is in this chunk): its own
-     * error, earlier in the text, comes first. */
-    size_t fed = stop;
-    if (p->flagged && p->bad_off < p->base + stop)
-        fed = p->bad_off > p->base ? (size_t)(p->bad_off - p->base) : 0;
-    if (fed) {
-        yajl_status st = yajl_parse(p->y, c, fed);
-        if (p->stopped)
-            return false;
-        if (st != yajl_status_ok) {
-            report_yajl(p, fed, false);
-            return false;
+    uint64_t end = p->rd_base + n;
+    prescan(p, c, n);
+    /* How far yajl may read: up to the token open at the end (or holding
+     * the complaint), else to the end (or the complaint). A number or
+     * literal right before the open token stays with it: yajl needs the byte
+     * after one to finish it, and must not get it from another call. */
+    uint64_t limit = end;
+    if (p->in_str || p->in_bare)
+        limit = p->tok_start;
+    else if (p->flagged)
+        limit = p->bad_off;
+    if (!p->flagged && limit < end && p->bare_e == limit && p->bare_s < limit)
+        limit = p->bare_s;
+    if (p->carry_len) {
+        if (limit > p->rd_base || (p->flagged && limit == p->rd_base)) {
+            /* The carried text ends here: yajl gets it with what follows
+             * up to the limit, as one span. */
+            if (!carry_put(p, c, (size_t)(limit - p->rd_base)) ||
+                !parse_carry(p))
+                return false;
+        } else if (p->flagged) {
+            /* The complaint is in the carried text: yajl gets what comes
+             * before it, as the whole text would have given it. */
+            if (limit > p->fed) {
+                p->carry_len = (size_t)(limit - p->fed);
+                if (!parse_carry(p))
+                    return false;
+            }
+        } else if (!carry_put(p, c, n)) {
+            return false; /* the carried text goes on past this read */
         }
+    } else if (limit > p->rd_base &&
+               !parse_span(p, c, (size_t)(limit - p->rd_base), p->rd_base)) {
+        return false;
     }
     if (p->flagged) {
         char msg[sizeof p->bad_msg];
         memcpy(msg, p->bad_msg, sizeof msg);
-        pos at = locate(p, p->bad_off);
-        build_error(p, &at, 1, CS_EPARSE, "%s", msg);
+        /* Between what yajl has and the complaint is one token without a
+         * newline: the line is the current one. */
+        p->chunk = c;
+        p->chunk_len = n;
+        p->base = p->rd_base;
+        pos where = locate(p, p->bad_off);
+        build_error(p, &where, 1, CS_EPARSE, "%s", msg);
         fail_file(p);
         return false;
     }
-    finish_chunk(p);
+    if (limit >= p->rd_base && limit < end && !p->carry_len) {
+        /* A token opens in this chunk and is not finished: carry it. */
+        p->fed = limit;
+        if (!carry_put(p, c + (limit - p->rd_base), (size_t)(end - limit)))
+            return false;
+    }
+    /* The last bytes of the read, for carets in the next one. */
+    if (n >= AJ_TAIL) {
+        memcpy(p->tail, c + n - AJ_TAIL, AJ_TAIL);
+        p->tail_len = AJ_TAIL;
+    } else {
+        size_t keep = AJ_TAIL - n;
+        if (keep > p->tail_len)
+            keep = p->tail_len;
+        memmove(p->tail, p->tail + p->tail_len - keep, keep);
+        memcpy(p->tail + keep, c, n);
+        p->tail_len = keep + n;
+    }
+    p->rd = NULL;
+    p->rd_len = 0;
+    p->rd_base = end;
     return true;
 }
 
@@ -1839,7 +2036,7 @@ static bool feed(aj *p, const unsigned char *c, size_t n)
 static void finish(aj *p)
 {
     if (!p->any_bytes) {
-        pos at = {p->base, 1, 1};
+        pos at = {p->rd_base, 1, 1};
         build_error(p, &at, 0, CS_EPARSE,
                     "empty file: expected describe-vpcs or "
                     "describe-vpc-peering-connections JSON output");
@@ -1853,9 +2050,13 @@ static void finish(aj *p)
         fail_file(p);
         return;
     }
+    /* The last token, cut by the end of the file or not. */
+    if (p->carry_len && !parse_carry(p))
+        return;
+    p->completing = true;
     yajl_status st = yajl_complete_parse(p->y);
     if (!p->stopped && st != yajl_status_ok)
-        report_yajl(p, 0, true);
+        report_yajl(p, true);
 }
 
 /* ---- entry points ------------------------------------------------------------------ */
@@ -1867,6 +2068,7 @@ static void res_free(aj_res *r)
     free(r->assocs);
     free(r->tags);
     free(r->desc_tags);
+    free(r->carry);
     memset(r, 0, sizeof *r);
 }
 
@@ -1886,6 +2088,7 @@ static int aj_begin(aj *p, aj_res *res, cs_estate *e, const char *source,
     p->item_sp = -1;
     p->st[0].ctx = X_ROOT;
     p->st[0].key = -1;
+    p->prev_tok = UINT64_MAX;
     p->y = yajl_alloc(&callbacks, NULL, p);
     if (!p->y) {
         build_error(p, NULL, 0, CS_ENOMEM, "%s: out of memory", source);
@@ -1914,9 +2117,9 @@ static int aj_end(aj *p)
  * does); positions still count it. */
 static size_t skip_bom(aj *p, const unsigned char *c, size_t n)
 {
-    if (p->base == 0 && n >= 3 && c[0] == 0xef && c[1] == 0xbb &&
+    if (p->rd_base == 0 && n >= 3 && c[0] == 0xef && c[1] == 0xbb &&
         c[2] == 0xbf) {
-        p->base = 3;
+        p->rd_base = p->base = p->fed = 3;
         p->lc_off = 3;
         p->line_start = 0;
         return 3;
