@@ -1251,9 +1251,13 @@ int64_t cs_peering_candidates(const cs_peering_index *ix, uint32_t vpc,
             st.overlap_entries += c > 0 ? (uint64_t)c : 0;
         }
     }
+    /* Scanning tests each VPC of the set against V's blocks: worth it only
+     * for a filtered set smaller than the trie's answer, and never over the
+     * whole estate (that is what the trie is for). */
     unsigned flags = filter ? filter->flags : 0;
+    bool filtered = u.list || u.hi - u.lo < ix->n_vpcs;
     st.used_trie = !(flags & CS_CAND_FORCE_SCAN) &&
-                   ((flags & CS_CAND_FORCE_TRIE) || st.overlap_entries <= size);
+                   ((flags & CS_CAND_FORCE_TRIE) || !filtered || st.overlap_entries <= size);
 
     ov_set ov;
     ov.v = ov.inl;

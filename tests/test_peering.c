@@ -757,6 +757,10 @@ static void check_candidates(const cs_snapshot *s, const cs_peering_index *ix, u
         assert_true(st.used_trie || st.self_at_quota);
     if (f->flags & CS_CAND_FORCE_SCAN)
         assert_false(st.used_trie);
+    /* Unfiltered, the overlapping set always comes from the trie: never a
+     * scan of every VPC. */
+    if (f->account == CS_IDX_NONE && f->region == CS_IDX_NONE && !f->flags && !st.self_at_quota)
+        assert_true(st.used_trie);
 }
 
 static void peering__candidates_equal_filtering_every_vpc_through_check(void **state)

@@ -57,6 +57,9 @@
 #define REPORT_EV_CAP 64
 /* No-connection findings of a reach question printed before summarising. */
 #define REACH_SHOW_MAX 20
+/* Mesh plans of more VPCs than this list their conflicts instead of
+ * drawing the matrix in text. */
+#define MESH_TEXT_MATRIX 24
 
 /* ---- small helpers ------------------------------------------------------------- */
 
@@ -794,7 +797,33 @@ int cs_peering_report_mesh(FILE *f, unsigned format, const cs_snapshot *s,
                    "%u VPC%s over the quota of %u\n\n",
                 sum->links, plural(sum->links), sum->existing, sum->pending, sum->needed,
                 sum->conflicts, sum->over_quota, plural(sum->over_quota), sum->quota);
-        /* The matrix: one row and column per VPC, numbered. */
+        /* The matrix: one row and column per VPC, numbered; past
+         * MESH_TEXT_MATRIX VPCs it would not fit a screen, so the links
+         * that cannot be made are listed instead. */
+        if (n > MESH_TEXT_MATRIX) {
+            fputs("  links that cannot be made:\n", f);
+            uint32_t shown = 0;
+            for (size_t i = 0; i < n; i++)
+                for (size_t k = i + 1; k < n; k++) {
+                    const cs_peering_verdict *v = &matrix[i * n + k];
+                    bool planned = hub_pos == CS_MESH_FULL || i == hub_pos || k == hub_pos;
+                    if (!planned || cs_peering_mesh_link(s, rows[i].vpc, rows[k].vpc, v, NULL) !=
+                                        CS_LINK_CONFLICT)
+                        continue;
+                    fprintf(f, "    %s  %s ", ids[i], ids[k]);
+                    const char *sep = " ";
+                    for (unsigned m = 0; m < CS_PEER_CODE_COUNT; m++)
+                        if ((v->reasons >> m) & 1u) {
+                            fprintf(f, "%s%s", sep, cs_peering_code_name(m));
+                            sep = ",";
+                        }
+                    fputc('\n', f);
+                    shown++;
+                }
+            if (!shown)
+                fputs("    none\n", f);
+            fputc('\n', f);
+        } else {
         fputs("      ", f);
         for (size_t k = 0; k < n; k++)
             fprintf(f, "%3zu", k + 1);
@@ -823,6 +852,7 @@ int cs_peering_report_mesh(FILE *f, unsigned format, const cs_snapshot *s,
         fputs("\n  . eligible  w eligible with warnings  X overlapping blocks  = already "
               "peered\n  Q at the quota  ? unknown VPC\n\n",
               f);
+        }
         fprintf(f, "  %-24s %6s %7s %8s %7s %6s %5s %5s\n", "vpc", "active", "planned",
                 "existing", "pending", "needed", "after", "quota");
         for (size_t i = 0; i < n; i++) {

@@ -250,11 +250,12 @@ typedef struct cs_peering_cand_stats {
  * searched by region when both are given), a region's list in the index,
  * or every VPC. The VPCs overlapping V are found with one trie overlap
  * query per live block of V, collected, sorted and merged against the
- * filtered set; but when those queries would return more entries than the
- * filtered set has VPCs (V is 172.31.0.0/16 and the estate has 100k default
- * VPCs, asked about one account), each VPC of the set is tested against V's
- * blocks with the index instead (cs_peering_cand_stats.used_trie says
- * which). Already-peered, quota and same-VPC come from the index.
+ * filtered set; but when a filter leaves fewer VPCs than those queries
+ * would return entries (V is 172.31.0.0/16 and the estate has 100k default
+ * VPCs, asked about one account), each VPC of the filtered set is tested
+ * against V's blocks with the index instead (never every VPC of the
+ * estate; cs_peering_cand_stats.used_trie says which). Already-peered,
+ * quota and same-VPC come from the index.
  *
  * Allocation: the overlapping set is collected in a 256-entry buffer on the
  * stack that spills to the heap once when larger (CS_ENOMEM if that fails).
