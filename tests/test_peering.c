@@ -1288,6 +1288,80 @@ static void peering__json_report_has_the_contract_keys(void **state)
     cs_snapshot_close(s);
 }
 
+/* Regression: with more overlapping block pairs than the report's evidence
+ * buffer holds, the reasons after the overlap (here already-peered) lost
+ * their evidence. */
+static void peering__regress_report_keeps_evidence_after_a_long_overlap(void **state)
+{
+    (void)state;
+    cs_estate *e = cs_estate_new();
+    cs_error err;
+    cs_error_clear(&err);
+    const char *ids[] = {"vpc-0000000000000aaa1", "vpc-0000000000000bbb2"};
+    for (int v = 0; v < 2; v++) {
+        cs_vpc_desc d;
+        memset(&d, 0, sizeof d);
+        d.id = cs_str_c(ids[v]);
+        d.owner = cs_str_c("111111111111");
+        d.region = cs_str_c("us-east-1");
+        must(cs_estate_add_vpc(e, &d, NULL, &err), &err, "vpc");
+        /* 12 nested blocks each: 144 overlapping pairs. */
+        for (unsigned len = 16; len < 28; len++) {
+            cs_cidr_desc c;
+            memset(&c, 0, sizeof c);
+            c.vpc_id = cs_str_c(ids[v]);
+            c.prefix = cs_prefix_from_v4(0x0a000000u, len);
+            c.state = CS_ASSOC_ASSOCIATED;
+            must(cs_estate_add_cidr(e, &c, NULL, &err), &err, "cidr");
+        }
+    }
+    cs_peering_desc p;
+    memset(&p, 0, sizeof p);
+    p.id = cs_str_c("pcx-0000000000000feed");
+    p.requester.vpc_id = cs_str_c(ids[0]);
+    p.accepter.vpc_id = cs_str_c(ids[1]);
+    p.status = CS_PCX_ACTIVE;
+    must(cs_estate_add_peering(e, &p, NULL, &err), &err, "pcx");
+    cs_snapshot *s = NULL;
+    must(cs_estate_freeze(e, &s, &err), &err, "freeze");
+    cs_estate_free(e);
+    uint32_t a = V(s, ids[0]), b = V(s, ids[1]);
+    assert_int_equal(reasons_of(s, a, b, 0), BIT(CS_PEER_OVERLAP_V4) | BIT(CS_PEER_ALREADY_PEERED));
+    assert_int_equal(cs_peering_explain(s, a, b, NULL, 0xffff, NULL, 0), 145);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cs_peering_report *r = cs_peering_report_new(f, CS_PFMT_JSON, s, NULL);
+    cs_peering_verdict v;
+    cs_peering_check(s, a, b, NULL, &v);
+    cs_peering_summary sum;
+    memset(&sum, 0, sizeof sum);
+    cs_peering_summary_add(&sum, &v);
+    cs_peering_report_begin(r, &sum);
+    cs_peering_report_pair(r, ids[0], ids[1], a, b, &v);
+    assert_int_equal(cs_peering_report_end(r, &sum, NULL), 0);
+    cs_peering_report_free(r);
+    fclose(f);
+    yajl_val doc = parse_json(buf);
+    const char *pr[] = {"results", NULL};
+    yajl_val res = YAJL_GET_ARRAY(yajl_tree_get(doc, pr, yajl_t_array))->values[0];
+    const char *prs[] = {"reasons", NULL};
+    yajl_val rs = yajl_tree_get(res, prs, yajl_t_array);
+    assert_int_equal(YAJL_GET_ARRAY(rs)->len, 2);
+    const char *pt[] = {"evidence_total", NULL}, *pe[] = {"evidence", NULL},
+               *pc[] = {"connection", NULL};
+    yajl_val overlap = YAJL_GET_ARRAY(rs)->values[0], peered = YAJL_GET_ARRAY(rs)->values[1];
+    assert_int_equal(YAJL_GET_INTEGER(yajl_tree_get(overlap, pt, yajl_t_number)), 144);
+    yajl_val pev = yajl_tree_get(peered, pe, yajl_t_array);
+    assert_int_equal(YAJL_GET_ARRAY(pev)->len, 1);
+    assert_string_equal(
+        YAJL_GET_STRING(yajl_tree_get(YAJL_GET_ARRAY(pev)->values[0], pc, yajl_t_string)),
+        "pcx-0000000000000feed");
+    yajl_tree_free(doc);
+    free(buf);
+    cs_snapshot_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1310,6 +1384,7 @@ int main(void)
         cmocka_unit_test(peering__can_add_rules),
         cmocka_unit_test(peering__mesh_counts_links_against_quota),
         cmocka_unit_test(peering__json_report_has_the_contract_keys),
+        cmocka_unit_test(peering__regress_report_keeps_evidence_after_a_long_overlap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

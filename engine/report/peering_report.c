@@ -374,41 +374,51 @@ static void json_evidence(cs_peering_report *r, const char *a_id, const char *b_
     cs_json_end(j);
 }
 
-/* The records of `code` among ev[0..n): they are contiguous (explain
- * emits in code order). */
-static size_t code_run(const cs_peering_reason *ev, size_t n, unsigned code, size_t *first)
-{
-    size_t i = 0;
-    while (i < n && ev[i].code != code)
-        i++;
-    *first = i;
-    size_t k = i;
-    while (k < n && ev[k].code == code)
-        k++;
-    return k - i;
-}
+/* The evidence of one code of a pair, into r->ev: a slice of the list
+ * explained for every code when it was complete, else the code explained on
+ * its own (a long run of one code, say 100 overlapping block pairs, must
+ * not leave the codes after it without evidence). */
+typedef struct evslice {
+    const cs_peering_reason *ev;
+    size_t n;        /* records kept */
+    uint64_t total;  /* records there were */
+} evslice;
 
-/* How many records of `code` there were before the cut: exact when the
- * list was not cut, else at least what was kept. */
-static uint64_t code_total(size_t kept, int64_t total, size_t cap, const cs_peering_reason *ev,
-                           size_t n, unsigned code)
+static evslice code_evidence(cs_peering_report *r, uint32_t a, uint32_t b, unsigned reasons,
+                             unsigned code, int64_t all_total, bool *fresh)
 {
-    if ((uint64_t)total <= cap)
-        return kept;
-    /* Cut: only the last code kept can have lost records. */
-    bool last = n && ev[n - 1].code == code;
-    return last ? kept + (uint64_t)total - cap : kept;
+    evslice e = {r->ev, 0, 0};
+    if (*fresh && all_total >= 0 && (uint64_t)all_total <= REPORT_EV_CAP) {
+        size_t i = 0, n = (size_t)all_total;
+        while (i < n && r->ev[i].code != code)
+            i++;
+        size_t k = i;
+        while (k < n && r->ev[k].code == code)
+            k++;
+        e.ev = r->ev + i;
+        e.n = k - i;
+        e.total = e.n;
+        return e;
+    }
+    /* The shared list is cut or already overwritten: this code alone. */
+    *fresh = false;
+    int64_t t = cs_peering_explain(r->s, a, b, &r->opts, reasons & (1u << code), r->ev,
+                                   REPORT_EV_CAP);
+    if (t > 0) {
+        e.total = (uint64_t)t;
+        e.n = (uint64_t)t < REPORT_EV_CAP ? (size_t)t : REPORT_EV_CAP;
+    }
+    return e;
 }
 
 void cs_peering_report_pair(cs_peering_report *r, const char *a_id, const char *b_id,
                             uint32_t a, uint32_t b, const cs_peering_verdict *v)
 {
+    /* One explain for every code; `fresh` says r->ev still holds it. */
     int64_t total = v->reasons ? cs_peering_explain(r->s, a, b, &r->opts, v->reasons, r->ev,
                                                     REPORT_EV_CAP)
                                : 0;
-    if (total < 0)
-        total = 0;
-    size_t n = (uint64_t)total < REPORT_EV_CAP ? (size_t)total : REPORT_EV_CAP;
+    bool fresh = total >= 0 && (uint64_t)total <= REPORT_EV_CAP;
     const char *verdict = cs_peering_verdict_name(v->verdict);
     FILE *f = r->f;
 
@@ -425,9 +435,8 @@ void cs_peering_report_pair(cs_peering_report *r, const char *a_id, const char *
         for (unsigned c = 0; c < CS_PEER_CODE_COUNT; c++) {
             if (!((v->reasons >> c) & 1u))
                 continue;
-            size_t first, k = code_run(r->ev, n, c, &first);
-            uint64_t ct = code_total(k, total, REPORT_EV_CAP, r->ev, n, c);
-            cs_peering_reason_message(r->s, a_id, b_id, a, b, r->quota, c, r->ev + first, k, ct,
+            evslice e = code_evidence(r, a, b, v->reasons, c, total, &fresh);
+            cs_peering_reason_message(r->s, a_id, b_id, a, b, r->quota, c, e.ev, e.n, e.total,
                                       r->msg, sizeof r->msg);
             cs_json_begin_object(j);
             cs_json_kv_string(j, "code", cs_peering_code_name(c));
@@ -435,11 +444,11 @@ void cs_peering_report_pair(cs_peering_report *r, const char *a_id, const char *
             cs_json_kv_string(j, "message", r->msg);
             cs_json_key(j, "evidence");
             cs_json_begin_array(j);
-            for (size_t i = 0; i < k; i++)
-                json_evidence(r, a_id, b_id, a, b, &r->ev[first + i]);
+            for (size_t i = 0; i < e.n; i++)
+                json_evidence(r, a_id, b_id, a, b, &e.ev[i]);
             cs_json_end(j);
-            if (ct > k)
-                cs_json_kv_u64(j, "evidence_total", ct);
+            if (e.total > e.n)
+                cs_json_kv_u64(j, "evidence_total", e.total);
             cs_json_end(j);
         }
         cs_json_end(j);
@@ -459,17 +468,16 @@ void cs_peering_report_pair(cs_peering_report *r, const char *a_id, const char *
         cs_csv_field(&r->c, b_id);
         cs_csv_field(&r->c, verdict);
         cs_csv_field(&r->c, codes);
-        /* The sentences, joined: built in msg piece by piece. */
+        /* The sentences, joined. */
         char all[4096];
         sbuf ab = {all, sizeof all, 0};
         all[0] = '\0';
         for (unsigned c = 0; c < CS_PEER_CODE_COUNT; c++) {
             if (!((v->reasons >> c) & 1u))
                 continue;
-            size_t first, k = code_run(r->ev, n, c, &first);
-            cs_peering_reason_message(r->s, a_id, b_id, a, b, r->quota, c, r->ev + first, k,
-                                      code_total(k, total, REPORT_EV_CAP, r->ev, n, c), r->msg,
-                                      sizeof r->msg);
+            evslice e = code_evidence(r, a, b, v->reasons, c, total, &fresh);
+            cs_peering_reason_message(r->s, a_id, b_id, a, b, r->quota, c, e.ev, e.n, e.total,
+                                      r->msg, sizeof r->msg);
             sb_printf(&ab, "%s%s", ab.len ? " | " : "", r->msg);
         }
         cs_csv_field(&r->c, all);
@@ -481,12 +489,11 @@ void cs_peering_report_pair(cs_peering_report *r, const char *a_id, const char *
         for (unsigned c = 0; c < CS_PEER_CODE_COUNT; c++) {
             if (!((v->reasons >> c) & 1u))
                 continue;
-            size_t first, k = code_run(r->ev, n, c, &first);
+            evslice e = code_evidence(r, a, b, v->reasons, c, total, &fresh);
             int len = snprintf(r->msg, sizeof r->msg, "%s (%s): ", cs_peering_code_name(c),
                                cs_peering_code_kind(c));
             size_t off = len > 0 && (size_t)len < sizeof r->msg ? (size_t)len : 0;
-            cs_peering_reason_message(r->s, a_id, b_id, a, b, r->quota, c, r->ev + first, k,
-                                      code_total(k, total, REPORT_EV_CAP, r->ev, n, c),
+            cs_peering_reason_message(r->s, a_id, b_id, a, b, r->quota, c, e.ev, e.n, e.total,
                                       r->msg + off, sizeof r->msg - off);
             cs_text_wrap(f, r->msg, 4, CS_TEXT_WIDTH);
         }
