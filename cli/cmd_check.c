@@ -3,9 +3,10 @@
  * --pairs FILE|-`: may these VPCs be peered now, and if not, why
  * (include/cidrscope/peering.h has the rules and their reason codes).
  *
- * One pair is decided from the snapshot alone (cs_peering_check: overlaps
- * through the trie). A pairs file builds the bulk index once and decides
- * BATCH pairs at a time with cs_peering_check_bulk; text, CSV and NDJSON
+ * One pair, or a pairs file of fewer than FEW_PAIRS pairs, is decided from
+ * the snapshot alone (cs_peering_check: overlaps through the trie). More
+ * pairs build the bulk index once and are decided BATCH at a time with
+ * cs_peering_check_bulk; text, CSV and NDJSON
  * results stream out in input order as each batch is decided, so a million
  * pairs need memory for one batch only. JSON prints its summary first, so
  * its pairs are all read and decided before anything is written.
@@ -35,6 +36,8 @@
 #define VERB "check"
 #define BATCH 4096
 #define MAX_FIELDS 64
+/* Fewer pairs than this in all are decided without building the index. */
+#define FEW_PAIRS 64
 
 enum { OPT_FORMAT = 0x300, OPT_PAIRS, OPT_QUOTA, OPT_FAIL_ON, OPT_REGION_ALIAS };
 
@@ -259,16 +262,39 @@ typedef struct run {
     bool began;
 } run;
 
+/* Verdicts for a batch: a few pairs one by one from the snapshot (an index
+ * over a million VPCs takes a second or two to build), more through the
+ * bulk index, built on first need. Both give the same verdicts
+ * (tests/test_peering.c). Returns 0, or an exit code. */
+static int verdicts(run *r, batch *b)
+{
+    if (b->n < FEW_PAIRS && !r->ix) {
+        for (size_t i = 0; i < b->n; i++)
+            cs_peering_check(r->snap, b->pairs[i].a, b->pairs[i].b, &r->opts, &b->verdicts[i]);
+        return 0;
+    }
+    if (!r->ix) {
+        cs_error err;
+        cs_error_clear(&err);
+        if (cs_peering_index_new(r->snap, &r->ix, &err) < 0)
+            return cli_report_error(VERB, &err);
+    }
+    cs_peering_check_bulk(r->ix, b->pairs, b->n, &r->opts, b->verdicts);
+    return 0;
+}
+
 /* Decides and (except for JSON) prints a batch. */
-static void decide(run *r, batch *b)
+static int decide(run *r, batch *b)
 {
     if (!b->n)
-        return;
-    cs_peering_check_bulk(r->ix, b->pairs, b->n, &r->opts, b->verdicts);
+        return 0;
+    int rc = verdicts(r, b);
+    if (rc)
+        return rc;
     for (size_t i = 0; i < b->n; i++)
         cs_peering_summary_add(&r->sum, &b->verdicts[i]);
     if (r->format == CS_PFMT_JSON)
-        return;
+        return 0;
     if (!r->began) {
         cs_peering_report_begin(r->rep, NULL);
         r->began = true;
@@ -278,6 +304,7 @@ static void decide(run *r, batch *b)
                                b->pairs[i].a, b->pairs[i].b, &b->verdicts[i]);
     b->n = 0;
     b->arena_len = 0;
+    return 0;
 }
 
 static int read_pairs(run *r, const char *path, batch *b)
@@ -362,8 +389,8 @@ static int read_pairs(run *r, const char *path, batch *b)
         b->pairs[b->n].a = resolve(r->snap, b->arena + ao);
         b->pairs[b->n].b = resolve(r->snap, b->arena + bo);
         b->n++;
-        if (r->format != CS_PFMT_JSON && b->n == BATCH)
-            decide(r, b);
+        if (r->format != CS_PFMT_JSON && b->n == BATCH && (rc = decide(r, b)) != 0)
+            break;
     }
     if (!rc && ferror(f)) {
         cli_errorf(VERB, "%s: %s", path, strerror(errno));
@@ -484,26 +511,19 @@ int cmd_check(int argc, char **argv)
         cs_peering_report_begin(r.rep, &r.sum);
         cs_peering_report_pair(r.rep, ia, ib, a, b, &v);
     } else {
-        rc = cs_peering_index_new(est.snap, &r.ix, &err);
-        if (rc < 0) {
-            rc = cli_report_error(VERB, &err);
-            cs_peering_report_free(r.rep);
-            cli_estate_close(&est);
-            return rc;
-        }
         batch b;
         memset(&b, 0, sizeof b);
         rc = read_pairs(&r, pairs_path, &b);
+        if (!rc && r.format == CS_PFMT_JSON)
+            rc = verdicts(&r, &b);
         if (!rc && r.format == CS_PFMT_JSON) {
-            cs_peering_check_bulk(r.ix, b.pairs, b.n, &r.opts, b.verdicts);
             for (size_t i = 0; i < b.n; i++)
                 cs_peering_summary_add(&r.sum, &b.verdicts[i]);
             cs_peering_report_begin(r.rep, &r.sum);
             for (size_t i = 0; i < b.n; i++)
                 cs_peering_report_pair(r.rep, b.arena + b.a_off[i], b.arena + b.b_off[i],
                                        b.pairs[i].a, b.pairs[i].b, &b.verdicts[i]);
-        } else if (!rc) {
-            decide(&r, &b);
+        } else if (!rc && (rc = decide(&r, &b)) == 0) {
             if (!r.began)
                 cs_peering_report_begin(r.rep, NULL);
         }
