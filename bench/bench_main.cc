@@ -21,6 +21,11 @@
 //   lookup_single/D/F  one cs_lookup per address
 //   pairs/D            overlapping entry pair count of both families via the
 //                      query API (the stand-in for the audit, see harness.h)
+//   audit_entries/D    cs_audit_run at entry level (pairs, clusters) on the
+//                      snapshot, report writing excluded
+//   audit/D            the full audit (VPC level: pairs by severity,
+//                      groups, listed pairs) on the rows as an estate image
+//                      (estates only; harness.h says how rows become VPCs)
 //   readers_heap/D/v4/N      N reader processes on the heap image (fork)
 //   readers_shm/D/v4/N       N reader processes pinning it in shared memory
 //   readers_shm_quiet/D/v4/N       1 s of batches each, no publishes: the
@@ -70,6 +75,10 @@ struct Loaded {
     std::vector<uint32_t> counts;
     std::vector<cs_match> matches;
     hb_pairs_scratch *pairs = nullptr;
+    cs_snapshot *estate = nullptr; // the rows as an estate image (VPC level)
+    size_t vpcs = 0;
+    uint64_t estate_pairs = 0, estate_entries = 0;
+    uint64_t entry_pairs = 0;      // via the query API, both families
 
     ~Loaded()
     {
@@ -78,6 +87,7 @@ struct Loaded {
             std::free(addrs[f]);
         }
         hb_pairs_scratch_free(pairs);
+        cs_snapshot_close(estate);
         hb_dataset_free(d);
     }
 };
@@ -110,6 +120,7 @@ Loaded &acquire(const Spec &spec)
     L->counts.resize(kQueries);
     L->matches.resize(kQueries);
     L->pairs = hb_pairs_scratch_new(L->d->snap);
+    L->entry_pairs = hb_pairs(L->d->snap, 0, L->pairs) + hb_pairs(L->d->snap, 1, L->pairs);
     std::fprintf(stderr,
                  "bench: %s: %zu rows, %zu + %zu distinct prefixes (v4 + v6), "
                  "image %.1f MiB (%.1f B/entry); prepared and checked in %.1f s\n",
@@ -253,6 +264,51 @@ void bm_readers(benchmark::State &state, Spec spec, unsigned readers, hb_read_mo
     add_memory(state);
 }
 
+// The audit (audit.h), report writing excluded: `vpc_level` on the rows as
+// an estate image (VPCs, accounts, regions, peerings), else entry level
+// (pairs and clusters) on the plain snapshot. Its entry count and entry-pair
+// count must equal the query API's on the same image, checked after the
+// timed loop and before Google Benchmark reports anything (a VPC-level
+// audit takes seconds at 1M rows: no separate checking run).
+void bm_audit(benchmark::State &state, Spec spec, bool vpc_level)
+{
+    Loaded &L = acquire(spec);
+    if (vpc_level && !L.estate) {
+        uint64_t t0 = hb_now_ns();
+        L.estate = hb_estate_image(L.d, kSeed + 7, &L.vpcs);
+        L.estate_pairs = hb_pairs(L.estate, 0, L.pairs) + hb_pairs(L.estate, 1, L.pairs);
+        cs_snapshot_info info;
+        cs_snapshot_get_info(L.estate, &info);
+        L.estate_entries = uint64_t{info.entries[0]} + info.entries[1];
+        std::fprintf(stderr, "bench: %s: estate image of %zu VPCs built in %.1f s\n",
+                     L.d->name, L.vpcs, static_cast<double>(hb_now_ns() - t0) / 1e9);
+    }
+    const cs_snapshot *s = vpc_level ? L.estate : L.d->snap;
+    const uint64_t want_pairs = vpc_level ? L.estate_pairs : L.entry_pairs;
+    const uint64_t want_entries = vpc_level ? L.estate_entries : L.d->n_rows;
+    hb_audit_figures f{};
+    for (auto _ : state) {
+        hb_audit(s, vpc_level ? 0 : 1, &f);
+        benchmark::DoNotOptimize(f);
+    }
+    if (f.entry_pairs != want_pairs || f.entries != want_entries)
+        hb_die("%s: the audit counts %llu entries and %llu overlapping entry pairs, "
+               "the query API %llu and %llu",
+               L.d->name, static_cast<unsigned long long>(f.entries),
+               static_cast<unsigned long long>(f.entry_pairs),
+               static_cast<unsigned long long>(want_entries),
+               static_cast<unsigned long long>(want_pairs));
+    state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) *
+                            static_cast<int64_t>(want_entries));
+    state.counters["pairs"] = static_cast<double>(f.entry_pairs);
+    state.counters["clusters"] = static_cast<double>(f.clusters);
+    if (vpc_level) {
+        state.counters["vpcs"] = static_cast<double>(L.vpcs);
+        state.counters["vpc_pairs"] = static_cast<double>(f.vpc_pairs);
+    }
+    add_memory(state);
+}
+
 std::vector<size_t> scales_from_env()
 {
     const char *env = std::getenv("CS_BENCH_SCALES");
@@ -310,8 +366,15 @@ void register_dataset(const Spec &spec)
     benchmark::RegisterBenchmark(("pairs/" + spec.name).c_str(), bm_pairs, spec)
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime();
+    benchmark::RegisterBenchmark(("audit_entries/" + spec.name).c_str(), bm_audit, spec,
+                                 false)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
     if (spec.kind != HB_ESTATE)
         return;
+    benchmark::RegisterBenchmark(("audit/" + spec.name).c_str(), bm_audit, spec, true)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
     for (unsigned readers : {1u, 2u, 4u})
         for (hb_read_mode mode : {HB_READ_HEAP, HB_READ_PIN})
             benchmark::RegisterBenchmark(

@@ -10,15 +10,16 @@
  * reach into engine/ internals.
  *
  * THE ESTATE MODEL. Each row is one VPC CIDR association of an organisation
- * with thousands of accounts x regions. A row is, by a seeded roll:
+ * with thousands of accounts x regions; every IPv4 block is /16../28 and
+ * every IPv6 block /44../56, as AWS allows. A row is, by a seeded roll:
  *
  *   share  what                            distinct prefixes it yields
  *   24.0%  default VPC 172.31.0.0/16       1 (most account-regions have one)
  *    6.0%  template collision: 10.0.0.0/16, 192.168.0.0/16, 10.1.0.0/16 ...
  *                                          9
  *    5.0%  100.64.0.0/10 reuse (secondary  ~130 (every team picks the same
- *          CIDRs for pods): /10, /16s,      few blocks)
- *          /20s of 100.64.0.0/14
+ *          CIDRs for pods): /16s, /20s of   few blocks)
+ *          100.64.0.0/14
  *   50.0%  IPAM allocation, /16../24       the bulk of IPv4: four scopes
  *          carved sequentially (aligned,   (business units, acquisitions)
  *          disjoint inside one scope pass) each carve the same pools, so
@@ -37,6 +38,8 @@
  */
 #include "harness.h"
 
+#include <cidrscope/audit.h>
+#include <cidrscope/estate.h>
 #include <jemalloc/jemalloc.h>
 
 #include <cidrscope/shm.h>
@@ -307,10 +310,10 @@ hb_row *hb_estate_rows(size_t rows, uint64_t seed)
         {100, 0x0a010000u, 16}, /* 10.1.0.0/16 */
         {80, 0xac100000u, 16},  /* 172.16.0.0/16 */
         {70, 0x0a0a0000u, 16},  /* 10.10.0.0/16 */
-        {50, 0x0a000000u, 8},   /* 10.0.0.0/8 */
+        {50, 0x0a000000u, 20},  /* 10.0.0.0/20 */
         {50, 0x0a000000u, 24},  /* 10.0.0.0/24 */
         {50, 0xc0a80100u, 24},  /* 192.168.1.0/24 */
-        {50, 0xac100000u, 12},  /* 172.16.0.0/12 */
+        {50, 0xac100000u, 20},  /* 172.16.0.0/20 */
     };
     hb_rng r = {seed};
     scope scopes[4];
@@ -326,9 +329,7 @@ hb_row *hb_estate_rows(size_t rows, uint64_t seed)
             p = pick_weighted(&r, templates, sizeof templates / sizeof templates[0]);
         } else if (roll < 350) {
             unsigned k = (unsigned)hb_below(&r, 100);
-            if (k < 5)
-                p = v4(ip4(100, 64, 0, 0), 10);
-            else if (k < 40)
+            if (k < 40)
                 p = v4(ip4(100, 64, 0, 0), 16);
             else if (k < 80)
                 p = v4(ip4(100, 64, 0, 0) + ((uint32_t)hb_below(&r, 64) << 16), 16);
@@ -350,7 +351,7 @@ hb_row *hb_estate_rows(size_t rows, uint64_t seed)
                 {0xfd00000000000000ull, 56},
                 {0xfd00000000000100ull, 56},
                 {0xfd12345678900000ull, 48},
-                {0xfd00000000000000ull, 40},
+                {0xfd00000000000000ull, 44},
             };
             unsigned k = (unsigned)hb_below(&r, 5);
             p = cs_prefix_from_v6(ula[k].hi, 0, ula[k].len);
@@ -1028,6 +1029,99 @@ void hb_shm_readers(const cs_snapshot *s, const cs_prefix *qs, size_t nq,
     }
     if (failure[0])
         hb_die("shared-memory readers: %s", failure);
+}
+
+/* ---- the audit --------------------------------------------------------------------- */
+
+static const char *const aws_regions[16] = {
+    "us-east-1",      "us-east-2",      "us-west-1",    "us-west-2",
+    "eu-west-1",      "eu-west-2",      "eu-west-3",    "eu-central-1",
+    "eu-north-1",     "ap-southeast-1", "ap-southeast-2", "ap-northeast-1",
+    "ap-northeast-2", "ap-south-1",     "sa-east-1",    "ca-central-1",
+};
+
+cs_snapshot *hb_estate_image(const hb_dataset *d, uint64_t seed, size_t *vpcs)
+{
+    hb_rng r = {seed};
+    cs_estate *e = cs_estate_new();
+    if (!e)
+        hb_die("cs_estate_new: out of memory");
+    const cs_prefix cgnat = cs_prefix_from_v4(0x64400000u, 10); /* 100.64.0.0/10 */
+    const cs_prefix dflt = cs_prefix_from_v4(0xac1f0000u, 16);  /* 172.31.0.0/16 */
+    char vpc_id[32], prev_id[32] = "", owner[24], pcx[32];
+    uint64_t slot = 0, n_vpcs = 0, n_pcx = 0;
+    int have_prev = 0;
+    cs_error err;
+    for (size_t i = 0; i < d->n_rows; i++) {
+        const cs_prefix *p = &d->rows[i].p;
+        const int is_default = cs_prefix_compare(p, &dflt) == 0;
+        const int secondary = p->family == CS_AF_V6 || cs_prefix_contains(&cgnat, p);
+        if (is_default)
+            slot++;
+        snprintf(owner, sizeof owner, "%012llu",
+                 (unsigned long long)(100000000000ull + slot / 16));
+        const char *region = aws_regions[slot % 16];
+        if (!(secondary && have_prev)) {
+            snprintf(vpc_id, sizeof vpc_id, "vpc-%017llx", (unsigned long long)n_vpcs++);
+            cs_vpc_desc v;
+            memset(&v, 0, sizeof v);
+            v.id = cs_str_c(vpc_id);
+            v.owner = cs_str_c(owner);
+            v.region = cs_str_c(region);
+            v.state = CS_VPC_AVAILABLE;
+            v.is_default = is_default;
+            if (cs_estate_add_vpc(e, &v, NULL, &err) < 0)
+                hb_die("cs_estate_add_vpc: %s", err.message);
+            if (!is_default) {
+                if (have_prev && hb_below(&r, 100) < 3) {
+                    snprintf(pcx, sizeof pcx, "pcx-%017llx", (unsigned long long)n_pcx++);
+                    cs_peering_desc pd;
+                    memset(&pd, 0, sizeof pd);
+                    pd.id = cs_str_c(pcx);
+                    pd.requester.vpc_id = cs_str_c(prev_id);
+                    pd.accepter.vpc_id = cs_str_c(vpc_id);
+                    pd.status = CS_PCX_ACTIVE;
+                    if (cs_estate_add_peering(e, &pd, NULL, &err) < 0)
+                        hb_die("cs_estate_add_peering: %s", err.message);
+                }
+                memcpy(prev_id, vpc_id, sizeof prev_id);
+                have_prev = 1;
+            }
+        }
+        cs_cidr_desc c;
+        memset(&c, 0, sizeof c);
+        c.vpc_id = cs_str_c(secondary && have_prev ? prev_id : vpc_id);
+        c.prefix = *p;
+        c.state = CS_ASSOC_ASSOCIATED;
+        c.primary = !(secondary && have_prev) && p->family == CS_AF_V4;
+        if (cs_estate_add_cidr(e, &c, NULL, &err) < 0)
+            hb_die("cs_estate_add_cidr (row %zu): %s", i, err.message);
+    }
+    cs_snapshot *s = NULL;
+    if (cs_estate_freeze(e, &s, &err) < 0)
+        hb_die("cs_estate_freeze: %s", err.message);
+    cs_estate_free(e);
+    *vpcs = n_vpcs;
+    return s;
+}
+
+void hb_audit(const cs_snapshot *s, int entry_level, hb_audit_figures *out)
+{
+    cs_audit_options o;
+    memset(&o, 0, sizeof o);
+    o.flags = entry_level ? CS_AUDIT_ENTRY_LEVEL : 0;
+    cs_audit_result *r = NULL;
+    cs_error err;
+    if (cs_audit_run(s, &o, &r, &err) != 0)
+        hb_die("cs_audit_run: %s", err.message);
+    cs_audit_summary sum;
+    cs_audit_get_summary(r, &sum);
+    cs_audit_free(r);
+    out->entries = sum.entries;
+    out->entry_pairs = sum.overlapping_entry_pairs;
+    out->clusters = sum.clusters;
+    out->vpc_pairs = sum.overlapping_vpc_pairs;
+    out->vpc_level = sum.vpc_level;
 }
 
 /* ---- self-checks ------------------------------------------------------------------- */

@@ -212,6 +212,29 @@ void hb_shm_readers(const cs_snapshot *s, const cs_prefix *qs, size_t nq,
                     enum hb_read_mode mode, unsigned publish_every_ms,
                     hb_shm_result *out);
 
+/* ---- the audit (audit.h) ---------------------------------------------------------- */
+
+/*
+ * An estate image (estate.h) made of the dataset's rows, for the VPC-level
+ * audit: a row on 172.31.0.0/16 is the default VPC of a new account-region
+ * (account = slot / 16, one of 16 regions); a row in 100.64.0.0/10 or an
+ * IPv6 row is a secondary block of the last non-default VPC; any other row
+ * is the primary block of a new VPC in the current account-region; 3% of
+ * new VPCs are peered (active) with the previous one. All blocks associated.
+ * *vpcs receives the number of VPCs. Caller closes the snapshot.
+ */
+cs_snapshot *hb_estate_image(const hb_dataset *d, uint64_t seed, size_t *vpcs);
+
+typedef struct hb_audit_figures {
+    uint64_t entries, entry_pairs, clusters;
+    uint64_t vpc_pairs;        /* 0 at entry level */
+    int vpc_level;
+} hb_audit_figures;
+
+/* cs_audit_run (CS_AUDIT_ENTRY_LEVEL when entry_level), summary, free: the
+ * measured audit, report writing excluded. */
+void hb_audit(const cs_snapshot *s, int entry_level, hb_audit_figures *out);
+
 /* ---- self-checks ----------------------------------------------------------- */
 
 /* Metamorphic checks before anything is timed: bulk == single == iterator
