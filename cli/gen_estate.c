@@ -943,8 +943,13 @@ static void json_link(const gen *g, jw *w, const glink *l)
     if (l->status == CS_PCX_PENDING_ACCEPTANCE) {
         /* A request expires after a week. */
         grng rg = rng_for(g, link_code(l), S_LINK);
-        snprintf(buf, sizeof buf, "2025-01-%02uT%02u:%02u:00+00:00",
-                 15 + rbelow(&rg, 7), rbelow(&rg, 24), rbelow(&rg, 60));
+        /* One draw per statement: the order of evaluation of function
+         * arguments is unspecified (gcc and clang differ), and the same
+         * seed must give the same bytes from every build. */
+        unsigned day = 15 + rbelow(&rg, 7);
+        unsigned hour = rbelow(&rg, 24);
+        unsigned minute = rbelow(&rg, 60);
+        snprintf(buf, sizeof buf, "2025-01-%02uT%02u:%02u:00+00:00", day, hour, minute);
         jw_kstr(w, "ExpirationTime", buf);
     }
     jw_key(w, "RequesterVpcInfo");
