@@ -28,13 +28,16 @@
 
 /* ---- building seeded estates ---------------------------------------------- */
 
-static const char *const regions[] = {"us-east-1", "eu-west-1", "ap-south-1"};
+static const char *const regions[] = {"us-east-1", "eu-west-1", "ap-south-1", "us-west-2",
+                                      "eu-central-1", "sa-east-1", "ca-central-1",
+                                      "ap-northeast-1"};
 
 typedef struct genopt {
     uint32_t vpcs;
     uint32_t accounts;
     unsigned default_pct;   /* share of default VPCs */
     unsigned crowd;         /* 1: many VPCs share a few crowded blocks */
+    unsigned regions;       /* 0 = 3 */
 } genopt;
 
 static cs_prefix PP(const char *text)
@@ -57,6 +60,12 @@ static cs_prefix draw_block(tu_rng *r, unsigned crowd)
         return PP("192.168.0.0/16");
     if (pick < 15)
         return PP("172.31.0.0/16");
+    if (pick < 18) {
+        /* inside or around the default VPCs' block */
+        cs_prefix p = tu_random_prefix(r, CS_AF_V4, 32);
+        p.hi = (p.hi & 0x0000ffff00000000ull) | 0xac1f000000000000ull;
+        return pick == 15 ? PP("172.16.0.0/12") : tu_truncate(&p, 20 + (unsigned)tu_below(r, 5));
+    }
     if (pick < 22 + 10 * crowd) {
         /* reused ranges, at times nested */
         cs_prefix base = tu_below(r, 3) ? PP("100.64.0.0/10") : PP("198.18.0.0/15");
@@ -115,7 +124,7 @@ static cs_snapshot *gen_estate(tu_rng *r, const genopt *g)
     for (uint32_t i = 0; i < g->vpcs; i++) {
         snprintf(id, sizeof id, "vpc-%08x", i);
         snprintf(acct, sizeof acct, "1111111111%02u", (unsigned)tu_below(r, g->accounts));
-        const char *region = regions[tu_below(r, 3)];
+        const char *region = regions[tu_below(r, g->regions ? g->regions : 3)];
         bool def = tu_below(r, 100) < g->default_pct;
         bool pseudo = !def && tu_below(r, 60) == 0;
         cs_tag tags[2] = {{cs_str_c("Name"), cs_str_c(id)},
@@ -205,6 +214,28 @@ typedef struct bpair {
     bool listed;
 } bpair;
 
+typedef struct bent {
+    cs_prefix p;
+    uint32_t vpc;
+} bent;
+
+static int cmp_bent(const void *x, const void *y)
+{
+    const bent *a = x, *b = y;
+    int c = cs_prefix_compare(&a->p, &b->p);
+    return c ? c : (a->vpc > b->vpc) - (a->vpc < b->vpc);
+}
+
+/* A distinct prefix in scope and how many VPCs hold it; for a group
+ * (holders >= 2) what the audit must say about it. */
+typedef struct bprefix {
+    cs_prefix p;
+    uint32_t holders;
+    uint8_t sev;          /* most severe represented pair, judged here */
+    uint64_t peered;
+    size_t stamp;         /* last pair counted */
+} bprefix;
+
 typedef struct brute {
     uint32_t n;
     bvpc *v;
@@ -212,7 +243,22 @@ typedef struct brute {
     uint64_t pairs, nondefault, by_sev[CS_SEV_COUNT];
     bpair *bp;
     size_t nbp;
+    bprefix *px;         /* distinct prefixes in scope, sorted */
+    size_t npx;
 } brute;
+
+static bprefix *find_px(const brute *B, const cs_prefix *p)
+{
+    size_t lo = 0, hi = B->npx;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (cs_prefix_compare(&B->px[mid].p, p) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < B->npx && cs_prefix_compare(&B->px[lo].p, p) == 0 ? &B->px[lo] : NULL;
+}
 
 static bool in_reused(const cs_prefix *p)
 {
@@ -302,8 +348,42 @@ static void brute_load(brute *B, const cs_snapshot *s, const cs_audit_options *o
     }
 }
 
+
+/* Distinct prefixes of the VPCs in scope with their holders. */
+static void brute_prefixes(brute *B)
+{
+    size_t n = 0;
+    for (uint32_t v = 0; v < B->n; v++)
+        if (B->v[v].scope)
+            n += B->v[v].nb;
+    bent *e = calloc(n + 1, sizeof *e);
+    size_t k = 0;
+    for (uint32_t v = 0; v < B->n; v++)
+        if (B->v[v].scope)
+            for (uint32_t i = 0; i < B->v[v].nb; i++) {
+                e[k].p = B->v[v].blk[i];
+                e[k].vpc = v;
+                k++;
+            }
+    qsort(e, n, sizeof *e, cmp_bent);
+    B->px = calloc(n + 1, sizeof *B->px);
+    B->npx = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i == 0 || cs_prefix_compare(&e[i].p, &e[i - 1].p) != 0) {
+            bprefix *x = &B->px[B->npx++];
+            x->p = e[i].p;
+            x->sev = CS_SEV_INFO;
+            x->stamp = SIZE_MAX;
+        }
+        if (i == 0 || cs_prefix_compare(&e[i].p, &e[i - 1].p) != 0 || e[i].vpc != e[i - 1].vpc)
+            B->px[B->npx - 1].holders++;
+    }
+    free(e);
+}
+
 static void brute_free(brute *B)
 {
+    free(B->px);
     for (uint32_t v = 0; v < B->n; v++) {
         free(B->v[v].blk);
         free(B->v[v].assoc);
@@ -319,6 +399,7 @@ static void brute_pairs(brute *B, unsigned flags)
     bool incl = flags & CS_AUDIT_INCLUDE_DEFAULT, all = flags & CS_AUDIT_ALL_PAIRS;
     size_t cap = 1024;
     B->bp = malloc(cap * sizeof *B->bp);
+    brute_prefixes(B);
     for (uint32_t a = 0; a < B->n; a++) {
         const bvpc *va = &B->v[a];
         if (!va->scope)
@@ -328,7 +409,12 @@ static void brute_pairs(brute *B, unsigned flags)
             if (!vb->scope)
                 continue;
             uint32_t bpairs = 0;
-            bool nonreused = false, ident_nr = false, ident = false, nested = false;
+            bool nonreused = false, ident = false, nested = false, solo = false;
+            /* groups this pair overlaps through, and whether through a
+             * non-reused block pair there */
+            bprefix *gx[64];
+            bool gnr[64];
+            unsigned ngx = 0;
             for (uint32_t i = 0; i < va->nb; i++)
                 for (uint32_t j = 0; j < vb->nb; j++) {
                     const cs_prefix *x = &va->blk[i], *y = &vb->blk[j];
@@ -336,14 +422,31 @@ static void brute_pairs(brute *B, unsigned flags)
                         continue;
                     bpairs++;
                     const cs_prefix *inner = x->len >= y->len ? x : y;
-                    if (!in_reused(inner))
+                    bool nr = !in_reused(inner);
+                    if (nr)
                         nonreused = true;
-                    if (cs_prefix_compare(x, y) == 0) {
+                    bprefix *px = find_px(B, x), *py = find_px(B, y);
+                    if (cs_prefix_compare(x, y) == 0)
                         ident = true;
-                        if (!in_reused(x))
-                            ident_nr = true;
-                    } else {
+                    else {
                         nested = true;
+                        if (px->holders == 1 && py->holders == 1)
+                            solo = true;
+                    }
+                    bprefix *both[2] = {px, py};
+                    for (int q = 0; q < 2; q++) {
+                        if (both[q]->holders < 2)
+                            continue;
+                        unsigned t = 0;
+                        while (t < ngx && gx[t] != both[q])
+                            t++;
+                        if (t == ngx && ngx < 64) {
+                            gx[ngx] = both[q];
+                            gnr[ngx] = false;
+                            ngx++;
+                        }
+                        if (t < 64)
+                            gnr[t] |= nr;
                     }
                 }
             if (!bpairs)
@@ -378,8 +481,22 @@ static void brute_pairs(brute *B, unsigned flags)
             B->nondefault += !va->def && !vb->def;
             B->by_sev[sev]++;
             bool shown = sev != CS_SEV_INFO || incl;
-            bool grouped = incl ? ident : ident_nr;
-            bool listed = sev == CS_SEV_CRITICAL || (shown && (all || !grouped));
+            bool listed = sev == CS_SEV_CRITICAL || (shown && (all || solo));
+            /* what each group it overlaps through must say about it */
+            for (unsigned t = 0; t < ngx; t++) {
+                uint8_t gs;
+                if (sev == CS_SEV_CRITICAL) {
+                    gs = CS_SEV_CRITICAL;
+                    gx[t]->peered++;
+                } else if ((va->def && vb->def) || !gnr[t]) {
+                    gs = CS_SEV_INFO;
+                } else {
+                    gs = (why & (CS_WHY_SAME_ACCOUNT | CS_WHY_SAME_REGION)) ? CS_SEV_HIGH
+                                                                          : CS_SEV_MEDIUM;
+                }
+                if (gs < gx[t]->sev)
+                    gx[t]->sev = gs;
+            }
             if (B->nbp == cap) {
                 cap *= 2;
                 B->bp = realloc(B->bp, cap * sizeof *B->bp);
@@ -401,17 +518,6 @@ static int cmp_bcluster(const void *x, const void *y)
     return cs_prefix_compare(&((const bcluster *)x)->top, &((const bcluster *)y)->top);
 }
 
-typedef struct bent {
-    cs_prefix p;
-    uint32_t vpc;
-} bent;
-
-static int cmp_bent(const void *x, const void *y)
-{
-    const bent *a = x, *b = y;
-    int c = cs_prefix_compare(&a->p, &b->p);
-    return c ? c : (a->vpc > b->vpc) - (a->vpc < b->vpc);
-}
 
 static size_t brute_clusters(const brute *B, bcluster **out, uint64_t *entry_pairs,
                              uint64_t *entries)
@@ -635,6 +741,27 @@ static void check_audit(const cs_snapshot *s, const cs_audit_options *o, uint64_
                 EQ(gr.vpc_pairs, (uint64_t)vpcs * (vpcs - 1) / 2, "group pairs");
                 EQ(gr.same_account_pairs, sa, "group same-account pairs");
                 EQ(gr.same_region_pairs, sr, "group same-region pairs");
+                const bprefix *bx = find_px(&B, &e[i].p);
+                assert_non_null(bx);
+                if (gr.severity != bx->sev) {
+                    char t[64];
+                    cs_prefix_format(&gr.prefix, t, sizeof t);
+                    fail_msg("seed %llu %s: group %s severity %s, brute force %s",
+                             (unsigned long long)seed, what, t, cs_severity_name(gr.severity),
+                             cs_severity_name(bx->sev));
+                }
+                EQ(gr.peered_pairs, bx->peered, "group peered pairs");
+                EQ(gr.listed, bx->sev != CS_SEV_INFO || (o->flags & CS_AUDIT_INCLUDE_DEFAULT),
+                   "group listed");
+                uint64_t inside = 0, around = 0;
+                for (size_t q = 0; q < n; q++) {
+                    if (cs_prefix_compare(&e[q].p, &e[i].p) == 0)
+                        continue;
+                    inside += cs_prefix_contains(&e[i].p, &e[q].p);
+                    around += cs_prefix_contains(&e[q].p, &e[i].p);
+                }
+                EQ(gr.blocks_inside, inside, "group blocks inside");
+                EQ(gr.blocks_around, around, "group blocks around");
                 ng++;
             }
             i = j;
@@ -679,12 +806,12 @@ static void audit__random_estates_match_brute_force(void **state)
     (void)state;
     uint64_t seed = tu_seed("audit__random_estates_match_brute_force", 20260401);
     const genopt shapes[] = {
-        {12, 2, 20, 0}, {40, 3, 15, 0}, {90, 4, 25, 0}, {160, 5, 10, 1}, {240, 6, 40, 1},
-        {300, 3, 5, 0},
+        {12, 2, 20, 0, 0},  {40, 3, 15, 0, 0},  {90, 4, 25, 0, 0},  {160, 5, 10, 1, 0},
+        {240, 6, 40, 1, 0}, {300, 3, 5, 0, 0},  {120, 60, 30, 0, 8}, {200, 90, 20, 1, 8},
     };
     const unsigned modes[] = {0, CS_AUDIT_INCLUDE_DEFAULT, CS_AUDIT_ALL_PAIRS,
                               CS_AUDIT_INCLUDE_DEFAULT | CS_AUDIT_ALL_PAIRS};
-    for (unsigned round = 0; round < 4; round++) {
+    for (unsigned round = 0; round < 3; round++) {
         for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
             uint64_t sd = seed + round * 1000 + k;
             tu_rng r = {sd};
@@ -706,7 +833,7 @@ static void audit__scopes_and_domains_match_brute_force(void **state)
     uint64_t seed = tu_seed("audit__scopes_and_domains_match_brute_force", 777);
     for (unsigned round = 0; round < 6; round++) {
         tu_rng r = {seed + round};
-        genopt g = {120, 4, 20, round & 1};
+        genopt g = {120, 4 + 20 * (round & 1), 20, round & 1, 3 + 5 * (round & 1)};
         cs_snapshot *s = gen_estate(&r, &g);
         const char *accts[] = {"111111111100", "111111111102"};
         const char *regs[] = {"us-east-1", "ap-south-1"};
@@ -740,6 +867,94 @@ static void audit__scopes_and_domains_match_brute_force(void **state)
     }
 }
 
+/* ---- hand-made corner cases ------------------------------------------------------- */
+
+typedef struct hrow {
+    const char *acct, *region, *vpc, *cidr;
+    bool def;
+} hrow;
+
+static cs_snapshot *hand_estate(const hrow *rows, size_t n, const char *const (*pcx)[2],
+                                size_t npcx)
+{
+    cs_estate *e = cs_estate_new();
+    cs_error err;
+    cs_error_clear(&err);
+    cs_srcloc l = {"hand", 1, 1};
+    for (size_t i = 0; i < n; i++) {
+        cs_vpc_desc d = {.id = cs_str_c(rows[i].vpc), .owner = cs_str_c(rows[i].acct),
+                         .region = cs_str_c(rows[i].region), .state = CS_VPC_AVAILABLE,
+                         .is_default = rows[i].def};
+        must(cs_estate_add_vpc(e, &d, &l, &err), &err, "add_vpc");
+        cs_cidr_desc cd = {.vpc_id = cs_str_c(rows[i].vpc), .prefix = PP(rows[i].cidr),
+                           .state = CS_ASSOC_ASSOCIATED};
+        must(cs_estate_add_cidr(e, &cd, &l, &err), &err, "add_cidr");
+    }
+    for (size_t i = 0; i < npcx; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "pcx-%zu", i);
+        cs_peering_desc pd = {.id = cs_str_c(id), .requester = {.vpc_id = cs_str_c(pcx[i][0])},
+                              .accepter = {.vpc_id = cs_str_c(pcx[i][1])},
+                              .status = CS_PCX_ACTIVE};
+        must(cs_estate_add_peering(e, &pd, &l, &err), &err, "add_peering");
+    }
+    cs_snapshot *s = NULL;
+    must(cs_estate_freeze(e, &s, &err), &err, "freeze");
+    cs_estate_free(e);
+    return s;
+}
+
+/* Groups judged through nesting: default VPCs nested in default VPCs of
+ * their account stay informational; a VPC nested in its own group's
+ * prefix is not its own partner; a peered pair through a nested group
+ * makes it critical; reused prefixes inside a group are informational. */
+static void audit__group_severity_corner_cases(void **state)
+{
+    (void)state;
+    static const hrow rows[] = {
+        {"111111111111", "us-east-1", "vpc-d1", "172.31.0.0/16", true},
+        {"222222222222", "eu-west-1", "vpc-d3", "172.31.0.0/16", true},
+        {"111111111111", "eu-west-1", "vpc-d2", "172.31.16.0/20", true},
+        {"333333333333", "us-west-2", "vpc-v1", "10.0.0.0/16", false},
+        {"333333333333", "us-west-2", "vpc-v1", "10.0.1.0/24", false},
+        {"444444444444", "sa-east-1", "vpc-v2", "10.0.0.0/16", false},
+        {"555555555555", "ca-central-1", "vpc-e1", "100.64.0.0/10", false},
+        {"666666666666", "ap-south-1", "vpc-e2", "100.64.0.0/10", false},
+        {"555555555555", "ap-south-1", "vpc-e3", "100.64.8.0/21", false},
+        {"777777777777", "us-east-1", "vpc-p1", "192.168.0.0/16", false},
+        {"888888888888", "eu-west-1", "vpc-p2", "192.168.0.0/16", false},
+        {"999999999999", "us-west-2", "vpc-p3", "192.168.7.0/24", false},
+        {"999999999999", "us-west-2", "vpc-p4", "192.168.7.0/24", false},
+    };
+    static const char *const pcx[][2] = {{"vpc-p1", "vpc-p3"}};
+    cs_snapshot *s = hand_estate(rows, sizeof rows / sizeof *rows, pcx, 1);
+    const unsigned modes[] = {0, CS_AUDIT_INCLUDE_DEFAULT, CS_AUDIT_ALL_PAIRS};
+    for (size_t m = 0; m < 3; m++) {
+        cs_audit_options o = {.flags = modes[m]};
+        check_audit(s, &o, 0, "hand-made");
+    }
+    cs_audit_result *r = NULL;
+    cs_error err;
+    cs_audit_options o = {0};
+    must(cs_audit_run(s, &o, &r, &err), &err, "audit");
+    static const struct {
+        const char *prefix;
+        uint8_t sev;
+    } want[] = {{"10.0.0.0/16", CS_SEV_MEDIUM}, {"100.64.0.0/10", CS_SEV_INFO},
+                {"172.31.0.0/16", CS_SEV_INFO}, {"192.168.0.0/16", CS_SEV_CRITICAL},
+                {"192.168.7.0/24", CS_SEV_CRITICAL}};
+    assert_int_equal(cs_audit_group_count(r), 5);
+    for (size_t i = 0; i < 5; i++) {
+        cs_audit_group g;
+        assert_int_equal(cs_audit_get_group(r, i, &g), 0);
+        cs_prefix p = PP(want[i].prefix);
+        assert_int_equal(cs_prefix_compare(&g.prefix, &p), 0);
+        assert_int_equal(g.severity, want[i].sev);
+    }
+    cs_audit_free(r);
+    cs_snapshot_close(s);
+}
+
 /* ---- metamorphic: heap image and file image agree --------------------------- */
 
 static void audit__file_image_equals_heap_image(void **state)
@@ -747,7 +962,7 @@ static void audit__file_image_equals_heap_image(void **state)
     (void)state;
     uint64_t seed = tu_seed("audit__file_image_equals_heap_image", 4242);
     tu_rng r = {seed};
-    genopt g = {200, 5, 20, 1};
+    genopt g = {200, 5, 20, 1, 0};
     cs_snapshot *s = gen_estate(&r, &g);
     char path[] = "/tmp/cs-audit-XXXXXX";
     int fd = mkstemp(path);
@@ -972,6 +1187,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(audit__random_estates_match_brute_force),
         cmocka_unit_test(audit__scopes_and_domains_match_brute_force),
+        cmocka_unit_test(audit__group_severity_corner_cases),
         cmocka_unit_test(audit__file_image_equals_heap_image),
         cmocka_unit_test(audit__real_prefixes_match_brute_force),
         cmocka_unit_test(audit__writer_escapes_json_and_csv),

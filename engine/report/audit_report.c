@@ -275,6 +275,48 @@ static void json_entry_vpcs(cs_json *j, const rep *R, uint8_t family, uint32_t f
         *more = skipped;
 }
 
+/* Up to `max` distinct VPCs in scope holding blocks strictly around
+ * (CS_Q_COVERING) or strictly inside (CS_Q_COVERED) a prefix, in the
+ * order of the walk; the walk stops once they are found. */
+typedef struct nest_ctx {
+    const rep *R;
+    uint32_t ids[8];
+    unsigned n, max;
+} nest_ctx;
+
+static int nest_cb(const cs_match *m, void *vctx)
+{
+    nest_ctx *nc = vctx;
+    if (m->relation == CS_REL_EQUAL)
+        return 0;
+    for (uint32_t k = 0; k < m->count; k++) {
+        uint32_t v = cs_estate_assoc_vpc(nc->R->s, m->values[k]);
+        if (v == CS_IDX_NONE || !audit_in_scope(nc->R->r, v))
+            continue;
+        bool seen = false;
+        for (unsigned i = 0; i < nc->n && !seen; i++)
+            seen = nc->ids[i] == v;
+        if (!seen)
+            nc->ids[nc->n++] = v;
+        if (nc->n == nc->max)
+            return 1;
+    }
+    return 0;
+}
+
+static unsigned nested_vpcs(const rep *R, const cs_prefix *p, unsigned kind, unsigned max,
+                            uint32_t ids[8])
+{
+    nest_ctx nc;
+    nc.R = R;
+    nc.n = 0;
+    nc.max = max > 8 ? 8 : max;
+    if (nc.max)
+        cs_query_walk(R->s, p, kind, nest_cb, &nc);
+    memcpy(ids, nc.ids, nc.n * sizeof *ids);
+    return nc.n;
+}
+
 static void json_group(cs_json *j, const rep *R, const cs_audit_group *g, const char *type)
 {
     cs_json_begin_object(j);
@@ -291,6 +333,20 @@ static void json_group(cs_json *j, const rep *R, const cs_audit_group *g, const 
     cs_json_kv_u64(j, "same_region_pairs", g->same_region_pairs);
     cs_json_kv_u64(j, "peered_pairs", g->peered_pairs);
     cs_json_kv_bool(j, "reused", g->reused);
+    cs_json_kv_u64(j, "blocks_inside", g->blocks_inside);
+    cs_json_kv_u64(j, "blocks_around", g->blocks_around);
+    uint32_t ids[8];
+    static const char *const nest_keys[2] = {"vpcs_around", "vpcs_inside"};
+    for (int k = 0; k < 2; k++) {
+        unsigned n = nested_vpcs(R, &g->prefix, k ? CS_Q_COVERED : CS_Q_COVERING,
+                                 k ? (g->blocks_inside ? 8 : 0) : (g->blocks_around ? 8 : 0),
+                                 ids);
+        cs_json_key(j, nest_keys[k]);
+        cs_json_begin_array(j);
+        for (unsigned i = 0; i < n; i++)
+            cs_json_string(j, facts(R->s, ids[i]).id);
+        cs_json_end(j);
+    }
     if (g->listed) {
         cs_json_key(j, "vpc_ids");
         cs_json_begin_array(j);
@@ -722,12 +778,19 @@ static void t_group(FILE *f, const rep *R, const cs_audit_group *g, const char *
     unsigned used = 2 + (mark ? (unsigned)strlen(mark) : 0) + 10;
     char line[400], a[CS_TEXT_COUNT_CAP], b[CS_TEXT_COUNT_CAP], c[CS_TEXT_COUNT_CAP],
         d[CS_TEXT_COUNT_CAP];
-    snprintf(line, sizeof line, "%s pair%s: %s in one account, %s in one region, %s peered%s",
+    snprintf(line, sizeof line, "%s pair%s: %s in one account, %s in one region%s",
              cs_text_count(g->vpc_pairs, a), g->vpc_pairs == 1 ? "" : "s",
              cs_text_count(g->same_account_pairs, b),
-             cs_text_count(g->same_region_pairs, c), cs_text_count(g->peered_pairs, d),
-             g->reused ? "; reused range" : "");
+             cs_text_count(g->same_region_pairs, c), g->reused ? "; a reused range" : "");
     cs_text_wrap(f, line, used, CS_TEXT_WIDTH);
+    if (g->peered_pairs || g->blocks_inside || g->blocks_around) {
+        char e[CS_TEXT_COUNT_CAP];
+        snprintf(line, sizeof line, "%s blocks inside it, %s around it; %s critical pair%s",
+                 cs_text_count(g->blocks_inside, a), cs_text_count(g->blocks_around, b),
+                 cs_text_count(g->peered_pairs, e), g->peered_pairs == 1 ? "" : "s");
+        cs_text_wrap(f, line, used, CS_TEXT_WIDTH);
+    }
+    (void)d;
     if (!g->listed)
         return;
     /* the first VPC ids */
@@ -752,6 +815,20 @@ static void t_group(FILE *f, const rep *R, const cs_audit_group *g, const char *
     if (g->vpcs > shown)
         snprintf(ids + o, sizeof ids - o, " and %u more", g->vpcs - shown);
     cs_text_wrap(f, ids, used, CS_TEXT_WIDTH);
+    /* who is nested with it */
+    for (int k = 0; k < 2; k++) {
+        uint32_t nb = k ? g->blocks_inside : g->blocks_around;
+        if (!nb)
+            continue;
+        uint32_t vid[8];
+        unsigned n = nested_vpcs(R, &g->prefix, k ? CS_Q_COVERED : CS_Q_COVERING, 3, vid);
+        o = (size_t)snprintf(ids, sizeof ids, "%s:", k ? "inside" : "around");
+        for (unsigned i = 0; i < n; i++)
+            o += (size_t)snprintf(ids + o, sizeof ids - o, " %s", facts(R->s, vid[i]).id);
+        if (n == 3)
+            snprintf(ids + o, sizeof ids - o, " ...");
+        cs_text_wrap(f, ids, used, CS_TEXT_WIDTH);
+    }
 }
 
 static int cmp_cluster_size(const void *x, const void *y)
@@ -841,9 +918,10 @@ static int write_text(const rep *R)
         for (unsigned k = 0; k < CS_SEV_COUNT; k++)
             cs_text_wrap(f, cs_severity_explanation(k), 2, CS_TEXT_WIDTH);
         cs_text_wrap(f,
-                     "Pairs that share an identical prefix are counted in that prefix's "
-                     "group; pairs overlapping through nesting, and every critical pair, "
-                     "are listed one by one.",
+                     "A prefix held by several VPCs is a group: it stands for every pair "
+                     "overlapping through it, sharing it or nested with it. Pairs "
+                     "overlapping through prefixes each held by one VPC, and every "
+                     "critical pair, are listed one by one.",
                      2, CS_TEXT_WIDTH);
     }
 
@@ -1071,7 +1149,8 @@ static int write_html(const rep *R)
         }
         fputs("</ul>\n<h2>Groups: prefixes held by several VPCs</h2>\n<table>\n"
               "<tr><th>severity</th><th>prefix</th><th>VPCs</th><th>default</th>"
-              "<th>pairs</th><th>same account</th><th>same region</th><th>peered</th></tr>\n",
+              "<th>pairs</th><th>same account</th><th>same region</th><th>critical</th>"
+              "<th>blocks inside</th><th>blocks around</th></tr>\n",
               f);
         for (size_t i = 0; i < cap_of(R, r->n_groups); i++) {
             const cs_audit_group *g = &r->groups[i];
@@ -1081,12 +1160,14 @@ static int write_html(const rep *R)
             fprintf(f,
                     "<tr class=\"%s\"><td>%s</td><td><code>%s</code>%s</td><td class=\"n\">%s"
                     "</td><td class=\"n\">%u</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
-                    "<td class=\"n\">%s</td><td class=\"n\">%s</td></tr>\n",
+                    "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%u</td>"
+                    "<td class=\"n\">%u</td></tr>\n",
                     cs_severity_name(g->severity), cs_severity_name(g->severity), pfx,
                     g->reused ? " (reused range)" : "", cs_text_count(g->vpcs, n1),
                     g->default_vpcs, cs_text_count(g->vpc_pairs, n2),
                     cs_text_count(g->same_account_pairs, n3),
-                    cs_text_count(g->same_region_pairs, n4), cs_text_count(g->peered_pairs, n5));
+                    cs_text_count(g->same_region_pairs, n4), cs_text_count(g->peered_pairs, n5),
+                    g->blocks_inside, g->blocks_around);
         }
         fputs("</table>\n<h2>Pairs, most severe first</h2>\n<table>\n<tr><th>severity</th>"
               "<th>VPC a</th><th>VPC b</th><th>why</th><th>overlapping blocks</th></tr>\n",

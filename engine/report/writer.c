@@ -146,6 +146,15 @@ void cs_json_write_string(FILE *f, const char *s, size_t len)
     fputc('"', f);
     size_t i = 0;
     while (i < len) {
+        /* a run of printable ASCII needs no escaping: one write */
+        size_t run = i;
+        while (run < len && p[run] >= 0x20 && p[run] < 0x80 && p[run] != '"' && p[run] != '\\')
+            run++;
+        if (run > i) {
+            fwrite(p + i, 1, run - i, f);
+            i = run;
+            continue;
+        }
         unsigned c = p[i];
         switch (c) {
         case '"': fputs("\\\"", f); i++; continue;

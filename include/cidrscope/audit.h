@@ -32,13 +32,16 @@
  *   medium         every other overlap.
  *
  * WHICH PAIRS ARE LISTED one by one (cs_audit_pair): every critical pair;
- * and every non-informational pair whose VPCs hold no identical
- * non-reused prefix (they overlap through nesting: 10.0.16.0/20 inside
- * 10.0.0.0/16). Pairs that share an identical prefix are represented by
- * that prefix's group, never expanded (that is what keeps the output
- * linear). CS_AUDIT_ALL_PAIRS lists every non-informational pair;
- * CS_AUDIT_INCLUDE_DEFAULT lists informational ones too. The summary counts
- * are exact whatever is listed.
+ * and every non-informational pair that overlaps through two prefixes each
+ * held by that VPC alone (10.0.16.0/20 of one VPC inside 10.0.0.0/16 of
+ * another). A prefix held by several VPCs is a GROUP and represents every
+ * pair overlapping through it, never expanded: 40,000 template VPCs on
+ * 10.0.0.0/16 with 4,096 blocks inside it are one record, not 160 million
+ * lines; that keeps the output linear in the estate. No non-informational
+ * pair is hidden: it is listed, or a listed group of at least its severity
+ * represents it. CS_AUDIT_ALL_PAIRS lists every non-informational pair;
+ * CS_AUDIT_INCLUDE_DEFAULT lists informational ones (pairs and groups) too.
+ * The summary counts are exact whatever is listed.
  *
  * COST: one pass over the trie's node records with an ancestor stack for
  * the entry level (CS_AUDIT_ENTRY_LEVEL stops there); the VPC level adds
@@ -190,9 +193,14 @@ typedef struct cs_audit_cluster {
     uint64_t entry_pairs;     /* overlapping entry pairs inside */
 } cs_audit_cluster;
 
-/* An identical-prefix group: `prefix` held by live blocks of >= 2 VPCs. Pair
- * counts are of the pairs of VPCs sharing this prefix (a pair sharing two
- * prefixes is in two groups; the summary counts it once). */
+/* An identical-prefix group: `prefix` held by live blocks of >= 2 VPCs. It
+ * stands for every VPC pair that overlaps through it: its VPCs with each
+ * other (vpc_pairs, same_account_pairs, same_region_pairs), and its VPCs
+ * with those holding blocks strictly inside or around it (counted as blocks:
+ * blocks_inside, blocks_around). `severity` is the most severe of those
+ * pairs judged on their overlap at this prefix; peered_pairs counts the
+ * critical ones. A pair represented by two groups is in both; the summary
+ * counts it once. */
 typedef struct cs_audit_group {
     cs_prefix prefix;
     uint32_t first_entry;     /* its entries: [first_entry, +span) */
@@ -203,7 +211,9 @@ typedef struct cs_audit_group {
     uint64_t vpc_pairs;
     uint64_t same_account_pairs;
     uint64_t same_region_pairs;
-    uint64_t peered_pairs;    /* critical pairs among them */
+    uint64_t peered_pairs;    /* critical pairs it represents */
+    uint32_t blocks_inside;   /* blocks in scope strictly inside it */
+    uint32_t blocks_around;   /* blocks in scope strictly containing it */
     uint8_t severity;         /* the most severe of its pairs */
     bool reused;              /* the prefix lies inside a reused range */
     bool listed;              /* not informational, or INCLUDE_DEFAULT */
