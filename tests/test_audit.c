@@ -955,6 +955,87 @@ static void audit__group_severity_corner_cases(void **state)
     cs_snapshot_close(s);
 }
 
+/* ---- 85,000 default VPCs: counted, never enumerated ---------------------------------- */
+
+/* Every default VPC is 172.31.0.0/16: C(85000, 2) = 3,612,457,500 pairs,
+ * exactly, many of them overlapping on a second block pair too (a third
+ * of them also hold 100.64.0.0/16, a fifth a unique IPv6 /56), and one
+ * non-default 172.16.0.0/12 over all of them. Known answers, no brute
+ * force: the arithmetic must not enumerate (the test would not finish). */
+static void audit__default_vpcs_are_counted_exactly(void **state)
+{
+    (void)state;
+    enum { N = 85000, REGIONS = 17 };
+    cs_estate *e = cs_estate_new();
+    cs_error err;
+    cs_error_clear(&err);
+    cs_srcloc l = {"defaults", 1, 1};
+    char id[40], acct[16], v6[64];
+    for (uint32_t i = 0; i < N; i++) {
+        snprintf(id, sizeof id, "vpc-%08x", i);
+        snprintf(acct, sizeof acct, "%012u", 100000 + i / REGIONS);
+        cs_vpc_desc d = {.id = cs_str_c(id), .owner = cs_str_c(acct),
+                         .region = cs_str_c(regions[i % REGIONS % 8]),
+                         .state = CS_VPC_AVAILABLE, .is_default = true};
+        /* regions: 8 names; accounts hold 17 default VPCs, so a region name
+         * repeats inside an account like real "default in every region" */
+        must(cs_estate_add_vpc(e, &d, &l, &err), &err, "add_vpc");
+        cs_cidr_desc cd = {.vpc_id = cs_str_c(id), .prefix = PP("172.31.0.0/16"),
+                           .state = CS_ASSOC_ASSOCIATED, .primary = true};
+        must(cs_estate_add_cidr(e, &cd, &l, &err), &err, "add_cidr");
+        if (i % 3 == 0) {
+            cd.prefix = PP("100.64.0.0/16");
+            cd.primary = false;
+            must(cs_estate_add_cidr(e, &cd, &l, &err), &err, "add_cidr");
+        }
+        if (i % 5 == 0) {
+            snprintf(v6, sizeof v6, "2600:1f18:%x:%x00::/56", i >> 8, i & 0xff);
+            cd.prefix = PP(v6);
+            cd.primary = false;
+            must(cs_estate_add_cidr(e, &cd, &l, &err), &err, "add_cidr");
+        }
+    }
+    cs_vpc_desc x = {.id = cs_str_c("vpc-supernet"), .owner = cs_str_c("000000100000"),
+                     .region = cs_str_c(regions[0]), .state = CS_VPC_AVAILABLE};
+    must(cs_estate_add_vpc(e, &x, &l, &err), &err, "add_vpc");
+    cs_cidr_desc xc = {.vpc_id = cs_str_c("vpc-supernet"), .prefix = PP("172.16.0.0/12"),
+                       .state = CS_ASSOC_ASSOCIATED, .primary = true};
+    must(cs_estate_add_cidr(e, &xc, &l, &err), &err, "add_cidr");
+    cs_snapshot *s = NULL;
+    must(cs_estate_freeze(e, &s, &err), &err, "freeze");
+    cs_estate_free(e);
+    cs_audit_result *r = NULL;
+    must(cs_audit_run(s, NULL, &r, &err), &err, "audit");
+    cs_audit_summary m;
+    cs_audit_get_summary(r, &m);
+    uint64_t dd = (uint64_t)N * (N - 1) / 2;
+    assert_int_equal(dd, 3612457500ull);
+    assert_int_equal(m.overlapping_vpc_pairs, dd + N);
+    assert_int_equal(m.overlapping_vpc_pairs_excluding_default, 0);
+    assert_int_equal(m.vpc_pairs_by_severity[CS_SEV_INFO], dd);
+    assert_int_equal(m.vpc_pairs_by_severity[CS_SEV_CRITICAL], 0);
+    /* the supernet's account holds default VPCs 0..16; its region name
+     * (regions[0]) is that of every VPC i with i % 17 % 8 == 0 */
+    uint64_t high = 0;
+    for (uint32_t i = 0; i < N; i++)
+        high += i / REGIONS == 0 || i % REGIONS % 8 == 0;
+    assert_int_equal(m.vpc_pairs_by_severity[CS_SEV_HIGH], high);
+    assert_int_equal(m.vpc_pairs_by_severity[CS_SEV_MEDIUM], N - high);
+    assert_int_equal(cs_audit_pair_count(r), 0); /* all through groups */
+    assert_int_equal(m.groups, 2);
+    cs_audit_group g;
+    assert_int_equal(cs_audit_get_group(r, 0, &g), 0); /* 100.64.0.0/16 */
+    assert_int_equal(g.vpcs, (N + 2) / 3);
+    assert_int_equal(g.severity, CS_SEV_INFO);
+    assert_int_equal(cs_audit_get_group(r, 1, &g), 0); /* 172.31.0.0/16 */
+    assert_int_equal(g.vpcs, N);
+    assert_int_equal(g.vpc_pairs, dd);
+    assert_int_equal(g.blocks_around, 1);
+    assert_int_equal(g.severity, CS_SEV_HIGH);
+    cs_audit_free(r);
+    cs_snapshot_close(s);
+}
+
 /* ---- metamorphic: heap image and file image agree --------------------------- */
 
 static void audit__file_image_equals_heap_image(void **state)
@@ -1188,6 +1269,7 @@ int main(void)
         cmocka_unit_test(audit__random_estates_match_brute_force),
         cmocka_unit_test(audit__scopes_and_domains_match_brute_force),
         cmocka_unit_test(audit__group_severity_corner_cases),
+        cmocka_unit_test(audit__default_vpcs_are_counted_exactly),
         cmocka_unit_test(audit__file_image_equals_heap_image),
         cmocka_unit_test(audit__real_prefixes_match_brute_force),
         cmocka_unit_test(audit__writer_escapes_json_and_csv),
