@@ -1036,6 +1036,74 @@ static void audit__default_vpcs_are_counted_exactly(void **state)
     cs_snapshot_close(s);
 }
 
+/* ---- a plain prefix image: the entry level only ------------------------------------ */
+
+static void audit__plain_snapshot_entry_level_matches_brute_force(void **state)
+{
+    (void)state;
+    uint64_t seed = tu_seed("audit__plain_snapshot_entry_level_matches_brute_force", 99);
+    tu_rng r = {seed};
+    size_t n = 2500;
+    tu_entry *e = tu_random_entries(&r, n, 6);
+    cs_snapshot *s = tu_build(e, n);
+    cs_audit_result *res = NULL;
+    cs_error err;
+    cs_error_clear(&err);
+    must(cs_audit_run(s, NULL, &res, &err), &err, "audit");
+    cs_audit_summary m;
+    cs_audit_get_summary(res, &m);
+    assert_false(m.vpc_level);
+    uint64_t pairs = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            pairs += cs_prefix_overlaps(&e[i].p, &e[j].p);
+    assert_int_equal(m.entries, n);
+    assert_int_equal(m.overlapping_entry_pairs, pairs);
+    /* clusters: top-level prefixes (nothing else strictly contains them)
+     * with >= 2 entries at or under them */
+    uint64_t clusters = 0, in_clusters = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool top = true, first = true;
+        uint64_t under = 0;
+        for (size_t j = 0; j < n && top; j++) {
+            int c = cs_prefix_compare(&e[j].p, &e[i].p);
+            if (c != 0 && cs_prefix_contains(&e[j].p, &e[i].p))
+                top = false;
+            if (c == 0 && j < i)
+                first = false;
+            under += cs_prefix_contains(&e[i].p, &e[j].p);
+        }
+        if (top && first && under >= 2) {
+            clusters++;
+            in_clusters += under;
+        }
+    }
+    assert_int_equal(m.clusters, clusters);
+    assert_int_equal(m.entries_in_clusters, in_clusters);
+    cs_audit_options lvl = {.flags = CS_AUDIT_ENTRY_LEVEL};
+    cs_audit_result *r2 = NULL;
+    must(cs_audit_run(s, &lvl, &r2, &err), &err, "audit entry level");
+    cs_audit_summary m2;
+    cs_audit_get_summary(r2, &m2);
+    assert_memory_equal(&m, &m2, sizeof m);
+    /* scopes need VPCs */
+    const char *acct = "123456789012";
+    cs_audit_options scoped = {.accounts = &acct, .account_count = 1};
+    cs_audit_result *r3 = NULL;
+    assert_int_equal(cs_audit_run(s, &scoped, &r3, &err), CS_EINVAL);
+    assert_null(r3);
+    for (int fmt = CS_REPORT_TEXT; fmt <= CS_REPORT_HTML; fmt++) {
+        FILE *f = fopen("/dev/null", "w");
+        cs_audit_report_options ro = {.format = fmt};
+        assert_int_equal(cs_audit_report_write(f, s, res, &ro, &err), 0);
+        fclose(f);
+    }
+    cs_audit_free(res);
+    cs_audit_free(r2);
+    cs_snapshot_close(s);
+    free(e);
+}
+
 /* ---- metamorphic: heap image and file image agree --------------------------- */
 
 static void audit__file_image_equals_heap_image(void **state)
@@ -1270,6 +1338,7 @@ int main(void)
         cmocka_unit_test(audit__scopes_and_domains_match_brute_force),
         cmocka_unit_test(audit__group_severity_corner_cases),
         cmocka_unit_test(audit__default_vpcs_are_counted_exactly),
+        cmocka_unit_test(audit__plain_snapshot_entry_level_matches_brute_force),
         cmocka_unit_test(audit__file_image_equals_heap_image),
         cmocka_unit_test(audit__real_prefixes_match_brute_force),
         cmocka_unit_test(audit__writer_escapes_json_and_csv),

@@ -245,9 +245,14 @@ typedef struct cs_audit_domain_info {
 } cs_audit_domain_info;
 
 /*
- * Audits `s` (any snapshot; the VPC level needs an estate image). *out is
- * released with cs_audit_free. Returns 0, CS_EINVAL (NULL s or out, a
- * domain VPC index out of range), CS_ENOMEM.
+ * Audits `s` (any snapshot; the VPC level needs an estate image: on a plain
+ * prefix image only the entry level is computed and vpc_level stays
+ * false). opts may be NULL (everything, default listing). *out is released
+ * with cs_audit_free. Returns 0, CS_EINVAL (NULL s or out, a scope or
+ * domains on an image without estate, domains with CS_AUDIT_ENTRY_LEVEL, a
+ * domain VPC index out of range), CS_ERANGE (2^32-1 nodes or entries or
+ * more), CS_ENOMEM. Thread-safe on a shared snapshot; never allocates
+ * per entry on the CS_AUDIT_ENTRY_LEVEL path beyond the cluster list.
  */
 CS_API int cs_audit_run(const cs_snapshot *s, const cs_audit_options *opts,
                         cs_audit_result **out, cs_error *err);
