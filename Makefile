@@ -8,6 +8,8 @@
 #   make bench           Release build of the Google Benchmark runner, run it
 #   make bench-peers     the side-by-side comparison with the peers
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+# cmake --build runs make again: keep its "Entering directory" lines out.
+MAKEFLAGS += --no-print-directory
 CMAKE ?= cmake
 
 ifeq ($(SANITIZE),1)
@@ -20,18 +22,24 @@ CMAKE_FLAGS += -DCMAKE_BUILD_TYPE=Release
 DEPS_ENV =
 endif
 
-.PHONY: all deps build demo test fuzz bench bench-peers clean
+.PHONY: all deps configure build build-cli demo test fuzz bench bench-peers clean
 
 all: build
 
 deps:
 	@$(DEPS_ENV) sh scripts/install-deps.sh
 
-build: deps
+configure: deps
 	@$(CMAKE) -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+
+build: configure
 	@$(CMAKE) --build $(BUILD) -j $(JOBS)
 
-demo: build
+# The demo needs only the command, not the test suites.
+build-cli: configure
+	@$(CMAKE) --build $(BUILD) -j $(JOBS) --target cidrscope
+
+demo: build-cli
 	@sh datasets/demo.sh $(BUILD)/cidrscope
 
 test: build
