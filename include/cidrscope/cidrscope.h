@@ -22,6 +22,8 @@
 #include "snapshot.h"
 #include "query.h"
 #include "estate.h"
+#include "audit.h"
+#include "peering.h"
 #include "shm.h"
 
 #endif
