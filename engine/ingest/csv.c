@@ -21,6 +21,12 @@
  *   peerings      header required: pcx_id, requester_vpc, accepter_vpc,
  *                 status; optional requester_account, accepter_account,
  *                 requester_region, accepter_region.
+ *   edges         header required: vpc_id, kind, edge_id — the ways out of
+ *                 a VPC that peering traffic may not use (no edge-to-edge
+ *                 routing): kind is internet-gateway, nat, vpn,
+ *                 direct-connect or gateway-endpoint (or the AWS id
+ *                 prefixes igw, nat, vgw/vpn, dx/dxgw, vpce). The VPC must
+ *                 be read before (an earlier source).
  *   prefix lists  owner,prefix lines, header optional (it is recognised
  *                 when its prefix column does not parse and names a column
  *                 "prefix" or "cidr"); with a header, any columns in any
@@ -771,6 +777,44 @@ static int pcx_row(row_ctx *c, cs_error *err)
     return 0;
 }
 
+/* ---- edge attachments -------------------------------------------------------------- */
+
+enum { E_VPC, E_KIND, E_ID, E_NCOLS };
+static const colspec edge_cols[E_NCOLS] = {
+    {"vpc_id", {"vpcid", "vpc", NULL}, true},
+    {"kind", {"kind", "type", "edgekind", NULL}, true},
+    {"edge_id", {"edgeid", "gatewayid", "attachmentid", NULL}, true},
+};
+
+static int edge_row(row_ctx *c, cs_error *err)
+{
+    csv_reader *r = c->r;
+    int rc;
+    if ((rc = need(r, c->col[E_VPC], "vpc_id", err)) ||
+        (rc = need(r, c->col[E_KIND], "kind", err)) ||
+        (rc = need(r, c->col[E_ID], "edge_id", err)))
+        return rc;
+    const csv_field *fv = fld(r, c->col[E_VPC]), *fk = fld(r, c->col[E_KIND]),
+                    *fi = fld(r, c->col[E_ID]);
+    int kind = cs_edge_kind_parse(fk->p, fk->len);
+    if (kind < 0) {
+        locate_field(r, err, fk, 0, 0);
+        return cs_fail(err, CS_EPARSE,
+                       "unknown edge kind '%.*s' (expected internet-gateway, nat, vpn, "
+                       "direct-connect or gateway-endpoint)",
+                       (int)(fk->len > 64 ? 64 : fk->len), fk->p);
+    }
+    cs_edge_desc d = {.vpc_id = fstr(fv), .kind = (uint8_t)kind, .id = fstr(fi)};
+    cs_srcloc l = floc(r, fv);
+    rc = cs_estate_add_edge(c->e, &d, &l, err);
+    if (rc == CS_ENOTFOUND && err)
+        /* the builder's message names the VPC; say how to fix the order */
+        snprintf(err->message + strlen(err->message),
+                 sizeof err->message - strlen(err->message),
+                 " (give the VPC sources before the edges file)");
+    return rc < 0 ? relocate(r, rc == CS_ENOTFOUND ? fv : fi, rc, err) : 0;
+}
+
 /* ---- prefix lists ----------------------------------------------------------------- */
 
 enum { L_OWNER, L_PREFIX, L_FAMILY, L_NCOLS };
@@ -861,7 +905,7 @@ static bool list_header(row_ctx *c)
 
 /* ---- entry points ------------------------------------------------------------------- */
 
-enum { SHAPE_VPCS, SHAPE_PCX, SHAPE_LIST };
+enum { SHAPE_VPCS, SHAPE_PCX, SHAPE_LIST, SHAPE_EDGES };
 
 static int run(cs_estate *e, csv_reader *r, int shape, const cs_load_options *opts,
                cs_error *err)
@@ -886,6 +930,11 @@ static int run(cs_estate *e, csv_reader *r, int shape, const cs_load_options *op
             rc = map_header(r, pcx_cols, P_NCOLS, c.col, &he);
             if (!rc)
                 rc = drive(&c, pcx_row, err);
+            break;
+        case SHAPE_EDGES:
+            rc = map_header(r, edge_cols, E_NCOLS, c.col, &he);
+            if (!rc)
+                rc = drive(&c, edge_row, err);
             break;
         default:
             if (list_header(&c)) {
@@ -965,6 +1014,7 @@ int cs_ingest_csv_fd(cs_estate *e, const char *source, int fd, int kind,
     if (!e || fd < 0)
         return cs_fail(err, CS_EINVAL, "NULL estate or bad descriptor");
     int shape = kind == CS_SRC_CSV_VPCS ? SHAPE_VPCS : kind == CS_SRC_CSV_PEERINGS ? SHAPE_PCX
+                : kind == CS_SRC_CSV_EDGES ? SHAPE_EDGES
                 : kind == CS_SRC_PREFIX_LIST ? SHAPE_LIST : -1;
     if (shape < 0)
         return cs_fail(err, CS_EINVAL, "source kind %d is not a CSV shape", kind);
@@ -987,6 +1037,8 @@ int cs_ingest_csv_header_kind(const char *line, size_t len)
         int col[16];
         if (map_header(&r, pcx_cols, P_NCOLS, col, &tmp) == 0)
             kind = CS_SRC_CSV_PEERINGS;
+        else if (map_header(&r, edge_cols, E_NCOLS, col, &tmp) == 0)
+            kind = CS_SRC_CSV_EDGES;
         else if (map_header(&r, vpc_cols, V_NCOLS, col, &tmp) == 0)
             kind = CS_SRC_CSV_VPCS;
     }

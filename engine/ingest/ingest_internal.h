@@ -67,7 +67,8 @@ int cs_ingest_prefix_list(cs_estate *e, const char *source, const char *buf,
 
 /* The same readers streaming from an open descriptor in bounded chunks
  * (memory stays under ~1.3 MiB whatever the file size): `kind` is
- * CS_SRC_CSV_VPCS, CS_SRC_CSV_PEERINGS or CS_SRC_PREFIX_LIST. The descriptor
+ * CS_SRC_CSV_VPCS, CS_SRC_CSV_PEERINGS, CS_SRC_CSV_EDGES or
+ * CS_SRC_PREFIX_LIST. The descriptor
  * is read to its end and left open. Returns as the CSV readers. */
 int cs_ingest_csv_fd(cs_estate *e, const char *source, int fd, int kind,
                      const cs_load_options *opts, cs_error *err);

@@ -107,6 +107,7 @@ int cs_estate_load(cs_estate *e, const char *path, const cs_load_options *opts, 
         return cs_ingest_aws_json(e, path, opts->region, opts, err);
     case CS_SRC_CSV_VPCS:
     case CS_SRC_CSV_PEERINGS:
+    case CS_SRC_CSV_EDGES:
     case CS_SRC_PREFIX_LIST: {
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)

@@ -437,6 +437,8 @@ enum cs_source_kind {
     CS_SRC_CSV_PEERINGS,    /* pcx_id,requester_vpc,accepter_vpc,status */
     CS_SRC_PREFIX_LIST,     /* owner,prefix or provider,family,prefix */
     CS_SRC_SNAPSHOT,        /* a snapshot image ("CIDRSCP" magic) */
+    CS_SRC_CSV_EDGES,       /* vpc_id,kind,edge_id: edge attachments (after
+                               the VPCs they attach to) */
 };
 
 typedef struct cs_load_options {
@@ -456,7 +458,8 @@ typedef struct cs_load_options {
  * a file starting (after blanks and a UTF-8 BOM) with '{' or '[' is
  * CS_SRC_AWS_JSON; one starting with "CIDRSCP" is CS_SRC_SNAPSHOT; otherwise
  * the first line decides: a CSV header naming vpc_id and cidr columns is
- * CS_SRC_CSV_VPCS, one naming pcx_id is CS_SRC_CSV_PEERINGS, anything else
+ * CS_SRC_CSV_VPCS, one naming pcx_id is CS_SRC_CSV_PEERINGS, one naming
+ * vpc_id, kind and edge_id is CS_SRC_CSV_EDGES, anything else
  * (owner,prefix lines with or without a header, provider,family,prefix) is
  * CS_SRC_PREFIX_LIST. Returns the kind (> 0), CS_EIO (cannot open or read;
  * message names path and strerror), CS_EPARSE (an empty file).
