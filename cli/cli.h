@@ -40,6 +40,13 @@ int cli_report_error(const char *verb, const cs_error *err);
  * CS_EVERSION, CS_ENOTFOUND -> 2; others -> 3). */
 int cli_exit_code(int status);
 
+/* A whole decimal number in [lo, hi] (no sign, no trailing text), or -1. */
+long cli_parse_count(const char *s, long lo, long hi);
+
+/* --quota N: active peering connections per VPC, 1..CS_PEERING_QUOTA_MAX
+ * (AWS's hard maximum). Prints a usage error and returns -1 otherwise. */
+int cli_parse_quota(const char *verb, const char *arg, long *quota);
+
 /* True when progress may be printed (stderr is a terminal). */
 bool cli_progress_enabled(void);
 

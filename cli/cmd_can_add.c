@@ -53,18 +53,6 @@ static void usage(FILE *f)
         "3 internal error.\n");
 }
 
-static long parse_count(const char *s, long lo, long hi)
-{
-    if (!s || !*s || *s == '-' || *s == '+')
-        return -1;
-    errno = 0;
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (errno || *end || v < lo || v > hi)
-        return -1;
-    return v;
-}
-
 int cmd_can_add(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -108,7 +96,7 @@ int cmd_can_add(int argc, char **argv)
             break;
         case OPT_QUOTA4:
         case OPT_QUOTA6: {
-            long q = parse_count(optarg, 1, 50);
+            long q = cli_parse_count(optarg, 1, 50);
             if (q < 0) {
                 cli_errorf(VERB, "%s %s: expected a number from 1 to 50 (the most AWS allows)",
                            c == OPT_QUOTA4 ? "--block-quota" : "--ipv6-block-quota", optarg);

@@ -67,18 +67,6 @@ static void usage(FILE *f)
 }
 
 /* A whole decimal number in [lo, hi], or -1. */
-static long parse_count(const char *s, long lo, long hi)
-{
-    if (!s || !*s || *s == '-' || *s == '+')
-        return -1;
-    errno = 0;
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (errno || *end || v < lo || v > hi)
-        return -1;
-    return v;
-}
-
 /* ---- the pairs ---------------------------------------------------------------- */
 
 /* A batch of pairs: ids as given (in one arena), indices, verdicts. */
@@ -453,13 +441,8 @@ int cmd_check(int argc, char **argv)
             pairs_path = optarg;
             break;
         case OPT_QUOTA:
-            quota = parse_count(optarg, 1, CS_PEERING_QUOTA_MAX);
-            if (quota < 0) {
-                cli_errorf(VERB, "--quota %s: expected a number from 1 to %u (AWS allows at most "
-                                 "%u active peering connections per VPC)",
-                           optarg, CS_PEERING_QUOTA_MAX, CS_PEERING_QUOTA_MAX);
+            if (cli_parse_quota(VERB, optarg, &quota))
                 return CLI_USAGE;
-            }
             break;
         case OPT_FAIL_ON:
             if (strcmp(optarg, "ineligible") != 0) {

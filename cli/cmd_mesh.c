@@ -54,18 +54,6 @@ static void usage(FILE *f)
         "input, 3 internal error.\n");
 }
 
-static long parse_count(const char *s, long lo, long hi)
-{
-    if (!s || !*s || *s == '-' || *s == '+')
-        return -1;
-    errno = 0;
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (errno || *end || v < lo || v > hi)
-        return -1;
-    return v;
-}
-
 typedef struct idlist {
     char **ids;
     size_t n, cap;
@@ -156,13 +144,8 @@ int cmd_mesh(int argc, char **argv)
                 return CLI_USAGE;
             break;
         case OPT_QUOTA:
-            quota = parse_count(optarg, 1, CS_PEERING_QUOTA_MAX);
-            if (quota < 0) {
-                cli_errorf(VERB, "--quota %s: expected a number from 1 to %u (AWS allows at most "
-                                 "%u active peering connections per VPC)",
-                           optarg, CS_PEERING_QUOTA_MAX, CS_PEERING_QUOTA_MAX);
+            if (cli_parse_quota(VERB, optarg, &quota))
                 return CLI_USAGE;
-            }
             break;
         case OPT_FROM:
             from = optarg;

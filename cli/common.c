@@ -68,6 +68,31 @@ int cli_report_error(const char *verb, const cs_error *err)
     return cli_exit_code(err->code);
 }
 
+long cli_parse_count(const char *s, long lo, long hi)
+{
+    if (!s || !*s || *s == '-' || *s == '+')
+        return -1;
+    errno = 0;
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (errno || *end || v < lo || v > hi)
+        return -1;
+    return v;
+}
+
+int cli_parse_quota(const char *verb, const char *arg, long *quota)
+{
+    long q = cli_parse_count(arg, 1, CS_PEERING_QUOTA_MAX);
+    if (q < 0) {
+        cli_errorf(verb, "--quota %s: expected a number from 1 to %u (AWS allows at most "
+                         "%u active peering connections per VPC)",
+                   arg, CS_PEERING_QUOTA_MAX, CS_PEERING_QUOTA_MAX);
+        return -1;
+    }
+    *quota = q;
+    return 0;
+}
+
 bool cli_progress_enabled(void)
 {
     return isatty(STDERR_FILENO) == 1;
