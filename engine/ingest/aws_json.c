@@ -85,7 +85,9 @@
  * bad CIDR, unknown state, a builder conflict) rejects that record: without
  * opts->keep_going it stops the load with its error; with it, it goes to
  * cs_estate_reject, the rest of the record is skipped (depth counter) and
- * reading goes on with the next record. An error in the file's structure
+ * reading goes on with the next record (when the builder refuses one of a
+ * VPC's blocks, say an association id it already holds for another VPC,
+ * the VPC and the blocks added before stay). An error in the file's structure
  * (invalid JSON, a top level that is neither output) stops the file; with
  * keep_going that is one rejection and the next file is read. A JSON null
  * is read as the key's absence. Enum values the reader does not know are
@@ -769,9 +771,10 @@ static bool grow(void **v, size_t *cap, size_t need, size_t elem)
 static bool arena_put(aj *p, const unsigned char *s, size_t len, astr *out)
 {
     aj_res *r = p->res;
-    if (!grow((void **)&r->arena, &r->arena_cap, r->arena_len + len, 1))
+    if (!grow((void **)&r->arena, &r->arena_cap, r->arena_len + len + 1, 1))
         return false;
-    memcpy(r->arena + r->arena_len, s, len);
+    if (len)
+        memcpy(r->arena + r->arena_len, s, len);
     out->off = (uint32_t)r->arena_len;
     out->len = (uint32_t)len;
     r->arena_len += len;
@@ -1924,6 +1927,10 @@ static bool carry_put(aj *p, const unsigned char *c, size_t n)
     aj_res *r = p->res;
     /* The carried span already parsed (if any) lives in this buffer: it may
      * move or be overwritten now, so carets stop looking at it. */
+    if (p->chunk && p->chunk == r->carry) {
+        p->chunk = NULL;
+        p->chunk_len = 0;
+    }
     p->scr = NULL;
     p->scr_len = 0;
     if (!grow((void **)&r->carry, &r->cap_carry, p->carry_len + n, 1)) {
