@@ -27,6 +27,11 @@
 //                      groups, listed pairs) on the rows as an estate image
 //                      (estates up to 1M rows; harness.h says how rows
 //                      become VPCs)
+//   peering_bulk/D     cs_peering_check_bulk on pairs of VPCs of that estate
+//                      image (70% random, 20% neighbours, 10% self/unknown)
+//   peering_single/D   cs_peering_check per pair (through the trie)
+//   candidates/D       cs_peering_candidates of a random VPC within its
+//                      account (estates up to 1M rows)
 //   readers_heap/D/v4/N      N reader processes on the heap image (fork)
 //   readers_shm/D/v4/N       N reader processes pinning it in shared memory
 //   readers_shm_quiet/D/v4/N       1 s of batches each, no publishes: the
@@ -38,6 +43,10 @@
 //                      and a refresher thread per reader (shm.h's recipe)
 //                      (estates only, stalls at 1M rows; manual time from
 //                      "go" to the last reader's answer)
+//
+// Single-threaded workloads report CPU time (Google Benchmark's default): on
+// a shared machine, time other processes take from us is not ours; the
+// reader workloads, which are about processes, report wall time.
 //
 // Every dataset is checked (bulk == single == iterator, lookups bulk ==
 // single, pairs via queries == a sweep) before its first benchmark runs; a
@@ -79,6 +88,9 @@ struct Loaded {
     cs_snapshot *estate = nullptr; // the rows as an estate image (VPC level)
     size_t vpcs = 0;
     uint64_t estate_pairs = 0, estate_entries = 0;
+    cs_peering_index *peering = nullptr;
+    cs_peering_pair *peer_pairs = nullptr;
+    std::vector<cs_peering_verdict> verdicts;
     uint64_t entry_pairs = 0;      // via the query API, both families
 
     ~Loaded()
@@ -88,6 +100,8 @@ struct Loaded {
             std::free(addrs[f]);
         }
         hb_pairs_scratch_free(pairs);
+        cs_peering_index_free(peering);
+        std::free(peer_pairs);
         cs_snapshot_close(estate);
         hb_dataset_free(d);
     }
@@ -271,19 +285,25 @@ void bm_readers(benchmark::State &state, Spec spec, unsigned readers, hb_read_mo
 // count must equal the query API's on the same image, checked after the
 // timed loop and before Google Benchmark reports anything (a VPC-level
 // audit takes seconds at 1M rows: no separate checking run).
+void need_estate(Loaded &L)
+{
+    if (L.estate)
+        return;
+    uint64_t t0 = hb_now_ns();
+    L.estate = hb_estate_image(L.d, kSeed + 7, &L.vpcs);
+    L.estate_pairs = hb_pairs(L.estate, 0, L.pairs) + hb_pairs(L.estate, 1, L.pairs);
+    cs_snapshot_info info;
+    cs_snapshot_get_info(L.estate, &info);
+    L.estate_entries = uint64_t{info.entries[0]} + info.entries[1];
+    std::fprintf(stderr, "bench: %s: estate image of %zu VPCs built in %.1f s\n",
+                 L.d->name, L.vpcs, static_cast<double>(hb_now_ns() - t0) / 1e9);
+}
+
 void bm_audit(benchmark::State &state, Spec spec, bool vpc_level)
 {
     Loaded &L = acquire(spec);
-    if (vpc_level && !L.estate) {
-        uint64_t t0 = hb_now_ns();
-        L.estate = hb_estate_image(L.d, kSeed + 7, &L.vpcs);
-        L.estate_pairs = hb_pairs(L.estate, 0, L.pairs) + hb_pairs(L.estate, 1, L.pairs);
-        cs_snapshot_info info;
-        cs_snapshot_get_info(L.estate, &info);
-        L.estate_entries = uint64_t{info.entries[0]} + info.entries[1];
-        std::fprintf(stderr, "bench: %s: estate image of %zu VPCs built in %.1f s\n",
-                     L.d->name, L.vpcs, static_cast<double>(hb_now_ns() - t0) / 1e9);
-    }
+    if (vpc_level)
+        need_estate(L);
     const cs_snapshot *s = vpc_level ? L.estate : L.d->snap;
     const uint64_t want_pairs = vpc_level ? L.estate_pairs : L.entry_pairs;
     const uint64_t want_entries = vpc_level ? L.estate_entries : L.d->n_rows;
@@ -307,6 +327,74 @@ void bm_audit(benchmark::State &state, Spec spec, bool vpc_level)
         state.counters["vpcs"] = static_cast<double>(L.vpcs);
         state.counters["vpc_pairs"] = static_cast<double>(f.vpc_pairs);
     }
+    add_memory(state);
+}
+
+// Peering verdicts (peering.h) on the rows as an estate image: bulk through
+// the index (cs_peering_check_bulk, batches of kChunk pairs), single through
+// the trie (cs_peering_check), and candidates of one VPC within its account
+// (a small answer). Bulk and single verdicts are checked equal on 20k pairs
+// before anything is timed.
+enum class Peer { Bulk, Single, Candidates };
+
+void bm_peering(benchmark::State &state, Spec spec, Peer kind)
+{
+    Loaded &L = acquire(spec);
+    need_estate(L);
+    if (!L.peering) {
+        cs_error err;
+        uint64_t t0 = hb_now_ns(), m0 = hb_mem_allocated();
+        if (cs_peering_index_new(L.estate, &L.peering, &err) != 0)
+            hb_die("cs_peering_index_new: %s", err.message);
+        std::fprintf(stderr, "bench: %s: peering index in %.0f ms, %.1f MiB\n", L.d->name,
+                     static_cast<double>(hb_now_ns() - t0) / 1e6,
+                     mib(hb_mem_allocated() - m0));
+        L.peer_pairs = hb_peering_pairs(L.vpcs, kQueries, kSeed + 9);
+        L.verdicts.resize(kQueries);
+        hb_peering_verify(L.peering, L.peer_pairs, 20000);
+    }
+    size_t off = 0;
+    uint64_t items = 0, bad = 0, found = 0;
+    std::vector<uint32_t> cand(4096);
+    hb_rng r = {kSeed + 11};
+    for (auto _ : state) {
+        switch (kind) {
+        case Peer::Bulk:
+            bad += hb_peering_bulk(L.peering, L.peer_pairs + off, kChunk, kChunk,
+                                   L.verdicts.data());
+            items += kChunk;
+            break;
+        case Peer::Single:
+            bad += hb_peering_single(L.estate, L.peer_pairs + off, kChunk, L.verdicts.data());
+            items += kChunk;
+            break;
+        case Peer::Candidates: {
+            uint32_t v = static_cast<uint32_t>(hb_below(&r, L.vpcs));
+            cs_vpc vpc;
+            if (cs_estate_vpc(L.estate, v, &vpc) != 0)
+                hb_die("cs_estate_vpc(%u) failed", v);
+            cs_peering_filter f{vpc.account_idx, CS_IDX_NONE, 0};
+            int64_t c = cs_peering_candidates(L.peering, v, &f, nullptr, cand.data(),
+                                              cand.size(), nullptr);
+            if (c < 0)
+                hb_die("cs_peering_candidates(%u) failed", v);
+            found += static_cast<uint64_t>(c);
+            items++;
+            break;
+        }
+        }
+        off += kChunk;
+        if (off + kChunk > kQueries)
+            off = 0;
+    }
+    state.SetItemsProcessed(static_cast<int64_t>(items));
+    state.counters["vpcs"] = static_cast<double>(L.vpcs);
+    if (kind == Peer::Candidates)
+        state.counters["candidates/call"] =
+            items ? static_cast<double>(found) / static_cast<double>(items) : 0;
+    else
+        state.counters["ineligible%"] =
+            items ? 100.0 * static_cast<double>(bad) / static_cast<double>(items) : 0;
     add_memory(state);
 }
 
@@ -346,8 +434,7 @@ bool fits_in_memory(size_t rows)
 void register_dataset(const Spec &spec)
 {
     benchmark::RegisterBenchmark(("build/" + spec.name).c_str(), bm_build, spec)
-        ->Unit(benchmark::kMillisecond)
-        ->UseRealTime();
+        ->Unit(benchmark::kMillisecond);
     static const char *fam_name[2] = {"v4", "v6"};
     static const struct {
         const char *name;
@@ -362,23 +449,30 @@ void register_dataset(const Spec &spec)
             benchmark::RegisterBenchmark(
                 (std::string(k.name) + "/" + spec.name + "/" + fam_name[f]).c_str(),
                 bm_query, spec, f, k.kind)
-                ->Unit(benchmark::kMicrosecond)
-                ->UseRealTime();
+                ->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark(("pairs/" + spec.name).c_str(), bm_pairs, spec)
-        ->Unit(benchmark::kMillisecond)
-        ->UseRealTime();
+        ->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark(("audit_entries/" + spec.name).c_str(), bm_audit, spec,
                                  false)
-        ->Unit(benchmark::kMillisecond)
-        ->UseRealTime();
+        ->Unit(benchmark::kMillisecond);
     if (spec.kind != HB_ESTATE)
         return;
     // The VPC-level audit grows faster than linearly here (about 20 s at 1M
     // rows on this machine): up to 1M rows.
-    if (spec.rows <= 1000000)
+    if (spec.rows <= 1000000) {
         benchmark::RegisterBenchmark(("audit/" + spec.name).c_str(), bm_audit, spec, true)
-            ->Unit(benchmark::kMillisecond)
-            ->UseRealTime();
+            ->Unit(benchmark::kMillisecond);
+        static const struct {
+            const char *name;
+            Peer kind;
+        } peer_kinds[] = {{"peering_bulk/", Peer::Bulk},
+                          {"peering_single/", Peer::Single},
+                          {"candidates/", Peer::Candidates}};
+        for (const auto &pk : peer_kinds)
+            benchmark::RegisterBenchmark((pk.name + spec.name).c_str(), bm_peering, spec,
+                                         pk.kind)
+                ->Unit(benchmark::kMicrosecond);
+    }
     for (unsigned readers : {1u, 2u, 4u})
         for (hb_read_mode mode : {HB_READ_HEAP, HB_READ_PIN})
             benchmark::RegisterBenchmark(
@@ -416,6 +510,7 @@ void register_dataset(const Spec &spec)
 
 int main(int argc, char **argv)
 {
+    hb_limit_memory();
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv))
         return 2;

@@ -51,6 +51,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -82,6 +83,13 @@ uint64_t hb_now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+uint64_t hb_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 uint64_t hb_mem_allocated(void)
 {
     /* jemalloc caches its statistics; bumping "epoch" refreshes them. */
@@ -93,6 +101,29 @@ uint64_t hb_mem_allocated(void)
     if (mallctl("stats.allocated", &allocated, &sz, NULL, 0) != 0)
         return 0;
     return allocated;
+}
+
+void hb_limit_memory(void)
+{
+    const char *env = getenv("CS_BENCH_MEM_LIMIT_MB");
+    uint64_t limit;
+    if (env && *env) {
+        limit = strtoull(env, NULL, 10) << 20;
+    } else {
+        long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+        if (pages <= 0 || page <= 0)
+            return;
+        limit = (uint64_t)pages * (uint64_t)page / 10 * 6;
+    }
+    struct rlimit rl;
+    if (limit == 0 || getrlimit(RLIMIT_AS, &rl) != 0)
+        return;
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > limit) {
+        rl.rlim_cur = (rlim_t)limit;
+        if (setrlimit(RLIMIT_AS, &rl) != 0)
+            fprintf(stderr, "bench: cannot cap memory at %llu MiB: %s\n",
+                    (unsigned long long)(limit >> 20), strerror(errno));
+    }
 }
 
 void hb_die(const char *fmt, ...)
@@ -1122,6 +1153,72 @@ void hb_audit(const cs_snapshot *s, int entry_level, hb_audit_figures *out)
     out->clusters = sum.clusters;
     out->vpc_pairs = sum.overlapping_vpc_pairs;
     out->vpc_level = sum.vpc_level;
+}
+
+/* ---- peering ---------------------------------------------------------------------- */
+
+cs_peering_pair *hb_peering_pairs(size_t vpcs, size_t n, uint64_t seed)
+{
+    hb_rng r = {seed};
+    cs_peering_pair *p = xmalloc(n * sizeof *p);
+    for (size_t i = 0; i < n; i++) {
+        unsigned roll = (unsigned)hb_below(&r, 100);
+        uint32_t a = (uint32_t)hb_below(&r, vpcs);
+        uint32_t b;
+        if (roll < 70)
+            b = (uint32_t)hb_below(&r, vpcs);
+        else if (roll < 90)
+            b = a + 1 < vpcs ? a + 1 : 0;
+        else if (roll < 95)
+            b = a;
+        else
+            b = CS_IDX_NONE;
+        p[i].a = a;
+        p[i].b = b;
+    }
+    return p;
+}
+
+uint64_t hb_peering_bulk(const cs_peering_index *ix, const cs_peering_pair *pairs,
+                         size_t n, size_t batch, cs_peering_verdict *out)
+{
+    uint64_t bad = 0;
+    for (size_t off = 0; off < n; off += batch) {
+        size_t m = n - off < batch ? n - off : batch;
+        if (cs_peering_check_bulk(ix, pairs + off, m, NULL, out + off) != 0)
+            hb_die("cs_peering_check_bulk failed");
+    }
+    for (size_t i = 0; i < n; i++)
+        bad += out[i].verdict == CS_PEER_INELIGIBLE;
+    return bad;
+}
+
+uint64_t hb_peering_single(const cs_snapshot *s, const cs_peering_pair *pairs,
+                           size_t n, cs_peering_verdict *out)
+{
+    uint64_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (cs_peering_check(s, pairs[i].a, pairs[i].b, NULL, &out[i]) != 0)
+            hb_die("cs_peering_check failed");
+        bad += out[i].verdict == CS_PEER_INELIGIBLE;
+    }
+    return bad;
+}
+
+void hb_peering_verify(const cs_peering_index *ix, const cs_peering_pair *pairs,
+                       size_t n)
+{
+    cs_peering_verdict *b = xmalloc(n * sizeof *b), *o = xmalloc(n * sizeof *o);
+    hb_peering_bulk(ix, pairs, n, 8192, b);
+    hb_peering_single(cs_peering_index_snapshot(ix), pairs, n, o);
+    for (size_t i = 0; i < n; i++)
+        if (b[i].verdict != o[i].verdict || b[i].reasons != o[i].reasons)
+            hb_die("peering verdict of VPCs %u and %u: bulk %s (reasons %#x), single %s "
+                   "(reasons %#x)",
+                   pairs[i].a, pairs[i].b, cs_peering_verdict_name(b[i].verdict),
+                   b[i].reasons, cs_peering_verdict_name(o[i].verdict), o[i].reasons);
+    free(b);
+    free(o);
 }
 
 /* ---- self-checks ------------------------------------------------------------------- */

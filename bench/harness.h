@@ -27,6 +27,7 @@
 #define CS_BENCH_HARNESS_H
 
 #include <cidrscope/cidrscope.h>
+#include <cidrscope/peering.h>
 
 #include <stddef.h>
 #include <stdint.h>
@@ -47,10 +48,20 @@ uint64_t hb_below(hb_rng *r, uint64_t n);
 
 /* Monotonic clock, nanoseconds. */
 uint64_t hb_now_ns(void);
+/* CPU time of this process, nanoseconds (CLOCK_PROCESS_CPUTIME_ID): what
+ * single-threaded workloads are timed with, so time other processes of a
+ * shared machine take from us is not counted as ours. */
+uint64_t hb_cpu_ns(void);
 
 /* jemalloc's stats.allocated (bytes currently allocated by the process),
  * refreshed through the "epoch" mallctl. */
 uint64_t hb_mem_allocated(void);
+
+/* Caps this process's address space (RLIMIT_AS) at $CS_BENCH_MEM_LIMIT_MB,
+ * else 60% of physical memory, so a workload that blows up fails with
+ * CS_ENOMEM and a message instead of making the kernel's OOM killer pick
+ * some other process of this shared machine. Call first thing in main. */
+void hb_limit_memory(void);
 
 /* Prints "bench: <message>" to stderr and exits with status 3. */
 void hb_die(const char *fmt, ...)
@@ -234,6 +245,26 @@ typedef struct hb_audit_figures {
 /* cs_audit_run (CS_AUDIT_ENTRY_LEVEL when entry_level), summary, free: the
  * measured audit, report writing excluded. */
 void hb_audit(const cs_snapshot *s, int entry_level, hb_audit_figures *out);
+
+/* ---- peering (peering.h) ------------------------------------------------------------ */
+
+/* `n` VPC pairs of an estate image with `vpcs` VPCs: 70% uniformly random,
+ * 20% neighbours (i, i+1: same account-region, often peered or
+ * overlapping), 10% a VPC with itself or with an unknown index. Caller
+ * frees. */
+cs_peering_pair *hb_peering_pairs(size_t vpcs, size_t n, uint64_t seed);
+
+/* cs_peering_check_bulk in batches of `batch` into out; returns the number
+ * of ineligible pairs. */
+uint64_t hb_peering_bulk(const cs_peering_index *ix, const cs_peering_pair *pairs,
+                         size_t n, size_t batch, cs_peering_verdict *out);
+/* One cs_peering_check (through the trie) per pair; returns ineligible. */
+uint64_t hb_peering_single(const cs_snapshot *s, const cs_peering_pair *pairs,
+                           size_t n, cs_peering_verdict *out);
+/* Exits with a message unless bulk and single verdicts agree on the first
+ * `n` pairs. */
+void hb_peering_verify(const cs_peering_index *ix, const cs_peering_pair *pairs,
+                       size_t n);
 
 /* ---- self-checks ----------------------------------------------------------- */
 

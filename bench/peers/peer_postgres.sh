@@ -24,8 +24,8 @@
 # self-join: sum of a.n*b.n over a.p >> b.p, plus C(n,2) per row). Server
 # settings: fsync off, one core per query (max_parallel_workers_per_gather
 # = 0, as every other peer here), jit off (its compile time would dominate
-# statements of milliseconds). Times are the server's statement times from
-# psql's \timing.
+# statements of milliseconds). Times are the CPU time of the server process
+# running the statements (/proc/self/schedstat, read through pg_read_file).
 #
 # The answers of the first timed run of each workload are compared with the
 # expected files before any time is printed; a mismatch exits 1 naming the
@@ -78,18 +78,25 @@ head -n "$NADDR" "$DIR/addrs-v4.txt" >"$TMP/in/a4.txt"
 head -n "$NADDR" "$DIR/addrs-v6.txt" >"$TMP/in/a6.txt"
 chmod -R a+rX "$TMP/in"
 
-# sql_time OUT SQL...: runs the statements with \timing, query output to OUT;
-# prints the summed statement time in seconds.
+# sql_time OUT SQL...: runs the statements in one session, query output to
+# OUT; prints the CPU time the server process spent on them, in seconds,
+# read from its /proc/self/schedstat before and after (nanoseconds; every
+# peer is timed by its own CPU time, and a query here runs in this one
+# backend: no parallel workers). (st_* names are this function's own.)
 sql_time() {
     st_out=$1
     shift
-    if ! { printf '%s\n' "\\o $st_out" "\\timing on"; printf '%s\n' "$@"; } |
+    st_cpu="SELECT split_part(pg_read_file('/proc/self/schedstat'), ' ', 1);"
+    if ! { printf '%s\n' "\\o $TMP/cpu0.txt" "$st_cpu" "\\o $st_out"
+           printf '%s\n' "$@"
+           printf '%s\n' "\\o $TMP/cpu1.txt" "$st_cpu"; } |
         $PSQL >"$TMP/psql.out" 2>"$TMP/psql.err"; then
         echo "postgres: psql failed:" >&2
         cat "$TMP/psql.err" >&2
         return 3
     fi
-    awk '/^Time:/ {s += $2} END {printf "%.9f\n", s / 1000}' "$TMP/psql.out"
+    awk 'NR == FNR {a = $1; next} {printf "%.9f\n", ($1 - a) / 1e9}' \
+        "$TMP/cpu0.txt" "$TMP/cpu1.txt"
 }
 
 # emit FAMILY WORKLOAD IMPL ITEMS NOTE TIMES...
