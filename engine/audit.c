@@ -707,6 +707,8 @@ typedef struct counter {
     size_t tab_used;    /* slots of this run (a power of 2) */
     uint32_t *arena;
     size_t arena_n, arena_cap;
+    uint64_t *tup;      /* S: (bucket << 32 | U index) per (shared set, top) */
+    size_t tup_cap;
 } counter;
 
 static void counter_free(counter *k)
@@ -716,7 +718,7 @@ static void counter_free(counter *k)
     free(k->tpos);
     free(k->nst_s); free(k->nst_c); free(k->pos);
     free(k->vst_s); free(k->vst_c); free(k->tstar);
-    free(k->tab); free(k->arena);
+    free(k->tab); free(k->arena); free(k->tup);
     memset(k, 0, sizeof *k);
 }
 
@@ -836,6 +838,58 @@ static int subset_add(counter *k, const uint32_t *key, uint32_t len)
     }
 }
 
+/* The slot of key (present: every subset of a VPC's crowded tops was
+ * added). */
+static size_t subset_slot(const counter *k, const uint32_t *key, uint32_t len)
+{
+    uint64_t h = hash_key(key, len);
+    size_t mask = k->tab_used - 1;
+    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+        const subkey *s = &k->tab[i];
+        if (s->len == 0 ||
+            (s->h == h && s->len == len &&
+             memcmp(k->arena + s->off, key, len * sizeof *key) == 0))
+            return i;
+    }
+}
+
+static int cmp_u64(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+void audit_sort_u64(uint64_t *a, uint64_t *tmp, size_t n)
+{
+    if (n < 4096) {
+        qsort(a, n, sizeof *a, cmp_u64);
+        return;
+    }
+    static const unsigned R = 1u << 16;
+    size_t *cnt = calloc(R, sizeof *cnt);
+    if (!cnt) {
+        qsort(a, n, sizeof *a, cmp_u64);
+        return;
+    }
+    for (unsigned shift = 0; shift < 64; shift += 16) {
+        memset(cnt, 0, R * sizeof *cnt);
+        for (size_t i = 0; i < n; i++)
+            cnt[(a[i] >> shift) & (R - 1)]++;
+        if (cnt[(a[0] >> shift) & (R - 1)] == n)
+            continue; /* this digit is the same everywhere */
+        size_t sum = 0;
+        for (unsigned d = 0; d < R; d++) {
+            size_t x = cnt[d];
+            cnt[d] = sum;
+            sum += x;
+        }
+        for (size_t i = 0; i < n; i++)
+            tmp[cnt[(a[i] >> shift) & (R - 1)]++] = a[i];
+        memcpy(a, tmp, n * sizeof *a);
+    }
+    free(cnt);
+}
+
 static unsigned popcount(uint32_t x)
 {
     unsigned n = 0;
@@ -887,57 +941,6 @@ static uint64_t walk_big(counter *k, uint32_t a, uint32_t ta)
     return n;
 }
 
-/* S for small multi-top VPC A: sum of n(A,B) over B > A with e >= 1 and
- * n >= 1. Such a B both shares a top of A and has a top strictly around
- * one of A's, so either neighbourhood finds it: walk the cheaper one. */
-static uint64_t walk_s(counter *k, uint32_t a, const uint32_t *TA, uint32_t ta)
-{
-    const actx *c = k->c;
-    uint64_t cost_shared = 0, cost_strict = 0;
-    for (uint32_t q = 0; q < ta; q++) {
-        uint32_t p = k->pos[q];
-        cost_shared += k->mub[p + 1] - k->mub[p];
-        cost_strict += strict_weight(k, p);
-    }
-    bool strict = cost_strict < cost_shared;
-    uint32_t ep = next_epoch(k);
-    uint64_t s = 0;
-    for (uint32_t q = 0; q < ta; q++) {
-        uint32_t p = k->pos[q];
-        for (int phase = 0; phase < 2; phase++) {
-            uint32_t y, yend = 0;
-            if (!strict) {
-                if (phase)
-                    break;
-                y = p;
-            } else {
-                y = phase ? p + 1 : k->vup[p];
-                yend = k->vend[p];
-            }
-            while (strict ? (phase ? y < yend : y != CS_NO_NODE) : y == p) {
-                if (k->nst_s[y] != ep) {
-                    k->nst_s[y] = ep;
-                    for (uint32_t m = k->mub[y]; m < k->mub[y + 1]; m++) {
-                        uint32_t b = k->multi[m], tb;
-                        const uint32_t *TB = tops_of(c, k->F, b, &tb);
-                        if (b <= a || tb > BIG_TOPS || k->vst_s[b] == ep)
-                            continue;
-                        k->vst_s[b] = ep;
-                        uint32_t e, nn;
-                        relate(c, TA, ta, TB, tb, k->tstar[b], &e, &nn, NULL);
-                        if (e >= 1)
-                            s += nn;
-                    }
-                }
-                if (!strict)
-                    break;
-                y = phase ? y + 1 : k->vup[y];
-            }
-        }
-    }
-    return s;
-}
-
 /* C for small multi-top VPC A: sum of n(A,B) - 1 over B with e = 0 and
  * n >= 2 found strictly around A's non-t* tops (single-top VPCs per node;
  * a pair found from both sides only by the smaller index). */
@@ -980,6 +983,101 @@ static uint64_t walk_c(counter *k, uint32_t a, const uint32_t *TA, uint32_t ta)
         }
     }
     return s;
+}
+
+/*
+ * S = sum of n(A,B) over the pairs that share a top (e >= 1), without
+ * enumerating them. Orient every strictly comparable top pair (x above y,
+ * x of A, y of B) and expand [e >= 1] by inclusion-exclusion over the
+ * shared set S' (only crowded tops can be shared):
+ *
+ *   S = sum over S' != {} of (-1)^(|S'|+1) *
+ *       sum over x strictly above y of #{A : S' + x in T(A)} #{B : S' + y in T(B)}
+ *
+ * (A != B: one VPC's tops are never comparable). Each small multi-top VPC
+ * puts one (S', t) tuple per subset S' of its crowded tops and top t not
+ * in S'; sorted by (S', t), each S' bucket is a list of nodes with counts,
+ * and the inner sum is one stack pass over it in node order, as N'.
+ */
+static int shared_nested(counter *k, uint32_t nu, uint64_t *out)
+{
+    const actx *c = k->c;
+    int F = k->F;
+    size_t nt = 0;
+    *out = 0;
+    for (uint32_t u = 0; u < nu; u++) {
+        for (uint32_t i = k->mub[u]; i < k->mub[u + 1]; i++) {
+            uint32_t v = k->multi[i], t;
+            const uint32_t *T = tops_of(c, F, v, &t);
+            if (T[0] != k->U[u] || t > BIG_TOPS)
+                continue;
+            const uint32_t *P = k->tpos + c->top_off[F][v];
+            uint32_t cq[BIG_TOPS], m = 0;
+            for (uint32_t q = 0; q < t; q++)
+                if (k->cnt[P[q]] >= 2)
+                    cq[m++] = q;
+            if (m == 0)
+                continue;
+            size_t need = 2 * (nt + (((size_t)1 << m) - 1) * t); /* + sort space */
+            if (GROW(k->tup, 0, k->tup_cap, need))
+                return CS_ENOMEM;
+            for (uint32_t mask = 1; mask < (1u << m); mask++) {
+                uint32_t key[BIG_TOPS], len = 0, inset = 0;
+                for (uint32_t q = 0; q < m; q++)
+                    if (mask & (1u << q)) {
+                        key[len++] = T[cq[q]];
+                        inset |= 1u << cq[q];
+                    }
+                uint32_t first = 0;
+                while (!(mask & (1u << first)))
+                    first++;
+                uint64_t bucket = len == 1 ? P[cq[first]] : nu + subset_slot(k, key, len);
+                for (uint32_t q = 0; q < t; q++)
+                    if (!(inset & (1u << q)))
+                        k->tup[nt++] = bucket << 32 | P[q];
+            }
+        }
+    }
+    if (nt < 2)
+        return 0;
+    audit_sort_u64(k->tup, k->tup + nt, nt);
+    uint64_t total = 0;
+    for (size_t i = 0; i < nt;) {
+        uint64_t bucket = k->tup[i] >> 32;
+        size_t j = i;
+        while (j < nt && k->tup[j] >> 32 == bucket)
+            j++;
+        uint32_t len = bucket < nu ? 1 : k->tab[bucket - nu].len;
+        /* stack pass over the bucket's nodes (U order = preorder) */
+        uint32_t st[130];
+        uint64_t acc[130];
+        unsigned sp = 0;
+        uint64_t sum = 0;
+        for (size_t q = i; q < j;) {
+            uint32_t x = (uint32_t)k->tup[q];
+            uint64_t cx = 0;
+            while (q < j && (uint32_t)k->tup[q] == x) {
+                cx++;
+                q++;
+            }
+            while (sp && x >= k->vend[st[sp - 1]])
+                sp--;
+            uint64_t above = sp ? acc[sp - 1] : 0;
+            sum += cx * above;
+            if (sp < 130) {
+                st[sp] = x;
+                acc[sp] = above + cx;
+                sp++;
+            }
+        }
+        if (len & 1)
+            total += sum;
+        else
+            total -= sum; /* unsigned wrap-around: the total is exact */
+        i = j;
+    }
+    *out = total;
+    return 0;
 }
 
 /*
@@ -1156,12 +1254,13 @@ static int count_run(counter *k, const inc *in, size_t n, uint64_t *out)
             memcpy(k->pos, k->tpos + c->top_off[F][a], ta * sizeof *k->pos);
             if (ta > BIG_TOPS)
                 B += walk_big(k, a, ta);
-            else {
-                S += walk_s(k, a, TA, ta);
+            else
                 C += walk_c(k, a, TA, ta);
-            }
         }
     }
+    int rc = shared_nested(k, nu, &S);
+    if (rc)
+        return rc;
     *out = E + Np - S - C + B;
     return 0;
 }

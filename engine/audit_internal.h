@@ -54,6 +54,11 @@ struct cs_audit_drift {
     unsigned worst;                 /* most severe appeared or worsened */
 };
 
+/* Sorts a[0..n) ascending: qsort when small, else an LSD radix sort by
+ * 16-bit digits through tmp[0..n) (skipping digits equal everywhere).
+ * Exposed for tests/test_audit.c. */
+void audit_sort_u64(uint64_t *a, uint64_t *tmp, size_t n);
+
 /* True when VPC v is in the result's scope. */
 static inline bool audit_in_scope(const cs_audit_result *r, uint32_t v)
 {

@@ -19,6 +19,7 @@
 #include <cidrscope/audit.h>
 #include <cidrscope/estate.h>
 
+#include "audit_internal.h"
 #include "report/writer.h"
 
 #include <stdio.h>
@@ -959,7 +960,8 @@ static void audit__group_severity_corner_cases(void **state)
 
 /* Every default VPC is 172.31.0.0/16: C(85000, 2) = 3,612,457,500 pairs,
  * exactly, many of them overlapping on a second block pair too (a third
- * of them also hold 100.64.0.0/16, a fifth a unique IPv6 /56), and one
+ * of them also hold 100.64.0.0/16, a seventh a block inside it, a fifth a
+ * unique IPv6 /56), and one
  * non-default 172.16.0.0/12 over all of them. Known answers, no brute
  * force: the arithmetic must not enumerate (the test would not finish). */
 static void audit__default_vpcs_are_counted_exactly(void **state)
@@ -985,6 +987,13 @@ static void audit__default_vpcs_are_counted_exactly(void **state)
         must(cs_estate_add_cidr(e, &cd, &l, &err), &err, "add_cidr");
         if (i % 3 == 0) {
             cd.prefix = PP("100.64.0.0/16");
+            cd.primary = false;
+            must(cs_estate_add_cidr(e, &cd, &l, &err), &err, "add_cidr");
+        }
+        if (i % 7 == 0) {
+            /* nested under the 100.64.0.0/16 of others: pairs that share
+             * 172.31.0.0/16 and also nest (the S term, in bulk) */
+            cd.prefix = PP(i % 2 ? "100.64.1.0/24" : "100.64.1.128/25");
             cd.primary = false;
             must(cs_estate_add_cidr(e, &cd, &l, &err), &err, "add_cidr");
         }
@@ -1022,12 +1031,12 @@ static void audit__default_vpcs_are_counted_exactly(void **state)
     assert_int_equal(m.vpc_pairs_by_severity[CS_SEV_HIGH], high);
     assert_int_equal(m.vpc_pairs_by_severity[CS_SEV_MEDIUM], N - high);
     assert_int_equal(cs_audit_pair_count(r), 0); /* all through groups */
-    assert_int_equal(m.groups, 2);
+    assert_int_equal(m.groups, 4);
     cs_audit_group g;
     assert_int_equal(cs_audit_get_group(r, 0, &g), 0); /* 100.64.0.0/16 */
     assert_int_equal(g.vpcs, (N + 2) / 3);
     assert_int_equal(g.severity, CS_SEV_INFO);
-    assert_int_equal(cs_audit_get_group(r, 1, &g), 0); /* 172.31.0.0/16 */
+    assert_int_equal(cs_audit_get_group(r, 3, &g), 0); /* 172.31.0.0/16 */
     assert_int_equal(g.vpcs, N);
     assert_int_equal(g.vpc_pairs, dd);
     assert_int_equal(g.blocks_around, 1);
@@ -1298,6 +1307,40 @@ static void audit__real_prefixes_match_brute_force(void **state)
     cs_snapshot_close(s);
 }
 
+/* ---- the radix sort behind the S term ------------------------------------------------- */
+
+static int cmp_u64t(const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+static void audit__radix_sort_matches_qsort(void **state)
+{
+    (void)state;
+    tu_rng r = {tu_seed("audit__radix_sort_matches_qsort", 5)};
+    const size_t sizes[] = {0, 1, 100, 4095, 4096, 70000};
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        size_t n = sizes[k];
+        uint64_t *a = malloc((n + 1) * sizeof *a), *b = malloc((n + 1) * sizeof *b);
+        uint64_t *tmp = malloc((n + 1) * sizeof *tmp);
+        for (size_t i = 0; i < n; i++) {
+            /* (bucket << 32 | node) shaped keys, with repeats, and some
+             * digits equal everywhere */
+            uint64_t v = tu_next(&r);
+            a[i] = b[i] = k % 2 ? (v & 0x0000ffff0003ffffull) : v % 5000 << 32 | (v >> 40);
+        }
+        audit_sort_u64(a, tmp, n);
+        if (n)
+            qsort(b, n, sizeof *b, cmp_u64t);
+        if (n)
+            assert_memory_equal(a, b, n * sizeof *a);
+        free(a);
+        free(b);
+        free(tmp);
+    }
+}
+
 /* ---- the shared writer ------------------------------------------------------------ */
 
 static void audit__writer_escapes_json_and_csv(void **state)
@@ -1341,6 +1384,7 @@ int main(void)
         cmocka_unit_test(audit__plain_snapshot_entry_level_matches_brute_force),
         cmocka_unit_test(audit__file_image_equals_heap_image),
         cmocka_unit_test(audit__real_prefixes_match_brute_force),
+        cmocka_unit_test(audit__radix_sort_matches_qsort),
         cmocka_unit_test(audit__writer_escapes_json_and_csv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
