@@ -11,6 +11,7 @@
 #undef CS_VERB
 #endif
 #else
+CS_VERB("build", cmd_build, "read estate sources and write one snapshot file")
 CS_VERB("audit", cmd_audit, "audit the estate for overlapping VPCs, by severity")
 CS_VERB("query", cmd_query, "every live CIDR block overlapping each prefix")
 CS_VERB("lookup", cmd_lookup, "the VPC owning each address (longest-prefix match)")
@@ -22,6 +23,5 @@ CS_VERB("can-add", cmd_can_add, "may a CIDR block be associated with a VPC now")
 CS_VERB("serve", cmd_serve, "publish sources as a shared-memory service and keep it current")
 CS_VERB("publish", cmd_publish, "publish sources once as the next generation of a shared-memory service")
 CS_VERB("gen", cmd_gen, "write a synthetic estate (AWS CLI JSON tree or CSV)")
-CS_VERB("build", cmd_build, "read estate sources and write one snapshot file")
 CS_VERB("stat", cmd_stat, "count accounts, regions, VPCs, CIDR blocks, peerings and findings")
 #endif

@@ -49,6 +49,18 @@ cmp -s "$tmp/direct.txt" "$tmp/shm.txt" || fail "query --shm differs from query 
 "$cli" lookup -e "$src/datasets/sample" 172.31.5.5 10.1.2.3 >"$tmp/l2.txt" || fail "lookup -e"
 cmp -s "$tmp/l1.txt" "$tmp/l2.txt" || fail "lookup --shm differs from lookup -e"
 
+# the audit over the service is the audit of its sources
+"$cli" audit --format json --shm "$name" >"$tmp/a1.json" || fail "audit --shm exit $?"
+"$cli" audit --format json "$src/datasets/sample" >"$tmp/a2.json" || fail "audit exit $?"
+python3 - "$tmp/a1.json" "$tmp/a2.json" <<'PY' || fail "audit --shm differs from the audit of its sources"
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+for d in (a, b):
+    d.pop("source", None); d.pop("sources", None)
+assert a["summary"] == b["summary"], (a["summary"], b["summary"])
+assert a["pairs"] == b["pairs"] and a["clusters"] == b["clusters"]
+PY
+
 # publish a different estate: the generation moves, answers follow it
 "$cli" publish "$name" "$src/datasets/sample-prefixes.csv" >/dev/null 2>&1 || fail "publish exit $?"
 "$cli" stat --shm "$name" --format json | python3 -c \
