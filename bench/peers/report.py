@@ -33,7 +33,7 @@ def sh(cmd, cwd=None):
 
 
 def si(x, unit=""):
-    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+    for div, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
         if abs(x) >= div:
             return "%.3g%s%s" % (x / div, suffix, unit)
     return "%.3g%s" % (x, unit)
