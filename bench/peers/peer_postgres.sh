@@ -205,7 +205,10 @@ timed_check all pairs postgres-spgist "$ROWS" "pairs=$PAIRS (self-join per famil
 
 # ---- counts and lookups, per family --------------------------------------------
 for fam in 4 6; do
-    eval "distinct=\$DV$fam qm=\$QM$fam"
+    case $fam in
+    4) distinct=$DV4 qm=$QM4 ;;
+    *) distinct=$DV6 qm=$QM6 ;;
+    esac
     [ "$distinct" -gt 0 ] || continue
     timed_check "v$fam" count postgres-gist "$qm" "sum(n) WHERE p && q" \
         "$DIR/expect-count-v$fam.txt" \
@@ -234,7 +237,10 @@ sql_time /dev/null "CREATE TABLE msx AS SELECT p, n FROM mg;
 CREATE INDEX msx_spgist ON msx USING spgist (p inet_ops); ANALYZE msx;" >/dev/null
 wrong=0 total=0
 for fam in 4 6; do
-    eval "distinct=\$DV$fam qm=\$QM$fam"
+    case $fam in
+    4) distinct=$DV4 qm=$QM4 ;;
+    *) distinct=$DV6 qm=$QM6 ;;
+    esac
     [ "$distinct" -gt 0 ] || continue
     sql_time "$TMP/mixed.txt" "SET enable_seqscan = off;
 SELECT (SELECT coalesce(sum(n), 0) FROM msx WHERE p && q.q) FROM q$fam q

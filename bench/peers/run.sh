@@ -39,7 +39,7 @@ sh "$PEERS/install-peers.sh"
 
 mkdir -p "$OUT/data"
 echo "peers: building peer_cidranger (offline, GOPATH=/usr/share/gocode)" >&2
-GO111MODULE=off GOPATH=/usr/share/gocode GOPROXY=off GOFLAGS= GOCACHE="$OUT/gocache" \
+GO111MODULE=off GOPATH=/usr/share/gocode GOPROXY=off GOFLAGS="" GOCACHE="$OUT/gocache" \
     go build -o "$OUT/peer_cidranger" "$PEERS/peer_cidranger.go"
 
 RESULTS=$OUT/results.tsv
