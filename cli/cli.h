@@ -69,4 +69,15 @@ typedef int (*cli_line_fn)(const char *line, size_t len, unsigned long line_no,
 int cli_for_each_line(const char *verb, const char *path, cli_line_fn fn,
                       void *ctx);
 
+/*
+ * Feeds a verb's items to fn, in input order: each positional argument (an
+ * item itself, or "-" for stdin's lines), then each line of every FILE of
+ * `files` ("-" = stdin). Before each source, *src names it ("(command line)",
+ * "(stdin)" or the file) for fn's error messages. Stops once *failed is
+ * non-zero; a source that cannot be read sets *failed = CLI_USAGE.
+ */
+void cli_feed_items(const char *verb, char **args, int n_args,
+                    const char *const *files, int n_files, cli_line_fn fn,
+                    void *ctx, const char **src, int *failed);
+
 #endif

@@ -189,21 +189,8 @@ int cmd_lookup(int argc, char **argv)
     l->w = w;
     l->all = all;
     l->count = count;
-    for (int i = optind; i < argc && !l->failed; i++) {
-        if (strcmp(argv[i], "-") == 0) {
-            l->src = "(stdin)";
-            if (cli_for_each_line(VERB, "-", add_item, l) == -1 && !l->failed)
-                l->failed = CLI_USAGE;
-        } else {
-            l->src = "(command line)";
-            add_item(argv[i], strlen(argv[i]), (unsigned long)(i - optind + 1), l);
-        }
-    }
-    for (int i = 0; i < n_items && !l->failed; i++) {
-        l->src = strcmp(items[i], "-") == 0 ? "(stdin)" : items[i];
-        if (cli_for_each_line(VERB, items[i], add_item, l) == -1 && !l->failed)
-            l->failed = CLI_USAGE;
-    }
+    cli_feed_items(VERB, argv + optind, argc - optind, items, n_items, add_item, l,
+                   &l->src, &l->failed);
     flush(l); /* the items before a bad one are answered */
     exit_code = l->failed;
     cs_error err;

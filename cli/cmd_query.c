@@ -206,21 +206,8 @@ int cmd_query(int argc, char **argv)
     q->kind = kind ? kind : CS_Q_OVERLAPPING;
     q->count = count;
     q->parse_flags = src.load.lenient ? CS_PARSE_LENIENT : 0;
-    for (int i = optind; i < argc && !q->failed; i++) {
-        if (strcmp(argv[i], "-") == 0) {
-            q->src = "(stdin)";
-            if (cli_for_each_line(VERB, "-", add_item, q) == -1 && !q->failed)
-                q->failed = CLI_USAGE;
-        } else {
-            q->src = "(command line)";
-            add_item(argv[i], strlen(argv[i]), (unsigned long)(i - optind + 1), q);
-        }
-    }
-    for (int i = 0; i < n_items && !q->failed; i++) {
-        q->src = strcmp(items[i], "-") == 0 ? "(stdin)" : items[i];
-        if (cli_for_each_line(VERB, items[i], add_item, q) == -1 && !q->failed)
-            q->failed = CLI_USAGE;
-    }
+    cli_feed_items(VERB, argv + optind, argc - optind, items, n_items, add_item, q,
+                   &q->src, &q->failed);
     flush(q); /* the items before a bad one are answered */
     exit_code = q->failed;
     cs_error err;

@@ -155,3 +155,24 @@ int cli_for_each_line(const char *verb, const char *path, cli_line_fn fn,
         fclose(f);
     return rc;
 }
+
+void cli_feed_items(const char *verb, char **args, int n_args,
+                    const char *const *files, int n_files, cli_line_fn fn,
+                    void *ctx, const char **src, int *failed)
+{
+    for (int i = 0; i < n_args && !*failed; i++) {
+        if (strcmp(args[i], "-") == 0) {
+            *src = "(stdin)";
+            if (cli_for_each_line(verb, "-", fn, ctx) == -1 && !*failed)
+                *failed = CLI_USAGE;
+        } else {
+            *src = "(command line)";
+            fn(args[i], strlen(args[i]), (unsigned long)i + 1, ctx);
+        }
+    }
+    for (int i = 0; i < n_files && !*failed; i++) {
+        *src = strcmp(files[i], "-") == 0 ? "(stdin)" : files[i];
+        if (cli_for_each_line(verb, files[i], fn, ctx) == -1 && !*failed)
+            *failed = CLI_USAGE;
+    }
+}
