@@ -19,7 +19,7 @@
 #include <cidrscope/audit.h>
 #include <cidrscope/estate.h>
 
-#include "audit_internal.h"
+#include "query/audit_internal.h"
 #include "report/writer.h"
 
 #include <stdio.h>

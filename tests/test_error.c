@@ -1,5 +1,5 @@
 /*
- * tests/test_error.c — engine/error.c: status names, the one helper that
+ * tests/test_error.c — engine/core/error.c: status names, the one helper that
  * fills a cs_error (cs_fail + cs_error_locate), and cs_error_format with the
  * offending text and a caret under it.
  */
@@ -14,7 +14,7 @@
 
 #include <cidrscope/error.h>
 
-#include "error_internal.h"
+#include "core/error_internal.h"
 
 static void error__strerror_names_every_code(void **state)
 {

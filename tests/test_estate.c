@@ -17,7 +17,7 @@
 
 #include <cidrscope/estate.h>
 
-#include "estate_internal.h"
+#include "build/estate_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

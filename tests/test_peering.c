@@ -31,7 +31,7 @@
 #include <cidrscope/estate.h>
 #include <cidrscope/peering.h>
 
-#include "peering_internal.h"
+#include "query/peering_internal.h"
 #include "report/peering_report.h"
 
 #include <yajl/yajl_tree.h>

@@ -1,5 +1,5 @@
 /*
- * tests/test_prefix.c — the prefix module (engine/prefix.c) against its
+ * tests/test_prefix.c — the prefix module (engine/core/prefix.c) against its
  * contract in include/cidrscope/prefix.h.
  *
  * - A table of valid and invalid inputs, both families, both parse entry

@@ -22,7 +22,7 @@
 
 #include <cidrscope/shm.h>
 
-#include "shm_internal.h"
+#include "serve/shm_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -1039,7 +1039,7 @@ static void shm__damaged_image_segments_are_refused(void **state)
     peek(path, 0, orig, len);
 
     /* A byte inside the first section (its offset is in the section
-     * table at 128; engine/snapshot.c has the format). */
+     * table at 128; engine/image/snapshot.c has the format). */
     uint64_t sec0;
     memcpy(&sec0, orig + 128 + 8, sizeof sec0);
     assert_true(sec0 + 1 < len);

@@ -117,9 +117,9 @@
  * tests/cli/test_gen.sh and tests/test_gen.c (generated estates),
  * tests/fuzz/fuzz_aws_json.c (corpus in tests/fuzz/corpus/aws_json/).
  */
-#include "aws_json_internal.h"
+#include "ingest/aws_json_internal.h"
 
-#include "error_internal.h"
+#include "core/error_internal.h"
 
 #include <dirent.h>
 #include <errno.h>

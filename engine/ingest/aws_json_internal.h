@@ -7,7 +7,7 @@
 #ifndef CS_AWS_JSON_INTERNAL_H
 #define CS_AWS_JSON_INTERNAL_H
 
-#include "ingest_internal.h"
+#include "ingest/ingest_internal.h"
 
 #include <stddef.h>
 

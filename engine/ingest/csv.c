@@ -53,9 +53,9 @@
  * Tests: tests/test_csv.c (fixtures under tests/fixtures/csv/, every error
  * with its location), tests/fuzz/fuzz_csv.c.
  */
-#include "ingest_internal.h"
+#include "ingest/ingest_internal.h"
 
-#include "error_internal.h"
+#include "core/error_internal.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -6,9 +6,9 @@
  * Does not: interpret content. Thread-safe (no state). Tests:
  * tests/test_csv.c.
  */
-#include "ingest_internal.h"
+#include "ingest/ingest_internal.h"
 
-#include "error_internal.h"
+#include "core/error_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -12,9 +12,9 @@
  * Does not: parse anything itself. Thread-safe as the readers are (one
  * estate per thread). Tests: tests/test_csv.c (detection and dispatch).
  */
-#include "ingest_internal.h"
+#include "ingest/ingest_internal.h"
 
-#include "error_internal.h"
+#include "core/error_internal.h"
 
 #include <assert.h>
 #include <errno.h>

@@ -42,8 +42,8 @@
  */
 #include "report/writer.h"
 
-#include "audit_internal.h"
-#include "error_internal.h"
+#include "query/audit_internal.h"
+#include "core/error_internal.h"
 
 #include <cidrscope/cidrscope.h>
 #include <cidrscope/estate.h>

@@ -23,7 +23,7 @@
  */
 #include "report/writer.h"
 
-#include "error_internal.h"
+#include "core/error_internal.h"
 
 #include <cidrscope/audit.h>
 #include <cidrscope/estate.h>

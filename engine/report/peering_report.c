@@ -1,5 +1,5 @@
 /*
- * engine/report/peering_report.c — prints the answers of engine/peering.c:
+ * engine/report/peering_report.c — prints the answers of engine/query/peering.c:
  * check verdicts (streaming, any number of pairs), candidates, mesh plans,
  * reachability and block additions, as text, JSON, CSV and NDJSON.
  *
@@ -45,7 +45,7 @@
 
 #include <cidrscope/query.h>
 
-#include "error_internal.h"
+#include "core/error_internal.h"
 #include "report/writer.h"
 
 #include <inttypes.h>

@@ -23,7 +23,7 @@
  */
 #include "report/writer.h"
 
-#include "error_internal.h"
+#include "core/error_internal.h"
 
 #include <errno.h>
 #include <inttypes.h>

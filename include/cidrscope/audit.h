@@ -46,7 +46,7 @@
  * COST: one pass over the trie's node records with an ancestor stack for
  * the entry level (CS_AUDIT_ENTRY_LEVEL stops there); the VPC level adds
  * O(entries x log) counting passes and enumeration proportional to the
- * pairs listed (engine/audit.c documents the counting argument).
+ * pairs listed (engine/query/audit.c documents the counting argument).
  *
  * OWNERSHIP AND THREADS: a cs_audit_result / cs_audit_drift is owned by the
  * caller and released by cs_audit_free / cs_audit_drift_free (NULL is a

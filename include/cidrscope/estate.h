@@ -415,7 +415,7 @@ CS_API int cs_estate_build_finding(const cs_estate *e, uint32_t i,
 
 /*
  * Freezes the estate into a new heap snapshot: the tries (live associations,
- * value = association index) plus the estate's tables (engine/estate_image.c
+ * value = association index) plus the estate's tables (engine/image/estate_image.c
  * documents their format). Runs the estate-wide checks and stores their
  * findings after the builder's. The estate is left unchanged and may be
  * frozen again. *out is released with cs_snapshot_close. Returns 0,

@@ -31,7 +31,7 @@
  * be said); when A == B the only reason is same-vpc. Otherwise every rule is
  * evaluated and reported. "Live" blocks are associations in state
  * associated or associating (estate.h); a connection counts once however
- * many files show it (the estate dedupes by pcx id). engine/peering.c cites
+ * many files show it (the estate dedupes by pcx id). engine/query/peering.c cites
  * the AWS documentation for each rule.
  *
  * TWO WAYS TO ASK, one set of rules:
@@ -191,7 +191,7 @@ typedef struct cs_peering_index cs_peering_index;
  * its live IPv4 blocks, its counting connections and the merged blocks of
  * its active peers (larger VPCs spill to a side arena), plus about 50 bytes
  * per VPC and 32-40 per IPv6 block of cold data; 1M VPCs take about 200 MB.
- * engine/peering_internal.h documents the layout. *out is released with
+ * engine/query/peering_internal.h documents the layout. *out is released with
  * cs_peering_index_free and must not outlive `s`. Returns 0, CS_EINVAL,
  * CS_ENOMEM, CS_ERANGE (more than 2^31-1 VPCs).
  */

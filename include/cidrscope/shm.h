@@ -10,7 +10,7 @@
  * reader table) and one IMAGE segment `/NAME.<generation>` per live
  * generation, holding a snapshot image (snapshot.h) with its generation
  * stamped in. On Linux they appear as /dev/shm/NAME and /dev/shm/NAME.<gen>.
- * engine/shm.c documents both layouts and the memory ordering.
+ * engine/serve/shm.c documents both layouts and the memory ordering.
  *
  * READERS attach once, then pin and unpin as often as they like:
  *
@@ -103,7 +103,7 @@ CS_API int cs_shm_attach(const char *name, unsigned flags, cs_shm **out,
 /*
  * A pin: the caller owns the struct (typically on a thread's stack); it is
  * filled by cs_shm_pin and emptied by cs_shm_unpin. Only `snap` and
- * `generation` are for the caller; the rest is private to engine/shm.c.
+ * `generation` are for the caller; the rest is private to engine/serve/shm.c.
  */
 typedef struct cs_pin {
     const cs_snapshot *snap; /* the pinned image; NULL when not pinned */

@@ -7,7 +7,7 @@
  * and (for estates) the estate's tables. The same image lives on the heap
  * (cs_snapshot_builder_freeze), in a file (cs_snapshot_write / _open), or in a
  * POSIX shared-memory segment (shm.h). The format is documented as
- * OFFSET/SIZE/FIELD tables at the top of engine/snapshot.c.
+ * OFFSET/SIZE/FIELD tables at the top of engine/image/snapshot.c.
  *
  * An ENTRY is (prefix, u32 value). Many entries may share one prefix; each
  * distinct prefix is stored once with its entries. Within one family, entries

@@ -23,7 +23,7 @@
  */
 #include <cidrscope/estate.h>
 
-#include "estate_internal.h"
+#include "build/estate_internal.h"
 #include "ingest/ingest_internal.h"
 
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /*
- * tests/fuzz/fuzz_prefix.c — libFuzzer target for engine/prefix.c.
+ * tests/fuzz/fuzz_prefix.c — libFuzzer target for engine/core/prefix.c.
  *
  * For every input, under each of the 16 combinations of CS_PARSE_* flags,
  * through cs_prefix_parse and cs_address_parse, it aborts when:
@@ -24,7 +24,7 @@
  */
 #include <cidrscope/prefix.h>
 
-#include "error_internal.h"
+#include "core/error_internal.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /*
- * engine/query.c — the one query implementation: overlap counts, walks,
+ * engine/query/query.c — the one query implementation: overlap counts, walks,
  * iterators and longest-prefix lookups on a frozen image.
  *
  * Does: answer covering / covered / overlapping / lookup for a prefix, single
@@ -7,7 +7,7 @@
  * validate the image (cs_snapshot_from_memory did, once, at open).
  *
  * Every question is one walk from the root along Q's bits over the HOT
- * records (key, length, links; engine/snapshot_internal.h):
+ * records (key, length, links; engine/image/snapshot_internal.h):
  *
  *   root ── 10.0.0.0/8 ── 10.0.0.0/14 (glue) ── 10.1.0.0/16 ── [subtree]
  *           contains Q     contains Q            r: first node with len >= |Q|
@@ -36,8 +36,8 @@
  */
 #include <cidrscope/query.h>
 
-#include "snapshot_internal.h"
-#include "trie_internal.h"
+#include "image/snapshot_internal.h"
+#include "build/trie_internal.h"
 
 #include <string.h>
 

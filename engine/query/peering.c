@@ -1,5 +1,5 @@
 /*
- * engine/peering.c — AWS VPC peering rules on the frozen estate: pair
+ * engine/query/peering.c — AWS VPC peering rules on the frozen estate: pair
  * verdicts with their evidence, the bulk index, candidates, mesh plans,
  * reachability and block additions (include/cidrscope/peering.h).
  *
@@ -89,7 +89,7 @@
  *     ... If a secondary CIDR block overlaps with a CIDR block of the
  *     requester VPC, the VPC peering connection request fails". IPv6 blocks:
  *     Amazon's are /56; BYOIP and IPAM pools allow /44../60 (the estate's
- *     own check, engine/estate.c). Route-table destinations and Direct
+ *     own check, engine/build/estate.c). Route-table destinations and Direct
  *     Connect gateway peers are not in the estate and are not checked.
  *
  * Invariants relied on (estate.h, FROZEN ORDER): a VPC's associations are
@@ -109,8 +109,8 @@
 #include <cidrscope/peering.h>
 #include <cidrscope/query.h>
 
-#include "error_internal.h"
-#include "peering_internal.h"
+#include "core/error_internal.h"
+#include "query/peering_internal.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -1698,7 +1698,7 @@ static cs_prefix v4p(uint32_t a, unsigned len)
  *   (public, 100.64.0.0/10)
  *
  * (169.254.0.0/16 is refused for every VPC: CS_ADD_LINK_LOCAL.) The same
- * table drives the estate's freeze-time findings (engine/estate.c).
+ * table drives the estate's freeze-time findings (engine/build/estate.c).
  */
 unsigned cs_peering_restriction(const cs_prefix *primary, const cs_prefix *live4, size_t n,
                                 const cs_prefix *s, size_t *culprit)

@@ -1,15 +1,15 @@
 /*
- * engine/estate_internal.h — what the engine knows of the estate beyond
+ * engine/build/estate_internal.h — what the engine knows of the estate beyond
  * estate.h: the validation of its image sections (called by the snapshot's
  * open path) and the builder-to-image serialisation used by cs_estate_freeze.
- * The section format is documented at the top of engine/estate_image.c.
+ * The section format is documented at the top of engine/image/estate_image.c.
  */
 #ifndef CS_ESTATE_INTERNAL_H
 #define CS_ESTATE_INTERNAL_H
 
 #include <cidrscope/estate.h>
 
-#include "snapshot_internal.h"
+#include "image/snapshot_internal.h"
 
 /*
  * Checks every estate section of `s` (ids CS_SEC_ESTATE_FIRST..LAST): the
@@ -24,7 +24,7 @@
  */
 int cs_estate_image_validate(const cs_snapshot *s, cs_error *err);
 
-/* ---- image records (engine/estate_image.c documents them as OFFSET/SIZE/
+/* ---- image records (engine/image/estate_image.c documents them as OFFSET/SIZE/
  * FIELD tables; every size is pinned by a static_assert there) ---------- */
 
 /* Section ids of the estate (inside CS_SEC_ESTATE_FIRST..LAST). */

@@ -1,5 +1,5 @@
 /*
- * engine/trie_internal.h — the mutable Patricia trie used only to build
+ * engine/build/trie_internal.h — the mutable Patricia trie used only to build
  * snapshots (never queried by users: every read goes through the frozen
  * image). Build-side names: trie_*.
  */

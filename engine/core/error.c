@@ -1,5 +1,5 @@
 /*
- * engine/error.c — status names and the cs_error record.
+ * engine/core/error.c — status names and the cs_error record.
  *
  * Does: names every CS_E* code, fills a caller-owned cs_error through one
  * helper (cs_fail + cs_error_locate), formats it for people with the
@@ -7,7 +7,7 @@
  * Does not: allocate, print, or keep any state. Thread-safe.
  * Tests: tests/test_error.c.
  */
-#include "error_internal.h"
+#include "core/error_internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>

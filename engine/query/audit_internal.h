@@ -1,5 +1,5 @@
 /*
- * engine/audit_internal.h — the audit result as the report writers
+ * engine/query/audit_internal.h — the audit result as the report writers
  * (engine/report/audit_*.c) read it. Nothing else includes this.
  */
 #ifndef CS_AUDIT_INTERNAL_H

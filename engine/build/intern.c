@@ -1,5 +1,5 @@
 /*
- * engine/intern.c — string interning: byte strings -> dense u32 ids.
+ * engine/build/intern.c — string interning: byte strings -> dense u32 ids.
  *
  * Does: keep one copy of each distinct string of a namespace (account ids,
  * VPC ids, pcx ids, ...) in a shared append-only arena and hand out dense ids
@@ -29,7 +29,7 @@
  * Concurrency: none (build side, one thread). Tests: tests/test_estate.c
  * (through the builder: 1M-record round trips), tests/fuzz/fuzz_csv.c.
  */
-#include "intern_internal.h"
+#include "build/intern_internal.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /*
- * engine/snapshot_internal.h — what other engine modules may know of an
+ * engine/image/snapshot_internal.h — what other engine modules may know of an
  * image: the frozen node record, extra sections (the estate's tables), and
  * read-side accessors. Build-side helpers are named *_build_*, read-side
  * helpers snap_*, so a call from the wrong context shows in review.
@@ -58,7 +58,7 @@ static_assert(sizeof(cs_cold) == 16, "cs_cold is 16 bytes in the image");
 enum { CS_FN_LEFT = 1u };
 
 /* Section ids. 1..0xff: the core (tries, entries); 0x100..0x1ff: the
- * estate's tables (engine/estate_image.c owns their format). */
+ * estate's tables (engine/image/estate_image.c owns their format). */
 enum {
     CS_SEC_HOT_V4 = 1,     /* cs_hot4 per node */
     CS_SEC_HOT_V6 = 2,     /* cs_hot6 per node */

@@ -1,10 +1,10 @@
 /*
- * engine/trie.c — the build-side Patricia trie.
+ * engine/build/trie.c — the build-side Patricia trie.
  *
  * Does: insert (prefix, value) entries and find a prefix exactly, for one
  * address family; many entries may share a prefix (85,000 default VPCs on
  * 172.31.0.0/16 are one node with 85,000 entries). Does not: answer queries
- * (the frozen image does, engine/query.c), free single nodes, or delete.
+ * (the frozen image does, engine/query/query.c), free single nodes, or delete.
  *
  * Structure: a path-compressed binary trie. Every node is a prefix; a node
  * with entries is a stored prefix, a node without is a "glue" node created
@@ -25,7 +25,7 @@
  * unused = "none"); growth doubles, so N inserts make O(log N) allocations.
  * Single-threaded. Tests: tests/test_trie.c.
  */
-#include "trie_internal.h"
+#include "build/trie_internal.h"
 
 #include <cidrscope/error.h>
 

@@ -1,4 +1,4 @@
-/* engine/error_internal.h — the one helper that fills a cs_error. */
+/* engine/core/error_internal.h — the one helper that fills a cs_error. */
 #ifndef CS_ERROR_INTERNAL_H
 #define CS_ERROR_INTERNAL_H
 

@@ -1,14 +1,14 @@
 /*
- * engine/estate_image.c — the estate's tables inside a snapshot image:
+ * engine/image/estate_image.c — the estate's tables inside a snapshot image:
  * serialisation (build side), validation of untrusted images, and the read
  * accessors of estate.h (read side).
  *
  * Does: lay the frozen tables that cs_estate_freeze assembles out as image
- * sections (ids CS_SEC_ESTATE_FIRST.., engine/estate_internal.h), build the
+ * sections (ids CS_SEC_ESTATE_FIRST.., engine/build/estate_internal.h), build the
  * VPC id hash table stored in the image, check every index and offset of
  * those sections when an image is opened, and answer record look-ups from
  * any image (heap, file, shared memory) with no allocation. Does not: sort or
- * deduplicate (engine/estate.c), touch the tries (engine/snapshot.c).
+ * deduplicate (engine/build/estate.c), touch the tries (engine/image/snapshot.c).
  *
  * FORMAT. All fields little-endian, fixed width, records packed with no
  * implicit padding (every size pinned by a static_assert below). Indices are
@@ -134,9 +134,9 @@
  */
 #include <cidrscope/estate.h>
 
-#include "error_internal.h"
-#include "estate_internal.h"
-#include "intern_internal.h"
+#include "core/error_internal.h"
+#include "build/estate_internal.h"
+#include "build/intern_internal.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /*
- * engine/shm_internal.h — the publish steps, and a publish that calls back
+ * engine/serve/shm_internal.h — the publish steps, and a publish that calls back
  * between them, so tests can kill a publisher at each step (no environment
  * variables or globals in the library for it).
  */

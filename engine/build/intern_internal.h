@@ -1,5 +1,5 @@
 /*
- * engine/intern_internal.h — string interning: byte strings -> dense u32 ids,
+ * engine/build/intern_internal.h — string interning: byte strings -> dense u32 ids,
  * through an XXH3-keyed open-addressing table.
  *
  * A cs_strbuf is an append-only arena of NUL-terminated strings addressed by

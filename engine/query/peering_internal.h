@@ -1,6 +1,6 @@
 /*
- * engine/peering_internal.h — the in-memory layout of a cs_peering_index
- * (engine/peering.c builds and reads it; tests/test_peering.c checks its
+ * engine/query/peering_internal.h — the in-memory layout of a cs_peering_index
+ * (engine/query/peering.c builds and reads it; tests/test_peering.c checks its
  * invariants) and the merge-style overlap tests on sorted block lists.
  *
  * A peering index is built per process from a frozen snapshot; it is never

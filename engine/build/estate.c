@@ -1,17 +1,17 @@
 /*
- * engine/estate.c — the estate builder: accounts, regions, VPCs, CIDR
+ * engine/build/estate.c — the estate builder: accounts, regions, VPCs, CIDR
  * associations, peering connections, edges, tags and findings, collected from
  * any number of sources, deduplicated by the rules of estate.h, and frozen
  * into a snapshot image.
  *
  * Does: validate and intern what ingest hands it (ids -> dense u32 through
- * engine/intern.c); merge duplicate sightings (same VPC from a shared-VPC
+ * engine/build/intern.c); merge duplicate sightings (same VPC from a shared-VPC
  * participant, the primary CidrBlock printed twice, a peering connection seen
  * from both sides); record conflicts with both locations; at freeze, sort
  * every table into a canonical order, run the estate-wide AWS checks, put the
- * live associations into the trie and hand the tables to engine/estate_image.c.
- * Does not: read files (engine/ingest/), answer queries (engine/query.c and
- * the read accessors in engine/estate_image.c), print anything.
+ * live associations into the trie and hand the tables to engine/image/estate_image.c.
+ * Does not: read files (engine/ingest/), answer queries (engine/query/query.c and
+ * the read accessors in engine/image/estate_image.c), print anything.
  *
  * Structure (build side):
  *
@@ -62,9 +62,9 @@
  */
 #include <cidrscope/estate.h>
 
-#include "error_internal.h"
-#include "estate_internal.h"
-#include "intern_internal.h"
+#include "core/error_internal.h"
+#include "build/estate_internal.h"
+#include "build/intern_internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,12 +1,12 @@
 /*
- * engine/snapshot.c — freezing a builder into an image, and opening images.
+ * engine/image/snapshot.c — freezing a builder into an image, and opening images.
  *
- * Does: turn the build-side tries (engine/trie.c) into one flat,
+ * Does: turn the build-side tries (engine/build/trie.c) into one flat,
  * position-independent, read-only image; write it to a file atomically;
  * open an image from a file, a heap buffer or caller memory (shm) after
- * checking every bound. Does not: answer queries (engine/query.c), or know
+ * checking every bound. Does not: answer queries (engine/query/query.c), or know
  * the estate's tables beyond carrying them as extra sections (their content
- * is validated by engine/estate_image.c).
+ * is validated by engine/image/estate_image.c).
  *
  * IMAGE FORMAT (version 1). All fields little-endian, fixed width; the
  * header's byte_order field holds 0x01020304 so a big-endian reader refuses
@@ -52,7 +52,7 @@
  *       24    8 xxh3 (XXH3-64 of the section bytes)
  *
  * Core sections, per family f (v4, v6), node records in DFS preorder
- * (engine/snapshot_internal.h has the records):
+ * (engine/image/snapshot_internal.h has the records):
  *   HOT_f      the search records: cs_hot4 {key u32, right u32, len u8,
  *              flags u8, pad} (16 bytes) or cs_hot6 {key_hi u64, key_lo u64,
  *              right u32, len u8, flags u8, pad} (24 bytes). Left child =
@@ -77,17 +77,17 @@
  * walk the arrays with no further checks and always terminate.
  *
  * The estate's sections are validated by cs_estate_image_validate
- * (engine/estate_image.c, which documents their format) as part of every
+ * (engine/image/estate_image.c, which documents their format) as part of every
  * open, heap images included.
  *
  * Concurrency: an image is immutable once built; any number of threads and
  * processes read it. Tests: tests/test_snapshot.c, tests/fuzz/fuzz_snapshot.c.
  */
-#include "snapshot_internal.h"
+#include "image/snapshot_internal.h"
 
-#include "error_internal.h"
-#include "estate_internal.h"
-#include "trie_internal.h"
+#include "core/error_internal.h"
+#include "build/estate_internal.h"
+#include "build/trie_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -627,7 +627,7 @@ static int validate_family(const cs_famview *f, unsigned fam, cs_error *err)
 }
 
 /* The walk of a query inside block `key` (the top `bits` bits), stopped at
- * the first node of length >= bits: engine/query.c resumes there. */
+ * the first node of length >= bits: engine/query/query.c resumes there. */
 static cs_dir16 dir_walk(const cs_famview *f, uint32_t key, unsigned bits)
 {
     uint32_t i = 0, x = CS_NO_NODE;

@@ -1,5 +1,5 @@
 /*
- * engine/prefix.c — IPv4 and IPv6 prefixes: parse, format, compare.
+ * engine/core/prefix.c — IPv4 and IPv6 prefixes: parse, format, compare.
  *
  * Does: turns "ADDR/LEN" text into a cs_prefix in one hand-written pass (no
  * sscanf, strtol or locale), writes the canonical text back (dotted quad;
@@ -62,7 +62,7 @@
 
 #include <string.h>
 
-#include "error_internal.h"
+#include "core/error_internal.h"
 
 /* The longest address text: "0000:0000:0000:0000:0000:ffff:255.255.255.255". */
 #define ADDR_MAXLEN 45

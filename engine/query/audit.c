@@ -1,5 +1,5 @@
 /*
- * engine/audit.c — the org-wide overlap audit on a frozen snapshot.
+ * engine/query/audit.c — the org-wide overlap audit on a frozen snapshot.
  *
  * Does: entry-level figures and clusters in one pass over the trie's node
  * records; exact VPC-pair counts (total, excluding default VPCs, by
@@ -8,7 +8,7 @@
  * those overlapping through nesting); per-domain violations; the diff of
  * two audits. Does not: print (engine/report/ writes the reports), read
  * files, or modify the snapshot. Reads the trie through snap_family()
- * (engine/snapshot_internal.h) and the estate only through estate.h.
+ * (engine/image/snapshot_internal.h) and the estate only through estate.h.
  *
  * THE TRIE, as read here: per family a DFS-preorder array of nodes; node i's
  * subtree holds the contiguous entries [ent_begin, ent_end), its own entries
@@ -106,10 +106,10 @@
  * (differential against a brute-force pairwise comparison of all live
  * blocks on seeded estates and the real-prefix dataset; heap vs file).
  */
-#include "audit_internal.h"
+#include "query/audit_internal.h"
 
-#include "error_internal.h"
-#include "snapshot_internal.h"
+#include "core/error_internal.h"
+#include "image/snapshot_internal.h"
 
 #include <cidrscope/estate.h>
 

@@ -1,18 +1,18 @@
 /*
- * engine/shm.c — snapshot images in POSIX shared memory: publishing
+ * engine/serve/shm.c — snapshot images in POSIX shared memory: publishing
  * generations, pinning them from other processes, reclaiming them.
  *
  * Does: create, validate and recover the control segment; write images into
  * image segments and switch the current generation; claim reader slots, pin
  * generations, map and validate images once per process and generation.
- * Does not: build or check image content (engine/snapshot.c validates every
+ * Does not: build or check image content (engine/image/snapshot.c validates every
  * image it is handed through cs_snapshot_from_memory), or answer queries
- * (engine/query.c reads the mapped image like any other). This is the only
+ * (engine/query/query.c reads the mapped image like any other). This is the only
  * module that calls shm_open, shm_unlink or mmap for segments.
  *
  * SEGMENTS. A service NAME has a control segment "/NAME" and one image
  * segment "/NAME.<generation>" (decimal) per live generation. Everything is
- * native byte order, which engine/snapshot.c already restricts to
+ * native byte order, which engine/image/snapshot.c already restricts to
  * little-endian; byte_order lets another machine refuse. Atomic fields are
  * C11 _Atomic objects of lock-free width (static_asserts below), which are
  * address-free, so two processes mapping the page at different addresses
@@ -51,7 +51,7 @@
  *        0    8 gen (atomic u64): a generation whose segment may exist,
  *                 0 = free record
  *        8    8 len (atomic u64): its image bytes
- * Image segment: a snapshot image exactly as engine/snapshot.c documents
+ * Image segment: a snapshot image exactly as engine/image/snapshot.c documents
  * it, with its generation field (offset 32) set to the segment's generation.
  *
  * INVARIANTS. Generations only grow: the next is always current + 1, so an
@@ -143,9 +143,9 @@
  * mdb_reader_check), POSIX shm_open(3), C11 7.17 (atomics, 7.17.3 order S).
  * Tests: tests/test_shm.c.
  */
-#include "shm_internal.h"
+#include "serve/shm_internal.h"
 
-#include "error_internal.h"
+#include "core/error_internal.h"
 
 #include <assert.h>
 #include <errno.h>
