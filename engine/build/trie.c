@@ -109,29 +109,29 @@ int trie_insert(cs_trie *t, const cs_prefix *p, uint32_t value)
         }
         trie_node *n = &t->nodes[cur];
         unsigned lim = n->len < len ? n->len : len;
-        unsigned d = trie_common_bits(n->hi, n->lo, hi, lo, lim);
+        unsigned d = cs_key_common_bits(n->hi, n->lo, hi, lo, lim);
         if (d == n->len && n->len == len) { /* the prefix itself */
             target = cur;
             break;
         }
         if (d == n->len) { /* n contains p: go down by p's next bit */
-            slot = &n->child[trie_key_bit(hi, lo, n->len)];
+            slot = &n->child[cs_key_bit(hi, lo, n->len)];
             continue;
         }
         if (d == len) { /* p contains n: p goes in between */
             target = new_node(t, hi, lo, len);
             trie_node *m = &t->nodes[target];
             n = &t->nodes[cur];
-            m->child[trie_key_bit(n->hi, n->lo, len)] = cur;
+            m->child[cs_key_bit(n->hi, n->lo, len)] = cur;
             *slot = target;
             break;
         }
         /* They diverge at bit d: a glue node of length d takes both. */
         uint64_t ghi = hi, glo = lo;
-        trie_key_truncate(&ghi, &glo, d);
+        cs_key_truncate(&ghi, &glo, d);
         uint32_t glue = new_node(t, ghi, glo, d);
         target = new_node(t, hi, lo, len);
-        unsigned pb = trie_key_bit(hi, lo, d);
+        unsigned pb = cs_key_bit(hi, lo, d);
         t->nodes[glue].child[pb] = target;
         t->nodes[glue].child[!pb] = cur;
         *slot = glue;
@@ -153,12 +153,12 @@ uint32_t trie_find(const cs_trie *t, const cs_prefix *p)
         const trie_node *n = &t->nodes[cur];
         if (n->len > p->len)
             return TRIE_NONE;
-        unsigned d = trie_common_bits(n->hi, n->lo, p->hi, p->lo, n->len);
+        unsigned d = cs_key_common_bits(n->hi, n->lo, p->hi, p->lo, n->len);
         if (d < n->len)
             return TRIE_NONE;
         if (n->len == p->len)
             return n->n_entries ? cur : TRIE_NONE;
-        cur = n->child[trie_key_bit(p->hi, p->lo, n->len)];
+        cur = n->child[cs_key_bit(p->hi, p->lo, n->len)];
     }
     return TRIE_NONE;
 }

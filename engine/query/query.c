@@ -37,7 +37,7 @@
 #include <cidrscope/query.h>
 
 #include "image/snapshot_internal.h"
-#include "build/trie_internal.h"
+#include "core/key_internal.h"
 
 #include <string.h>
 
@@ -150,17 +150,17 @@ static inline __attribute__((always_inline)) int walk_step(walk *w)
         const unsigned len = h->len;
         const cs_prefix *q = w->q;
         if (len >= qlen) {
-            if (trie_common_bits(h->key_hi, h->key_lo, q->hi, q->lo, qlen) >= qlen)
+            if (cs_key_common_bits(h->key_hi, h->key_lo, q->hi, q->lo, qlen) >= qlen)
                 w->r = i;
             w->i = CS_NO_NODE;
             return 1;
         }
-        if (trie_common_bits(h->key_hi, h->key_lo, q->hi, q->lo, len) < len) {
+        if (cs_key_common_bits(h->key_hi, h->key_lo, q->hi, q->lo, len) < len) {
             w->i = CS_NO_NODE;
             return 1;
         }
         w->x = i;
-        next = trie_key_bit(q->hi, q->lo, len) ? h->right
+        next = cs_key_bit(q->hi, q->lo, len) ? h->right
                : (h->flags & CS_FN_LEFT)        ? i + 1
                                                 : 0;
         if (next)
