@@ -34,7 +34,7 @@
 
 struct cs_match_report {
     FILE *f;
-    int format;
+    enum cs_report_format format;
     unsigned flags;
     cs_json j;
     cs_csv c;
@@ -54,7 +54,7 @@ static const char *rel_name(uint8_t rel)
     }
 }
 
-cs_match_report *cs_match_report_open(FILE *f, int format, unsigned flags)
+cs_match_report *cs_match_report_open(FILE *f, enum cs_report_format format, unsigned flags)
 {
     if (!f || (format != CS_REPORT_TEXT && format != CS_REPORT_JSON &&
                format != CS_REPORT_NDJSON && format != CS_REPORT_CSV))
@@ -203,6 +203,8 @@ void cs_match_report_match(cs_match_report *w, const cs_snapshot *s, const cs_ma
             cs_csv_field(&w->c, o.name);
             cs_csv_end_row(&w->c);
             break;
+        default:
+            break;
         }
     }
 }
@@ -231,6 +233,8 @@ void cs_match_report_end(cs_match_report *w)
             cs_csv_end_row(&w->c);
         }
         break;
+    default:
+        break;
     }
 }
 
@@ -256,6 +260,8 @@ void cs_match_report_count(cs_match_report *w, const char *text, uint64_t count)
         cs_csv_field(&w->c, text);
         cs_csv_u64(&w->c, count);
         cs_csv_end_row(&w->c);
+        break;
+    default:
         break;
     }
 }

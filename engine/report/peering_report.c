@@ -133,9 +133,9 @@ static const char *plural(uint64_t n)
     return n == 1 ? "" : "s";
 }
 
-static void json_init(cs_json *j, FILE *f, unsigned format)
+static void json_init(cs_json *j, FILE *f, enum cs_report_format format)
 {
-    cs_json_init(j, f, format == CS_PFMT_JSON ? CS_JSON_PRETTY : 0);
+    cs_json_init(j, f, format == CS_REPORT_JSON ? CS_JSON_PRETTY : 0);
 }
 
 /* ---- check: sentences ----------------------------------------------------------- */
@@ -235,7 +235,7 @@ size_t cs_peering_reason_message(const cs_snapshot *s, const char *a_id, const c
 
 struct cs_peering_report {
     FILE *f;
-    unsigned format;
+    enum cs_report_format format;
     const cs_snapshot *s;
     cs_peering_opts opts;
     uint32_t quota;
@@ -245,10 +245,10 @@ struct cs_peering_report {
     char msg[2048];
 };
 
-cs_peering_report *cs_peering_report_new(FILE *f, unsigned format, const cs_snapshot *s,
+cs_peering_report *cs_peering_report_new(FILE *f, enum cs_report_format format, const cs_snapshot *s,
                                          const cs_peering_opts *opts)
 {
-    if (!f || !s || format > CS_PFMT_NDJSON)
+    if (!f || !s || format > CS_REPORT_NDJSON)
         return NULL;
     uint32_t q = opts && opts->quota ? opts->quota : CS_PEERING_QUOTA_DEFAULT;
     if (q > CS_PEERING_QUOTA_MAX)
@@ -300,7 +300,7 @@ void cs_peering_report_begin(cs_peering_report *r, const cs_peering_summary *sum
 {
     static const char *const header[] = {"a", "b", "verdict", "reasons", "messages", NULL};
     switch (r->format) {
-    case CS_PFMT_JSON: {
+    case CS_REPORT_JSON: {
         cs_peering_summary none;
         memset(&none, 0, sizeof none);
         cs_json_begin_object(&r->j);
@@ -310,7 +310,7 @@ void cs_peering_report_begin(cs_peering_report *r, const cs_peering_summary *sum
         cs_json_begin_array(&r->j);
         break;
     }
-    case CS_PFMT_CSV:
+    case CS_REPORT_CSV:
         cs_csv_header(&r->c, header);
         break;
     default:
@@ -423,8 +423,8 @@ void cs_peering_report_pair(cs_peering_report *r, const char *a_id, const char *
     FILE *f = r->f;
 
     switch (r->format) {
-    case CS_PFMT_JSON:
-    case CS_PFMT_NDJSON: {
+    case CS_REPORT_JSON:
+    case CS_REPORT_NDJSON: {
         cs_json *j = &r->j;
         cs_json_begin_object(j);
         cs_json_kv_string(j, "a", a_id);
@@ -453,11 +453,11 @@ void cs_peering_report_pair(cs_peering_report *r, const char *a_id, const char *
         }
         cs_json_end(j);
         cs_json_end(j);
-        if (r->format == CS_PFMT_NDJSON)
+        if (r->format == CS_REPORT_NDJSON)
             cs_json_newline(j);
         break;
     }
-    case CS_PFMT_CSV: {
+    case CS_REPORT_CSV: {
         char codes[256];
         sbuf cb = {codes, sizeof codes, 0};
         codes[0] = '\0';
@@ -508,19 +508,19 @@ int cs_peering_report_end(cs_peering_report *r, const cs_peering_summary *sum, c
     if (!sum)
         sum = &none;
     switch (r->format) {
-    case CS_PFMT_JSON:
+    case CS_REPORT_JSON:
         cs_json_end(&r->j);
         cs_json_end(&r->j);
         cs_json_newline(&r->j);
         break;
-    case CS_PFMT_NDJSON:
+    case CS_REPORT_NDJSON:
         cs_json_begin_object(&r->j);
         cs_json_key(&r->j, "summary");
         json_summary(&r->j, sum, r->quota);
         cs_json_end(&r->j);
         cs_json_newline(&r->j);
         break;
-    case CS_PFMT_TEXT: {
+    case CS_REPORT_TEXT: {
         char b1[CS_TEXT_COUNT_CAP], b2[CS_TEXT_COUNT_CAP], b3[CS_TEXT_COUNT_CAP],
             b4[CS_TEXT_COUNT_CAP];
         fprintf(r->f, "\n%s pair%s: %s eligible, %s with warnings, %s ineligible (quota %u)\n",
@@ -538,13 +538,13 @@ int cs_peering_report_end(cs_peering_report *r, const cs_peering_summary *sum, c
 
 /* ---- candidates ------------------------------------------------------------------------ */
 
-int cs_peering_report_candidates(FILE *f, unsigned format, const cs_snapshot *s, uint32_t vpc,
+int cs_peering_report_candidates(FILE *f, enum cs_report_format format, const cs_snapshot *s, uint32_t vpc,
                                  const cs_peering_filter *filter, const cs_peering_opts *opts,
                                  const uint32_t *cands, const cs_peering_verdict *verdicts,
                                  size_t n, uint64_t total, const cs_peering_cand_stats *stats,
                                  cs_error *err)
 {
-    if (!f || !s || format == CS_PFMT_NDJSON || format > CS_PFMT_NDJSON || (n && (!cands || !verdicts)) ||
+    if (!f || !s || format == CS_REPORT_NDJSON || format > CS_REPORT_NDJSON || (n && (!cands || !verdicts)) ||
         !stats)
         return cs_fail(err, CS_EINVAL, "bad arguments to the candidates report");
     uint32_t q = opts && opts->quota ? opts->quota : CS_PEERING_QUOTA_DEFAULT;
@@ -559,7 +559,7 @@ int cs_peering_report_candidates(FILE *f, unsigned format, const cs_snapshot *s,
                                 cs_estate_region(s, filter->region, &reg) == 0
                             ? reg.name
                             : NULL;
-    if (format == CS_PFMT_JSON) {
+    if (format == CS_REPORT_JSON) {
         cs_json j;
         json_init(&j, f, format);
         cs_json_begin_object(&j);
@@ -616,7 +616,7 @@ int cs_peering_report_candidates(FILE *f, unsigned format, const cs_snapshot *s,
         cs_json_end(&j);
         cs_json_end(&j);
         cs_json_newline(&j);
-    } else if (format == CS_PFMT_CSV) {
+    } else if (format == CS_REPORT_CSV) {
         static const char *const header[] = {"vpc", "name", "account", "region", "verdict",
                                              "warnings", NULL};
         cs_csv c;
@@ -682,13 +682,13 @@ int cs_peering_report_candidates(FILE *f, unsigned format, const cs_snapshot *s,
 
 /* ---- mesh ------------------------------------------------------------------------------ */
 
-int cs_peering_report_mesh(FILE *f, unsigned format, const cs_snapshot *s,
+int cs_peering_report_mesh(FILE *f, enum cs_report_format format, const cs_snapshot *s,
                            const char *const *ids, size_t n, size_t hub_pos,
                            const cs_peering_mesh_row *rows, const cs_peering_verdict *matrix,
                            const cs_peering_mesh_summary *sum, const cs_peering_opts *opts,
                            cs_error *err)
 {
-    if (!f || !s || !sum || format > CS_PFMT_CSV || (n && (!ids || !rows || !matrix)))
+    if (!f || !s || !sum || format > CS_REPORT_CSV || (n && (!ids || !rows || !matrix)))
         return cs_fail(err, CS_EINVAL, "bad arguments to the mesh report");
     (void)opts;
     const char *topology = hub_pos == CS_MESH_FULL ? "full-mesh" : "hub-and-spoke";
@@ -702,7 +702,7 @@ int cs_peering_report_mesh(FILE *f, unsigned format, const cs_snapshot *s,
                     (matrix[i * n + k].reasons &
                      ((1u << CS_PEER_OVERLAP_V4) | (1u << CS_PEER_OVERLAP_V6))))
                     spoke_overlaps++;
-    if (format == CS_PFMT_JSON) {
+    if (format == CS_REPORT_JSON) {
         cs_json j;
         json_init(&j, f, format);
         cs_json_begin_object(&j);
@@ -770,7 +770,7 @@ int cs_peering_report_mesh(FILE *f, unsigned format, const cs_snapshot *s,
         cs_json_end(&j);
         cs_json_end(&j);
         cs_json_newline(&j);
-    } else if (format == CS_PFMT_CSV) {
+    } else if (format == CS_REPORT_CSV) {
         static const char *const header[] = {"a", "b", "planned", "link", "verdict", "reasons",
                                              NULL};
         cs_csv c;
@@ -882,7 +882,7 @@ int cs_peering_report_mesh(FILE *f, unsigned format, const cs_snapshot *s,
 
 typedef struct reach_rep {
     FILE *f;
-    unsigned format;
+    enum cs_report_format format;
     const cs_snapshot *s;
     const cs_reach_end *src, *dst;
     const char *src_text, *dst_text;
@@ -1017,7 +1017,7 @@ static int reach_cb(const cs_reach_finding *fd, void *ctx)
     const cs_snapshot *s = rr->s;
     bool ok = fd->code == CS_REACH_LOCAL || fd->code == CS_REACH_PEERED;
     char p[CS_PREFIX_STRCAP];
-    if (rr->format == CS_PFMT_JSON) {
+    if (rr->format == CS_REPORT_JSON) {
         cs_json *j = &rr->j;
         cs_json_begin_object(j);
         cs_json_kv_string(j, "code", cs_reach_code_name(fd->code));
@@ -1050,7 +1050,7 @@ static int reach_cb(const cs_reach_finding *fd, void *ctx)
             cs_json_kv_bool(j, "security_group_references", fd->sg_refs);
         cs_json_kv_string(j, "message", rr->msg);
         cs_json_end(j);
-    } else if (rr->format == CS_PFMT_CSV) {
+    } else if (rr->format == CS_REPORT_CSV) {
         cs_csv_field(&rr->c, cs_reach_code_name(fd->code));
         cs_csv_field(&rr->c, ok ? "yes" : "no");
         cs_csv_field(&rr->c, fd->vpc != CS_IDX_NONE ? vpc_id(s, fd->vpc) : "");
@@ -1075,11 +1075,11 @@ static int count_partial(const cs_reach_finding *fd, void *ctx)
     return 0;
 }
 
-int cs_peering_report_reach(FILE *f, unsigned format, const cs_snapshot *s, const char *src_text,
+int cs_peering_report_reach(FILE *f, enum cs_report_format format, const cs_snapshot *s, const char *src_text,
                             const cs_reach_end *src, const char *dst_text,
                             const cs_reach_end *dst, cs_reach_summary *sum, cs_error *err)
 {
-    if (!f || !s || !src || !dst || format > CS_PFMT_CSV)
+    if (!f || !s || !src || !dst || format > CS_REPORT_CSV)
         return cs_fail(err, CS_EINVAL, "bad arguments to the reach report");
     reach_rep rr;
     memset(&rr, 0, sizeof rr);
@@ -1108,7 +1108,7 @@ int cs_peering_report_reach(FILE *f, unsigned format, const cs_snapshot *s, cons
     const char *answer = !sum->reachable                      ? "not reachable over peering"
                          : ok < sum->holders || partial != 0 ? "partly reachable"
                                                                : "reachable";
-    if (format == CS_PFMT_JSON) {
+    if (format == CS_REPORT_JSON) {
         json_init(&rr.j, f, format);
         cs_json *j = &rr.j;
         cs_json_begin_object(j);
@@ -1128,7 +1128,7 @@ int cs_peering_report_reach(FILE *f, unsigned format, const cs_snapshot *s, cons
         cs_json_end(j);
         cs_json_key(j, "results");
         cs_json_begin_array(j);
-    } else if (format == CS_PFMT_CSV) {
+    } else if (format == CS_REPORT_CSV) {
         static const char *const header[] = {"code", "reachable", "vpc", "connection", "via",
                                              "message", NULL};
         cs_csv_init(&rr.c, f);
@@ -1137,13 +1137,13 @@ int cs_peering_report_reach(FILE *f, unsigned format, const cs_snapshot *s, cons
         fprintf(f, "%s -> %s: %s\n", src_text, dst_text, answer);
     }
     cs_peering_reach(s, src, dst, reach_cb, &rr, NULL);
-    if (format == CS_PFMT_JSON) {
+    if (format == CS_REPORT_JSON) {
         cs_json_end(&rr.j);
         if (rr.no_conn > REACH_SHOW_MAX)
             cs_json_kv_u64(&rr.j, "omitted", rr.no_conn - REACH_SHOW_MAX);
         cs_json_end(&rr.j);
         cs_json_newline(&rr.j);
-    } else if (format == CS_PFMT_TEXT && rr.no_conn > REACH_SHOW_MAX) {
+    } else if (format == CS_REPORT_TEXT && rr.no_conn > REACH_SHOW_MAX) {
         fprintf(f, "  ... and %" PRIu64 " more VPCs holding it with no connection\n",
                 rr.no_conn - REACH_SHOW_MAX);
     }
@@ -1241,11 +1241,11 @@ size_t cs_can_add_message(const cs_snapshot *s, const char *vpc_id_text, const c
     return sb.len;
 }
 
-int cs_peering_report_can_add(FILE *f, unsigned format, const cs_snapshot *s,
+int cs_peering_report_can_add(FILE *f, enum cs_report_format format, const cs_snapshot *s,
                               const char *vpc_id_text, uint32_t vpc, const cs_prefix *p,
                               const cs_can_add_opts *o, bool *blocked, cs_error *err)
 {
-    if (!f || !s || !p || format > CS_PFMT_CSV)
+    if (!f || !s || !p || format > CS_REPORT_CSV)
         return cs_fail(err, CS_EINVAL, "bad arguments to the can-add report");
     cs_can_add_reason rs[REPORT_EV_CAP];
     int64_t total = cs_peering_can_add(s, vpc, p, o, rs, REPORT_EV_CAP);
@@ -1264,7 +1264,7 @@ int cs_peering_report_can_add(FILE *f, unsigned format, const cs_snapshot *s,
     const char *verdict = block ? "blocked" : warn ? "allowed-with-warnings" : "allowed";
     char pb[CS_PREFIX_STRCAP], ab[CS_PREFIX_STRCAP], msg[1024];
     cs_prefix_format(p, pb, sizeof pb);
-    if (format == CS_PFMT_JSON) {
+    if (format == CS_REPORT_JSON) {
         cs_json j;
         json_init(&j, f, format);
         cs_json_begin_object(&j);
@@ -1301,7 +1301,7 @@ int cs_peering_report_can_add(FILE *f, unsigned format, const cs_snapshot *s,
         cs_json_end(&j);
         cs_json_end(&j);
         cs_json_newline(&j);
-    } else if (format == CS_PFMT_CSV) {
+    } else if (format == CS_REPORT_CSV) {
         static const char *const header[] = {"vpc", "cidr", "verdict", "code", "kind",
                                              "message", NULL};
         cs_csv c;
