@@ -11,6 +11,7 @@
 #include "core/key_internal.h"
 
 #include <stdint.h>
+#include <string.h>
 
 #define TRIE_NONE 0u /* node index 0 is never used, so 0 means "no node" */
 
@@ -48,5 +49,26 @@ int trie_insert(cs_trie *t, const cs_prefix *p, uint32_t value);
 
 /* Node holding exactly p, or TRIE_NONE. */
 uint32_t trie_find(const cs_trie *t, const cs_prefix *p);
+
+/* Empties the trie, keeping its arrays for the next inserts. */
+void trie_clear(cs_trie *t);
+
+/* A node with entries whose prefix overlaps p (p of the trie's family), or
+ * TRIE_NONE: the shortest stored prefix containing p (equal included) when
+ * there is one, else the first stored prefix inside p in address order. One
+ * walk down p's path, then down the leftmost path under it. */
+uint32_t trie_overlap_any(const cs_trie *t, const cs_prefix *p);
+
+/* The prefix of node i (of a trie with `bits` 32 or 128). */
+static inline cs_prefix trie_node_prefix(const cs_trie *t, uint32_t i)
+{
+    cs_prefix p;
+    memset(&p, 0, sizeof p);
+    p.hi = t->nodes[i].hi;
+    p.lo = t->nodes[i].lo;
+    p.len = t->nodes[i].len;
+    p.family = t->bits == 32 ? CS_AF_V4 : CS_AF_V6;
+    return p;
+}
 
 #endif
