@@ -81,37 +81,6 @@ static void sb_printf(sbuf *b, const char *fmt, ...)
         b->len += (size_t)n;
 }
 
-static const char *vpc_id(const cs_snapshot *s, uint32_t v)
-{
-    cs_vpc x;
-    return cs_estate_vpc(s, v, &x) == 0 ? x.id : "?";
-}
-
-static const char *vpc_account(const cs_snapshot *s, uint32_t v)
-{
-    cs_vpc x;
-    cs_account a;
-    if (cs_estate_vpc(s, v, &x) != 0 || cs_estate_account(s, x.account_idx, &a) != 0)
-        return "?";
-    return a.id;
-}
-
-static const char *vpc_region(const cs_snapshot *s, uint32_t v)
-{
-    cs_vpc x;
-    cs_region r;
-    if (cs_estate_vpc(s, v, &x) != 0 || cs_estate_region(s, x.region_idx, &r) != 0 ||
-        !r.name[0])
-        return "unknown";
-    return r.name;
-}
-
-static const char *vpc_name(const cs_snapshot *s, uint32_t v)
-{
-    cs_vpc x;
-    return cs_estate_vpc(s, v, &x) == 0 ? x.name : "";
-}
-
 static const char *pcx_id(const cs_snapshot *s, uint32_t pcx)
 {
     cs_peering p;
@@ -202,13 +171,13 @@ size_t cs_peering_reason_message(const cs_snapshot *s, const char *a_id, const c
                   "%s is in %s and %s in %s: allowed, but security groups cannot be "
                   "referenced across the connection and its MTU is 1500 bytes (no jumbo "
                   "frames)",
-                  a_id, vpc_region(s, a), b_id, vpc_region(s, b));
+                  a_id, cs_report_vpc(s, a).region, b_id, cs_report_vpc(s, b).region);
         break;
     case CS_PEER_CROSS_ACCOUNT:
         sb_printf(&sb,
                   "%s belongs to account %s and %s to %s: allowed, but the accepter's owner "
                   "must accept the request within 7 days",
-                  a_id, vpc_account(s, a), b_id, vpc_account(s, b));
+                  a_id, cs_report_vpc(s, a).account, b_id, cs_report_vpc(s, b).account);
         break;
     case CS_PEER_ROUTING_AMBIGUITY:
         if (n) {
@@ -218,7 +187,7 @@ size_t cs_peering_reason_message(const cs_snapshot *s, const char *a_id, const c
                       "%s is already peered with %s (%s), whose %s overlaps %s's %s: %s would "
                       "need more specific routes, since AWS does no reverse-path check and "
                       "replies can go to the wrong VPC",
-                      hub, vpc_id(s, r->third), pcx_id(s, r->pcx), assoc_text(s, r->assoc[0], p1),
+                      hub, cs_report_vpc(s, r->third).id, pcx_id(s, r->pcx), assoc_text(s, r->assoc[0], p1),
                       other, assoc_text(s, r->assoc[1], p2), hub);
             if (total > 1)
                 sb_printf(&sb, " (%" PRIu64 " overlapping block pairs in all)", total);
@@ -353,16 +322,16 @@ static void json_evidence(cs_peering_report *r, const char *a_id, const char *b_
         cs_json_kv_u64(j, "quota", r->quota);
         break;
     case CS_PEER_CROSS_REGION:
-        cs_json_kv_string(j, "a_region", vpc_region(s, a));
-        cs_json_kv_string(j, "b_region", vpc_region(s, b));
+        cs_json_kv_string(j, "a_region", cs_report_vpc(s, a).region);
+        cs_json_kv_string(j, "b_region", cs_report_vpc(s, b).region);
         break;
     case CS_PEER_CROSS_ACCOUNT:
-        cs_json_kv_string(j, "a_account", vpc_account(s, a));
-        cs_json_kv_string(j, "b_account", vpc_account(s, b));
+        cs_json_kv_string(j, "a_account", cs_report_vpc(s, a).account);
+        cs_json_kv_string(j, "b_account", cs_report_vpc(s, b).account);
         break;
     case CS_PEER_ROUTING_AMBIGUITY:
         cs_json_kv_string(j, "hub", e->side ? b_id : a_id);
-        cs_json_kv_string(j, "third_vpc", vpc_id(s, e->third));
+        cs_json_kv_string(j, "third_vpc", cs_report_vpc(s, e->third).id);
         cs_json_kv_string(j, "connection", pcx_id(s, e->pcx));
         cs_json_kv_string(j, "third_block", assoc_text(s, e->assoc[0], p));
         cs_json_kv_string(j, "other", e->side ? a_id : b_id);
@@ -548,7 +517,7 @@ int cs_peering_report_candidates(FILE *f, enum cs_report_format format, const cs
         !stats)
         return cs_fail(err, CS_EINVAL, "bad arguments to the candidates report");
     uint32_t q = opts && opts->quota ? opts->quota : CS_PEERING_QUOTA_DEFAULT;
-    const char *id = vpc_id(s, vpc);
+    const char *id = cs_report_vpc(s, vpc).id;
     cs_account acc;
     cs_region reg;
     const char *f_acc = filter && filter->account != CS_IDX_NONE &&
@@ -566,8 +535,8 @@ int cs_peering_report_candidates(FILE *f, enum cs_report_format format, const cs
         cs_json_key(&j, "summary");
         cs_json_begin_object(&j);
         cs_json_kv_string(&j, "vpc", id);
-        cs_json_kv_string(&j, "account", vpc_account(s, vpc));
-        cs_json_kv_string(&j, "region", vpc_region(s, vpc));
+        cs_json_kv_string(&j, "account", cs_report_vpc(s, vpc).account);
+        cs_json_kv_string(&j, "region", cs_report_vpc(s, vpc).region);
         cs_json_key(&j, "filter");
         cs_json_begin_object(&j);
         cs_json_key(&j, "account");
@@ -600,10 +569,10 @@ int cs_peering_report_candidates(FILE *f, enum cs_report_format format, const cs
         cs_json_begin_array(&j);
         for (size_t i = 0; i < n; i++) {
             cs_json_begin_object(&j);
-            cs_json_kv_string(&j, "vpc", vpc_id(s, cands[i]));
-            cs_json_kv_string(&j, "name", vpc_name(s, cands[i]));
-            cs_json_kv_string(&j, "account", vpc_account(s, cands[i]));
-            cs_json_kv_string(&j, "region", vpc_region(s, cands[i]));
+            cs_json_kv_string(&j, "vpc", cs_report_vpc(s, cands[i]).id);
+            cs_json_kv_string(&j, "name", cs_report_vpc(s, cands[i]).name);
+            cs_json_kv_string(&j, "account", cs_report_vpc(s, cands[i]).account);
+            cs_json_kv_string(&j, "region", cs_report_vpc(s, cands[i]).region);
             cs_json_kv_string(&j, "verdict", cs_peering_verdict_name(verdicts[i].verdict));
             cs_json_key(&j, "warnings");
             cs_json_begin_array(&j);
@@ -629,10 +598,10 @@ int cs_peering_report_candidates(FILE *f, enum cs_report_format format, const cs
             for (unsigned k = 0; k < CS_PEER_CODE_COUNT; k++)
                 if ((verdicts[i].reasons >> k) & 1u)
                     sb_printf(&wb, "%s%s", wb.len ? ";" : "", cs_peering_code_name(k));
-            cs_csv_field(&c, vpc_id(s, cands[i]));
-            cs_csv_field(&c, vpc_name(s, cands[i]));
-            cs_csv_field(&c, vpc_account(s, cands[i]));
-            cs_csv_field(&c, vpc_region(s, cands[i]));
+            cs_csv_field(&c, cs_report_vpc(s, cands[i]).id);
+            cs_csv_field(&c, cs_report_vpc(s, cands[i]).name);
+            cs_csv_field(&c, cs_report_vpc(s, cands[i]).account);
+            cs_csv_field(&c, cs_report_vpc(s, cands[i]).region);
             cs_csv_field(&c, cs_peering_verdict_name(verdicts[i].verdict));
             cs_csv_field(&c, w);
             cs_csv_end_row(&c);
@@ -640,7 +609,7 @@ int cs_peering_report_candidates(FILE *f, enum cs_report_format format, const cs
     } else {
         char b1[CS_TEXT_COUNT_CAP], b2[CS_TEXT_COUNT_CAP];
         fprintf(f, "%s (account %s, %s) could peer now with %s of %s VPC%s", id,
-                vpc_account(s, vpc), vpc_region(s, vpc), cs_text_count(total, b1),
+                cs_report_vpc(s, vpc).account, cs_report_vpc(s, vpc).region, cs_text_count(total, b1),
                 cs_text_count(stats->considered, b2), plural(stats->considered));
         if (f_acc || f_reg)
             fprintf(f, " (%s%s%s%s%s)", f_acc ? "account " : "", f_acc ? f_acc : "",
@@ -659,19 +628,23 @@ int cs_peering_report_candidates(FILE *f, enum cs_report_format format, const cs
         if (n)
             fputc('\n', f);
         for (size_t i = 0; i < n; i++) {
-            cs_text_col(f, vpc_id(s, cands[i]), 24);
+            cs_vpc_facts cv = cs_report_vpc(s, cands[i]);
+            cs_text_col(f, cv.id, 24);
             fputc(' ', f);
-            cs_text_col(f, vpc_account(s, cands[i]), 13);
+            cs_text_col(f, cv.account, 13);
             fputc(' ', f);
-            cs_text_col(f, vpc_region(s, cands[i]), 15);
+            cs_text_col(f, cv.region, 15);
             const char *sep = " ";
             for (unsigned k = 0; k < CS_PEER_CODE_COUNT; k++)
                 if ((verdicts[i].reasons >> k) & 1u) {
                     fprintf(f, "%s%s", sep, cs_peering_code_name(k));
                     sep = ",";
                 }
-            if (vpc_name(s, cands[i])[0])
-                fprintf(f, " \"%s\"", vpc_name(s, cands[i]));
+            if (cv.name[0]) {
+                fputs(" \"", f);
+                cs_text_name(f, cv.name, 0);
+                fputc('"', f);
+            }
             fputc('\n', f);
         }
         if (total > n)
@@ -911,9 +884,9 @@ static void reach_message(reach_rep *rr, const cs_reach_finding *fd)
     /* The source by its VPC id when it is one (an address given for SRC
      * stands for the VPC holding it); the destination VPC X, and when DST
      * is a prefix or address, where X holds it. */
-    const char *src = rr->src->vpc != CS_IDX_NONE ? vpc_id(s, rr->src->vpc) : rr->src_text;
+    const char *src = rr->src->vpc != CS_IDX_NONE ? cs_report_vpc(s, rr->src->vpc).id : rr->src_text;
     const char *dst = rr->dst_text;
-    const char *x = fd->vpc != CS_IDX_NONE ? vpc_id(s, fd->vpc) : "?";
+    const char *x = fd->vpc != CS_IDX_NONE ? cs_report_vpc(s, fd->vpc).id : "?";
     char xs[256];
     if (fd->assoc != CS_IDX_NONE)
         snprintf(xs, sizeof xs,
@@ -959,8 +932,8 @@ static void reach_message(reach_rep *rr, const cs_reach_finding *fd)
                       "%s is peered with %s (%s), and %s with %s (%s), but peering is not "
                       "transitive: traffic cannot pass through %s. A direct connection %s-%s is "
                       "needed",
-                      src, vpc_id(s, fd->via), pcx_id(s, fd->pcx), vpc_id(s, fd->via), xs,
-                      pcx_id(s, fd->via_pcx), vpc_id(s, fd->via), src, x);
+                      src, cs_report_vpc(s, fd->via).id, pcx_id(s, fd->pcx), cs_report_vpc(s, fd->via).id, xs,
+                      pcx_id(s, fd->via_pcx), cs_report_vpc(s, fd->via).id, src, x);
         else
             sb_printf(&sb, "no peering connection joins %s and %s: a direct connection is "
                            "needed",
@@ -1023,7 +996,7 @@ static int reach_cb(const cs_reach_finding *fd, void *ctx)
         cs_json_kv_string(j, "code", cs_reach_code_name(fd->code));
         cs_json_kv_bool(j, "reachable", ok);
         if (fd->vpc != CS_IDX_NONE)
-            cs_json_kv_string(j, "vpc", vpc_id(s, fd->vpc));
+            cs_json_kv_string(j, "vpc", cs_report_vpc(s, fd->vpc).id);
         if (fd->assoc != CS_IDX_NONE)
             cs_json_kv_string(j, "block", assoc_text(s, fd->assoc, p));
         if (relation_name(fd->relation))
@@ -1035,7 +1008,7 @@ static int reach_cb(const cs_reach_finding *fd, void *ctx)
                 cs_json_kv_string(j, "status", cs_pcx_status_name(pc.status));
         }
         if (fd->via != CS_IDX_NONE) {
-            cs_json_kv_string(j, "via", vpc_id(s, fd->via));
+            cs_json_kv_string(j, "via", cs_report_vpc(s, fd->via).id);
             cs_json_kv_string(j, "via_connection", pcx_id(s, fd->via_pcx));
         }
         cs_edge e;
@@ -1053,9 +1026,9 @@ static int reach_cb(const cs_reach_finding *fd, void *ctx)
     } else if (rr->format == CS_REPORT_CSV) {
         cs_csv_field(&rr->c, cs_reach_code_name(fd->code));
         cs_csv_field(&rr->c, ok ? "yes" : "no");
-        cs_csv_field(&rr->c, fd->vpc != CS_IDX_NONE ? vpc_id(s, fd->vpc) : "");
+        cs_csv_field(&rr->c, fd->vpc != CS_IDX_NONE ? cs_report_vpc(s, fd->vpc).id : "");
         cs_csv_field(&rr->c, fd->pcx != CS_IDX_NONE ? pcx_id(s, fd->pcx) : "");
-        cs_csv_field(&rr->c, fd->via != CS_IDX_NONE ? vpc_id(s, fd->via) : "");
+        cs_csv_field(&rr->c, fd->via != CS_IDX_NONE ? cs_report_vpc(s, fd->via).id : "");
         cs_csv_field(&rr->c, rr->msg);
         cs_csv_end_row(&rr->c);
     } else {
@@ -1181,7 +1154,7 @@ size_t cs_can_add_message(const cs_snapshot *s, const char *vpc_id_text, const c
         buf[0] = '\0';
     char pb[CS_PREFIX_STRCAP], ab[CS_PREFIX_STRCAP];
     cs_prefix_format(p, pb, sizeof pb);
-    const char *peer = r->peer != CS_IDX_NONE ? vpc_id(s, r->peer) : NULL;
+    const char *peer = r->peer != CS_IDX_NONE ? cs_report_vpc(s, r->peer).id : NULL;
     cs_peering pc;
     if (r->pcx != CS_IDX_NONE && cs_estate_peering(s, r->pcx, &pc) == 0 && !peer)
         peer = pc.requester.vpc_idx == r->peer ? pc.requester.vpc_id : pc.accepter.vpc_id;
@@ -1291,7 +1264,7 @@ int cs_peering_report_can_add(FILE *f, enum cs_report_format format, const cs_sn
                 cs_json_kv_string(&j, "status", cs_pcx_status_name(r->status));
             }
             if (r->peer != CS_IDX_NONE)
-                cs_json_kv_string(&j, "peer", vpc_id(s, r->peer));
+                cs_json_kv_string(&j, "peer", cs_report_vpc(s, r->peer).id);
             if (r->code == CS_ADD_BLOCK_QUOTA) {
                 cs_json_kv_u64(&j, "count", r->count);
                 cs_json_kv_u64(&j, "quota", r->limit);
