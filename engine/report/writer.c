@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <string.h>
 
 int cs_out_finish(FILE *f, const char *what, cs_error *err)
@@ -37,6 +38,17 @@ int cs_out_finish(FILE *f, const char *what, cs_error *err)
         return cs_fail(err, CS_EIO, "writing the %s: %s", what, strerror(e));
     }
     return 0;
+}
+
+void cs_sbuf_printf(cs_sbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    size_t room = b->len < b->cap ? b->cap - b->len : 0;
+    int n = vsnprintf(room ? b->p + b->len : NULL, room, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        b->len += (size_t)n;
 }
 
 /* ---- JSON -------------------------------------------------------------------- */

@@ -45,6 +45,15 @@ size_t cs_fmt_u64(char buf[CS_FMT_U64_CAP], uint64_t v);
 /* Writes v in decimal. */
 void cs_out_u64(FILE *f, uint64_t v);
 
+/* A bounded string builder: cs_sbuf_printf appends like snprintf, never
+ * writes past cap (the text is cut, always NUL-terminated when cap > 0),
+ * and `len` counts what was wanted, so len >= cap means "cut". */
+typedef struct cs_sbuf {
+    char *p;
+    size_t cap, len;
+} cs_sbuf;
+void cs_sbuf_printf(cs_sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* ---- JSON -------------------------------------------------------------------- */
 
 /* Deepest nesting a cs_json tracks; deeper begins are refused (return -1)
