@@ -360,6 +360,12 @@ CS_API int cs_audit_report_write(FILE *f, const cs_snapshot *s,
                                  const cs_audit_report_options *o,
                                  cs_error *err);
 
+/* ---- accessors the report writers read (report helper's block) ------------- */
+
+/* True when VPC v is in the audit's scope (every VPC without a scope).
+ * Thread-safe; false for an index past the estate's VPCs under a scope. */
+CS_API bool cs_audit_vpc_in_scope(const cs_audit_result *r, uint32_t v);
+
 #ifdef __cplusplus
 }
 #endif
