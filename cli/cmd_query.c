@@ -57,6 +57,7 @@ typedef struct qctx {
     size_t next;          /* walk_bulk: next item to open */
     const char *src;
     int failed;
+    cli_estate *est;      /* --shm: pinned per batch */
 } qctx;
 
 static void open_upto(qctx *c, size_t i)
@@ -89,6 +90,16 @@ static void flush(qctx *c)
 {
     if (!c->n)
         return;
+    /* --shm: pinned for this batch only (cli_estate_idle below) */
+    int rc = cli_estate_resume(VERB, c->est);
+    if (rc != CLI_OK) {
+        c->failed = rc;
+        for (size_t i = 0; i < c->n; i++)
+            free(c->text[i]);
+        c->n = 0;
+        return;
+    }
+    c->s = c->est->snap;
     if (c->count) {
         uint32_t counts[BATCH];
         cs_query_count_bulk(c->s, c->q, c->n, c->kind, counts);
@@ -108,6 +119,7 @@ static void flush(qctx *c)
     for (size_t i = 0; i < c->n; i++)
         free(c->text[i]);
     c->n = 0;
+    cli_estate_idle(c->est);
 }
 
 static int add_item(const char *line, size_t len, unsigned long no, void *ctx)
@@ -131,7 +143,7 @@ static int add_item(const char *line, size_t len, unsigned long no, void *ctx)
     }
     if (++c->n == BATCH)
         flush(c);
-    return 0;
+    return c->failed ? -1 : 0;
 }
 
 int cmd_query(int argc, char **argv)
@@ -199,6 +211,8 @@ int cmd_query(int argc, char **argv)
         return CLI_INTERNAL;
     }
     q->s = est.snap;
+    q->est = &est;
+    cli_estate_idle(&est);
     q->w = w;
     q->kind = kind ? kind : CS_Q_OVERLAPPING;
     q->count = count;
