@@ -47,6 +47,7 @@
 
 #include <cidrscope/cidrscope.h>
 #include <cidrscope/estate.h>
+#include <cidrscope/map.h>
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -1140,6 +1141,9 @@ static int write_html(const rep *R)
     }
 #undef HROW
     fputs("</table>\n", f);
+    int mrc = cs_estate_present(R->s) ? cs_map_write_section(f, R->s, r, NULL, NULL) : 0;
+    if (mrc < 0) /* the maps, the peering graph, filters and sorting (report/map.c) */
+        return mrc;
     if (m->vpc_level) {
         fputs("<h2>Severities</h2>\n<ul>\n", f);
         for (unsigned k = 0; k < CS_SEV_COUNT; k++) {
