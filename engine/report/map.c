@@ -38,10 +38,13 @@
  * identical prefixes and the blocks under one /D are contiguous. Counts of
  * shapes and cells always sum to the map's live blocks (tests/browser).
  *
- * Shapes: <rect class="b"> with data-cidr, data-vpc, data-name,
- * data-account, data-region, data-ai / data-ri (palette index), data-sev
- * (0 critical .. 3 informational, 4 none), data-ov (other blocks it
- * overlaps) and data-ovl (up to 3 of them); a stack adds data-count and
+ * Shapes: <rect class="b aA rR sS [o]"> (A = account index % 8, R = region
+ * index % 8: palette entries; S = severity, 0 critical .. 3 informational,
+ * 4 none; o = overlaps another block; the section's data-color attribute
+ * says which class fills, so switching colours is one attribute, not a
+ * pass over 30,000 shapes) with data-cidr, data-vpc, data-name,
+ * data-account, data-region, and when overlapping data-ov (other blocks it
+ * overlaps) and data-ovl (up to 2 of them); a stack adds data-count and
  * data-accounts / data-regions (up to 8). An overlapping block is followed
  * by a <rect class="hx"> hatched with its severity's pattern. Severity of a
  * block: the worst pair whose witnesses name it or group holding its
@@ -71,7 +74,8 @@
 #define MAX_ORDER 12    /* grid side 4096 cells */
 #define DRAW_PX 512     /* a map's drawn width in CSS pixels */
 #define SEV_NONE CS_SEV_COUNT
-#define OV_LISTED 3     /* overlapping blocks named per shape */
+#define OV_LISTED 2     /* overlapping blocks named per shape */
+#define MAP_FLOOR 2048  /* budget share every map gets while the budget lasts */
 #define STACK_NAMES 8   /* accounts/regions named per stack */
 
 static const char *const palette[8] = {"#0072B2", "#E69F00", "#009E73", "#CC79A7",
@@ -197,7 +201,8 @@ typedef struct mapper {
     FILE *f;
     const cs_snapshot *s;
     const cs_audit_result *r;
-    uint32_t budget;
+    uint32_t budget;      /* shapes + cells, whole section */
+    uint32_t map_budget;  /* this map's share */
     uint32_t n_assoc, n_vpc;
     uint8_t *sev_assoc;   /* per association: worst severity it is named in */
     uint8_t *sev_vpc;     /* per VPC: worst listed pair */
@@ -339,13 +344,13 @@ static size_t units_at(const mapper *M, unsigned d)
 
 static void aggregate(mapper *M, const mgeom *g)
 {
-    if (M->n <= M->budget)
+    if (M->n <= M->map_budget)
         return;
     stack_identical(M);
-    if (M->n <= M->budget)
+    if (M->n <= M->map_budget)
         return;
     unsigned d = g->range.len + 2 * g->order;
-    while (d > g->range.len && units_at(M, d) > M->budget)
+    while (d > g->range.len && units_at(M, d) > M->map_budget)
         d--;
     size_t w = 0;
     for (size_t i = 0; i < M->n; i++) {
@@ -435,6 +440,17 @@ static void stack_names(mapper *M, const unit *x)
     fputc('"', M->f);
 }
 
+/* Shade of a density cell: floor(log2(blocks)), 0..7 (1 .. 128+ blocks). */
+static unsigned density_class(uint32_t count)
+{
+    unsigned k = 0;
+    while (count > 1 && k < 7) {
+        count >>= 1;
+        k++;
+    }
+    return k;
+}
+
 static void write_unit(mapper *M, const mgeom *g, const unit *x)
 {
     FILE *f = M->f;
@@ -443,9 +459,9 @@ static void write_unit(mapper *M, const mgeom *g, const unit *x)
     cs_prefix_format(&x->p, t, sizeof t);
     if (x->density) {
         fprintf(f,
-                "<rect class=\"d\" x=\"%u\" y=\"%u\" width=\"%u\" height=\"%u\" "
+                "<rect class=\"d k%u\" x=\"%u\" y=\"%u\" width=\"%u\" height=\"%u\" "
                 "data-cidr=\"%s\" data-count=\"%u\"/>\n",
-                r.x, r.y, r.w, r.h, t, x->count);
+                density_class(x->count), r.x, r.y, r.w, r.h, t, x->count);
         return;
     }
     vfacts v = facts_of(M->s, x->assoc);
@@ -458,16 +474,18 @@ static void write_unit(mapper *M, const mgeom *g, const unit *x)
     if (sev == SEV_NONE && (ov > 0 || x->count > 1))
         sev = CS_SEV_INFO;
     bool overlapping = ov > 0 || x->count > 1;
-    fprintf(f, "<rect class=\"b%s\" x=\"%u\" y=\"%u\" width=\"%u\" height=\"%u\" fill=\"%s\"",
-            overlapping ? " o" : "", r.x, r.y, r.w, r.h, palette[v.ai % 8]);
+    /* colour classes: a<account % 8> r<region % 8> s<severity>; the section's
+     * data-color attribute picks which one fills (CSS), o = overlapping */
+    fprintf(f, "<rect class=\"b a%u r%u s%u%s\" x=\"%u\" y=\"%u\" width=\"%u\" height=\"%u\"",
+            v.ai % 8, v.ri % 8, sev, overlapping ? " o" : "", r.x, r.y, r.w, r.h);
     fprintf(f, " data-cidr=\"%s\"", t);
     attr(f, "data-vpc", v.id);
     if (v.name[0])
         attr(f, "data-name", v.name);
     attr(f, "data-account", v.account);
     attr(f, "data-region", v.region);
-    fprintf(f, " data-ai=\"%u\" data-ri=\"%u\" data-sev=\"%u\" data-ov=\"%" PRId64 "\"", v.ai,
-            v.ri, sev, ov);
+    if (ov > 0)
+        fprintf(f, " data-ov=\"%" PRId64 "\"", ov);
     if (x->count > 1) {
         fprintf(f, " data-count=\"%u\"", x->count);
         stack_names(M, x);
@@ -484,8 +502,8 @@ static void write_unit(mapper *M, const mgeom *g, const unit *x)
     if (overlapping)
         fprintf(f,
                 "<rect class=\"hx\" x=\"%u\" y=\"%u\" width=\"%u\" height=\"%u\" "
-                "fill=\"url(#h%u-%u)\" stroke=\"%s\"/>\n",
-                r.x, r.y, r.w, r.h, M->map_no, sev, sev_color[sev]);
+                "fill=\"url(#h%u-%u)\"/>\n",
+                r.x, r.y, r.w, r.h, M->map_no, sev);
 }
 
 /* Addresses per drawn pixel as text: "64" or "2^40". */
@@ -723,23 +741,55 @@ static int v6_by_key(const void *a, const void *b)
     return x->key < y->key ? -1 : x->key > y->key;
 }
 
+typedef struct mapdef {
+    cs_prefix range;
+    const char *kind;
+    uint64_t blocks;
+    uint32_t budget;
+} mapdef;
+
+static int by_blocks(const void *a, const void *b)
+{
+    const mapdef *x = *(mapdef *const *)a, *y = *(mapdef *const *)b;
+    return x->blocks < y->blocks ? -1 : x->blocks > y->blocks;
+}
+
+/* Shares the section's budget out in proportion to the maps' blocks, but
+ * at least MAP_FLOOR each (while the budget lasts), smallest map first, each
+ * taking at most what it needs (water filling): a map of 1,500 blocks is
+ * never aggregated because a map of 1M is, and what the small ones leave
+ * goes to the crowded ones. */
+static int share_budget(mapdef *d, size_t n, uint32_t total)
+{
+    mapdef **order = malloc((n ? n : 1) * sizeof *order);
+    if (!order)
+        return CS_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        order[i] = &d[i];
+    qsort(order, n, sizeof *order, by_blocks);
+    uint64_t left = total, blocks_left = 0;
+    for (size_t i = 0; i < n; i++)
+        blocks_left += d[i].blocks;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t fair = blocks_left ? left * order[i]->blocks / blocks_left : 0;
+        uint64_t floor = left / (n - i) < MAP_FLOOR ? left / (n - i) : MAP_FLOOR;
+        if (fair < floor)
+            fair = floor;
+        blocks_left -= order[i]->blocks;
+        uint64_t give = order[i]->blocks < fair ? order[i]->blocks : fair;
+        order[i]->budget = (uint32_t)(give < 16 ? 16 : give);
+        left -= give;
+    }
+    free(order);
+    return 0;
+}
+
 static int write_maps(mapper *M, const cs_map_options *o)
 {
     static const char *const ranges[] = {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
                                          "100.64.0.0/10"};
     static const char *const kinds[] = {"(RFC 1918)", "(RFC 1918)", "(RFC 1918)",
                                         "(RFC 6598 shared, reused)"};
-    int rc = 0;
-    for (size_t i = 0; i < o->pool_count && !rc; i++)
-        rc = write_map(M, &o->pools[i], "(pool)");
-    for (size_t i = 0; i < 4 && !rc; i++) {
-        cs_prefix p;
-        cs_prefix_parse(ranges[i], strlen(ranges[i]), 0, &p, NULL);
-        if (cs_query_count(M->s, &p, CS_Q_COVERED) > 0)
-            rc = write_map(M, &p, kinds[i]);
-    }
-    if (rc)
-        return rc;
     struct {
         v6slash *v;
         size_t n, cap;
@@ -747,21 +797,40 @@ static int write_maps(mapper *M, const cs_map_options *o)
     } c = {NULL, 0, 0, false};
     cs_prefix all6 = cs_prefix_from_v6(0, 0, 0);
     cs_query_walk(M->s, &all6, CS_Q_COVERED, count_v6, &c);
-    if (c.oom) {
+    size_t shown = c.n < CS_MAP_MAX_V6_MAPS ? c.n : CS_MAP_MAX_V6_MAPS;
+    mapdef *d = malloc((o->pool_count + 4 + shown + 1) * sizeof *d);
+    if (c.oom || !d) {
         free(c.v);
+        free(d);
         return CS_ENOMEM;
     }
-    size_t shown = c.n < CS_MAP_MAX_V6_MAPS ? c.n : CS_MAP_MAX_V6_MAPS;
+    size_t nd = 0;
+    for (size_t i = 0; i < o->pool_count; i++)
+        d[nd++] = (mapdef){o->pools[i], "(pool)", 0, 0};
+    for (size_t i = 0; i < 4; i++) {
+        cs_prefix p;
+        cs_prefix_parse(ranges[i], strlen(ranges[i]), 0, &p, NULL);
+        if (cs_query_count(M->s, &p, CS_Q_COVERED) > 0)
+            d[nd++] = (mapdef){p, kinds[i], 0, 0};
+    }
     qsort(c.v, c.n, sizeof *c.v, v6_by_count);
     qsort(c.v, shown, sizeof *c.v, v6_by_key);
-    for (size_t i = 0; i < shown && !rc; i++) {
-        cs_prefix p = cs_prefix_from_v6(c.v[i].key << 32, 0, 32);
-        rc = write_map(M, &p, "(IPv6 /32)");
+    for (size_t i = 0; i < shown; i++)
+        d[nd++] = (mapdef){cs_prefix_from_v6(c.v[i].key << 32, 0, 32), "(IPv6 /32)", 0, 0};
+    for (size_t i = 0; i < nd; i++) {
+        int64_t k = cs_query_count(M->s, &d[i].range, CS_Q_OVERLAPPING);
+        d[i].blocks = k > 0 ? (uint64_t)k : 0;
+    }
+    int rc = share_budget(d, nd, M->budget);
+    for (size_t i = 0; i < nd && !rc; i++) {
+        M->map_budget = d[i].budget;
+        rc = write_map(M, &d[i].range, d[i].kind);
     }
     if (!rc && c.n > shown)
         fprintf(M->f, "<p class=\"csm-note\">%zu more occupied IPv6 /32s are not drawn (the %zu "
                       "most populated are).</p>\n",
                 c.n - shown, shown);
+    free(d);
     free(c.v);
     return rc;
 }
@@ -952,9 +1021,12 @@ static const char css[] =
     "vector-effect:non-scaling-stroke}\n"
     "#csmap svg.csm .b{stroke:#333;stroke-opacity:.45;stroke-width:.5px;"
     "vector-effect:non-scaling-stroke}\n"
-    "#csmap svg.csm .hx{pointer-events:none;stroke-width:2px;vector-effect:non-scaling-stroke}\n"
-    "#csmap svg.csm .d{fill:#444;fill-opacity:.35;stroke:#222;stroke-width:.5px;"
+    "#csmap svg.csm .hx{pointer-events:none}\n"
+    "#csmap svg.csm .d{fill:#1a3a5a;stroke:#fff;stroke-opacity:.6;stroke-width:.5px;"
     "vector-effect:non-scaling-stroke}\n"
+    "#csmap .k0{fill-opacity:.15}#csmap .k1{fill-opacity:.25}#csmap .k2{fill-opacity:.35}"
+    "#csmap .k3{fill-opacity:.45}#csmap .k4{fill-opacity:.55}#csmap .k5{fill-opacity:.65}"
+    "#csmap .k6{fill-opacity:.75}#csmap .k7{fill-opacity:.85}\n"
     "#csmap .off{display:none}\n#csmap .dim{opacity:.25}\n"
     "#csmap .csm-side{font-size:12px}\n#csmap .csm-leg span,#csmap .csm-hat span{"
     "white-space:nowrap;margin-right:.6em}\n"
@@ -978,16 +1050,13 @@ static const char css[] =
  * tables' VPC ids and prefixes to their shapes. No library, no network. */
 static const char script_view[] =
     "(function(){\n"
-    "var P=['#0072B2','#E69F00','#009E73','#CC79A7','#56B4E9','#D55E00','#F0E442','#999999'];\n"
-    "var S=['#D55E00','#E69F00','#CC79A7','#56B4E9','#BBBBBB'];\n"
     "var SN=['critical','high','medium','informational','none'];\n"
     "var root=document.getElementById('csmap'),tip=document.getElementById('csm-tip');\n"
-    "var shapes=Array.prototype.slice.call(root.querySelectorAll('svg.csm .b'));\n"
-    "var cells=Array.prototype.slice.call(root.querySelectorAll('svg.csm .d'));\n"
     "function A(e,n){return e.getAttribute(n);}\n"
-    "function recolor(m){shapes.forEach(function(e){e.setAttribute('fill',m==='severity'?"
-    "S[+A(e,'data-sev')]:P[(+A(e,m==='account'?'data-ai':'data-ri'))%8]);});\n"
-    " root.querySelectorAll('.csm-leg').forEach(function(l){l.hidden=A(l,'data-mode')!==m;});}\n"
+    "function sev(e){var m=/ s([0-4])/.exec(e.getAttribute('class'));return m?+m[1]:4;}\n"
+    "function recolor(m){root.setAttribute('data-color',m);"
+    "root.querySelectorAll('.csm-leg').forEach(function(l){l.hidden=A(l,'data-mode')!==m;});}\n"
+    "recolor(A(root,'data-color'));\n"
     "root.querySelectorAll('input[name=csm-color]').forEach(function(r){"
     "r.addEventListener('change',function(){recolor(r.value);});});\n"
     "function describe(e){if(e.classList.contains('d'))return A(e,'data-count')+' blocks in '+"
@@ -996,7 +1065,7 @@ static const char script_view[] =
     "A(e,'data-account')+'  region '+A(e,'data-region')+'\\n'+A(e,'data-cidr');\n"
     " if(A(e,'data-count'))t+='\\n'+A(e,'data-count')+' blocks hold this prefix (accounts: '+"
     "A(e,'data-accounts')+')';\n"
-    " if(A(e,'data-ovl'))t+='\\noverlaps '+A(e,'data-ov')+' block(s), '+SN[+A(e,'data-sev')]+"
+    " if(A(e,'data-ovl'))t+='\\noverlaps '+A(e,'data-ov')+' block(s), '+SN[sev(e)]+"
     "':\\n  '+A(e,'data-ovl');\n return t;}\n"
     "root.addEventListener('mouseover',function(ev){var e=ev.target;"
     "if(!e.classList||!(e.classList.contains('b')||e.classList.contains('d'))){tip.hidden=true;"
@@ -1011,9 +1080,9 @@ static const char script_view[] =
     "function R(c){return[+A(c,'x'),+A(c,'y'),+A(c,'width'),+A(c,'height')];}\n"
     "root.querySelectorAll('svg.csm').forEach(function(s){s.addEventListener('click',"
     "function(ev){var pt=s.createSVGPoint();pt.x=ev.clientX;pt.y=ev.clientY;"
-    "var q=pt.matrixTransform(s.getScreenCTM().inverse()),cur=vb(s),best=null,ba=Infinity;\n"
+    "var q=pt.matrixTransform(s.getScreenCTM().inverse()),cur=vb(s),best=null,ba=0;\n"
     " s.querySelectorAll('.cl,.d').forEach(function(c){var r=R(c),a=r[2]*r[3];"
-    "if(q.x>=r[0]&&q.x<=r[0]+r[2]&&q.y>=r[1]&&q.y<=r[1]+r[3]&&a<0.8*cur[2]*cur[3]&&a<ba)"
+    "if(q.x>=r[0]&&q.x<=r[0]+r[2]&&q.y>=r[1]&&q.y<=r[1]+r[3]&&a<0.8*cur[2]*cur[3]&&a>ba)"
     "{best=r;ba=a;}});\n"
     " if(!best){var w=cur[2]/4;if(w<1)return;best=[q.x-w/2,q.y-w/2,w,w];}\n"
     " zoom(s,best[0],best[1],best[2],best[3]);});});\n"
@@ -1030,6 +1099,7 @@ static const char script_tables[] =
     "var shapes=Array.prototype.slice.call(root.querySelectorAll('svg.csm .b'));\n"
     "var cells=Array.prototype.slice.call(root.querySelectorAll('svg.csm .d'));\n"
     "function A(e,n){return e.getAttribute(n);}\n"
+    "function sev(e){var m=/ s([0-4])/.exec(e.getAttribute('class'));return m?+m[1]:4;}\n"
     "function R(c){return[+A(c,'x'),+A(c,'y'),+A(c,'width'),+A(c,'height')];}\n"
     "function zoom(s,x,y,w,h){var m=Math.max(w,h,1),p=m*0.08;s.setAttribute('viewBox',"
     "(x+w/2-m/2-p)+' '+(y+h/2-m/2-p)+' '+(m+2*p)+' '+(m+2*p));}\n"
@@ -1038,7 +1108,7 @@ static const char script_tables[] =
     "function filt(){var a=fa.value,r=fr.value,v=fs.value,any=a||r||v;\n"
     " shapes.forEach(function(e){var ac=(A(e,'data-accounts')||A(e,'data-account')).split(' '),"
     "rg=(A(e,'data-regions')||A(e,'data-region')).split(' ');"
-    "var ok=(!a||ac.indexOf(a)>=0)&&(!r||rg.indexOf(r)>=0)&&(!v||SN[+A(e,'data-sev')]===v);"
+    "var ok=(!a||ac.indexOf(a)>=0)&&(!r||rg.indexOf(r)>=0)&&(!v||SN[sev(e)]===v);"
     "e.classList.toggle('off',!ok);var h=e.nextElementSibling;"
     "if(h&&h.classList.contains('hx'))h.classList.toggle('off',!ok);});\n"
     " cells.forEach(function(e){e.classList.toggle('dim',!!any);});\n"
@@ -1125,13 +1195,24 @@ int cs_map_write_section(FILE *f, const cs_snapshot *s, const cs_audit_result *r
                 .n_assoc = c.assocs, .n_vpc = c.vpcs};
     int rc = severities(&M);
     if (!rc) {
-        fprintf(f, "<section id=\"csmap\">\n<style>\n%s</style>\n<h2>Address space</h2>\n"
+        static const char *const modes[] = {"account", "region", "severity"};
+        fprintf(f, "<section id=\"csmap\" data-color=\"%s\">\n<style>\n%s",
+                modes[o->color_by >= 0 && o->color_by <= 2 ? o->color_by : 0], css);
+        for (unsigned k = 0; k < 8; k++)
+            fprintf(f, "#csmap[data-color=account] .b.a%u,#csmap[data-color=region] .b.r%u"
+                       "{fill:%s}\n",
+                    k, k, palette[k]);
+        for (unsigned k = 0; k <= CS_SEV_COUNT; k++)
+            fprintf(f, "#csmap[data-color=severity] .b.s%u{fill:%s}\n"
+                       "#csmap svg.csm .b.o.s%u{stroke:%s;stroke-width:2px;stroke-opacity:1}\n",
+                    k, sev_color[k], k, sev_color[k]);
+        fprintf(f, "</style>\n<h2>Address space</h2>\n"
                    "<div class=\"csm-ctl\">colour by <label><input type=\"radio\" "
                    "name=\"csm-color\" value=\"account\"%s>account</label><label><input "
                    "type=\"radio\" name=\"csm-color\" value=\"region\"%s>region</label><label>"
                    "<input type=\"radio\" name=\"csm-color\" value=\"severity\"%s>severity"
                    "</label> show ",
-                css, o->color_by == CS_MAP_BY_ACCOUNT ? " checked" : "",
+                o->color_by == CS_MAP_BY_ACCOUNT ? " checked" : "",
                 o->color_by == CS_MAP_BY_REGION ? " checked" : "",
                 o->color_by == CS_MAP_BY_SEVERITY ? " checked" : "");
         options_of(f, s);
@@ -1148,10 +1229,6 @@ int cs_map_write_section(FILE *f, const cs_snapshot *s, const cs_audit_result *r
     if (!rc) {
         fprintf(f, "<div id=\"csm-tip\" hidden></div>\n<script>\n%s%s</script>\n", script_view,
                 script_tables);
-        if (o->color_by != CS_MAP_BY_ACCOUNT)
-            fprintf(f, "<script>document.querySelector('input[name=csm-color][value=%s]')"
-                       ".dispatchEvent(new Event('change'));</script>\n",
-                    o->color_by == CS_MAP_BY_REGION ? "region" : "severity");
         fputs("</section>\n", f);
     }
     free(M.sev_assoc);

@@ -15,7 +15,8 @@
  *     data-region attributes), coloured by account, region or severity;
  *     blocks overlapping another live block are hatched with their severity's
  *     pattern and outlined in its colour;
- *   - when a map holds more than `shape_budget` blocks, identical prefixes
+ *   - when a map holds more blocks than its share of `shape_budget`
+ *     (shared out over the maps, smallest first), identical prefixes
  *     are first drawn as one stacked shape (data-count = its blocks), then
  *     blocks longer than a level D are summed into density cells (aligned
  *     /D squares, data-count) with D the finest level that fits the budget:
@@ -46,8 +47,9 @@ extern "C" {
 
 /* Most IPv6 /32 maps drawn (the most populated first). */
 #define CS_MAP_MAX_V6_MAPS 8
-/* Default shape budget per map (shapes + density cells). */
-#define CS_MAP_SHAPE_BUDGET 12000
+/* Default shape budget of a section: shapes + density cells over all its
+ * maps, shared out smallest map first (a map that fits is drawn whole). */
+#define CS_MAP_SHAPE_BUDGET 32000
 /* Most nodes of the peering graph (the most connected first). */
 #define CS_MAP_MAX_GRAPH_NODES 300
 
