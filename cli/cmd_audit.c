@@ -168,99 +168,6 @@ static void field_error(const char *src, unsigned long line_no, const char *line
 
 /* ---- what-if: copy the estate and add the planned rows ------------------------------ */
 
-static cs_str sv(const char *s)
-{
-    return cs_str_c(s);
-}
-
-/* Copies every record of the frozen estate `s` into builder `e`. */
-static int copy_estate(const cs_snapshot *s, cs_estate *e, cs_error *err)
-{
-    cs_estate_counts ec;
-    cs_estate_counts_get(s, &ec);
-    cs_srcloc loc = {"(estate)", 0, 0};
-    for (uint32_t i = 0; i < ec.accounts; i++) {
-        cs_account a;
-        if (cs_estate_account(s, i, &a) == 0 &&
-            !(a.flags & (CS_ACCOUNT_PSEUDO | CS_ACCOUNT_EXTERNAL)) && a.vpc_count == 0) {
-            int rc = cs_estate_add_scope(e, sv(a.id), sv(NULL), err);
-            if (rc < 0)
-                return rc;
-        }
-    }
-    cs_tag *tags = NULL;
-    size_t tag_cap = 0;
-    int rc = 0;
-    for (uint32_t v = 0; v < ec.vpcs && rc >= 0; v++) {
-        cs_vpc vp;
-        cs_account a;
-        cs_region rg;
-        if (cs_estate_vpc(s, v, &vp) || cs_estate_account(s, vp.account_idx, &a) ||
-            cs_estate_region(s, vp.region_idx, &rg))
-            continue;
-        if (vp.tag_count > tag_cap) {
-            cs_tag *nt = realloc(tags, vp.tag_count * sizeof *nt);
-            if (!nt) {
-                rc = CS_ENOMEM;
-                break;
-            }
-            tags = nt;
-            tag_cap = vp.tag_count;
-        }
-        for (uint32_t k = 0; k < vp.tag_count; k++) {
-            const char *key = "", *val = "";
-            cs_estate_tag(s, vp.tag_begin + k, &key, &val);
-            tags[k].key = sv(key);
-            tags[k].value = sv(val);
-        }
-        cs_vpc_desc d = {.id = sv(vp.id), .owner = sv(a.id), .region = sv(rg.name),
-                         .name = sv(vp.name), .tags = tags, .tag_count = vp.tag_count,
-                         .state = vp.state, .is_default = vp.is_default,
-                         .flags = vp.pseudo ? CS_VPC_PSEUDO : 0};
-        rc = cs_estate_add_vpc(e, &d, &loc, err);
-        for (uint32_t k = 0; k < vp.assoc_count && rc >= 0; k++) {
-            cs_assoc as;
-            if (cs_estate_assoc(s, vp.assoc_begin + k, &as))
-                continue;
-            cs_cidr_desc cd = {.vpc_id = sv(vp.id), .prefix = as.prefix,
-                               .association_id = sv(as.id), .state = as.state,
-                               .primary = as.primary, .ip_source = as.ip_source,
-                               .ipv6_attr = as.ipv6_attr, .pool = sv(as.pool)};
-            rc = cs_estate_add_cidr(e, &cd, &loc, err);
-        }
-        for (uint32_t k = 0; k < vp.edge_count && rc >= 0; k++) {
-            cs_edge ed;
-            if (cs_estate_edge(s, vp.edge_begin + k, &ed))
-                continue;
-            cs_edge_desc dd = {.vpc_id = sv(vp.id), .kind = ed.kind, .id = sv(ed.id)};
-            rc = cs_estate_add_edge(e, &dd, &loc, err);
-        }
-    }
-    free(tags);
-    for (uint32_t p = 0; p < ec.peerings && rc >= 0; p++) {
-        cs_peering pr;
-        if (cs_estate_peering(s, p, &pr))
-            continue;
-        cs_peering_desc d = {.id = sv(pr.id), .status = pr.status};
-        const cs_peering_end *ends[2] = {&pr.requester, &pr.accepter};
-        cs_peering_side *sides[2] = {&d.requester, &d.accepter};
-        for (int k = 0; k < 2; k++) {
-            cs_account a;
-            cs_region rg;
-            sides[k]->vpc_id = sv(ends[k]->vpc_id);
-            sides[k]->allow_dns = ends[k]->allow_dns;
-            if (ends[k]->account_idx != CS_IDX_NONE &&
-                cs_estate_account(s, ends[k]->account_idx, &a) == 0)
-                sides[k]->owner = sv(a.id);
-            if (ends[k]->region_idx != CS_IDX_NONE &&
-                cs_estate_region(s, ends[k]->region_idx, &rg) == 0)
-                sides[k]->region = sv(rg.name);
-        }
-        rc = cs_estate_add_peering(e, &d, &loc, err);
-    }
-    return rc < 0 ? rc : 0;
-}
-
 typedef struct plan {
     cs_estate *e;
     const cs_snapshot *base;
@@ -365,7 +272,7 @@ static int build_plan(const cs_snapshot *base, const strlist *what_if, bool leni
         cli_errorf(VERB, "out of memory");
         return CLI_INTERNAL;
     }
-    int rc = copy_estate(base, pl.e, &err);
+    int rc = cs_estate_thaw(base, pl.e, &err);
     if (rc < 0) {
         int code = cli_report_error(VERB, &err);
         cs_estate_free(pl.e);
@@ -523,11 +430,12 @@ static int domain_line(const char *line, size_t len, unsigned long no, void *ctx
         size_t kl = (size_t)(eq - (m + 4)), vl = ml - 4 - kl - 1;
         for (uint32_t v = 0; v < ec.vpcs; v++) {
             cs_vpc vp;
-            if (cs_estate_vpc(ds->s, v, &vp) == 0 && vpc_has_tag(ds->s, &vp, m + 4, kl, eq + 1, vl))
+            if (cs_estate_vpc(ds->s, v, &vp) == 0 && vpc_has_tag(ds->s, &vp, m + 4, kl, eq + 1, vl)) {
                 if (dom_add_vpc(d, v))
                     return ds->failed = CLI_INTERNAL, -1;
+                matched++; /* a tag nobody carries is a typo, not an empty member */
+            }
         }
-        matched = 1; /* a tag nobody carries makes an empty member, not an error */
     } else {
         uint32_t v;
         if (cs_estate_vpc_find(ds->s, m, ml, &v) == 1) {
@@ -573,7 +481,7 @@ typedef struct audit_args {
 } audit_args;
 
 static int run_audit(const cs_snapshot *s, const audit_args *a, const domset *ds,
-                     cs_audit_result **out)
+                     unsigned extra_flags, cs_audit_result **out)
 {
     cs_audit_tag *tags = calloc(a->tag_kv.n + 1, sizeof *tags);
     cs_audit_domain *doms = calloc(ds ? ds->n + 1 : 1, sizeof *doms);
@@ -595,7 +503,7 @@ static int run_audit(const cs_snapshot *s, const audit_args *a, const domset *ds
         doms[i].vpcs = ds->d[i].vpcs;
         doms[i].vpc_count = ds->d[i].n;
     }
-    cs_audit_options o = {.flags = a->flags,
+    cs_audit_options o = {.flags = a->flags | extra_flags,
                           .accounts = (const char *const *)a->accounts.v,
                           .account_count = a->accounts.n,
                           .regions = (const char *const *)a->regions.v,
@@ -829,12 +737,14 @@ int cmd_audit(int argc, char **argv)
     }
     double t1 = now_s();
     if (exit_code == CLI_OK)
-        exit_code = run_audit(snap, &a, &ds, &res);
+        exit_code = run_audit(snap, &a, &ds, 0, &res);
     double t2 = now_s();
     if (exit_code == CLI_OK && (a.baseline || a.what_if.n)) {
-        /* the baseline is audited with the same scope, without domains */
+        /* the baseline is audited with the same scope, without domains; a
+         * scope value new since the baseline (checked on the estate above)
+         * may match nothing there */
         const cs_snapshot *old = a.baseline ? base.snap : est.snap;
-        exit_code = run_audit(old, &a, NULL, &bres);
+        exit_code = run_audit(old, &a, NULL, CS_AUDIT_EMPTY_SCOPE_OK, &bres);
         cs_error err;
         cs_error_clear(&err);
         if (exit_code == CLI_OK && cs_audit_diff(old, bres, snap, res, &drift, &err) < 0)

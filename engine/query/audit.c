@@ -418,6 +418,8 @@ int cs_audit_run(const cs_snapshot *s, const cs_audit_options *opts,
     actx_free(&c);
     if (rc) {
         cs_audit_free(r);
+        if (err && err->code == rc)
+            return rc; /* a module said what failed */
         return cs_fail(err, rc, "audit: %s", cs_strerror(rc));
     }
     *out = r;

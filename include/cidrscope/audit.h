@@ -118,6 +118,9 @@ enum {
     CS_AUDIT_INCLUDE_DEFAULT = 1u << 1,
     /* List every pair one by one, identical-prefix sharers included. */
     CS_AUDIT_ALL_PAIRS = 1u << 2,
+    /* Scope values that match nothing are not errors (the scope is then
+     * empty): for a baseline audited with the scope of a newer estate. */
+    CS_AUDIT_EMPTY_SCOPE_OK = 1u << 3,
 };
 
 typedef struct cs_audit_tag {
@@ -137,8 +140,9 @@ typedef struct cs_audit_domain {
  * given = any), its region one of `regions` (none = any), and it carries
  * every tag of `tags` (key and value, exact). Blocks of VPCs out of scope
  * are ignored everywhere: entries, clusters, pairs. A zeroed struct (or a
- * NULL options pointer) audits everything. Names that match nothing are not
- * errors (the scope is then empty).
+ * NULL options pointer) audits everything. An account or region the estate
+ * does not know, or a tag no VPC carries, is CS_ENOTFOUND naming the value
+ * (a typo must not pass as an empty audit), unless CS_AUDIT_EMPTY_SCOPE_OK.
  */
 typedef struct cs_audit_options {
     unsigned flags;                 /* CS_AUDIT_* */
@@ -248,7 +252,8 @@ typedef struct cs_audit_domain_info {
  * Audits `s` (any snapshot; the VPC level needs an estate image: on a plain
  * prefix image only the entry level is computed and vpc_level stays
  * false). opts may be NULL (everything, default listing). *out is released
- * with cs_audit_free. Returns 0, CS_EINVAL (NULL s or out, a scope or
+ * with cs_audit_free. Returns 0, CS_ENOTFOUND (a scope value matches
+ * nothing: see cs_audit_options), CS_EINVAL (NULL s or out, a scope or
  * domains on an image without estate, domains with CS_AUDIT_ENTRY_LEVEL, a
  * domain VPC index out of range), CS_ERANGE (2^32-1 nodes or entries or
  * more), CS_ENOMEM. Thread-safe on a shared snapshot; never allocates
