@@ -1628,6 +1628,49 @@ static void drift__regress_pair_moving_into_group_is_not_gone(void **state)
     cs_snapshot_close(t);
 }
 
+/* NULL arguments are CS_EINVAL, an index past the end CS_ERANGE: two
+ * different mistakes, two statuses. */
+static void audit__getters_tell_null_from_out_of_range(void **state)
+{
+    (void)state;
+    const hrow rows[] = {{"111111111111", "us-east-1", "vpc-a", "10.1.0.0/16", false},
+                         {"222222222222", "eu-west-1", "vpc-b", "10.1.2.0/24", false}};
+    cs_snapshot *s = hand_estate(rows, 2, NULL, 0);
+    cs_audit_result *r = NULL;
+    cs_error err;
+    cs_error_clear(&err);
+    must(cs_audit_run(s, NULL, &r, &err), &err, "audit");
+    cs_audit_pair p;
+    cs_audit_cluster c;
+    cs_audit_group g;
+    cs_audit_witness w;
+    cs_audit_domain_info di;
+    assert_int_equal(cs_audit_get_pair(r, 0, &p), 0);
+    assert_int_equal(cs_audit_get_pair(r, 1, &p), CS_ERANGE);
+    assert_int_equal(cs_audit_get_pair(NULL, 0, &p), CS_EINVAL);
+    assert_int_equal(cs_audit_get_pair(r, 0, NULL), CS_EINVAL);
+    assert_int_equal(cs_audit_get_cluster(r, 0, &c), 0);
+    assert_int_equal(cs_audit_get_cluster(r, 9, &c), CS_ERANGE);
+    assert_int_equal(cs_audit_get_cluster(NULL, 0, &c), CS_EINVAL);
+    assert_int_equal(cs_audit_get_group(r, 0, &g), CS_ERANGE);
+    assert_int_equal(cs_audit_get_group(r, 0, NULL), CS_EINVAL);
+    assert_int_equal(cs_audit_pair_witness(r, 0, 0, &w), 0);
+    assert_int_equal(cs_audit_pair_witness(r, 0, 99, &w), CS_ERANGE);
+    assert_int_equal(cs_audit_pair_witness(NULL, 0, 0, &w), CS_EINVAL);
+    assert_int_equal(cs_audit_get_domain(r, 0, &di), CS_ERANGE);
+    assert_int_equal(cs_audit_get_domain(NULL, 0, &di), CS_EINVAL);
+    cs_audit_drift *d = NULL;
+    must(cs_audit_diff(s, r, s, r, &d, &err), &err, "diff");
+    cs_audit_change ch;
+    assert_int_equal(cs_audit_change_count(d), 0);
+    assert_int_equal(cs_audit_get_change(d, 0, &ch), CS_ERANGE);
+    assert_int_equal(cs_audit_get_change(NULL, 0, &ch), CS_EINVAL);
+    assert_int_equal(cs_audit_diff(s, r, NULL, r, &d, &err), CS_EINVAL);
+    cs_audit_drift_free(d);
+    cs_audit_free(r);
+    cs_snapshot_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1645,6 +1688,7 @@ int main(void)
         cmocka_unit_test(thaw__refuses_a_prefix_image),
         cmocka_unit_test(drift__adding_never_disappears_removing_never_appears),
         cmocka_unit_test(drift__regress_pair_moving_into_group_is_not_gone),
+        cmocka_unit_test(audit__getters_tell_null_from_out_of_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -295,7 +295,9 @@ size_t cs_audit_change_count(const cs_audit_drift *d) { return d ? d->n : 0; }
 
 int cs_audit_get_change(const cs_audit_drift *d, size_t i, cs_audit_change *out)
 {
-    if (!d || !out || i >= d->n)
+    if (!d || !out)
+        return CS_EINVAL;
+    if (i >= d->n)
         return CS_ERANGE;
     *out = d->changes[i];
     return 0;

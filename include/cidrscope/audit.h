@@ -274,7 +274,8 @@ CS_API size_t cs_audit_group_count(const cs_audit_result *r);
 /* Listed pairs, most severe first, then by VPC indices. */
 CS_API size_t cs_audit_pair_count(const cs_audit_result *r);
 
-/* Records by index: 0, or CS_ERANGE (then *out is untouched). */
+/* Records by index: 0, CS_ERANGE (no such index) or CS_EINVAL (NULL r or
+ * out); on error *out is untouched. The same for every getter below. */
 CS_API int cs_audit_get_cluster(const cs_audit_result *r, size_t i,
                                 cs_audit_cluster *out);
 CS_API int cs_audit_get_group(const cs_audit_result *r, size_t i,
