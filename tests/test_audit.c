@@ -1671,6 +1671,114 @@ static void audit__getters_tell_null_from_out_of_range(void **state)
     cs_snapshot_close(s);
 }
 
+/* ---- plans and domain files ------------------------------------------------------ */
+
+static char *write_tmp(const char *text)
+{
+    char *path = strdup("/tmp/cs_test_plan.XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    return path;
+}
+
+static const hrow plan_base[] = {
+    {"111111111111", "us-east-1", "vpc-a", "10.1.0.0/16", false},
+    {"222222222222", "eu-west-1", "vpc-b", "10.2.0.0/16", false}};
+
+static void plan__rows_add_vpcs_and_errors_point_at_the_field(void **state)
+{
+    (void)state;
+    cs_snapshot *s = hand_estate(plan_base, 2, NULL, 0);
+    char *ok = write_tmp("# planned\naccount,region,vpc_id,cidr\n\n"
+                         "333333333333,us-east-1,vpc-new,10.1.4.0/24\n"
+                         "  111111111111,us-east-1,vpc-a,10.9.0.0/16\n");
+    cs_estate *e = cs_estate_new();
+    cs_error err;
+    cs_error_clear(&err);
+    must(cs_estate_thaw(s, e, &err), &err, "thaw");
+    assert_int_equal(cs_plan_load(e, s, ok, 0, &err), 2);
+    cs_snapshot *t = NULL;
+    must(cs_estate_freeze(e, &t, &err), &err, "freeze");
+    cs_estate_counts c;
+    cs_estate_counts_get(t, &c);
+    assert_int_equal(c.vpcs, 3);
+    assert_int_equal(c.live[0], 4);
+    cs_snapshot_close(t);
+    /* a host-bits prefix: line 3, column of the cidr field + the bad byte */
+    char *bad = write_tmp("account,region,vpc_id,cidr\n\n333333333333,us-east-1,vpc-x,10.1.4.7/24\n");
+    cs_error_clear(&err);
+    assert_int_equal(cs_plan_load(e, s, bad, 0, &err), CS_EPARSE);
+    assert_string_equal(err.source, bad);
+    assert_int_equal(err.line, 3);
+    if (err.column < 30 || err.column > 40) /* the cidr field starts at column 30 */
+        fail_msg("column %u: %s", err.column, err.message);
+    /* lenient: accepted */
+    cs_error_clear(&err);
+    assert_int_equal(cs_plan_load(e, s, bad, CS_PARSE_LENIENT, &err), 1);
+    /* a known VPC under another account: the id is underlined */
+    cs_srcloc loc = {"--what-if", 1, 1};
+    const char *row = "999999999999,us-east-1,vpc-a,10.7.0.0/16";
+    cs_error_clear(&err);
+    assert_int_equal(cs_plan_add_row(e, s, row, strlen(row), 0, &loc, &err), CS_ECONFLICT);
+    assert_string_equal(err.source, "--what-if");
+    assert_int_equal(err.column, 1);
+    assert_non_null(strstr(err.message, "111111111111"));
+    const char *three = "1,2,3";
+    assert_int_equal(cs_plan_add_row(e, s, three, strlen(three), 0, &loc, &err), CS_EPARSE);
+    assert_int_equal(cs_plan_add_row(NULL, s, three, 5, 0, &loc, &err), CS_EINVAL);
+    cs_estate_free(e);
+    unlink(ok);
+    unlink(bad);
+    free(ok);
+    free(bad);
+    cs_snapshot_close(s);
+}
+
+static void domains__members_resolve_and_typos_are_located(void **state)
+{
+    (void)state;
+    cs_snapshot *s = hand_estate(plan_base, 2, NULL, 0);
+    char *good = write_tmp("domain,member\n# prod\nprod,vpc-a\nprod,account:222222222222\n"
+                           "lab,region:eu-west-1\n");
+    cs_domain_set *ds = cs_domain_set_new();
+    assert_non_null(ds);
+    cs_error err;
+    cs_error_clear(&err);
+    must(cs_domain_set_load(ds, s, good, &err), &err, "domains");
+    const cs_audit_domain *d = NULL;
+    size_t n = 0;
+    assert_int_equal(cs_domain_set_domains(ds, &d, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(d[0].name, "prod");
+    assert_int_equal(d[0].vpc_count, 2);
+    assert_string_equal(d[1].name, "lab");
+    assert_int_equal(d[1].vpc_count, 1);
+    /* members matching nothing: line and column of the member */
+    const char *typos[] = {"prod,vpc-nope", "prod,account:22222222222", "lab,region:eu-wst-1",
+                           "lab,tag:Environmnet=prod"};
+    for (int i = 0; i < 4; i++) {
+        char text[128];
+        snprintf(text, sizeof text, "domain,member\n\n  %s\n", typos[i]);
+        char *bad = write_tmp(text);
+        cs_error_clear(&err);
+        assert_int_equal(cs_domain_set_load(ds, s, bad, &err), CS_ENOTFOUND);
+        assert_int_equal(err.line, 3);
+        assert_int_equal(err.column, 3 + (uint32_t)(strchr(typos[i], ',') - typos[i]) + 1);
+        unlink(bad);
+        free(bad);
+    }
+    const char *nocomma = "prod";
+    cs_error_clear(&err);
+    assert_int_equal(cs_domain_set_add_line(ds, s, nocomma, 4, NULL, &err), CS_EPARSE);
+    assert_int_equal(cs_domain_set_domains(NULL, &d, &n), CS_EINVAL);
+    cs_domain_set_free(ds);
+    unlink(good);
+    free(good);
+    cs_snapshot_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1689,6 +1797,8 @@ int main(void)
         cmocka_unit_test(drift__adding_never_disappears_removing_never_appears),
         cmocka_unit_test(drift__regress_pair_moving_into_group_is_not_gone),
         cmocka_unit_test(audit__getters_tell_null_from_out_of_range),
+        cmocka_unit_test(plan__rows_add_vpcs_and_errors_point_at_the_field),
+        cmocka_unit_test(domains__members_resolve_and_typos_are_located),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

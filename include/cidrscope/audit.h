@@ -68,6 +68,7 @@
 #include <stdio.h>
 
 #include "error.h"
+#include "estate.h"
 #include "prefix.h"
 #include "query.h"
 #include "snapshot.h"
@@ -296,6 +297,56 @@ CS_API int cs_audit_domain_pair(const cs_audit_result *r, size_t d, size_t i,
 CS_API int cs_audit_domain_pair_witness(const cs_audit_result *r, size_t d,
                                         size_t i, size_t j,
                                         cs_audit_witness *out);
+
+/* ---- what-if plans and domain files (engine/ingest/plan.c) ---------------- */
+
+/*
+ * A what-if plan adds planned VPCs and blocks to a builder, usually one
+ * thawed from the estate as it is (cs_estate_thaw), to be frozen and
+ * audited "as if they existed". A row is `account,region,vpc_id,cidr`; a
+ * VPC that `base` (may be NULL) already holds must be named with its own
+ * account and region; a new VPC is added, state available. parse_flags:
+ * CS_PARSE_LENIENT accepts host bits. Errors name the source, line, column
+ * and span of the offending field with the line for a caret.
+ *
+ * cs_plan_add_row: one row (loc: where it came from, e.g. "--what-if";
+ * NULL = "(plan)" line 1). Returns 0, CS_EPARSE (not 4 fields, a bad
+ * prefix), CS_ECONFLICT (a known VPC under another account or region, or a
+ * record the builder refuses), CS_EINVAL, CS_ENOMEM, CS_ESTATE.
+ * cs_plan_load: every line of file `path` (blank lines and '#' comments
+ * skipped; an optional first line `account,region,vpc_id,cidr`). Returns
+ * the rows added (>= 0), the codes above, or CS_EIO. e is the caller's.
+ */
+CS_API int cs_plan_add_row(cs_estate *e, const cs_snapshot *base, const char *row,
+                           size_t len, unsigned parse_flags, const cs_srcloc *loc,
+                           cs_error *err);
+CS_API int cs_plan_load(cs_estate *e, const cs_snapshot *base, const char *path,
+                        unsigned parse_flags, cs_error *err);
+
+/*
+ * Domain files: named sets of VPCs that must be mutually disjoint, lines
+ * `DOMAIN,MEMBER` with MEMBER a VPC id, `account:ID` (every VPC of the
+ * account), `region:NAME` or `tag:KEY=VALUE`, resolved against snapshot s
+ * (an estate image). A member that matches nothing is CS_ENOTFOUND at its
+ * file:line:column (a typo is never an empty domain); a malformed line
+ * CS_EPARSE. cs_domain_set_new returns NULL only when out of memory;
+ * cs_domain_set_free releases (NULL is a no-op). _add_line takes one line
+ * (no header), _load a file (blank lines, '#' comments, an optional first
+ * line `domain,member`); both return 0, CS_EPARSE, CS_ENOTFOUND, CS_EINVAL
+ * (NULL, or s holds no estate), CS_EIO (_load), CS_ENOMEM.
+ * cs_domain_set_domains sets *out to the domains in first-seen order, ready
+ * for cs_audit_options.domains (valid until the set's next add or free) and
+ * *n to their number: 0, CS_EINVAL, CS_ENOMEM. One thread at a time.
+ */
+typedef struct cs_domain_set cs_domain_set;
+CS_API cs_domain_set *cs_domain_set_new(void);
+CS_API void cs_domain_set_free(cs_domain_set *ds);
+CS_API int cs_domain_set_add_line(cs_domain_set *ds, const cs_snapshot *s, const char *line,
+                                  size_t len, const cs_srcloc *loc, cs_error *err);
+CS_API int cs_domain_set_load(cs_domain_set *ds, const cs_snapshot *s, const char *path,
+                              cs_error *err);
+CS_API int cs_domain_set_domains(cs_domain_set *ds, const cs_audit_domain **out,
+                                 size_t *n);
 
 /* ---- drift ---------------------------------------------------------------- */
 
