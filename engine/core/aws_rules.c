@@ -180,6 +180,36 @@ unsigned cs_aws_restriction(const cs_prefix *primary, const cs_prefix *blocks, s
     return CS_AWS_ALLOWED;
 }
 
+size_t cs_aws_refused_ranges(const cs_prefix *primary, const cs_prefix *blocks, size_t n,
+                             cs_prefix *out, size_t cap)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++, k++)
+        if (k < cap)
+            out[k] = pfx(&reserved[i].r);
+    if (primary->family != CS_AF_V4)
+        return k;
+    const size_t nrows = sizeof rows / sizeof *rows;
+    const row *w = &rows[nrows - 1];
+    for (size_t i = 0; i + 1 < nrows; i++)
+        if (inside(primary, rows[i].primary)) {
+            w = &rows[i];
+            break;
+        }
+    for (unsigned i = 0; i < w->n_deny; i++, k++)
+        if (k < cap)
+            out[k] = pfx(w->deny[i].range);
+    bool clause = false;
+    for (size_t i = 0; w->clause_10_15 && i < n; i++)
+        clause |= blocks[i].family == CS_AF_V4 && inside(&blocks[i], &R10_15);
+    if (clause) {
+        if (k < cap)
+            out[k] = pfx(&R10_16);
+        k++;
+    }
+    return k;
+}
+
 const char *cs_aws_rule_text(unsigned rule)
 {
     switch (rule) {

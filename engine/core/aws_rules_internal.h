@@ -54,6 +54,14 @@ const char *cs_aws_reserved_range(const cs_prefix *p, bool *link_local);
 unsigned cs_aws_restriction(const cs_prefix *primary, const cs_prefix *blocks, size_t n,
                             const cs_prefix *s, size_t *culprit);
 
+/* The ranges a VPC whose primary is `primary` and whose other live IPv4
+ * blocks are blocks[0..n) may not add a block overlapping, as written by
+ * cs_aws_restriction (the row's restricted ranges and, when the
+ * 10.0.0.0/15 clause holds, 10.0.0.0/16), and the reserved ranges: written
+ * to out (at most cap; 12 always suffices). Returns their number. */
+size_t cs_aws_refused_ranges(const cs_prefix *primary, const cs_prefix *blocks, size_t n,
+                             cs_prefix *out, size_t cap);
+
 /* One sentence stating rule `rule` (enum cs_aws_rule), for findings and
  * reports; "restricted" for an unknown value. */
 const char *cs_aws_rule_text(unsigned rule);
