@@ -34,6 +34,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "error.h"
 #include "prefix.h"
@@ -156,6 +157,45 @@ CS_API int64_t cs_ipam_alloc(const cs_snapshot *s, const cs_ipam_request *r,
  */
 CS_API int64_t cs_ipam_peer_blocks(const cs_snapshot *s, const uint32_t *vpcs, size_t n,
                                    cs_prefix *out, size_t cap);
+
+/* ---- reports (engine/report/ipam_report.c) ------------------------------ */
+
+/* Formats: the values of enum cs_peering_format (peering.h): 0 text, 1 JSON,
+ * 2 CSV. */
+
+/* One pool of a free-space report. */
+typedef struct cs_ipam_free_pool {
+    cs_prefix pool;
+    const char *name;               /* an AWS IPAM pool id, or NULL */
+    cs_ipam_pool_stats stats;
+    const cs_prefix *blocks;        /* the holes to list */
+    size_t n_blocks;
+} cs_ipam_free_pool;
+
+/*
+ * Writes the free space of pools[0..n) to f. JSON:
+ * {"pools":[{"pool", "addresses", "used", "free", "largest_free",
+ * "fragmentation", "free_blocks":[...]}]} ("ipam_pool" too when named;
+ * "largest_free" null when nothing is free; counts are exact integers).
+ * CSV: pool,free_block,addresses. Returns 0, CS_EINVAL, or CS_EIO.
+ */
+CS_API int cs_ipam_report_free(FILE *f, unsigned format, const cs_ipam_free_pool *pools,
+                               size_t n, cs_error *err);
+
+/*
+ * Writes allocations a[0..n) from pools (pool_names[i] an AWS IPAM pool id
+ * or NULL; pool_names may be NULL) to f. JSON: {"allocations":[{"prefix",
+ * "pool"}], "generation"} and, when n < wanted, "requested" and "reason"
+ * (cs_ipam_reason_name) and "message". Text: one block a line, then the
+ * reason. CSV: prefix,pool. Returns 0, CS_EINVAL, or CS_EIO.
+ */
+CS_API int cs_ipam_report_alloc(FILE *f, unsigned format, const cs_prefix *pools,
+                                const char *const *pool_names, const cs_ipam_allocation *a,
+                                size_t n, size_t wanted, unsigned length, unsigned reason,
+                                uint64_t generation, cs_error *err);
+
+/* One sentence explaining `reason` for blocks of /length. */
+CS_API const char *cs_ipam_reason_text(unsigned reason);
 
 #ifdef __cplusplus
 }
