@@ -94,12 +94,10 @@ static void warn(worker *k, size_t i, const char *msg)
             k->ch->it[i].line, msg);
 }
 
-/* Parses item i into *p. Returns 0, or a parse error in *err. */
-static int parse_item(worker *k, size_t i, cs_prefix *p, cs_error *err)
+/* Parses s[0..len) as the verb's item into *p. Returns 0, or < 0 with err. */
+static int parse_text(worker *k, size_t i, const char *s, size_t len, cs_prefix *p,
+                      cs_error *err)
 {
-    const char *s = text_of(k, i);
-    size_t len = strip_comment(s, k->ch->it[i].len);
-    cs_error_clear(err);
     int rc;
     if (!k->o->lookup) {
         rc = cs_prefix_parse(s, len, k->o->lenient ? CS_PARSE_LENIENT : 0, p, err);
@@ -123,6 +121,24 @@ static int parse_item(worker *k, size_t i, cs_prefix *p, cs_error *err)
              s);
     warn(k, i, m);
     return 0;
+}
+
+/* Parses item i into *p. Returns 0, or < 0 with err. err is not cleared
+ * first (parse fills it on failure and on a normalised prefix; clearing
+ * 1 KiB per item costs more than the parse). A trailing "# comment" is
+ * looked for only when the whole line does not parse: no prefix or address
+ * holds '#', and the common line pays nothing for the rule. */
+static int parse_item(worker *k, size_t i, cs_prefix *p, cs_error *err)
+{
+    const char *s = text_of(k, i);
+    size_t len = k->ch->it[i].len;
+    int rc = parse_text(k, i, s, len, p, err);
+    if (rc < 0 && memchr(s, '#', len)) {
+        size_t cut = strip_comment(s, len);
+        if (cut)
+            rc = parse_text(k, i, s, cut, p, err);
+    }
+    return rc;
 }
 
 /* ---- one batch ----------------------------------------------------------------- */
@@ -224,13 +240,14 @@ static int answer(worker *k)
     return 0;
 }
 
-static void clear_msgs(worker *k)
+static void clear_msgs(worker *k, bool any)
 {
-    for (size_t slot = 0; slot < k->nb; slot++) {
+    for (size_t slot = 0; any && slot < k->nb; slot++) {
         free(k->msg[slot]);
         k->msg[slot] = NULL;
     }
 }
+
 
 /* Runs items [from, to) of the chunk. */
 static void *work(void *arg)
@@ -241,6 +258,7 @@ static void *work(void *arg)
         k->nb = k->to - b0 < BATCH ? k->to - b0 : BATCH;
         k->nq = 0;
         bool stopped = false; /* a bad item, not keep_going */
+        bool any_msg = false;
         for (size_t slot = 0; slot < k->nb; slot++) {
             cs_error err;
             size_t i = b0 + slot;
@@ -268,10 +286,11 @@ static void *work(void *arg)
                 break;
             }
             k->had_bad = true;
+            any_msg = true;
         }
         if (!stopped && !k->failed)
             answer(k);
-        clear_msgs(k);
+        clear_msgs(k, any_msg);
     }
     return NULL;
 }
@@ -363,7 +382,6 @@ static int flush_chunk(run *r)
             rc = k->failed; /* later parts are not written */
     }
     ch->n = 0;
-    ch->alen = 0;
     return rc;
 }
 
@@ -373,6 +391,7 @@ static int add_line(const char *line, size_t len, unsigned long no, void *ctx)
     chunk *ch = &r->ch;
     if (ch->n == ch->cap || ch->alen + len + 1 > ch->acap) {
         int rc = flush_chunk(r);
+        ch->alen = 0;
         if (rc) {
             r->failed = rc;
             return -1;
@@ -397,6 +416,97 @@ static int add_line(const char *line, size_t len, unsigned long no, void *ctx)
     ch->arena[ch->alen + len] = '\0';
     ch->alen += len + 1;
     return 0;
+}
+
+/* Reads one source ("-" = stdin) straight into the chunk's arena: lines are
+ * split in place (the newline becomes the text's NUL), blank lines and
+ * lines starting with '#' skipped, surrounding blanks and CR dropped, as
+ * cli_for_each_line does, without a copy or a call per line. The partial
+ * line at the end of a block moves to the front of the arena when a full
+ * chunk is answered. Returns 0, or the exit code (r->failed is set). */
+static int read_source(run *r, const char *path)
+{
+    chunk *ch = &r->ch;
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    if (!f) {
+        cli_errorf(r->o->verb, "%s: %s", path, strerror(errno));
+        return r->failed = CLI_USAGE;
+    }
+    r->src = f == stdin ? "(stdin)" : path;
+    unsigned long no = 0;
+    size_t start = ch->alen; /* the line being read begins here */
+    bool eof = false;
+    while (!eof && !r->failed) {
+        if (ch->acap - ch->alen < 2) {
+            /* no room: answer the chunk, keep the partial line */
+            if (ch->n) {
+                int rc = flush_chunk(r);
+                if (rc)
+                    return r->failed = rc;
+            }
+            size_t tail = ch->alen - start;
+            if (start == 0) { /* one line fills the arena: grow it */
+                char *a = realloc(ch->arena, ch->acap * 2);
+                if (!a) {
+                    cli_errorf(r->o->verb, "out of memory");
+                    return r->failed = CLI_INTERNAL;
+                }
+                ch->arena = a;
+                ch->acap *= 2;
+            } else {
+                memmove(ch->arena, ch->arena + start, tail);
+                ch->alen = tail;
+                start = 0;
+            }
+            continue;
+        }
+        size_t got = fread(ch->arena + ch->alen, 1, ch->acap - ch->alen - 1, f);
+        if (got == 0) {
+            if (ferror(f)) {
+                cli_errorf(r->o->verb, "%s: read error: %s", path, strerror(errno));
+                r->failed = CLI_USAGE;
+                break;
+            }
+            eof = true;
+            if (ch->alen == start)
+                break;
+            ch->arena[ch->alen++] = '\n'; /* a last line without its newline */
+        }
+        size_t end = ch->alen + got;
+        char *a = ch->arena;
+        size_t pos = ch->alen;
+        ch->alen = end;
+        char *nl;
+        while ((nl = memchr(a + pos, '\n', end - pos)) != NULL) {
+            size_t e = (size_t)(nl - a), b = start;
+            pos = e + 1;
+            no++;
+            while (e > b && (a[e - 1] == '\r' || a[e - 1] == ' ' || a[e - 1] == '\t'))
+                e--;
+            while (b < e && (a[b] == ' ' || a[b] == '\t'))
+                b++;
+            start = pos;
+            if (b == e || a[b] == '#')
+                continue;
+            a[e] = '\0';
+            if (ch->n == ch->cap) {
+                /* answer the full chunk; the items after it restart at this line */
+                int rc = flush_chunk(r);
+                if (rc) {
+                    r->failed = rc;
+                    break;
+                }
+            }
+            item *it = &ch->it[ch->n++];
+            it->off = b;
+            it->len = e - b;
+            it->line = no;
+            it->src = r->src;
+        }
+    }
+    if (f != stdin)
+        fclose(f);
+    return r->failed;
 }
 
 int cli_items_run(const cli_items_opts *o, char **args, int n_args, const char *const *files,
@@ -424,7 +534,17 @@ int cli_items_run(const cli_items_opts *o, char **args, int n_args, const char *
         return CLI_INTERNAL;
     }
     cs_match_report_set_limit(r.w, o->limit);
-    cli_feed_items(o->verb, args, n_args, files, n_files, add_line, &r, &r.src, &r.failed);
+    /* arguments first (an item each, or "-"), then the --items files */
+    for (int i = 0; i < n_args && !r.failed; i++) {
+        if (strcmp(args[i], "-") == 0) {
+            read_source(&r, "-");
+        } else {
+            r.src = "(command line)";
+            add_line(args[i], strlen(args[i]), (unsigned long)i + 1, &r);
+        }
+    }
+    for (int i = 0; i < n_files && !r.failed; i++)
+        read_source(&r, files[i]);
     if (!r.failed)
         r.failed = flush_chunk(&r); /* the items before a bad one are answered */
     int exit_code = r.failed;

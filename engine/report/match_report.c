@@ -52,7 +52,43 @@ struct cs_match_report {
     uint64_t rows;       /* rows of the current item */
     uint64_t limit;      /* rows listed per item; 0 = all */
     bool started;        /* JSON: the outer array is open */
+    /* text count mode: digits gathered here and written 64 KiB at a time
+     * (one stdio call per number costs more than the lookup); every other
+     * write flushes it first, so the order is kept */
+    size_t tlen;
+    char tbuf[1 << 16];
 };
+
+static void tflush(cs_match_report *w)
+{
+    if (w->tlen) {
+        fwrite(w->tbuf, 1, w->tlen, w->f);
+        w->tlen = 0;
+    }
+}
+
+/* Appends s[0..n) to the text buffer (short pieces only). */
+static void tput(cs_match_report *w, const char *s, size_t n)
+{
+    if (w->tlen + n > sizeof w->tbuf)
+        tflush(w);
+    memcpy(w->tbuf + w->tlen, s, n);
+    w->tlen += n;
+}
+
+/* True when s is printable ASCII of at most `max` bytes: it can go to the
+ * text buffer as is (no UTF-8 repair needed). */
+static bool plain(const char *s, size_t *len, size_t max)
+{
+    size_t i = 0;
+    while (s[i] && i <= max) {
+        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f)
+            return false;
+        i++;
+    }
+    *len = i;
+    return i <= max;
+}
 
 static const char *rel_name(uint8_t rel)
 {
@@ -105,6 +141,31 @@ cs_match_report *cs_match_report_open(FILE *f, enum cs_report_format format, uns
     return w;
 }
 
+/* One text column through the buffer: printable ASCII is padded (or, for a
+ * name, cut) here; anything else goes through the writer's UTF-8 path. */
+static void tcol(cs_match_report *w, const char *s, unsigned width, bool name)
+{
+    size_t n;
+    if (plain(s, &n, 255)) {
+        if (name && width && n > width) {
+            tput(w, s, width - 1);
+            tput(w, "~", 1);
+            return;
+        }
+        tput(w, s, n);
+        if (!name && width > n) {
+            static const char spaces[64] = "                                                               ";
+            tput(w, spaces, width - n < sizeof spaces ? width - n : sizeof spaces - 1);
+        }
+        return;
+    }
+    tflush(w);
+    if (name)
+        cs_text_name(w->f, s, width);
+    else
+        cs_text_col(w->f, s, width);
+}
+
 void cs_match_report_set_limit(cs_match_report *w, uint64_t limit)
 {
     if (w)
@@ -132,8 +193,16 @@ void cs_match_report_item(cs_match_report *w, const char *text)
 {
     if (!w)
         return;
-    set_item(w, text ? text : "");
     w->rows = 0;
+    size_t n;
+    if (w->format == CS_REPORT_TEXT && text && plain(text, &n, 256)) {
+        /* the item line through the buffer; the copy is for CSV only */
+        tput(w, text, n);
+        tput(w, "\n", 1);
+        return;
+    }
+    tflush(w);
+    set_item(w, text ? text : "");
     const char *item = w->item ? w->item : "";
     switch (w->format) {
     case CS_REPORT_TEXT:
@@ -171,6 +240,8 @@ void cs_match_report_match(cs_match_report *w, const cs_snapshot *s, const cs_ma
 {
     if (!w || !s || !m)
         return;
+    if (w->format != CS_REPORT_TEXT)
+        tflush(w);
     char pfx[CS_PREFIX_STRCAP];
     cs_prefix_format(&m->prefix, pfx, sizeof pfx);
     const char *rel = rel_name(m->relation);
@@ -183,21 +254,21 @@ void cs_match_report_match(cs_match_report *w, const cs_snapshot *s, const cs_ma
         cs_vpc_facts o = owner_of(s, m->values[k], vbuf);
         switch (w->format) {
         case CS_REPORT_TEXT:
-            fputs("  ", w->f);
-            cs_text_col(w->f, rel, 8);
-            fputc(' ', w->f);
-            cs_text_col(w->f, pfx, 20);
-            fputc(' ', w->f);
-            cs_text_col(w->f, o.id, 22);
-            fputc(' ', w->f);
-            cs_text_col(w->f, o.account, 13);
-            fputc(' ', w->f);
-            cs_text_col(w->f, o.region, o.name[0] ? 14 : 0);
+            tput(w, "  ", 2);
+            tcol(w, rel, 8, false);
+            tput(w, " ", 1);
+            tcol(w, pfx, 20, false);
+            tput(w, " ", 1);
+            tcol(w, o.id, 22, false);
+            tput(w, " ", 1);
+            tcol(w, o.account, 13, false);
+            tput(w, " ", 1);
+            tcol(w, o.region, o.name[0] ? 14 : 0, false);
             if (o.name[0]) {
-                fputc(' ', w->f);
-                cs_text_name(w->f, o.name, CS_TEXT_NAME_WIDTH);
+                tput(w, " ", 1);
+                tcol(w, o.name, CS_TEXT_NAME_WIDTH, true);
             }
-            fputc('\n', w->f);
+            tput(w, "\n", 1);
             break;
         case CS_REPORT_JSON:
         case CS_REPORT_NDJSON:
@@ -235,9 +306,10 @@ void cs_match_report_end(cs_match_report *w)
     switch (w->format) {
     case CS_REPORT_TEXT:
         if (!w->rows) {
-            fputs("  no match\n", w->f);
+            tput(w, "  no match\n", 11);
         } else if (omitted) {
             char n[CS_TEXT_COUNT_CAP];
+            tflush(w);
             fprintf(w->f, "  %s more (use --limit 0 for all)\n", cs_text_count(omitted, n));
         }
         break;
@@ -267,15 +339,16 @@ void cs_match_report_count(cs_match_report *w, const char *text, uint64_t count)
 {
     if (!w)
         return;
+    if (w->format != CS_REPORT_TEXT)
+        tflush(w);
     switch (w->format) {
-    case CS_REPORT_TEXT: {
-        /* the bulk path: digits and a newline in one write */
-        char b[CS_FMT_U64_CAP + 1];
-        size_t n = cs_fmt_u64(b, count);
-        b[n++] = '\n';
-        fwrite(b, 1, n, w->f);
+    case CS_REPORT_TEXT:
+        /* the bulk path: digits and a newline into the buffer */
+        if (w->tlen > sizeof w->tbuf - CS_FMT_U64_CAP - 1)
+            tflush(w);
+        w->tlen += cs_fmt_u64(w->tbuf + w->tlen, count);
+        w->tbuf[w->tlen++] = '\n';
         break;
-    }
     case CS_REPORT_JSON:
     case CS_REPORT_NDJSON:
         cs_json_begin_object(&w->j);
@@ -303,6 +376,7 @@ void cs_match_report_error(cs_match_report *w, const char *text, unsigned long l
 {
     if (!w)
         return;
+    tflush(w);
     char no[CS_FMT_U64_CAP];
     cs_fmt_u64(no, line);
     const char *msg = message ? message : "";
@@ -348,6 +422,7 @@ int cs_match_report_close(cs_match_report *w, cs_error *err)
 {
     if (!w)
         return 0;
+    tflush(w);
     if (w->format == CS_REPORT_JSON && w->started) {
         cs_json_end(&w->j);
         cs_json_newline(&w->j);
