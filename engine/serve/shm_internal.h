@@ -195,6 +195,9 @@ void shm_readers_name(const shm_view *v, uint64_t suffix, char *buf);
 /* A random non-zero 64-bit suffix (getrandom). */
 uint64_t shm_random_suffix(void);
 
+/* The login name of uid, or "uid N", into buf. */
+const char *shm_user_name(uid_t uid, char *buf, size_t cap);
+
 /*
  * The trust rule of every segment (SECURITY.md): fd's owner must be `owner`
  * and, unless `group_write_ok`, no one but the owner may write it. Returns 0

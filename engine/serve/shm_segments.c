@@ -225,7 +225,7 @@ uint64_t shm_random_suffix(void)
     return x;
 }
 
-static const char *user_name(uid_t uid, char *buf, size_t cap)
+const char *shm_user_name(uid_t uid, char *buf, size_t cap)
 {
     struct passwd pw, *res = NULL;
     char tmp[1024];
@@ -245,8 +245,8 @@ int shm_check_owner(int fd, const char *seg, uid_t owner, bool group_write_ok, c
     if (st.st_uid == owner && !bad_mode)
         return 0;
     char found[64], want[64];
-    user_name(st.st_uid, found, sizeof found);
-    user_name(owner, want, sizeof want);
+    shm_user_name(st.st_uid, found, sizeof found);
+    shm_user_name(owner, want, sizeof want);
     cs_error_source(err, seg);
     return cs_fail(err, CS_ECONFLICT,
                    "refusing %s: owned by %s with mode %04o; expected owner %s%s", seg, found,
@@ -396,6 +396,18 @@ int shm_ctl_open(shm_view *v, bool writable, const uid_t *owners, int n, cs_erro
     uint64_t deadline = shm_now_ms() + SHM_READY_WAIT_MS;
     for (;;) {
         int fd = shm_open(v->name, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC, 0);
+        if (fd < 0 && errno == EACCES && writable) {
+            /* Someone else's service: say whose, rather than "permission
+             * denied". */
+            int ro = shm_open(v->name, O_RDONLY | O_CLOEXEC, 0);
+            if (ro >= 0) {
+                int rc = shm_check_owner(ro, v->name, owners[0], false, err);
+                close(ro);
+                if (rc)
+                    return rc;
+            }
+            errno = EACCES;
+        }
         if (fd < 0) {
             if (errno == ENOENT) {
                 cs_error_source(err, v->name);
