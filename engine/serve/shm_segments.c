@@ -265,8 +265,10 @@ static void view_layout(shm_view *v, void *base, size_t len, uint32_t slots)
 
 void shm_view_unmap(shm_view *v)
 {
-    if (v->rdr)
+    if (v->rdr) {
+        shm_guard_remove(v->rdr_guard);
         munmap(v->rdr, v->rdr_len);
+    }
     if (v->ctl)
         munmap(v->ctl, v->len);
     v->rdr = NULL;
@@ -387,6 +389,39 @@ static int rdr_open(shm_view *v, cs_error *err)
     v->rdr = m;
     v->rdr_len = len;
     v->rdr_writable = writable;
+    v->rdr_guard = shm_guard_add(m, len);
+    v->slots = (shm_slot *)((uint8_t *)m + SHM_RDR_HEADER_LEN);
+    return 0;
+}
+
+int shm_rdr_repair(shm_view *v, cs_error *err)
+{
+    char seg[SHM_SEG_NAME_CAP];
+    shm_readers_name(v, v->ctl->readers_suffix, seg);
+    int fd = shm_open(seg, O_RDWR | O_CLOEXEC, 0);
+    if (fd < 0)
+        return shm_sys_fail(err, CS_EIO, seg, "shm_open");
+    int rc = shm_check_owner(fd, seg, v->owner, true, err);
+    struct stat st;
+    if (rc == 0 && fstat(fd, &st) != 0)
+        rc = shm_sys_fail(err, CS_EIO, seg, "fstat");
+    size_t len = rdr_size(v->slot_count);
+    /* Someone shortened it: back to its size (the lost part reads as
+     * free slots). */
+    if (rc == 0 && (size_t)st.st_size < len && ftruncate(fd, (off_t)len) != 0)
+        rc = shm_sys_fail(err, CS_EIO, seg, "ftruncate");
+    void *m = MAP_FAILED;
+    if (rc == 0 && (m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED)
+        rc = shm_sys_fail(err, CS_EIO, seg, "mmap");
+    close(fd);
+    if (rc)
+        return rc;
+    shm_guard_remove(v->rdr_guard);
+    munmap(v->rdr, v->rdr_len);
+    v->rdr = m;
+    v->rdr_len = len;
+    v->rdr_writable = true;
+    v->rdr_guard = shm_guard_add(m, len);
     v->slots = (shm_slot *)((uint8_t *)m + SHM_RDR_HEADER_LEN);
     return 0;
 }
@@ -490,6 +525,7 @@ static int rdr_create(shm_view *v, unsigned mode, uint32_t slots, uint64_t *suff
     v->rdr_writable = true;
     v->rdr = m;
     v->rdr_len = len;
+    v->rdr_guard = shm_guard_add(m, len);
     v->slots = (shm_slot *)((uint8_t *)m + SHM_RDR_HEADER_LEN);
     return 0;
 }

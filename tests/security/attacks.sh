@@ -88,6 +88,7 @@ no_segments() { # no_segments NAME WHAT
 cp -r "$src/datasets/sample" "$tmp/sample"
 cp "$src/datasets/sample.csv" "$tmp/sample.csv"
 printf 'owner,prefix\nvpc-0evil00000000000,10.0.0.0/8\n' >"$tmp/fake.csv"
+i=0; while [ $i -lt 1000 ]; do echo "10.$((i % 256)).0.0/16"; i=$((i + 1)); done >"$tmp/q1000.txt"
 chmod -R a+rX "$tmp"
 touch -d '1 minute ago' "$tmp/sample.csv" "$tmp/fake.csv"
 
@@ -158,6 +159,20 @@ got=$(as "$own" "$cli" query --shm "$n" --count 10.0.0.0/8 2>/dev/null)
 [ "$got" = "$want" ] && ok || fail "2: owner's reader after bogus slots"
 touch "$tmp/sample.csv"  # the server republishes: slots full of garbage do not block it
 wait_gen "$own" "$n" 2
+# a group member truncates the reader table under running readers and the
+# server: nobody dies of SIGBUS, the server repairs it at its next reclaim
+as "$oth" sh -c "'$cli' query --shm '$n' --owner '$own' --count - < '$tmp/q1000.txt' > /dev/null 2>&1" &
+rpid=$!
+as "$oth" "$py" -c "import os,sys; os.truncate(sys.argv[1], 0)" /dev/shm/"$n"@readers.* || fail "2: truncate"
+r=$(st "$oth" "$cli" query --shm "$n" --owner "$own" --count 10.0.0.0/8)
+[ "$r" -lt 128 ] && ok || fail "2: a reader died of signal $((r - 128)) after the truncation"
+wait "$rpid"; r=$?
+[ "$r" -lt 128 ] && ok || fail "2: a running reader died of signal $((r - 128))"
+touch "$tmp/sample.csv"
+wait_gen "$own" "$n" 3
+[ "$(stat -c %s /dev/shm/"$n"@readers.*)" -gt 0 ] && ok || fail "2: the server did not repair the reader table"
+got=$(as "$oth" "$cli" query --shm "$n" --owner "$own" --count 10.0.0.0/8 2>"$tmp/last.out")
+[ "$got" = "$want" ] && ok || fail "2: reader after the repair: '$got' $(cat "$tmp/last.out")"
 # a stranger (not in the group) cannot read at all
 r=$(st nobody "$cli" query --shm "$n" --owner "$own" --count 10.0.0.0/8)
 [ "$r" -ne 0 ] && ok || fail "2: a stranger read a 0640 service"
