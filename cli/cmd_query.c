@@ -159,7 +159,7 @@ int cmd_query(int argc, char **argv)
         {NULL, 0, NULL, 0}};
     cli_sources src;
     cli_sources_init(&src);
-    enum cli_format fmt = FMT_TEXT;
+    enum cs_report_format fmt = CS_REPORT_TEXT;
     unsigned kind = 0;
     bool count = false;
     const char *items[CLI_MAX_SOURCES];
@@ -176,7 +176,7 @@ int cmd_query(int argc, char **argv)
         case 'h': usage(stdout); return CLI_OK;
         case OPT_FORMAT:
             if (cli_parse_format(VERB, optarg,
-                                 1u << FMT_TEXT | 1u << FMT_JSON | 1u << FMT_NDJSON | 1u << FMT_CSV,
+                                 1u << CS_REPORT_TEXT | 1u << CS_REPORT_JSON | 1u << CS_REPORT_NDJSON | 1u << CS_REPORT_CSV,
                                  &fmt))
                 return CLI_USAGE;
             break;
@@ -201,11 +201,8 @@ int cmd_query(int argc, char **argv)
     int exit_code = cli_estate_open(VERB, &src, &est);
     if (exit_code != CLI_OK)
         return exit_code;
-    static const int fmt_map[] = {[FMT_TEXT] = CS_REPORT_TEXT, [FMT_JSON] = CS_REPORT_JSON,
-                                  [FMT_CSV] = CS_REPORT_CSV, [FMT_NDJSON] = CS_REPORT_NDJSON,
-                                  [FMT_HTML] = CS_REPORT_TEXT};
     qctx *q = calloc(1, sizeof *q);
-    cs_match_report *w = cs_match_report_open(stdout, fmt_map[fmt], count ? CS_MR_COUNT : 0);
+    cs_match_report *w = cs_match_report_open(stdout, fmt, count ? CS_MR_COUNT : 0);
     if (!q || !w) {
         free(q);
         cs_match_report_close(w, NULL);
