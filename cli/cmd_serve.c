@@ -27,6 +27,7 @@
  * Tests: tests/test_shm.c (shm__cli_serve_and_publish).
  */
 #include "cli.h"
+#include "progress.h"
 #include "verbs.h"
 
 #include <cidrscope/estate.h>
@@ -107,13 +108,17 @@ static int load_image(const char *verb, char **paths, int n, const serve_opts *o
         return CLI_INTERNAL;
     }
     int code = CLI_OK, rejected = 0;
+    cs_load_options lo = o->load;
+    lo.progress = cli_progress_load; /* the reload's progress line (cli/progress.h) */
+    cli_progress_begin(verb);
     for (int i = 0; i < n && code == CLI_OK; i++) {
-        int rc = cs_estate_load(e, paths[i], &o->load, &err);
+        int rc = cs_estate_load(e, paths[i], &lo, &err);
         if (rc < 0)
             code = cli_report_error(verb, &err);
         else
             rejected += rc;
     }
+    cli_progress_end();
     if (code == CLI_OK && rejected)
         print_rejections(verb, e, rejected);
     if (code == CLI_OK && cs_estate_freeze(e, out, &err) < 0)

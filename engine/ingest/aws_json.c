@@ -2234,6 +2234,17 @@ static int open_failed(aj_res *res, cs_estate *e, const char *path, int en,
     return aj_end(&p);
 }
 
+/* Tells the caller's progress callback (cs_load_options) a file is read. */
+static void file_read(const cs_load_options *opts, int fd, const char *path)
+{
+    struct stat st;
+    if (!opts || !opts->progress)
+        return;
+    uint64_t size = fd >= 0 && fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+    cs_load_progress p = {path, 0, size, size, true};
+    opts->progress(&p, opts->progress_ctx);
+}
+
 static int read_file(aj_res *res, cs_estate *e, const char *path,
                      const char *region, const char *account,
                      const cs_load_options *opts, cs_error *err)
@@ -2242,6 +2253,8 @@ static int read_file(aj_res *res, cs_estate *e, const char *path,
     if (fd < 0)
         return open_failed(res, e, path, errno, opts, err);
     int rc = read_fd(res, e, fd, path, region, account, opts, err);
+    if (rc >= 0)
+        file_read(opts, fd, path);
     close(fd);
     return rc;
 }
@@ -2417,6 +2430,7 @@ static int walk_file(walk *w, int fd, const char *path, const char *account,
                      w->err);
     if (rc < 0)
         return rc;
+    file_read(w->opts, fd, path);
     w->rejected += rc;
     return 0;
 }
