@@ -65,6 +65,7 @@
 #include "core/error_internal.h"
 #include "build/estate_internal.h"
 #include "build/intern_internal.h"
+#include "build/trie_internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -1483,6 +1484,7 @@ typedef struct fz_findings {
     uint64_t base;         /* the builder arena's length */
     uint32_t kind_off[8];  /* per check kind, cached */
     int rc;
+    cs_trie blocks;        /* one VPC's live IPv4 blocks so far (check_vpc) */
 } fz_findings;
 
 enum { K_V4_SIZE, K_V6_SIZE, K_V4_QUOTA, K_RESTRICTED, K_LINK_LOCAL, K_UNKNOWN_VPC, K_COUNT };
@@ -1628,15 +1630,23 @@ static void check_vpc(const cs_estate *e, uint32_t vn, uint32_t vold, const uint
      * (pairs among the first 64 live IPv4 blocks; more is a quota finding
      * already). */
     uint32_t seen = 0;
+    trie_clear(&z->blocks);
     for (uint32_t i = begin; i < end && seen < 64; i++) {
         const assoc_b *a = &e->assoc[ord[i]];
         if (a->family != CS_AF_V4 || !cs_assoc_state_live(a->state))
             continue;
         seen++;
-        if (ord[i] == primary)
-            continue;
         cs_prefix s;
         assoc_prefix(a, &s);
+        /* an earlier live block of the VPC that this one overlaps */
+        uint32_t hit = ord[i] == primary ? TRIE_NONE : trie_overlap_any(&z->blocks, &s);
+        int trc = trie_insert(&z->blocks, &s, i);
+        if (trc) {
+            z->rc = trc;
+            return;
+        }
+        if (ord[i] == primary)
+            continue;
         cs_prefix_format(&s, pb, sizeof pb);
         const char *why = restriction(&pp, &s);
         if (why) {
@@ -1645,19 +1655,12 @@ static void check_vpc(const cs_estate *e, uint32_t vn, uint32_t vold, const uint
                    why);
             continue;
         }
-        for (uint32_t k = begin; k < i; k++) {
-            const assoc_b *b = &e->assoc[ord[k]];
-            if (b->family != CS_AF_V4 || !cs_assoc_state_live(b->state))
-                continue;
-            cs_prefix t;
-            assoc_prefix(b, &t);
-            if (cs_prefix_overlaps(&s, &t)) {
-                char tb[CS_PREFIX_STRCAP];
-                cs_prefix_format(&t, tb, sizeof tb);
-                fz_add(z, K_RESTRICTED, &a->loc, vn,
-                       "VPC %s: secondary block %s overlaps %s of the same VPC", vid, pb, tb);
-                break;
-            }
+        if (hit != TRIE_NONE) {
+            char tb[CS_PREFIX_STRCAP];
+            cs_prefix t = trie_node_prefix(&z->blocks, hit);
+            cs_prefix_format(&t, tb, sizeof tb);
+            fz_add(z, K_RESTRICTED, &a->loc, vn,
+                   "VPC %s: secondary block %s overlaps %s of the same VPC", vid, pb, tb);
         }
     }
 }
@@ -1683,6 +1686,7 @@ int cs_estate_freeze(const cs_estate *e, cs_snapshot **out, cs_error *err)
     cs_snapshot_builder *sb = NULL;
     fz_findings z;
     memset(&z, 0, sizeof z);
+    trie_init(&z.blocks, 32);
     /* Check-made strings follow the builder's arena in the image; z.extra
      * starts with its own "" at offset 0, which is dropped, hence the -1. */
     z.base = e->strs.len - 1;
@@ -1980,6 +1984,7 @@ out_rc:
     free(strings);
     cs_snapshot_builder_free(sb);
     cs_strbuf_release(&z.extra);
+    trie_release(&z.blocks);
     free(z.f);
     free(tmp);
     free(acct_ord);

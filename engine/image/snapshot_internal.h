@@ -10,6 +10,7 @@
 #include <cidrscope/snapshot.h>
 
 #include <assert.h>
+#include <stddef.h>
 
 /*
  * A trie node of the frozen image is split in two records with one index:
@@ -81,11 +82,48 @@ typedef struct cs_section_blob {
     uint64_t len;
 } cs_section_blob;
 
-/* Freezes the builder plus `n_extra` extra sections into a new heap image.
- * Returns as cs_snapshot_builder_freeze. */
-int cs_snapshot_build_image(const cs_snapshot_builder *b,
-                            const cs_section_blob *extra, size_t n_extra,
-                            cs_snapshot **out, cs_error *err);
+/*
+ * The image writer: the only code that lays out an image. The build side
+ * (engine/build/freeze.c) calls it; it never calls the build side.
+ *
+ *   cs_image_build_begin   allocates the whole image, zeroed, lays out the
+ *                          core sections for `counts` and the extra sections
+ *                          (copied in now), writes the section table, and
+ *                          points the draft's arrays at the core sections;
+ *   (the caller fills hot/cold/values/entnode, nothing else)
+ *   cs_image_build_seal    writes the header and every checksum, then opens
+ *                          the image through the one validating path
+ *                          (cs_snapshot_from_memory): what was built is what
+ *                          any reader of a file or segment sees. The draft is
+ *                          consumed, on success (the snapshot owns the
+ *                          memory) and on failure (freed);
+ *   cs_image_build_abort   frees a draft that will not be sealed.
+ */
+typedef struct cs_image_counts {
+    uint32_t nodes[2];     /* per family: IPv4, IPv6 */
+    uint32_t entries[2];
+    uint32_t prefixes[2];  /* nodes with entries of their own */
+} cs_image_counts;
+
+typedef struct cs_image_draft {
+    cs_hot4 *hot4;         /* nodes[0] records */
+    cs_hot6 *hot6;         /* nodes[1] records */
+    cs_cold *cold[2];
+    uint32_t *values[2];
+    uint32_t *entnode[2];
+    /* the writer's own */
+    uint8_t *img;
+    size_t len;
+    uint32_t n_sections;
+    uint32_t n_extra;
+    cs_image_counts counts;
+} cs_image_draft;
+
+int cs_image_build_begin(cs_image_draft *d, const cs_image_counts *counts,
+                         const cs_section_blob *extra, size_t n_extra,
+                         cs_error *err);
+int cs_image_build_seal(cs_image_draft *d, cs_snapshot **out, cs_error *err);
+void cs_image_build_abort(cs_image_draft *d);
 
 /* Read side: the bytes of section `id` (NULL and *len = 0 when absent).
  * Bounds were checked at open; the estate validates its own content. */
