@@ -62,6 +62,7 @@
 #include "report/writer.h"
 
 #include "core/error_internal.h"
+#include "core/grow_internal.h"
 
 #include <cidrscope/cidrscope.h>
 #include <cidrscope/map.h>
@@ -217,6 +218,8 @@ typedef struct vfacts {
     uint32_t ai, ri, vpc;
 } vfacts;
 
+/* The names of an association's VPC (the report writers' cs_report_vpc)
+ * and its account and region indices (the palette's). */
 static vfacts facts_of(const cs_snapshot *s, uint32_t assoc)
 {
     vfacts v = {"", "", "", "", 0, 0, CS_IDX_NONE};
@@ -224,16 +227,13 @@ static vfacts facts_of(const cs_snapshot *s, uint32_t assoc)
     cs_vpc vp;
     if (v.vpc == CS_IDX_NONE || cs_estate_vpc(s, v.vpc, &vp) != 0)
         return v;
-    v.id = vp.id;
-    v.name = vp.name;
+    cs_vpc_facts x = cs_report_vpc(s, v.vpc);
+    v.id = x.id;
+    v.name = x.name;
+    v.account = x.account;
+    v.region = x.region;
     v.ai = vp.account_idx;
     v.ri = vp.region_idx;
-    cs_account a;
-    if (cs_estate_account(s, vp.account_idx, &a) == 0)
-        v.account = a.id;
-    cs_region rg;
-    if (cs_estate_region(s, vp.region_idx, &rg) == 0)
-        v.region = rg.name;
     return v;
 }
 
@@ -291,17 +291,9 @@ static int severities(mapper *M)
 static int collect(const cs_match *m, void *ctx)
 {
     mapper *M = ctx;
-    if (M->n + m->count > M->cap) {
-        size_t cap = M->cap ? M->cap * 2 : 1024;
-        while (cap < M->n + m->count)
-            cap *= 2;
-        unit *u = realloc(M->u, cap * sizeof *u);
-        if (!u) {
-            M->oom = true;
-            return 1;
-        }
-        M->u = u;
-        M->cap = cap;
+    if (cs_grow((void **)&M->u, &M->cap, M->n + m->count, sizeof *M->u, SIZE_MAX)) {
+        M->oom = true;
+        return 1;
     }
     for (uint32_t i = 0; i < m->count; i++)
         M->u[M->n++] = (unit){m->prefix, m->values[i], 1, false};
@@ -570,7 +562,7 @@ static void legend_of(mapper *M, bool regions)
     legend_ent top[10];
     size_t nt = 0;
     legend_ent *all = NULL;
-    size_t na = 0;
+    size_t na = 0, cap = 0;
     for (size_t i = 0; i < M->n; i++) {
         if (M->u[i].density)
             continue;
@@ -580,13 +572,9 @@ static void legend_of(mapper *M, bool regions)
         for (j = 0; j < na && all[j].idx != k; j++)
             ;
         if (j == na) {
-            if (na % 64 == 0) {
-                legend_ent *g = realloc(all, (na + 64) * sizeof *g);
-                if (!g) {
-                    M->oom = true;
-                    break;
-                }
-                all = g;
+            if (cs_grow((void **)&all, &cap, na + 1, sizeof *all, SIZE_MAX)) {
+                M->oom = true;
+                break;
             }
             all[na++] = (legend_ent){k, 0};
         }
@@ -713,15 +701,9 @@ static int count_v6(const cs_match *m, void *ctx)
         c->v[c->n - 1].count += m->count;
         return 0;
     }
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 64;
-        v6slash *v = realloc(c->v, cap * sizeof *v);
-        if (!v) {
-            c->oom = true;
-            return 1;
-        }
-        c->v = v;
-        c->cap = cap;
+    if (cs_grow((void **)&c->v, &c->cap, c->n + 1, sizeof *c->v, SIZE_MAX)) {
+        c->oom = true;
+        return 1;
     }
     c->v[c->n++] = (v6slash){key, m->count};
     return 0;
@@ -860,16 +842,11 @@ static void add_node(graph *G, uint32_t v, uint32_t n_vpc)
     G->vpc[G->n++] = v;
 }
 
+/* Appends the pair (x, y) to the array of pairs *a (*n pairs, *cap). */
 static int push_pair(uint32_t **a, size_t *n, size_t *cap, uint32_t x, uint32_t y)
 {
-    if (*n == *cap) {
-        size_t c = *cap ? *cap * 2 : 64;
-        uint32_t *b = realloc(*a, 2 * c * sizeof *b);
-        if (!b)
-            return CS_ENOMEM;
-        *a = b;
-        *cap = c;
-    }
+    if (cs_grow((void **)a, cap, *n + 1, 2 * sizeof **a, SIZE_MAX))
+        return CS_ENOMEM;
     (*a)[2 * *n] = x;
     (*a)[2 * *n + 1] = y;
     (*n)++;
@@ -973,28 +950,26 @@ static int write_graph(mapper *M, cs_error *err)
         cs_vpc vp;
         if (cs_estate_vpc(M->s, G.vpc[i], &vp) != 0)
             continue;
-        cs_account a;
-        const char *acc = cs_estate_account(M->s, vp.account_idx, &a) == 0 ? a.id : "";
-        cs_region rg;
-        const char *reg = cs_estate_region(M->s, vp.region_idx, &rg) == 0 ? rg.name : "";
+        cs_vpc_facts x = cs_report_vpc(M->s, G.vpc[i]);
         fprintf(f, "<g class=\"n\" transform=\"translate(%.1f %.1f)\"", 1000 * xy[2 * i],
                 1000 * xy[2 * i + 1]);
-        attr(f, "data-vpc", vp.id);
-        attr(f, "data-account", acc);
-        attr(f, "data-region", reg);
-        fprintf(f, "><circle r=\"9\" fill=\"%s\"/><text x=\"12\" y=\"4\">", palette[vp.account_idx % 8]);
-        cs_html_escape(f, vp.id);
+        attr(f, "data-vpc", x.id);
+        attr(f, "data-account", x.account);
+        attr(f, "data-region", x.region);
+        fprintf(f, "><circle r=\"9\" fill=\"%s\"/><text x=\"12\" y=\"4\">",
+                palette[vp.account_idx % 8]);
+        cs_html_escape(f, x.id);
         fputs("</text><title>", f);
-        cs_html_escape(f, vp.id);
-        if (vp.name[0]) {
+        cs_html_escape(f, x.id);
+        if (x.name[0]) {
             fputs(" (", f);
-            cs_html_escape(f, vp.name);
+            cs_html_escape(f, x.name);
             fputc(')', f);
         }
         fputs("\naccount ", f);
-        cs_html_escape(f, acc);
+        cs_html_escape(f, x.account);
         fputs(", ", f);
-        cs_html_escape(f, reg);
+        cs_html_escape(f, x.region);
         fputs("</title></g>\n", f);
     }
     fputs("</g>\n</svg>\n", f);
