@@ -884,6 +884,7 @@ int cs_aj_read_fd(aj_res *res, cs_estate *e, int fd, const char *path,
         return aj_end(&p);
     }
     bool ok = true, first = true;
+    uint64_t bytes = 0;
     for (;;) {
         ssize_t n = read(fd, res->buf, AJ_CHUNK);
         if (n < 0) {
@@ -897,6 +898,7 @@ int cs_aj_read_fd(aj_res *res, cs_estate *e, int fd, const char *path,
         }
         if (n == 0)
             break;
+        bytes += (uint64_t)n;
         const unsigned char *c = res->buf;
         size_t len = (size_t)n;
         if (first) {
@@ -910,7 +912,12 @@ int cs_aj_read_fd(aj_res *res, cs_estate *e, int fd, const char *path,
     }
     if (ok)
         finish(&p);
-    return aj_end(&p);
+    rc = aj_end(&p);
+    if (rc >= 0 && opts && opts->progress) { /* the caller's progress line */
+        cs_load_progress pr = {path, 0, bytes, bytes, true};
+        opts->progress(&pr, opts->progress_ctx);
+    }
+    return rc;
 }
 
 /* A file that cannot be opened: reported like any bad input of that file

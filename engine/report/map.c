@@ -8,7 +8,7 @@
  * trie walk (cs_query_walk over the range, so the cost grows with the blocks
  * inside, never with the range's size), place each block on a Hilbert
  * curve, aggregate when a map would hold more shapes than its budget, and
- * write shapes, legends, controls and the peering graph. Does not: compute
+ * write shapes, legends and controls (the peering graph: map_graph.c). Does not: compute
  * overlaps or severities beyond reading the audit result and counting a
  * block's overlapping entries (cs_query_count), lay out the graph
  * (graph_layout.c), or close the stream.
@@ -62,6 +62,8 @@
 #include "report/writer.h"
 
 #include "core/error_internal.h"
+#include "core/grow_internal.h"
+#include "report/map_internal.h"
 
 #include <cidrscope/cidrscope.h>
 #include <cidrscope/map.h>
@@ -78,7 +80,7 @@
 #define MAP_FLOOR 2048  /* budget share every map gets while the budget lasts */
 #define STACK_NAMES 8   /* accounts/regions named per stack */
 
-static const char *const palette[8] = {"#0072B2", "#E69F00", "#009E73", "#CC79A7",
+const char *const cs_map_palette[8] = {"#0072B2", "#E69F00", "#009E73", "#CC79A7",
                                        "#56B4E9", "#D55E00", "#F0E442", "#999999"};
 static const char *const sev_color[CS_SEV_COUNT + 1] = {"#D55E00", "#E69F00", "#CC79A7",
                                                         "#56B4E9", "#BBBBBB"};
@@ -217,6 +219,8 @@ typedef struct vfacts {
     uint32_t ai, ri, vpc;
 } vfacts;
 
+/* The names of an association's VPC (the report writers' cs_report_vpc)
+ * and its account and region indices (the palette's). */
 static vfacts facts_of(const cs_snapshot *s, uint32_t assoc)
 {
     vfacts v = {"", "", "", "", 0, 0, CS_IDX_NONE};
@@ -224,16 +228,13 @@ static vfacts facts_of(const cs_snapshot *s, uint32_t assoc)
     cs_vpc vp;
     if (v.vpc == CS_IDX_NONE || cs_estate_vpc(s, v.vpc, &vp) != 0)
         return v;
-    v.id = vp.id;
-    v.name = vp.name;
+    cs_vpc_facts x = cs_report_vpc(s, v.vpc);
+    v.id = x.id;
+    v.name = x.name;
+    v.account = x.account;
+    v.region = x.region;
     v.ai = vp.account_idx;
     v.ri = vp.region_idx;
-    cs_account a;
-    if (cs_estate_account(s, vp.account_idx, &a) == 0)
-        v.account = a.id;
-    cs_region rg;
-    if (cs_estate_region(s, vp.region_idx, &rg) == 0)
-        v.region = rg.name;
     return v;
 }
 
@@ -291,17 +292,9 @@ static int severities(mapper *M)
 static int collect(const cs_match *m, void *ctx)
 {
     mapper *M = ctx;
-    if (M->n + m->count > M->cap) {
-        size_t cap = M->cap ? M->cap * 2 : 1024;
-        while (cap < M->n + m->count)
-            cap *= 2;
-        unit *u = realloc(M->u, cap * sizeof *u);
-        if (!u) {
-            M->oom = true;
-            return 1;
-        }
-        M->u = u;
-        M->cap = cap;
+    if (cs_grow((void **)&M->u, &M->cap, M->n + m->count, sizeof *M->u, SIZE_MAX)) {
+        M->oom = true;
+        return 1;
     }
     for (uint32_t i = 0; i < m->count; i++)
         M->u[M->n++] = (unit){m->prefix, m->values[i], 1, false};
@@ -370,7 +363,7 @@ static void aggregate(mapper *M, const mgeom *g)
 
 /* ---- writing ------------------------------------------------------------------ */
 
-static void attr(FILE *f, const char *name, const char *v)
+void cs_map_attr(FILE *f, const char *name, const char *v)
 {
     fprintf(f, " %s=\"", name);
     cs_html_escape(f, v);
@@ -479,11 +472,11 @@ static void write_unit(mapper *M, const mgeom *g, const unit *x)
     fprintf(f, "<rect class=\"b a%u r%u s%u%s\" x=\"%u\" y=\"%u\" width=\"%u\" height=\"%u\"",
             v.ai % 8, v.ri % 8, sev, overlapping ? " o" : "", r.x, r.y, r.w, r.h);
     fprintf(f, " data-cidr=\"%s\"", t);
-    attr(f, "data-vpc", v.id);
+    cs_map_attr(f, "data-vpc", v.id);
     if (v.name[0])
-        attr(f, "data-name", v.name);
-    attr(f, "data-account", v.account);
-    attr(f, "data-region", v.region);
+        cs_map_attr(f, "data-name", v.name);
+    cs_map_attr(f, "data-account", v.account);
+    cs_map_attr(f, "data-region", v.region);
     if (ov > 0)
         fprintf(f, " data-ov=\"%" PRId64 "\"", ov);
     if (x->count > 1) {
@@ -570,7 +563,7 @@ static void legend_of(mapper *M, bool regions)
     legend_ent top[10];
     size_t nt = 0;
     legend_ent *all = NULL;
-    size_t na = 0;
+    size_t na = 0, cap = 0;
     for (size_t i = 0; i < M->n; i++) {
         if (M->u[i].density)
             continue;
@@ -580,13 +573,9 @@ static void legend_of(mapper *M, bool regions)
         for (j = 0; j < na && all[j].idx != k; j++)
             ;
         if (j == na) {
-            if (na % 64 == 0) {
-                legend_ent *g = realloc(all, (na + 64) * sizeof *g);
-                if (!g) {
-                    M->oom = true;
-                    break;
-                }
-                all = g;
+            if (cs_grow((void **)&all, &cap, na + 1, sizeof *all, SIZE_MAX)) {
+                M->oom = true;
+                break;
             }
             all[na++] = (legend_ent){k, 0};
         }
@@ -611,7 +600,7 @@ static void legend_of(mapper *M, bool regions)
             if (cs_estate_account(M->s, top[i].idx, &a) == 0)
                 name = a.id;
         }
-        fprintf(f, "<span><i style=\"background:%s\"></i>", palette[top[i].idx % 8]);
+        fprintf(f, "<span><i style=\"background:%s\"></i>", cs_map_palette[top[i].idx % 8]);
         cs_html_escape(f, name);
         fprintf(f, " (%u)</span> ", top[i].count);
     }
@@ -713,15 +702,9 @@ static int count_v6(const cs_match *m, void *ctx)
         c->v[c->n - 1].count += m->count;
         return 0;
     }
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 64;
-        v6slash *v = realloc(c->v, cap * sizeof *v);
-        if (!v) {
-            c->oom = true;
-            return 1;
-        }
-        c->v = v;
-        c->cap = cap;
+    if (cs_grow((void **)&c->v, &c->cap, c->n + 1, sizeof *c->v, SIZE_MAX)) {
+        c->oom = true;
+        return 1;
     }
     c->v[c->n++] = (v6slash){key, m->count};
     return 0;
@@ -832,178 +815,6 @@ static int write_maps(mapper *M, const cs_map_options *o)
                 c.n - shown, shown);
     free(d);
     free(c.v);
-    return rc;
-}
-
-/* ---- the peering graph ---------------------------------------------------------------- */
-
-typedef struct graph {
-    uint32_t *node_of;   /* per VPC: node index or CS_IDX_NONE */
-    uint32_t *vpc;       /* per node */
-    size_t n;
-    uint32_t *edges;     /* peering edges, pairs of nodes */
-    size_t m, ecap;
-    uint32_t *over;      /* overlapping (critical) pairs, pairs of nodes */
-    size_t no, ocap;
-    size_t dropped;      /* VPCs left out past CS_MAP_MAX_GRAPH_NODES */
-} graph;
-
-static void add_node(graph *G, uint32_t v, uint32_t n_vpc)
-{
-    if (v >= n_vpc || G->node_of[v] != CS_IDX_NONE)
-        return;
-    if (G->n == CS_MAP_MAX_GRAPH_NODES) {
-        G->dropped++;
-        return;
-    }
-    G->node_of[v] = (uint32_t)G->n;
-    G->vpc[G->n++] = v;
-}
-
-static int push_pair(uint32_t **a, size_t *n, size_t *cap, uint32_t x, uint32_t y)
-{
-    if (*n == *cap) {
-        size_t c = *cap ? *cap * 2 : 64;
-        uint32_t *b = realloc(*a, 2 * c * sizeof *b);
-        if (!b)
-            return CS_ENOMEM;
-        *a = b;
-        *cap = c;
-    }
-    (*a)[2 * *n] = x;
-    (*a)[2 * *n + 1] = y;
-    (*n)++;
-    return 0;
-}
-
-static int build_graph(mapper *M, graph *G)
-{
-    G->node_of = malloc((M->n_vpc ? M->n_vpc : 1) * sizeof *G->node_of);
-    G->vpc = malloc(CS_MAP_MAX_GRAPH_NODES * sizeof *G->vpc);
-    if (!G->node_of || !G->vpc)
-        return CS_ENOMEM;
-    memset(G->node_of, 0xff, M->n_vpc * sizeof *G->node_of);
-    size_t np = cs_audit_pair_count(M->r);
-    for (size_t i = 0; i < np; i++) {
-        cs_audit_pair p;
-        if (cs_audit_get_pair(M->r, i, &p) != 0 || p.severity != CS_SEV_CRITICAL)
-            continue;
-        if (p.why & CS_WHY_HUB)
-            add_node(G, p.hub_vpc, M->n_vpc);
-        add_node(G, p.vpc_a, M->n_vpc);
-        add_node(G, p.vpc_b, M->n_vpc);
-        if (p.vpc_a < M->n_vpc && p.vpc_b < M->n_vpc && G->node_of[p.vpc_a] != CS_IDX_NONE &&
-            G->node_of[p.vpc_b] != CS_IDX_NONE &&
-            push_pair(&G->over, &G->no, &G->ocap, G->node_of[p.vpc_a], G->node_of[p.vpc_b]))
-            return CS_ENOMEM;
-    }
-    for (size_t i = 0; i < G->n; i++) {
-        uint32_t cnt;
-        const uint32_t *pc = cs_estate_vpc_peerings(M->s, G->vpc[i], &cnt);
-        for (uint32_t k = 0; k < cnt; k++) {
-            cs_peering pe;
-            if (cs_estate_peering(M->s, pc[k], &pe) != 0 || pe.status != CS_PCX_ACTIVE ||
-                pe.requester.vpc_idx != G->vpc[i] || pe.accepter.vpc_idx >= M->n_vpc)
-                continue; /* each connection once: from its requester */
-            uint32_t other = G->node_of[pe.accepter.vpc_idx];
-            if (other != CS_IDX_NONE && push_pair(&G->edges, &G->m, &G->ecap, (uint32_t)i, other))
-                return CS_ENOMEM;
-        }
-    }
-    return 0;
-}
-
-static int write_graph(mapper *M, cs_error *err)
-{
-    FILE *f = M->f;
-    graph G;
-    memset(&G, 0, sizeof G);
-    double *xy = NULL;
-    int rc = build_graph(M, &G);
-    if (rc)
-        goto out;
-    fputs("<h2 id=\"csm-graph-h\">Peering graph</h2>\n", f);
-    if (G.n == 0) {
-        fputs("<p>No critical findings: no VPC is peered (directly or through a hub) with a "
-              "VPC it overlaps.</p>\n",
-              f);
-        goto out;
-    }
-    /* layout on peerings and overlaps both, so a conflict's two ends sit close */
-    size_t me = G.m + G.no;
-    uint32_t *all = malloc((me ? me : 1) * 2 * sizeof *all);
-    xy = malloc(G.n * 2 * sizeof *xy);
-    if (!all || !xy) {
-        free(all);
-        rc = CS_ENOMEM;
-        goto out;
-    }
-    if (G.m)
-        memcpy(all, G.edges, G.m * 2 * sizeof *all);
-    if (G.no)
-        memcpy(all + 2 * G.m, G.over, G.no * 2 * sizeof *all);
-    rc = cs_graph_layout(G.n, all, me, xy, err);
-    free(all);
-    if (rc)
-        goto out;
-    fprintf(f, "<p>VPCs in critical findings and the hubs joining overlapping spokes: %zu VPCs, "
-               "%zu active peerings (grey), %zu overlapping pairs peered directly or through a "
-               "hub (dashed). ",
-            G.n, G.m, G.no);
-    if (G.dropped)
-        fprintf(f, "%zu more VPCs are in critical findings but not drawn (the graph keeps the "
-                   "first %d); the tables list every one.",
-                G.dropped, CS_MAP_MAX_GRAPH_NODES);
-    fputs("</p>\n<svg class=\"csg\" viewBox=\"0 0 1000 1000\" width=\"640\" height=\"640\" "
-          "xmlns=\"http://www.w3.org/2000/svg\">\n<g class=\"pe\">",
-          f);
-    for (size_t e = 0; e < G.m; e++) {
-        uint32_t a = G.edges[2 * e], b = G.edges[2 * e + 1];
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", 1000 * xy[2 * a],
-                1000 * xy[2 * a + 1], 1000 * xy[2 * b], 1000 * xy[2 * b + 1]);
-    }
-    fputs("</g>\n<g class=\"ov\">", f);
-    for (size_t e = 0; e < G.no; e++) {
-        uint32_t a = G.over[2 * e], b = G.over[2 * e + 1];
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", 1000 * xy[2 * a],
-                1000 * xy[2 * a + 1], 1000 * xy[2 * b], 1000 * xy[2 * b + 1]);
-    }
-    fputs("</g>\n<g class=\"nd\">\n", f);
-    for (size_t i = 0; i < G.n; i++) {
-        cs_vpc vp;
-        if (cs_estate_vpc(M->s, G.vpc[i], &vp) != 0)
-            continue;
-        cs_account a;
-        const char *acc = cs_estate_account(M->s, vp.account_idx, &a) == 0 ? a.id : "";
-        cs_region rg;
-        const char *reg = cs_estate_region(M->s, vp.region_idx, &rg) == 0 ? rg.name : "";
-        fprintf(f, "<g class=\"n\" transform=\"translate(%.1f %.1f)\"", 1000 * xy[2 * i],
-                1000 * xy[2 * i + 1]);
-        attr(f, "data-vpc", vp.id);
-        attr(f, "data-account", acc);
-        attr(f, "data-region", reg);
-        fprintf(f, "><circle r=\"9\" fill=\"%s\"/><text x=\"12\" y=\"4\">", palette[vp.account_idx % 8]);
-        cs_html_escape(f, vp.id);
-        fputs("</text><title>", f);
-        cs_html_escape(f, vp.id);
-        if (vp.name[0]) {
-            fputs(" (", f);
-            cs_html_escape(f, vp.name);
-            fputc(')', f);
-        }
-        fputs("\naccount ", f);
-        cs_html_escape(f, acc);
-        fputs(", ", f);
-        cs_html_escape(f, reg);
-        fputs("</title></g>\n", f);
-    }
-    fputs("</g>\n</svg>\n", f);
-out:
-    free(xy);
-    free(G.node_of);
-    free(G.vpc);
-    free(G.edges);
-    free(G.over);
     return rc;
 }
 
@@ -1201,7 +1012,7 @@ int cs_map_write_section(FILE *f, const cs_snapshot *s, const cs_audit_result *r
         for (unsigned k = 0; k < 8; k++)
             fprintf(f, "#csmap[data-color=account] .b.a%u,#csmap[data-color=region] .b.r%u"
                        "{fill:%s}\n",
-                    k, k, palette[k]);
+                    k, k, cs_map_palette[k]);
         for (unsigned k = 0; k <= CS_SEV_COUNT; k++)
             fprintf(f, "#csmap[data-color=severity] .b.s%u{fill:%s}\n"
                        "#csmap svg.csm .b.o.s%u{stroke:%s;stroke-width:2px;stroke-opacity:1}\n",
@@ -1225,7 +1036,7 @@ int cs_map_write_section(FILE *f, const cs_snapshot *s, const cs_audit_result *r
         rc = write_maps(&M, o);
     }
     if (!rc && r)
-        rc = write_graph(&M, err);
+        rc = cs_map_write_graph(f, s, r, M.n_vpc, err);
     if (!rc) {
         fprintf(f, "<div id=\"csm-tip\" hidden></div>\n<script>\n%s%s</script>\n", script_view,
                 script_tables);

@@ -456,6 +456,22 @@ enum cs_source_kind {
                                the VPCs they attach to) */
 };
 
+/*
+ * Progress of a load, for a caller that shows it (the CLI's progress line):
+ * reported for every file as it finishes (done) and, inside a CSV file,
+ * every CS_LOAD_PROGRESS_ROWS records. Called on the loading thread; the
+ * struct and its path live only during the call.
+ */
+#define CS_LOAD_PROGRESS_ROWS 65536
+typedef struct cs_load_progress {
+    const char *path;      /* the file being read */
+    uint64_t rows;         /* its records read so far (CSV; 0 for JSON) */
+    uint64_t bytes;        /* its bytes read so far */
+    uint64_t size;         /* its size in bytes; 0 = unknown */
+    bool done;             /* the file is finished */
+} cs_load_progress;
+typedef void (*cs_load_progress_fn)(const cs_load_progress *p, void *ctx);
+
 typedef struct cs_load_options {
     bool lenient;          /* host bits are cleared (with a finding), not
                               errors */
@@ -466,6 +482,8 @@ typedef struct cs_load_options {
     const char *account;   /* account to assume where a source has none;
                               NULL = the source's own (OwnerId) */
     int kind;              /* enum cs_source_kind; CS_SRC_AUTO = detect */
+    cs_load_progress_fn progress; /* NULL = none */
+    void *progress_ctx;
 } cs_load_options;
 
 /*
