@@ -84,14 +84,18 @@
  * Concurrency: an image is immutable once built; any number of threads and
  * processes read it. Tests: tests/test_snapshot.c, tests/fuzz/fuzz_snapshot.c.
  */
+/* O_TMPFILE (cs_snapshot_write): Linux; elsewhere the named fallback. */
+#define _GNU_SOURCE
 #include "image/snapshot_internal.h"
 
 #include "core/error_internal.h"
 #include "core/key_internal.h"
 #include "image/estate_image_internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -646,64 +650,181 @@ static int io_fail(cs_error *err, const char *path, const char *what)
     return cs_fail(err, CS_EIO, "%s: %s", what, strerror(e));
 }
 
-int cs_snapshot_write(const cs_snapshot *s, const char *path, cs_error *err)
+/* The directory part of path ("." when none) into dir (PATH_MAX bytes), and
+ * where the file name starts. */
+static const char *split_dir(const char *path, char *dir)
 {
-    if (!s || !path)
-        return cs_fail(err, CS_EINVAL, "NULL snapshot or path");
-    size_t plen = strlen(path);
-    if (plen > PATH_MAX - 16)
-        return cs_fail(err, CS_EINVAL, "path too long");
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0)
-        return io_fail(err, path, "cannot create temporary file");
-    const uint8_t *p = s->base;
-    size_t left = (size_t)s->hdr->image_len;
-    while (left) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            int rc = io_fail(err, path, "write");
-            close(fd);
-            unlink(tmp);
-            return rc;
-        }
-        p += w;
-        left -= (size_t)w;
-    }
-    if (fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
-        int rc = io_fail(err, path, "fsync");
-        close(fd);
-        unlink(tmp);
-        return rc;
-    }
-    if (close(fd) != 0) {
-        int rc = io_fail(err, path, "close");
-        unlink(tmp);
-        return rc;
-    }
-    if (rename(tmp, path) != 0) {
-        int rc = io_fail(err, path, "rename");
-        unlink(tmp);
-        return rc;
-    }
-    /* Make the rename itself durable. */
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", path);
+    snprintf(dir, PATH_MAX, "%s", path);
     char *slash = strrchr(dir, '/');
     if (slash == dir)
         dir[1] = '\0';
     else if (slash)
         *slash = '\0';
     else
-        snprintf(dir, sizeof dir, ".");
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+        snprintf(dir, PATH_MAX, ".");
+    const char *base = strrchr(path, '/');
+    return base ? base + 1 : path;
+}
+
+#define TMP_MARK ".cstmp."
+
+/* Removes the temporary files of writers that died in `dir`: names
+ * "<file>.cstmp.<pid>.<16 hex>" whose pid names no process. */
+static void remove_dead_temps(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        const char *m = strstr(de->d_name, TMP_MARK);
+        if (!m)
+            continue;
+        char *end;
+        errno = 0;
+        long pid = strtol(m + strlen(TMP_MARK), &end, 10);
+        if (errno || pid <= 0 || *end != '.' || strlen(end + 1) != 16)
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue; /* alive (or another user's live process) */
+        char full[PATH_MAX];
+        if (snprintf(full, sizeof full, "%s/%s", dir, de->d_name) < (int)sizeof full)
+            unlinkat(AT_FDCWD, full, 0);
+    }
+    closedir(d);
+}
+
+static int write_fd(int fd, const uint8_t *p, size_t left, const char *path, cs_error *err)
+{
+    while (left) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (w == 0)
+                errno = ENOSPC;
+            return io_fail(err, path, "write");
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    return 0;
+}
+
+int cs_snapshot_write_mode(const cs_snapshot *s, const char *path, unsigned mode, cs_error *err)
+{
+    if (!s || !path)
+        return cs_fail(err, CS_EINVAL, "NULL snapshot or path");
+    if (mode & ~0777u)
+        return cs_fail(err, CS_EINVAL, "mode %o has bits outside 0777", mode);
+    size_t plen = strlen(path);
+    if (plen == 0 || plen > PATH_MAX - 64)
+        return cs_fail(err, CS_EINVAL, "path empty or too long");
+    char dir[PATH_MAX], tmp[PATH_MAX];
+    split_dir(path, dir);
+    remove_dead_temps(dir);
+    uint64_t rnd = 0;
+    int fd = -1;
+    bool named = false;
+    /* An unnamed file first: a writer killed at any point leaves nothing.
+     * 0666 and the umask decide the mode, as for any new file. */
+#ifdef O_TMPFILE
+    fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+#endif
+    for (int attempt = 0; fd < 0 && attempt < 16; attempt++) {
+        /* No O_TMPFILE here: a name the next writer removes once we are
+         * dead (remove_dead_temps). */
+        rnd = rnd * 0x9e3779b97f4a7c15ull + (uint64_t)time(NULL) + (uint64_t)clock() + (uintptr_t)&rnd;
+        snprintf(tmp, sizeof tmp, "%s" TMP_MARK "%d.%016llx", path, (int)getpid(), (unsigned long long)rnd);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        named = fd >= 0;
+        if (fd < 0 && errno != EEXIST)
+            break;
+    }
+    if (fd < 0)
+        return io_fail(err, path, "cannot create temporary file");
+    int rc = write_fd(fd, s->base, (size_t)s->hdr->image_len, path, err);
+    if (rc == 0 && mode && fchmod(fd, (mode_t)mode) != 0)
+        rc = io_fail(err, path, "fchmod");
+    if (rc == 0 && fsync(fd) != 0)
+        rc = io_fail(err, path, "fsync");
+    if (rc == 0 && !named) {
+        /* Give the unnamed file a temporary name, then rename it over the
+         * target (linkat cannot replace). /proc/self/fd needs no privilege,
+         * unlike AT_EMPTY_PATH. */
+        char proc[64];
+        snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+        for (int attempt = 0; attempt < 16; attempt++) {
+            rnd = rnd * 0x9e3779b97f4a7c15ull + (uint64_t)clock() + (uintptr_t)&rnd + 1;
+            snprintf(tmp, sizeof tmp, "%s" TMP_MARK "%d.%016llx", path, (int)getpid(),
+                     (unsigned long long)rnd);
+            if (linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) == 0) {
+                named = true;
+                break;
+            }
+            if (errno != EEXIST)
+                break;
+        }
+        if (!named)
+            rc = io_fail(err, path, "linkat");
+    }
+    if (close(fd) != 0 && rc == 0)
+        rc = io_fail(err, path, "close");
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = io_fail(err, path, "rename");
+    if (rc) {
+        if (named)
+            unlink(tmp);
+        return rc;
+    }
+    /* Make the rename itself durable. */
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
         fsync(dfd);
         close(dfd);
     }
+    return 0;
+}
+
+int cs_snapshot_write(const cs_snapshot *s, const char *path, cs_error *err)
+{
+    return cs_snapshot_write_mode(s, path, 0, err);
+}
+
+/* Reads the whole of fd (st_size bytes) into a 64-byte-aligned buffer.
+ * Returns 0 with *buf, 1 when the file changed while read (size, time or
+ * a short read), or an error. */
+static int read_whole(int fd, const struct stat *st, const char *path, uint8_t **buf, cs_error *err)
+{
+    size_t len = (size_t)st->st_size;
+    size_t cap = (len + CS_ALIGN - 1) & ~(size_t)(CS_ALIGN - 1);
+    uint8_t *b = aligned_alloc(CS_ALIGN, cap ? cap : CS_ALIGN);
+    if (!b)
+        return cs_fail(err, CS_ENOMEM, "out of memory reading %zu bytes", len);
+    size_t got = 0;
+    while (got < len) {
+        ssize_t r = pread(fd, b + got, len - got, (off_t)got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            free(b);
+            return io_fail(err, path, "read");
+        }
+        if (r == 0)
+            break; /* truncated meanwhile */
+        got += (size_t)r;
+    }
+    struct stat after;
+    if (fstat(fd, &after) != 0) {
+        free(b);
+        return io_fail(err, path, "fstat");
+    }
+    if (got != len || after.st_size != st->st_size || after.st_mtim.tv_sec != st->st_mtim.tv_sec ||
+        after.st_mtim.tv_nsec != st->st_mtim.tv_nsec || after.st_ctim.tv_nsec != st->st_ctim.tv_nsec) {
+        free(b);
+        return 1;
+    }
+    *buf = b;
     return 0;
 }
 
@@ -712,38 +833,61 @@ int cs_snapshot_open(const char *path, unsigned flags, cs_snapshot **out,
 {
     if (!path || !out)
         return cs_fail(err, CS_EINVAL, "NULL path or out");
+    *out = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return io_fail(err, path, "open");
+    uint8_t *buf = NULL;
     struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int rc = io_fail(err, path, "fstat");
-        close(fd);
-        return rc;
+    int rc = 1;
+    /* The file is read, not mapped: another process rewriting it in place
+     * cannot pull pages from under us (no SIGBUS); a read that overlaps a
+     * rewrite is noticed and done again. */
+    for (int attempt = 0; attempt < 5 && rc == 1; attempt++) {
+        if (attempt) {
+            struct timespec ts = {0, 20000000L};
+            nanosleep(&ts, NULL);
+        }
+        if (fstat(fd, &st) != 0) {
+            rc = io_fail(err, path, "fstat");
+            break;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            cs_error_source(err, path);
+            rc = cs_fail(err, CS_EINVAL, "not a regular file");
+            break;
+        }
+        if ((size_t)st.st_size < CS_HEADER_LEN) {
+            cs_error_source(err, path);
+            rc = cs_fail(err, CS_ECORRUPT, "file of %zu bytes is shorter than an image header",
+                         (size_t)st.st_size);
+            break;
+        }
+        rc = read_whole(fd, &st, path, &buf, err);
     }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        cs_error_source(err, path);
-        return cs_fail(err, CS_EINVAL, "not a regular file");
-    }
-    size_t len = (size_t)st.st_size;
-    if (len < CS_HEADER_LEN) {
-        close(fd);
-        cs_error_source(err, path);
-        return cs_fail(err, CS_ECORRUPT, "file of %zu bytes is shorter than an image header", len);
-    }
-    void *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
-    if (m == MAP_FAILED)
-        return io_fail(err, path, "mmap");
+    if (rc == 1) {
+        cs_error_source(err, path);
+        return cs_fail(err, CS_EIO, "the file kept changing while it was read (5 attempts)");
+    }
+    if (rc)
+        return rc;
+    size_t len = (size_t)st.st_size;
     cs_snapshot *s = NULL;
-    int rc = cs_snapshot_from_memory(m, len, flags, &s, err);
+    rc = cs_snapshot_from_memory(buf, len, flags, &s, err);
+    if (rc == 0 && s->hdr->image_len != len) {
+        rc = cs_fail(err, CS_ECORRUPT, "file is %zu bytes but its image has %llu: bytes appended or another file concatenated",
+                     len, (unsigned long long)s->hdr->image_len);
+        s->kind = SNAP_MEMORY;
+        cs_snapshot_close(s);
+        s = NULL;
+    }
     if (rc) {
-        munmap(m, len);
+        free(buf);
         cs_error_source(err, path);
         return rc;
     }
-    s->kind = SNAP_MMAP;
+    s->kind = SNAP_HEAP;
     *out = s;
     return 0;
 }
