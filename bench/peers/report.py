@@ -568,7 +568,20 @@ def main():
     o.append("- comparison wall time: %d s" % a.seconds)
     o.append("")
 
-    head_ds = "estate-1M" if "estate-1M" in datasets else (datasets[-1] if datasets else None)
+    # Without a peer run (report.py on make bench's files only), the
+    # datasets are cs_bench's.
+    bench_ds = []
+    for name in runs:
+        parts = name.split("/")
+        if len(parts) > 1 and parts[1] not in bench_ds:
+            bench_ds.append(parts[1])
+    known = datasets or bench_ds
+    head_ds = "estate-1M" if "estate-1M" in known else (known[-1] if known else None)
+    if not rows:
+        o.append("**No peer run in this report**: it was made from `make bench` alone "
+                 "(report.py with an empty peer results file), so the peer columns below are "
+                 "empty; `make bench-peers` fills them.")
+        o.append("")
     if head_ds:
         section(o, "Headline: %s, cidrscope and every peer on the same inputs" % head_ds,
                 "Rates are per query (or per row for build); times for build and the pair "
