@@ -1485,7 +1485,8 @@ static int sink_vpc(gen *g, const gvpc *v)
     }
     cs_srcloc loc = {"(gen)", 0, 0};
     cs_vpc_desc d = {.id = cs_str_c(id), .owner = cs_str_c(acct),
-                     .region = cs_str_c(region_names[v->r]), .name = cs_str_c(v->name),
+                     .region = cs_str_c(region_names[v->r]),
+                     .name = cs_str_c(v->tags != TAGS_NONE ? v->name : NULL),
                      .tags = tags, .tag_count = nt,
                      .state = v->pending ? CS_VPC_PENDING : CS_VPC_AVAILABLE,
                      .is_default = v->is_default};
