@@ -188,7 +188,7 @@ static int load_domains(const cs_snapshot *s, const strlist *files, cs_domain_se
 typedef struct audit_args {
     cli_sources src;
     cli_sources base_src;
-    enum cli_format fmt;
+    enum cs_report_format fmt;
     bool fmt_given;
     const char *output;
     uint64_t limit;
@@ -324,8 +324,8 @@ int cmd_audit(int argc, char **argv)
             return CLI_OK;
         case OPT_FORMAT:
             if (cli_parse_format(VERB, optarg,
-                                 1u << FMT_TEXT | 1u << FMT_JSON | 1u << FMT_NDJSON |
-                                     1u << FMT_CSV | 1u << FMT_HTML,
+                                 1u << CS_REPORT_TEXT | 1u << CS_REPORT_JSON | 1u << CS_REPORT_NDJSON |
+                                     1u << CS_REPORT_CSV | 1u << CS_REPORT_HTML,
                                  &a.fmt))
                 exit_code = CLI_USAGE;
             a.fmt_given = true;
@@ -412,9 +412,9 @@ int cmd_audit(int argc, char **argv)
     if (a.fail_on == CS_SEV_MEDIUM && (a.flags & CS_AUDIT_INCLUDE_DEFAULT))
         a.fail_on = CS_SEV_INFO;
     if (!a.fmt_given)
-        a.fmt = isatty(STDOUT_FILENO) ? FMT_TEXT : FMT_JSON;
+        a.fmt = isatty(STDOUT_FILENO) ? CS_REPORT_TEXT : CS_REPORT_JSON;
     if (!a.limit_given)
-        a.limit = a.fmt == FMT_TEXT ? 50 : 0;
+        a.limit = a.fmt == CS_REPORT_TEXT ? 50 : 0;
 
     bool progress = cli_progress_enabled();
     cli_estate est, base;
@@ -464,10 +464,7 @@ int cmd_audit(int argc, char **argv)
         }
     }
     if (exit_code == CLI_OK) {
-        static const int fmt_map[] = {[FMT_TEXT] = CS_REPORT_TEXT, [FMT_JSON] = CS_REPORT_JSON,
-                                      [FMT_CSV] = CS_REPORT_CSV, [FMT_NDJSON] = CS_REPORT_NDJSON,
-                                      [FMT_HTML] = CS_REPORT_HTML};
-        cs_audit_report_options ro = {.format = fmt_map[a.fmt],
+        cs_audit_report_options ro = {.format = a.fmt,
                                       .limit = a.limit,
                                       .title = title,
                                       .baseline_snap = drift ? (a.baseline ? base.snap : est.snap)

@@ -307,3 +307,10 @@ int audit_tables_build(actx *c)
     return 0;
 }
 
+
+/* The public read of a result's scope (audit.h), so report writers need not
+ * include audit_internal.h. */
+bool cs_audit_vpc_in_scope(const cs_audit_result *r, uint32_t v)
+{
+    return r && audit_in_scope(r, v);
+}

@@ -71,6 +71,7 @@
 #include "estate.h"
 #include "prefix.h"
 #include "query.h"
+#include "report.h"
 #include "snapshot.h"
 
 #ifdef __cplusplus
@@ -388,20 +389,12 @@ CS_API unsigned cs_audit_drift_worst(const cs_audit_drift *d);
 
 /* ---- reports ---------------------------------------------------------------- */
 
-enum cs_report_format {
-    CS_REPORT_TEXT = 0,   /* for a person: summary first, 80 columns */
-    CS_REPORT_JSON = 1,   /* one document */
-    CS_REPORT_NDJSON = 2, /* one JSON object per line: summary, then each
-                             finding (cluster, group, pair, domain pair,
-                             change) with a "type" member */
-    CS_REPORT_CSV = 3,    /* one row per VPC pair (listed pairs, then domain
-                             violations, then changes) */
-    CS_REPORT_HTML = 4,   /* one self-contained file (inline CSS, no script,
-                             no external resources) */
-};
+/* Formats: enum cs_report_format (<cidrscope/report.h>); the audit report
+ * offers all five. CSV: one row per finding (kind pair, group, domain pair,
+ * change). */
 
 typedef struct cs_audit_report_options {
-    int format;               /* enum cs_report_format */
+    enum cs_report_format format;
     uint64_t limit;           /* most clusters/groups/pairs listed per section
                                  (0 = all); the rest is counted */
     const char *title;        /* what was audited (source names); may be NULL */
@@ -424,37 +417,11 @@ CS_API int cs_audit_report_write(FILE *f, const cs_snapshot *s,
                                  const cs_audit_report_options *o,
                                  cs_error *err);
 
-/* ---- row writers of `query` and `lookup` ------------------------------------ */
+/* ---- accessors the report writers read (report helper's block) ------------- */
 
-/*
- * A streaming writer of query/lookup answers. Per item: zero or more
- * cs_match_report_match() calls (every entry of the match becomes one row:
- * prefix, VPC id, account, region, relation), then cs_match_report_end().
- * Count mode writes one number per item (cs_match_report_count). Formats:
- * CS_REPORT_TEXT, _JSON (one document: an array of items), _NDJSON, _CSV.
- * Errors are sticky and returned by cs_match_report_close, which also frees
- * the writer. Single-threaded.
- */
-typedef struct cs_match_report cs_match_report;
-
-enum {
-    CS_MR_COUNT = 1u << 0,    /* counts only */
-    CS_MR_LOOKUP = 1u << 1,   /* items are addresses (column "address") */
-};
-
-/* NULL when out of memory or the format is not one of the four. */
-CS_API cs_match_report *cs_match_report_open(FILE *f, int format,
-                                             unsigned flags);
-/* Starts item `text` (the query as given). */
-CS_API void cs_match_report_item(cs_match_report *w, const char *text);
-/* One match of the current item, on snapshot s. */
-CS_API void cs_match_report_match(cs_match_report *w, const cs_snapshot *s,
-                                  const cs_match *m);
-CS_API void cs_match_report_end(cs_match_report *w);
-/* Count mode: the item's count. */
-CS_API void cs_match_report_count(cs_match_report *w, const char *text,
-                                  uint64_t count);
-CS_API int cs_match_report_close(cs_match_report *w, cs_error *err);
+/* True when VPC v is in the audit's scope (every VPC without a scope).
+ * Thread-safe; false for an index past the estate's VPCs under a scope. */
+CS_API bool cs_audit_vpc_in_scope(const cs_audit_result *r, uint32_t v);
 
 #ifdef __cplusplus
 }

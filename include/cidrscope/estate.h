@@ -222,10 +222,11 @@ CS_API int cs_ipv6_attr_parse(const char *s, size_t len);
 #define CS_FINDING_REJECTED "rejected-input"        /* --keep-going skipped it */
 #define CS_FINDING_HOST_BITS "host-bits-normalised" /* lenient: 10.0.0.1/16 */
 #define CS_FINDING_V4_SIZE "ipv4-block-size"        /* outside /16../28 */
-#define CS_FINDING_V6_SIZE "ipv6-block-size"        /* outside /44../60 */
+#define CS_FINDING_V6_SIZE "ipv6-block-size"        /* not /44,/48,../60 */
 #define CS_FINDING_V4_QUOTA "ipv4-block-quota"      /* > 5 live IPv4 blocks */
 #define CS_FINDING_RESTRICTED "association-restricted" /* AWS table forbids */
 #define CS_FINDING_LINK_LOCAL "link-local-block"    /* inside 169.254.0.0/16 */
+#define CS_FINDING_RESERVED "reserved-range-block"  /* 0/8, 127/8, 224/4 */
 #define CS_FINDING_UNKNOWN_VPC "peering-unknown-vpc" /* side not in inventory */
 #define CS_FINDING_PCX_STATUS "peering-status-mismatch" /* two sightings */
 
