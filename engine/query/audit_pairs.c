@@ -33,7 +33,7 @@
 static inline uint32_t ent_assoc(const actx *c, uint32_t ge)
 {
     unsigned f = ge >= c->ent_off[1] && c->n_ent[1] ? 1u : 0u;
-    return c->fv[f]->values[ge - c->ent_off[f]];
+    return c->vals[f][ge - c->ent_off[f]];
 }
 
 /* What the block pairs of VPCs a < b say. */
