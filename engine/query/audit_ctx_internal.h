@@ -28,6 +28,13 @@ static inline uint64_t choose2(uint64_t n)
     return n < 2 ? 0 : n * (n - 1) / 2;
 }
 
+/* A peering connection that routes traffic or is about to: initiating-
+ * request, pending-acceptance, provisioning, active (a critical pair). */
+static inline bool audit_pcx_live(uint8_t st)
+{
+    return st <= CS_PCX_ACTIVE;
+}
+
 /* True when p lies inside one of the reused ranges (cs_audit_reused_ranges). */
 bool audit_prefix_reused(const cs_prefix *p);
 
