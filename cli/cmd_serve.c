@@ -27,6 +27,7 @@
  * Tests: tests/test_shm.c (shm__cli_serve_and_publish).
  */
 #include "cli.h"
+#include "serve_ledger.h"
 #include "verbs.h"
 
 #include <cidrscope/estate.h>
@@ -301,7 +302,9 @@ static void serve_usage(FILE *f)
             "Only one serve per NAME runs at a time.\n\n"
             COMMON_HELP
             "  --interval SEC    seconds between source checks (default 2; 0: never)\n"
-            "  --unlink-on-exit  remove every segment of NAME when stopping\n");
+            "  --unlink-on-exit  remove every segment of NAME when stopping\n"
+            "  --ledger FILE     keep the reservation ledger of `alloc --shm NAME\n"
+            "                    --commit`, journaled in FILE (replayed at start)\n");
 }
 
 static void publish_usage(FILE *f)
@@ -361,8 +364,11 @@ int cmd_serve(int argc, char **argv)
                                          {"keep-going", no_argument, NULL, 'k'},
                                          {"source-region", required_argument, NULL, 'R'},
                                          {"source-account", required_argument, NULL, 'A'},
+                                         {"ledger", required_argument, NULL, 'L'},
                                          {NULL, 0, NULL, 0}};
     serve_opts o = {.interval = 2.0};
+    const char *ledger_path = NULL;
+    cs_ledger *ledger = NULL;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -379,6 +385,8 @@ int cmd_serve(int argc, char **argv)
             }
         } else if (c == 'u') {
             o.unlink_on_exit = true;
+        } else if (c == 'L') {
+            ledger_path = optarg;
         } else if (c == '?' || parse_common("serve", c, optarg, &o) != 0) {
             serve_usage(stderr);
             return CLI_USAGE;
@@ -408,6 +416,8 @@ int cmd_serve(int argc, char **argv)
         return code;
     uint64_t fp = fingerprint(paths, n), failed_fp = 0;
     code = load_and_publish("serve", name, p, paths, n, &o);
+    if (code == CLI_OK && ledger_path)
+        code = serve_ledger_open(name, ledger_path, &ledger);
     if (code != CLI_OK) {
         cs_shm_publisher_close(p);
         return code;
@@ -442,6 +452,7 @@ int cmd_serve(int argc, char **argv)
         if (load_and_publish("serve", name, p, paths, n, &o) == CLI_OK) {
             fp = now;
             failed_fp = 0;
+            serve_ledger_sync(name, ledger);
         } else {
             failed_fp = now;
             fprintf(stderr, "cidrscope serve: %s: generation %llu keeps serving\n", name,
@@ -462,6 +473,7 @@ int cmd_serve(int argc, char **argv)
                (unsigned long long)cs_shm_publisher_generation(p));
     }
     cs_shm_publisher_close(p);
+    serve_ledger_close(name, ledger, o.unlink_on_exit);
     return code;
 }
 
