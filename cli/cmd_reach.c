@@ -9,8 +9,11 @@
  * address. Only active connections carry traffic; peering is never
  * transitive and never edge-to-edge (a peer's internet gateway, NAT, VPN,
  * Direct Connect or gateway endpoint cannot be used, in either direction).
- * An argument that parses as neither address nor prefix is a VPC id; one
- * that names no VPC is answered (unknown-vpc), not refused.
+ * An argument that names a VPC of the estate is that VPC; one that looks
+ * like an address or prefix (a digit first, or a ':' or '/' in it) but does
+ * not parse (10.0.0.0/33, 010.0.0.1) is refused with the parse error and a
+ * caret, exit 2; anything else names no VPC and is answered (unknown-vpc),
+ * not refused.
  *
  * Exit: 0 done; 1 with --fail-on unreachable when not reachable; 2 usage or
  * bad input; 3 internal error.
@@ -28,7 +31,9 @@
 
 #define VERB "reach"
 
-enum { OPT_FORMAT = 0x300, OPT_FAIL_ON };
+enum { OPT_FORMAT = 0x300, OPT_FAIL_ON, OPT_LIMIT };
+/* No-connection findings listed unless --limit says otherwise (text, JSON). */
+#define DEFAULT_LIMIT 20
 
 static void usage(FILE *f)
 {
@@ -45,27 +50,50 @@ static void usage(FILE *f)
         "\n"
         "      --fail-on unreachable  exit 1 when DST is not reachable\n"
         "      --format F         text (default), json or csv\n"
+        "      --limit N          list at most N VPCs holding DST with no connection,\n"
+        "                         then count the rest (default 20, csv all; 0 = all)\n"
         "      --region R         same as --source-region\n"
         "\n" CLI_SOURCE_HELP
         "\nExit: 0 done, 1 not reachable with --fail-on unreachable, 2 usage or bad\n"
         "input, 3 internal error.\n");
 }
 
-/* Reads one end: an address, a prefix, else a VPC id. */
-static void parse_end(const cs_snapshot *s, const char *text, cs_reach_end *e)
+/* True when text is meant as an address or prefix rather than a VPC id. */
+static bool looks_like_address(const char *text)
+{
+    return (text[0] >= '0' && text[0] <= '9') || strchr(text, ':') || strchr(text, '/');
+}
+
+/* Reads one end (argument `pos`, 1 or 2): an address, a prefix, else a VPC
+ * id. Returns 0, or the exit code after printing a parse error. */
+static int parse_end(const cs_snapshot *s, const char *text, int pos, cs_reach_end *e)
 {
     memset(e, 0, sizeof *e);
     e->vpc = CS_IDX_NONE;
     size_t len = strlen(text);
     cs_error err;
+    cs_error_clear(&err);
     if (cs_address_parse(text, len, 0, &e->prefix, &err) == 0 ||
         cs_prefix_parse(text, len, 0, &e->prefix, &err) == 0)
-        return;
+        return 0;
     uint32_t idx;
-    if (cs_estate_vpc_find(s, text, len, &idx) == 1)
+    if (cs_estate_vpc_find(s, text, len, &idx) == 1) {
         e->vpc = idx;
-    else
-        e->unknown = true;
+        return 0;
+    }
+    if (looks_like_address(text)) {
+        /* the error of the form it has: a prefix with '/', else an address */
+        cs_error_clear(&err);
+        if (strchr(text, '/'))
+            cs_prefix_parse(text, len, 0, &e->prefix, &err);
+        else
+            cs_address_parse(text, len, 0, &e->prefix, &err);
+        snprintf(err.source, sizeof err.source, "(command line)");
+        err.line = (unsigned long)pos;
+        return cli_report_error(VERB, &err);
+    }
+    e->unknown = true;
+    return 0;
 }
 
 typedef struct holder_scan {
@@ -101,6 +129,7 @@ int cmd_reach(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {"format", required_argument, NULL, OPT_FORMAT},
         {"fail-on", required_argument, NULL, OPT_FAIL_ON},
+        {"limit", required_argument, NULL, OPT_LIMIT},
         {"region", required_argument, NULL, OPT_SRC_REGION},
         CLI_SOURCE_LONGOPTS,
         {NULL, 0, NULL, 0}};
@@ -108,6 +137,7 @@ int cmd_reach(int argc, char **argv)
     cli_sources_init(&src);
     enum cs_report_format fmt = CS_REPORT_TEXT;
     bool fail_on = false;
+    long limit = -1;
     int c;
     optind = 1;
     opterr = 0;
@@ -133,6 +163,12 @@ int cmd_reach(int argc, char **argv)
             }
             fail_on = true;
             break;
+        case OPT_LIMIT:
+            if ((limit = cli_parse_count(optarg, 0, 1L << 40)) < 0) {
+                cli_errorf(VERB, "--limit %s: expected a whole number (0 = all)", optarg);
+                return CLI_USAGE;
+            }
+            break;
         case ':':
             cli_errorf(VERB, "option %s needs a value (see --help)", argv[optind - 1]);
             return CLI_USAGE;
@@ -152,8 +188,10 @@ int cmd_reach(int argc, char **argv)
         return rc;
     const cs_snapshot *s = est.snap;
     cs_reach_end se, de;
-    parse_end(s, st, &se);
-    parse_end(s, dt, &de);
+    if ((rc = parse_end(s, st, 1, &se)) != 0 || (rc = parse_end(s, dt, 2, &de)) != 0) {
+        cli_estate_close(&est);
+        return rc;
+    }
     if (se.vpc == CS_IDX_NONE && !se.unknown) {
         /* An address inside a VPC stands for that VPC, when there is one. */
         holder_scan h = {s, cs_estate_assoc_vpc_map(s, NULL), CS_IDX_NONE, 0};
@@ -169,7 +207,8 @@ int cmd_reach(int argc, char **argv)
     cs_reach_summary sum;
     cs_error err;
     cs_error_clear(&err);
-    if (cs_peering_report_reach(stdout, fmt, s, st, &se, dt, &de, &sum, &err) < 0)
+    uint64_t lim = limit >= 0 ? (uint64_t)limit : fmt == CS_REPORT_CSV ? 0 : DEFAULT_LIMIT;
+    if (cs_peering_report_reach_limit(stdout, fmt, s, st, &se, dt, &de, lim, &sum, &err) < 0)
         rc = cli_report_error(VERB, &err);
     else if (fail_on && !sum.reachable)
         rc = CLI_FINDINGS;
