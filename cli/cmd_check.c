@@ -23,6 +23,7 @@
  * 2 usage or bad input; 3 internal error.
  */
 #include "cli.h"
+#include "progress.h"
 #include "source.h"
 #include "verbs.h"
 
@@ -281,6 +282,7 @@ static int decide(run *r, batch *b)
         return rc;
     for (size_t i = 0; i < b->n; i++)
         cs_peering_summary_add(&r->sum, &b->verdicts[i]);
+    cli_progress_count("pairs decided", r->sum.pairs, 0);
     if (r->format == CS_REPORT_JSON)
         return 0;
     if (!r->began) {
@@ -493,6 +495,7 @@ int cmd_check(int argc, char **argv)
     } else {
         batch b;
         memset(&b, 0, sizeof b);
+        cli_progress_begin(VERB);
         rc = read_pairs(&r, pairs_path, &b);
         if (!rc && r.format == CS_REPORT_JSON)
             rc = verdicts(&r, &b);
@@ -508,6 +511,7 @@ int cmd_check(int argc, char **argv)
                 cs_peering_report_begin(r.rep, NULL);
         }
         batch_free(&b);
+        cli_progress_end();
         cs_peering_index_free(r.ix);
         if (rc) {
             fflush(stdout);

@@ -134,6 +134,8 @@ int cmd_lookup(int argc, char **argv)
     if (exit_code != CLI_OK)
         return exit_code;
     o.s = est.snap;
+    o.est = &est;
+    cli_estate_idle(&est); /* pinned per chunk by cli_items_run */
     o.lenient = src.load.lenient;
     o.keep_going = src.load.keep_going;
     o.limit = limit >= 0 ? (uint64_t)limit : o.format == CS_REPORT_TEXT ? TEXT_LIMIT : 0;

@@ -136,6 +136,8 @@ int cmd_query(int argc, char **argv)
     if (exit_code != CLI_OK)
         return exit_code;
     o.s = est.snap;
+    o.est = &est;
+    cli_estate_idle(&est); /* pinned per chunk by cli_items_run */
     if (!o.kind)
         o.kind = CS_Q_OVERLAPPING;
     o.lenient = src.load.lenient;

@@ -303,7 +303,7 @@ int cmd_stat(int argc, char **argv)
         if (cli_source_add("stat", &src, argv[i]))
             return CLI_USAGE;
     if (src.shm && src.n_paths == 0)
-        return cli_shm_stat(src.shm, fmt == CS_REPORT_JSON);
+        return cli_shm_stat(src.shm, src.shm_owner, fmt == CS_REPORT_JSON);
     if (src.n_paths == 0 && !src.shm) {
         cli_errorf("stat", "no SOURCE given (see cidrscope stat --help)");
         return CLI_USAGE;

@@ -298,7 +298,8 @@ static void *work(void *arg)
 /* ---- chunks and threads ------------------------------------------------------------ */
 
 typedef struct run {
-    const cli_items_opts *o;
+    const cli_items_opts *o;  /* = &oc */
+    cli_items_opts oc;        /* the caller's options; oc.s follows the pin */
     chunk ch;
     cs_match_report *w;       /* the main writer (stdout) */
     worker *wk;
@@ -313,6 +314,14 @@ static int flush_chunk(run *r)
     chunk *ch = &r->ch;
     if (!ch->n)
         return 0;
+    if (r->oc.est) { /* --shm: pin the current generation for this chunk */
+        int prc = cli_estate_resume(r->oc.verb, r->oc.est);
+        if (prc != CLI_OK) {
+            ch->n = 0;
+            return prc;
+        }
+        r->oc.s = r->oc.est->snap;
+    }
     unsigned t = r->threads;
     if (ch->n < 2 * BATCH)
         t = 1; /* not worth a thread */
@@ -384,6 +393,8 @@ static int flush_chunk(run *r)
             rc = k->failed; /* later parts are not written */
     }
     ch->n = 0;
+    if (r->oc.est)
+        cli_estate_idle(r->oc.est); /* no reader slot while waiting for input */
     return rc;
 }
 
@@ -516,7 +527,8 @@ int cli_items_run(const cli_items_opts *o, char **args, int n_args, const char *
 {
     run r;
     memset(&r, 0, sizeof r);
-    r.o = o;
+    r.oc = *o;
+    r.o = &r.oc;
     r.threads = o->threads < 1 ? 1 : o->threads > MAX_THREADS ? MAX_THREADS : o->threads;
     if (o->format == CS_REPORT_JSON)
         r.threads = 1;

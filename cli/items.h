@@ -7,6 +7,8 @@
 #ifndef CS_CLI_ITEMS_H
 #define CS_CLI_ITEMS_H
 
+#include "source.h"
+
 #include <cidrscope/cidrscope.h>
 
 #include <stdbool.h>
@@ -24,6 +26,9 @@ typedef struct cli_items_opts {
     bool keep_going;        /* a bad item gets an error record in its place */
     uint64_t limit;         /* rows per item (0 = all) */
     unsigned threads;       /* 1.. (JSON is written by one thread) */
+    cli_estate *est;        /* optional: with --shm, pinned per chunk of items
+                               and unpinned between (s is then ignored), so an
+                               idle reader holds no reader slot */
 } cli_items_opts;
 
 /*

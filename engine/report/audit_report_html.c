@@ -1,12 +1,16 @@
 /*
  * engine/report/audit_report_html.c — the audit report as one
- * self-contained HTML file: inline CSS, no script, no external resources;
- * summary, severities, groups, pairs, domains, drift and clusters as
+ * self-contained HTML file: inline CSS, no external resources; the
+ * address-space maps and peering graph of report/map.c (SVG, with the only
+ * inline script: hover, zoom, filters, sorting) after the summary; summary, severities, groups, pairs, domains, drift and clusters as
  * tables. Every string from the estate goes through cs_html_escape (valid
  * UTF-8, entities for & < > " '). Tests: tests/cli/test_audit.sh (golden),
  * tests/test_report.c (escaping).
  */
 #include "report/audit_report_internal.h"
+
+#include <cidrscope/estate.h>
+#include <cidrscope/map.h>
 
 #include <inttypes.h>
 #include <string.h>
@@ -236,6 +240,10 @@ int audit_rep_html(const audit_rep *R)
     FILE *f = R->f;
     h_head(R);
     h_summary(R);
+    /* the maps, the peering graph, filters and sorting (report/map.c) */
+    int mrc = cs_estate_present(R->s) ? cs_map_write_section(f, R->s, R->r, NULL, NULL) : 0;
+    if (mrc < 0)
+        return mrc;
     if (R->sum.vpc_level)
         h_findings(R);
     h_domains_drift(R);

@@ -250,6 +250,12 @@ void cs_json_u64(cs_json *j, uint64_t v)
     cs_out_u64(j->f, v);
 }
 
+void cs_json_number_text(cs_json *j, const char *digits)
+{
+    before_item(j);
+    fputs(digits, j->f);
+}
+
 void cs_json_i64(cs_json *j, int64_t v)
 {
     before_item(j);
