@@ -19,6 +19,7 @@
  * bad input; 3 internal error.
  */
 #include "cli.h"
+#include "peer_cli.h"
 #include "source.h"
 #include "verbs.h"
 
@@ -31,7 +32,7 @@
 
 #define VERB "reach"
 
-enum { OPT_FORMAT = 0x300, OPT_FAIL_ON, OPT_LIMIT };
+enum { OPT_FAIL_ON = 0x300, OPT_LIMIT };
 /* No-connection findings listed unless --limit says otherwise (text, JSON). */
 #define DEFAULT_LIMIT 20
 
@@ -50,6 +51,7 @@ static void usage(FILE *f)
         "\n"
         "      --fail-on unreachable  exit 1 when DST is not reachable\n"
         "      --format F         text (default), json or csv\n"
+        PEER_CLI_OUTPUT_HELP
         "      --limit N          list at most N VPCs holding DST with no connection,\n"
         "                         then count the rest (default 20, csv all; 0 = all)\n"
         "      --region R         same as --source-region\n"
@@ -76,8 +78,8 @@ static int parse_end(const cs_snapshot *s, const char *text, int pos, cs_reach_e
     if (cs_address_parse(text, len, 0, &e->prefix, &err) == 0 ||
         cs_prefix_parse(text, len, 0, &e->prefix, &err) == 0)
         return 0;
-    uint32_t idx;
-    if (cs_estate_vpc_find(s, text, len, &idx) == 1) {
+    uint32_t idx = peer_cli_vpc(s, text);
+    if (idx != CS_IDX_NONE) {
         e->vpc = idx;
         return 0;
     }
@@ -127,7 +129,7 @@ int cmd_reach(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"help", no_argument, NULL, 'h'},
-        {"format", required_argument, NULL, OPT_FORMAT},
+        PEER_CLI_LONGOPTS,
         {"fail-on", required_argument, NULL, OPT_FAIL_ON},
         {"limit", required_argument, NULL, OPT_LIMIT},
         {"region", required_argument, NULL, OPT_SRC_REGION},
@@ -135,14 +137,17 @@ int cmd_reach(int argc, char **argv)
         {NULL, 0, NULL, 0}};
     cli_sources src;
     cli_sources_init(&src);
-    enum cs_report_format fmt = CS_REPORT_TEXT;
+    peer_cli p;
+    peer_cli_init(&p, VERB, 1u << CS_REPORT_TEXT | 1u << CS_REPORT_JSON | 1u << CS_REPORT_CSV);
     bool fail_on = false;
     long limit = -1;
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":he:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":he:o:", opts, NULL)) != -1) {
         int used = cli_source_option(VERB, &src, c, optarg);
+        if (used == 0)
+            used = peer_cli_option(&p, c, optarg, argv, optind);
         if (used < 0)
             return CLI_USAGE;
         if (used)
@@ -151,11 +156,6 @@ int cmd_reach(int argc, char **argv)
         case 'h':
             usage(stdout);
             return CLI_OK;
-        case OPT_FORMAT:
-            if (cli_parse_format(VERB, optarg, 1u << CS_REPORT_TEXT | 1u << CS_REPORT_JSON | 1u << CS_REPORT_CSV,
-                                 &fmt))
-                return CLI_USAGE;
-            break;
         case OPT_FAIL_ON:
             if (strcmp(optarg, "unreachable") != 0) {
                 cli_errorf(VERB, "--fail-on %s: the only condition is 'unreachable'", optarg);
@@ -169,11 +169,8 @@ int cmd_reach(int argc, char **argv)
                 return CLI_USAGE;
             }
             break;
-        case ':':
-            cli_errorf(VERB, "option %s needs a value (see --help)", argv[optind - 1]);
-            return CLI_USAGE;
         default:
-            cli_errorf(VERB, "unknown option %s (see --help)", argv[optind - 1]);
+            usage(stderr);
             return CLI_USAGE;
         }
     }
@@ -207,11 +204,13 @@ int cmd_reach(int argc, char **argv)
     cs_reach_summary sum;
     cs_error err;
     cs_error_clear(&err);
-    uint64_t lim = limit >= 0 ? (uint64_t)limit : fmt == CS_REPORT_CSV ? 0 : DEFAULT_LIMIT;
-    if (cs_peering_report_reach_limit(stdout, fmt, s, st, &se, dt, &de, lim, &sum, &err) < 0)
+    uint64_t lim = limit >= 0 ? (uint64_t)limit : p.fmt == CS_REPORT_CSV ? 0 : DEFAULT_LIMIT;
+    if ((rc = peer_cli_open(&p)) != 0)
+        ; /* -o FILE could not be created: said so */
+    else if (cs_peering_report_reach_limit(p.out, p.fmt, s, st, &se, dt, &de, lim, &sum, &err) < 0)
         rc = cli_report_error(VERB, &err);
     else if (fail_on && !sum.reachable)
         rc = CLI_FINDINGS;
     cli_estate_close(&est);
-    return rc;
+    return peer_cli_close(&p, rc);
 }
