@@ -851,9 +851,10 @@ static const char css[] =
     "#csm-tip{position:absolute;z-index:9;background:#fffff0;border:1px solid #888;"
     "padding:.3em .5em;font:12px/1.35 ui-monospace,monospace;white-space:pre;"
     "pointer-events:none;max-width:40em}\n"
-    ".csm-link{cursor:pointer;text-decoration:underline dotted}\n"
+    "table code,table th{cursor:pointer}\n"
     ".csm-flash{outline:3px solid #000}\n"
-    "th.csm-sort{cursor:pointer}\n"
+    /* maps off screen are neither laid out nor painted until scrolled to */
+    "#csmap .csm-fig{content-visibility:auto;contain-intrinsic-size:520px 660px}\n"
     "@media print{#csmap .csm-ctl,#csm-tip{display:none}#csmap .csm-fig{width:46%;"
     "break-inside:avoid}#csmap svg.csm{width:100%;height:auto}}\n";
 
@@ -929,23 +930,26 @@ static const char script_tables[] =
     "if(SN.indexOf(c)<0)return;var x=t.textContent;"
     "t.hidden=!!((v&&c!==v)||(a&&x.indexOf(a)<0)||(r&&x.indexOf(r)<0));});}\n"
     "[fa,fr,fs].forEach(function(e){e.addEventListener('change',filt);});\n"
-    "document.querySelectorAll('table').forEach(function(t){var h=t.rows[0];"
-    "if(!h||h.querySelector('td'))return;Array.prototype.forEach.call(h.cells,function(th,i){"
-    "th.classList.add('csm-sort');th.title='sort';var up=true;th.addEventListener('click',"
-    "function(){var rows=Array.prototype.slice.call(t.rows,1);\n"
+    /* one listener for the whole page (nothing is touched per row or cell at
+     * load, which matters with thousands of findings): a header cell of a
+     * table whose first row is all headers sorts it; a VPC id or prefix in a
+     * table shows its shape on the map */
+    "function sortby(th){var t=th.closest('table'),h=t.rows[0],i=th.cellIndex;"
+    "if(th.parentNode!==h||h.querySelector('td'))return;var up=th.getAttribute('data-up')!=='1';"
+    "th.setAttribute('data-up',up?'1':'0');var rows=Array.prototype.slice.call(t.rows,1);\n"
     " function k(r){var x=r.cells[i]?r.cells[i].textContent:'',n=x.replace(/,/g,'');"
     "return/^-?[0-9.]+$/.test(n)?+n:x;}\n"
     " rows.sort(function(p,q){var a=k(p),b=k(q),c=typeof a===typeof b?(a<b?-1:a>b?1:0):"
-    "(typeof a==='number'?-1:1);return up?c:-c;});up=!up;"
-    "rows.forEach(function(r){r.parentNode.appendChild(r);});});});});\n"
+    "(typeof a==='number'?-1:1);return up?c:-c;});"
+    "rows.forEach(function(r){r.parentNode.appendChild(r);});}\n"
     "var idx={};shapes.forEach(function(e){var v=A(e,'data-vpc'),c=A(e,'data-cidr');"
     "if(!idx[v])idx[v]=e;if(!idx[c])idx[c]=e;});\n"
     "function show(e){var s=e.ownerSVGElement,r=R(e);s.scrollIntoView({block:'center'});"
     "zoom(s,r[0]-r[2],r[1]-r[3],3*r[2],3*r[3]);e.classList.add('csm-flash');"
     "setTimeout(function(){e.classList.remove('csm-flash');},1500);}\n"
-    "document.querySelectorAll('table code').forEach(function(c){var e=idx[c.textContent];"
-    "if(!e)return;c.classList.add('csm-link');c.title='show on the map';"
-    "c.addEventListener('click',function(){show(e);});});\n"
+    "document.addEventListener('click',function(ev){var t=ev.target;"
+    "if(t.tagName==='TH'&&t.closest('table'))sortby(t);"
+    "else if(t.tagName==='CODE'&&t.closest('table')&&idx[t.textContent])show(idx[t.textContent]);});\n"
     "})();\n";
 
 static void options_of(FILE *f, const cs_snapshot *s)
