@@ -7,6 +7,7 @@
 #   make fuzz            build the libFuzzer targets (clang) and run each briefly
 #   make bench           Release build of the Google Benchmark runner, run it
 #   make bench-peers     the side-by-side comparison with the peers
+#   make soak SECONDS=N  the shared-memory soak (tests/soak/soak.py; not in test)
 #   make screenshot      regenerate docs/report.png (the sample's HTML report in Chromium)
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 # cmake --build runs make again: keep its "Entering directory" lines out.
@@ -23,7 +24,7 @@ CMAKE_FLAGS += -DCMAKE_BUILD_TYPE=Release
 DEPS_ENV =
 endif
 
-.PHONY: all deps configure build build-cli demo test fuzz bench bench-peers screenshot clean
+.PHONY: all deps configure build build-cli demo test fuzz bench bench-peers soak screenshot clean
 
 all: build
 
@@ -62,6 +63,10 @@ bench: deps
 	@$(CMAKE) -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DCS_BENCH=ON -DCS_TESTS=OFF >/dev/null
 	@$(CMAKE) --build build-bench -j $(JOBS)
 	@sh bench/run.sh build-bench
+
+SECONDS ?= 600
+soak: build-cli
+	@python3 tests/soak/soak.py $(BUILD)/cidrscope $(SECONDS)
 
 bench-peers: bench
 	@sh bench/peers/run.sh build-bench

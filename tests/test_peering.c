@@ -1119,12 +1119,12 @@ static void peering__can_add_rules(void **state)
         rule_15 |= rs[i].code == CS_ADD_RESTRICTED && rs[i].rule == CS_RULE_10_0_16;
     assert_true(rule_15);
     /* D (172.31.0.0/16) is the accepter of a pending request from 10.50/16:
-     * an overlapping block makes that request fail (a warning); 172.16/15
-     * is restricted; 198.19 too. */
+     * an overlapping block makes that request fail (a warning); 172.16/16
+     * is allowed (AWS's table restricts no 172.16.0.0/15 for a default
+     * VPC); 198.19 is restricted. */
     assert_int_equal(add_codes(s, d, "10.50.0.0/16", rs, 16),
                      BIT(CS_ADD_RESTRICTED) | BIT(CS_ADD_PENDING_FAILS));
-    assert_int_equal(add_codes(s, d, "172.16.0.0/16", rs, 16), BIT(CS_ADD_RESTRICTED));
-    assert_int_equal(rs[0].rule, CS_RULE_172_16_15);
+    assert_int_equal(add_codes(s, d, "172.16.0.0/16", rs, 16), 0);
     assert_int_equal(add_codes(s, d, "172.20.0.0/16", rs, 16), 0);
     assert_int_equal(add_codes(s, d, "198.19.0.0/16", rs, 16), BIT(CS_ADD_RESTRICTED));
     assert_int_equal(rs[0].rule, CS_RULE_198_19);
@@ -1148,9 +1148,10 @@ static void peering__can_add_rules(void **state)
     assert_int_equal(add_codes(s, CS_IDX_NONE, "10.0.0.0/16", rs, 16), BIT(CS_ADD_UNKNOWN_VPC));
     /* Messages name the rule. */
     char msg[512];
-    add_codes(s, d, "172.16.0.0/16", rs, 16);
-    cs_prefix q = P("172.16.0.0/16");
+    add_codes(s, d, "198.19.0.0/16", rs, 16);
+    cs_prefix q = P("198.19.0.0/16");
     cs_can_add_message(s, "D", &q, &rs[0], msg, sizeof msg);
+    assert_non_null(strstr(msg, "198.19.0.0/16 can be added only"));
     assert_non_null(strstr(msg, "172.31.0.0/16"));
     cs_snapshot_close(s);
 }

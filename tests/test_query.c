@@ -12,6 +12,7 @@
 
 #include "support/testutil.h"
 
+#include "image/snapshot_internal.h"
 #include "query/walk_internal.h"
 
 #include <stdio.h>
@@ -416,6 +417,57 @@ static void query__broad_query_counts_default_vpcs_in_one_walk(void **state)
     free(e);
 }
 
+/* An estate-shaped set large enough for every direct index: busy /16s full
+ * of /17../28 blocks (the IPv4 /24 second level), and IPv6 blocks under one
+ * provider prefix (the IPv6 index after its base), plus scattered others. */
+static void query__direct_indexes_match_brute_force(void **state)
+{
+    (void)state;
+    uint64_t seed = tu_seed("query__direct_indexes_match_brute_force", 20261205);
+    tu_rng r = {seed};
+    size_t n = 0, cap = 40000;
+    tu_entry *e = malloc(cap * sizeof *e);
+    for (int b = 0; b < 300; b++) {
+        uint32_t base = 0x0a000000u | (uint32_t)tu_below(&r, 256) << 16;
+        unsigned k = 10 + (unsigned)tu_below(&r, 60);
+        for (unsigned j = 0; j < k && n < cap; j++) {
+            unsigned len = 17 + (unsigned)tu_below(&r, 12);
+            uint32_t a = base | (uint32_t)tu_below(&r, 65536);
+            e[n].p = cs_prefix_from_v4(a, len);
+            e[n].value = (uint32_t)n;
+            n++;
+        }
+    }
+    for (int j = 0; j < 12000 && n < cap; j++) {
+        unsigned len = 44 + (unsigned)tu_below(&r, 21);
+        uint64_t hi = 0x26001f0000000000ull | (tu_next(&r) & 0x000000ffffffffffull);
+        e[n].p = cs_prefix_from_v6(hi, 0, len);
+        e[n].value = (uint32_t)n;
+        n++;
+    }
+    for (int j = 0; j < 2000 && n < cap; j++) {
+        uint8_t fam = j & 1 ? CS_AF_V6 : CS_AF_V4;
+        e[n].p = tu_random_prefix(&r, fam, fam == CS_AF_V4 ? 8 + (unsigned)tu_below(&r, 25)
+                                                           : 20 + (unsigned)tu_below(&r, 60));
+        e[n].value = (uint32_t)n;
+        n++;
+    }
+    cs_snapshot *s = tu_build(e, n);
+    const snap_direct *d = snap_direct_of(s);
+    assert_non_null(d->dir);
+    assert_non_null(d->l2);
+    assert_true(d->n_l2 > 0);
+    assert_non_null(d->dir6);
+    assert_true(d->base_len >= 16);
+    size_t nq = 3000;
+    cs_prefix *qs = malloc(nq * sizeof *qs);
+    tu_random_queries(&r, e, n, qs, nq);
+    check_all(seed, s, e, n, qs, nq);
+    free(qs);
+    cs_snapshot_close(s);
+    free(e);
+}
+
 /* ---- the read-side primitives (engine/query/walk_internal.h) ------------- */
 
 static int cmp_entry_prefix(const void *a, const void *b)
@@ -552,6 +604,7 @@ int main(void)
         cmocka_unit_test(query__random_sets_match_brute_force),
         cmocka_unit_test(query__real_prefixes_match_brute_force),
         cmocka_unit_test(query__walk_primitives_match_brute_force),
+        cmocka_unit_test(query__direct_indexes_match_brute_force),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

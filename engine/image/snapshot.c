@@ -165,12 +165,8 @@ struct cs_snapshot {
     const cs_header *hdr;
     const cs_section *sections;
     cs_famview fam[2];
-    cs_dir16 *dir;    /* derived at open; NULL for small IPv4 tries */
+    snap_direct dx;   /* direct indexes, derived at open (direct.c) */
 };
-
-/* The IPv4 direct index pays once the trie's top levels no longer sit in L1:
- * below this many IPv4 nodes, walks start at the root. */
-#define CS_DIR16_MIN_NODES 2048u
 
 /* ---- writer --------------------------------------------------------------- */
 
@@ -452,45 +448,6 @@ static int validate_family(const cs_famview *f, unsigned fam, cs_error *err)
     return 0;
 }
 
-/* The walk of a query inside block `key` (the top `bits` bits), stopped at
- * the first node of length >= bits: engine/query/query.c resumes there. */
-static cs_dir16 dir_walk(const cs_famview *f, uint32_t key, unsigned bits)
-{
-    uint32_t i = 0, x = CS_NO_NODE;
-    for (;;) {
-        const cs_hot4 *h = &f->hot4[i];
-        if (h->len >= bits)
-            break;
-        if (h->len && ((key ^ h->key) >> (32 - h->len)) != 0) {
-            i = CS_NO_NODE;
-            break;
-        }
-        x = i;
-        uint32_t next = (key >> (31 - h->len)) & 1u ? h->right
-                        : (h->flags & CS_FN_LEFT) ? i + 1 : 0;
-        if (!next) {
-            i = CS_NO_NODE;
-            break;
-        }
-        i = next;
-    }
-    return (cs_dir16){i, x};
-}
-
-/* Derives the IPv4 direct indexes from a validated trie: 65536 records for
- * queries of length >= 16, then 256 for lengths 8..15. */
-static cs_dir16 *build_dir16(const cs_famview *f)
-{
-    cs_dir16 *dir = malloc((65536 + 256) * sizeof *dir);
-    if (!dir)
-        return NULL;
-    for (uint32_t v = 0; v < 65536; v++)
-        dir[v] = dir_walk(f, v << 16, 16);
-    for (uint32_t v = 0; v < 256; v++)
-        dir[65536 + v] = dir_walk(f, v << 24, 8);
-    return dir;
-}
-
 int cs_snapshot_from_memory(const void *base, size_t len, unsigned flags,
                             cs_snapshot **out, cs_error *err)
 {
@@ -590,14 +547,11 @@ int cs_snapshot_from_memory(const void *base, size_t len, unsigned flags,
     int erc = cs_estate_image_validate(&s, err);
     if (erc)
         return erc;
-    if (s.fam[0].n_nodes >= CS_DIR16_MIN_NODES) {
-        s.dir = build_dir16(&s.fam[0]);
-        if (!s.dir)
-            return cs_fail(err, CS_ENOMEM, "out of memory for the IPv4 direct index");
-    }
+    if (snap_direct_build(&s.dx, &s.fam[0], &s.fam[1]))
+        return cs_fail(err, CS_ENOMEM, "out of memory for the direct indexes");
     cs_snapshot *r = malloc(sizeof *r);
     if (!r) {
-        free(s.dir);
+        snap_direct_free(&s.dx);
         return cs_fail(err, CS_ENOMEM, "out of memory");
     }
     *r = s;
@@ -624,21 +578,26 @@ const cs_famview *snap_family(const cs_snapshot *s, unsigned fam_idx)
     return &s->fam[fam_idx & 1u];
 }
 
+const snap_direct *snap_direct_of(const cs_snapshot *s)
+{
+    return &s->dx;
+}
+
 const cs_dir16 *snap_dir16(const cs_snapshot *s)
 {
-    return s->dir;
+    return s->dx.dir;
 }
 
 const cs_dir16 *snap_dir8(const cs_snapshot *s)
 {
-    return s->dir ? s->dir + 65536 : NULL;
+    return s->dx.dir ? s->dx.dir + 65536 : NULL;
 }
 
 void cs_snapshot_close(cs_snapshot *s)
 {
     if (!s)
         return;
-    free(s->dir);
+    snap_direct_free(&s->dx);
     if (s->kind == SNAP_HEAP)
         free((void *)s->base);
     else if (s->kind == SNAP_MMAP)

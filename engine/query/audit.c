@@ -418,6 +418,8 @@ int cs_audit_run(const cs_snapshot *s, const cs_audit_options *opts,
     actx_free(&c);
     if (rc) {
         cs_audit_free(r);
+        if (err && err->code == rc)
+            return rc; /* a module said what failed */
         return cs_fail(err, rc, "audit: %s", cs_strerror(rc));
     }
     *out = r;
@@ -456,7 +458,9 @@ size_t cs_audit_domain_count(const cs_audit_result *r) { return r ? r->n_domains
 
 int cs_audit_get_cluster(const cs_audit_result *r, size_t i, cs_audit_cluster *out)
 {
-    if (!r || !out || i >= r->n_clusters)
+    if (!r || !out)
+        return CS_EINVAL;
+    if (i >= r->n_clusters)
         return CS_ERANGE;
     *out = r->clusters[i];
     return 0;
@@ -464,7 +468,9 @@ int cs_audit_get_cluster(const cs_audit_result *r, size_t i, cs_audit_cluster *o
 
 int cs_audit_get_group(const cs_audit_result *r, size_t i, cs_audit_group *out)
 {
-    if (!r || !out || i >= r->n_groups)
+    if (!r || !out)
+        return CS_EINVAL;
+    if (i >= r->n_groups)
         return CS_ERANGE;
     *out = r->groups[i];
     return 0;
@@ -472,7 +478,9 @@ int cs_audit_get_group(const cs_audit_result *r, size_t i, cs_audit_group *out)
 
 int cs_audit_get_pair(const cs_audit_result *r, size_t i, cs_audit_pair *out)
 {
-    if (!r || !out || i >= r->n_pairs)
+    if (!r || !out)
+        return CS_EINVAL;
+    if (i >= r->n_pairs)
         return CS_ERANGE;
     *out = r->pairs[i].p;
     return 0;
@@ -481,7 +489,9 @@ int cs_audit_get_pair(const cs_audit_result *r, size_t i, cs_audit_pair *out)
 int cs_audit_pair_witness(const cs_audit_result *r, size_t i, size_t j,
                           cs_audit_witness *out)
 {
-    if (!r || !out || i >= r->n_pairs || j >= r->pairs[i].p.witness_count)
+    if (!r || !out)
+        return CS_EINVAL;
+    if (i >= r->n_pairs || j >= r->pairs[i].p.witness_count)
         return CS_ERANGE;
     *out = r->wit[r->pairs[i].wit_begin + j];
     return 0;
@@ -489,7 +499,9 @@ int cs_audit_pair_witness(const cs_audit_result *r, size_t i, size_t j,
 
 int cs_audit_get_domain(const cs_audit_result *r, size_t d, cs_audit_domain_info *out)
 {
-    if (!r || !out || d >= r->n_domains)
+    if (!r || !out)
+        return CS_EINVAL;
+    if (d >= r->n_domains)
         return CS_ERANGE;
     out->name = r->domains[d].name;
     out->vpcs = r->domains[d].vpcs;
@@ -500,8 +512,9 @@ int cs_audit_get_domain(const cs_audit_result *r, size_t d, cs_audit_domain_info
 int cs_audit_domain_pair(const cs_audit_result *r, size_t d, size_t i,
                          cs_audit_pair *out)
 {
-    if (!r || !out || d >= r->n_domains ||
-        i >= r->domains[d].pair_end - r->domains[d].pair_begin)
+    if (!r || !out)
+        return CS_EINVAL;
+    if (d >= r->n_domains || i >= r->domains[d].pair_end - r->domains[d].pair_begin)
         return CS_ERANGE;
     *out = r->dpairs[r->domains[d].pair_begin + i].p;
     return 0;
@@ -510,8 +523,9 @@ int cs_audit_domain_pair(const cs_audit_result *r, size_t d, size_t i,
 int cs_audit_domain_pair_witness(const cs_audit_result *r, size_t d, size_t i,
                                  size_t j, cs_audit_witness *out)
 {
-    if (!r || !out || d >= r->n_domains ||
-        i >= r->domains[d].pair_end - r->domains[d].pair_begin)
+    if (!r || !out)
+        return CS_EINVAL;
+    if (d >= r->n_domains || i >= r->domains[d].pair_end - r->domains[d].pair_begin)
         return CS_ERANGE;
     const audit_pair_rec *rec = &r->dpairs[r->domains[d].pair_begin + i];
     if (j >= rec->p.witness_count)

@@ -46,6 +46,7 @@ static bool vpc_has_tag(const cs_snapshot *s, const cs_vpc *vp, const cs_audit_t
 int audit_scope_build(actx *c)
 {
     const cs_audit_options *o = c->o;
+    bool strict = !(o->flags & CS_AUDIT_EMPTY_SCOPE_OK);
     cs_estate_counts ec;
     cs_estate_counts_get(c->s, &ec);
     c->n_vpcs = ec.vpcs;
@@ -67,6 +68,11 @@ int audit_scope_build(actx *c)
             const char *a = o->accounts[i] ? o->accounts[i] : "";
             if (cs_estate_account_find(c->s, a, strlen(a), &idx) == 1 && idx < ec.accounts)
                 acc_ok[idx] = 1;
+            else if (strict) {
+                free(acc_ok);
+                return cs_fail(c->err, CS_ENOTFOUND,
+                               "audit scope: account '%s' is not in the estate", a);
+            }
         }
     }
     if (o->region_count) {
@@ -75,13 +81,39 @@ int audit_scope_build(actx *c)
             free(acc_ok);
             return CS_ENOMEM;
         }
-        for (uint32_t ri = 0; ri < ec.regions; ri++) {
-            cs_region rg;
-            if (cs_estate_region(c->s, ri, &rg) != 0)
-                continue;
-            for (size_t i = 0; i < o->region_count; i++)
-                if (o->regions[i] && strcmp(o->regions[i], rg.name) == 0)
+        for (size_t i = 0; i < o->region_count; i++) {
+            bool hit = false;
+            for (uint32_t ri = 0; ri < ec.regions; ri++) {
+                cs_region rg;
+                if (cs_estate_region(c->s, ri, &rg) == 0 && o->regions[i] &&
+                    strcmp(o->regions[i], rg.name) == 0) {
                     reg_ok[ri] = 1;
+                    hit = true;
+                }
+            }
+            if (!hit && strict) {
+                free(acc_ok);
+                free(reg_ok);
+                return cs_fail(c->err, CS_ENOTFOUND,
+                               "audit scope: region '%s' is not in the estate",
+                               o->regions[i] ? o->regions[i] : "");
+            }
+        }
+    }
+    /* A tag nobody carries is a typo (Environmnet=prod), not an empty
+     * scope: each tag must be carried by some VPC on its own. */
+    for (size_t t = 0; strict && t < o->tag_count; t++) {
+        bool hit = false;
+        for (uint32_t v = 0; v < c->n_vpcs && !hit; v++) {
+            cs_vpc vp;
+            hit = cs_estate_vpc(c->s, v, &vp) == 0 && vpc_has_tag(c->s, &vp, &o->tags[t]);
+        }
+        if (!hit) {
+            free(acc_ok);
+            free(reg_ok);
+            return cs_fail(c->err, CS_ENOTFOUND, "audit scope: no VPC carries tag %s=%s",
+                           o->tags[t].key ? o->tags[t].key : "",
+                           o->tags[t].value ? o->tags[t].value : "");
         }
     }
     /* A region named "" is unknown: never "the same region" as another. */

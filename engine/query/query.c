@@ -75,15 +75,41 @@ typedef struct lane {
     uint64_t hi, lo;  /* IPv6: Q's key */
 } lane;
 
-/* The direct-index record where an IPv4 walk for (q32, qlen) may resume,
- * or NULL: start at the root. */
-static inline const cs_dir16 *dir_entry(const cs_snapshot *s, uint32_t q32,
-                                        unsigned qlen)
+/* Bits [p, p + 16) of a left-aligned 128-bit key (p <= 112). */
+static inline uint32_t key_bits16(uint64_t hi, uint64_t lo, unsigned p)
 {
-    const cs_dir16 *dir = snap_dir16(s);
-    if (!dir || qlen < 8)
+    if (p <= 48)
+        return (uint32_t)(hi >> (48 - p)) & 0xffffu;
+    if (p >= 64)
+        return (uint32_t)(lo >> (112 - p)) & 0xffffu;
+    return (uint32_t)((hi << (p - 48)) | (lo >> (112 - p))) & 0xffffu;
+}
+
+/* The direct-index record where the walk of q may resume, or NULL: start
+ * at the root (engine/image/direct.c builds them). IPv4: the /24 record
+ * under a busy /16, else the /16 or /8 one; IPv6: the record of the 16 bits
+ * after the base prefix, for queries inside it. */
+static inline const cs_dir16 *direct_entry(const snap_direct *d, unsigned fam,
+                                           const lane *L)
+{
+    const unsigned qlen = L->qlen;
+    if (fam == 0) {
+        if (!d->dir || qlen < 8)
+            return NULL;
+        if (qlen < 16)
+            return &d->dir[65536 + (L->q32 >> 24)];
+        const uint32_t v = L->q32 >> 16;
+        if (qlen >= 24 && d->l2) {
+            const uint32_t b = d->l2[v];
+            if (b != CS_NO_NODE)
+                return &d->dir24[b + ((L->q32 >> 8) & 0xffu)];
+        }
+        return &d->dir[v];
+    }
+    if (!d->dir6 || qlen < d->base_len + 16 ||
+        cs_key_common_bits(d->base_hi, d->base_lo, L->hi, L->lo, d->base_len) < d->base_len)
         return NULL;
-    return qlen >= 16 ? &dir[q32 >> 16] : &dir[65536 + (q32 >> 24)];
+    return &d->dir6[key_bits16(L->hi, L->lo, d->base_len)];
 }
 
 /* Sets up the walk of q (valid, of family `fam`) from the root. */
@@ -98,7 +124,7 @@ static inline void lane_init(lane *L, const cs_prefix *q)
     L->lo = q->lo;
 }
 
-/* Sets up the walk of q, resuming from the direct index when there is one,
+/* Sets up the walk of q, resuming from a direct index when there is one,
  * and prefetches its first node. Returns 1 when it must walk, 0 when the
  * answer (x, r) is already known. */
 static inline uint32_t lane_start(const cs_snapshot *s, const cs_famview *f,
@@ -107,18 +133,17 @@ static inline uint32_t lane_start(const cs_snapshot *s, const cs_famview *f,
     lane_init(L, q);
     if (f->n_nodes == 0)
         return 0;
-    if (fam == 0) {
-        const cs_dir16 *d = dir_entry(s, L->q32, q->len);
-        if (d) {
-            L->x = d->x;
-            if (d->resume == CS_NO_NODE)
-                return 0;
-            L->i = d->resume;
-        }
-        prefetch(&f->hot4[L->i]);
-    } else {
-        prefetch(&f->hot6[0]);
+    const cs_dir16 *d = direct_entry(snap_direct_of(s), fam, L);
+    if (d) {
+        L->x = d->x;
+        if (d->resume == CS_NO_NODE)
+            return 0;
+        L->i = d->resume;
     }
+    if (fam)
+        prefetch(&f->hot6[L->i]);
+    else
+        prefetch(&f->hot4[L->i]);
     return 1;
 }
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/error_internal.h"
+#include "core/aws_rules_internal.h"
 
 /* ---- candidates ------------------------------------------------------------------------ */
 
@@ -362,27 +363,6 @@ int cs_peering_report_mesh(FILE *f, enum cs_report_format format, const cs_snaps
 
 /* ---- can-add ----------------------------------------------------------------------------- */
 
-static const char *rule_text(unsigned rule)
-{
-    switch (rule) {
-    case CS_RULE_OTHER_RFC1918:
-        return "a VPC whose primary block is in one RFC 1918 range cannot take blocks from "
-               "the other RFC 1918 ranges";
-    case CS_RULE_10_0_16:
-        return "a VPC with a block in 10.0.0.0/15 cannot take a block from 10.0.0.0/16";
-    case CS_RULE_172_16_15:
-        return "a VPC with a block in 172.31.0.0/16 cannot take a block from 172.16.0.0/15";
-    case CS_RULE_198_19:
-        return "198.19.0.0/16 can be added only to a VPC whose primary block is in "
-               "198.19.0.0/16";
-    case CS_RULE_PUBLIC_RFC1918:
-        return "a VPC whose primary block is publicly routable, in 100.64.0.0/10 or in "
-               "198.19.0.0/16 cannot take RFC 1918 blocks";
-    default:
-        return "restricted";
-    }
-}
-
 size_t cs_can_add_message(const cs_snapshot *s, const char *vpc_id_text, const cs_prefix *p,
                           const cs_can_add_reason *r, char *buf, size_t cap)
 {
@@ -401,11 +381,14 @@ size_t cs_can_add_message(const cs_snapshot *s, const char *vpc_id_text, const c
         break;
     case CS_ADD_BLOCK_SIZE:
         cs_sbuf_printf(&sb, "%s is a /%u; AWS associates %s", pb, p->len,
-                  p->family == CS_AF_V4 ? "IPv4 blocks from /16 to /28"
-                                        : "IPv6 blocks from /44 to /60 (Amazon's are /56)");
+                       cs_aws_block_sizes_text(p->family));
         break;
     case CS_ADD_LINK_LOCAL:
         cs_sbuf_printf(&sb, "%s is link-local (169.254.0.0/16), which AWS never assigns to VPCs", pb);
+        break;
+    case CS_ADD_RESERVED:
+        cs_sbuf_printf(&sb, "%s is inside %s, which AWS never assigns to VPCs", pb,
+                       cs_aws_reserved_range(p, NULL));
         break;
     case CS_ADD_OWN_OVERLAP:
         cs_sbuf_printf(&sb, "%s overlaps %s, already associated with %s", pb,
@@ -413,7 +396,7 @@ size_t cs_can_add_message(const cs_snapshot *s, const char *vpc_id_text, const c
         break;
     case CS_ADD_RESTRICTED:
         cs_sbuf_printf(&sb, "%s is restricted for %s (its block %s): %s", pb, vpc_id_text,
-                  assoc_text(s, r->assoc, ab), rule_text(r->rule));
+                  assoc_text(s, r->assoc, ab), cs_aws_rule_text(r->rule));
         break;
     case CS_ADD_BLOCK_QUOTA:
         cs_sbuf_printf(&sb, "%s already has %u live %s block%s (quota %u; AWS allows up to 50 on "

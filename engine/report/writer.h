@@ -104,6 +104,8 @@ void cs_json_string_n(cs_json *j, const char *s, size_t len);
 void cs_json_u64(cs_json *j, uint64_t v);
 void cs_json_i64(cs_json *j, int64_t v);
 void cs_json_double(cs_json *j, double v); /* non-finite -> null */
+/* A number already in decimal text (digits only: 128-bit counts). */
+void cs_json_number_text(cs_json *j, const char *digits);
 void cs_json_bool(cs_json *j, bool v);
 void cs_json_null(cs_json *j);
 /* A prefix in canonical text (cs_prefix_format), as a string. */

@@ -317,6 +317,21 @@ static int map_open(cs_shm *h, uint64_t g, shm_victim *out, cs_error *err)
     if (r && atomic_load_explicit(&r->gen, memory_order_relaxed) == g) {
         shm_image_name(&h->v, g, suffix, seg);
         fd = shm_open(seg, O_RDONLY | O_CLOEXEC, 0);
+        if (fd < 0 && errno == EACCES) {
+            /* Not readable: a segment someone else put there? On Linux
+             * the name is a file under /dev/shm; say whose it is. */
+            char path[SHM_SEG_NAME_CAP + 16];
+            struct stat st;
+            snprintf(path, sizeof path, "/dev/shm%s", seg);
+            if (stat(path, &st) == 0 && st.st_uid != h->v.owner) {
+                char found[64], want[64];
+                cs_error_source(err, seg);
+                return cs_fail(err, CS_ECONFLICT, "refusing %s: owned by %s with mode %04o; expected owner %s",
+                               seg, shm_user_name(st.st_uid, found, sizeof found),
+                               (unsigned)(st.st_mode & 07777), shm_user_name(h->v.owner, want, sizeof want));
+            }
+            errno = EACCES;
+        }
         if (fd < 0 && errno != ENOENT)
             return shm_sys_fail(err, CS_EIO, seg, "shm_open");
     } else {

@@ -25,6 +25,7 @@
 #include "audit.h"
 #include "peering.h"
 #include "report.h"
+#include "ipam.h"
 #include "shm.h"
 
 #endif

@@ -440,7 +440,7 @@ CS_API const char *cs_reach_code_name(unsigned code);
 enum cs_can_add_code {
     CS_ADD_UNKNOWN_VPC = 0,      /* blocks */
     CS_ADD_BLOCK_SIZE = 1,       /* blocks: IPv4 outside /16../28, IPv6
-                                    outside /44../60 */
+                                    not /44../60 in steps of /4 */
     CS_ADD_LINK_LOCAL = 2,       /* blocks: inside 169.254.0.0/16 */
     CS_ADD_OWN_OVERLAP = 3,      /* blocks: overlaps a live block of the VPC */
     CS_ADD_RESTRICTED = 4,       /* blocks: the association-restriction table */
@@ -456,7 +456,9 @@ enum cs_can_add_code {
                                     then fails */
     CS_ADD_PEER_UNKNOWN = 9,     /* warns: a live peer is not in the estate:
                                     its blocks could not be checked */
-    CS_ADD_CODE_COUNT = 10
+    CS_ADD_RESERVED = 10,        /* blocks: inside 0.0.0.0/8, 127.0.0.0/8 or
+                                    224.0.0.0/4, which no VPC may use */
+    CS_ADD_CODE_COUNT = 11
 };
 
 /* Rows of the association-restriction table (CS_ADD_RESTRICTED). */
@@ -465,8 +467,8 @@ enum cs_add_rule {
                                     RFC 1918 ranges */
     CS_RULE_10_0_16 = 2,         /* a block in 10.0.0.0/15 rules out
                                     10.0.0.0/16 */
-    CS_RULE_172_16_15 = 3,       /* a block in 172.31.0.0/16 rules out
-                                    172.16.0.0/15 */
+    CS_RULE_172_31_16 = 3,       /* a primary in 172.16.0.0/12 rules out
+                                    172.31.0.0/16 */
     CS_RULE_198_19 = 4,          /* 198.19.0.0/16 only with a 198.19
                                     primary */
     CS_RULE_PUBLIC_RFC1918 = 5,  /* a public, 100.64.0.0/10 or 198.19.0.0/16
@@ -510,7 +512,8 @@ CS_API int64_t cs_peering_can_add(const cs_snapshot *s, uint32_t vpc,
 
 /* "unknown-vpc", "block-size", "link-local", "own-overlap",
  * "association-restricted", "block-quota", "peer-overlap",
- * "pending-requester", "pending-request-fails", "peer-not-in-estate". */
+ * "pending-requester", "pending-request-fails", "peer-not-in-estate",
+ * "reserved-range". */
 CS_API const char *cs_can_add_code_name(unsigned code);
 /* True when the code blocks the association (false: a warning). */
 CS_API bool cs_can_add_code_blocks(unsigned code);

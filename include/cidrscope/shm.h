@@ -66,6 +66,13 @@
  * the message naming the owner and mode found). For readers in the
  * publisher's group, create the service with mode 0640.
  *
+ * Signals: since every reader may write (and so truncate) the reader table,
+ * attaching or opening a publisher puts a SIGBUS handler in place (unless it
+ * is already), which turns a fault inside a reader-table mapping into
+ * private zero pages and passes every other SIGBUS to the handler that was
+ * there before (or the default action). A program installing its own SIGBUS
+ * handler after attaching should chain to the one it replaces.
+ *
  * Tests: tests/test_shm.c (multi-process publish/pin races, kill -9 of the
  * publisher at every step and of pinned readers, damaged segments, heap vs
  * file vs shm images); tests/security/ (two users: squatting, group

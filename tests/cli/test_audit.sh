@@ -140,7 +140,10 @@ expect_rc 1 "$cli" audit --format json --fail-on critical $F
 expect_rc 0 "$cli" audit --format json --fail-on critical datasets/sample
 expect_rc 1 "$cli" audit --format json --fail-on high datasets/sample
 expect_rc 1 "$cli" audit --format json --fail-on any datasets/sample
-expect_rc 0 "$cli" audit --format json --fail-on any datasets/sample-prefixes.csv --accounts nobody
+# a scope value that matches nothing is a typo, not an empty audit: exit 2
+# naming it (more in test_audit_scope.sh)
+expect_rc 2 "$cli" audit --format json --fail-on any datasets/sample-prefixes.csv --accounts nobody
+grep -q "'nobody'" "$tmp/err" || fail "--accounts nobody: the value is not named"
 expect_rc 1 "$cli" audit --format json --fail-on high --domain "$golden/fixture-domains.txt" \
     --accounts 333333333333,444444444444 $F
 # what-if: only what the plan adds counts
