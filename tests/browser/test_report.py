@@ -189,6 +189,23 @@ def check(d, report, sources, shot):
         "account filter %s: %d shown, %d of other accounts shown, %d hidden" % (acct, *vis)
     sel.select_by_index(0)
 
+    # Free space: each map lists its largest free blocks; a click zooms onto one.
+    holes = d.find_elements(By.CSS_SELECTOR, "#csmap .csm-hole")
+    if holes:
+        h = holes[-1]
+        d.execute_script("arguments[0].scrollIntoView({block:'center'})", h)
+        h.click()
+        ok = d.execute_script("""
+            var h=arguments[0], s=h.closest('figure').querySelector('svg.csm'),
+                v=s.getAttribute('viewBox').split(' ').map(Number),
+                x=+h.getAttribute('data-x'), y=+h.getAttribute('data-y'),
+                w=+h.getAttribute('data-w'), hh=+h.getAttribute('data-h');
+            return x>=v[0] && y>=v[1] && x+w<=v[0]+v[2]+1e-6 && y+hh<=v[1]+v[3]+1e-6 &&
+                   v[2] < 2*Math.max(w,hh)+1;""", h)
+        assert ok, "clicking free block %s did not zoom onto it" % h.text
+        d.find_element(By.ID, "csm-reset").click()
+        print("  %d free blocks listed; %s zooms its map" % (len(holes), h.text))
+
     # Findings link to the map: a VPC id in a table zooms its map onto it.
     link = d.execute_script("""
         var ids={};document.querySelectorAll('svg.csm .b').forEach(function(e){
