@@ -280,11 +280,11 @@ def gb_median(runs, name, key):
     return s[0] if s else None
 
 
-def base_comparison(runs, base_runs, base_name):
+def base_comparison(runs, base_runs, base_name, this_name="this build"):
     """Every benchmark of both builds, same run: medians and the factor
     (how many times faster this build is; < 1 means slower)."""
-    out = ["| benchmark | %s, median | this build, median | factor (min–max ranges) |" % base_name,
-           "|---|---|---|---|"]
+    out = ["| benchmark | %s, median | %s, median | factor (min–max ranges) |"
+           % (base_name, this_name), "|---|---|---|---|"]
     for name, reps in runs.items():
         breps = base_runs.get(name)
         if not breps:
@@ -324,7 +324,7 @@ def speedup_targets(rows, runs, base_runs, base_name, ds):
         f = x / b
         out.append("| %s: ≥ %sx %s | %s | %s | %s | %s |" % (
             label, goal, base_name, si(b, "/s"), si(x, "/s"), ratio(f),
-            "met" if f >= goal else "missed: %s of the way (%.0f%%)" % (ratio(f), 100 * f / goal)))
+            "met" if f >= goal else "missed: %.0f%% of the target" % (100 * f / goal)))
     for label, wl in (("overlap count, IPv6", "count"), ("longest-prefix match, IPv6", "lpm")):
         cs = find(rows, ds, "v6", wl, "cidrscope (bulk)") or find(rows, ds, "v6", wl, "cidrscope")
         sw = find(rows, ds, "v6", wl, "sorted-sweep")
@@ -336,6 +336,11 @@ def speedup_targets(rows, runs, base_runs, base_name, ds):
             label, si(sw.rate(), "/s"), si(cs.rate(), "/s"), ratio(f),
             "met" if f >= 1.5 else "missed (%.0f%% of the target)" % (100 * f / 1.5)))
     return out
+
+
+def section(o, title, intro, body):
+    """Appends a "## title" section: an optional paragraph, then body lines."""
+    o.extend(["## " + title, ""] + ([intro, ""] if intro else []) + list(body) + [""])
 
 
 ROOT = "."
@@ -563,31 +568,33 @@ def main():
     o.append("- comparison wall time: %d s" % a.seconds)
     o.append("")
 
-    head_ds = "estate-1M" if "estate-1M" in datasets else (datasets[-1] if datasets else None)
+    # Without a peer run (report.py on make bench's files only), the
+    # datasets are cs_bench's.
+    bench_ds = []
+    for name in runs:
+        parts = name.split("/")
+        if len(parts) > 1 and parts[1] not in bench_ds:
+            bench_ds.append(parts[1])
+    known = datasets or bench_ds
+    head_ds = "estate-1M" if "estate-1M" in known else (known[-1] if known else None)
+    if not rows:
+        o.append("**No peer run in this report**: it was made from `make bench` alone "
+                 "(report.py with an empty peer results file), so the peer columns below are "
+                 "empty; `make bench-peers` fills them.")
+        o.append("")
     if head_ds:
-        o.append("## Headline: %s, cidrscope and every peer on the same inputs" % head_ds)
-        o.append("")
-        o.append("Rates are per query (or per row for build); times for build and the pair "
-                 "count. In brackets: how many times faster cidrscope is than that peer, "
-                 "measured in the same run. cidrscope's query figures are its bulk calls "
-                 "(`cs_query_count_bulk`, `cs_lookup_bulk`).")
-        o.append("")
-        o.extend(headline(rows, head_ds))
-        o.append("")
-        o.append("## Targets (issue 7)")
-        o.append("")
-        o.extend(targets(rows, runs, head_ds))
-        o.append("")
+        section(o, "Headline: %s, cidrscope and every peer on the same inputs" % head_ds,
+                "Rates are per query (or per row for build); times for build and the pair "
+                "count. In brackets: how many times faster cidrscope is than that peer, "
+                "measured in the same run. cidrscope's query figures are its bulk calls "
+                "(`cs_query_count_bulk`, `cs_lookup_bulk`).", headline(rows, head_ds))
+        section(o, "Targets (issue 7)", None, targets(rows, runs, head_ds))
         if base_runs:
-            o.append("## Speed-up targets (issue 14): against %s, same run" % base_name)
-            o.append("")
-            o.append("`make bench` with CS_BENCH_BASE ran %s's cs_bench dataset by dataset "
-                     "in turn with this build's (bench/run.sh), so both saw the same load; "
-                     "rates from CPU time. The sorted-sweep rows come from the peer run."
-                     % base_name)
-            o.append("")
-            o.extend(speedup_targets(rows, runs, base_runs, base_name, head_ds))
-            o.append("")
+            section(o, "Speed-up targets (issue 14): against %s, same run" % base_name,
+                    "`make bench` with CS_BENCH_BASE ran %s's cs_bench dataset by dataset "
+                    "in turn with this build's (bench/run.sh), so both saw the same load; "
+                    "rates from CPU time. The sorted-sweep rows come from the peer run."
+                    % base_name, speedup_targets(rows, runs, base_runs, base_name, head_ds))
 
     o.append("## Every dataset, every implementation")
     o.append("")
@@ -637,7 +644,7 @@ def main():
                  "window (bench/results/issue10-*.json); CPU time. A workload is slower "
                  "beyond noise only when the two min–max ranges do not overlap.")
         o.append("")
-        o.extend(base_comparison(after_runs, before_runs, "before (a80251a)"))
+        o.extend(base_comparison(after_runs, before_runs, "before (a80251a)", "after"))
     o.append("")
     o.append("## How this was measured")
     o.append("")
