@@ -11,23 +11,7 @@
 set -u
 cli=$1
 src=$2
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cs_gen.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT INT TERM
-fails=0
-
-fail() {
-    echo "FAIL: $*" >&2
-    fails=$((fails + 1))
-}
-
-# expect_rc WANT CMD... : runs CMD, output to $tmp/out and $tmp/err.
-expect_rc() {
-    want=$1
-    shift
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    got=$?
-    [ "$got" -eq "$want" ] || fail "'$*' exited $got, expected $want: $(head -c 400 "$tmp/err")"
-}
+. "$src/tests/cli/lib.sh"
 
 gen() {
     expect_rc 0 "$cli" gen -q "$@"
@@ -170,8 +154,4 @@ expect_rc 2 "$cli" gen --shape nope --seed 1 --accounts 1 --regions 1 --out "$tm
 expect_rc 0 "$cli" gen --seed 1 --accounts 1 --regions 1 --vpcs-per-region 1 --out "$tmp/tiny"
 grep -q "1 VPCs" "$tmp/err" || fail "no summary on stderr"
 
-if [ "$fails" -ne 0 ]; then
-    echo "test_gen.sh: $fails failure(s)" >&2
-    exit 1
-fi
-echo "test_gen.sh: ok"
+finish test_gen.sh
