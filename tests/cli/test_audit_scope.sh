@@ -11,28 +11,12 @@
 set -u
 cli=$1
 src=$2
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cs_audit_scope.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT INT TERM
+. "$src/tests/cli/lib.sh"
 cd "$src" || exit 1
-fails=0
-
-fail() {
-    echo "FAIL: $*" >&2
-    fails=$((fails + 1))
-}
-
-# expect_rc WANT CMD... : runs CMD, output to $tmp/out and $tmp/err.
-expect_rc() {
-    want=$1
-    shift
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    got=$?
-    [ "$got" -eq "$want" ] || fail "'$*' exited $got, expected $want: $(head -c 400 "$tmp/err")"
-}
 
 # expect_named VALUE: the last command's stderr names VALUE.
 expect_named() {
-    grep -qF "$1" "$tmp/err" || fail "stderr does not name '$1': $(head -c 400 "$tmp/err")"
+    expect_in "$tmp/err" "$1"
 }
 
 S=datasets/sample
@@ -64,8 +48,4 @@ expect_rc 0 "$cli" audit --format text --what-if "$tmp/extra.csv" $S
 grep -q '1 appeared, 0 changed, 0 disappeared' "$tmp/out" ||
     fail "what-if of the same VPC: $(grep -i appeared "$tmp/out")"
 
-if [ "$fails" -ne 0 ]; then
-    echo "test_audit_scope.sh: $fails failure(s)" >&2
-    exit 1
-fi
-echo "test_audit_scope.sh: ok"
+finish test_audit_scope.sh
