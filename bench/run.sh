@@ -6,7 +6,8 @@
 #                         skipped with a message when memory is short)
 #   CS_BENCH_MIN_TIME     seconds per repetition (--benchmark_min_time), 0.1
 #   CS_BENCH_REPETITIONS  repetitions per benchmark, 5 (median, min, max)
-#   CS_BENCH_REAL_CSV     the real-prefix CSV (default ../shared/datasets/...)
+#   CS_BENCH_REAL_CSV     the real-prefix CSV (default: the shipped dataset the
+#                         build unpacked, else ../shared/datasets/...)
 #
 # Prints medians on the terminal and writes every repetition to
 # BUILD_DIR/bench.json, which bench/peers/report.py folds into RESULTS.md.

@@ -73,7 +73,8 @@ static void usage(FILE *f)
         "                         --ledger FILE`): atomically, journaled before the\n"
         "                         answer; two commits never overlap\n"
         "      --token T          idempotency: the same T returns the same blocks\n"
-        "      --owner TEXT       who reserved them (kept in the ledger)\n"
+        "      --owner TEXT       with --commit: who reserved them (kept in the\n"
+        "                         ledger); without it, the --shm option below\n"
         "\n" CLI_SOURCE_HELP
         "\nExit: 0 all allocated, 1 fewer than --count fit (those that fit are\n"
         "printed with the reason), 2 usage or bad input, 3 internal error.\n");
@@ -99,7 +100,7 @@ int cmd_alloc(int argc, char **argv)
         {NULL, 0, NULL, 0}};
     cli_sources src;
     cli_sources_init(&src);
-    enum cli_format fmt = FMT_TEXT;
+    enum cs_report_format fmt = CS_REPORT_TEXT;
     cli_prefixes pools = {0}, excl = {0}, allowed = {0};
     const char *peerable[MAX_PEERABLE];
     size_t n_peerable = 0;
@@ -126,7 +127,7 @@ int cmd_alloc(int argc, char **argv)
             cli_prefixes_free(&allowed);
             return CLI_OK;
         case OPT_FORMAT:
-            if (cli_parse_format(VERB, optarg, 1u << FMT_TEXT | 1u << FMT_JSON | 1u << FMT_CSV,
+            if (cli_parse_format(VERB, optarg, 1u << CS_REPORT_TEXT | 1u << CS_REPORT_JSON | 1u << CS_REPORT_CSV,
                                  &fmt))
                 rc = CLI_USAGE;
             break;
@@ -199,13 +200,18 @@ int cmd_alloc(int argc, char **argv)
                                 : "unexpected argument");
         rc = CLI_USAGE;
     }
-    if (rc == CLI_OK && (commit || token || owner) && !src.shm) {
-        cli_errorf(VERB, "--commit, --token and --owner need --shm NAME (a service with a "
-                         "ledger)");
+    if (rc == CLI_OK && (commit || token) && !src.shm) {
+        cli_errorf(VERB, "--commit and --token need --shm NAME (a service with a ledger)");
         rc = CLI_USAGE;
     }
-    if (rc == CLI_OK && (token || owner) && !commit) {
-        cli_errorf(VERB, "--token and --owner go with --commit");
+    /* --owner is the reservation's owner with --commit (issue 12), and
+     * the user who must own the service otherwise (the --shm option). */
+    if (rc == CLI_OK && owner && !commit) {
+        src.shm_owner = owner;
+        owner = NULL;
+    }
+    if (rc == CLI_OK && token && !commit) {
+        cli_errorf(VERB, "--token goes with --commit");
         rc = CLI_USAGE;
     }
     for (size_t i = 1; rc == CLI_OK && i < pools.n; i++)
@@ -270,21 +276,16 @@ int cmd_alloc(int argc, char **argv)
             cli_errorf(VERB, "bad pools or length");
             rc = CLI_USAGE;
         } else {
-            static const unsigned pfmt[] = {[FMT_TEXT] = CS_PFMT_TEXT,
-                                            [FMT_JSON] = CS_PFMT_JSON,
-                                            [FMT_CSV] = CS_PFMT_CSV,
-                                            [FMT_NDJSON] = CS_PFMT_TEXT,
-                                            [FMT_HTML] = CS_PFMT_TEXT};
             cs_snapshot_info info;
             cs_snapshot_get_info(est.snap, &info);
             cs_error err;
             cs_error_clear(&err);
-            if (cs_ipam_report_alloc(stdout, pfmt[fmt], pools.p, NULL, out, (size_t)n,
+            if (cs_ipam_report_alloc(stdout, fmt, pools.p, NULL, out, (size_t)n,
                                      (size_t)count, (unsigned)length, why, info.generation,
                                      &err) < 0)
                 rc = cli_report_error(VERB, &err);
             else if (n < count) {
-                if (fmt != FMT_TEXT)
+                if (fmt != CS_REPORT_TEXT)
                     cli_errorf(VERB, "only %lld of %ld blocks: %s", (long long)n, count,
                                cs_ipam_reason_text(why));
                 rc = CLI_FINDINGS;

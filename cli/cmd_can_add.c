@@ -67,7 +67,7 @@ int cmd_can_add(int argc, char **argv)
         {NULL, 0, NULL, 0}};
     cli_sources src;
     cli_sources_init(&src);
-    enum cli_format fmt = FMT_TEXT;
+    enum cs_report_format fmt = CS_REPORT_TEXT;
     bool fail_on = false;
     cs_can_add_opts co = {0, 0};
     int c;
@@ -84,7 +84,7 @@ int cmd_can_add(int argc, char **argv)
             usage(stdout);
             return CLI_OK;
         case OPT_FORMAT:
-            if (cli_parse_format(VERB, optarg, 1u << FMT_TEXT | 1u << FMT_JSON | 1u << FMT_CSV,
+            if (cli_parse_format(VERB, optarg, 1u << CS_REPORT_TEXT | 1u << CS_REPORT_JSON | 1u << CS_REPORT_CSV,
                                  &fmt))
                 return CLI_USAGE;
             break;
@@ -136,11 +136,8 @@ int cmd_can_add(int argc, char **argv)
     uint32_t vpc = CS_IDX_NONE;
     if (cs_estate_vpc_find(est.snap, id, strlen(id), &vpc) != 1)
         vpc = CS_IDX_NONE;
-    static const unsigned pfmt[] = {[FMT_TEXT] = CS_PFMT_TEXT, [FMT_JSON] = CS_PFMT_JSON,
-                                    [FMT_CSV] = CS_PFMT_CSV, [FMT_NDJSON] = CS_PFMT_TEXT,
-                                    [FMT_HTML] = CS_PFMT_TEXT};
     bool blocked = false;
-    if (cs_peering_report_can_add(stdout, pfmt[fmt], est.snap, id, vpc, &p, &co, &blocked, &err) <
+    if (cs_peering_report_can_add(stdout, fmt, est.snap, id, vpc, &p, &co, &blocked, &err) <
         0)
         rc = cli_report_error(VERB, &err);
     else if (fail_on && blocked)

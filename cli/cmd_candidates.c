@@ -64,7 +64,7 @@ int cmd_candidates(int argc, char **argv)
         {NULL, 0, NULL, 0}};
     cli_sources src;
     cli_sources_init(&src);
-    enum cli_format fmt = FMT_TEXT;
+    enum cs_report_format fmt = CS_REPORT_TEXT;
     long quota = CS_PEERING_QUOTA_DEFAULT, limit = -1;
     const char *want_region = NULL, *want_account = NULL;
     int c;
@@ -81,7 +81,7 @@ int cmd_candidates(int argc, char **argv)
             usage(stdout);
             return CLI_OK;
         case OPT_FORMAT:
-            if (cli_parse_format(VERB, optarg, 1u << FMT_TEXT | 1u << FMT_JSON | 1u << FMT_CSV,
+            if (cli_parse_format(VERB, optarg, 1u << CS_REPORT_TEXT | 1u << CS_REPORT_JSON | 1u << CS_REPORT_CSV,
                                  &fmt))
                 return CLI_USAGE;
             break;
@@ -178,10 +178,7 @@ int cmd_candidates(int argc, char **argv)
             pairs[i].b = cands[i];
         }
         cs_peering_check_bulk(ix, pairs, n, &po, verdicts);
-        static const unsigned pfmt[] = {[FMT_TEXT] = CS_PFMT_TEXT, [FMT_JSON] = CS_PFMT_JSON,
-                                        [FMT_CSV] = CS_PFMT_CSV, [FMT_NDJSON] = CS_PFMT_TEXT,
-                                        [FMT_HTML] = CS_PFMT_TEXT};
-        if (cs_peering_report_candidates(stdout, pfmt[fmt], s, vpc, &filter, &po, cands,
+        if (cs_peering_report_candidates(stdout, fmt, s, vpc, &filter, &po, cands,
                                          verdicts, n, (uint64_t)total, &st, &err) < 0)
             rc = cli_report_error(VERB, &err);
     }

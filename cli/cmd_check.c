@@ -244,7 +244,7 @@ typedef struct run {
     const cs_snapshot *snap;
     cs_peering_index *ix;
     cs_peering_opts opts;
-    unsigned format;
+    enum cs_report_format format;
     cs_peering_report *rep;
     cs_peering_summary sum;
     bool began;
@@ -281,7 +281,7 @@ static int decide(run *r, batch *b)
         return rc;
     for (size_t i = 0; i < b->n; i++)
         cs_peering_summary_add(&r->sum, &b->verdicts[i]);
-    if (r->format == CS_PFMT_JSON)
+    if (r->format == CS_REPORT_JSON)
         return 0;
     if (!r->began) {
         cs_peering_report_begin(r->rep, NULL);
@@ -377,7 +377,7 @@ static int read_pairs(run *r, const char *path, batch *b)
         b->pairs[b->n].a = resolve(r->snap, b->arena + ao);
         b->pairs[b->n].b = resolve(r->snap, b->arena + bo);
         b->n++;
-        if (r->format != CS_PFMT_JSON && b->n == BATCH && (rc = decide(r, b)) != 0)
+        if (r->format != CS_REPORT_JSON && b->n == BATCH && (rc = decide(r, b)) != 0)
             break;
     }
     if (!rc && ferror(f)) {
@@ -414,7 +414,7 @@ int cmd_check(int argc, char **argv)
         {NULL, 0, NULL, 0}};
     cli_sources src;
     cli_sources_init(&src);
-    enum cli_format fmt = FMT_TEXT;
+    enum cs_report_format fmt = CS_REPORT_TEXT;
     const char *pairs_path = NULL;
     long quota = CS_PEERING_QUOTA_DEFAULT;
     bool fail_on = false;
@@ -433,7 +433,7 @@ int cmd_check(int argc, char **argv)
             return CLI_OK;
         case OPT_FORMAT:
             if (cli_parse_format(VERB, optarg,
-                                 1u << FMT_TEXT | 1u << FMT_JSON | 1u << FMT_CSV | 1u << FMT_NDJSON,
+                                 1u << CS_REPORT_TEXT | 1u << CS_REPORT_JSON | 1u << CS_REPORT_CSV | 1u << CS_REPORT_NDJSON,
                                  &fmt))
                 return CLI_USAGE;
             break;
@@ -469,14 +469,11 @@ int cmd_check(int argc, char **argv)
     int rc = cli_estate_open(VERB, &src, &est);
     if (rc)
         return rc;
-    static const unsigned pfmt[] = {[FMT_TEXT] = CS_PFMT_TEXT, [FMT_JSON] = CS_PFMT_JSON,
-                                    [FMT_CSV] = CS_PFMT_CSV, [FMT_NDJSON] = CS_PFMT_NDJSON,
-                                    [FMT_HTML] = CS_PFMT_TEXT};
     run r;
     memset(&r, 0, sizeof r);
     r.snap = est.snap;
     r.opts.quota = (uint32_t)quota;
-    r.format = pfmt[fmt];
+    r.format = fmt;
     r.rep = cs_peering_report_new(stdout, r.format, est.snap, &r.opts);
     if (!r.rep) {
         cli_errorf(VERB, "out of memory");
@@ -497,9 +494,9 @@ int cmd_check(int argc, char **argv)
         batch b;
         memset(&b, 0, sizeof b);
         rc = read_pairs(&r, pairs_path, &b);
-        if (!rc && r.format == CS_PFMT_JSON)
+        if (!rc && r.format == CS_REPORT_JSON)
             rc = verdicts(&r, &b);
-        if (!rc && r.format == CS_PFMT_JSON) {
+        if (!rc && r.format == CS_REPORT_JSON) {
             for (size_t i = 0; i < b.n; i++)
                 cs_peering_summary_add(&r.sum, &b.verdicts[i]);
             cs_peering_report_begin(r.rep, &r.sum);

@@ -55,7 +55,7 @@ int cmd_free(int argc, char **argv)
         {NULL, 0, NULL, 0}};
     cli_sources src;
     cli_sources_init(&src);
-    enum cli_format fmt = FMT_TEXT;
+    enum cs_report_format fmt = CS_REPORT_TEXT;
     cli_prefixes pools = {0}, excl = {0};
     long min_len = 0;
     int c, rc = CLI_OK;
@@ -76,7 +76,7 @@ int cmd_free(int argc, char **argv)
             cli_prefixes_free(&excl);
             return CLI_OK;
         case OPT_FORMAT:
-            if (cli_parse_format(VERB, optarg, 1u << FMT_TEXT | 1u << FMT_JSON | 1u << FMT_CSV,
+            if (cli_parse_format(VERB, optarg, 1u << CS_REPORT_TEXT | 1u << CS_REPORT_JSON | 1u << CS_REPORT_CSV,
                                  &fmt))
                 rc = CLI_USAGE;
             break;
@@ -144,12 +144,9 @@ int cmd_free(int argc, char **argv)
         }
     }
     if (rc == CLI_OK) {
-        static const unsigned pfmt[] = {[FMT_TEXT] = CS_PFMT_TEXT, [FMT_JSON] = CS_PFMT_JSON,
-                                        [FMT_CSV] = CS_PFMT_CSV, [FMT_NDJSON] = CS_PFMT_TEXT,
-                                        [FMT_HTML] = CS_PFMT_TEXT};
         cs_error err;
         cs_error_clear(&err);
-        if (cs_ipam_report_free(stdout, pfmt[fmt], fp, pools.n, &err) < 0)
+        if (cs_ipam_report_free(stdout, fmt, fp, pools.n, &err) < 0)
             rc = cli_report_error(VERB, &err);
     }
     for (size_t i = 0; fp && i < pools.n; i++)

@@ -148,6 +148,13 @@ int cmd_gen(int argc, char **argv)
                           "required (see cidrscope gen --help)");
         return CLI_USAGE;
     }
+    if (strcmp(o.out, "-") == 0) {
+        /* a tree and a CSV with its -peering.csv are several files: there
+         * is no one stream to write, and a file named "-" is never meant */
+        cli_errorf("gen", "--out -: gen writes files (a directory tree, or a CSV "
+                          "and its -peering.csv), not standard output; give a path");
+        return CLI_USAGE;
+    }
     if (o.accounts == 0 || o.regions == 0 || o.vpcs == 0) {
         cli_errorf("gen", "--accounts, --regions and --vpcs-per-region must "
                           "be at least 1");

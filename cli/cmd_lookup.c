@@ -132,7 +132,7 @@ int cmd_lookup(int argc, char **argv)
         {NULL, 0, NULL, 0}};
     cli_sources src;
     cli_sources_init(&src);
-    enum cli_format fmt = FMT_TEXT;
+    enum cs_report_format fmt = CS_REPORT_TEXT;
     bool all = false, count = false;
     const char *items[CLI_MAX_SOURCES];
     int n_items = 0;
@@ -148,7 +148,7 @@ int cmd_lookup(int argc, char **argv)
         case 'h': usage(stdout); return CLI_OK;
         case OPT_FORMAT:
             if (cli_parse_format(VERB, optarg,
-                                 1u << FMT_TEXT | 1u << FMT_JSON | 1u << FMT_NDJSON | 1u << FMT_CSV,
+                                 1u << CS_REPORT_TEXT | 1u << CS_REPORT_JSON | 1u << CS_REPORT_NDJSON | 1u << CS_REPORT_CSV,
                                  &fmt))
                 return CLI_USAGE;
             break;
@@ -172,11 +172,8 @@ int cmd_lookup(int argc, char **argv)
     int exit_code = cli_estate_open(VERB, &src, &est);
     if (exit_code != CLI_OK)
         return exit_code;
-    static const int fmt_map[] = {[FMT_TEXT] = CS_REPORT_TEXT, [FMT_JSON] = CS_REPORT_JSON,
-                                  [FMT_CSV] = CS_REPORT_CSV, [FMT_NDJSON] = CS_REPORT_NDJSON,
-                                  [FMT_HTML] = CS_REPORT_TEXT};
     lctx *l = calloc(1, sizeof *l);
-    cs_match_report *w = cs_match_report_open(stdout, fmt_map[fmt],
+    cs_match_report *w = cs_match_report_open(stdout, fmt,
                                               CS_MR_LOOKUP | (count ? CS_MR_COUNT : 0));
     if (!l || !w) {
         free(l);

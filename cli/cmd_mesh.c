@@ -121,7 +121,7 @@ int cmd_mesh(int argc, char **argv)
         {NULL, 0, NULL, 0}};
     cli_sources src;
     cli_sources_init(&src);
-    enum cli_format fmt = FMT_TEXT;
+    enum cs_report_format fmt = CS_REPORT_TEXT;
     long quota = CS_PEERING_QUOTA_DEFAULT;
     const char *from = NULL, *hub = NULL;
     bool fail_conflict = false, fail_quota = false;
@@ -139,7 +139,7 @@ int cmd_mesh(int argc, char **argv)
             usage(stdout);
             return CLI_OK;
         case OPT_FORMAT:
-            if (cli_parse_format(VERB, optarg, 1u << FMT_TEXT | 1u << FMT_JSON | 1u << FMT_CSV,
+            if (cli_parse_format(VERB, optarg, 1u << CS_REPORT_TEXT | 1u << CS_REPORT_JSON | 1u << CS_REPORT_CSV,
                                  &fmt))
                 return CLI_USAGE;
             break;
@@ -223,11 +223,7 @@ int cmd_mesh(int argc, char **argv)
             cli_errorf(VERB, "%s", cs_strerror(rc));
             rc = CLI_INTERNAL;
         } else {
-            static const unsigned pfmt[] = {[FMT_TEXT] = CS_PFMT_TEXT, [FMT_JSON] = CS_PFMT_JSON,
-                                            [FMT_CSV] = CS_PFMT_CSV,
-                                            [FMT_NDJSON] = CS_PFMT_TEXT,
-                                            [FMT_HTML] = CS_PFMT_TEXT};
-            rc = cs_peering_report_mesh(stdout, pfmt[fmt], s, (const char *const *)l.ids, l.n,
+            rc = cs_peering_report_mesh(stdout, fmt, s, (const char *const *)l.ids, l.n,
                                         hub_pos, rows, matrix, &sum, &po, &err);
             if (rc < 0)
                 rc = cli_report_error(VERB, &err);

@@ -57,6 +57,7 @@ typedef struct qctx {
     size_t next;          /* walk_bulk: next item to open */
     const char *src;
     int failed;
+    cli_estate *est;      /* --shm: pinned per batch */
 } qctx;
 
 static void open_upto(qctx *c, size_t i)
@@ -89,6 +90,16 @@ static void flush(qctx *c)
 {
     if (!c->n)
         return;
+    /* --shm: pinned for this batch only (cli_estate_idle below) */
+    int rc = cli_estate_resume(VERB, c->est);
+    if (rc != CLI_OK) {
+        c->failed = rc;
+        for (size_t i = 0; i < c->n; i++)
+            free(c->text[i]);
+        c->n = 0;
+        return;
+    }
+    c->s = c->est->snap;
     if (c->count) {
         uint32_t counts[BATCH];
         cs_query_count_bulk(c->s, c->q, c->n, c->kind, counts);
@@ -108,6 +119,7 @@ static void flush(qctx *c)
     for (size_t i = 0; i < c->n; i++)
         free(c->text[i]);
     c->n = 0;
+    cli_estate_idle(c->est);
 }
 
 static int add_item(const char *line, size_t len, unsigned long no, void *ctx)
@@ -131,7 +143,7 @@ static int add_item(const char *line, size_t len, unsigned long no, void *ctx)
     }
     if (++c->n == BATCH)
         flush(c);
-    return 0;
+    return c->failed ? -1 : 0;
 }
 
 int cmd_query(int argc, char **argv)
@@ -147,7 +159,7 @@ int cmd_query(int argc, char **argv)
         {NULL, 0, NULL, 0}};
     cli_sources src;
     cli_sources_init(&src);
-    enum cli_format fmt = FMT_TEXT;
+    enum cs_report_format fmt = CS_REPORT_TEXT;
     unsigned kind = 0;
     bool count = false;
     const char *items[CLI_MAX_SOURCES];
@@ -164,7 +176,7 @@ int cmd_query(int argc, char **argv)
         case 'h': usage(stdout); return CLI_OK;
         case OPT_FORMAT:
             if (cli_parse_format(VERB, optarg,
-                                 1u << FMT_TEXT | 1u << FMT_JSON | 1u << FMT_NDJSON | 1u << FMT_CSV,
+                                 1u << CS_REPORT_TEXT | 1u << CS_REPORT_JSON | 1u << CS_REPORT_NDJSON | 1u << CS_REPORT_CSV,
                                  &fmt))
                 return CLI_USAGE;
             break;
@@ -189,11 +201,8 @@ int cmd_query(int argc, char **argv)
     int exit_code = cli_estate_open(VERB, &src, &est);
     if (exit_code != CLI_OK)
         return exit_code;
-    static const int fmt_map[] = {[FMT_TEXT] = CS_REPORT_TEXT, [FMT_JSON] = CS_REPORT_JSON,
-                                  [FMT_CSV] = CS_REPORT_CSV, [FMT_NDJSON] = CS_REPORT_NDJSON,
-                                  [FMT_HTML] = CS_REPORT_TEXT};
     qctx *q = calloc(1, sizeof *q);
-    cs_match_report *w = cs_match_report_open(stdout, fmt_map[fmt], count ? CS_MR_COUNT : 0);
+    cs_match_report *w = cs_match_report_open(stdout, fmt, count ? CS_MR_COUNT : 0);
     if (!q || !w) {
         free(q);
         cs_match_report_close(w, NULL);
@@ -202,6 +211,8 @@ int cmd_query(int argc, char **argv)
         return CLI_INTERNAL;
     }
     q->s = est.snap;
+    q->est = &est;
+    cli_estate_idle(&est);
     q->w = w;
     q->kind = kind ? kind : CS_Q_OVERLAPPING;
     q->count = count;

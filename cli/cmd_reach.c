@@ -106,7 +106,7 @@ int cmd_reach(int argc, char **argv)
         {NULL, 0, NULL, 0}};
     cli_sources src;
     cli_sources_init(&src);
-    enum cli_format fmt = FMT_TEXT;
+    enum cs_report_format fmt = CS_REPORT_TEXT;
     bool fail_on = false;
     int c;
     optind = 1;
@@ -122,7 +122,7 @@ int cmd_reach(int argc, char **argv)
             usage(stdout);
             return CLI_OK;
         case OPT_FORMAT:
-            if (cli_parse_format(VERB, optarg, 1u << FMT_TEXT | 1u << FMT_JSON | 1u << FMT_CSV,
+            if (cli_parse_format(VERB, optarg, 1u << CS_REPORT_TEXT | 1u << CS_REPORT_JSON | 1u << CS_REPORT_CSV,
                                  &fmt))
                 return CLI_USAGE;
             break;
@@ -166,13 +166,10 @@ int cmd_reach(int argc, char **argv)
         if (h.count == 1)
             se.vpc = h.vpc;
     }
-    static const unsigned pfmt[] = {[FMT_TEXT] = CS_PFMT_TEXT, [FMT_JSON] = CS_PFMT_JSON,
-                                    [FMT_CSV] = CS_PFMT_CSV, [FMT_NDJSON] = CS_PFMT_TEXT,
-                                    [FMT_HTML] = CS_PFMT_TEXT};
     cs_reach_summary sum;
     cs_error err;
     cs_error_clear(&err);
-    if (cs_peering_report_reach(stdout, pfmt[fmt], s, st, &se, dt, &de, &sum, &err) < 0)
+    if (cs_peering_report_reach(stdout, fmt, s, st, &se, dt, &de, &sum, &err) < 0)
         rc = cli_report_error(VERB, &err);
     else if (fail_on && !sum.reachable)
         rc = CLI_FINDINGS;

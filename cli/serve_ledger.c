@@ -13,7 +13,7 @@ void serve_ledger_sync(const char *name, cs_ledger *l)
         return;
     cli_shm_handle *h = NULL;
     const cs_snapshot *s = NULL;
-    if (cli_shm_open("serve", name, &h, &s) != CLI_OK)
+    if (cli_shm_open("serve", name, NULL, &h, &s) != CLI_OK)
         return;
     cs_error err;
     cs_error_clear(&err);

@@ -35,6 +35,7 @@ int cli_source_option(const char *verb, cli_sources *s, int code, const char *ar
     case OPT_SRC_REGION: s->load.region = arg; return 1;
     case OPT_SRC_ACCOUNT: s->load.account = arg; return 1;
     case OPT_SRC_NO_VERIFY: s->no_verify = true; return 1;
+    case OPT_SRC_OWNER: s->shm_owner = arg; return 1;
     default: return 0;
     }
 }
@@ -80,7 +81,7 @@ int cli_estate_open(const char *verb, const cli_sources *s, cli_estate *out)
         }
         /* a generation's checksums are verified when it is first mapped */
         cli_shm_handle *h = NULL;
-        int code = cli_shm_open(verb, s->shm, &h, &out->snap);
+        int code = cli_shm_open(verb, s->shm, s->shm_owner, &h, &out->snap);
         out->shm = h;
         return code;
     }
@@ -147,6 +148,21 @@ int cli_estate_open(const char *verb, const cli_sources *s, cli_estate *out)
     out->snap = out->owned = snap;
     out->rejected = rejected;
     return CLI_OK;
+}
+
+void cli_estate_idle(cli_estate *e)
+{
+    if (e->shm) {
+        cli_shm_unpin(e->shm);
+        e->snap = NULL;
+    }
+}
+
+int cli_estate_resume(const char *verb, cli_estate *e)
+{
+    if (!e->shm || e->snap)
+        return CLI_OK;
+    return cli_shm_repin(verb, e->shm, &e->snap);
 }
 
 void cli_estate_close(cli_estate *e)

@@ -26,5 +26,6 @@ CS_VERB("release", cmd_release, "free a reservation of a service's ledger")
 CS_VERB("serve", cmd_serve, "publish sources as a shared-memory service and keep it current")
 CS_VERB("publish", cmd_publish, "publish sources once as the next generation of a shared-memory service")
 CS_VERB("gen", cmd_gen, "write a synthetic estate (AWS CLI JSON tree or CSV)")
+CS_VERB("map", cmd_map, "draw the address space and the peering graph as one HTML page")
 CS_VERB("stat", cmd_stat, "count accounts, regions, VPCs, CIDR blocks, peerings and findings")
 #endif

@@ -27,7 +27,14 @@ OUT=$BUILD/peers
 RUNS=${CS_PEER_RUNS:-5}
 NQ=${CS_PEER_QUERIES:-1000000}
 SCALES=${CS_PEER_SCALES:-10k,100k,1M}
-REAL_CSV=${CS_BENCH_REAL_CSV:-$ROOT/../shared/datasets/cloud-prefixes/prefixes.csv}
+# The real prefixes: $CS_BENCH_REAL_CSV, else the shipped dataset as the
+# build unpacked it (BUILD_DIR/datasets/prefixes.csv), else the shared copy
+# beside the clone.
+REAL_CSV=${CS_BENCH_REAL_CSV:-}
+if [ -z "$REAL_CSV" ]; then
+    REAL_CSV=$BUILD/datasets/prefixes.csv
+    [ -r "$REAL_CSV" ] || REAL_CSV=$ROOT/../shared/datasets/cloud-prefixes/prefixes.csv
+fi
 export CS_BENCH_REAL_CSV="$REAL_CSV"
 
 for exe in "$BUILD/bench/peer_cidrscope" "$BUILD/bench/peer_sorted_sweep"; do

@@ -56,6 +56,7 @@
 #include "core/error_internal.h"
 #include "build/estate_internal.h"
 #include "build/intern_internal.h"
+#include "build/trie_internal.h"
 #include "core/aws_rules_internal.h"
 
 #include <stdarg.h>
@@ -1475,6 +1476,7 @@ typedef struct fz_findings {
     uint64_t base;         /* the builder arena's length */
     uint32_t kind_off[8];  /* per check kind, cached */
     int rc;
+    cs_trie blocks;        /* one VPC's live IPv4 blocks so far (check_vpc) */
 } fz_findings;
 
 enum {
@@ -1577,11 +1579,19 @@ static void check_vpc(const cs_estate *e, uint32_t vn, uint32_t vold, const uint
         assoc_prefix(a, &blk[nb]);
         blk_ord[nb++] = ord[i];
     }
+    trie_clear(&z->blocks);
     for (uint32_t i = 0; i < nb; i++) {
+        const cs_prefix s = blk[i];
+        /* an earlier live block of the VPC that this one overlaps */
+        uint32_t hit = blk_ord[i] == primary ? TRIE_NONE : trie_overlap_any(&z->blocks, &s);
+        int trc = trie_insert(&z->blocks, &s, i);
+        if (trc) {
+            z->rc = trc;
+            return;
+        }
         if (blk_ord[i] == primary)
             continue;
         const assoc_b *a = &e->assoc[blk_ord[i]];
-        const cs_prefix s = blk[i];
         cs_prefix_format(&s, pb, sizeof pb);
         /* The table sees the VPC's other blocks: s itself moved out of the
          * way by swapping it with the first. */
@@ -1601,14 +1611,13 @@ static void check_vpc(const cs_estate *e, uint32_t vn, uint32_t vold, const uint
                    culprit != (size_t)-1 ? "block" : "primary", cb, cs_aws_rule_text(rule));
             continue;
         }
-        for (uint32_t k = 0; k < i; k++)
-            if (cs_prefix_overlaps(&s, &blk[k])) {
-                char tb[CS_PREFIX_STRCAP];
-                cs_prefix_format(&blk[k], tb, sizeof tb);
-                fz_add(z, K_RESTRICTED, &a->loc, vn,
-                       "VPC %s: secondary block %s overlaps %s of the same VPC", vid, pb, tb);
-                break;
-            }
+        if (hit != TRIE_NONE) {
+            char tb[CS_PREFIX_STRCAP];
+            cs_prefix t = trie_node_prefix(&z->blocks, hit);
+            cs_prefix_format(&t, tb, sizeof tb);
+            fz_add(z, K_RESTRICTED, &a->loc, vn,
+                   "VPC %s: secondary block %s overlaps %s of the same VPC", vid, pb, tb);
+        }
     }
 }
 
@@ -1633,6 +1642,7 @@ int cs_estate_freeze(const cs_estate *e, cs_snapshot **out, cs_error *err)
     cs_snapshot_builder *sb = NULL;
     fz_findings z;
     memset(&z, 0, sizeof z);
+    trie_init(&z.blocks, 32);
     /* Check-made strings follow the builder's arena in the image; z.extra
      * starts with its own "" at offset 0, which is dropped, hence the -1. */
     z.base = e->strs.len - 1;
@@ -1930,6 +1940,7 @@ out_rc:
     free(strings);
     cs_snapshot_builder_free(sb);
     cs_strbuf_release(&z.extra);
+    trie_release(&z.blocks);
     free(z.f);
     free(tmp);
     free(acct_ord);

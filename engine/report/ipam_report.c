@@ -65,13 +65,13 @@ static cs_u128 hole_size(const cs_prefix *p)
     return (cs_u128){0, 1ull << bits};
 }
 
-int cs_ipam_report_free(FILE *f, unsigned format, const cs_ipam_free_pool *pools, size_t n,
+int cs_ipam_report_free(FILE *f, enum cs_report_format format, const cs_ipam_free_pool *pools, size_t n,
                         cs_error *err)
 {
-    if (!f || (n && !pools) || format > CS_PFMT_CSV)
+    if (!f || (n && !pools) || format > CS_REPORT_CSV)
         return cs_fail(err, CS_EINVAL, "bad arguments to the free-space report");
     char pb[CS_PREFIX_STRCAP], nb[48];
-    if (format == CS_PFMT_JSON) {
+    if (format == CS_REPORT_JSON) {
         cs_json j;
         cs_json_init(&j, f, CS_JSON_PRETTY);
         cs_json_begin_object(&j);
@@ -103,7 +103,7 @@ int cs_ipam_report_free(FILE *f, unsigned format, const cs_ipam_free_pool *pools
         cs_json_end(&j);
         cs_json_end(&j);
         cs_json_newline(&j);
-    } else if (format == CS_PFMT_CSV) {
+    } else if (format == CS_REPORT_CSV) {
         cs_csv c;
         cs_csv_init(&c, f);
         static const char *const head[] = {"pool", "free_block", "addresses", NULL};
@@ -142,15 +142,15 @@ int cs_ipam_report_free(FILE *f, unsigned format, const cs_ipam_free_pool *pools
     return cs_out_finish(f, "free-space report", err);
 }
 
-int cs_ipam_report_alloc(FILE *f, unsigned format, const cs_prefix *pools,
+int cs_ipam_report_alloc(FILE *f, enum cs_report_format format, const cs_prefix *pools,
                          const char *const *pool_names, const cs_ipam_allocation *a, size_t n,
                          size_t wanted, unsigned length, unsigned reason, uint64_t generation,
                          cs_error *err)
 {
-    if (!f || (n && (!a || !pools)) || format > CS_PFMT_CSV)
+    if (!f || (n && (!a || !pools)) || format > CS_REPORT_CSV)
         return cs_fail(err, CS_EINVAL, "bad arguments to the allocation report");
     char pb[CS_PREFIX_STRCAP], qb[CS_PREFIX_STRCAP];
-    if (format == CS_PFMT_JSON) {
+    if (format == CS_REPORT_JSON) {
         cs_json j;
         cs_json_init(&j, f, CS_JSON_PRETTY);
         cs_json_begin_object(&j);
@@ -173,7 +173,7 @@ int cs_ipam_report_alloc(FILE *f, unsigned format, const cs_prefix *pools,
         }
         cs_json_end(&j);
         cs_json_newline(&j);
-    } else if (format == CS_PFMT_CSV) {
+    } else if (format == CS_REPORT_CSV) {
         cs_csv c;
         cs_csv_init(&c, f);
         static const char *const head[] = {"prefix", "pool", NULL};

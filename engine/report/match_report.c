@@ -34,7 +34,7 @@
 
 struct cs_match_report {
     FILE *f;
-    int format;
+    enum cs_report_format format;
     unsigned flags;
     cs_json j;
     cs_csv c;
@@ -54,7 +54,7 @@ static const char *rel_name(uint8_t rel)
     }
 }
 
-cs_match_report *cs_match_report_open(FILE *f, int format, unsigned flags)
+cs_match_report *cs_match_report_open(FILE *f, enum cs_report_format format, unsigned flags)
 {
     if (!f || (format != CS_REPORT_TEXT && format != CS_REPORT_JSON &&
                format != CS_REPORT_NDJSON && format != CS_REPORT_CSV))
@@ -127,31 +127,17 @@ void cs_match_report_item(cs_match_report *w, const char *text)
     }
 }
 
-typedef struct owner {
-    char value[16];
-    const char *vpc, *account, *region, *name;
-} owner;
-
-static owner owner_of(const cs_snapshot *s, uint32_t value)
+/* The VPC facts of an entry; in an image without estate tables the VPC
+ * column holds the entry's value (`value` is the buffer for its digits). */
+static cs_vpc_facts owner_of(const cs_snapshot *s, uint32_t value, char value_buf[CS_FMT_U64_CAP])
 {
-    owner o = {"", "", "", "", ""};
-    uint32_t v;
-    cs_vpc vp;
-    if (!cs_estate_present(s) || (v = cs_estate_assoc_vpc(s, value)) == CS_IDX_NONE ||
-        cs_estate_vpc(s, v, &vp) != 0) {
-        snprintf(o.value, sizeof o.value, "%" PRIu32, value);
-        o.vpc = o.value;
-        return o;
+    uint32_t v = cs_estate_present(s) ? cs_estate_assoc_vpc(s, value) : CS_IDX_NONE;
+    cs_vpc_facts f = cs_report_vpc(s, v);
+    if (!f.known) {
+        cs_fmt_u64(value_buf, value);
+        f.id = value_buf;
     }
-    o.vpc = vp.id;
-    o.name = vp.name;
-    cs_account a;
-    if (cs_estate_account(s, vp.account_idx, &a) == 0)
-        o.account = a.id;
-    cs_region rg;
-    if (cs_estate_region(s, vp.region_idx, &rg) == 0)
-        o.region = rg.name;
-    return o;
+    return f;
 }
 
 void cs_match_report_match(cs_match_report *w, const cs_snapshot *s, const cs_match *m)
@@ -162,7 +148,8 @@ void cs_match_report_match(cs_match_report *w, const cs_snapshot *s, const cs_ma
     cs_prefix_format(&m->prefix, pfx, sizeof pfx);
     const char *rel = rel_name(m->relation);
     for (uint32_t k = 0; k < m->count; k++) {
-        owner o = owner_of(s, m->values[k]);
+        char vbuf[CS_FMT_U64_CAP];
+        cs_vpc_facts o = owner_of(s, m->values[k], vbuf);
         w->rows++;
         switch (w->format) {
         case CS_REPORT_TEXT:
@@ -171,14 +158,14 @@ void cs_match_report_match(cs_match_report *w, const cs_snapshot *s, const cs_ma
             fputc(' ', w->f);
             cs_text_col(w->f, pfx, 20);
             fputc(' ', w->f);
-            cs_text_col(w->f, o.vpc, 22);
+            cs_text_col(w->f, o.id, 22);
             fputc(' ', w->f);
             cs_text_col(w->f, o.account, 13);
             fputc(' ', w->f);
             cs_text_col(w->f, o.region, o.name[0] ? 14 : 0);
             if (o.name[0]) {
                 fputc(' ', w->f);
-                cs_text_col(w->f, o.name, 0);
+                cs_text_name(w->f, o.name, CS_TEXT_NAME_WIDTH);
             }
             fputc('\n', w->f);
             break;
@@ -187,7 +174,7 @@ void cs_match_report_match(cs_match_report *w, const cs_snapshot *s, const cs_ma
             cs_json_begin_object(&w->j);
             cs_json_kv_prefix(&w->j, "prefix", &m->prefix);
             cs_json_kv_string(&w->j, "relation", rel);
-            cs_json_kv_string(&w->j, "vpc", o.vpc);
+            cs_json_kv_string(&w->j, "vpc", o.id);
             cs_json_kv_string(&w->j, "account", o.account);
             cs_json_kv_string(&w->j, "region", o.region);
             cs_json_kv_string(&w->j, "name", o.name);
@@ -197,11 +184,13 @@ void cs_match_report_match(cs_match_report *w, const cs_snapshot *s, const cs_ma
             cs_csv_field(&w->c, w->item);
             cs_csv_field(&w->c, pfx);
             cs_csv_field(&w->c, rel);
-            cs_csv_field(&w->c, o.vpc);
+            cs_csv_field(&w->c, o.id);
             cs_csv_field(&w->c, o.account);
             cs_csv_field(&w->c, o.region);
             cs_csv_field(&w->c, o.name);
             cs_csv_end_row(&w->c);
+            break;
+        default:
             break;
         }
     }
@@ -231,6 +220,8 @@ void cs_match_report_end(cs_match_report *w)
             cs_csv_end_row(&w->c);
         }
         break;
+    default:
+        break;
     }
 }
 
@@ -256,6 +247,8 @@ void cs_match_report_count(cs_match_report *w, const char *text, uint64_t count)
         cs_csv_field(&w->c, text);
         cs_csv_u64(&w->c, count);
         cs_csv_end_row(&w->c);
+        break;
+    default:
         break;
     }
 }

@@ -426,6 +426,20 @@ CS_API int cs_estate_build_finding(const cs_estate *e, uint32_t i,
 CS_API int cs_estate_freeze(const cs_estate *e, cs_snapshot **out,
                             cs_error *err);
 
+/*
+ * Thaws a frozen estate: adds every record of s's estate to builder e
+ * through the cs_estate_add_* calls (accounts and regions without VPCs as
+ * scopes, VPCs with tags, every association, dead ones too, edges, peering
+ * connections), so e can take more records (planned VPCs and blocks) and be
+ * frozen again; freeze(thaw(s)) has s's tables in s's order. Findings are
+ * not copied (freeze recomputes the estate-wide ones). e may already hold
+ * records: the builder's merge and conflict rules apply. Returns 0,
+ * CS_EINVAL (NULL argument, or s holds no estate), CS_ECONFLICT (a record of
+ * s differs from one e already holds), CS_ENOMEM, CS_ESTATE, CS_ECORRUPT.
+ * Reads s only; e is the caller's (engine/build/thaw.c).
+ */
+CS_API int cs_estate_thaw(const cs_snapshot *s, cs_estate *e, cs_error *err);
+
 /* ---- loading sources ------------------------------------------------------ */
 
 /* What a source path holds (cs_estate_detect). */

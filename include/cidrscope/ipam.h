@@ -38,6 +38,7 @@
 
 #include "error.h"
 #include "prefix.h"
+#include "report.h"
 #include "snapshot.h"
 
 #ifdef __cplusplus
@@ -237,8 +238,8 @@ CS_API int64_t cs_ledger_retire(cs_ledger *l, const cs_snapshot *s, cs_error *er
 
 /* ---- reports (engine/report/ipam_report.c) ------------------------------ */
 
-/* Formats: the values of enum cs_peering_format (peering.h): 0 text, 1 JSON,
- * 2 CSV. */
+/* Formats (report.h): CS_REPORT_TEXT, CS_REPORT_JSON, CS_REPORT_CSV; any
+ * other is CS_EINVAL. */
 
 /* One pool of a free-space report. */
 typedef struct cs_ipam_free_pool {
@@ -256,7 +257,7 @@ typedef struct cs_ipam_free_pool {
  * "largest_free" null when nothing is free; counts are exact integers).
  * CSV: pool,free_block,addresses. Returns 0, CS_EINVAL, or CS_EIO.
  */
-CS_API int cs_ipam_report_free(FILE *f, unsigned format, const cs_ipam_free_pool *pools,
+CS_API int cs_ipam_report_free(FILE *f, enum cs_report_format format, const cs_ipam_free_pool *pools,
                                size_t n, cs_error *err);
 
 /*
@@ -266,7 +267,7 @@ CS_API int cs_ipam_report_free(FILE *f, unsigned format, const cs_ipam_free_pool
  * (cs_ipam_reason_name) and "message". Text: one block a line, then the
  * reason. CSV: prefix,pool. Returns 0, CS_EINVAL, or CS_EIO.
  */
-CS_API int cs_ipam_report_alloc(FILE *f, unsigned format, const cs_prefix *pools,
+CS_API int cs_ipam_report_alloc(FILE *f, enum cs_report_format format, const cs_prefix *pools,
                                 const char *const *pool_names, const cs_ipam_allocation *a,
                                 size_t n, size_t wanted, unsigned length, unsigned reason,
                                 uint64_t generation, cs_error *err);

@@ -67,6 +67,7 @@
 #include "error.h"
 #include "estate.h"
 #include "prefix.h"
+#include "report.h"
 #include "snapshot.h"
 
 #ifdef __cplusplus
@@ -519,13 +520,9 @@ CS_API bool cs_can_add_code_blocks(unsigned code);
 
 /* ---- reports ------------------------------------------------------------------------ */
 
-enum cs_peering_format {
-    CS_PFMT_TEXT = 0,
-    CS_PFMT_JSON = 1,   /* one document {"summary": {...}, "results": [...]} */
-    CS_PFMT_CSV = 2,    /* a header row, then one row per result */
-    CS_PFMT_NDJSON = 3, /* one result object per line; the last line is
-                           {"summary": {...}} (check only) */
-};
+/* Formats: enum cs_report_format (<cidrscope/report.h>): TEXT, JSON, CSV
+ * (a header row, then one row per result), NDJSON (one result object per
+ * line; check's last line is {"type": "summary", ...}). */
 
 /* Totals of a check report. */
 typedef struct cs_peering_summary {
@@ -541,7 +538,7 @@ CS_API void cs_peering_summary_add(cs_peering_summary *sum,
 /*
  * A streaming check report on a caller's FILE* (never closed):
  *
- *   r = cs_peering_report_new(f, CS_PFMT_JSON, snap, &opts);
+ *   r = cs_peering_report_new(f, CS_REPORT_JSON, snap, &opts);
  *   cs_peering_report_begin(r, &summary);   JSON: summary known first
  *   cs_peering_report_pair(r, "vpc-a", "vpc-b", a_idx, b_idx, &verdict); ...
  *   cs_peering_report_end(r, &summary, &err);
@@ -555,7 +552,7 @@ CS_API void cs_peering_summary_add(cs_peering_summary *sum,
  * of memory or for a bad format. _end returns 0 or CS_EIO (a write failed).
  */
 typedef struct cs_peering_report cs_peering_report;
-CS_API cs_peering_report *cs_peering_report_new(FILE *f, unsigned format,
+CS_API cs_peering_report *cs_peering_report_new(FILE *f, enum cs_report_format format,
                                                 const cs_snapshot *s,
                                                 const cs_peering_opts *opts);
 CS_API void cs_peering_report_begin(cs_peering_report *r,
@@ -570,7 +567,7 @@ CS_API void cs_peering_report_free(cs_peering_report *r);
 /* The candidates of `vpc` (cands[0..n), verdicts[i] of (vpc, cands[i]),
  * `total` >= n when the list was cut) as one report. NDJSON is not
  * offered (CS_EINVAL). Returns 0, CS_EINVAL, CS_EIO. */
-CS_API int cs_peering_report_candidates(FILE *f, unsigned format,
+CS_API int cs_peering_report_candidates(FILE *f, enum cs_report_format format,
                                         const cs_snapshot *s, uint32_t vpc,
                                         const cs_peering_filter *filter,
                                         const cs_peering_opts *opts,
@@ -582,7 +579,7 @@ CS_API int cs_peering_report_candidates(FILE *f, unsigned format,
 
 /* A mesh plan (the arguments of cs_peering_mesh and its results; ids[i]
  * names vpcs[i] as given). Returns 0, CS_EINVAL, CS_EIO. */
-CS_API int cs_peering_report_mesh(FILE *f, unsigned format,
+CS_API int cs_peering_report_mesh(FILE *f, enum cs_report_format format,
                                   const cs_snapshot *s, const char *const *ids,
                                   size_t n, size_t hub_pos,
                                   const cs_peering_mesh_row *rows,
@@ -593,7 +590,7 @@ CS_API int cs_peering_report_mesh(FILE *f, unsigned format,
 /* Runs cs_peering_reach and prints its findings; src_text/dst_text are the
  * ends as given. *sum receives the summary (may be NULL). Returns 0,
  * CS_EINVAL, CS_EIO. */
-CS_API int cs_peering_report_reach(FILE *f, unsigned format,
+CS_API int cs_peering_report_reach(FILE *f, enum cs_report_format format,
                                    const cs_snapshot *s, const char *src_text,
                                    const cs_reach_end *src, const char *dst_text,
                                    const cs_reach_end *dst,
@@ -602,7 +599,7 @@ CS_API int cs_peering_report_reach(FILE *f, unsigned format,
 /* Runs cs_peering_can_add and prints its verdict and reasons. *blocked
  * (may be NULL) is set when a blocking reason was found. Returns 0,
  * CS_EINVAL, CS_EIO. */
-CS_API int cs_peering_report_can_add(FILE *f, unsigned format,
+CS_API int cs_peering_report_can_add(FILE *f, enum cs_report_format format,
                                      const cs_snapshot *s, const char *vpc_id,
                                      uint32_t vpc, const cs_prefix *p,
                                      const cs_can_add_opts *o, bool *blocked,

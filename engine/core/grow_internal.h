@@ -1,0 +1,29 @@
+/*
+ * engine/core/grow_internal.h — the one growth helper of the engine: a
+ * caller-owned array (pointer + capacity in elements) made to hold at least
+ * `need` elements, doubling from 16. Every growing vector of every layer
+ * uses it (build, query, ingest, serve), so the overflow check is written
+ * once. Tests: tests/test_faults.c (failing allocator) covers its callers.
+ */
+#ifndef CS_GROW_INTERNAL_H
+#define CS_GROW_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Makes *v (an array of `elem`-byte elements, *cap of them allocated) hold
+ * at least `need` elements: nothing when it already does, else realloc to
+ * the next doubling of *cap (16 when empty). On success returns 0 and
+ * updates *v and *cap; on failure (out of memory, or a size that would
+ * overflow `max` elements or size_t bytes) returns CS_ENOMEM and leaves
+ * *v and *cap unchanged. `max` bounds *cap for arrays indexed by 32-bit
+ * fields (pass SIZE_MAX when none). Pure apart from realloc.
+ */
+int cs_grow(void **v, size_t *cap, size_t need, size_t elem, size_t max);
+
+/* cs_grow for a uint32_t capacity (tables indexed by 32-bit indices):
+ * never grows past UINT32_MAX elements. */
+int cs_grow32(void **v, uint32_t *cap, size_t need, size_t elem);
+
+#endif
