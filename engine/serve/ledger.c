@@ -652,7 +652,8 @@ int64_t cs_ledger_commit_hooked(cs_ledger *l, const cs_snapshot *s, const cs_ipa
         unlock(l);
         return cs_fail(err, CS_ENOMEM, "out of memory");
     }
-    memcpy(extra, r->extra, r->n_extra * sizeof *extra);
+    if (r->n_extra)
+        memcpy(extra, r->extra, r->n_extra * sizeof *extra);
     active_locked(l, extra + r->n_extra, na);
     cs_ipam_request q = *r;
     q.extra = extra;
