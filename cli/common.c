@@ -79,11 +79,6 @@ int cli_parse_quota(const char *verb, const char *arg, long *quota)
     return 0;
 }
 
-bool cli_progress_enabled(void)
-{
-    return isatty(STDERR_FILENO) == 1;
-}
-
 void cli_json_string(FILE *f, const char *s)
 {
     fputc('"', f);

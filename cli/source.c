@@ -3,6 +3,7 @@
  * source.h).
  */
 #include "source.h"
+#include "progress.h"
 
 #include "shm_source.h"
 
@@ -13,6 +14,7 @@
 void cli_sources_init(cli_sources *s)
 {
     memset(s, 0, sizeof *s);
+    s->load.progress = cli_progress_load; /* prints only when enabled */
 }
 
 int cli_source_add(const char *verb, cli_sources *s, const char *path)
@@ -121,16 +123,14 @@ int cli_estate_open(const char *verb, const cli_sources *s, cli_estate *out)
     double t0 = now_s();
     int rc = 0;
     uint32_t rejected = 0;
+    cli_progress_begin(verb);
     for (int i = 0; i < s->n_paths; i++) {
-        if (progress)
-            fprintf(stderr, "\rcidrscope %s: reading %s ...", verb, s->paths[i]);
         rc = cs_estate_load(e, s->paths[i], &s->load, &err);
         if (rc < 0)
             break;
         rejected += (uint32_t)rc;
     }
-    if (progress)
-        fprintf(stderr, "\r\033[K");
+    cli_progress_end();
     if (rc < 0) {
         int code = cli_report_error(verb, &err);
         cs_estate_free(e);

@@ -1501,6 +1501,73 @@ static void shm__garbage_in_the_reader_table_is_survived(void **state)
     cs_shm_publisher_close(p);
 }
 
+/* Whoever may pin may also ftruncate the reader table: readers and the
+ * publisher must survive it (no SIGBUS), and the publisher repairs it. */
+static void shm__truncated_reader_table_is_survived(void **state)
+{
+    (void)state;
+    char name[64];
+    svc_name(name, sizeof name, "trunc");
+    cs_shm_publisher *p = open_pub(name, &(cs_shm_options){.readers = 8});
+    uint64_t g = publish_gen(p);
+    char rdr[300] = "";
+    DIR *d = opendir("/dev/shm");
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        if (strncmp(de->d_name, name, strlen(name)) == 0 && strstr(de->d_name, "@readers."))
+            snprintf(rdr, sizeof rdr, "/dev/shm/%s", de->d_name);
+    closedir(d);
+    cs_shm *h = attach(name);
+    cs_pin pin;
+    assert_int_equal(cs_shm_pin(h, &pin, NULL), 0);
+    cs_shm_unpin(&pin);
+    assert_int_equal(truncate(rdr, 0), 0);
+    /* the reader's next slot access faults: it carries on */
+    for (int k = 0; k < 3; k++) {
+        cs_error err;
+        cs_error_clear(&err);
+        if (cs_shm_pin(h, &pin, &err) != 0)
+            fail_msg("pin after truncation: %s", err.message);
+        assert_int_equal(pin.generation, g);
+        cs_shm_unpin(&pin);
+    }
+    /* the publisher faults too, carries on, and repairs at its reclaim */
+    g = publish_gen(p);
+    assert_int_equal(cs_shm_reclaim(p, NULL) >= 0, 1);
+    struct stat st;
+    assert_int_equal(stat(rdr, &st), 0);
+    assert_true(st.st_size >= 64 + 8 * 64);
+    check_serving(name, g);
+    assert_int_equal(cs_shm_pin(h, &pin, NULL), 0);
+    assert_int_equal(pin.generation, g);
+    cs_shm_unpin(&pin);
+    cs_shm_detach(h);
+    /* a fault outside any reader table still kills, as SIGBUS always did */
+    pid_t kid = fork();
+    assert_true(kid >= 0);
+    if (kid == 0) {
+        /* no handler but the guard (cmocka's would catch it) */
+        signal(SIGBUS, SIG_DFL);
+        cs_shm *guarded = NULL;
+        if (cs_shm_attach(name, 0, &guarded, NULL) != 0)
+            _exit(2);
+        char path[] = "/tmp/cstest-bus-XXXXXX";
+        int fd = mkstemp(path);
+        unlink(path);
+        if (fd < 0 || ftruncate(fd, 4096) != 0)
+            _exit(3);
+        volatile char *m = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+        if (m == MAP_FAILED || ftruncate(fd, 0) != 0)
+            _exit(4);
+        char c = m[10];
+        _exit(c == 0 ? 5 : 6);
+    }
+    int status = reap(kid);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGBUS);
+    cs_shm_publisher_close(p);
+}
+
 /* A generation losing more than max_shrink percent of the VPCs is refused
  * (and shown) until forced. */
 static void shm__shrink_guard_refuses_until_forced(void **state)
@@ -1822,6 +1889,7 @@ int main(void)
         cmocka_unit_test_teardown(shm__image_names_are_unpredictable, cleanup),
         cmocka_unit_test_teardown(shm__garbage_in_the_reader_table_is_survived, cleanup),
         cmocka_unit_test_teardown(shm__shrink_guard_refuses_until_forced, cleanup),
+        cmocka_unit_test_teardown(shm__truncated_reader_table_is_survived, cleanup),
         cmocka_unit_test_teardown(shm__heap_file_and_shm_images_answer_alike, cleanup),
         cmocka_unit_test_teardown(shm__damaged_control_segments_are_refused, cleanup),
         cmocka_unit_test_teardown(shm__damaged_image_segments_are_refused, cleanup),

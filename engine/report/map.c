@@ -8,7 +8,8 @@
  * trie walk (cs_query_walk over the range, so the cost grows with the blocks
  * inside, never with the range's size), place each block on a Hilbert
  * curve, aggregate when a map would hold more shapes than its budget, and
- * write shapes, legends, controls and the peering graph. Does not: compute
+ * write shapes, legends, controls and each map's free space as the `free`
+ * verb gives it (cs_ipam_free; the peering graph: map_graph.c). Does not: compute
  * overlaps or severities beyond reading the audit result and counting a
  * block's overlapping entries (cs_query_count), lay out the graph
  * (graph_layout.c), or close the stream.
@@ -62,8 +63,11 @@
 #include "report/writer.h"
 
 #include "core/error_internal.h"
+#include "core/grow_internal.h"
+#include "report/map_internal.h"
 
 #include <cidrscope/cidrscope.h>
+#include <cidrscope/ipam.h>
 #include <cidrscope/map.h>
 
 #include <inttypes.h>
@@ -76,9 +80,11 @@
 #define SEV_NONE CS_SEV_COUNT
 #define OV_LISTED 2     /* overlapping blocks named per shape */
 #define MAP_FLOOR 2048  /* budget share every map gets while the budget lasts */
+#define FREE_LISTED 8   /* largest free blocks listed beside a map */
+#define FREE_CAP 64     /* holes asked of cs_ipam_free at a time */
 #define STACK_NAMES 8   /* accounts/regions named per stack */
 
-static const char *const palette[8] = {"#0072B2", "#E69F00", "#009E73", "#CC79A7",
+const char *const cs_map_palette[8] = {"#0072B2", "#E69F00", "#009E73", "#CC79A7",
                                        "#56B4E9", "#D55E00", "#F0E442", "#999999"};
 static const char *const sev_color[CS_SEV_COUNT + 1] = {"#D55E00", "#E69F00", "#CC79A7",
                                                         "#56B4E9", "#BBBBBB"};
@@ -217,6 +223,8 @@ typedef struct vfacts {
     uint32_t ai, ri, vpc;
 } vfacts;
 
+/* The names of an association's VPC (the report writers' cs_report_vpc)
+ * and its account and region indices (the palette's). */
 static vfacts facts_of(const cs_snapshot *s, uint32_t assoc)
 {
     vfacts v = {"", "", "", "", 0, 0, CS_IDX_NONE};
@@ -224,16 +232,13 @@ static vfacts facts_of(const cs_snapshot *s, uint32_t assoc)
     cs_vpc vp;
     if (v.vpc == CS_IDX_NONE || cs_estate_vpc(s, v.vpc, &vp) != 0)
         return v;
-    v.id = vp.id;
-    v.name = vp.name;
+    cs_vpc_facts x = cs_report_vpc(s, v.vpc);
+    v.id = x.id;
+    v.name = x.name;
+    v.account = x.account;
+    v.region = x.region;
     v.ai = vp.account_idx;
     v.ri = vp.region_idx;
-    cs_account a;
-    if (cs_estate_account(s, vp.account_idx, &a) == 0)
-        v.account = a.id;
-    cs_region rg;
-    if (cs_estate_region(s, vp.region_idx, &rg) == 0)
-        v.region = rg.name;
     return v;
 }
 
@@ -291,17 +296,9 @@ static int severities(mapper *M)
 static int collect(const cs_match *m, void *ctx)
 {
     mapper *M = ctx;
-    if (M->n + m->count > M->cap) {
-        size_t cap = M->cap ? M->cap * 2 : 1024;
-        while (cap < M->n + m->count)
-            cap *= 2;
-        unit *u = realloc(M->u, cap * sizeof *u);
-        if (!u) {
-            M->oom = true;
-            return 1;
-        }
-        M->u = u;
-        M->cap = cap;
+    if (cs_grow((void **)&M->u, &M->cap, M->n + m->count, sizeof *M->u, SIZE_MAX)) {
+        M->oom = true;
+        return 1;
     }
     for (uint32_t i = 0; i < m->count; i++)
         M->u[M->n++] = (unit){m->prefix, m->values[i], 1, false};
@@ -370,7 +367,7 @@ static void aggregate(mapper *M, const mgeom *g)
 
 /* ---- writing ------------------------------------------------------------------ */
 
-static void attr(FILE *f, const char *name, const char *v)
+void cs_map_attr(FILE *f, const char *name, const char *v)
 {
     fprintf(f, " %s=\"", name);
     cs_html_escape(f, v);
@@ -479,11 +476,11 @@ static void write_unit(mapper *M, const mgeom *g, const unit *x)
     fprintf(f, "<rect class=\"b a%u r%u s%u%s\" x=\"%u\" y=\"%u\" width=\"%u\" height=\"%u\"",
             v.ai % 8, v.ri % 8, sev, overlapping ? " o" : "", r.x, r.y, r.w, r.h);
     fprintf(f, " data-cidr=\"%s\"", t);
-    attr(f, "data-vpc", v.id);
+    cs_map_attr(f, "data-vpc", v.id);
     if (v.name[0])
-        attr(f, "data-name", v.name);
-    attr(f, "data-account", v.account);
-    attr(f, "data-region", v.region);
+        cs_map_attr(f, "data-name", v.name);
+    cs_map_attr(f, "data-account", v.account);
+    cs_map_attr(f, "data-region", v.region);
     if (ov > 0)
         fprintf(f, " data-ov=\"%" PRId64 "\"", ov);
     if (x->count > 1) {
@@ -570,7 +567,7 @@ static void legend_of(mapper *M, bool regions)
     legend_ent top[10];
     size_t nt = 0;
     legend_ent *all = NULL;
-    size_t na = 0;
+    size_t na = 0, cap = 0;
     for (size_t i = 0; i < M->n; i++) {
         if (M->u[i].density)
             continue;
@@ -580,13 +577,9 @@ static void legend_of(mapper *M, bool regions)
         for (j = 0; j < na && all[j].idx != k; j++)
             ;
         if (j == na) {
-            if (na % 64 == 0) {
-                legend_ent *g = realloc(all, (na + 64) * sizeof *g);
-                if (!g) {
-                    M->oom = true;
-                    break;
-                }
-                all = g;
+            if (cs_grow((void **)&all, &cap, na + 1, sizeof *all, SIZE_MAX)) {
+                M->oom = true;
+                break;
             }
             all[na++] = (legend_ent){k, 0};
         }
@@ -611,7 +604,7 @@ static void legend_of(mapper *M, bool regions)
             if (cs_estate_account(M->s, top[i].idx, &a) == 0)
                 name = a.id;
         }
-        fprintf(f, "<span><i style=\"background:%s\"></i>", palette[top[i].idx % 8]);
+        fprintf(f, "<span><i style=\"background:%s\"></i>", cs_map_palette[top[i].idx % 8]);
         cs_html_escape(f, name);
         fprintf(f, " (%u)</span> ", top[i].count);
     }
@@ -635,6 +628,72 @@ static void legend_severity(FILE *f, unsigned no)
                    "height=\"64\" fill=\"url(#h%u-%u)\" stroke=\"%s\" stroke-width=\"6\"/></svg>"
                    "%s</span> ",
                 no, s, sev_color[s], what[s]);
+    fputs("</div>\n", f);
+}
+
+static int by_size(const void *a, const void *b)
+{
+    const cs_prefix *x = a, *y = b;
+    if (x->len != y->len)
+        return x->len < y->len ? -1 : 1;
+    return cs_prefix_compare(x, y);
+}
+
+static double u128_double(cs_u128 n)
+{
+    return (double)n.hi * 18446744073709551616.0 + (double)n.lo;
+}
+
+/* The map's free space as the `free` verb gives it (cs_ipam_free over the
+ * map's range): free addresses, free blocks, largest free block and
+ * fragmentation, then the FREE_LISTED largest free blocks, largest first,
+ * each a link that zooms the map onto it. The list is `free --pool RANGE
+ * --min-length L` for the shortest L that names FREE_LISTED blocks. */
+static void free_space(mapper *M, const mgeom *g)
+{
+    FILE *f = M->f;
+    cs_ipam_pool_stats st;
+    cs_prefix hole[FREE_CAP];
+    if (cs_ipam_free(M->s, &g->range, NULL, 0, g->range.len, hole, FREE_CAP, &st) < 0)
+        return;
+    char a[48], b[48];
+    cs_u128_format(st.free, a, sizeof a);
+    cs_u128_format(st.addresses, b, sizeof b);
+    double pct = 100.0 * u128_double(st.free) / u128_double(st.addresses);
+    fprintf(f, "<div class=\"csm-free\">free: %s of %s addresses (%.1f%%)", a, b, pct);
+    if (!st.has_free) {
+        fputs(", no free block</div>\n", f);
+        return;
+    }
+    char t[CS_PREFIX_STRCAP];
+    cs_prefix_format(&st.largest_free, t, sizeof t);
+    fprintf(f, " in %" PRIu64 " blocks; largest %s; fragmentation %.2f<br>largest free blocks:",
+            st.free_blocks, t, st.fragmentation);
+    /* the shortest --min-length that names FREE_LISTED holes (or all) */
+    unsigned use = st.largest_free.len;
+    for (unsigned ml = st.largest_free.len; ml <= g->bits; ml++) {
+        int64_t k = cs_ipam_free(M->s, &g->range, NULL, 0, ml, hole, FREE_CAP, NULL);
+        if (k < 0)
+            return;
+        if (k > FREE_CAP && ml > st.largest_free.len)
+            break; /* too many to ask for at once: the previous length */
+        use = ml;
+        if (k >= FREE_LISTED)
+            break;
+    }
+    int64_t n = cs_ipam_free(M->s, &g->range, NULL, 0, use, hole, FREE_CAP, NULL);
+    if (n < 0)
+        return;
+    if (n > FREE_CAP)
+        n = FREE_CAP;
+    qsort(hole, (size_t)n, sizeof *hole, by_size);
+    for (int64_t i = 0; i < n && i < FREE_LISTED; i++) {
+        mrect r = block_rect(g, &hole[i]);
+        cs_prefix_format(&hole[i], t, sizeof t);
+        fprintf(f, " <a class=\"csm-hole\" data-cidr=\"%s\" data-x=\"%u\" data-y=\"%u\" "
+                   "data-w=\"%u\" data-h=\"%u\">%s</a>",
+                t, r.x, r.y, r.w, r.h, t);
+    }
     fputs("</div>\n", f);
 }
 
@@ -689,6 +748,7 @@ static int write_map(mapper *M, const cs_prefix *range, const char *kind)
     legend_of(M, false);
     legend_of(M, true);
     legend_severity(f, no);
+    free_space(M, &g);
     fputs("</div>\n</figure>\n", f);
     M->map_no++;
     return M->oom ? CS_ENOMEM : 0;
@@ -713,15 +773,9 @@ static int count_v6(const cs_match *m, void *ctx)
         c->v[c->n - 1].count += m->count;
         return 0;
     }
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 64;
-        v6slash *v = realloc(c->v, cap * sizeof *v);
-        if (!v) {
-            c->oom = true;
-            return 1;
-        }
-        c->v = v;
-        c->cap = cap;
+    if (cs_grow((void **)&c->v, &c->cap, c->n + 1, sizeof *c->v, SIZE_MAX)) {
+        c->oom = true;
+        return 1;
     }
     c->v[c->n++] = (v6slash){key, m->count};
     return 0;
@@ -835,178 +889,6 @@ static int write_maps(mapper *M, const cs_map_options *o)
     return rc;
 }
 
-/* ---- the peering graph ---------------------------------------------------------------- */
-
-typedef struct graph {
-    uint32_t *node_of;   /* per VPC: node index or CS_IDX_NONE */
-    uint32_t *vpc;       /* per node */
-    size_t n;
-    uint32_t *edges;     /* peering edges, pairs of nodes */
-    size_t m, ecap;
-    uint32_t *over;      /* overlapping (critical) pairs, pairs of nodes */
-    size_t no, ocap;
-    size_t dropped;      /* VPCs left out past CS_MAP_MAX_GRAPH_NODES */
-} graph;
-
-static void add_node(graph *G, uint32_t v, uint32_t n_vpc)
-{
-    if (v >= n_vpc || G->node_of[v] != CS_IDX_NONE)
-        return;
-    if (G->n == CS_MAP_MAX_GRAPH_NODES) {
-        G->dropped++;
-        return;
-    }
-    G->node_of[v] = (uint32_t)G->n;
-    G->vpc[G->n++] = v;
-}
-
-static int push_pair(uint32_t **a, size_t *n, size_t *cap, uint32_t x, uint32_t y)
-{
-    if (*n == *cap) {
-        size_t c = *cap ? *cap * 2 : 64;
-        uint32_t *b = realloc(*a, 2 * c * sizeof *b);
-        if (!b)
-            return CS_ENOMEM;
-        *a = b;
-        *cap = c;
-    }
-    (*a)[2 * *n] = x;
-    (*a)[2 * *n + 1] = y;
-    (*n)++;
-    return 0;
-}
-
-static int build_graph(mapper *M, graph *G)
-{
-    G->node_of = malloc((M->n_vpc ? M->n_vpc : 1) * sizeof *G->node_of);
-    G->vpc = malloc(CS_MAP_MAX_GRAPH_NODES * sizeof *G->vpc);
-    if (!G->node_of || !G->vpc)
-        return CS_ENOMEM;
-    memset(G->node_of, 0xff, M->n_vpc * sizeof *G->node_of);
-    size_t np = cs_audit_pair_count(M->r);
-    for (size_t i = 0; i < np; i++) {
-        cs_audit_pair p;
-        if (cs_audit_get_pair(M->r, i, &p) != 0 || p.severity != CS_SEV_CRITICAL)
-            continue;
-        if (p.why & CS_WHY_HUB)
-            add_node(G, p.hub_vpc, M->n_vpc);
-        add_node(G, p.vpc_a, M->n_vpc);
-        add_node(G, p.vpc_b, M->n_vpc);
-        if (p.vpc_a < M->n_vpc && p.vpc_b < M->n_vpc && G->node_of[p.vpc_a] != CS_IDX_NONE &&
-            G->node_of[p.vpc_b] != CS_IDX_NONE &&
-            push_pair(&G->over, &G->no, &G->ocap, G->node_of[p.vpc_a], G->node_of[p.vpc_b]))
-            return CS_ENOMEM;
-    }
-    for (size_t i = 0; i < G->n; i++) {
-        uint32_t cnt;
-        const uint32_t *pc = cs_estate_vpc_peerings(M->s, G->vpc[i], &cnt);
-        for (uint32_t k = 0; k < cnt; k++) {
-            cs_peering pe;
-            if (cs_estate_peering(M->s, pc[k], &pe) != 0 || pe.status != CS_PCX_ACTIVE ||
-                pe.requester.vpc_idx != G->vpc[i] || pe.accepter.vpc_idx >= M->n_vpc)
-                continue; /* each connection once: from its requester */
-            uint32_t other = G->node_of[pe.accepter.vpc_idx];
-            if (other != CS_IDX_NONE && push_pair(&G->edges, &G->m, &G->ecap, (uint32_t)i, other))
-                return CS_ENOMEM;
-        }
-    }
-    return 0;
-}
-
-static int write_graph(mapper *M, cs_error *err)
-{
-    FILE *f = M->f;
-    graph G;
-    memset(&G, 0, sizeof G);
-    double *xy = NULL;
-    int rc = build_graph(M, &G);
-    if (rc)
-        goto out;
-    fputs("<h2 id=\"csm-graph-h\">Peering graph</h2>\n", f);
-    if (G.n == 0) {
-        fputs("<p>No critical findings: no VPC is peered (directly or through a hub) with a "
-              "VPC it overlaps.</p>\n",
-              f);
-        goto out;
-    }
-    /* layout on peerings and overlaps both, so a conflict's two ends sit close */
-    size_t me = G.m + G.no;
-    uint32_t *all = malloc((me ? me : 1) * 2 * sizeof *all);
-    xy = malloc(G.n * 2 * sizeof *xy);
-    if (!all || !xy) {
-        free(all);
-        rc = CS_ENOMEM;
-        goto out;
-    }
-    if (G.m)
-        memcpy(all, G.edges, G.m * 2 * sizeof *all);
-    if (G.no)
-        memcpy(all + 2 * G.m, G.over, G.no * 2 * sizeof *all);
-    rc = cs_graph_layout(G.n, all, me, xy, err);
-    free(all);
-    if (rc)
-        goto out;
-    fprintf(f, "<p>VPCs in critical findings and the hubs joining overlapping spokes: %zu VPCs, "
-               "%zu active peerings (grey), %zu overlapping pairs peered directly or through a "
-               "hub (dashed). ",
-            G.n, G.m, G.no);
-    if (G.dropped)
-        fprintf(f, "%zu more VPCs are in critical findings but not drawn (the graph keeps the "
-                   "first %d); the tables list every one.",
-                G.dropped, CS_MAP_MAX_GRAPH_NODES);
-    fputs("</p>\n<svg class=\"csg\" viewBox=\"0 0 1000 1000\" width=\"640\" height=\"640\" "
-          "xmlns=\"http://www.w3.org/2000/svg\">\n<g class=\"pe\">",
-          f);
-    for (size_t e = 0; e < G.m; e++) {
-        uint32_t a = G.edges[2 * e], b = G.edges[2 * e + 1];
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", 1000 * xy[2 * a],
-                1000 * xy[2 * a + 1], 1000 * xy[2 * b], 1000 * xy[2 * b + 1]);
-    }
-    fputs("</g>\n<g class=\"ov\">", f);
-    for (size_t e = 0; e < G.no; e++) {
-        uint32_t a = G.over[2 * e], b = G.over[2 * e + 1];
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", 1000 * xy[2 * a],
-                1000 * xy[2 * a + 1], 1000 * xy[2 * b], 1000 * xy[2 * b + 1]);
-    }
-    fputs("</g>\n<g class=\"nd\">\n", f);
-    for (size_t i = 0; i < G.n; i++) {
-        cs_vpc vp;
-        if (cs_estate_vpc(M->s, G.vpc[i], &vp) != 0)
-            continue;
-        cs_account a;
-        const char *acc = cs_estate_account(M->s, vp.account_idx, &a) == 0 ? a.id : "";
-        cs_region rg;
-        const char *reg = cs_estate_region(M->s, vp.region_idx, &rg) == 0 ? rg.name : "";
-        fprintf(f, "<g class=\"n\" transform=\"translate(%.1f %.1f)\"", 1000 * xy[2 * i],
-                1000 * xy[2 * i + 1]);
-        attr(f, "data-vpc", vp.id);
-        attr(f, "data-account", acc);
-        attr(f, "data-region", reg);
-        fprintf(f, "><circle r=\"9\" fill=\"%s\"/><text x=\"12\" y=\"4\">", palette[vp.account_idx % 8]);
-        cs_html_escape(f, vp.id);
-        fputs("</text><title>", f);
-        cs_html_escape(f, vp.id);
-        if (vp.name[0]) {
-            fputs(" (", f);
-            cs_html_escape(f, vp.name);
-            fputc(')', f);
-        }
-        fputs("\naccount ", f);
-        cs_html_escape(f, acc);
-        fputs(", ", f);
-        cs_html_escape(f, reg);
-        fputs("</title></g>\n", f);
-    }
-    fputs("</g>\n</svg>\n", f);
-out:
-    free(xy);
-    free(G.node_of);
-    free(G.vpc);
-    free(G.edges);
-    free(G.over);
-    return rc;
-}
-
 /* ---- the section ------------------------------------------------------------------------ */
 
 static const char css[] =
@@ -1040,9 +922,12 @@ static const char css[] =
     "#csm-tip{position:absolute;z-index:9;background:#fffff0;border:1px solid #888;"
     "padding:.3em .5em;font:12px/1.35 ui-monospace,monospace;white-space:pre;"
     "pointer-events:none;max-width:40em}\n"
-    ".csm-link{cursor:pointer;text-decoration:underline dotted}\n"
+    "table code,table th,#csmap .csm-hole{cursor:pointer}\n"
+    "#csmap .csm-free{margin-top:.3em}#csmap .csm-hole{font:12px ui-monospace,monospace;"
+    "text-decoration:underline dotted;margin-left:.4em;white-space:nowrap}\n"
     ".csm-flash{outline:3px solid #000}\n"
-    "th.csm-sort{cursor:pointer}\n"
+    /* maps off screen are neither laid out nor painted until scrolled to */
+    "#csmap .csm-fig{content-visibility:auto;contain-intrinsic-size:520px 660px}\n"
     "@media print{#csmap .csm-ctl,#csm-tip{display:none}#csmap .csm-fig{width:46%;"
     "break-inside:avoid}#csmap svg.csm{width:100%;height:auto}}\n";
 
@@ -1118,23 +1003,29 @@ static const char script_tables[] =
     "if(SN.indexOf(c)<0)return;var x=t.textContent;"
     "t.hidden=!!((v&&c!==v)||(a&&x.indexOf(a)<0)||(r&&x.indexOf(r)<0));});}\n"
     "[fa,fr,fs].forEach(function(e){e.addEventListener('change',filt);});\n"
-    "document.querySelectorAll('table').forEach(function(t){var h=t.rows[0];"
-    "if(!h||h.querySelector('td'))return;Array.prototype.forEach.call(h.cells,function(th,i){"
-    "th.classList.add('csm-sort');th.title='sort';var up=true;th.addEventListener('click',"
-    "function(){var rows=Array.prototype.slice.call(t.rows,1);\n"
+    /* one listener for the whole page (nothing is touched per row or cell at
+     * load, which matters with thousands of findings): a header cell of a
+     * table whose first row is all headers sorts it; a VPC id or prefix in a
+     * table shows its shape on the map */
+    "function sortby(th){var t=th.closest('table'),h=t.rows[0],i=th.cellIndex;"
+    "if(th.parentNode!==h||h.querySelector('td'))return;var up=th.getAttribute('data-up')!=='1';"
+    "th.setAttribute('data-up',up?'1':'0');var rows=Array.prototype.slice.call(t.rows,1);\n"
     " function k(r){var x=r.cells[i]?r.cells[i].textContent:'',n=x.replace(/,/g,'');"
     "return/^-?[0-9.]+$/.test(n)?+n:x;}\n"
     " rows.sort(function(p,q){var a=k(p),b=k(q),c=typeof a===typeof b?(a<b?-1:a>b?1:0):"
-    "(typeof a==='number'?-1:1);return up?c:-c;});up=!up;"
-    "rows.forEach(function(r){r.parentNode.appendChild(r);});});});});\n"
+    "(typeof a==='number'?-1:1);return up?c:-c;});"
+    "rows.forEach(function(r){r.parentNode.appendChild(r);});}\n"
     "var idx={};shapes.forEach(function(e){var v=A(e,'data-vpc'),c=A(e,'data-cidr');"
     "if(!idx[v])idx[v]=e;if(!idx[c])idx[c]=e;});\n"
     "function show(e){var s=e.ownerSVGElement,r=R(e);s.scrollIntoView({block:'center'});"
     "zoom(s,r[0]-r[2],r[1]-r[3],3*r[2],3*r[3]);e.classList.add('csm-flash');"
     "setTimeout(function(){e.classList.remove('csm-flash');},1500);}\n"
-    "document.querySelectorAll('table code').forEach(function(c){var e=idx[c.textContent];"
-    "if(!e)return;c.classList.add('csm-link');c.title='show on the map';"
-    "c.addEventListener('click',function(){show(e);});});\n"
+    "document.addEventListener('click',function(ev){var t=ev.target;"
+    "if(t.tagName==='TH'&&t.closest('table'))sortby(t);"
+    "else if(t.tagName==='CODE'&&t.closest('table')&&idx[t.textContent])show(idx[t.textContent]);"
+    "else if(t.classList&&t.classList.contains('csm-hole')){var s=t.closest('figure')"
+    ".querySelector('svg.csm');zoom(s,+A(t,'data-x'),+A(t,'data-y'),+A(t,'data-w'),"
+    "+A(t,'data-h'));s.scrollIntoView({block:'nearest'});}});\n"
     "})();\n";
 
 static void options_of(FILE *f, const cs_snapshot *s)
@@ -1201,7 +1092,7 @@ int cs_map_write_section(FILE *f, const cs_snapshot *s, const cs_audit_result *r
         for (unsigned k = 0; k < 8; k++)
             fprintf(f, "#csmap[data-color=account] .b.a%u,#csmap[data-color=region] .b.r%u"
                        "{fill:%s}\n",
-                    k, k, palette[k]);
+                    k, k, cs_map_palette[k]);
         for (unsigned k = 0; k <= CS_SEV_COUNT; k++)
             fprintf(f, "#csmap[data-color=severity] .b.s%u{fill:%s}\n"
                        "#csmap svg.csm .b.o.s%u{stroke:%s;stroke-width:2px;stroke-opacity:1}\n",
@@ -1225,7 +1116,7 @@ int cs_map_write_section(FILE *f, const cs_snapshot *s, const cs_audit_result *r
         rc = write_maps(&M, o);
     }
     if (!rc && r)
-        rc = write_graph(&M, err);
+        rc = cs_map_write_graph(f, s, r, M.n_vpc, err);
     if (!rc) {
         fprintf(f, "<div id=\"csm-tip\" hidden></div>\n<script>\n%s%s</script>\n", script_view,
                 script_tables);

@@ -212,17 +212,30 @@ void cs_json_string_n(cs_json *j, const char *s, size_t len)
 
 size_t cs_fmt_u64(char buf[CS_FMT_U64_CAP], uint64_t v)
 {
-    /* digits from the right, then one move: no printf, no locale */
+    /* two digits at a time from the right, then one move: no printf, no
+     * locale */
+    static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                   "25262728293031323334353637383940414243444546474849"
+                                   "50515253545556575859606162636465666768697071727374"
+                                   "75767778798081828384858687888990919293949596979899";
     char tmp[CS_FMT_U64_CAP];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++)
-        buf[i] = tmp[n - 1 - i];
-    buf[n] = '\0';
-    return n;
+    size_t n = CS_FMT_U64_CAP;
+    while (v >= 100) {
+        unsigned d = (unsigned)(v % 100) * 2;
+        v /= 100;
+        tmp[--n] = pairs[d + 1];
+        tmp[--n] = pairs[d];
+    }
+    if (v >= 10) {
+        tmp[--n] = pairs[v * 2 + 1];
+        tmp[--n] = pairs[v * 2];
+    } else {
+        tmp[--n] = (char)('0' + v);
+    }
+    size_t len = CS_FMT_U64_CAP - n;
+    memcpy(buf, tmp + n, len);
+    buf[len] = '\0';
+    return len;
 }
 
 void cs_out_u64(FILE *f, uint64_t v)
@@ -495,9 +508,33 @@ unsigned cs_text_width(const char *s)
     return w;
 }
 
+/* Length of the leading run of printable ASCII (one column a byte). */
+static size_t ascii_run(const char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len && (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x7f)
+        i++;
+    return i;
+}
+
 static void col(FILE *f, const char *s, unsigned width, bool right, bool cut)
 {
     size_t len = s ? strlen(s) : 0;
+    if (ascii_run(s, len) == len) {
+        /* the common case (ids, prefixes, regions): bytes are columns */
+        if (cut && width && len > width) {
+            fwrite(s, 1, width - 1, f);
+            fputc('~', f);
+            return;
+        }
+        size_t pad = cut || width <= len ? 0 : width - len;
+        if (right)
+            cs_text_repeat(f, ' ', (unsigned)pad);
+        fwrite(s, 1, len, f);
+        if (!right)
+            cs_text_repeat(f, ' ', (unsigned)pad);
+        return;
+    }
     unsigned w = cs_text_width(s);
     if (cut && width && w > width) {
         /* the longest run of whole characters that leaves a column for '~' */
@@ -539,8 +576,13 @@ void cs_text_name(FILE *f, const char *s, unsigned width) { col(f, s, width, fal
 
 void cs_text_repeat(FILE *f, char ch, unsigned n)
 {
-    while (n--)
-        fputc(ch, f);
+    char b[64];
+    memset(b, ch, sizeof b);
+    while (n) {
+        unsigned k = n < sizeof b ? n : (unsigned)sizeof b;
+        fwrite(b, 1, k, f);
+        n -= k;
+    }
 }
 
 void cs_text_wrap(FILE *f, const char *text, unsigned ind, unsigned width)

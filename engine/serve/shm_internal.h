@@ -143,6 +143,7 @@ typedef struct shm_view {
     void *rdr;         /* the reader-table mapping */
     size_t rdr_len;
     bool rdr_writable; /* false: mapped read-only (no write permission) */
+    int rdr_guard;     /* shm_guard slot of the reader-table mapping */
     shm_imgrec *images;
     uint32_t slot_count;
     uint32_t image_cap;
@@ -195,6 +196,9 @@ void shm_readers_name(const shm_view *v, uint64_t suffix, char *buf);
 /* A random non-zero 64-bit suffix (getrandom). */
 uint64_t shm_random_suffix(void);
 
+/* The login name of uid, or "uid N", into buf. */
+const char *shm_user_name(uid_t uid, char *buf, size_t cap);
+
 /*
  * The trust rule of every segment (SECURITY.md): fd's owner must be `owner`
  * and, unless `group_write_ok`, no one but the owner may write it. Returns 0
@@ -226,6 +230,18 @@ int shm_ctl_create(shm_view *v, unsigned mode, uint32_t slots, cs_error *err);
 /* Permission bits of control and image segments for a requested mode:
  * (mode | 0600) & ~022. */
 unsigned shm_image_mode(unsigned mode);
+
+/* The SIGBUS guard of reader-table mappings (shm_guard.c): add returns a
+ * slot (-1: unguarded), remove forgets it (before the munmap), broken tells
+ * whether a truncation replaced the mapping by private zero pages. */
+int shm_guard_add(void *base, size_t len);
+void shm_guard_remove(int slot);
+bool shm_guard_broken(int slot);
+
+/* A publisher's repair of a broken or truncated reader table (lock held):
+ * re-extends the segment to its size and maps it afresh. Returns 0 or an
+ * error (the old mapping is kept). */
+int shm_rdr_repair(shm_view *v, cs_error *err);
 
 /* Unmaps both mappings of v (NULL-safe). */
 void shm_view_unmap(shm_view *v);

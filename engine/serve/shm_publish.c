@@ -143,6 +143,11 @@ static bool gen_pinned(const cs_shm_publisher *p, uint64_t g)
  * the number of segments unlinked. */
 static int reclaim(cs_shm_publisher *p)
 {
+    /* A reader truncated the reader table (shm_guard.c): extend and map it
+     * again. Until then pins are hidden, which unlinks segments early but
+     * never takes memory from a reader that mapped them. */
+    if (shm_guard_broken(p->v.rdr_guard))
+        shm_rdr_repair(&p->v, NULL);
     reclaim_slots(p);
     /* relaxed: we hold the lock; only lock holders store it. The seq_cst
      * loads of gen_pinned follow the seq_cst store of cur in S: ours just

@@ -225,7 +225,7 @@ uint64_t shm_random_suffix(void)
     return x;
 }
 
-static const char *user_name(uid_t uid, char *buf, size_t cap)
+const char *shm_user_name(uid_t uid, char *buf, size_t cap)
 {
     struct passwd pw, *res = NULL;
     char tmp[1024];
@@ -245,8 +245,8 @@ int shm_check_owner(int fd, const char *seg, uid_t owner, bool group_write_ok, c
     if (st.st_uid == owner && !bad_mode)
         return 0;
     char found[64], want[64];
-    user_name(st.st_uid, found, sizeof found);
-    user_name(owner, want, sizeof want);
+    shm_user_name(st.st_uid, found, sizeof found);
+    shm_user_name(owner, want, sizeof want);
     cs_error_source(err, seg);
     return cs_fail(err, CS_ECONFLICT,
                    "refusing %s: owned by %s with mode %04o; expected owner %s%s", seg, found,
@@ -265,8 +265,10 @@ static void view_layout(shm_view *v, void *base, size_t len, uint32_t slots)
 
 void shm_view_unmap(shm_view *v)
 {
-    if (v->rdr)
+    if (v->rdr) {
+        shm_guard_remove(v->rdr_guard);
         munmap(v->rdr, v->rdr_len);
+    }
     if (v->ctl)
         munmap(v->ctl, v->len);
     v->rdr = NULL;
@@ -387,6 +389,39 @@ static int rdr_open(shm_view *v, cs_error *err)
     v->rdr = m;
     v->rdr_len = len;
     v->rdr_writable = writable;
+    v->rdr_guard = shm_guard_add(m, len);
+    v->slots = (shm_slot *)((uint8_t *)m + SHM_RDR_HEADER_LEN);
+    return 0;
+}
+
+int shm_rdr_repair(shm_view *v, cs_error *err)
+{
+    char seg[SHM_SEG_NAME_CAP];
+    shm_readers_name(v, v->ctl->readers_suffix, seg);
+    int fd = shm_open(seg, O_RDWR | O_CLOEXEC, 0);
+    if (fd < 0)
+        return shm_sys_fail(err, CS_EIO, seg, "shm_open");
+    int rc = shm_check_owner(fd, seg, v->owner, true, err);
+    struct stat st;
+    if (rc == 0 && fstat(fd, &st) != 0)
+        rc = shm_sys_fail(err, CS_EIO, seg, "fstat");
+    size_t len = rdr_size(v->slot_count);
+    /* Someone shortened it: back to its size (the lost part reads as
+     * free slots). */
+    if (rc == 0 && (size_t)st.st_size < len && ftruncate(fd, (off_t)len) != 0)
+        rc = shm_sys_fail(err, CS_EIO, seg, "ftruncate");
+    void *m = MAP_FAILED;
+    if (rc == 0 && (m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)) == MAP_FAILED)
+        rc = shm_sys_fail(err, CS_EIO, seg, "mmap");
+    close(fd);
+    if (rc)
+        return rc;
+    shm_guard_remove(v->rdr_guard);
+    munmap(v->rdr, v->rdr_len);
+    v->rdr = m;
+    v->rdr_len = len;
+    v->rdr_writable = true;
+    v->rdr_guard = shm_guard_add(m, len);
     v->slots = (shm_slot *)((uint8_t *)m + SHM_RDR_HEADER_LEN);
     return 0;
 }
@@ -396,6 +431,18 @@ int shm_ctl_open(shm_view *v, bool writable, const uid_t *owners, int n, cs_erro
     uint64_t deadline = shm_now_ms() + SHM_READY_WAIT_MS;
     for (;;) {
         int fd = shm_open(v->name, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC, 0);
+        if (fd < 0 && errno == EACCES && writable) {
+            /* Someone else's service: say whose, rather than "permission
+             * denied". */
+            int ro = shm_open(v->name, O_RDONLY | O_CLOEXEC, 0);
+            if (ro >= 0) {
+                int rc = shm_check_owner(ro, v->name, owners[0], false, err);
+                close(ro);
+                if (rc)
+                    return rc;
+            }
+            errno = EACCES;
+        }
         if (fd < 0) {
             if (errno == ENOENT) {
                 cs_error_source(err, v->name);
@@ -478,6 +525,7 @@ static int rdr_create(shm_view *v, unsigned mode, uint32_t slots, uint64_t *suff
     v->rdr_writable = true;
     v->rdr = m;
     v->rdr_len = len;
+    v->rdr_guard = shm_guard_add(m, len);
     v->slots = (shm_slot *)((uint8_t *)m + SHM_RDR_HEADER_LEN);
     return 0;
 }

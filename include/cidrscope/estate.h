@@ -127,7 +127,11 @@ enum cs_assoc_state {
     CS_ASSOC_DISASSOCIATED = 4,
     CS_ASSOC_FAILING = 5,
     CS_ASSOC_FAILED = 6,
-    CS_ASSOC_STATE_COUNT = 7
+    CS_ASSOC_UNKNOWN = 7,   /* a state this version does not know (AWS added
+                               one): kept, never live, with a finding
+                               CS_FINDING_UNKNOWN_STATE naming it; never
+                               parsed from text */
+    CS_ASSOC_STATE_COUNT = 8
 };
 
 /* True for the states that take part in overlap and peering: associated,
@@ -150,7 +154,10 @@ enum cs_pcx_status {
     CS_PCX_REJECTED = 6,
     CS_PCX_FAILED = 7,
     CS_PCX_EXPIRED = 8,
-    CS_PCX_STATUS_COUNT = 9
+    CS_PCX_UNKNOWN = 9,     /* a status this version does not know: never
+                               active, with a CS_FINDING_UNKNOWN_STATE
+                               finding; never parsed from text */
+    CS_PCX_STATUS_COUNT = 10
 };
 
 /* Kinds of edge attachment: ways out of a VPC that peering traffic may not
@@ -229,6 +236,13 @@ CS_API int cs_ipv6_attr_parse(const char *s, size_t len);
 #define CS_FINDING_RESERVED "reserved-range-block"  /* 0/8, 127/8, 224/4 */
 #define CS_FINDING_UNKNOWN_VPC "peering-unknown-vpc" /* side not in inventory */
 #define CS_FINDING_PCX_STATUS "peering-status-mismatch" /* two sightings */
+#define CS_FINDING_INCOMPLETE_PAGE "incomplete-page" /* NextToken: pages
+                                                        missing (warning) */
+#define CS_FINDING_SKIPPED_FILE "skipped-file"   /* not an inventory: a
+                                                    README, subnets.json */
+#define CS_FINDING_UNKNOWN_STATE "unknown-state" /* a block state or peering
+                                                    status AWS added later:
+                                                    read as not live */
 
 /* ---- descriptors (build side) -------------------------------------------- */
 
@@ -456,6 +470,22 @@ enum cs_source_kind {
                                the VPCs they attach to) */
 };
 
+/*
+ * Progress of a load, for a caller that shows it (the CLI's progress line):
+ * reported for every file as it finishes (done) and, inside a CSV file,
+ * every CS_LOAD_PROGRESS_ROWS records. Called on the loading thread; the
+ * struct and its path live only during the call.
+ */
+#define CS_LOAD_PROGRESS_ROWS 65536
+typedef struct cs_load_progress {
+    const char *path;      /* the file being read */
+    uint64_t rows;         /* its records read so far (CSV; 0 for JSON) */
+    uint64_t bytes;        /* its bytes read so far */
+    uint64_t size;         /* its size in bytes; 0 = unknown */
+    bool done;             /* the file is finished */
+} cs_load_progress;
+typedef void (*cs_load_progress_fn)(const cs_load_progress *p, void *ctx);
+
 typedef struct cs_load_options {
     bool lenient;          /* host bits are cleared (with a finding), not
                               errors */
@@ -466,6 +496,8 @@ typedef struct cs_load_options {
     const char *account;   /* account to assume where a source has none;
                               NULL = the source's own (OwnerId) */
     int kind;              /* enum cs_source_kind; CS_SRC_AUTO = detect */
+    cs_load_progress_fn progress; /* NULL = none */
+    void *progress_ctx;
 } cs_load_options;
 
 /*

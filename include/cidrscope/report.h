@@ -54,21 +54,33 @@ CS_API int cs_report_format_parse(const char *value, unsigned allowed,
  * A streaming writer of query/lookup answers. Per item: zero or more
  * cs_match_report_match() calls (every entry of the match becomes one row:
  * prefix, VPC id, account, region, relation), then cs_match_report_end().
- * Count mode writes one number per item (cs_match_report_count). Formats:
- * CS_REPORT_TEXT, _JSON (one document: an array of items), _NDJSON, _CSV.
- * Errors are sticky and returned by cs_match_report_close, which also frees
- * the writer. Single-threaded.
+ * Count mode writes one number per item (cs_match_report_count). An item
+ * that could not be read is written in its place by cs_match_report_error.
+ * Formats: CS_REPORT_TEXT, _JSON (one document: an array of items),
+ * _NDJSON (every record has "type": "result", "count" or "error"), _CSV
+ * (the last column, "error", is empty but on error rows). The shapes are
+ * docs/schema/query.schema.json and lookup.schema.json (and -ndjson).
+ * Prefixes, ids and addresses are never cut in any format. Errors are
+ * sticky and returned by cs_match_report_close, which also frees the
+ * writer. One writer per thread.
  */
 typedef struct cs_match_report cs_match_report;
 
 enum {
     CS_MR_COUNT = 1u << 0,    /* counts only */
     CS_MR_LOOKUP = 1u << 1,   /* items are addresses (column "address") */
+    CS_MR_BARE = 1u << 2,     /* text, CSV, NDJSON: continue another
+                                 writer's output (no CSV header), so the
+                                 bytes of several writers concatenate into
+                                 one report; not for JSON */
 };
 
 /* NULL when out of memory or the format is not one of the four. */
 CS_API cs_match_report *cs_match_report_open(FILE *f, enum cs_report_format format,
                                              unsigned flags);
+/* Lists at most `limit` rows per item (0 = all, the default); the rest is
+ * counted: text "  N more (use --limit 0 for all)", JSON/NDJSON "omitted". */
+CS_API void cs_match_report_set_limit(cs_match_report *w, uint64_t limit);
 /* Starts item `text` (the query as given). */
 CS_API void cs_match_report_item(cs_match_report *w, const char *text);
 /* One match of the current item, on snapshot s. */
@@ -78,6 +90,13 @@ CS_API void cs_match_report_end(cs_match_report *w);
 /* Count mode: the item's count. */
 CS_API void cs_match_report_count(cs_match_report *w, const char *text,
                                   uint64_t count);
+/* An item that could not be read (`text` as given, its line number in its
+ * source, the parse error's message), written where its answer would be. */
+CS_API void cs_match_report_error(cs_match_report *w, const char *text,
+                                  unsigned long line, const char *message);
+/* Hands what the writer holds buffered to its FILE (stdio buffers it
+ * further), so that other writes to the FILE come after it. */
+CS_API void cs_match_report_flush(cs_match_report *w);
 CS_API int cs_match_report_close(cs_match_report *w, cs_error *err);
 
 #ifdef __cplusplus
