@@ -73,7 +73,8 @@ static void usage(FILE *f)
         "                         --ledger FILE`): atomically, journaled before the\n"
         "                         answer; two commits never overlap\n"
         "      --token T          idempotency: the same T returns the same blocks\n"
-        "      --owner TEXT       who reserved them (kept in the ledger)\n"
+        "      --owner TEXT       with --commit: who reserved them (kept in the\n"
+        "                         ledger); without it, the --shm option below\n"
         "\n" CLI_SOURCE_HELP
         "\nExit: 0 all allocated, 1 fewer than --count fit (those that fit are\n"
         "printed with the reason), 2 usage or bad input, 3 internal error.\n");
@@ -199,13 +200,18 @@ int cmd_alloc(int argc, char **argv)
                                 : "unexpected argument");
         rc = CLI_USAGE;
     }
-    if (rc == CLI_OK && (commit || token || owner) && !src.shm) {
-        cli_errorf(VERB, "--commit, --token and --owner need --shm NAME (a service with a "
-                         "ledger)");
+    if (rc == CLI_OK && (commit || token) && !src.shm) {
+        cli_errorf(VERB, "--commit and --token need --shm NAME (a service with a ledger)");
         rc = CLI_USAGE;
     }
-    if (rc == CLI_OK && (token || owner) && !commit) {
-        cli_errorf(VERB, "--token and --owner go with --commit");
+    /* --owner is the reservation's owner with --commit (issue 12), and
+     * the user who must own the service otherwise (the --shm option). */
+    if (rc == CLI_OK && owner && !commit) {
+        src.shm_owner = owner;
+        owner = NULL;
+    }
+    if (rc == CLI_OK && token && !commit) {
+        cli_errorf(VERB, "--token goes with --commit");
         rc = CLI_USAGE;
     }
     for (size_t i = 1; rc == CLI_OK && i < pools.n; i++)

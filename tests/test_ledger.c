@@ -57,7 +57,12 @@ static cs_snapshot *estate(void)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(g_dir, sizeof g_dir, "%s/cs_ledger.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    /* The journal on tmpfs when there is one: the test is about the
+     * protocol, and 8,000 fsyncs on a busy shared disk take minutes. */
+    const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm"
+                       : getenv("TMPDIR")             ? getenv("TMPDIR")
+                                                      : "/tmp";
+    snprintf(g_dir, sizeof g_dir, "%s/cs_ledger.XXXXXX", base);
     if (!mkdtemp(g_dir))
         return -1;
     snprintf(g_name, sizeof g_name, "cs-ledger-test-%ld", (long)getpid());

@@ -183,20 +183,6 @@ bool cs_pcx_status_counts(unsigned status)
            status == CS_PCX_DELETING;
 }
 
-uint8_t pv_verdict_of(unsigned reasons)
-{
-    if (reasons & CS_PEER_BLOCKING_MASK)
-        return CS_PEER_INELIGIBLE;
-    return reasons ? CS_PEER_ELIGIBLE_WARN : CS_PEER_ELIGIBLE;
-}
-
-/* The quota to apply, or 0 when opts asks for more than AWS allows. */
-uint32_t pv_quota_of(const cs_peering_opts *o)
-{
-    uint32_t q = o && o->quota ? o->quota : CS_PEERING_QUOTA_DEFAULT;
-    return q <= CS_PEERING_QUOTA_MAX ? q : 0;
-}
-
 /* ---- snapshot helpers ---------------------------------------------------------- */
 
 /* A VPC that can take part in peering: in the estate and not a prefix-list

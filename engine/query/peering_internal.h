@@ -216,9 +216,18 @@ int pv_each_connection(const cs_snapshot *s, uint32_t v, pv_pcx_fn fn, void *ctx
  * other counting status, then (when `any`) the ended ones; 1 found, 0 none. */
 int pv_best_connection(const cs_snapshot *s, uint32_t v, uint32_t other, bool any,
                        uint32_t *pcx, uint8_t *status);
-/* The verdict for a reason mask. */
-uint8_t pv_verdict_of(unsigned reasons);
+/* The verdict for a reason mask (inline: the bulk loop calls it per pair). */
+static inline uint8_t pv_verdict_of(unsigned reasons)
+{
+    if (reasons & CS_PEER_BLOCKING_MASK)
+        return CS_PEER_INELIGIBLE;
+    return reasons ? CS_PEER_ELIGIBLE_WARN : CS_PEER_ELIGIBLE;
+}
 /* The quota to apply, or 0 when opts asks for more than AWS allows. */
-uint32_t pv_quota_of(const cs_peering_opts *o);
+static inline uint32_t pv_quota_of(const cs_peering_opts *o)
+{
+    uint32_t q = o && o->quota ? o->quota : CS_PEERING_QUOTA_DEFAULT;
+    return q <= CS_PEERING_QUOTA_MAX ? q : 0;
+}
 
 #endif

@@ -39,7 +39,8 @@
  * locker REPAIRS before pthread_mutex_consistent: it drops the records of
  * seq >= applied (written but not confirmed), cuts a torn journal line,
  * and applies every journal line of seq >= applied (re-applying a release
- * is harmless). So the segment always equals a replay of the journal, and
+ * is harmless). A watchdog (lock(), below) covers a holder whose death the
+ * kernel did not mark. So the segment always equals a replay of the journal, and
  * a change is acknowledged only after (1): no acknowledged reservation can
  * be lost; an unacknowledged one may survive (the caller retries with its
  * token and gets it back).
@@ -63,7 +64,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <linux/futex.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LEDGER_MAGIC 0x3152474445444c53ull /* "SLEDGER1" little-endian */
@@ -269,9 +273,64 @@ static int repair(cs_ledger *l, cs_error *err)
     return replay(l, err);
 }
 
+/* True when thread `tid` (as this process sees it) no longer runs: gone,
+ * or a zombie. */
+static bool tid_dead(pid_t tid)
+{
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)tid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return errno == ENOENT;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *rp = strrchr(buf, ')');
+    return rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X');
+}
+
+/*
+ * The WATCHDOG. The kernel marks a robust mutex FUTEX_OWNER_DIED when its
+ * holder dies, so the next locker gets EOWNERDEAD; in containers a
+ * SIGKILLed holder has been seen to leave the futex word holding its TID
+ * with no OWNER_DIED bit (every locker then waits forever). So lock waits
+ * in slices; after each, if the TID in the futex word names a thread that
+ * is gone or a zombie, it sets FUTEX_OWNER_DIED itself, exactly as the
+ * kernel's robust-list walk would (compare-and-swap on the unchanged word,
+ * then a wake), and the next attempt returns EOWNERDEAD through glibc's
+ * own path.
+ */
+#define FUTEX_TID_BITS 0x3fffffffu
+#define FUTEX_DIED_BIT 0x40000000u
+
+static void mark_dead_owner(pthread_mutex_t *mu)
+{
+    int *word = &mu->__data.__lock;
+    int v = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+    pid_t tid = (pid_t)((unsigned)v & FUTEX_TID_BITS);
+    if (tid == 0 || ((unsigned)v & FUTEX_DIED_BIT) || !tid_dead(tid))
+        return;
+    int nv = (int)((unsigned)v | FUTEX_DIED_BIT);
+    if (__atomic_compare_exchange_n(word, &v, nv, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        syscall(SYS_futex, word, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
+
 static int lock(cs_ledger *l, cs_error *err)
 {
-    int rc = pthread_mutex_lock(&l->h->mu);
+    int rc;
+    for (;;) {
+        struct timespec t;
+        clock_gettime(CLOCK_REALTIME, &t);
+        t.tv_nsec += 200 * 1000000L;
+        if (t.tv_nsec >= 1000000000L) {
+            t.tv_sec++;
+            t.tv_nsec -= 1000000000L;
+        }
+        rc = pthread_mutex_timedlock(&l->h->mu, &t);
+        if (rc != ETIMEDOUT)
+            break;
+        mark_dead_owner(&l->h->mu);
+    }
     if (rc == EOWNERDEAD) {
         int r = repair(l, err);
         pthread_mutex_consistent(&l->h->mu);
@@ -593,7 +652,8 @@ int64_t cs_ledger_commit_hooked(cs_ledger *l, const cs_snapshot *s, const cs_ipa
         unlock(l);
         return cs_fail(err, CS_ENOMEM, "out of memory");
     }
-    memcpy(extra, r->extra, r->n_extra * sizeof *extra);
+    if (r->n_extra)
+        memcpy(extra, r->extra, r->n_extra * sizeof *extra);
     active_locked(l, extra + r->n_extra, na);
     cs_ipam_request q = *r;
     q.extra = extra;
