@@ -1282,13 +1282,10 @@ static const char *effective_region(const char *region,
     return opts ? opts->region : NULL;
 }
 
-int cs_ingest_aws_json(cs_estate *e, const char *path, const char *region,
-                       const cs_load_options *opts, cs_error *err)
+/* The region and account a source is read with: checked once. */
+static int check_defaults(const char *path, const char *region,
+                          const char *account, cs_error *err)
 {
-    if (!e || !path)
-        return cs_fail(err, CS_EINVAL, "cs_ingest_aws_json: NULL argument");
-    region = effective_region(region, opts);
-    const char *account = opts ? opts->account : NULL;
     if (region && !cs_aws_region_valid(region, strlen(region))) {
         cs_error_clear(err);
         cs_error_source(err, path);
@@ -1303,9 +1300,41 @@ int cs_ingest_aws_json(cs_estate *e, const char *path, const char *region,
                        "account \"%s\" is not a 12-digit AWS account id",
                        account);
     }
+    return 0;
+}
+
+int cs_ingest_aws_json(cs_estate *e, const char *path, const char *region,
+                       const cs_load_options *opts, cs_error *err)
+{
+    if (!e || !path)
+        return cs_fail(err, CS_EINVAL, "cs_ingest_aws_json: NULL argument");
+    region = effective_region(region, opts);
+    const char *account = opts ? opts->account : NULL;
+    int rc = check_defaults(path, region, account, err);
+    if (rc < 0)
+        return rc;
     aj_res res;
     memset(&res, 0, sizeof res);
-    int rc = cs_aj_read_file(&res, e, path, region, account, opts, err);
+    rc = cs_aj_read_file(&res, e, path, region, account, opts, err);
+    cs_aj_res_free(&res);
+    return rc;
+}
+
+int cs_ingest_aws_json_fd(cs_estate *e, const char *path, int fd,
+                          const void *head, size_t head_len,
+                          const cs_load_options *opts, cs_error *err)
+{
+    if (!e || !path || fd < 0)
+        return cs_fail(err, CS_EINVAL, "cs_ingest_aws_json_fd: bad argument");
+    const char *region = opts ? opts->region : NULL;
+    const char *account = opts ? opts->account : NULL;
+    int rc = check_defaults(path, region, account, err);
+    if (rc < 0)
+        return rc;
+    aj_res res;
+    memset(&res, 0, sizeof res);
+    rc = cs_aj_read_fd(&res, e, fd, head, head_len, path, region, account,
+                       opts, err);
     cs_aj_res_free(&res);
     return rc;
 }

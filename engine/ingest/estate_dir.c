@@ -198,7 +198,8 @@ static int walk_file(walk *w, const char *path, const char *account,
     if (fd < 0) {
         rc = cs_aj_open_failed(&w->res, w->e, path, errno, w->opts, w->err);
     } else {
-        rc = cs_aj_read_fd(&w->res, w->e, fd, path, region, account, w->opts,
+        rc = cs_aj_read_fd(&w->res, w->e, fd, NULL, 0, path, region, account,
+                           w->opts,
                            w->err);
         close(fd);
     }

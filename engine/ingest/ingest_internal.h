@@ -90,6 +90,13 @@ int cs_ingest_prefix_list(cs_estate *e, const char *source, const char *buf,
 int cs_ingest_csv_fd(cs_estate *e, const char *source, int fd, int kind,
                      const cs_load_options *opts, cs_error *err);
 
+/* cs_ingest_csv_fd after `head[0..head_len)` (at most 256 KiB), the bytes
+ * the caller already read from `fd` to tell its kind (a pipe cannot be read
+ * twice). */
+int cs_ingest_csv_fd_head(cs_estate *e, const char *source, int fd,
+                          const void *head, size_t head_len, int kind,
+                          const cs_load_options *opts, cs_error *err);
+
 /* The CSV shape a header line names: CS_SRC_CSV_PEERINGS (pcx_id,
  * requester_vpc, accepter_vpc, status), CS_SRC_CSV_VPCS (account, region,
  * vpc_id, cidr), else CS_SRC_PREFIX_LIST. Pure. */
@@ -101,6 +108,13 @@ int cs_ingest_csv_header_kind(const char *line, size_t len);
  * none): engine/ingest/aws_json.c. Returns as the CSV readers. */
 int cs_ingest_aws_json(cs_estate *e, const char *path, const char *region,
                        const cs_load_options *opts, cs_error *err);
+
+/* cs_ingest_aws_json from the open descriptor `fd` (named `path`, left
+ * open) after `head[0..head_len)`, the bytes already read from it; the
+ * region and account are opts->region / opts->account. */
+int cs_ingest_aws_json_fd(cs_estate *e, const char *path, int fd,
+                          const void *head, size_t head_len,
+                          const cs_load_options *opts, cs_error *err);
 
 /* Reads an org-wide collection ESTATE/<account-id>/<region>/vpcs.json and
  * .../peering.json: engine/ingest/aws_json.c. Returns as the CSV readers. */

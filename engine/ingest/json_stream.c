@@ -875,9 +875,10 @@ int cs_ingest_aws_json_buf(cs_estate *e, const char *source, const void *buf,
 
 /* Reads the open descriptor `fd` (named `path`) with resources `res`; the
  * descriptor is left open. */
-int cs_aj_read_fd(aj_res *res, cs_estate *e, int fd, const char *path,
-                   const char *region, const char *account,
-                   const cs_load_options *opts, cs_error *err)
+int cs_aj_read_fd(aj_res *res, cs_estate *e, int fd, const void *head,
+                  size_t head_len, const char *path, const char *region,
+                  const char *account, const cs_load_options *opts,
+                  cs_error *err)
 {
     aj p;
     int rc = aj_begin(&p, res, e, path, region, account, opts, err);
@@ -889,22 +890,32 @@ int cs_aj_read_fd(aj_res *res, cs_estate *e, int fd, const char *path,
     }
     bool ok = true, first = true;
     for (;;) {
-        ssize_t n = read(fd, res->buf, AJ_CHUNK);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            /* EISDIR lands here too: "vpcs.json: Is a directory". */
-            int en = errno;
-            cs_aj_error(&p, NULL, 0, cs_ingest_errno_status(en),
-                        "read failed: %s", strerror(en));
-            cs_aj_fail_file(&p);
-            ok = false;
-            break;
+        const unsigned char *c;
+        size_t len;
+        if (head_len) {
+            /* The bytes the caller read already (to tell the source's kind):
+             * the first chunk. */
+            c = head;
+            len = head_len;
+            head_len = 0;
+        } else {
+            ssize_t n = read(fd, res->buf, AJ_CHUNK);
+            if (n < 0) {
+                if (errno == EINTR)
+                    continue;
+                /* EISDIR lands here too: "vpcs.json: Is a directory". */
+                int en = errno;
+                cs_aj_error(&p, NULL, 0, cs_ingest_errno_status(en),
+                            "read failed: %s", strerror(en));
+                cs_aj_fail_file(&p);
+                ok = false;
+                break;
+            }
+            if (n == 0)
+                break;
+            c = res->buf;
+            len = (size_t)n;
         }
-        if (n == 0)
-            break;
-        const unsigned char *c = res->buf;
-        size_t len = (size_t)n;
         if (first) {
             size_t skip = skip_bom(&p, c, len);
             c += skip;
@@ -941,7 +952,8 @@ int cs_aj_read_file(aj_res *res, cs_estate *e, const char *path,
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return cs_aj_open_failed(res, e, path, errno, opts, err);
-    int rc = cs_aj_read_fd(res, e, fd, path, region, account, opts, err);
+    int rc = cs_aj_read_fd(res, e, fd, NULL, 0, path, region, account, opts,
+                           err);
     close(fd);
     return rc;
 }
