@@ -7,6 +7,8 @@
 #   make fuzz            build the libFuzzer targets (clang) and run each briefly
 #   make bench           Release build of the Google Benchmark runner, run it
 #   make bench-peers     the side-by-side comparison with the peers
+#   make soak SECONDS=N  the shared-memory soak (tests/soak/soak.py; not in test)
+#   make screenshot      regenerate docs/report.png (the sample's HTML report in Chromium)
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 # cmake --build runs make again: keep its "Entering directory" lines out.
 MAKEFLAGS += --no-print-directory
@@ -22,7 +24,7 @@ CMAKE_FLAGS += -DCMAKE_BUILD_TYPE=Release
 DEPS_ENV =
 endif
 
-.PHONY: all deps configure build build-cli demo test fuzz bench bench-peers clean
+.PHONY: all deps configure build build-cli demo test fuzz bench bench-peers soak screenshot clean
 
 all: build
 
@@ -42,6 +44,12 @@ build-cli: configure
 demo: build-cli
 	@sh datasets/demo.sh $(BUILD)/cidrscope
 
+# The README's picture: the sample's report at 1280x800 in headless Chromium
+# (Debian's python3 with python3-selenium; the browser test's own checks run too).
+screenshot: build-cli
+	@sh datasets/demo.sh $(BUILD)/cidrscope >/dev/null
+	@/usr/bin/python3 tests/browser/test_report.py $(BUILD)/sample-report.html datasets/sample --shot docs/report.png
+
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
@@ -55,6 +63,10 @@ bench: deps
 	@$(CMAKE) -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DCS_BENCH=ON -DCS_TESTS=OFF >/dev/null
 	@$(CMAKE) --build build-bench -j $(JOBS)
 	@sh bench/run.sh build-bench
+
+SECONDS ?= 600
+soak: build-cli
+	@python3 tests/soak/soak.py $(BUILD)/cidrscope $(SECONDS)
 
 bench-peers: bench
 	@sh bench/peers/run.sh build-bench

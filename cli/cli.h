@@ -17,8 +17,6 @@
 
 enum { CLI_OK = 0, CLI_FINDINGS = 1, CLI_USAGE = 2, CLI_INTERNAL = 3 };
 
-enum cli_format { FMT_TEXT, FMT_JSON, FMT_CSV, FMT_NDJSON, FMT_HTML };
-
 /* One verb: name, one-line summary, entry point (argv[0] is the verb). */
 typedef struct cli_verb {
     const char *name;
@@ -26,10 +24,10 @@ typedef struct cli_verb {
     int (*run)(int argc, char **argv);
 } cli_verb;
 
-/* Parses a --format value; `allowed` is a bit set of (1 << FMT_*). Prints a
+/* Parses a --format value; `allowed` is a bit set of (1u << CS_REPORT_*). Prints a
  * usage error naming the verb and returns -1 when the value is not allowed. */
 int cli_parse_format(const char *verb, const char *value, unsigned allowed,
-                     enum cli_format *out);
+                     enum cs_report_format *out);
 
 /* Prints a library error to stderr as "cidrscope VERB: file:line:col:
  * message", with the offending text and a caret where known. Returns the exit

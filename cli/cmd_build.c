@@ -48,7 +48,7 @@ int cmd_build(int argc, char **argv)
     cli_sources src;
     cli_sources_init(&src);
     const char *out_path = NULL;
-    enum cli_format fmt = FMT_TEXT;
+    enum cs_report_format fmt = CS_REPORT_TEXT;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "ho:f:", opts, NULL)) != -1) {
@@ -61,7 +61,7 @@ int cmd_build(int argc, char **argv)
             continue;
         }
         if (c == 'f') {
-            if (cli_parse_format("build", optarg, 1u << FMT_TEXT | 1u << FMT_JSON, &fmt))
+            if (cli_parse_format("build", optarg, 1u << CS_REPORT_TEXT | 1u << CS_REPORT_JSON, &fmt))
                 return CLI_USAGE;
             continue;
         }
@@ -98,7 +98,7 @@ int cmd_build(int argc, char **argv)
     cs_snapshot_get_info(est.snap, &info);
     cs_estate_counts ec;
     cs_estate_counts_get(est.snap, &ec);
-    if (fmt == FMT_JSON) {
+    if (fmt == CS_REPORT_JSON) {
         printf("{\"output\":");
         cli_json_string(stdout, out_path);
         printf(",\"image_bytes\":%llu,\"entries\":{\"ipv4\":%u,\"ipv6\":%u},"

@@ -32,8 +32,9 @@ static void usage(FILE *f)
         "usage: cidrscope can-add [options] -e SOURCE VPC CIDR\n"
         "\n"
         "Whether CIDR may be associated with VPC now, and why not:\n"
-        "  blocks: unknown-vpc, block-size (IPv4 /16../28, IPv6 /44../60),\n"
-        "          link-local, own-overlap, association-restricted (AWS's table\n"
+        "  blocks: unknown-vpc, block-size (IPv4 /16../28, IPv6 /44../60 in steps\n"
+        "          of /4), link-local, reserved-range (0.0.0.0/8, 127.0.0.0/8,\n"
+        "          224.0.0.0/4), own-overlap, association-restricted (AWS's table\n"
         "          for the VPC's primary range), block-quota, peer-overlap (an\n"
         "          active or provisioning peer's block), pending-requester (the\n"
         "          VPC requested a connection still pending)\n"
@@ -66,7 +67,7 @@ int cmd_can_add(int argc, char **argv)
         {NULL, 0, NULL, 0}};
     cli_sources src;
     cli_sources_init(&src);
-    enum cli_format fmt = FMT_TEXT;
+    enum cs_report_format fmt = CS_REPORT_TEXT;
     bool fail_on = false;
     cs_can_add_opts co = {0, 0};
     int c;
@@ -83,7 +84,7 @@ int cmd_can_add(int argc, char **argv)
             usage(stdout);
             return CLI_OK;
         case OPT_FORMAT:
-            if (cli_parse_format(VERB, optarg, 1u << FMT_TEXT | 1u << FMT_JSON | 1u << FMT_CSV,
+            if (cli_parse_format(VERB, optarg, 1u << CS_REPORT_TEXT | 1u << CS_REPORT_JSON | 1u << CS_REPORT_CSV,
                                  &fmt))
                 return CLI_USAGE;
             break;
@@ -135,11 +136,8 @@ int cmd_can_add(int argc, char **argv)
     uint32_t vpc = CS_IDX_NONE;
     if (cs_estate_vpc_find(est.snap, id, strlen(id), &vpc) != 1)
         vpc = CS_IDX_NONE;
-    static const unsigned pfmt[] = {[FMT_TEXT] = CS_PFMT_TEXT, [FMT_JSON] = CS_PFMT_JSON,
-                                    [FMT_CSV] = CS_PFMT_CSV, [FMT_NDJSON] = CS_PFMT_TEXT,
-                                    [FMT_HTML] = CS_PFMT_TEXT};
     bool blocked = false;
-    if (cs_peering_report_can_add(stdout, pfmt[fmt], est.snap, id, vpc, &p, &co, &blocked, &err) <
+    if (cs_peering_report_can_add(stdout, fmt, est.snap, id, vpc, &p, &co, &blocked, &err) <
         0)
         rc = cli_report_error(VERB, &err);
     else if (fail_on && blocked)

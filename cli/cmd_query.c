@@ -4,27 +4,29 @@
  * or covered by it), with VPC, account, region and relation.
  *
  * Items come from the command line, from stdin ("-") or from files
- * (--items FILE), one per line, and are answered in input order, in
- * batches of BATCH: cs_query_walk_bulk for the rows, cs_query_count_bulk
- * (interleaved searches with prefetch: the bulk fast path) for --count,
- * which prints one number per item. A bad item stops the verb with exit 2
- * and a message naming file, line and column; the items before it have
- * been answered.
+ * (--items FILE), one per line, and are answered in input order by the
+ * bulk item pipeline (cli/items.c): cs_query_walk_bulk for the rows,
+ * cs_query_count_bulk (the bulk fast path) for --count, which prints one
+ * number per item; --threads N answers parts of the input on N threads
+ * with the same output. A bad item stops the verb with exit 2 and a message
+ * naming file, line and column (the items before it answered); with
+ * --keep-going it becomes an error record in its place and the verb exits
+ * 2 after answering the rest.
  */
 #include "cli.h"
+#include "items.h"
 #include "source.h"
 #include "verbs.h"
-
-#include <cidrscope/audit.h>
 
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define VERB "query"
-#define BATCH 4096
+/* Rows listed per prefix in text unless --limit says otherwise. */
+#define TEXT_LIMIT 50
 
-enum { OPT_FORMAT = 0x300, OPT_COUNT, OPT_COVERING, OPT_COVERED, OPT_ITEMS };
+enum { OPT_FORMAT = 0x300, OPT_COUNT, OPT_COVERING, OPT_COVERED, OPT_LIMIT, OPT_THREADS };
 
 static void usage(FILE *f)
 {
@@ -34,104 +36,27 @@ static void usage(FILE *f)
         "For each PREFIX (IPv4 or IPv6), every live CIDR block of the estate that\n"
         "overlaps it: one that covers it, is equal to it, or lies inside it, with its\n"
         "VPC, account, region and that relation. '-' reads prefixes from stdin, one\n"
-        "a line ('#' comments); answers come in input order.\n"
+        "a line ('#' starts a comment, also after a prefix); answers come in input\n"
+        "order.\n"
         "\n"
         "      --count            print only the number of matching blocks per prefix,\n"
         "                         one a line (the bulk fast path)\n"
         "      --covering         only blocks covering or equal to the prefix\n"
         "      --covered          only blocks equal to or inside the prefix\n"
         "  -i, --items FILE       read prefixes from FILE too ('-' = stdin)\n"
+        "      --limit N          list at most N blocks per prefix, then count the\n"
+        "                         rest (text default %d; 0 = all, the default of\n"
+        "                         json, ndjson and csv)\n"
+        "      --threads N        answer on N threads (same output, same order;\n"
+        "                         json is written by one)\n"
         "      --format F         text (default), json, ndjson or csv\n"
-        "\n" CLI_SOURCE_HELP);
-}
-
-typedef struct qctx {
-    const cs_snapshot *s;
-    cs_match_report *w;
-    unsigned kind;
-    bool count;
-    unsigned parse_flags;
-    cs_prefix q[BATCH];
-    char *text[BATCH];
-    size_t n;
-    size_t next;          /* walk_bulk: next item to open */
-    const char *src;
-    int failed;
-} qctx;
-
-static void open_upto(qctx *c, size_t i)
-{
-    /* items before i got no match: open and close them; then open i */
-    while (c->next < i) {
-        cs_match_report_item(c->w, c->text[c->next]);
-        cs_match_report_end(c->w);
-        c->next++;
-    }
-    if (c->next == i) {
-        cs_match_report_item(c->w, c->text[i]);
-        c->next++;
-    }
-}
-
-static int on_match(size_t i, const cs_match *m, void *ctx)
-{
-    qctx *c = ctx;
-    if (c->next <= i) {
-        if (c->next > 0 && c->next - 1 < i)
-            cs_match_report_end(c->w); /* close the previous item */
-        open_upto(c, i);
-    }
-    cs_match_report_match(c->w, c->s, m);
-    return 0;
-}
-
-static void flush(qctx *c)
-{
-    if (!c->n)
-        return;
-    if (c->count) {
-        uint32_t counts[BATCH];
-        cs_query_count_bulk(c->s, c->q, c->n, c->kind, counts);
-        for (size_t i = 0; i < c->n; i++)
-            cs_match_report_count(c->w, c->text[i], counts[i]);
-    } else {
-        c->next = 0;
-        cs_query_walk_bulk(c->s, c->q, c->n, c->kind, on_match, c);
-        if (c->next > 0)
-            cs_match_report_end(c->w);
-        while (c->next < c->n) {
-            cs_match_report_item(c->w, c->text[c->next]);
-            cs_match_report_end(c->w);
-            c->next++;
-        }
-    }
-    for (size_t i = 0; i < c->n; i++)
-        free(c->text[i]);
-    c->n = 0;
-}
-
-static int add_item(const char *line, size_t len, unsigned long no, void *ctx)
-{
-    qctx *c = ctx;
-    cs_error err;
-    cs_error_clear(&err);
-    int rc = cs_prefix_parse(line, len, c->parse_flags, &c->q[c->n], &err);
-    if (rc < 0) {
-        snprintf(err.source, sizeof err.source, "%s", c->src);
-        err.line = no;
-        c->failed = cli_report_error(VERB, &err);
-        return -1;
-    }
-    if (rc == CS_PARSE_NORMALISED)
-        fprintf(stderr, "cidrscope %s: %s:%lu: warning: %s\n", VERB, c->src, no, err.message);
-    c->text[c->n] = strndup(line, len);
-    if (!c->text[c->n]) {
-        c->failed = CLI_INTERNAL;
-        return -1;
-    }
-    if (++c->n == BATCH)
-        flush(c);
-    return 0;
+        "      --keep-going       also: a bad prefix gets an error record in its\n"
+        "                         place (line, message), the rest is answered\n"
+        "\n" CLI_SOURCE_HELP
+        "\n"
+        "Exit: 0 done; 2 usage, bad input or a bad prefix (after answering the\n"
+        "rest with --keep-going); 3 internal or system error.\n",
+        TEXT_LIMIT);
 }
 
 int cmd_query(int argc, char **argv)
@@ -143,13 +68,18 @@ int cmd_query(int argc, char **argv)
         {"covering", no_argument, NULL, OPT_COVERING},
         {"covered", no_argument, NULL, OPT_COVERED},
         {"items", required_argument, NULL, 'i'},
+        {"limit", required_argument, NULL, OPT_LIMIT},
+        {"threads", required_argument, NULL, OPT_THREADS},
         CLI_SOURCE_LONGOPTS,
         {NULL, 0, NULL, 0}};
     cli_sources src;
     cli_sources_init(&src);
-    enum cli_format fmt = FMT_TEXT;
-    unsigned kind = 0;
-    bool count = false;
+    cli_items_opts o;
+    memset(&o, 0, sizeof o);
+    o.verb = VERB;
+    o.format = CS_REPORT_TEXT;
+    o.threads = 1;
+    long limit = -1;
     const char *items[CLI_MAX_SOURCES];
     int n_items = 0;
     int c;
@@ -164,13 +94,29 @@ int cmd_query(int argc, char **argv)
         case 'h': usage(stdout); return CLI_OK;
         case OPT_FORMAT:
             if (cli_parse_format(VERB, optarg,
-                                 1u << FMT_TEXT | 1u << FMT_JSON | 1u << FMT_NDJSON | 1u << FMT_CSV,
-                                 &fmt))
+                                 1u << CS_REPORT_TEXT | 1u << CS_REPORT_JSON |
+                                     1u << CS_REPORT_NDJSON | 1u << CS_REPORT_CSV,
+                                 &o.format))
                 return CLI_USAGE;
             break;
-        case OPT_COUNT: count = true; break;
-        case OPT_COVERING: kind |= CS_Q_COVERING; break;
-        case OPT_COVERED: kind |= CS_Q_COVERED; break;
+        case OPT_COUNT: o.count = true; break;
+        case OPT_COVERING: o.kind |= CS_Q_COVERING; break;
+        case OPT_COVERED: o.kind |= CS_Q_COVERED; break;
+        case OPT_LIMIT:
+            if ((limit = cli_parse_count(optarg, 0, 1L << 40)) < 0) {
+                cli_errorf(VERB, "--limit %s: expected a whole number (0 = all)", optarg);
+                return CLI_USAGE;
+            }
+            break;
+        case OPT_THREADS: {
+            long t = cli_parse_count(optarg, 1, 64);
+            if (t < 0) {
+                cli_errorf(VERB, "--threads %s: expected a number from 1 to 64", optarg);
+                return CLI_USAGE;
+            }
+            o.threads = (unsigned)t;
+            break;
+        }
         case 'i':
             if (n_items == CLI_MAX_SOURCES) {
                 cli_errorf(VERB, "too many --items files");
@@ -189,32 +135,15 @@ int cmd_query(int argc, char **argv)
     int exit_code = cli_estate_open(VERB, &src, &est);
     if (exit_code != CLI_OK)
         return exit_code;
-    static const int fmt_map[] = {[FMT_TEXT] = CS_REPORT_TEXT, [FMT_JSON] = CS_REPORT_JSON,
-                                  [FMT_CSV] = CS_REPORT_CSV, [FMT_NDJSON] = CS_REPORT_NDJSON,
-                                  [FMT_HTML] = CS_REPORT_TEXT};
-    qctx *q = calloc(1, sizeof *q);
-    cs_match_report *w = cs_match_report_open(stdout, fmt_map[fmt], count ? CS_MR_COUNT : 0);
-    if (!q || !w) {
-        free(q);
-        cs_match_report_close(w, NULL);
-        cli_estate_close(&est);
-        cli_errorf(VERB, "out of memory");
-        return CLI_INTERNAL;
-    }
-    q->s = est.snap;
-    q->w = w;
-    q->kind = kind ? kind : CS_Q_OVERLAPPING;
-    q->count = count;
-    q->parse_flags = src.load.lenient ? CS_PARSE_LENIENT : 0;
-    cli_feed_items(VERB, argv + optind, argc - optind, items, n_items, add_item, q,
-                   &q->src, &q->failed);
-    flush(q); /* the items before a bad one are answered */
-    exit_code = q->failed;
-    cs_error err;
-    cs_error_clear(&err);
-    if (cs_match_report_close(w, &err) < 0 && exit_code == CLI_OK)
-        exit_code = cli_report_error(VERB, &err);
-    free(q);
+    o.s = est.snap;
+    o.est = &est;
+    cli_estate_idle(&est); /* pinned per chunk by cli_items_run */
+    if (!o.kind)
+        o.kind = CS_Q_OVERLAPPING;
+    o.lenient = src.load.lenient;
+    o.keep_going = src.load.keep_going;
+    o.limit = limit >= 0 ? (uint64_t)limit : o.format == CS_REPORT_TEXT ? TEXT_LIMIT : 0;
+    exit_code = cli_items_run(&o, argv + optind, argc - optind, items, n_items);
     cli_estate_close(&est);
     return exit_code;
 }

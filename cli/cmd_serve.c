@@ -2,31 +2,35 @@
  * cli/cmd_serve.c — `cidrscope serve NAME SOURCE...` and `cidrscope publish
  * NAME SOURCE...`: an estate as a shared-memory service (cidrscope/shm.h).
  *
- * serve: loads the sources into one image and publishes it as the next
- * generation of NAME, taking the service's serving role (a second `serve
- * NAME` is refused while this one lives). Then, every --interval seconds, it
- * fingerprints the sources (path, inode, size and modification time of every
- * file, directories walked, dot files skipped) and, when the fingerprint
- * changed and then held still for SETTLE_MS, loads and publishes again. A
- * load that fails is reported and the current generation keeps serving; the
- * same broken state is not retried until the sources change again. At every
- * check it also reclaims generations that readers have let go of.
- * SIGTERM and SIGINT stop it after the current step, leaving the last
- * generation published (a crash leaves it too) unless --unlink-on-exit;
- * SIGHUP reloads now.
+ * serve: loads the sources into one image (cli_estate_open: a snapshot file
+ * is read into memory and validated, never mapped; estate sources are read
+ * and frozen), and only then creates or opens the service, taking its
+ * serving role, and publishes the image as the next generation — bad input
+ * leaves nothing in /dev/shm. Then, every --interval seconds, it scans the
+ * sources (path, inode, size and modification time of every file,
+ * directories walked, dot files skipped) and publishes again once a change
+ * is COMPLETE: every changed file was renamed into place (a new inode) or
+ * has not been modified for --settle seconds, and every text file ends with
+ * a complete record (a final newline, or '}' / ']' for JSON). The same rule
+ * holds for the first load: serve waits until its sources are complete.
+ * A load that fails is reported and the current generation keeps serving;
+ * the same broken state is not retried until the sources change again. A
+ * generation that would lose more than --max-shrink percent of the VPCs
+ * served is refused (visible in `stat --shm`) until SIGHUP, which publishes
+ * it anyway. At every check it also reclaims generations that readers have
+ * let go of. SIGTERM and SIGINT stop it after the current step, leaving the
+ * last generation published (a crash leaves it too) unless
+ * --unlink-on-exit; SIGHUP reloads now (and confirms a refused shrink).
  *
  * publish: loads and publishes once, into a running service or a stopped
- * one (creating it when it does not exist).
+ * one (creating it when it does not exist); --force confirms a shrink.
  *
- * Sources: one snapshot file (`cidrscope build -o`), mapped and validated;
- * or estate sources (directories, AWS CLI JSON, CSV, prefix lists; told
- * apart by cs_estate_detect) read with cs_estate_load into one estate and
- * frozen with cs_estate_freeze, so the served image carries the estate's
- * tables (VPC ids, owners, names) like any other.
- *
- * Tests: tests/test_shm.c (shm__cli_serve_and_publish).
+ * Tests: tests/test_shm.c (shm__cli_serve_and_publish), tests/cli/test_shm.sh,
+ * tests/security/.
  */
 #include "cli.h"
+#include "serve_ledger.h"
+#include "source.h"
 #include "verbs.h"
 
 #include <cidrscope/estate.h>
@@ -34,6 +38,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -42,87 +47,33 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SETTLE_MS 250
 #define MAX_DEPTH 16
 
 typedef struct serve_opts {
     cs_shm_options shm;
-    cs_load_options load; /* --lenient, --keep-going, --source-region/account */
+    cli_sources src;      /* the sources and --lenient, --keep-going, ... */
     double interval;      /* seconds between source checks; 0 = never */
+    double settle;        /* --settle: seconds a changed file must rest */
     bool unlink_on_exit;
-    bool no_verify;
+    bool force;           /* publish --force */
 } serve_opts;
 
-/* ---- loading -------------------------------------------------------------- */
-
-/* Prints what a --keep-going load rejected (the first 20, then a count): a
- * served estate never drops records silently. */
-static void print_rejections(const char *verb, const cs_estate *e, int rejected)
-{
-    cs_estate_counts c;
-    cs_estate_build_counts(e, &c);
-    int shown = 0;
-    for (uint32_t i = 0; i < c.findings && shown < 20; i++) {
-        cs_finding f;
-        if (cs_estate_build_finding(e, i, &f) != 0 || strcmp(f.kind, CS_FINDING_REJECTED) != 0)
-            continue;
-        if (f.source[0] && f.line)
-            fprintf(stderr, "cidrscope %s: rejected: %s:%llu:%u: %s\n", verb, f.source,
-                    (unsigned long long)f.line, f.column, f.message);
-        else
-            fprintf(stderr, "cidrscope %s: rejected: %s\n", verb, f.message);
-        shown++;
-    }
-    fprintf(stderr, "cidrscope %s: %d record(s) rejected (--keep-going)\n", verb, rejected);
-}
-
-/* Loads the sources into one image: a snapshot file alone is mapped and
- * validated; other sources are read into one estate and frozen. Returns
- * CLI_OK with *out, or the exit code after printing why. */
-static int load_image(const char *verb, char **paths, int n, const serve_opts *o,
-                      cs_snapshot **out)
-{
-    *out = NULL;
-    cs_error err;
-    cs_error_clear(&err);
-    int snaps = 0;
-    for (int i = 0; i < n; i++) {
-        int kind = cs_estate_detect(paths[i], &err);
-        if (kind < 0)
-            return cli_report_error(verb, &err);
-        snaps += kind == CS_SRC_SNAPSHOT;
-    }
-    if (snaps) {
-        if (n != 1) {
-            cli_errorf(verb, "a snapshot file is a whole image: give it alone, not with other sources");
-            return CLI_USAGE;
-        }
-        if (cs_snapshot_open(paths[0], o->no_verify ? CS_OPEN_NO_VERIFY : 0, out, &err) < 0)
-            return cli_report_error(verb, &err);
-        return CLI_OK;
-    }
-    cs_estate *e = cs_estate_new();
-    if (!e) {
-        cli_errorf(verb, "out of memory");
-        return CLI_INTERNAL;
-    }
-    int code = CLI_OK, rejected = 0;
-    for (int i = 0; i < n && code == CLI_OK; i++) {
-        int rc = cs_estate_load(e, paths[i], &o->load, &err);
-        if (rc < 0)
-            code = cli_report_error(verb, &err);
-        else
-            rejected += rc;
-    }
-    if (code == CLI_OK && rejected)
-        print_rejections(verb, e, rejected);
-    if (code == CLI_OK && cs_estate_freeze(e, out, &err) < 0)
-        code = cli_report_error(verb, &err);
-    cs_estate_free(e);
-    return code;
-}
-
 /* ---- watching ------------------------------------------------------------- */
+
+/* One file of a scan. */
+typedef struct src_file {
+    uint64_t path_hash;
+    uint64_t ino;
+    int64_t mtime_ns;
+    bool complete;        /* ends with a complete record */
+} src_file;
+
+/* A scan of the sources: every file, in walk order, and their fingerprint. */
+typedef struct src_scan {
+    src_file *f;
+    size_t n, cap;
+    uint64_t fp;
+} src_scan;
 
 static uint64_t mix(uint64_t h, uint64_t x)
 {
@@ -142,24 +93,72 @@ static int cmp_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* A text source is complete when its last byte ends a record: a newline,
+ * or the closing '}' / ']' of JSON. A snapshot file is checked whole when
+ * it is opened (its size must equal its image's). */
+static bool file_complete(const char *path, const struct stat *st)
+{
+    if (st->st_size == 0)
+        return false;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return false;
+    char head[8] = {0}, last = 0;
+    bool ok = pread(fd, head, sizeof head, 0) > 0 && pread(fd, &last, 1, st->st_size - 1) == 1;
+    close(fd);
+    if (!ok)
+        return false;
+    if (memcmp(head, "CIDRSCP", 7) == 0)
+        return true;
+    return last == '\n' || last == '}' || last == ']';
+}
+
+static void scan_add(src_scan *sc, const src_file *f)
+{
+    if (sc->n == sc->cap) {
+        size_t cap = sc->cap ? sc->cap * 2 : 64;
+        src_file *nf = realloc(sc->f, cap * sizeof *nf);
+        if (!nf) {
+            sc->fp = mix(sc->fp, 0xe0e0); /* unknown: never "settled" */
+            return;
+        }
+        sc->f = nf;
+        sc->cap = cap;
+    }
+    sc->f[sc->n++] = *f;
+}
+
 /* Folds path (and, for a directory, everything below it, in name order)
- * into h: a change of any file's size, time, inode or presence changes it. */
-static uint64_t fingerprint_path(const char *path, uint64_t h, int depth)
+ * into the scan: a change of any file's size, time, inode or presence
+ * changes the fingerprint. */
+static void scan_path(src_scan *sc, const char *path, int depth)
 {
     struct stat st;
-    h = mix_str(h, path);
-    if (stat(path, &st) != 0)
-        return mix(h, 0xdead0000u + (unsigned)errno);
-    h = mix(h, (uint64_t)st.st_size);
-    h = mix(h, (uint64_t)st.st_mtim.tv_sec);
-    h = mix(h, (uint64_t)st.st_mtim.tv_nsec);
-    h = mix(h, (uint64_t)st.st_ino);
-    h = mix(h, (uint64_t)st.st_mode);
-    if (!S_ISDIR(st.st_mode) || depth >= MAX_DEPTH)
-        return h;
+    uint64_t ph = mix_str(0x5eed, path);
+    sc->fp = mix(sc->fp, ph);
+    if (stat(path, &st) != 0) {
+        sc->fp = mix(sc->fp, 0xdead0000u + (unsigned)errno);
+        return;
+    }
+    sc->fp = mix(sc->fp, (uint64_t)st.st_size);
+    sc->fp = mix(sc->fp, (uint64_t)st.st_mtim.tv_sec);
+    sc->fp = mix(sc->fp, (uint64_t)st.st_mtim.tv_nsec);
+    sc->fp = mix(sc->fp, (uint64_t)st.st_ino);
+    sc->fp = mix(sc->fp, (uint64_t)st.st_mode);
+    if (!S_ISDIR(st.st_mode)) {
+        src_file f = {ph, (uint64_t)st.st_ino,
+                      (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec,
+                      S_ISREG(st.st_mode) ? file_complete(path, &st) : true};
+        scan_add(sc, &f);
+        return;
+    }
+    if (depth >= MAX_DEPTH)
+        return;
     DIR *d = opendir(path);
-    if (!d)
-        return mix(h, 0xd1e0000u + (unsigned)errno);
+    if (!d) {
+        sc->fp = mix(sc->fp, 0xd1e0000u + (unsigned)errno);
+        return;
+    }
     char **names = NULL;
     size_t n = 0, cap = 0;
     struct dirent *de;
@@ -186,19 +185,45 @@ static uint64_t fingerprint_path(const char *path, uint64_t h, int depth)
     if (n)
         qsort(names, n, sizeof *names, cmp_names);
     for (size_t i = 0; i < n; i++) {
-        h = fingerprint_path(names[i], h, depth + 1);
+        scan_path(sc, names[i], depth + 1);
         free(names[i]);
     }
     free(names);
-    return h;
 }
 
-static uint64_t fingerprint(char **paths, int n)
+static void scan_sources(src_scan *sc, const char *const *paths, int n)
 {
-    uint64_t h = 0x5eed;
+    sc->n = 0;
+    sc->fp = 0x5eed;
     for (int i = 0; i < n; i++)
-        h = fingerprint_path(paths[i], h, 0);
-    return h;
+        scan_path(sc, paths[i], 0);
+}
+
+/*
+ * The completeness rule (top of the file): every file ends with a complete
+ * record, and each was renamed into place since `prev` (a new inode at the
+ * same path) or has not been modified for `settle` seconds. Returns NULL
+ * when complete, else what is still awaited.
+ */
+static const char *scan_incomplete(const src_scan *sc, const src_scan *prev, double settle)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t now_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+    for (size_t i = 0; i < sc->n; i++) {
+        const src_file *f = &sc->f[i];
+        if (!f->complete)
+            return "a source does not end with a complete record";
+        bool renamed = false;
+        for (size_t j = 0; prev && j < prev->n; j++)
+            if (prev->f[j].path_hash == f->path_hash) {
+                renamed = prev->f[j].ino != f->ino;
+                break;
+            }
+        if (!renamed && (double)(now_ns - f->mtime_ns) < settle * 1e9)
+            return "a source was modified less than --settle seconds ago";
+    }
+    return NULL;
 }
 
 /* ---- publishing ----------------------------------------------------------- */
@@ -210,37 +235,48 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Loads and publishes; prints one line saying what is now served. */
-static int load_and_publish(const char *verb, const char *name, cs_shm_publisher *p,
-                            char **paths, int n, const serve_opts *o)
+/* Publishes an opened estate; prints one line saying what is now served.
+ * *refused (may be NULL) tells a refusal of the shrink guard. */
+static int publish_image(const char *verb, const char *name, cs_shm_publisher *p,
+                         const cs_snapshot *s, unsigned flags, double load_ms, bool *refused)
 {
-    double t0 = now_s();
-    cs_snapshot *s = NULL;
-    int code = load_image(verb, paths, n, o, &s);
-    if (code != CLI_OK)
-        return code;
     double t1 = now_s();
     cs_error err;
     cs_error_clear(&err);
     uint64_t gen = 0;
-    int rc = cs_shm_publish(p, s, &gen, &err);
-    if (rc < 0) {
-        code = cli_report_error(verb, &err);
-    } else {
-        cs_snapshot_info info;
-        cs_snapshot_get_info(s, &info);
-        printf("%s: generation %llu published: %u IPv4 + %u IPv6 entries, %llu bytes "
-               "(loaded in %.1f ms, published in %.1f ms)\n",
-               name, (unsigned long long)gen, info.entries[0], info.entries[1],
-               (unsigned long long)info.image_len, (t1 - t0) * 1e3, (now_s() - t1) * 1e3);
-        fflush(stdout);
-    }
-    cs_snapshot_close(s);
+    int rc = cs_shm_publish_with(p, s, flags, &gen, &err);
+    if (refused)
+        *refused = rc == CS_ERANGE;
+    if (rc < 0)
+        return cli_report_error(verb, &err);
+    cs_snapshot_info info;
+    cs_snapshot_get_info(s, &info);
+    printf("%s: generation %llu published: %u IPv4 + %u IPv6 entries, %llu bytes "
+           "(loaded in %.1f ms, published in %.1f ms)\n",
+           name, (unsigned long long)gen, info.entries[0], info.entries[1],
+           (unsigned long long)info.image_len, load_ms, (now_s() - t1) * 1e3);
+    fflush(stdout);
+    return CLI_OK;
+}
+
+static int load_and_publish(const char *verb, const char *name, cs_shm_publisher *p,
+                            const serve_opts *o, unsigned flags)
+{
+    double t0 = now_s();
+    cli_estate est;
+    int code = cli_estate_open(verb, &o->src, &est);
+    if (code != CLI_OK)
+        return code;
+    code = publish_image(verb, name, p, est.snap, flags, (now_s() - t0) * 1e3, NULL);
+    cli_estate_close(&est);
     return code;
 }
 
 static int parse_common(const char *verb, int c, const char *arg, serve_opts *o)
 {
+    int used = cli_source_option(verb, &o->src, c, arg);
+    if (used)
+        return used < 0 ? -1 : 0;
     char *end;
     switch (c) {
     case 'm': {
@@ -254,32 +290,49 @@ static int parse_common(const char *verb, int c, const char *arg, serve_opts *o)
         return 0;
     }
     case 'r': {
-        errno = 0;
-        unsigned long r = strtoul(arg, &end, 10);
-        if (errno || *end || end == arg || r == 0 || r > CS_SHM_MAX_READERS) {
+        long r = cli_parse_count(arg, 1, CS_SHM_MAX_READERS);
+        if (r < 0) {
             cli_errorf(verb, "--readers '%s': expected 1 to %u", arg, CS_SHM_MAX_READERS);
             return -1;
         }
         o->shm.readers = (uint32_t)r;
         return 0;
     }
-    case 'V': o->no_verify = true; return 0;
-    case 'l': o->load.lenient = true; return 0;
-    case 'k': o->load.keep_going = true; return 0;
-    case 'R': o->load.region = arg; return 0;
-    case 'A': o->load.account = arg; return 0;
+    case 'S': {
+        long r = cli_parse_count(arg, 0, 100);
+        if (r < 0) {
+            cli_errorf(verb, "--max-shrink '%s': expected a percentage, 0 (no guard) to 100", arg);
+            return -1;
+        }
+        o->shm.max_shrink = (uint32_t)r;
+        return 0;
+    }
     default: return -1;
     }
 }
+
+#define COMMON_LONGOPTS                                                     \
+    {"help", no_argument, NULL, 'h'}, {"mode", required_argument, NULL, 'm'}, \
+    {"readers", required_argument, NULL, 'r'},                              \
+    {"max-shrink", required_argument, NULL, 'S'},                           \
+    {"no-verify", no_argument, NULL, OPT_SRC_NO_VERIFY},                    \
+    {"lenient", no_argument, NULL, OPT_SRC_LENIENT},                        \
+    {"keep-going", no_argument, NULL, OPT_SRC_KEEP_GOING},                  \
+    {"source-region", required_argument, NULL, OPT_SRC_REGION},             \
+    {"source-account", required_argument, NULL, OPT_SRC_ACCOUNT}
 
 #define COMMON_HELP                                                                       \
     "SOURCE is one snapshot file (cidrscope build -o FILE), or estate sources\n"        \
     "read into one estate: directories (ACCOUNT/REGION/vpcs.json, peering.json),\n"     \
     "AWS CLI describe-vpcs / describe-vpc-peering-connections JSON, CSV, and\n"         \
-    "prefix lists (owner,prefix or provider,family,prefix).\n\n"                        \
-    "  --mode MODE       permission bits of segments it creates (octal; 0600;\n"       \
-    "                    0660 lets the group read: readers write their slot)\n"        \
+    "prefix lists (owner,prefix or provider,family,prefix). Sources are read\n"        \
+    "into memory and validated before anything is published.\n\n"                      \
+    "  --mode MODE       who may read (octal; 0600). Segments are never writable\n"   \
+    "                    by anyone but you: 0640 lets your group read (and pin);\n"    \
+    "                    see SECURITY.md\n"                                            \
     "  --readers N       reader slots when it creates the service (126)\n"              \
+    "  --max-shrink PCT  refuse a generation with more than PCT%% fewer VPCs than\n"   \
+    "                    the one served (default 10; 0: no guard)\n"                  \
     "  --no-verify       skip the snapshot file's checksums (bounds still checked)\n"  \
     "  --lenient         clear host bits (recorded as findings) instead of failing\n"  \
     "  --keep-going      report bad records and files, serve the rest\n"              \
@@ -291,17 +344,24 @@ static void serve_usage(FILE *f)
     fprintf(f,
             "usage: cidrscope serve NAME SOURCE... [options]\n\n"
             "Publishes SOURCE... as the shared-memory service NAME (segments\n"
-            "/dev/shm/NAME and /dev/shm/NAME.<generation>) and keeps it current:\n"
-            "every --interval seconds it checks the sources and, once a change has\n"
-            "settled, publishes a new generation. Readers attach with --shm NAME\n"
-            "(query, lookup, check, audit, stat) and are never blocked by a publish.\n"
-            "A source that fails to load is reported; the current generation keeps\n"
-            "serving. SIGTERM or SIGINT stops it and the last generation stays\n"
-            "published (as after a crash) unless --unlink-on-exit; SIGHUP reloads.\n"
+            "/dev/shm/NAME, NAME@readers.* and NAME@<generation>.*) and keeps it\n"
+            "current: every --interval seconds it checks the sources and publishes\n"
+            "a new generation once a change is complete: each changed file was\n"
+            "renamed into place, or has not changed for --settle seconds, and ends\n"
+            "with a complete record (a final newline; '}' or ']' for JSON).\n"
+            "Readers attach with --shm NAME (query, lookup, check, audit, stat) and\n"
+            "are never blocked by a publish. A source that fails to load is\n"
+            "reported; the current generation keeps serving. A generation losing\n"
+            "more than --max-shrink percent of the VPCs is refused until SIGHUP.\n"
+            "SIGTERM or SIGINT stops it and the last generation stays published (as\n"
+            "after a crash) unless --unlink-on-exit; SIGHUP reloads now.\n"
             "Only one serve per NAME runs at a time.\n\n"
             COMMON_HELP
             "  --interval SEC    seconds between source checks (default 2; 0: never)\n"
-            "  --unlink-on-exit  remove every segment of NAME when stopping\n");
+            "  --settle SEC      seconds a changed source must rest (default 2)\n"
+            "  --unlink-on-exit  remove every segment of NAME when stopping\n"
+            "  --ledger FILE     keep the reservation ledger of `alloc --shm NAME\n"
+            "                    --commit`, journaled in FILE (replayed at start)\n");
 }
 
 static void publish_usage(FILE *f)
@@ -312,7 +372,8 @@ static void publish_usage(FILE *f)
             "service NAME, creating the service when it does not exist. Works whether\n"
             "`cidrscope serve NAME` runs or not (a running server publishes its own\n"
             "sources again when they change).\n\n"
-            COMMON_HELP);
+            COMMON_HELP
+            "  --force           publish even when --max-shrink would refuse\n");
 }
 
 static volatile sig_atomic_t g_stop, g_reload;
@@ -349,20 +410,62 @@ static int open_publisher(const char *verb, const char *name, const serve_opts *
     return CLI_OK;
 }
 
+static bool parse_seconds(const char *opt, const char *arg, double *out)
+{
+    char *end;
+    double v = strtod(arg, &end);
+    if (*end || end == arg || !(v >= 0 && v <= 86400)) {
+        cli_errorf("serve", "%s '%s': expected seconds, 0 to 86400", opt, arg);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+/* Collects NAME and SOURCE... Returns the name or NULL after usage. */
+static const char *take_operands(const char *verb, int argc, char **argv, serve_opts *o)
+{
+    if (argc - optind < 2)
+        return NULL;
+    for (int i = optind + 1; i < argc; i++)
+        if (cli_source_add(verb, &o->src, argv[i]))
+            return NULL;
+    return argv[optind];
+}
+
+/* The first load: waits until the sources are complete (or a signal). */
+static int first_load(const char *name, serve_opts *o, src_scan *sc, cli_estate *est)
+{
+    const char *why;
+    bool told = false;
+    for (;;) {
+        scan_sources(sc, o->src.paths, o->src.n_paths);
+        why = scan_incomplete(sc, NULL, o->settle);
+        if (!why || g_stop || g_reload)
+            break;
+        if (!told)
+            fprintf(stderr, "cidrscope serve: %s: waiting: %s\n", name, why);
+        told = true;
+        nap(0.1);
+    }
+    if (g_stop)
+        return CLI_OK;
+    g_reload = 0;
+    return cli_estate_open("serve", &o->src, est);
+}
+
 int cmd_serve(int argc, char **argv)
 {
-    static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
-                                         {"mode", required_argument, NULL, 'm'},
-                                         {"readers", required_argument, NULL, 'r'},
+    static const struct option opts[] = {COMMON_LONGOPTS,
                                          {"interval", required_argument, NULL, 'i'},
+                                         {"settle", required_argument, NULL, 's'},
                                          {"unlink-on-exit", no_argument, NULL, 'u'},
-                                         {"no-verify", no_argument, NULL, 'V'},
-                                         {"lenient", no_argument, NULL, 'l'},
-                                         {"keep-going", no_argument, NULL, 'k'},
-                                         {"source-region", required_argument, NULL, 'R'},
-                                         {"source-account", required_argument, NULL, 'A'},
+                                         {"ledger", required_argument, NULL, 'L'},
                                          {NULL, 0, NULL, 0}};
-    serve_opts o = {.interval = 2.0};
+    serve_opts o = {.interval = 2.0, .settle = 2.0, .shm.max_shrink = 10};
+    cli_sources_init(&o.src);
+    const char *ledger_path = NULL;
+    cs_ledger *ledger = NULL;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -371,26 +474,25 @@ int cmd_serve(int argc, char **argv)
             return CLI_OK;
         }
         if (c == 'i') {
-            char *end;
-            o.interval = strtod(optarg, &end);
-            if (*end || end == optarg || !(o.interval >= 0 && o.interval <= 86400)) {
-                cli_errorf("serve", "--interval '%s': expected seconds, 0 to 86400", optarg);
+            if (!parse_seconds("--interval", optarg, &o.interval))
                 return CLI_USAGE;
-            }
+        } else if (c == 's') {
+            if (!parse_seconds("--settle", optarg, &o.settle))
+                return CLI_USAGE;
         } else if (c == 'u') {
             o.unlink_on_exit = true;
+        } else if (c == 'L') {
+            ledger_path = optarg;
         } else if (c == '?' || parse_common("serve", c, optarg, &o) != 0) {
             serve_usage(stderr);
             return CLI_USAGE;
         }
     }
-    if (argc - optind < 2) {
+    const char *name = take_operands("serve", argc, argv, &o);
+    if (!name) {
         serve_usage(stderr);
         return CLI_USAGE;
     }
-    const char *name = argv[optind];
-    char **paths = argv + optind + 1;
-    int n = argc - optind - 1;
     o.shm.flags = CS_SHM_SERVE;
 
     struct sigaction sa;
@@ -402,24 +504,48 @@ int cmd_serve(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
 
-    cs_shm_publisher *p = NULL;
-    int code = open_publisher("serve", name, &o, &p);
-    if (code != CLI_OK)
+    /* Load and validate first: bad input never creates the service. */
+    src_scan sc = {0}, seen = {0};
+    cli_estate est;
+    double t0 = now_s();
+    int code = first_load(name, &o, &sc, &est);
+    if (code != CLI_OK || g_stop) {
+        free(sc.f);
         return code;
-    uint64_t fp = fingerprint(paths, n), failed_fp = 0;
-    code = load_and_publish("serve", name, p, paths, n, &o);
+    }
+    cs_shm_publisher *p = NULL;
+    code = open_publisher("serve", name, &o, &p);
+    bool refused = false;
+    if (code == CLI_OK)
+        code = publish_image("serve", name, p, est.snap, 0, (now_s() - t0) * 1e3, &refused);
+    cli_estate_close(&est);
+    uint64_t fp = sc.fp, failed_fp = 0;
+    if (refused) {
+        /* An existing service keeps its generation until SIGHUP. */
+        fprintf(stderr, "cidrscope serve: %s: generation %llu keeps serving (SIGHUP publishes the sources anyway)\n",
+                name, (unsigned long long)cs_shm_publisher_generation(p));
+        failed_fp = sc.fp;
+        code = CLI_OK;
+    }
+    if (code == CLI_OK && ledger_path)
+        code = serve_ledger_open(name, ledger_path, &ledger);
     if (code != CLI_OK) {
         cs_shm_publisher_close(p);
+        free(sc.f);
         return code;
     }
     if (o.interval > 0)
-        printf("%s: serving; checking %d source%s every %g s\n", name, n, n == 1 ? "" : "s", o.interval);
+        printf("%s: serving; checking %d source%s every %g s\n", name, o.src.n_paths,
+               o.src.n_paths == 1 ? "" : "s", o.interval);
     else
         printf("%s: serving; sources are not watched (SIGHUP reloads)\n", name);
     fflush(stdout);
 
+    const char *waiting = NULL;
     while (!g_stop) {
-        nap(o.interval > 0 ? o.interval : 1.0);
+        /* A change awaiting completeness is looked at again soon. */
+        nap(waiting ? (o.interval > 0 && o.interval < 0.1 ? o.interval : 0.1)
+                    : (o.interval > 0 ? o.interval : 1.0));
         if (g_stop)
             break;
         cs_error err;
@@ -427,27 +553,43 @@ int cmd_serve(int argc, char **argv)
         if (cs_shm_reclaim(p, &err) < 0)
             cli_report_error("serve", &err);
         bool reload = g_reload;
-        uint64_t now = o.interval > 0 || reload ? fingerprint(paths, n) : fp;
-        if (!reload && (now == fp || now == failed_fp))
+        if (o.interval <= 0 && !reload)
             continue;
-        /* Let a change settle (a copy in progress, an editor's save). */
-        if (!reload) {
-            nap(SETTLE_MS / 1000.0);
-            if (g_stop)
-                break;
-            if (fingerprint(paths, n) != now)
-                continue;
+        /* keep the previous scan to see which files were renamed in */
+        src_scan tmp = seen;
+        seen = sc;
+        sc = tmp;
+        scan_sources(&sc, o.src.paths, o.src.n_paths);
+        if (!reload && (sc.fp == fp || sc.fp == failed_fp)) {
+            waiting = NULL;
+            continue;
         }
+        const char *why = reload ? NULL : scan_incomplete(&sc, &seen, o.settle);
+        if (why) {
+            if (waiting != why)
+                fprintf(stderr, "cidrscope serve: %s: change seen, waiting: %s\n", name, why);
+            waiting = why;
+            /* compare with the scan before the change, so a rename seen
+             * once still counts as a rename */
+            tmp = seen;
+            seen = sc;
+            sc = tmp;
+            continue;
+        }
+        waiting = NULL;
         g_reload = 0;
-        if (load_and_publish("serve", name, p, paths, n, &o) == CLI_OK) {
-            fp = now;
+        if (load_and_publish("serve", name, p, &o, reload ? CS_SHM_FORCE : 0) == CLI_OK) {
+            fp = sc.fp;
             failed_fp = 0;
+            serve_ledger_sync(name, ledger);
         } else {
-            failed_fp = now;
+            failed_fp = sc.fp;
             fprintf(stderr, "cidrscope serve: %s: generation %llu keeps serving\n", name,
                     (unsigned long long)cs_shm_publisher_generation(p));
         }
     }
+    free(sc.f);
+    free(seen.f);
 
     code = CLI_OK;
     if (o.unlink_on_exit) {
@@ -462,21 +604,17 @@ int cmd_serve(int argc, char **argv)
                (unsigned long long)cs_shm_publisher_generation(p));
     }
     cs_shm_publisher_close(p);
+    serve_ledger_close(name, ledger, o.unlink_on_exit);
     return code;
 }
 
 int cmd_publish(int argc, char **argv)
 {
-    static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
-                                         {"mode", required_argument, NULL, 'm'},
-                                         {"readers", required_argument, NULL, 'r'},
-                                         {"no-verify", no_argument, NULL, 'V'},
-                                         {"lenient", no_argument, NULL, 'l'},
-                                         {"keep-going", no_argument, NULL, 'k'},
-                                         {"source-region", required_argument, NULL, 'R'},
-                                         {"source-account", required_argument, NULL, 'A'},
+    static const struct option opts[] = {COMMON_LONGOPTS,
+                                         {"force", no_argument, NULL, 'f'},
                                          {NULL, 0, NULL, 0}};
-    serve_opts o = {.interval = 0};
+    serve_opts o = {.shm.max_shrink = 10};
+    cli_sources_init(&o.src);
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -484,38 +622,30 @@ int cmd_publish(int argc, char **argv)
             publish_usage(stdout);
             return CLI_OK;
         }
-        if (c == '?' || parse_common("publish", c, optarg, &o) != 0) {
+        if (c == 'f') {
+            o.force = true;
+        } else if (c == '?' || parse_common("publish", c, optarg, &o) != 0) {
             publish_usage(stderr);
             return CLI_USAGE;
         }
     }
-    if (argc - optind < 2) {
+    const char *name = take_operands("publish", argc, argv, &o);
+    if (!name) {
         publish_usage(stderr);
         return CLI_USAGE;
     }
-    const char *name = argv[optind];
     /* Load first: bad input never touches the service. */
-    cs_snapshot *s = NULL;
-    int code = load_image("publish", argv + optind + 1, argc - optind - 1, &o, &s);
+    double t0 = now_s();
+    cli_estate est;
+    int code = cli_estate_open("publish", &o.src, &est);
     if (code != CLI_OK)
         return code;
+    double load_ms = (now_s() - t0) * 1e3;
     cs_shm_publisher *p = NULL;
     code = open_publisher("publish", name, &o, &p);
-    if (code == CLI_OK) {
-        cs_error err;
-        cs_error_clear(&err);
-        uint64_t gen;
-        if (cs_shm_publish(p, s, &gen, &err) < 0) {
-            code = cli_report_error("publish", &err);
-        } else {
-            cs_snapshot_info info;
-            cs_snapshot_get_info(s, &info);
-            printf("%s: generation %llu published: %u IPv4 + %u IPv6 entries, %llu bytes\n", name,
-                   (unsigned long long)gen, info.entries[0], info.entries[1],
-                   (unsigned long long)info.image_len);
-        }
-    }
+    if (code == CLI_OK)
+        code = publish_image("publish", name, p, est.snap, o.force ? CS_SHM_FORCE : 0, load_ms, NULL);
     cs_shm_publisher_close(p);
-    cs_snapshot_close(s);
+    cli_estate_close(&est);
     return code;
 }

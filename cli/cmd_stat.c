@@ -215,9 +215,9 @@ static void print_json(const stats *st)
 }
 
 /* --findings: every finding, in image order. */
-static void list_findings(const cs_snapshot *s, const stats *st, enum cli_format fmt)
+static void list_findings(const cs_snapshot *s, const stats *st, enum cs_report_format fmt)
 {
-    if (fmt == FMT_JSON)
+    if (fmt == CS_REPORT_JSON)
         return; /* listed inside the JSON document by print_json_findings */
     for (uint32_t i = 0; i < st->c.findings; i++) {
         cs_finding f;
@@ -273,7 +273,7 @@ int cmd_stat(int argc, char **argv)
         {NULL, 0, NULL, 0}};
     cli_sources src;
     cli_sources_init(&src);
-    enum cli_format fmt = FMT_TEXT;
+    enum cs_report_format fmt = CS_REPORT_TEXT;
     bool findings = false;
     int c;
     optind = 1;
@@ -283,7 +283,7 @@ int cmd_stat(int argc, char **argv)
             return CLI_OK;
         }
         if (c == 'f') {
-            if (cli_parse_format("stat", optarg, 1u << FMT_TEXT | 1u << FMT_JSON, &fmt))
+            if (cli_parse_format("stat", optarg, 1u << CS_REPORT_TEXT | 1u << CS_REPORT_JSON, &fmt))
                 return CLI_USAGE;
             continue;
         }
@@ -303,7 +303,7 @@ int cmd_stat(int argc, char **argv)
         if (cli_source_add("stat", &src, argv[i]))
             return CLI_USAGE;
     if (src.shm && src.n_paths == 0)
-        return cli_shm_stat(src.shm, fmt == FMT_JSON);
+        return cli_shm_stat(src.shm, src.shm_owner, fmt == CS_REPORT_JSON);
     if (src.n_paths == 0 && !src.shm) {
         cli_errorf("stat", "no SOURCE given (see cidrscope stat --help)");
         return CLI_USAGE;
@@ -319,7 +319,7 @@ int cmd_stat(int argc, char **argv)
         cli_estate_close(&est);
         return CLI_INTERNAL;
     }
-    if (fmt == FMT_JSON) {
+    if (fmt == CS_REPORT_JSON) {
         if (findings) {
             /* One document: the counts and the list. */
             printf("{\"stat\": ");

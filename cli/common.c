@@ -10,27 +10,13 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *const format_names[] = {"text", "json", "csv", "ndjson",
-                                           "html"};
-
 int cli_parse_format(const char *verb, const char *value, unsigned allowed,
-                     enum cli_format *out)
+                     enum cs_report_format *out)
 {
-    for (unsigned i = 0; i < sizeof format_names / sizeof *format_names; i++) {
-        if (strcmp(value, format_names[i]) == 0 && (allowed & (1u << i))) {
-            *out = (enum cli_format)i;
-            return 0;
-        }
-    }
-    char list[64] = "";
-    for (unsigned i = 0; i < sizeof format_names / sizeof *format_names; i++) {
-        if (!(allowed & (1u << i)))
-            continue;
-        if (list[0])
-            strcat(list, "|");
-        strcat(list, format_names[i]);
-    }
-    cli_errorf(verb, "unknown --format '%s' (expected %s)", value, list);
+    cs_error err = {0};
+    if (cs_report_format_parse(value, allowed, out, &err) == 0)
+        return 0;
+    cli_errorf(verb, "%s", err.message);
     return -1;
 }
 
@@ -91,11 +77,6 @@ int cli_parse_quota(const char *verb, const char *arg, long *quota)
     }
     *quota = q;
     return 0;
-}
-
-bool cli_progress_enabled(void)
-{
-    return isatty(STDERR_FILENO) == 1;
 }
 
 void cli_json_string(FILE *f, const char *s)

@@ -3,6 +3,7 @@
  * per verb (cli/cmd_<verb>.c). Every verb answers --help.
  */
 #include "cli.h"
+#include "progress.h"
 #include "verbs.h"
 
 #include <stdio.h>
@@ -21,11 +22,14 @@ static void usage(FILE *f)
         fprintf(f, "  %-11s %s\n", verbs[i].name, verbs[i].summary);
     fprintf(f, "\n`cidrscope VERB --help` describes one verb.\n"
                "Exit codes: 0 ok, 1 findings (--fail-on), 2 usage or bad "
-               "input, 3 internal error.\n");
+               "input, 3 internal error.\n"
+               "Long work shows a progress line on stderr when it is a terminal;\n"
+               "--progress / --no-progress (any verb) force it on or off.\n");
 }
 
 int main(int argc, char **argv)
 {
+    argc = cli_progress_args(argc, argv); /* --progress / --no-progress, any verb */
     if (argc < 2) {
         usage(stderr);
         return CLI_USAGE;

@@ -3,6 +3,7 @@
  * source.h).
  */
 #include "source.h"
+#include "progress.h"
 
 #include "shm_source.h"
 
@@ -13,6 +14,7 @@
 void cli_sources_init(cli_sources *s)
 {
     memset(s, 0, sizeof *s);
+    s->load.progress = cli_progress_load; /* prints only when enabled */
 }
 
 int cli_source_add(const char *verb, cli_sources *s, const char *path)
@@ -35,6 +37,7 @@ int cli_source_option(const char *verb, cli_sources *s, int code, const char *ar
     case OPT_SRC_REGION: s->load.region = arg; return 1;
     case OPT_SRC_ACCOUNT: s->load.account = arg; return 1;
     case OPT_SRC_NO_VERIFY: s->no_verify = true; return 1;
+    case OPT_SRC_OWNER: s->shm_owner = arg; return 1;
     default: return 0;
     }
 }
@@ -80,7 +83,7 @@ int cli_estate_open(const char *verb, const cli_sources *s, cli_estate *out)
         }
         /* a generation's checksums are verified when it is first mapped */
         cli_shm_handle *h = NULL;
-        int code = cli_shm_open(verb, s->shm, &h, &out->snap);
+        int code = cli_shm_open(verb, s->shm, s->shm_owner, &h, &out->snap);
         out->shm = h;
         return code;
     }
@@ -120,16 +123,14 @@ int cli_estate_open(const char *verb, const cli_sources *s, cli_estate *out)
     double t0 = now_s();
     int rc = 0;
     uint32_t rejected = 0;
+    cli_progress_begin(verb);
     for (int i = 0; i < s->n_paths; i++) {
-        if (progress)
-            fprintf(stderr, "\rcidrscope %s: reading %s ...", verb, s->paths[i]);
         rc = cs_estate_load(e, s->paths[i], &s->load, &err);
         if (rc < 0)
             break;
         rejected += (uint32_t)rc;
     }
-    if (progress)
-        fprintf(stderr, "\r\033[K");
+    cli_progress_end();
     if (rc < 0) {
         int code = cli_report_error(verb, &err);
         cs_estate_free(e);
@@ -147,6 +148,21 @@ int cli_estate_open(const char *verb, const cli_sources *s, cli_estate *out)
     out->snap = out->owned = snap;
     out->rejected = rejected;
     return CLI_OK;
+}
+
+void cli_estate_idle(cli_estate *e)
+{
+    if (e->shm) {
+        cli_shm_unpin(e->shm);
+        e->snap = NULL;
+    }
+}
+
+int cli_estate_resume(const char *verb, cli_estate *e)
+{
+    if (!e->shm || e->snap)
+        return CLI_OK;
+    return cli_shm_repin(verb, e->shm, &e->snap);
 }
 
 void cli_estate_close(cli_estate *e)

@@ -25,6 +25,7 @@ enum {
     OPT_SRC_REGION,
     OPT_SRC_ACCOUNT,
     OPT_SRC_NO_VERIFY,
+    OPT_SRC_OWNER,
 };
 
 /* The source options, for a verb's `struct option` table. --source-region
@@ -38,7 +39,8 @@ enum {
     {"keep-going", no_argument, NULL, OPT_SRC_KEEP_GOING},                    \
     {"source-region", required_argument, NULL, OPT_SRC_REGION},               \
     {"source-account", required_argument, NULL, OPT_SRC_ACCOUNT},             \
-    {"no-verify", no_argument, NULL, OPT_SRC_NO_VERIFY}
+    {"no-verify", no_argument, NULL, OPT_SRC_NO_VERIFY},                      \
+    {"owner", required_argument, NULL, OPT_SRC_OWNER}
 
 /* Help text for the options above, to print in a verb's --help. */
 #define CLI_SOURCE_HELP                                                       \
@@ -46,6 +48,8 @@ enum {
     "                         peering.json), AWS CLI JSON, CSV, prefix list or\n" \
     "                         snapshot file; repeatable\n"                     \
     "      --shm NAME         query the image served by `cidrscope serve NAME`\n" \
+    "      --owner USER       with --shm: the user who must own the service\n" \
+    "                         (default: yourself or root)\n"                 \
     "      --lenient          clear host bits (reported) instead of failing\n" \
     "      --keep-going       report bad records and files, read the rest\n" \
     "      --source-region R  region of single describe-vpcs files\n"       \
@@ -56,6 +60,7 @@ typedef struct cli_sources {
     const char *paths[CLI_MAX_SOURCES];
     int n_paths;
     const char *shm;          /* --shm NAME, or NULL */
+    const char *shm_owner;    /* --owner USER, or NULL */
     cs_load_options load;
     bool no_verify;
 } cli_sources;
@@ -87,5 +92,15 @@ int cli_source_add(const char *verb, cli_sources *s, const char *path);
  */
 int cli_estate_open(const char *verb, const cli_sources *s, cli_estate *out);
 void cli_estate_close(cli_estate *e);
+
+/*
+ * For verbs that read items in batches: with --shm, cli_estate_idle unpins
+ * (e->snap becomes NULL; the reader slot is free while the verb waits for
+ * input) and cli_estate_resume pins the current generation again (e->snap).
+ * Without --shm both keep the one image. Resume returns CLI_OK or an exit
+ * code after printing why.
+ */
+void cli_estate_idle(cli_estate *e);
+int cli_estate_resume(const char *verb, cli_estate *e);
 
 #endif

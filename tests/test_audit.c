@@ -7,6 +7,12 @@
  * and hubs, scopes and domains) and on the real-prefix dataset; the audit
  * of a file image equals that of the heap image; the report writers' JSON
  * parses back (checked in the CLI tests) and the shared writer escapes.
+ * Estates come from the one generator (datasets/gen, every shape) and from
+ * collide_estate() below, which draws the collisions no realistic estate
+ * has often enough to test (VPCs with more tops than BIG_TOPS, crowded
+ * shared blocks, random hubs). Also: drift (adding a VPC never makes an
+ * overlap disappear, removing one never makes one appear), thaw, plans
+ * and domain files, scopes that match nothing.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +25,7 @@
 #include <cidrscope/audit.h>
 #include <cidrscope/estate.h>
 
+#include "gen_estate.h"
 #include "query/audit_internal.h"
 #include "report/writer.h"
 
@@ -112,7 +119,7 @@ static void add_block(cs_estate *e, const char *vpc, cs_prefix p, unsigned *asso
     must(cs_estate_add_cidr(e, &d, &l, &err), &err, "add_cidr");
 }
 
-static cs_snapshot *gen_estate(tu_rng *r, const genopt *g)
+static cs_snapshot *collide_estate(tu_rng *r, const genopt *g)
 {
     cs_estate *e = cs_estate_new();
     assert_non_null(e);
@@ -816,7 +823,7 @@ static void audit__random_estates_match_brute_force(void **state)
         for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
             uint64_t sd = seed + round * 1000 + k;
             tu_rng r = {sd};
-            cs_snapshot *s = gen_estate(&r, &shapes[k]);
+            cs_snapshot *s = collide_estate(&r, &shapes[k]);
             for (size_t m = 0; m < sizeof modes / sizeof *modes; m++) {
                 cs_audit_options o = {.flags = modes[m]};
                 char what[64];
@@ -835,7 +842,7 @@ static void audit__scopes_and_domains_match_brute_force(void **state)
     for (unsigned round = 0; round < 6; round++) {
         tu_rng r = {seed + round};
         genopt g = {120, 4 + 20 * (round & 1), 20, round & 1, 3 + 5 * (round & 1)};
-        cs_snapshot *s = gen_estate(&r, &g);
+        cs_snapshot *s = collide_estate(&r, &g);
         const char *accts[] = {"111111111100", "111111111102"};
         const char *regs[] = {"us-east-1", "ap-south-1"};
         cs_audit_tag tag = {"env", "prod"};
@@ -1121,7 +1128,7 @@ static void audit__file_image_equals_heap_image(void **state)
     uint64_t seed = tu_seed("audit__file_image_equals_heap_image", 4242);
     tu_rng r = {seed};
     genopt g = {200, 5, 20, 1, 0};
-    cs_snapshot *s = gen_estate(&r, &g);
+    cs_snapshot *s = collide_estate(&r, &g);
     char path[] = "/tmp/cs-audit-XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
@@ -1374,11 +1381,454 @@ static void audit__writer_escapes_json_and_csv(void **state)
     free(buf);
 }
 
+/* ---- scope values that match nothing ------------------------------------------- */
+
+static void audit__scope_value_matching_nothing_is_not_found(void **state)
+{
+    (void)state;
+    tu_rng r = {42};
+    genopt g = {40, 3, 10, 0, 0};
+    cs_snapshot *s = collide_estate(&r, &g);
+    const char *acct_typo[] = {"11111111110"};   /* one digit short */
+    const char *reg_typo[] = {"us-east-1", "us-est-1"};
+    cs_audit_tag tag_typo = {"Environmnet", "prod"};
+    cs_audit_options cases[3] = {{0}, {0}, {0}};
+    cases[0].accounts = acct_typo;
+    cases[0].account_count = 1;
+    cases[1].regions = reg_typo;
+    cases[1].region_count = 2;
+    cases[2].tags = &tag_typo;
+    cases[2].tag_count = 1;
+    const char *named[3] = {"11111111110", "us-est-1", "Environmnet=prod"};
+    for (int i = 0; i < 3; i++) {
+        cs_audit_result *res = (cs_audit_result *)&res;
+        cs_error err;
+        cs_error_clear(&err);
+        assert_int_equal(cs_audit_run(s, &cases[i], &res, &err), CS_ENOTFOUND);
+        assert_null(res);
+        if (!strstr(err.message, named[i]))
+            fail_msg("case %d: '%s' does not name '%s'", i, err.message, named[i]);
+        /* a baseline audited with a newer estate's scope may match nothing */
+        cases[i].flags = CS_AUDIT_EMPTY_SCOPE_OK;
+        assert_int_equal(cs_audit_run(s, &cases[i], &res, &err), 0);
+        cs_audit_summary m;
+        cs_audit_get_summary(res, &m);
+        if (i != 1)
+            assert_int_equal(m.vpcs, 0);
+        cs_audit_free(res);
+    }
+    cs_snapshot_close(s);
+}
+
+/* ---- thaw ------------------------------------------------------------------------ */
+
+static void thaw__round_trip_keeps_every_record(void **state)
+{
+    (void)state;
+    uint64_t seed = tu_seed("thaw__round_trip_keeps_every_record", 9090);
+    for (unsigned round = 0; round < 4; round++) {
+        tu_rng r = {seed + round};
+        genopt g = {60 + 40 * round, 2 + round, 20, round & 1, round & 1 ? 8 : 0};
+        cs_snapshot *s = collide_estate(&r, &g);
+        cs_estate *e = cs_estate_new();
+        assert_non_null(e);
+        cs_error err;
+        cs_error_clear(&err);
+        must(cs_estate_thaw(s, e, &err), &err, "thaw");
+        cs_snapshot *t = NULL;
+        must(cs_estate_freeze(e, &t, &err), &err, "refreeze");
+        cs_estate_free(e);
+        cs_estate_counts a, b;
+        cs_estate_counts_get(s, &a);
+        cs_estate_counts_get(t, &b);
+        assert_int_equal(a.accounts, b.accounts);
+        assert_int_equal(a.regions, b.regions);
+        assert_int_equal(a.vpcs, b.vpcs);
+        assert_int_equal(a.assocs, b.assocs);
+        assert_int_equal(a.peerings, b.peerings);
+        assert_int_equal(a.edges, b.edges);
+        assert_int_equal(a.tags, b.tags);
+        for (uint32_t v = 0; v < a.vpcs; v++) {
+            cs_vpc x, y;
+            assert_int_equal(cs_estate_vpc(s, v, &x), 0);
+            assert_int_equal(cs_estate_vpc(t, v, &y), 0);
+            assert_string_equal(x.id, y.id);
+            assert_int_equal(x.is_default, y.is_default);
+            assert_int_equal(x.assoc_count, y.assoc_count);
+            for (uint32_t k = 0; k < x.assoc_count; k++) {
+                cs_assoc p, q;
+                cs_estate_assoc(s, x.assoc_begin + k, &p);
+                cs_estate_assoc(t, y.assoc_begin + k, &q);
+                assert_int_equal(cs_prefix_compare(&p.prefix, &q.prefix), 0);
+                assert_int_equal(p.state, q.state);
+                assert_string_equal(p.id, q.id);
+            }
+        }
+        for (uint32_t i = 0; i < a.peerings; i++) {
+            cs_peering x, y;
+            cs_estate_peering(s, i, &x);
+            cs_estate_peering(t, i, &y);
+            assert_string_equal(x.id, y.id);
+            assert_int_equal(x.status, y.status);
+            assert_int_equal(x.requester.vpc_idx, y.requester.vpc_idx);
+            assert_int_equal(x.accepter.vpc_idx, y.accepter.vpc_idx);
+        }
+        /* the same audit */
+        cs_audit_result *ra = NULL, *rb = NULL;
+        must(cs_audit_run(s, NULL, &ra, &err), &err, "audit s");
+        must(cs_audit_run(t, NULL, &rb, &err), &err, "audit t");
+        cs_audit_summary ma, mb;
+        cs_audit_get_summary(ra, &ma);
+        cs_audit_get_summary(rb, &mb);
+        assert_memory_equal(&ma, &mb, sizeof ma);
+        cs_audit_free(ra);
+        cs_audit_free(rb);
+        cs_snapshot_close(t);
+        cs_snapshot_close(s);
+    }
+}
+
+static void thaw__refuses_a_prefix_image(void **state)
+{
+    (void)state;
+    cs_estate *e = cs_estate_new();
+    cs_error err;
+    cs_error_clear(&err);
+    assert_int_equal(cs_estate_thaw(NULL, e, &err), CS_EINVAL);
+    cs_estate_free(e);
+}
+
+/* ---- drift on the identity of VPC pairs ------------------------------------------ */
+
+/* s plus one VPC (new account, random blocks, perhaps peered to one VPC of
+ * s): the estate "after adding". */
+static cs_snapshot *with_one_more_vpc(const cs_snapshot *s, tu_rng *r, const genopt *g)
+{
+    cs_estate *e = cs_estate_new();
+    assert_non_null(e);
+    cs_error err;
+    cs_error_clear(&err);
+    must(cs_estate_thaw(s, e, &err), &err, "thaw");
+    cs_srcloc l = {"added", 1, 1};
+    const char *region = regions[tu_below(r, g->regions ? g->regions : 3)];
+    cs_vpc_desc d = {.id = cs_str_c("vpc-added"), .owner = cs_str_c("222222222222"),
+                     .region = cs_str_c(region), .state = CS_VPC_AVAILABLE};
+    if (tu_below(r, 2))
+        d.owner = cs_str_c("111111111100"); /* an account of s: same-account pairs */
+    must(cs_estate_add_vpc(e, &d, &l, &err), &err, "add vpc");
+    unsigned seq = 900000, k = 1 + (unsigned)tu_below(r, 3);
+    for (unsigned j = 0; j < k; j++)
+        add_block(e, "vpc-added", draw_block(r, g->crowd), &seq, r, j == 0);
+    if (tu_below(r, 2)) {
+        char peer[40];
+        snprintf(peer, sizeof peer, "vpc-%08x", (unsigned)tu_below(r, g->vpcs));
+        cs_peering_desc pd = {.id = cs_str_c("pcx-added"),
+                              .requester = {.vpc_id = cs_str_c("vpc-added")},
+                              .accepter = {.vpc_id = cs_str_c(peer)},
+                              .status = CS_PCX_ACTIVE};
+        must(cs_estate_add_peering(e, &pd, &l, &err), &err, "add peering");
+    }
+    cs_snapshot *t = NULL;
+    must(cs_estate_freeze(e, &t, &err), &err, "freeze");
+    cs_estate_free(e);
+    return t;
+}
+
+static void drift__adding_never_disappears_removing_never_appears(void **state)
+{
+    (void)state;
+    uint64_t seed = tu_seed("drift__adding_never_disappears_removing_never_appears", 1111);
+    const genopt shapes[] = {{30, 2, 20, 0, 0}, {80, 3, 15, 1, 0}, {120, 6, 25, 0, 8},
+                             {200, 4, 10, 1, 3}};
+    const unsigned modes[] = {0, CS_AUDIT_INCLUDE_DEFAULT, CS_AUDIT_ALL_PAIRS};
+    unsigned moved = 0;
+    for (unsigned round = 0; round < 40; round++) {
+        uint64_t sd = seed + round;
+        tu_rng r = {sd};
+        const genopt *g = &shapes[round % 4];
+        cs_snapshot *s = collide_estate(&r, g);
+        cs_snapshot *t = with_one_more_vpc(s, &r, g);
+        for (size_t m = 0; m < sizeof modes / sizeof *modes; m++) {
+            cs_audit_options o = {.flags = modes[m]};
+            cs_audit_result *rs = NULL, *rt = NULL;
+            cs_audit_drift *add = NULL, *del = NULL;
+            cs_error err;
+            cs_error_clear(&err);
+            must(cs_audit_run(s, &o, &rs, &err), &err, "audit before");
+            must(cs_audit_run(t, &o, &rt, &err), &err, "audit after");
+            must(cs_audit_diff(s, rs, t, rt, &add, &err), &err, "diff add");
+            must(cs_audit_diff(t, rt, s, rs, &del, &err), &err, "diff remove");
+            uint64_t gone = cs_audit_change_kind_count(add, CS_CHANGE_DISAPPEARED);
+            uint64_t born = cs_audit_change_kind_count(del, CS_CHANGE_APPEARED);
+            if (gone || born)
+                fail_msg("seed %llu mode %zu: adding a VPC made %llu disappear, removing "
+                         "it made %llu appear",
+                         (unsigned long long)sd, m, (unsigned long long)gone,
+                         (unsigned long long)born);
+            /* count the rounds where a listed pair of s is no longer listed
+             * in t: the case the old diff called "disappeared" */
+            for (size_t i = 0; i < cs_audit_pair_count(rs) && m == 0; i++) {
+                cs_audit_pair p;
+                cs_audit_get_pair(rs, i, &p);
+                bool found = false;
+                for (size_t j = 0; j < cs_audit_pair_count(rt) && !found; j++) {
+                    cs_audit_pair q;
+                    cs_audit_get_pair(rt, j, &q);
+                    found = q.vpc_a == p.vpc_a && q.vpc_b == p.vpc_b;
+                }
+                moved += !found;
+            }
+            /* adding: what appeared is new; every change is one */
+            assert_true(cs_audit_change_count(add) ==
+                        cs_audit_change_kind_count(add, CS_CHANGE_APPEARED) +
+                            cs_audit_change_kind_count(add, CS_CHANGE_CHANGED));
+            cs_audit_drift_free(add);
+            cs_audit_drift_free(del);
+            cs_audit_free(rs);
+            cs_audit_free(rt);
+        }
+        cs_snapshot_close(t);
+        cs_snapshot_close(s);
+    }
+    /* the property was exercised: pairs did move into groups */
+    if (moved == 0)
+        fail_msg("seed %llu: no listed pair moved into a group; the test proves nothing",
+                 (unsigned long long)seed);
+}
+
+/* Regression: `audit --baseline sample sample extra.csv` with extra.csv
+ * adding a VPC on 10.1.0.0/16 called the still-overlapping pair of
+ * 10.1.0.0/16 and 10.1.2.0/24 "disappeared" once a group represented it. */
+static void drift__regress_pair_moving_into_group_is_not_gone(void **state)
+{
+    (void)state;
+    const hrow before[] = {{"111111111111", "us-east-1", "vpc-a", "10.1.0.0/16", false},
+                           {"222222222222", "eu-west-1", "vpc-b", "10.1.2.0/24", false}};
+    const hrow after[] = {{"111111111111", "us-east-1", "vpc-a", "10.1.0.0/16", false},
+                          {"222222222222", "eu-west-1", "vpc-b", "10.1.2.0/24", false},
+                          {"333333333333", "us-east-1", "vpc-c", "10.1.0.0/16", false}};
+    cs_snapshot *s = hand_estate(before, 2, NULL, 0);
+    cs_snapshot *t = hand_estate(after, 3, NULL, 0);
+    cs_audit_result *rs = NULL, *rt = NULL;
+    cs_audit_drift *d = NULL;
+    cs_error err;
+    cs_error_clear(&err);
+    must(cs_audit_run(s, NULL, &rs, &err), &err, "audit before");
+    must(cs_audit_run(t, NULL, &rt, &err), &err, "audit after");
+    assert_int_equal(cs_audit_pair_count(rs), 1);
+    assert_int_equal(cs_audit_pair_count(rt), 0); /* now the group 10.1.0.0/16 */
+    must(cs_audit_diff(s, rs, t, rt, &d, &err), &err, "diff");
+    assert_int_equal(cs_audit_change_kind_count(d, CS_CHANGE_DISAPPEARED), 0);
+    assert_int_equal(cs_audit_change_kind_count(d, CS_CHANGE_APPEARED), 1);
+    cs_audit_change c;
+    assert_int_equal(cs_audit_get_change(d, 0, &c), 0);
+    assert_int_equal(c.what, CS_CHANGE_GROUP);
+    cs_audit_drift_free(d);
+    /* and back: removing vpc-c makes nothing appear; the group is gone */
+    must(cs_audit_diff(t, rt, s, rs, &d, &err), &err, "diff back");
+    assert_int_equal(cs_audit_change_kind_count(d, CS_CHANGE_APPEARED), 0);
+    assert_int_equal(cs_audit_change_kind_count(d, CS_CHANGE_DISAPPEARED), 1);
+    cs_audit_drift_free(d);
+    cs_audit_free(rs);
+    cs_audit_free(rt);
+    cs_snapshot_close(s);
+    cs_snapshot_close(t);
+}
+
+/* NULL arguments are CS_EINVAL, an index past the end CS_ERANGE: two
+ * different mistakes, two statuses. */
+static void audit__getters_tell_null_from_out_of_range(void **state)
+{
+    (void)state;
+    const hrow rows[] = {{"111111111111", "us-east-1", "vpc-a", "10.1.0.0/16", false},
+                         {"222222222222", "eu-west-1", "vpc-b", "10.1.2.0/24", false}};
+    cs_snapshot *s = hand_estate(rows, 2, NULL, 0);
+    cs_audit_result *r = NULL;
+    cs_error err;
+    cs_error_clear(&err);
+    must(cs_audit_run(s, NULL, &r, &err), &err, "audit");
+    cs_audit_pair p;
+    cs_audit_cluster c;
+    cs_audit_group g;
+    cs_audit_witness w;
+    cs_audit_domain_info di;
+    assert_int_equal(cs_audit_get_pair(r, 0, &p), 0);
+    assert_int_equal(cs_audit_get_pair(r, 1, &p), CS_ERANGE);
+    assert_int_equal(cs_audit_get_pair(NULL, 0, &p), CS_EINVAL);
+    assert_int_equal(cs_audit_get_pair(r, 0, NULL), CS_EINVAL);
+    assert_int_equal(cs_audit_get_cluster(r, 0, &c), 0);
+    assert_int_equal(cs_audit_get_cluster(r, 9, &c), CS_ERANGE);
+    assert_int_equal(cs_audit_get_cluster(NULL, 0, &c), CS_EINVAL);
+    assert_int_equal(cs_audit_get_group(r, 0, &g), CS_ERANGE);
+    assert_int_equal(cs_audit_get_group(r, 0, NULL), CS_EINVAL);
+    assert_int_equal(cs_audit_pair_witness(r, 0, 0, &w), 0);
+    assert_int_equal(cs_audit_pair_witness(r, 0, 99, &w), CS_ERANGE);
+    assert_int_equal(cs_audit_pair_witness(NULL, 0, 0, &w), CS_EINVAL);
+    assert_int_equal(cs_audit_get_domain(r, 0, &di), CS_ERANGE);
+    assert_int_equal(cs_audit_get_domain(NULL, 0, &di), CS_EINVAL);
+    cs_audit_drift *d = NULL;
+    must(cs_audit_diff(s, r, s, r, &d, &err), &err, "diff");
+    cs_audit_change ch;
+    assert_int_equal(cs_audit_change_count(d), 0);
+    assert_int_equal(cs_audit_get_change(d, 0, &ch), CS_ERANGE);
+    assert_int_equal(cs_audit_get_change(NULL, 0, &ch), CS_EINVAL);
+    assert_int_equal(cs_audit_diff(s, r, NULL, r, &d, &err), CS_EINVAL);
+    cs_audit_drift_free(d);
+    cs_audit_free(r);
+    cs_snapshot_close(s);
+}
+
+/* ---- plans and domain files ------------------------------------------------------ */
+
+static char *write_tmp(const char *text)
+{
+    char *path = strdup("/tmp/cs_test_plan.XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    return path;
+}
+
+static const hrow plan_base[] = {
+    {"111111111111", "us-east-1", "vpc-a", "10.1.0.0/16", false},
+    {"222222222222", "eu-west-1", "vpc-b", "10.2.0.0/16", false}};
+
+static void plan__rows_add_vpcs_and_errors_point_at_the_field(void **state)
+{
+    (void)state;
+    cs_snapshot *s = hand_estate(plan_base, 2, NULL, 0);
+    char *ok = write_tmp("# planned\naccount,region,vpc_id,cidr\n\n"
+                         "333333333333,us-east-1,vpc-new,10.1.4.0/24\n"
+                         "  111111111111,us-east-1,vpc-a,10.9.0.0/16\n");
+    cs_estate *e = cs_estate_new();
+    cs_error err;
+    cs_error_clear(&err);
+    must(cs_estate_thaw(s, e, &err), &err, "thaw");
+    assert_int_equal(cs_plan_load(e, s, ok, 0, &err), 2);
+    cs_snapshot *t = NULL;
+    must(cs_estate_freeze(e, &t, &err), &err, "freeze");
+    cs_estate_counts c;
+    cs_estate_counts_get(t, &c);
+    assert_int_equal(c.vpcs, 3);
+    assert_int_equal(c.live[0], 4);
+    cs_snapshot_close(t);
+    /* a host-bits prefix: line 3, column of the cidr field + the bad byte */
+    char *bad = write_tmp("account,region,vpc_id,cidr\n\n333333333333,us-east-1,vpc-x,10.1.4.7/24\n");
+    cs_error_clear(&err);
+    assert_int_equal(cs_plan_load(e, s, bad, 0, &err), CS_EPARSE);
+    assert_string_equal(err.source, bad);
+    assert_int_equal(err.line, 3);
+    if (err.column < 30 || err.column > 40) /* the cidr field starts at column 30 */
+        fail_msg("column %u: %s", err.column, err.message);
+    /* lenient: accepted */
+    cs_error_clear(&err);
+    assert_int_equal(cs_plan_load(e, s, bad, CS_PARSE_LENIENT, &err), 1);
+    /* a known VPC under another account: the id is underlined */
+    cs_srcloc loc = {"--what-if", 1, 1};
+    const char *row = "999999999999,us-east-1,vpc-a,10.7.0.0/16";
+    cs_error_clear(&err);
+    assert_int_equal(cs_plan_add_row(e, s, row, strlen(row), 0, &loc, &err), CS_ECONFLICT);
+    assert_string_equal(err.source, "--what-if");
+    assert_int_equal(err.column, 1);
+    assert_non_null(strstr(err.message, "111111111111"));
+    const char *three = "1,2,3";
+    assert_int_equal(cs_plan_add_row(e, s, three, strlen(three), 0, &loc, &err), CS_EPARSE);
+    assert_int_equal(cs_plan_add_row(NULL, s, three, 5, 0, &loc, &err), CS_EINVAL);
+    cs_estate_free(e);
+    unlink(ok);
+    unlink(bad);
+    free(ok);
+    free(bad);
+    cs_snapshot_close(s);
+}
+
+static void domains__members_resolve_and_typos_are_located(void **state)
+{
+    (void)state;
+    cs_snapshot *s = hand_estate(plan_base, 2, NULL, 0);
+    char *good = write_tmp("domain,member\n# prod\nprod,vpc-a\nprod,account:222222222222\n"
+                           "lab,region:eu-west-1\n");
+    cs_domain_set *ds = cs_domain_set_new();
+    assert_non_null(ds);
+    cs_error err;
+    cs_error_clear(&err);
+    must(cs_domain_set_load(ds, s, good, &err), &err, "domains");
+    const cs_audit_domain *d = NULL;
+    size_t n = 0;
+    assert_int_equal(cs_domain_set_domains(ds, &d, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(d[0].name, "prod");
+    assert_int_equal(d[0].vpc_count, 2);
+    assert_string_equal(d[1].name, "lab");
+    assert_int_equal(d[1].vpc_count, 1);
+    /* members matching nothing: line and column of the member */
+    const char *typos[] = {"prod,vpc-nope", "prod,account:22222222222", "lab,region:eu-wst-1",
+                           "lab,tag:Environmnet=prod"};
+    for (int i = 0; i < 4; i++) {
+        char text[128];
+        snprintf(text, sizeof text, "domain,member\n\n  %s\n", typos[i]);
+        char *bad = write_tmp(text);
+        cs_error_clear(&err);
+        assert_int_equal(cs_domain_set_load(ds, s, bad, &err), CS_ENOTFOUND);
+        assert_int_equal(err.line, 3);
+        assert_int_equal(err.column, 3 + (uint32_t)(strchr(typos[i], ',') - typos[i]) + 1);
+        unlink(bad);
+        free(bad);
+    }
+    const char *nocomma = "prod";
+    cs_error_clear(&err);
+    assert_int_equal(cs_domain_set_add_line(ds, s, nocomma, 4, NULL, &err), CS_EPARSE);
+    assert_int_equal(cs_domain_set_domains(NULL, &d, &n), CS_EINVAL);
+    cs_domain_set_free(ds);
+    unlink(good);
+    free(good);
+    cs_snapshot_close(s);
+}
+
+/* The one estate generator (datasets/gen), every shape, against the brute
+ * force: the personas (hubs, templates, EKS reuse, nested mistakes, every
+ * peering status) and the organisation (templates nested three deep, CGNAT
+ * at three levels, overlapping business-unit pools). */
+static void audit__generator_shapes_match_brute_force(void **state)
+{
+    (void)state;
+    uint64_t seed = tu_seed("audit__generator_shapes_match_brute_force", 31337);
+    const gen_opts shapes[] = {
+        {.accounts = 13, .regions = 3, .vpcs = 7, .shape = GEN_SHAPE_DEFAULT},
+        {.accounts = 31, .regions = 2, .vpcs = 4, .shape = GEN_SHAPE_DEFAULT},
+        {.accounts = 300, .regions = 4, .vpcs = 1, .shape = GEN_SHAPE_ORG},
+        {.accounts = 90, .regions = 5, .vpcs = 2, .shape = GEN_SHAPE_ORG},
+    };
+    const unsigned modes[] = {0, CS_AUDIT_INCLUDE_DEFAULT | CS_AUDIT_ALL_PAIRS};
+    for (unsigned round = 0; round < 2; round++)
+        for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
+            gen_opts o = shapes[k];
+            o.seed = seed + round * 100 + k;
+            cs_estate *e = cs_estate_new();
+            assert_non_null(e);
+            cs_error err;
+            cs_error_clear(&err);
+            must(gen_estate_build(&o, e, NULL, &err), &err, "gen");
+            cs_snapshot *s = NULL;
+            must(cs_estate_freeze(e, &s, &err), &err, "freeze");
+            cs_estate_free(e);
+            for (size_t m = 0; m < sizeof modes / sizeof *modes; m++) {
+                cs_audit_options ao = {.flags = modes[m]};
+                char what[64];
+                snprintf(what, sizeof what, "gen shape %d #%zu mode %zu", o.shape, k, m);
+                check_audit(s, &ao, o.seed, what);
+            }
+            cs_snapshot_close(s);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(audit__random_estates_match_brute_force),
         cmocka_unit_test(audit__scopes_and_domains_match_brute_force),
+        cmocka_unit_test(audit__generator_shapes_match_brute_force),
         cmocka_unit_test(audit__group_severity_corner_cases),
         cmocka_unit_test(audit__default_vpcs_are_counted_exactly),
         cmocka_unit_test(audit__plain_snapshot_entry_level_matches_brute_force),
@@ -1386,6 +1836,14 @@ int main(void)
         cmocka_unit_test(audit__real_prefixes_match_brute_force),
         cmocka_unit_test(audit__radix_sort_matches_qsort),
         cmocka_unit_test(audit__writer_escapes_json_and_csv),
+        cmocka_unit_test(audit__scope_value_matching_nothing_is_not_found),
+        cmocka_unit_test(thaw__round_trip_keeps_every_record),
+        cmocka_unit_test(thaw__refuses_a_prefix_image),
+        cmocka_unit_test(drift__adding_never_disappears_removing_never_appears),
+        cmocka_unit_test(drift__regress_pair_moving_into_group_is_not_gone),
+        cmocka_unit_test(audit__getters_tell_null_from_out_of_range),
+        cmocka_unit_test(plan__rows_add_vpcs_and_errors_point_at_the_field),
+        cmocka_unit_test(domains__members_resolve_and_typos_are_located),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -550,6 +550,42 @@ static void estate__aws_limits_are_findings(void **state)
     cs_estate_free(e);
 }
 
+/* A secondary overlapping an earlier live block of its own VPC is one
+ * finding naming that block; blocks of other VPCs, dead blocks and disjoint
+ * secondaries are not. */
+static void estate__secondary_overlapping_own_block_is_a_finding(void **state)
+{
+    (void)state;
+    cs_estate *e = cs_estate_new();
+    add_vpc(e, "vpc-s1", "111111111111", "us-east-1", false, 0);
+    add_cidr(e, "vpc-s1", "10.60.0.0/16", "s1", CS_ASSOC_ASSOCIATED, true);
+    add_cidr(e, "vpc-s1", "10.61.0.0/17", "s2", CS_ASSOC_ASSOCIATED, false);
+    add_cidr(e, "vpc-s1", "10.62.0.0/16", "s3", CS_ASSOC_DISASSOCIATED, false);
+    add_cidr(e, "vpc-s1", "10.62.4.0/24", "s4", CS_ASSOC_ASSOCIATED, false);
+    add_cidr(e, "vpc-s1", "10.61.0.0/16", "s5", CS_ASSOC_ASSOCIATED, false);
+    add_vpc(e, "vpc-s2", "111111111111", "us-east-1", false, 0);
+    add_cidr(e, "vpc-s2", "10.70.0.0/16", "t1", CS_ASSOC_ASSOCIATED, true);
+    add_cidr(e, "vpc-s2", "10.61.0.0/20", "t2", CS_ASSOC_ASSOCIATED, false);
+    cs_snapshot *s = freeze(e);
+    assert_int_equal(count_findings(s, CS_FINDING_RESTRICTED), 1);
+    cs_estate_counts c;
+    cs_estate_counts_get(s, &c);
+    int seen = 0;
+    for (uint32_t i = 0; i < c.findings; i++) {
+        cs_finding f;
+        assert_int_equal(cs_estate_finding(s, i, &f), 0);
+        if (strcmp(f.kind, CS_FINDING_RESTRICTED) != 0)
+            continue;
+        seen++;
+        assert_int_equal(f.vpc_idx, vpc_index(s, "vpc-s1"));
+        /* blocks are checked in the image's association order (by prefix) */
+        assert_non_null(strstr(f.message, "10.61.0.0/17 overlaps 10.61.0.0/16 of the same VPC"));
+    }
+    assert_int_equal(seen, 1);
+    cs_snapshot_close(s);
+    cs_estate_free(e);
+}
+
 /* The builder takes canonical prefixes only: host bits are the reader's
  * business (strict error or lenient finding), never silently cleared here. */
 static void estate__builder_rejects_host_bits_and_bad_input(void **state)
@@ -1400,6 +1436,7 @@ int main(void)
         cmocka_unit_test(estate__peering_seen_from_both_sides_is_one),
         cmocka_unit_test(estate__peering_to_unknown_vpc_is_kept_and_reported),
         cmocka_unit_test(estate__aws_limits_are_findings),
+        cmocka_unit_test(estate__secondary_overlapping_own_block_is_a_finding),
         cmocka_unit_test(estate__builder_rejects_host_bits_and_bad_input),
         cmocka_unit_test(estate__findings_and_rejections_are_recorded),
         cmocka_unit_test(estate__accessors_return_what_was_added),

@@ -1011,7 +1011,7 @@ static void peering__reach_never_edge_to_edge(void **state)
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     src = end_vpc(b);
-    assert_int_equal(cs_peering_report_reach(f, CS_PFMT_TEXT, s, "B", &src, "203.0.113.7", &dst,
+    assert_int_equal(cs_peering_report_reach(f, CS_REPORT_TEXT, s, "B", &src, "203.0.113.7", &dst,
                                              NULL, NULL),
                      0);
     fclose(f);
@@ -1119,12 +1119,12 @@ static void peering__can_add_rules(void **state)
         rule_15 |= rs[i].code == CS_ADD_RESTRICTED && rs[i].rule == CS_RULE_10_0_16;
     assert_true(rule_15);
     /* D (172.31.0.0/16) is the accepter of a pending request from 10.50/16:
-     * an overlapping block makes that request fail (a warning); 172.16/15
-     * is restricted; 198.19 too. */
+     * an overlapping block makes that request fail (a warning); 172.16/16
+     * is allowed (AWS's table restricts no 172.16.0.0/15 for a default
+     * VPC); 198.19 is restricted. */
     assert_int_equal(add_codes(s, d, "10.50.0.0/16", rs, 16),
                      BIT(CS_ADD_RESTRICTED) | BIT(CS_ADD_PENDING_FAILS));
-    assert_int_equal(add_codes(s, d, "172.16.0.0/16", rs, 16), BIT(CS_ADD_RESTRICTED));
-    assert_int_equal(rs[0].rule, CS_RULE_172_16_15);
+    assert_int_equal(add_codes(s, d, "172.16.0.0/16", rs, 16), 0);
     assert_int_equal(add_codes(s, d, "172.20.0.0/16", rs, 16), 0);
     assert_int_equal(add_codes(s, d, "198.19.0.0/16", rs, 16), BIT(CS_ADD_RESTRICTED));
     assert_int_equal(rs[0].rule, CS_RULE_198_19);
@@ -1148,9 +1148,10 @@ static void peering__can_add_rules(void **state)
     assert_int_equal(add_codes(s, CS_IDX_NONE, "10.0.0.0/16", rs, 16), BIT(CS_ADD_UNKNOWN_VPC));
     /* Messages name the rule. */
     char msg[512];
-    add_codes(s, d, "172.16.0.0/16", rs, 16);
-    cs_prefix q = P("172.16.0.0/16");
+    add_codes(s, d, "198.19.0.0/16", rs, 16);
+    cs_prefix q = P("198.19.0.0/16");
     cs_can_add_message(s, "D", &q, &rs[0], msg, sizeof msg);
+    assert_non_null(strstr(msg, "198.19.0.0/16 can be added only"));
     assert_non_null(strstr(msg, "172.31.0.0/16"));
     cs_snapshot_close(s);
 }
@@ -1215,7 +1216,7 @@ static void peering__json_report_has_the_contract_keys(void **state)
     } pairs[] = {{fid(0xa01), fid(0xb02), a, b},
                  {fid(0xb02), fid(0xc03), b, c},
                  {"vpc-nope", fid(0xa01), CS_IDX_NONE, a}};
-    for (unsigned fmt = CS_PFMT_JSON; fmt <= CS_PFMT_NDJSON; fmt += 2) {
+    for (unsigned fmt = CS_REPORT_JSON; fmt <= CS_REPORT_NDJSON; fmt += 2) {
         char *buf = NULL;
         size_t len = 0;
         FILE *f = open_memstream(&buf, &len);
@@ -1237,7 +1238,7 @@ static void peering__json_report_has_the_contract_keys(void **state)
         fclose(f);
         yajl_val results = NULL, summary = NULL, doc = NULL;
         yajl_val lines[4] = {NULL};
-        if (fmt == CS_PFMT_JSON) {
+        if (fmt == CS_REPORT_JSON) {
             doc = parse_json(buf);
             const char *ps[] = {"results", NULL}, *pss[] = {"summary", NULL};
             results = yajl_tree_get(doc, ps, yajl_t_array);
@@ -1257,7 +1258,7 @@ static void peering__json_report_has_the_contract_keys(void **state)
         assert_non_null(inel);
         assert_int_equal(YAJL_GET_INTEGER(inel), 2);
         for (int i = 0; i < 3; i++) {
-            yajl_val res = fmt == CS_PFMT_JSON ? YAJL_GET_ARRAY(results)->values[i] : lines[i];
+            yajl_val res = fmt == CS_REPORT_JSON ? YAJL_GET_ARRAY(results)->values[i] : lines[i];
             const char *pa[] = {"a", NULL}, *pb[] = {"b", NULL}, *pv[] = {"verdict", NULL},
                        *pr[] = {"reasons", NULL};
             assert_string_equal(YAJL_GET_STRING(yajl_tree_get(res, pa, yajl_t_string)),
@@ -1331,7 +1332,7 @@ static void peering__regress_report_keeps_evidence_after_a_long_overlap(void **s
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    cs_peering_report *r = cs_peering_report_new(f, CS_PFMT_JSON, s, NULL);
+    cs_peering_report *r = cs_peering_report_new(f, CS_REPORT_JSON, s, NULL);
     cs_peering_verdict v;
     cs_peering_check(s, a, b, NULL, &v);
     cs_peering_summary sum;

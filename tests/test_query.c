@@ -12,6 +12,9 @@
 
 #include "support/testutil.h"
 
+#include "image/snapshot_internal.h"
+#include "query/walk_internal.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -414,6 +417,181 @@ static void query__broad_query_counts_default_vpcs_in_one_walk(void **state)
     free(e);
 }
 
+/* An estate-shaped set large enough for every direct index: busy /16s full
+ * of /17../28 blocks (the IPv4 /24 second level), and IPv6 blocks under one
+ * provider prefix (the IPv6 index after its base), plus scattered others. */
+static void query__direct_indexes_match_brute_force(void **state)
+{
+    (void)state;
+    uint64_t seed = tu_seed("query__direct_indexes_match_brute_force", 20261205);
+    tu_rng r = {seed};
+    size_t n = 0, cap = 40000;
+    tu_entry *e = malloc(cap * sizeof *e);
+    for (int b = 0; b < 300; b++) {
+        uint32_t base = 0x0a000000u | (uint32_t)tu_below(&r, 256) << 16;
+        unsigned k = 10 + (unsigned)tu_below(&r, 60);
+        for (unsigned j = 0; j < k && n < cap; j++) {
+            unsigned len = 17 + (unsigned)tu_below(&r, 12);
+            uint32_t a = base | (uint32_t)tu_below(&r, 65536);
+            e[n].p = cs_prefix_from_v4(a, len);
+            e[n].value = (uint32_t)n;
+            n++;
+        }
+    }
+    for (int j = 0; j < 12000 && n < cap; j++) {
+        unsigned len = 44 + (unsigned)tu_below(&r, 21);
+        uint64_t hi = 0x26001f0000000000ull | (tu_next(&r) & 0x000000ffffffffffull);
+        e[n].p = cs_prefix_from_v6(hi, 0, len);
+        e[n].value = (uint32_t)n;
+        n++;
+    }
+    for (int j = 0; j < 2000 && n < cap; j++) {
+        uint8_t fam = j & 1 ? CS_AF_V6 : CS_AF_V4;
+        e[n].p = tu_random_prefix(&r, fam, fam == CS_AF_V4 ? 8 + (unsigned)tu_below(&r, 25)
+                                                           : 20 + (unsigned)tu_below(&r, 60));
+        e[n].value = (uint32_t)n;
+        n++;
+    }
+    cs_snapshot *s = tu_build(e, n);
+    const snap_direct *d = snap_direct_of(s);
+    assert_non_null(d->dir);
+    assert_non_null(d->l2);
+    assert_true(d->n_l2 > 0);
+    assert_non_null(d->dir6);
+    assert_true(d->base_len >= 16);
+    size_t nq = 3000;
+    cs_prefix *qs = malloc(nq * sizeof *qs);
+    tu_random_queries(&r, e, n, qs, nq);
+    check_all(seed, s, e, n, qs, nq);
+    free(qs);
+    cs_snapshot_close(s);
+    free(e);
+}
+
+/* ---- the read-side primitives (engine/query/walk_internal.h) ------------- */
+
+static int cmp_entry_prefix(const void *a, const void *b)
+{
+    return cs_prefix_compare(&((const tu_entry *)a)->p, &((const tu_entry *)b)->p);
+}
+
+/* Distinct prefixes of e (sorted by cs_prefix_compare, which is DFS
+ * preorder) with their multiplicities. */
+static size_t distinct_prefixes(tu_entry *e, size_t n, cs_prefix *out, uint32_t *mult)
+{
+    qsort(e, n, sizeof *e, cmp_entry_prefix);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (k && cs_prefix_compare(&out[k - 1], &e[i].p) == 0) {
+            mult[k - 1]++;
+            continue;
+        }
+        out[k] = e[i].p;
+        mult[k++] = 1;
+    }
+    return k;
+}
+
+static void check_visit(uint64_t seed, const cs_snapshot *s, const cs_prefix *d,
+                        const uint32_t *mult, size_t nd, unsigned fam,
+                        const cs_prefix *within)
+{
+    cs_wvisit v;
+    cs_walk_visit_init(&v, s, fam, within);
+    cs_wnode w, prev[130];
+    size_t k = 0;
+    uint8_t want_family = fam ? CS_AF_V6 : CS_AF_V4;
+    for (size_t j = 0; j < nd; j++) {
+        if (d[j].family != want_family || (within && !cs_prefix_contains(within, &d[j])))
+            continue;
+        if (!cs_walk_visit_next(&v, &w))
+            fail_msg("seed %llu: visit ended early at distinct prefix %zu", (unsigned long long)seed, j);
+        if (cs_prefix_compare(&w.prefix, &d[j]) != 0 || w.own_end - w.ent_begin != mult[j])
+            fail_msg("seed %llu: visit node %zu is not the next stored prefix", (unsigned long long)seed, k);
+        /* depth: stored prefixes containing it inside the visited range */
+        uint32_t depth = 1;
+        for (size_t i = 0; i < j; i++)
+            if (d[i].family == want_family && d[i].len < d[j].len && cs_prefix_contains(&d[i], &d[j]) &&
+                (!within || cs_prefix_contains(within, &d[i])))
+                depth++;
+        if (w.depth != depth)
+            fail_msg("seed %llu: visit depth %u, want %u", (unsigned long long)seed, w.depth, depth);
+        if (depth > 1 && (w.up == CS_NO_NODE || depth - 2 >= 130 || prev[depth - 2].node != w.up))
+            fail_msg("seed %llu: visit up link is not the enclosing prefix", (unsigned long long)seed);
+        if (depth == 1 && w.up != CS_NO_NODE)
+            fail_msg("seed %llu: top-level node has an up link", (unsigned long long)seed);
+        if (depth - 1 < 130)
+            prev[depth - 1] = w;
+        k++;
+    }
+    if (cs_walk_visit_next(&v, &w))
+        fail_msg("seed %llu: visit returned more nodes than stored prefixes", (unsigned long long)seed);
+}
+
+static void query__walk_primitives_match_brute_force(void **state)
+{
+    (void)state;
+    uint64_t seed = tu_seed("query__walk_primitives_match_brute_force", 20261203);
+    for (int round = 0; round < 2; round++) {
+        tu_rng r = {seed + (uint64_t)round};
+        size_t n = round == 0 ? 30000 : 500;
+        tu_entry *e = tu_random_entries(&r, n, 12);
+        cs_snapshot *s = tu_build(e, n);
+        cs_prefix *d = malloc(n * sizeof *d);
+        uint32_t *mult = malloc(n * sizeof *mult);
+        size_t nd = distinct_prefixes(e, n, d, mult);
+        check_visit(seed, s, d, mult, nd, 0, NULL);
+        check_visit(seed, s, d, mult, nd, 1, NULL);
+        size_t nq = 400;
+        cs_prefix *qs = malloc(nq * sizeof *qs);
+        tu_random_queries(&r, e, n, qs, nq);
+        uint32_t values_n[2];
+        cs_walk_values(s, 0, &values_n[0]);
+        cs_walk_values(s, 1, &values_n[1]);
+        assert_int_equal((size_t)values_n[0] + values_n[1], n);
+        for (size_t qi = 0; qi < nq; qi++) {
+            const cs_prefix *q = &qs[qi];
+            unsigned fam = cs_family_index(q->family);
+            /* covering chain: the distinct stored prefixes containing q */
+            cs_wnode chain[130];
+            unsigned nc = cs_walk_covering(s, q, chain, 130);
+            unsigned want = 0;
+            for (size_t j = 0; j < nd; j++) {
+                if (!cs_prefix_contains(&d[j], q))
+                    continue;
+                if (want >= nc || cs_prefix_compare(&chain[want].prefix, &d[j]) != 0 ||
+                    chain[want].own_end - chain[want].ent_begin != mult[j] ||
+                    chain[want].depth != want + 1 ||
+                    chain[want].up != (want ? chain[want - 1].node : CS_NO_NODE))
+                    fail_at(seed, qi, q, CS_Q_COVERING, "covering chain differs from brute force");
+                want++;
+            }
+            if (nc != want)
+                fail_at(seed, qi, q, CS_Q_COVERING, "covering chain length differs");
+            /* covered slice: every entry inside q, one range */
+            uint32_t b, en;
+            uint32_t node = cs_walk_covered(s, q, &b, &en);
+            size_t inside = brute(e, n, q, CS_Q_COVERED, NULL);
+            if (en - b != inside || (inside == 0) != (node == CS_NO_NODE))
+                fail_at(seed, qi, q, CS_Q_COVERED, "covered slice size differs from brute force");
+            for (uint32_t x = b; x < en; x++) {
+                cs_wnode w;
+                cs_walk_entry_node(s, fam, x, &w);
+                if (!cs_prefix_contains(q, &w.prefix) || x < w.ent_begin || x >= w.own_end ||
+                    x >= values_n[fam])
+                    fail_at(seed, qi, q, CS_Q_COVERED, "covered slice holds an entry outside q");
+            }
+            if (qi % 8 == 0)
+                check_visit(seed, s, d, mult, nd, fam, q);
+        }
+        free(qs);
+        free(d);
+        free(mult);
+        cs_snapshot_close(s);
+        free(e);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -425,6 +603,8 @@ int main(void)
         cmocka_unit_test(query__random_sets_have_deep_chains_and_duplicates),
         cmocka_unit_test(query__random_sets_match_brute_force),
         cmocka_unit_test(query__real_prefixes_match_brute_force),
+        cmocka_unit_test(query__walk_primitives_match_brute_force),
+        cmocka_unit_test(query__direct_indexes_match_brute_force),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -132,8 +132,9 @@ static int cleanup(void **state)
     return 0;
 }
 
-/* The generations whose image segments exist for service `name` (sorted),
- * and whether its control segment exists. */
+/* The generations whose image segments ("NAME@<gen>.<hex>") exist for
+ * service `name` (sorted), and how many of its control segment and reader
+ * table ("NAME@readers.<hex>") exist (0, 1 or 2). */
 static size_t list_images(const char *name, uint64_t *gens, size_t cap, int *has_ctl)
 {
     DIR *d = opendir("/dev/shm");
@@ -146,11 +147,13 @@ static size_t list_images(const char *name, uint64_t *gens, size_t cap, int *has
             continue;
         const char *rest = de->d_name + nl;
         if (*rest == '\0') {
-            *has_ctl = 1;
-        } else if (*rest == '.' && rest[1] >= '0' && rest[1] <= '9') {
+            *has_ctl += 1;
+        } else if (strncmp(rest, "@readers.", 9) == 0 && strlen(rest + 9) == 16) {
+            *has_ctl += 1;
+        } else if (*rest == '@' && rest[1] >= '0' && rest[1] <= '9') {
             char *end;
             unsigned long long g = strtoull(rest + 1, &end, 10);
-            if (*end == '\0' && n < cap)
+            if (*end == '.' && strlen(end + 1) == 16 && n < cap)
                 gens[n++] = g;
         }
     }
@@ -174,7 +177,7 @@ static void assert_images(const char *name, const uint64_t *want, size_t nwant)
         snprintf(gs + strlen(gs), sizeof gs - strlen(gs), " %llu", (unsigned long long)got[i]);
     for (size_t i = 0; i < nwant; i++)
         snprintf(ws + strlen(ws), sizeof ws - strlen(ws), " %llu", (unsigned long long)want[i]);
-    if (!has_ctl || n != nwant || (n && memcmp(got, want, n * sizeof *got) != 0))
+    if (has_ctl != 2 || n != nwant || (n && memcmp(got, want, n * sizeof *got) != 0))
         fail_msg("%s: image segments {%s } (control %s), want {%s }", name, gs,
                  has_ctl ? "present" : "missing", ws);
 }
@@ -249,6 +252,22 @@ static uint64_t publish_gen(cs_shm_publisher *p)
         fail_msg("publish: %d %s", rc, err.message);
     assert_int_equal(got, want);
     return got;
+}
+
+/* "/dev/shm/NAME@<gen>.<hex>" of a live generation, from the image table. */
+static void image_path(const char *name, uint64_t gen, char *path, size_t cap)
+{
+    cs_shm *h = NULL;
+    assert_int_equal(cs_shm_attach(name, 0, &h, NULL), 0);
+    cs_shm_image_info im[16];
+    size_t n = cs_shm_get_images(h, im, 16);
+    path[0] = '\0';
+    for (size_t i = 0; i < n && i < 16; i++)
+        if (im[i].generation == gen)
+            snprintf(path, cap, "/dev/shm%s", im[i].segment);
+    cs_shm_detach(h);
+    if (!path[0])
+        fail_msg("%s: no image segment of generation %llu", name, (unsigned long long)gen);
 }
 
 static cs_shm *attach(const char *name)
@@ -820,12 +839,21 @@ static void shm__full_slot_table_reuses_dead_slots(void **state)
     close(fds[0]);
     close(fds[1]);
 
-    cs_shm *h = attach(name);
+    cs_shm *h = NULL;
+    cs_shm_attach_options ao = {.owner_uid = -1, .slot_wait_ms = 150};
+    assert_int_equal(cs_shm_attach_with(name, &ao, &h, NULL), 0);
     cs_pin pin;
     cs_error err;
     cs_error_clear(&err);
+    uint64_t t0 = now_ns();
     assert_int_equal(cs_shm_pin(h, &pin, &err), CS_EBUSY);
-    assert_non_null(strstr(err.message, "reader slots"));
+    /* it waited, then named the holder */
+    if (now_ns() - t0 < 140000000ull) /* the wait counts whole milliseconds */
+        fail_msg("full table: failed after %llu ns: %s", (unsigned long long)(now_ns() - t0), err.message);
+    char kidpid[32];
+    snprintf(kidpid, sizeof kidpid, "pids %d, %d", (int)kid, (int)kid);
+    if (!strstr(err.message, "reader slots") || !strstr(err.message, kidpid))
+        fail_msg("full table: '%s', want the holders' pids (%s)", err.message, kidpid);
     assert_null(pin.snap);
     kill(kid, SIGKILL);
     reap(kid);
@@ -981,10 +1009,10 @@ static void shm__damaged_control_segments_are_refused(void **state)
     peek(path, 0, magic, 8);
     assert_memory_equal(magic, "CSSHMCTL", 8);
 
-    uint32_t v2 = 2, v1;
+    uint32_t v2 = 3, v1;
     peek(path, 8, &v1, 4);
     poke(path, 8, &v2, 4);
-    expect_attach(name, CS_EVERSION, "version 2");
+    expect_attach(name, CS_EVERSION, "version 3");
     assert_int_equal(cs_shm_publisher_open(name, NULL, &p, NULL), CS_EVERSION);
     poke(path, 8, &v1, 4);
 
@@ -1013,7 +1041,7 @@ static void shm__damaged_control_segments_are_refused(void **state)
     poke(path, 0, magic, 8);
     check_serving(name, 1);
 
-    /* Truncated: the header is intact, the slot table is not. */
+    /* Truncated: the header is intact, the image table is not. */
     assert_int_equal(truncate(path, 1024), 0);
     expect_attach(name, CS_ECORRUPT, "truncated");
     /* Emptied (a creator that crashed before sizing it): not found for
@@ -1031,7 +1059,7 @@ static void shm__damaged_image_segments_are_refused(void **state)
     svc_name(name, sizeof name, "img");
     cs_shm_publisher *p = open_pub(name, NULL);
     uint64_t g = publish_gen(p);
-    snprintf(path, sizeof path, "/dev/shm/%s.%llu", name, (unsigned long long)g);
+    image_path(name, g, path, sizeof path);
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
     size_t len = (size_t)st.st_size;
@@ -1055,10 +1083,10 @@ static void shm__damaged_image_segments_are_refused(void **state)
         const char *msg;
         unsigned flags;
     } flips[] = {
-        {"a section byte", (off_t)(sec0 + 1), CS_ECORRUPT, "checksum", 0},
+        {"a section byte", (off_t)(sec0 + 1), CS_ECORRUPT, "checksum", CS_SHM_VERIFY},
         {"the magic", 0, CS_ECORRUPT, "magic", 0},
-        {"the generation", 32, CS_ECORRUPT, "carries generation", 0},
-        {"the generation, unverified", 32, CS_ECORRUPT, "carries generation", CS_OPEN_NO_VERIFY},
+        {"the generation", 32, CS_ECORRUPT, "carries generation", CS_SHM_VERIFY},
+        {"the generation, trusted", 32, CS_ECORRUPT, "carries generation", 0},
         {"the format version", 8, CS_EVERSION, "version", 0},
     };
     for (size_t i = 0; i < sizeof flips / sizeof *flips; i++) {
@@ -1322,23 +1350,268 @@ static void shm__segments_get_the_requested_mode(void **state)
 {
     (void)state;
     mode_t old = umask(077); /* the mode must win over the umask */
-    unsigned modes[2] = {0, 0640};
-    for (int i = 0; i < 2; i++) {
-        char name[64], path[160];
-        svc_name(name, sizeof name, i ? "mode640" : "mode600");
-        cs_shm_publisher *p = open_pub(name, &(cs_shm_options){.mode = modes[i]});
+    /* requested, control and image segments (never writable but by the
+     * owner), reader table (writable wherever readable) */
+    unsigned modes[][4] = {{0, 0600, 0600, 0600},
+                           {0640, 0640, 0640, 0660},
+                           {0660, 0640, 0640, 0660},
+                           {0666, 0644, 0644, 0666},
+                           {0604, 0604, 0604, 0606}};
+    for (size_t i = 0; i < sizeof modes / sizeof *modes; i++) {
+        char name[64], path[300], what[16];
+        snprintf(what, sizeof what, "mode%o", modes[i][0]);
+        svc_name(name, sizeof name, what);
+        cs_shm_publisher *p = open_pub(name, &(cs_shm_options){.mode = modes[i][0]});
         uint64_t g = publish_gen(p);
         cs_shm_publisher_close(p);
-        unsigned want = modes[i] ? modes[i] : 0600;
         struct stat st;
         snprintf(path, sizeof path, "/dev/shm/%s", name);
         assert_int_equal(stat(path, &st), 0);
-        assert_int_equal(st.st_mode & 0777, want);
-        snprintf(path, sizeof path, "/dev/shm/%s.%llu", name, (unsigned long long)g);
+        assert_int_equal(st.st_mode & 0777, modes[i][1]);
+        image_path(name, g, path, sizeof path);
         assert_int_equal(stat(path, &st), 0);
-        assert_int_equal(st.st_mode & 0777, want);
+        assert_int_equal(st.st_mode & 0777, modes[i][2]);
+        DIR *d = opendir("/dev/shm");
+        struct dirent *de;
+        int seen = 0;
+        while ((de = readdir(d)) != NULL) {
+            size_t nl = strlen(name);
+            if (strncmp(de->d_name, name, nl) == 0 && strncmp(de->d_name + nl, "@readers.", 9) == 0) {
+                snprintf(path, sizeof path, "/dev/shm/%s", de->d_name);
+                assert_int_equal(stat(path, &st), 0);
+                assert_int_equal(st.st_mode & 0777, modes[i][3]);
+                seen++;
+            }
+        }
+        closedir(d);
+        assert_int_equal(seen, 1);
     }
     umask(old);
+}
+
+/* The same user cannot make a segment another's, but can give it a mode no
+ * service would: what fstat sees decides, before any byte is read. */
+static void shm__loose_or_foreign_segments_are_refused(void **state)
+{
+    (void)state;
+    char name[64], path[160];
+    svc_name(name, sizeof name, "loose");
+    snprintf(path, sizeof path, "/dev/shm/%s", name);
+    cs_shm_publisher *p = open_pub(name, NULL);
+    uint64_t g = publish_gen(p);
+    cs_shm_publisher_close(p);
+    check_serving(name, g);
+    /* A control segment others may write: readers and publishers refuse. */
+    assert_int_equal(chmod(path, 0622), 0);
+    expect_attach(name, CS_ECONFLICT, "mode 0622");
+    cs_error err;
+    cs_error_clear(&err);
+    assert_int_equal(cs_shm_publisher_open(name, NULL, &p, &err), CS_ECONFLICT);
+    assert_non_null(strstr(err.message, "no write bit for group or other"));
+    assert_int_equal(chmod(path, 0600), 0);
+    check_serving(name, g);
+    /* An image segment others may write: that pin is refused. */
+    char img[160];
+    image_path(name, g, img, sizeof img);
+    assert_int_equal(chmod(img, 0646), 0);
+    cs_shm *h = attach(name);
+    cs_pin pin;
+    cs_error_clear(&err);
+    assert_int_equal(cs_shm_pin(h, &pin, &err), CS_ECONFLICT);
+    assert_non_null(strstr(err.message, "mode 0646"));
+    cs_shm_detach(h);
+    assert_int_equal(chmod(img, 0600), 0);
+    /* A reader naming another owner refuses ours; naming us accepts. */
+    cs_shm_attach_options ao = {.owner_uid = (int64_t)geteuid() + 1};
+    h = NULL;
+    cs_error_clear(&err);
+    assert_int_equal(cs_shm_attach_with(name, &ao, &h, &err), CS_ECONFLICT);
+    assert_null(h);
+    assert_non_null(strstr(err.message, "expected owner"));
+    ao.owner_uid = (int64_t)geteuid();
+    assert_int_equal(cs_shm_attach_with(name, &ao, &h, NULL), 0);
+    assert_int_equal(cs_shm_pin(h, &pin, NULL), 0);
+    cs_shm_unpin(&pin);
+    cs_shm_detach(h);
+}
+
+/* Names of the old scheme, or guesses of the new one, pre-created by
+ * someone else do not stop a publish; every publish picks a fresh name. */
+static void shm__image_names_are_unpredictable(void **state)
+{
+    (void)state;
+    char name[64], path[200];
+    svc_name(name, sizeof name, "squat");
+    const char *squats[] = {"%s.2", "%s.3", "%s@2", "%s@2.0000000000000000", "%s@3.ffffffffffffffff"};
+    for (size_t i = 0; i < sizeof squats / sizeof *squats; i++) {
+        char seg[96];
+        snprintf(seg, sizeof seg, squats[i], name);
+        snprintf(path, sizeof path, "/dev/shm/%s", seg);
+        write_file(path, "x", 1);
+    }
+    cs_shm_publisher *p = open_pub(name, NULL);
+    char seen[4][160];
+    for (int k = 0; k < 4; k++) {
+        uint64_t g = publish_gen(p);
+        image_path(name, g, seen[k], sizeof seen[k]);
+        for (int j = 0; j < k; j++)
+            assert_string_not_equal(seen[j] + strlen("/dev/shm/") + strlen(name) + 3,
+                                    seen[k] + strlen("/dev/shm/") + strlen(name) + 3);
+        check_serving(name, g);
+    }
+    cs_shm_publisher_close(p);
+}
+
+/* Other readers write the reader table: garbage there must not stop a
+ * reader or a publisher. */
+static void shm__garbage_in_the_reader_table_is_survived(void **state)
+{
+    (void)state;
+    char name[64];
+    svc_name(name, sizeof name, "garbage-slots");
+    cs_shm_publisher *p = open_pub(name, &(cs_shm_options){.readers = 4});
+    publish_gen(p);
+    char rdr[300] = "";
+    DIR *d = opendir("/dev/shm");
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        if (strncmp(de->d_name, name, strlen(name)) == 0 && strstr(de->d_name, "@readers."))
+            snprintf(rdr, sizeof rdr, "/dev/shm/%s", de->d_name);
+    closedir(d);
+    assert_true(rdr[0]);
+    /* Every slot: a pid that names no process (negative, too large) or a
+     * dead one, and a generation that never existed. */
+    int32_t pids[4] = {-7, 0x7ffffff0, 999999999, -1};
+    for (int sl = 0; sl < 4; sl++) {
+        uint64_t gen = 0xdeadbeef00ull + (uint64_t)sl;
+        poke(rdr, 64 + 64 * sl, &pids[sl], 4);
+        poke(rdr, 64 + 64 * sl + 8, &gen, 8);
+    }
+    uint8_t junk[64];
+    memset(junk, 0xa5, sizeof junk);
+    poke(rdr, 0, junk, sizeof junk); /* the header too: nothing trusts it */
+    for (int k = 0; k < 3; k++)
+        check_serving(name, publish_gen(p));
+    assert_int_equal(cs_shm_reclaim(p, NULL) >= 0, 1);
+    cs_shm *h = attach(name);
+    cs_shm_info info;
+    cs_shm_get_info(h, &info);
+    assert_int_equal(info.images, 1); /* the garbage kept nothing alive */
+    cs_shm_detach(h);
+    cs_shm_publisher_close(p);
+}
+
+/* Whoever may pin may also ftruncate the reader table: readers and the
+ * publisher must survive it (no SIGBUS), and the publisher repairs it. */
+static void shm__truncated_reader_table_is_survived(void **state)
+{
+    (void)state;
+    char name[64];
+    svc_name(name, sizeof name, "trunc");
+    cs_shm_publisher *p = open_pub(name, &(cs_shm_options){.readers = 8});
+    uint64_t g = publish_gen(p);
+    char rdr[300] = "";
+    DIR *d = opendir("/dev/shm");
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        if (strncmp(de->d_name, name, strlen(name)) == 0 && strstr(de->d_name, "@readers."))
+            snprintf(rdr, sizeof rdr, "/dev/shm/%s", de->d_name);
+    closedir(d);
+    cs_shm *h = attach(name);
+    cs_pin pin;
+    assert_int_equal(cs_shm_pin(h, &pin, NULL), 0);
+    cs_shm_unpin(&pin);
+    assert_int_equal(truncate(rdr, 0), 0);
+    /* the reader's next slot access faults: it carries on */
+    for (int k = 0; k < 3; k++) {
+        cs_error err;
+        cs_error_clear(&err);
+        if (cs_shm_pin(h, &pin, &err) != 0)
+            fail_msg("pin after truncation: %s", err.message);
+        assert_int_equal(pin.generation, g);
+        cs_shm_unpin(&pin);
+    }
+    /* the publisher faults too, carries on, and repairs at its reclaim */
+    g = publish_gen(p);
+    assert_int_equal(cs_shm_reclaim(p, NULL) >= 0, 1);
+    struct stat st;
+    assert_int_equal(stat(rdr, &st), 0);
+    assert_true(st.st_size >= 64 + 8 * 64);
+    check_serving(name, g);
+    assert_int_equal(cs_shm_pin(h, &pin, NULL), 0);
+    assert_int_equal(pin.generation, g);
+    cs_shm_unpin(&pin);
+    cs_shm_detach(h);
+    /* a fault outside any reader table still kills, as SIGBUS always did */
+    pid_t kid = fork();
+    assert_true(kid >= 0);
+    if (kid == 0) {
+        /* no handler but the guard (cmocka's would catch it) */
+        signal(SIGBUS, SIG_DFL);
+        cs_shm *guarded = NULL;
+        if (cs_shm_attach(name, 0, &guarded, NULL) != 0)
+            _exit(2);
+        char path[] = "/tmp/cstest-bus-XXXXXX";
+        int fd = mkstemp(path);
+        unlink(path);
+        if (fd < 0 || ftruncate(fd, 4096) != 0)
+            _exit(3);
+        volatile char *m = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+        if (m == MAP_FAILED || ftruncate(fd, 0) != 0)
+            _exit(4);
+        char c = m[10];
+        _exit(c == 0 ? 5 : 6);
+    }
+    int status = reap(kid);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGBUS);
+    cs_shm_publisher_close(p);
+}
+
+/* A generation losing more than max_shrink percent of the VPCs is refused
+ * (and shown) until forced. */
+static void shm__shrink_guard_refuses_until_forced(void **state)
+{
+    (void)state;
+    char name[64];
+    svc_name(name, sizeof name, "shrink");
+    cs_shm_publisher *p = open_pub(name, &(cs_shm_options){.max_shrink = 10});
+    tu_rng r = {g_seed + 77};
+    tu_entry *e = tu_random_entries(&r, 1000, 4);
+    cs_snapshot *full = tu_build(e, 1000), *less = tu_build(e, 905), *half = tu_build(e, 500);
+    uint64_t g;
+    assert_int_equal(cs_shm_publish(p, full, &g, NULL), 0);
+    cs_shm *h = attach(name);
+    cs_shm_info info;
+    cs_shm_get_info(h, &info);
+    uint64_t vpcs_full = info.vpcs;
+    assert_true(vpcs_full > 0);
+    assert_int_equal(info.refused_unix, 0);
+    cs_error err;
+    cs_error_clear(&err);
+    assert_int_equal(cs_shm_publish(p, half, &g, &err), CS_ERANGE);
+    assert_non_null(strstr(err.message, "keeps serving"));
+    cs_shm_get_info(h, &info);
+    assert_int_equal(info.generation, 1);
+    assert_true(info.refused_unix > 0);
+    assert_int_equal(info.refused_prev_vpcs, vpcs_full);
+    assert_true(info.refused_vpcs < vpcs_full);
+    /* 9.5% fewer: within the guard. */
+    assert_int_equal(cs_shm_publish(p, less, &g, &err), 0);
+    assert_int_equal(g, 2);
+    cs_shm_get_info(h, &info);
+    assert_int_equal(info.refused_unix, 0); /* a publish clears the refusal */
+    assert_int_equal(cs_shm_publish(p, half, &g, &err), CS_ERANGE);
+    assert_int_equal(cs_shm_publish_with(p, half, CS_SHM_FORCE, &g, &err), 0);
+    assert_int_equal(g, 3);
+    cs_shm_get_info(h, &info);
+    assert_int_equal(info.refused_unix, 0);
+    cs_shm_detach(h);
+    cs_snapshot_close(full);
+    cs_snapshot_close(less);
+    cs_snapshot_close(half);
+    free(e);
+    cs_shm_publisher_close(p);
 }
 
 static void shm__removed_service_keeps_pinned_images(void **state)
@@ -1485,7 +1758,7 @@ static void shm__cli_serve_and_publish(void **state)
     wait_generation(name, 1);
 
     /* serve publishes at start, then follows the list. */
-    const char *serve[] = {"cidrscope", "serve", name, list, "--interval", "0.05", NULL};
+    const char *serve[] = {"cidrscope", "serve", name, list, "--interval", "0.05", "--settle", "0.2", NULL};
     pid_t server = run_cli(serve, log, true);
     wait_generation(name, 2);
     assert_int_equal(run_cli(serve, NULL, false), 3); /* one server per NAME */
@@ -1528,7 +1801,7 @@ static void shm__cli_serve_and_publish(void **state)
 
     /* --unlink-on-exit: SIGINT removes everything. */
     replace_file(list, "vpc-a,10.0.0.0/16\n");
-    const char *serve_rm[] = {"cidrscope", "serve", name, list, "--interval", "0", "--unlink-on-exit", NULL};
+    const char *serve_rm[] = {"cidrscope", "serve", name, list, "--interval", "0", "--settle", "0.2", "--max-shrink", "0", "--unlink-on-exit", NULL};
     server = run_cli(serve_rm, NULL, true);
     wait_generation(name, 5);
     assert_int_equal(stop_cli(server, SIGINT), 0);
@@ -1584,7 +1857,7 @@ static void shm__cli_serve_follows_an_estate_directory(void **state)
     write_vpcs(tree, "111122223333", "us-east-1", "vpc-0a000000000000001", "10.140.0.0/16");
     char name[64];
     svc_name(name, sizeof name, "tree");
-    const char *serve[] = {"cidrscope", "serve", name, tree, "--interval", "0.05", NULL};
+    const char *serve[] = {"cidrscope", "serve", name, tree, "--interval", "0.05", "--settle", "0.2", NULL};
     pid_t server = run_cli(serve, log, true);
     wait_generation(name, 1);
     uint32_t v;
@@ -1612,6 +1885,11 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(shm__bad_names_are_refused, cleanup),
         cmocka_unit_test_teardown(shm__segments_get_the_requested_mode, cleanup),
+        cmocka_unit_test_teardown(shm__loose_or_foreign_segments_are_refused, cleanup),
+        cmocka_unit_test_teardown(shm__image_names_are_unpredictable, cleanup),
+        cmocka_unit_test_teardown(shm__garbage_in_the_reader_table_is_survived, cleanup),
+        cmocka_unit_test_teardown(shm__shrink_guard_refuses_until_forced, cleanup),
+        cmocka_unit_test_teardown(shm__truncated_reader_table_is_survived, cleanup),
         cmocka_unit_test_teardown(shm__heap_file_and_shm_images_answer_alike, cleanup),
         cmocka_unit_test_teardown(shm__damaged_control_segments_are_refused, cleanup),
         cmocka_unit_test_teardown(shm__damaged_image_segments_are_refused, cleanup),

@@ -27,7 +27,14 @@ OUT=$BUILD/peers
 RUNS=${CS_PEER_RUNS:-5}
 NQ=${CS_PEER_QUERIES:-1000000}
 SCALES=${CS_PEER_SCALES:-10k,100k,1M}
-REAL_CSV=${CS_BENCH_REAL_CSV:-$ROOT/../shared/datasets/cloud-prefixes/prefixes.csv}
+# The real prefixes: $CS_BENCH_REAL_CSV, else the shipped dataset as the
+# build unpacked it (BUILD_DIR/datasets/prefixes.csv), else the shared copy
+# beside the clone.
+REAL_CSV=${CS_BENCH_REAL_CSV:-}
+if [ -z "$REAL_CSV" ]; then
+    REAL_CSV=$BUILD/datasets/prefixes.csv
+    [ -r "$REAL_CSV" ] || REAL_CSV=$ROOT/../shared/datasets/cloud-prefixes/prefixes.csv
+fi
 export CS_BENCH_REAL_CSV="$REAL_CSV"
 
 for exe in "$BUILD/bench/peer_cidrscope" "$BUILD/bench/peer_sorted_sweep"; do
@@ -93,8 +100,13 @@ for s in $(echo "$SCALES" | tr ',' ' '); do
 done
 
 T_END=$(date +%s)
+set --
+[ -r "$BUILD/bench-base.json" ] && set -- "$@" --base-json "$BUILD/bench-base.json"
+[ -r "$ROOT/bench/results/issue10-before.json" ] && [ -r "$ROOT/bench/results/issue10-after.json" ] &&
+    set -- "$@" --before-json "$ROOT/bench/results/issue10-before.json" \
+        --after-json "$ROOT/bench/results/issue10-after.json"
 /usr/bin/python3 "$PEERS/report.py" --results "$RESULTS" --bench-json "$BUILD/bench.json" \
-    --root "$ROOT" --out "$ROOT/bench/RESULTS.md" --load-start "$LOAD_START" \
+    "$@" --root "$ROOT" --out "$ROOT/bench/RESULTS.md" --load-start "$LOAD_START" \
     --load-end "$(cut -d' ' -f1-3 /proc/loadavg)" --seconds $((T_END - T_START)) \
     --runs "$RUNS"
 echo "peers: wrote bench/RESULTS.md ($((T_END - T_START)) s)" >&2

@@ -35,25 +35,16 @@
  * sort on index arrays, so the image does not depend on input order, and each
  * VPC's associations, edges and tags are contiguous ranges.
  *
- * AWS checks at freeze (live blocks of non-pseudo VPCs only), after the AWS
- * VPC User Guide, "VPC CIDR blocks" (vpc-cidr-blocks.html):
- *   - IPv4 blocks between /16 and /28; IPv6 blocks between /44 and /60
- *     (Amazon-provided blocks are /56);
- *   - at most 5 IPv4 blocks per VPC (the default quota);
- *   - nothing inside 169.254.0.0/16 (link-local);
- *   - secondary IPv4 blocks per the association-restriction table:
- *       primary in 10.0.0.0/8:      no 172.16.0.0/12, 192.168.0.0/16,
- *                                   198.19.0.0/16; and if the primary is
- *                                   in 10.0.0.0/15, nothing in 10.0.0.0/16;
- *       primary in 172.16.0.0/12:   no 10.0.0.0/8, 192.168.0.0/16,
- *                                   198.19.0.0/16; and if the primary is in
- *                                   172.31.0.0/16, nothing in 172.16.0.0/15;
- *       primary in 192.168.0.0/16:  no 10.0.0.0/8, 172.16.0.0/12,
- *                                   198.19.0.0/16;
- *       primary in 198.19.0.0/16:   no RFC 1918 block;
- *       any other primary (public,
- *       100.64.0.0/10):             no RFC 1918 block, no 198.19.0.0/16;
- *     and a secondary may not overlap another block of the same VPC.
+ * AWS checks at freeze (live blocks of non-pseudo VPCs only), by the one
+ * copy of AWS's block rules, engine/core/aws_rules.c (sources cited there):
+ *   - block sizes (IPv4 /16../28; IPv6 /44../60 in steps of /4);
+ *   - nothing inside 0.0.0.0/8, 127.0.0.0/8, 224.0.0.0/4 (reserved-range
+ *     finding) or 169.254.0.0/16 (link-local finding);
+ *   - at most 5 live IPv4 blocks per VPC (the default quota);
+ *   - secondary IPv4 blocks per the association-restriction table, its row
+ *     chosen by the primary's range, the 10.0.0.0/15 clause by the VPC's
+ *     other blocks; and a secondary may not overlap another block of the
+ *     same VPC;
  *   - a peering side whose VPC is not in the inventory.
  *
  * Concurrency: a builder is used by one thread at a time; freeze only reads
@@ -65,6 +56,8 @@
 #include "core/error_internal.h"
 #include "build/estate_internal.h"
 #include "build/intern_internal.h"
+#include "build/trie_internal.h"
+#include "core/aws_rules_internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -1485,12 +1478,16 @@ typedef struct fz_findings {
     uint64_t base;         /* the builder arena's length */
     uint32_t kind_off[8];  /* per check kind, cached */
     int rc;
+    cs_trie blocks;        /* one VPC's live IPv4 blocks so far (check_vpc) */
 } fz_findings;
 
-enum { K_V4_SIZE, K_V6_SIZE, K_V4_QUOTA, K_RESTRICTED, K_LINK_LOCAL, K_UNKNOWN_VPC, K_COUNT };
-static const char *const fz_kind[K_COUNT] = {CS_FINDING_V4_SIZE, CS_FINDING_V6_SIZE,
-                                             CS_FINDING_V4_QUOTA, CS_FINDING_RESTRICTED,
-                                             CS_FINDING_LINK_LOCAL, CS_FINDING_UNKNOWN_VPC};
+enum {
+    K_V4_SIZE, K_V6_SIZE, K_V4_QUOTA, K_RESTRICTED, K_LINK_LOCAL, K_UNKNOWN_VPC, K_RESERVED,
+    K_COUNT
+};
+static const char *const fz_kind[K_COUNT] = {
+    CS_FINDING_V4_SIZE,    CS_FINDING_V6_SIZE,     CS_FINDING_V4_QUOTA, CS_FINDING_RESTRICTED,
+    CS_FINDING_LINK_LOCAL, CS_FINDING_UNKNOWN_VPC, CS_FINDING_RESERVED};
 
 static void fz_add(fz_findings *z, unsigned kind, const loc_b *loc, uint32_t vpc,
                    const char *fmt, ...) CS_PRINTF(5, 6);
@@ -1530,59 +1527,6 @@ static void fz_add(fz_findings *z, unsigned kind, const loc_b *loc, uint32_t vpc
     f->vpc_idx = vpc;
 }
 
-static cs_prefix v4(uint32_t a, unsigned len)
-{
-    return cs_prefix_from_v4(a, len);
-}
-
-static bool in_range(const cs_prefix *p, const cs_prefix *range)
-{
-    return cs_prefix_overlaps(p, range);
-}
-
-/* The AWS restriction on secondary `s` given primary `p`, as a reason, or
- * NULL when allowed (the table in this file's top comment). */
-static const char *restriction(const cs_prefix *p, const cs_prefix *s)
-{
-    const cs_prefix r10 = v4(0x0a000000u, 8), r172 = v4(0xac100000u, 12),
-                    r192 = v4(0xc0a80000u, 16), r198 = v4(0xc6130000u, 16);
-    bool s_rfc1918 = in_range(s, &r10) || in_range(s, &r172) || in_range(s, &r192);
-    if (cs_prefix_contains(&r10, p)) {
-        if (in_range(s, &r172) || in_range(s, &r192))
-            return "a primary in 10.0.0.0/8 rules out the other RFC 1918 ranges";
-        const cs_prefix r10_15 = v4(0x0a000000u, 15), r10_16 = v4(0x0a000000u, 16);
-        if (cs_prefix_contains(&r10_15, p) && in_range(s, &r10_16))
-            return "a primary in 10.0.0.0/15 rules out 10.0.0.0/16";
-        if (in_range(s, &r198))
-            return "198.19.0.0/16 is never allowed as a secondary of an RFC 1918 primary";
-        return NULL;
-    }
-    if (cs_prefix_contains(&r172, p)) {
-        if (in_range(s, &r10) || in_range(s, &r192))
-            return "a primary in 172.16.0.0/12 rules out the other RFC 1918 ranges";
-        const cs_prefix r172_31 = v4(0xac1f0000u, 16), r172_15 = v4(0xac100000u, 15);
-        if (cs_prefix_contains(&r172_31, p) && in_range(s, &r172_15))
-            return "a primary in 172.31.0.0/16 rules out 172.16.0.0/15";
-        if (in_range(s, &r198))
-            return "198.19.0.0/16 is never allowed as a secondary of an RFC 1918 primary";
-        return NULL;
-    }
-    if (cs_prefix_contains(&r192, p)) {
-        if (in_range(s, &r10) || in_range(s, &r172))
-            return "a primary in 192.168.0.0/16 rules out the other RFC 1918 ranges";
-        if (in_range(s, &r198))
-            return "198.19.0.0/16 is never allowed as a secondary of an RFC 1918 primary";
-        return NULL;
-    }
-    if (cs_prefix_contains(&r198, p))
-        return s_rfc1918 ? "a primary in 198.19.0.0/16 rules out RFC 1918 secondaries" : NULL;
-    if (s_rfc1918)
-        return "a publicly routable or 100.64.0.0/10 primary rules out RFC 1918 secondaries";
-    if (in_range(s, &r198))
-        return "198.19.0.0/16 is not allowed as a secondary block";
-    return NULL;
-}
-
 /* The AWS checks on VPC `vn` (new index) whose associations are
  * ord[begin..end) (new -> old). */
 static void check_vpc(const cs_estate *e, uint32_t vn, uint32_t vold, const uint32_t *ord,
@@ -1591,7 +1535,6 @@ static void check_vpc(const cs_estate *e, uint32_t vn, uint32_t vold, const uint
     if (e->vpc[vold].pseudo)
         return;
     const char *vid = cs_intern_str(&e->vpcs, vold);
-    const cs_prefix ll = v4(0xa9fe0000u, 16);
     uint32_t live4 = 0, primary = CS_IDX_NONE;
     char pb[CS_PREFIX_STRCAP], qb[CS_PREFIX_STRCAP];
     for (uint32_t i = begin; i < end; i++) {
@@ -1601,65 +1544,81 @@ static void check_vpc(const cs_estate *e, uint32_t vn, uint32_t vold, const uint
         cs_prefix p;
         assoc_prefix(a, &p);
         cs_prefix_format(&p, pb, sizeof pb);
-        if (a->family == CS_AF_V4) {
-            live4++;
-            if (a->primary && primary == CS_IDX_NONE)
-                primary = ord[i];
-            if (p.len < 16 || p.len > 28)
-                fz_add(z, K_V4_SIZE, &a->loc, vn,
-                       "VPC %s: IPv4 block %s is outside the /16 to /28 sizes AWS allows", vid, pb);
-            if (in_range(&p, &ll))
-                fz_add(z, K_LINK_LOCAL, &a->loc, vn,
-                       "VPC %s: block %s is inside 169.254.0.0/16 (link-local), which AWS never "
-                       "associates",
-                       vid, pb);
-        } else if (p.len < 44 || p.len > 60) {
-            fz_add(z, K_V6_SIZE, &a->loc, vn,
-                   "VPC %s: IPv6 block %s is outside the /44 to /60 sizes AWS allows", vid, pb);
-        }
+        if (!cs_aws_block_size_ok(&p))
+            fz_add(z, a->family == CS_AF_V4 ? K_V4_SIZE : K_V6_SIZE, &a->loc, vn,
+                   "VPC %s: block %s is not among the sizes AWS allows (%s)", vid, pb,
+                   cs_aws_block_sizes_text(a->family));
+        if (a->family != CS_AF_V4)
+            continue;
+        live4++;
+        if (a->primary && primary == CS_IDX_NONE)
+            primary = ord[i];
+        bool link_local;
+        const char *range = cs_aws_reserved_range(&p, &link_local);
+        if (range)
+            fz_add(z, link_local ? K_LINK_LOCAL : K_RESERVED, &a->loc, vn,
+                   "VPC %s: block %s is inside %s%s, which AWS never associates", vid, pb, range,
+                   link_local ? " (link-local)" : "");
     }
-    if (live4 > 5)
+    if (live4 > CS_AWS_BLOCK_QUOTA)
         fz_add(z, K_V4_QUOTA, &e->vpc[vold].loc, vn,
-               "VPC %s has %u live IPv4 blocks; the default quota is 5", vid, live4);
+               "VPC %s has %u live IPv4 blocks; the default quota is %u", vid, live4,
+               CS_AWS_BLOCK_QUOTA);
     if (primary == CS_IDX_NONE)
         return;
     cs_prefix pp;
     assoc_prefix(&e->assoc[primary], &pp);
     cs_prefix_format(&pp, qb, sizeof qb);
     /* Secondaries: the restriction table, and no overlap within the VPC
-     * (pairs among the first 64 live IPv4 blocks; more is a quota finding
+     * (among the first 64 live IPv4 blocks; more is a quota finding
      * already). */
-    uint32_t seen = 0;
-    for (uint32_t i = begin; i < end && seen < 64; i++) {
+    cs_prefix blk[64];
+    uint32_t blk_ord[64], nb = 0;
+    for (uint32_t i = begin; i < end && nb < 64; i++) {
         const assoc_b *a = &e->assoc[ord[i]];
         if (a->family != CS_AF_V4 || !cs_assoc_state_live(a->state))
             continue;
-        seen++;
-        if (ord[i] == primary)
+        assoc_prefix(a, &blk[nb]);
+        blk_ord[nb++] = ord[i];
+    }
+    trie_clear(&z->blocks);
+    for (uint32_t i = 0; i < nb; i++) {
+        const cs_prefix s = blk[i];
+        /* an earlier live block of the VPC that this one overlaps */
+        uint32_t hit = blk_ord[i] == primary ? TRIE_NONE : trie_overlap_any(&z->blocks, &s);
+        int trc = trie_insert(&z->blocks, &s, i);
+        if (trc) {
+            z->rc = trc;
+            return;
+        }
+        if (blk_ord[i] == primary)
             continue;
-        cs_prefix s;
-        assoc_prefix(a, &s);
+        const assoc_b *a = &e->assoc[blk_ord[i]];
         cs_prefix_format(&s, pb, sizeof pb);
-        const char *why = restriction(&pp, &s);
-        if (why) {
+        /* The table sees the VPC's other blocks: s itself moved out of the
+         * way by swapping it with the first. */
+        cs_prefix others[64];
+        memcpy(others, blk, nb * sizeof *blk);
+        others[i] = others[0];
+        size_t culprit;
+        unsigned rule = cs_aws_restriction(&pp, others + 1, nb - 1, &s, &culprit);
+        if (rule) {
+            char cb[CS_PREFIX_STRCAP];
+            if (culprit != (size_t)-1)
+                cs_prefix_format(&others[culprit + 1], cb, sizeof cb);
+            else
+                memcpy(cb, qb, sizeof cb);
             fz_add(z, K_RESTRICTED, &a->loc, vn,
-                   "VPC %s: secondary block %s is not allowed with primary %s: %s", vid, pb, qb,
-                   why);
+                   "VPC %s: secondary block %s is not allowed with %s %s: %s", vid, pb,
+                   culprit != (size_t)-1 ? "block" : "primary", cb, cs_aws_rule_text(rule));
             continue;
         }
-        for (uint32_t k = begin; k < i; k++) {
-            const assoc_b *b = &e->assoc[ord[k]];
-            if (b->family != CS_AF_V4 || !cs_assoc_state_live(b->state))
-                continue;
-            cs_prefix t;
-            assoc_prefix(b, &t);
-            if (cs_prefix_overlaps(&s, &t)) {
-                char tb[CS_PREFIX_STRCAP];
-                cs_prefix_format(&t, tb, sizeof tb);
-                fz_add(z, K_RESTRICTED, &a->loc, vn,
-                       "VPC %s: secondary block %s overlaps %s of the same VPC", vid, pb, tb);
-                break;
-            }
+        if (hit != TRIE_NONE) {
+            char tb[CS_PREFIX_STRCAP];
+            cs_prefix t = trie_node_prefix(&z->blocks, hit);
+            cs_prefix_format(&t, tb, sizeof tb);
+            fz_add(z, K_RESTRICTED, &a->loc, vn,
+                   "VPC %s: secondary block %s overlaps %s of the same VPC", vid, pb, tb);
         }
     }
 }
@@ -1685,6 +1644,7 @@ int cs_estate_freeze(const cs_estate *e, cs_snapshot **out, cs_error *err)
     cs_snapshot_builder *sb = NULL;
     fz_findings z;
     memset(&z, 0, sizeof z);
+    trie_init(&z.blocks, 32);
     /* Check-made strings follow the builder's arena in the image; z.extra
      * starts with its own "" at offset 0, which is dropped, hence the -1. */
     z.base = e->strs.len - 1;
@@ -1982,6 +1942,7 @@ out_rc:
     free(strings);
     cs_snapshot_builder_free(sb);
     cs_strbuf_release(&z.extra);
+    trie_release(&z.blocks);
     free(z.f);
     free(tmp);
     free(acct_ord);

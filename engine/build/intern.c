@@ -34,7 +34,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <xxhash.h>
 
 int cs_strbuf_init(cs_strbuf *b)
 {
@@ -83,11 +82,6 @@ int cs_strbuf_add(cs_strbuf *b, const char *s, size_t len, uint32_t *off)
     *off = (uint32_t)b->len;
     b->len = need;
     return 0;
-}
-
-uint64_t cs_intern_hash(const char *s, size_t len)
-{
-    return XXH3_64bits(s, len);
 }
 
 void cs_intern_init(cs_intern *t, cs_strbuf *buf)

@@ -15,6 +15,8 @@
 
 #include <cidrscope/error.h>
 
+#include "core/hash_internal.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -83,6 +85,9 @@ static inline uint32_t cs_intern_len(const cs_intern *t, uint32_t id)
 
 /* The hash used by every table of the estate, in memory and in the image
  * (so a lookup in an image computes the same value). */
-uint64_t cs_intern_hash(const char *s, size_t len);
+static inline uint64_t cs_intern_hash(const char *s, size_t len)
+{
+    return cs_hash_bytes(s, len);
+}
 
 #endif

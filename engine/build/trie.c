@@ -4,7 +4,10 @@
  * Does: insert (prefix, value) entries and find a prefix exactly, for one
  * address family; many entries may share a prefix (85,000 default VPCs on
  * 172.31.0.0/16 are one node with 85,000 entries). Does not: answer queries
- * (the frozen image does, engine/query/query.c), free single nodes, or delete.
+ * (the frozen image does, engine/query/query.c), free single nodes, or delete
+ * (trie_clear empties it whole, for reuse). The one read the build side
+ * needs, "does anything stored overlap p" (the freeze's same-VPC check in
+ * engine/build/estate.c), is trie_overlap_any.
  *
  * Structure: a path-compressed binary trie. Every node is a prefix; a node
  * with entries is a stored prefix, a node without is a "glue" node created
@@ -109,29 +112,29 @@ int trie_insert(cs_trie *t, const cs_prefix *p, uint32_t value)
         }
         trie_node *n = &t->nodes[cur];
         unsigned lim = n->len < len ? n->len : len;
-        unsigned d = trie_common_bits(n->hi, n->lo, hi, lo, lim);
+        unsigned d = cs_key_common_bits(n->hi, n->lo, hi, lo, lim);
         if (d == n->len && n->len == len) { /* the prefix itself */
             target = cur;
             break;
         }
         if (d == n->len) { /* n contains p: go down by p's next bit */
-            slot = &n->child[trie_key_bit(hi, lo, n->len)];
+            slot = &n->child[cs_key_bit(hi, lo, n->len)];
             continue;
         }
         if (d == len) { /* p contains n: p goes in between */
             target = new_node(t, hi, lo, len);
             trie_node *m = &t->nodes[target];
             n = &t->nodes[cur];
-            m->child[trie_key_bit(n->hi, n->lo, len)] = cur;
+            m->child[cs_key_bit(n->hi, n->lo, len)] = cur;
             *slot = target;
             break;
         }
         /* They diverge at bit d: a glue node of length d takes both. */
         uint64_t ghi = hi, glo = lo;
-        trie_key_truncate(&ghi, &glo, d);
+        cs_key_truncate(&ghi, &glo, d);
         uint32_t glue = new_node(t, ghi, glo, d);
         target = new_node(t, hi, lo, len);
-        unsigned pb = trie_key_bit(hi, lo, d);
+        unsigned pb = cs_key_bit(hi, lo, d);
         t->nodes[glue].child[pb] = target;
         t->nodes[glue].child[!pb] = cur;
         *slot = glue;
@@ -153,12 +156,46 @@ uint32_t trie_find(const cs_trie *t, const cs_prefix *p)
         const trie_node *n = &t->nodes[cur];
         if (n->len > p->len)
             return TRIE_NONE;
-        unsigned d = trie_common_bits(n->hi, n->lo, p->hi, p->lo, n->len);
+        unsigned d = cs_key_common_bits(n->hi, n->lo, p->hi, p->lo, n->len);
         if (d < n->len)
             return TRIE_NONE;
         if (n->len == p->len)
             return n->n_entries ? cur : TRIE_NONE;
-        cur = n->child[trie_key_bit(p->hi, p->lo, n->len)];
+        cur = n->child[cs_key_bit(p->hi, p->lo, n->len)];
     }
     return TRIE_NONE;
+}
+
+void trie_clear(cs_trie *t)
+{
+    t->n_nodes = 1;
+    t->n_ents = 0;
+    t->root = TRIE_NONE;
+    t->n_prefixes = 0;
+}
+
+uint32_t trie_overlap_any(const cs_trie *t, const cs_prefix *p)
+{
+    uint32_t cur = t->root;
+    while (cur != TRIE_NONE) {
+        const trie_node *n = &t->nodes[cur];
+        if (n->len > p->len) {
+            /* n is inside p, or the walk left p's path */
+            if (cs_key_common_bits(n->hi, n->lo, p->hi, p->lo, p->len) < p->len)
+                return TRIE_NONE;
+            break;
+        }
+        if (cs_key_common_bits(n->hi, n->lo, p->hi, p->lo, n->len) < n->len)
+            return TRIE_NONE;
+        if (n->n_entries)
+            return cur; /* contains p */
+        if (n->len == p->len)
+            break; /* glue equal to p: everything below is inside p */
+        cur = n->child[cs_key_bit(p->hi, p->lo, n->len)];
+    }
+    /* cur heads a subtree inside p: its first stored prefix is down the
+     * leftmost path (a node without entries is glue, with two children). */
+    while (cur != TRIE_NONE && t->nodes[cur].n_entries == 0)
+        cur = t->nodes[cur].child[0];
+    return cur;
 }

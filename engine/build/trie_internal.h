@@ -8,7 +8,10 @@
 
 #include <cidrscope/prefix.h>
 
+#include "core/key_internal.h"
+
 #include <stdint.h>
+#include <string.h>
 
 #define TRIE_NONE 0u /* node index 0 is never used, so 0 means "no node" */
 
@@ -47,43 +50,25 @@ int trie_insert(cs_trie *t, const cs_prefix *p, uint32_t value);
 /* Node holding exactly p, or TRIE_NONE. */
 uint32_t trie_find(const cs_trie *t, const cs_prefix *p);
 
-/* Length of the common leading bits of two keys, at most `limit`. */
-static inline unsigned trie_common_bits(uint64_t ahi, uint64_t alo,
-                                        uint64_t bhi, uint64_t blo,
-                                        unsigned limit)
-{
-    uint64_t x = ahi ^ bhi;
-    unsigned c;
-    if (x)
-        c = (unsigned)__builtin_clzll(x);
-    else {
-        uint64_t y = alo ^ blo;
-        c = y ? 64u + (unsigned)__builtin_clzll(y) : 128u;
-    }
-    return c < limit ? c : limit;
-}
+/* Empties the trie, keeping its arrays for the next inserts. */
+void trie_clear(cs_trie *t);
 
-/* Bit i (0 = most significant) of a left-aligned key. */
-static inline unsigned trie_key_bit(uint64_t hi, uint64_t lo, unsigned i)
-{
-    return i < 64 ? (unsigned)(hi >> (63 - i)) & 1u
-                  : (unsigned)(lo >> (127 - i)) & 1u;
-}
+/* A node with entries whose prefix overlaps p (p of the trie's family), or
+ * TRIE_NONE: the shortest stored prefix containing p (equal included) when
+ * there is one, else the first stored prefix inside p in address order. One
+ * walk down p's path, then down the leftmost path under it. */
+uint32_t trie_overlap_any(const cs_trie *t, const cs_prefix *p);
 
-/* Clears the bits of a key past `len`. */
-static inline void trie_key_truncate(uint64_t *hi, uint64_t *lo, unsigned len)
+/* The prefix of node i (of a trie with `bits` 32 or 128). */
+static inline cs_prefix trie_node_prefix(const cs_trie *t, uint32_t i)
 {
-    if (len == 0) {
-        *hi = 0;
-        *lo = 0;
-    } else if (len < 64) {
-        *hi &= ~0ull << (64 - len);
-        *lo = 0;
-    } else if (len == 64) {
-        *lo = 0;
-    } else if (len < 128) {
-        *lo &= ~0ull << (128 - len);
-    }
+    cs_prefix p;
+    memset(&p, 0, sizeof p);
+    p.hi = t->nodes[i].hi;
+    p.lo = t->nodes[i].lo;
+    p.len = t->nodes[i].len;
+    p.family = t->bits == 32 ? CS_AF_V4 : CS_AF_V6;
+    return p;
 }
 
 #endif

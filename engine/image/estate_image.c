@@ -4,7 +4,7 @@
  * accessors of estate.h (read side).
  *
  * Does: lay the frozen tables that cs_estate_freeze assembles out as image
- * sections (ids CS_SEC_ESTATE_FIRST.., engine/build/estate_internal.h), build the
+ * sections (ids CS_SEC_ESTATE_FIRST.., engine/image/estate_image_internal.h), build the
  * VPC id hash table stored in the image, check every index and offset of
  * those sections when an image is opened, and answer record look-ups from
  * any image (heap, file, shared memory) with no allocation. Does not: sort or
@@ -135,8 +135,8 @@
 #include <cidrscope/estate.h>
 
 #include "core/error_internal.h"
-#include "build/estate_internal.h"
-#include "build/intern_internal.h"
+#include "image/estate_image_internal.h"
+#include "core/hash_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -181,7 +181,7 @@ int cs_estate_image_sections(cs_estate_tables *t, cs_section_blob *blobs, cs_err
     uint64_t mask = slots - 1;
     for (uint32_t v = 0; v < h->n_vpcs; v++) {
         const char *id = t->strings + t->vpcs[v].id_off;
-        uint64_t hv = cs_intern_hash(id, strlen(id));
+        uint64_t hv = cs_hash_bytes(id, strlen(id));
         uint64_t j = hv & mask;
         while (t->hash[j])
             j = (j + 1) & mask;
@@ -533,7 +533,7 @@ int cs_estate_image_validate(const cs_snapshot *s, cs_error *err)
         }
         seen[vi / 8] |= (uint8_t)(1u << (vi % 8));
         const char *id = str + vpc[vi].id_off;
-        uint64_t hv = cs_intern_hash(id, strlen(id));
+        uint64_t hv = cs_hash_bytes(id, strlen(id));
         uint64_t home_k = ((hv & mask) - start) & mask; /* home as a ring position */
         if ((hv & 0xffffffff00000000ull) != (v1 & 0xffffffff00000000ull) || home_k < run ||
             home_k > k)
@@ -752,7 +752,7 @@ int cs_estate_vpc_find(const cs_snapshot *s, const char *id, size_t len, uint32_
     const uint64_t *hash = sec(s, CS_ESEC_VPC_HASH);
     const cs_evpc *vpc = sec(s, CS_ESEC_VPCS);
     const char *st = strs(s);
-    uint64_t hv = cs_intern_hash(id ? id : "", len);
+    uint64_t hv = cs_hash_bytes(id ? id : "", len);
     uint64_t tag = hv & 0xffffffff00000000ull, mask = (uint64_t)h->hash_slots - 1;
     for (uint64_t j = hv & mask, n = 0; n <= mask; j = (j + 1) & mask, n++) {
         uint64_t v1 = hash[j];

@@ -1,12 +1,13 @@
 /*
- * engine/image/snapshot.c — freezing a builder into an image, and opening images.
+ * engine/image/snapshot.c — the image format: writing, opening, validating.
  *
- * Does: turn the build-side tries (engine/build/trie.c) into one flat,
- * position-independent, read-only image; write it to a file atomically;
- * open an image from a file, a heap buffer or caller memory (shm) after
- * checking every bound. Does not: answer queries (engine/query/query.c), or know
- * the estate's tables beyond carrying them as extra sections (their content
- * is validated by engine/image/estate_image.c).
+ * Does: lay out one flat, position-independent, read-only image from the
+ * arrays the build side fills (engine/build/freeze.c calls the writer,
+ * cs_image_build_*; this file never calls the build side); write it to a file
+ * atomically; open an image from a file, a heap buffer or caller memory (shm)
+ * after checking every bound. Does not: answer queries
+ * (engine/query/query.c), or know the estate's tables beyond carrying them as
+ * extra sections (their content is validated by engine/image/estate_image.c).
  *
  * IMAGE FORMAT (version 1). All fields little-endian, fixed width; the
  * header's byte_order field holds 0x01020304 so a big-endian reader refuses
@@ -83,14 +84,18 @@
  * Concurrency: an image is immutable once built; any number of threads and
  * processes read it. Tests: tests/test_snapshot.c, tests/fuzz/fuzz_snapshot.c.
  */
+/* O_TMPFILE (cs_snapshot_write): Linux; elsewhere the named fallback. */
+#define _GNU_SOURCE
 #include "image/snapshot_internal.h"
 
 #include "core/error_internal.h"
-#include "build/estate_internal.h"
-#include "build/trie_internal.h"
+#include "core/key_internal.h"
+#include "image/estate_image_internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,206 +165,38 @@ struct cs_snapshot {
     const cs_header *hdr;
     const cs_section *sections;
     cs_famview fam[2];
-    cs_dir16 *dir;    /* derived at open; NULL for small IPv4 tries */
+    snap_direct dx;   /* direct indexes, derived at open (direct.c) */
 };
 
-/* The IPv4 direct index pays once the trie's top levels no longer sit in L1:
- * below this many IPv4 nodes, walks start at the root. */
-#define CS_DIR16_MIN_NODES 2048u
-
-struct cs_snapshot_builder {
-    cs_trie trie[2];
-    int failed;       /* an allocation failed: refuse everything but _free */
-};
-
-/* ---- builder ------------------------------------------------------------ */
-
-cs_snapshot_builder *cs_snapshot_builder_new(void)
-{
-    cs_snapshot_builder *b = calloc(1, sizeof *b);
-    if (!b)
-        return NULL;
-    trie_init(&b->trie[0], 32);
-    trie_init(&b->trie[1], 128);
-    return b;
-}
-
-void cs_snapshot_builder_free(cs_snapshot_builder *b)
-{
-    if (!b)
-        return;
-    trie_release(&b->trie[0]);
-    trie_release(&b->trie[1]);
-    free(b);
-}
-
-static bool prefix_canonical(const cs_prefix *p)
-{
-    if (p->family != CS_AF_V4 && p->family != CS_AF_V6)
-        return false;
-    if (p->len > cs_family_bits(p->family))
-        return false;
-    if (p->family == CS_AF_V4 && (p->lo != 0 || (p->hi & 0xffffffffull)))
-        return false;
-    uint64_t hi = p->hi, lo = p->lo;
-    trie_key_truncate(&hi, &lo, p->len);
-    return hi == p->hi && lo == p->lo;
-}
-
-int cs_snapshot_builder_add(cs_snapshot_builder *b, const cs_prefix *p,
-                            uint32_t value, cs_error *err)
-{
-    if (!b || !p)
-        return cs_fail(err, CS_EINVAL, "NULL builder or prefix");
-    if (b->failed)
-        return cs_fail(err, CS_ESTATE, "builder failed earlier; only _free is allowed");
-    if (!prefix_canonical(p))
-        return cs_fail(err, CS_EINVAL, "prefix is not canonical (host bits set or bad family/length)");
-    int rc = trie_insert(&b->trie[cs_family_index(p->family)], p, value);
-    if (rc == CS_ENOMEM) {
-        b->failed = 1;
-        return cs_fail(err, rc, "out of memory adding entry %llu",
-                       (unsigned long long)cs_snapshot_builder_entries(b) + 1);
-    }
-    if (rc)
-        return cs_fail(err, rc, "more than 2^32-2 entries or nodes in one family");
-    return 0;
-}
-
-int64_t cs_snapshot_builder_find(const cs_snapshot_builder *b, const cs_prefix *p)
-{
-    if (!b || !p || !prefix_canonical(p))
-        return CS_EINVAL;
-    const cs_trie *t = &b->trie[cs_family_index(p->family)];
-    uint32_t n = trie_find(t, p);
-    return n == TRIE_NONE ? 0 : t->nodes[n].n_entries;
-}
-
-uint64_t cs_snapshot_builder_entries(const cs_snapshot_builder *b)
-{
-    return b ? (uint64_t)b->trie[0].n_ents + b->trie[1].n_ents : 0;
-}
-
-/* ---- freeze ------------------------------------------------------------- */
+/* ---- writer --------------------------------------------------------------- */
 
 static size_t align_up(size_t x)
 {
     return (x + CS_ALIGN - 1) & ~(size_t)(CS_ALIGN - 1);
 }
 
-static int cmp_u32(const void *a, const void *b)
+/* The header checksum: bytes [0, 96) with generation read as 0, then the
+ * section table. One function for the writer and the reader. */
+static uint64_t header_hash(const cs_header *h, const cs_section *st, size_t n)
 {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
+    XXH3_state_t s;
+    XXH3_64bits_reset(&s);
+    cs_header tmp = *h;
+    tmp.generation = 0;
+    XXH3_64bits_update(&s, &tmp, offsetof(cs_header, header_xxh3));
+    XXH3_64bits_update(&s, st, n * sizeof(cs_section));
+    return XXH3_64bits_digest(&s);
 }
 
-/*
- * Writes one family's HOT, COLD, VALUES and ENTNODE arrays into their
- * sections (hot4 for IPv4, hot6 for IPv6). `order` and `fill` are scratch of
- * the builder's node count. The DFS uses an explicit stack: a Patricia path
- * has at most 129 nodes, with at most one pending right sibling per level.
- */
-static void freeze_family(const cs_trie *t, cs_hot4 *hot4, cs_hot6 *hot6,
-                          cs_cold *cold, uint32_t *values, uint32_t *entnode,
-                          uint32_t *order, uint32_t *fill)
+int cs_image_build_begin(cs_image_draft *d, const cs_image_counts *c,
+                         const cs_section_blob *extra, size_t n_extra,
+                         cs_error *err)
 {
-    struct { uint32_t node, parent; } stack[2 * 130];
-    unsigned sp = 0;
-    uint32_t k = 0, ent = 0;
-    if (t->root != TRIE_NONE) {
-        stack[sp].node = t->root;
-        stack[sp++].parent = CS_NO_NODE;
-    }
-    /* Pass 1, preorder: numbering, keys, own entry offsets, and the path
-     * sums (a parent is numbered before its children). */
-    while (sp) {
-        sp--;
-        uint32_t i = stack[sp].node, parent = stack[sp].parent;
-        const trie_node *n = &t->nodes[i];
-        order[i] = k;
-        uint8_t flags = n->child[0] != TRIE_NONE ? CS_FN_LEFT : 0;
-        if (hot4) {
-            memset(&hot4[k], 0, sizeof hot4[k]);
-            hot4[k].key = (uint32_t)(n->hi >> 32);
-            hot4[k].len = n->len;
-            hot4[k].flags = flags;
-        } else {
-            memset(&hot6[k], 0, sizeof hot6[k]);
-            hot6[k].key_hi = n->hi;
-            hot6[k].key_lo = n->lo;
-            hot6[k].len = n->len;
-            hot6[k].flags = flags;
-        }
-        cs_cold *c = &cold[k];
-        c->ent_begin = ent;
-        fill[k] = ent; /* where this node's values go */
-        ent += n->n_entries;
-        c->ent_end = ent; /* own entries; extended to the subtree below */
-        uint32_t up_cov = parent == CS_NO_NODE ? 0 : cold[parent].cov;
-        uint32_t up_best = parent == CS_NO_NODE ? CS_NO_NODE : cold[parent].best;
-        c->cov = up_cov + n->n_entries;
-        c->best = n->n_entries ? k : up_best;
-        if (n->child[1] != TRIE_NONE) {
-            stack[sp].node = n->child[1];
-            stack[sp++].parent = k;
-        }
-        if (n->child[0] != TRIE_NONE) {
-            stack[sp].node = n->child[0];
-            stack[sp++].parent = k;
-        }
-        k++;
-    }
-    uint32_t nn = k;
-    /* Pass 2: right-child links become preorder indices. */
-    for (uint32_t i = 1; i < t->n_nodes; i++) {
-        const trie_node *n = &t->nodes[i];
-        if (n->child[1] != TRIE_NONE) {
-            if (hot4)
-                hot4[order[i]].right = order[n->child[1]];
-            else
-                hot6[order[i]].right = order[n->child[1]];
-        }
-    }
-    /* Children have higher preorder indices than their parent, so one
-     * reverse sweep sees every child's final end before its parent's. */
-    for (uint32_t j = nn; j-- > 0;) {
-        uint32_t right = hot4 ? hot4[j].right : hot6[j].right;
-        uint8_t flags = hot4 ? hot4[j].flags : hot6[j].flags;
-        if (right)
-            cold[j].ent_end = cold[right].ent_end;
-        else if (flags & CS_FN_LEFT)
-            cold[j].ent_end = cold[j + 1].ent_end;
-    }
-    /* Pass 3: scatter values by node (stable), then sort within a node. */
-    for (uint32_t e = 0; e < t->n_ents; e++) {
-        uint32_t j = order[t->ents[e].node];
-        uint32_t at = fill[j]++;
-        values[at] = t->ents[e].value;
-        entnode[at] = j;
-    }
-    for (uint32_t j = 0; j < nn; j++) {
-        uint32_t b = cold[j].ent_begin, n = fill[j] - b;
-        if (n > 1)
-            qsort(values + b, n, sizeof *values, cmp_u32);
-    }
-}
-
-int cs_snapshot_build_image(const cs_snapshot_builder *b,
-                            const cs_section_blob *extra, size_t n_extra,
-                            cs_snapshot **out, cs_error *err)
-{
-    if (!b || !out)
-        return cs_fail(err, CS_EINVAL, "NULL builder or out");
-    if (b->failed)
-        return cs_fail(err, CS_ESTATE, "builder failed earlier; only _free is allowed");
+    memset(d, 0, sizeof *d);
+    if (!c || (n_extra && !extra))
+        return cs_fail(err, CS_EINVAL, "NULL counts or extra sections");
     if (n_extra > CS_MAX_SECTIONS - CS_SEC_CORE_LAST)
         return cs_fail(err, CS_ERANGE, "too many extra sections");
-
-    uint32_t nn[2], ne[2];
-    for (int f = 0; f < 2; f++) {
-        nn[f] = b->trie[f].n_nodes - 1;
-        ne[f] = b->trie[f].n_ents;
-    }
     /* Core sections first, in id order: ids 1..8 at table slots 0..7. */
     const size_t ncore = CS_SEC_CORE_LAST;
     size_t nsec = ncore + n_extra;
@@ -367,10 +204,10 @@ int cs_snapshot_build_image(const cs_snapshot_builder *b,
     uint32_t sec_id[CS_MAX_SECTIONS];
     for (int f = 0; f < 2; f++) {
         sec_len[CS_SEC_HOT_V4 - 1 + f] =
-            (uint64_t)nn[f] * (f ? sizeof(cs_hot6) : sizeof(cs_hot4));
-        sec_len[CS_SEC_COLD_V4 - 1 + f] = (uint64_t)nn[f] * sizeof(cs_cold);
-        sec_len[CS_SEC_VALUES_V4 - 1 + f] = (uint64_t)ne[f] * 4;
-        sec_len[CS_SEC_ENTNODE_V4 - 1 + f] = (uint64_t)ne[f] * 4;
+            (uint64_t)c->nodes[f] * (f ? sizeof(cs_hot6) : sizeof(cs_hot4));
+        sec_len[CS_SEC_COLD_V4 - 1 + f] = (uint64_t)c->nodes[f] * sizeof(cs_cold);
+        sec_len[CS_SEC_VALUES_V4 - 1 + f] = (uint64_t)c->entries[f] * 4;
+        sec_len[CS_SEC_ENTNODE_V4 - 1 + f] = (uint64_t)c->entries[f] * 4;
     }
     for (size_t i = 0; i < ncore; i++)
         sec_id[i] = (uint32_t)(i + 1);
@@ -389,32 +226,47 @@ int cs_snapshot_build_image(const cs_snapshot_builder *b,
     }
     size_t total = off;
     uint8_t *img = aligned_alloc(CS_ALIGN, total);
-    size_t scratch_n = b->trie[0].n_nodes > b->trie[1].n_nodes ? b->trie[0].n_nodes
-                                                                : b->trie[1].n_nodes;
-    uint32_t *order = malloc(scratch_n * sizeof *order);
-    uint32_t *fill = malloc(scratch_n * sizeof *fill);
-    cs_snapshot *s = calloc(1, sizeof *s);
-    if (!img || !order || !fill || !s) {
-        free(img);
-        free(order);
-        free(fill);
-        free(s);
-        return cs_fail(err, CS_ENOMEM, "out of memory freezing a %zu-byte image", total);
-    }
+    if (!img)
+        return cs_fail(err, CS_ENOMEM, "out of memory for a %zu-byte image", total);
     memset(img, 0, total);
-    for (int f = 0; f < 2; f++)
-        freeze_family(&b->trie[f],
-                      f ? NULL : (cs_hot4 *)(img + sec_off[CS_SEC_HOT_V4 - 1]),
-                      f ? (cs_hot6 *)(img + sec_off[CS_SEC_HOT_V6 - 1]) : NULL,
-                      (cs_cold *)(img + sec_off[CS_SEC_COLD_V4 - 1 + f]),
-                      (uint32_t *)(img + sec_off[CS_SEC_VALUES_V4 - 1 + f]),
-                      (uint32_t *)(img + sec_off[CS_SEC_ENTNODE_V4 - 1 + f]), order, fill);
-    free(order);
-    free(fill);
+    cs_section *st = (cs_section *)(img + CS_HEADER_LEN);
+    for (size_t i = 0; i < nsec; i++) {
+        st[i].id = sec_id[i];
+        st[i].offset = sec_off[i];
+        st[i].length = sec_len[i];
+    }
     for (size_t i = 0; i < n_extra; i++)
         if (extra[i].len)
             memcpy(img + sec_off[ncore + i], extra[i].data, (size_t)extra[i].len);
+    d->img = img;
+    d->len = total;
+    d->n_sections = (uint32_t)nsec;
+    d->n_extra = (uint32_t)n_extra;
+    d->counts = *c;
+    d->hot4 = (cs_hot4 *)(img + sec_off[CS_SEC_HOT_V4 - 1]);
+    d->hot6 = (cs_hot6 *)(img + sec_off[CS_SEC_HOT_V6 - 1]);
+    for (int f = 0; f < 2; f++) {
+        d->cold[f] = (cs_cold *)(img + sec_off[CS_SEC_COLD_V4 - 1 + f]);
+        d->values[f] = (uint32_t *)(img + sec_off[CS_SEC_VALUES_V4 - 1 + f]);
+        d->entnode[f] = (uint32_t *)(img + sec_off[CS_SEC_ENTNODE_V4 - 1 + f]);
+    }
+    return 0;
+}
 
+void cs_image_build_abort(cs_image_draft *d)
+{
+    free(d->img);
+    memset(d, 0, sizeof *d);
+}
+
+int cs_image_build_seal(cs_image_draft *d, cs_snapshot **out, cs_error *err)
+{
+    if (!d->img || !out) {
+        cs_image_build_abort(d);
+        return cs_fail(err, CS_EINVAL, "no image draft or NULL out");
+    }
+    uint8_t *img = d->img;
+    size_t total = d->len;
     cs_header *h = (cs_header *)img;
     memcpy(h->magic, CS_MAGIC, 8);
     h->format_version = CS_FORMAT_VERSION;
@@ -426,36 +278,23 @@ int cs_snapshot_build_image(const cs_snapshot_builder *b,
     h->section_record_len = sizeof(cs_section);
     h->value_record_len = 4;
     h->section_align = CS_ALIGN;
-    h->section_count = (uint32_t)nsec;
+    h->section_count = d->n_sections;
     h->created_unix = (uint64_t)time(NULL);
     h->image_len = total;
     for (int f = 0; f < 2; f++) {
-        h->entries[f] = ne[f];
-        h->prefixes[f] = b->trie[f].n_prefixes;
-        h->nodes[f] = nn[f];
+        h->entries[f] = d->counts.entries[f];
+        h->prefixes[f] = d->counts.prefixes[f];
+        h->nodes[f] = d->counts.nodes[f];
     }
-    h->flags = n_extra ? CS_HDR_ESTATE : 0;
+    h->flags = d->n_extra ? CS_HDR_ESTATE : 0;
     h->section_table_off = CS_HEADER_LEN;
     cs_section *st = (cs_section *)(img + CS_HEADER_LEN);
-    for (size_t i = 0; i < nsec; i++) {
-        st[i].id = sec_id[i];
-        st[i].offset = sec_off[i];
-        st[i].length = sec_len[i];
-        st[i].xxh3 = XXH3_64bits(img + sec_off[i], (size_t)sec_len[i]);
-    }
-    h->header_xxh3 = 0;
-    {
-        XXH3_state_t st3;
-        XXH3_64bits_reset(&st3);
-        cs_header tmp = *h;
-        tmp.generation = 0;
-        XXH3_64bits_update(&st3, &tmp, offsetof(cs_header, header_xxh3));
-        XXH3_64bits_update(&st3, st, nsec * sizeof(cs_section));
-        h->header_xxh3 = XXH3_64bits_digest(&st3);
-    }
-    free(s);
-    /* Open our own image through the one validating path: what we built is
-     * then exactly what any reader of a file or segment would see. */
+    for (uint32_t i = 0; i < d->n_sections; i++)
+        st[i].xxh3 = XXH3_64bits(img + st[i].offset, (size_t)st[i].length);
+    h->header_xxh3 = header_hash(h, st, d->n_sections);
+    memset(d, 0, sizeof *d);
+    /* The checksums were just computed: open without recomputing them, but
+     * with every structural check, as any reader would. */
     cs_snapshot *opened = NULL;
     int rc = cs_snapshot_from_memory(img, total, CS_OPEN_NO_VERIFY, &opened, err);
     if (rc) {
@@ -467,24 +306,7 @@ int cs_snapshot_build_image(const cs_snapshot_builder *b,
     return 0;
 }
 
-int cs_snapshot_builder_freeze(const cs_snapshot_builder *b, cs_snapshot **out,
-                               cs_error *err)
-{
-    return cs_snapshot_build_image(b, NULL, 0, out, err);
-}
-
 /* ---- open and validate -------------------------------------------------- */
-
-static uint64_t header_hash(const cs_header *h, const cs_section *st, size_t n)
-{
-    XXH3_state_t s;
-    XXH3_64bits_reset(&s);
-    cs_header tmp = *h;
-    tmp.generation = 0;
-    XXH3_64bits_update(&s, &tmp, offsetof(cs_header, header_xxh3));
-    XXH3_64bits_update(&s, st, n * sizeof(cs_section));
-    return XXH3_64bits_digest(&s);
-}
 
 static bool memchr_nonzero(const void *p, size_t n)
 {
@@ -541,7 +363,7 @@ static int validate_family(const cs_famview *f, unsigned fam, cs_error *err)
         if (x.len > bits)
             return corrupt(err, "node prefix length beyond the family's width");
         uint64_t hi = x.hi, lo = x.lo;
-        trie_key_truncate(&hi, &lo, x.len);
+        cs_key_truncate(&hi, &lo, x.len);
         if (hi != x.hi || lo != x.lo)
             return corrupt(err, "node key has bits past its length");
         if (x.flags & ~(unsigned)CS_FN_LEFT || !x.pad_zero)
@@ -566,8 +388,8 @@ static int validate_family(const cs_famview *f, unsigned fam, cs_error *err)
             vnode k = vnode_at(f, fam, kids[c]);
             if (k.len <= x.len || k.len > bits)
                 return corrupt(err, "child not longer than its parent");
-            if (trie_common_bits(k.hi, k.lo, x.hi, x.lo, x.len) < x.len ||
-                trie_key_bit(k.hi, k.lo, x.len) != (unsigned)c)
+            if (cs_key_common_bits(k.hi, k.lo, x.hi, x.lo, x.len) < x.len ||
+                cs_key_bit(k.hi, k.lo, x.len) != (unsigned)c)
                 return corrupt(err, "child key does not continue its parent's");
             if (cold[kids[c]].ent_end != expect)
                 return corrupt(err, "child entry ranges do not nest");
@@ -624,45 +446,6 @@ static int validate_family(const cs_famview *f, unsigned fam, cs_error *err)
     if (reached != n)
         return corrupt(err, "nodes unreachable from the root");
     return 0;
-}
-
-/* The walk of a query inside block `key` (the top `bits` bits), stopped at
- * the first node of length >= bits: engine/query/query.c resumes there. */
-static cs_dir16 dir_walk(const cs_famview *f, uint32_t key, unsigned bits)
-{
-    uint32_t i = 0, x = CS_NO_NODE;
-    for (;;) {
-        const cs_hot4 *h = &f->hot4[i];
-        if (h->len >= bits)
-            break;
-        if (h->len && ((key ^ h->key) >> (32 - h->len)) != 0) {
-            i = CS_NO_NODE;
-            break;
-        }
-        x = i;
-        uint32_t next = (key >> (31 - h->len)) & 1u ? h->right
-                        : (h->flags & CS_FN_LEFT) ? i + 1 : 0;
-        if (!next) {
-            i = CS_NO_NODE;
-            break;
-        }
-        i = next;
-    }
-    return (cs_dir16){i, x};
-}
-
-/* Derives the IPv4 direct indexes from a validated trie: 65536 records for
- * queries of length >= 16, then 256 for lengths 8..15. */
-static cs_dir16 *build_dir16(const cs_famview *f)
-{
-    cs_dir16 *dir = malloc((65536 + 256) * sizeof *dir);
-    if (!dir)
-        return NULL;
-    for (uint32_t v = 0; v < 65536; v++)
-        dir[v] = dir_walk(f, v << 16, 16);
-    for (uint32_t v = 0; v < 256; v++)
-        dir[65536 + v] = dir_walk(f, v << 24, 8);
-    return dir;
 }
 
 int cs_snapshot_from_memory(const void *base, size_t len, unsigned flags,
@@ -749,6 +532,8 @@ int cs_snapshot_from_memory(const void *base, size_t len, unsigned flags,
         s.fam[f] = (cs_famview){.hot4 = f ? NULL : hp, .hot6 = f ? hp : NULL, .cold = cp,
                                 .values = vp, .entnode = ep,
                                 .n_nodes = h->nodes[f], .n_entries = h->entries[f]};
+        if (flags & CS_OPEN_TRUSTED)
+            continue;
         int rc = validate_family(&s.fam[f], f, err);
         if (rc)
             return rc;
@@ -761,17 +546,14 @@ int cs_snapshot_from_memory(const void *base, size_t len, unsigned flags,
     /* The estate's tables (section ids 0x100..0x1ff) are checked by their
      * owner, against the tries checked above: after this every accessor of
      * estate.h is safe on the image. */
-    int erc = cs_estate_image_validate(&s, err);
+    int erc = (flags & CS_OPEN_TRUSTED) ? 0 : cs_estate_image_validate(&s, err);
     if (erc)
         return erc;
-    if (s.fam[0].n_nodes >= CS_DIR16_MIN_NODES) {
-        s.dir = build_dir16(&s.fam[0]);
-        if (!s.dir)
-            return cs_fail(err, CS_ENOMEM, "out of memory for the IPv4 direct index");
-    }
+    if (snap_direct_build(&s.dx, &s.fam[0], &s.fam[1]))
+        return cs_fail(err, CS_ENOMEM, "out of memory for the direct indexes");
     cs_snapshot *r = malloc(sizeof *r);
     if (!r) {
-        free(s.dir);
+        snap_direct_free(&s.dx);
         return cs_fail(err, CS_ENOMEM, "out of memory");
     }
     *r = s;
@@ -798,21 +580,26 @@ const cs_famview *snap_family(const cs_snapshot *s, unsigned fam_idx)
     return &s->fam[fam_idx & 1u];
 }
 
+const snap_direct *snap_direct_of(const cs_snapshot *s)
+{
+    return &s->dx;
+}
+
 const cs_dir16 *snap_dir16(const cs_snapshot *s)
 {
-    return s->dir;
+    return s->dx.dir;
 }
 
 const cs_dir16 *snap_dir8(const cs_snapshot *s)
 {
-    return s->dir ? s->dir + 65536 : NULL;
+    return s->dx.dir ? s->dx.dir + 65536 : NULL;
 }
 
 void cs_snapshot_close(cs_snapshot *s)
 {
     if (!s)
         return;
-    free(s->dir);
+    snap_direct_free(&s->dx);
     if (s->kind == SNAP_HEAP)
         free((void *)s->base);
     else if (s->kind == SNAP_MMAP)
@@ -865,64 +652,181 @@ static int io_fail(cs_error *err, const char *path, const char *what)
     return cs_fail(err, CS_EIO, "%s: %s", what, strerror(e));
 }
 
-int cs_snapshot_write(const cs_snapshot *s, const char *path, cs_error *err)
+/* The directory part of path ("." when none) into dir (PATH_MAX bytes), and
+ * where the file name starts. */
+static const char *split_dir(const char *path, char *dir)
 {
-    if (!s || !path)
-        return cs_fail(err, CS_EINVAL, "NULL snapshot or path");
-    size_t plen = strlen(path);
-    if (plen > PATH_MAX - 16)
-        return cs_fail(err, CS_EINVAL, "path too long");
-    char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s.tmpXXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0)
-        return io_fail(err, path, "cannot create temporary file");
-    const uint8_t *p = s->base;
-    size_t left = (size_t)s->hdr->image_len;
-    while (left) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            int rc = io_fail(err, path, "write");
-            close(fd);
-            unlink(tmp);
-            return rc;
-        }
-        p += w;
-        left -= (size_t)w;
-    }
-    if (fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
-        int rc = io_fail(err, path, "fsync");
-        close(fd);
-        unlink(tmp);
-        return rc;
-    }
-    if (close(fd) != 0) {
-        int rc = io_fail(err, path, "close");
-        unlink(tmp);
-        return rc;
-    }
-    if (rename(tmp, path) != 0) {
-        int rc = io_fail(err, path, "rename");
-        unlink(tmp);
-        return rc;
-    }
-    /* Make the rename itself durable. */
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", path);
+    snprintf(dir, PATH_MAX, "%s", path);
     char *slash = strrchr(dir, '/');
     if (slash == dir)
         dir[1] = '\0';
     else if (slash)
         *slash = '\0';
     else
-        snprintf(dir, sizeof dir, ".");
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+        snprintf(dir, PATH_MAX, ".");
+    const char *base = strrchr(path, '/');
+    return base ? base + 1 : path;
+}
+
+#define TMP_MARK ".cstmp."
+
+/* Removes the temporary files of writers that died in `dir`: names
+ * "<file>.cstmp.<pid>.<16 hex>" whose pid names no process. */
+static void remove_dead_temps(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        const char *m = strstr(de->d_name, TMP_MARK);
+        if (!m)
+            continue;
+        char *end;
+        errno = 0;
+        long pid = strtol(m + strlen(TMP_MARK), &end, 10);
+        if (errno || pid <= 0 || *end != '.' || strlen(end + 1) != 16)
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue; /* alive (or another user's live process) */
+        char full[PATH_MAX];
+        if (snprintf(full, sizeof full, "%s/%s", dir, de->d_name) < (int)sizeof full)
+            unlinkat(AT_FDCWD, full, 0);
+    }
+    closedir(d);
+}
+
+static int write_fd(int fd, const uint8_t *p, size_t left, const char *path, cs_error *err)
+{
+    while (left) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (w == 0)
+                errno = ENOSPC;
+            return io_fail(err, path, "write");
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    return 0;
+}
+
+int cs_snapshot_write_mode(const cs_snapshot *s, const char *path, unsigned mode, cs_error *err)
+{
+    if (!s || !path)
+        return cs_fail(err, CS_EINVAL, "NULL snapshot or path");
+    if (mode & ~0777u)
+        return cs_fail(err, CS_EINVAL, "mode %o has bits outside 0777", mode);
+    size_t plen = strlen(path);
+    if (plen == 0 || plen > PATH_MAX - 64)
+        return cs_fail(err, CS_EINVAL, "path empty or too long");
+    char dir[PATH_MAX], tmp[PATH_MAX];
+    split_dir(path, dir);
+    remove_dead_temps(dir);
+    uint64_t rnd = 0;
+    int fd = -1;
+    bool named = false;
+    /* An unnamed file first: a writer killed at any point leaves nothing.
+     * 0666 and the umask decide the mode, as for any new file. */
+#ifdef O_TMPFILE
+    fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+#endif
+    for (int attempt = 0; fd < 0 && attempt < 16; attempt++) {
+        /* No O_TMPFILE here: a name the next writer removes once we are
+         * dead (remove_dead_temps). */
+        rnd = rnd * 0x9e3779b97f4a7c15ull + (uint64_t)time(NULL) + (uint64_t)clock() + (uintptr_t)&rnd;
+        snprintf(tmp, sizeof tmp, "%s" TMP_MARK "%d.%016llx", path, (int)getpid(), (unsigned long long)rnd);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        named = fd >= 0;
+        if (fd < 0 && errno != EEXIST)
+            break;
+    }
+    if (fd < 0)
+        return io_fail(err, path, "cannot create temporary file");
+    int rc = write_fd(fd, s->base, (size_t)s->hdr->image_len, path, err);
+    if (rc == 0 && mode && fchmod(fd, (mode_t)mode) != 0)
+        rc = io_fail(err, path, "fchmod");
+    if (rc == 0 && fsync(fd) != 0)
+        rc = io_fail(err, path, "fsync");
+    if (rc == 0 && !named) {
+        /* Give the unnamed file a temporary name, then rename it over the
+         * target (linkat cannot replace). /proc/self/fd needs no privilege,
+         * unlike AT_EMPTY_PATH. */
+        char proc[64];
+        snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+        for (int attempt = 0; attempt < 16; attempt++) {
+            rnd = rnd * 0x9e3779b97f4a7c15ull + (uint64_t)clock() + (uintptr_t)&rnd + 1;
+            snprintf(tmp, sizeof tmp, "%s" TMP_MARK "%d.%016llx", path, (int)getpid(),
+                     (unsigned long long)rnd);
+            if (linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) == 0) {
+                named = true;
+                break;
+            }
+            if (errno != EEXIST)
+                break;
+        }
+        if (!named)
+            rc = io_fail(err, path, "linkat");
+    }
+    if (close(fd) != 0 && rc == 0)
+        rc = io_fail(err, path, "close");
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = io_fail(err, path, "rename");
+    if (rc) {
+        if (named)
+            unlink(tmp);
+        return rc;
+    }
+    /* Make the rename itself durable. */
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
         fsync(dfd);
         close(dfd);
     }
+    return 0;
+}
+
+int cs_snapshot_write(const cs_snapshot *s, const char *path, cs_error *err)
+{
+    return cs_snapshot_write_mode(s, path, 0, err);
+}
+
+/* Reads the whole of fd (st_size bytes) into a 64-byte-aligned buffer.
+ * Returns 0 with *buf, 1 when the file changed while read (size, time or
+ * a short read), or an error. */
+static int read_whole(int fd, const struct stat *st, const char *path, uint8_t **buf, cs_error *err)
+{
+    size_t len = (size_t)st->st_size;
+    size_t cap = (len + CS_ALIGN - 1) & ~(size_t)(CS_ALIGN - 1);
+    uint8_t *b = aligned_alloc(CS_ALIGN, cap ? cap : CS_ALIGN);
+    if (!b)
+        return cs_fail(err, CS_ENOMEM, "out of memory reading %zu bytes", len);
+    size_t got = 0;
+    while (got < len) {
+        ssize_t r = pread(fd, b + got, len - got, (off_t)got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            free(b);
+            return io_fail(err, path, "read");
+        }
+        if (r == 0)
+            break; /* truncated meanwhile */
+        got += (size_t)r;
+    }
+    struct stat after;
+    if (fstat(fd, &after) != 0) {
+        free(b);
+        return io_fail(err, path, "fstat");
+    }
+    if (got != len || after.st_size != st->st_size || after.st_mtim.tv_sec != st->st_mtim.tv_sec ||
+        after.st_mtim.tv_nsec != st->st_mtim.tv_nsec || after.st_ctim.tv_nsec != st->st_ctim.tv_nsec) {
+        free(b);
+        return 1;
+    }
+    *buf = b;
     return 0;
 }
 
@@ -931,38 +835,61 @@ int cs_snapshot_open(const char *path, unsigned flags, cs_snapshot **out,
 {
     if (!path || !out)
         return cs_fail(err, CS_EINVAL, "NULL path or out");
+    *out = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return io_fail(err, path, "open");
+    uint8_t *buf = NULL;
     struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int rc = io_fail(err, path, "fstat");
-        close(fd);
-        return rc;
+    int rc = 1;
+    /* The file is read, not mapped: another process rewriting it in place
+     * cannot pull pages from under us (no SIGBUS); a read that overlaps a
+     * rewrite is noticed and done again. */
+    for (int attempt = 0; attempt < 5 && rc == 1; attempt++) {
+        if (attempt) {
+            struct timespec ts = {0, 20000000L};
+            nanosleep(&ts, NULL);
+        }
+        if (fstat(fd, &st) != 0) {
+            rc = io_fail(err, path, "fstat");
+            break;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            cs_error_source(err, path);
+            rc = cs_fail(err, CS_EINVAL, "not a regular file");
+            break;
+        }
+        if ((size_t)st.st_size < CS_HEADER_LEN) {
+            cs_error_source(err, path);
+            rc = cs_fail(err, CS_ECORRUPT, "file of %zu bytes is shorter than an image header",
+                         (size_t)st.st_size);
+            break;
+        }
+        rc = read_whole(fd, &st, path, &buf, err);
     }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        cs_error_source(err, path);
-        return cs_fail(err, CS_EINVAL, "not a regular file");
-    }
-    size_t len = (size_t)st.st_size;
-    if (len < CS_HEADER_LEN) {
-        close(fd);
-        cs_error_source(err, path);
-        return cs_fail(err, CS_ECORRUPT, "file of %zu bytes is shorter than an image header", len);
-    }
-    void *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
-    if (m == MAP_FAILED)
-        return io_fail(err, path, "mmap");
+    if (rc == 1) {
+        cs_error_source(err, path);
+        return cs_fail(err, CS_EIO, "the file kept changing while it was read (5 attempts)");
+    }
+    if (rc)
+        return rc;
+    size_t len = (size_t)st.st_size;
     cs_snapshot *s = NULL;
-    int rc = cs_snapshot_from_memory(m, len, flags, &s, err);
+    rc = cs_snapshot_from_memory(buf, len, flags, &s, err);
+    if (rc == 0 && s->hdr->image_len != len) {
+        rc = cs_fail(err, CS_ECORRUPT, "file is %zu bytes but its image has %llu: bytes appended or another file concatenated",
+                     len, (unsigned long long)s->hdr->image_len);
+        s->kind = SNAP_MEMORY;
+        cs_snapshot_close(s);
+        s = NULL;
+    }
     if (rc) {
-        munmap(m, len);
+        free(buf);
         cs_error_source(err, path);
         return rc;
     }
-    s->kind = SNAP_MMAP;
+    s->kind = SNAP_HEAP;
     *out = s;
     return 0;
 }

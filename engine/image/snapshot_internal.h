@@ -10,6 +10,7 @@
 #include <cidrscope/snapshot.h>
 
 #include <assert.h>
+#include <stddef.h>
 
 /*
  * A trie node of the frozen image is split in two records with one index:
@@ -81,11 +82,48 @@ typedef struct cs_section_blob {
     uint64_t len;
 } cs_section_blob;
 
-/* Freezes the builder plus `n_extra` extra sections into a new heap image.
- * Returns as cs_snapshot_builder_freeze. */
-int cs_snapshot_build_image(const cs_snapshot_builder *b,
-                            const cs_section_blob *extra, size_t n_extra,
-                            cs_snapshot **out, cs_error *err);
+/*
+ * The image writer: the only code that lays out an image. The build side
+ * (engine/build/freeze.c) calls it; it never calls the build side.
+ *
+ *   cs_image_build_begin   allocates the whole image, zeroed, lays out the
+ *                          core sections for `counts` and the extra sections
+ *                          (copied in now), writes the section table, and
+ *                          points the draft's arrays at the core sections;
+ *   (the caller fills hot/cold/values/entnode, nothing else)
+ *   cs_image_build_seal    writes the header and every checksum, then opens
+ *                          the image through the one validating path
+ *                          (cs_snapshot_from_memory): what was built is what
+ *                          any reader of a file or segment sees. The draft is
+ *                          consumed, on success (the snapshot owns the
+ *                          memory) and on failure (freed);
+ *   cs_image_build_abort   frees a draft that will not be sealed.
+ */
+typedef struct cs_image_counts {
+    uint32_t nodes[2];     /* per family: IPv4, IPv6 */
+    uint32_t entries[2];
+    uint32_t prefixes[2];  /* nodes with entries of their own */
+} cs_image_counts;
+
+typedef struct cs_image_draft {
+    cs_hot4 *hot4;         /* nodes[0] records */
+    cs_hot6 *hot6;         /* nodes[1] records */
+    cs_cold *cold[2];
+    uint32_t *values[2];
+    uint32_t *entnode[2];
+    /* the writer's own */
+    uint8_t *img;
+    size_t len;
+    uint32_t n_sections;
+    uint32_t n_extra;
+    cs_image_counts counts;
+} cs_image_draft;
+
+int cs_image_build_begin(cs_image_draft *d, const cs_image_counts *counts,
+                         const cs_section_blob *extra, size_t n_extra,
+                         cs_error *err);
+int cs_image_build_seal(cs_image_draft *d, cs_snapshot **out, cs_error *err);
+void cs_image_build_abort(cs_image_draft *d);
 
 /* Read side: the bytes of section `id` (NULL and *len = 0 when absent).
  * Bounds were checked at open; the estate validates its own content. */
@@ -104,19 +142,44 @@ typedef struct cs_famview {
 const cs_famview *snap_family(const cs_snapshot *s, unsigned fam_idx);
 
 /*
- * The IPv4 direct index, derived at open from the validated trie (never read
- * from the image): for each top-16-bit block v, where a walk for any query
- * of length >= 16 inside v resumes — `resume`, the first node of v's search
- * path of length >= 16 (CS_NO_NODE: the walk is over), and `x`, the deepest
- * node of length < 16 containing v (CS_NO_NODE: none). NULL for small tries.
+ * Direct indexes, derived at open from the validated tries (never read from
+ * the image; engine/image/direct.c builds them). A record tells where a walk
+ * for any query of length >= L inside one block resumes: `resume`, the first
+ * node of the block's search path of length >= L (CS_NO_NODE: the walk is
+ * over), and `x`, the deepest node of length < L containing the block
+ * (CS_NO_NODE: none).
  */
 typedef struct cs_dir16 {
     uint32_t resume;
     uint32_t x;
 } cs_dir16;
+
+typedef struct snap_direct {
+    /* IPv4, NULL for small tries: 65536 records for the /16 blocks (L = 16),
+     * then 256 for the /8 blocks (L = 8). */
+    cs_dir16 *dir;
+    /* IPv4 second level under the busy /16s: l2[v] is the first of v's 256
+     * records in dir24 (one per /24, L = 24), or CS_NO_NODE. NULL when no
+     * /16 is busy enough. */
+    uint32_t *l2;
+    cs_dir16 *dir24;
+    uint32_t n_l2;        /* /16 blocks with a second level */
+    /* IPv6, NULL for small tries: 65536 records over the 16 bits after the
+     * `base` prefix (the deepest node holding most entries; L =
+     * base_len + 16), for queries inside base. */
+    cs_dir16 *dir6;
+    uint64_t base_hi, base_lo;
+    uint32_t base_len;
+    uint32_t base_x;      /* x of a walk that reaches base: its parent */
+} snap_direct;
+
+const snap_direct *snap_direct_of(const cs_snapshot *s);
+/* Builds / frees the indexes of a validated image's tries (0 or CS_ENOMEM). */
+int snap_direct_build(snap_direct *d, const cs_famview *f4, const cs_famview *f6);
+void snap_direct_free(snap_direct *d);
+
+/* Kept for the callers of the first index: the /16 and /8 records. */
 const cs_dir16 *snap_dir16(const cs_snapshot *s);
-/* The same for the top 8 bits and queries of length 8..15 (256 records,
- * after the 65536 of dir16 in one allocation). NULL with dir16. */
 const cs_dir16 *snap_dir8(const cs_snapshot *s);
 
 /* The prefix stored at node i of a family. */

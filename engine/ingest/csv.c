@@ -61,6 +61,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define CSV_RECORD_MAX (1u << 20)
@@ -604,13 +605,25 @@ struct row_ctx {
 
 /* Runs `row` over every record after the header. Keep-going contract of
  * ingest_internal.h. */
+static void progress(const row_ctx *c, uint64_t rows, bool done)
+{
+    struct stat st;
+    cs_load_progress p = {c->r->source, rows, c->r->base + c->r->pos,
+                          c->r->fd >= 0 && fstat(c->r->fd, &st) == 0 ? (uint64_t)st.st_size : 0,
+                          done};
+    c->opts->progress(&p, c->opts->progress_ctx);
+}
+
 static int drive(row_ctx *c, row_fn row, cs_error *err)
 {
     int rejected = 0;
+    uint64_t rows = 0;
     for (;;) {
         cs_error re;
         cs_error_clear(&re);
         int rc = csv_next(c->r, &re);
+        if (c->opts && c->opts->progress && (rc == 0 || ++rows % CS_LOAD_PROGRESS_ROWS == 0))
+            progress(c, rows, rc == 0);
         if (rc == 0)
             break;
         if (rc > 0) {

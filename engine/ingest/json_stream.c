@@ -889,6 +889,7 @@ int cs_aj_read_fd(aj_res *res, cs_estate *e, int fd, const void *head,
         return aj_end(&p);
     }
     bool ok = true, first = true;
+    uint64_t bytes = 0;
     for (;;) {
         const unsigned char *c;
         size_t len;
@@ -916,6 +917,7 @@ int cs_aj_read_fd(aj_res *res, cs_estate *e, int fd, const void *head,
             c = res->buf;
             len = (size_t)n;
         }
+        bytes += len;
         if (first) {
             size_t skip = skip_bom(&p, c, len);
             c += skip;
@@ -927,7 +929,12 @@ int cs_aj_read_fd(aj_res *res, cs_estate *e, int fd, const void *head,
     }
     if (ok)
         finish(&p);
-    return aj_end(&p);
+    rc = aj_end(&p);
+    if (rc >= 0 && opts && opts->progress) { /* the caller's progress line */
+        cs_load_progress pr = {path, 0, bytes, bytes, true};
+        opts->progress(&pr, opts->progress_ctx);
+    }
+    return rc;
 }
 
 /* A file that cannot be opened: reported like any bad input of that file

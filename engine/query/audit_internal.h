@@ -1,6 +1,7 @@
 /*
  * engine/query/audit_internal.h — the audit result as the report writers
- * (engine/report/audit_*.c) read it. Nothing else includes this.
+ * (engine/report/audit_*.c) read it, and the audit modules through
+ * audit_ctx_internal.h.
  */
 #ifndef CS_AUDIT_INTERNAL_H
 #define CS_AUDIT_INTERNAL_H

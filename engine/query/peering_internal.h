@@ -198,12 +198,27 @@ static inline bool pv_overlap6_env(const pv_pblk6 *a, uint32_t na, uint32_t skip
     return false;
 }
 
-/* The association-restriction rule (enum cs_add_rule) that forbids adding
- * IPv4 block `s` to a VPC whose primary is `primary` and whose live IPv4
- * blocks are live4[0..n), or 0 when none does; *culprit receives the index
- * in live4 of the block that triggers it (the primary's position, or the
- * 10.0.0.0/15 / 172.31.0.0/16 block). */
-unsigned cs_peering_restriction(const cs_prefix *primary, const cs_prefix *live4, size_t n,
-                                const cs_prefix *s, size_t *culprit);
+/* ---- snapshot helpers shared by the peering modules (peering.c) ------------- */
+
+/* A VPC that can take part in peering: in the estate and not a prefix-list
+ * owner (those are pseudo-VPCs standing for "amazon" and the like). */
+bool pv_vpc_get(const cs_snapshot *s, uint32_t idx, cs_vpc *v);
+/* The other end of connection p seen from VPC v (v itself for a
+ * self-connection, which AWS never makes but an input may claim). */
+uint32_t pv_other_side(const cs_peering *p, uint32_t v);
+/* True when region region_idx exists and has a non-empty name. */
+bool pv_region_known(const cs_snapshot *s, uint32_t region_idx);
+/* Walks VPC v's connections once each: calls fn(p, pcx_idx, ctx) until it
+ * returns non-zero (returned). */
+typedef int (*pv_pcx_fn)(const cs_peering *p, uint32_t pcx, void *ctx);
+int pv_each_connection(const cs_snapshot *s, uint32_t v, pv_pcx_fn fn, void *ctx);
+/* The connection between v and `other` to report: ACTIVE first, then any
+ * other counting status, then (when `any`) the ended ones; 1 found, 0 none. */
+int pv_best_connection(const cs_snapshot *s, uint32_t v, uint32_t other, bool any,
+                       uint32_t *pcx, uint8_t *status);
+/* The verdict for a reason mask. */
+uint8_t pv_verdict_of(unsigned reasons);
+/* The quota to apply, or 0 when opts asks for more than AWS allows. */
+uint32_t pv_quota_of(const cs_peering_opts *o);
 
 #endif

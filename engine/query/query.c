@@ -27,17 +27,21 @@
  * queries of length >= 16 the walk resumes from the direct index (one 8-byte
  * read per /16 block), skipping the top of the trie.
  *
- * Bulk calls run 16 walks at once, one step each in turn, prefetching every
- * lane's next node, so their cache misses overlap (after DPDK's
- * rte_lpm_lookup_bulk).
+ * One walk: a `lane` record and one step per family (step4, branch-free;
+ * step6). Single calls, the iterator, the bulk loop and the read-side
+ * primitives of walk_internal.h (covering chain, covered slice, DFS visit of
+ * entry-bearing nodes, for audit, peering and IPAM) all run it. Bulk calls
+ * start 16 walks at once, prefetching every lane's first node, so their
+ * cache misses overlap (after DPDK's rte_lpm_lookup_bulk); one bulk loop
+ * serves counts and longest-prefix matches.
  *
  * Thread-safety: pure reads of an immutable image. Tests: tests/test_query.c
  * (differential against a brute-force scan), tests/test_snapshot.c.
  */
-#include <cidrscope/query.h>
+#include "query/walk_internal.h"
 
+#include "core/key_internal.h"
 #include "image/snapshot_internal.h"
-#include "build/trie_internal.h"
 
 #include <string.h>
 
@@ -61,53 +65,93 @@ static bool valid_kind(unsigned kind)
 
 /* ---- the walk ------------------------------------------------------------ */
 
-/* A walk in progress: at node i (CS_NO_NODE: over), x the deepest node
- * passed that contains Q (CS_NO_NODE: none), r the stopping node inside Q. */
-typedef struct walk {
-    const cs_famview *f;
-    const cs_prefix *q;
-    uint32_t i, x, r;
+/* One query's walk: at node i (0 once over: the root is never a child), x
+ * the deepest node passed that strictly contains Q (CS_NO_NODE: none), r the
+ * stopping node inside Q (CS_NO_NODE: none). Single calls, the iterator and
+ * the bulk lanes all run this record through step4/step6. */
+typedef struct lane {
+    uint32_t i, x, r, qlen;
     uint32_t q32;     /* IPv4: Q's address as u32 */
-    uint8_t fam;
-} walk;
+    uint64_t hi, lo;  /* IPv6: Q's key */
+} lane;
 
-/* The direct-index record where an IPv4 walk for (q32, qlen) may resume,
- * or NULL: start at the root. */
-static inline const cs_dir16 *dir_entry(const cs_snapshot *s, uint32_t q32,
-                                        unsigned qlen)
+/* Bits [p, p + 16) of a left-aligned 128-bit key (p <= 112). */
+static inline uint32_t key_bits16(uint64_t hi, uint64_t lo, unsigned p)
 {
-    const cs_dir16 *dir = snap_dir16(s);
-    if (!dir || qlen < 8)
-        return NULL;
-    return qlen >= 16 ? &dir[q32 >> 16] : &dir[65536 + (q32 >> 24)];
+    if (p <= 48)
+        return (uint32_t)(hi >> (48 - p)) & 0xffffu;
+    if (p >= 64)
+        return (uint32_t)(lo >> (112 - p)) & 0xffffu;
+    return (uint32_t)((hi << (p - 48)) | (lo >> (112 - p))) & 0xffffu;
 }
 
-/* Starts a walk; false when the family is empty (nothing can match). */
-static inline bool walk_start(walk *w, const cs_snapshot *s, const cs_prefix *q)
+/* The direct-index record where the walk of q may resume, or NULL: start
+ * at the root (engine/image/direct.c builds them). IPv4: the /24 record
+ * under a busy /16, else the /16 or /8 one; IPv6: the record of the 16 bits
+ * after the base prefix, for queries inside it. */
+static inline const cs_dir16 *direct_entry(const snap_direct *d, unsigned fam,
+                                           const lane *L)
 {
-    w->q = q;
-    w->fam = (uint8_t)cs_family_index(q->family);
-    w->f = snap_family(s, w->fam);
-    w->x = CS_NO_NODE;
-    w->r = CS_NO_NODE;
-    w->i = 0;
-    w->q32 = 0;
-    if (w->f->n_nodes == 0) {
-        w->i = CS_NO_NODE;
-        return false;
-    }
-    if (w->fam == 0) {
-        w->q32 = (uint32_t)(q->hi >> 32);
-        const cs_dir16 *d = dir_entry(s, w->q32, q->len);
-        if (d) {
-            w->i = d->resume;
-            w->x = d->x;
-            if (w->i == CS_NO_NODE)
-                return true;
-            prefetch(&w->f->hot4[w->i]);
+    const unsigned qlen = L->qlen;
+    if (fam == 0) {
+        if (!d->dir || qlen < 8)
+            return NULL;
+        if (qlen < 16)
+            return &d->dir[65536 + (L->q32 >> 24)];
+        const uint32_t v = L->q32 >> 16;
+        if (qlen >= 24 && d->l2) {
+            const uint32_t b = d->l2[v];
+            if (b != CS_NO_NODE)
+                return &d->dir24[b + ((L->q32 >> 8) & 0xffu)];
         }
+        return &d->dir[v];
     }
-    return true;
+    if (!d->dir6 || qlen < d->base_len + 16 ||
+        cs_key_common_bits(d->base_hi, d->base_lo, L->hi, L->lo, d->base_len) < d->base_len)
+        return NULL;
+    return &d->dir6[key_bits16(L->hi, L->lo, d->base_len)];
+}
+
+/* Sets up the walk of q (valid, of family `fam`) from the root. */
+static inline void lane_init(lane *L, const cs_prefix *q)
+{
+    L->i = 0;
+    L->x = CS_NO_NODE;
+    L->r = CS_NO_NODE;
+    L->qlen = q->len;
+    L->q32 = (uint32_t)(q->hi >> 32);
+    L->hi = q->hi;
+    L->lo = q->lo;
+}
+
+/* Resumes a walk from direct-index record d (NULL: from the root) and
+ * prefetches its first node. Returns 1 when it must walk, 0 when the answer
+ * (x, r) is already known. The family has nodes. */
+static inline uint32_t lane_resume(const cs_famview *f, unsigned fam, lane *L,
+                                   const cs_dir16 *d)
+{
+    if (d) {
+        L->x = d->x;
+        if (d->resume == CS_NO_NODE)
+            return 0;
+        L->i = d->resume;
+    }
+    if (fam)
+        prefetch(&f->hot6[L->i]);
+    else
+        prefetch(&f->hot4[L->i]);
+    return 1;
+}
+
+/* Sets up the walk of q, resuming from a direct index when there is one.
+ * Returns as lane_resume. */
+static inline uint32_t lane_start(const cs_snapshot *s, const cs_famview *f,
+                                  unsigned fam, lane *L, const cs_prefix *q)
+{
+    lane_init(L, q);
+    if (f->n_nodes == 0)
+        return 0;
+    return lane_resume(f, fam, L, direct_entry(snap_direct_of(s), fam, L));
 }
 
 /* The top `len` bits of a 32-bit word set (len 0..32), without a branch
@@ -118,112 +162,25 @@ static inline uint32_t mask32(unsigned len)
 }
 
 /*
- * One step; returns 1 when the walk is over (w->i == CS_NO_NODE).
+ * One IPv4 step; returns the next node, 0 when the walk is over.
  *
- * The IPv4 step has no data-dependent branch: which way the walk goes, and
- * whether this node is x or r, is computed with masks and conditional moves
- * (its outcomes are coin flips to a branch predictor).
+ * No data-dependent branch: which way the walk goes, and whether this node
+ * is x or r, is computed with masks and conditional moves (its outcomes are
+ * coin flips to a branch predictor).
  */
-static inline __attribute__((always_inline)) int walk_step(walk *w)
-{
-    const uint32_t i = w->i;
-    const unsigned qlen = w->q->len;
-    uint32_t next;
-    if (w->fam == 0) {
-        const cs_hot4 *h = &w->f->hot4[i];
-        const unsigned len = h->len;
-        const uint32_t diff = w->q32 ^ h->key;
-        const uint32_t ge = len >= qlen;                       /* r candidate */
-        const uint32_t agree_q = (diff & mask32(qlen)) == 0;   /* on |Q| bits */
-        const uint32_t agree_n = (diff & mask32(len)) == 0;    /* on its bits */
-        const uint32_t go = (ge ^ 1u) & agree_n;                    /* contains Q */
-        w->r = (ge & agree_q) ? i : w->r;
-        w->x = go ? i : w->x;
-        /* bit `len` of Q (len < 32 whenever go is set) */
-        const uint32_t bit = (uint32_t)(((uint64_t)w->q32 << len) >> 31) & 1u;
-        const uint32_t left = (h->flags & CS_FN_LEFT) ? i + 1 : 0;
-        next = bit ? h->right : left;
-        next = go ? next : 0;
-        prefetch(&w->f->hot4[next]);
-    } else {
-        const cs_hot6 *h = &w->f->hot6[i];
-        const unsigned len = h->len;
-        const cs_prefix *q = w->q;
-        if (len >= qlen) {
-            if (trie_common_bits(h->key_hi, h->key_lo, q->hi, q->lo, qlen) >= qlen)
-                w->r = i;
-            w->i = CS_NO_NODE;
-            return 1;
-        }
-        if (trie_common_bits(h->key_hi, h->key_lo, q->hi, q->lo, len) < len) {
-            w->i = CS_NO_NODE;
-            return 1;
-        }
-        w->x = i;
-        next = trie_key_bit(q->hi, q->lo, len) ? h->right
-               : (h->flags & CS_FN_LEFT)        ? i + 1
-                                                : 0;
-        if (next)
-            prefetch(&w->f->hot6[next]);
-    }
-    if (!next) {
-        w->i = CS_NO_NODE;
-        return 1;
-    }
-    w->i = next;
-    return 0;
-}
-
-static inline uint32_t node_len(const cs_famview *f, unsigned fam, uint32_t i)
-{
-    return fam ? f->hot6[i].len : f->hot4[i].len;
-}
-
-static inline uint32_t count_from(const cs_cold *c, uint32_t x, uint32_t r,
-                                  uint32_t r_len, unsigned qlen, unsigned kind);
-
-static inline uint32_t walk_count(const walk *w, unsigned kind)
-{
-    uint32_t r_len = w->r != CS_NO_NODE ? node_len(w->f, w->fam, w->r) : 0;
-    return count_from(w->f->cold, w->x, w->r, r_len, w->q->len, kind);
-}
-
-/* ---- counts -------------------------------------------------------------- */
-
-int64_t cs_query_count(const cs_snapshot *s, const cs_prefix *q, unsigned kind)
-{
-    if (!s || !q || !valid_kind(kind) || !valid_query(q))
-        return CS_EINVAL;
-    walk w;
-    if (!walk_start(&w, s, q))
-        return 0;
-    if (w.i != CS_NO_NODE)
-        while (!walk_step(&w))
-            ;
-    return (int64_t)walk_count(&w, kind);
-}
-
-/*
- * The IPv4 bulk kernel: a lane is five integers, every lane walks the same
- * hot4 array, and a step is branch-free (as walk_step's IPv4 half) but for
- * the lane finishing. Fills x and r of each lane; no cold read.
- */
-typedef struct lane4 {
-    uint32_t i, x, r, q32, qlen;
-} lane4;
-
-static inline __attribute__((always_inline)) uint32_t step4(const cs_hot4 *H, lane4 *L)
+static inline __attribute__((always_inline)) uint32_t step4(const cs_hot4 *H, lane *L)
 {
     const uint32_t i = L->i;
     const cs_hot4 *h = &H[i];
     const unsigned len = h->len;
     const uint32_t diff = L->q32 ^ h->key;
-    const uint32_t ge = len >= L->qlen;
-    const uint32_t agree_q = (diff & mask32(L->qlen)) == 0;
-    const uint32_t agree_n = (diff & mask32(len)) == 0;
-    const uint32_t go = (ge ^ 1u) & agree_n;
+    const uint32_t ge = len >= L->qlen;                      /* r candidate */
+    const uint32_t agree_q = (diff & mask32(L->qlen)) == 0;  /* on |Q| bits */
+    const uint32_t agree_n = (diff & mask32(len)) == 0;      /* on its bits */
+    const uint32_t go = (ge ^ 1u) & agree_n;                 /* contains Q */
     L->r = (ge & agree_q) ? i : L->r;
     L->x = go ? i : L->x;
+    /* bit `len` of Q (len < 32 whenever go is set) */
     const uint32_t bit = (uint32_t)(((uint64_t)L->q32 << len) >> 31) & 1u;
     const uint32_t left = (h->flags & CS_FN_LEFT) ? i + 1 : 0;
     uint32_t next = bit ? h->right : left;
@@ -233,103 +190,71 @@ static inline __attribute__((always_inline)) uint32_t step4(const cs_hot4 *H, la
     return next;
 }
 
-/* Walks up to LANES IPv4 queries; lanes[l] must be initialised (i = start
- * node, its first node already prefetched; busy bit clear when there is no
- * walk). Each walk then runs to its end in registers: below the direct index
- * a walk stays inside one subtree, which DFS preorder keeps contiguous (the
- * left child is the next record), so its later steps mostly hit the lines
- * the first one brought in. */
-static inline void run_lanes4(const cs_hot4 *H, lane4 *lanes, uint32_t busy)
+/* One IPv6 step; returns the next node, 0 when the walk is over. */
+static inline __attribute__((always_inline)) uint32_t step6(const cs_hot6 *H, lane *L)
 {
-    for (uint32_t b = busy; b; b &= b - 1) {
-        lane4 L = lanes[__builtin_ctz(b)];
-        while (step4(H, &L))
+    const uint32_t i = L->i;
+    const cs_hot6 *h = &H[i];
+    const unsigned len = h->len;
+    const unsigned common = cs_key_common_bits(h->key_hi, h->key_lo, L->hi, L->lo, 128);
+    uint32_t next = 0;
+    if (len >= L->qlen) {
+        if (common >= L->qlen)
+            L->r = i;
+    } else if (common >= len) {
+        L->x = i;
+        next = cs_key_bit(L->hi, L->lo, len) ? h->right
+               : (h->flags & CS_FN_LEFT)     ? i + 1
+                                             : 0;
+        prefetch(&H[next]);
+    }
+    L->i = next;
+    return next;
+}
+
+static inline __attribute__((always_inline)) uint32_t lane_step(const cs_famview *f,
+                                                                unsigned fam, lane *L)
+{
+    return fam ? step6(f->hot6, L) : step4(f->hot4, L);
+}
+
+/* Runs a started walk to its end. Below the direct index a walk stays
+ * inside one subtree, which DFS preorder keeps contiguous (the left child is
+ * the next record), so its later steps mostly hit the lines the first one
+ * brought in. */
+static inline __attribute__((always_inline)) void lane_run(const cs_famview *f,
+                                                           unsigned fam, lane *L)
+{
+    if (fam)
+        while (step6(f->hot6, L))
             ;
-        lanes[__builtin_ctz(b)] = L;
-    }
+    else
+        while (step4(f->hot4, L))
+            ;
 }
 
-/* Sets up lane l for IPv4 query q; returns 1 when it must walk. */
-static inline uint32_t lane4_start(const cs_snapshot *s, const cs_hot4 *H,
-                                   lane4 *L, const cs_prefix *q)
+static inline uint32_t node_len(const cs_famview *f, unsigned fam, uint32_t i)
 {
-    L->q32 = (uint32_t)(q->hi >> 32);
-    L->qlen = q->len;
-    L->x = CS_NO_NODE;
-    L->r = CS_NO_NODE;
-    L->i = 0;
-    const cs_dir16 *d = dir_entry(s, L->q32, q->len);
-    if (d) {
-        L->i = d->resume;
-        L->x = d->x;
-        if (L->i == CS_NO_NODE) {
-            L->i = 0;
-            return 0;
-        }
-    }
-    prefetch(&H[L->i]);
-    return 1;
+    return fam ? f->hot6[i].len : f->hot4[i].len;
 }
 
-static inline uint32_t count_from(const cs_cold *c, uint32_t x, uint32_t r,
-                                  uint32_t r_len, unsigned qlen, unsigned kind)
+/* ---- finishing a walk: counts and longest-prefix matches ----------------- */
+
+static inline uint32_t count_from(const cs_famview *f, unsigned fam, const lane *L,
+                                  unsigned kind)
 {
+    const cs_cold *c = f->cold;
+    const uint32_t x = L->x, r = L->r;
     uint32_t cov_x = x != CS_NO_NODE ? c[x].cov : 0;
     uint32_t total = (kind & CS_Q_COVERING) ? cov_x : 0;
     if (r != CS_NO_NODE) {
         if (kind & CS_Q_COVERED)
             total += c[r].ent_end - c[r].ent_begin;
-        else if (r_len == qlen)
+        else if (node_len(f, fam, r) == L->qlen)
             total += c[r].cov - cov_x; /* r's own entries: equal to Q */
     }
     return total;
 }
-
-int cs_query_count_bulk(const cs_snapshot *s, const cs_prefix *qs, size_t n,
-                        unsigned kind, uint32_t *counts)
-{
-    if (!s || (n && (!qs || !counts)) || !valid_kind(kind))
-        return CS_EINVAL;
-    const cs_famview *f4 = snap_family(s, 0);
-    const cs_hot4 *H = f4->hot4;
-    const cs_cold *C = f4->cold;
-    lane4 lanes[LANES];
-    size_t slot[LANES];
-    for (size_t base = 0; base < n;) {
-        /* Gather up to LANES IPv4 queries; others are answered one by one
-         * (IPv6 takes the generic walk). */
-        unsigned m = 0;
-        uint32_t busy = 0;
-        for (; base < n && m < LANES; base++) {
-            const cs_prefix *q = &qs[base];
-            if (q->family != CS_AF_V4 || !valid_query(q) || f4->n_nodes == 0) {
-                int64_t c = valid_query(q) ? cs_query_count(s, q, kind) : 0;
-                counts[base] = c > 0 ? (uint32_t)c : 0;
-                continue;
-            }
-            slot[m] = base;
-            busy |= lane4_start(s, H, &lanes[m], q) << m;
-            m++;
-        }
-        run_lanes4(H, lanes, busy);
-        for (unsigned l = 0; l < m; l++) {
-            if (lanes[l].x != CS_NO_NODE)
-                prefetch(&C[lanes[l].x]);
-            if (lanes[l].r != CS_NO_NODE)
-                prefetch(&C[lanes[l].r]);
-        }
-        for (unsigned l = 0; l < m; l++) {
-            const lane4 *L = &lanes[l];
-            uint32_t r_len = L->r != CS_NO_NODE ? H[L->r].len : 0;
-            counts[slot[l]] = count_from(C, L->x, L->r, r_len, L->qlen, kind);
-        }
-    }
-    return 0;
-}
-
-/* ---- iterator, walks ----------------------------------------------------- */
-
-enum { PH_PATH = 0, PH_RANGE = 1, PH_DONE = 2 };
 
 static void fill_match(const cs_famview *f, unsigned fam, uint32_t i,
                        uint32_t begin, uint32_t end, uint8_t rel, cs_match *m)
@@ -339,6 +264,175 @@ static void fill_match(const cs_famview *f, unsigned fam, uint32_t i,
     m->count = end - begin;
     m->first_entry = begin;
     m->relation = rel;
+}
+
+/* The longest match once a walk is over: r when it equals Q and has entries
+ * of its own, else the deepest node with entries at or above x. */
+static int lpm_from(const cs_famview *f, unsigned fam, const lane *L, cs_match *m)
+{
+    const cs_cold *c = f->cold;
+    const uint32_t x = L->x, r = L->r;
+    uint32_t cov_x = x != CS_NO_NODE ? c[x].cov : 0;
+    uint32_t own;
+    if (r != CS_NO_NODE && node_len(f, fam, r) == L->qlen &&
+        (own = c[r].cov - cov_x) != 0) {
+        fill_match(f, fam, r, c[r].ent_begin, c[r].ent_begin + own, CS_REL_EQUAL, m);
+        return 1;
+    }
+    uint32_t best = x != CS_NO_NODE ? c[x].best : CS_NO_NODE;
+    if (best == CS_NO_NODE) {
+        memset(m, 0, sizeof *m);
+        return 0;
+    }
+    fill_match(f, fam, best, c[best].ent_begin, snap_own_end(f, fam, best), CS_REL_COVERS, m);
+    return 1;
+}
+
+/* ---- single and bulk ------------------------------------------------------ */
+
+int64_t cs_query_count(const cs_snapshot *s, const cs_prefix *q, unsigned kind)
+{
+    if (!s || !q || !valid_kind(kind) || !valid_query(q))
+        return CS_EINVAL;
+    const unsigned fam = cs_family_index(q->family);
+    const cs_famview *f = snap_family(s, fam);
+    lane L;
+    if (lane_start(s, f, fam, &L, q))
+        lane_run(f, fam, &L);
+    return (int64_t)count_from(f, fam, &L, kind);
+}
+
+int cs_lookup(const cs_snapshot *s, const cs_prefix *addr, cs_match *m)
+{
+    if (!s || !addr || !m || !valid_query(addr))
+        return CS_EINVAL;
+    const unsigned fam = cs_family_index(addr->family);
+    const cs_famview *f = snap_family(s, fam);
+    lane L;
+    if (lane_start(s, f, fam, &L, addr))
+        lane_run(f, fam, &L);
+    return lpm_from(f, fam, &L, m);
+}
+
+enum { BULK_COUNT, BULK_LPM };
+
+/*
+ * The one bulk loop, for counts and longest-prefix matches: LANES queries
+ * at a time, lane l answering qs[base + l]. Every lane is started first (its
+ * first node prefetched, so the LANES first misses overlap), then each walk
+ * runs to its end, then the cold records of every lane are prefetched before
+ * any is read. `mode` is a constant at each call, so each caller gets its
+ * own copy without the other's finish. Invalid queries answer 0 / a miss.
+ */
+static inline __attribute__((always_inline)) int64_t
+bulk(const cs_snapshot *s, const cs_prefix *qs, size_t n, unsigned kind, int mode,
+     uint32_t *counts, cs_match *out)
+{
+    const cs_famview *fv[2] = {snap_family(s, 0), snap_family(s, 1)};
+    const snap_direct *dx = snap_direct_of(s);
+    lane lanes[LANES];
+    const cs_dir16 *dp[LANES];
+    uint8_t fams[LANES];
+    int64_t hits = 0;
+    for (size_t base = 0; base < n; base += LANES) {
+        const unsigned m = n - base < LANES ? (unsigned)(n - base) : LANES;
+        uint32_t busy[2] = {0, 0}, live = 0, walkable = 0;
+        /* Start in two passes: find and prefetch every lane's direct-index
+         * record, then read them (their misses overlap) and prefetch every
+         * lane's first node. */
+        for (unsigned l = 0; l < m; l++) {
+            const cs_prefix *q = &qs[base + l];
+            if (!valid_query(q))
+                continue;
+            const unsigned fam = q->family == CS_AF_V6;
+            fams[l] = (uint8_t)fam;
+            live |= 1u << l;
+            lane_init(&lanes[l], q);
+            dp[l] = NULL;
+            if (fv[fam]->n_nodes == 0)
+                continue;
+            walkable |= 1u << l;
+            dp[l] = direct_entry(dx, fam, &lanes[l]);
+            if (dp[l])
+                prefetch(dp[l]);
+        }
+        for (uint32_t b = walkable; b; b &= b - 1) {
+            const unsigned l = (unsigned)__builtin_ctz(b);
+            busy[fams[l]] |= lane_resume(fv[fams[l]], fams[l], &lanes[l], dp[l]) << l;
+        }
+        /* Round robin: one step of every busy lane in turn, so the misses
+         * of different lanes overlap. */
+        for (uint32_t b4 = busy[0]; b4;)
+            for (uint32_t b = b4; b; b &= b - 1) {
+                const unsigned l = (unsigned)__builtin_ctz(b);
+                if (!step4(fv[0]->hot4, &lanes[l]))
+                    b4 &= ~(1u << l);
+            }
+        for (uint32_t b6 = busy[1]; b6;)
+            for (uint32_t b = b6; b; b &= b - 1) {
+                const unsigned l = (unsigned)__builtin_ctz(b);
+                if (!step6(fv[1]->hot6, &lanes[l]))
+                    b6 &= ~(1u << l);
+            }
+        for (uint32_t b = live; b; b &= b - 1) {
+            const lane *L = &lanes[__builtin_ctz(b)];
+            const cs_cold *C = fv[fams[__builtin_ctz(b)]]->cold;
+            if (L->x != CS_NO_NODE)
+                prefetch(&C[L->x]);
+            if (L->r != CS_NO_NODE)
+                prefetch(&C[L->r]);
+        }
+        for (unsigned l = 0; l < m; l++) {
+            const bool ok = (live >> l) & 1u;
+            if (mode == BULK_COUNT)
+                counts[base + l] = ok ? count_from(fv[fams[l]], fams[l], &lanes[l], kind) : 0;
+            else if (ok)
+                hits += lpm_from(fv[fams[l]], fams[l], &lanes[l], &out[base + l]);
+            else
+                memset(&out[base + l], 0, sizeof out[base + l]);
+        }
+    }
+    return hits;
+}
+
+int cs_query_count_bulk(const cs_snapshot *s, const cs_prefix *qs, size_t n,
+                        unsigned kind, uint32_t *counts)
+{
+    if (!s || (n && (!qs || !counts)) || !valid_kind(kind))
+        return CS_EINVAL;
+    bulk(s, qs, n, kind, BULK_COUNT, counts, NULL);
+    return 0;
+}
+
+int64_t cs_lookup_bulk(const cs_snapshot *s, const cs_prefix *addrs, size_t n,
+                       cs_match *out)
+{
+    if (!s || (n && (!addrs || !out)))
+        return CS_EINVAL;
+    return bulk(s, addrs, n, 0, BULK_LPM, NULL, out);
+}
+
+/* ---- iterator, walks ----------------------------------------------------- */
+
+enum { PH_PATH = 0, PH_RANGE = 1, PH_DONE = 2 };
+
+/* The end of the path walk: r (CS_NO_NODE: none) heads what is inside Q;
+ * the iterator goes on with the covered range, or Q's own entries, or ends. */
+static void iter_path_over(cs_query_iter *it, const cs_famview *f, unsigned fam, uint32_t r)
+{
+    it->phase = PH_DONE;
+    if (r == CS_NO_NODE)
+        return;
+    const cs_cold *c = &f->cold[r];
+    if (it->kind & CS_Q_COVERED) {
+        it->ent = c->ent_begin;
+        it->ent_end = c->ent_end;
+        it->phase = PH_RANGE;
+    } else if (node_len(f, fam, r) == it->q.len) {
+        it->ent = c->ent_begin;
+        it->ent_end = c->ent_begin + (c->cov - it->prev_cov);
+        it->phase = PH_RANGE;
+    }
 }
 
 void cs_query_iter_init(cs_query_iter *it, const cs_snapshot *s,
@@ -352,8 +446,21 @@ void cs_query_iter_init(cs_query_iter *it, const cs_snapshot *s,
         return;
     it->q = *q;
     it->fam = cs_family_index(q->family);
-    if (snap_family(s, it->fam)->n_nodes)
-        it->phase = PH_PATH;
+    const cs_famview *f = snap_family(s, it->fam);
+    if (f->n_nodes == 0)
+        return;
+    it->phase = PH_PATH;
+    /* Covering matches come from the root down; but when nothing above a
+     * direct index's resume point has entries (cov(x) == 0, the common
+     * case), the path walk may start there. */
+    lane L;
+    const uint32_t walk = lane_start(s, f, it->fam, &L, q);
+    if (L.x != CS_NO_NODE && f->cold[L.x].cov != 0)
+        return; /* it->node = 0: from the root */
+    if (walk)
+        it->node = L.i;
+    else
+        iter_path_over(it, f, it->fam, CS_NO_NODE);
 }
 
 int cs_query_iter_next(cs_query_iter *it, cs_match *m)
@@ -363,40 +470,29 @@ int cs_query_iter_next(cs_query_iter *it, cs_match *m)
     const cs_famview *f = snap_family(it->snap, it->fam);
     const unsigned fam = it->fam;
     const cs_prefix *q = &it->q;
-    /* The path walk, one node per call to walk_step, emitting each node
-     * that contains Q and has entries of its own. It does not use the
-     * direct index: covering matches must come from the root down. */
+    /* The path walk, one step per loop, emitting each node that contains
+     * Q and has entries of its own (from the root, or from a direct index's
+     * resume point when nothing above it has entries: see _init). */
     while (it->phase == PH_PATH) {
-        walk w = {.f = f, .q = q, .i = it->node, .x = CS_NO_NODE, .r = CS_NO_NODE,
-                  .q32 = (uint32_t)(q->hi >> 32), .fam = (uint8_t)fam};
-        int over = walk_step(&w);
-        if (w.x != CS_NO_NODE) {
-            /* w.x == it->node: it contains Q strictly */
-            uint32_t cov = f->cold[w.x].cov, own = cov - it->prev_cov;
+        lane L;
+        lane_init(&L, q);
+        L.i = it->node;
+        uint32_t next = lane_step(f, fam, &L);
+        if (L.x != CS_NO_NODE) {
+            /* L.x == it->node: it contains Q strictly */
+            uint32_t cov = f->cold[L.x].cov, own = cov - it->prev_cov;
             it->prev_cov = cov;
-            it->node = w.i;
-            if (over)
+            it->node = next;
+            if (!next)
                 it->phase = PH_DONE;
             if ((it->kind & CS_Q_COVERING) && own) {
-                uint32_t b = f->cold[w.x].ent_begin;
-                fill_match(f, fam, w.x, b, b + own, CS_REL_COVERS, m);
+                uint32_t b = f->cold[L.x].ent_begin;
+                fill_match(f, fam, L.x, b, b + own, CS_REL_COVERS, m);
                 return 1;
             }
             continue;
         }
-        it->phase = PH_DONE;
-        if (w.r != CS_NO_NODE) {
-            const cs_cold *c = &f->cold[w.r];
-            if (it->kind & CS_Q_COVERED) {
-                it->ent = c->ent_begin;
-                it->ent_end = c->ent_end;
-                it->phase = PH_RANGE;
-            } else if (node_len(f, fam, w.r) == q->len) {
-                it->ent = c->ent_begin;
-                it->ent_end = c->ent_begin + (c->cov - it->prev_cov);
-                it->phase = PH_RANGE;
-            }
-        }
+        iter_path_over(it, f, fam, L.r);
     }
     if (it->phase == PH_RANGE) {
         if (it->ent >= it->ent_end) {
@@ -449,86 +545,142 @@ int cs_query_walk_bulk(const cs_snapshot *s, const cs_prefix *qs, size_t n,
     return 0;
 }
 
-/* ---- longest-prefix match ------------------------------------------------ */
 
-/* The longest match once a walk is over (x, r as in `walk`): r when it
- * equals Q and has entries of its own, else the deepest node with entries at
- * or above x. */
-static int lpm_from(const cs_famview *f, unsigned fam, uint32_t x, uint32_t r,
-                    unsigned qlen, cs_match *m)
+/* ---- read-side primitives (walk_internal.h) -------------------------------- */
+
+static void fill_wnode(const cs_famview *f, unsigned fam, uint32_t i, cs_wnode *out)
 {
-    const cs_cold *c = f->cold;
-    uint32_t cov_x = x != CS_NO_NODE ? c[x].cov : 0;
-    uint32_t own;
-    if (r != CS_NO_NODE && node_len(f, fam, r) == qlen && (own = c[r].cov - cov_x) != 0) {
-        fill_match(f, fam, r, c[r].ent_begin, c[r].ent_begin + own, CS_REL_EQUAL, m);
+    out->prefix = snap_node_prefix(f, fam, i);
+    out->node = i;
+    out->ent_begin = f->cold[i].ent_begin;
+    out->own_end = snap_own_end(f, fam, i);
+    out->ent_end = f->cold[i].ent_end;
+    out->up = CS_NO_NODE;
+    out->depth = 0;
+}
+
+const uint32_t *cs_walk_values(const cs_snapshot *s, unsigned fam, uint32_t *n_entries)
+{
+    const cs_famview *f = snap_family(s, fam);
+    if (n_entries)
+        *n_entries = f->n_entries;
+    return f->values;
+}
+
+void cs_walk_entry_node(const cs_snapshot *s, unsigned fam, uint32_t e, cs_wnode *out)
+{
+    const cs_famview *f = snap_family(s, fam);
+    fill_wnode(f, fam, f->entnode[e], out);
+}
+
+uint32_t cs_walk_covered(const cs_snapshot *s, const cs_prefix *q, uint32_t *begin,
+                         uint32_t *end)
+{
+    *begin = *end = 0;
+    if (!valid_query(q))
+        return CS_NO_NODE;
+    const unsigned fam = cs_family_index(q->family);
+    const cs_famview *f = snap_family(s, fam);
+    lane L;
+    if (lane_start(s, f, fam, &L, q))
+        lane_run(f, fam, &L);
+    if (L.r == CS_NO_NODE)
+        return CS_NO_NODE;
+    *begin = f->cold[L.r].ent_begin;
+    *end = f->cold[L.r].ent_end;
+    return L.r;
+}
+
+unsigned cs_walk_covering(const cs_snapshot *s, const cs_prefix *q, cs_wnode *out,
+                          unsigned cap)
+{
+    if (!valid_query(q))
+        return 0;
+    const unsigned fam = cs_family_index(q->family);
+    const cs_famview *f = snap_family(s, fam);
+    if (f->n_nodes == 0)
+        return 0;
+    lane L;
+    lane_init(&L, q);
+    unsigned count = 0;
+    uint32_t prev_cov = 0, up = CS_NO_NODE;
+    for (;;) {
+        const uint32_t i = L.i, x_before = L.x;
+        const uint32_t next = lane_step(f, fam, &L);
+        uint32_t hit = CS_NO_NODE;
+        if (L.x != x_before) { /* i strictly contains Q */
+            if (f->cold[i].cov != prev_cov)
+                hit = i;
+            prev_cov = f->cold[i].cov;
+        } else if (L.r == i && node_len(f, fam, i) == L.qlen && f->cold[i].cov != prev_cov) {
+            hit = i; /* Q itself */
+        }
+        if (hit != CS_NO_NODE) {
+            if (count < cap) {
+                fill_wnode(f, fam, hit, &out[count]);
+                out[count].up = up;
+                out[count].depth = count + 1;
+            }
+            up = hit;
+            count++;
+        }
+        if (!next)
+            return count;
+    }
+}
+
+void cs_walk_visit_init(cs_wvisit *v, const cs_snapshot *s, unsigned fam,
+                        const cs_prefix *within)
+{
+    v->f = snap_family(s, fam);
+    v->fam = fam;
+    v->n = v->f->n_nodes;
+    v->sp = 0;
+    v->i = 0;
+    v->end_ent = v->f->n_entries;
+    if (within) {
+        uint32_t b, e;
+        uint32_t r = cs_walk_covered(s, within, &b, &e);
+        if (r == CS_NO_NODE || cs_family_index(within->family) != fam) {
+            v->i = v->n;
+            return;
+        }
+        v->i = r;
+        v->end_ent = e;
+    }
+}
+
+int cs_walk_visit_next(cs_wvisit *v, cs_wnode *out)
+{
+    const cs_cold *cold = v->f->cold;
+    while (v->i < v->n) {
+        const uint32_t i = v->i++;
+        const uint32_t b = cold[i].ent_begin;
+        if (b >= v->end_ent) {
+            v->i = v->n;
+            return 0;
+        }
+        /* Node i + 1, when there is one, is i's first child or the next
+         * subtree: either way its entries start where i's own end. */
+        const uint32_t oe = i + 1 < v->n ? cold[i + 1].ent_begin : cold[i].ent_end;
+        if (oe == b)
+            continue;
+        while (v->sp && b >= v->st_end[v->sp - 1])
+            v->sp--;
+        out->prefix = snap_node_prefix(v->f, v->fam, i);
+        out->node = i;
+        out->ent_begin = b;
+        out->own_end = oe;
+        out->ent_end = cold[i].ent_end;
+        out->up = v->sp ? v->st_node[v->sp - 1] : CS_NO_NODE;
+        out->depth = v->sp ? v->st_depth[v->sp - 1] + 1 : 1;
+        if (v->sp < 130) {
+            v->st_node[v->sp] = i;
+            v->st_end[v->sp] = cold[i].ent_end;
+            v->st_depth[v->sp] = out->depth;
+            v->sp++;
+        }
         return 1;
     }
-    uint32_t best = x != CS_NO_NODE ? c[x].best : CS_NO_NODE;
-    if (best == CS_NO_NODE) {
-        memset(m, 0, sizeof *m);
-        return 0;
-    }
-    fill_match(f, fam, best, c[best].ent_begin, snap_own_end(f, fam, best), CS_REL_COVERS, m);
-    return 1;
-}
-
-static int walk_lpm(const walk *w, cs_match *m)
-{
-    return lpm_from(w->f, w->fam, w->x, w->r, w->q->len, m);
-}
-
-int cs_lookup(const cs_snapshot *s, const cs_prefix *addr, cs_match *m)
-{
-    if (!s || !addr || !m || !valid_query(addr))
-        return CS_EINVAL;
-    walk w;
-    if (!walk_start(&w, s, addr)) {
-        memset(m, 0, sizeof *m);
-        return 0;
-    }
-    if (w.i != CS_NO_NODE)
-        while (!walk_step(&w))
-            ;
-    return walk_lpm(&w, m);
-}
-
-int64_t cs_lookup_bulk(const cs_snapshot *s, const cs_prefix *addrs, size_t n,
-                       cs_match *out)
-{
-    if (!s || (n && (!addrs || !out)))
-        return CS_EINVAL;
-    const cs_famview *f4 = snap_family(s, 0);
-    const cs_hot4 *H = f4->hot4;
-    const cs_cold *C = f4->cold;
-    lane4 lanes[LANES];
-    size_t slot[LANES];
-    int64_t hits = 0;
-    for (size_t base = 0; base < n;) {
-        unsigned m = 0;
-        uint32_t busy = 0;
-        for (; base < n && m < LANES; base++) {
-            const cs_prefix *q = &addrs[base];
-            if (q->family != CS_AF_V4 || !valid_query(q) || f4->n_nodes == 0) {
-                if (valid_query(q))
-                    hits += cs_lookup(s, q, &out[base]) > 0;
-                else
-                    memset(&out[base], 0, sizeof out[base]);
-                continue;
-            }
-            slot[m] = base;
-            busy |= lane4_start(s, H, &lanes[m], q) << m;
-            m++;
-        }
-        run_lanes4(H, lanes, busy);
-        for (unsigned l = 0; l < m; l++) {
-            if (lanes[l].x != CS_NO_NODE)
-                prefetch(&C[lanes[l].x]);
-            if (lanes[l].r != CS_NO_NODE)
-                prefetch(&C[lanes[l].r]);
-        }
-        for (unsigned l = 0; l < m; l++)
-            hits += lpm_from(f4, 0, lanes[l].x, lanes[l].r, lanes[l].qlen, &out[slot[l]]);
-    }
-    return hits;
+    return 0;
 }

@@ -5,28 +5,37 @@
  * one item (a query prefix or an address, as the user typed it) at a time:
  * every entry of every match becomes one row (stored prefix, VPC id,
  * account, region, VPC name, relation to the item), or, in count mode, one
- * number per item. Formats:
+ * number per item; an item that could not be read (--keep-going) becomes an
+ * error record in its place. Formats:
  *
  *   text    item line, then "  RELATION  PREFIX  VPC  ACCOUNT  REGION
- *           NAME" rows ("  no match" when none); count mode: the number
+ *           NAME" rows ("  no match" when none; "  N more (use --limit 0
+ *           for all)" past the limit; "  error: line N: MESSAGE" for a bad
+ *           item); count mode: the number, or "error: line N: MESSAGE"
  *   json    [ {"query"|"address": ITEM, "matches": [ {prefix, relation,
- *           vpc, account, region, name} ] } ... ]; count mode adds "count"
- *           and no matches
- *   ndjson  one such object per line
- *   csv     query|address,prefix,relation,vpc_id,account,region,name (one
- *           row per entry; an item without a match gets one row with empty
- *           match columns); count mode: query|address,count
+ *           vpc, account, region, name} ], "omitted"?: N} ... ]; count mode
+ *           has "count" and no matches; a bad item is {ITEM key, "line",
+ *           "error"}
+ *   ndjson  one such object per line, with "type": "result", "count" or
+ *           "error"
+ *   csv     query|address,prefix,relation,vpc_id,account,region,name,error
+ *           (one row per entry; an item without a match gets one row with
+ *           empty match columns; a bad item one row with only the error);
+ *           count mode: query|address,count,error
  *
- * In an image without estate tables the VPC columns hold the entry's value.
+ * Prefixes, ids and addresses are never cut; a name is cut on a character
+ * boundary past CS_TEXT_NAME_WIDTH columns. Numbers are formatted without
+ * printf (count mode writes millions of lines a second). In an image without
+ * estate tables the VPC columns hold the entry's value.
  * Does not: allocate per row, or read anything but the snapshot.
- * Tests: tests/cli/test_query*.sh.
+ * Tests: tests/test_report.c, tests/cli/test_query.sh.
  */
 #include "report/writer.h"
 
 #include "core/error_internal.h"
 
-#include <cidrscope/audit.h>
 #include <cidrscope/estate.h>
+#include <cidrscope/report.h>
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -34,15 +43,52 @@
 
 struct cs_match_report {
     FILE *f;
-    int format;
+    enum cs_report_format format;
     unsigned flags;
     cs_json j;
     cs_csv c;
     char *item;          /* the current item (copy) */
     size_t item_cap;
     uint64_t rows;       /* rows of the current item */
+    uint64_t limit;      /* rows listed per item; 0 = all */
     bool started;        /* JSON: the outer array is open */
+    /* text count mode: digits gathered here and written 64 KiB at a time
+     * (one stdio call per number costs more than the lookup); every other
+     * write flushes it first, so the order is kept */
+    size_t tlen;
+    char tbuf[1 << 16];
 };
+
+static void tflush(cs_match_report *w)
+{
+    if (w->tlen) {
+        fwrite(w->tbuf, 1, w->tlen, w->f);
+        w->tlen = 0;
+    }
+}
+
+/* Appends s[0..n) to the text buffer (short pieces only). */
+static void tput(cs_match_report *w, const char *s, size_t n)
+{
+    if (w->tlen + n > sizeof w->tbuf)
+        tflush(w);
+    memcpy(w->tbuf + w->tlen, s, n);
+    w->tlen += n;
+}
+
+/* True when s is printable ASCII of at most `max` bytes: it can go to the
+ * text buffer as is (no UTF-8 repair needed). */
+static bool plain(const char *s, size_t *len, size_t max)
+{
+    size_t i = 0;
+    while (s[i] && i <= max) {
+        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f)
+            return false;
+        i++;
+    }
+    *len = i;
+    return i <= max;
+}
 
 static const char *rel_name(uint8_t rel)
 {
@@ -54,7 +100,12 @@ static const char *rel_name(uint8_t rel)
     }
 }
 
-cs_match_report *cs_match_report_open(FILE *f, int format, unsigned flags)
+static const char *item_key(const cs_match_report *w)
+{
+    return (w->flags & CS_MR_LOOKUP) ? "address" : "query";
+}
+
+cs_match_report *cs_match_report_open(FILE *f, enum cs_report_format format, unsigned flags)
 {
     if (!f || (format != CS_REPORT_TEXT && format != CS_REPORT_JSON &&
                format != CS_REPORT_NDJSON && format != CS_REPORT_CSV))
@@ -65,25 +116,60 @@ cs_match_report *cs_match_report_open(FILE *f, int format, unsigned flags)
     w->f = f;
     w->format = format;
     w->flags = flags;
-    const char *key = (flags & CS_MR_LOOKUP) ? "address" : "query";
+    const char *key = item_key(w);
     if (format == CS_REPORT_JSON) {
         cs_json_init(&w->j, f, CS_JSON_PRETTY);
-        cs_json_begin_array(&w->j);
-        w->started = true;
+        if (!(flags & CS_MR_BARE)) {
+            cs_json_begin_array(&w->j);
+            w->started = true;
+        }
     } else if (format == CS_REPORT_NDJSON) {
         cs_json_init(&w->j, f, 0);
     } else if (format == CS_REPORT_CSV) {
         cs_csv_init(&w->c, f);
-        if (flags & CS_MR_COUNT) {
-            const char *cols[] = {key, "count", NULL};
+        if (flags & CS_MR_BARE) {
+            /* a continuation of another writer's rows: no header */
+        } else if (flags & CS_MR_COUNT) {
+            const char *cols[] = {key, "count", "error", NULL};
             cs_csv_header(&w->c, cols);
         } else {
             const char *cols[] = {key, "prefix", "relation", "vpc_id", "account", "region",
-                                  "name", NULL};
+                                  "name", "error", NULL};
             cs_csv_header(&w->c, cols);
         }
     }
     return w;
+}
+
+/* One text column through the buffer: printable ASCII is padded (or, for a
+ * name, cut) here; anything else goes through the writer's UTF-8 path. */
+static void tcol(cs_match_report *w, const char *s, unsigned width, bool name)
+{
+    size_t n;
+    if (plain(s, &n, 255)) {
+        if (name && width && n > width) {
+            tput(w, s, width - 1);
+            tput(w, "~", 1);
+            return;
+        }
+        tput(w, s, n);
+        if (!name && width > n) {
+            static const char spaces[64] = "                                                               ";
+            tput(w, spaces, width - n < sizeof spaces ? width - n : sizeof spaces - 1);
+        }
+        return;
+    }
+    tflush(w);
+    if (name)
+        cs_text_name(w->f, s, width);
+    else
+        cs_text_col(w->f, s, width);
+}
+
+void cs_match_report_set_limit(cs_match_report *w, uint64_t limit)
+{
+    if (w)
+        w->limit = limit;
 }
 
 static void set_item(cs_match_report *w, const char *text)
@@ -107,18 +193,28 @@ void cs_match_report_item(cs_match_report *w, const char *text)
 {
     if (!w)
         return;
-    set_item(w, text ? text : "");
     w->rows = 0;
-    const char *key = (w->flags & CS_MR_LOOKUP) ? "address" : "query";
+    size_t n;
+    if (w->format == CS_REPORT_TEXT && text && plain(text, &n, 256)) {
+        /* the item line through the buffer; the copy is for CSV only */
+        tput(w, text, n);
+        tput(w, "\n", 1);
+        return;
+    }
+    tflush(w);
+    set_item(w, text ? text : "");
     const char *item = w->item ? w->item : "";
     switch (w->format) {
     case CS_REPORT_TEXT:
-        fprintf(w->f, "%s\n", item);
+        cs_text_col(w->f, item, 0);
+        fputc('\n', w->f);
         break;
     case CS_REPORT_JSON:
     case CS_REPORT_NDJSON:
         cs_json_begin_object(&w->j);
-        cs_json_kv_string(&w->j, key, item);
+        if (w->format == CS_REPORT_NDJSON)
+            cs_json_kv_string(&w->j, "type", "result");
+        cs_json_kv_string(&w->j, item_key(w), item);
         cs_json_key(&w->j, "matches");
         cs_json_begin_array(&w->j);
         break;
@@ -127,67 +223,59 @@ void cs_match_report_item(cs_match_report *w, const char *text)
     }
 }
 
-typedef struct owner {
-    char value[16];
-    const char *vpc, *account, *region, *name;
-} owner;
-
-static owner owner_of(const cs_snapshot *s, uint32_t value)
+/* The VPC facts of an entry; in an image without estate tables the VPC
+ * column holds the entry's value (value_buf holds its digits). */
+static cs_vpc_facts owner_of(const cs_snapshot *s, uint32_t value, char value_buf[CS_FMT_U64_CAP])
 {
-    owner o = {"", "", "", "", ""};
-    uint32_t v;
-    cs_vpc vp;
-    if (!cs_estate_present(s) || (v = cs_estate_assoc_vpc(s, value)) == CS_IDX_NONE ||
-        cs_estate_vpc(s, v, &vp) != 0) {
-        snprintf(o.value, sizeof o.value, "%" PRIu32, value);
-        o.vpc = o.value;
-        return o;
+    uint32_t v = cs_estate_present(s) ? cs_estate_assoc_vpc(s, value) : CS_IDX_NONE;
+    cs_vpc_facts f = cs_report_vpc(s, v);
+    if (!f.known) {
+        cs_fmt_u64(value_buf, value);
+        f.id = value_buf;
     }
-    o.vpc = vp.id;
-    o.name = vp.name;
-    cs_account a;
-    if (cs_estate_account(s, vp.account_idx, &a) == 0)
-        o.account = a.id;
-    cs_region rg;
-    if (cs_estate_region(s, vp.region_idx, &rg) == 0)
-        o.region = rg.name;
-    return o;
+    return f;
 }
 
 void cs_match_report_match(cs_match_report *w, const cs_snapshot *s, const cs_match *m)
 {
     if (!w || !s || !m)
         return;
+    if (w->format != CS_REPORT_TEXT)
+        tflush(w);
     char pfx[CS_PREFIX_STRCAP];
     cs_prefix_format(&m->prefix, pfx, sizeof pfx);
     const char *rel = rel_name(m->relation);
     for (uint32_t k = 0; k < m->count; k++) {
-        owner o = owner_of(s, m->values[k]);
-        w->rows++;
+        if (w->limit && w->rows++ >= w->limit)
+            continue; /* counted, not listed */
+        if (!w->limit)
+            w->rows++;
+        char vbuf[CS_FMT_U64_CAP];
+        cs_vpc_facts o = owner_of(s, m->values[k], vbuf);
         switch (w->format) {
         case CS_REPORT_TEXT:
-            fputs("  ", w->f);
-            cs_text_col(w->f, rel, 8);
-            fputc(' ', w->f);
-            cs_text_col(w->f, pfx, 20);
-            fputc(' ', w->f);
-            cs_text_col(w->f, o.vpc, 22);
-            fputc(' ', w->f);
-            cs_text_col(w->f, o.account, 13);
-            fputc(' ', w->f);
-            cs_text_col(w->f, o.region, o.name[0] ? 14 : 0);
+            tput(w, "  ", 2);
+            tcol(w, rel, 8, false);
+            tput(w, " ", 1);
+            tcol(w, pfx, 20, false);
+            tput(w, " ", 1);
+            tcol(w, o.id, 22, false);
+            tput(w, " ", 1);
+            tcol(w, o.account, 13, false);
+            tput(w, " ", 1);
+            tcol(w, o.region, o.name[0] ? 14 : 0, false);
             if (o.name[0]) {
-                fputc(' ', w->f);
-                cs_text_col(w->f, o.name, 0);
+                tput(w, " ", 1);
+                tcol(w, o.name, CS_TEXT_NAME_WIDTH, true);
             }
-            fputc('\n', w->f);
+            tput(w, "\n", 1);
             break;
         case CS_REPORT_JSON:
         case CS_REPORT_NDJSON:
             cs_json_begin_object(&w->j);
             cs_json_kv_prefix(&w->j, "prefix", &m->prefix);
             cs_json_kv_string(&w->j, "relation", rel);
-            cs_json_kv_string(&w->j, "vpc", o.vpc);
+            cs_json_kv_string(&w->j, "vpc", o.id);
             cs_json_kv_string(&w->j, "account", o.account);
             cs_json_kv_string(&w->j, "region", o.region);
             cs_json_kv_string(&w->j, "name", o.name);
@@ -197,11 +285,14 @@ void cs_match_report_match(cs_match_report *w, const cs_snapshot *s, const cs_ma
             cs_csv_field(&w->c, w->item);
             cs_csv_field(&w->c, pfx);
             cs_csv_field(&w->c, rel);
-            cs_csv_field(&w->c, o.vpc);
+            cs_csv_field(&w->c, o.id);
             cs_csv_field(&w->c, o.account);
             cs_csv_field(&w->c, o.region);
             cs_csv_field(&w->c, o.name);
+            cs_csv_field(&w->c, NULL);
             cs_csv_end_row(&w->c);
+            break;
+        default:
             break;
         }
     }
@@ -211,14 +302,22 @@ void cs_match_report_end(cs_match_report *w)
 {
     if (!w)
         return;
+    uint64_t omitted = w->limit && w->rows > w->limit ? w->rows - w->limit : 0;
     switch (w->format) {
     case CS_REPORT_TEXT:
-        if (!w->rows)
-            fputs("  no match\n", w->f);
+        if (!w->rows) {
+            tput(w, "  no match\n", 11);
+        } else if (omitted) {
+            char n[CS_TEXT_COUNT_CAP];
+            tflush(w);
+            fprintf(w->f, "  %s more (use --limit 0 for all)\n", cs_text_count(omitted, n));
+        }
         break;
     case CS_REPORT_JSON:
     case CS_REPORT_NDJSON:
         cs_json_end(&w->j); /* matches */
+        if (omitted)
+            cs_json_kv_u64(&w->j, "omitted", omitted);
         cs_json_end(&w->j); /* item */
         if (w->format == CS_REPORT_NDJSON)
             cs_json_newline(&w->j);
@@ -226,10 +325,12 @@ void cs_match_report_end(cs_match_report *w)
     case CS_REPORT_CSV:
         if (!w->rows) {
             cs_csv_field(&w->c, w->item);
-            for (int i = 0; i < 6; i++)
+            for (int i = 0; i < 7; i++)
                 cs_csv_field(&w->c, NULL);
             cs_csv_end_row(&w->c);
         }
+        break;
+    default:
         break;
     }
 }
@@ -238,15 +339,22 @@ void cs_match_report_count(cs_match_report *w, const char *text, uint64_t count)
 {
     if (!w)
         return;
-    const char *key = (w->flags & CS_MR_LOOKUP) ? "address" : "query";
+    if (w->format != CS_REPORT_TEXT)
+        tflush(w);
     switch (w->format) {
     case CS_REPORT_TEXT:
-        fprintf(w->f, "%" PRIu64 "\n", count);
+        /* the bulk path: digits and a newline into the buffer */
+        if (w->tlen > sizeof w->tbuf - CS_FMT_U64_CAP - 1)
+            tflush(w);
+        w->tlen += cs_fmt_u64(w->tbuf + w->tlen, count);
+        w->tbuf[w->tlen++] = '\n';
         break;
     case CS_REPORT_JSON:
     case CS_REPORT_NDJSON:
         cs_json_begin_object(&w->j);
-        cs_json_kv_string(&w->j, key, text ? text : "");
+        if (w->format == CS_REPORT_NDJSON)
+            cs_json_kv_string(&w->j, "type", "count");
+        cs_json_kv_string(&w->j, item_key(w), text ? text : "");
         cs_json_kv_u64(&w->j, "count", count);
         cs_json_end(&w->j);
         if (w->format == CS_REPORT_NDJSON)
@@ -255,15 +363,72 @@ void cs_match_report_count(cs_match_report *w, const char *text, uint64_t count)
     case CS_REPORT_CSV:
         cs_csv_field(&w->c, text);
         cs_csv_u64(&w->c, count);
+        cs_csv_field(&w->c, NULL);
+        cs_csv_end_row(&w->c);
+        break;
+    default:
+        break;
+    }
+}
+
+void cs_match_report_error(cs_match_report *w, const char *text, unsigned long line,
+                           const char *message)
+{
+    if (!w)
+        return;
+    tflush(w);
+    char no[CS_FMT_U64_CAP];
+    cs_fmt_u64(no, line);
+    const char *msg = message ? message : "";
+    switch (w->format) {
+    case CS_REPORT_TEXT:
+        if (!(w->flags & CS_MR_COUNT)) {
+            cs_text_col(w->f, text ? text : "", 0);
+            fputs("\n  ", w->f);
+        }
+        fprintf(w->f, "error: line %s: ", no);
+        cs_text_col(w->f, msg, 0);
+        fputc('\n', w->f);
+        break;
+    case CS_REPORT_JSON:
+    case CS_REPORT_NDJSON:
+        cs_json_begin_object(&w->j);
+        if (w->format == CS_REPORT_NDJSON)
+            cs_json_kv_string(&w->j, "type", "error");
+        cs_json_kv_string(&w->j, item_key(w), text ? text : "");
+        cs_json_kv_u64(&w->j, "line", line);
+        cs_json_kv_string(&w->j, "error", msg);
+        cs_json_end(&w->j);
+        if (w->format == CS_REPORT_NDJSON)
+            cs_json_newline(&w->j);
+        break;
+    case CS_REPORT_CSV: {
+        cs_csv_field(&w->c, text);
+        int empty = (w->flags & CS_MR_COUNT) ? 1 : 6;
+        for (int i = 0; i < empty; i++)
+            cs_csv_field(&w->c, NULL);
+        char full[CS_ERROR_MSG_CAP + 32];
+        snprintf(full, sizeof full, "line %s: %s", no, msg);
+        cs_csv_field(&w->c, full);
         cs_csv_end_row(&w->c);
         break;
     }
+    default:
+        break;
+    }
+}
+
+void cs_match_report_flush(cs_match_report *w)
+{
+    if (w)
+        tflush(w);
 }
 
 int cs_match_report_close(cs_match_report *w, cs_error *err)
 {
     if (!w)
         return 0;
+    tflush(w);
     if (w->format == CS_REPORT_JSON && w->started) {
         cs_json_end(&w->j);
         cs_json_newline(&w->j);

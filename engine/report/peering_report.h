@@ -6,7 +6,13 @@
 #ifndef CS_PEERING_REPORT_H
 #define CS_PEERING_REPORT_H
 
+#include "report/writer.h"
+
+#include <cidrscope/estate.h>
 #include <cidrscope/peering.h>
+#include <cidrscope/query.h>
+
+#include <stdio.h>
 
 #include <stddef.h>
 #include <stdint.h>
@@ -26,5 +32,46 @@ size_t cs_peering_reason_message(const cs_snapshot *s, const char *a_id, const c
 /* The same for a can-add reason of block p added to VPC vpc_id. */
 size_t cs_can_add_message(const cs_snapshot *s, const char *vpc_id, const cs_prefix *p,
                           const cs_can_add_reason *r, char *buf, size_t cap);
+
+/* ---- what the peering report files share (peering_report.c: check;
+ * peering_plan_report.c: candidates, mesh, can-add; reach_report.c) ---- */
+
+/* Evidence records kept per pair; more are counted ("evidence_total"). */
+#define REPORT_EV_CAP 64
+/* No-connection findings of a reach question printed before summarising. */
+#define REACH_SHOW_MAX 20
+/* Mesh plans of more VPCs than this list their conflicts instead of
+ * drawing the matrix in text. */
+#define MESH_TEXT_MATRIX 24
+
+/* A connection's id, "?" when the index names none. */
+static inline const char *pcx_id(const cs_snapshot *s, uint32_t pcx)
+{
+    cs_peering p;
+    return cs_estate_peering(s, pcx, &p) == 0 ? p.id : "?";
+}
+
+/* An association's prefix in canonical text, "?" when there is none. */
+static inline const char *assoc_text(const cs_snapshot *s, uint32_t assoc,
+                                     char buf[CS_PREFIX_STRCAP])
+{
+    cs_assoc a;
+    if (assoc == CS_IDX_NONE || cs_estate_assoc(s, assoc, &a) != 0)
+        snprintf(buf, CS_PREFIX_STRCAP, "?");
+    else
+        cs_prefix_format(&a.prefix, buf, CS_PREFIX_STRCAP);
+    return buf;
+}
+
+static inline const char *plural(uint64_t n)
+{
+    return n == 1 ? "" : "s";
+}
+
+/* JSON pretty for a document, one line per record for NDJSON. */
+static inline void json_init(cs_json *j, FILE *f, enum cs_report_format format)
+{
+    cs_json_init(j, f, format == CS_REPORT_JSON ? CS_JSON_PRETTY : 0);
+}
 
 #endif

@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <string.h>
 
 int cs_out_finish(FILE *f, const char *what, cs_error *err)
@@ -37,6 +38,17 @@ int cs_out_finish(FILE *f, const char *what, cs_error *err)
         return cs_fail(err, CS_EIO, "writing the %s: %s", what, strerror(e));
     }
     return 0;
+}
+
+void cs_sbuf_printf(cs_sbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    size_t room = b->len < b->cap ? b->cap - b->len : 0;
+    int n = vsnprintf(room ? b->p + b->len : NULL, room, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        b->len += (size_t)n;
 }
 
 /* ---- JSON -------------------------------------------------------------------- */
@@ -198,16 +210,61 @@ void cs_json_string_n(cs_json *j, const char *s, size_t len)
     cs_json_write_string(j->f, s, len);
 }
 
+size_t cs_fmt_u64(char buf[CS_FMT_U64_CAP], uint64_t v)
+{
+    /* two digits at a time from the right, then one move: no printf, no
+     * locale */
+    static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                   "25262728293031323334353637383940414243444546474849"
+                                   "50515253545556575859606162636465666768697071727374"
+                                   "75767778798081828384858687888990919293949596979899";
+    char tmp[CS_FMT_U64_CAP];
+    size_t n = CS_FMT_U64_CAP;
+    while (v >= 100) {
+        unsigned d = (unsigned)(v % 100) * 2;
+        v /= 100;
+        tmp[--n] = pairs[d + 1];
+        tmp[--n] = pairs[d];
+    }
+    if (v >= 10) {
+        tmp[--n] = pairs[v * 2 + 1];
+        tmp[--n] = pairs[v * 2];
+    } else {
+        tmp[--n] = (char)('0' + v);
+    }
+    size_t len = CS_FMT_U64_CAP - n;
+    memcpy(buf, tmp + n, len);
+    buf[len] = '\0';
+    return len;
+}
+
+void cs_out_u64(FILE *f, uint64_t v)
+{
+    char b[CS_FMT_U64_CAP];
+    fwrite(b, 1, cs_fmt_u64(b, v), f);
+}
+
 void cs_json_u64(cs_json *j, uint64_t v)
 {
     before_item(j);
-    fprintf(j->f, "%" PRIu64, v);
+    cs_out_u64(j->f, v);
+}
+
+void cs_json_number_text(cs_json *j, const char *digits)
+{
+    before_item(j);
+    fputs(digits, j->f);
 }
 
 void cs_json_i64(cs_json *j, int64_t v)
 {
     before_item(j);
-    fprintf(j->f, "%" PRId64, v);
+    if (v < 0) {
+        fputc('-', j->f);
+        cs_out_u64(j->f, (uint64_t)0 - (uint64_t)v);
+    } else {
+        cs_out_u64(j->f, (uint64_t)v);
+    }
 }
 
 void cs_json_double(cs_json *j, double v)
@@ -295,15 +352,19 @@ void cs_csv_field_n(cs_csv *c, const char *s, size_t len)
     for (size_t i = 0; i < len && !quote; i++)
         quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
     if (!quote) {
-        fwrite(s, 1, len, c->f);
+        cs_out_utf8(c->f, s, len);
         return;
     }
     fputc('"', c->f);
+    size_t from = 0;
     for (size_t i = 0; i < len; i++) {
-        if (s[i] == '"')
+        if (s[i] == '"') {
+            cs_out_utf8(c->f, s + from, i + 1 - from);
             fputc('"', c->f);
-        fputc(s[i], c->f);
+            from = i + 1;
+        }
     }
+    cs_out_utf8(c->f, s + from, len - from);
     fputc('"', c->f);
 }
 
@@ -314,9 +375,8 @@ void cs_csv_field(cs_csv *c, const char *s)
 
 void cs_csv_u64(cs_csv *c, uint64_t v)
 {
-    char buf[24];
-    int n = snprintf(buf, sizeof buf, "%" PRIu64, v);
-    cs_csv_field_n(c, buf, (size_t)n);
+    char b[CS_FMT_U64_CAP];
+    cs_csv_field_n(c, b, cs_fmt_u64(b, v));
 }
 
 void cs_csv_prefix(cs_csv *c, const cs_prefix *p)
@@ -345,24 +405,30 @@ void cs_html_escape(FILE *f, const char *s)
 {
     if (!s)
         return;
-    for (; *s; s++) {
-        switch (*s) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
-        default: fputc(*s, f);
+    size_t from = 0, i = 0;
+    for (; s[i]; i++) {
+        const char *ent;
+        switch (s[i]) {
+        case '&': ent = "&amp;"; break;
+        case '<': ent = "&lt;"; break;
+        case '>': ent = "&gt;"; break;
+        case '"': ent = "&quot;"; break;
+        case '\'': ent = "&#39;"; break;
+        default: continue;
         }
+        cs_out_utf8(f, s + from, i - from);
+        fputs(ent, f);
+        from = i + 1;
     }
+    cs_out_utf8(f, s + from, i - from);
 }
 
 /* ---- text ---------------------------------------------------------------------- */
 
 char *cs_text_count(uint64_t v, char buf[CS_TEXT_COUNT_CAP])
 {
-    char digits[24];
-    int n = snprintf(digits, sizeof digits, "%" PRIu64, v);
+    char digits[CS_FMT_U64_CAP];
+    int n = (int)cs_fmt_u64(digits, v);
     size_t o = 0;
     for (int i = 0; i < n; i++) {
         if (i > 0 && (n - i) % 3 == 0)
@@ -373,34 +439,150 @@ char *cs_text_count(uint64_t v, char buf[CS_TEXT_COUNT_CAP])
     return buf;
 }
 
-static void col(FILE *f, const char *s, unsigned width, bool right)
+/* Display columns of code point cp in a terminal: 0 for combining marks
+ * and zero-width characters, 2 for East Asian wide and fullwidth forms and
+ * emoji (Unicode UAX #11 "W"/"F" ranges, the blocks reports meet), else 1. */
+static unsigned cp_width(uint32_t cp)
 {
-    size_t n = s ? strlen(s) : 0;
-    if (width == 0) {
-        if (n)
-            fwrite(s, 1, n, f);
+    if ((cp >= 0x0300 && cp <= 0x036f) || (cp >= 0x0483 && cp <= 0x0489) ||
+        (cp >= 0x0591 && cp <= 0x05bd) || (cp >= 0x0610 && cp <= 0x061a) ||
+        (cp >= 0x064b && cp <= 0x065f) || (cp >= 0x0900 && cp <= 0x0903) ||
+        (cp >= 0x093a && cp <= 0x094f && cp != 0x093d) || (cp >= 0x1ab0 && cp <= 0x1aff) ||
+        (cp >= 0x1dc0 && cp <= 0x1dff) || (cp >= 0x200b && cp <= 0x200f) ||
+        (cp >= 0x20d0 && cp <= 0x20ff) || (cp >= 0xfe00 && cp <= 0xfe0f) ||
+        (cp >= 0xfe20 && cp <= 0xfe2f) || cp == 0xfeff)
+        return 0;
+    if ((cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0x303e) ||
+        (cp >= 0x3041 && cp <= 0x33ff) || (cp >= 0x3400 && cp <= 0x4dbf) ||
+        (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0xa000 && cp <= 0xa4cf) ||
+        (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) ||
+        (cp >= 0xfe30 && cp <= 0xfe4f) || (cp >= 0xff00 && cp <= 0xff60) ||
+        (cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x1f300 && cp <= 0x1f64f) ||
+        (cp >= 0x1f900 && cp <= 0x1f9ff) || (cp >= 0x20000 && cp <= 0x3fffd))
+        return 2;
+    return 1;
+}
+
+/* One character of s[0..len): its byte length (an invalid byte counts as one
+ * byte, shown as U+FFFD, one column) and its display width. */
+static size_t next_char(const char *s, size_t len, unsigned *width)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = utf8_seq(p, len);
+    if (n == 0 || (n == 1 && (p[0] < 0x20 || p[0] == 0x7f))) {
+        *width = 1; /* shown as U+FFFD */
+        return 1;
+    }
+    uint32_t cp = n == 1 ? p[0] : n == 2 ? p[0] & 0x1fu : n == 3 ? p[0] & 0x0fu : p[0] & 0x07u;
+    for (size_t i = 1; i < n; i++)
+        cp = cp << 6 | (p[i] & 0x3fu);
+    *width = cp_width(cp);
+    return n;
+}
+
+void cs_out_utf8(FILE *f, const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0, run = 0;
+    while (i < len) {
+        size_t n = p[i] >= 0x20 && p[i] < 0x7f ? 1 : utf8_seq(p + i, len - i);
+        if (n == 0 || (n == 1 && (p[i] < 0x20 || p[i] == 0x7f))) {
+            /* not UTF-8, or a control character a text report cannot show */
+            fwrite(p + run, 1, i - run, f);
+            fputs("\xef\xbf\xbd", f);
+            i++;
+            run = i;
+            continue;
+        }
+        i += n;
+    }
+    fwrite(p + run, 1, i - run, f);
+}
+
+unsigned cs_text_width(const char *s)
+{
+    unsigned w = 0, cw;
+    size_t len = s ? strlen(s) : 0;
+    for (size_t i = 0; i < len; i += next_char(s + i, len - i, &cw), w += cw)
+        ;
+    return w;
+}
+
+/* Length of the leading run of printable ASCII (one column a byte). */
+static size_t ascii_run(const char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len && (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x7f)
+        i++;
+    return i;
+}
+
+static void col(FILE *f, const char *s, unsigned width, bool right, bool cut)
+{
+    size_t len = s ? strlen(s) : 0;
+    if (ascii_run(s, len) == len) {
+        /* the common case (ids, prefixes, regions): bytes are columns */
+        if (cut && width && len > width) {
+            fwrite(s, 1, width - 1, f);
+            fputc('~', f);
+            return;
+        }
+        size_t pad = cut || width <= len ? 0 : width - len;
+        if (right)
+            cs_text_repeat(f, ' ', (unsigned)pad);
+        fwrite(s, 1, len, f);
+        if (!right)
+            cs_text_repeat(f, ' ', (unsigned)pad);
         return;
     }
-    if (n > width) {
-        fwrite(s, 1, width - 1, f);
+    unsigned w = cs_text_width(s);
+    if (cut && width && w > width) {
+        /* the longest run of whole characters that leaves a column for '~' */
+        size_t end = 0;
+        unsigned used = 0, cw;
+        while (end < len) {
+            size_t n = next_char(s + end, len - end, &cw);
+            if (used + cw > width - 1)
+                break;
+            used += cw;
+            end += n;
+        }
+        /* combining marks after the last kept character belong to it */
+        while (end < len) {
+            size_t n = next_char(s + end, len - end, &cw);
+            if (cw != 0)
+                break;
+            end += n;
+        }
+        cs_out_utf8(f, s, end);
         fputc('~', f);
         return;
     }
+    if (cut) { /* a name ends its row: no padding */
+        cs_out_utf8(f, s ? s : "", len);
+        return;
+    }
+    unsigned pad = width > w ? width - w : 0;
     if (right)
-        cs_text_repeat(f, ' ', width - (unsigned)n);
-    if (n)
-        fwrite(s, 1, n, f);
+        cs_text_repeat(f, ' ', pad);
+    cs_out_utf8(f, s ? s : "", len);
     if (!right)
-        cs_text_repeat(f, ' ', width - (unsigned)n);
+        cs_text_repeat(f, ' ', pad);
 }
 
-void cs_text_col(FILE *f, const char *s, unsigned width) { col(f, s, width, false); }
-void cs_text_rcol(FILE *f, const char *s, unsigned width) { col(f, s, width, true); }
+void cs_text_col(FILE *f, const char *s, unsigned width) { col(f, s, width, false, false); }
+void cs_text_rcol(FILE *f, const char *s, unsigned width) { col(f, s, width, true, false); }
+void cs_text_name(FILE *f, const char *s, unsigned width) { col(f, s, width, false, true); }
 
 void cs_text_repeat(FILE *f, char ch, unsigned n)
 {
-    while (n--)
-        fputc(ch, f);
+    char b[64];
+    memset(b, ch, sizeof b);
+    while (n) {
+        unsigned k = n < sizeof b ? n : (unsigned)sizeof b;
+        fwrite(b, 1, k, f);
+        n -= k;
+    }
 }
 
 void cs_text_wrap(FILE *f, const char *text, unsigned ind, unsigned width)
@@ -417,7 +599,10 @@ void cs_text_wrap(FILE *f, const char *text, unsigned ind, unsigned width)
         const char *w = p;
         while (*p && *p != ' ')
             p++;
-        unsigned wl = (unsigned)(p - w);
+        size_t wb = (size_t)(p - w);
+        unsigned wl = 0, cw;
+        for (size_t k = 0; k < wb; k += next_char(w + k, wb - k, &cw), wl += cw)
+            ;
         if (line_open && used + 1 + wl > avail) {
             fputc('\n', f);
             line_open = false;
@@ -430,8 +615,41 @@ void cs_text_wrap(FILE *f, const char *text, unsigned ind, unsigned width)
             fputc(' ', f);
             used++;
         }
-        fwrite(w, 1, wl, f);
+        cs_out_utf8(f, w, wb);
         used += wl;
     }
     fputc('\n', f);
+}
+
+/* ---- VPC display facts ------------------------------------------------------- */
+
+cs_vpc_facts cs_report_vpc(const cs_snapshot *s, uint32_t vpc)
+{
+    cs_vpc_facts f = {"?", "", "", "", false, false, false};
+    cs_vpc vp;
+    if (!s || vpc == CS_IDX_NONE || cs_estate_vpc(s, vpc, &vp) != 0)
+        return f;
+    f.known = true;
+    f.id = vp.id;
+    f.name = vp.name ? vp.name : "";
+    f.is_default = vp.is_default;
+    f.pseudo = vp.pseudo;
+    cs_account a;
+    if (cs_estate_account(s, vp.account_idx, &a) == 0 && a.id)
+        f.account = a.id;
+    cs_region rg;
+    if (cs_estate_region(s, vp.region_idx, &rg) == 0 && rg.name)
+        f.region = rg.name;
+    return f;
+}
+
+void cs_json_vpc(cs_json *j, const cs_vpc_facts *v)
+{
+    cs_json_begin_object(j);
+    cs_json_kv_string(j, "vpc", v->id);
+    cs_json_kv_string(j, "name", v->name);
+    cs_json_kv_string(j, "account", v->account);
+    cs_json_kv_string(j, "region", v->region);
+    cs_json_kv_bool(j, "default", v->is_default);
+    cs_json_end(j);
 }

@@ -19,7 +19,9 @@
 #define CS_REPORT_WRITER_H
 
 #include <cidrscope/error.h>
+#include <cidrscope/estate.h>
 #include <cidrscope/prefix.h>
+#include <cidrscope/snapshot.h>
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -31,6 +33,26 @@
 /* Flushes f and checks its error flag. Returns 0, or CS_EIO with err naming
  * `what` (e.g. "audit report") and strerror(errno). */
 int cs_out_finish(FILE *f, const char *what, cs_error *err);
+
+/* Writes s[0..len) as valid UTF-8: a byte that starts no valid sequence,
+ * and an ASCII control character, becomes U+FFFD; the rest is copied. */
+void cs_out_utf8(FILE *f, const char *s, size_t len);
+
+/* Decimal digits of v, without printf (hot paths format millions of
+ * numbers); buf gets a terminating NUL. Returns the digit count. */
+#define CS_FMT_U64_CAP 24
+size_t cs_fmt_u64(char buf[CS_FMT_U64_CAP], uint64_t v);
+/* Writes v in decimal. */
+void cs_out_u64(FILE *f, uint64_t v);
+
+/* A bounded string builder: cs_sbuf_printf appends like snprintf, never
+ * writes past cap (the text is cut, always NUL-terminated when cap > 0),
+ * and `len` counts what was wanted, so len >= cap means "cut". */
+typedef struct cs_sbuf {
+    char *p;
+    size_t cap, len;
+} cs_sbuf;
+void cs_sbuf_printf(cs_sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- JSON -------------------------------------------------------------------- */
 
@@ -82,6 +104,8 @@ void cs_json_string_n(cs_json *j, const char *s, size_t len);
 void cs_json_u64(cs_json *j, uint64_t v);
 void cs_json_i64(cs_json *j, int64_t v);
 void cs_json_double(cs_json *j, double v); /* non-finite -> null */
+/* A number already in decimal text (digits only: 128-bit counts). */
+void cs_json_number_text(cs_json *j, const char *digits);
 void cs_json_bool(cs_json *j, bool v);
 void cs_json_null(cs_json *j);
 /* A prefix in canonical text (cs_prefix_format), as a string. */
@@ -116,6 +140,10 @@ typedef struct cs_csv {
     unsigned col; /* fields written in the current row */
 } cs_csv;
 
+/* The separator of a list inside one CSV field (reason codes, block pairs,
+ * VPC ids), the same in every verb's CSV. */
+#define CS_CSV_LIST_SEP ";"
+
 void cs_csv_init(cs_csv *c, FILE *f);
 void cs_csv_field(cs_csv *c, const char *s); /* NULL = empty field */
 void cs_csv_field_n(cs_csv *c, const char *s, size_t len);
@@ -135,18 +163,31 @@ void cs_html_escape(FILE *f, const char *s);
 
 /* Width the text reports are laid out for. */
 #define CS_TEXT_WIDTH 80
+/* Display columns a name tag gets in a row before it is cut. */
+#define CS_TEXT_NAME_WIDTH 32
 
 /* Formats v with thousands separators ("3,614,957,500") into buf (27 bytes
  * always suffice). Returns buf. */
 #define CS_TEXT_COUNT_CAP 32
 char *cs_text_count(uint64_t v, char buf[CS_TEXT_COUNT_CAP]);
 
-/* Writes s left-aligned in a column of `width` characters (bytes; reports
- * hold ASCII ids), padding with spaces; longer text is cut and ends with
- * '~' so the columns stay aligned. width 0 writes s unchanged. */
+/* Display columns of s in a terminal (UTF-8: combining marks 0, East Asian
+ * wide characters 2; an invalid byte 1, as the U+FFFD it is shown as). */
+unsigned cs_text_width(const char *s);
+
+/* Writes s left-aligned in a column of `width` display columns, padding
+ * with spaces. Never cuts: a prefix, id, address or number longer than its
+ * column pushes the rest of the row right instead of losing characters.
+ * Output is valid UTF-8 (cs_out_utf8). width 0 writes s unpadded. */
 void cs_text_col(FILE *f, const char *s, unsigned width);
 /* The same, right-aligned (numbers). */
 void cs_text_rcol(FILE *f, const char *s, unsigned width);
+/* Free text (a name tag, the last thing on its row) in at most `width`
+ * display columns, unpadded: when longer, cut on a character boundary
+ * (never inside a UTF-8 sequence; combining marks stay with their base)
+ * and ended with '~', the '~' in the last column at most. width 0 writes s
+ * whole. Output is valid UTF-8. */
+void cs_text_name(FILE *f, const char *s, unsigned width);
 
 /* Writes `n` copies of character ch. */
 void cs_text_repeat(FILE *f, char ch, unsigned n);
@@ -155,5 +196,23 @@ void cs_text_repeat(FILE *f, char ch, unsigned n);
  * `indent` spaces (the first line too), ending with a newline. Words longer
  * than a line are written on a line of their own, unbroken. */
 void cs_text_wrap(FILE *f, const char *text, unsigned indent, unsigned width);
+
+/* ---- VPC display facts ------------------------------------------------------ */
+
+/*
+ * What every report shows of a VPC, looked up once: id, name, owner
+ * account, region, default flag, pseudo (a prefix-list owner). The one
+ * fallback for what the estate does not know: id "?" for an index that
+ * names no VPC (known = false), and "" for a missing name, account or
+ * region, in every format. Strings point into the snapshot.
+ */
+typedef struct cs_vpc_facts {
+    const char *id, *name, *account, *region;
+    bool is_default, pseudo, known;
+} cs_vpc_facts;
+
+cs_vpc_facts cs_report_vpc(const cs_snapshot *s, uint32_t vpc);
+/* {"vpc", "name", "account", "region", "default"}: a VPC in JSON. */
+void cs_json_vpc(cs_json *j, const cs_vpc_facts *v);
 
 #endif

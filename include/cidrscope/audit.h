@@ -68,8 +68,10 @@
 #include <stdio.h>
 
 #include "error.h"
+#include "estate.h"
 #include "prefix.h"
 #include "query.h"
+#include "report.h"
 #include "snapshot.h"
 
 #ifdef __cplusplus
@@ -118,6 +120,9 @@ enum {
     CS_AUDIT_INCLUDE_DEFAULT = 1u << 1,
     /* List every pair one by one, identical-prefix sharers included. */
     CS_AUDIT_ALL_PAIRS = 1u << 2,
+    /* Scope values that match nothing are not errors (the scope is then
+     * empty): for a baseline audited with the scope of a newer estate. */
+    CS_AUDIT_EMPTY_SCOPE_OK = 1u << 3,
 };
 
 typedef struct cs_audit_tag {
@@ -137,8 +142,9 @@ typedef struct cs_audit_domain {
  * given = any), its region one of `regions` (none = any), and it carries
  * every tag of `tags` (key and value, exact). Blocks of VPCs out of scope
  * are ignored everywhere: entries, clusters, pairs. A zeroed struct (or a
- * NULL options pointer) audits everything. Names that match nothing are not
- * errors (the scope is then empty).
+ * NULL options pointer) audits everything. An account or region the estate
+ * does not know, or a tag no VPC carries, is CS_ENOTFOUND naming the value
+ * (a typo must not pass as an empty audit), unless CS_AUDIT_EMPTY_SCOPE_OK.
  */
 typedef struct cs_audit_options {
     unsigned flags;                 /* CS_AUDIT_* */
@@ -248,7 +254,8 @@ typedef struct cs_audit_domain_info {
  * Audits `s` (any snapshot; the VPC level needs an estate image: on a plain
  * prefix image only the entry level is computed and vpc_level stays
  * false). opts may be NULL (everything, default listing). *out is released
- * with cs_audit_free. Returns 0, CS_EINVAL (NULL s or out, a scope or
+ * with cs_audit_free. Returns 0, CS_ENOTFOUND (a scope value matches
+ * nothing: see cs_audit_options), CS_EINVAL (NULL s or out, a scope or
  * domains on an image without estate, domains with CS_AUDIT_ENTRY_LEVEL, a
  * domain VPC index out of range), CS_ERANGE (2^32-1 nodes or entries or
  * more), CS_ENOMEM. Thread-safe on a shared snapshot; never allocates
@@ -269,7 +276,8 @@ CS_API size_t cs_audit_group_count(const cs_audit_result *r);
 /* Listed pairs, most severe first, then by VPC indices. */
 CS_API size_t cs_audit_pair_count(const cs_audit_result *r);
 
-/* Records by index: 0, or CS_ERANGE (then *out is untouched). */
+/* Records by index: 0, CS_ERANGE (no such index) or CS_EINVAL (NULL r or
+ * out); on error *out is untouched. The same for every getter below. */
 CS_API int cs_audit_get_cluster(const cs_audit_result *r, size_t i,
                                 cs_audit_cluster *out);
 CS_API int cs_audit_get_group(const cs_audit_result *r, size_t i,
@@ -290,6 +298,56 @@ CS_API int cs_audit_domain_pair(const cs_audit_result *r, size_t d, size_t i,
 CS_API int cs_audit_domain_pair_witness(const cs_audit_result *r, size_t d,
                                         size_t i, size_t j,
                                         cs_audit_witness *out);
+
+/* ---- what-if plans and domain files (engine/ingest/plan.c) ---------------- */
+
+/*
+ * A what-if plan adds planned VPCs and blocks to a builder, usually one
+ * thawed from the estate as it is (cs_estate_thaw), to be frozen and
+ * audited "as if they existed". A row is `account,region,vpc_id,cidr`; a
+ * VPC that `base` (may be NULL) already holds must be named with its own
+ * account and region; a new VPC is added, state available. parse_flags:
+ * CS_PARSE_LENIENT accepts host bits. Errors name the source, line, column
+ * and span of the offending field with the line for a caret.
+ *
+ * cs_plan_add_row: one row (loc: where it came from, e.g. "--what-if";
+ * NULL = "(plan)" line 1). Returns 0, CS_EPARSE (not 4 fields, a bad
+ * prefix), CS_ECONFLICT (a known VPC under another account or region, or a
+ * record the builder refuses), CS_EINVAL, CS_ENOMEM, CS_ESTATE.
+ * cs_plan_load: every line of file `path` (blank lines and '#' comments
+ * skipped; an optional first line `account,region,vpc_id,cidr`). Returns
+ * the rows added (>= 0), the codes above, or CS_EIO. e is the caller's.
+ */
+CS_API int cs_plan_add_row(cs_estate *e, const cs_snapshot *base, const char *row,
+                           size_t len, unsigned parse_flags, const cs_srcloc *loc,
+                           cs_error *err);
+CS_API int cs_plan_load(cs_estate *e, const cs_snapshot *base, const char *path,
+                        unsigned parse_flags, cs_error *err);
+
+/*
+ * Domain files: named sets of VPCs that must be mutually disjoint, lines
+ * `DOMAIN,MEMBER` with MEMBER a VPC id, `account:ID` (every VPC of the
+ * account), `region:NAME` or `tag:KEY=VALUE`, resolved against snapshot s
+ * (an estate image). A member that matches nothing is CS_ENOTFOUND at its
+ * file:line:column (a typo is never an empty domain); a malformed line
+ * CS_EPARSE. cs_domain_set_new returns NULL only when out of memory;
+ * cs_domain_set_free releases (NULL is a no-op). _add_line takes one line
+ * (no header), _load a file (blank lines, '#' comments, an optional first
+ * line `domain,member`); both return 0, CS_EPARSE, CS_ENOTFOUND, CS_EINVAL
+ * (NULL, or s holds no estate), CS_EIO (_load), CS_ENOMEM.
+ * cs_domain_set_domains sets *out to the domains in first-seen order, ready
+ * for cs_audit_options.domains (valid until the set's next add or free) and
+ * *n to their number: 0, CS_EINVAL, CS_ENOMEM. One thread at a time.
+ */
+typedef struct cs_domain_set cs_domain_set;
+CS_API cs_domain_set *cs_domain_set_new(void);
+CS_API void cs_domain_set_free(cs_domain_set *ds);
+CS_API int cs_domain_set_add_line(cs_domain_set *ds, const cs_snapshot *s, const char *line,
+                                  size_t len, const cs_srcloc *loc, cs_error *err);
+CS_API int cs_domain_set_load(cs_domain_set *ds, const cs_snapshot *s, const char *path,
+                              cs_error *err);
+CS_API int cs_domain_set_domains(cs_domain_set *ds, const cs_audit_domain **out,
+                                 size_t *n);
 
 /* ---- drift ---------------------------------------------------------------- */
 
@@ -331,20 +389,12 @@ CS_API unsigned cs_audit_drift_worst(const cs_audit_drift *d);
 
 /* ---- reports ---------------------------------------------------------------- */
 
-enum cs_report_format {
-    CS_REPORT_TEXT = 0,   /* for a person: summary first, 80 columns */
-    CS_REPORT_JSON = 1,   /* one document */
-    CS_REPORT_NDJSON = 2, /* one JSON object per line: summary, then each
-                             finding (cluster, group, pair, domain pair,
-                             change) with a "type" member */
-    CS_REPORT_CSV = 3,    /* one row per VPC pair (listed pairs, then domain
-                             violations, then changes) */
-    CS_REPORT_HTML = 4,   /* one self-contained file (inline CSS, no script,
-                             no external resources) */
-};
+/* Formats: enum cs_report_format (<cidrscope/report.h>); the audit report
+ * offers all five. CSV: one row per finding (kind pair, group, domain pair,
+ * change). */
 
 typedef struct cs_audit_report_options {
-    int format;               /* enum cs_report_format */
+    enum cs_report_format format;
     uint64_t limit;           /* most clusters/groups/pairs listed per section
                                  (0 = all); the rest is counted */
     const char *title;        /* what was audited (source names); may be NULL */
@@ -367,37 +417,11 @@ CS_API int cs_audit_report_write(FILE *f, const cs_snapshot *s,
                                  const cs_audit_report_options *o,
                                  cs_error *err);
 
-/* ---- row writers of `query` and `lookup` ------------------------------------ */
+/* ---- accessors the report writers read (report helper's block) ------------- */
 
-/*
- * A streaming writer of query/lookup answers. Per item: zero or more
- * cs_match_report_match() calls (every entry of the match becomes one row:
- * prefix, VPC id, account, region, relation), then cs_match_report_end().
- * Count mode writes one number per item (cs_match_report_count). Formats:
- * CS_REPORT_TEXT, _JSON (one document: an array of items), _NDJSON, _CSV.
- * Errors are sticky and returned by cs_match_report_close, which also frees
- * the writer. Single-threaded.
- */
-typedef struct cs_match_report cs_match_report;
-
-enum {
-    CS_MR_COUNT = 1u << 0,    /* counts only */
-    CS_MR_LOOKUP = 1u << 1,   /* items are addresses (column "address") */
-};
-
-/* NULL when out of memory or the format is not one of the four. */
-CS_API cs_match_report *cs_match_report_open(FILE *f, int format,
-                                             unsigned flags);
-/* Starts item `text` (the query as given). */
-CS_API void cs_match_report_item(cs_match_report *w, const char *text);
-/* One match of the current item, on snapshot s. */
-CS_API void cs_match_report_match(cs_match_report *w, const cs_snapshot *s,
-                                  const cs_match *m);
-CS_API void cs_match_report_end(cs_match_report *w);
-/* Count mode: the item's count. */
-CS_API void cs_match_report_count(cs_match_report *w, const char *text,
-                                  uint64_t count);
-CS_API int cs_match_report_close(cs_match_report *w, cs_error *err);
+/* True when VPC v is in the audit's scope (every VPC without a scope).
+ * Thread-safe; false for an index past the estate's VPCs under a scope. */
+CS_API bool cs_audit_vpc_in_scope(const cs_audit_result *r, uint32_t v);
 
 #ifdef __cplusplus
 }

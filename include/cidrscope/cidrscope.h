@@ -24,6 +24,8 @@
 #include "estate.h"
 #include "audit.h"
 #include "peering.h"
+#include "report.h"
+#include "ipam.h"
 #include "shm.h"
 
 #endif

@@ -229,10 +229,11 @@ CS_API int cs_ipv6_attr_parse(const char *s, size_t len);
 #define CS_FINDING_REJECTED "rejected-input"        /* --keep-going skipped it */
 #define CS_FINDING_HOST_BITS "host-bits-normalised" /* lenient: 10.0.0.1/16 */
 #define CS_FINDING_V4_SIZE "ipv4-block-size"        /* outside /16../28 */
-#define CS_FINDING_V6_SIZE "ipv6-block-size"        /* outside /44../60 */
+#define CS_FINDING_V6_SIZE "ipv6-block-size"        /* not /44,/48,../60 */
 #define CS_FINDING_V4_QUOTA "ipv4-block-quota"      /* > 5 live IPv4 blocks */
 #define CS_FINDING_RESTRICTED "association-restricted" /* AWS table forbids */
 #define CS_FINDING_LINK_LOCAL "link-local-block"    /* inside 169.254.0.0/16 */
+#define CS_FINDING_RESERVED "reserved-range-block"  /* 0/8, 127/8, 224/4 */
 #define CS_FINDING_UNKNOWN_VPC "peering-unknown-vpc" /* side not in inventory */
 #define CS_FINDING_PCX_STATUS "peering-status-mismatch" /* two sightings */
 #define CS_FINDING_INCOMPLETE_PAGE "incomplete-page" /* NextToken: pages
@@ -439,6 +440,20 @@ CS_API int cs_estate_build_finding(const cs_estate *e, uint32_t i,
 CS_API int cs_estate_freeze(const cs_estate *e, cs_snapshot **out,
                             cs_error *err);
 
+/*
+ * Thaws a frozen estate: adds every record of s's estate to builder e
+ * through the cs_estate_add_* calls (accounts and regions without VPCs as
+ * scopes, VPCs with tags, every association, dead ones too, edges, peering
+ * connections), so e can take more records (planned VPCs and blocks) and be
+ * frozen again; freeze(thaw(s)) has s's tables in s's order. Findings are
+ * not copied (freeze recomputes the estate-wide ones). e may already hold
+ * records: the builder's merge and conflict rules apply. Returns 0,
+ * CS_EINVAL (NULL argument, or s holds no estate), CS_ECONFLICT (a record of
+ * s differs from one e already holds), CS_ENOMEM, CS_ESTATE, CS_ECORRUPT.
+ * Reads s only; e is the caller's (engine/build/thaw.c).
+ */
+CS_API int cs_estate_thaw(const cs_snapshot *s, cs_estate *e, cs_error *err);
+
 /* ---- loading sources ------------------------------------------------------ */
 
 /* What a source path holds (cs_estate_detect). */
@@ -458,6 +473,22 @@ enum cs_source_kind {
                                text kind from the bytes it reads once) */
 };
 
+/*
+ * Progress of a load, for a caller that shows it (the CLI's progress line):
+ * reported for every file as it finishes (done) and, inside a CSV file,
+ * every CS_LOAD_PROGRESS_ROWS records. Called on the loading thread; the
+ * struct and its path live only during the call.
+ */
+#define CS_LOAD_PROGRESS_ROWS 65536
+typedef struct cs_load_progress {
+    const char *path;      /* the file being read */
+    uint64_t rows;         /* its records read so far (CSV; 0 for JSON) */
+    uint64_t bytes;        /* its bytes read so far */
+    uint64_t size;         /* its size in bytes; 0 = unknown */
+    bool done;             /* the file is finished */
+} cs_load_progress;
+typedef void (*cs_load_progress_fn)(const cs_load_progress *p, void *ctx);
+
 typedef struct cs_load_options {
     bool lenient;          /* host bits are cleared (with a finding), not
                               errors */
@@ -469,6 +500,8 @@ typedef struct cs_load_options {
     const char *account;   /* account to assume where a source has none;
                               NULL = the source's own (OwnerId) */
     int kind;              /* enum cs_source_kind; CS_SRC_AUTO = detect */
+    cs_load_progress_fn progress; /* NULL = none */
+    void *progress_ctx;
 } cs_load_options;
 
 /*

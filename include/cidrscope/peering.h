@@ -67,6 +67,7 @@
 #include "error.h"
 #include "estate.h"
 #include "prefix.h"
+#include "report.h"
 #include "snapshot.h"
 
 #ifdef __cplusplus
@@ -439,7 +440,7 @@ CS_API const char *cs_reach_code_name(unsigned code);
 enum cs_can_add_code {
     CS_ADD_UNKNOWN_VPC = 0,      /* blocks */
     CS_ADD_BLOCK_SIZE = 1,       /* blocks: IPv4 outside /16../28, IPv6
-                                    outside /44../60 */
+                                    not /44../60 in steps of /4 */
     CS_ADD_LINK_LOCAL = 2,       /* blocks: inside 169.254.0.0/16 */
     CS_ADD_OWN_OVERLAP = 3,      /* blocks: overlaps a live block of the VPC */
     CS_ADD_RESTRICTED = 4,       /* blocks: the association-restriction table */
@@ -455,7 +456,9 @@ enum cs_can_add_code {
                                     then fails */
     CS_ADD_PEER_UNKNOWN = 9,     /* warns: a live peer is not in the estate:
                                     its blocks could not be checked */
-    CS_ADD_CODE_COUNT = 10
+    CS_ADD_RESERVED = 10,        /* blocks: inside 0.0.0.0/8, 127.0.0.0/8 or
+                                    224.0.0.0/4, which no VPC may use */
+    CS_ADD_CODE_COUNT = 11
 };
 
 /* Rows of the association-restriction table (CS_ADD_RESTRICTED). */
@@ -464,8 +467,8 @@ enum cs_add_rule {
                                     RFC 1918 ranges */
     CS_RULE_10_0_16 = 2,         /* a block in 10.0.0.0/15 rules out
                                     10.0.0.0/16 */
-    CS_RULE_172_16_15 = 3,       /* a block in 172.31.0.0/16 rules out
-                                    172.16.0.0/15 */
+    CS_RULE_172_31_16 = 3,       /* a primary in 172.16.0.0/12 rules out
+                                    172.31.0.0/16 */
     CS_RULE_198_19 = 4,          /* 198.19.0.0/16 only with a 198.19
                                     primary */
     CS_RULE_PUBLIC_RFC1918 = 5,  /* a public, 100.64.0.0/10 or 198.19.0.0/16
@@ -509,20 +512,17 @@ CS_API int64_t cs_peering_can_add(const cs_snapshot *s, uint32_t vpc,
 
 /* "unknown-vpc", "block-size", "link-local", "own-overlap",
  * "association-restricted", "block-quota", "peer-overlap",
- * "pending-requester", "pending-request-fails", "peer-not-in-estate". */
+ * "pending-requester", "pending-request-fails", "peer-not-in-estate",
+ * "reserved-range". */
 CS_API const char *cs_can_add_code_name(unsigned code);
 /* True when the code blocks the association (false: a warning). */
 CS_API bool cs_can_add_code_blocks(unsigned code);
 
 /* ---- reports ------------------------------------------------------------------------ */
 
-enum cs_peering_format {
-    CS_PFMT_TEXT = 0,
-    CS_PFMT_JSON = 1,   /* one document {"summary": {...}, "results": [...]} */
-    CS_PFMT_CSV = 2,    /* a header row, then one row per result */
-    CS_PFMT_NDJSON = 3, /* one result object per line; the last line is
-                           {"summary": {...}} (check only) */
-};
+/* Formats: enum cs_report_format (<cidrscope/report.h>): TEXT, JSON, CSV
+ * (a header row, then one row per result), NDJSON (one result object per
+ * line; check's last line is {"type": "summary", ...}). */
 
 /* Totals of a check report. */
 typedef struct cs_peering_summary {
@@ -538,7 +538,7 @@ CS_API void cs_peering_summary_add(cs_peering_summary *sum,
 /*
  * A streaming check report on a caller's FILE* (never closed):
  *
- *   r = cs_peering_report_new(f, CS_PFMT_JSON, snap, &opts);
+ *   r = cs_peering_report_new(f, CS_REPORT_JSON, snap, &opts);
  *   cs_peering_report_begin(r, &summary);   JSON: summary known first
  *   cs_peering_report_pair(r, "vpc-a", "vpc-b", a_idx, b_idx, &verdict); ...
  *   cs_peering_report_end(r, &summary, &err);
@@ -552,7 +552,7 @@ CS_API void cs_peering_summary_add(cs_peering_summary *sum,
  * of memory or for a bad format. _end returns 0 or CS_EIO (a write failed).
  */
 typedef struct cs_peering_report cs_peering_report;
-CS_API cs_peering_report *cs_peering_report_new(FILE *f, unsigned format,
+CS_API cs_peering_report *cs_peering_report_new(FILE *f, enum cs_report_format format,
                                                 const cs_snapshot *s,
                                                 const cs_peering_opts *opts);
 CS_API void cs_peering_report_begin(cs_peering_report *r,
@@ -567,7 +567,7 @@ CS_API void cs_peering_report_free(cs_peering_report *r);
 /* The candidates of `vpc` (cands[0..n), verdicts[i] of (vpc, cands[i]),
  * `total` >= n when the list was cut) as one report. NDJSON is not
  * offered (CS_EINVAL). Returns 0, CS_EINVAL, CS_EIO. */
-CS_API int cs_peering_report_candidates(FILE *f, unsigned format,
+CS_API int cs_peering_report_candidates(FILE *f, enum cs_report_format format,
                                         const cs_snapshot *s, uint32_t vpc,
                                         const cs_peering_filter *filter,
                                         const cs_peering_opts *opts,
@@ -579,7 +579,7 @@ CS_API int cs_peering_report_candidates(FILE *f, unsigned format,
 
 /* A mesh plan (the arguments of cs_peering_mesh and its results; ids[i]
  * names vpcs[i] as given). Returns 0, CS_EINVAL, CS_EIO. */
-CS_API int cs_peering_report_mesh(FILE *f, unsigned format,
+CS_API int cs_peering_report_mesh(FILE *f, enum cs_report_format format,
                                   const cs_snapshot *s, const char *const *ids,
                                   size_t n, size_t hub_pos,
                                   const cs_peering_mesh_row *rows,
@@ -590,7 +590,7 @@ CS_API int cs_peering_report_mesh(FILE *f, unsigned format,
 /* Runs cs_peering_reach and prints its findings; src_text/dst_text are the
  * ends as given. *sum receives the summary (may be NULL). Returns 0,
  * CS_EINVAL, CS_EIO. */
-CS_API int cs_peering_report_reach(FILE *f, unsigned format,
+CS_API int cs_peering_report_reach(FILE *f, enum cs_report_format format,
                                    const cs_snapshot *s, const char *src_text,
                                    const cs_reach_end *src, const char *dst_text,
                                    const cs_reach_end *dst,
@@ -599,11 +599,22 @@ CS_API int cs_peering_report_reach(FILE *f, unsigned format,
 /* Runs cs_peering_can_add and prints its verdict and reasons. *blocked
  * (may be NULL) is set when a blocking reason was found. Returns 0,
  * CS_EINVAL, CS_EIO. */
-CS_API int cs_peering_report_can_add(FILE *f, unsigned format,
+CS_API int cs_peering_report_can_add(FILE *f, enum cs_report_format format,
                                      const cs_snapshot *s, const char *vpc_id,
                                      uint32_t vpc, const cs_prefix *p,
                                      const cs_can_add_opts *o, bool *blocked,
                                      cs_error *err);
+
+/* ---- report helper's block ---------------------------------------------- */
+
+/* cs_peering_report_reach listing at most `limit` no-connection findings
+ * (0 = all); the rest is counted (JSON "omitted", text "N more ... (use
+ * --limit 0 for all)"). cs_peering_report_reach lists 20 (CSV: all). */
+CS_API int cs_peering_report_reach_limit(FILE *f, enum cs_report_format format,
+                                         const cs_snapshot *s, const char *src_text,
+                                         const cs_reach_end *src, const char *dst_text,
+                                         const cs_reach_end *dst, uint64_t limit,
+                                         cs_reach_summary *sum, cs_error *err);
 
 #ifdef __cplusplus
 }

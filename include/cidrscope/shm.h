@@ -3,14 +3,16 @@
  * POSIX shared memory and querying them in place.
  *
  * A SERVICE is named NAME (letters, digits, '-', '_', '.'; not starting with
- * '.' nor ending in '.' and digits, which would read as one of another
- * service's image segments; a leading '/' is accepted and ignored). It
- * consists of a small CONTROL segment `/NAME` (the
- * current generation and a table of reader slots, in the manner of LMDB's
- * reader table) and one IMAGE segment `/NAME.<generation>` per live
- * generation, holding a snapshot image (snapshot.h) with its generation
- * stamped in. On Linux they appear as /dev/shm/NAME and /dev/shm/NAME.<gen>.
- * engine/serve/shm.c documents both layouts and the memory ordering.
+ * '.' nor ending in '.' and digits; a leading '/' is accepted and ignored).
+ * It consists of a small CONTROL segment `/NAME` (the current generation and
+ * a table of image segments; only its owner can write it), a READER TABLE
+ * `/NAME@readers.<random>` (one slot per pin, in the manner of LMDB's reader
+ * table; every reader writes it) and one IMAGE segment
+ * `/NAME@<generation>.<random>` per live generation, holding a snapshot
+ * image (snapshot.h) with its generation stamped in. On Linux they appear
+ * under /dev/shm. engine/serve/shm_segments.c documents the layouts,
+ * shm_pin.c and shm_publish.c the memory ordering; SECURITY.md who may do
+ * what.
  *
  * READERS attach once, then pin and unpin as often as they like:
  *
@@ -24,8 +26,12 @@
  * Queries on a pinned image make no system call and take no lock. A pin of a
  * generation this process has already mapped is lock-free and makes no
  * system call either; the first pin of a new generation maps it and checks
- * it (every bound, and the checksums unless attached with CS_OPEN_NO_VERIFY)
- * in time proportional to the image: about 20 ms for a 1M-entry image. A
+ * its owner and mode, and builds the image's derived indexes. The image was
+ * validated by its publisher and only the owner can write the segment, so
+ * its content is trusted when the owner is this process's user or root;
+ * the images of another owner (named with cs_shm_attach_with) get every
+ * bound checked; CS_SHM_VERIFY checks every bound and checksum of every
+ * image. A
  * reader never waits for the publisher and never blocks it: a slow reader
  * only keeps its generation's segment alive. Readers that must never pay
  * the mapping on their query path run cs_shm_refresh from a thread of their
@@ -50,15 +56,30 @@
  * Processes: an attachment or publisher belongs to the process that made it;
  * after fork() the child must attach anew (slots record the pid). Readers
  * and publishers must share a pid namespace (a dead reader is recognised by
- * kill(pid, 0) failing with ESRCH). Segments are created with mode 0600
- * unless the options say otherwise, owned by the creating user. A reader
- * needs read-write access to the control segment (it writes its slot) and
- * read access to image segments: for readers of other users in the
- * publisher's group, create the service with mode 0660.
+ * kill(pid, 0) failing with ESRCH).
+ *
+ * Trust (SECURITY.md): segments are owned by the creating user. Control and
+ * image segments get mode (MODE | 0600) & ~022 (MODE from the options,
+ * default 0600): no one but the owner can ever write them. The reader table
+ * gets a write bit wherever that has a read bit, so whoever may read may
+ * pin. A publisher only opens a control segment its own effective uid owns;
+ * a reader only one owned by itself, root, or the owner it names
+ * (cs_shm_attach_with), and only with no group or other write bit; both
+ * refuse a reader table or image segment of any other owner (CS_ECONFLICT,
+ * the message naming the owner and mode found). For readers in the
+ * publisher's group, create the service with mode 0640.
+ *
+ * Signals: since every reader may write (and so truncate) the reader table,
+ * attaching or opening a publisher puts a SIGBUS handler in place (unless it
+ * is already), which turns a fault inside a reader-table mapping into
+ * private zero pages and passes every other SIGBUS to the handler that was
+ * there before (or the default action). A program installing its own SIGBUS
+ * handler after attaching should chain to the one it replaces.
  *
  * Tests: tests/test_shm.c (multi-process publish/pin races, kill -9 of the
  * publisher at every step and of pinned readers, damaged segments, heap vs
- * file vs shm images).
+ * file vs shm images); tests/security/ (two users: squatting, group
+ * members, slot exhaustion).
  */
 #ifndef CIDRSCOPE_SHM_H
 #define CIDRSCOPE_SHM_H
@@ -87,10 +108,12 @@ typedef struct cs_shm_publisher cs_shm_publisher;
 /* ---- readers ------------------------------------------------------------ */
 
 /*
- * Attaches to the service NAME: maps its control segment read-write (a pin
- * writes its reader slot) after checking magic, version and layout.
- * `flags`: CS_OPEN_NO_VERIFY (snapshot.h) skips the image checksums when a
- * generation is first mapped (bounds are always checked).
+ * Attaches to the service NAME: maps its control segment read-only and its
+ * reader table read-write (a pin writes its slot) after checking owner
+ * (this process's effective uid or root; see cs_shm_attach_with), mode,
+ * magic, version and layout. `flags`: CS_SHM_VERIFY (below) also checks
+ * image checksums when a generation is first mapped (bounds are always
+ * checked); CS_OPEN_NO_VERIFY is accepted and is the default.
  * Returns 0, CS_EINVAL (bad name), CS_ENOTFOUND (no such service, or its
  * control segment is still being created), CS_ECORRUPT (not a cidrscope
  * control segment, or a truncated one), CS_EVERSION (another version or
@@ -99,6 +122,30 @@ typedef struct cs_shm_publisher cs_shm_publisher;
  */
 CS_API int cs_shm_attach(const char *name, unsigned flags, cs_shm **out,
                          cs_error *err);
+
+enum {
+    /* Attach flag: verify the checksums of every image when first mapped,
+     * although its segment is writable by its owner only. */
+    CS_SHM_VERIFY = 1u << 8,
+};
+
+typedef struct cs_shm_attach_options {
+    unsigned flags;        /* CS_SHM_VERIFY */
+    int64_t owner_uid;     /* the user who must own the service; -1: this
+                              process's effective uid or root */
+    uint32_t slot_wait_ms; /* how long a pin waits for a free reader slot
+                              before CS_EBUSY; 0 = 2000 */
+} cs_shm_attach_options;
+
+/*
+ * cs_shm_attach with options (NULL: the defaults). Besides cs_shm_attach's
+ * returns: CS_ECONFLICT when the control segment or its reader table is
+ * owned by another user than expected, or the control segment is writable
+ * by group or other (the message names the owner and mode found).
+ */
+CS_API int cs_shm_attach_with(const char *name,
+                              const cs_shm_attach_options *opts, cs_shm **out,
+                              cs_error *err);
 
 /*
  * A pin: the caller owns the struct (typically on a thread's stack); it is
@@ -123,11 +170,16 @@ typedef struct cs_pin {
  * instead of mapping it a second time; through one attachment, successive
  * pins never go back in generation.
  * Each pin uses one slot until unpinned; a thread may hold several pins.
+ * When every slot is held by a live process, it waits up to the slot wait
+ * (cs_shm_attach_options) for one to free.
  * Returns 0, CS_ENOTFOUND (nothing published yet, or the service was
- * removed: attach anew), CS_EBUSY (every reader slot is held by a live
- * process, or this process pins more than 64 generations at once),
- * CS_ECORRUPT (the image segment fails validation or is missing; the message
- * names it), CS_EIO, CS_ENOMEM, CS_EINVAL. On failure *pin is left unpinned.
+ * removed: attach anew), CS_EBUSY (every reader slot stayed held by live
+ * processes, named in the message, or this process pins more than 64
+ * generations at once), CS_ECORRUPT (the image segment fails validation or
+ * is missing; the message names it), CS_ECONFLICT (the image segment is not
+ * the service owner's, or others may write it), CS_EIO (also: no write
+ * permission on the reader table), CS_ENOMEM, CS_EINVAL. On failure *pin is
+ * left unpinned.
  * Thread-safety: any number of threads may pin through one attachment.
  */
 CS_API int cs_shm_pin(cs_shm *h, cs_pin *pin, cs_error *err);
@@ -183,6 +235,14 @@ typedef struct cs_shm_info {
                                 claimed) */
     uint32_t images;         /* image segments the table knows of */
     bool removed;            /* the service was removed (cs_shm_unlink) */
+    uint32_t owner_uid;      /* owner of the control segment */
+    uint64_t vpcs;           /* VPCs of the current generation (entries for
+                                an image without estate tables) */
+    uint64_t refused_unix;   /* the shrink guard refused a generation at
+                                this time and nothing was published since;
+                                0 = no refusal pending */
+    uint64_t refused_vpcs;   /* VPCs of the refused generation */
+    uint64_t refused_prev_vpcs; /* VPCs it would have replaced */
 } cs_shm_info;
 
 /* One reader slot in use. */
@@ -194,9 +254,13 @@ typedef struct cs_shm_reader_info {
 } cs_shm_reader_info;
 
 /* One image segment. */
+/* Longest segment name, with its '/' and NUL. */
+#define CS_SHM_SEGMENT_CAP (CS_SHM_NAME_MAX + 48u)
+
 typedef struct cs_shm_image_info {
     uint64_t generation;
     uint64_t image_len;
+    char segment[CS_SHM_SEGMENT_CAP]; /* "/NAME@<gen>.<random>" */
 } cs_shm_image_info;
 
 /*
@@ -219,6 +283,9 @@ enum {
      * holds it. Released by cs_shm_publisher_close; a crashed server's
      * role is taken over. */
     CS_SHM_SERVE = 1u << 0,
+    /* cs_shm_publish_with: publish even when the shrink guard would
+     * refuse (the operator confirmed). */
+    CS_SHM_FORCE = 1u << 1,
 };
 
 typedef struct cs_shm_options {
@@ -229,6 +296,9 @@ typedef struct cs_shm_options {
     unsigned flags;      /* CS_SHM_SERVE */
     uint32_t wait_ms;    /* how long a publish waits for another process's
                             publish to finish; 0 = 5000 */
+    uint32_t max_shrink; /* the shrink guard: refuse a generation with more
+                            than this percentage fewer VPCs than the
+                            current one (0 = no guard; 1..100) */
 } cs_shm_options;
 
 /*
@@ -237,8 +307,12 @@ typedef struct cs_shm_options {
  * existing segment is validated like cs_shm_attach, then RECOVERED: an image
  * segment a crashed publisher created but never published is removed, the
  * slots of dead readers are reclaimed and unpinned old generations unlinked.
+ * An existing control segment must be owned by this process's effective
+ * uid and writable by no one else, its reader table owned by the same user.
  * Returns 1 when it created the service, 0 when it opened an existing one,
- * or CS_EINVAL (bad name or options), CS_EBUSY (CS_SHM_SERVE while another
+ * or CS_ECONFLICT (an existing segment of another owner or a loose mode: a
+ * squatter; the message names owner and mode), CS_EINVAL (bad name or
+ * options), CS_EBUSY (CS_SHM_SERVE while another
  * live process serves NAME; or a publish of another process did not finish
  * within wait_ms), CS_ECORRUPT, CS_EVERSION, CS_EIO, CS_ENOMEM.
  * Thread-safety: a publisher is used by one thread at a time.
@@ -253,12 +327,22 @@ CS_API int cs_shm_publisher_open(const char *name, const cs_shm_options *opts,
  * generations no live reader pins). `s` may be any image (heap, file, even
  * another service's pin); it is only read. *generation (may be NULL) gets
  * the new generation.
- * Returns 0, CS_EBUSY (another publish did not finish within wait_ms),
+ * Image segment names carry 64 random bits chosen per publish (O_EXCL, a
+ * new name on collision), so no one can pre-create them.
+ * Returns 0, CS_ERANGE (the shrink guard refused: `s` has more than
+ * max_shrink percent fewer VPCs than the current generation; the refusal
+ * is recorded for cs_shm_get_info and the current generation keeps
+ * serving), CS_EBUSY (another publish did not finish within wait_ms),
  * CS_EIO (shm_open, write: e.g. /dev/shm full; the previous generation keeps
  * serving), CS_ESTATE (after cs_shm_unlink), CS_EINVAL.
  */
 CS_API int cs_shm_publish(cs_shm_publisher *p, const cs_snapshot *s,
                           uint64_t *generation, cs_error *err);
+
+/* cs_shm_publish with flags: CS_SHM_FORCE skips the shrink guard once. */
+CS_API int cs_shm_publish_with(cs_shm_publisher *p, const cs_snapshot *s,
+                               unsigned flags, uint64_t *generation,
+                               cs_error *err);
 
 /*
  * Reclaims without publishing: clears the slots of dead readers and unlinks

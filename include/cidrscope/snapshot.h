@@ -77,23 +77,41 @@ CS_API void cs_snapshot_builder_free(cs_snapshot_builder *b);
 enum {
     /* Skip the XXH3 checksums at open (bounds are always checked). */
     CS_OPEN_NO_VERIFY = 1u << 0,
+    /* cs_snapshot_from_memory only: skip the checks of the tries and
+     * estate tables too (header, section table and lengths are still
+     * checked), for memory that only a trusted writer could have written
+     * after validating the image (shm.h: segments of one's own or root's
+     * service). Bad content then is undefined behaviour. */
+    CS_OPEN_TRUSTED = 1u << 1,
 };
 
 /*
- * Writes the image to `path` atomically: a temporary file in the same
- * directory, fsync, rename, fsync of the directory. A crash never leaves a
- * half-written file under `path`. Returns 0 or CS_EIO (message names the
- * path and the failing call).
+ * Writes the image to `path` atomically: an unnamed file in the same
+ * directory (O_TMPFILE; where the filesystem lacks it, a temporary name
+ * "<path>.cstmp.<pid>.<random>" that the next write in that directory
+ * removes once its writer is dead), fsync, a name, rename over `path`,
+ * fsync of the directory. A crash never leaves a half-written file under
+ * `path`. The file gets mode 0666 minus the umask, as any new file.
+ * Returns 0 or CS_EIO (message names the path and the failing call).
  */
 CS_API int cs_snapshot_write(const cs_snapshot *s, const char *path,
                              cs_error *err);
 
+/* cs_snapshot_write with explicit permission bits (`mode` & 0777; 0: 0666
+ * minus the umask). CS_EINVAL for bits outside 0777. */
+CS_API int cs_snapshot_write_mode(const cs_snapshot *s, const char *path,
+                                  unsigned mode, cs_error *err);
+
 /*
- * Maps `path` read-only and validates it in place (no parse, no copy): magic,
- * version, layout descriptor, every offset and length against the file size
- * and section ends, and (unless CS_OPEN_NO_VERIFY) every section checksum.
- * Returns 0, CS_EIO, CS_ECORRUPT (truncated, bit-flipped, foreign file),
- * CS_EVERSION (another format version or layout), CS_ENOMEM.
+ * Reads `path` into memory (never maps it: a file rewritten or truncated in
+ * place by another process cannot crash the reader; a read overlapping a
+ * change is retried, up to 5 times) and validates it: magic, version,
+ * layout descriptor, every offset and length against the section ends, the
+ * file size equal to the image's recorded size (bytes appended are
+ * refused), and (unless CS_OPEN_NO_VERIFY) every section checksum.
+ * Returns 0, CS_EIO (also: the file kept changing), CS_ECORRUPT (truncated,
+ * extended, bit-flipped, foreign file), CS_EVERSION (another format version
+ * or layout), CS_ENOMEM.
  */
 CS_API int cs_snapshot_open(const char *path, unsigned flags,
                             cs_snapshot **out, cs_error *err);

@@ -48,8 +48,8 @@ golden() {
     fi
 }
 
-have_python=0
-command -v python3 >/dev/null 2>&1 && have_python=1
+command -v python3 >/dev/null 2>&1 || { echo "FAIL: python3 is needed (scripts/install-deps.sh)" >&2; exit 1; }
+have_python=1
 
 json_ok() { # FILE: one JSON document
     [ $have_python = 1 ] || return 0
@@ -77,10 +77,16 @@ json_ok "$golden/audit-sample.json"
 ndjson_ok "$golden/audit-sample.ndjson"
 golden audit-sample-prefixes.text "$cli" audit --format text datasets/sample-prefixes.csv
 
-# The JSON summary carries the figures the issue names, and the CSV is one
-# row per listed pair.
-if [ $have_python = 1 ]; then
-    python3 - "$golden/audit-sample.json" "$golden/audit-sample.csv" <<'PY' || fail "sample JSON/CSV shape"
+# The JSON summary carries the figures the issue names, and the CSV holds
+# every finding the text report lists: one row per pair (kind "pair") and
+# one per identical-prefix group (kind "group", with its prefix, VPC count and
+# pair count), so the groups' pairs plus the listed pairs account for every
+# non-informational overlapping pair of the summary. Fresh output, not the
+# golden files.
+"$cli" audit --format json datasets/sample >"$tmp/s.json" 2>"$tmp/err" || true
+"$cli" audit --format csv datasets/sample >"$tmp/s.csv" 2>"$tmp/err" || true
+"$cli" audit --format csv --limit 1 datasets/sample >"$tmp/s1.csv" 2>"$tmp/err" || true
+python3 - "$tmp/s.json" "$tmp/s.csv" "$tmp/s1.csv" <<'PY' || fail "sample JSON/CSV shape"
 import csv, json, sys
 d = json.load(open(sys.argv[1]))
 s = d["summary"]
@@ -91,9 +97,20 @@ assert sum(s["vpc_pairs_by_severity"].values()) == s["overlapping_vpc_pairs"]
 assert len(d["clusters"]) == s["clusters"]
 assert len(d["pairs"]) == s["listed_pairs"]
 rows = list(csv.DictReader(open(sys.argv[2])))
-assert len(rows) == s["listed_pairs"], (len(rows), s["listed_pairs"])
+pairs = [r for r in rows if r["kind"] == "pair"]
+groups = [r for r in rows if r["kind"] == "group"]
+assert len(pairs) + len(groups) == len(rows), "a row without kind pair/group"
+assert len(pairs) == s["listed_pairs"], (len(pairs), s["listed_pairs"])
+assert len(groups) == s["groups"], (len(groups), s["groups"])
+assert {g["prefix"] for g in groups} == {g["prefix"] for g in d["groups"]}
+for g in groups:
+    assert int(g["vpcs"]) >= 2 and int(g["vpc_pairs"]) >= 1, g
+sev = s["vpc_pairs_by_severity"]
+flagged = sev["critical"] + sev["high"] + sev["medium"]
+covered = len(pairs) + sum(int(g["vpc_pairs"]) for g in groups if g["severity"] != "informational")
+assert covered >= flagged, (covered, flagged)
+assert len(list(csv.DictReader(open(sys.argv[3])))) == 1, "--limit 1 caps the CSV rows"
 PY
-fi
 
 # ---- the fixture: critical pairs, domains, CSV quoting ----------------------------
 golden audit-fixture.text "$cli" audit --format text --domain "$golden/fixture-domains.txt" $F
@@ -123,7 +140,10 @@ expect_rc 1 "$cli" audit --format json --fail-on critical $F
 expect_rc 0 "$cli" audit --format json --fail-on critical datasets/sample
 expect_rc 1 "$cli" audit --format json --fail-on high datasets/sample
 expect_rc 1 "$cli" audit --format json --fail-on any datasets/sample
-expect_rc 0 "$cli" audit --format json --fail-on any datasets/sample-prefixes.csv --accounts nobody
+# a scope value that matches nothing is a typo, not an empty audit: exit 2
+# naming it (more in test_audit_scope.sh)
+expect_rc 2 "$cli" audit --format json --fail-on any datasets/sample-prefixes.csv --accounts nobody
+grep -q "'nobody'" "$tmp/err" || fail "--accounts nobody: the value is not named"
 expect_rc 1 "$cli" audit --format json --fail-on high --domain "$golden/fixture-domains.txt" \
     --accounts 333333333333,444444444444 $F
 # what-if: only what the plan adds counts

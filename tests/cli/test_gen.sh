@@ -144,6 +144,17 @@ expect_rc 2 "$cli" gen --seed 1 --accounts 1 --regions 1 --format xml --out "$tm
 expect_rc 2 "$cli" gen --seed 1 --accounts 1 --regions 1 --out "$tmp/a"
 grep -q "not empty" "$tmp/err" || fail "non-empty --out not refused"
 expect_rc 3 "$cli" gen --seed 1 --accounts 1 --regions 1 --format csv --out "$tmp/no/such/dir.csv"
+# --out - is refused (several files, no one stream), in both formats, and
+# leaves no file named "-" behind.
+for f in dir csv; do
+    (cd "$tmp" && "$cli" gen --seed 1 --accounts 1 --regions 1 --format $f --out -) \
+        >/dev/null 2>&1
+    rc=$?
+    [ "$rc" -eq 2 ] || fail "gen --format $f --out - exited $rc, expected 2"
+    [ -e "$tmp/-" ] && fail "gen --format $f --out - wrote a file named -"
+done
+expect_rc 2 "$cli" gen --seed 1 --accounts 1 --regions 1 --format csv --out -
+grep -q "standard output" "$tmp/err" || fail "--out - not refused with a reason"
 expect_rc 0 "$cli" gen --seed 1 --accounts 1 --regions 1 --vpcs-per-region 1 --out "$tmp/tiny"
 grep -q "1 VPCs" "$tmp/err" || fail "no summary on stderr"
 

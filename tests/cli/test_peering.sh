@@ -53,8 +53,8 @@ golden() {
     fi
 }
 
-have_py=0
-command -v python3 >/dev/null 2>&1 && have_py=1
+command -v python3 >/dev/null 2>&1 || { echo "FAIL: python3 is needed (scripts/install-deps.sh)" >&2; exit 1; }
+have_py=1
 
 # json_check FILE PYTHON-EXPR: the document parses and the expression over
 # it (named d) holds.
@@ -129,11 +129,12 @@ expect_rc 1 "$cli" check -e $fx/overlap-ipv4 --pairs "$tmp/pairs.csv" --fail-on 
 # From stdin, NDJSON: one line per pair, then the summary.
 expect_rc 0 sh -c "'$cli' check -e $fx/overlap-ipv4 --pairs - --format ndjson <'$tmp/pairs.csv'"
 [ "$(wc -l <"$tmp/out")" -eq 4 ] || fail "ndjson: expected 4 lines, got $(wc -l <"$tmp/out")"
-tail -n 1 "$tmp/out" | grep -q '^{"summary":' || fail "ndjson: last line is not the summary"
-if [ "$have_py" = 1 ]; then
-    python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$tmp/out" ||
-        fail "ndjson lines do not parse"
-fi
+tail -n 1 "$tmp/out" | grep -q '^{"type":"summary","summary":' || fail "ndjson: last line is not the summary"
+python3 -c '
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert [l["type"] for l in lines] == ["result"] * 3 + ["summary"], lines
+' "$tmp/out" || fail "ndjson lines do not parse or lack their type"
 # Bad input: file, line and column.
 printf 'vpc_a,vpc_b\n%s,%s\n%s,%s,extra\n' $A $B $A $B >"$tmp/bad1.csv"
 expect_rc 2 "$cli" check -e $fx/overlap-ipv4 --pairs "$tmp/bad1.csv"

@@ -1,8 +1,9 @@
 #!/bin/sh
 # tests/cli/test_shm.sh — the shared-memory verbs end to end: serve, stat
 # --shm (text and JSON), query and lookup --shm answering exactly as -e on the
-# same estate, publish moving the generation, and --unlink-on-exit cleaning
-# /dev/shm. usage: sh test_shm.sh CLI SOURCE_DIR
+# same estate, publish moving the generation, the shrink guard (refused,
+# shown by stat --shm, --force), bad input leaving nothing in /dev/shm, and
+# --unlink-on-exit cleaning /dev/shm. usage: sh test_shm.sh CLI SOURCE_DIR
 set -u
 cli=$1
 src=$2
@@ -12,17 +13,28 @@ fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 cleanup() {
     [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null
-    rm -f /dev/shm/"$name" /dev/shm/"$name".*
+    rm -f /dev/shm/"$name" /dev/shm/"$name"@* /dev/shm/"$name"_bad /dev/shm/"$name"_bad@*
     rm -rf "$tmp"
 }
 trap cleanup EXIT
 
+# Bad input: exit 2 and nothing created (the sources are loaded first).
+"$cli" serve "${name}_bad" /nonexistent/vpcs.csv --interval 0 >/dev/null 2>&1
+[ $? -eq 2 ] || fail "serve of a missing source should exit 2"
+printf 'owner,prefix\nvpc-a,10.0.0.1/16\n' >"$tmp/bad.csv"
+"$cli" serve "${name}_bad" "$tmp/bad.csv" --interval 0 --unlink-on-exit >/dev/null 2>&1
+[ $? -eq 2 ] || fail "serve of a bad source should exit 2"
+"$cli" publish "${name}_bad" /nonexistent/vpcs.csv >/dev/null 2>&1
+[ $? -eq 2 ] || fail "publish of a missing source should exit 2"
+ls /dev/shm/"${name}_bad"* >/dev/null 2>&1 && fail "bad input left segments in /dev/shm"
+
 "$cli" serve "$name" "$src/datasets/sample" --interval 1 --unlink-on-exit \
     >"$tmp/serve.out" 2>&1 &
 pid=$!
-# wait for the first generation (at most 10 s)
+# wait for the first generation (at most 10 s): the service exists only
+# once its sources are loaded; its generation 1 follows at once
 i=0
-until "$cli" stat --shm "$name" >/dev/null 2>&1; do
+until "$cli" stat --shm "$name" --format json 2>/dev/null | grep -q '"generation":1,'; do
     i=$((i + 1))
     [ $i -gt 100 ] && { fail "serve did not publish"; cat "$tmp/serve.out"; exit 1; }
     sleep 0.1
@@ -61,10 +73,18 @@ assert a["summary"] == b["summary"], (a["summary"], b["summary"])
 assert a["pairs"] == b["pairs"] and a["clusters"] == b["clusters"]
 PY
 
-# publish a different estate: the generation moves, answers follow it
-"$cli" publish "$name" "$src/datasets/sample-prefixes.csv" >/dev/null 2>&1 || fail "publish exit $?"
+# publish a smaller estate: the shrink guard refuses it (exit 2), stat
+# --shm shows the refusal, generation 1 keeps serving; --force publishes it
+"$cli" publish "$name" "$src/datasets/sample-prefixes.csv" >/dev/null 2>"$tmp/refused.err"
+[ $? -eq 2 ] || fail "a shrinking publish should be refused with exit 2"
+grep -q "max-shrink" "$tmp/refused.err" || fail "refusal does not name --max-shrink"
+"$cli" stat --shm "$name" | grep -q "^refused " || fail "stat --shm does not show the refusal"
 "$cli" stat --shm "$name" --format json | python3 -c \
-    'import json,sys; d=json.load(sys.stdin); assert d["generation"]==2, d["generation"]' \
+    'import json,sys; d=json.load(sys.stdin); assert d["generation"]==1 and d["refused"]["vpcs"] < d["refused"]["previous_vpcs"], d' \
+    || fail "stat --shm JSON does not show the refusal"
+"$cli" publish "$name" "$src/datasets/sample-prefixes.csv" --force >/dev/null 2>&1 || fail "publish --force exit $?"
+"$cli" stat --shm "$name" --format json | python3 -c \
+    'import json,sys; d=json.load(sys.stdin); assert d["generation"]==2 and d["refused"] is None, d' \
     || fail "publish did not make generation 2"
 "$cli" query --count --shm "$name" 10.0.0.0/8 >"$tmp/g2.txt"
 "$cli" query --count -e "$src/datasets/sample-prefixes.csv" 10.0.0.0/8 >"$tmp/g2d.txt"

@@ -1,0 +1,222 @@
+/*
+ * engine/image/direct.c — the direct indexes a walk may resume from, derived
+ * at open from a validated image's tries (never stored in the image, so the
+ * format does not change with them).
+ *
+ * Does: for IPv4, a record per /16 block and per /8 block (as before), and a
+ * second level of 256 records per busy /16 (one per /24 inside it); for
+ * IPv6, 65536 records over the 16 bits after `base`, the deepest node that
+ * holds at least 3/4 of the family's entries (AWS space sits under a few
+ * short prefixes, so base is where the estate's addresses start to differ).
+ * Each record is the state of a walk stopped at the first node of length >=
+ * L (see snap_direct in snapshot_internal.h). Does not: answer queries
+ * (engine/query/query.c resumes from the records).
+ *
+ * Memory: 520 KiB (IPv4 first level) + 256 KiB + 2 KiB per busy /16 (at
+ * most one per 32 IPv4 nodes, so at most 64 B per node) + 512 KiB (IPv6);
+ * none for
+ * families under CS_DIRECT_MIN_NODES nodes, whose top levels sit in cache.
+ *
+ * Tests: tests/test_query.c (every fast path against brute force, on tries
+ * large enough to get every index).
+ */
+#include "image/snapshot_internal.h"
+
+#include "core/key_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* An index pays once a trie's top levels no longer sit in L1. */
+#define CS_DIRECT_MIN_NODES 2048u
+/* A /16 gets a second level when its subtree holds this many entries. */
+#define CS_DIR24_MIN_ENTRIES 16u
+
+/* The IPv4 walk of a query inside block `key` (its top `bits` bits set),
+ * from node i with x, stopped at the first node of length >= bits. */
+static cs_dir16 walk4(const cs_famview *f, uint32_t i, uint32_t x, uint32_t key,
+                      unsigned bits)
+{
+    for (;;) {
+        const cs_hot4 *h = &f->hot4[i];
+        if (h->len >= bits)
+            break;
+        if (h->len && ((key ^ h->key) >> (32 - h->len)) != 0) {
+            i = CS_NO_NODE;
+            break;
+        }
+        x = i;
+        uint32_t next = (key >> (31 - h->len)) & 1u ? h->right
+                        : (h->flags & CS_FN_LEFT) ? i + 1 : 0;
+        if (!next) {
+            i = CS_NO_NODE;
+            break;
+        }
+        i = next;
+    }
+    return (cs_dir16){i, x};
+}
+
+/* The same for IPv6. */
+static cs_dir16 walk6(const cs_famview *f, uint32_t i, uint32_t x, uint64_t hi,
+                      uint64_t lo, unsigned bits)
+{
+    for (;;) {
+        const cs_hot6 *h = &f->hot6[i];
+        if (h->len >= bits)
+            break;
+        if (cs_key_common_bits(h->key_hi, h->key_lo, hi, lo, h->len) < h->len) {
+            i = CS_NO_NODE;
+            break;
+        }
+        x = i;
+        uint32_t next = cs_key_bit(hi, lo, h->len) ? h->right
+                        : (h->flags & CS_FN_LEFT) ? i + 1 : 0;
+        if (!next) {
+            i = CS_NO_NODE;
+            break;
+        }
+        i = next;
+    }
+    return (cs_dir16){i, x};
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x < y) - (x > y);
+}
+
+static int build4(snap_direct *d, const cs_famview *f)
+{
+    d->dir = malloc((65536 + 256) * sizeof *d->dir);
+    if (!d->dir)
+        return CS_ENOMEM;
+    for (uint32_t v = 0; v < 65536; v++)
+        d->dir[v] = walk4(f, 0, CS_NO_NODE, v << 16, 16);
+    for (uint32_t v = 0; v < 256; v++)
+        d->dir[65536 + v] = walk4(f, 0, CS_NO_NODE, v << 24, 8);
+    /* The second level, for the busiest /16s whose walks go on below /24:
+     * at most one per 32 IPv4 nodes (64 B of index per node), chosen by the
+     * entries under their resume node. */
+    uint32_t *busy = malloc(65536 * sizeof *busy);
+    if (!busy)
+        return CS_ENOMEM;
+    uint32_t n = 0;
+    for (uint32_t v = 0; v < 65536; v++) {
+        const cs_dir16 *r = &d->dir[v];
+        uint32_t e = 0;
+        if (r->resume != CS_NO_NODE && f->hot4[r->resume].len < 24)
+            e = f->cold[r->resume].ent_end - f->cold[r->resume].ent_begin;
+        busy[v] = e >= CS_DIR24_MIN_ENTRIES ? e : 0;
+        n += busy[v] != 0;
+    }
+    const uint32_t cap = f->n_nodes / 32;
+    uint32_t threshold = CS_DIR24_MIN_ENTRIES;
+    if (n > cap) {
+        /* the cap-th largest count: sort a copy of the non-zero ones */
+        uint32_t *c = malloc((size_t)n * sizeof *c);
+        if (!c) {
+            free(busy);
+            return CS_ENOMEM;
+        }
+        uint32_t k = 0;
+        for (uint32_t v = 0; v < 65536; v++)
+            if (busy[v])
+                c[k++] = busy[v];
+        qsort(c, k, sizeof *c, cmp_desc);
+        threshold = cap ? c[cap - 1] : UINT32_MAX;
+        free(c);
+        n = cap;
+    }
+    if (n == 0) {
+        free(busy);
+        return 0;
+    }
+    d->l2 = malloc(65536 * sizeof *d->l2);
+    d->dir24 = malloc((size_t)n * 256 * sizeof *d->dir24);
+    if (!d->l2 || !d->dir24) {
+        free(busy);
+        return CS_ENOMEM;
+    }
+    uint32_t b = 0;
+    for (uint32_t v = 0; v < 65536; v++) {
+        const cs_dir16 *r = &d->dir[v];
+        d->l2[v] = CS_NO_NODE;
+        if (b == n || busy[v] < threshold)
+            continue;
+        d->l2[v] = b * 256;
+        for (uint32_t w = 0; w < 256; w++)
+            d->dir24[b * 256 + w] = walk4(f, r->resume, r->x, v << 16 | w << 8, 24);
+        b++;
+    }
+    free(busy);
+    d->n_l2 = n;
+    return 0;
+}
+
+static int build6(snap_direct *d, const cs_famview *f)
+{
+    /* base: down from the root while one child holds 3/4 of the entries. */
+    const uint64_t total = f->n_entries;
+    uint32_t i = 0, x = CS_NO_NODE;
+    for (;;) {
+        const cs_hot6 *h = &f->hot6[i];
+        if (h->len + 16 > 128)
+            break;
+        uint32_t kids[2] = {(h->flags & CS_FN_LEFT) ? i + 1 : 0, h->right};
+        uint32_t next = 0;
+        for (int c = 0; c < 2; c++) {
+            uint32_t k = kids[c];
+            if (k && f->hot6[k].len + 16 <= 128 &&
+                (uint64_t)(f->cold[k].ent_end - f->cold[k].ent_begin) * 4 >= total * 3)
+                next = k;
+        }
+        if (!next)
+            break;
+        x = i;
+        i = next;
+    }
+    const cs_hot6 *b = &f->hot6[i];
+    d->base_hi = b->key_hi;
+    d->base_lo = b->key_lo;
+    d->base_len = b->len;
+    d->base_x = x;
+    d->dir6 = malloc(65536 * sizeof *d->dir6);
+    if (!d->dir6)
+        return CS_ENOMEM;
+    const unsigned sh = 128 - b->len - 16; /* where the 16 bits go */
+    for (uint32_t v = 0; v < 65536; v++) {
+        uint64_t hi = b->key_hi, lo = b->key_lo;
+        if (sh >= 64)
+            hi |= (uint64_t)v << (sh - 64);
+        else if (sh > 48)
+            hi |= (uint64_t)v >> (64 - sh), lo |= (uint64_t)v << sh;
+        else
+            lo |= (uint64_t)v << sh;
+        d->dir6[v] = walk6(f, i, x, hi, lo, b->len + 16);
+    }
+    return 0;
+}
+
+int snap_direct_build(snap_direct *d, const cs_famview *f4, const cs_famview *f6)
+{
+    memset(d, 0, sizeof *d);
+    int rc = 0;
+    if (f4->n_nodes >= CS_DIRECT_MIN_NODES)
+        rc = build4(d, f4);
+    if (!rc && f6->n_nodes >= CS_DIRECT_MIN_NODES)
+        rc = build6(d, f6);
+    if (rc)
+        snap_direct_free(d);
+    return rc;
+}
+
+void snap_direct_free(snap_direct *d)
+{
+    free(d->dir);
+    free(d->l2);
+    free(d->dir24);
+    free(d->dir6);
+    memset(d, 0, sizeof *d);
+}

@@ -1,0 +1,271 @@
+/*
+ * engine/report/audit_report_html.c — the audit report as one
+ * self-contained HTML file: inline CSS, no external resources; the
+ * address-space maps and peering graph of report/map.c (SVG, with the only
+ * inline script: hover, zoom, filters, sorting) after the summary; summary, severities, groups, pairs, domains, drift and clusters as
+ * tables. Every string from the estate goes through cs_html_escape (valid
+ * UTF-8, entities for & < > " '). Tests: tests/cli/test_audit.sh (golden),
+ * tests/test_report.c (escaping).
+ */
+#include "report/audit_report_internal.h"
+
+#include <cidrscope/estate.h>
+#include <cidrscope/map.h>
+
+#include <inttypes.h>
+#include <string.h>
+
+static void h_pair_row(FILE *f, const pair_ref *pr, const char *extra)
+{
+    const cs_audit_pair *p = &pr->p;
+    fprintf(f, "<tr class=\"%s\"><td>%s", cs_severity_name(p->severity),
+            cs_severity_name(p->severity));
+    if (extra) {
+        fputs(" (", f);
+        cs_html_escape(f, extra);
+        fputc(')', f);
+    }
+    fputs("</td>", f);
+    for (int side = 0; side < 2; side++) {
+        cs_vpc_facts x = cs_report_vpc(pr->s, side ? p->vpc_b : p->vpc_a);
+        fputs("<td><code>", f);
+        cs_html_escape(f, x.id);
+        fputs("</code><br>", f);
+        cs_html_escape(f, x.account);
+        fputc(' ', f);
+        cs_html_escape(f, x.region);
+        if (x.name[0]) {
+            fputs("<br>", f);
+            cs_html_escape(f, x.name);
+        }
+        if (x.is_default)
+            fputs(" <em>default</em>", f);
+        fputs("</td>", f);
+    }
+    fputs("<td>", f);
+    const char *st;
+    const char *pcx = audit_rep_pcx(pr->s, p->peering_idx, &st);
+    if (pcx) {
+        fputs("peered via <code>", f);
+        cs_html_escape(f, pcx);
+        fprintf(f, "</code> (%s) ", st);
+    }
+    if (p->hub_vpc != CS_IDX_NONE) {
+        fputs("both peered to <code>", f);
+        cs_html_escape(f, cs_report_vpc(pr->s, p->hub_vpc).id);
+        fputs("</code> ", f);
+    }
+    for (unsigned k = 2; k < AUDIT_N_WHY; k++)
+        if (p->why & (1u << k))
+            fprintf(f, "%s ", audit_why_names[k]);
+    fputs("</td><td>", f);
+    cs_prefix a[CS_AUDIT_MAX_WITNESSES], b[CS_AUDIT_MAX_WITNESSES];
+    unsigned n = audit_rep_blocks(pr, a, b);
+    for (unsigned k = 0; k < n; k++) {
+        char ta[CS_PREFIX_STRCAP], tb[CS_PREFIX_STRCAP];
+        cs_prefix_format(&a[k], ta, sizeof ta);
+        cs_prefix_format(&b[k], tb, sizeof tb);
+        const char *rel = audit_rep_relation(&a[k], &b[k]);
+        fprintf(f, "%s<code>%s</code> %s <code>%s</code>", k ? "<br>" : "", ta,
+                rel[0] == 'e' ? "=" : rel[5] == 's' ? "&sup;" : "&sub;", tb);
+    }
+    if (p->block_pairs > p->witness_count)
+        fprintf(f, "<br>+%u more", p->block_pairs - p->witness_count);
+    fputs("</td></tr>\n", f);
+}
+
+static void h_head(const audit_rep *R)
+{
+    FILE *f = R->f;
+    fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>cidrscope "
+          "audit",
+          f);
+    if (R->o->title) {
+        fputs(": ", f);
+        cs_html_escape(f, R->o->title);
+    }
+    fputs("</title>\n<style>\n"
+          "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}\n"
+          "table{border-collapse:collapse;margin:.5em 0 1.5em}\n"
+          "td,th{border:1px solid #ccc;padding:.25em .6em;vertical-align:top;text-align:left}\n"
+          "td.n{text-align:right;font-variant-numeric:tabular-nums}\n"
+          "tr.critical td:first-child{background:#f8d0d0;font-weight:bold}\n"
+          "tr.high td:first-child{background:#fbe3c4}\n"
+          "tr.medium td:first-child{background:#fdf6c4}\n"
+          "tr.informational td:first-child{background:#e4eef8}\n"
+          "code{font-size:13px}\n"
+          "</style></head><body>\n<h1>cidrscope audit",
+          f);
+    if (R->o->title) {
+        fputs(": ", f);
+        cs_html_escape(f, R->o->title);
+    }
+    fputs("</h1>\n", f);
+}
+
+static void h_summary(const audit_rep *R)
+{
+    FILE *f = R->f;
+    const cs_audit_summary *m = &R->sum;
+    char a[CS_TEXT_COUNT_CAP];
+    fputs("<h2>Summary</h2>\n<table>\n", f);
+#define HROW(label, v) fprintf(f, "<tr><th>%s</th><td class=\"n\">%s</td></tr>\n", label, \
+                               cs_text_count(v, a))
+    HROW("VPCs", m->vpcs);
+    HROW("default VPCs", m->default_vpcs);
+    HROW("live CIDR blocks", m->entries);
+    HROW("distinct prefixes", m->prefixes);
+    HROW("overlapping block pairs", m->overlapping_entry_pairs);
+    HROW("overlap clusters", m->clusters);
+    HROW("deepest nesting", m->max_nesting);
+    if (m->vpc_level) {
+        HROW("overlapping VPC pairs", m->overlapping_vpc_pairs);
+        HROW("&nbsp;&nbsp;excluding default VPCs", m->overlapping_vpc_pairs_excluding_default);
+        for (unsigned k = 0; k < CS_SEV_COUNT; k++) {
+            char lab[64];
+            snprintf(lab, sizeof lab, "&nbsp;&nbsp;%s", cs_severity_name(k));
+            HROW(lab, m->vpc_pairs_by_severity[k]);
+        }
+        HROW("identical-prefix groups", m->groups);
+        HROW("pairs listed", m->listed_pairs);
+        if (R->n_domains)
+            HROW("domain violations", m->domain_violations);
+    }
+#undef HROW
+    fputs("</table>\n", f);
+}
+
+static void h_findings(const audit_rep *R)
+{
+    FILE *f = R->f;
+    char a[CS_TEXT_COUNT_CAP];
+    fputs("<h2>Severities</h2>\n<ul>\n", f);
+    for (unsigned k = 0; k < CS_SEV_COUNT; k++) {
+        fputs("<li>", f);
+        cs_html_escape(f, cs_severity_explanation(k));
+        fputs("</li>\n", f);
+    }
+    fputs("</ul>\n<h2>Groups: prefixes held by several VPCs</h2>\n<table>\n"
+          "<tr><th>severity</th><th>prefix</th><th>VPCs</th><th>default</th>"
+          "<th>pairs</th><th>same account</th><th>same region</th><th>critical</th>"
+          "<th>blocks inside</th><th>blocks around</th></tr>\n",
+          f);
+    for (size_t i = 0; i < audit_rep_cap(R, R->n_groups); i++) {
+        cs_audit_group gg;
+        if (cs_audit_get_group(R->r, i, &gg) != 0)
+            continue;
+        const cs_audit_group *g = &gg;
+        char pfx[CS_PREFIX_STRCAP], n1[CS_TEXT_COUNT_CAP], n2[CS_TEXT_COUNT_CAP],
+            n3[CS_TEXT_COUNT_CAP], n4[CS_TEXT_COUNT_CAP], n5[CS_TEXT_COUNT_CAP];
+        cs_prefix_format(&g->prefix, pfx, sizeof pfx);
+        fprintf(f,
+                "<tr class=\"%s\"><td>%s</td><td><code>%s</code>%s</td><td class=\"n\">%s"
+                "</td><td class=\"n\">%u</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
+                "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%u</td>"
+                "<td class=\"n\">%u</td></tr>\n",
+                cs_severity_name(g->severity), cs_severity_name(g->severity), pfx,
+                g->reused ? " (reused range)" : "", cs_text_count(g->vpcs, n1),
+                g->default_vpcs, cs_text_count(g->vpc_pairs, n2),
+                cs_text_count(g->same_account_pairs, n3),
+                cs_text_count(g->same_region_pairs, n4), cs_text_count(g->peered_pairs, n5),
+                g->blocks_inside, g->blocks_around);
+    }
+    fputs("</table>\n<h2>Pairs, most severe first</h2>\n<table>\n<tr><th>severity</th>"
+          "<th>VPC a</th><th>VPC b</th><th>why</th><th>overlapping blocks</th></tr>\n",
+          f);
+    for (size_t i = 0; i < audit_rep_cap(R, R->n_pairs); i++) {
+        pair_ref pr;
+        if (audit_rep_pair(R->s, R->r, -1, i, &pr))
+            h_pair_row(f, &pr, NULL);
+    }
+    fputs("</table>\n", f);
+    if (R->n_pairs > audit_rep_cap(R, R->n_pairs))
+        fprintf(f, "<p>%s more pairs not shown.</p>\n",
+                cs_text_count(R->n_pairs - audit_rep_cap(R, R->n_pairs), a));
+}
+
+static void h_domains_drift(const audit_rep *R)
+{
+    FILE *f = R->f;
+    char a[CS_TEXT_COUNT_CAP];
+    for (size_t d = 0; d < R->n_domains; d++) {
+        cs_audit_domain_info dm;
+        if (cs_audit_get_domain(R->r, d, &dm) != 0)
+            continue;
+        fputs("<h2>Domain ", f);
+        cs_html_escape(f, dm.name);
+        fprintf(f, "</h2>\n<p>%u VPCs, %s overlapping pairs.</p>\n<table>\n", dm.vpcs,
+                cs_text_count(dm.violations, a));
+        for (uint64_t i = 0; i < audit_rep_cap(R, dm.violations); i++) {
+            pair_ref pr;
+            if (audit_rep_pair(R->s, R->r, (long)d, i, &pr))
+                h_pair_row(f, &pr, NULL);
+        }
+        fputs("</table>\n", f);
+    }
+    if (!R->o->drift)
+        return;
+    const cs_audit_drift *dr = R->o->drift;
+    fprintf(f, "<h2>%s</h2>\n<p>%" PRIu64 " appeared, %" PRIu64 " changed, %" PRIu64
+               " disappeared.</p>\n<table>\n",
+            R->o->what_if ? "What-if" : "Drift", cs_audit_change_kind_count(dr, CS_CHANGE_APPEARED),
+            cs_audit_change_kind_count(dr, CS_CHANGE_CHANGED),
+            cs_audit_change_kind_count(dr, CS_CHANGE_DISAPPEARED));
+    for (size_t i = 0; i < audit_rep_cap(R, R->n_changes); i++) {
+        change_ref cr;
+        if (!audit_rep_change(R, i, &cr))
+            continue;
+        if (cr.ch.what == CS_CHANGE_PAIR) {
+            pair_ref pr;
+            if (audit_rep_pair(cr.s, cr.r, -1, cr.idx, &pr))
+                h_pair_row(f, &pr, audit_change_names[cr.ch.kind]);
+        } else {
+            cs_audit_group g;
+            if (cs_audit_get_group(cr.r, cr.idx, &g) != 0)
+                continue;
+            char pfx[CS_PREFIX_STRCAP];
+            cs_prefix_format(&g.prefix, pfx, sizeof pfx);
+            fprintf(f,
+                    "<tr class=\"%s\"><td>%s (%s)</td><td colspan=\"4\">group <code>%s"
+                    "</code>: %u VPCs</td></tr>\n",
+                    cs_severity_name(g.severity), cs_severity_name(g.severity),
+                    audit_change_names[cr.ch.kind], pfx, g.vpcs);
+        }
+    }
+    fputs("</table>\n", f);
+}
+
+int audit_rep_html(const audit_rep *R)
+{
+    FILE *f = R->f;
+    h_head(R);
+    h_summary(R);
+    /* the maps, the peering graph, filters and sorting (report/map.c) */
+    int mrc = cs_estate_present(R->s) ? cs_map_write_section(f, R->s, R->r, NULL, NULL) : 0;
+    if (mrc < 0)
+        return mrc;
+    if (R->sum.vpc_level)
+        h_findings(R);
+    h_domains_drift(R);
+    if (R->n_clusters) {
+        fputs("<h2>Overlap clusters</h2>\n<table>\n<tr><th>top prefix</th><th>blocks</th>"
+              "<th>prefixes</th><th>depth</th><th>VPCs</th><th>block pairs</th></tr>\n",
+              f);
+        for (size_t i = 0; i < audit_rep_cap(R, R->n_clusters); i++) {
+            cs_audit_cluster c;
+            if (cs_audit_get_cluster(R->r, i, &c) != 0)
+                continue;
+            char pfx[CS_PREFIX_STRCAP], n1[CS_TEXT_COUNT_CAP];
+            cs_prefix_format(&c.top, pfx, sizeof pfx);
+            fprintf(f,
+                    "<tr><td><code>%s</code></td><td class=\"n\">%u</td><td class=\"n\">%u</td>"
+                    "<td class=\"n\">%u</td><td class=\"n\">%u</td><td class=\"n\">%s</td>"
+                    "</tr>\n",
+                    pfx, c.entries, c.prefixes, c.depth, c.vpcs,
+                    cs_text_count(c.entry_pairs, n1));
+        }
+        fputs("</table>\n", f);
+    }
+    fputs("</body></html>\n", f);
+    return 0;
+}

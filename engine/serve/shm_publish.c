@@ -1,0 +1,539 @@
+/*
+ * engine/serve/shm_publish.c — publishers of a shared-memory service:
+ * writing generations, switching the current one, reclaiming old ones,
+ * removing the service.
+ *
+ * Does: open or create the service (shm_segments.c checks the owner of an
+ * existing one), the publication order below, the shrink guard, reclaiming
+ * dead readers' slots and unpinned generations, recovery after a crashed
+ * publish, removal. Does not: pin (shm_pin.c) or build images.
+ *
+ * INVARIANTS. Generations only grow: the next is always current + 1, so an
+ * image segment with a generation above current is an orphan of a publish
+ * that crashed before its store. Every image segment that may exist is in
+ * the image table with its name's random suffix (recorded before it is
+ * created, erased after it is unlinked). Live images are the current one,
+ * the one being written, and at most one per pinned slot, hence image_cap =
+ * slot_count + 2. A slot with pid 0 has gen 0 — unless another reader wrote
+ * garbage, which only keeps a generation alive.
+ *
+ * CONCURRENCY. One publish at a time, serialised by writer_pid (a lock a
+ * crashed holder's successor takes over: kill(pid, 0) == ESRCH). The lock
+ * holder alone writes generation, image_len, vpc_count, published_unix, the
+ * refusal fields, the image table and image segments; only the owner can
+ * write the control segment at all. Readers write only reader-table slots.
+ *
+ * Publication order (cs_shm_publish), each step a hook point of
+ * cs_shm_publish_hooked (shm_internal.h):
+ *   1. writer_pid: CAS 0 (or a dead pid) -> us, acq_rel (lock acquire).
+ *   2. unlink the segments of table records above cur (orphans).
+ *   3. image table: record (cur+1, len, random suffix), relaxed (read under
+ *      the lock; readers read it only after the release in 7).
+ *   4. shm_open(O_CREAT | O_EXCL) of "/NAME@<cur+1>.<suffix>" (on EEXIST —
+ *      another user's squatter, or a freak collision — a new suffix goes
+ *      into the record first, then the open is retried), fchmod.
+ *   5-6. write(): the header with generation = cur+1 stamped, then the rest.
+ *   7. generation = cur+1: ONE store, seq_cst. Release half: everything
+ *      above (segment bytes, table, image_len) happens-before any reader
+ *      that loads the new value. Seq_cst half: see the pin race in
+ *      shm_pin.c.
+ *   8. reclaim: dead readers' slots cleared; for each recorded generation
+ *      other than the current one, scan every slot.gen (seq_cst loads); if
+ *      no slot pins it, shm_unlink it and erase the record.
+ *   9. writer_pid = 0, release (lock release: the next holder sees 2-8).
+ * The shrink guard runs before 1's effects matter: a generation losing more
+ * than max_shrink percent of the current one's VPCs is not written; the
+ * refusal is recorded (refused_* fields) and the current generation stays.
+ *
+ * Tests: tests/test_shm.c (kill -9 after every step, races), tests/security/.
+ */
+#include "serve/shm_internal.h"
+
+#include "core/error_internal.h"
+
+#include <cidrscope/estate.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static int lock_writer(cs_shm_publisher *p, cs_error *err)
+{
+    shm_ctl *c = p->v.ctl;
+    uint64_t deadline = shm_now_ms() + p->wait_ms;
+    for (;;) {
+        /* acquire: a dead holder's writes (table, orphan) are seen. */
+        int32_t o = atomic_load_explicit(&c->writer_pid, memory_order_acquire);
+        if (o == 0 || (o != p->v.pid && !shm_pid_alive(o))) {
+            /* acq_rel: lock acquire; pairs with the release in unlock. */
+            if (atomic_compare_exchange_strong_explicit(&c->writer_pid, &o, p->v.pid, memory_order_acq_rel,
+                                                        memory_order_acquire))
+                return 0;
+            continue;
+        }
+        if (shm_now_ms() >= deadline) {
+            cs_error_source(err, p->v.name);
+            return cs_fail(err, CS_EBUSY, "a publish by pid %d into %s did not finish within %u ms",
+                           (int)o, p->v.name, p->wait_ms);
+        }
+        shm_sleep_ms(1);
+    }
+}
+
+static void unlock_writer(cs_shm_publisher *p)
+{
+    /* release: everything this publish wrote happens before the next
+     * holder's acquire. */
+    atomic_store_explicit(&p->v.ctl->writer_pid, 0, memory_order_release);
+}
+
+/* Unlinks generation g's segment and erases record r (lock held). */
+static int unlink_image(cs_shm_publisher *p, shm_imgrec *r, uint64_t g)
+{
+    char seg[SHM_SEG_NAME_CAP];
+    shm_image_name(&p->v, g, atomic_load_explicit(&r->suffix, memory_order_relaxed), seg);
+    int gone = shm_unlink(seg) == 0 || errno == ENOENT;
+    if (gone) {
+        /* relaxed: the table is read under the lock (or for display). */
+        atomic_store_explicit(&r->len, 0, memory_order_relaxed);
+        atomic_store_explicit(&r->suffix, 0, memory_order_relaxed);
+        atomic_store_explicit(&r->gen, 0, memory_order_relaxed);
+    }
+    return gone;
+}
+
+/* Clears the slots of dead processes (lock held). */
+static void reclaim_slots(cs_shm_publisher *p)
+{
+    for (uint32_t s = 0; s < p->v.slot_count; s++) {
+        shm_slot *sl = &p->v.slots[s];
+        /* relaxed: the CAS decides. */
+        int32_t o = atomic_load_explicit(&sl->pid, memory_order_relaxed);
+        if (o == 0 || o == p->v.pid || shm_pid_alive(o))
+            continue;
+        /* acq_rel: exclusive clean-up (a reader short of slots may race
+         * us for it; one CAS wins). */
+        if (atomic_compare_exchange_strong_explicit(&sl->pid, &o, p->v.pid, memory_order_acq_rel,
+                                                    memory_order_relaxed)) {
+            /* release pair, as a reader's unpin. */
+            atomic_store_explicit(&sl->gen, 0, memory_order_release);
+            atomic_store_explicit(&sl->pid, 0, memory_order_release);
+        }
+    }
+}
+
+static bool gen_pinned(const cs_shm_publisher *p, uint64_t g)
+{
+    for (uint32_t s = 0; s < p->v.slot_count; s++)
+        /* seq_cst: after the seq_cst store of the generation in S (the
+         * pin race at the top of the file). */
+        if (atomic_load_explicit(&p->v.slots[s].gen, memory_order_seq_cst) == g)
+            return true;
+    return false;
+}
+
+/* Reclaims dead slots, then unlinks every recorded generation that is not
+ * current and not pinned (orphans above cur included). Lock held. Returns
+ * the number of segments unlinked. */
+static int reclaim(cs_shm_publisher *p)
+{
+    /* A reader truncated the reader table (shm_guard.c): extend and map it
+     * again. Until then pins are hidden, which unlinks segments early but
+     * never takes memory from a reader that mapped them. */
+    if (shm_guard_broken(p->v.rdr_guard))
+        shm_rdr_repair(&p->v, NULL);
+    reclaim_slots(p);
+    /* relaxed: we hold the lock; only lock holders store it. The seq_cst
+     * loads of gen_pinned follow the seq_cst store of cur in S: ours just
+     * now, or an earlier holder's, which happens-before us via the lock. */
+    uint64_t cur = atomic_load_explicit(&p->v.ctl->generation, memory_order_relaxed);
+    int n = 0;
+    for (uint32_t i = 0; i < p->v.image_cap; i++) {
+        shm_imgrec *r = &p->v.images[i];
+        uint64_t g = atomic_load_explicit(&r->gen, memory_order_relaxed);
+        if (g == 0 || g == cur)
+            continue;
+        if (g > cur || !gen_pinned(p, g))
+            n += unlink_image(p, r, g);
+    }
+    return n;
+}
+
+/* Removes what a crashed publish left (lock held): the segments of records
+ * above cur. (Step 3 records the name before step 4 creates it, so every
+ * orphan is recorded.) */
+static void remove_orphans(cs_shm_publisher *p)
+{
+    uint64_t cur = atomic_load_explicit(&p->v.ctl->generation, memory_order_relaxed);
+    for (uint32_t i = 0; i < p->v.image_cap; i++) {
+        shm_imgrec *r = &p->v.images[i];
+        uint64_t g = atomic_load_explicit(&r->gen, memory_order_relaxed);
+        if (g > cur)
+            unlink_image(p, r, g);
+    }
+}
+
+static int claim_server(cs_shm_publisher *p, cs_error *err)
+{
+    shm_ctl *c = p->v.ctl;
+    for (;;) {
+        /* relaxed: the CAS decides. */
+        int32_t o = atomic_load_explicit(&c->server_pid, memory_order_relaxed);
+        if (o != 0 && o != p->v.pid && shm_pid_alive(o)) {
+            cs_error_source(err, p->v.name);
+            return cs_fail(err, CS_EBUSY, "shared-memory service '%s' is already served by pid %d",
+                           p->v.name + 1, (int)o);
+        }
+        if (o == p->v.pid)
+            return cs_fail(err, CS_EBUSY, "this process already serves '%s'", p->v.name + 1);
+        /* acq_rel: a role hand-over, like a lock. */
+        if (atomic_compare_exchange_strong_explicit(&c->server_pid, &o, p->v.pid, memory_order_acq_rel,
+                                                    memory_order_relaxed))
+            return 0;
+    }
+}
+
+int cs_shm_publisher_open(const char *name, const cs_shm_options *opts, cs_shm_publisher **out,
+                          cs_error *err)
+{
+    if (!out)
+        return cs_fail(err, CS_EINVAL, "NULL out");
+    *out = NULL;
+    cs_shm_options o = opts ? *opts : (cs_shm_options){0};
+    if (o.mode == 0)
+        o.mode = 0600;
+    if (o.mode & ~0777u)
+        return cs_fail(err, CS_EINVAL, "mode %o has bits outside 0777", o.mode);
+    if (o.readers == 0)
+        o.readers = CS_SHM_DEFAULT_READERS;
+    if (o.readers > CS_SHM_MAX_READERS)
+        return cs_fail(err, CS_EINVAL, "%u reader slots; at most %u", o.readers, CS_SHM_MAX_READERS);
+    if (o.max_shrink > 100)
+        return cs_fail(err, CS_EINVAL, "max shrink %u%%: at most 100", o.max_shrink);
+    if (o.wait_ms == 0)
+        o.wait_ms = SHM_DEFAULT_WAIT_MS;
+    cs_shm_publisher *p = calloc(1, sizeof *p);
+    if (!p)
+        return cs_fail(err, CS_ENOMEM, "out of memory");
+    p->mode = o.mode;
+    p->wait_ms = o.wait_ms;
+    p->max_shrink = o.max_shrink;
+    p->v.pid = (int32_t)getpid();
+    uid_t me = geteuid();
+    int rc = shm_make_name(name, p->v.name, err);
+    int created = 0;
+    /* Create, or open the existing one (ours, by fstat); a creation that
+     * never finished (no magic after SHM_READY_WAIT_MS) is removed and done
+     * again. */
+    for (int attempt = 0; rc == 0 && attempt < 3; attempt++) {
+        rc = shm_ctl_create(&p->v, o.mode, o.readers, err);
+        if (rc == 0) {
+            created = 1;
+            break;
+        }
+        if (rc != SHM_NOT_READY)
+            break;
+        rc = shm_ctl_open(&p->v, true, &me, 1, err);
+        if (rc == CS_ENOTFOUND) { /* removed meanwhile: create again */
+            rc = 0;
+            continue;
+        }
+        if (rc != SHM_NOT_READY)
+            break;
+        shm_unlink(p->v.name); /* ours (shm_ctl_open checked), half-created */
+        rc = 0;
+    }
+    if (rc == 0 && !p->v.ctl) {
+        cs_error_source(err, p->v.name);
+        rc = cs_fail(err, CS_EBUSY, "cannot create or open %s: it keeps appearing half-created", p->v.name);
+    }
+    if (rc == 0 && (o.flags & CS_SHM_SERVE)) {
+        rc = claim_server(p, err);
+        p->serving = rc == 0;
+    }
+    if (rc == 0) {
+        rc = lock_writer(p, err);
+        if (rc == 0) {
+            remove_orphans(p);
+            reclaim(p);
+            unlock_writer(p);
+        }
+    }
+    if (rc) {
+        cs_shm_publisher_close(p);
+        return rc;
+    }
+    *out = p;
+    return created;
+}
+
+static int write_all(int fd, const uint8_t *q, size_t left, const char *seg, cs_error *err)
+{
+    while (left) {
+        ssize_t w = write(fd, q, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (w == 0)
+                errno = ENOSPC;
+            return shm_sys_fail(err, CS_EIO, seg, "cannot write image segment");
+        }
+        q += w;
+        left -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Steps 4-6: creates the segment of record r (a new suffix on collision,
+ * recorded first) and writes the image into it with generation `gen`
+ * stamped in the header. write(), not a writable mapping: a full /dev/shm
+ * is then ENOSPC here, not SIGBUS on a store. */
+static int write_image(cs_shm_publisher *p, shm_imgrec *r, const uint8_t *img, size_t len,
+                       uint64_t gen, cs_shm_step_fn step, void *ctx, cs_error *err)
+{
+    char seg[SHM_SEG_NAME_CAP];
+    int fd = -1;
+    for (int attempt = 0; attempt < 16 && fd < 0; attempt++) {
+        if (attempt)
+            /* relaxed: read under the lock, or by readers after step 7. */
+            atomic_store_explicit(&r->suffix, shm_random_suffix(), memory_order_relaxed);
+        shm_image_name(&p->v, gen, atomic_load_explicit(&r->suffix, memory_order_relaxed), seg);
+        fd = shm_open(seg, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0 && errno != EEXIST)
+            break;
+    }
+    if (fd < 0)
+        return shm_sys_fail(err, CS_EIO, seg, "cannot create image segment");
+    /* fchmod: shm_open applies the umask; the mode rule is ours. */
+    if (fchmod(fd, (mode_t)shm_image_mode(p->mode)) != 0) {
+        int rc = shm_sys_fail(err, CS_EIO, seg, "fchmod");
+        close(fd);
+        shm_unlink(seg);
+        return rc;
+    }
+    if (step)
+        step(CS_SHM_STEP_CREATED, ctx);
+    uint8_t hdr[SHM_IMAGE_HEADER_LEN];
+    memcpy(hdr, img, sizeof hdr);
+    memcpy(hdr + SHM_IMAGE_GEN_OFF, &gen, sizeof gen); /* little-endian host */
+    size_t half = SHM_IMAGE_HEADER_LEN + (len - SHM_IMAGE_HEADER_LEN) / 2;
+    int rc = write_all(fd, hdr, sizeof hdr, seg, err);
+    if (rc == 0)
+        rc = write_all(fd, img + SHM_IMAGE_HEADER_LEN, half - SHM_IMAGE_HEADER_LEN, seg, err);
+    if (rc == 0 && step)
+        step(CS_SHM_STEP_HALF_WRITTEN, ctx);
+    if (rc == 0)
+        rc = write_all(fd, img + half, len - half, seg, err);
+    if (close(fd) != 0 && rc == 0)
+        rc = shm_sys_fail(err, CS_EIO, seg, "close");
+    return rc;
+}
+
+/* VPCs of an image for the shrink guard: the estate's VPCs, or for an image
+ * without estate tables its entries. */
+static uint64_t image_vpcs(const cs_snapshot *s)
+{
+    if (cs_estate_present(s)) {
+        cs_estate_counts c;
+        cs_estate_counts_get(s, &c);
+        return c.vpcs;
+    }
+    cs_snapshot_info info;
+    cs_snapshot_get_info(s, &info);
+    return (uint64_t)info.entries[0] + info.entries[1];
+}
+
+/* The shrink guard (lock held): refuses, recording the refusal for stat,
+ * when `vpcs` loses more than max_shrink percent of the current VPCs. */
+static int shrink_guard(cs_shm_publisher *p, uint64_t vpcs, unsigned flags, cs_error *err)
+{
+    shm_ctl *c = p->v.ctl;
+    /* relaxed: lock holders write these; readers only display them. */
+    uint64_t prev = atomic_load_explicit(&c->vpc_count, memory_order_relaxed);
+    if (!p->max_shrink || (flags & CS_SHM_FORCE) || prev == 0 ||
+        atomic_load_explicit(&c->generation, memory_order_relaxed) == 0 ||
+        vpcs * 100 >= prev * (100 - p->max_shrink))
+        return 0;
+    atomic_store_explicit(&c->refused_vpcs, vpcs, memory_order_relaxed);
+    atomic_store_explicit(&c->refused_prev_vpcs, prev, memory_order_relaxed);
+    atomic_store_explicit(&c->refused_unix, (uint64_t)time(NULL), memory_order_relaxed);
+    cs_error_source(err, p->v.name);
+    return cs_fail(err, CS_ERANGE,
+                   "refused: the new generation has %llu VPCs, %.1f%% fewer than the %llu served "
+                   "(more than --max-shrink %u%%); generation %llu keeps serving until confirmed (SIGHUP to serve, or publish --force)",
+                   (unsigned long long)vpcs, 100.0 * (double)(prev - vpcs) / (double)prev,
+                   (unsigned long long)prev, p->max_shrink,
+                   (unsigned long long)atomic_load_explicit(&c->generation, memory_order_relaxed));
+}
+
+static int publish_impl(cs_shm_publisher *p, const cs_snapshot *s, unsigned flags, cs_shm_step_fn step,
+                        void *ctx, uint64_t *generation, cs_error *err)
+{
+    if (!p || !s)
+        return cs_fail(err, CS_EINVAL, "NULL publisher or snapshot");
+    if (p->removed)
+        return cs_fail(err, CS_ESTATE, "the service was removed; only close is allowed");
+    size_t len;
+    const uint8_t *img = cs_snapshot_image(s, &len);
+    if (len < SHM_IMAGE_HEADER_LEN)
+        return cs_fail(err, CS_EINVAL, "image of %zu bytes is shorter than its header", len);
+    int rc = lock_writer(p, err);
+    if (rc)
+        return rc;
+    uint64_t vpcs = image_vpcs(s);
+    rc = shrink_guard(p, vpcs, flags, err);
+    if (rc) {
+        unlock_writer(p);
+        return rc;
+    }
+    if (step)
+        step(CS_SHM_STEP_LOCKED, ctx);
+    shm_ctl *c = p->v.ctl;
+    /* relaxed: only lock holders store it, and we hold the lock. */
+    uint64_t next = atomic_load_explicit(&c->generation, memory_order_relaxed) + 1;
+    remove_orphans(p);
+    if (step)
+        step(CS_SHM_STEP_CLEANED, ctx);
+
+    shm_imgrec *rec = NULL;
+    for (int pass = 0; pass < 2 && !rec; pass++) {
+        for (uint32_t i = 0; i < p->v.image_cap && !rec; i++)
+            if (atomic_load_explicit(&p->v.images[i].gen, memory_order_relaxed) == 0)
+                rec = &p->v.images[i];
+        if (!rec)
+            reclaim(p);
+    }
+    if (!rec) {
+        unlock_writer(p);
+        cs_error_source(err, p->v.name);
+        return cs_fail(err, CS_EBUSY, "image table of %s is full (segments that cannot be unlinked?)", p->v.name);
+    }
+    /* relaxed: read by later lock holders (ordered by the lock) and for
+     * display. Recorded before the segment exists, so a crash from here on
+     * leaves a record pointing at the orphan. */
+    atomic_store_explicit(&rec->len, (uint64_t)len, memory_order_relaxed);
+    atomic_store_explicit(&rec->suffix, shm_random_suffix(), memory_order_relaxed);
+    atomic_store_explicit(&rec->gen, next, memory_order_relaxed);
+    if (step)
+        step(CS_SHM_STEP_RECORDED, ctx);
+
+    rc = write_image(p, rec, img, len, next, step, ctx, err);
+    if (rc) {
+        unlink_image(p, rec, next);
+        unlock_writer(p);
+        return rc;
+    }
+    if (step)
+        step(CS_SHM_STEP_WRITTEN, ctx);
+
+    /* relaxed: published by the generation store below. */
+    atomic_store_explicit(&c->image_len, (uint64_t)len, memory_order_relaxed);
+    atomic_store_explicit(&c->published_unix, (uint64_t)time(NULL), memory_order_relaxed);
+    atomic_store_explicit(&c->vpc_count, vpcs, memory_order_relaxed);
+    atomic_store_explicit(&c->refused_unix, 0, memory_order_relaxed);
+    /* THE publication: one seq_cst store (see the top of the file). */
+    atomic_store_explicit(&c->generation, next, memory_order_seq_cst);
+    if (step)
+        step(CS_SHM_STEP_PUBLISHED, ctx);
+    reclaim(p);
+    if (step)
+        step(CS_SHM_STEP_RECLAIMED, ctx);
+    unlock_writer(p);
+    if (generation)
+        *generation = next;
+    return 0;
+}
+
+int cs_shm_publish_hooked(cs_shm_publisher *p, const cs_snapshot *s, cs_shm_step_fn step, void *ctx,
+                          uint64_t *generation, cs_error *err)
+{
+    return publish_impl(p, s, 0, step, ctx, generation, err);
+}
+
+int cs_shm_publish(cs_shm_publisher *p, const cs_snapshot *s, uint64_t *generation, cs_error *err)
+{
+    return publish_impl(p, s, 0, NULL, NULL, generation, err);
+}
+
+int cs_shm_publish_with(cs_shm_publisher *p, const cs_snapshot *s, unsigned flags, uint64_t *generation,
+                        cs_error *err)
+{
+    return publish_impl(p, s, flags, NULL, NULL, generation, err);
+}
+
+int cs_shm_reclaim(cs_shm_publisher *p, cs_error *err)
+{
+    if (!p)
+        return cs_fail(err, CS_EINVAL, "NULL publisher");
+    if (p->removed)
+        return cs_fail(err, CS_ESTATE, "the service was removed; only close is allowed");
+    int rc = lock_writer(p, err);
+    if (rc)
+        return rc;
+    int n = reclaim(p);
+    unlock_writer(p);
+    return n;
+}
+
+uint64_t cs_shm_publisher_generation(const cs_shm_publisher *p)
+{
+    /* acquire: as a reader's. */
+    return p && p->v.ctl ? atomic_load_explicit(&p->v.ctl->generation, memory_order_acquire) : 0;
+}
+
+int cs_shm_unlink(cs_shm_publisher *p, cs_error *err)
+{
+    if (!p)
+        return cs_fail(err, CS_EINVAL, "NULL publisher");
+    if (p->removed)
+        return cs_fail(err, CS_ESTATE, "the service was removed already");
+    int rc = lock_writer(p, err);
+    if (rc)
+        return rc;
+    shm_ctl *c = p->v.ctl;
+    /* release: a pin that sees REMOVED (acquire) also sees why its image
+     * segment may be gone. Set before any unlink. */
+    atomic_fetch_or_explicit(&c->flags, SHM_REMOVED, memory_order_release);
+    remove_orphans(p);
+    int failed = 0;
+    for (uint32_t i = 0; i < p->v.image_cap; i++) {
+        uint64_t g = atomic_load_explicit(&p->v.images[i].gen, memory_order_relaxed);
+        if (g != 0 && !unlink_image(p, &p->v.images[i], g))
+            failed = errno;
+    }
+    char seg[SHM_SEG_NAME_CAP];
+    shm_readers_name(&p->v, p->v.ctl->readers_suffix, seg);
+    if (shm_unlink(seg) != 0 && errno != ENOENT)
+        failed = errno;
+    if (shm_unlink(p->v.name) != 0 && errno != ENOENT)
+        failed = errno;
+    p->removed = true;
+    unlock_writer(p);
+    if (failed) {
+        errno = failed;
+        return shm_sys_fail(err, CS_EIO, p->v.name, "shm_unlink");
+    }
+    return 0;
+}
+
+void cs_shm_publisher_close(cs_shm_publisher *p)
+{
+    if (!p)
+        return;
+    if (p->v.ctl) {
+        if (p->serving) {
+            int32_t me = p->v.pid;
+            /* release: hand-over, like unlock. */
+            atomic_compare_exchange_strong_explicit(&p->v.ctl->server_pid, &me, 0, memory_order_release,
+                                                    memory_order_relaxed);
+        }
+    }
+    shm_view_unmap(&p->v);
+    free(p);
+}

@@ -1,0 +1,466 @@
+/*
+ * tests/test_ipam.c — free space and allocation (include/cidrscope/ipam.h)
+ * against a brute force too simple to be wrong: the pool as a bitmap of
+ * its smallest units, every stored or extra block marking its units used.
+ * Free space must equal the bitmap's minimal aligned CIDR list (and its
+ * figures); every strategy must pick what a scan of the bitmap picks (for
+ * `first`: no free aligned block lies lower). Seeded estates of both
+ * families (seed printed; CS_TEST_SEED replays), plus fixed cases for the
+ * AWS VPC rules, --allowed, avoid none and the peer blocks.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "support/testutil.h"
+
+#include <cidrscope/ipam.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+__extension__ typedef unsigned __int128 u128;
+
+static cs_prefix P(const char *text)
+{
+    cs_prefix p;
+    cs_error err;
+    cs_error_clear(&err);
+    if (cs_prefix_parse(text, strlen(text), 0, &p, &err) != 0)
+        fail_msg("test prefix %s: %s", text, err.message);
+    return p;
+}
+
+static u128 addr(const cs_prefix *p)
+{
+    return p->family == CS_AF_V4 ? (u128)(p->hi >> 32) : ((u128)p->hi << 64) | p->lo;
+}
+
+static unsigned width(unsigned fam)
+{
+    return fam == CS_AF_V4 ? 32 : 128;
+}
+
+static cs_prefix at(unsigned fam, u128 a, unsigned len)
+{
+    return fam == CS_AF_V4 ? cs_prefix_from_v4((uint32_t)a, len)
+                           : cs_prefix_from_v6((uint64_t)(a >> 64), (uint64_t)a, len);
+}
+
+/* ---- the brute force: a bitmap of units of length `unit` ---------------- */
+
+typedef struct bitmap {
+    cs_prefix pool;
+    unsigned unit;     /* prefix length of one unit */
+    size_t n;          /* units in the pool */
+    unsigned char *used;
+} bitmap;
+
+static void bm_init(bitmap *b, const cs_prefix *pool, unsigned unit)
+{
+    b->pool = *pool;
+    b->unit = unit;
+    b->n = (size_t)1 << (unit - pool->len);
+    b->used = calloc(b->n, 1);
+    assert_non_null(b->used);
+}
+
+/* Marks the units of p (len <= unit) that lie in the pool. */
+static void bm_mark(bitmap *b, const cs_prefix *p)
+{
+    if (p->family != b->pool.family || !cs_prefix_overlaps(p, &b->pool))
+        return;
+    if (p->len <= b->pool.len) {
+        memset(b->used, 1, b->n);
+        return;
+    }
+    assert_true(p->len <= b->unit);
+    unsigned shift = width(p->family) - b->unit;
+    size_t first = (size_t)((addr(p) - addr(&b->pool)) >> shift);
+    size_t cnt = (size_t)1 << (b->unit - p->len);
+    memset(b->used + first, 1, cnt);
+}
+
+static cs_prefix bm_block(const bitmap *b, size_t i, unsigned len)
+{
+    unsigned shift = width(b->pool.family) - b->unit;
+    return at(b->pool.family, addr(&b->pool) + ((u128)i << shift), len);
+}
+
+/* True when units [i, i + 2^k) are all free. */
+static bool bm_free(const bitmap *b, size_t i, unsigned k)
+{
+    size_t cnt = (size_t)1 << k;
+    if (i + cnt > b->n)
+        return false;
+    for (size_t j = i; j < i + cnt; j++)
+        if (b->used[j])
+            return false;
+    return true;
+}
+
+/* The minimal CIDR list: at each free unit, the largest aligned all-free
+ * block starting there. Returns the count; blocks into out. */
+static size_t bm_holes(const bitmap *b, cs_prefix *out, size_t cap)
+{
+    size_t n = 0;
+    unsigned kmax = b->unit - b->pool.len;
+    for (size_t i = 0; i < b->n;) {
+        if (b->used[i]) {
+            i++;
+            continue;
+        }
+        unsigned k = 0;
+        while (k < kmax && (i & (((size_t)2 << k) - 1)) == 0 && bm_free(b, i, k + 1))
+            k++;
+        assert_true(n < cap);
+        out[n++] = bm_block(b, i, b->unit - k);
+        i += (size_t)1 << k;
+    }
+    return n;
+}
+
+/* The block of length len the strategy picks, by scanning. */
+static bool bm_pick(const bitmap *b, unsigned strategy, unsigned len, cs_prefix *got)
+{
+    unsigned k = b->unit - len;
+    if (strategy == CS_IPAM_FIRST) {
+        for (size_t i = 0; i < b->n; i += (size_t)1 << k)
+            if (bm_free(b, i, k)) {
+                *got = bm_block(b, i, len);
+                return true;
+            }
+        return false;
+    }
+    static cs_prefix holes[1 << 14];
+    size_t n = bm_holes(b, holes, sizeof holes / sizeof *holes);
+    bool found = false;
+    for (size_t i = 0; i < n; i++) {
+        if (holes[i].len > len)
+            continue;
+        if (!found || (strategy == CS_IPAM_BEST_FIT ? holes[i].len > got->len
+                                                    : holes[i].len < got->len)) {
+            *got = holes[i];
+            found = true;
+        }
+    }
+    if (found)
+        *got = at(b->pool.family, addr(got), len);
+    return found;
+}
+
+/* ---- seeded estates -------------------------------------------------------- */
+
+/* A pool, stored blocks around and inside it, extra blocks. */
+typedef struct scene {
+    cs_prefix pool;
+    unsigned unit;
+    cs_prefix *stored, *extra;
+    size_t n_stored, n_extra;
+    cs_snapshot *snap;
+} scene;
+
+static cs_prefix random_inside(tu_rng *r, const cs_prefix *around, unsigned lo, unsigned hi)
+{
+    unsigned len = lo + (unsigned)tu_below(r, hi - lo + 1);
+    cs_prefix p = tu_random_prefix(r, around->family, len);
+    /* Keep the bits of `around` above its length. */
+    unsigned w = width(around->family);
+    u128 mask = around->len ? ~(u128)0 << (w - around->len) : 0;
+    if (w == 32)
+        mask &= 0xffffffffu;
+    u128 a = (addr(&p) & ~mask) | (addr(around) & mask);
+    return at(around->family, a, len);
+}
+
+static void scene_make(scene *sc, tu_rng *r, unsigned fam)
+{
+    memset(sc, 0, sizeof *sc);
+    if (fam == CS_AF_V4) {
+        sc->pool = P("10.64.0.0/16");
+        sc->unit = 28;
+    } else {
+        sc->pool = P("2600:1f18:4000::/36");
+        sc->unit = 48;
+    }
+    cs_prefix wide = tu_truncate(&sc->pool, sc->pool.len - 2);
+    sc->n_stored = (size_t)tu_below(r, 300);
+    sc->n_extra = (size_t)tu_below(r, 20);
+    sc->stored = calloc(sc->n_stored + 1, sizeof *sc->stored);
+    sc->extra = calloc(sc->n_extra + 1, sizeof *sc->extra);
+    unsigned w0 = sc->pool.len - 2u;
+    for (size_t i = 0; i < sc->n_stored; i++) {
+        /* Mostly small blocks inside; a few large ones, some around. */
+        unsigned lo = tu_below(r, 10) == 0 ? w0 : sc->pool.len + 2u;
+        sc->stored[i] = random_inside(r, &wide, lo, sc->unit);
+    }
+    for (size_t i = 0; i < sc->n_extra; i++)
+        sc->extra[i] = random_inside(r, &wide, sc->pool.len + 3, sc->unit);
+    /* Another family's block and one outside never count. */
+    cs_snapshot_builder *b = cs_snapshot_builder_new();
+    assert_non_null(b);
+    for (size_t i = 0; i < sc->n_stored; i++)
+        assert_int_equal(cs_snapshot_builder_add(b, &sc->stored[i], (uint32_t)i, NULL), 0);
+    cs_prefix other = fam == CS_AF_V4 ? P("2600::/56") : P("10.64.0.0/16");
+    assert_int_equal(cs_snapshot_builder_add(b, &other, 7, NULL), 0);
+    assert_int_equal(cs_snapshot_builder_freeze(b, &sc->snap, NULL), 0);
+    cs_snapshot_builder_free(b);
+}
+
+static void scene_free(scene *sc)
+{
+    free(sc->stored);
+    free(sc->extra);
+    cs_snapshot_close(sc->snap);
+}
+
+static void scene_bitmap(const scene *sc, bitmap *b, bool with_stored)
+{
+    bm_init(b, &sc->pool, sc->unit);
+    for (size_t i = 0; with_stored && i < sc->n_stored; i++)
+        bm_mark(b, &sc->stored[i]);
+    for (size_t i = 0; i < sc->n_extra; i++)
+        bm_mark(b, &sc->extra[i]);
+}
+
+static u128 u(cs_u128 x)
+{
+    return ((u128)x.hi << 64) | x.lo;
+}
+
+static void ipam__free_equals_brute_force_complement(void **state)
+{
+    (void)state;
+    tu_rng r = {tu_seed("test_ipam free", 0x1f2e3d4c5b6a7988ull)};
+    static cs_prefix want[1 << 14], got[1 << 14];
+    for (int round = 0; round < 200; round++) {
+        unsigned fam = round % 2 ? CS_AF_V6 : CS_AF_V4;
+        scene sc;
+        scene_make(&sc, &r, fam);
+        bitmap b;
+        scene_bitmap(&sc, &b, true);
+        size_t nw = bm_holes(&b, want, sizeof want / sizeof *want);
+        cs_ipam_pool_stats st;
+        int64_t n = cs_ipam_free(sc.snap, &sc.pool, sc.extra, sc.n_extra, 0, got,
+                                 sizeof got / sizeof *got, &st);
+        assert_int_equal(n, (int64_t)nw);
+        for (size_t i = 0; i < nw; i++)
+            if (cs_prefix_compare(&want[i], &got[i]) != 0) {
+                char a[CS_PREFIX_STRCAP], c[CS_PREFIX_STRCAP];
+                cs_prefix_format(&want[i], a, sizeof a);
+                cs_prefix_format(&got[i], c, sizeof c);
+                fail_msg("round %d hole %zu: want %s got %s", round, i, a, c);
+            }
+        /* Figures. */
+        unsigned shift = width(fam) - sc.unit;
+        size_t free_units = 0;
+        for (size_t i = 0; i < b.n; i++)
+            free_units += !b.used[i];
+        assert_true(u(st.free) == (u128)free_units << shift);
+        assert_true(u(st.addresses) == (u128)b.n << shift);
+        assert_true(u(st.used) + u(st.free) == u(st.addresses));
+        assert_int_equal(st.free_blocks, nw);
+        assert_int_equal(st.has_free, nw > 0);
+        if (nw) {
+            cs_prefix big = want[0];
+            for (size_t i = 1; i < nw; i++)
+                if (want[i].len < big.len)
+                    big = want[i];
+            assert_int_equal(cs_prefix_compare(&big, &st.largest_free), 0);
+            assert_true(st.fragmentation >= 0.0 && st.fragmentation < 1.0);
+            assert_true((nw == 1) == (st.fragmentation == 0.0) || nw > 1);
+        }
+        /* max_len keeps only the big holes; counts agree. */
+        unsigned ml = sc.pool.len + 4;
+        size_t nbig = 0;
+        for (size_t i = 0; i < nw; i++)
+            nbig += want[i].len <= ml;
+        assert_int_equal(cs_ipam_free(sc.snap, &sc.pool, sc.extra, sc.n_extra, ml, got, 3, NULL),
+                         (int64_t)nbig);
+        free(b.used);
+        scene_free(&sc);
+    }
+}
+
+static void check_strategy(unsigned strategy)
+{
+    tu_rng r = {tu_seed("test_ipam alloc", 0x5eed0000ull + strategy)};
+    cs_ipam_allocation out[8];
+    for (int round = 0; round < 200; round++) {
+        unsigned fam = round % 2 ? CS_AF_V6 : CS_AF_V4;
+        scene sc;
+        scene_make(&sc, &r, fam);
+        bool avoid_none = round % 7 == 3;
+        bitmap b;
+        scene_bitmap(&sc, &b, !avoid_none);
+        unsigned len = sc.pool.len + 1 + (unsigned)tu_below(&r, sc.unit - sc.pool.len);
+        size_t count = 1 + (size_t)tu_below(&r, 6);
+        cs_ipam_request q = {.pools = &sc.pool, .n_pools = 1, .length = len, .count = count,
+                             .strategy = strategy, .avoid_none = avoid_none,
+                             .extra = sc.extra, .n_extra = sc.n_extra};
+        unsigned why = 99;
+        int64_t n = cs_ipam_alloc(sc.snap, &q, out, &why);
+        assert_true(n >= 0 && (size_t)n <= count);
+        /* Replay on the bitmap, one block after the other. */
+        cs_prefix want[8];
+        size_t nw = 0;
+        while (nw < count && bm_pick(&b, strategy, len, &want[nw])) {
+            bm_mark(&b, &want[nw]);
+            nw++;
+        }
+        if ((size_t)n != nw)
+            fail_msg("%s round %d: %lld blocks, brute force %zu", cs_ipam_strategy_name(strategy),
+                     round, (long long)n, nw);
+        assert_int_equal(why, nw == count ? CS_IPAM_OK : CS_IPAM_NO_SPACE);
+        /* out is ascending; the brute force's picks, sorted, equal it. */
+        for (size_t i = 0; i < nw; i++)
+            for (size_t j = i + 1; j < nw; j++)
+                if (cs_prefix_compare(&want[j], &want[i]) < 0) {
+                    cs_prefix t = want[i];
+                    want[i] = want[j];
+                    want[j] = t;
+                }
+        for (size_t i = 0; i < nw; i++) {
+            assert_int_equal(out[i].pool, 0);
+            if (cs_prefix_compare(&out[i].prefix, &want[i]) != 0) {
+                char a[CS_PREFIX_STRCAP], c[CS_PREFIX_STRCAP];
+                cs_prefix_format(&want[i], a, sizeof a);
+                cs_prefix_format(&out[i].prefix, c, sizeof c);
+                fail_msg("%s round %d block %zu: want %s got %s",
+                         cs_ipam_strategy_name(strategy), round, i, a, c);
+            }
+        }
+        free(b.used);
+        scene_free(&sc);
+    }
+}
+
+static void ipam__first_is_the_lowest_free_block(void **state)
+{
+    (void)state;
+    check_strategy(CS_IPAM_FIRST);
+}
+
+static void ipam__best_fit_packs_the_smallest_hole(void **state)
+{
+    (void)state;
+    check_strategy(CS_IPAM_BEST_FIT);
+}
+
+static void ipam__spread_takes_the_largest_hole(void **state)
+{
+    (void)state;
+    check_strategy(CS_IPAM_SPREAD);
+}
+
+/* ---- fixed cases -------------------------------------------------------------- */
+
+static cs_snapshot *build(const char *const *p, size_t n)
+{
+    cs_snapshot_builder *b = cs_snapshot_builder_new();
+    for (size_t i = 0; i < n; i++) {
+        cs_prefix q = P(p[i]);
+        assert_int_equal(cs_snapshot_builder_add(b, &q, (uint32_t)i, NULL), 0);
+    }
+    cs_snapshot *s = NULL;
+    assert_int_equal(cs_snapshot_builder_freeze(b, &s, NULL), 0);
+    cs_snapshot_builder_free(b);
+    return s;
+}
+
+static void ipam__pools_allowed_lengths_and_vpc_rules(void **state)
+{
+    (void)state;
+    const char *const blocks[] = {"10.0.0.0/16", "10.1.0.0/17", "172.16.0.0/13"};
+    cs_snapshot *s = build(blocks, 3);
+    cs_prefix pools[2] = {P("10.0.0.0/14"), P("172.16.0.0/12")};
+    cs_ipam_allocation out[4];
+    unsigned why;
+    cs_ipam_request q = {.pools = pools, .n_pools = 2, .length = 16, .count = 2};
+    assert_int_equal(cs_ipam_alloc(s, &q, out, &why), 2);
+    assert_int_equal(why, CS_IPAM_OK);
+    char t[CS_PREFIX_STRCAP];
+    cs_prefix_format(&out[0].prefix, t, sizeof t);
+    assert_string_equal(t, "10.2.0.0/16");
+    cs_prefix_format(&out[1].prefix, t, sizeof t);
+    assert_string_equal(t, "10.3.0.0/16");
+    /* Fewer than asked: the ones that fit, and the reason. */
+    q.count = 4;
+    q.n_pools = 1;
+    assert_int_equal(cs_ipam_alloc(s, &q, out, &why), 2);
+    assert_int_equal(why, CS_IPAM_NO_SPACE);
+    /* A length shorter than every pool. */
+    q.length = 12;
+    assert_int_equal(cs_ipam_alloc(s, &q, out, &why), 0);
+    assert_int_equal(why, CS_IPAM_BAD_LENGTH);
+    /* --allowed narrows a pool. */
+    cs_prefix allowed = P("10.3.0.0/16");
+    q = (cs_ipam_request){.pools = pools, .n_pools = 1, .length = 24, .count = 1,
+                          .allowed = &allowed, .n_allowed = 1};
+    assert_int_equal(cs_ipam_alloc(s, &q, out, &why), 1);
+    cs_prefix_format(&out[0].prefix, t, sizeof t);
+    assert_string_equal(t, "10.3.0.0/24");
+    /* VPC rules: sizes; a 10/8 primary refuses 172.16/12 secondaries, so
+     * the second block of the VPC cannot come from the second pool. */
+    q = (cs_ipam_request){.pools = pools, .n_pools = 2, .length = 29, .count = 1,
+                          .vpc_rules = true};
+    assert_int_equal(cs_ipam_alloc(s, &q, out, &why), 0);
+    assert_int_equal(why, CS_IPAM_VPC_SIZE);
+    cs_prefix pools2[2] = {P("10.2.0.0/16"), P("172.24.0.0/16")};
+    q = (cs_ipam_request){.pools = pools2, .n_pools = 2, .length = 16, .count = 2,
+                          .vpc_rules = true};
+    assert_int_equal(cs_ipam_alloc(s, &q, out, &why), 1);
+    assert_int_equal(why, CS_IPAM_NO_SPACE);
+    q.vpc_rules = false;
+    assert_int_equal(cs_ipam_alloc(s, &q, out, &why), 2);
+    assert_int_equal(out[1].pool, 1);
+    /* Reserved ranges are never given to a VPC. */
+    cs_prefix lo = P("127.0.0.0/8");
+    q = (cs_ipam_request){.pools = &lo, .n_pools = 1, .length = 16, .count = 1,
+                          .vpc_rules = true};
+    assert_int_equal(cs_ipam_alloc(s, &q, out, &why), 0);
+    assert_int_equal(why, CS_IPAM_NO_SPACE);
+    /* Bad arguments. */
+    cs_prefix mixed[2] = {P("10.0.0.0/8"), P("2600::/32")};
+    q = (cs_ipam_request){.pools = mixed, .n_pools = 2, .length = 16, .count = 1};
+    assert_int_equal(cs_ipam_alloc(s, &q, out, &why), CS_EINVAL);
+    q.n_pools = 1;
+    q.strategy = 9;
+    assert_int_equal(cs_ipam_alloc(s, &q, out, &why), CS_EINVAL);
+    cs_prefix v6all = P("::/0");
+    assert_int_equal(cs_ipam_free(s, &v6all, NULL, 0, 0, NULL, 0, NULL), CS_EINVAL);
+    /* Names. */
+    assert_int_equal(cs_ipam_strategy_parse("best-fit", 8), CS_IPAM_BEST_FIT);
+    assert_int_equal(cs_ipam_strategy_parse("worst", 5), CS_EINVAL);
+    assert_string_equal(cs_ipam_reason_name(CS_IPAM_NO_SPACE), "no-space");
+    cs_snapshot_close(s);
+}
+
+static void ipam__u128_format(void **state)
+{
+    (void)state;
+    char buf[48];
+    assert_int_equal(cs_u128_format((cs_u128){0, 0}, buf, sizeof buf), 1);
+    assert_string_equal(buf, "0");
+    cs_u128_format((cs_u128){1ull << 32, 0}, buf, sizeof buf); /* 2^96 */
+    assert_string_equal(buf, "79228162514264337593543950336");
+    cs_u128_format((cs_u128){~0ull, ~0ull}, buf, sizeof buf);
+    assert_string_equal(buf, "340282366920938463463374607431768211455");
+    assert_int_equal(cs_u128_format((cs_u128){0, 12345}, buf, 5), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(ipam__free_equals_brute_force_complement),
+        cmocka_unit_test(ipam__first_is_the_lowest_free_block),
+        cmocka_unit_test(ipam__best_fit_packs_the_smallest_hole),
+        cmocka_unit_test(ipam__spread_takes_the_largest_hole),
+        cmocka_unit_test(ipam__pools_allowed_lengths_and_vpc_rules),
+        cmocka_unit_test(ipam__u128_format),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
