@@ -22,8 +22,10 @@ static void usage(FILE *f)
             "  -o, --output FILE      the snapshot to write (required)\n"
             "      --lenient          clear host bits (reported) instead of failing\n"
             "      --keep-going       report bad records and files, read the rest\n"
-            "      --region R         region of single describe-vpcs files\n"
-            "      --account A        account of sources that carry none\n"
+            "      --source-region R  region of describe-vpcs output (which carries\n"
+            "                         none) for the SOURCEs after it, up to the next\n"
+            "      --source-account A account of the SOURCEs after it whose VPCs\n"
+            "                         carry no OwnerId\n"
             "      --format text|json what to print about the image (default text)\n");
 }
 
@@ -40,8 +42,8 @@ int cmd_build(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {"output", required_argument, NULL, 'o'},
         {"format", required_argument, NULL, 'f'},
-        {"region", required_argument, NULL, OPT_SRC_REGION},
-        {"account", required_argument, NULL, OPT_SRC_ACCOUNT},
+        {"source-region", required_argument, NULL, OPT_SRC_REGION},
+        {"source-account", required_argument, NULL, OPT_SRC_ACCOUNT},
         {"lenient", no_argument, NULL, OPT_SRC_LENIENT},
         {"keep-going", no_argument, NULL, OPT_SRC_KEEP_GOING},
         {NULL, 0, NULL, 0}};

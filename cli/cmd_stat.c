@@ -41,8 +41,10 @@ static void usage(FILE *f)
             "      --findings         also list every finding with its location\n"
             "      --lenient          clear host bits (reported) instead of failing\n"
             "      --keep-going       report bad records and files, read the rest\n"
-            "      --region R         region of single describe-vpcs files\n"
-            "      --account A        account of sources that carry none\n"
+            "      --source-region R  region of describe-vpcs output (which carries\n"
+            "                         none) for the SOURCEs after it, up to the next\n"
+            "      --source-account A account of the SOURCEs after it whose VPCs\n"
+            "                         carry no OwnerId\n"
             "      --no-verify        skip snapshot checksums (bounds still checked)\n"
             "  -h, --help             this text\n\n"
             "Exit codes: 0 ok, 2 usage or bad input (file:line:column), 3 internal error.\n");
@@ -267,8 +269,6 @@ int cmd_stat(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {"format", required_argument, NULL, 'f'},
         {"findings", no_argument, NULL, OPT_FINDINGS},
-        {"region", required_argument, NULL, OPT_SRC_REGION},
-        {"account", required_argument, NULL, OPT_SRC_ACCOUNT},
         CLI_SOURCE_LONGOPTS,
         {NULL, 0, NULL, 0}};
     cli_sources src;

@@ -428,14 +428,14 @@ static int deliver_vpc(aj *p)
         if (!p->account)
             return REC_FAIL(p, -1, &r->at, 1,
                             "missing key \"OwnerId\" in Vpc %.*s: the account "
-                            "comes from OwnerId (or pass --account, or lay "
+                            "comes from OwnerId (or pass --source-account, or lay "
                             "the files out as ESTATE/ACCOUNT/REGION/vpcs.json)",
                             cs_aj_shown(id.len), id.ptr);
         owner = cs_str_c(p->account);
     }
     if (!p->region) {
         cs_aj_error(p, &r->at, 1, CS_EINVAL,
-                    "describe-vpcs output carries no region: pass --region "
+                    "describe-vpcs output carries no region: pass --source-region "
                     "REGION (or lay the files out as "
                     "ESTATE/ACCOUNT/REGION/vpcs.json)");
         return cs_aj_fail_file(p);
@@ -1017,7 +1017,7 @@ static int enter(aj *p, int child, const aj_pos *at)
         if (child == X_VPC && !p->region) {
             cs_aj_error(p, at, 1, CS_EINVAL,
                         "describe-vpcs output carries no region: pass "
-                        "--region REGION (or lay the files out as "
+                        "--source-region REGION (or lay the files out as "
                         "ESTATE/ACCOUNT/REGION/vpcs.json)");
             return cs_aj_fail_file(p);
         }

@@ -327,7 +327,7 @@ int cs_ingest_estate_dir(cs_estate *e, const char *dir,
             cs_fail(err, CS_EPARSE,
                     "%s holds %s directly: an estate directory is "
                     "ESTATE/ACCOUNT/REGION/vpcs.json (pass the file itself "
-                    "with --region for one region)", dir, nm);
+                    "with --source-region for one region)", dir, nm);
             names_free(&accounts);
             return CS_EPARSE;
         }
