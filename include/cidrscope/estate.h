@@ -564,6 +564,40 @@ CS_API int cs_estate_load_sources(cs_estate *e, const cs_source *src, size_t n,
 
 /* ---- read side: the frozen estate ------------------------------------------ */
 
+/* Statistics of a frozen estate, as `cidrscope stat` reports them
+ * (cs_estate_stats_get; written by cs_stat_report_write, report.h).
+ * Counting rules: `accounts` own a VPC or were seen as a directory of the
+ * collection, not accounts only named by a peering side
+ * (`external_accounts`) nor prefix-list owners (`prefix_list_owners`, which
+ * are not `vpcs` either); `regions` are the distinct non-empty region names;
+ * findings are counted by kind, kinds in byte order. */
+typedef struct cs_finding_kind_count {
+    const char *kind;       /* points into the snapshot */
+    uint32_t count;
+} cs_finding_kind_count;
+
+typedef struct cs_estate_stats {
+    cs_estate_counts counts;          /* cs_estate_counts_get */
+    bool has_estate;                  /* cs_estate_present */
+    uint32_t accounts, external_accounts, regions, vpcs, default_vpcs,
+        prefix_list_owners;
+    uint32_t by_status[CS_PCX_STATUS_COUNT]; /* peering connections */
+    uint32_t by_edge[CS_EDGE_KIND_COUNT];
+    cs_finding_kind_count *kinds;     /* kind_count of them, owned */
+    uint32_t kind_count;
+} cs_estate_stats;
+
+/*
+ * Fills *out from snapshot `s` (a frozen estate, or a bare prefix image:
+ * then everything but counts is zero). One pass over the accounts,
+ * regions, peerings, edges and findings. Returns 0, CS_ENOMEM, or
+ * CS_ECORRUPT (a table index the image refuses). Release with
+ * cs_estate_stats_free (also after a failure). Thread-safe on a shared
+ * snapshot.
+ */
+CS_API int cs_estate_stats_get(const cs_snapshot *s, cs_estate_stats *out);
+CS_API void cs_estate_stats_free(cs_estate_stats *st);
+
 /* True when `s` carries estate tables (an image from cs_estate_freeze, or a
  * file written from one). All accessors below treat an image without them as
  * an empty estate. */
