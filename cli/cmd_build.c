@@ -98,8 +98,18 @@ int cmd_build(int argc, char **argv)
     double secs = now_s() - t0;
     cs_snapshot_info info;
     cs_snapshot_get_info(est.snap, &info);
-    cs_estate_counts ec;
-    cs_estate_counts_get(est.snap, &ec);
+    /* The figures `stat` prints, counted by the same library call, so build
+     * and stat never disagree (accounts that own a VPC, not the ones only
+     * named by a peering side or prefix-list owners). */
+    cs_estate_stats st;
+    rc = cs_estate_stats_get(est.snap, &st);
+    if (rc < 0) {
+        cli_errorf("build", "reading the estate tables: %s", cs_strerror(rc));
+        cs_estate_stats_free(&st);
+        cli_estate_close(&est);
+        return cli_exit_code(rc);
+    }
+    const cs_estate_counts *ec = &st.counts;
     if (fmt == CS_REPORT_JSON) {
         printf("{\"output\":");
         cli_json_string(stdout, out_path);
@@ -107,18 +117,19 @@ int cmd_build(int argc, char **argv)
                "\"prefixes\":{\"ipv4\":%u,\"ipv6\":%u},\"vpcs\":%u,\"accounts\":%u,"
                "\"regions\":%u,\"peering_connections\":%u,\"rejected\":%u,\"seconds\":%.3f}\n",
                (unsigned long long)info.image_len, info.entries[0], info.entries[1],
-               info.prefixes[0], info.prefixes[1], ec.vpcs, ec.accounts, ec.regions,
-               ec.peerings, est.rejected, secs);
+               info.prefixes[0], info.prefixes[1], st.vpcs, st.accounts, st.regions,
+               ec->peerings, est.rejected, secs);
     } else {
         printf("wrote %s: %llu bytes, %u VPCs in %u accounts and %u regions,\n"
                "%u live IPv4 and %u live IPv6 blocks (%u + %u distinct prefixes), "
                "%u peering connections, in %.2f s\n",
-               out_path, (unsigned long long)info.image_len, ec.vpcs, ec.accounts, ec.regions,
-               info.entries[0], info.entries[1], info.prefixes[0], info.prefixes[1], ec.peerings,
+               out_path, (unsigned long long)info.image_len, st.vpcs, st.accounts, st.regions,
+               info.entries[0], info.entries[1], info.prefixes[0], info.prefixes[1], ec->peerings,
                secs);
         if (est.rejected)
             printf("%u records rejected (--keep-going)\n", est.rejected);
     }
+    cs_estate_stats_free(&st);
     cli_estate_close(&est);
     return CLI_OK;
 }

@@ -1,9 +1,12 @@
 /*
  * engine/ingest/ingest_internal.h — what the readers of engine/ingest/ share.
  *
- * Readers: csv.c (VPC CSV, peering CSV, prefix lists), aws_json.c (AWS CLI
- * JSON and the ESTATE/<account>/<region>/ directory walk), load.c (detects a
- * source and dispatches: cs_estate_load, cs_estate_detect in estate.h).
+ * Readers: csv.c (VPC CSV, peering CSV, prefix lists), the AWS CLI JSON
+ * reader in three files (json_stream.c: bytes, yajl and positions;
+ * aws_json.c: the EC2 shapes; estate_dir.c: the ESTATE/<account>/<region>/
+ * walk), load.c (opens a source once, tells its kind from the bytes read and
+ * dispatches: cs_estate_load, cs_estate_load_sources, cs_estate_detect in
+ * estate.h), files.c (whole files, carets, open errors).
  * Every reader adds to a cs_estate through the public builder calls only, and
  * reports bad input through cs_error with file, line and column
  * (cs_error_locate) so the CLI can draw a caret.
@@ -116,8 +119,9 @@ int cs_ingest_aws_json_fd(cs_estate *e, const char *path, int fd,
                           const void *head, size_t head_len,
                           const cs_load_options *opts, cs_error *err);
 
-/* Reads an org-wide collection ESTATE/<account-id>/<region>/vpcs.json and
- * .../peering.json: engine/ingest/aws_json.c. Returns as the CSV readers. */
+/* Reads an org-wide collection ESTATE/<account-id>/<region>/ (every .json
+ * page file, classified by content): engine/ingest/estate_dir.c. Returns as
+ * the CSV readers. */
 int cs_ingest_estate_dir(cs_estate *e, const char *dir,
                          const cs_load_options *opts, cs_error *err);
 

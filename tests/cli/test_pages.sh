@@ -85,14 +85,18 @@ expect_rc 0 "$cli" gen --help
 {
     for mode in files cat slurp; do
         rm -rf "$tmp/small"
-        expect_rc 0 "$cli" gen --seed 7 --accounts 12 --regions 5 --out "$tmp/small" -q
+        expect_rc 0 "$cli" gen --seed 7 --accounts 6 --regions 3 --vpcs-per-region 20 --out "$tmp/small" -q
         paged_equal "$tmp/small" "$mode"
+        if [ "$mode" = files ]; then
+            [ -n "$(find "$tmp/small" -name vpcs-3.json | head -n 1)" ] || fail "small tree not split into pages"
+        fi
     done
     rm -rf "$tmp/small"
-    # The acceptance case: 100,000 VPCs (1,000 accounts x 25 regions x 4)
-    # saved as pages of 7.
-    expect_rc 0 "$cli" gen --seed 5 --accounts 1000 --regions 25 --out "$tmp/big" -q
+    # The acceptance case: 100,000 VPCs (100 accounts x 25 regions x 40)
+    # saved as pages of 7 (6 page files a region).
+    expect_rc 0 "$cli" gen --seed 5 --accounts 100 --regions 25 --vpcs-per-region 40 --out "$tmp/big" -q
     paged_equal "$tmp/big" files
+    [ -n "$(find "$tmp/big" -name vpcs-6.json | head -n 1)" ] || fail "the 100,000-VPC tree was not split into pages"
     [ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["vpcs"])' "$tmp/stat.got.raw")" -ge 100000 ] ||
         fail "generated tree: fewer than 100,000 VPCs"
     rm -rf "$tmp/big"

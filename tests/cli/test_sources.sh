@@ -62,6 +62,17 @@ expect_in "$tmp/out" "--source-region"
 # --region is a filter, not a source region: build and stat have none
 expect_rc 2 "$cli" build --region us-east-1 "$tmp/a.json" -o "$tmp/x.snap"
 
+# --- build and stat report the same account count (issue 11 item 14): a
+# peering side's account and prefix-list owners are not accounts ----------------
+printf 'pcx_id,requester_vpc,accepter_vpc,status\npcx-1,vpc-0a,vpc-0z,active\n' >"$tmp/p.csv"
+printf '{"VpcPeeringConnections": [{"VpcPeeringConnectionId": "pcx-2", "Status": {"Code": "active"}, "RequesterVpcInfo": {"VpcId": "vpc-0a", "OwnerId": "111122223333"}, "AccepterVpcInfo": {"VpcId": "vpc-0y", "OwnerId": "999988887777"}}]}\n' >"$tmp/px.json"
+expect_rc 0 "$cli" build --format json --source-region us-east-1 "$tmp/a.json" "$tmp/px.json" -o "$tmp/acc.snap"
+build_accounts=$(py -c 'import json,sys; print(json.load(open(sys.argv[1]))["accounts"])' "$tmp/out")
+expect_rc 0 "$cli" stat --format json "$tmp/acc.snap"
+stat_accounts=$(py -c 'import json,sys; print(json.load(open(sys.argv[1]))["accounts"])' "$tmp/out")
+[ "$build_accounts" = "$stat_accounts" ] && [ "$stat_accounts" = 1 ] ||
+    fail "build says $build_accounts accounts, stat $stat_accounts (want 1 each)"
+
 # --- a source is opened once: pipes, FIFOs, process substitution, '-' ------------
 cat "$tmp/a.json" | expect_rc 0 "$cli" stat --format json --source-region us-east-1 -
 py -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if d["vpcs"] == 1 else 1)' "$tmp/out" ||
