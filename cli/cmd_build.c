@@ -22,8 +22,10 @@ static void usage(FILE *f)
             "  -o, --output FILE      the snapshot to write (required)\n"
             "      --lenient          clear host bits (reported) instead of failing\n"
             "      --keep-going       report bad records and files, read the rest\n"
-            "      --region R         region of single describe-vpcs files\n"
-            "      --account A        account of sources that carry none\n"
+            "      --source-region R  region of describe-vpcs output (which carries\n"
+            "                         none) for the SOURCEs after it, up to the next\n"
+            "      --source-account A account of the SOURCEs after it whose VPCs\n"
+            "                         carry no OwnerId\n"
             "      --format text|json what to print about the image (default text)\n");
 }
 
@@ -40,8 +42,8 @@ int cmd_build(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {"output", required_argument, NULL, 'o'},
         {"format", required_argument, NULL, 'f'},
-        {"region", required_argument, NULL, OPT_SRC_REGION},
-        {"account", required_argument, NULL, OPT_SRC_ACCOUNT},
+        {"source-region", required_argument, NULL, OPT_SRC_REGION},
+        {"source-account", required_argument, NULL, OPT_SRC_ACCOUNT},
         {"lenient", no_argument, NULL, OPT_SRC_LENIENT},
         {"keep-going", no_argument, NULL, OPT_SRC_KEEP_GOING},
         {NULL, 0, NULL, 0}};
@@ -96,8 +98,18 @@ int cmd_build(int argc, char **argv)
     double secs = now_s() - t0;
     cs_snapshot_info info;
     cs_snapshot_get_info(est.snap, &info);
-    cs_estate_counts ec;
-    cs_estate_counts_get(est.snap, &ec);
+    /* The figures `stat` prints, counted by the same library call, so build
+     * and stat never disagree (accounts that own a VPC, not the ones only
+     * named by a peering side or prefix-list owners). */
+    cs_estate_stats st;
+    rc = cs_estate_stats_get(est.snap, &st);
+    if (rc < 0) {
+        cli_errorf("build", "reading the estate tables: %s", cs_strerror(rc));
+        cs_estate_stats_free(&st);
+        cli_estate_close(&est);
+        return cli_exit_code(rc);
+    }
+    const cs_estate_counts *ec = &st.counts;
     if (fmt == CS_REPORT_JSON) {
         printf("{\"output\":");
         cli_json_string(stdout, out_path);
@@ -105,18 +117,19 @@ int cmd_build(int argc, char **argv)
                "\"prefixes\":{\"ipv4\":%u,\"ipv6\":%u},\"vpcs\":%u,\"accounts\":%u,"
                "\"regions\":%u,\"peering_connections\":%u,\"rejected\":%u,\"seconds\":%.3f}\n",
                (unsigned long long)info.image_len, info.entries[0], info.entries[1],
-               info.prefixes[0], info.prefixes[1], ec.vpcs, ec.accounts, ec.regions,
-               ec.peerings, est.rejected, secs);
+               info.prefixes[0], info.prefixes[1], st.vpcs, st.accounts, st.regions,
+               ec->peerings, est.rejected, secs);
     } else {
         printf("wrote %s: %llu bytes, %u VPCs in %u accounts and %u regions,\n"
                "%u live IPv4 and %u live IPv6 blocks (%u + %u distinct prefixes), "
                "%u peering connections, in %.2f s\n",
-               out_path, (unsigned long long)info.image_len, ec.vpcs, ec.accounts, ec.regions,
-               info.entries[0], info.entries[1], info.prefixes[0], info.prefixes[1], ec.peerings,
+               out_path, (unsigned long long)info.image_len, st.vpcs, st.accounts, st.regions,
+               info.entries[0], info.entries[1], info.prefixes[0], info.prefixes[1], ec->peerings,
                secs);
         if (est.rejected)
             printf("%u records rejected (--keep-going)\n", est.rejected);
     }
+    cs_estate_stats_free(&st);
     cli_estate_close(&est);
     return CLI_OK;
 }

@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 #include "progress.h"
+#include "source.h"
 #include "verbs.h"
 
 #include <stdio.h>
@@ -24,13 +25,25 @@ static void usage(FILE *f)
                "Exit codes: 0 ok, 1 findings (--fail-on), 2 usage or bad "
                "input, 3 internal error.\n"
                "Long work shows a progress line on stderr when it is a terminal;\n"
-               "--progress / --no-progress (any verb) force it on or off.\n");
+               "--progress / --no-progress (any verb) force it on or off.\n"
+               "`cidrscope help VERB` is `cidrscope VERB --help`.\n");
 }
 
 int main(int argc, char **argv)
 {
     argc = cli_progress_args(argc, argv); /* --progress / --no-progress, any verb */
     if (argc < 2) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    if (strcmp(argv[1], "help") == 0 && argc >= 3) {
+        /* `cidrscope help VERB` = `cidrscope VERB --help` */
+        for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++)
+            if (strcmp(argv[2], verbs[i].name) == 0) {
+                char *args[] = {argv[2], (char *)"--help", NULL};
+                return verbs[i].run(2, args);
+            }
+        fprintf(stderr, "cidrscope help: unknown verb '%s'\n\n", argv[2]);
         usage(stderr);
         return CLI_USAGE;
     }
@@ -45,7 +58,10 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++)
         if (strcmp(argv[1], verbs[i].name) == 0)
+        {
+            cli_sources_scan_argv(argc - 1, argv + 1);
             return verbs[i].run(argc - 1, argv + 1);
+        }
     fprintf(stderr, "cidrscope: unknown verb '%s'\n\n", argv[1]);
     usage(stderr);
     return CLI_USAGE;

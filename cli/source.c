@@ -17,12 +17,87 @@ void cli_sources_init(cli_sources *s)
     s->load.progress = cli_progress_load; /* prints only when enabled */
 }
 
+/* The command line as given, and the --source-region / --source-account in
+ * force at each argument (NULL: none yet). */
+static struct {
+    const char **argv; /* a copy of the pointers: getopt permutes argv */
+    int argc;
+    const char **region;
+    const char **account;
+} given;
+
+/* The value of option `name` at argv[*i] ("--name V" or "--name=V"), moving
+ * *i past a separate value; NULL when argv[*i] is not that option. */
+static const char *opt_value(int argc, char **argv, int *i, const char *name)
+{
+    size_t n = strlen(name);
+    const char *a = argv[*i];
+    if (strncmp(a, name, n) != 0)
+        return NULL;
+    if (a[n] == '=')
+        return a + n + 1;
+    if (a[n] == '\0' && *i + 1 < argc)
+        return argv[++*i];
+    return NULL;
+}
+
+void cli_sources_scan_argv(int argc, char **argv)
+{
+    given.argc = argc;
+    given.argv = calloc((size_t)argc + 1, sizeof *given.argv);
+    given.region = calloc((size_t)argc + 1, sizeof *given.region);
+    given.account = calloc((size_t)argc + 1, sizeof *given.account);
+    if (!given.argv || !given.region || !given.account) {
+        free(given.argv);
+        free(given.region);
+        free(given.account);
+        given.argv = NULL;
+        given.region = given.account = NULL;
+        return; /* then every source gets the last value, as getopt leaves it */
+    }
+    for (int i = 0; i < argc; i++)
+        given.argv[i] = argv[i];
+    const char *region = NULL, *account = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0) {
+            for (int k = i; k < argc; k++) {
+                given.region[k] = region;
+                given.account[k] = account;
+            }
+            break;
+        }
+        const char *v;
+        if ((v = opt_value(argc, argv, &i, "--source-region")) != NULL) {
+            region = v;
+            continue;
+        }
+        if ((v = opt_value(argc, argv, &i, "--source-account")) != NULL) {
+            account = v;
+            continue;
+        }
+        given.region[i] = region;
+        given.account[i] = account;
+    }
+}
+
 int cli_source_add(const char *verb, cli_sources *s, const char *path)
 {
     if (s->n_paths >= CLI_MAX_SOURCES) {
         cli_errorf(verb, "too many sources (at most %d)", CLI_MAX_SOURCES);
         return -1;
     }
+    cs_source *src = &s->src[s->n_paths];
+    src->path = path;
+    /* The options written before this argument (getopt permutes the
+     * pointers, never the strings, so the pointer finds its position). */
+    src->region = s->load.region;
+    src->account = s->load.account;
+    for (int i = 1; given.region && i < given.argc; i++)
+        if (given.argv[i] == path) {
+            src->region = given.region[i];
+            src->account = given.account[i];
+            break;
+        }
     s->paths[s->n_paths++] = path;
     return 0;
 }
@@ -95,6 +170,8 @@ int cli_estate_open(const char *verb, const cli_sources *s, cli_estate *out)
      * that would need a rebuild. */
     int n_snap = 0;
     for (int i = 0; i < s->n_paths; i++) {
+        if (strcmp(s->paths[i], "-") == 0)
+            continue; /* standard input: read once, by the loader */
         int kind = cs_estate_detect(s->paths[i], &err);
         if (kind < 0) {
             /* a source the user named that cannot be read is bad input */
@@ -121,15 +198,13 @@ int cli_estate_open(const char *verb, const cli_sources *s, cli_estate *out)
     }
     bool progress = cli_progress_enabled();
     double t0 = now_s();
-    int rc = 0;
-    uint32_t rejected = 0;
     cli_progress_begin(verb);
-    for (int i = 0; i < s->n_paths; i++) {
-        rc = cs_estate_load(e, s->paths[i], &s->load, &err);
-        if (rc < 0)
-            break;
-        rejected += (uint32_t)rc;
-    }
+    /* Each source carries the region and account written before it; the
+     * last value getopt left in s->load applies to none of the others. */
+    cs_load_options lo = s->load;
+    lo.region = lo.account = NULL;
+    int rc = cs_estate_load_sources(e, s->src, (size_t)s->n_paths, &lo, &err);
+    uint32_t rejected = rc > 0 ? (uint32_t)rc : 0;
     cli_progress_end();
     if (rc < 0) {
         int code = cli_report_error(verb, &err);

@@ -29,9 +29,12 @@ enum {
 };
 
 /* The source options, for a verb's `struct option` table. --source-region
- * and --source-account name the region/account of single describe-vpcs
- * files (which carry no region); verbs that have no --region filter of their
- * own also accept plain --region for it. */
+ * and --source-account name the region/account of describe-vpcs output
+ * (which carries no region) for the sources that FOLLOW them on the command
+ * line, up to the next one: `-e a.json --source-region eu-west-1 -e b.json`
+ * reads a.json with no region and b.json in eu-west-1, whether the sources
+ * are -e arguments or positional (cli_sources_scan_argv sees the order
+ * before getopt permutes it). */
 #define CLI_SOURCE_LONGOPTS                                                   \
     {"estate", required_argument, NULL, 'e'},                                 \
     {"shm", required_argument, NULL, OPT_SRC_SHM},                            \
@@ -58,6 +61,8 @@ enum {
 
 typedef struct cli_sources {
     const char *paths[CLI_MAX_SOURCES];
+    cs_source src[CLI_MAX_SOURCES]; /* paths[i] with the --source-region /
+                                       --source-account in force before it */
     int n_paths;
     const char *shm;          /* --shm NAME, or NULL */
     const char *shm_owner;    /* --owner USER, or NULL */
@@ -74,6 +79,12 @@ typedef struct cli_estate {
 } cli_estate;
 
 void cli_sources_init(cli_sources *s);
+
+/* Called once by main with the command line as given (before any getopt
+ * permutes it): remembers, for every argument, the --source-region and
+ * --source-account in force at its position, so cli_source_add can give a
+ * source the ones written before it. */
+void cli_sources_scan_argv(int argc, char **argv);
 
 /* Consumes one option code returned by getopt_long if it is a source
  * option: returns 1 (consumed), 0 (not a source option), or -1 after

@@ -559,7 +559,7 @@ static void aws_json__describe_vpcs_without_region_suggests_flag(void **state)
 {
     (void)state;
     loaded l = load_file("vpcs_basic.json", NULL, false, false);
-    expect_error(&l, CS_EINVAL, "vpcs_basic.json", 3, 9, "--region");
+    expect_error(&l, CS_EINVAL, "vpcs_basic.json", 3, 9, "pass --source-region REGION");
     cs_estate_free(l.e);
     /* A peering file needs none: its sides carry their regions. */
     l = load_file("peering_basic.json", NULL, false, false);
@@ -1071,7 +1071,7 @@ static void aws_json__directory_without_vpcs_json_is_reported(void **state)
     l = load_dir(FIX "estate_flat", false);
     assert_int_equal(l.rc, CS_EPARSE);
     assert_non_null(strstr(l.err.message, "holds vpcs.json directly"));
-    assert_non_null(strstr(l.err.message, "--region"));
+    assert_non_null(strstr(l.err.message, "--source-region"));
     cs_estate_free(l.e);
 }
 

@@ -110,6 +110,64 @@ static uint32_t vpc_index(const cs_snapshot *s, const char *id)
     return idx;
 }
 
+
+/* ---- statistics (what `stat` reports) ----------------------------------------- */
+
+static void estate__stats_count_what_stat_reports(void **state)
+{
+    (void)state;
+    cs_estate *e = cs_estate_new();
+    add_vpc(e, "vpc-1", "111111111111", "us-east-1", true, 0);
+    add_vpc(e, "vpc-2", "111111111111", "eu-west-1", false, 0);
+    add_vpc(e, "vpc-3", "222222222222", "eu-west-1", false, 0);
+    add_cidr(e, "vpc-1", "172.31.0.0/16", "a1", CS_ASSOC_ASSOCIATED, true);
+    add_cidr(e, "vpc-2", "10.0.0.0/16", "a2", CS_ASSOC_ASSOCIATED, true);
+    add_cidr(e, "vpc-3", "10.1.0.0/16", "a3", CS_ASSOC_ASSOCIATED, true);
+    add_cidr(e, "vpc-3", "10.2.0.0/16", "a4", CS_ASSOC_DISASSOCIATED, false);
+    cs_peering_desc d = {.id = cs_str_c("pcx-1"), .status = CS_PCX_ACTIVE,
+                         .requester = {.vpc_id = cs_str_c("vpc-2")},
+                         .accepter = {.vpc_id = cs_str_c("vpc-9"),
+                                      .owner = cs_str_c("333333333333")}};
+    cs_srcloc l = L("pcx.json", 1, 1);
+    cs_error err;
+    cs_error_clear(&err);
+    assert_int_equal(cs_estate_add_peering(e, &d, &l, &err), 0);
+    cs_srcloc lf = L("x.json", 3, 4);
+    assert_int_equal(cs_estate_add_finding(e, "zz-custom", &lf, "one"), 0);
+    assert_int_equal(cs_estate_add_finding(e, "aa-custom", &lf, "two"), 0);
+    assert_int_equal(cs_estate_add_finding(e, "zz-custom", &lf, "three"), 0);
+    cs_snapshot *s = freeze(e);
+    cs_estate_stats st;
+    assert_int_equal(cs_estate_stats_get(s, &st), 0);
+    assert_true(st.has_estate);
+    assert_int_equal(st.accounts, 2);
+    assert_int_equal(st.external_accounts, 1);
+    assert_int_equal(st.regions, 2);
+    assert_int_equal(st.vpcs, 3);
+    assert_int_equal(st.default_vpcs, 1);
+    assert_int_equal(st.prefix_list_owners, 0);
+    assert_int_equal(st.counts.live[0], 3);
+    assert_int_equal(st.counts.dead[0], 1);
+    assert_int_equal(st.by_status[CS_PCX_ACTIVE], 1);
+    /* kinds in byte order, each counted; freeze adds the unknown VPC one */
+    uint32_t zz = 0, aa = 0;
+    for (uint32_t i = 0; i < st.kind_count; i++) {
+        if (i)
+            assert_true(strcmp(st.kinds[i - 1].kind, st.kinds[i].kind) < 0);
+        if (strcmp(st.kinds[i].kind, "zz-custom") == 0)
+            zz = st.kinds[i].count;
+        if (strcmp(st.kinds[i].kind, "aa-custom") == 0)
+            aa = st.kinds[i].count;
+    }
+    assert_int_equal(zz, 2);
+    assert_int_equal(aa, 1);
+    assert_string_equal(st.kinds[0].kind, "aa-custom");
+    cs_estate_stats_free(&st);
+    assert_null(st.kinds);
+    cs_snapshot_close(s);
+    cs_estate_free(e);
+}
+
 /* ---- enumerations ---------------------------------------------------------- */
 
 static void estate__enum_names_round_trip(void **state)
@@ -1428,6 +1486,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(estate__enum_names_round_trip),
+        cmocka_unit_test(estate__stats_count_what_stat_reports),
         cmocka_unit_test(estate__only_live_states_overlap),
         cmocka_unit_test(estate__primary_block_is_one_association),
         cmocka_unit_test(estate__reassociated_block_is_two_associations),

@@ -291,6 +291,13 @@ static const struct pcase cases[] = {
     {PFX, "10.0.0.0/33", 0, BAD, "prefix length 33 out of range 0..32 for IPv4", 10, NULL},
     {PFX, "10.0.0.0/1000", 0, BAD, "prefix length 1000 out of range 0..32 for IPv4", 10, NULL},
     {PFX, "2001:db8::/129", 0, BAD, "prefix length 129 out of range 0..128 for IPv6", 12, NULL},
+    /* netmask notation (issue 11 item 14): said so, with the length */
+    {PFX, "10.0.0.0/255.255.0.0", 0, BAD,
+     "netmask notation is not CIDR: 255.255.0.0 is the mask of a /16, write 10.0.0.0/16", 10, NULL},
+    {PFX, "192.168.1.0/255.255.255.0", 0, BAD, "write 192.168.1.0/24", 13, NULL},
+    {PFX, "0.0.0.0/0.0.0.0", 0, BAD, "0.0.0.0 is the mask of a /0", 9, NULL},
+    {PFX, "10.0.0.0/255.0.255.0", 0, BAD, "not even a contiguous mask", 10, NULL},
+    {PFX, "10.0.0.0/255.255.0", 0, BAD, "prefix length 255 out of range 0..32", 10, NULL},
     {PFX, "10.0.0.0/08", 0, BAD, "leading zero in prefix length '08'", 10, NULL},
     {PFX, "10.0.0.0/00", 0, BAD, "leading zero in prefix length '00'", 10, NULL},
     {PFX, "2001:db8::/032", 0, BAD, "leading zero in prefix length '032'", 12, NULL},

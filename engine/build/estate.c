@@ -54,6 +54,7 @@
 #include <cidrscope/estate.h>
 
 #include "core/error_internal.h"
+#include "core/grow_internal.h"
 #include "build/estate_internal.h"
 #include "build/intern_internal.h"
 #include "build/trie_internal.h"
@@ -266,25 +267,11 @@ struct cs_estate {
     bool failed;
 };
 
-/* Grows *p (elements of `size` bytes, capacity *cap) to hold `need`. */
-static int grow(void **p, uint32_t *cap, size_t size, uint64_t need)
-{
-    if (need <= *cap)
-        return 0;
-    if (need > UINT32_MAX - 1)
-        return CS_ERANGE;
-    uint64_t c = *cap ? *cap : 64;
-    while (c < need)
-        c *= 2;
-    if (c > UINT32_MAX - 1)
-        c = UINT32_MAX - 1;
-    void *q = realloc(*p, (size_t)c * size);
-    if (!q)
-        return CS_ENOMEM;
-    *p = q;
-    *cap = (uint32_t)c;
-    return 0;
-}
+/* Grows *p (elements of `size` bytes, capacity *cap) to hold `need`: the
+ * engine's one growth helper, tables indexed by 32-bit indices below
+ * UINT32_MAX (CS_IDX_NONE). */
+#define grow(p, cap, size, need)                                               \
+    cs_grow32((p), (cap), (size_t)(need), (size), UINT32_MAX - 1)
 
 static int keymap_reserve(keymap *m)
 {

@@ -30,6 +30,8 @@
  */
 #include "build/trie_internal.h"
 
+#include "core/grow_internal.h"
+
 #include <cidrscope/error.h>
 
 #include <stdlib.h>
@@ -51,27 +53,6 @@ void trie_release(cs_trie *t)
     memset(t, 0, sizeof *t);
 }
 
-/* Grows an array of `size`-byte elements to hold at least `need`. */
-static int grow(void **arr, uint32_t *cap, uint32_t need, size_t size,
-                uint32_t first)
-{
-    if (need <= *cap)
-        return 0;
-    uint64_t nc = *cap ? (uint64_t)*cap * 2 : first;
-    if (nc < need)
-        nc = need;
-    if (nc > (uint64_t)TRIE_MAX_INDEX + 1)
-        nc = (uint64_t)TRIE_MAX_INDEX + 1;
-    if (nc < need)
-        return CS_ERANGE;
-    void *p = realloc(*arr, (size_t)nc * size);
-    if (!p)
-        return CS_ENOMEM;
-    *arr = p;
-    *cap = (uint32_t)nc;
-    return 0;
-}
-
 static uint32_t new_node(cs_trie *t, uint64_t hi, uint64_t lo, unsigned len)
 {
     uint32_t i = t->n_nodes++;
@@ -90,12 +71,12 @@ int trie_insert(cs_trie *t, const cs_prefix *p, uint32_t value)
      * an insert adds at most 2 nodes (the prefix and one glue) and 1 entry. */
     if (t->n_nodes > TRIE_MAX_INDEX - 2 || t->n_ents >= TRIE_MAX_INDEX)
         return CS_ERANGE;
-    int rc = grow((void **)&t->nodes, &t->cap_nodes, t->n_nodes + 2,
-                  sizeof(trie_node), 1024);
+    int rc = cs_grow32((void **)&t->nodes, &t->cap_nodes, (size_t)t->n_nodes + 2,
+                       sizeof(trie_node), TRIE_MAX_INDEX + 1u);
     if (rc)
         return rc;
-    rc = grow((void **)&t->ents, &t->cap_ents, t->n_ents + 1,
-              sizeof(trie_entry), 1024);
+    rc = cs_grow32((void **)&t->ents, &t->cap_ents, (size_t)t->n_ents + 1,
+                   sizeof(trie_entry), TRIE_MAX_INDEX + 1u);
     if (rc)
         return rc;
 

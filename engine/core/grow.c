@@ -19,7 +19,9 @@ int cs_grow(void **v, size_t *cap, size_t need, size_t elem, size_t max)
 {
     if (need <= *cap)
         return 0;
-    if (need > max || elem == 0 || need > SIZE_MAX / elem)
+    if (need > max)
+        return CS_ERANGE;
+    if (elem == 0 || need > SIZE_MAX / elem)
         return CS_ENOMEM;
     size_t c = *cap ? *cap : 16;
     while (c < need)
@@ -34,10 +36,10 @@ int cs_grow(void **v, size_t *cap, size_t need, size_t elem, size_t max)
     return 0;
 }
 
-int cs_grow32(void **v, uint32_t *cap, size_t need, size_t elem)
+int cs_grow32(void **v, uint32_t *cap, size_t need, size_t elem, uint32_t max)
 {
     size_t c = *cap;
-    int rc = cs_grow(v, &c, need, elem, UINT32_MAX);
+    int rc = cs_grow(v, &c, need, elem, max);
     if (rc == 0)
         *cap = (uint32_t)c;
     return rc;

@@ -15,15 +15,16 @@
  * Makes *v (an array of `elem`-byte elements, *cap of them allocated) hold
  * at least `need` elements: nothing when it already does, else realloc to
  * the next doubling of *cap (16 when empty). On success returns 0 and
- * updates *v and *cap; on failure (out of memory, or a size that would
- * overflow `max` elements or size_t bytes) returns CS_ENOMEM and leaves
- * *v and *cap unchanged. `max` bounds *cap for arrays indexed by 32-bit
- * fields (pass SIZE_MAX when none). Pure apart from realloc.
+ * updates *v and *cap. Returns CS_ERANGE when `need` is more than `max`
+ * elements (what the structure can index: 32-bit tables pass their
+ * limit; SIZE_MAX when none), CS_ENOMEM when the bytes would overflow
+ * size_t or realloc fails; then *v and *cap are unchanged. The capacity
+ * never exceeds `max`. Pure apart from realloc.
  */
 int cs_grow(void **v, size_t *cap, size_t need, size_t elem, size_t max);
 
 /* cs_grow for a uint32_t capacity (tables indexed by 32-bit indices):
- * never grows past UINT32_MAX elements. */
-int cs_grow32(void **v, uint32_t *cap, size_t need, size_t elem);
+ * `max` elements at most (<= UINT32_MAX). */
+int cs_grow32(void **v, uint32_t *cap, size_t need, size_t elem, uint32_t max);
 
 #endif

@@ -109,6 +109,40 @@ static int hex_val(unsigned char c)
 /* The one place that names a byte that should not be there: spaces by name
  * (the commonest paste accident: "10.0.0.0/8 " or "10.0.0.0 /8"), control
  * and non-ASCII bytes by value, anything else quoted. */
+/* s[0..n) as a dotted-quad netmask: its prefix length (255.255.0.0 -> 16),
+ * -2 for four octets that are not a contiguous mask (255.0.255.0), -1 when
+ * it is not four decimal octets at all. Pure. */
+static int netmask_len(const char *s, size_t n)
+{
+    uint32_t m = 0;
+    size_t i = 0;
+    for (int oct = 0; oct < 4; oct++) {
+        unsigned v = 0, nd = 0;
+        while (i < n && s[i] >= '0' && s[i] <= '9' && nd < 4) {
+            v = v * 10 + (unsigned)(s[i] - '0');
+            i++;
+            nd++;
+        }
+        if (nd == 0 || nd > 3 || v > 255)
+            return -1;
+        m = m << 8 | v;
+        if (oct < 3) {
+            if (i >= n || s[i] != '.')
+                return -1;
+            i++;
+        }
+    }
+    if (i != n)
+        return -1;
+    uint32_t inv = ~m;
+    if ((inv & (inv + 1)) != 0)
+        return -2; /* the host part is not all the low bits */
+    int len = 0;
+    while (len < 32 && (m & (0x80000000u >> len)))
+        len++;
+    return len;
+}
+
 static int bad_char(const struct scan *sc, size_t pos, const char *where)
 {
     unsigned char c = (unsigned char)sc->s[pos];
@@ -451,6 +485,20 @@ static int parse(const char *text, size_t len, unsigned flags, int want_len,
                 return FAIL_AT(&sc, p, 1, "sign '%c' not allowed in prefix "
                                "length", s[p]);
             return bad_char(&sc, p, " in prefix length");
+        }
+        if (!v6 && q < len && s[q] == '.') {
+            /* 10.0.0.0/255.255.0.0: older tools' netmask notation. */
+            int m = netmask_len(s + p, len - p);
+            if (m >= 0)
+                return FAIL_AT(&sc, p, len - p,
+                               "netmask notation is not CIDR: %.*s is the "
+                               "mask of a /%d, write %.*s/%d",
+                               (int)(len - p), s + p, m, (int)end, s, m);
+            if (m == -2)
+                return FAIL_AT(&sc, p, len - p,
+                               "netmask notation is not CIDR, and %.*s is "
+                               "not even a contiguous mask",
+                               (int)(len - p), s + p);
         }
         if (nd > 1 && s[p] == '0')
             return FAIL_AT(&sc, p, nd, "leading zero in prefix length '%.*s'",

@@ -256,45 +256,6 @@ static const ctxspec ctxs[X_COUNT] = {
     [X_OPTIONS] = CTX_OBJ("PeeringOptions", option_keys),
 };
 
-bool cs_aws_account_valid(const char *s, size_t len)
-{
-    if (len != 12)
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-    return true;
-}
-
-bool cs_aws_region_valid(const char *s, size_t len)
-{
-    /* "us-east-1", "us-gov-west-1", "ap-southeast-7", "us-isob-east-1":
-     * lower-case words joined by '-', the first two letters, the last one or
-     * two digits, at least three parts. */
-    if (!s || len < 6 || len > 32)
-        return false;
-    size_t parts = 1, word = 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        if (c == '-') {
-            if (word == 0 || (parts == 1 && word != 2))
-                return false;
-            parts++;
-            word = 0;
-            continue;
-        }
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
-            return false;
-        word++;
-    }
-    if (parts < 3 || word == 0 || word > 2)
-        return false;
-    for (size_t k = len - word; k < len; k++)
-        if (s[k] < '0' || s[k] > '9')
-            return false;
-    return s[0] >= 'a' && s[0] <= 'z' && s[1] >= 'a' && s[1] <= 'z';
-}
-
 void cs_aj_rec_reset(aj *p)
 {
     memset(&p->rec, 0, sizeof p->rec);
@@ -428,14 +389,14 @@ static int deliver_vpc(aj *p)
         if (!p->account)
             return REC_FAIL(p, -1, &r->at, 1,
                             "missing key \"OwnerId\" in Vpc %.*s: the account "
-                            "comes from OwnerId (or pass --account, or lay "
+                            "comes from OwnerId (or pass --source-account, or lay "
                             "the files out as ESTATE/ACCOUNT/REGION/vpcs.json)",
                             cs_aj_shown(id.len), id.ptr);
         owner = cs_str_c(p->account);
     }
     if (!p->region) {
         cs_aj_error(p, &r->at, 1, CS_EINVAL,
-                    "describe-vpcs output carries no region: pass --region "
+                    "describe-vpcs output carries no region: pass --source-region "
                     "REGION (or lay the files out as "
                     "ESTATE/ACCOUNT/REGION/vpcs.json)");
         return cs_aj_fail_file(p);
@@ -1017,7 +978,7 @@ static int enter(aj *p, int child, const aj_pos *at)
         if (child == X_VPC && !p->region) {
             cs_aj_error(p, at, 1, CS_EINVAL,
                         "describe-vpcs output carries no region: pass "
-                        "--region REGION (or lay the files out as "
+                        "--source-region REGION (or lay the files out as "
                         "ESTATE/ACCOUNT/REGION/vpcs.json)");
             return cs_aj_fail_file(p);
         }
@@ -1273,39 +1234,3 @@ const yajl_callbacks cs_aj_callbacks = {
     cb_null, cb_boolean, NULL, NULL, cb_number, cb_string,
     cb_start_map, cb_map_key, cb_end_map, cb_start_array, cb_end_array,
 };
-
-static const char *effective_region(const char *region,
-                                    const cs_load_options *opts)
-{
-    if (region)
-        return region;
-    return opts ? opts->region : NULL;
-}
-
-int cs_ingest_aws_json(cs_estate *e, const char *path, const char *region,
-                       const cs_load_options *opts, cs_error *err)
-{
-    if (!e || !path)
-        return cs_fail(err, CS_EINVAL, "cs_ingest_aws_json: NULL argument");
-    region = effective_region(region, opts);
-    const char *account = opts ? opts->account : NULL;
-    if (region && !cs_aws_region_valid(region, strlen(region))) {
-        cs_error_clear(err);
-        cs_error_source(err, path);
-        return cs_fail(err, CS_EINVAL,
-                       "region \"%s\" does not look like an AWS region name "
-                       "(such as us-east-1)", region);
-    }
-    if (account && !cs_aws_account_valid(account, strlen(account))) {
-        cs_error_clear(err);
-        cs_error_source(err, path);
-        return cs_fail(err, CS_EINVAL,
-                       "account \"%s\" is not a 12-digit AWS account id",
-                       account);
-    }
-    aj_res res;
-    memset(&res, 0, sizeof res);
-    int rc = cs_aj_read_file(&res, e, path, region, account, opts, err);
-    cs_aj_res_free(&res);
-    return rc;
-}

@@ -273,11 +273,13 @@ int cs_aj_fail_fatal(aj *p);
 int cs_aj_oom(aj *p);
 
 /* Reads the open descriptor `fd` (named `path`, left open) with resources
- * `res` reused across files; `region` / `account` as for
+ * `res` reused across files, after `head[0..head_len)`, the bytes already
+ * read from it (may be 0); `region` / `account` as for
  * cs_ingest_aws_json_buf. Returns rejections (>= 0) or a negative code. */
-int cs_aj_read_fd(aj_res *res, cs_estate *e, int fd, const char *path,
-                  const char *region, const char *account,
-                  const cs_load_options *opts, cs_error *err);
+int cs_aj_read_fd(aj_res *res, cs_estate *e, int fd, const void *head,
+                  size_t head_len, const char *path, const char *region,
+                  const char *account, const cs_load_options *opts,
+                  cs_error *err);
 /* Opens `path` and reads it as cs_aj_read_fd. */
 int cs_aj_read_file(aj_res *res, cs_estate *e, const char *path,
                     const char *region, const char *account,

@@ -1024,6 +1024,13 @@ int cs_ingest_prefix_list(cs_estate *e, const char *source, const char *buf, siz
 int cs_ingest_csv_fd(cs_estate *e, const char *source, int fd, int kind,
                      const cs_load_options *opts, cs_error *err)
 {
+    return cs_ingest_csv_fd_head(e, source, fd, NULL, 0, kind, opts, err);
+}
+
+int cs_ingest_csv_fd_head(cs_estate *e, const char *source, int fd,
+                          const void *head, size_t head_len, int kind,
+                          const cs_load_options *opts, cs_error *err)
+{
     if (!e || fd < 0)
         return cs_fail(err, CS_EINVAL, "NULL estate or bad descriptor");
     int shape = kind == CS_SRC_CSV_VPCS ? SHAPE_VPCS : kind == CS_SRC_CSV_PEERINGS ? SHAPE_PCX
@@ -1032,8 +1039,16 @@ int cs_ingest_csv_fd(cs_estate *e, const char *source, int fd, int kind,
     if (shape < 0)
         return cs_fail(err, CS_EINVAL, "source kind %d is not a CSV shape", kind);
     csv_reader r;
+    if (head_len > CSV_CHUNK)
+        return cs_fail(err, CS_EINVAL, "cs_ingest_csv_fd_head: head longer than %u bytes",
+                       CSV_CHUNK);
     if (reader_fd(&r, source ? source : "(input)", fd))
         return cs_fail(err, CS_ENOMEM, "out of memory reading %s", source ? source : "input");
+    if (head_len) {
+        /* The bytes read to tell the kind are the window's first. */
+        memcpy(r.own, head, head_len);
+        r.len = head_len;
+    }
     int rc = run(e, &r, shape, opts, err);
     reader_free(&r);
     return rc;

@@ -23,6 +23,8 @@
  * unreadable file named on the command line: CS_EINVAL with the path named
  * once, a rejection under keep-going.
  *
+ * Also holds the two AWS name checks every part of the reader uses
+ * (cs_aws_account_valid: 12 digits; cs_aws_region_valid: us-east-1 shape).
  * Does not: parse JSON (json_stream.c and aws_json.c do), or decide what a
  * VPC's account is beyond passing the directory's as the default.
  * Concurrency: none inside; one walk works on one estate.
@@ -43,6 +45,49 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+
+/* ---- AWS names (also used by json_stream.c and aws_json.c) ------------------ */
+
+bool cs_aws_account_valid(const char *s, size_t len)
+{
+    if (len != 12)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+bool cs_aws_region_valid(const char *s, size_t len)
+{
+    /* "us-east-1", "us-gov-west-1", "ap-southeast-7", "us-isob-east-1":
+     * lower-case words joined by '-', the first two letters, the last one or
+     * two digits, at least three parts. */
+    if (!s || len < 6 || len > 32)
+        return false;
+    size_t parts = 1, word = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (c == '-') {
+            if (word == 0 || (parts == 1 && word != 2))
+                return false;
+            parts++;
+            word = 0;
+            continue;
+        }
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+            return false;
+        word++;
+    }
+    if (parts < 3 || word == 0 || word > 2)
+        return false;
+    for (size_t k = len - word; k < len; k++)
+        if (s[k] < '0' || s[k] > '9')
+            return false;
+    return s[0] >= 'a' && s[0] <= 'z' && s[1] >= 'a' && s[1] <= 'z';
+}
+
+/* ---- listing directories ----------------------------------------------------- */
 
 typedef struct names {
     char **v;      /* each name is preceded by one byte: its d_type */
@@ -198,7 +243,8 @@ static int walk_file(walk *w, const char *path, const char *account,
     if (fd < 0) {
         rc = cs_aj_open_failed(&w->res, w->e, path, errno, w->opts, w->err);
     } else {
-        rc = cs_aj_read_fd(&w->res, w->e, fd, path, region, account, w->opts,
+        rc = cs_aj_read_fd(&w->res, w->e, fd, NULL, 0, path, region, account,
+                           w->opts,
                            w->err);
         close(fd);
     }
@@ -326,7 +372,7 @@ int cs_ingest_estate_dir(cs_estate *e, const char *dir,
             cs_fail(err, CS_EPARSE,
                     "%s holds %s directly: an estate directory is "
                     "ESTATE/ACCOUNT/REGION/vpcs.json (pass the file itself "
-                    "with --region for one region)", dir, nm);
+                    "with --source-region for one region)", dir, nm);
             names_free(&accounts);
             return CS_EPARSE;
         }

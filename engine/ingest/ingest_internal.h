@@ -1,9 +1,12 @@
 /*
  * engine/ingest/ingest_internal.h — what the readers of engine/ingest/ share.
  *
- * Readers: csv.c (VPC CSV, peering CSV, prefix lists), aws_json.c (AWS CLI
- * JSON and the ESTATE/<account>/<region>/ directory walk), load.c (detects a
- * source and dispatches: cs_estate_load, cs_estate_detect in estate.h).
+ * Readers: csv.c (VPC CSV, peering CSV, prefix lists), the AWS CLI JSON
+ * reader in three files (json_stream.c: bytes, yajl and positions;
+ * aws_json.c: the EC2 shapes; estate_dir.c: the ESTATE/<account>/<region>/
+ * walk), load.c (opens a source once, tells its kind from the bytes read and
+ * dispatches: cs_estate_load, cs_estate_load_sources, cs_estate_detect in
+ * estate.h), files.c (whole files, carets, open errors).
  * Every reader adds to a cs_estate through the public builder calls only, and
  * reports bad input through cs_error with file, line and column
  * (cs_error_locate) so the CLI can draw a caret.
@@ -90,6 +93,13 @@ int cs_ingest_prefix_list(cs_estate *e, const char *source, const char *buf,
 int cs_ingest_csv_fd(cs_estate *e, const char *source, int fd, int kind,
                      const cs_load_options *opts, cs_error *err);
 
+/* cs_ingest_csv_fd after `head[0..head_len)` (at most 256 KiB), the bytes
+ * the caller already read from `fd` to tell its kind (a pipe cannot be read
+ * twice). */
+int cs_ingest_csv_fd_head(cs_estate *e, const char *source, int fd,
+                          const void *head, size_t head_len, int kind,
+                          const cs_load_options *opts, cs_error *err);
+
 /* The CSV shape a header line names: CS_SRC_CSV_PEERINGS (pcx_id,
  * requester_vpc, accepter_vpc, status), CS_SRC_CSV_VPCS (account, region,
  * vpc_id, cidr), else CS_SRC_PREFIX_LIST. Pure. */
@@ -102,8 +112,16 @@ int cs_ingest_csv_header_kind(const char *line, size_t len);
 int cs_ingest_aws_json(cs_estate *e, const char *path, const char *region,
                        const cs_load_options *opts, cs_error *err);
 
-/* Reads an org-wide collection ESTATE/<account-id>/<region>/vpcs.json and
- * .../peering.json: engine/ingest/aws_json.c. Returns as the CSV readers. */
+/* cs_ingest_aws_json from the open descriptor `fd` (named `path`, left
+ * open) after `head[0..head_len)`, the bytes already read from it; the
+ * region and account are opts->region / opts->account. */
+int cs_ingest_aws_json_fd(cs_estate *e, const char *path, int fd,
+                          const void *head, size_t head_len,
+                          const cs_load_options *opts, cs_error *err);
+
+/* Reads an org-wide collection ESTATE/<account-id>/<region>/ (every .json
+ * page file, classified by content): engine/ingest/estate_dir.c. Returns as
+ * the CSV readers. */
 int cs_ingest_estate_dir(cs_estate *e, const char *dir,
                          const cs_load_options *opts, cs_error *err);
 

@@ -8,7 +8,8 @@
  * positions and carets, the error plumbing every layer of the reader uses
  * (cs_aj_error, cs_aj_settle, cs_aj_fail_*), and the entry points that open
  * a file and drive a parse (cs_aj_read_fd, cs_aj_read_file,
- * cs_ingest_aws_json_buf). Several JSON documents one after the other
+ * cs_ingest_aws_json_buf, and the public-facing cs_ingest_aws_json /
+ * cs_ingest_aws_json_fd, which check the default region and account once). Several JSON documents one after the other
  * (concatenated pages) are one stream: yajl runs with
  * yajl_allow_multiple_values.
  * Does not: know any EC2 shape. The callbacks it hands yajl
@@ -875,9 +876,10 @@ int cs_ingest_aws_json_buf(cs_estate *e, const char *source, const void *buf,
 
 /* Reads the open descriptor `fd` (named `path`) with resources `res`; the
  * descriptor is left open. */
-int cs_aj_read_fd(aj_res *res, cs_estate *e, int fd, const char *path,
-                   const char *region, const char *account,
-                   const cs_load_options *opts, cs_error *err)
+int cs_aj_read_fd(aj_res *res, cs_estate *e, int fd, const void *head,
+                  size_t head_len, const char *path, const char *region,
+                  const char *account, const cs_load_options *opts,
+                  cs_error *err)
 {
     aj p;
     int rc = aj_begin(&p, res, e, path, region, account, opts, err);
@@ -890,23 +892,33 @@ int cs_aj_read_fd(aj_res *res, cs_estate *e, int fd, const char *path,
     bool ok = true, first = true;
     uint64_t bytes = 0;
     for (;;) {
-        ssize_t n = read(fd, res->buf, AJ_CHUNK);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            /* EISDIR lands here too: "vpcs.json: Is a directory". */
-            int en = errno;
-            cs_aj_error(&p, NULL, 0, cs_ingest_errno_status(en),
-                        "read failed: %s", strerror(en));
-            cs_aj_fail_file(&p);
-            ok = false;
-            break;
+        const unsigned char *c;
+        size_t len;
+        if (head_len) {
+            /* The bytes the caller read already (to tell the source's kind):
+             * the first chunk. */
+            c = head;
+            len = head_len;
+            head_len = 0;
+        } else {
+            ssize_t n = read(fd, res->buf, AJ_CHUNK);
+            if (n < 0) {
+                if (errno == EINTR)
+                    continue;
+                /* EISDIR lands here too: "vpcs.json: Is a directory". */
+                int en = errno;
+                cs_aj_error(&p, NULL, 0, cs_ingest_errno_status(en),
+                            "read failed: %s", strerror(en));
+                cs_aj_fail_file(&p);
+                ok = false;
+                break;
+            }
+            if (n == 0)
+                break;
+            c = res->buf;
+            len = (size_t)n;
         }
-        if (n == 0)
-            break;
-        bytes += (uint64_t)n;
-        const unsigned char *c = res->buf;
-        size_t len = (size_t)n;
+        bytes += len;
         if (first) {
             size_t skip = skip_bom(&p, c, len);
             c += skip;
@@ -948,7 +960,75 @@ int cs_aj_read_file(aj_res *res, cs_estate *e, const char *path,
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return cs_aj_open_failed(res, e, path, errno, opts, err);
-    int rc = cs_aj_read_fd(res, e, fd, path, region, account, opts, err);
+    int rc = cs_aj_read_fd(res, e, fd, NULL, 0, path, region, account, opts,
+                           err);
     close(fd);
+    return rc;
+}
+
+/* ---- reading one AWS CLI JSON source ------------------------------------------ */
+
+static const char *effective_region(const char *region,
+                                    const cs_load_options *opts)
+{
+    if (region)
+        return region;
+    return opts ? opts->region : NULL;
+}
+
+/* The region and account a source is read with: checked once. */
+static int check_defaults(const char *path, const char *region,
+                          const char *account, cs_error *err)
+{
+    if (region && !cs_aws_region_valid(region, strlen(region))) {
+        cs_error_clear(err);
+        cs_error_source(err, path);
+        return cs_fail(err, CS_EINVAL,
+                       "region \"%s\" does not look like an AWS region name "
+                       "(such as us-east-1)", region);
+    }
+    if (account && !cs_aws_account_valid(account, strlen(account))) {
+        cs_error_clear(err);
+        cs_error_source(err, path);
+        return cs_fail(err, CS_EINVAL,
+                       "account \"%s\" is not a 12-digit AWS account id",
+                       account);
+    }
+    return 0;
+}
+
+int cs_ingest_aws_json(cs_estate *e, const char *path, const char *region,
+                       const cs_load_options *opts, cs_error *err)
+{
+    if (!e || !path)
+        return cs_fail(err, CS_EINVAL, "cs_ingest_aws_json: NULL argument");
+    region = effective_region(region, opts);
+    const char *account = opts ? opts->account : NULL;
+    int rc = check_defaults(path, region, account, err);
+    if (rc < 0)
+        return rc;
+    aj_res res;
+    memset(&res, 0, sizeof res);
+    rc = cs_aj_read_file(&res, e, path, region, account, opts, err);
+    cs_aj_res_free(&res);
+    return rc;
+}
+
+int cs_ingest_aws_json_fd(cs_estate *e, const char *path, int fd,
+                          const void *head, size_t head_len,
+                          const cs_load_options *opts, cs_error *err)
+{
+    if (!e || !path || fd < 0)
+        return cs_fail(err, CS_EINVAL, "cs_ingest_aws_json_fd: bad argument");
+    const char *region = opts ? opts->region : NULL;
+    const char *account = opts ? opts->account : NULL;
+    int rc = check_defaults(path, region, account, err);
+    if (rc < 0)
+        return rc;
+    aj_res res;
+    memset(&res, 0, sizeof res);
+    rc = cs_aj_read_fd(&res, e, fd, head, head_len, path, region, account,
+                       opts, err);
+    cs_aj_res_free(&res);
     return rc;
 }

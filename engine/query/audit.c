@@ -111,23 +111,6 @@ bool audit_prefix_reused(const cs_prefix *p)
     return false;
 }
 
-/* ---- growable arrays --------------------------------------------------------- */
-
-int audit_grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return 0;
-    size_t nc = *cap ? *cap : 64;
-    while (nc < need)
-        nc *= 2;
-    void *np = realloc(*p, nc * elem);
-    if (!np)
-        return CS_ENOMEM;
-    *p = np;
-    *cap = nc;
-    return 0;
-}
-
 static void actx_free(actx *c)
 {
     free(c->v);

@@ -12,6 +12,8 @@
 #include "query/audit_internal.h"
 #include "query/walk_internal.h"
 
+#include "core/grow_internal.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -19,9 +21,10 @@
 /* VPCs with more tops than this are counted by walking (audit_count.c). */
 #define BIG_TOPS 10
 
-/* Grows *p (elements of `elem` bytes) to hold `need`: 0 or CS_ENOMEM. */
-int audit_grow(void **p, size_t *cap, size_t need, size_t elem);
-#define GROW(arr, n, cap, need) audit_grow((void **)&(arr), &(cap), (need), sizeof *(arr))
+/* Grows arr (capacity cap) to hold `need` elements: 0 or CS_ENOMEM, through
+ * the engine's one growth helper (core/grow_internal.h). */
+#define GROW(arr, n, cap, need)                                                \
+    cs_grow((void **)&(arr), &(cap), (need), sizeof *(arr), SIZE_MAX)
 
 static inline uint64_t choose2(uint64_t n)
 {

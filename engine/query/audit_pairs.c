@@ -156,8 +156,8 @@ static int push_pair(cs_audit_result *r, bool domain, const cs_audit_pair *p,
     cs_audit_witness **w = domain ? &r->dwit : &r->wit;
     size_t *nw = domain ? &r->n_dwit : &r->n_wit;
     size_t *wcap = domain ? &r->cap_dwit : &r->cap_wit;
-    if (audit_grow((void **)arr, cap, *n + 1, sizeof **arr) ||
-        audit_grow((void **)w, wcap, *nw + pc->nwit, sizeof **w))
+    if (cs_grow((void **)arr, cap, *n + 1, sizeof **arr, SIZE_MAX) ||
+        cs_grow((void **)w, wcap, *nw + pc->nwit, sizeof **w, SIZE_MAX))
         return CS_ENOMEM;
     audit_pair_rec *rec = &(*arr)[(*n)++];
     rec->p = *p;

@@ -468,6 +468,9 @@ enum cs_source_kind {
     CS_SRC_SNAPSHOT,        /* a snapshot image ("CIDRSCP" magic) */
     CS_SRC_CSV_EDGES,       /* vpc_id,kind,edge_id: edge attachments (after
                                the VPCs they attach to) */
+    CS_SRC_STREAM,          /* a pipe, FIFO or device (cs_estate_detect
+                               does not read it: cs_estate_load tells its
+                               text kind from the bytes it reads once) */
 };
 
 /*
@@ -492,7 +495,8 @@ typedef struct cs_load_options {
     bool keep_going;       /* a bad record or file is recorded
                               (cs_estate_reject) and reading goes on */
     const char *region;    /* region of single describe-vpcs files (they
-                              carry none); NULL = unknown */
+                              carry none; a "Region" wrapper in the file
+                              wins); NULL = unknown */
     const char *account;   /* account to assume where a source has none;
                               NULL = the source's own (OwnerId) */
     int kind;              /* enum cs_source_kind; CS_SRC_AUTO = detect */
@@ -508,8 +512,11 @@ typedef struct cs_load_options {
  * CS_SRC_CSV_VPCS, one naming pcx_id is CS_SRC_CSV_PEERINGS, one naming
  * vpc_id, kind and edge_id is CS_SRC_CSV_EDGES, anything else
  * (owner,prefix lines with or without a header, provider,family,prefix) is
- * CS_SRC_PREFIX_LIST. Returns the kind (> 0), CS_EIO (cannot open or read;
- * message names path and strerror), CS_EPARSE (an empty file).
+ * CS_SRC_PREFIX_LIST. A pipe, FIFO or device is CS_SRC_STREAM without being
+ * read (reading would consume it). Returns the kind (> 0), CS_EINVAL (the
+ * path does not exist or cannot be opened: bad input; message "cannot
+ * open: <strerror>", err->source the path), CS_EIO (a system failure),
+ * CS_EPARSE (an empty file).
  */
 CS_API int cs_estate_detect(const char *path, cs_error *err);
 
@@ -522,13 +529,74 @@ CS_API int cs_estate_detect(const char *path, cs_error *err);
  * record (and every unreadable file of a directory) is recorded as a
  * CS_FINDING_REJECTED finding and reading goes on; only CS_ENOMEM / CS_EIO
  * on the top path stop it. A snapshot image is CS_EINVAL (open it with
- * cs_snapshot_open instead). Returns the number of records rejected (>= 0;
- * always 0 without keep_going) or a negative code.
+ * cs_snapshot_open instead). `path` "-" is standard input. The source is
+ * opened once and read once: its kind is told from the first bytes read,
+ * which the reader then goes on from, so pipes, FIFOs and process
+ * substitutions work. A path that does not exist or cannot be read
+ * (permission denied), here or inside an estate directory, is CS_EINVAL
+ * (bad input), CS_EIO only for the system's own failures. Returns the
+ * number of records rejected (>= 0; always 0 without keep_going) or a
+ * negative code.
  */
 CS_API int cs_estate_load(cs_estate *e, const char *path,
                           const cs_load_options *opts, cs_error *err);
 
+/* One source of a list: its path and the region / account it is read with
+ * (NULL: the cs_load_options' own). A command line's `--source-region R`
+ * applies to the sources after it, up to the next one. */
+typedef struct cs_source {
+    const char *path;      /* file, directory, or "-" (standard input) */
+    const char *region;    /* region of describe-vpcs output that carries
+                              none; NULL = opts->region */
+    const char *account;   /* owner of VPCs without OwnerId; NULL =
+                              opts->account */
+} cs_source;
+
+/*
+ * Reads sources src[0..n) into the estate in order, each as cs_estate_load
+ * with opts (NULL: strict) whose region and account are replaced by the
+ * source's own when set. Stops at the first error (err names the source).
+ * Returns the total of records rejected (>= 0) or a negative code. Not
+ * thread-safe on one estate.
+ */
+CS_API int cs_estate_load_sources(cs_estate *e, const cs_source *src, size_t n,
+                                  const cs_load_options *opts, cs_error *err);
+
 /* ---- read side: the frozen estate ------------------------------------------ */
+
+/* Statistics of a frozen estate, as `cidrscope stat` reports them
+ * (cs_estate_stats_get; written by cs_stat_report_write, report.h).
+ * Counting rules: `accounts` own a VPC or were seen as a directory of the
+ * collection, not accounts only named by a peering side
+ * (`external_accounts`) nor prefix-list owners (`prefix_list_owners`, which
+ * are not `vpcs` either); `regions` are the distinct non-empty region names;
+ * findings are counted by kind, kinds in byte order. */
+typedef struct cs_finding_kind_count {
+    const char *kind;       /* points into the snapshot */
+    uint32_t count;
+} cs_finding_kind_count;
+
+typedef struct cs_estate_stats {
+    cs_estate_counts counts;          /* cs_estate_counts_get */
+    bool has_estate;                  /* cs_estate_present */
+    uint32_t accounts, external_accounts, regions, vpcs, default_vpcs,
+        prefix_list_owners;
+    uint32_t by_status[CS_PCX_STATUS_COUNT]; /* peering connections */
+    uint32_t by_edge[CS_EDGE_KIND_COUNT];
+    cs_finding_kind_count *kinds;     /* kind_count of them, owned */
+    uint32_t kind_count;
+} cs_estate_stats;
+
+/*
+ * Fills *out from snapshot `s` (a frozen estate, or a bare prefix image:
+ * then everything but counts is zero). One pass over the accounts,
+ * regions, peerings, edges and findings. Returns 0, CS_ENOMEM, or
+ * CS_ECORRUPT (a table index the image refuses). Release with
+ * cs_estate_stats_free (also after a failure). Thread-safe on a shared
+ * snapshot.
+ */
+CS_API int cs_estate_stats_get(const cs_snapshot *s, cs_estate_stats *out);
+CS_API void cs_estate_stats_free(cs_estate_stats *st);
 
 /* True when `s` carries estate tables (an image from cs_estate_freeze, or a
  * file written from one). All accessors below treat an image without them as

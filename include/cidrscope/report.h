@@ -14,6 +14,7 @@
 #define CIDRSCOPE_REPORT_H
 
 #include "error.h"
+#include "estate.h"
 #include "snapshot.h"
 #include "query.h"
 
@@ -47,6 +48,22 @@ CS_API const char *cs_report_format_name(enum cs_report_format f);
  * the value and lists the allowed ones). */
 CS_API int cs_report_format_parse(const char *value, unsigned allowed,
                                   enum cs_report_format *out, cs_error *err);
+
+/* ---- `stat`: what an estate holds ------------------------------------------- */
+
+/*
+ * Writes the statistics `st` of snapshot `s` (cs_estate_stats_get,
+ * estate.h) to f as CS_REPORT_TEXT (aligned lines for a person) or
+ * CS_REPORT_JSON (one object; keys as docs/schema/stat.schema.json names
+ * them). With `findings`, every finding is listed too: text appends one
+ * "file:line:column: kind: message" line each; JSON becomes
+ * {"stat": {...}, "findings": [...]}. Returns 0, CS_EINVAL (another
+ * format), CS_EIO (writing failed; err says so).
+ */
+CS_API int cs_stat_report_write(FILE *f, const cs_snapshot *s,
+                                const cs_estate_stats *st,
+                                enum cs_report_format format, bool findings,
+                                cs_error *err);
 
 /* ---- row writers of `query` and `lookup` ------------------------------------ */
 
