@@ -11,7 +11,7 @@ set -eu
 
 PKGS="cmake make gcc g++ pkg-config libxxhash-dev libjemalloc-dev libcmocka-dev libbenchmark-dev libyajl-dev"
 # python3: the CLI tests parse every JSON report back with it.
-PKGS="$PKGS python3"
+PKGS="$PKGS python3 python3-jsonschema"
 # clang is needed only for the sanitizer/fuzz configurations; install it when
 # asked (CS_WITH_CLANG=1), which .ci/run does.
 if [ "${CS_WITH_CLANG:-0}" = 1 ]; then
