@@ -135,6 +135,35 @@ golden audit-what-if.text "$cli" audit --format text \
 "$cli" audit --format json --what-if "$golden/fixture-plan.csv" $F >"$tmp/wi.json" 2>"$tmp/err"
 json_ok "$tmp/wi.json"
 
+# ---- --keep-going: every format carries the rejected input ------------------------
+{
+    echo "account,region,vpc_id,cidr,state,is_default,name"
+    echo "111111111111,us-east-1,vpc-0000000000000000a,10.80.0.0/16,associated,false,a"
+    echo "111111111111,us-east-1,vpc-0000000000000000b,10.80.0.0/33,associated,false,b"
+    echo "111111111111,us-east-1,vpc-0000000000000000c,10.81.0.0/16,associated,false,c"
+} >"$tmp/kg-in.csv"
+for fmt in text json ndjson csv html; do
+    "$cli" audit --keep-going --format $fmt "$tmp/kg-in.csv" >"$tmp/kg.$fmt" 2>/dev/null ||
+        fail "audit --keep-going --format $fmt exit $?"
+    grep -q "10.80.0.0/33" "$tmp/kg.$fmt" || fail "the $fmt report does not name the rejected record"
+done
+grep -q "rejected records  *1" "$tmp/kg.text" || fail "text summary: no 'rejected records 1'"
+python3 - "$tmp/kg.json" "$tmp/kg.ndjson" "$tmp/kg.csv" <<'PY' || fail "rejected input in JSON/NDJSON/CSV"
+import csv, json, sys
+d = json.load(open(sys.argv[1]))
+assert d["summary"]["rejected_records"] == 1 and d["summary"]["rejected_files"] == 0, d["summary"]
+assert d["rejected"][0]["line"] == 3 and d["rejected"][0]["source"].endswith("kg-in.csv"), d["rejected"]
+types = [json.loads(l)["type"] for l in open(sys.argv[2])]
+assert types.count("rejected") == 1, types
+rows = [r for r in csv.DictReader(open(sys.argv[3])) if r["kind"] == "rejected"]
+assert len(rows) == 1 and rows[0]["severity"] == "high" and ":3:" in rows[0]["message"], rows
+PY
+python3 tests/cli/schema_check.py docs/schema/audit.schema.json "$tmp/kg.json" || fail "kg.json schema"
+python3 tests/cli/schema_check.py --ndjson docs/schema/audit.schema.json "$tmp/kg.ndjson" || fail "kg.ndjson schema"
+# no overlap at all, but a rejected record: --fail-on high trips, critical does not
+expect_rc 1 "$cli" audit --keep-going --format json --fail-on high "$tmp/kg-in.csv"
+expect_rc 0 "$cli" audit --keep-going --format json --fail-on critical "$tmp/kg-in.csv"
+
 # ---- --fail-on ----------------------------------------------------------------------
 expect_rc 1 "$cli" audit --format json --fail-on critical $F
 expect_rc 0 "$cli" audit --format json --fail-on critical datasets/sample
