@@ -13,25 +13,11 @@
 set -u
 cli=$1
 src=$2
+. "$src/tests/cli/lib.sh"
 golden=tests/cli/golden
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cs_audit.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT INT TERM
 cd "$src" || exit 1
-fails=0
 
-fail() {
-    echo "FAIL: $*" >&2
-    fails=$((fails + 1))
-}
 
-# expect_rc WANT CMD... : runs CMD, output to $tmp/out and $tmp/err.
-expect_rc() {
-    want=$1
-    shift
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    got=$?
-    [ "$got" -eq "$want" ] || fail "'$*' exited $got, expected $want: $(head -c 400 "$tmp/err")"
-}
 
 # golden NAME CMD... : CMD must exit 0 or 1 and print exactly golden/NAME.
 golden() {
@@ -50,22 +36,6 @@ golden() {
 
 command -v python3 >/dev/null 2>&1 || { echo "FAIL: python3 is needed (scripts/install-deps.sh)" >&2; exit 1; }
 have_python=1
-
-json_ok() { # FILE: one JSON document
-    [ $have_python = 1 ] || return 0
-    python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$1" 2>"$tmp/perr" ||
-        fail "$1 is not JSON: $(head -c 300 "$tmp/perr")"
-}
-
-ndjson_ok() { # FILE: one JSON object per line
-    [ $have_python = 1 ] || return 0
-    python3 -c '
-import json, sys
-for n, line in enumerate(open(sys.argv[1]), 1):
-    o = json.loads(line)
-    assert isinstance(o, dict) and "type" in o, "line %d has no type" % n
-' "$1" 2>"$tmp/perr" || fail "$1 is not NDJSON: $(head -c 300 "$tmp/perr")"
-}
 
 F="$golden/fixture-vpcs.csv $golden/fixture-peering.csv"
 

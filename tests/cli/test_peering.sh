@@ -13,31 +13,13 @@
 set -u
 cli=$1
 src=$2
+. "$src/tests/cli/lib.sh"
 fx=tests/fixtures/peering
 golden=$fx/golden
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cs_peering.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT INT TERM
 cd "$src" || exit 1
-fails=0
 
-fail() {
-    echo "FAIL: $*" >&2
-    fails=$((fails + 1))
-}
 
-# expect_rc RC CMD...: runs CMD (stdout in $tmp/out, stderr in $tmp/err).
-expect_rc() {
-    want=$1
-    shift
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    got=$?
-    [ "$got" -eq "$want" ] || fail "'$*' exited $got, expected $want: $(head -c 400 "$tmp/err")"
-}
 
-# expect_in FILE TEXT: FILE contains TEXT.
-expect_in() {
-    grep -F -q -- "$2" "$1" || fail "$1 lacks '$2': $(head -c 600 "$1")"
-}
 
 golden() {
     name=$1

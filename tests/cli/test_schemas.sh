@@ -13,14 +13,8 @@
 set -u
 cli=$1
 src=$2
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cs_schemas.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT INT TERM
+. "$src/tests/cli/lib.sh"
 cd "$src" || exit 1
-fails=0
-fail() {
-    echo "FAIL: $*" >&2
-    fails=$((fails + 1))
-}
 command -v python3 >/dev/null 2>&1 || { echo "FAIL: python3 is needed (scripts/install-deps.sh)" >&2; exit 1; }
 python3 -c 'import jsonschema' 2>/dev/null ||
     { echo "FAIL: python3-jsonschema is needed (scripts/install-deps.sh)" >&2; exit 1; }
