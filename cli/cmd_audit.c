@@ -486,7 +486,10 @@ int cmd_audit(int argc, char **argv)
             fprintf(stderr, "cidrscope audit: opened in %.3f s, audited in %.3f s, report in "
                             "%.3f s\n",
                     t1 - t0, t2 - t1, now_s() - t2);
-        if (exit_code == CLI_OK && fails(&a, res, drift))
+        cs_estate_counts rej; /* rejected input counts as a high finding */
+        cs_estate_counts_get(est.snap, &rej);
+        if (exit_code == CLI_OK &&
+            (fails(&a, res, drift) || (a.fail_on >= CS_SEV_HIGH && rej.rejected)))
             exit_code = CLI_FINDINGS;
     }
     free(title);

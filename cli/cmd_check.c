@@ -31,6 +31,7 @@
 #include <cidrscope/peering.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +42,8 @@
 /* Fewer pairs than this in all are decided without building the index. */
 #define FEW_PAIRS 64
 
-enum { OPT_PAIRS = 0x300, OPT_FAIL_ON, OPT_REGION_ALIAS };
+enum { OPT_PAIRS = 0x300, OPT_FAIL_ON, OPT_REGION_ALIAS, OPT_THREADS };
+#define MAX_THREADS 64
 
 static void usage(FILE *f)
 {
@@ -60,6 +62,8 @@ static void usage(FILE *f)
         "                         stdin); results come in input order\n"
         PEER_CLI_QUOTA_HELP
         "      --fail-on ineligible  exit 1 when any pair is ineligible\n"
+        "      --threads N        --pairs: decide and write on N threads (same\n"
+        "                         output, same order; json decides on N, writes on one)\n"
         "      --format F         text (default), json, csv or ndjson\n"
         PEER_CLI_OUTPUT_HELP
         "      --region R         same as --source-region\n"
@@ -241,7 +245,95 @@ typedef struct run {
     cs_peering_report *rep;
     cs_peering_summary sum;
     bool began;
+    unsigned threads;         /* --threads */
+    FILE *out;                /* the report's stream */
 } run;
+
+/*
+ * --threads: a batch split in `threads` contiguous parts; each part's
+ * verdicts decided on its own thread (the index and snapshot are read-only
+ * and thread-safe, peering.h) and, when `write`, written by its own report
+ * into its own memory stream; the main thread then writes the parts in
+ * order, so the output is the bytes one thread writes.
+ */
+typedef struct part {
+    run *r;
+    batch *b;
+    size_t from, to;
+    bool write;
+    FILE *out;
+    char *buf;
+    size_t len;
+    int rc;
+} part;
+
+static void *part_work(void *arg)
+{
+    part *p = arg;
+    run *r = p->r;
+    batch *b = p->b;
+    p->rc = cs_peering_check_bulk(r->ix, b->pairs + p->from, p->to - p->from, &r->opts,
+                                  b->verdicts + p->from);
+    if (p->rc < 0 || !p->write)
+        return NULL;
+    cs_peering_report *rep = cs_peering_report_new(p->out, r->format, r->snap, &r->opts);
+    if (!rep) {
+        p->rc = CS_ENOMEM;
+        return NULL;
+    }
+    for (size_t i = p->from; i < p->to; i++)
+        cs_peering_report_pair(rep, b->arena + b->a_off[i], b->arena + b->b_off[i],
+                               b->pairs[i].a, b->pairs[i].b, &b->verdicts[i]);
+    cs_peering_report_free(rep);
+    return NULL;
+}
+
+/* Decides batch b on r->threads threads, and writes it when `write`.
+ * Returns 0 or an exit code. */
+static int threaded(run *r, batch *b, bool write)
+{
+    unsigned t = r->threads;
+    part ps[MAX_THREADS];
+    pthread_t tid[MAX_THREADS];
+    size_t per = (b->n + t - 1) / t;
+    int rc = 0;
+    for (unsigned x = 0; x < t; x++) {
+        part *p = &ps[x];
+        memset(p, 0, sizeof *p);
+        p->r = r;
+        p->b = b;
+        p->from = x * per < b->n ? x * per : b->n;
+        p->to = (x + 1) * per < b->n ? (x + 1) * per : b->n;
+        p->write = write;
+        if (write && !(p->out = open_memstream(&p->buf, &p->len)))
+            rc = CLI_INTERNAL;
+    }
+    unsigned started = 0;
+    for (unsigned x = 1; x < t && !rc; x++) {
+        if (pthread_create(&tid[x], NULL, part_work, &ps[x]) != 0)
+            break;
+        started = x;
+    }
+    if (!rc)
+        part_work(&ps[0]);
+    for (unsigned x = 1; x <= started; x++)
+        pthread_join(tid[x], NULL);
+    for (unsigned x = started + 1; x < t && !rc; x++)
+        part_work(&ps[x]); /* a thread could not start: its part here */
+    for (unsigned x = 0; x < t; x++) {
+        part *p = &ps[x];
+        if (p->out)
+            fclose(p->out);
+        if (!rc && p->rc < 0)
+            rc = CLI_INTERNAL;
+        if (!rc && write)
+            fwrite(p->buf, 1, p->len, r->out);
+        free(p->buf);
+    }
+    if (rc)
+        cli_errorf(VERB, "deciding on %u threads: %s", t, cs_strerror(CS_ENOMEM));
+    return rc;
+}
 
 /* Verdicts for a batch: a few pairs one by one from the snapshot (an index
  * over a million VPCs takes a second or two to build), more through the
@@ -266,6 +358,8 @@ static int verdicts(run *r, batch *b)
         if (cs_peering_index_new(r->snap, &r->ix, &err) < 0)
             return cli_report_error(VERB, &err);
     }
+    if (r->threads > 1 && b->n >= 2 * FEW_PAIRS)
+        return threaded(r, b, false);
     int rc = cs_peering_check_bulk(r->ix, b->pairs, b->n, &r->opts, b->verdicts);
     if (rc < 0) {
         cli_errorf(VERB, "cs_peering_check_bulk: %s", cs_strerror(rc));
@@ -279,7 +373,18 @@ static int decide(run *r, batch *b)
 {
     if (!b->n)
         return 0;
-    int rc = verdicts(r, b);
+    bool parts = r->threads > 1 && r->format != CS_REPORT_JSON && b->n >= 2 * FEW_PAIRS;
+    if (parts && !r->ix) {
+        cs_error err;
+        cs_error_clear(&err);
+        if (cs_peering_index_new(r->snap, &r->ix, &err) < 0)
+            return cli_report_error(VERB, &err);
+    }
+    if (parts && !r->began) {
+        cs_peering_report_begin(r->rep, NULL);
+        r->began = true;
+    }
+    int rc = parts ? threaded(r, b, true) : verdicts(r, b);
     if (rc)
         return rc;
     for (size_t i = 0; i < b->n; i++)
@@ -291,7 +396,7 @@ static int decide(run *r, batch *b)
         cs_peering_report_begin(r->rep, NULL);
         r->began = true;
     }
-    for (size_t i = 0; i < b->n; i++)
+    for (size_t i = 0; !parts && i < b->n; i++)
         cs_peering_report_pair(r->rep, b->arena + b->a_off[i], b->arena + b->b_off[i],
                                b->pairs[i].a, b->pairs[i].b, &b->verdicts[i]);
     b->n = 0;
@@ -412,6 +517,7 @@ int cmd_check(int argc, char **argv)
         PEER_CLI_LONGOPTS,
         PEER_CLI_QUOTA_LONGOPT,
         {"pairs", required_argument, NULL, OPT_PAIRS},
+        {"threads", required_argument, NULL, OPT_THREADS},
         {"fail-on", required_argument, NULL, OPT_FAIL_ON},
         {"region", required_argument, NULL, OPT_SRC_REGION},
         CLI_SOURCE_LONGOPTS,
@@ -423,6 +529,7 @@ int cmd_check(int argc, char **argv)
                   1u << CS_REPORT_TEXT | 1u << CS_REPORT_JSON | 1u << CS_REPORT_CSV |
                       1u << CS_REPORT_NDJSON);
     const char *pairs_path = NULL;
+    unsigned threads = 1;
     bool fail_on = false;
     int c;
     optind = 1;
@@ -439,6 +546,16 @@ int cmd_check(int argc, char **argv)
         case 'h':
             usage(stdout);
             return CLI_OK;
+        case OPT_THREADS: {
+            long t = cli_parse_count(optarg, 1, MAX_THREADS);
+            if (t < 0) {
+                cli_errorf(VERB, "--threads %s: expected a number from 1 to %d", optarg,
+                           MAX_THREADS);
+                return CLI_USAGE;
+            }
+            threads = (unsigned)t;
+            break;
+        }
         case OPT_PAIRS:
             pairs_path = optarg;
             break;
@@ -469,10 +586,12 @@ int cmd_check(int argc, char **argv)
     r.snap = est.snap;
     r.opts.quota = (uint32_t)p.quota;
     r.format = p.fmt;
+    r.threads = threads;
     if ((rc = peer_cli_open(&p)) != 0) {
         cli_estate_close(&est);
         return rc;
     }
+    r.out = p.out;
     r.rep = cs_peering_report_new(p.out, r.format, est.snap, &r.opts);
     if (!r.rep) {
         cli_errorf(VERB, "out of memory");

@@ -26,7 +26,7 @@
 /* Rows listed per address in text (--all) unless --limit says otherwise. */
 #define TEXT_LIMIT 50
 
-enum { OPT_FORMAT = 0x300, OPT_COUNT, OPT_ALL, OPT_LIMIT, OPT_THREADS };
+enum { OPT_COUNT = 0x300, OPT_ALL };
 
 static void usage(FILE *f)
 {
@@ -58,88 +58,26 @@ static void usage(FILE *f)
         TEXT_LIMIT);
 }
 
+static int on_option(cli_items_opts *o, int code)
+{
+    switch (code) {
+    case OPT_COUNT: o->count = true; return 0;
+    case OPT_ALL: o->all = true; return 0;
+    default: return -1;
+    }
+}
+
 int cmd_lookup(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"help", no_argument, NULL, 'h'},
-        {"format", required_argument, NULL, OPT_FORMAT},
+    static const struct option own[] = {
         {"count", no_argument, NULL, OPT_COUNT},
         {"all", no_argument, NULL, OPT_ALL},
-        {"items", required_argument, NULL, 'i'},
-        {"limit", required_argument, NULL, OPT_LIMIT},
-        {"threads", required_argument, NULL, OPT_THREADS},
-        CLI_SOURCE_LONGOPTS,
         {NULL, 0, NULL, 0}};
-    cli_sources src;
-    cli_sources_init(&src);
     cli_items_opts o;
     memset(&o, 0, sizeof o);
     o.verb = VERB;
     o.format = CS_REPORT_TEXT;
-    o.lookup = true;
     o.threads = 1;
-    long limit = -1;
-    const char *items[CLI_MAX_SOURCES];
-    int n_items = 0;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "he:i:", opts, NULL)) != -1) {
-        int used = cli_source_option(VERB, &src, c, optarg);
-        if (used < 0)
-            return CLI_USAGE;
-        if (used)
-            continue;
-        switch (c) {
-        case 'h': usage(stdout); return CLI_OK;
-        case OPT_FORMAT:
-            if (cli_parse_format(VERB, optarg,
-                                 1u << CS_REPORT_TEXT | 1u << CS_REPORT_JSON |
-                                     1u << CS_REPORT_NDJSON | 1u << CS_REPORT_CSV,
-                                 &o.format))
-                return CLI_USAGE;
-            break;
-        case OPT_COUNT: o.count = true; break;
-        case OPT_ALL: o.all = true; break;
-        case OPT_LIMIT:
-            if ((limit = cli_parse_count(optarg, 0, 1L << 40)) < 0) {
-                cli_errorf(VERB, "--limit %s: expected a whole number (0 = all)", optarg);
-                return CLI_USAGE;
-            }
-            break;
-        case OPT_THREADS: {
-            long t = cli_parse_count(optarg, 1, 64);
-            if (t < 0) {
-                cli_errorf(VERB, "--threads %s: expected a number from 1 to 64", optarg);
-                return CLI_USAGE;
-            }
-            o.threads = (unsigned)t;
-            break;
-        }
-        case 'i':
-            if (n_items == CLI_MAX_SOURCES) {
-                cli_errorf(VERB, "too many --items files");
-                return CLI_USAGE;
-            }
-            items[n_items++] = optarg;
-            break;
-        default: usage(stderr); return CLI_USAGE;
-        }
-    }
-    if (optind >= argc && n_items == 0) {
-        usage(stderr);
-        return CLI_USAGE;
-    }
-    cli_estate est;
-    int exit_code = cli_estate_open(VERB, &src, &est);
-    if (exit_code != CLI_OK)
-        return exit_code;
-    o.s = est.snap;
-    o.est = &est;
-    cli_estate_idle(&est); /* pinned per chunk by cli_items_run */
-    o.lenient = src.load.lenient;
-    o.keep_going = src.load.keep_going;
-    o.limit = limit >= 0 ? (uint64_t)limit : o.format == CS_REPORT_TEXT ? TEXT_LIMIT : 0;
-    exit_code = cli_items_run(&o, argv + optind, argc - optind, items, n_items);
-    cli_estate_close(&est);
-    return exit_code;
+    o.lookup = true;
+    return cli_items_main(&o, argc, argv, own, on_option, usage, TEXT_LIMIT);
 }

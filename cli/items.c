@@ -24,6 +24,7 @@
 #include "items.h"
 
 #include "cli.h"
+#include "source.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -572,4 +573,114 @@ int cli_items_run(const cli_items_opts *o, char **args, int n_args, const char *
     free(r.ch.arena);
     free(r.wk);
     return exit_code;
+}
+
+/* ---- the verb ---------------------------------------------------------------------- */
+
+enum { OPT_FORMAT = 0x2a0, OPT_LIMIT, OPT_THREADS };
+
+int cli_items_main(cli_items_opts *o, int argc, char **argv, const struct option *own,
+                   int (*on_option)(cli_items_opts *o, int code), void (*usage)(FILE *f),
+                   uint64_t text_limit)
+{
+    static const struct option common[] = {
+        {"help", no_argument, NULL, 'h'},
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"items", required_argument, NULL, 'i'},
+        {"limit", required_argument, NULL, OPT_LIMIT},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        CLI_SOURCE_LONGOPTS,
+    };
+    size_t n_own = 0;
+    while (own[n_own].name)
+        n_own++;
+    size_t n_common = sizeof common / sizeof *common;
+    struct option *opts = calloc(n_own + n_common + 1, sizeof *opts);
+    if (!opts) {
+        cli_errorf(o->verb, "out of memory");
+        return CLI_INTERNAL;
+    }
+    memcpy(opts, common, sizeof common);
+    memcpy(opts + n_common, own, n_own * sizeof *own);
+    cli_sources src;
+    cli_sources_init(&src);
+    long limit = -1;
+    const char *items[CLI_MAX_SOURCES];
+    int n_items = 0, c, rc = CLI_OK;
+    optind = 1;
+    while (rc == CLI_OK && (c = getopt_long(argc, argv, "he:i:", opts, NULL)) != -1) {
+        int used = cli_source_option(o->verb, &src, c, optarg);
+        if (used < 0) {
+            rc = CLI_USAGE;
+            break;
+        }
+        if (used)
+            continue;
+        switch (c) {
+        case 'h':
+            usage(stdout);
+            free(opts);
+            return CLI_OK;
+        case OPT_FORMAT:
+            if (cli_parse_format(o->verb, optarg,
+                                 1u << CS_REPORT_TEXT | 1u << CS_REPORT_JSON |
+                                     1u << CS_REPORT_NDJSON | 1u << CS_REPORT_CSV,
+                                 &o->format))
+                rc = CLI_USAGE;
+            break;
+        case OPT_LIMIT:
+            if ((limit = cli_parse_count(optarg, 0, 1L << 40)) < 0) {
+                cli_errorf(o->verb, "--limit %s: expected a whole number (0 = all)", optarg);
+                rc = CLI_USAGE;
+            }
+            break;
+        case OPT_THREADS: {
+            long t = cli_parse_count(optarg, 1, MAX_THREADS);
+            if (t < 0) {
+                cli_errorf(o->verb, "--threads %s: expected a number from 1 to %d", optarg,
+                           MAX_THREADS);
+                rc = CLI_USAGE;
+            }
+            o->threads = (unsigned)t;
+            break;
+        }
+        case 'i':
+            if (n_items == CLI_MAX_SOURCES) {
+                cli_errorf(o->verb, "too many --items files");
+                rc = CLI_USAGE;
+            } else {
+                items[n_items++] = optarg;
+            }
+            break;
+        default:
+            if (c == '?' || on_option(o, c) != 0) {
+                if (c == '?')
+                    usage(stderr);
+                rc = CLI_USAGE;
+            }
+            break;
+        }
+    }
+    free(opts);
+    if (rc != CLI_OK)
+        return rc;
+    if (optind >= argc && n_items == 0) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    cli_estate est;
+    rc = cli_estate_open(o->verb, &src, &est);
+    if (rc != CLI_OK)
+        return rc;
+    o->s = est.snap;
+    o->est = &est;
+    cli_estate_idle(&est); /* pinned per chunk by cli_items_run */
+    if (!o->lookup && !o->kind)
+        o->kind = CS_Q_OVERLAPPING;
+    o->lenient = src.load.lenient;
+    o->keep_going = src.load.keep_going;
+    o->limit = limit >= 0 ? (uint64_t)limit : o->format == CS_REPORT_TEXT ? text_limit : 0;
+    rc = cli_items_run(o, argv + optind, argc - optind, items, n_items);
+    cli_estate_close(&est);
+    return rc;
 }

@@ -11,7 +11,10 @@
 
 #include <cidrscope/cidrscope.h>
 
+#include <getopt.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 
 typedef struct cli_items_opts {
     const char *verb;
@@ -42,5 +45,18 @@ typedef struct cli_items_opts {
  */
 int cli_items_run(const cli_items_opts *o, char **args, int n_args, const char *const *files,
                   int n_files);
+
+/*
+ * The whole verb after its own options are known: parses argv with the
+ * verb's options `own` (a table ending in a zero entry; their codes go to
+ * on_option, which returns 0 or -1 after a usage error) plus the options
+ * every item verb shares (-h, --format text|json|ndjson|csv, -i/--items,
+ * --limit, --threads and the sources), opens the estate, runs the items
+ * and closes it. `text_limit` is --limit's default for text. Returns the
+ * exit code.
+ */
+int cli_items_main(cli_items_opts *o, int argc, char **argv, const struct option *own,
+                   int (*on_option)(cli_items_opts *o, int code), void (*usage)(FILE *f),
+                   uint64_t text_limit);
 
 #endif

@@ -25,6 +25,8 @@
  *   reasons     CS_WHY_* names                (empty)
  *   peering, hub, block_pairs, blocks ("A=B", "A>B" A contains B, "A<B")
  *   domain      the domain of a violation
+ *   message     (rejected rows) "SOURCE:LINE:COL: why", kind "rejected",
+ *               finding "rejected-record" or "rejected-file", severity high
  *
  * `limit` caps the clusters, groups and pairs written per section (the
  * summary always counts everything); a capped section says how many were
@@ -40,6 +42,7 @@
 
 #include <cidrscope/estate.h>
 
+#include <inttypes.h>
 #include <string.h>
 
 const char *const audit_why_names[AUDIT_N_WHY] = {"peered", "hub", "same-account", "same-region",
@@ -190,12 +193,51 @@ unsigned audit_rep_nested(const audit_rep *R, const cs_prefix *p, unsigned kind,
     return nc.n;
 }
 
+/* ---- rejected input ------------------------------------------------------------------- */
+
+void audit_rep_rejected(const audit_rep *R, int (*fn)(const cs_finding *f, void *ctx), void *ctx)
+{
+    if (!cs_estate_present(R->s))
+        return;
+    cs_estate_counts cnt;
+    cs_estate_counts_get(R->s, &cnt);
+    for (uint32_t i = 0; i < cnt.findings; i++) {
+        cs_finding f;
+        if (cs_estate_finding(R->s, i, &f) == 0 && strcmp(f.kind, CS_FINDING_REJECTED) == 0 &&
+            fn(&f, ctx))
+            break;
+    }
+}
+
+void audit_rep_rejected_text(const cs_finding *f, char *buf, size_t cap)
+{
+    cs_sbuf b = {buf, cap, 0};
+    buf[0] = '\0';
+    if (f->source && f->source[0])
+        cs_sbuf_printf(&b, "%s:", f->source);
+    if (f->line)
+        cs_sbuf_printf(&b, "%" PRIu64 ":", f->line);
+    if (f->line && f->column)
+        cs_sbuf_printf(&b, "%u:", f->column);
+    cs_sbuf_printf(&b, "%s%s", b.len ? " " : "", f->message ? f->message : "");
+}
+
+static int count_rejected(const cs_finding *f, void *ctx)
+{
+    audit_rep *R = ctx;
+    if (f->line)
+        R->rejected_records++;
+    else
+        R->rejected_files++;
+    return 0;
+}
+
 /* ---- CSV ------------------------------------------------------------------------------ */
 
 static const char *const csv_cols[] = {
     "finding", "kind", "severity", "prefix", "vpcs", "vpc_pairs", "vpc_a", "account_a",
     "region_a", "name_a", "default_a", "vpc_b", "account_b", "region_b", "name_b", "default_b",
-    "reasons", "peering", "hub", "block_pairs", "blocks", "domain", NULL};
+    "reasons", "peering", "hub", "block_pairs", "blocks", "domain", "message", NULL};
 
 static void csv_pair(cs_csv *c, const pair_ref *pr, const char *finding, const char *dom)
 {
@@ -235,6 +277,7 @@ static void csv_pair(cs_csv *c, const pair_ref *pr, const char *finding, const c
     }
     cs_csv_field_n(c, blocks, o);
     cs_csv_field(c, dom);
+    cs_csv_field(c, NULL);
     cs_csv_end_row(c);
 }
 
@@ -251,7 +294,25 @@ static void csv_group(cs_csv *c, const cs_audit_group *g, const char *finding)
     cs_csv_field(c, NULL); /* block_pairs */
     cs_csv_field(c, NULL); /* blocks */
     cs_csv_field(c, NULL); /* domain */
+    cs_csv_field(c, NULL); /* message */
     cs_csv_end_row(c);
+}
+
+/* A rejected input: kind "rejected", severity high (what --fail-on counts
+ * it as), the message with its location. */
+static int csv_rejected(const cs_finding *f, void *ctx)
+{
+    cs_csv *c = ctx;
+    char msg[2 * CS_ERROR_MSG_CAP];
+    audit_rep_rejected_text(f, msg, sizeof msg);
+    cs_csv_field(c, f->line ? "rejected-record" : "rejected-file");
+    cs_csv_field(c, "rejected");
+    cs_csv_field(c, "high");
+    for (int k = 0; k < 19; k++)
+        cs_csv_field(c, NULL);
+    cs_csv_field(c, msg);
+    cs_csv_end_row(c);
+    return 0;
 }
 
 static int write_csv(const audit_rep *R)
@@ -287,6 +348,7 @@ static int write_csv(const audit_rep *R)
                 csv_pair(&c, &pr, "domain", dm.name);
         }
     }
+    audit_rep_rejected(R, csv_rejected, &c);
     for (size_t i = 0; i < audit_rep_cap(R, R->n_changes); i++) {
         change_ref cr;
         if (!audit_rep_change(R, i, &cr))
@@ -327,6 +389,7 @@ int cs_audit_report_write(FILE *f, const cs_snapshot *s, const cs_audit_result *
     R.n_pairs = cs_audit_pair_count(r);
     R.n_domains = cs_audit_domain_count(r);
     R.n_changes = o->drift ? cs_audit_change_count(o->drift) : 0;
+    audit_rep_rejected(&R, count_rejected, &R);
     int rc;
     switch (o->format) {
     case CS_REPORT_TEXT: rc = audit_rep_text(&R); break;

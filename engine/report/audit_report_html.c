@@ -131,8 +131,23 @@ static void h_summary(const audit_rep *R)
         if (R->n_domains)
             HROW("domain violations", m->domain_violations);
     }
+    if (R->rejected_records || R->rejected_files) {
+        HROW("rejected records (--keep-going)", R->rejected_records);
+        HROW("rejected files", R->rejected_files);
+    }
 #undef HROW
     fputs("</table>\n", f);
+}
+
+static int h_rejected(const cs_finding *fd, void *ctx)
+{
+    FILE *f = ctx;
+    char msg[2 * CS_ERROR_MSG_CAP];
+    audit_rep_rejected_text(fd, msg, sizeof msg);
+    fputs("<li>", f);
+    cs_html_escape(f, msg);
+    fputs("</li>\n", f);
+    return 0;
 }
 
 static void h_findings(const audit_rep *R)
@@ -240,6 +255,13 @@ int audit_rep_html(const audit_rep *R)
     FILE *f = R->f;
     h_head(R);
     h_summary(R);
+    if (R->rejected_records || R->rejected_files) {
+        fputs("<h2>Rejected input</h2>\n<p>Read past with --keep-going; each counts as a "
+              "high finding.</p>\n<ul>\n",
+              f);
+        audit_rep_rejected(R, h_rejected, f);
+        fputs("</ul>\n", f);
+    }
     /* the maps, the peering graph, filters and sorting (report/map.c) */
     int mrc = cs_estate_present(R->s) ? cs_map_write_section(f, R->s, R->r, NULL, NULL) : 0;
     if (mrc < 0)

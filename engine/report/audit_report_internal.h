@@ -31,7 +31,16 @@ typedef struct audit_rep {
     uint64_t limit;          /* UINT64_MAX = all */
     cs_audit_summary sum;
     size_t n_clusters, n_groups, n_pairs, n_domains, n_changes;
+    /* input --keep-going skipped (findings of kind CS_FINDING_REJECTED in
+     * the image): a whole file (no line) or one record */
+    uint64_t rejected_files, rejected_records;
 } audit_rep;
+
+/* Calls fn for each rejected input of the image, in the order recorded,
+ * until fn returns non-zero. */
+void audit_rep_rejected(const audit_rep *R, int (*fn)(const cs_finding *f, void *ctx), void *ctx);
+/* "SOURCE:LINE:COLUMN: MESSAGE" (the parts known) into buf. */
+void audit_rep_rejected_text(const cs_finding *f, char *buf, size_t cap);
 
 /* A VPC-pair finding: listed pair `idx` (domain < 0) or pair `idx` of
  * domain `domain`, of audit r on snapshot s (a drift's disappeared pairs

@@ -16,6 +16,8 @@
  *                    informational}, clusters, entries_in_clusters,
  *                    max_nesting, groups, listed_pairs, domain_violations },
  *     "severities": { critical: sentence, ... },
+ *     "rejected":  [ { source, line, column, message } ]  (--keep-going;
+ *                    counted in summary.rejected_records / rejected_files)
  *     "clusters":  [ { top, entries, prefixes, depth, vpcs, entry_pairs,
  *                      members: [ { prefix, depth, entries, vpcs,
  *                                   vpc_ids (<= 8), more_vpcs } ] } ],
@@ -37,8 +39,9 @@
 
 #include <cidrscope/estate.h>
 
-static void json_summary(cs_json *j, const cs_audit_summary *m)
+static void json_summary(cs_json *j, const audit_rep *R)
 {
+    const cs_audit_summary *m = &R->sum;
     cs_json_begin_object(j);
     cs_json_kv_u64(j, "vpcs", m->vpcs);
     cs_json_kv_u64(j, "default_vpcs", m->default_vpcs);
@@ -64,7 +67,32 @@ static void json_summary(cs_json *j, const cs_audit_summary *m)
     cs_json_kv_u64(j, "groups", m->groups);
     cs_json_kv_u64(j, "listed_pairs", m->listed_pairs);
     cs_json_kv_u64(j, "domain_violations", m->domain_violations);
+    cs_json_kv_u64(j, "rejected_records", R->rejected_records);
+    cs_json_kv_u64(j, "rejected_files", R->rejected_files);
     cs_json_end(j);
+}
+
+/* One rejected input: {source, line, column, message} (NDJSON: with
+ * "type": "rejected"). */
+typedef struct rej_ctx {
+    cs_json *j;
+    bool nd;
+} rej_ctx;
+
+static int json_rejected(const cs_finding *f, void *vctx)
+{
+    rej_ctx *c = vctx;
+    cs_json_begin_object(c->j);
+    if (c->nd)
+        cs_json_kv_string(c->j, "type", "rejected");
+    cs_json_kv_string(c->j, "source", f->source ? f->source : "");
+    cs_json_kv_u64(c->j, "line", f->line);
+    cs_json_kv_u64(c->j, "column", f->column);
+    cs_json_kv_string(c->j, "message", f->message ? f->message : "");
+    cs_json_end(c->j);
+    if (c->nd)
+        cs_json_newline(c->j);
+    return 0;
 }
 
 static void json_severities(cs_json *j)
@@ -303,9 +331,14 @@ int audit_rep_json(const audit_rep *R)
     cs_json_kv_string(&j, "cidrscope", CIDRSCOPE_REPORT_VERSION);
     cs_json_kv_string(&j, "title", R->o->title ? R->o->title : "");
     cs_json_key(&j, "summary");
-    json_summary(&j, &R->sum);
+    json_summary(&j, R);
     cs_json_key(&j, "severities");
     json_severities(&j);
+    cs_json_key(&j, "rejected");
+    cs_json_begin_array(&j);
+    rej_ctx rc = {&j, false};
+    audit_rep_rejected(R, json_rejected, &rc);
+    cs_json_end(&j);
     cs_json_key(&j, "clusters");
     cs_json_begin_array(&j);
     for (size_t i = 0; i < audit_rep_cap(R, R->n_clusters); i++) {
@@ -387,11 +420,13 @@ int audit_rep_ndjson(const audit_rep *R)
     cs_json_kv_string(&j, "cidrscope", CIDRSCOPE_REPORT_VERSION);
     cs_json_kv_string(&j, "title", R->o->title ? R->o->title : "");
     cs_json_key(&j, "summary");
-    json_summary(&j, &R->sum);
+    json_summary(&j, R);
     cs_json_key(&j, "severities");
     json_severities(&j);
     cs_json_end(&j);
     cs_json_newline(&j);
+    rej_ctx rc = {&j, true};
+    audit_rep_rejected(R, json_rejected, &rc);
     /* findings, most severe first: groups and pairs of each severity */
     for (unsigned sev = 0; sev < CS_SEV_COUNT; sev++) {
         uint64_t ng = 0, np = 0;

@@ -263,6 +263,31 @@ static void t_summary(const audit_rep *R)
     t_line(f, "pairs listed below", m->listed_pairs, NULL);
     if (R->n_domains)
         t_line(f, "domain violations", m->domain_violations, NULL);
+    if (R->rejected_records || R->rejected_files) {
+        t_line(f, "rejected records", R->rejected_records, "skipped by --keep-going");
+        t_line(f, "rejected files", R->rejected_files, NULL);
+    }
+}
+
+/* The rejected inputs, one wrapped line each, up to the limit. */
+typedef struct rej_lines {
+    const audit_rep *R;
+    uint64_t shown, total;
+} rej_lines;
+
+static int t_rejected(const cs_finding *fd, void *vctx)
+{
+    rej_lines *c = vctx;
+    c->total++;
+    if (c->shown >= c->R->limit)
+        return 0;
+    char line[2 * CS_ERROR_MSG_CAP + 16];
+    char msg[2 * CS_ERROR_MSG_CAP];
+    audit_rep_rejected_text(fd, msg, sizeof msg);
+    snprintf(line, sizeof line, "HIGH      %s", msg);
+    cs_text_wrap(c->R->f, line, 2, CS_TEXT_WIDTH);
+    c->shown++;
+    return 0;
 }
 
 static int t_clusters(const audit_rep *R)
@@ -362,6 +387,14 @@ int audit_rep_text(const audit_rep *R)
                      "overlapping through prefixes each held by one VPC, and every "
                      "critical pair, are listed one by one.",
                      2, CS_TEXT_WIDTH);
+    }
+    if (R->rejected_records || R->rejected_files) {
+        t_heading(f, "Rejected input (read past with --keep-going; counted as high)");
+        rej_lines rl = {R, 0, 0};
+        audit_rep_rejected(R, t_rejected, &rl);
+        if (rl.total > rl.shown)
+            fprintf(f, "  ... and %s more (use --limit 0 for all)\n",
+                    cs_text_count(rl.total - rl.shown, a));
     }
     int rc = t_clusters(R);
     if (rc)

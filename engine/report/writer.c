@@ -31,6 +31,9 @@
 #include <stdarg.h>
 #include <string.h>
 
+static void put_utf8(FILE *f, const char *s, size_t len, bool keep_controls);
+static void put_utf8_keep(FILE *f, const char *s, size_t len) { put_utf8(f, s, len, true); }
+
 int cs_out_finish(FILE *f, const char *what, cs_error *err)
 {
     if (fflush(f) != 0 || ferror(f)) {
@@ -352,19 +355,19 @@ void cs_csv_field_n(cs_csv *c, const char *s, size_t len)
     for (size_t i = 0; i < len && !quote; i++)
         quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
     if (!quote) {
-        cs_out_utf8(c->f, s, len);
+        put_utf8_keep(c->f, s, len);
         return;
     }
     fputc('"', c->f);
     size_t from = 0;
     for (size_t i = 0; i < len; i++) {
         if (s[i] == '"') {
-            cs_out_utf8(c->f, s + from, i + 1 - from);
+            put_utf8_keep(c->f, s + from, i + 1 - from);
             fputc('"', c->f);
             from = i + 1;
         }
     }
-    cs_out_utf8(c->f, s + from, len - from);
+    put_utf8_keep(c->f, s + from, len - from);
     fputc('"', c->f);
 }
 
@@ -416,11 +419,11 @@ void cs_html_escape(FILE *f, const char *s)
         case '\'': ent = "&#39;"; break;
         default: continue;
         }
-        cs_out_utf8(f, s + from, i - from);
+        put_utf8_keep(f, s + from, i - from);
         fputs(ent, f);
         from = i + 1;
     }
-    cs_out_utf8(f, s + from, i - from);
+    put_utf8_keep(f, s + from, i - from);
 }
 
 /* ---- text ---------------------------------------------------------------------- */
@@ -480,14 +483,16 @@ static size_t next_char(const char *s, size_t len, unsigned *width)
     return n;
 }
 
-void cs_out_utf8(FILE *f, const char *s, size_t len)
+/* Writes s[0..len) as valid UTF-8; bytes that start no valid sequence
+ * become U+FFFD, and so do ASCII control characters unless keep_controls
+ * (CSV and HTML carry a quoted newline or a tab; a text column cannot). */
+static void put_utf8(FILE *f, const char *s, size_t len, bool keep_controls)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0, run = 0;
     while (i < len) {
         size_t n = p[i] >= 0x20 && p[i] < 0x7f ? 1 : utf8_seq(p + i, len - i);
-        if (n == 0 || (n == 1 && (p[i] < 0x20 || p[i] == 0x7f))) {
-            /* not UTF-8, or a control character a text report cannot show */
+        if (n == 0 || (n == 1 && !keep_controls && (p[i] < 0x20 || p[i] == 0x7f))) {
             fwrite(p + run, 1, i - run, f);
             fputs("\xef\xbf\xbd", f);
             i++;
@@ -498,6 +503,8 @@ void cs_out_utf8(FILE *f, const char *s, size_t len)
     }
     fwrite(p + run, 1, i - run, f);
 }
+
+void cs_out_utf8(FILE *f, const char *s, size_t len) { put_utf8(f, s, len, false); }
 
 unsigned cs_text_width(const char *s)
 {

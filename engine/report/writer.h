@@ -34,8 +34,10 @@
  * `what` (e.g. "audit report") and strerror(errno). */
 int cs_out_finish(FILE *f, const char *what, cs_error *err);
 
-/* Writes s[0..len) as valid UTF-8: a byte that starts no valid sequence,
- * and an ASCII control character, becomes U+FFFD; the rest is copied. */
+/* Writes s[0..len) as valid UTF-8 for a text report: a byte that starts no
+ * valid sequence, and an ASCII control character, becomes U+FFFD; the rest
+ * is copied. (CSV fields and HTML keep their control characters: quoted or
+ * harmless there.) */
 void cs_out_utf8(FILE *f, const char *s, size_t len);
 
 /* Decimal digits of v, without printf (hot paths format millions of

@@ -13,25 +13,11 @@
 set -u
 cli=$1
 src=$2
+. "$src/tests/cli/lib.sh"
 golden=tests/cli/golden
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cs_audit.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT INT TERM
 cd "$src" || exit 1
-fails=0
 
-fail() {
-    echo "FAIL: $*" >&2
-    fails=$((fails + 1))
-}
 
-# expect_rc WANT CMD... : runs CMD, output to $tmp/out and $tmp/err.
-expect_rc() {
-    want=$1
-    shift
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    got=$?
-    [ "$got" -eq "$want" ] || fail "'$*' exited $got, expected $want: $(head -c 400 "$tmp/err")"
-}
 
 # golden NAME CMD... : CMD must exit 0 or 1 and print exactly golden/NAME.
 golden() {
@@ -50,22 +36,6 @@ golden() {
 
 command -v python3 >/dev/null 2>&1 || { echo "FAIL: python3 is needed (scripts/install-deps.sh)" >&2; exit 1; }
 have_python=1
-
-json_ok() { # FILE: one JSON document
-    [ $have_python = 1 ] || return 0
-    python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$1" 2>"$tmp/perr" ||
-        fail "$1 is not JSON: $(head -c 300 "$tmp/perr")"
-}
-
-ndjson_ok() { # FILE: one JSON object per line
-    [ $have_python = 1 ] || return 0
-    python3 -c '
-import json, sys
-for n, line in enumerate(open(sys.argv[1]), 1):
-    o = json.loads(line)
-    assert isinstance(o, dict) and "type" in o, "line %d has no type" % n
-' "$1" 2>"$tmp/perr" || fail "$1 is not NDJSON: $(head -c 300 "$tmp/perr")"
-}
 
 F="$golden/fixture-vpcs.csv $golden/fixture-peering.csv"
 
@@ -134,6 +104,35 @@ golden audit-what-if.text "$cli" audit --format text \
     --what-if 666666666666,eu-west-1,vpc-2100000000000000f,192.168.1.128/25 $F
 "$cli" audit --format json --what-if "$golden/fixture-plan.csv" $F >"$tmp/wi.json" 2>"$tmp/err"
 json_ok "$tmp/wi.json"
+
+# ---- --keep-going: every format carries the rejected input ------------------------
+{
+    echo "account,region,vpc_id,cidr,state,is_default,name"
+    echo "111111111111,us-east-1,vpc-0000000000000000a,10.80.0.0/16,associated,false,a"
+    echo "111111111111,us-east-1,vpc-0000000000000000b,10.80.0.0/33,associated,false,b"
+    echo "111111111111,us-east-1,vpc-0000000000000000c,10.81.0.0/16,associated,false,c"
+} >"$tmp/kg-in.csv"
+for fmt in text json ndjson csv html; do
+    "$cli" audit --keep-going --format $fmt "$tmp/kg-in.csv" >"$tmp/kg.$fmt" 2>/dev/null ||
+        fail "audit --keep-going --format $fmt exit $?"
+    grep -q "10.80.0.0/33" "$tmp/kg.$fmt" || fail "the $fmt report does not name the rejected record"
+done
+grep -q "rejected records  *1" "$tmp/kg.text" || fail "text summary: no 'rejected records 1'"
+python3 - "$tmp/kg.json" "$tmp/kg.ndjson" "$tmp/kg.csv" <<'PY' || fail "rejected input in JSON/NDJSON/CSV"
+import csv, json, sys
+d = json.load(open(sys.argv[1]))
+assert d["summary"]["rejected_records"] == 1 and d["summary"]["rejected_files"] == 0, d["summary"]
+assert d["rejected"][0]["line"] == 3 and d["rejected"][0]["source"].endswith("kg-in.csv"), d["rejected"]
+types = [json.loads(l)["type"] for l in open(sys.argv[2])]
+assert types.count("rejected") == 1, types
+rows = [r for r in csv.DictReader(open(sys.argv[3])) if r["kind"] == "rejected"]
+assert len(rows) == 1 and rows[0]["severity"] == "high" and ":3:" in rows[0]["message"], rows
+PY
+python3 tests/cli/schema_check.py docs/schema/audit.schema.json "$tmp/kg.json" || fail "kg.json schema"
+python3 tests/cli/schema_check.py --ndjson docs/schema/audit.schema.json "$tmp/kg.ndjson" || fail "kg.ndjson schema"
+# no overlap at all, but a rejected record: --fail-on high trips, critical does not
+expect_rc 1 "$cli" audit --keep-going --format json --fail-on high "$tmp/kg-in.csv"
+expect_rc 0 "$cli" audit --keep-going --format json --fail-on critical "$tmp/kg-in.csv"
 
 # ---- --fail-on ----------------------------------------------------------------------
 expect_rc 1 "$cli" audit --format json --fail-on critical $F

@@ -5,12 +5,10 @@
 # usage: sh test_edges.sh CLI SOURCE_DIR
 set -u
 cli=$1
+src=$2
+. "$src/tests/cli/lib.sh"
 f=$2/tests/fixtures/edges
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 cd "$2" || exit 1
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 est="-e $f/vpcs.csv -e $f/peering.csv -e $f/edges.csv"
 
 # shellcheck disable=SC2086

@@ -15,11 +15,9 @@
 set -u
 cli=$1
 src=$2
+. "$src/tests/cli/lib.sh"
 golden=tests/cli/golden
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cs_query.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT INT TERM
 cd "$src" || exit 1
-fails=0
 E="-e datasets/sample"
 command -v python3 >/dev/null 2>&1 || { echo "FAIL: python3 is needed (scripts/install-deps.sh)" >&2; exit 1; }
 schema() { # [--ndjson] SCHEMA FILE: fresh output against docs/schema/SCHEMA
@@ -27,18 +25,7 @@ schema() { # [--ndjson] SCHEMA FILE: fresh output against docs/schema/SCHEMA
         fail "$* does not match its schema: $(head -c 400 "$tmp/serr")"
 }
 
-fail() {
-    echo "FAIL: $*" >&2
-    fails=$((fails + 1))
-}
 
-expect_rc() {
-    want=$1
-    shift
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    got=$?
-    [ "$got" -eq "$want" ] || fail "'$*' exited $got, expected $want: $(head -c 400 "$tmp/err")"
-}
 
 golden() {
     name=$1
