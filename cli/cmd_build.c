@@ -19,7 +19,10 @@ static void usage(FILE *f)
             "describe-vpcs and describe-vpc-peering-connections JSON, single JSON\n"
             "files, CSV, prefix lists) and writes one snapshot image to FILE,\n"
             "atomically. Every other verb opens FILE in place with -e FILE.\n\n"
-            "  -o, --output FILE      the snapshot to write (required)\n"
+            "  -o, --output FILE      the snapshot to write (required; replaced by\n"
+            "                         rename, never written in place)\n"
+            "      --mode MODE        its permission bits (octal; default 0666\n"
+            "                         minus the umask)\n"
             "      --lenient          clear host bits (reported) instead of failing\n"
             "      --keep-going       report bad records and files, read the rest\n"
             "      --region R         region of single describe-vpcs files\n"
@@ -39,6 +42,7 @@ int cmd_build(int argc, char **argv)
     static const struct option opts[] = {
         {"help", no_argument, NULL, 'h'},
         {"output", required_argument, NULL, 'o'},
+        {"mode", required_argument, NULL, 'm'},
         {"format", required_argument, NULL, 'f'},
         {"region", required_argument, NULL, OPT_SRC_REGION},
         {"account", required_argument, NULL, OPT_SRC_ACCOUNT},
@@ -48,6 +52,7 @@ int cmd_build(int argc, char **argv)
     cli_sources src;
     cli_sources_init(&src);
     const char *out_path = NULL;
+    unsigned mode = 0; /* 0: 0666 minus the umask */
     enum cs_report_format fmt = CS_REPORT_TEXT;
     int c;
     optind = 1;
@@ -58,6 +63,11 @@ int cmd_build(int argc, char **argv)
         }
         if (c == 'o') {
             out_path = optarg;
+            continue;
+        }
+        if (c == 'm') {
+            if (cli_parse_mode("build", optarg, &mode))
+                return CLI_USAGE;
             continue;
         }
         if (c == 'f') {
@@ -88,7 +98,7 @@ int cmd_build(int argc, char **argv)
         return rc;
     cs_error err;
     cs_error_clear(&err);
-    if (cs_snapshot_write(est.snap, out_path, &err) < 0) {
+    if (cs_snapshot_write_mode(est.snap, out_path, mode, &err) < 0) {
         rc = cli_report_error("build", &err);
         cli_estate_close(&est);
         return rc;
