@@ -297,7 +297,14 @@ leaked_images = len(images) - len(d["images"])
 # removing the service must remove everything
 p = subprocess.Popen([CLI, "serve", NAME, variant_snap[0], "--interval", "0", "--unlink-on-exit", "--max-shrink", "0"],
                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-time.sleep(3)
+# SIGTERM only once it serves (a stop during its load leaves the service
+# alone: it never opened it); a 500k image takes seconds to read
+deadline = time.time() + 120
+while time.time() < deadline:
+    r = run(["stat", "--shm", NAME, "--format", "json"])
+    if r.returncode == 0 and json.loads(r.stdout)["generation"] > d["generation"]:
+        break
+    time.sleep(0.2)
 p.send_signal(signal.SIGTERM)
 p.wait()
 left = [s for s in os.listdir("/dev/shm") if s == NAME or s.startswith(NAME + "@")]
