@@ -41,6 +41,10 @@ int cli_exit_code(int status);
 /* A whole decimal number in [lo, hi] (no sign, no trailing text), or -1. */
 long cli_parse_count(const char *s, long lo, long hi);
 
+/* Parses --mode MODE: octal permission bits 1..0777 into *mode. Returns 0,
+ * or -1 after printing "cidrscope VERB: --mode ...". */
+int cli_parse_mode(const char *verb, const char *arg, unsigned *mode);
+
 /* --quota N: active peering connections per VPC, 1..CS_PEERING_QUOTA_MAX
  * (AWS's hard maximum). Prints a usage error and returns -1 otherwise. */
 int cli_parse_quota(const char *verb, const char *arg, long *quota);

@@ -19,7 +19,10 @@ static void usage(FILE *f)
             "describe-vpcs and describe-vpc-peering-connections JSON, single JSON\n"
             "files, CSV, prefix lists) and writes one snapshot image to FILE,\n"
             "atomically. Every other verb opens FILE in place with -e FILE.\n\n"
-            "  -o, --output FILE      the snapshot to write (required)\n"
+            "  -o, --output FILE      the snapshot to write (required; replaced by\n"
+            "                         rename, never written in place)\n"
+            "      --mode MODE        its permission bits (octal; default 0666\n"
+            "                         minus the umask)\n"
             "      --lenient          clear host bits (reported) instead of failing\n"
             "      --keep-going       report bad records and files, read the rest\n"
             "      --source-region R  region of describe-vpcs output (which carries\n"
@@ -41,6 +44,7 @@ int cmd_build(int argc, char **argv)
     static const struct option opts[] = {
         {"help", no_argument, NULL, 'h'},
         {"output", required_argument, NULL, 'o'},
+        {"mode", required_argument, NULL, 'm'},
         {"format", required_argument, NULL, 'f'},
         {"source-region", required_argument, NULL, OPT_SRC_REGION},
         {"source-account", required_argument, NULL, OPT_SRC_ACCOUNT},
@@ -50,6 +54,7 @@ int cmd_build(int argc, char **argv)
     cli_sources src;
     cli_sources_init(&src);
     const char *out_path = NULL;
+    unsigned mode = 0; /* 0: 0666 minus the umask */
     enum cs_report_format fmt = CS_REPORT_TEXT;
     int c;
     optind = 1;
@@ -60,6 +65,11 @@ int cmd_build(int argc, char **argv)
         }
         if (c == 'o') {
             out_path = optarg;
+            continue;
+        }
+        if (c == 'm') {
+            if (cli_parse_mode("build", optarg, &mode))
+                return CLI_USAGE;
             continue;
         }
         if (c == 'f') {
@@ -90,7 +100,7 @@ int cmd_build(int argc, char **argv)
         return rc;
     cs_error err;
     cs_error_clear(&err);
-    if (cs_snapshot_write(est.snap, out_path, &err) < 0) {
+    if (cs_snapshot_write_mode(est.snap, out_path, mode, &err) < 0) {
         rc = cli_report_error("build", &err);
         cli_estate_close(&est);
         return rc;

@@ -277,18 +277,9 @@ static int parse_common(const char *verb, int c, const char *arg, serve_opts *o)
     int used = cli_source_option(verb, &o->src, c, arg);
     if (used)
         return used < 0 ? -1 : 0;
-    char *end;
     switch (c) {
-    case 'm': {
-        errno = 0;
-        unsigned long m = strtoul(arg, &end, 8);
-        if (errno || *end || end == arg || m == 0 || m > 0777) {
-            cli_errorf(verb, "--mode '%s': expected octal permission bits such as 0600 or 0640", arg);
-            return -1;
-        }
-        o->shm.mode = (unsigned)m;
-        return 0;
-    }
+    case 'm':
+        return cli_parse_mode(verb, arg, &o->shm.mode);
     case 'r': {
         long r = cli_parse_count(arg, 1, CS_SHM_MAX_READERS);
         if (r < 0) {

@@ -54,6 +54,19 @@ int cli_report_error(const char *verb, const cs_error *err)
     return cli_exit_code(err->code);
 }
 
+int cli_parse_mode(const char *verb, const char *arg, unsigned *mode)
+{
+    char *end;
+    errno = 0;
+    unsigned long m = strtoul(arg, &end, 8);
+    if (errno || *end || end == arg || *arg == '-' || m == 0 || m > 0777) {
+        cli_errorf(verb, "--mode '%s': expected octal permission bits such as 0600 or 0640", arg);
+        return -1;
+    }
+    *mode = (unsigned)m;
+    return 0;
+}
+
 long cli_parse_count(const char *s, long lo, long hi)
 {
     if (!s || !*s || *s == '-' || *s == '+')

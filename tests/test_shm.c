@@ -270,6 +270,25 @@ static void image_path(const char *name, uint64_t gen, char *path, size_t cap)
         fail_msg("%s: no image segment of generation %llu", name, (unsigned long long)gen);
 }
 
+/* "/dev/shm/NAME@readers.<hex>" of service `name`; fails when there is not
+ * exactly one. */
+static void reader_table_path(const char *name, char *path, size_t cap)
+{
+    DIR *d = opendir("/dev/shm");
+    assert_non_null(d);
+    struct dirent *de;
+    size_t nl = strlen(name);
+    int seen = 0;
+    while ((de = readdir(d)) != NULL)
+        if (strncmp(de->d_name, name, nl) == 0 && strncmp(de->d_name + nl, "@readers.", 9) == 0) {
+            snprintf(path, cap, "/dev/shm/%s", de->d_name);
+            seen++;
+        }
+    closedir(d);
+    if (seen != 1)
+        fail_msg("%s: %d reader tables", name, seen);
+}
+
 static cs_shm *attach(const char *name)
 {
     cs_shm *h = NULL;
@@ -1371,20 +1390,9 @@ static void shm__segments_get_the_requested_mode(void **state)
         image_path(name, g, path, sizeof path);
         assert_int_equal(stat(path, &st), 0);
         assert_int_equal(st.st_mode & 0777, modes[i][2]);
-        DIR *d = opendir("/dev/shm");
-        struct dirent *de;
-        int seen = 0;
-        while ((de = readdir(d)) != NULL) {
-            size_t nl = strlen(name);
-            if (strncmp(de->d_name, name, nl) == 0 && strncmp(de->d_name + nl, "@readers.", 9) == 0) {
-                snprintf(path, sizeof path, "/dev/shm/%s", de->d_name);
-                assert_int_equal(stat(path, &st), 0);
-                assert_int_equal(st.st_mode & 0777, modes[i][3]);
-                seen++;
-            }
-        }
-        closedir(d);
-        assert_int_equal(seen, 1);
+        reader_table_path(name, path, sizeof path);
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(st.st_mode & 0777, modes[i][3]);
     }
     umask(old);
 }
@@ -1471,13 +1479,8 @@ static void shm__garbage_in_the_reader_table_is_survived(void **state)
     svc_name(name, sizeof name, "garbage-slots");
     cs_shm_publisher *p = open_pub(name, &(cs_shm_options){.readers = 4});
     publish_gen(p);
-    char rdr[300] = "";
-    DIR *d = opendir("/dev/shm");
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL)
-        if (strncmp(de->d_name, name, strlen(name)) == 0 && strstr(de->d_name, "@readers."))
-            snprintf(rdr, sizeof rdr, "/dev/shm/%s", de->d_name);
-    closedir(d);
+    char rdr[300];
+    reader_table_path(name, rdr, sizeof rdr);
     assert_true(rdr[0]);
     /* Every slot: a pid that names no process (negative, too large) or a
      * dead one, and a generation that never existed. */
@@ -1510,13 +1513,8 @@ static void shm__truncated_reader_table_is_survived(void **state)
     svc_name(name, sizeof name, "trunc");
     cs_shm_publisher *p = open_pub(name, &(cs_shm_options){.readers = 8});
     uint64_t g = publish_gen(p);
-    char rdr[300] = "";
-    DIR *d = opendir("/dev/shm");
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL)
-        if (strncmp(de->d_name, name, strlen(name)) == 0 && strstr(de->d_name, "@readers."))
-            snprintf(rdr, sizeof rdr, "/dev/shm/%s", de->d_name);
-    closedir(d);
+    char rdr[300];
+    reader_table_path(name, rdr, sizeof rdr);
     cs_shm *h = attach(name);
     cs_pin pin;
     assert_int_equal(cs_shm_pin(h, &pin, NULL), 0);

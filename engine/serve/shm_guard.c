@@ -101,6 +101,7 @@ int shm_guard_add(void *base, size_t len)
         /* The slot is claimed with a placeholder so no two threads take it. */
         if (atomic_compare_exchange_strong_explicit(&ranges[i].lo, &zero, (uintptr_t)1,
                                                     memory_order_acq_rel, memory_order_relaxed)) {
+            /* relaxed, both: published by the release store of lo. */
             atomic_store_explicit(&ranges[i].broken, 0, memory_order_relaxed);
             atomic_store_explicit(&ranges[i].hi, (uintptr_t)base + len, memory_order_relaxed);
             /* release: hi is visible to a handler that sees lo. */
@@ -123,5 +124,6 @@ bool shm_guard_broken(int slot)
 {
     if (slot < 0 || slot >= GUARD_SLOTS)
         return false;
+    /* relaxed: a hint; the repair it triggers re-checks the segment. */
     return atomic_load_explicit(&ranges[slot].broken, memory_order_relaxed) != 0;
 }

@@ -97,6 +97,7 @@ static void unlock_writer(cs_shm_publisher *p)
 static int unlink_image(cs_shm_publisher *p, shm_imgrec *r, uint64_t g)
 {
     char seg[SHM_SEG_NAME_CAP];
+    /* relaxed: the table is written only by lock holders, and we hold it. */
     shm_image_name(&p->v, g, atomic_load_explicit(&r->suffix, memory_order_relaxed), seg);
     int gone = shm_unlink(seg) == 0 || errno == ENOENT;
     if (gone) {
@@ -170,6 +171,7 @@ static int reclaim(cs_shm_publisher *p)
  * orphan is recorded.) */
 static void remove_orphans(cs_shm_publisher *p)
 {
+    /* relaxed, here and below: lock held; only lock holders store these. */
     uint64_t cur = atomic_load_explicit(&p->v.ctl->generation, memory_order_relaxed);
     for (uint32_t i = 0; i < p->v.image_cap; i++) {
         shm_imgrec *r = &p->v.images[i];
@@ -404,6 +406,7 @@ static int publish_impl(cs_shm_publisher *p, const cs_snapshot *s, unsigned flag
     shm_imgrec *rec = NULL;
     for (int pass = 0; pass < 2 && !rec; pass++) {
         for (uint32_t i = 0; i < p->v.image_cap && !rec; i++)
+            /* relaxed: lock held (the table is the lock holder's). */
             if (atomic_load_explicit(&p->v.images[i].gen, memory_order_relaxed) == 0)
                 rec = &p->v.images[i];
         if (!rec)
@@ -503,6 +506,7 @@ int cs_shm_unlink(cs_shm_publisher *p, cs_error *err)
     remove_orphans(p);
     int failed = 0;
     for (uint32_t i = 0; i < p->v.image_cap; i++) {
+        /* relaxed: lock held. */
         uint64_t g = atomic_load_explicit(&p->v.images[i].gen, memory_order_relaxed);
         if (g != 0 && !unlink_image(p, &p->v.images[i], g))
             failed = errno;

@@ -294,6 +294,9 @@ m=$(stat -c %a "$d/u.snap" 2>/dev/null)
 as "$own" sh -c "umask 022; '$cli' build '$tmp/sample.csv' -o '$d/v.snap'" >/dev/null 2>&1
 m=$(stat -c %a "$d/v.snap" 2>/dev/null)
 [ "$m" = 644 ] && ok || fail "8: build -o under umask 022 wrote mode $m"
+as "$own" sh -c "umask 077; '$cli' build '$tmp/sample.csv' -o '$d/m.snap' --mode 0640" >/dev/null 2>&1
+m=$(stat -c %a "$d/m.snap" 2>/dev/null)
+[ "$m" = 640 ] && ok || fail "8: build -o --mode 0640 wrote mode $m"
 # 9: killed builds leave nothing; a dead writer's named temporary is removed
 "$py" - "$tmp/big.csv" <<'PY'
 import sys
@@ -310,7 +313,7 @@ for delay in 0.2 0.5 0.8 1.2; do
     kill -9 "$k" 2>/dev/null
     wait "$k" 2>/dev/null
 done
-left=$(ls -A "$d" | grep -v '^[uv]\.snap$' | grep -v '^k\.snap$')
+left=$(ls -A "$d" | grep -v '^[uvm]\.snap$' | grep -v '^k\.snap$')
 [ -z "$left" ] && ok || fail "9: killed builds left: $left"
 dead=999999
 while kill -0 "$dead" 2>/dev/null; do dead=$((dead - 1)); done

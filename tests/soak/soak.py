@@ -51,6 +51,7 @@ stats = dict(checked=0, wrong=0, failed=0, reader_runs=0, killed=0, publishes=0,
              first_wrong=None, first_failure=None)
 stop = threading.Event()
 procs = {}  # role -> Popen currently running
+ready = {}  # role -> when it became worth killing (a load done, a first publish)
 
 
 def run(args, **kw):
@@ -125,6 +126,9 @@ def start_serve():
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     with lock:
         procs["serve"] = p
+        # a 500k-VPC load takes seconds: killing serve only while it loads
+        # would never let it publish; it becomes a target after a while
+        ready["serve"] = time.time() + 15
 
 
 def reader(i):
@@ -135,6 +139,7 @@ def reader(i):
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             with lock:
                 procs[role] = p
+                ready[role] = time.time()
             out, err = p.communicate()
         with lock:
             procs.pop(role, None)
@@ -179,6 +184,9 @@ def publisher():
             procs["publisher"] = p
         for line in p.stdout:
             with lock:
+                # loaded and publishing: a target from 5 s on, so that most
+                # of its life is publishing, not loading
+                ready.setdefault("publisher", time.time() + 5)
                 if line.startswith("ok") or "published" in line:
                     stats["publishes"] += 1
                 elif line.startswith("fail"):
@@ -188,6 +196,7 @@ def publisher():
         p.wait()
         with lock:
             procs.pop("publisher", None)
+            ready.pop("publisher", None)
             if p.returncode not in (0, -signal.SIGKILL) and not stop.is_set():
                 stats["publish_failed"] += 1
                 stats["first_failure"] = stats["first_failure"] or ("publish: " + err.strip()[:300])
@@ -222,7 +231,8 @@ def rewriter():
 def killer():
     while not stop.wait(rng.uniform(0.8, 2.2)):
         with lock:
-            roles = [r for r in procs if procs[r].poll() is None]
+            now = time.time()
+            roles = [r for r in procs if procs[r].poll() is None and ready.get(r, now + 1) <= now]
             if not roles:
                 continue
             role = rng.choice(roles)
@@ -287,7 +297,14 @@ leaked_images = len(images) - len(d["images"])
 # removing the service must remove everything
 p = subprocess.Popen([CLI, "serve", NAME, variant_snap[0], "--interval", "0", "--unlink-on-exit", "--max-shrink", "0"],
                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-time.sleep(3)
+# SIGTERM only once it serves (a stop during its load leaves the service
+# alone: it never opened it); a 500k image takes seconds to read
+deadline = time.time() + 120
+while time.time() < deadline:
+    r = run(["stat", "--shm", NAME, "--format", "json"])
+    if r.returncode == 0 and json.loads(r.stdout)["generation"] > d["generation"]:
+        break
+    time.sleep(0.2)
 p.send_signal(signal.SIGTERM)
 p.wait()
 left = [s for s in os.listdir("/dev/shm") if s == NAME or s.startswith(NAME + "@")]
