@@ -13,25 +13,9 @@
 set -u
 cli=$1
 src=$2
+. "$src/tests/cli/lib.sh"
 golden=tests/cli/golden
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cs_audit.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT INT TERM
 cd "$src" || exit 1
-fails=0
-
-fail() {
-    echo "FAIL: $*" >&2
-    fails=$((fails + 1))
-}
-
-# expect_rc WANT CMD... : runs CMD, output to $tmp/out and $tmp/err.
-expect_rc() {
-    want=$1
-    shift
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    got=$?
-    [ "$got" -eq "$want" ] || fail "'$*' exited $got, expected $want: $(head -c 400 "$tmp/err")"
-}
 
 # golden NAME CMD... : CMD must exit 0 or 1 and print exactly golden/NAME.
 golden() {
@@ -48,18 +32,17 @@ golden() {
     fi
 }
 
-command -v python3 >/dev/null 2>&1 || { echo "FAIL: python3 is needed (scripts/install-deps.sh)" >&2; exit 1; }
 have_python=1
 
 json_ok() { # FILE: one JSON document
     [ $have_python = 1 ] || return 0
-    python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$1" 2>"$tmp/perr" ||
+    py -c 'import json,sys; json.load(open(sys.argv[1]))' "$1" 2>"$tmp/perr" ||
         fail "$1 is not JSON: $(head -c 300 "$tmp/perr")"
 }
 
 ndjson_ok() { # FILE: one JSON object per line
     [ $have_python = 1 ] || return 0
-    python3 -c '
+    py -c '
 import json, sys
 for n, line in enumerate(open(sys.argv[1]), 1):
     o = json.loads(line)
@@ -86,7 +69,7 @@ golden audit-sample-prefixes.text "$cli" audit --format text datasets/sample-pre
 "$cli" audit --format json datasets/sample >"$tmp/s.json" 2>"$tmp/err" || true
 "$cli" audit --format csv datasets/sample >"$tmp/s.csv" 2>"$tmp/err" || true
 "$cli" audit --format csv --limit 1 datasets/sample >"$tmp/s1.csv" 2>"$tmp/err" || true
-python3 - "$tmp/s.json" "$tmp/s.csv" "$tmp/s1.csv" <<'PY' || fail "sample JSON/CSV shape"
+py - "$tmp/s.json" "$tmp/s.csv" "$tmp/s1.csv" <<'PY' || fail "sample JSON/CSV shape"
 import csv, json, sys
 d = json.load(open(sys.argv[1]))
 s = d["summary"]
@@ -118,7 +101,7 @@ golden audit-fixture.json "$cli" audit --format json --domain "$golden/fixture-d
 golden audit-fixture.csv "$cli" audit --format csv --include-default --all-pairs $F
 json_ok "$golden/audit-fixture.json"
 if [ $have_python = 1 ]; then
-    python3 - "$golden/audit-fixture.csv" <<'PY' || fail "fixture CSV does not parse back"
+    py - "$golden/audit-fixture.csv" <<'PY' || fail "fixture CSV does not parse back"
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 names = {r["name_a"] for r in rows} | {r["name_b"] for r in rows}

@@ -11,24 +11,8 @@
 set -u
 cli=$1
 src=$2
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cs_audit_scope.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT INT TERM
+. "$src/tests/cli/lib.sh"
 cd "$src" || exit 1
-fails=0
-
-fail() {
-    echo "FAIL: $*" >&2
-    fails=$((fails + 1))
-}
-
-# expect_rc WANT CMD... : runs CMD, output to $tmp/out and $tmp/err.
-expect_rc() {
-    want=$1
-    shift
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    got=$?
-    [ "$got" -eq "$want" ] || fail "'$*' exited $got, expected $want: $(head -c 400 "$tmp/err")"
-}
 
 # expect_named VALUE: the last command's stderr names VALUE.
 expect_named() {

@@ -5,16 +5,13 @@
 # usage: sh test_edges.sh CLI SOURCE_DIR
 set -u
 cli=$1
+. "$2/tests/cli/lib.sh"
 f=$2/tests/fixtures/edges
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 est="-e $f/vpcs.csv -e $f/peering.csv -e $f/edges.csv"
 
 # shellcheck disable=SC2086
 "$cli" stat --format json $est >"$tmp/stat.json" || fail "stat exit $?"
-python3 - "$tmp/stat.json" <<'PY' || fail "stat edge counts"
+py - "$tmp/stat.json" <<'PY' || fail "stat edge counts"
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["edges"] == 3, d["edges"]
@@ -24,7 +21,7 @@ PY
 # A is peered with B, B has an internet gateway and a NAT: A cannot use them.
 # shellcheck disable=SC2086
 "$cli" reach --format json $est vpc-0aaaaaaaaaaaaaaa1 8.8.8.8 >"$tmp/r1.json" || fail "reach exit $?"
-python3 - "$tmp/r1.json" <<'PY' || fail "reach A -> internet through B's gateways"
+py - "$tmp/r1.json" <<'PY' || fail "reach A -> internet through B's gateways"
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["summary"]["reachable"] is False
@@ -52,7 +49,7 @@ grep -q "bad.csv:2:23: unknown edge kind 'teleporter'" "$tmp/e2.txt" \
     || fail "unknown kind: message: $(cat "$tmp/e2.txt")"
 # With --keep-going the bad row is counted and the rest is read.
 "$cli" stat --keep-going --format json -e "$f/vpcs.csv" -e "$tmp/bad.csv" >"$tmp/k.json" 2>/dev/null
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["vpcs"]==3 and d["edges"]==0' \
+py -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["vpcs"]==3 and d["edges"]==0' \
     "$tmp/k.json" || fail "keep-going with a bad edge row"
 
 if [ $fails -ne 0 ]; then

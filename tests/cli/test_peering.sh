@@ -13,31 +13,10 @@
 set -u
 cli=$1
 src=$2
+. "$src/tests/cli/lib.sh"
 fx=tests/fixtures/peering
 golden=$fx/golden
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cs_peering.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT INT TERM
 cd "$src" || exit 1
-fails=0
-
-fail() {
-    echo "FAIL: $*" >&2
-    fails=$((fails + 1))
-}
-
-# expect_rc RC CMD...: runs CMD (stdout in $tmp/out, stderr in $tmp/err).
-expect_rc() {
-    want=$1
-    shift
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    got=$?
-    [ "$got" -eq "$want" ] || fail "'$*' exited $got, expected $want: $(head -c 400 "$tmp/err")"
-}
-
-# expect_in FILE TEXT: FILE contains TEXT.
-expect_in() {
-    grep -F -q -- "$2" "$1" || fail "$1 lacks '$2': $(head -c 600 "$1")"
-}
 
 golden() {
     name=$1
@@ -53,14 +32,13 @@ golden() {
     fi
 }
 
-command -v python3 >/dev/null 2>&1 || { echo "FAIL: python3 is needed (scripts/install-deps.sh)" >&2; exit 1; }
 have_py=1
 
 # json_check FILE PYTHON-EXPR: the document parses and the expression over
 # it (named d) holds.
 json_check() {
     [ "$have_py" = 1 ] || return 0
-    python3 - "$1" "$2" <<'EOF' || fail "$1: JSON check failed: $2"
+    py - "$1" "$2" <<'EOF' || fail "$1: JSON check failed: $2"
 import json, sys
 d = json.load(open(sys.argv[1]))
 ok = eval(sys.argv[2], {"d": d})
@@ -130,7 +108,7 @@ expect_rc 1 "$cli" check -e $fx/overlap-ipv4 --pairs "$tmp/pairs.csv" --fail-on 
 expect_rc 0 sh -c "'$cli' check -e $fx/overlap-ipv4 --pairs - --format ndjson <'$tmp/pairs.csv'"
 [ "$(wc -l <"$tmp/out")" -eq 4 ] || fail "ndjson: expected 4 lines, got $(wc -l <"$tmp/out")"
 tail -n 1 "$tmp/out" | grep -q '^{"type":"summary","summary":' || fail "ndjson: last line is not the summary"
-python3 -c '
+py -c '
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1])]
 assert [l["type"] for l in lines] == ["result"] * 3 + ["summary"], lines

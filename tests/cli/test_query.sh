@@ -15,29 +15,13 @@
 set -u
 cli=$1
 src=$2
+. "$src/tests/cli/lib.sh"
 golden=tests/cli/golden
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cs_query.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT INT TERM
 cd "$src" || exit 1
-fails=0
 E="-e datasets/sample"
-command -v python3 >/dev/null 2>&1 || { echo "FAIL: python3 is needed (scripts/install-deps.sh)" >&2; exit 1; }
 schema() { # [--ndjson] SCHEMA FILE: fresh output against docs/schema/SCHEMA
-    python3 tests/cli/schema_check.py "$@" 2>"$tmp/serr" ||
+    py tests/cli/schema_check.py "$@" 2>"$tmp/serr" ||
         fail "$* does not match its schema: $(head -c 400 "$tmp/serr")"
-}
-
-fail() {
-    echo "FAIL: $*" >&2
-    fails=$((fails + 1))
-}
-
-expect_rc() {
-    want=$1
-    shift
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    got=$?
-    [ "$got" -eq "$want" ] || fail "'$*' exited $got, expected $want: $(head -c 400 "$tmp/err")"
 }
 
 golden() {
@@ -78,7 +62,7 @@ for verb in query lookup; do
 done
 "$cli" query $E --format json --limit 2 10.0.0.0/8 >"$tmp/lim.json" || fail "query --limit 2"
 schema docs/schema/query.schema.json "$tmp/lim.json"
-python3 -c '
+py -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert len(d[0]["matches"]) == 2 and d[0]["omitted"] == 36, d[0].get("omitted")
@@ -112,7 +96,7 @@ sed -n 3p "$tmp/out" | grep -q "^error: line 3: " || fail "keep-going: line 3: $
     fail "keep-going: the item after the bad ones is not answered"
 [ "$(wc -l <"$tmp/out")" -eq 4 ] || fail "keep-going: $(wc -l <"$tmp/out") lines for 4 items"
 expect_rc 2 "$cli" lookup $E --format json --keep-going 10.1.48.7 10.0.0.256 10.5.0.1
-python3 -c '
+py -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert [("error" in x) for x in d] == [False, True, False], d
@@ -150,7 +134,7 @@ grep -q "^  33 more (use --limit 0 for all)$" "$tmp/l5" || fail "--limit 5: no '
 "$cli" query -e "$tmp/names.csv" 10.0.0.0/8 >"$tmp/names.text" 2>"$tmp/err" || fail "query on names.csv: $(cat "$tmp/err")"
 "$cli" lookup -e "$tmp/names.csv" 10.80.0.1 10.81.0.1 10.82.0.1 10.83.0.1 10.84.0.1 >>"$tmp/names.text" 2>"$tmp/err" ||
     fail "lookup on names.csv: $(cat "$tmp/err")"
-python3 - "$tmp/names.text" <<'PY' || fail "names in several scripts"
+py - "$tmp/names.text" <<'PY' || fail "names in several scripts"
 import sys, unicodedata
 raw = open(sys.argv[1], "rb").read()
 text = raw.decode("utf-8")            # raises on invalid UTF-8

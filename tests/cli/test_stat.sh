@@ -8,24 +8,8 @@
 set -u
 cli=$1
 src=$2
+. "$src/tests/cli/lib.sh"
 fix=$src/tests/fixtures/csv
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cs_stat.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT INT TERM
-fails=0
-
-fail() {
-    echo "FAIL: $*" >&2
-    fails=$((fails + 1))
-}
-
-# expect_rc WANT CMD... : runs CMD, output to $tmp/out and $tmp/err.
-expect_rc() {
-    want=$1
-    shift
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    got=$?
-    [ "$got" -eq "$want" ] || fail "'$*' exited $got, expected $want: $(head -c 400 "$tmp/err")"
-}
 
 # json_num KEY FILE : the integer value of a top-level "KEY": N line.
 json_num() {
