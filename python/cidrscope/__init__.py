@@ -167,11 +167,12 @@ class Snapshot:
     # -- helpers ------------------------------------------------------------
     def _parse_many(self, items, addresses):
         items = items if isinstance(items, (list, tuple)) else list(items)
-        for i, x in enumerate(items):
-            if not isinstance(x, str):
-                raise TypeError(f"item {i + 1} must be a str, not {type(x).__name__}")
         n = len(items)
-        text = "\n".join(items).encode()
+        try:
+            text = "\n".join(items).encode()
+        except TypeError:
+            i, x = next((i, x) for i, x in enumerate(items) if not isinstance(x, str))
+            raise TypeError(f"item {i + 1} must be a str, not {type(x).__name__}") from None
         out = _ffi.new("cs_prefix[]", max(n, 1))
         err = _new_error()
         got = _lib.cs_prefix_parse_lines(text, len(text) if n else 0, 0,
