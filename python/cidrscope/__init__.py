@@ -21,6 +21,7 @@ __all__ = ["load", "open", "attach", "Snapshot", "Error", "InputError",
 _CS_EINVAL, _CS_ENOMEM, _CS_EPARSE, _CS_ECORRUPT, _CS_EVERSION = -1, -2, -3, -4, -5
 _CS_EIO, _CS_ESTATE, _CS_ERANGE, _CS_ENOTFOUND, _CS_ECONFLICT, _CS_EBUSY = -6, -7, -8, -9, -10, -11
 _Q_OVERLAPPING = 3
+_IDX_NONE = 0xFFFFFFFF
 _RELATIONS = {1: "covers", 2: "equal", 3: "covered"}
 _REPORT_JSON = 1
 _AUDIT_INCLUDE_DEFAULT, _AUDIT_ALL_PAIRS = 1 << 1, 1 << 2
@@ -269,6 +270,70 @@ class Snapshot:
                 out.append({"address": items[i],
                             "matches": self._matches(m, _RELATIONS.get(m.relation, "?"))})
         return out
+
+    def _vpc_index(self, vpc_id):
+        text = _text(vpc_id, "VPC id")
+        idx = _ffi.new("uint32_t *")
+        found = _lib.cs_estate_vpc_find(self._s, text, len(text), idx)
+        if found < 0:
+            _raise(found, None)
+        return int(idx[0]) if found == 1 else _IDX_NONE
+
+    def check(self, a, b, quota=None):
+        """May VPCs a and b be peered now: the check report's result dict
+        (a, b, verdict, reasons with code, kind, message, evidence). An id
+        not in the estate is the verdict's unknown-vpc reason, not an error."""
+        return self.check_many([(a, b)], quota=quota)[0]
+
+    def check_many(self, pairs, quota=None):
+        """check() of every (a, b) pair, as a list in input order; the
+        verdicts are decided in one bulk call (a pair index) from 64 pairs."""
+        s = self._snap()
+        pairs = [tuple(p) for p in pairs]
+        n = len(pairs)
+        opts = _ffi.new("cs_peering_opts *")
+        opts.quota = quota or 0
+        ids = [(_ffi.new("char[]", _text(a, "VPC id")), _ffi.new("char[]", _text(b, "VPC id")))
+               for a, b in pairs]
+        idx = _ffi.new("cs_peering_pair[]", [(self._vpc_index(a), self._vpc_index(b))
+                                             for a, b in pairs] or 1)
+        verdicts = _ffi.new("cs_peering_verdict[]", max(n, 1))
+        err = _new_error()
+        if n >= 64:
+            ix = _ffi.new("cs_peering_index **")
+            rc = _lib.cs_peering_index_new(s, ix, err)
+            if rc < 0:
+                _raise(rc, err)
+            try:
+                rc = _lib.cs_peering_check_bulk(ix[0], idx, n, opts, verdicts)
+            finally:
+                _lib.cs_peering_index_free(ix[0])
+            if rc < 0:
+                _raise(rc, None)
+        else:
+            for i in range(n):
+                rc = _lib.cs_peering_check(s, idx[i].a, idx[i].b, opts, verdicts + i)
+                if rc < 0:
+                    _raise(rc, None)
+        summary = _ffi.new("cs_peering_summary *")
+        for i in range(n):
+            _lib.cs_peering_summary_add(summary, verdicts + i)
+        with _Memstream() as ms:
+            rep = _lib.cs_peering_report_new(ms.file, _REPORT_JSON, s, opts)
+            if rep == _ffi.NULL:
+                raise ResourceError(_CS_ENOMEM, "out of memory")
+            try:
+                _lib.cs_peering_report_begin(rep, summary)
+                for i in range(n):
+                    _lib.cs_peering_report_pair(rep, ids[i][0], ids[i][1], idx[i].a,
+                                                idx[i].b, verdicts + i)
+                rc = _lib.cs_peering_report_end(rep, summary, err)
+            finally:
+                _lib.cs_peering_report_free(rep)
+            text = ms.close()
+        if rc < 0:
+            _raise(rc, err)
+        return _json.loads(text)["results"]
 
     def audit(self, accounts=(), regions=(), tags=None, include_default=False,
               all_pairs=False, limit=0):

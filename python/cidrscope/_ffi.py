@@ -156,6 +156,49 @@ int cs_audit_report_write(FILE *f, const cs_snapshot *s,
                           const cs_audit_result *r,
                           const cs_audit_report_options *o, cs_error *err);
 
+int cs_estate_vpc_find(const cs_snapshot *s, const char *id, size_t len,
+                       uint32_t *idx);
+
+typedef struct cs_peering_verdict {
+    uint16_t reasons;
+    uint8_t verdict;
+    uint8_t reserved;
+} cs_peering_verdict;
+typedef struct cs_peering_pair {
+    uint32_t a, b;
+} cs_peering_pair;
+typedef struct cs_peering_opts {
+    uint32_t quota;
+} cs_peering_opts;
+typedef struct cs_peering_summary {
+    uint64_t pairs;
+    uint64_t verdicts[3];
+    uint64_t reasons[9];
+} cs_peering_summary;
+typedef struct cs_peering_index cs_peering_index;
+typedef struct cs_peering_report cs_peering_report;
+int cs_peering_check(const cs_snapshot *s, uint32_t a, uint32_t b,
+                     const cs_peering_opts *opts, cs_peering_verdict *out);
+int cs_peering_index_new(const cs_snapshot *s, cs_peering_index **out,
+                         cs_error *err);
+void cs_peering_index_free(cs_peering_index *ix);
+int cs_peering_check_bulk(const cs_peering_index *ix,
+                          const cs_peering_pair *pairs, size_t n,
+                          const cs_peering_opts *opts, cs_peering_verdict *out);
+void cs_peering_summary_add(cs_peering_summary *sum,
+                            const cs_peering_verdict *v);
+cs_peering_report *cs_peering_report_new(FILE *f, int format,
+                                         const cs_snapshot *s,
+                                         const cs_peering_opts *opts);
+void cs_peering_report_begin(cs_peering_report *r,
+                             const cs_peering_summary *sum);
+void cs_peering_report_pair(cs_peering_report *r, const char *a_id,
+                            const char *b_id, uint32_t a, uint32_t b,
+                            const cs_peering_verdict *v);
+int cs_peering_report_end(cs_peering_report *r,
+                          const cs_peering_summary *sum, cs_error *err);
+void cs_peering_report_free(cs_peering_report *r);
+
 typedef struct cs_shm cs_shm;
 typedef struct cs_pin {
     const cs_snapshot *snap;

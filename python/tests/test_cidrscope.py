@@ -209,3 +209,19 @@ def test_binding__real_prefixes_count_against_brute_force():
         # prefixes overlap exactly when their address ranges intersect
         want.append(sum(1 for rv, rlo, rhi in spans if rv == v and rlo <= hi and lo <= rhi))
     assert got == want
+
+
+def test_binding__check_matches_cli_json(tmp_path, snap):
+    vpcs = sorted({m["vpc"] for q in ("0.0.0.0/0", "::/0") for m in snap.overlaps(q)})
+    rng = random.Random(7)
+    pairs = [(rng.choice(vpcs), rng.choice(vpcs)) for _ in range(90)] + [(vpcs[0], "vpc-absent")]
+    f = tmp_path / "pairs.csv"
+    f.write_text("vpc_a,vpc_b\n" + "".join(f"{a},{b}\n" for a, b in pairs))
+    want = cli_json("check", "-e", SAMPLE, "--pairs", str(f))["results"]
+    got = snap.check_many(pairs)               # >= 64 pairs: the bulk index
+    assert got == want
+    few = snap.check_many(pairs[:5])           # one by one
+    assert few == want[:5]
+    one = snap.check(*pairs[-1])
+    assert one == want[-1] and one["verdict"] == "ineligible"
+    assert [r["code"] for r in one["reasons"]] == ["unknown-vpc"]
