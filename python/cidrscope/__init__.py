@@ -335,6 +335,107 @@ class Snapshot:
             _raise(rc, err)
         return _json.loads(text)["results"]
 
+    def _prefixes(self, items, what):
+        """Prefixes as a cs_prefix[] (one C call) and their number."""
+        items = [items] if isinstance(items, str) else list(items)
+        if not items:
+            return _ffi.NULL, 0
+        _, out, n = self._parse_many(items, False)
+        return out, n
+
+    def free(self, pool, exclude=(), min_length=0):
+        """The free space of pool: the free-space report's pool dict (pool,
+        addresses, used, free, largest_free, fragmentation, free_blocks).
+        exclude: prefixes to count as used; min_length: list only free
+        blocks of that length or shorter (the figures count every block)."""
+        s = self._snap()
+        pools, npool = self._prefixes(pool, "pool")
+        if npool != 1:
+            raise UsageError(_CS_EINVAL, "free: one pool")
+        extra, nextra = self._prefixes(exclude, "exclude")
+        st = _ffi.new("cs_ipam_pool_stats *")
+        cap = 256
+        while True:
+            out = _ffi.new("cs_prefix[]", cap)
+            n = _lib.cs_ipam_free(s, pools, extra, nextra, min_length, out, cap, st)
+            if n < 0:
+                _raise(n, None)
+            if n <= cap:
+                break
+            cap = n
+        fp = _ffi.new("cs_ipam_free_pool *")
+        fp.pool = pools[0]
+        fp.stats = st[0]
+        fp.blocks = out
+        fp.n_blocks = n
+        err = _new_error()
+        with _Memstream() as ms:
+            rc = _lib.cs_ipam_report_free(ms.file, _REPORT_JSON, fp, 1, err)
+            text = ms.close()
+        if rc < 0:
+            _raise(rc, err)
+        return _json.loads(text)["pools"][0]
+
+    def alloc(self, pool, length, count=1, strategy="first", peerable_with=(),
+              exclude=()):
+        """count aligned blocks of /length inside pool (a prefix, or several
+        in order of preference) overlapping no block of the estate, nor
+        exclude, nor (peerable_with: VPC ids) those VPCs' and their peers'
+        blocks — AWS's rules for one VPC's blocks then apply. Returns the
+        blocks as strings; raises ResourceError (.reason, .allocated) when
+        fewer than count fit."""
+        s = self._snap()
+        pools, npool = self._prefixes(pool, "pool")
+        if npool == 0:
+            raise UsageError(_CS_EINVAL, "alloc: no pool")
+        strat = _lib.cs_ipam_strategy_parse(_text(strategy, "strategy"), len(strategy))
+        if strat < 0:
+            raise UsageError(_CS_EINVAL, f"strategy {strategy!r}: expected first, best-fit or spread")
+        if isinstance(peerable_with, str):
+            peerable_with = [peerable_with]
+        vidx = []
+        for v in peerable_with:
+            i = self._vpc_index(v)
+            if i == _IDX_NONE:
+                raise NotFoundError(_CS_ENOTFOUND, f"{v}: no such VPC in the estate")
+            vidx.append(i)
+        ex = [exclude] if isinstance(exclude, str) else list(exclude)
+        nex = len(ex)
+        npeer = 0
+        if vidx:
+            varr = _ffi.new("uint32_t[]", vidx)
+            npeer = _lib.cs_ipam_peer_blocks(s, varr, len(vidx), _ffi.NULL, 0)
+            if npeer < 0:
+                _raise(npeer, None)
+        extra = _ffi.new("cs_prefix[]", max(nex + npeer, 1))
+        if nex:
+            _, parsed, _n = self._parse_many(ex, False)
+            _ffi.memmove(extra, parsed, _ffi.sizeof("cs_prefix") * nex)
+        if npeer:
+            _lib.cs_ipam_peer_blocks(s, varr, len(vidx), extra + nex, npeer)
+        req = _ffi.new("cs_ipam_request *")
+        req.pools, req.n_pools = pools, npool
+        req.length, req.count, req.strategy = length, count, strat
+        req.vpc_rules = bool(vidx)
+        req.extra, req.n_extra = extra, nex + npeer
+        out = _ffi.new("cs_ipam_allocation[]", max(count, 1))
+        reason = _ffi.new("unsigned *")
+        n = _lib.cs_ipam_alloc(s, req, out, reason)
+        if n < 0:
+            _raise(n, None)
+        buf = _ffi.new("char[64]")
+        blocks = []
+        for i in range(n):
+            _lib.cs_prefix_format(_ffi.addressof(out[i], "prefix"), buf, 64)
+            blocks.append(_ffi.string(buf).decode())
+        if n < count:
+            why = _ffi.string(_lib.cs_ipam_reason_name(reason[0])).decode()
+            e = ResourceError(_CS_ERANGE, f"/{length}: {n} of {count} blocks: {why}: "
+                              + _ffi.string(_lib.cs_ipam_reason_text(reason[0])).decode())
+            e.reason, e.allocated = why, blocks
+            raise e
+        return blocks
+
     def audit(self, accounts=(), regions=(), tags=None, include_default=False,
               all_pairs=False, limit=0):
         """The org-wide overlap audit as the JSON report's dict (summary,

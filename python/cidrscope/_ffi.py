@@ -199,6 +199,55 @@ int cs_peering_report_end(cs_peering_report *r,
                           const cs_peering_summary *sum, cs_error *err);
 void cs_peering_report_free(cs_peering_report *r);
 
+typedef struct cs_u128 {
+    uint64_t hi, lo;
+} cs_u128;
+typedef struct cs_ipam_pool_stats {
+    cs_u128 addresses;
+    cs_u128 used;
+    cs_u128 free;
+    uint64_t free_blocks;
+    cs_prefix largest_free;
+    bool has_free;
+    double fragmentation;
+} cs_ipam_pool_stats;
+typedef struct cs_ipam_request {
+    const cs_prefix *pools;
+    size_t n_pools;
+    unsigned length;
+    size_t count;
+    unsigned strategy;
+    bool avoid_none;
+    bool vpc_rules;
+    const cs_prefix *allowed;
+    size_t n_allowed;
+    cs_prefix *extra;
+    size_t n_extra;
+} cs_ipam_request;
+typedef struct cs_ipam_allocation {
+    cs_prefix prefix;
+    uint32_t pool;
+} cs_ipam_allocation;
+typedef struct cs_ipam_free_pool {
+    cs_prefix pool;
+    const char *name;
+    cs_ipam_pool_stats stats;
+    const cs_prefix *blocks;
+    size_t n_blocks;
+} cs_ipam_free_pool;
+int64_t cs_ipam_free(const cs_snapshot *s, const cs_prefix *pool,
+                     cs_prefix *extra, size_t n_extra, unsigned max_len,
+                     cs_prefix *out, size_t cap, cs_ipam_pool_stats *st);
+int cs_ipam_strategy_parse(const char *s, size_t len);
+const char *cs_ipam_reason_name(unsigned reason);
+const char *cs_ipam_reason_text(unsigned reason);
+int64_t cs_ipam_alloc(const cs_snapshot *s, const cs_ipam_request *r,
+                      cs_ipam_allocation *out, unsigned *reason);
+int64_t cs_ipam_peer_blocks(const cs_snapshot *s, const uint32_t *vpcs,
+                            size_t n, cs_prefix *out, size_t cap);
+int cs_ipam_report_free(FILE *f, int format, const cs_ipam_free_pool *pools,
+                        size_t n, cs_error *err);
+
 typedef struct cs_shm cs_shm;
 typedef struct cs_pin {
     const cs_snapshot *snap;

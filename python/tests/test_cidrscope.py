@@ -225,3 +225,44 @@ def test_binding__check_matches_cli_json(tmp_path, snap):
     one = snap.check(*pairs[-1])
     assert one == want[-1] and one["verdict"] == "ineligible"
     assert [r["code"] for r in one["reasons"]] == ["unknown-vpc"]
+
+
+def test_binding__free_is_the_free_space_report(snap):
+    for pool, extra in (("10.0.0.0/14", []), ("172.16.0.0/12", ["172.20.0.0/16"]),
+                        ("2600:1f18::/32", [])):
+        args = ["free", "-e", SAMPLE, "--pool", pool]
+        for x in extra:
+            args += ["--exclude", x]
+        want = cli_json(*args)["pools"][0]
+        assert snap.free(pool, exclude=extra) == want, pool
+    listed = snap.free("10.0.0.0/14", min_length=17)["free_blocks"]
+    assert listed and all(int(b.split("/")[1]) <= 17 for b in listed)
+
+
+def test_binding__alloc_gives_the_command_s_blocks(snap):
+    cases = [
+        (["10.0.0.0/8"], 20, 3, "first", [], []),
+        (["10.0.0.0/14", "10.8.0.0/14"], 24, 4, "spread", [], ["10.2.128.0/17"]),
+        (["10.0.0.0/8"], 20, 2, "best-fit", ["vpc-0ffecc2d54e76bd76"], []),
+    ]
+    for pools, length, count, strategy, peers, excl in cases:
+        args = ["alloc", "-e", SAMPLE, "--length", str(length), "--count", str(count),
+                "--strategy", strategy]
+        for p in pools:
+            args += ["--pool", p]
+        for v in peers:
+            args += ["--peerable-with", v]
+        for x in excl:
+            args += ["--exclude", x]
+        want = [a["prefix"] for a in cli_json(*args)["allocations"]]
+        got = snap.alloc(pools, length, count=count, strategy=strategy,
+                         peerable_with=peers, exclude=excl)
+        assert got == want and len(got) == count, (pools, strategy)
+        assert all(c == 0 for c in snap.count(got))      # overlap nothing live
+    with pytest.raises(cidrscope.ResourceError) as e:
+        snap.alloc("10.0.0.0/14", 16, count=2)
+    assert e.value.reason == "no-space" and e.value.allocated == []
+    with pytest.raises(cidrscope.UsageError):
+        snap.alloc("10.0.0.0/8", 20, strategy="random")
+    with pytest.raises(cidrscope.NotFoundError):
+        snap.alloc("10.0.0.0/8", 20, peerable_with=["vpc-absent"])
