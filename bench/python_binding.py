@@ -30,9 +30,11 @@ import statistics
 import sys
 import time
 
-import radix
-
 import cidrscope
+
+# py-radix used as bench/peers uses it: the same build and count
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers"))
+import peer_pyradix  # noqa: E402
 
 
 def queries(rows, n, seed):
@@ -51,14 +53,7 @@ def queries(rows, n, seed):
 
 
 def radix_count(rt, q):
-    qlen = int(q.rsplit("/", 1)[1])
-    c = 0
-    for node in rt.search_covered(q):
-        c += node.data["n"]
-    for node in rt.search_covering(q):
-        if node.prefixlen < qlen:
-            c += node.data["n"]
-    return c
+    return peer_pyradix.count(rt, q, int(q.rsplit("/", 1)[1]))
 
 
 def timed(fn, runs):
@@ -81,12 +76,7 @@ def main():
     qs = queries(rows, n, seed)
 
     snap = cidrscope.load(path)
-    counts = {}
-    for t in texts:
-        counts[t] = counts.get(t, 0) + 1
-    rt = radix.Radix()
-    for t, c in counts.items():
-        rt.add(t).data["n"] = c
+    rt = peer_pyradix.build(texts)
 
     sub = qs[:nr]
     want = [radix_count(rt, q) for q in sub]

@@ -326,6 +326,28 @@ static void map__shapes_sit_on_their_hilbert_cells(void **state)
     assert_non_null(t);
     assert_non_null(strstr(t, "data-ov=\"1\""));
     assert_non_null(strstr(t, "data-ovl=\"10.0.0.0/16 vpc-a\""));
+    /* free space beside 192.168.0.0/16, which holds only 192.168.1.0/25: the
+     * complement is one block of each length /17../24 plus 192.168.1.128/25;
+     * the eight largest are listed, largest first (as `free` prints them) */
+    t = strstr(page, "data-range=\"192.168.0.0/16\"");
+    assert_non_null(t);
+    t = strstr(t, "<div class=\"csm-free\">");
+    assert_non_null(t);
+    assert_non_null(strstr(t, "free: 65408 of 65536 addresses (99.8%) in 9 blocks; largest "
+                              "192.168.128.0/17"));
+    static const char *const holes[] = {"192.168.128.0/17", "192.168.64.0/18", "192.168.32.0/19",
+                                        "192.168.16.0/20", "192.168.8.0/21", "192.168.4.0/22",
+                                        "192.168.2.0/23", "192.168.0.0/24"};
+    const char *h = t, *end = strstr(t, "</div>");
+    for (size_t i = 0; i < 8; i++) {
+        h = strstr(h, "<a class=\"csm-hole\" data-cidr=\"");
+        assert_true(h && h < end);
+        h += strlen("<a class=\"csm-hole\" data-cidr=\"");
+        if (strncmp(h, holes[i], strlen(holes[i])) != 0 || h[strlen(holes[i])] != '"')
+            fail_msg("free block %zu: %.20s, want %s", i, h, holes[i]);
+    }
+    h = strstr(h, "<a class=\"csm-hole\"");
+    assert_true(!h || h > end); /* 192.168.1.128/25 is the ninth: not listed */
     /* no external resource anywhere */
     assert_null(strstr(page, "src=\"http"));
     assert_null(strstr(page, "href=\"http"));

@@ -8,7 +8,8 @@
  * trie walk (cs_query_walk over the range, so the cost grows with the blocks
  * inside, never with the range's size), place each block on a Hilbert
  * curve, aggregate when a map would hold more shapes than its budget, and
- * write shapes, legends and controls (the peering graph: map_graph.c). Does not: compute
+ * write shapes, legends, controls and each map's free space as the `free`
+ * verb gives it (cs_ipam_free; the peering graph: map_graph.c). Does not: compute
  * overlaps or severities beyond reading the audit result and counting a
  * block's overlapping entries (cs_query_count), lay out the graph
  * (graph_layout.c), or close the stream.
@@ -66,6 +67,7 @@
 #include "report/map_internal.h"
 
 #include <cidrscope/cidrscope.h>
+#include <cidrscope/ipam.h>
 #include <cidrscope/map.h>
 
 #include <inttypes.h>
@@ -78,6 +80,8 @@
 #define SEV_NONE CS_SEV_COUNT
 #define OV_LISTED 2     /* overlapping blocks named per shape */
 #define MAP_FLOOR 2048  /* budget share every map gets while the budget lasts */
+#define FREE_LISTED 8   /* largest free blocks listed beside a map */
+#define FREE_CAP 64     /* holes asked of cs_ipam_free at a time */
 #define STACK_NAMES 8   /* accounts/regions named per stack */
 
 const char *const cs_map_palette[8] = {"#0072B2", "#E69F00", "#009E73", "#CC79A7",
@@ -627,6 +631,72 @@ static void legend_severity(FILE *f, unsigned no)
     fputs("</div>\n", f);
 }
 
+static int by_size(const void *a, const void *b)
+{
+    const cs_prefix *x = a, *y = b;
+    if (x->len != y->len)
+        return x->len < y->len ? -1 : 1;
+    return cs_prefix_compare(x, y);
+}
+
+static double u128_double(cs_u128 n)
+{
+    return (double)n.hi * 18446744073709551616.0 + (double)n.lo;
+}
+
+/* The map's free space as the `free` verb gives it (cs_ipam_free over the
+ * map's range): free addresses, free blocks, largest free block and
+ * fragmentation, then the FREE_LISTED largest free blocks, largest first,
+ * each a link that zooms the map onto it. The list is `free --pool RANGE
+ * --min-length L` for the shortest L that names FREE_LISTED blocks. */
+static void free_space(mapper *M, const mgeom *g)
+{
+    FILE *f = M->f;
+    cs_ipam_pool_stats st;
+    cs_prefix hole[FREE_CAP];
+    if (cs_ipam_free(M->s, &g->range, NULL, 0, g->range.len, hole, FREE_CAP, &st) < 0)
+        return;
+    char a[48], b[48];
+    cs_u128_format(st.free, a, sizeof a);
+    cs_u128_format(st.addresses, b, sizeof b);
+    double pct = 100.0 * u128_double(st.free) / u128_double(st.addresses);
+    fprintf(f, "<div class=\"csm-free\">free: %s of %s addresses (%.1f%%)", a, b, pct);
+    if (!st.has_free) {
+        fputs(", no free block</div>\n", f);
+        return;
+    }
+    char t[CS_PREFIX_STRCAP];
+    cs_prefix_format(&st.largest_free, t, sizeof t);
+    fprintf(f, " in %" PRIu64 " blocks; largest %s; fragmentation %.2f<br>largest free blocks:",
+            st.free_blocks, t, st.fragmentation);
+    /* the shortest --min-length that names FREE_LISTED holes (or all) */
+    unsigned use = st.largest_free.len;
+    for (unsigned ml = st.largest_free.len; ml <= g->bits; ml++) {
+        int64_t k = cs_ipam_free(M->s, &g->range, NULL, 0, ml, hole, FREE_CAP, NULL);
+        if (k < 0)
+            return;
+        if (k > FREE_CAP && ml > st.largest_free.len)
+            break; /* too many to ask for at once: the previous length */
+        use = ml;
+        if (k >= FREE_LISTED)
+            break;
+    }
+    int64_t n = cs_ipam_free(M->s, &g->range, NULL, 0, use, hole, FREE_CAP, NULL);
+    if (n < 0)
+        return;
+    if (n > FREE_CAP)
+        n = FREE_CAP;
+    qsort(hole, (size_t)n, sizeof *hole, by_size);
+    for (int64_t i = 0; i < n && i < FREE_LISTED; i++) {
+        mrect r = block_rect(g, &hole[i]);
+        cs_prefix_format(&hole[i], t, sizeof t);
+        fprintf(f, " <a class=\"csm-hole\" data-cidr=\"%s\" data-x=\"%u\" data-y=\"%u\" "
+                   "data-w=\"%u\" data-h=\"%u\">%s</a>",
+                t, r.x, r.y, r.w, r.h, t);
+    }
+    fputs("</div>\n", f);
+}
+
 static int write_map(mapper *M, const cs_prefix *range, const char *kind)
 {
     FILE *f = M->f;
@@ -678,6 +748,7 @@ static int write_map(mapper *M, const cs_prefix *range, const char *kind)
     legend_of(M, false);
     legend_of(M, true);
     legend_severity(f, no);
+    free_space(M, &g);
     fputs("</div>\n</figure>\n", f);
     M->map_no++;
     return M->oom ? CS_ENOMEM : 0;
@@ -851,9 +922,12 @@ static const char css[] =
     "#csm-tip{position:absolute;z-index:9;background:#fffff0;border:1px solid #888;"
     "padding:.3em .5em;font:12px/1.35 ui-monospace,monospace;white-space:pre;"
     "pointer-events:none;max-width:40em}\n"
-    ".csm-link{cursor:pointer;text-decoration:underline dotted}\n"
+    "table code,table th,#csmap .csm-hole{cursor:pointer}\n"
+    "#csmap .csm-free{margin-top:.3em}#csmap .csm-hole{font:12px ui-monospace,monospace;"
+    "text-decoration:underline dotted;margin-left:.4em;white-space:nowrap}\n"
     ".csm-flash{outline:3px solid #000}\n"
-    "th.csm-sort{cursor:pointer}\n"
+    /* maps off screen are neither laid out nor painted until scrolled to */
+    "#csmap .csm-fig{content-visibility:auto;contain-intrinsic-size:520px 660px}\n"
     "@media print{#csmap .csm-ctl,#csm-tip{display:none}#csmap .csm-fig{width:46%;"
     "break-inside:avoid}#csmap svg.csm{width:100%;height:auto}}\n";
 
@@ -929,23 +1003,29 @@ static const char script_tables[] =
     "if(SN.indexOf(c)<0)return;var x=t.textContent;"
     "t.hidden=!!((v&&c!==v)||(a&&x.indexOf(a)<0)||(r&&x.indexOf(r)<0));});}\n"
     "[fa,fr,fs].forEach(function(e){e.addEventListener('change',filt);});\n"
-    "document.querySelectorAll('table').forEach(function(t){var h=t.rows[0];"
-    "if(!h||h.querySelector('td'))return;Array.prototype.forEach.call(h.cells,function(th,i){"
-    "th.classList.add('csm-sort');th.title='sort';var up=true;th.addEventListener('click',"
-    "function(){var rows=Array.prototype.slice.call(t.rows,1);\n"
+    /* one listener for the whole page (nothing is touched per row or cell at
+     * load, which matters with thousands of findings): a header cell of a
+     * table whose first row is all headers sorts it; a VPC id or prefix in a
+     * table shows its shape on the map */
+    "function sortby(th){var t=th.closest('table'),h=t.rows[0],i=th.cellIndex;"
+    "if(th.parentNode!==h||h.querySelector('td'))return;var up=th.getAttribute('data-up')!=='1';"
+    "th.setAttribute('data-up',up?'1':'0');var rows=Array.prototype.slice.call(t.rows,1);\n"
     " function k(r){var x=r.cells[i]?r.cells[i].textContent:'',n=x.replace(/,/g,'');"
     "return/^-?[0-9.]+$/.test(n)?+n:x;}\n"
     " rows.sort(function(p,q){var a=k(p),b=k(q),c=typeof a===typeof b?(a<b?-1:a>b?1:0):"
-    "(typeof a==='number'?-1:1);return up?c:-c;});up=!up;"
-    "rows.forEach(function(r){r.parentNode.appendChild(r);});});});});\n"
+    "(typeof a==='number'?-1:1);return up?c:-c;});"
+    "rows.forEach(function(r){r.parentNode.appendChild(r);});}\n"
     "var idx={};shapes.forEach(function(e){var v=A(e,'data-vpc'),c=A(e,'data-cidr');"
     "if(!idx[v])idx[v]=e;if(!idx[c])idx[c]=e;});\n"
     "function show(e){var s=e.ownerSVGElement,r=R(e);s.scrollIntoView({block:'center'});"
     "zoom(s,r[0]-r[2],r[1]-r[3],3*r[2],3*r[3]);e.classList.add('csm-flash');"
     "setTimeout(function(){e.classList.remove('csm-flash');},1500);}\n"
-    "document.querySelectorAll('table code').forEach(function(c){var e=idx[c.textContent];"
-    "if(!e)return;c.classList.add('csm-link');c.title='show on the map';"
-    "c.addEventListener('click',function(){show(e);});});\n"
+    "document.addEventListener('click',function(ev){var t=ev.target;"
+    "if(t.tagName==='TH'&&t.closest('table'))sortby(t);"
+    "else if(t.tagName==='CODE'&&t.closest('table')&&idx[t.textContent])show(idx[t.textContent]);"
+    "else if(t.classList&&t.classList.contains('csm-hole')){var s=t.closest('figure')"
+    ".querySelector('svg.csm');zoom(s,+A(t,'data-x'),+A(t,'data-y'),+A(t,'data-w'),"
+    "+A(t,'data-h'));s.scrollIntoView({block:'nearest'});}});\n"
     "})();\n";
 
 static void options_of(FILE *f, const cs_snapshot *s)

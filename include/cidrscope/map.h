@@ -21,6 +21,9 @@
  *     blocks longer than a level D are summed into density cells (aligned
  *     /D squares, data-count) with D the finest level that fits the budget:
  *     the shapes' and cells' counts always sum to the map's blocks;
+ *   - beside each map its free space as `cidrscope free --pool RANGE` gives
+ *     it (cs_ipam_free): free addresses, free blocks, largest free block,
+ *     fragmentation, and the 8 largest free blocks (a click zooms onto one);
  *   - the peering graph of VPCs in critical findings and of hubs with
  *     overlapping spokes, laid out deterministically (engine/report/
  *     graph_layout.c).

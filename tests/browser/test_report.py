@@ -189,6 +189,69 @@ def check(d, report, sources, shot):
         "account filter %s: %d shown, %d of other accounts shown, %d hidden" % (acct, *vis)
     sel.select_by_index(0)
 
+    # Free space: each map lists its largest free blocks; a click zooms onto one.
+    holes = d.find_elements(By.CSS_SELECTOR, "#csmap .csm-hole")
+    if holes:
+        h = holes[-1]
+        d.execute_script("arguments[0].scrollIntoView({block:'center'})", h)
+        h.click()
+        ok = d.execute_script("""
+            var h=arguments[0], s=h.closest('figure').querySelector('svg.csm'),
+                v=s.getAttribute('viewBox').split(' ').map(Number),
+                x=+h.getAttribute('data-x'), y=+h.getAttribute('data-y'),
+                w=+h.getAttribute('data-w'), hh=+h.getAttribute('data-h');
+            return x>=v[0] && y>=v[1] && x+w<=v[0]+v[2]+1e-6 && y+hh<=v[1]+v[3]+1e-6 &&
+                   v[2] < 2*Math.max(w,hh)+1;""", h)
+        assert ok, "clicking free block %s did not zoom onto it" % h.text
+        d.find_element(By.ID, "csm-reset").click()
+        print("  %d free blocks listed; %s zooms its map" % (len(holes), h.text))
+
+    # Findings link to the map: a VPC id in a table zooms its map onto it.
+    link = d.execute_script("""
+        var ids={};document.querySelectorAll('svg.csm .b').forEach(function(e){
+          ids[e.getAttribute('data-vpc')]=1;});
+        var cs=document.querySelectorAll('table code');
+        for (var i=0;i<cs.length;i++) if (ids[cs[i].textContent]) return cs[i];
+        return null;""")
+    if link is not None:
+        vpc = link.text
+        d.execute_script("arguments[0].scrollIntoView({block:'center'})", link)
+        link.click()
+        ok = d.execute_script("""
+            var e=document.querySelector('svg.csm .b[data-vpc="'+arguments[0]+'"]'),
+                s=e.ownerSVGElement, v=s.getAttribute('viewBox').split(' ').map(Number),
+                x=+e.getAttribute('x'), y=+e.getAttribute('y');
+            return v[2] < +s.getAttribute('data-side') && x>=v[0] && y>=v[1] &&
+                   x<=v[0]+v[2] && y<=v[1]+v[3];""", vpc)
+        assert ok, "clicking %s in a table did not zoom its map onto it" % vpc
+        d.find_element(By.ID, "csm-reset").click()
+        print("  finding %s links to its block on the map" % vpc)
+
+    # Tables sort by a header click: a numeric column comes out ordered.
+    col = d.execute_script("""
+        var ts=document.querySelectorAll('table');
+        for (var t=0;t<ts.length;t++){var r=ts[t].rows;
+          if (r.length<3||r[0].querySelector('td')) continue;
+          for (var i=0;i<r[1].cells.length;i++)
+            if (/^[0-9,]+$/.test(r[1].cells[i].textContent)) return [r[0].cells[i], t, i];}
+        return null;""")
+    if col is not None:
+        th, t, i = col
+        d.execute_script("arguments[0].scrollIntoView({block:'center'})", th)
+        th.click()
+        vals = d.execute_script("""
+            var r=document.querySelectorAll('table')[arguments[0]].rows, v=[];
+            for (var k=1;k<r.length;k++) v.push(+r[k].cells[arguments[1]].textContent.replace(/,/g,''));
+            return v;""", t, i)
+        assert vals == sorted(vals), "header click did not sort: %r" % vals[:10]
+        th.click()
+        vals = d.execute_script("""
+            var r=document.querySelectorAll('table')[arguments[0]].rows, v=[];
+            for (var k=1;k<r.length;k++) v.push(+r[k].cells[arguments[1]].textContent.replace(/,/g,''));
+            return v;""", t, i)
+        assert vals == sorted(vals, reverse=True), "second click did not reverse: %r" % vals[:10]
+        print("  a table sorts by its column %d both ways" % i)
+
     d.execute_script("document.getElementById('csmap').scrollIntoView()")
     d.save_screenshot(shot)
     print("  screenshot (1280x800): %s" % shot)
