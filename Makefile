@@ -70,7 +70,8 @@ test: deps
 	@$(MAKE) build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-install: build
+install: configure
+	@$(CMAKE) --build $(BUILD) -j $(JOBS) --target cidrscope cidrscope_static cidrscope_shared
 	@$(CMAKE) --install $(BUILD) --prefix $(PREFIX)
 
 fuzz:
