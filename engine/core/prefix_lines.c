@@ -8,7 +8,7 @@
  * for a million items instead of once per item. A bad item stops the call;
  * err names it by line (1-based) and column.
  * Does not: allocate, keep state, or accept blank items. Thread-safe.
- * Tests: python/tests/test_cidrscope.py (count/lookup, bad items).
+ * Tests: tests/test_prefix_lines.c, python/tests/test_cidrscope.py.
  */
 #include <cidrscope/prefix.h>
 
