@@ -13,53 +13,21 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "support/failalloc.h"
 #include "support/testutil.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-void *__real_malloc(size_t n);
-void *__real_realloc(void *p, size_t n);
-void *__real_calloc(size_t a, size_t b);
-void *__real_aligned_alloc(size_t a, size_t n);
-void *__wrap_malloc(size_t n);
-void *__wrap_realloc(void *p, size_t n);
-void *__wrap_calloc(size_t a, size_t b);
-void *__wrap_aligned_alloc(size_t a, size_t n);
-
-static long fail_at = -1; /* allocation number that fails; -1 = none */
-static long seen;
-
-static int should_fail(void)
-{
-    return fail_at >= 0 && seen++ == fail_at;
-}
-
-void *__wrap_malloc(size_t n) { return should_fail() ? NULL : __real_malloc(n); }
-void *__wrap_realloc(void *p, size_t n) { return should_fail() ? NULL : __real_realloc(p, n); }
-void *__wrap_calloc(size_t a, size_t b) { return should_fail() ? NULL : __real_calloc(a, b); }
-void *__wrap_aligned_alloc(size_t a, size_t n) { return should_fail() ? NULL : __real_aligned_alloc(a, n); }
-
-static void arm(long k)
-{
-    fail_at = k;
-    seen = 0;
-}
-
-static void disarm(void)
-{
-    fail_at = -1;
-}
 
 /* Builds and freezes a snapshot of `e` with allocation k failing. Returns 1
  * when the failure was hit (and handled), 0 when the scenario made fewer
  * than k+1 allocations (it then succeeded). */
 static int build_with_failure(const tu_entry *e, size_t n, long k)
 {
-    arm(k);
+    fa_arm(k);
     cs_snapshot_builder *b = cs_snapshot_builder_new();
     if (!b) {
-        disarm();
+        fa_disarm();
         return 1;
     }
     cs_error err;
@@ -69,7 +37,7 @@ static int build_with_failure(const tu_entry *e, size_t n, long k)
         if (rc == CS_ENOMEM) {
             failed = 1;
             /* a builder that failed refuses everything but _free */
-            disarm();
+            fa_disarm();
             assert_int_equal(cs_snapshot_builder_add(b, &e[0].p, 1, &err), CS_ESTATE);
             cs_snapshot *s = NULL;
             assert_int_equal(cs_snapshot_builder_freeze(b, &s, &err), CS_ESTATE);
@@ -85,12 +53,12 @@ static int build_with_failure(const tu_entry *e, size_t n, long k)
             failed = 1;
             assert_null(s);
             /* a failed freeze leaves the builder usable */
-            disarm();
+            fa_disarm();
             assert_int_equal(cs_snapshot_builder_freeze(b, &s, &err), 0);
         } else {
             assert_int_equal(rc, 0);
         }
-        disarm();
+        fa_disarm();
         if (s) {
             cs_snapshot_info info;
             cs_snapshot_get_info(s, &info);
@@ -98,9 +66,9 @@ static int build_with_failure(const tu_entry *e, size_t n, long k)
         }
         cs_snapshot_close(s);
     }
-    disarm();
+    fa_disarm();
     cs_snapshot_builder_free(b);
-    return failed || seen > k;
+    return failed || fa_seen() > k;
 }
 
 static void faults__every_build_allocation_failure_is_reported(void **state)
@@ -128,11 +96,11 @@ static void faults__opening_an_image_without_memory_fails_cleanly(void **state)
     size_t len;
     const void *img = cs_snapshot_image(s, &len);
     for (long k = 0; k < 4; k++) {
-        arm(k);
+        fa_arm(k);
         cs_snapshot *t = NULL;
         cs_error err;
         int rc = cs_snapshot_from_memory(img, len, 0, &t, &err);
-        disarm();
+        fa_disarm();
         if (rc == 0) {
             cs_snapshot_close(t);
             break;

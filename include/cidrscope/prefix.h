@@ -91,6 +91,20 @@ CS_API int cs_address_parse(const char *text, size_t len, unsigned flags,
                             cs_prefix *out, cs_error *err);
 
 /*
+ * Parses many items in one call: `text[0..len)` holds one prefix (or, with
+ * `addresses`, one bare address) per line ('\n'; a trailing '\r' is
+ * ignored, a final newline optional; a blank line is a bad item). Items go
+ * to out[0..] in order, with `flags` as for cs_prefix_parse /
+ * cs_address_parse (lenient normalisation is silent here). Returns the
+ * number of items (>= 0), or CS_EPARSE with err->line the 1-based item
+ * number and err->column its column, CS_ERANGE (more than `cap` items),
+ * CS_EINVAL (NULL text or out with a non-zero size).
+ */
+CS_API int64_t cs_prefix_parse_lines(const char *text, size_t len,
+                                     unsigned flags, bool addresses,
+                                     cs_prefix *out, size_t cap, cs_error *err);
+
+/*
  * Writes the canonical text of `p` into buf: dotted quad for IPv4, RFC 5952
  * for IPv6 (lower case, no leading zeros, the longest run of two or more zero
  * groups — the first one on a tie — as "::", and ::ffff:a.b.c.d for

@@ -9,7 +9,9 @@
 #   expect_rc RC CMD... run CMD (stdout in $tmp/out, stderr in $tmp/err) and
 #                       fail unless it exits RC
 #   expect_in FILE TEXT fail unless FILE contains TEXT
-#   py ARGS...          python3 ARGS; a missing python3 is a FAILURE, never a
+#   py ARGS...          python3 ARGS — Debian's /usr/bin/python3 when present
+#                       (python3-jsonschema and friends install there), else the
+#                       first on PATH; a missing python3 is a FAILURE, never a
 #                       skip (scripts/install-deps.sh installs it)
 #   json_ok FILE        fail unless FILE is one valid JSON document
 #   ndjson_ok FILE      fail unless every line of FILE is a JSON document
@@ -57,11 +59,14 @@ expect_in() {
 }
 
 py() {
-    if ! command -v python3 >/dev/null 2>&1; then
+    if [ -x /usr/bin/python3 ]; then
+        /usr/bin/python3 "$@"
+    elif command -v python3 >/dev/null 2>&1; then
+        python3 "$@"
+    else
         fail "python3 is missing: the JSON checks cannot run (scripts/install-deps.sh installs it)"
         return 1
     fi
-    python3 "$@"
 }
 
 json_ok() {

@@ -61,11 +61,11 @@ grep -q '^            "DhcpOptionsId": "dopt-0[0-9a-f]\{16\}"$' "$f" || fail "$f
 p=$(ls "$tmp"/a/*/us-east-1/peering.json | head -n 1)
 [ "$(head -n 1 "$p")" = '{' ] && sed -n 2p "$p" | grep -q '^    "VpcPeeringConnections": \[' ||
     fail "$p does not open as describe-vpc-peering-connections output"
-if command -v python3 >/dev/null 2>&1; then
+{
     # An independent JSON parser: every file parses, and re-printing it the
     # way the AWS CLI prints (json.dumps, indent 4, no ASCII escaping) gives
     # back the same bytes.
-    python3 - "$tmp/a" <<'EOF' || fail "files are not exactly as the AWS CLI prints them"
+    py - "$tmp/a" <<'EOF' || fail "files are not exactly as the AWS CLI prints them"
 import json, os, sys
 for root, _, files in os.walk(sys.argv[1]):
     for name in files:
@@ -76,13 +76,13 @@ for root, _, files in os.walk(sys.argv[1]):
             print("differs:", path, file=sys.stderr)
             sys.exit(1)
 EOF
-fi
+}
 
 # Every connection is printed, identically, in the peering.json of each of
 # its sides' account-regions that is in the estate (once when both sides
 # share one; a partner outside the estate has no file).
-if command -v python3 >/dev/null 2>&1; then
-    python3 - "$tmp/a" <<'EOF' || fail "connections not printed by both sides"
+{
+    py - "$tmp/a" <<'EOF' || fail "connections not printed by both sides"
 import json, os, sys
 top = sys.argv[1]
 seen = {}
@@ -102,7 +102,7 @@ for pcx, where in seen.items():
         bad += 1
 sys.exit(bad != 0)
 EOF
-fi
+}
 
 # ---- the checked-in sample ---------------------------------------------------
 gen --seed 2025 --accounts 6 --regions 2 --vpcs-per-region 4 --out "$tmp/sample"

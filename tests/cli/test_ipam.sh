@@ -9,26 +9,9 @@
 set -u
 cli=$1
 src=$2
+. "$src/tests/cli/lib.sh"
 fix=$src/tests/cli/golden/fixture-vpcs.csv
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cs_ipam.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT INT TERM
-fails=0
 
-fail() {
-    echo "FAIL: $*" >&2
-    fails=$((fails + 1))
-}
-
-# expect_rc WANT CMD... : runs CMD, output to $tmp/out and $tmp/err.
-expect_rc() {
-    want=$1
-    shift
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    got=$?
-    [ "$got" -eq "$want" ] || fail "'$*' exited $got, expected $want: $(head -c 400 "$tmp/err")"
-}
-
-command -v python3 >/dev/null 2>&1 || { echo "FAIL: python3 is required" >&2; exit 1; }
 
 # ---- usage -----------------------------------------------------------------------
 expect_rc 0 "$cli" free --help
@@ -46,7 +29,7 @@ expect_rc 2 "$cli" alloc -e "$fix" --pool 10.0.0.0/8 --length 20 --peerable-with
 # ---- free: figures add up, holes are exactly the free space --------------------
 expect_rc 0 "$cli" free -e "$fix" --pool 10.0.0.0/14 --pool 2600:1f18::/32 --format json
 cp "$tmp/out" "$tmp/free.json"
-python3 - "$tmp/free.json" <<'PY' || fail "free JSON"
+py - "$tmp/free.json" <<'PY' || fail "free JSON"
 import ipaddress, json, sys
 d = json.load(open(sys.argv[1]))
 assert len(d["pools"]) == 2
@@ -78,10 +61,10 @@ grep -q ",10.3.0.0/16," "$tmp/out" || fail "--exclude splits the hole"
 
 # ---- alloc: formats, exit 1 with the ones that fit --------------------------------
 expect_rc 0 "$cli" alloc -e "$fix" --pool 10.0.0.0/14 --length 16 --format json
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["allocations"]==[{"prefix":"10.1.0.0/16","pool":"10.0.0.0/14"}], d; assert d["generation"]==0' "$tmp/out" ||
+py -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["allocations"]==[{"prefix":"10.1.0.0/16","pool":"10.0.0.0/14"}], d; assert d["generation"]==0' "$tmp/out" ||
     fail "alloc JSON: $(cat "$tmp/out")"
 expect_rc 1 "$cli" alloc -e "$fix" --pool 10.0.0.0/14 --length 16 --count 5 --format json
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["allocations"])==3 and d["reason"]=="no-space" and d["requested"]==5, d' "$tmp/out" ||
+py -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["allocations"])==3 and d["reason"]=="no-space" and d["requested"]==5, d' "$tmp/out" ||
     fail "alloc short JSON: $(cat "$tmp/out")"
 expect_rc 1 "$cli" alloc -e "$fix" --pool 10.0.0.0/14 --length 16 --count 5
 grep -q "only 3 of 5 blocks of /16: no-space" "$tmp/out" || fail "alloc short text"

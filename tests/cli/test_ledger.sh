@@ -9,29 +9,14 @@
 set -u
 cli=$1
 src=$2
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cs_ledger.XXXXXX") || exit 1
+. "$src/tests/cli/lib.sh"
 name="cs-ledger-cli-$$"
 spid=
 cleanup() {
     [ -n "$spid" ] && kill "$spid" 2>/dev/null && wait "$spid" 2>/dev/null
     rm -f "/dev/shm/$name" "/dev/shm/$name".* 2>/dev/null
-    rm -rf "$tmp"
 }
-trap cleanup EXIT INT TERM
-fails=0
-
-fail() {
-    echo "FAIL: $*" >&2
-    fails=$((fails + 1))
-}
-
-expect_rc() {
-    want=$1
-    shift
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    got=$?
-    [ "$got" -eq "$want" ] || fail "'$*' exited $got, expected $want: $(head -c 400 "$tmp/err")"
-}
+at_exit cleanup
 
 # start_serve: serves $tmp/vpcs.csv with the ledger, waits until it serves.
 start_serve() {

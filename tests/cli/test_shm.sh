@@ -7,16 +7,13 @@
 set -u
 cli=$1
 src=$2
+. "$src/tests/cli/lib.sh"
 name="cstest_cli_$$"
-tmp=$(mktemp -d)
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 cleanup() {
     [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null
     rm -f /dev/shm/"$name" /dev/shm/"$name"@* /dev/shm/"$name"_bad /dev/shm/"$name"_bad@*
-    rm -rf "$tmp"
 }
-trap cleanup EXIT
+at_exit cleanup
 
 # Bad input: exit 2 and nothing created (the sources are loaded first).
 "$cli" serve "${name}_bad" /nonexistent/vpcs.csv --interval 0 >/dev/null 2>&1
@@ -43,7 +40,7 @@ done
 "$cli" stat --shm "$name" >"$tmp/stat.txt" || fail "stat --shm exit $?"
 grep -q "^generation  1" "$tmp/stat.txt" || fail "stat --shm: no generation 1"
 "$cli" stat --shm "$name" --format json >"$tmp/stat.json" || fail "stat --shm json exit"
-python3 - "$tmp/stat.json" <<'PY' || fail "stat --shm JSON"
+py - "$tmp/stat.json" <<'PY' || fail "stat --shm JSON"
 import json, sys
 d = json.load(open(sys.argv[1]))
 for k in ("generation", "image_bytes", "readers", "images", "server_alive"):
@@ -64,7 +61,7 @@ cmp -s "$tmp/l1.txt" "$tmp/l2.txt" || fail "lookup --shm differs from lookup -e"
 # the audit over the service is the audit of its sources
 "$cli" audit --format json --shm "$name" >"$tmp/a1.json" || fail "audit --shm exit $?"
 "$cli" audit --format json "$src/datasets/sample" >"$tmp/a2.json" || fail "audit exit $?"
-python3 - "$tmp/a1.json" "$tmp/a2.json" <<'PY' || fail "audit --shm differs from the audit of its sources"
+py - "$tmp/a1.json" "$tmp/a2.json" <<'PY' || fail "audit --shm differs from the audit of its sources"
 import json, sys
 a, b = (json.load(open(f)) for f in sys.argv[1:3])
 for d in (a, b):
@@ -79,11 +76,11 @@ PY
 [ $? -eq 2 ] || fail "a shrinking publish should be refused with exit 2"
 grep -q "max-shrink" "$tmp/refused.err" || fail "refusal does not name --max-shrink"
 "$cli" stat --shm "$name" | grep -q "^refused " || fail "stat --shm does not show the refusal"
-"$cli" stat --shm "$name" --format json | python3 -c \
+"$cli" stat --shm "$name" --format json | py -c \
     'import json,sys; d=json.load(sys.stdin); assert d["generation"]==1 and d["refused"]["vpcs"] < d["refused"]["previous_vpcs"], d' \
     || fail "stat --shm JSON does not show the refusal"
 "$cli" publish "$name" "$src/datasets/sample-prefixes.csv" --force >/dev/null 2>&1 || fail "publish --force exit $?"
-"$cli" stat --shm "$name" --format json | python3 -c \
+"$cli" stat --shm "$name" --format json | py -c \
     'import json,sys; d=json.load(sys.stdin); assert d["generation"]==2 and d["refused"] is None, d' \
     || fail "publish did not make generation 2"
 "$cli" query --count --shm "$name" 10.0.0.0/8 >"$tmp/g2.txt"
