@@ -35,6 +35,9 @@ enum {
     OPT_PEERABLE,
     OPT_EXCLUDE,
     OPT_ALLOWED,
+    OPT_COMMIT,
+    OPT_TOKEN,
+    OPT_OWNER,
 };
 
 static void usage(FILE *f)
@@ -64,6 +67,13 @@ static void usage(FILE *f)
         "                         repeatable\n"
         "      --allowed PREFIX   blocks only inside these; repeatable\n"
         "      --format F         text (default), json or csv\n"
+        "\n"
+        "With --shm NAME, the reservations of the service's ledger count as used;\n"
+        "      --commit           reserve the blocks in the ledger (`serve NAME\n"
+        "                         --ledger FILE`): atomically, journaled before the\n"
+        "                         answer; two commits never overlap\n"
+        "      --token T          idempotency: the same T returns the same blocks\n"
+        "      --owner TEXT       who reserved them (kept in the ledger)\n"
         "\n" CLI_SOURCE_HELP
         "\nExit: 0 all allocated, 1 fewer than --count fit (those that fit are\n"
         "printed with the reason), 2 usage or bad input, 3 internal error.\n");
@@ -82,6 +92,9 @@ int cmd_alloc(int argc, char **argv)
         {"peerable-with", required_argument, NULL, OPT_PEERABLE},
         {"exclude", required_argument, NULL, OPT_EXCLUDE},
         {"allowed", required_argument, NULL, OPT_ALLOWED},
+        {"commit", no_argument, NULL, OPT_COMMIT},
+        {"token", required_argument, NULL, OPT_TOKEN},
+        {"owner", required_argument, NULL, OPT_OWNER},
         CLI_SOURCE_LONGOPTS,
         {NULL, 0, NULL, 0}};
     cli_sources src;
@@ -92,7 +105,8 @@ int cmd_alloc(int argc, char **argv)
     size_t n_peerable = 0;
     long length = -1, count = 1;
     int strategy = CS_IPAM_FIRST;
-    bool avoid_none = false;
+    bool avoid_none = false, commit = false;
+    const char *token = NULL, *owner = NULL;
     int c, rc = CLI_OK;
     optind = 1;
     opterr = 0;
@@ -151,6 +165,15 @@ int cmd_alloc(int argc, char **argv)
             }
             avoid_none = strcmp(optarg, "none") == 0;
             break;
+        case OPT_COMMIT:
+            commit = true;
+            break;
+        case OPT_TOKEN:
+            token = optarg;
+            break;
+        case OPT_OWNER:
+            owner = optarg;
+            break;
         case OPT_PEERABLE:
             if (n_peerable == MAX_PEERABLE) {
                 cli_errorf(VERB, "at most %d --peerable-with VPCs", MAX_PEERABLE);
@@ -174,6 +197,15 @@ int cmd_alloc(int argc, char **argv)
                    !pools.n     ? "at least one --pool PREFIX is needed"
                    : length < 0 ? "--length L is needed"
                                 : "unexpected argument");
+        rc = CLI_USAGE;
+    }
+    if (rc == CLI_OK && (commit || token || owner) && !src.shm) {
+        cli_errorf(VERB, "--commit, --token and --owner need --shm NAME (a service with a "
+                         "ledger)");
+        rc = CLI_USAGE;
+    }
+    if (rc == CLI_OK && (token || owner) && !commit) {
+        cli_errorf(VERB, "--token and --owner go with --commit");
         rc = CLI_USAGE;
     }
     for (size_t i = 1; rc == CLI_OK && i < pools.n; i++)
@@ -204,6 +236,18 @@ int cmd_alloc(int argc, char **argv)
             excl.n += (size_t)np;
         }
     }
+    /* A service's ledger: its reservations count as used (commit adds them
+     * itself, under the ledger's lock). */
+    cs_ledger *ledger = NULL;
+    if (rc == CLI_OK && src.shm) {
+        cs_error lerr;
+        cs_error_clear(&lerr);
+        int lrc = cs_ledger_open(src.shm, &ledger, &lerr);
+        if (lrc < 0 && commit)
+            rc = cli_report_error(VERB, &lerr);
+        else if (lrc == 0 && !commit)
+            rc = cli_add_reservations(VERB, ledger, &excl);
+    }
     cs_ipam_allocation *out = rc == CLI_OK ? calloc((size_t)count, sizeof *out) : NULL;
     if (rc == CLI_OK && !out) {
         cli_errorf(VERB, "out of memory");
@@ -216,8 +260,13 @@ int cmd_alloc(int argc, char **argv)
                              .allowed = allowed.p, .n_allowed = allowed.n, .extra = excl.p,
                              .n_extra = excl.n};
         unsigned why = CS_IPAM_OK;
-        int64_t n = cs_ipam_alloc(est.snap, &q, out, &why);
-        if (n < 0) {
+        cs_error cerr;
+        cs_error_clear(&cerr);
+        int64_t n = commit ? cs_ledger_commit(ledger, est.snap, &q, token, owner, out, &why, &cerr)
+                           : cs_ipam_alloc(est.snap, &q, out, &why);
+        if (n < 0 && commit) {
+            rc = cli_report_error(VERB, &cerr);
+        } else if (n < 0) {
             cli_errorf(VERB, "bad pools or length");
             rc = CLI_USAGE;
         } else {
@@ -238,6 +287,7 @@ int cmd_alloc(int argc, char **argv)
         }
     }
     free(out);
+    cs_ledger_close(ledger);
     if (est.snap)
         cli_estate_close(&est);
     cli_prefixes_free(&pools);

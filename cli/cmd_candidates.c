@@ -15,6 +15,7 @@
  * 3 internal error.
  */
 #include "cli.h"
+#include "peer_cli.h"
 #include "source.h"
 #include "verbs.h"
 
@@ -27,7 +28,9 @@
 
 #define VERB "candidates"
 
-enum { OPT_FORMAT = 0x300, OPT_QUOTA, OPT_FILTER_REGION, OPT_FILTER_ACCOUNT, OPT_LIMIT };
+enum { OPT_FILTER_REGION = 0x300, OPT_FILTER_ACCOUNT, OPT_LIMIT };
+/* Candidates listed in text unless --limit says otherwise. */
+#define TEXT_LIMIT 50
 
 static void usage(FILE *f)
 {
@@ -42,10 +45,11 @@ static void usage(FILE *f)
         "\n"
         "      --region R         only candidates in region R\n"
         "      --account A        only candidates owned by account A\n"
-        "      --quota N          active peering connections allowed per VPC\n"
-        "                         (default 50; AWS allows at most 125)\n"
-        "      --limit N          list at most N candidates (the count is exact)\n"
+        PEER_CLI_QUOTA_HELP
+        "      --limit N          list at most N candidates, then say how many more\n"
+        "                         (the count is exact; text default 50, 0 = all)\n"
         "      --format F         text (default), json or csv\n"
+        PEER_CLI_OUTPUT_HELP
         "\n" CLI_SOURCE_HELP
         "\nExit: 0 done, 2 usage or bad input (unknown VPC, account or region),\n"
         "3 internal error.\n");
@@ -55,8 +59,8 @@ int cmd_candidates(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"help", no_argument, NULL, 'h'},
-        {"format", required_argument, NULL, OPT_FORMAT},
-        {"quota", required_argument, NULL, OPT_QUOTA},
+        PEER_CLI_LONGOPTS,
+        PEER_CLI_QUOTA_LONGOPT,
         {"region", required_argument, NULL, OPT_FILTER_REGION},
         {"account", required_argument, NULL, OPT_FILTER_ACCOUNT},
         {"limit", required_argument, NULL, OPT_LIMIT},
@@ -64,14 +68,17 @@ int cmd_candidates(int argc, char **argv)
         {NULL, 0, NULL, 0}};
     cli_sources src;
     cli_sources_init(&src);
-    enum cs_report_format fmt = CS_REPORT_TEXT;
-    long quota = CS_PEERING_QUOTA_DEFAULT, limit = -1;
+    peer_cli p;
+    peer_cli_init(&p, VERB, 1u << CS_REPORT_TEXT | 1u << CS_REPORT_JSON | 1u << CS_REPORT_CSV);
+    long limit = -1;
     const char *want_region = NULL, *want_account = NULL;
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":he:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":he:o:", opts, NULL)) != -1) {
         int used = cli_source_option(VERB, &src, c, optarg);
+        if (used == 0)
+            used = peer_cli_option(&p, c, optarg, argv, optind);
         if (used < 0)
             return CLI_USAGE;
         if (used)
@@ -80,15 +87,6 @@ int cmd_candidates(int argc, char **argv)
         case 'h':
             usage(stdout);
             return CLI_OK;
-        case OPT_FORMAT:
-            if (cli_parse_format(VERB, optarg, 1u << CS_REPORT_TEXT | 1u << CS_REPORT_JSON | 1u << CS_REPORT_CSV,
-                                 &fmt))
-                return CLI_USAGE;
-            break;
-        case OPT_QUOTA:
-            if (cli_parse_quota(VERB, optarg, &quota))
-                return CLI_USAGE;
-            break;
         case OPT_LIMIT:
             limit = cli_parse_count(optarg, 0, 1L << 30);
             if (limit < 0) {
@@ -102,11 +100,8 @@ int cmd_candidates(int argc, char **argv)
         case OPT_FILTER_ACCOUNT:
             want_account = optarg;
             break;
-        case ':':
-            cli_errorf(VERB, "option %s needs a value (see --help)", argv[optind - 1]);
-            return CLI_USAGE;
         default:
-            cli_errorf(VERB, "unknown option %s (see --help)", argv[optind - 1]);
+            usage(stderr);
             return CLI_USAGE;
         }
     }
@@ -122,12 +117,9 @@ int cmd_candidates(int argc, char **argv)
     const cs_snapshot *s = est.snap;
     cs_peering_filter filter = {CS_IDX_NONE, CS_IDX_NONE, 0};
     uint32_t vpc = CS_IDX_NONE;
-    cs_vpc vv;
-    if (cs_estate_vpc_find(s, id, strlen(id), &vpc) != 1 || cs_estate_vpc(s, vpc, &vv) != 0 ||
-        vv.pseudo) {
-        cli_errorf(VERB, "%s is not a VPC of the estate", id);
+    if ((rc = peer_cli_require_vpc(&p, s, id, &vpc)) != 0 || (rc = peer_cli_open(&p)) != 0) {
         cli_estate_close(&est);
-        return CLI_USAGE;
+        return rc;
     }
     if (want_account &&
         cs_estate_account_find(s, want_account, strlen(want_account), &filter.account) != 1) {
@@ -157,10 +149,12 @@ int cmd_candidates(int argc, char **argv)
         cli_estate_close(&est);
         return rc;
     }
-    cs_peering_opts po = {(uint32_t)quota};
+    cs_peering_opts po = {(uint32_t)p.quota};
+    if (limit < 0)
+        limit = p.fmt == CS_REPORT_TEXT ? TEXT_LIMIT : 0;
     cs_estate_counts cnt;
     cs_estate_counts_get(s, &cnt);
-    size_t cap = limit >= 0 && (uint64_t)limit < cnt.vpcs ? (size_t)limit : cnt.vpcs;
+    size_t cap = limit > 0 && (uint64_t)limit < cnt.vpcs ? (size_t)limit : cnt.vpcs;
     uint32_t *cands = malloc((cap ? cap : 1) * sizeof *cands);
     cs_peering_pair *pairs = malloc((cap ? cap : 1) * sizeof *pairs);
     cs_peering_verdict *verdicts = malloc((cap ? cap : 1) * sizeof *verdicts);
@@ -177,8 +171,11 @@ int cmd_candidates(int argc, char **argv)
             pairs[i].a = vpc;
             pairs[i].b = cands[i];
         }
-        cs_peering_check_bulk(ix, pairs, n, &po, verdicts);
-        if (cs_peering_report_candidates(stdout, fmt, s, vpc, &filter, &po, cands,
+        int brc = cs_peering_check_bulk(ix, pairs, n, &po, verdicts);
+        if (brc < 0) {
+            cli_errorf(VERB, "cs_peering_check_bulk: %s", cs_strerror(brc));
+            rc = CLI_INTERNAL;
+        } else if (cs_peering_report_candidates(p.out, p.fmt, s, vpc, &filter, &po, cands,
                                          verdicts, n, (uint64_t)total, &st, &err) < 0)
             rc = cli_report_error(VERB, &err);
     }
@@ -187,5 +184,5 @@ int cmd_candidates(int argc, char **argv)
     free(verdicts);
     cs_peering_index_free(ix);
     cli_estate_close(&est);
-    return rc;
+    return peer_cli_close(&p, rc);
 }

@@ -23,6 +23,7 @@
  * 2 usage or bad input; 3 internal error.
  */
 #include "cli.h"
+#include "peer_cli.h"
 #include "progress.h"
 #include "source.h"
 #include "verbs.h"
@@ -40,7 +41,7 @@
 /* Fewer pairs than this in all are decided without building the index. */
 #define FEW_PAIRS 64
 
-enum { OPT_FORMAT = 0x300, OPT_PAIRS, OPT_QUOTA, OPT_FAIL_ON, OPT_REGION_ALIAS };
+enum { OPT_PAIRS = 0x300, OPT_FAIL_ON, OPT_REGION_ALIAS };
 
 static void usage(FILE *f)
 {
@@ -57,10 +58,10 @@ static void usage(FILE *f)
         "\n"
         "      --pairs FILE       CSV with a header naming vpc_a and vpc_b ('-' =\n"
         "                         stdin); results come in input order\n"
-        "      --quota N          active peering connections allowed per VPC\n"
-        "                         (default 50; AWS allows at most 125)\n"
+        PEER_CLI_QUOTA_HELP
         "      --fail-on ineligible  exit 1 when any pair is ineligible\n"
         "      --format F         text (default), json, csv or ndjson\n"
+        PEER_CLI_OUTPUT_HELP
         "      --region R         same as --source-region\n"
         "\n" CLI_SOURCE_HELP
         "\nExit: 0 done, 1 an ineligible pair with --fail-on ineligible, 2 usage or\n"
@@ -133,15 +134,6 @@ static void batch_free(batch *b)
     free(b->b_off);
     free(b->pairs);
     free(b->verdicts);
-}
-
-/* The estate index of an id, or CS_IDX_NONE. */
-static uint32_t resolve(const cs_snapshot *s, const char *id)
-{
-    uint32_t idx = CS_IDX_NONE;
-    if (cs_estate_vpc_find(s, id, strlen(id), &idx) != 1)
-        return CS_IDX_NONE;
-    return idx;
 }
 
 /* ---- CSV -------------------------------------------------------------------------- */
@@ -258,8 +250,14 @@ typedef struct run {
 static int verdicts(run *r, batch *b)
 {
     if (b->n < FEW_PAIRS && !r->ix) {
-        for (size_t i = 0; i < b->n; i++)
-            cs_peering_check(r->snap, b->pairs[i].a, b->pairs[i].b, &r->opts, &b->verdicts[i]);
+        for (size_t i = 0; i < b->n; i++) {
+            int rc = cs_peering_check(r->snap, b->pairs[i].a, b->pairs[i].b, &r->opts,
+                                      &b->verdicts[i]);
+            if (rc < 0) {
+                cli_errorf(VERB, "cs_peering_check: %s", cs_strerror(rc));
+                return CLI_INTERNAL;
+            }
+        }
         return 0;
     }
     if (!r->ix) {
@@ -268,7 +266,11 @@ static int verdicts(run *r, batch *b)
         if (cs_peering_index_new(r->snap, &r->ix, &err) < 0)
             return cli_report_error(VERB, &err);
     }
-    cs_peering_check_bulk(r->ix, b->pairs, b->n, &r->opts, b->verdicts);
+    int rc = cs_peering_check_bulk(r->ix, b->pairs, b->n, &r->opts, b->verdicts);
+    if (rc < 0) {
+        cli_errorf(VERB, "cs_peering_check_bulk: %s", cs_strerror(rc));
+        return CLI_INTERNAL;
+    }
     return 0;
 }
 
@@ -376,8 +378,8 @@ static int read_pairs(run *r, const char *path, batch *b)
         size_t bo = arena_put(b, fs.f[col_b], fs.len[col_b]);
         b->a_off[b->n] = ao;
         b->b_off[b->n] = bo;
-        b->pairs[b->n].a = resolve(r->snap, b->arena + ao);
-        b->pairs[b->n].b = resolve(r->snap, b->arena + bo);
+        b->pairs[b->n].a = peer_cli_vpc(r->snap, b->arena + ao);
+        b->pairs[b->n].b = peer_cli_vpc(r->snap, b->arena + bo);
         b->n++;
         if (r->format != CS_REPORT_JSON && b->n == BATCH && (rc = decide(r, b)) != 0)
             break;
@@ -407,24 +409,28 @@ int cmd_check(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"help", no_argument, NULL, 'h'},
-        {"format", required_argument, NULL, OPT_FORMAT},
+        PEER_CLI_LONGOPTS,
+        PEER_CLI_QUOTA_LONGOPT,
         {"pairs", required_argument, NULL, OPT_PAIRS},
-        {"quota", required_argument, NULL, OPT_QUOTA},
         {"fail-on", required_argument, NULL, OPT_FAIL_ON},
         {"region", required_argument, NULL, OPT_SRC_REGION},
         CLI_SOURCE_LONGOPTS,
         {NULL, 0, NULL, 0}};
     cli_sources src;
     cli_sources_init(&src);
-    enum cs_report_format fmt = CS_REPORT_TEXT;
+    peer_cli p;
+    peer_cli_init(&p, VERB,
+                  1u << CS_REPORT_TEXT | 1u << CS_REPORT_JSON | 1u << CS_REPORT_CSV |
+                      1u << CS_REPORT_NDJSON);
     const char *pairs_path = NULL;
-    long quota = CS_PEERING_QUOTA_DEFAULT;
     bool fail_on = false;
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":he:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":he:o:", opts, NULL)) != -1) {
         int used = cli_source_option(VERB, &src, c, optarg);
+        if (used == 0)
+            used = peer_cli_option(&p, c, optarg, argv, optind);
         if (used < 0)
             return CLI_USAGE;
         if (used)
@@ -433,18 +439,8 @@ int cmd_check(int argc, char **argv)
         case 'h':
             usage(stdout);
             return CLI_OK;
-        case OPT_FORMAT:
-            if (cli_parse_format(VERB, optarg,
-                                 1u << CS_REPORT_TEXT | 1u << CS_REPORT_JSON | 1u << CS_REPORT_CSV | 1u << CS_REPORT_NDJSON,
-                                 &fmt))
-                return CLI_USAGE;
-            break;
         case OPT_PAIRS:
             pairs_path = optarg;
-            break;
-        case OPT_QUOTA:
-            if (cli_parse_quota(VERB, optarg, &quota))
-                return CLI_USAGE;
             break;
         case OPT_FAIL_ON:
             if (strcmp(optarg, "ineligible") != 0) {
@@ -453,11 +449,8 @@ int cmd_check(int argc, char **argv)
             }
             fail_on = true;
             break;
-        case ':':
-            cli_errorf(VERB, "option %s needs a value (see --help)", argv[optind - 1]);
-            return CLI_USAGE;
         default:
-            cli_errorf(VERB, "unknown option %s (see --help)", argv[optind - 1]);
+            usage(stderr);
             return CLI_USAGE;
         }
     }
@@ -474,9 +467,13 @@ int cmd_check(int argc, char **argv)
     run r;
     memset(&r, 0, sizeof r);
     r.snap = est.snap;
-    r.opts.quota = (uint32_t)quota;
-    r.format = fmt;
-    r.rep = cs_peering_report_new(stdout, r.format, est.snap, &r.opts);
+    r.opts.quota = (uint32_t)p.quota;
+    r.format = p.fmt;
+    if ((rc = peer_cli_open(&p)) != 0) {
+        cli_estate_close(&est);
+        return rc;
+    }
+    r.rep = cs_peering_report_new(p.out, r.format, est.snap, &r.opts);
     if (!r.rep) {
         cli_errorf(VERB, "out of memory");
         cli_estate_close(&est);
@@ -486,9 +483,14 @@ int cmd_check(int argc, char **argv)
     cs_error_clear(&err);
     if (!pairs_path) {
         const char *ia = argv[optind], *ib = argv[optind + 1];
-        uint32_t a = resolve(est.snap, ia), b = resolve(est.snap, ib);
+        uint32_t a = peer_cli_vpc(est.snap, ia), b = peer_cli_vpc(est.snap, ib);
         cs_peering_verdict v;
-        cs_peering_check(est.snap, a, b, &r.opts, &v);
+        if (cs_peering_check(est.snap, a, b, &r.opts, &v) < 0) {
+            cli_errorf(VERB, "cs_peering_check: bad arguments");
+            cs_peering_report_free(r.rep);
+            cli_estate_close(&est);
+            return peer_cli_close(&p, CLI_INTERNAL);
+        }
         cs_peering_summary_add(&r.sum, &v);
         cs_peering_report_begin(r.rep, &r.sum);
         cs_peering_report_pair(r.rep, ia, ib, a, b, &v);
@@ -514,18 +516,17 @@ int cmd_check(int argc, char **argv)
         cli_progress_end();
         cs_peering_index_free(r.ix);
         if (rc) {
-            fflush(stdout);
+            fflush(p.out);
             cs_peering_report_free(r.rep);
             cli_estate_close(&est);
-            return rc;
+            return peer_cli_close(&p, rc);
         }
     }
     rc = cs_peering_report_end(r.rep, &r.sum, &err);
     cs_peering_report_free(r.rep);
     cli_estate_close(&est);
     if (rc < 0)
-        return cli_report_error(VERB, &err);
-    if (fail_on && r.sum.verdicts[CS_PEER_INELIGIBLE])
-        return CLI_FINDINGS;
-    return CLI_OK;
+        return peer_cli_close(&p, cli_report_error(VERB, &err));
+    return peer_cli_close(&p, fail_on && r.sum.verdicts[CS_PEER_INELIGIBLE] ? CLI_FINDINGS
+                                                                             : CLI_OK);
 }

@@ -38,6 +38,7 @@ static void usage(FILE *f)
         "      --exclude X        a prefix, or a file of prefixes, to count as used\n"
         "                         (reserved ranges, on-premises networks); repeatable\n"
         "      --format F         text (default), json or csv\n"
+        "With --shm NAME, the reservations of the service's ledger count as used.\n"
         "\n" CLI_SOURCE_HELP
         "\nExit: 0 done, 2 usage or bad input, 3 internal error.\n");
 }
@@ -110,6 +111,13 @@ int cmd_free(int argc, char **argv)
     cli_estate est = {0};
     if (rc == CLI_OK)
         rc = cli_estate_open(VERB, &src, &est);
+    /* A service's ledger: its reservations are used space too. */
+    if (rc == CLI_OK && src.shm) {
+        cs_ledger *ledger = NULL;
+        if (cs_ledger_open(src.shm, &ledger, NULL) == 0)
+            rc = cli_add_reservations(VERB, ledger, &excl);
+        cs_ledger_close(ledger);
+    }
     cs_ipam_free_pool *fp = rc == CLI_OK ? calloc(pools.n, sizeof *fp) : NULL;
     if (rc == CLI_OK && !fp) {
         cli_errorf(VERB, "out of memory");

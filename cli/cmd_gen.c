@@ -1,7 +1,7 @@
 /*
- * cli/cmd_gen.c — `cidrscope gen`: writes a synthetic estate (the generator
- * is cli/gen_estate.c), as an ESTATE/<account>/<region>/ tree of AWS CLI
- * JSON or as CSV.
+ * cli/cmd_gen.c — `cidrscope gen`: writes a synthetic estate (the one
+ * generator is datasets/gen/gen_estate.c), as an ESTATE/<account>/<region>/
+ * tree of AWS CLI JSON or as CSV. Options and the call only.
  */
 #include "cli.h"
 #include "gen_estate.h"
@@ -18,7 +18,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: cidrscope gen --seed S --accounts N --regions R "
             "[--vpcs-per-region K]\n"
-            "                     --out PATH [--format dir|csv]\n\n"
+            "                     --out PATH [--format dir|csv] [--shape default|org]\n\n"
             "Writes a realistic synthetic AWS estate: N accounts x R regions "
             "x K VPCs\n"
             "(default K = 4), with default VPCs, colliding template CIDRs, "
@@ -41,7 +41,18 @@ static void usage(FILE *f)
             "accepter_vpc,\n"
             "                 status,...), PATH's .csv suffix dropped "
             "before -peering\n"
+            "  --shape org    one large organisation: 30%% of VPCs on template "
+            "CIDRs\n"
+            "                 (10.0.0.0/16 with /20 and /24 nested, "
+            "192.168.0.0/16 and /24,\n"
+            "                 172.16.0.0/16), 20%% with CGNAT secondaries "
+            "(100.64.0.0/10,\n"
+            "                 /16, /17), business-unit IPAM pools that overlap; "
+            "--accounts\n"
+            "                 and --regions default to 38000 and 17, K to 1\n"
             "  -q, --quiet    no summary on stderr\n\n"
+            "Exit: 0 written, 2 bad options (also --out -), 3 a file system "
+            "error.\n\n"
             "Regions are real region names, the first R of:");
     for (unsigned i = 0; i < gen_region_count(); i++)
         fprintf(f, "%s%s", i % 6 ? " " : "\n  ", gen_region_name(i));
@@ -76,6 +87,7 @@ int cmd_gen(int argc, char **argv)
         {"vpcs-per-region", required_argument, NULL, 'k'},
         {"out", required_argument, NULL, 'o'},
         {"format", required_argument, NULL, 'f'},
+        {"shape", required_argument, NULL, 'S'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -84,12 +96,12 @@ int cmd_gen(int argc, char **argv)
     memset(&o, 0, sizeof o);
     o.vpcs = 4;
     o.format = GEN_DIR;
-    bool have_seed = false, have_accounts = false, have_regions = false;
+    bool have_seed = false, have_accounts = false, have_regions = false, have_k = false;
     bool quiet = false;
     uint64_t v;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "s:a:r:k:o:f:qh", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "s:a:r:k:o:f:S:qh", longs, NULL)) != -1) {
         switch (c) {
         case 's':
             if (parse_u64("--seed", optarg, UINT64_MAX, &o.seed))
@@ -113,6 +125,7 @@ int cmd_gen(int argc, char **argv)
                           GEN_MAX_VPCS_PER_REGION, &v))
                 return CLI_USAGE;
             o.vpcs = (uint32_t)v;
+            have_k = true;
             break;
         case 'o':
             o.out = optarg;
@@ -125,6 +138,16 @@ int cmd_gen(int argc, char **argv)
             } else {
                 cli_errorf("gen", "unknown --format '%s' (expected dir|csv)",
                            optarg);
+                return CLI_USAGE;
+            }
+            break;
+        case 'S':
+            if (strcmp(optarg, "default") == 0) {
+                o.shape = GEN_SHAPE_DEFAULT;
+            } else if (strcmp(optarg, "org") == 0) {
+                o.shape = GEN_SHAPE_ORG;
+            } else {
+                cli_errorf("gen", "unknown --shape '%s' (expected default|org)", optarg);
                 return CLI_USAGE;
             }
             break;
@@ -143,6 +166,15 @@ int cmd_gen(int argc, char **argv)
         cli_errorf("gen", "unexpected argument '%s'", argv[optind]);
         return CLI_USAGE;
     }
+    if (o.shape == GEN_SHAPE_ORG) {
+        if (!have_accounts)
+            o.accounts = GEN_ORG_ACCOUNTS;
+        if (!have_regions)
+            o.regions = GEN_ORG_REGIONS;
+        if (!have_k)
+            o.vpcs = 1;
+        have_accounts = have_regions = true;
+    }
     if (!have_seed || !have_accounts || !have_regions || !o.out) {
         cli_errorf("gen", "--seed, --accounts, --regions and --out are "
                           "required (see cidrscope gen --help)");
@@ -160,14 +192,14 @@ int cmd_gen(int argc, char **argv)
                           "be at least 1");
         return CLI_USAGE;
     }
-    char err[512];
+    cs_error err;
     gen_stats st;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    int rc = gen_estate(&o, &st, err, sizeof err);
+    int rc = gen_estate(&o, &st, &err);
     if (rc != 0) {
-        cli_errorf("gen", "%s", err);
-        return rc == GEN_EUSAGE ? CLI_USAGE : CLI_INTERNAL;
+        cli_errorf("gen", "%s", err.message);
+        return rc == CS_EINVAL ? CLI_USAGE : CLI_INTERNAL;
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (!quiet) {

@@ -15,6 +15,7 @@
  * internal error.
  */
 #include "cli.h"
+#include "peer_cli.h"
 #include "source.h"
 #include "verbs.h"
 
@@ -28,7 +29,7 @@
 #define VERB "mesh"
 #define MAX_VPCS 1000
 
-enum { OPT_FORMAT = 0x300, OPT_QUOTA, OPT_FROM, OPT_HUB, OPT_FAIL_ON };
+enum { OPT_FROM = 0x300, OPT_HUB, OPT_FAIL_ON };
 
 static void usage(FILE *f)
 {
@@ -43,11 +44,11 @@ static void usage(FILE *f)
         "\n"
         "      --from FILE        read VPC ids from FILE, one a line ('-' = stdin)\n"
         "      --hub VPC          hub-and-spoke around VPC instead of a full mesh\n"
-        "      --quota N          active peering connections allowed per VPC\n"
-        "                         (default 50; AWS allows at most 125)\n"
+        PEER_CLI_QUOTA_HELP
         "      --fail-on C        exit 1 when the plan has: conflict (a link that\n"
         "                         cannot be made), quota (a VPC over its quota), any\n"
         "      --format F         text (default), json or csv\n"
+        PEER_CLI_OUTPUT_HELP
         "      --region R         same as --source-region\n"
         "\n" CLI_SOURCE_HELP
         "\nExit: 0 done, 1 a conflict or quota problem with --fail-on, 2 usage or bad\n"
@@ -111,8 +112,8 @@ int cmd_mesh(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"help", no_argument, NULL, 'h'},
-        {"format", required_argument, NULL, OPT_FORMAT},
-        {"quota", required_argument, NULL, OPT_QUOTA},
+        PEER_CLI_LONGOPTS,
+        PEER_CLI_QUOTA_LONGOPT,
         {"from", required_argument, NULL, OPT_FROM},
         {"hub", required_argument, NULL, OPT_HUB},
         {"fail-on", required_argument, NULL, OPT_FAIL_ON},
@@ -121,15 +122,17 @@ int cmd_mesh(int argc, char **argv)
         {NULL, 0, NULL, 0}};
     cli_sources src;
     cli_sources_init(&src);
-    enum cs_report_format fmt = CS_REPORT_TEXT;
-    long quota = CS_PEERING_QUOTA_DEFAULT;
+    peer_cli p;
+    peer_cli_init(&p, VERB, 1u << CS_REPORT_TEXT | 1u << CS_REPORT_JSON | 1u << CS_REPORT_CSV);
     const char *from = NULL, *hub = NULL;
     bool fail_conflict = false, fail_quota = false;
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":he:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":he:o:", opts, NULL)) != -1) {
         int used = cli_source_option(VERB, &src, c, optarg);
+        if (used == 0)
+            used = peer_cli_option(&p, c, optarg, argv, optind);
         if (used < 0)
             return CLI_USAGE;
         if (used)
@@ -138,15 +141,6 @@ int cmd_mesh(int argc, char **argv)
         case 'h':
             usage(stdout);
             return CLI_OK;
-        case OPT_FORMAT:
-            if (cli_parse_format(VERB, optarg, 1u << CS_REPORT_TEXT | 1u << CS_REPORT_JSON | 1u << CS_REPORT_CSV,
-                                 &fmt))
-                return CLI_USAGE;
-            break;
-        case OPT_QUOTA:
-            if (cli_parse_quota(VERB, optarg, &quota))
-                return CLI_USAGE;
-            break;
         case OPT_FROM:
             from = optarg;
             break;
@@ -165,11 +159,8 @@ int cmd_mesh(int argc, char **argv)
                 return CLI_USAGE;
             }
             break;
-        case ':':
-            cli_errorf(VERB, "option %s needs a value (see --help)", argv[optind - 1]);
-            return CLI_USAGE;
         default:
-            cli_errorf(VERB, "unknown option %s (see --help)", argv[optind - 1]);
+            usage(stderr);
             return CLI_USAGE;
         }
     }
@@ -210,23 +201,23 @@ int cmd_mesh(int argc, char **argv)
         cli_errorf(VERB, "out of memory");
         rc = CLI_INTERNAL;
     } else {
-        for (size_t i = 0; i < l.n; i++) {
-            uint32_t idx = CS_IDX_NONE;
-            vpcs[i] = cs_estate_vpc_find(s, l.ids[i], strlen(l.ids[i]), &idx) == 1
-                          ? idx
-                          : CS_IDX_NONE;
-        }
-        cs_peering_opts po = {(uint32_t)quota};
+        for (size_t i = 0; i < l.n; i++)
+            vpcs[i] = peer_cli_vpc(s, l.ids[i]);
+        cs_peering_opts po = {(uint32_t)p.quota};
         cs_peering_mesh_summary sum;
         rc = cs_peering_mesh(s, vpcs, l.n, hub_pos, &po, rows, matrix, &sum);
         if (rc < 0) {
             cli_errorf(VERB, "%s", cs_strerror(rc));
             rc = CLI_INTERNAL;
         } else {
-            rc = cs_peering_report_mesh(stdout, fmt, s, (const char *const *)l.ids, l.n,
+            rc = peer_cli_open(&p);
+            if (rc == 0)
+                rc = cs_peering_report_mesh(p.out, p.fmt, s, (const char *const *)l.ids, l.n,
                                         hub_pos, rows, matrix, &sum, &po, &err);
             if (rc < 0)
                 rc = cli_report_error(VERB, &err);
+            else if (rc > 0)
+                ; /* -o FILE could not be created: said so */
             else if ((fail_conflict && sum.conflicts) || (fail_quota && sum.over_quota))
                 rc = CLI_FINDINGS;
         }
@@ -236,5 +227,5 @@ int cmd_mesh(int argc, char **argv)
     free(matrix);
     idlist_free(&l);
     cli_estate_close(&est);
-    return rc;
+    return peer_cli_close(&p, rc);
 }

@@ -9,13 +9,17 @@
  * address. Only active connections carry traffic; peering is never
  * transitive and never edge-to-edge (a peer's internet gateway, NAT, VPN,
  * Direct Connect or gateway endpoint cannot be used, in either direction).
- * An argument that parses as neither address nor prefix is a VPC id; one
- * that names no VPC is answered (unknown-vpc), not refused.
+ * An argument that names a VPC of the estate is that VPC; one that looks
+ * like an address or prefix (a digit first, or a ':' or '/' in it) but does
+ * not parse (10.0.0.0/33, 010.0.0.1) is refused with the parse error and a
+ * caret, exit 2; anything else names no VPC and is answered (unknown-vpc),
+ * not refused.
  *
  * Exit: 0 done; 1 with --fail-on unreachable when not reachable; 2 usage or
  * bad input; 3 internal error.
  */
 #include "cli.h"
+#include "peer_cli.h"
 #include "source.h"
 #include "verbs.h"
 
@@ -28,7 +32,9 @@
 
 #define VERB "reach"
 
-enum { OPT_FORMAT = 0x300, OPT_FAIL_ON };
+enum { OPT_FAIL_ON = 0x300, OPT_LIMIT };
+/* No-connection findings listed unless --limit says otherwise (text, JSON). */
+#define DEFAULT_LIMIT 20
 
 static void usage(FILE *f)
 {
@@ -45,27 +51,51 @@ static void usage(FILE *f)
         "\n"
         "      --fail-on unreachable  exit 1 when DST is not reachable\n"
         "      --format F         text (default), json or csv\n"
+        PEER_CLI_OUTPUT_HELP
+        "      --limit N          list at most N VPCs holding DST with no connection,\n"
+        "                         then count the rest (default 20, csv all; 0 = all)\n"
         "      --region R         same as --source-region\n"
         "\n" CLI_SOURCE_HELP
         "\nExit: 0 done, 1 not reachable with --fail-on unreachable, 2 usage or bad\n"
         "input, 3 internal error.\n");
 }
 
-/* Reads one end: an address, a prefix, else a VPC id. */
-static void parse_end(const cs_snapshot *s, const char *text, cs_reach_end *e)
+/* True when text is meant as an address or prefix rather than a VPC id. */
+static bool looks_like_address(const char *text)
+{
+    return (text[0] >= '0' && text[0] <= '9') || strchr(text, ':') || strchr(text, '/');
+}
+
+/* Reads one end (argument `pos`, 1 or 2): an address, a prefix, else a VPC
+ * id. Returns 0, or the exit code after printing a parse error. */
+static int parse_end(const cs_snapshot *s, const char *text, int pos, cs_reach_end *e)
 {
     memset(e, 0, sizeof *e);
     e->vpc = CS_IDX_NONE;
     size_t len = strlen(text);
     cs_error err;
+    cs_error_clear(&err);
     if (cs_address_parse(text, len, 0, &e->prefix, &err) == 0 ||
         cs_prefix_parse(text, len, 0, &e->prefix, &err) == 0)
-        return;
-    uint32_t idx;
-    if (cs_estate_vpc_find(s, text, len, &idx) == 1)
+        return 0;
+    uint32_t idx = peer_cli_vpc(s, text);
+    if (idx != CS_IDX_NONE) {
         e->vpc = idx;
-    else
-        e->unknown = true;
+        return 0;
+    }
+    if (looks_like_address(text)) {
+        /* the error of the form it has: a prefix with '/', else an address */
+        cs_error_clear(&err);
+        if (strchr(text, '/'))
+            cs_prefix_parse(text, len, 0, &e->prefix, &err);
+        else
+            cs_address_parse(text, len, 0, &e->prefix, &err);
+        snprintf(err.source, sizeof err.source, "(command line)");
+        err.line = (unsigned long)pos;
+        return cli_report_error(VERB, &err);
+    }
+    e->unknown = true;
+    return 0;
 }
 
 typedef struct holder_scan {
@@ -99,20 +129,25 @@ int cmd_reach(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"help", no_argument, NULL, 'h'},
-        {"format", required_argument, NULL, OPT_FORMAT},
+        PEER_CLI_LONGOPTS,
         {"fail-on", required_argument, NULL, OPT_FAIL_ON},
+        {"limit", required_argument, NULL, OPT_LIMIT},
         {"region", required_argument, NULL, OPT_SRC_REGION},
         CLI_SOURCE_LONGOPTS,
         {NULL, 0, NULL, 0}};
     cli_sources src;
     cli_sources_init(&src);
-    enum cs_report_format fmt = CS_REPORT_TEXT;
+    peer_cli p;
+    peer_cli_init(&p, VERB, 1u << CS_REPORT_TEXT | 1u << CS_REPORT_JSON | 1u << CS_REPORT_CSV);
     bool fail_on = false;
+    long limit = -1;
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":he:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":he:o:", opts, NULL)) != -1) {
         int used = cli_source_option(VERB, &src, c, optarg);
+        if (used == 0)
+            used = peer_cli_option(&p, c, optarg, argv, optind);
         if (used < 0)
             return CLI_USAGE;
         if (used)
@@ -121,11 +156,6 @@ int cmd_reach(int argc, char **argv)
         case 'h':
             usage(stdout);
             return CLI_OK;
-        case OPT_FORMAT:
-            if (cli_parse_format(VERB, optarg, 1u << CS_REPORT_TEXT | 1u << CS_REPORT_JSON | 1u << CS_REPORT_CSV,
-                                 &fmt))
-                return CLI_USAGE;
-            break;
         case OPT_FAIL_ON:
             if (strcmp(optarg, "unreachable") != 0) {
                 cli_errorf(VERB, "--fail-on %s: the only condition is 'unreachable'", optarg);
@@ -133,11 +163,14 @@ int cmd_reach(int argc, char **argv)
             }
             fail_on = true;
             break;
-        case ':':
-            cli_errorf(VERB, "option %s needs a value (see --help)", argv[optind - 1]);
-            return CLI_USAGE;
+        case OPT_LIMIT:
+            if ((limit = cli_parse_count(optarg, 0, 1L << 40)) < 0) {
+                cli_errorf(VERB, "--limit %s: expected a whole number (0 = all)", optarg);
+                return CLI_USAGE;
+            }
+            break;
         default:
-            cli_errorf(VERB, "unknown option %s (see --help)", argv[optind - 1]);
+            usage(stderr);
             return CLI_USAGE;
         }
     }
@@ -152,8 +185,10 @@ int cmd_reach(int argc, char **argv)
         return rc;
     const cs_snapshot *s = est.snap;
     cs_reach_end se, de;
-    parse_end(s, st, &se);
-    parse_end(s, dt, &de);
+    if ((rc = parse_end(s, st, 1, &se)) != 0 || (rc = parse_end(s, dt, 2, &de)) != 0) {
+        cli_estate_close(&est);
+        return rc;
+    }
     if (se.vpc == CS_IDX_NONE && !se.unknown) {
         /* An address inside a VPC stands for that VPC, when there is one. */
         holder_scan h = {s, cs_estate_assoc_vpc_map(s, NULL), CS_IDX_NONE, 0};
@@ -169,10 +204,13 @@ int cmd_reach(int argc, char **argv)
     cs_reach_summary sum;
     cs_error err;
     cs_error_clear(&err);
-    if (cs_peering_report_reach(stdout, fmt, s, st, &se, dt, &de, &sum, &err) < 0)
+    uint64_t lim = limit >= 0 ? (uint64_t)limit : p.fmt == CS_REPORT_CSV ? 0 : DEFAULT_LIMIT;
+    if ((rc = peer_cli_open(&p)) != 0)
+        ; /* -o FILE could not be created: said so */
+    else if (cs_peering_report_reach_limit(p.out, p.fmt, s, st, &se, dt, &de, lim, &sum, &err) < 0)
         rc = cli_report_error(VERB, &err);
     else if (fail_on && !sum.reachable)
         rc = CLI_FINDINGS;
     cli_estate_close(&est);
-    return rc;
+    return peer_cli_close(&p, rc);
 }

@@ -29,6 +29,7 @@
  * tests/security/.
  */
 #include "cli.h"
+#include "serve_ledger.h"
 #include "source.h"
 #include "verbs.h"
 
@@ -358,7 +359,9 @@ static void serve_usage(FILE *f)
             COMMON_HELP
             "  --interval SEC    seconds between source checks (default 2; 0: never)\n"
             "  --settle SEC      seconds a changed source must rest (default 2)\n"
-            "  --unlink-on-exit  remove every segment of NAME when stopping\n");
+            "  --unlink-on-exit  remove every segment of NAME when stopping\n"
+            "  --ledger FILE     keep the reservation ledger of `alloc --shm NAME\n"
+            "                    --commit`, journaled in FILE (replayed at start)\n");
 }
 
 static void publish_usage(FILE *f)
@@ -457,9 +460,12 @@ int cmd_serve(int argc, char **argv)
                                          {"interval", required_argument, NULL, 'i'},
                                          {"settle", required_argument, NULL, 's'},
                                          {"unlink-on-exit", no_argument, NULL, 'u'},
+                                         {"ledger", required_argument, NULL, 'L'},
                                          {NULL, 0, NULL, 0}};
     serve_opts o = {.interval = 2.0, .settle = 2.0, .shm.max_shrink = 10};
     cli_sources_init(&o.src);
+    const char *ledger_path = NULL;
+    cs_ledger *ledger = NULL;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -475,6 +481,8 @@ int cmd_serve(int argc, char **argv)
                 return CLI_USAGE;
         } else if (c == 'u') {
             o.unlink_on_exit = true;
+        } else if (c == 'L') {
+            ledger_path = optarg;
         } else if (c == '?' || parse_common("serve", c, optarg, &o) != 0) {
             serve_usage(stderr);
             return CLI_USAGE;
@@ -519,6 +527,8 @@ int cmd_serve(int argc, char **argv)
         failed_fp = sc.fp;
         code = CLI_OK;
     }
+    if (code == CLI_OK && ledger_path)
+        code = serve_ledger_open(name, ledger_path, &ledger);
     if (code != CLI_OK) {
         cs_shm_publisher_close(p);
         free(sc.f);
@@ -571,6 +581,7 @@ int cmd_serve(int argc, char **argv)
         if (load_and_publish("serve", name, p, &o, reload ? CS_SHM_FORCE : 0) == CLI_OK) {
             fp = sc.fp;
             failed_fp = 0;
+            serve_ledger_sync(name, ledger);
         } else {
             failed_fp = sc.fp;
             fprintf(stderr, "cidrscope serve: %s: generation %llu keeps serving\n", name,
@@ -593,6 +604,7 @@ int cmd_serve(int argc, char **argv)
                (unsigned long long)cs_shm_publisher_generation(p));
     }
     cs_shm_publisher_close(p);
+    serve_ledger_close(name, ledger, o.unlink_on_exit);
     return code;
 }
 

@@ -70,3 +70,26 @@ void cli_prefixes_free(cli_prefixes *l)
     free(l->p);
     memset(l, 0, sizeof *l);
 }
+
+int cli_add_reservations(const char *verb, cs_ledger *ledger, cli_prefixes *l)
+{
+    cs_error err;
+    cs_error_clear(&err);
+    for (;;) {
+        size_t room = l->cap - l->n;
+        int64_t n = cs_ledger_active(ledger, l->p ? l->p + l->n : NULL, room, &err);
+        if (n < 0)
+            return cli_report_error(verb, &err);
+        if ((size_t)n <= room) {
+            l->n += (size_t)n;
+            return 0;
+        }
+        cs_prefix *q = realloc(l->p, (l->n + (size_t)n + 64) * sizeof *q);
+        if (!q) {
+            cli_errorf(verb, "out of memory");
+            return CLI_INTERNAL;
+        }
+        l->p = q;
+        l->cap = l->n + (size_t)n + 64;
+    }
+}

@@ -26,4 +26,8 @@ int cli_prefixes_add_arg(const char *verb, cli_prefixes *l, const char *what, co
 
 void cli_prefixes_free(cli_prefixes *l);
 
+/* Appends the active reservations of `ledger` to l. Returns 0 or an exit
+ * code after printing the error. */
+int cli_add_reservations(const char *verb, cs_ledger *ledger, cli_prefixes *l);
+
 #endif

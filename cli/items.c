@@ -369,6 +369,8 @@ static int flush_chunk(run *r)
             work(&r->wk[x]); /* a thread could not start: do its part here */
     }
     int rc = 0;
+    if (t > 1)
+        cs_match_report_flush(r->w); /* what an earlier one-thread chunk wrote */
     for (unsigned x = 0; x < t; x++) {
         worker *k = &r->wk[x];
         if (t > 1) {

@@ -22,6 +22,7 @@ CS_VERB("reach", cmd_reach, "can traffic go from a VPC to a VPC, prefix or addre
 CS_VERB("can-add", cmd_can_add, "may a CIDR block be associated with a VPC now")
 CS_VERB("free", cmd_free, "the free space of pools: minimal CIDR list, size, used, largest")
 CS_VERB("alloc", cmd_alloc, "allocate blocks in pools that overlap nothing in the estate")
+CS_VERB("release", cmd_release, "free a reservation of a service's ledger")
 CS_VERB("serve", cmd_serve, "publish sources as a shared-memory service and keep it current")
 CS_VERB("publish", cmd_publish, "publish sources once as the next generation of a shared-memory service")
 CS_VERB("gen", cmd_gen, "write a synthetic estate (AWS CLI JSON tree or CSV)")

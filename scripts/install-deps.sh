@@ -12,6 +12,16 @@ set -eu
 PKGS="cmake make gcc g++ pkg-config libxxhash-dev libjemalloc-dev libcmocka-dev libbenchmark-dev libyajl-dev"
 # python3: the CLI tests parse every JSON report back with it.
 PKGS="$PKGS python3"
+# The Python binding (python/, a ctest entry): cffi in ABI mode over
+# libcidrscope.so, pytest to run its suite, jsonschema to check reports against
+# docs/schema/, setuptools + pip for the offline `pip install ./python`.
+PKGS="$PKGS python3-cffi python3-pytest python3-jsonschema python3-setuptools python3-pip"
+# Chromium and its driver are ~300 MB and only the browser tests
+# (tests/browser/) use them: install them when asked (CS_WITH_BROWSER=1, which
+# .ci/run sets) so `make demo` stays quick on a fresh machine.
+if [ "${CS_WITH_BROWSER:-0}" = 1 ]; then
+    PKGS="$PKGS chromium chromium-driver python3-selenium"
+fi
 # clang is needed only for the sanitizer/fuzz configurations; install it when
 # asked (CS_WITH_CLANG=1), which .ci/run does.
 if [ "${CS_WITH_CLANG:-0}" = 1 ]; then

@@ -7,6 +7,12 @@
  * and hubs, scopes and domains) and on the real-prefix dataset; the audit
  * of a file image equals that of the heap image; the report writers' JSON
  * parses back (checked in the CLI tests) and the shared writer escapes.
+ * Estates come from the one generator (datasets/gen, every shape) and from
+ * collide_estate() below, which draws the collisions no realistic estate
+ * has often enough to test (VPCs with more tops than BIG_TOPS, crowded
+ * shared blocks, random hubs). Also: drift (adding a VPC never makes an
+ * overlap disappear, removing one never makes one appear), thaw, plans
+ * and domain files, scopes that match nothing.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +25,7 @@
 #include <cidrscope/audit.h>
 #include <cidrscope/estate.h>
 
+#include "gen_estate.h"
 #include "query/audit_internal.h"
 #include "report/writer.h"
 
@@ -112,7 +119,7 @@ static void add_block(cs_estate *e, const char *vpc, cs_prefix p, unsigned *asso
     must(cs_estate_add_cidr(e, &d, &l, &err), &err, "add_cidr");
 }
 
-static cs_snapshot *gen_estate(tu_rng *r, const genopt *g)
+static cs_snapshot *collide_estate(tu_rng *r, const genopt *g)
 {
     cs_estate *e = cs_estate_new();
     assert_non_null(e);
@@ -816,7 +823,7 @@ static void audit__random_estates_match_brute_force(void **state)
         for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
             uint64_t sd = seed + round * 1000 + k;
             tu_rng r = {sd};
-            cs_snapshot *s = gen_estate(&r, &shapes[k]);
+            cs_snapshot *s = collide_estate(&r, &shapes[k]);
             for (size_t m = 0; m < sizeof modes / sizeof *modes; m++) {
                 cs_audit_options o = {.flags = modes[m]};
                 char what[64];
@@ -835,7 +842,7 @@ static void audit__scopes_and_domains_match_brute_force(void **state)
     for (unsigned round = 0; round < 6; round++) {
         tu_rng r = {seed + round};
         genopt g = {120, 4 + 20 * (round & 1), 20, round & 1, 3 + 5 * (round & 1)};
-        cs_snapshot *s = gen_estate(&r, &g);
+        cs_snapshot *s = collide_estate(&r, &g);
         const char *accts[] = {"111111111100", "111111111102"};
         const char *regs[] = {"us-east-1", "ap-south-1"};
         cs_audit_tag tag = {"env", "prod"};
@@ -1121,7 +1128,7 @@ static void audit__file_image_equals_heap_image(void **state)
     uint64_t seed = tu_seed("audit__file_image_equals_heap_image", 4242);
     tu_rng r = {seed};
     genopt g = {200, 5, 20, 1, 0};
-    cs_snapshot *s = gen_estate(&r, &g);
+    cs_snapshot *s = collide_estate(&r, &g);
     char path[] = "/tmp/cs-audit-XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
@@ -1381,7 +1388,7 @@ static void audit__scope_value_matching_nothing_is_not_found(void **state)
     (void)state;
     tu_rng r = {42};
     genopt g = {40, 3, 10, 0, 0};
-    cs_snapshot *s = gen_estate(&r, &g);
+    cs_snapshot *s = collide_estate(&r, &g);
     const char *acct_typo[] = {"11111111110"};   /* one digit short */
     const char *reg_typo[] = {"us-east-1", "us-est-1"};
     cs_audit_tag tag_typo = {"Environmnet", "prod"};
@@ -1422,7 +1429,7 @@ static void thaw__round_trip_keeps_every_record(void **state)
     for (unsigned round = 0; round < 4; round++) {
         tu_rng r = {seed + round};
         genopt g = {60 + 40 * round, 2 + round, 20, round & 1, round & 1 ? 8 : 0};
-        cs_snapshot *s = gen_estate(&r, &g);
+        cs_snapshot *s = collide_estate(&r, &g);
         cs_estate *e = cs_estate_new();
         assert_non_null(e);
         cs_error err;
@@ -1539,7 +1546,7 @@ static void drift__adding_never_disappears_removing_never_appears(void **state)
         uint64_t sd = seed + round;
         tu_rng r = {sd};
         const genopt *g = &shapes[round % 4];
-        cs_snapshot *s = gen_estate(&r, g);
+        cs_snapshot *s = collide_estate(&r, g);
         cs_snapshot *t = with_one_more_vpc(s, &r, g);
         for (size_t m = 0; m < sizeof modes / sizeof *modes; m++) {
             cs_audit_options o = {.flags = modes[m]};
@@ -1779,11 +1786,49 @@ static void domains__members_resolve_and_typos_are_located(void **state)
     cs_snapshot_close(s);
 }
 
+/* The one estate generator (datasets/gen), every shape, against the brute
+ * force: the personas (hubs, templates, EKS reuse, nested mistakes, every
+ * peering status) and the organisation (templates nested three deep, CGNAT
+ * at three levels, overlapping business-unit pools). */
+static void audit__generator_shapes_match_brute_force(void **state)
+{
+    (void)state;
+    uint64_t seed = tu_seed("audit__generator_shapes_match_brute_force", 31337);
+    const gen_opts shapes[] = {
+        {.accounts = 13, .regions = 3, .vpcs = 7, .shape = GEN_SHAPE_DEFAULT},
+        {.accounts = 31, .regions = 2, .vpcs = 4, .shape = GEN_SHAPE_DEFAULT},
+        {.accounts = 300, .regions = 4, .vpcs = 1, .shape = GEN_SHAPE_ORG},
+        {.accounts = 90, .regions = 5, .vpcs = 2, .shape = GEN_SHAPE_ORG},
+    };
+    const unsigned modes[] = {0, CS_AUDIT_INCLUDE_DEFAULT | CS_AUDIT_ALL_PAIRS};
+    for (unsigned round = 0; round < 2; round++)
+        for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
+            gen_opts o = shapes[k];
+            o.seed = seed + round * 100 + k;
+            cs_estate *e = cs_estate_new();
+            assert_non_null(e);
+            cs_error err;
+            cs_error_clear(&err);
+            must(gen_estate_build(&o, e, NULL, &err), &err, "gen");
+            cs_snapshot *s = NULL;
+            must(cs_estate_freeze(e, &s, &err), &err, "freeze");
+            cs_estate_free(e);
+            for (size_t m = 0; m < sizeof modes / sizeof *modes; m++) {
+                cs_audit_options ao = {.flags = modes[m]};
+                char what[64];
+                snprintf(what, sizeof what, "gen shape %d #%zu mode %zu", o.shape, k, m);
+                check_audit(s, &ao, o.seed, what);
+            }
+            cs_snapshot_close(s);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(audit__random_estates_match_brute_force),
         cmocka_unit_test(audit__scopes_and_domains_match_brute_force),
+        cmocka_unit_test(audit__generator_shapes_match_brute_force),
         cmocka_unit_test(audit__group_severity_corner_cases),
         cmocka_unit_test(audit__default_vpcs_are_counted_exactly),
         cmocka_unit_test(audit__plain_snapshot_entry_level_matches_brute_force),

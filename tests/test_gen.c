@@ -1,5 +1,5 @@
 /*
- * tests/test_gen.c — `cidrscope gen` (cli/gen_estate.c) end to end, through
+ * tests/test_gen.c — `cidrscope gen` (datasets/gen/gen_estate.c) end to end, through
  * the CLI binary (CS_CLI_PATH): the generated estate loads with zero
  * errors, and every VPC, CIDR association and peering connection the
  * generator wrote comes back from the frozen image with the right
@@ -27,6 +27,8 @@
 
 #include <cidrscope/cidrscope.h>
 #include <cidrscope/estate.h>
+
+#include "gen_estate.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -291,7 +293,7 @@ static void gen__every_connection_comes_back(void **state)
     cs_estate_counts_get(s, &c);
     assert_int_equal(rows, c.peerings);
     /* Group 0's hub-and-spoke shows every status code. */
-    for (unsigned st = 0; st < CS_PCX_STATUS_COUNT; st++) {
+    for (unsigned st = 0; st < CS_PCX_UNKNOWN; st++) {
         if (!by_status[st])
             print_error("no connection in status %s\n",
                         cs_pcx_status_name(st));
@@ -421,6 +423,142 @@ static void gen__estate_shows_every_pattern(void **state)
     cs_snapshot_close(s);
 }
 
+/* The builder sink (tests and benchmarks) gives the estate the files give:
+ * the same VPCs, ids, blocks, tags and connections. */
+static void gen__builder_sink_equals_the_json_tree(void **state)
+{
+    fixture *f = *state;
+    cs_snapshot *files = load_and_freeze(f->tree, NULL);
+    cs_estate *e = cs_estate_new();
+    assert_non_null(e);
+    gen_opts o = {.seed = SEED, .accounts = ACCOUNTS, .regions = REGIONS, .vpcs = VPCS};
+    cs_error err;
+    gen_stats st;
+    assert_int_equal(gen_estate_build(&o, e, &st, &err), 0);
+    cs_snapshot *built = NULL;
+    assert_int_equal(cs_estate_freeze(e, &built, &err), 0);
+    cs_estate_free(e);
+    cs_estate_counts a, b;
+    cs_estate_counts_get(files, &a);
+    cs_estate_counts_get(built, &b);
+    assert_int_equal(a.vpcs, b.vpcs);
+    assert_int_equal(a.assocs, b.assocs);
+    assert_int_equal(a.peerings, b.peerings);
+    assert_int_equal(a.tags, b.tags);
+    assert_int_equal(a.live[0], b.live[0]);
+    assert_int_equal(a.live[1], b.live[1]);
+    assert_int_equal(st.vpcs, b.vpcs);
+    for (uint32_t v = 0; v < a.vpcs; v++) {
+        cs_vpc x, y;
+        assert_int_equal(cs_estate_vpc(files, v, &x), 0);
+        assert_int_equal(cs_estate_vpc(built, v, &y), 0);
+        assert_string_equal(x.id, y.id);
+        assert_string_equal(x.name, y.name);
+        assert_int_equal(x.assoc_count, y.assoc_count);
+        assert_int_equal(x.is_default, y.is_default);
+    }
+    for (uint32_t p = 0; p < a.peerings; p++) {
+        cs_peering x, y;
+        cs_estate_peering(files, p, &x);
+        cs_estate_peering(built, p, &y);
+        assert_string_equal(x.id, y.id);
+        assert_int_equal(x.status, y.status);
+        assert_int_equal(x.requester.vpc_idx, y.requester.vpc_idx);
+    }
+    /* bad options are the library's CS_EINVAL with a message */
+    o.regions = 999;
+    e = cs_estate_new();
+    assert_int_equal(gen_estate_build(&o, e, NULL, &err), CS_EINVAL);
+    assert_non_null(strstr(err.message, "regions"));
+    cs_estate_free(e);
+    cs_snapshot_close(built);
+    cs_snapshot_close(files);
+}
+
+static cs_snapshot *org_estate(uint64_t seed, uint32_t accounts, uint32_t regions)
+{
+    cs_estate *e = cs_estate_new();
+    assert_non_null(e);
+    gen_opts o = {.seed = seed, .accounts = accounts, .regions = regions, .vpcs = 1,
+                  .shape = GEN_SHAPE_ORG};
+    cs_error err;
+    assert_int_equal(gen_estate_build(&o, e, NULL, &err), 0);
+    cs_snapshot *s = NULL;
+    assert_int_equal(cs_estate_freeze(e, &s, &err), 0);
+    cs_estate_free(e);
+    return s;
+}
+
+/* The organisation shape keeps its promises (datasets/gen/gen_estate.c,
+ * org_vpc): templates nested in each other, CGNAT secondaries at three
+ * levels, business-unit pools that overlap; and the same seed gives the
+ * same estate. */
+static void gen__org_shape_keeps_its_promises(void **state)
+{
+    (void)state;
+    cs_snapshot *s = org_estate(7, 600, 17);
+    cs_estate_counts c;
+    cs_estate_counts_get(s, &c);
+    assert_int_equal(c.vpcs, 600 * 17);
+    static const char *const tmpl[] = {"10.0.0.0/16", "10.0.0.0/20", "10.0.0.0/24",
+                                       "192.168.0.0/16", "192.168.0.0/24", "172.16.0.0/16",
+                                       "100.64.0.0/10", "100.64.0.0/16", "100.64.0.0/17",
+                                       "172.31.0.0/16"};
+    uint32_t seen[10] = {0};
+    uint32_t template_vpcs = 0, cgnat_vpcs = 0, pool_lo = UINT32_MAX, pool_hi = 0;
+    for (uint32_t v = 0; v < c.vpcs; v++) {
+        cs_vpc vp;
+        cs_estate_vpc(s, v, &vp);
+        bool is_t = false, is_c = false;
+        for (uint32_t k = 0; k < vp.assoc_count; k++) {
+            cs_assoc a;
+            cs_estate_assoc(s, vp.assoc_begin + k, &a);
+            char buf[64];
+            cs_prefix_format(&a.prefix, buf, sizeof buf);
+            for (int t = 0; t < 10; t++)
+                if (strcmp(buf, tmpl[t]) == 0) {
+                    seen[t]++;
+                    is_t |= t < 6;
+                    is_c |= t >= 6 && t < 9;
+                }
+            if (a.prefix.family == CS_AF_V4 && strncmp(buf, "10.", 3) == 0 && a.prefix.len >= 22) {
+                uint32_t addr = (uint32_t)(a.prefix.hi >> 32);
+                pool_lo = addr < pool_lo ? addr : pool_lo;
+                pool_hi = addr > pool_hi ? addr : pool_hi;
+            }
+        }
+        template_vpcs += is_t;
+        cgnat_vpcs += is_c;
+    }
+    for (int t = 0; t < 10; t++)
+        if (!seen[t])
+            fail_msg("no VPC holds %s", tmpl[t]);
+    /* 30% templates and 20% CGNAT, within sampling noise */
+    assert_true(template_vpcs > c.vpcs * 25 / 100 && template_vpcs < c.vpcs * 35 / 100);
+    assert_true(cgnat_vpcs > c.vpcs * 15 / 100 && cgnat_vpcs < c.vpcs * 25 / 100);
+    /* the pools of 16 units, /11 each and 1.5 * 2^20 apart, span more than
+     * one /11 and less than 10.0.0.0/8 */
+    assert_true(pool_hi - pool_lo > (1u << 21));
+    assert_true(pool_hi < 0x0b000000u);
+    /* deterministic per seed */
+    cs_snapshot *again = org_estate(7, 600, 17), *other = org_estate(8, 600, 17);
+    cs_estate_counts c2, c3;
+    cs_estate_counts_get(again, &c2);
+    cs_estate_counts_get(other, &c3);
+    assert_memory_equal(&c, &c2, sizeof c);
+    bool differ = false;
+    for (uint32_t v = 0; v < c.vpcs && !differ; v++) {
+        cs_vpc x, y;
+        cs_estate_vpc(s, v, &x);
+        cs_estate_vpc(other, v, &y);
+        differ = strcmp(x.id, y.id) != 0;
+    }
+    assert_true(differ);
+    cs_snapshot_close(other);
+    cs_snapshot_close(again);
+    cs_snapshot_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -429,6 +567,8 @@ int main(void)
         cmocka_unit_test(gen__every_connection_comes_back),
         cmocka_unit_test(gen__csv_and_json_give_the_same_estate),
         cmocka_unit_test(gen__estate_shows_every_pattern),
+        cmocka_unit_test(gen__builder_sink_equals_the_json_tree),
+        cmocka_unit_test(gen__org_shape_keeps_its_promises),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

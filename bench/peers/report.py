@@ -274,6 +274,70 @@ def bulk_gain(runs):
     return out
 
 
+def gb_median(runs, name, key):
+    reps = runs.get(name) if runs else None
+    s = gb_stat(reps, key) if reps else None
+    return s[0] if s else None
+
+
+def base_comparison(runs, base_runs, base_name):
+    """Every benchmark of both builds, same run: medians and the factor
+    (how many times faster this build is; < 1 means slower)."""
+    out = ["| benchmark | %s, median | this build, median | factor (min–max ranges) |" % base_name,
+           "|---|---|---|---|"]
+    for name, reps in runs.items():
+        breps = base_runs.get(name)
+        if not breps:
+            continue
+        key = time_key(name)
+        t, b = gb_stat(reps, key), gb_stat(breps, key)
+        if not t or not b or t[0] <= 0:
+            continue
+        unit = reps[0].get("time_unit", "ns")
+        # beyond noise: the two min–max ranges do not overlap
+        note = ""
+        if t[1] > b[2]:
+            note = " slower beyond noise"
+        elif t[2] < b[1]:
+            note = " faster beyond noise"
+        out.append("| %s | %.4g %s (%.4g–%.4g) | %.4g %s (%.4g–%.4g) | %s%s |" % (
+            name, b[0], unit, b[1], b[2], t[0], unit, t[1], t[2], ratio(b[0] / t[0]), note))
+    return out
+
+
+def speedup_targets(rows, runs, base_runs, base_name, ds):
+    """Issue 14's query-side targets: factors over the base build measured in
+    the same run, and IPv6 against the sorted-array sweep."""
+    out = ["| target (%s, one core) | %s, median | this build, median | factor | verdict |"
+           % (ds, base_name), "|---|---|---|---|---|"]
+    goals = [("overlap count, bulk, IPv4", "count_bulk/%s/v4" % ds, 1.4),
+             ("longest-prefix match, bulk, IPv4", "lookup_bulk/%s/v4" % ds, 2.3),
+             ("overlap count, bulk, IPv6", "count_bulk/%s/v6" % ds, 2.7),
+             ("longest-prefix match, bulk, IPv6", "lookup_bulk/%s/v6" % ds, 4.0),
+             ("overlap enumerate, IPv6", "enumerate/%s/v6" % ds, 2.0)]
+    for label, name, goal in goals:
+        key = "entries/s" if name.startswith("enumerate") else "items_per_second"
+        x, b = gb_median(runs, name, key), gb_median(base_runs, name, key)
+        if x is None or b is None:
+            out.append("| %s: ≥ %sx %s | — | — | — | not measured |" % (label, goal, base_name))
+            continue
+        f = x / b
+        out.append("| %s: ≥ %sx %s | %s | %s | %s | %s |" % (
+            label, goal, base_name, si(b, "/s"), si(x, "/s"), ratio(f),
+            "met" if f >= goal else "missed: %s of the way (%.0f%%)" % (ratio(f), 100 * f / goal)))
+    for label, wl in (("overlap count, IPv6", "count"), ("longest-prefix match, IPv6", "lpm")):
+        cs = find(rows, ds, "v6", wl, "cidrscope (bulk)") or find(rows, ds, "v6", wl, "cidrscope")
+        sw = find(rows, ds, "v6", wl, "sorted-sweep")
+        if not cs or not sw:
+            out.append("| %s: ≥ 1.5x the sorted sweep | — | — | — | not measured (peer run) |" % label)
+            continue
+        f = cs.rate() / sw.rate()
+        out.append("| %s: ≥ 1.5x the sorted sweep | sweep %s | %s | %s | %s |" % (
+            label, si(sw.rate(), "/s"), si(cs.rate(), "/s"), ratio(f),
+            "met" if f >= 1.5 else "missed (%.0f%% of the target)" % (100 * f / 1.5)))
+    return out
+
+
 ROOT = "."
 
 
@@ -433,6 +497,11 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--results", required=True)
     ap.add_argument("--bench-json")
+    ap.add_argument("--base-json", help="bench-base.json: an older build's cs_bench, "
+                    "run in the same window by bench/run.sh (CS_BENCH_BASE)")
+    ap.add_argument("--before-json", help="issue 10: cs_bench of the base commit")
+    ap.add_argument("--after-json", help="issue 10: cs_bench after the restructuring, "
+                    "run alternately with --before-json")
     ap.add_argument("--root", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--load-start", default="?")
@@ -445,6 +514,10 @@ def main():
 
     rows = load_results(a.results)
     context, runs = load_gbench(a.bench_json)
+    base_ctx, base_runs = load_gbench(a.base_json)
+    base_name = (base_ctx or {}).get("cidrscope_base_name", "base")
+    _, before_runs = load_gbench(a.before_json)
+    _, after_runs = load_gbench(a.after_json)
     model, cores, mem, caches = machine()
     commit = sh(["git", "rev-parse", "HEAD"], cwd=a.root)
     subject = sh(["git", "log", "-1", "--format=%cd %s", "--date=short"], cwd=a.root)
@@ -505,6 +578,16 @@ def main():
         o.append("")
         o.extend(targets(rows, runs, head_ds))
         o.append("")
+        if base_runs:
+            o.append("## Speed-up targets (issue 14): against %s, same run" % base_name)
+            o.append("")
+            o.append("`make bench` with CS_BENCH_BASE ran %s's cs_bench dataset by dataset "
+                     "in turn with this build's (bench/run.sh), so both saw the same load; "
+                     "rates from CPU time. The sorted-sweep rows come from the peer run."
+                     % base_name)
+            o.append("")
+            o.extend(speedup_targets(rows, runs, base_runs, base_name, head_ds))
+            o.append("")
 
     o.append("## Every dataset, every implementation")
     o.append("")
@@ -537,6 +620,24 @@ def main():
         o.extend(bulk_gain(runs))
     else:
         o.append("No build-bench/bench.json: run `make bench` (make bench-peers does).")
+    if base_runs:
+        o.append("")
+        o.append("### Every cs_bench workload against %s (same run)" % base_name)
+        o.append("")
+        o.append("CPU time (wall for readers), median and min–max of the repetitions; "
+                 "factor = %s's median / this build's (> 1: this build is faster)." % base_name)
+        o.append("")
+        o.extend(base_comparison(runs, base_runs, base_name))
+    if before_runs and after_runs:
+        o.append("")
+        o.append("## Restructuring (issue 10): before/after")
+        o.append("")
+        o.append("cs_bench of a80251a (before) and of the branch right after the issue-10 "
+                 "restructuring (after), run alternately dataset by dataset in one time "
+                 "window (bench/results/issue10-*.json); CPU time. A workload is slower "
+                 "beyond noise only when the two min–max ranges do not overlap.")
+        o.append("")
+        o.extend(base_comparison(after_runs, before_runs, "before (a80251a)"))
     o.append("")
     o.append("## How this was measured")
     o.append("")

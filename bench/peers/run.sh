@@ -100,8 +100,13 @@ for s in $(echo "$SCALES" | tr ',' ' '); do
 done
 
 T_END=$(date +%s)
+set --
+[ -r "$BUILD/bench-base.json" ] && set -- "$@" --base-json "$BUILD/bench-base.json"
+[ -r "$ROOT/bench/results/issue10-before.json" ] && [ -r "$ROOT/bench/results/issue10-after.json" ] &&
+    set -- "$@" --before-json "$ROOT/bench/results/issue10-before.json" \
+        --after-json "$ROOT/bench/results/issue10-after.json"
 /usr/bin/python3 "$PEERS/report.py" --results "$RESULTS" --bench-json "$BUILD/bench.json" \
-    --root "$ROOT" --out "$ROOT/bench/RESULTS.md" --load-start "$LOAD_START" \
+    "$@" --root "$ROOT" --out "$ROOT/bench/RESULTS.md" --load-start "$LOAD_START" \
     --load-end "$(cut -d' ' -f1-3 /proc/loadavg)" --seconds $((T_END - T_START)) \
     --runs "$RUNS"
 echo "peers: wrote bench/RESULTS.md ($((T_END - T_START)) s)" >&2

@@ -70,10 +70,10 @@
 
 static const char *const assoc_state_names[CS_ASSOC_STATE_COUNT] = {
     "unspecified", "associating", "associated", "disassociating",
-    "disassociated", "failing", "failed"};
+    "disassociated", "failing", "failed", "unknown"};
 static const char *const pcx_status_names[CS_PCX_STATUS_COUNT] = {
     "initiating-request", "pending-acceptance", "provisioning", "active",
-    "deleting", "deleted", "rejected", "failed", "expired"};
+    "deleting", "deleted", "rejected", "failed", "expired", "unknown"};
 static const char *const edge_kind_names[CS_EDGE_KIND_COUNT] = {
     "internet-gateway", "nat", "vpn", "direct-connect", "gateway-endpoint"};
 static const char *const vpc_state_names[CS_VPC_STATE_COUNT] = {
@@ -101,7 +101,9 @@ const char *cs_assoc_state_name(unsigned st)
 
 int cs_assoc_state_parse(const char *s, size_t len)
 {
-    return parse_name(assoc_state_names, CS_ASSOC_STATE_COUNT, 1, s, len);
+    /* "unknown" is what the reader makes of a state it does not know, never
+     * a state to read. */
+    return parse_name(assoc_state_names, CS_ASSOC_UNKNOWN, 1, s, len);
 }
 
 const char *cs_pcx_status_name(unsigned st)
@@ -111,7 +113,7 @@ const char *cs_pcx_status_name(unsigned st)
 
 int cs_pcx_status_parse(const char *s, size_t len)
 {
-    return parse_name(pcx_status_names, CS_PCX_STATUS_COUNT, 0, s, len);
+    return parse_name(pcx_status_names, CS_PCX_UNKNOWN, 0, s, len);
 }
 
 const char *cs_edge_kind_name(unsigned kind)

@@ -12,8 +12,9 @@
  * L (see snap_direct in snapshot_internal.h). Does not: answer queries
  * (engine/query/query.c resumes from the records).
  *
- * Memory: 520 KiB (IPv4 first level) + 2 KiB per busy /16 (at most one per
- * 64 IPv4 nodes, so at most 32 B per node) + 512 KiB (IPv6); none for
+ * Memory: 520 KiB (IPv4 first level) + 256 KiB + 2 KiB per busy /16 (at
+ * most one per 32 IPv4 nodes, so at most 64 B per node) + 512 KiB (IPv6);
+ * none for
  * families under CS_DIRECT_MIN_NODES nodes, whose top levels sit in cache.
  *
  * Tests: tests/test_query.c (every fast path against brute force, on tries
@@ -80,6 +81,12 @@ static cs_dir16 walk6(const cs_famview *f, uint32_t i, uint32_t x, uint64_t hi,
     return (cs_dir16){i, x};
 }
 
+static int cmp_desc(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x < y) - (x > y);
+}
+
 static int build4(snap_direct *d, const cs_famview *f)
 {
     d->dir = malloc((65536 + 256) * sizeof *d->dir);
@@ -89,33 +96,61 @@ static int build4(snap_direct *d, const cs_famview *f)
         d->dir[v] = walk4(f, 0, CS_NO_NODE, v << 16, 16);
     for (uint32_t v = 0; v < 256; v++)
         d->dir[65536 + v] = walk4(f, 0, CS_NO_NODE, v << 24, 8);
-    /* The second level: busy /16s whose walks go on below /24's parent,
-     * the busiest first would need a sort; a cap on the count suffices. */
-    const uint32_t cap = f->n_nodes / 64;
+    /* The second level, for the busiest /16s whose walks go on below /24:
+     * at most one per 32 IPv4 nodes (64 B of index per node), chosen by the
+     * entries under their resume node. */
+    uint32_t *busy = malloc(65536 * sizeof *busy);
+    if (!busy)
+        return CS_ENOMEM;
     uint32_t n = 0;
-    for (uint32_t v = 0; v < 65536 && n < cap; v++) {
+    for (uint32_t v = 0; v < 65536; v++) {
         const cs_dir16 *r = &d->dir[v];
-        n += r->resume != CS_NO_NODE && f->hot4[r->resume].len < 24 &&
-             f->cold[r->resume].ent_end - f->cold[r->resume].ent_begin >= CS_DIR24_MIN_ENTRIES;
+        uint32_t e = 0;
+        if (r->resume != CS_NO_NODE && f->hot4[r->resume].len < 24)
+            e = f->cold[r->resume].ent_end - f->cold[r->resume].ent_begin;
+        busy[v] = e >= CS_DIR24_MIN_ENTRIES ? e : 0;
+        n += busy[v] != 0;
     }
-    if (n == 0)
+    const uint32_t cap = f->n_nodes / 32;
+    uint32_t threshold = CS_DIR24_MIN_ENTRIES;
+    if (n > cap) {
+        /* the cap-th largest count: sort a copy of the non-zero ones */
+        uint32_t *c = malloc((size_t)n * sizeof *c);
+        if (!c) {
+            free(busy);
+            return CS_ENOMEM;
+        }
+        uint32_t k = 0;
+        for (uint32_t v = 0; v < 65536; v++)
+            if (busy[v])
+                c[k++] = busy[v];
+        qsort(c, k, sizeof *c, cmp_desc);
+        threshold = cap ? c[cap - 1] : UINT32_MAX;
+        free(c);
+        n = cap;
+    }
+    if (n == 0) {
+        free(busy);
         return 0;
+    }
     d->l2 = malloc(65536 * sizeof *d->l2);
     d->dir24 = malloc((size_t)n * 256 * sizeof *d->dir24);
-    if (!d->l2 || !d->dir24)
+    if (!d->l2 || !d->dir24) {
+        free(busy);
         return CS_ENOMEM;
+    }
     uint32_t b = 0;
     for (uint32_t v = 0; v < 65536; v++) {
         const cs_dir16 *r = &d->dir[v];
         d->l2[v] = CS_NO_NODE;
-        if (b == n || r->resume == CS_NO_NODE || f->hot4[r->resume].len >= 24 ||
-            f->cold[r->resume].ent_end - f->cold[r->resume].ent_begin < CS_DIR24_MIN_ENTRIES)
+        if (b == n || busy[v] < threshold)
             continue;
         d->l2[v] = b * 256;
         for (uint32_t w = 0; w < 256; w++)
             d->dir24[b * 256 + w] = walk4(f, r->resume, r->x, v << 16 | w << 8, 24);
         b++;
     }
+    free(busy);
     d->n_l2 = n;
     return 0;
 }

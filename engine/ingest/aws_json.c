@@ -124,6 +124,7 @@ enum {
     K_CODE,
     K_SIDE_VPC, K_SIDE_OWNER, K_SIDE_REGION, K_OPTIONS,
     K_ALLOW_DNS,
+    K_NEXT_TOKEN, K_REGION,
     K_IGNORED,   /* known, type-checked, value unused */
 };
 
@@ -141,17 +142,22 @@ typedef struct keyspec {
     uint8_t rk;    /* which record it marks: R_VPC, R_PCX, 0 either */
 } keyspec;
 
-enum { R_VPC = 1, R_PCX = 2 };
+enum { R_VPC = 1, R_PCX = 2, R_PAGE = 3 };
 
 #define KS(n, k, t, c) {n, (uint8_t)(sizeof n - 1), k, t, c, 0}
 #define KV(n, k, t, c) {n, (uint8_t)(sizeof n - 1), k, t, c, R_VPC}
 #define KP(n, k, t, c) {n, (uint8_t)(sizeof n - 1), k, t, c, R_PCX}
+#define KG(n, k, t, c) {n, (uint8_t)(sizeof n - 1), k, t, c, R_PAGE}
 
-static const keyspec top_keys[] = {
-    KS("Vpcs", K_VPCS, T_ARR, X_VPC_LIST),
-    KS("VpcPeeringConnections", K_PCXS, T_ARR, X_PCX_LIST),
-    KS("NextToken", K_IGNORED, T_STR, 0),
-};
+/* A page: the two lists first (close_object tests seen & 3). "Region" is
+ * the wrapper export scripts add ({"Region": "eu-west-1", "Vpcs": [...]});
+ * it must come before the list it labels. */
+#define PAGE_KEYS                                                          \
+    KG("Vpcs", K_VPCS, T_ARR, X_VPC_LIST),                                  \
+    KG("VpcPeeringConnections", K_PCXS, T_ARR, X_PCX_LIST),                \
+    KG("NextToken", K_NEXT_TOKEN, T_STR, 0),                               \
+    KG("Region", K_REGION, T_STR, 0)
+static const keyspec top_keys[] = {PAGE_KEYS};
 
 #define VPC_KEYS                                                           \
     KV("VpcId", K_VPC_ID, T_STR, 0), KV("OwnerId", K_OWNER, T_STR, 0),      \
@@ -171,7 +177,9 @@ static const keyspec top_keys[] = {
 
 static const keyspec vpc_keys[] = {VPC_KEYS, KS("Tags", K_TAGS, T_ARR, X_TAGS)};
 static const keyspec pcx_keys[] = {PCX_KEYS, KS("Tags", K_TAGS, T_ARR, X_TAGS)};
-static const keyspec item_keys[] = {VPC_KEYS, PCX_KEYS,
+/* An element of a top-level array: a Vpc, a Pcx, or a whole page (the
+ * `jq -s` array of describe-vpcs pages). */
+static const keyspec item_keys[] = {VPC_KEYS, PCX_KEYS, PAGE_KEYS,
                                     KS("Tags", K_TAGS, T_ARR, X_TAGS)};
 static const keyspec v4_keys[] = {
     KS("AssociationId", K_ASSOC_ID, T_STR, 0),
@@ -643,6 +651,38 @@ static int bad_enum(aj *p, const keyspec *ks, const aj_pos *at,
                     cs_aj_shown(len), (const char *)s, expected);
 }
 
+/* A word AWS could add as a state ("pending-verification"): lower-case
+ * letters, digits and '-', 1..64 bytes. Anything else (empty, upper case,
+ * spaces, garbage) is an error, not a new state. */
+static bool plain_word(const unsigned char *s, size_t len)
+{
+    if (len == 0 || len > 64)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+              s[i] == '-'))
+            return false;
+    return true;
+}
+
+/* A state AWS added after this version: a warning finding naming it, and
+ * the value read as not live (`effect` says what that means). */
+static int unknown_state(aj *p, const keyspec *ks, const aj_pos *at,
+                         const unsigned char *s, size_t len,
+                         const char *effect)
+{
+    char msg[256];
+    snprintf(msg, sizeof msg, "unknown \"%s\" value \"%.*s\": %s",
+             ks->name, cs_aj_shown(len), (const char *)s, effect);
+    cs_srcloc l = srcloc(p, at);
+    int rc = cs_estate_add_finding(p->e, CS_FINDING_UNKNOWN_STATE, &l, msg);
+    if (rc < 0) {
+        cs_error_clear(&p->tmp);
+        return builder_fail(p, rc);
+    }
+    return H_OK;
+}
+
 /* "vpc-0a1b2c3d4e5f60718", "pcx-...": the prefix, then letters and digits. */
 static int id_check(aj *p, const keyspec *ks, const aj_pos *at,
                     const unsigned char *s, size_t len, const char *prefix)
@@ -676,6 +716,52 @@ static assoc *cur_assoc(aj *p)
 }
 
 /* A string value for key `ks` of the innermost object. */
+/* "NextToken": a non-empty one means the page is not the last one printed:
+ * the VPCs of the pages after it are missing from this file. */
+static int next_token(aj *p, const aj_pos *at, size_t len)
+{
+    if (len == 0)
+        return H_OK;
+    cs_srcloc l = srcloc(p, at);
+    int rc = cs_estate_add_finding(
+        p->e, CS_FINDING_INCOMPLETE_PAGE, &l,
+        "a page carries a non-empty NextToken: the pages after it are not "
+        "in this file, so the inventory is incomplete (save every page, or "
+        "run the AWS CLI without --max-items)");
+    if (rc < 0) {
+        cs_error_clear(&p->tmp);
+        return builder_fail(p, rc);
+    }
+    return H_OK;
+}
+
+/* "Region" of a {"Region": ..., "Vpcs": [...]} wrapper: the region of the
+ * VPCs that follow in this document or page. */
+static int page_region(aj *p, const aj_pos *at, const unsigned char *s,
+                       size_t len)
+{
+    if (len >= sizeof p->doc_region ||
+        !cs_aws_region_valid((const char *)s, len)) {
+        cs_aj_error(p, at, cs_aj_clamp_span(len + 2), CS_EPARSE,
+                    "\"Region\" value \"%.*s\" is not an AWS region name "
+                    "(such as us-east-1)", cs_aj_shown(len), (const char *)s);
+        return cs_aj_fail_file(p);
+    }
+    if (p->base_region && p->region_from_dir &&
+        (strlen(p->base_region) != len ||
+         memcmp(p->base_region, s, len) != 0)) {
+        cs_aj_error(p, at, cs_aj_clamp_span(len + 2), CS_EPARSE,
+                    "\"Region\" is \"%.*s\" but the file is in the "
+                    "directory of region %s", cs_aj_shown(len),
+                    (const char *)s, p->base_region);
+        return cs_aj_fail_file(p);
+    }
+    memcpy(p->doc_region, s, len);
+    p->doc_region[len] = '\0';
+    p->region = p->doc_region;
+    return H_OK;
+}
+
 static int string_value(aj *p, const keyspec *ks, const aj_pos *at,
                         const unsigned char *s, size_t len)
 {
@@ -684,6 +770,10 @@ static int string_value(aj *p, const keyspec *ks, const aj_pos *at,
     frame *f = &p->st[p->sp];
     int rc, v;
     switch (ks->key) {
+    case K_NEXT_TOKEN:
+        return next_token(p, at, len);
+    case K_REGION:
+        return page_region(p, at, s, len);
     case K_VPC_ID:
         if ((rc = id_check(p, ks, at, s, len, "vpc-")) != H_OK)
             return rc;
@@ -735,10 +825,17 @@ static int string_value(aj *p, const keyspec *ks, const aj_pos *at,
         return H_OK;
     case K_BSTATE_STATE:
         v = cs_assoc_state_parse((const char *)s, len);
-        if (v < 0 || v == CS_ASSOC_UNSPECIFIED)
+        if (v == CS_ASSOC_UNSPECIFIED || (v < 0 && !plain_word(s, len)))
             return bad_enum(p, ks, at, s, len,
                             "associating, associated, disassociating, "
                             "disassociated, failing or failed");
+        if (v < 0) {
+            v = CS_ASSOC_UNKNOWN;
+            if ((rc = unknown_state(p, ks, at, s, len,
+                                    "the block is read as not live "
+                                    "(no overlap, no peering)")) != H_OK)
+                return rc;
+        }
         cur_assoc(p)->state = (uint8_t)v;
         return H_OK;
     case K_TAG_KEY:
@@ -750,11 +847,19 @@ static int string_value(aj *p, const keyspec *ks, const aj_pos *at,
             return rc;
         return keep_str(p, ks, at, s, len, &r->pcx_id);
     case K_CODE:
-        if ((v = cs_pcx_status_parse((const char *)s, len)) < 0)
+        if ((v = cs_pcx_status_parse((const char *)s, len)) < 0 &&
+            !plain_word(s, len))
             return bad_enum(p, ks, at, s, len,
                             "initiating-request, pending-acceptance, "
                             "provisioning, active, deleting, deleted, "
                             "rejected, failed or expired");
+        if (v < 0) {
+            v = CS_PCX_UNKNOWN;
+            if ((rc = unknown_state(p, ks, at, s, len,
+                                    "the connection is read as not "
+                                    "active")) != H_OK)
+                return rc;
+        }
         r->status = (uint8_t)v;
         r->have_status = true;
         return H_OK;
@@ -899,6 +1004,10 @@ static int enter(aj *p, int child, const aj_pos *at)
 {
     aj_res *res = p->res;
     switch (child) {
+    case X_TOP:
+        /* A new document or page: its own "Region", if any. */
+        p->region = p->base_region;
+        return H_OK;
     case X_VPC:
     case X_PCX:
     case X_ITEM:
@@ -1000,6 +1109,28 @@ static int cb_start_array(void *ctx)
     return open_container(ctx, V_ARR);
 }
 
+/* An element of a top-level array named a page key ("Vpcs", ...): it is a
+ * page of a `jq -s` array, read as a top-level object from here on. */
+static int item_is_page(aj *p, frame *f, const keyspec *ks, size_t len)
+{
+    if (p->rec.vpc_keys || p->rec.pcx_keys) {
+        aj_pos at = cs_aj_locate(p, cs_aj_token_start(p, V_STR, len));
+        cs_aj_error(p, &at, cs_aj_clamp_span(len + 2), CS_EPARSE,
+                    "an element of the top-level array mixes record keys "
+                    "and the page key \"%s\"", ks->name);
+        return cs_aj_fail_file(p);
+    }
+    cs_aj_rec_reset(p);
+    f->ctx = X_TOP;
+    p->region = p->base_region;
+    for (uint8_t i = 0; i < ctxs[X_TOP].nkeys; i++)
+        if (ctxs[X_TOP].keys[i].key == ks->key) {
+            f->seen = 1ull << i;
+            f->key = (int8_t)i;
+        }
+    return H_OK;
+}
+
 static int cb_map_key(void *ctx, const unsigned char *s, size_t len)
 {
     aj *p = ctx;
@@ -1018,6 +1149,8 @@ static int cb_map_key(void *ctx, const unsigned char *s, size_t len)
                         "duplicate key \"%s\" in %s", ks->name, cs->what);
             return f->ctx == X_TOP ? cs_aj_fail_file(p) : fail_record(p, 0);
         }
+        if (f->ctx == X_ITEM && ks->rk == R_PAGE)
+            return item_is_page(p, f, ks, len);
         f->seen |= 1ull << i;
         f->key = (int8_t)i;
         if (f->ctx == X_ITEM) {
@@ -1040,6 +1173,20 @@ static int close_object(aj *p)
     aj_res *res = p->res;
     switch (f->ctx) {
     case X_TOP:
+        if (!(f->seen & 3u) && p->foreign_ok) {
+            /* A JSON file of a region directory that is not ours
+             * (subnets.json): listed, never silently passed over. */
+            cs_srcloc l = srcloc(p, &f->open);
+            int rc = cs_estate_add_finding(
+                p->e, CS_FINDING_SKIPPED_FILE, &l,
+                "skipped: not a VPC inventory (no \"Vpcs\" or "
+                "\"VpcPeeringConnections\" key)");
+            if (rc < 0) {
+                cs_error_clear(&p->tmp);
+                return builder_fail(p, rc);
+            }
+            return H_OK;
+        }
         if (!(f->seen & 3u)) {
             cs_aj_error(p, &f->open, 1, CS_EPARSE,
                         "neither describe-vpcs nor describe-vpc-peering-"

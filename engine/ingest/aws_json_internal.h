@@ -145,6 +145,7 @@ typedef struct aj_res {
     size_t n_tag, cap_tag;
     cs_tag *desc_tags;    /* cs_tag views handed to the builder */
     size_t cap_desc_tags;
+    bool in_dir;          /* files of a region directory (estate_dir.c) */
     unsigned char *carry; /* a token split across reads, made whole */
     size_t cap_carry;
 } aj_res;
@@ -158,7 +159,15 @@ typedef struct aj {
     cs_estate *e;
     const cs_load_options *opts;
     const char *source;
-    const char *region;   /* VPCs' region; NULL = unknown */
+    const char *region;   /* VPCs' region now; NULL = unknown */
+    const char *base_region; /* the caller's (or the directory's) region,
+                                region of each new document or page */
+    char doc_region[32];  /* a document's own "Region" (wrapper) */
+    bool region_from_dir; /* base_region is a directory's: a "Region"
+                             that differs is an error */
+    bool foreign_ok;      /* a JSON document with neither list is skipped
+                             with a finding (files of a region directory),
+                             not an error */
     const char *account;  /* owner of VPCs without OwnerId; NULL = none */
     aj_res *res;
     cs_error *err;        /* the caller's */

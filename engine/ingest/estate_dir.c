@@ -4,16 +4,25 @@
  * CLI JSON reader (engine/ingest/aws_json.c) with the directory's account
  * and region.
  *
- * DIRECTORIES. ESTATE/<12-digit account>/<region>/vpcs.json and
- * peering.json, either may be absent but not both; entries are read in
- * byte order (strcmp), so results do not depend on the file system; names
- * starting with '.' are ignored; any other entry of ESTATE or of an account
- * directory that is not a well-named directory is an error (reported, never
- * skipped silently). Other files inside a region directory (subnets.json,
- * ...) are not ours and are left alone. The account of a VPC is its OwnerId
- * (a shared VPC printed in a participant's file keeps its owner), else the
- * directory's account; its region is the directory's region.
- * *
+ * DIRECTORIES. ESTATE/<12-digit account>/<region>/: every .json
+ * file of a region directory is read, in byte order (strcmp) so results do
+ * not depend on the file system, and classified by its content: pages of
+ * describe-vpcs or describe-vpc-peering-connections output (vpcs.json,
+ * vpcs-2.json, peering.json, a `cat` of pages, a `jq -s` array of pages)
+ * are read; a JSON document holding neither list (subnets.json) and every
+ * other entry (README, notes.txt, a sub-directory) is a skipped-file
+ * finding, listed by `stat --findings`, never passed over silently. A
+ * region directory needs at least one *.json file. Names starting with '.'
+ * are ignored; any other entry of ESTATE or of an account directory that is
+ * not a well-named directory is an error. The account of a VPC is its
+ * OwnerId (a shared VPC printed in a participant's file keeps its owner),
+ * else the directory's account; its region is the directory's region (a
+ * "Region" wrapper inside that says otherwise is an error).
+ *
+ * Files that cannot be opened (permission denied) are bad input like an
+ * unreadable file named on the command line: CS_EINVAL with the path named
+ * once, a rejection under keep-going.
+ *
  * Does not: parse JSON (json_stream.c and aws_json.c do), or decide what a
  * VPC's account is beyond passing the directory's as the default.
  * Concurrency: none inside; one walk works on one estate.
@@ -34,7 +43,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* ---- directories ---------------------------------------------------------------- */
 
 typedef struct names {
     char **v;      /* each name is preceded by one byte: its d_type */
@@ -73,13 +81,13 @@ static bool entry_is_dir(const names *l, size_t i, const char *path)
 }
 
 /* Lists `dir` (without "." names), sorted by strcmp (bytes, not the
- * locale). Returns 0, or -errno / CS_ENOMEM. */
+ * locale). Returns 0, CS_ENOMEM, or the (positive) errno of opendir. */
 static int list_dir(const char *dir, names *out)
 {
     memset(out, 0, sizeof *out);
     DIR *d = opendir(dir);
     if (!d)
-        return -errno;
+        return errno; /* positive: never equal to CS_ENOMEM */
     struct dirent *de;
     errno = 0;
     while ((de = readdir(d)) != NULL) {
@@ -147,6 +155,14 @@ static int walk_fail(walk *w, const char *path, int code, const char *fmt, ...)
     return code;
 }
 
+/* A directory that cannot be listed (errno `en`): bad input, like a file
+ * that cannot be opened (json_stream.c's cs_aj_open_failed). */
+static int open_fail(walk *w, const char *path, int en)
+{
+    return walk_fail(w, path, cs_ingest_errno_status(en),
+                     "cannot read directory: %s", strerror(en));
+}
+
 static int join(char *out, size_t cap, const char *a, const char *b)
 {
     size_t al = strlen(a);
@@ -155,60 +171,90 @@ static int join(char *out, size_t cap, const char *a, const char *b)
     return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
-/* Opens `path` for reading: the descriptor, -1 when it does not exist, or
- * -2 - errno for any other failure. */
-static int open_opt(const char *path)
+/* Whether `name` ends in ".json" (an inventory candidate). */
+static bool is_json_name(const char *name)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0)
-        return fd;
-    return errno == ENOENT ? -1 : -2 - errno;
+    size_t n = strlen(name);
+    return n > 5 && strcmp(name + n - 5, ".json") == 0;
 }
 
-/* Reads one opened file of a region directory; returns 0 go on, < 0
- * stop. */
-static int walk_file(walk *w, int fd, const char *path, const char *account,
+/* An entry of a region directory that is not read: listed as a finding so
+ * `stat --findings` shows it (never passed over silently). */
+static int skipped(walk *w, const char *path, const char *why)
+{
+    cs_srcloc l = {path, 0, 0};
+    int rc = cs_estate_add_finding(w->e, CS_FINDING_SKIPPED_FILE, &l, why);
+    if (rc < 0)
+        return walk_fail(w, path, rc, "out of memory recording a skipped file");
+    return 0;
+}
+
+/* Reads one file of a region directory; returns 0 go on, < 0 stop. */
+static int walk_file(walk *w, const char *path, const char *account,
                      const char *region)
 {
     int rc;
-    if (fd < -1)
-        rc = cs_aj_open_failed(&w->res, w->e, path, -2 - fd, w->opts, w->err);
-    else
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        rc = cs_aj_open_failed(&w->res, w->e, path, errno, w->opts, w->err);
+    } else {
         rc = cs_aj_read_fd(&w->res, w->e, fd, path, region, account, w->opts,
-                     w->err);
+                           w->err);
+        close(fd);
+    }
     if (rc < 0)
         return rc;
     w->rejected += rc;
     return 0;
 }
 
+/*
+ * A region directory: every *.json file in name order, each classified by
+ * its content (Vpcs, VpcPeeringConnections pages; any other JSON document
+ * is a skipped-file finding); every other entry is a skipped-file finding.
+ * At least one *.json file must be there.
+ */
 static int walk_region(walk *w, const char *path, const char *account,
                        const char *region)
 {
-    char vpcs[4096], pcx[4096];
-    if (join(vpcs, sizeof vpcs, path, "vpcs.json") ||
-        join(pcx, sizeof pcx, path, "peering.json"))
-        return walk_fail(w, path, CS_ERANGE, "path too long");
-    int fv = open_opt(vpcs), fp = open_opt(pcx);
-    if (fv == -1 && fp == -1)
+    names files;
+    int rc = list_dir(path, &files);
+    if (rc != 0)
+        return rc == CS_ENOMEM ? walk_fail(w, path, CS_ENOMEM, "out of memory")
+                               : open_fail(w, path, rc);
+    size_t n_json = 0;
+    for (size_t i = 0; i < files.n; i++)
+        n_json += is_json_name(name_of(&files, i));
+    if (n_json == 0) {
+        names_free(&files);
         return walk_fail(w, path, CS_EPARSE,
-                         "region directory holds neither vpcs.json "
-                         "(aws ec2 describe-vpcs) nor peering.json (aws ec2 "
-                         "describe-vpc-peering-connections)");
+                         "region directory holds no *.json inventory "
+                         "(aws ec2 describe-vpcs or "
+                         "describe-vpc-peering-connections output, such as "
+                         "vpcs.json and peering.json)");
+    }
     cs_error tmp;
     cs_error_clear(&tmp);
-    int rc = cs_estate_add_scope(w->e, cs_str_c(account), cs_str_c(region),
-                                 &tmp);
+    rc = cs_estate_add_scope(w->e, cs_str_c(account), cs_str_c(region), &tmp);
     if (rc < 0 && w->err)
         *w->err = tmp;
-    if (rc >= 0 && fv != -1)
-        rc = walk_file(w, fv, vpcs, account, region);
-    if (rc >= 0 && fp != -1)
-        rc = walk_file(w, fp, pcx, account, region);
-    if (fv >= 0)
-        close(fv);
-    if (fp >= 0)
-        close(fp);
+    w->res.in_dir = true;
+    for (size_t i = 0; i < files.n && rc >= 0; i++) {
+        const char *nm = name_of(&files, i);
+        char sub[4096];
+        if (join(sub, sizeof sub, path, nm)) {
+            rc = walk_fail(w, path, CS_ERANGE, "path too long");
+            continue;
+        }
+        if (entry_is_dir(&files, i, sub))
+            rc = skipped(w, sub, "skipped: a directory inside a region "
+                                 "directory (inventories are REGION/*.json)");
+        else if (!is_json_name(nm))
+            rc = skipped(w, sub, "skipped: not a *.json inventory file");
+        else
+            rc = walk_file(w, sub, account, region);
+    }
+    names_free(&files);
     return rc;
 }
 
@@ -216,10 +262,10 @@ static int walk_account(walk *w, const char *path, const char *account)
 {
     names regions;
     int rc = list_dir(path, &regions);
-    if (rc < 0)
+    if (rc != 0)
         return rc == CS_ENOMEM
                    ? walk_fail(w, path, CS_ENOMEM, "out of memory")
-                   : walk_fail(w, path, CS_EIO, "%s", strerror(-rc));
+                   : open_fail(w, path, rc);
     if (regions.n == 0) {
         names_free(&regions);
         return walk_fail(w, path, CS_EPARSE,
@@ -264,12 +310,12 @@ int cs_ingest_estate_dir(cs_estate *e, const char *dir,
     w.err = err;
     names accounts;
     int rc = list_dir(dir, &accounts);
-    if (rc < 0) {
+    if (rc != 0) {
         cs_error_clear(err);
         cs_error_source(err, dir);
         if (rc == CS_ENOMEM)
             return cs_fail(err, CS_ENOMEM, "%s: out of memory", dir);
-        return cs_fail(err, CS_EIO, "%s: %s", dir, strerror(-rc));
+        return cs_ingest_open_error(err, dir, "cannot read directory", rc);
     }
     /* A region directory or a single-account tree passed by mistake. */
     for (size_t i = 0; i < accounts.n; i++) {

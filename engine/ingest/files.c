@@ -24,18 +24,15 @@ int cs_ingest_file_read(const char *path, size_t max_len, cs_ingest_file *out, c
     out->data = NULL;
     out->len = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        cs_error_source(err, path);
-        return cs_fail(err, CS_EIO, "%s: %s", path, strerror(errno));
-    }
+    if (fd < 0)
+        return cs_ingest_open_error(err, path, "cannot open", errno);
     struct stat st;
     size_t cap = 64 * 1024;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
         cap = (size_t)st.st_size + 1;
     if (S_ISDIR(st.st_mode)) {
         close(fd);
-        cs_error_source(err, path);
-        return cs_fail(err, CS_EIO, "%s: is a directory", path);
+        return cs_ingest_open_error(err, path, "cannot read", EISDIR);
     }
     if (max_len && cap > max_len + 1)
         cap = max_len + 1;
@@ -80,17 +77,46 @@ int cs_ingest_file_read(const char *path, size_t max_len, cs_ingest_file *out, c
         rc = CS_ERANGE;
     if (rc) {
         free(buf);
+        if (rc == CS_EIO)
+            return cs_ingest_open_error(err, path, "read failed", saved);
         cs_error_source(err, path);
         if (rc == CS_ERANGE)
-            return cs_fail(err, rc, "%s: larger than the %zu bytes accepted", path, max_len);
-        if (rc == CS_ENOMEM)
-            return cs_fail(err, rc, "out of memory reading %s", path);
-        return cs_fail(err, rc, "%s: read failed: %s", path, strerror(saved));
+            return cs_fail(err, rc, "larger than the %zu bytes accepted", max_len);
+        return cs_fail(err, rc, "out of memory reading %s", path);
     }
     buf[len] = '\0';
     out->data = buf;
     out->len = len;
     return 0;
+}
+
+int cs_ingest_errno_status(int en)
+{
+    switch (en) {
+    case ENOENT:
+    case ENOTDIR:
+    case EACCES:
+    case EPERM:
+    case EISDIR:
+    case ELOOP:
+    case ENAMETOOLONG:
+    case ENXIO:
+    case ENODEV:
+        return CS_EINVAL;
+    case ENOMEM:
+        return CS_ENOMEM;
+    default:
+        return CS_EIO;
+    }
+}
+
+int cs_ingest_open_error(cs_error *err, const char *path, const char *what,
+                         int en)
+{
+    cs_error_clear(err);
+    cs_error_source(err, path);
+    return cs_fail(err, cs_ingest_errno_status(en), "%s: %s", what,
+                   strerror(en));
 }
 
 void cs_ingest_file_free(cs_ingest_file *f)

@@ -49,6 +49,23 @@ void cs_ingest_file_free(cs_ingest_file *f);
 void cs_ingest_locate(cs_error *err, const char *source, const char *buf,
                       size_t len, size_t offset, uint32_t span);
 
+/*
+ * The status for a failed open() or read() of an input (errno `en`): a path
+ * the user named that does not exist, is not readable (permission denied),
+ * is a directory where a file was wanted, or loops, is bad input
+ * (CS_EINVAL: exit 2), whether named on the command line or found inside an
+ * estate directory; only the system's own failures (EIO, EMFILE, ENFILE,
+ * ENOMEM...) are CS_EIO / CS_ENOMEM (exit 3). Pure.
+ */
+int cs_ingest_errno_status(int en);
+
+/* Fills err for a failed open or read of `path` (errno `en`): source =
+ * path, message "cannot open: No such file or directory" (the path is named
+ * once, by the source). `what` is "cannot open" or "read failed". Returns
+ * the status (cs_ingest_errno_status). */
+int cs_ingest_open_error(cs_error *err, const char *path, const char *what,
+                         int en);
+
 /* ---- readers ------------------------------------------------------------ */
 
 /* VPC CSV (account,region,vpc_id,cidr[,state][,is_default][,name]), peering

@@ -788,7 +788,8 @@ static int aj_begin(aj *p, aj_res *res, cs_estate *e, const char *source,
     p->e = e;
     p->opts = opts;
     p->source = source;
-    p->region = region;
+    p->region = p->base_region = region;
+    p->foreign_ok = p->region_from_dir = res->in_dir;
     p->account = account;
     p->res = res;
     p->err = err;
@@ -806,6 +807,9 @@ static int aj_begin(aj *p, aj_res *res, cs_estate *e, const char *source,
     }
     /* UTF-8 is validated by the prescan, with exact positions. */
     yajl_config(p->y, yajl_dont_validate_strings, 1);
+    /* Concatenated documents (`cat page1.json page2.json`) are pages of one
+     * inventory, read one after the other. */
+    yajl_config(p->y, yajl_allow_multiple_values, 1);
     cs_aj_rec_reset(p);
     return 0;
 }
@@ -891,7 +895,9 @@ int cs_aj_read_fd(aj_res *res, cs_estate *e, int fd, const char *path,
             if (errno == EINTR)
                 continue;
             /* EISDIR lands here too: "vpcs.json: Is a directory". */
-            cs_aj_error(&p, NULL, 0, CS_EIO, "%s: %s", path, strerror(errno));
+            int en = errno;
+            cs_aj_error(&p, NULL, 0, cs_ingest_errno_status(en),
+                        "read failed: %s", strerror(en));
             cs_aj_fail_file(&p);
             ok = false;
             break;
@@ -929,7 +935,8 @@ int cs_aj_open_failed(aj_res *res, cs_estate *e, const char *path, int en,
     int rc = aj_begin(&p, res, e, path, NULL, NULL, opts, err);
     if (rc < 0)
         return rc;
-    cs_aj_error(&p, NULL, 0, CS_EIO, "%s: %s", path, strerror(en));
+    cs_aj_error(&p, NULL, 0, cs_ingest_errno_status(en), "cannot open: %s",
+                strerror(en));
     cs_aj_fail_file(&p);
     return aj_end(&p);
 }

@@ -27,9 +27,7 @@
 
 static int io_error(cs_error *err, const char *path, const char *what)
 {
-    cs_error_locate(err, path, 0, 0, 0, 0, NULL, 0);
-    return cs_fail(err, CS_EIO, "%s: %s%s%s", path, what ? what : "", what ? ": " : "",
-                   strerror(errno));
+    return cs_ingest_open_error(err, path, what ? what : "cannot open", errno);
 }
 
 int cs_estate_detect(const char *path, cs_error *err)

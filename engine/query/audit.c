@@ -6,8 +6,9 @@
  * clusters in one pass over the trie's node records; the run that chains
  * the VPC-level modules (below); the result's accessors. Does not: print
  * (engine/report/ writes the reports), read files, or modify the snapshot.
- * Reads the trie through snap_family() (engine/image/snapshot_internal.h)
- * and the estate only through estate.h.
+ * Reads the trie only through the query layer's read-side primitives
+ * (engine/query/walk_internal.h: the entry-bearing nodes in DFS preorder,
+ * entry values) and the estate only through estate.h.
  *
  * THE MODULES of the audit, in the order a run calls them:
  *
@@ -23,15 +24,11 @@
  * They share the run's context (actx) through audit_ctx_internal.h; the
  * result, as the report writers read it, is in audit_internal.h.
  *
- * THE TRIE, as read here: per family a DFS-preorder array of nodes; node i's
- * subtree holds the contiguous entries [ent_begin, ent_end), its own entries
- * come first, so
- *
- *     own(i) = cold[i+1].ent_begin - cold[i].ent_begin     (i < n-1)
- *
- * whether node i+1 is i's child (own entries end where the child's begin)
- * or lies past i's subtree (entries are contiguous in preorder). Two stored
- * prefixes overlap exactly when one is an ancestor-or-self of the other.
+ * THE TRIE, as read here: per family the entry-bearing nodes in DFS
+ * preorder (cs_walk_visit); node i's subtree holds the contiguous entries
+ * [ent_begin, ent_end), its own entries [ent_begin, own_end) first. Two
+ * stored prefixes overlap exactly when one is an ancestor-or-self of the
+ * other.
  *
  * ENTRY LEVEL (one pass, ancestor stack of at most 129 entry-bearing nodes):
  *
@@ -136,6 +133,9 @@ static void actx_free(actx *c)
     free(c->v);
     free(c->ent_vpc);
     free(c->ent_node);
+    free(c->nb);
+    free(c->noe);
+    free(c->ne);
     free(c->gnend);
     free(c->gup);
     free(c->greused);
@@ -187,20 +187,20 @@ static int add_cluster(cs_audit_result *r, const cs_prefix *top, uint32_t first,
  */
 static int entry_pass(actx *c, unsigned f, const uint32_t *ps)
 {
-    const cs_famview *fv = c->fv[f];
     cs_audit_result *r = c->r;
-    uint32_t n = fv->n_nodes;
-    const cs_cold *cold = fv->cold;
-    if (fv->n_entries == 0 || n == 0)
+    if (c->n_ent[f] == 0)
         return 0;
     uint32_t st_end[130];
     uint32_t st_depth[130];
     unsigned sp = 0;
     size_t cur = SIZE_MAX; /* the cluster being filled */
     uint64_t pairs = 0, prefixes = 0, entries = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t b = cold[i].ent_begin, e = cold[i].ent_end;
-        uint32_t oe = i + 1 < n ? cold[i + 1].ent_begin : e;
+    cs_wvisit w;
+    cs_wnode nd;
+    cs_walk_visit_init(&w, c->s, f, NULL);
+    while (cs_walk_visit_next(&w, &nd)) {
+        uint32_t b = nd.ent_begin, e = nd.ent_end;
+        uint32_t oe = nd.own_end;
         uint64_t own = oe - b, sub = e - b;
         if (ps) {
             own = ps[oe] - ps[b];
@@ -218,8 +218,7 @@ static int entry_pass(actx *c, unsigned f, const uint32_t *ps)
         if (sp == 0) {
             cur = SIZE_MAX;
             if (sub >= 2) {
-                cs_prefix p = snap_node_prefix(fv, f, i);
-                if (add_cluster(r, &p, b, e - b, (uint32_t)sub))
+                if (add_cluster(r, &nd.prefix, b, e - b, (uint32_t)sub))
                     return CS_ENOMEM;
                 cur = r->n_clusters - 1;
                 r->sum.entries_in_clusters += sub;
@@ -295,13 +294,12 @@ static int run(actx *c)
     for (unsigned f = 0; f < 2 && rc == 0; f++) {
         uint32_t *ps = NULL;
         if (c->scoped) {
-            const cs_famview *fv = c->fv[f];
-            ps = malloc(((size_t)fv->n_entries + 1) * sizeof *ps);
+            ps = malloc(((size_t)c->n_ent[f] + 1) * sizeof *ps);
             if (!ps)
                 return CS_ENOMEM;
             ps[0] = 0;
-            for (uint32_t e = 0; e < fv->n_entries; e++) {
-                uint32_t a = fv->values[e];
+            for (uint32_t e = 0; e < c->n_ent[f]; e++) {
+                uint32_t a = c->vals[f][e];
                 uint32_t v = a < c->n_assocs ? c->a2v[a] : CS_IDX_NONE;
                 ps[e + 1] = ps[e] + (v < c->n_vpcs && (c->v[v].flags & VF_SCOPE));
             }
@@ -387,9 +385,10 @@ int cs_audit_run(const cs_snapshot *s, const cs_audit_options *opts,
     if (o->domain_count && (o->flags & CS_AUDIT_ENTRY_LEVEL))
         return cs_fail(err, CS_EINVAL, "audit domains need the VPC level");
     for (unsigned f = 0; f < 2; f++) {
-        c.fv[f] = snap_family(s, f);
-        c.n_nodes[f] = c.fv[f]->n_nodes;
-        c.n_ent[f] = c.fv[f]->n_entries;
+        /* node counts from the image's read view; entries and their
+         * values from the query layer's */
+        c.n_nodes[f] = snap_family(s, f)->n_nodes;
+        c.vals[f] = cs_walk_values(s, f, &c.n_ent[f]);
     }
     if ((uint64_t)c.n_nodes[0] + c.n_nodes[1] >= UINT32_MAX ||
         (uint64_t)c.n_ent[0] + c.n_ent[1] >= UINT32_MAX)

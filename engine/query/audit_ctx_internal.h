@@ -10,8 +10,7 @@
 #define CS_AUDIT_CTX_INTERNAL_H
 
 #include "query/audit_internal.h"
-
-#include "image/snapshot_internal.h"
+#include "query/walk_internal.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -27,6 +26,13 @@ int audit_grow(void **p, size_t *cap, size_t need, size_t elem);
 static inline uint64_t choose2(uint64_t n)
 {
     return n < 2 ? 0 : n * (n - 1) / 2;
+}
+
+/* A peering connection that routes traffic or is about to: initiating-
+ * request, pending-acceptance, provisioning, active (a critical pair). */
+static inline bool audit_pcx_live(uint8_t st)
+{
+    return st <= CS_PCX_ACTIVE;
 }
 
 /* True when p lies inside one of the reused ranges (cs_audit_reused_ranges). */
@@ -51,7 +57,7 @@ typedef struct actx {
     const cs_audit_options *o;
     cs_audit_result *r;
     cs_error *err;
-    const cs_famview *fv[2];
+    const uint32_t *vals[2];/* per family: entry values (cs_walk_values) */
     uint32_t n_nodes[2], n_ent[2];
     uint32_t node_off[2];   /* global node id = node_off[fam] + node */
     uint32_t ent_off[2];    /* global entry id = ent_off[fam] + entry */
@@ -66,6 +72,9 @@ typedef struct actx {
     uint32_t *ent_vpc;      /* per global entry: its VPC, CS_IDX_NONE out of
                                scope */
     uint32_t *ent_node;     /* per global entry: its global node */
+    uint32_t *nb, *noe, *ne;/* per entry-bearing global node: its own
+                               entries [nb, noe) and subtree [nb, ne), as
+                               global entry ids (from the walk's visit) */
     uint32_t *gnend;        /* per entry-bearing global node: the first
                                entry-bearing node past its subtree */
     uint32_t *gup;          /* per global node: nearest strict ancestor with
@@ -99,24 +108,23 @@ static inline uint32_t gfam(const actx *c, uint32_t g)
     return g >= c->node_off[1] && c->n_nodes[1] ? 1u : 0u;
 }
 
-/* Entry ranges of global node g in global entry ids: own [b, oe), subtree
- * [b, e). */
+/* Entry ranges of entry-bearing global node g in global entry ids: own
+ * [b, oe), subtree [b, e). */
 static inline void node_range(const actx *c, uint32_t g, uint32_t *b,
                               uint32_t *oe, uint32_t *e)
 {
-    unsigned f = gfam(c, g);
-    uint32_t i = g - c->node_off[f];
-    const cs_cold *cold = c->fv[f]->cold;
-    uint32_t n = c->n_nodes[f];
-    *b = cold[i].ent_begin + c->ent_off[f];
-    *e = cold[i].ent_end + c->ent_off[f];
-    *oe = (i + 1 < n ? cold[i + 1].ent_begin : cold[i].ent_end) + c->ent_off[f];
+    *b = c->nb[g];
+    *oe = c->noe[g];
+    *e = c->ne[g];
 }
 
+/* The prefix of entry-bearing global node g. */
 static inline cs_prefix gprefix(const actx *c, uint32_t g)
 {
     unsigned f = gfam(c, g);
-    return snap_node_prefix(c->fv[f], f, g - c->node_off[f]);
+    cs_wnode w;
+    cs_walk_entry_node(c->s, f, c->nb[g] - c->ent_off[f], &w);
+    return w.prefix;
 }
 
 /* y in the subtree of x (x itself included); both entry-bearing. */

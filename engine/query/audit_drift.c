@@ -43,16 +43,11 @@
 
 /* ---- a pair judged from the estate --------------------------------------------- */
 
-static bool pcx_live(uint8_t st)
-{
-    return st <= CS_PCX_ACTIVE;
-}
-
 /* The VPC at the other end of live connection p of v, or CS_IDX_NONE. */
 static uint32_t live_peer(const cs_snapshot *s, uint32_t p, uint32_t v)
 {
     cs_peering pr;
-    if (cs_estate_peering(s, p, &pr) != 0 || !pcx_live(pr.status))
+    if (cs_estate_peering(s, p, &pr) != 0 || !audit_pcx_live(pr.status))
         return CS_IDX_NONE;
     uint32_t o = pr.requester.vpc_idx == v ? pr.accepter.vpc_idx : pr.requester.vpc_idx;
     return o == v ? CS_IDX_NONE : o;

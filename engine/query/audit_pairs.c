@@ -33,7 +33,7 @@
 static inline uint32_t ent_assoc(const actx *c, uint32_t ge)
 {
     unsigned f = ge >= c->ent_off[1] && c->n_ent[1] ? 1u : 0u;
-    return c->fv[f]->values[ge - c->ent_off[f]];
+    return c->vals[f][ge - c->ent_off[f]];
 }
 
 /* What the block pairs of VPCs a < b say. */
@@ -236,13 +236,6 @@ void audit_pairset_free(pairset *ps)
 
 /* ---- critical pairs ------------------------------------------------------------------ */
 
-/* Connections that route traffic or are about to: initiating-request,
- * pending-acceptance, provisioning, active. */
-static bool pcx_live(uint8_t st)
-{
-    return st <= CS_PCX_ACTIVE;
-}
-
 static bool vpcs_overlap(const actx *c, uint32_t a, uint32_t b)
 {
     uint32_t ta, tb, e, n;
@@ -309,7 +302,7 @@ int audit_critical_find(actx *c, pairset *crit)
     cs_estate_counts_get(c->s, &ec);
     for (uint32_t p = 0; p < ec.peerings; p++) {
         cs_peering pr;
-        if (cs_estate_peering(c->s, p, &pr) != 0 || !pcx_live(pr.status))
+        if (cs_estate_peering(c->s, p, &pr) != 0 || !audit_pcx_live(pr.status))
             continue;
         uint32_t a = pr.requester.vpc_idx, b = pr.accepter.vpc_idx;
         if (!vpc_ok(c, a) || !vpc_ok(c, b) || a == b || !vpcs_overlap(c, a, b))
@@ -336,7 +329,7 @@ int audit_critical_find(actx *c, pairset *crit)
         }
         for (uint32_t i = 0; i < np; i++) {
             cs_peering pr;
-            if (cs_estate_peering(c->s, pl[i], &pr) != 0 || !pcx_live(pr.status))
+            if (cs_estate_peering(c->s, pl[i], &pr) != 0 || !audit_pcx_live(pr.status))
                 continue;
             uint32_t o = pr.requester.vpc_idx == h ? pr.accepter.vpc_idx
                                                     : pr.requester.vpc_idx;

@@ -209,44 +209,51 @@ int audit_tables_build(actx *c)
     c->ent_vpc = malloc((size_t)(c->ge ? c->ge : 1) * sizeof *c->ent_vpc);
     c->ent_node = malloc((size_t)(c->ge ? c->ge : 1) * sizeof *c->ent_node);
     c->gnend = malloc((size_t)(c->gn ? c->gn : 1) * sizeof *c->gnend);
+    c->nb = malloc((size_t)(c->gn ? c->gn : 1) * sizeof *c->nb);
+    c->noe = malloc((size_t)(c->gn ? c->gn : 1) * sizeof *c->noe);
+    c->ne = malloc((size_t)(c->gn ? c->gn : 1) * sizeof *c->ne);
     c->gup = malloc((size_t)(c->gn ? c->gn : 1) * sizeof *c->gup);
     c->greused = calloc(c->gn ? c->gn : 1, 1);
     c->blk_off = calloc((size_t)c->n_vpcs + 1, sizeof *c->blk_off);
-    if (!c->ent_vpc || !c->ent_node || !c->gnend || !c->gup || !c->greused || !c->blk_off)
+    if (!c->ent_vpc || !c->ent_node || !c->gnend || !c->gup || !c->greused || !c->blk_off ||
+        !c->nb || !c->noe || !c->ne)
         return CS_ENOMEM;
     for (unsigned f = 0; f < 2; f++) {
-        const cs_famview *fv = c->fv[f];
         uint32_t eo = c->ent_off[f], no = c->node_off[f];
         for (uint32_t e = 0; e < c->n_ent[f]; e++) {
-            uint32_t a = fv->values[e];
+            uint32_t a = c->vals[f][e];
             uint32_t v = a < c->n_assocs ? c->a2v[a] : CS_IDX_NONE;
             if (v >= c->n_vpcs || !(c->v[v].flags & VF_SCOPE))
                 v = CS_IDX_NONE;
             c->ent_vpc[eo + e] = v;
-            c->ent_node[eo + e] = no + fv->entnode[e];
             if (v != CS_IDX_NONE)
                 c->blk_off[v + 1]++;
         }
-        /* Ancestor links and subtree ends over entry-bearing nodes. */
+        for (uint32_t i = 0; i < c->n_nodes[f]; i++) {
+            c->gup[no + i] = CS_NO_NODE;
+            c->gnend[no + i] = no + i + 1;
+            c->nb[no + i] = c->noe[no + i] = c->ne[no + i] = 0;
+        }
+        /* Entry-bearing nodes in preorder (the query layer's visit): their
+         * entries, ancestor links and subtree ends. */
         uint32_t st_g[130], st_e[130];
         unsigned sp = 0;
-        const cs_cold *cold = fv->cold;
-        uint32_t n = c->n_nodes[f];
-        for (uint32_t i = 0; i < n; i++) {
-            uint32_t g = no + i;
-            c->gup[g] = CS_NO_NODE;
-            c->gnend[g] = g + 1;
-            uint32_t b = cold[i].ent_begin, e = cold[i].ent_end;
-            uint32_t oe = i + 1 < n ? cold[i + 1].ent_begin : e;
-            if (oe == b)
-                continue;
+        cs_wvisit w;
+        cs_wnode nd;
+        cs_walk_visit_init(&w, c->s, f, NULL);
+        while (cs_walk_visit_next(&w, &nd)) {
+            uint32_t g = no + nd.node;
+            uint32_t b = nd.ent_begin, e = nd.ent_end;
+            c->nb[g] = eo + b;
+            c->noe[g] = eo + nd.own_end;
+            c->ne[g] = eo + e;
+            for (uint32_t x = b; x < nd.own_end; x++)
+                c->ent_node[eo + x] = g;
             while (sp && b >= st_e[sp - 1])
                 c->gnend[st_g[--sp]] = g;
             c->gup[g] = sp ? st_g[sp - 1] : CS_NO_NODE;
-            if (f == 0) {
-                cs_prefix p = snap_node_prefix(fv, f, i);
-                c->greused[g] = audit_prefix_reused(&p);
-            }
+            if (f == 0)
+                c->greused[g] = audit_prefix_reused(&nd.prefix);
             if (sp < 130) {
                 st_g[sp] = g;
                 st_e[sp] = e;
@@ -254,7 +261,7 @@ int audit_tables_build(actx *c)
             }
         }
         while (sp)
-            c->gnend[st_g[--sp]] = no + n;
+            c->gnend[st_g[--sp]] = no + c->n_nodes[f];
     }
     for (uint32_t v = 0; v < c->n_vpcs; v++) {
         if (c->blk_off[v + 1] > c->max_blk)

@@ -124,16 +124,12 @@ static inline void lane_init(lane *L, const cs_prefix *q)
     L->lo = q->lo;
 }
 
-/* Sets up the walk of q, resuming from a direct index when there is one,
- * and prefetches its first node. Returns 1 when it must walk, 0 when the
- * answer (x, r) is already known. */
-static inline uint32_t lane_start(const cs_snapshot *s, const cs_famview *f,
-                                  unsigned fam, lane *L, const cs_prefix *q)
+/* Resumes a walk from direct-index record d (NULL: from the root) and
+ * prefetches its first node. Returns 1 when it must walk, 0 when the answer
+ * (x, r) is already known. The family has nodes. */
+static inline uint32_t lane_resume(const cs_famview *f, unsigned fam, lane *L,
+                                   const cs_dir16 *d)
 {
-    lane_init(L, q);
-    if (f->n_nodes == 0)
-        return 0;
-    const cs_dir16 *d = direct_entry(snap_direct_of(s), fam, L);
     if (d) {
         L->x = d->x;
         if (d->resume == CS_NO_NODE)
@@ -145,6 +141,17 @@ static inline uint32_t lane_start(const cs_snapshot *s, const cs_famview *f,
     else
         prefetch(&f->hot4[L->i]);
     return 1;
+}
+
+/* Sets up the walk of q, resuming from a direct index when there is one.
+ * Returns as lane_resume. */
+static inline uint32_t lane_start(const cs_snapshot *s, const cs_famview *f,
+                                  unsigned fam, lane *L, const cs_prefix *q)
+{
+    lane_init(L, q);
+    if (f->n_nodes == 0)
+        return 0;
+    return lane_resume(f, fam, L, direct_entry(snap_direct_of(s), fam, L));
 }
 
 /* The top `len` bits of a 32-bit word set (len 0..32), without a branch
@@ -322,12 +329,17 @@ bulk(const cs_snapshot *s, const cs_prefix *qs, size_t n, unsigned kind, int mod
      uint32_t *counts, cs_match *out)
 {
     const cs_famview *fv[2] = {snap_family(s, 0), snap_family(s, 1)};
+    const snap_direct *dx = snap_direct_of(s);
     lane lanes[LANES];
+    const cs_dir16 *dp[LANES];
     uint8_t fams[LANES];
     int64_t hits = 0;
     for (size_t base = 0; base < n; base += LANES) {
         const unsigned m = n - base < LANES ? (unsigned)(n - base) : LANES;
-        uint32_t busy[2] = {0, 0}, live = 0;
+        uint32_t busy[2] = {0, 0}, live = 0, walkable = 0;
+        /* Start in two passes: find and prefetch every lane's direct-index
+         * record, then read them (their misses overlap) and prefetch every
+         * lane's first node. */
         for (unsigned l = 0; l < m; l++) {
             const cs_prefix *q = &qs[base + l];
             if (!valid_query(q))
@@ -335,12 +347,33 @@ bulk(const cs_snapshot *s, const cs_prefix *qs, size_t n, unsigned kind, int mod
             const unsigned fam = q->family == CS_AF_V6;
             fams[l] = (uint8_t)fam;
             live |= 1u << l;
-            busy[fam] |= lane_start(s, fv[fam], fam, &lanes[l], q) << l;
+            lane_init(&lanes[l], q);
+            dp[l] = NULL;
+            if (fv[fam]->n_nodes == 0)
+                continue;
+            walkable |= 1u << l;
+            dp[l] = direct_entry(dx, fam, &lanes[l]);
+            if (dp[l])
+                prefetch(dp[l]);
         }
-        for (uint32_t b = busy[0]; b; b &= b - 1)
-            lane_run(fv[0], 0, &lanes[__builtin_ctz(b)]);
-        for (uint32_t b = busy[1]; b; b &= b - 1)
-            lane_run(fv[1], 1, &lanes[__builtin_ctz(b)]);
+        for (uint32_t b = walkable; b; b &= b - 1) {
+            const unsigned l = (unsigned)__builtin_ctz(b);
+            busy[fams[l]] |= lane_resume(fv[fams[l]], fams[l], &lanes[l], dp[l]) << l;
+        }
+        /* Round robin: one step of every busy lane in turn, so the misses
+         * of different lanes overlap. */
+        for (uint32_t b4 = busy[0]; b4;)
+            for (uint32_t b = b4; b; b &= b - 1) {
+                const unsigned l = (unsigned)__builtin_ctz(b);
+                if (!step4(fv[0]->hot4, &lanes[l]))
+                    b4 &= ~(1u << l);
+            }
+        for (uint32_t b6 = busy[1]; b6;)
+            for (uint32_t b = b6; b; b &= b - 1) {
+                const unsigned l = (unsigned)__builtin_ctz(b);
+                if (!step6(fv[1]->hot6, &lanes[l]))
+                    b6 &= ~(1u << l);
+            }
         for (uint32_t b = live; b; b &= b - 1) {
             const lane *L = &lanes[__builtin_ctz(b)];
             const cs_cold *C = fv[fams[__builtin_ctz(b)]]->cold;
@@ -383,6 +416,25 @@ int64_t cs_lookup_bulk(const cs_snapshot *s, const cs_prefix *addrs, size_t n,
 
 enum { PH_PATH = 0, PH_RANGE = 1, PH_DONE = 2 };
 
+/* The end of the path walk: r (CS_NO_NODE: none) heads what is inside Q;
+ * the iterator goes on with the covered range, or Q's own entries, or ends. */
+static void iter_path_over(cs_query_iter *it, const cs_famview *f, unsigned fam, uint32_t r)
+{
+    it->phase = PH_DONE;
+    if (r == CS_NO_NODE)
+        return;
+    const cs_cold *c = &f->cold[r];
+    if (it->kind & CS_Q_COVERED) {
+        it->ent = c->ent_begin;
+        it->ent_end = c->ent_end;
+        it->phase = PH_RANGE;
+    } else if (node_len(f, fam, r) == it->q.len) {
+        it->ent = c->ent_begin;
+        it->ent_end = c->ent_begin + (c->cov - it->prev_cov);
+        it->phase = PH_RANGE;
+    }
+}
+
 void cs_query_iter_init(cs_query_iter *it, const cs_snapshot *s,
                         const cs_prefix *q, unsigned kind)
 {
@@ -394,8 +446,21 @@ void cs_query_iter_init(cs_query_iter *it, const cs_snapshot *s,
         return;
     it->q = *q;
     it->fam = cs_family_index(q->family);
-    if (snap_family(s, it->fam)->n_nodes)
-        it->phase = PH_PATH;
+    const cs_famview *f = snap_family(s, it->fam);
+    if (f->n_nodes == 0)
+        return;
+    it->phase = PH_PATH;
+    /* Covering matches come from the root down; but when nothing above a
+     * direct index's resume point has entries (cov(x) == 0, the common
+     * case), the path walk may start there. */
+    lane L;
+    const uint32_t walk = lane_start(s, f, it->fam, &L, q);
+    if (L.x != CS_NO_NODE && f->cold[L.x].cov != 0)
+        return; /* it->node = 0: from the root */
+    if (walk)
+        it->node = L.i;
+    else
+        iter_path_over(it, f, it->fam, CS_NO_NODE);
 }
 
 int cs_query_iter_next(cs_query_iter *it, cs_match *m)
@@ -406,8 +471,8 @@ int cs_query_iter_next(cs_query_iter *it, cs_match *m)
     const unsigned fam = it->fam;
     const cs_prefix *q = &it->q;
     /* The path walk, one step per loop, emitting each node that contains
-     * Q and has entries of its own. It does not use the direct index:
-     * covering matches must come from the root down. */
+     * Q and has entries of its own (from the root, or from a direct index's
+     * resume point when nothing above it has entries: see _init). */
     while (it->phase == PH_PATH) {
         lane L;
         lane_init(&L, q);
@@ -427,19 +492,7 @@ int cs_query_iter_next(cs_query_iter *it, cs_match *m)
             }
             continue;
         }
-        it->phase = PH_DONE;
-        if (L.r != CS_NO_NODE) {
-            const cs_cold *c = &f->cold[L.r];
-            if (it->kind & CS_Q_COVERED) {
-                it->ent = c->ent_begin;
-                it->ent_end = c->ent_end;
-                it->phase = PH_RANGE;
-            } else if (node_len(f, fam, L.r) == q->len) {
-                it->ent = c->ent_begin;
-                it->ent_end = c->ent_begin + (c->cov - it->prev_cov);
-                it->phase = PH_RANGE;
-            }
-        }
+        iter_path_over(it, f, fam, L.r);
     }
     if (it->phase == PH_RANGE) {
         if (it->ent >= it->ent_end) {

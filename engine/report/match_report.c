@@ -418,6 +418,12 @@ void cs_match_report_error(cs_match_report *w, const char *text, unsigned long l
     }
 }
 
+void cs_match_report_flush(cs_match_report *w)
+{
+    if (w)
+        tflush(w);
+}
+
 int cs_match_report_close(cs_match_report *w, cs_error *err)
 {
     if (!w)

@@ -157,7 +157,7 @@ int cs_peering_report_candidates(FILE *f, enum cs_report_format format, const cs
             fputc('\n', f);
         }
         if (total > n)
-            fprintf(f, "... and %" PRIu64 " more\n", total - n);
+            fprintf(f, "... and %" PRIu64 " more (use --limit 0 for all)\n", total - n);
     }
     return cs_out_finish(f, "candidates report", err);
 }

@@ -24,6 +24,7 @@ typedef struct reach_rep {
     cs_json j;
     cs_csv c;
     uint64_t no_conn;
+    uint64_t limit;           /* no-connection findings listed; UINT64_MAX all */
     char msg[1024];
 } reach_rep;
 
@@ -146,7 +147,7 @@ static void reach_message(reach_rep *rr, const cs_reach_finding *fd)
 static int reach_cb(const cs_reach_finding *fd, void *ctx)
 {
     reach_rep *rr = ctx;
-    if (fd->code == CS_REACH_NO_CONNECTION && ++rr->no_conn > REACH_SHOW_MAX)
+    if (fd->code == CS_REACH_NO_CONNECTION && ++rr->no_conn > rr->limit)
         return 0;
     reach_message(rr, fd);
     const cs_snapshot *s = rr->s;
@@ -214,6 +215,15 @@ int cs_peering_report_reach(FILE *f, enum cs_report_format format, const cs_snap
                             const cs_reach_end *src, const char *dst_text,
                             const cs_reach_end *dst, cs_reach_summary *sum, cs_error *err)
 {
+    return cs_peering_report_reach_limit(f, format, s, src_text, src, dst_text, dst,
+                                         format == CS_REPORT_CSV ? 0 : REACH_SHOW_MAX, sum, err);
+}
+
+int cs_peering_report_reach_limit(FILE *f, enum cs_report_format format, const cs_snapshot *s,
+                                  const char *src_text, const cs_reach_end *src,
+                                  const char *dst_text, const cs_reach_end *dst, uint64_t limit,
+                                  cs_reach_summary *sum, cs_error *err)
+{
     if (!f || !s || !src || !dst || format > CS_REPORT_CSV)
         return cs_fail(err, CS_EINVAL, "bad arguments to the reach report");
     reach_rep rr;
@@ -225,6 +235,7 @@ int cs_peering_report_reach(FILE *f, enum cs_report_format format, const cs_snap
     rr.dst = dst;
     rr.src_text = src_text;
     rr.dst_text = dst_text;
+    rr.limit = limit ? limit : UINT64_MAX;
     cs_reach_summary local;
     if (!sum)
         sum = &local;
@@ -274,13 +285,14 @@ int cs_peering_report_reach(FILE *f, enum cs_report_format format, const cs_snap
     cs_peering_reach(s, src, dst, reach_cb, &rr, NULL);
     if (format == CS_REPORT_JSON) {
         cs_json_end(&rr.j);
-        if (rr.no_conn > REACH_SHOW_MAX)
-            cs_json_kv_u64(&rr.j, "omitted", rr.no_conn - REACH_SHOW_MAX);
+        if (rr.no_conn > rr.limit)
+            cs_json_kv_u64(&rr.j, "omitted", rr.no_conn - rr.limit);
         cs_json_end(&rr.j);
         cs_json_newline(&rr.j);
-    } else if (format == CS_REPORT_TEXT && rr.no_conn > REACH_SHOW_MAX) {
-        fprintf(f, "  ... and %" PRIu64 " more VPCs holding it with no connection\n",
-                rr.no_conn - REACH_SHOW_MAX);
+    } else if (format == CS_REPORT_TEXT && rr.no_conn > rr.limit) {
+        fprintf(f, "  ... and %" PRIu64 " more VPCs holding it with no connection (use --limit 0 "
+                   "for all)\n",
+                rr.no_conn - rr.limit);
     }
     return cs_out_finish(f, "reach report", err);
 }

@@ -51,9 +51,13 @@
  * TRUST. An image segment is mapped only when owned by the control
  * segment's owner with no group or other write bit. Such a segment was
  * written once, by the owner's publisher, from an image that was validated
- * (built by freeze or opened with its checksums checked), so its checksums
- * are not verified again on the query path unless the attachment asks
- * (CS_SHM_VERIFY); every bound is still checked when it is first mapped.
+ * (built by freeze or opened with its checksums checked), so it is not
+ * validated again on the query path: when the owner is this process's user
+ * or root, the first pin only checks the header and builds the derived
+ * indexes (CS_OPEN_TRUSTED); another owner's images (cs_shm_attach_with)
+ * get every bound checked, not the checksums; CS_SHM_VERIFY checks
+ * everything. This is what keeps a reader's first pin of a new generation
+ * short (issue 14: stalls while generations are published).
  *
  * MAPPINGS (process-local). An attachment keeps up to SHM_MAPS mapped
  * generations, each an entry {gen, refs, snapshot}; `cur` points at the
@@ -366,9 +370,10 @@ static int map_open(cs_shm *h, uint64_t g, shm_victim *out, cs_error *err)
     close(fd);
     if (base == MAP_FAILED)
         return shm_sys_fail(err, CS_EIO, seg, "mmap");
-    /* Trusted (owner-only writable, checked above): bounds, not checksums,
-     * unless the attachment asked for them (TRUST above). */
-    unsigned open_flags = (h->flags & CS_SHM_VERIFY) ? 0 : CS_OPEN_NO_VERIFY;
+    /* Owner-only writable (checked above): trusted (TRUST above). */
+    unsigned open_flags = (h->flags & CS_SHM_VERIFY) ? 0
+                          : (h->v.owner == geteuid() || h->v.owner == 0) ? CS_OPEN_NO_VERIFY | CS_OPEN_TRUSTED
+                          : CS_OPEN_NO_VERIFY;
     cs_snapshot *snap = NULL;
     rc = cs_snapshot_from_memory(base, len, open_flags, &snap, err);
     if (rc == 0) {

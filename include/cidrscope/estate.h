@@ -127,7 +127,11 @@ enum cs_assoc_state {
     CS_ASSOC_DISASSOCIATED = 4,
     CS_ASSOC_FAILING = 5,
     CS_ASSOC_FAILED = 6,
-    CS_ASSOC_STATE_COUNT = 7
+    CS_ASSOC_UNKNOWN = 7,   /* a state this version does not know (AWS added
+                               one): kept, never live, with a finding
+                               CS_FINDING_UNKNOWN_STATE naming it; never
+                               parsed from text */
+    CS_ASSOC_STATE_COUNT = 8
 };
 
 /* True for the states that take part in overlap and peering: associated,
@@ -150,7 +154,10 @@ enum cs_pcx_status {
     CS_PCX_REJECTED = 6,
     CS_PCX_FAILED = 7,
     CS_PCX_EXPIRED = 8,
-    CS_PCX_STATUS_COUNT = 9
+    CS_PCX_UNKNOWN = 9,     /* a status this version does not know: never
+                               active, with a CS_FINDING_UNKNOWN_STATE
+                               finding; never parsed from text */
+    CS_PCX_STATUS_COUNT = 10
 };
 
 /* Kinds of edge attachment: ways out of a VPC that peering traffic may not
@@ -229,6 +236,13 @@ CS_API int cs_ipv6_attr_parse(const char *s, size_t len);
 #define CS_FINDING_RESERVED "reserved-range-block"  /* 0/8, 127/8, 224/4 */
 #define CS_FINDING_UNKNOWN_VPC "peering-unknown-vpc" /* side not in inventory */
 #define CS_FINDING_PCX_STATUS "peering-status-mismatch" /* two sightings */
+#define CS_FINDING_INCOMPLETE_PAGE "incomplete-page" /* NextToken: pages
+                                                        missing (warning) */
+#define CS_FINDING_SKIPPED_FILE "skipped-file"   /* not an inventory: a
+                                                    README, subnets.json */
+#define CS_FINDING_UNKNOWN_STATE "unknown-state" /* a block state or peering
+                                                    status AWS added later:
+                                                    read as not live */
 
 /* ---- descriptors (build side) -------------------------------------------- */
 

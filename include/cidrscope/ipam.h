@@ -159,6 +159,83 @@ CS_API int64_t cs_ipam_alloc(const cs_snapshot *s, const cs_ipam_request *r,
 CS_API int64_t cs_ipam_peer_blocks(const cs_snapshot *s, const uint32_t *vpcs, size_t n,
                                    cs_prefix *out, size_t cap);
 
+/* ---- the reservation ledger (engine/serve/ledger.c) ----------------------
+ *
+ * Reservations shared by every process on the machine: a shared-memory
+ * segment "/NAME.ledger" of its own beside the service NAME, guarded by a
+ * process-shared ROBUST mutex (a holder killed mid-commit does not wedge
+ * it: the next locker repairs the segment from the journal), and a journal
+ * file appended and fsync'ed before a commit returns, replayed by
+ * cs_ledger_create. Two commits never overlap: each allocates, under the
+ * lock, around every active reservation. The same token gives the same
+ * blocks back (like AllocateIpamPoolCidr's ClientToken).
+ */
+
+typedef struct cs_ledger cs_ledger;
+
+enum cs_reservation_state {
+    CS_RES_ACTIVE = 1,    /* reserved: avoided by every allocation */
+    CS_RES_RELEASED = 2,  /* released: free again */
+    CS_RES_FULFILLED = 3, /* its block appeared in the sources (a VPC has it) */
+};
+
+#define CS_LEDGER_TOKEN_MAX 63
+#define CS_LEDGER_OWNER_MAX 63
+
+typedef struct cs_reservation {
+    cs_prefix prefix;
+    uint64_t seq;                         /* journal sequence number */
+    uint8_t state;                        /* enum cs_reservation_state */
+    char token[CS_LEDGER_TOKEN_MAX + 1];  /* "" = none */
+    char owner[CS_LEDGER_OWNER_MAX + 1];
+} cs_reservation;
+
+/* Creates (or re-creates) the ledger of service `name` with journal file
+ * `journal` (created if absent), replaying the journal into it. Returns 0,
+ * CS_EINVAL (bad name, unreadable journal line: err locates it), CS_EIO,
+ * CS_ENOMEM, CS_ERANGE (more reservations than the segment holds). */
+CS_API int cs_ledger_create(const char *name, const char *journal, cs_ledger **out,
+                            cs_error *err);
+/* Opens the existing ledger of service `name`. Returns 0, CS_EINVAL (no
+ * such ledger, or not one), CS_EIO. */
+CS_API int cs_ledger_open(const char *name, cs_ledger **out, cs_error *err);
+/* Unmaps. NULL is a no-op. */
+CS_API void cs_ledger_close(cs_ledger *l);
+/* Removes the segment of service `name` (the journal stays). 0 or CS_EIO. */
+CS_API int cs_ledger_unlink(const char *name, cs_error *err);
+
+/* Copies the reservations (every state) into out[0..cap), in journal
+ * order; returns their total, or a negative status. Takes the lock. */
+CS_API int64_t cs_ledger_list(cs_ledger *l, cs_reservation *out, size_t cap, cs_error *err);
+
+/* The active reservations' prefixes into out[0..cap); returns their total,
+ * or a negative status: the extra used blocks of free and alloc. */
+CS_API int64_t cs_ledger_active(cs_ledger *l, cs_prefix *out, size_t cap, cs_error *err);
+
+/*
+ * Allocates r->count blocks by cs_ipam_alloc on snapshot s, with every
+ * active reservation counted as used on top of r->extra, and reserves
+ * them under `token` (NULL or "": a fresh one) and `owner` (nullable):
+ * journal appended and fsync'ed, then the segment updated, all under the
+ * lock. If `token` already names reservations, returns those (still
+ * active or not) without allocating. Returns the number of blocks (out
+ * holds at least r->count), *reason as cs_ipam_alloc; negative status
+ * (CS_EINVAL bad token, CS_EIO, CS_ENOMEM, CS_ERANGE ledger full).
+ */
+CS_API int64_t cs_ledger_commit(cs_ledger *l, const cs_snapshot *s, const cs_ipam_request *r,
+                                const char *token, const char *owner,
+                                cs_ipam_allocation *out, unsigned *reason, cs_error *err);
+
+/* Releases the active reservations of `token` (when non-NULL) or of
+ * exactly prefix `p`. Returns how many were released (0: none matched),
+ * or a negative status. */
+CS_API int64_t cs_ledger_release(cs_ledger *l, const char *token, const cs_prefix *p,
+                                 cs_error *err);
+
+/* Retires as fulfilled every active reservation whose exact block is a
+ * stored prefix of s (a VPC now has it). Returns how many. */
+CS_API int64_t cs_ledger_retire(cs_ledger *l, const cs_snapshot *s, cs_error *err);
+
 /* ---- reports (engine/report/ipam_report.c) ------------------------------ */
 
 /* Formats (report.h): CS_REPORT_TEXT, CS_REPORT_JSON, CS_REPORT_CSV; any

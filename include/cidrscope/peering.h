@@ -605,6 +605,17 @@ CS_API int cs_peering_report_can_add(FILE *f, enum cs_report_format format,
                                      const cs_can_add_opts *o, bool *blocked,
                                      cs_error *err);
 
+/* ---- report helper's block ---------------------------------------------- */
+
+/* cs_peering_report_reach listing at most `limit` no-connection findings
+ * (0 = all); the rest is counted (JSON "omitted", text "N more ... (use
+ * --limit 0 for all)"). cs_peering_report_reach lists 20 (CSV: all). */
+CS_API int cs_peering_report_reach_limit(FILE *f, enum cs_report_format format,
+                                         const cs_snapshot *s, const char *src_text,
+                                         const cs_reach_end *src, const char *dst_text,
+                                         const cs_reach_end *dst, uint64_t limit,
+                                         cs_reach_summary *sum, cs_error *err);
+
 #ifdef __cplusplus
 }
 #endif

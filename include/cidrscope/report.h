@@ -94,6 +94,9 @@ CS_API void cs_match_report_count(cs_match_report *w, const char *text,
  * source, the parse error's message), written where its answer would be. */
 CS_API void cs_match_report_error(cs_match_report *w, const char *text,
                                   unsigned long line, const char *message);
+/* Hands what the writer holds buffered to its FILE (stdio buffers it
+ * further), so that other writes to the FILE come after it. */
+CS_API void cs_match_report_flush(cs_match_report *w);
 CS_API int cs_match_report_close(cs_match_report *w, cs_error *err);
 
 #ifdef __cplusplus

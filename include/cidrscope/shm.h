@@ -26,9 +26,12 @@
  * Queries on a pinned image make no system call and take no lock. A pin of a
  * generation this process has already mapped is lock-free and makes no
  * system call either; the first pin of a new generation maps it and checks
- * its owner, mode and every bound (its checksums too when attached with
- * CS_SHM_VERIFY: the publisher validated the image, and only the owner can
- * write the segment). A
+ * its owner and mode, and builds the image's derived indexes. The image was
+ * validated by its publisher and only the owner can write the segment, so
+ * its content is trusted when the owner is this process's user or root;
+ * the images of another owner (named with cs_shm_attach_with) get every
+ * bound checked; CS_SHM_VERIFY checks every bound and checksum of every
+ * image. A
  * reader never waits for the publisher and never blocks it: a slow reader
  * only keeps its generation's segment alive. Readers that must never pay
  * the mapping on their query path run cs_shm_refresh from a thread of their
@@ -123,7 +126,7 @@ CS_API int cs_shm_attach(const char *name, unsigned flags, cs_shm **out,
 enum {
     /* Attach flag: verify the checksums of every image when first mapped,
      * although its segment is writable by its owner only. */
-    CS_SHM_VERIFY = 1u << 1,
+    CS_SHM_VERIFY = 1u << 8,
 };
 
 typedef struct cs_shm_attach_options {

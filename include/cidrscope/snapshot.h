@@ -77,6 +77,12 @@ CS_API void cs_snapshot_builder_free(cs_snapshot_builder *b);
 enum {
     /* Skip the XXH3 checksums at open (bounds are always checked). */
     CS_OPEN_NO_VERIFY = 1u << 0,
+    /* cs_snapshot_from_memory only: skip the checks of the tries and
+     * estate tables too (header, section table and lengths are still
+     * checked), for memory that only a trusted writer could have written
+     * after validating the image (shm.h: segments of one's own or root's
+     * service). Bad content then is undefined behaviour. */
+    CS_OPEN_TRUSTED = 1u << 1,
 };
 
 /*

@@ -8,6 +8,7 @@ cli=$1
 f=$2/tests/fixtures/edges
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+cd "$2" || exit 1
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 est="-e $f/vpcs.csv -e $f/peering.csv -e $f/edges.csv"
@@ -31,13 +32,34 @@ assert d["summary"]["reachable"] is False
 edges = sorted(r["edge"]["id"] for r in d["results"] if r["code"] == "edge-to-edge")
 assert edges == ["igw-0e0000000000000b1", "nat-0e0000000000000b2"], edges
 PY
-# Without the edges file the same question has no edge to name.
+python3 tests/cli/schema_check.py docs/schema/reach.schema.json "$tmp/r1.json" ||
+    fail "reach JSON does not match docs/schema/reach.schema.json"
+# Without the edges file the same question has no edge to name: the command
+# must succeed and answer (a crash or an empty answer fails), without
+# edge-to-edge.
 "$cli" reach --format json -e "$f/vpcs.csv" -e "$f/peering.csv" vpc-0aaaaaaaaaaaaaaa1 8.8.8.8 \
-    | grep -q edge-to-edge && fail "edge-to-edge reported without edges"
+    >"$tmp/r0.json" || fail "reach without edges exit $?"
+python3 - "$tmp/r0.json" <<'PY' || fail "reach without edges: a complete answer without edge-to-edge"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["summary"]["reachable"] is False, d["summary"]
+codes = [r["code"] for r in d["results"]]
+assert codes and "edge-to-edge" not in codes, codes
+PY
 # A-B and B-C peered: A cannot reach C through B.
 # shellcheck disable=SC2086
-"$cli" reach $est vpc-0aaaaaaaaaaaaaaa1 vpc-0ccccccccccccccc3 >"$tmp/r2.txt"
+"$cli" reach $est vpc-0aaaaaaaaaaaaaaa1 vpc-0ccccccccccccccc3 >"$tmp/r2.txt" || fail "reach A C exit $?"
 grep -q "transitive" "$tmp/r2.txt" || fail "A -> C not reported as transitive"
+# A malformed destination is a parse error with a caret, exit 2 (not an
+# unknown VPC answered "not reachable").
+for bad in 10.0.0.0/33 010.0.0.1; do
+    # shellcheck disable=SC2086
+    "$cli" reach $est vpc-0aaaaaaaaaaaaaaa1 "$bad" >"$tmp/rb.txt" 2>"$tmp/rb.err"
+    [ $? -eq 2 ] || fail "reach to $bad should exit 2"
+    grep -q "^cidrscope reach: (command line):2:[0-9]*: " "$tmp/rb.err" || fail "reach $bad: $(cat "$tmp/rb.err")"
+    grep -q "^ *\^" "$tmp/rb.err" || fail "reach $bad: no caret: $(cat "$tmp/rb.err")"
+    [ -s "$tmp/rb.txt" ] && fail "reach $bad answered: $(cat "$tmp/rb.txt")"
+done
 
 # Edges before their VPCs: bad input, naming the file, line and the fix.
 "$cli" stat -e "$f/edges.csv" -e "$f/vpcs.csv" >/dev/null 2>"$tmp/e1.txt"

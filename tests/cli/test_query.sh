@@ -174,6 +174,14 @@ PY
 awk 'BEGIN { for (i = 0; i < 30000; i++) printf "10.%d.%d.0/24\n", i % 256, (i * 7) % 256 }' >"$tmp/many"
 awk 'BEGIN { for (i = 0; i < 30000; i++) printf "10.%d.%d.%d\n", i % 256, (i * 7) % 256, i % 251 }' >"$tmp/many-a"
 echo "10.1.2.3/16" >>"$tmp/many"
+# long lines first (a part answered on one thread while its lines fill the
+# read buffer), then short ones (parts on two threads): the order holds
+awk 'BEGIN { pad = sprintf("%300s", ""); for (i = 0; i < 6000; i++) printf "%s10.%d.0.0/16\n", pad, i % 256;
+             for (i = 0; i < 40000; i++) printf "10.%d.%d.0/24\n", i % 256, (i * 3) % 256 }' >"$tmp/mixedlen"
+"$cli" query $E --count --items "$tmp/mixedlen" >"$tmp/m1" 2>"$tmp/err" || fail "query --count mixedlen"
+"$cli" query $E --count --threads 2 --items "$tmp/mixedlen" >"$tmp/m2" 2>"$tmp/err" || fail "query --count --threads 2 mixedlen"
+cmp -s "$tmp/m1" "$tmp/m2" || fail "--threads 2 reorders answers across parts: $(diff "$tmp/m1" "$tmp/m2" | head -3)"
+[ "$(wc -l <"$tmp/m1")" -eq 46000 ] || fail "mixedlen: $(wc -l <"$tmp/m1") answers for 46000 items"
 for args in "query --count" "query" "query --format csv" "query --format ndjson --limit 3" \
     "lookup" "lookup --count" "lookup --all --format csv"; do
     items=$tmp/many

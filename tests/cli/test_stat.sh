@@ -81,6 +81,9 @@ grep -q "kg.csv:3:1" "$tmp/err" || fail "--keep-going: rejection not reported on
 : >"$tmp/empty.csv"
 expect_rc 2 "$cli" stat "$tmp/empty.csv"
 expect_rc 2 "$cli" stat "$tmp/does-not-exist.csv"
+# the path is named once: "cidrscope stat: PATH: cannot open: No such file ..."
+[ "$(grep -o 'does-not-exist.csv' "$tmp/err" | wc -l)" -eq 1 ] || fail "missing file named more than once: $(cat "$tmp/err")"
+grep -q "No such file" "$tmp/err" || fail "missing file: no reason given"
 
 # --- a snapshot file answers as its sources -------------------------------------
 if "$cli" build --help >/dev/null 2>&1; then
@@ -102,6 +105,92 @@ if "$cli" gen --help >/dev/null 2>&1; then
     expect_rc 0 "$cli" stat --format json "$tmp/est.csv" "$tmp/est-peering.csv"
     grep -v -e image_bytes -e '"tags"' "$tmp/out" >"$tmp/b"
     cmp -s "$tmp/a" "$tmp/b" || fail "JSON tree and CSV of one estate differ: $(diff "$tmp/a" "$tmp/b")"
+fi
+
+# --- pages: a region directory of several pages, concatenated documents and a
+# `jq -s` array reads as the unsplit tree (issue 11 item 1) ----------------------
+# split_pages TREE MODE: rewrites every vpcs.json of TREE as pages of 7 VPCs:
+# MODE files (vpcs.json, vpcs-2.json, ...), cat (documents one after the
+# other in vpcs.json) or slurp (one array of pages); adds a README beside.
+split_pages() {
+    python3 - "$1" "$2" <<'PY'
+import json, os, sys
+tree, mode = sys.argv[1], sys.argv[2]
+for root, dirs, files in os.walk(tree):
+    if 'vpcs.json' not in files:
+        continue
+    path = os.path.join(root, 'vpcs.json')
+    with open(path) as f:
+        vpcs = json.load(f)['Vpcs']
+    pages = [{'Vpcs': vpcs[i:i + 7]} for i in range(0, max(len(vpcs), 1), 7)]
+    os.remove(path)
+    if mode == 'files':
+        for n, p in enumerate(pages):
+            name = 'vpcs.json' if n == 0 else 'vpcs-%d.json' % (n + 1)
+            with open(os.path.join(root, name), 'w') as f:
+                json.dump(p, f)
+    elif mode == 'cat':
+        with open(path, 'w') as f:
+            for p in pages:
+                json.dump(p, f)
+                f.write('\n')
+    else:
+        with open(path, 'w') as f:
+            json.dump(pages, f)
+    with open(os.path.join(root, 'README'), 'w') as f:
+        f.write('pages of aws ec2 describe-vpcs\n')
+PY
+}
+
+# summary_of FILE: the audit JSON's summary object, keys sorted.
+summary_of() {
+    python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["summary"], sort_keys=True))' "$1"
+}
+
+# stat_figures FILE: stat JSON without the image size and without the
+# skipped-file findings the READMEs add.
+stat_figures() {
+    python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+d.pop("image_bytes", None)
+k = d["findings_by_kind"]
+d["findings"] -= k.pop("skipped-file", 0)
+print(json.dumps(d, sort_keys=True))' "$1"
+}
+
+# paged_equal TREE MODE: TREE's stat and audit figures, then TREE split in
+# place into pages (MODE), read again: the same figures, READMEs listed.
+paged_equal() {
+    expect_rc 0 "$cli" stat --format json "$1"
+    stat_figures "$tmp/out" >"$tmp/stat.want"
+    expect_rc 0 "$cli" audit --format json "$1"
+    summary_of "$tmp/out" >"$tmp/audit.want"
+    split_pages "$1" "$2"
+    expect_rc 0 "$cli" stat --format json --findings "$1"
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(json.dumps(d["stat"]))' "$tmp/out" >"$tmp/stat.got.raw"
+    stat_figures "$tmp/stat.got.raw" >"$tmp/stat.got"
+    cmp -s "$tmp/stat.want" "$tmp/stat.got" || fail "pages ($2): stat differs: $(diff "$tmp/stat.want" "$tmp/stat.got" | head -5)"
+    grep -q '"kind": "skipped-file"' "$tmp/out" || fail "pages ($2): README not listed as skipped"
+    expect_rc 0 "$cli" audit --format json "$1"
+    summary_of "$tmp/out" >"$tmp/audit.got"
+    cmp -s "$tmp/audit.want" "$tmp/audit.got" || fail "pages ($2): audit summary differs: $(diff "$tmp/audit.want" "$tmp/audit.got" | head -5)"
+}
+
+if command -v python3 >/dev/null 2>&1 && "$cli" gen --help >/dev/null 2>&1; then
+    for mode in files cat slurp; do
+        rm -rf "$tmp/small"
+        expect_rc 0 "$cli" gen --seed 7 --accounts 12 --regions 5 --out "$tmp/small" -q
+        paged_equal "$tmp/small" "$mode"
+    done
+    rm -rf "$tmp/small"
+    # The acceptance case: 100,000 VPCs (1,000 accounts x 25 regions x 4)
+    # saved as pages of 7.
+    expect_rc 0 "$cli" gen --seed 5 --accounts 1000 --regions 25 --out "$tmp/big" -q
+    paged_equal "$tmp/big" files
+    [ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["vpcs"])' "$tmp/stat.got.raw")" -ge 100000 ] ||
+        fail "generated tree: fewer than 100,000 VPCs"
+    rm -rf "$tmp/big"
 fi
 
 if [ "$fails" -ne 0 ]; then

@@ -10,7 +10,8 @@ from a half-written source has no marker at all). Then, for SECONDS:
   serve      `cidrscope serve NAME live.csv` watches live.csv
   rewriter   rewrites live.csv with another variant every ~3 s: in place
              (truncate + write), in four chunks 300 ms apart, or by rename
-  publisher  `cidrscope publish NAME vK.snap` every 200 ms, a random variant
+  publisher  tests/soak/publisher.py: the variants' snapshots opened once,
+             a random one published every 200 ms (cs_shm_publish)
   readers    4 loops of `cidrscope query --shm NAME --count -` over 2,000
              queries (one batch: one pinned generation) preceded by the
              marker query; every answer is checked against the answers of
@@ -159,19 +160,35 @@ def reader(i):
                 stats["first_wrong"] = "variant %d: %d of %d answers differ" % (v, bad, QUERIES)
 
 
+LIB = os.path.join(os.path.dirname(CLI), "libcidrscope.so")
+
+
 def publisher():
+    """tests/soak/publisher.py: images loaded once, a publish every 200 ms
+    until killed; without the shared library, `cidrscope publish` each time."""
+    fast = os.path.exists(LIB)
     while not stop.is_set():
-        v = rng.randrange(VARIANTS)
-        p = subprocess.Popen([CLI, "publish", NAME, variant_snap[v]],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if fast:
+            p = subprocess.Popen([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "publisher.py"),
+                                  LIB, NAME, str(rng.randrange(1 << 30))] + variant_snap,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        else:
+            p = subprocess.Popen([CLI, "publish", NAME, variant_snap[rng.randrange(VARIANTS)]],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         with lock:
             procs["publisher"] = p
-        _, err = p.communicate()
+        for line in p.stdout:
+            with lock:
+                if line.startswith("ok") or "published" in line:
+                    stats["publishes"] += 1
+                elif line.startswith("fail"):
+                    stats["publish_failed"] += 1
+                    stats["first_failure"] = stats["first_failure"] or ("publish: " + line.strip()[:300])
+        err = p.stderr.read()
+        p.wait()
         with lock:
             procs.pop("publisher", None)
-            if p.returncode == 0:
-                stats["publishes"] += 1
-            elif p.returncode != -signal.SIGKILL:
+            if p.returncode not in (0, -signal.SIGKILL) and not stop.is_set():
                 stats["publish_failed"] += 1
                 stats["first_failure"] = stats["first_failure"] or ("publish: " + err.strip()[:300])
         time.sleep(0.2)
@@ -284,7 +301,7 @@ print("  wrong answers         %d%s" % (stats["wrong"], "  (first: %s)" % stats[
 print("  failed calls          %d reader, %d publish%s" % (stats["failed"], stats["publish_failed"],
       "  (first: %s)" % stats["first_failure"] if stats["first_failure"] else ""))
 print("  reader runs           %d" % stats["reader_runs"])
-print("  generations served    %d (last %d; %d publishes by `publish`, %d source rewrites)" %
+print("  generations served    %d (last %d; %d by the publisher, the rest by serve after %d source rewrites)" %
       (gen, gen, stats["publishes"], stats["rewrites"]))
 print("  SIGKILLs              %d" % stats["killed"])
 print("  leaked segments       %d after recovery (%d image segments, %d in the table), %d after removal" %

@@ -1,7 +1,10 @@
 /*
- * cli/gen_estate.c — a seeded generator of realistic AWS estates, written
- * exactly as an org-wide collection of AWS CLI output
- * (OUT/<account-id>/<region>/vpcs.json and peering.json) or as CSV.
+ * datasets/gen/gen_estate.c — the one seeded generator of realistic AWS
+ * estates, written exactly as an org-wide collection of AWS CLI output
+ * (OUT/<account-id>/<region>/vpcs.json and peering.json), as CSV, or
+ * straight into an estate builder (gen_estate_build: tests and benchmarks).
+ * Two shapes: the personas below (default) and one large organisation
+ * (GEN_SHAPE_ORG, described at org_vpc()).
  *
  * Does: draws N accounts x R regions x K VPCs, every VPC and connection a
  * pure function of (seed, account, region, index), so any VPC can be
@@ -73,7 +76,9 @@
  * quoting.
  *
  * Tests: tests/cli/test_gen.sh (determinism, layout), tests/test_gen.c
- * (generate -> load -> freeze: every VPC, CIDR and connection found again).
+ * (generate -> load -> freeze: every VPC, CIDR and connection found again;
+ * files and builder agree; the org shape's promises), tests/test_audit.c
+ * (the audit against brute force on every shape).
  */
 #include "gen_estate.h"
 
@@ -211,8 +216,9 @@ typedef struct gen {
     uint64_t slot_mask;
     gbuf w;
     gen_stats st;
-    char *err;
-    size_t errcap;
+    cs_error *err;
+    cs_estate *sink;     /* gen_estate_build: records go here, no files */
+    int rc;              /* the code of the first failure */
 } gen;
 
 static uint64_t vcode(uint32_t a, uint32_t r, uint32_t j)
@@ -335,6 +341,61 @@ static void make_name(gvpc *v, const char *fmt, ...)
     va_end(ap);
 }
 
+/*
+ * The organisation shape (gen --shape org): one large organisation's
+ * habits rather than the personas. Per VPC, first match wins:
+ *
+ *   8%   the default VPC 172.31.0.0/16 (VPC 0 of an account-region)
+ *   30%  a template CIDR: 10.0.0.0/16, 10.0.0.0/20, 10.0.0.0/24 (nested in
+ *        each other), 192.168.0.0/16, 192.168.0.0/24, 172.16.0.0/16
+ *   rest an allocation from its business unit's IPAM pool: 16 units, unit
+ *        b's pool is the /11 at 10.0.0.0 + b * 1.5 * 2^20, so neighbouring
+ *        units' pools overlap by a quarter; allocations are /22../24 at a
+ *        slot drawn from the VPC's code, so big units reuse slots
+ *
+ * and 20% of the non-default VPCs carry a CGNAT secondary at one of three
+ * nesting levels (100.64.0.0/10, 100.64.0.0/16, 100.64.0.0/17), 10% an
+ * Amazon IPv6 /56. Deterministic per (seed, account, region, index).
+ */
+static void org_vpc(const gen *g, gvpc *v, grng *rg, const char *app)
+{
+    static const uint32_t tmpl_addr[] = {0x0a000000u, 0x0a000000u, 0x0a000000u,
+                                         0xc0a80000u, 0xc0a80000u, 0xac100000u};
+    static const uint8_t tmpl_len[] = {16, 20, 24, 16, 24, 16};
+    static const uint16_t tmpl_cum[] = {350, 500, 600, 750, 850, 1000};
+    static const uint8_t cgnat_len[] = {10, 16, 17};
+    v->tags = TAGS_STD;
+    if (v->j == 0 && rchance(rg, 80)) {
+        v->role = R_DEFAULT;
+        v->is_default = true;
+        v->tags = TAGS_NONE;
+        add4(v, v4block(0xac1f0000u, 16, CS_ASSOC_ASSOCIATED));
+        return;
+    }
+    if (rchance(rg, 300)) {
+        unsigned u = rbelow(rg, 1000), t = 0;
+        while (u >= tmpl_cum[t])
+            t++;
+        v->role = R_TEMPLATE10;
+        add4(v, v4block(tmpl_addr[t], tmpl_len[t], CS_ASSOC_ASSOCIATED));
+        make_name(v, "template-%s-%u", app, v->j);
+    } else {
+        uint32_t bu = (uint32_t)(mix64(v->a ^ g->key_pool) % 16);
+        uint32_t pool = 0x0a000000u + bu * (3u << 19);
+        unsigned len = 22 + rbelow(rg, 3);
+        uint32_t slots = 1u << (len - 11);
+        uint32_t slot = (uint32_t)(mix64(v->code ^ g->key_pool) % slots);
+        v->role = R_IPAM;
+        add4(v, v4block(pool + (slot << (32 - len)), len, CS_ASSOC_ASSOCIATED));
+        make_name(v, "bu%u-%s-%s-%u", bu, app, envs[v->env], v->j);
+    }
+    if (rchance(rg, 200))
+        add4(v, v4block(0x64400000u, cgnat_len[rbelow(rg, 3)], CS_ASSOC_ASSOCIATED));
+    if (rchance(rg, 100))
+        add6(g, v, BK_AMAZON);
+    v->pending = rchance(rg, 5);
+}
+
 /* Everything about VPC (a, r, j), recomputed at will. */
 static void vpc_make(const gen *g, uint32_t a, uint32_t r, uint32_t j,
                      gvpc *v)
@@ -352,6 +413,10 @@ static void vpc_make(const gen *g, uint32_t a, uint32_t r, uint32_t j,
     const char *app = apps[rbelow(&rg, sizeof apps / sizeof *apps)];
 
     int role;
+    if (g->o.shape == GEN_SHAPE_ORG) {
+        org_vpc(g, v, &rg, app);
+        return;
+    }
     if (j == 0 && has_default(g, a, r)) {
         role = R_DEFAULT;
     } else if (j == 0) {
@@ -534,6 +599,24 @@ static size_t links_at(const gen *g, uint32_t a, uint32_t r, glink *out)
     size_t n = 0;
     uint32_t N = g->o.accounts, R = g->o.regions, K = g->o.vpcs;
     uint32_t p = a % P_COUNT, h = a - p;
+    if (g->o.shape == GEN_SHAPE_ORG) {
+        /* hub-and-spoke of VPC 0 per group of six accounts, and the hubs'
+         * inter-region links */
+        if (p == P_NETWORK) {
+            for (uint32_t s = 1; s < P_COUNT && a + s < N; s++)
+                out[n++] = mklink(L_HUB_SPOKE, s, ref(a, r, 0), ref(a + s, r, 0));
+            if (R >= 2 && r == 0)
+                for (uint32_t r2 = 1; r2 < R; r2++)
+                    out[n++] = mklink(L_INTER_REGION, 8 + r2, ref(a, 0, 0), ref(a, r2, 0));
+            else if (R >= 2)
+                out[n++] = mklink(L_INTER_REGION, 8 + r, ref(a, 0, 0), ref(a, r, 0));
+        } else {
+            out[n++] = mklink(L_HUB_SPOKE, p, ref(h, r, 0), ref(a, r, 0));
+        }
+        for (size_t i = 0; i < n; i++)
+            out[i].status = link_status(g, &out[i]);
+        return n;
+    }
     if (K >= 2) {
         if (p == P_NETWORK) {
             for (uint32_t s = 1; s < P_COUNT && a + s < N; s++)
@@ -1012,7 +1095,11 @@ static void json_link(const gen *g, jw *w, const glink *l)
 
 static int failv(gen *g, int code, const char *fmt, va_list ap)
 {
-    vsnprintf(g->err, g->errcap, fmt, ap);
+    g->rc = code;
+    if (g->err) {
+        g->err->code = code;
+        vsnprintf(g->err->message, sizeof g->err->message, fmt, ap);
+    }
     return code;
 }
 
@@ -1022,7 +1109,7 @@ static int fail(gen *g, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int rc = failv(g, GEN_EIO, fmt, ap);
+    int rc = failv(g, CS_EIO, fmt, ap);
     va_end(ap);
     return rc;
 }
@@ -1034,7 +1121,7 @@ static int fail_usage(gen *g, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int rc = failv(g, GEN_EUSAGE, fmt, ap);
+    int rc = failv(g, CS_EINVAL, fmt, ap);
     va_end(ap);
     return rc;
 }
@@ -1079,7 +1166,7 @@ static int write_region_dir(gen *g, uint32_t a, uint32_t r, const char *dir)
 
     snprintf(path, sizeof path, "%s/vpcs.json", dir);
     if (file_open(g, path))
-        return -1;
+        return g->rc;
     jw_open(&w, '{');
     jw_key(&w, "Vpcs");
     jw_open(&w, '[');
@@ -1094,13 +1181,13 @@ static int write_region_dir(gen *g, uint32_t a, uint32_t r, const char *dir)
     jw_close(&w, '}');
     putc_(&g->w, '\n');
     if (file_close(g))
-        return -1;
+        return g->rc;
 
     glink links[MAX_LINKS];
     size_t n = links_at(g, a, r, links);
     snprintf(path, sizeof path, "%s/peering.json", dir);
     if (file_open(g, path))
-        return -1;
+        return g->rc;
     memset(&w, 0, sizeof w);
     w.o = &g->w;
     jw_open(&w, '{');
@@ -1224,7 +1311,7 @@ static int gen_dir(gen *g)
         return fail_usage(g, "%s: exists and is not empty (give a new "
                              "directory)", g->o.out);
     if (!exists && make_dir(g, g->o.out))
-        return -1;
+        return g->rc;
     char adir[4096], rdir[4096];
     for (uint32_t a = 0; a < g->o.accounts; a++) {
         char acct[13];
@@ -1234,13 +1321,13 @@ static int gen_dir(gen *g)
             sizeof adir)
             return fail(g, "%s: path too long", g->o.out);
         if (make_dir(g, adir))
-            return -1;
+            return g->rc;
         for (uint32_t r = 0; r < g->o.regions; r++) {
             if ((size_t)snprintf(rdir, sizeof rdir, "%s/%s", adir,
                                  region_names[r]) >= sizeof rdir - 16)
                 return fail(g, "%s: path too long", g->o.out);
             if (make_dir(g, rdir) || write_region_dir(g, a, r, rdir))
-                return -1;
+                return g->rc;
         }
     }
     return 0;
@@ -1257,7 +1344,7 @@ static int gen_csv(gen *g)
         snprintf(ppath, sizeof ppath, "%s-peering.csv", out);
 
     if (file_open(g, out))
-        return -1;
+        return g->rc;
     puts_(&g->w, "account,region,vpc_id,cidr,state,is_default,name\n");
     for (uint32_t a = 0; a < g->o.accounts; a++) {
         progress(g, a);
@@ -1271,10 +1358,10 @@ static int gen_csv(gen *g)
             }
     }
     if (file_close(g))
-        return -1;
+        return g->rc;
 
     if (file_open(g, ppath))
-        return -1;
+        return g->rc;
     puts_(&g->w, "pcx_id,requester_vpc,accepter_vpc,status,"
                  "requester_account,accepter_account,requester_region,"
                  "accepter_region\n");
@@ -1302,49 +1389,177 @@ static unsigned ceil_log2(uint64_t v)
     return k;
 }
 
-int gen_estate(const gen_opts *o, gen_stats *st, char *errbuf, size_t errcap)
+/* Validates the options and derives the keys: 0 or CS_EINVAL. */
+static int gen_setup(gen *g, const gen_opts *o, cs_error *err, bool files)
 {
-    gen g;
-    memset(&g, 0, sizeof g);
-    g.o = *o;
-    g.err = errbuf;
-    g.errcap = errcap;
-    if (errcap)
-        errbuf[0] = '\0';
+    memset(g, 0, sizeof *g);
+    g->o = *o;
+    g->err = err;
+    if (err)
+        cs_error_clear(err);
     if (o->accounts < 1 || o->accounts > GEN_MAX_ACCOUNTS)
-        return fail_usage(&g, "--accounts must be 1..%u", GEN_MAX_ACCOUNTS);
+        return fail_usage(g, "--accounts must be 1..%u", GEN_MAX_ACCOUNTS);
     if (o->regions < 1 || o->regions > N_REGIONS)
-        return fail_usage(&g, "--regions must be 1..%u", (unsigned)N_REGIONS);
+        return fail_usage(g, "--regions must be 1..%u", (unsigned)N_REGIONS);
     if (o->vpcs < 1 || o->vpcs > GEN_MAX_VPCS_PER_REGION)
-        return fail_usage(&g, "--vpcs-per-region must be 1..%u",
+        return fail_usage(g, "--vpcs-per-region must be 1..%u",
                           GEN_MAX_VPCS_PER_REGION);
-    if (!o->out || !o->out[0])
-        return fail_usage(&g, "--out is required");
+    if (o->shape != GEN_SHAPE_DEFAULT && o->shape != GEN_SHAPE_ORG)
+        return fail_usage(g, "unknown shape %d", o->shape);
+    if (files && (!o->out || !o->out[0]))
+        return fail_usage(g, "--out is required");
 
     grng k = {mix64(o->seed ^ 0x63696472736370ull)};
-    g.key_vpc = rnext(&k);
-    g.key_assoc = rnext(&k);
-    g.key_pcx = rnext(&k);
-    g.key_dopt = rnext(&k);
-    g.key_pool = rnext(&k);
-    g.acct_base = rnext(&k) % 1000000000000ull;
+    g->key_vpc = rnext(&k);
+    g->key_assoc = rnext(&k);
+    g->key_pcx = rnext(&k);
+    g->key_dopt = rnext(&k);
+    g->key_pool = rnext(&k);
+    g->acct_base = rnext(&k) % 1000000000000ull;
     uint64_t total = (uint64_t)o->accounts * o->regions * o->vpcs;
     unsigned len = 8 + ceil_log2(total);
-    g.slot_len = len < 16 ? 16 : len > 28 ? 28 : len;
-    g.slot_mask = (1ull << (g.slot_len - 8)) - 1;
+    g->slot_len = len < 16 ? 16 : len > 28 ? 28 : len;
+    g->slot_mask = (1ull << (g->slot_len - 8)) - 1;
+    return 0;
+}
 
+int gen_estate(const gen_opts *o, gen_stats *st, cs_error *err)
+{
+    gen g;
+    int rc = gen_setup(&g, o, err, true);
+    if (rc)
+        return rc;
     g.w.cap = 1u << 20;
     g.w.b = malloc(g.w.cap);
     g.w.fd = -1;
-    if (!g.w.b)
-        return fail(&g, "out of memory");
-    int rc = o->format == GEN_CSV ? gen_csv(&g) : gen_dir(&g);
+    if (!g.w.b) {
+        fail(&g, "out of memory");
+        return g.rc = CS_ENOMEM;
+    }
+    rc = o->format == GEN_CSV ? gen_csv(&g) : gen_dir(&g);
     if (g.w.fd >= 0)
         close(g.w.fd);
     free(g.w.b);
     if (g.o.accounts >= 100 && isatty(STDERR_FILENO))
         fputc('\n', stderr);
     g.st.bytes = g.w.total;
+    if (st)
+        *st = g.st;
+    return rc;
+}
+
+/* ---- straight into a builder ------------------------------------------------------ */
+
+/* A builder call failed: its err already says why. */
+static int sink_failed(gen *g, int rc)
+{
+    g->rc = rc;
+    return rc;
+}
+
+static int sink_vpc(gen *g, const gvpc *v)
+{
+    char id[32], acct[13], cc[16];
+    gref x = {v->a, v->r, v->j, false};
+    vpc_id(g, &x, id);
+    account_id(g, v->a, acct);
+    snprintf(cc, sizeof cc, "cc-%04u", (unsigned)(v->a % 9000 + 1000));
+    cs_tag tags[50];
+    size_t nt = 0;
+    char kbuf[49][32], vbuf[49][32];
+    if (v->tags != TAGS_NONE) {
+        tags[nt++] = (cs_tag){cs_str_c("Name"), cs_str_c(v->name)};
+        if (v->tags == TAGS_STD) {
+            tags[nt++] = (cs_tag){cs_str_c("Environment"), cs_str_c(envs[v->env])};
+            tags[nt++] = (cs_tag){cs_str_c("Team"), cs_str_c(teams[v->team])};
+            tags[nt++] = (cs_tag){cs_str_c("CostCenter"), cs_str_c(cc)};
+            tags[nt++] = (cs_tag){cs_str_c("ManagedBy"),
+                                  cs_str_c(v->j % 3 ? "terraform" : "cloudformation")};
+        } else if (v->tags == TAGS_MANY) {
+            for (unsigned i = 1; i < 50; i++) {
+                snprintf(kbuf[i - 1], sizeof kbuf[i - 1], "sandbox:label-%02u", i);
+                snprintf(vbuf[i - 1], sizeof vbuf[i - 1], "value %u/49", i);
+                tags[nt++] = (cs_tag){cs_str_c(kbuf[i - 1]), cs_str_c(vbuf[i - 1])};
+            }
+        }
+    }
+    cs_srcloc loc = {"(gen)", 0, 0};
+    cs_vpc_desc d = {.id = cs_str_c(id), .owner = cs_str_c(acct),
+                     .region = cs_str_c(region_names[v->r]),
+                     .name = cs_str_c(v->tags != TAGS_NONE ? v->name : NULL),
+                     .tags = tags, .tag_count = nt,
+                     .state = v->pending ? CS_VPC_PENDING : CS_VPC_AVAILABLE,
+                     .is_default = v->is_default};
+    int rc = cs_estate_add_vpc(g->sink, &d, &loc, g->err);
+    if (rc < 0)
+        return sink_failed(g, rc);
+    const gblock *bl[2] = {v->v4, v->v6};
+    unsigned nb[2] = {v->n4, v->n6};
+    for (int f = 0; f < 2; f++)
+        for (unsigned i = 0; i < nb[f]; i++) {
+            char aid[48];
+            hex_id(aid, sizeof aid, "vpc-cidr-assoc-",
+                   mix64(((v->code << 8) | bl[f][i].ord) ^ g->key_assoc));
+            cs_cidr_desc cd = {.vpc_id = cs_str_c(id), .prefix = bl[f][i].p,
+                               .association_id = cs_str_c(aid), .state = bl[f][i].state,
+                               .primary = f == 0 && i == 0};
+            rc = cs_estate_add_cidr(g->sink, &cd, &loc, g->err);
+            if (rc < 0)
+                return sink_failed(g, rc);
+        }
+    g->st.vpcs++;
+    g->st.assocs += v->n4 + v->n6;
+    return 0;
+}
+
+static int sink_link(gen *g, const glink *l)
+{
+    char pcx[48], rid[32], aid[32], racct[13], aacct[13];
+    hex_id(pcx, sizeof pcx, "pcx-", mix64(link_code(l) ^ g->key_pcx));
+    vpc_id(g, &l->req, rid);
+    vpc_id(g, &l->acc, aid);
+    ref_account(g, &l->req, racct);
+    ref_account(g, &l->acc, aacct);
+    cs_peering_desc d = {
+        .id = cs_str_c(pcx),
+        .requester = {.vpc_id = cs_str_c(rid), .owner = cs_str_c(racct),
+                      .region = cs_str_c(region_names[l->req.external ? 0 : l->req.r])},
+        .accepter = {.vpc_id = cs_str_c(aid), .owner = cs_str_c(aacct),
+                     .region = cs_str_c(region_names[l->acc.external ? 0 : l->acc.r])},
+        .status = l->status};
+    cs_srcloc loc = {"(gen)", 0, 0};
+    int rc = cs_estate_add_peering(g->sink, &d, &loc, g->err);
+    if (rc < 0)
+        return sink_failed(g, rc);
+    g->st.peerings++;
+    return 0;
+}
+
+int gen_estate_build(const gen_opts *o, cs_estate *e, gen_stats *st, cs_error *err)
+{
+    gen g;
+    int rc = gen_setup(&g, o, err, false);
+    if (rc)
+        return rc;
+    if (!e)
+        return fail_usage(&g, "gen_estate_build: NULL estate");
+    g.sink = e;
+    glink links[MAX_LINKS];
+    for (uint32_t a = 0; a < g.o.accounts && rc == 0; a++)
+        for (uint32_t r = 0; r < g.o.regions && rc == 0; r++) {
+            for (uint32_t j = 0; j < g.o.vpcs && rc == 0; j++) {
+                gvpc v;
+                vpc_make(&g, a, r, j, &v);
+                rc = sink_vpc(&g, &v);
+            }
+            size_t k = links_at(&g, a, r, links);
+            for (size_t i = 0; i < k && rc == 0; i++) {
+                /* once, at its home side (as the CSV writes it) */
+                const gref *home = links[i].req.external ? &links[i].acc : &links[i].req;
+                if (home->a == a && home->r == r)
+                    rc = sink_link(&g, &links[i]);
+            }
+        }
     if (st)
         *st = g.st;
     return rc;

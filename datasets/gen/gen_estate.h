@@ -1,0 +1,77 @@
+/*
+ * datasets/gen/gen_estate.h — the one synthetic estate generator: behind
+ * `cidrscope gen`, the tests and the benchmarks (the static library cs_gen;
+ * datasets/gen/gen_estate.c documents the estates it draws). Errors are the
+ * library's codes with a message in a cs_error.
+ */
+#ifndef CS_GEN_ESTATE_H
+#define CS_GEN_ESTATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cidrscope/error.h>
+#include <cidrscope/estate.h>
+
+enum gen_format {
+    GEN_DIR, /* OUT/<account>/<region>/{vpcs,peering}.json, AWS CLI JSON */
+    GEN_CSV, /* OUT (VPC CIDRs) and OUT-peering.csv (connections) */
+};
+
+enum gen_shape {
+    GEN_SHAPE_DEFAULT = 0, /* personas: hubs, templates, EKS, IPAM (default) */
+    GEN_SHAPE_ORG = 1,     /* one large organisation: templates, CGNAT
+                              secondaries, overlapping business-unit pools */
+};
+
+/* The organisation shape's defaults (issue 14): 38,000 accounts x 17
+ * regions x 1 VPC, about a million CIDR rows. */
+#define GEN_ORG_ACCOUNTS 38000u
+#define GEN_ORG_REGIONS 17u
+
+/* Largest parameters (ids pack account:24, region:8, vpc:16 bits). */
+#define GEN_MAX_ACCOUNTS (1u << 24)
+#define GEN_MAX_VPCS_PER_REGION 4096u
+
+typedef struct gen_opts {
+    uint64_t seed;
+    uint32_t accounts;   /* N >= 1 */
+    uint32_t regions;    /* R in 1..gen_region_count() */
+    uint32_t vpcs;       /* K >= 1 VPCs per account-region */
+    const char *out;     /* GEN_DIR: a directory that does not exist or is
+                            empty; GEN_CSV: the VPC CSV file */
+    int format;          /* enum gen_format */
+    int shape;           /* enum gen_shape */
+} gen_opts;
+
+typedef struct gen_stats {
+    uint64_t vpcs;
+    uint64_t assocs;       /* every association, every state */
+    uint64_t peerings;     /* distinct connections */
+    uint64_t files;
+    uint64_t bytes;
+} gen_stats;
+
+/* How many real region names the generator knows (and the i-th one). */
+unsigned gen_region_count(void);
+const char *gen_region_name(unsigned i);
+
+/*
+ * Writes the estate to o->out. Same options, same bytes. Returns 0;
+ * CS_EINVAL (bad options, an OUT directory that is not empty), CS_EIO (a
+ * file system error naming the path) or CS_ENOMEM, with err's message set
+ * (err may be NULL).
+ */
+int gen_estate(const gen_opts *o, gen_stats *st, cs_error *err);
+
+/*
+ * Adds the same estate (o->out and o->format ignored) straight to builder
+ * e: the VPCs with their tags and every CIDR association, and each peering
+ * connection once; ids as the files carry them, so loading the files and
+ * this give the same frozen estate. Returns 0, CS_EINVAL, or the builder's
+ * code (err from the builder).
+ */
+int gen_estate_build(const gen_opts *o, cs_estate *e, gen_stats *st, cs_error *err);
+
+#endif

@@ -1,0 +1,46 @@
+#!/usr/bin/env python3
+"""tests/soak/publisher.py — the soak's fast publisher: opens the variant
+snapshots once through the library (ctypes on libcidrscope.so), then
+publishes a random one into the service every 200 ms until killed, one line
+of output per publish ("ok GEN" or "fail CODE MESSAGE").
+usage: publisher.py LIBCIDRSCOPE NAME SEED SNAPSHOT...
+"""
+import ctypes
+import random
+import sys
+import time
+
+lib = ctypes.CDLL(sys.argv[1])
+name = sys.argv[2].encode()
+rng = random.Random(int(sys.argv[3]))
+
+
+class Error(ctypes.Structure):  # cs_error (include/cidrscope/error.h), generously sized
+    _fields_ = [("raw", ctypes.c_char * 4096)]
+
+
+def message(err):
+    raw = bytes(err.raw)
+    start = 4  # int code, then char message[CS_ERROR_MSG_CAP]
+    return raw[start:start + 320].split(b"\0")[0].decode(errors="replace")
+
+
+snaps = []
+for path in sys.argv[4:]:
+    s = ctypes.c_void_p()
+    err = Error()
+    if lib.cs_snapshot_open(path.encode(), 0, ctypes.byref(s), ctypes.byref(err)) != 0:
+        sys.exit("open %s: %s" % (path, message(err)))
+    snaps.append(s)
+pub = ctypes.c_void_p()
+err = Error()
+rc = lib.cs_shm_publisher_open(name, None, ctypes.byref(pub), ctypes.byref(err))
+if rc < 0:
+    print("fail %d %s" % (rc, message(err)), flush=True)
+    sys.exit(1)
+gen = ctypes.c_uint64()
+while True:
+    t0 = time.monotonic()
+    rc = lib.cs_shm_publish(pub, snaps[rng.randrange(len(snaps))], ctypes.byref(gen), ctypes.byref(err))
+    print(("ok %d" % gen.value) if rc == 0 else ("fail %d %s" % (rc, message(err))), flush=True)
+    time.sleep(max(0.0, 0.2 - (time.monotonic() - t0)))
