@@ -10,14 +10,7 @@
 set -u
 cli=$1
 src=$2
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cs_progress.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT INT TERM
-fails=0
-
-fail() {
-    echo "FAIL: $*" >&2
-    fails=$((fails + 1))
-}
+. "$src/tests/cli/lib.sh"
 
 cr=$(printf '\r')
 # A CSV large enough for in-file reports (every 65,536 rows).
@@ -55,8 +48,4 @@ else
     echo "note: script(1) missing: the terminal cases were not run"
 fi
 
-if [ "$fails" -ne 0 ]; then
-    echo "$fails failure(s)" >&2
-    exit 1
-fi
-echo "ok: progress"
+finish progress
