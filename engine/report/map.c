@@ -590,7 +590,8 @@ static void legend_of(mapper *M, bool regions)
     if (na)
         qsort(all, na, sizeof *all, by_count_desc);
     nt = na < 10 ? na : 10;
-    memcpy(top, all, nt * sizeof *top);
+    if (nt)
+        memcpy(top, all, nt * sizeof *top);
     fprintf(f, "<div class=\"csm-leg\" data-mode=\"%s\"%s>", regions ? "region" : "account",
             regions ? " hidden" : "");
     for (size_t i = 0; i < nt; i++) {
@@ -867,8 +868,10 @@ static int write_maps(mapper *M, const cs_map_options *o)
         if (cs_query_count(M->s, &p, CS_Q_COVERED) > 0)
             d[nd++] = (mapdef){p, kinds[i], 0, 0};
     }
-    qsort(c.v, c.n, sizeof *c.v, v6_by_count);
-    qsort(c.v, shown, sizeof *c.v, v6_by_key);
+    if (c.n) { /* no IPv6 at all: c.v is NULL */
+        qsort(c.v, c.n, sizeof *c.v, v6_by_count);
+        qsort(c.v, shown, sizeof *c.v, v6_by_key);
+    }
     for (size_t i = 0; i < shown; i++)
         d[nd++] = (mapdef){cs_prefix_from_v6(c.v[i].key << 32, 0, 32), "(IPv6 /32)", 0, 0};
     for (size_t i = 0; i < nd; i++) {

@@ -16,14 +16,7 @@ set -u
 cli=$1
 src=$2
 build=$(cd "$(dirname "$cli")" && pwd)
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cs_browser.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT INT TERM
-fails=0
-
-fail() {
-    echo "FAIL: $*" >&2
-    fails=$((fails + 1))
-}
+. "$src/tests/cli/lib.sh"
 
 # A python that has selenium (Debian's, not a pyenv shim without it).
 find_python() {
@@ -78,8 +71,4 @@ $check "$build/map-sample.html" "$src/datasets/sample" --shot "$build/map-sample
 $check "$build/report-100k.html" "$tmp/e100k.csv" --shot "$build/report-100k.png" ||
     fail "the 100k-VPC report in Chromium"
 
-if [ "$fails" -ne 0 ]; then
-    echo "$fails failure(s)" >&2
-    exit 1
-fi
-echo "ok: browser tests"
+finish map_browser
