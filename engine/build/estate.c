@@ -82,16 +82,18 @@ int cs_estate_keymap_reserve(keymap *m)
     return 0;
 }
 
+/* The (VPC, prefix) key's hash in pmap: a multiply-xorshift mix, not XXH3
+ * (the key is four words and the map never leaves memory). */
 static uint32_t prefix_key_hash(uint32_t vpc, const cs_prefix *p)
 {
-    struct { uint64_t hi, lo; uint32_t vpc; uint8_t len, fam, pad[2]; } k;
-    memset(&k, 0, sizeof k);
-    k.hi = p->hi;
-    k.lo = p->lo;
-    k.vpc = vpc;
-    k.len = p->len;
-    k.fam = p->family;
-    return (uint32_t)XXH3_64bits(&k, sizeof k);
+    uint64_t x = p->hi ^ (p->lo * 0x9e3779b97f4a7c15ull) ^
+                 (((uint64_t)vpc << 16 | (uint64_t)p->len << 8 | p->family) * 0xc2b2ae3d27d4eb4full);
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    x ^= x >> 33;
+    return (uint32_t)x;
 }
 
 uint32_t cs_estate_edge_hash(uint32_t vpc, uint8_t kind, uint32_t ref)
@@ -117,6 +119,7 @@ cs_estate *cs_estate_new(void)
     cs_intern_init(&e->pcxs, &e->strs);
     cs_intern_init(&e->assoc_ids, &e->strs);
     cs_intern_init(&e->misc, &e->strs);
+    e->last_vpc = e->last_account = e->last_region = CS_INTERN_NONE;
     return e;
 }
 
@@ -203,6 +206,8 @@ int64_t cs_estate_misc_put(cs_estate *e, cs_str s)
 
 int64_t cs_estate_misc_off(cs_estate *e, cs_str s)
 {
+    if (s.len == 0)
+        return 0; /* the arena's own "" */
     int64_t id = cs_estate_misc_put(e, s);
     return id < 0 ? id : (int64_t)cs_intern_off(&e->misc, (uint32_t)id);
 }
@@ -216,10 +221,17 @@ int cs_estate_make_loc(cs_estate *e, const cs_srcloc *loc, loc_b *out)
     out->column = loc->column;
     if (loc->source && loc->source[0]) {
         size_t n = strnlen(loc->source, CS_ESTATE_STR_MAX);
+        if (e->last_src_off && n == e->last_src_len &&
+            memcmp(cs_strbuf_at(&e->strs, e->last_src_off), loc->source, n) == 0) {
+            out->src_off = e->last_src_off;
+            return 0;
+        }
         int64_t off = cs_estate_misc_off(e, (cs_str){loc->source, n});
         if (off < 0)
             return (int)off;
         out->src_off = (uint32_t)off;
+        e->last_src_off = (uint32_t)off;
+        e->last_src_len = (uint32_t)n;
     }
     return 0;
 }
@@ -251,9 +263,12 @@ int cs_estate_account_get(cs_estate *e, cs_str id, uint8_t flags, uint32_t *out)
 {
     *out = CS_IDX_NONE;
     uint32_t before = e->accounts.count;
-    int64_t a = cs_intern_put(&e->accounts, id.ptr ? id.ptr : "", id.len, NULL);
+    int64_t a = cs_estate_find_cached(&e->accounts, &e->last_account, id.ptr, id.len);
+    if (a == CS_INTERN_NONE)
+        a = cs_intern_put(&e->accounts, id.ptr ? id.ptr : "", id.len, NULL);
     if (a < 0)
         return (int)a;
+    e->last_account = (uint32_t)a;
     int rc = grow((void **)&e->acct_flags, &e->acct_cap, 1, (uint64_t)a + 1);
     if (rc)
         return rc;
@@ -267,9 +282,12 @@ int cs_estate_account_get(cs_estate *e, cs_str id, uint8_t flags, uint32_t *out)
 int cs_estate_region_get(cs_estate *e, cs_str r, uint32_t *out)
 {
     *out = CS_IDX_NONE;
-    int64_t id = cs_intern_put(&e->regions, r.ptr ? r.ptr : "", r.len, NULL);
+    int64_t id = cs_estate_find_cached(&e->regions, &e->last_region, r.ptr, r.len);
+    if (id == CS_INTERN_NONE)
+        id = cs_intern_put(&e->regions, r.ptr ? r.ptr : "", r.len, NULL);
     if (id < 0)
         return (int)id;
+    e->last_region = (uint32_t)id;
     *out = (uint32_t)id;
     return 0;
 }
@@ -316,8 +334,10 @@ static int vpc_merge(cs_estate *e, uint32_t v, const cs_vpc_desc *d, cs_str name
 {
     vpc_b *x = &e->vpc[v];
     bool pseudo = (d->flags & CS_VPC_PSEUDO) != 0;
-    uint32_t owner = cs_intern_find(&e->accounts, d->owner.ptr, d->owner.len);
-    uint32_t region = cs_intern_find(&e->regions, d->region.ptr ? d->region.ptr : "", d->region.len);
+    uint32_t owner = cs_estate_find_cached(&e->accounts, &e->last_account, d->owner.ptr,
+                                           d->owner.len);
+    uint32_t region = cs_estate_find_cached(&e->regions, &e->last_region, d->region.ptr,
+                                            d->region.len);
     const char *xregion = cs_intern_str(&e->regions, x->region);
     const char *xname = cs_strbuf_at(&e->strs, x->name_off);
     const char *field = NULL;
@@ -427,7 +447,15 @@ int cs_estate_add_vpc(cs_estate *e, const cs_vpc_desc *d, const cs_srcloc *loc,
     }
 
     /* An existing VPC: compare, merge the unknowns, or report a conflict. */
-    uint32_t v = cs_intern_find(&e->vpcs, d->id.ptr, d->id.len);
+    uint64_t vh = 0;
+    uint32_t v = e->last_vpc;
+    if (!(v != CS_INTERN_NONE && cs_intern_len(&e->vpcs, v) == d->id.len &&
+          memcmp(cs_intern_str(&e->vpcs, v), d->id.ptr, d->id.len) == 0)) {
+        vh = cs_intern_hash(d->id.ptr, d->id.len);
+        v = cs_intern_find_h(&e->vpcs, d->id.ptr, d->id.len, vh);
+        if (v != CS_INTERN_NONE)
+            e->last_vpc = v;
+    }
     if (v != CS_INTERN_NONE) {
         rc = vpc_merge(e, v, d, name, loc, err);
         if (rc < 0)
@@ -450,10 +478,11 @@ int cs_estate_add_vpc(cs_estate *e, const cs_vpc_desc *d, const cs_srcloc *loc,
         return cs_estate_fail_alloc(e, rc, err, "strings");
     if ((rc = grow((void **)&e->vpc, &e->vpc_cap, sizeof *e->vpc, (uint64_t)e->vpcs.count + 1)))
         return cs_estate_fail_alloc(e, rc, err, "VPCs");
-    int64_t id = cs_intern_put(&e->vpcs, d->id.ptr, d->id.len, NULL);
+    int64_t id = cs_intern_put_h(&e->vpcs, d->id.ptr, d->id.len, vh, NULL);
     if (id < 0)
         return cs_estate_fail_alloc(e, (int)id, err, "VPCs");
     v = (uint32_t)id;
+    e->last_vpc = v;
     vpc_b *x = &e->vpc[v];
     memset(x, 0, sizeof *x);
     x->account = acct;
@@ -596,7 +625,7 @@ int cs_estate_add_cidr(cs_estate *e, const cs_cidr_desc *d, const cs_srcloc *loc
         cs_estate_locate(err, loc);
         return CS_EINVAL;
     }
-    uint32_t v = cs_intern_find(&e->vpcs, d->vpc_id.ptr, d->vpc_id.len);
+    uint32_t v = cs_estate_find_cached(&e->vpcs, &e->last_vpc, d->vpc_id.ptr, d->vpc_id.len);
     if (v == CS_INTERN_NONE) {
         cs_prefix_format(p, pbuf, sizeof pbuf);
         cs_fail(err, CS_ENOTFOUND, "CIDR %s names VPC %.*s, which has not been read", pbuf,

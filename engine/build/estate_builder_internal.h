@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* ---- builder records ------------------------------------------------------ */
 
@@ -117,6 +118,12 @@ struct cs_estate {
     uint32_t n_finding, finding_cap;
     uint32_t rejected;
     bool failed;
+    /* One-entry caches of the last id found or added, by table: rows of one
+     * VPC come together in every source, so most lookups hit (an id is
+     * checked against its arena string, never trusted blindly). */
+    uint32_t last_vpc, last_account, last_region;
+    uint32_t last_src_off;  /* arena offset of the last source name, 0 none */
+    uint32_t last_src_len;
 };
 
 /* Grows *p (elements of `size` bytes, capacity *cap) to hold `need`: the
@@ -124,6 +131,21 @@ struct cs_estate {
  * UINT32_MAX (CS_IDX_NONE). */
 #define grow(p, cap, size, need)                                               \
     cs_grow32((p), (cap), (size_t)(need), (size), UINT32_MAX - 1)
+
+/* The id of s[0..len) in table t, or CS_INTERN_NONE: `*last` first (the
+ * previous answer), then the table; a found id becomes `*last`. */
+static inline uint32_t cs_estate_find_cached(const cs_intern *t, uint32_t *last, const char *s,
+                                             size_t len)
+{
+    uint32_t id = *last;
+    if (id != CS_INTERN_NONE && id < t->count && cs_intern_len(t, id) == len &&
+        (len == 0 || memcmp(cs_intern_str(t, id), s, len) == 0))
+        return id;
+    id = cs_intern_find(t, len ? s : "", len);
+    if (id != CS_INTERN_NONE)
+        *last = id;
+    return id;
+}
 
 /* ---- helpers shared by the builder's files (engine/build/estate.c) ------ */
 
