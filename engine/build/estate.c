@@ -136,9 +136,13 @@ void cs_estate_free(cs_estate *e)
     cs_strbuf_release(&e->strs);
     free(e->acct_flags);
     free(e->vpc);
+    for (uint32_t i = 0; i < e->assoc_chunks; i++)
+        free(e->assoc[i]);
     free(e->assoc);
+    free(e->bigloc);
     free(e->assoc_of_sid);
-    free(e->pmap.slots);
+    free(e->pmap.idx);
+    free(e->pmap.tag);
     free(e->pcx);
     free(e->edge);
     free(e->emap.slots);
@@ -217,8 +221,18 @@ int cs_estate_make_loc(cs_estate *e, const cs_srcloc *loc, loc_b *out)
     memset(out, 0, sizeof *out);
     if (!loc)
         return 0;
-    out->line = loc->line;
-    out->column = loc->column;
+    if (loc->line < CS_LOC_BIG) {
+        out->line = (uint32_t)loc->line;
+        out->column = loc->column;
+    } else {
+        int rc = grow((void **)&e->bigloc, &e->bigloc_cap, sizeof *e->bigloc,
+                      (uint64_t)e->n_bigloc + 1);
+        if (rc)
+            return rc;
+        e->bigloc[e->n_bigloc] = (bigloc_b){loc->line, loc->column};
+        out->line = CS_LOC_BIG;
+        out->column = e->n_bigloc++;
+    }
     if (loc->source && loc->source[0]) {
         size_t n = strnlen(loc->source, CS_ESTATE_STR_MAX);
         if (e->last_src_off && n == e->last_src_len &&
@@ -242,8 +256,10 @@ void cs_estate_loc_text(const cs_estate *e, const loc_b *l, char *buf, size_t ca
     const char *src = cs_strbuf_at(&e->strs, l->src_off);
     if (!src[0])
         src = "(unknown source)";
-    if (l->line)
-        snprintf(buf, cap, "%s:%llu:%u", src, (unsigned long long)l->line, l->column);
+    uint64_t line = cs_estate_loc_line(e, l);
+    if (line)
+        snprintf(buf, cap, "%s:%llu:%u", src, (unsigned long long)line,
+                 cs_estate_loc_column(e, l));
     else
         snprintf(buf, cap, "%s", src);
 }
@@ -543,12 +559,71 @@ static int sid_get(cs_estate *e, cs_str id, uint32_t *out)
     return 0;
 }
 
+/* Room for one more association: a new chunk when the last is full. */
+static int assoc_reserve(cs_estate *e)
+{
+    if (e->n_assoc < (uint64_t)e->assoc_chunks << CS_ASSOC_CHUNK_BITS)
+        return 0;
+    if (e->n_assoc >= UINT32_MAX - 1)
+        return CS_ERANGE;
+    int rc = grow((void **)&e->assoc, &e->assoc_chunk_cap, sizeof *e->assoc,
+                  (uint64_t)e->assoc_chunks + 1);
+    if (rc)
+        return rc;
+    assoc_b *c = malloc((size_t)CS_ASSOC_CHUNK * sizeof *c);
+    if (!c)
+        return CS_ENOMEM;
+    e->assoc[e->assoc_chunks++] = c;
+    return 0;
+}
+
+/* Room in pmap for one more key: doubles (rehashing from the records) past
+ * a load of 3/4. */
+static int pmap_reserve(cs_estate *e)
+{
+    pmap_b *m = &e->pmap;
+    uint64_t nslots = m->idx ? (uint64_t)m->mask + 1 : 0;
+    if (((uint64_t)m->count + 1) * 4 <= nslots * 3)
+        return 0;
+    uint64_t n = nslots ? nslots * 2 : 256;
+    if (n > ((uint64_t)1 << 32))
+        return CS_ERANGE;
+    uint32_t *ni = calloc((size_t)n, sizeof *ni);
+    uint8_t *nt = malloc((size_t)n);
+    if (!ni || !nt) {
+        free(ni);
+        free(nt);
+        return CS_ENOMEM;
+    }
+    uint32_t mask = (uint32_t)(n - 1);
+    for (uint64_t i = 0; i < nslots; i++) {
+        uint32_t a = m->idx[i];
+        if (!a)
+            continue;
+        const assoc_b *x = &CS_ASSOC(e, a - 1);
+        cs_prefix xp;
+        cs_estate_assoc_prefix(x, &xp);
+        uint32_t h = prefix_key_hash(x->vpc, &xp);
+        uint32_t j = h & mask;
+        while (ni[j])
+            j = (j + 1) & mask;
+        ni[j] = a;
+        nt[j] = (uint8_t)(h >> 24);
+    }
+    free(m->idx);
+    free(m->tag);
+    m->idx = ni;
+    m->tag = nt;
+    m->mask = mask;
+    return 0;
+}
+
 /* Merges sighting `d` into association a (same association). Returns 1, or
  * CS_ECONFLICT when both give a state and the states differ. */
 static int assoc_merge(cs_estate *e, uint32_t a, const cs_cidr_desc *d, uint32_t sid,
                        const cs_srcloc *loc, cs_error *err)
 {
-    assoc_b *x = &e->assoc[a];
+    assoc_b *x = &CS_ASSOC(e, a);
     char pbuf[CS_PREFIX_STRCAP];
     if (d->state && x->state && d->state != x->state) {
         char l1[300], l2[300];
@@ -576,7 +651,7 @@ static int assoc_merge(cs_estate *e, uint32_t a, const cs_cidr_desc *d, uint32_t
         int64_t off = cs_estate_misc_off(e, d->pool);
         if (off < 0)
             return cs_estate_fail_alloc(e, (int)off, err, "strings");
-        e->assoc[a].pool_off = (uint32_t)off;
+        CS_ASSOC(e, a).pool_off = (uint32_t)off;
     }
     if (x->sid == CS_INTERN_NONE && sid != CS_INTERN_NONE) {
         x->sid = sid;
@@ -640,7 +715,7 @@ int cs_estate_add_cidr(cs_estate *e, const cs_cidr_desc *d, const cs_srcloc *loc
         sid = cs_intern_find(&e->assoc_ids, d->association_id.ptr, d->association_id.len);
         if (sid != CS_INTERN_NONE && e->assoc_of_sid[sid] != CS_IDX_NONE) {
             uint32_t a = e->assoc_of_sid[sid];
-            assoc_b *x = &e->assoc[a];
+            assoc_b *x = &CS_ASSOC(e, a);
             cs_prefix xp;
             cs_estate_assoc_prefix(x, &xp);
             if (x->vpc != v || cs_prefix_compare(&xp, p) != 0) {
@@ -663,35 +738,35 @@ int cs_estate_add_cidr(cs_estate *e, const cs_cidr_desc *d, const cs_srcloc *loc
     }
 
     /* 2. By (VPC, prefix), when one of the two sightings has no id. */
-    if ((rc = cs_estate_keymap_reserve(&e->pmap)))
+    if ((rc = pmap_reserve(e)))
         return cs_estate_fail_alloc(e, rc, err, "associations");
     uint32_t h = prefix_key_hash(v, p);
-    uint64_t j = h & e->pmap.mask;
+    uint8_t tag = (uint8_t)(h >> 24);
+    uint32_t j = h & e->pmap.mask;
     uint32_t head = CS_IDX_NONE;
-    for (; e->pmap.slots[j]; j = (j + 1) & e->pmap.mask) {
-        uint64_t s = e->pmap.slots[j];
-        if ((uint32_t)(s >> 32) != h)
+    for (; e->pmap.idx[j]; j = (j + 1) & e->pmap.mask) {
+        if (e->pmap.tag[j] != tag)
             continue;
-        const assoc_b *x = &e->assoc[(uint32_t)s - 1];
+        const assoc_b *x = &CS_ASSOC(e, e->pmap.idx[j] - 1);
         cs_prefix xp;
         cs_estate_assoc_prefix(x, &xp);
         if (x->vpc == v && cs_prefix_compare(&xp, p) == 0) {
-            head = (uint32_t)s - 1;
+            head = e->pmap.idx[j] - 1;
             break;
         }
     }
     if (head != CS_IDX_NONE) {
         uint32_t target = CS_IDX_NONE, first_live = CS_IDX_NONE;
-        for (uint32_t c = head; c != CS_IDX_NONE; c = e->assoc[c].next_same) {
+        for (uint32_t c = head; c != CS_IDX_NONE; c = CS_ASSOC(e, c).next_same) {
             if (d->association_id.len) {
-                if (e->assoc[c].sid == CS_INTERN_NONE) {
+                if (CS_ASSOC(e, c).sid == CS_INTERN_NONE) {
                     target = c;
                     break;
                 }
             } else {
                 if (target == CS_IDX_NONE)
                     target = c;
-                if (first_live == CS_IDX_NONE && cs_assoc_state_live(e->assoc[c].state))
+                if (first_live == CS_IDX_NONE && cs_assoc_state_live(CS_ASSOC(e, c).state))
                     first_live = c;
             }
         }
@@ -711,12 +786,12 @@ int cs_estate_add_cidr(cs_estate *e, const cs_cidr_desc *d, const cs_srcloc *loc
     int64_t pool_off = cs_estate_misc_off(e, d->pool);
     if (pool_off < 0)
         return cs_estate_fail_alloc(e, (int)pool_off, err, "strings");
-    if ((rc = grow((void **)&e->assoc, &e->assoc_cap, sizeof *e->assoc, (uint64_t)e->n_assoc + 1)))
+    if ((rc = assoc_reserve(e)))
         return cs_estate_fail_alloc(e, rc, err, "associations");
     if (d->association_id.len && (rc = sid_get(e, d->association_id, &sid)))
         return cs_estate_fail_alloc(e, rc, err, "association ids");
     uint32_t a = e->n_assoc++;
-    assoc_b *x = &e->assoc[a];
+    assoc_b *x = &CS_ASSOC(e, a);
     memset(x, 0, sizeof *x);
     x->hi = p->hi;
     x->lo = p->lo;
@@ -734,11 +809,12 @@ int cs_estate_add_cidr(cs_estate *e, const cs_cidr_desc *d, const cs_srcloc *loc
     if (sid != CS_INTERN_NONE)
         e->assoc_of_sid[sid] = a;
     if (head == CS_IDX_NONE) {
-        e->pmap.slots[j] = ((uint64_t)h << 32) | ((uint64_t)a + 1);
+        e->pmap.idx[j] = a + 1;
+        e->pmap.tag[j] = tag;
         e->pmap.count++;
     } else {
-        x->next_same = e->assoc[head].next_same;
-        e->assoc[head].next_same = a;
+        x->next_same = CS_ASSOC(e, head).next_same;
+        CS_ASSOC(e, head).next_same = a;
     }
     return 0;
 }
