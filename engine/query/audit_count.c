@@ -593,8 +593,21 @@ static int shared_nested(counter *k, uint32_t nu, uint64_t *out)
     return 0;
 }
 
+/* A short key's hash for the class table (keys are a few U indices). */
+static uint64_t class_hash(const uint32_t *key, uint32_t len)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ len;
+    for (uint32_t i = 0; i < len; i++) {
+        h = (h ^ key[i]) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    return h;
+}
+
 /* Step 2: the classes of the run's VPCs (their non-isolated tops as U
- * indices, hashed). The table is cleared over the run's share only. */
+ * indices, hashed). A VPC left with one top joins that node's single-top
+ * weight without a class. The table is cleared over the run's share only.
+ * Sets single[] and cnt[] for the single-top VPCs. */
 static void build_classes(counter *k, const inc *in, uint32_t nu)
 {
     size_t slots = 16;
@@ -603,6 +616,8 @@ static void build_classes(counter *k, const inc *in, uint32_t nu)
     if (slots > k->ctab_cap)
         slots = k->ctab_cap;
     memset(k->ctab, 0, slots * sizeof *k->ctab);
+    memset(k->single, 0, nu * sizeof *k->single);
+    memset(k->cnt, 0, nu * sizeof *k->cnt);
     size_t mask = slots - 1, kn = 0;
     k->ncls = 0;
     for (uint32_t u = 0; u < nu; u++) {
@@ -617,7 +632,12 @@ static void build_classes(counter *k, const inc *in, uint32_t nu)
                     k->lbuf[l++] = P[q];
             if (l == 0)
                 continue;
-            uint64_t h = hash_key(k->lbuf, l);
+            if (l == 1) {
+                k->single[k->lbuf[0]]++;
+                k->cnt[k->lbuf[0]]++;
+                continue;
+            }
+            uint64_t h = class_hash(k->lbuf, l);
             size_t s = (size_t)h & mask;
             for (;; s = (s + 1) & mask) {
                 uint32_t K = k->ctab[s];
@@ -689,8 +709,6 @@ static int count_run(counter *k, const inc *in, size_t n, uint64_t *out)
     /* Step 2: classes; per node the single-top weight, the non-big VPCs
      * with a top there (cnt), and the multi-top classes listed. */
     build_classes(k, in, nu);
-    memset(k->single, 0, nu * sizeof *k->single);
-    memset(k->cnt, 0, nu * sizeof *k->cnt);
     memset(k->mub, 0, ((size_t)nu + 1) * sizeof *k->mub);
     for (uint32_t K = 0; K < k->ncls; K++) {
         uint32_t t;
@@ -698,10 +716,7 @@ static int count_run(counter *k, const inc *in, size_t n, uint64_t *out)
         for (uint32_t q = 0; q < t; q++) {
             if (t <= BIG_TOPS)
                 k->cnt[T[q]] += k->cmult[K];
-            if (t == 1)
-                k->single[T[q]] += k->cmult[K];
-            else
-                k->mub[T[q] + 1]++;
+            k->mub[T[q] + 1]++;
         }
     }
     for (uint32_t u = 0; u < nu; u++)
@@ -711,7 +726,7 @@ static int count_run(counter *k, const inc *in, size_t n, uint64_t *out)
     for (uint32_t K = 0; K < k->ncls; K++) {
         uint32_t t;
         const uint32_t *T = ckey(k, K, &t);
-        for (uint32_t q = 0; t >= 2 && q < t; q++)
+        for (uint32_t q = 0; q < t; q++)
             k->multi[k->ancw[T[q]]++] = K;
     }
 
