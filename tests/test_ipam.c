@@ -123,8 +123,11 @@ static size_t bm_holes(const bitmap *b, cs_prefix *out, size_t cap)
     return n;
 }
 
-/* The block of length len the strategy picks, by scanning. */
-static bool bm_pick(const bitmap *b, unsigned strategy, unsigned len, cs_prefix *got)
+/* The block of length len the strategy picks, by scanning; *hole_len
+ * (nullable) receives the length of the hole it lies in (best-fit,
+ * spread). */
+static bool bm_pick_in(const bitmap *b, unsigned strategy, unsigned len, cs_prefix *got,
+                       unsigned *hole_len)
 {
     unsigned k = b->unit - len;
     if (strategy == CS_IPAM_FIRST) {
@@ -147,9 +150,17 @@ static bool bm_pick(const bitmap *b, unsigned strategy, unsigned len, cs_prefix 
             found = true;
         }
     }
-    if (found)
+    if (found) {
+        if (hole_len)
+            *hole_len = got->len;
         *got = at(b->pool.family, addr(got), len);
+    }
     return found;
+}
+
+static bool bm_pick(const bitmap *b, unsigned strategy, unsigned len, cs_prefix *got)
+{
+    return bm_pick_in(b, strategy, len, got, NULL);
 }
 
 /* ---- seeded estates -------------------------------------------------------- */
@@ -338,6 +349,117 @@ static void check_strategy(unsigned strategy)
     }
 }
 
+/* Two overlapping pools (a block of the scene's pool, then the pool) and
+ * sometimes two allowed ranges: every region (pool cut to an allowed range)
+ * is a bitmap; each step picks per region by scanning and keeps the best
+ * region (first: the first pool with a block, its lowest; best-fit /
+ * spread: the best hole, ties to the earlier region), then marks the block
+ * in every bitmap. */
+static void check_regions(unsigned strategy)
+{
+    tu_rng r = {tu_seed("test_ipam regions", 0x5eed1000ull + strategy)};
+    cs_ipam_allocation out[8];
+    for (int round = 0; round < 120; round++) {
+        unsigned fam = round % 2 ? CS_AF_V6 : CS_AF_V4;
+        scene sc;
+        scene_make(&sc, &r, fam);
+        cs_prefix pools[2] = {random_inside(&r, &sc.pool, sc.pool.len + 1, sc.pool.len + 3),
+                              sc.pool};
+        cs_prefix allowed[2];
+        size_t n_allowed = round % 3 == 0 ? 0 : 2;
+        for (size_t j = 0; j < n_allowed; j++)
+            allowed[j] = random_inside(&r, &sc.pool, sc.pool.len, sc.pool.len + 4);
+        bool avoid_none = round % 5 == 2;
+        unsigned len = sc.pool.len + 4 + (unsigned)tu_below(&r, sc.unit - sc.pool.len - 3);
+        size_t count = 1 + (size_t)tu_below(&r, 8);
+        bitmap bm[4];
+        uint32_t bpool[4];
+        size_t nb = 0;
+        for (uint32_t i = 0; i < 2; i++)
+            for (size_t j = 0; j < (n_allowed ? n_allowed : 1); j++) {
+                cs_prefix reg = pools[i];
+                if (n_allowed) {
+                    if (!cs_prefix_overlaps(&pools[i], &allowed[j]))
+                        continue;
+                    if (allowed[j].len > reg.len)
+                        reg = allowed[j];
+                }
+                if (len < reg.len)
+                    continue;
+                bm_init(&bm[nb], &reg, sc.unit);
+                for (size_t k = 0; !avoid_none && k < sc.n_stored; k++)
+                    bm_mark(&bm[nb], &sc.stored[k]);
+                for (size_t k = 0; k < sc.n_extra; k++)
+                    bm_mark(&bm[nb], &sc.extra[k]);
+                bpool[nb++] = i;
+            }
+        cs_ipam_request q = {.pools = pools, .n_pools = 2, .length = len, .count = count,
+                             .strategy = strategy, .avoid_none = avoid_none,
+                             .allowed = allowed, .n_allowed = n_allowed, .extra = sc.extra,
+                             .n_extra = sc.n_extra};
+        int64_t n = cs_ipam_alloc(sc.snap, &q, out, NULL);
+        cs_ipam_allocation want[8];
+        size_t nw = 0;
+        while (nw < count) {
+            bool found = false;
+            unsigned best_hole = 0;
+            for (size_t k = 0; k < nb; k++) {
+                cs_prefix g;
+                unsigned h = 0;
+                if (!bm_pick_in(&bm[k], strategy, len, &g, &h))
+                    continue;
+                bool better = !found;
+                if (found && strategy == CS_IPAM_FIRST)
+                    better = bpool[k] == want[nw].pool &&
+                             cs_prefix_compare(&g, &want[nw].prefix) < 0;
+                else if (found)
+                    better = strategy == CS_IPAM_BEST_FIT ? h > best_hole : h < best_hole;
+                if (better) {
+                    want[nw] = (cs_ipam_allocation){g, bpool[k]};
+                    best_hole = h;
+                    found = true;
+                }
+            }
+            if (!found)
+                break;
+            for (size_t k = 0; k < nb; k++)
+                bm_mark(&bm[k], &want[nw].prefix);
+            nw++;
+        }
+        if ((size_t)n != nw)
+            fail_msg("%s round %d: %lld blocks, brute force %zu", cs_ipam_strategy_name(strategy),
+                     round, (long long)n, nw);
+        for (size_t i = 0; i < nw; i++)
+            for (size_t j = i + 1; j < nw; j++)
+                if (cs_prefix_compare(&want[j].prefix, &want[i].prefix) < 0) {
+                    cs_ipam_allocation t = want[i];
+                    want[i] = want[j];
+                    want[j] = t;
+                }
+        for (size_t i = 0; i < nw; i++) {
+            if (cs_prefix_compare(&out[i].prefix, &want[i].prefix) != 0 ||
+                out[i].pool != want[i].pool) {
+                char a[CS_PREFIX_STRCAP], c[CS_PREFIX_STRCAP];
+                cs_prefix_format(&want[i].prefix, a, sizeof a);
+                cs_prefix_format(&out[i].prefix, c, sizeof c);
+                fail_msg("%s round %d block %zu: want %s (pool %u) got %s (pool %u)",
+                         cs_ipam_strategy_name(strategy), round, i, a, want[i].pool, c,
+                         out[i].pool);
+            }
+        }
+        for (size_t k = 0; k < nb; k++)
+            free(bm[k].used);
+        scene_free(&sc);
+    }
+}
+
+static void ipam__overlapping_pools_and_allowed_ranges_equal_brute_force(void **state)
+{
+    (void)state;
+    for (unsigned st = 0; st < CS_IPAM_STRATEGY_COUNT; st++)
+        check_regions(st);
+}
+
 static void ipam__first_is_the_lowest_free_block(void **state)
 {
     (void)state;
@@ -460,6 +582,7 @@ int main(void)
         cmocka_unit_test(ipam__best_fit_packs_the_smallest_hole),
         cmocka_unit_test(ipam__spread_takes_the_largest_hole),
         cmocka_unit_test(ipam__pools_allowed_lengths_and_vpc_rules),
+        cmocka_unit_test(ipam__overlapping_pools_and_allowed_ranges_equal_brute_force),
         cmocka_unit_test(ipam__u128_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

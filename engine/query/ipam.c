@@ -44,6 +44,7 @@
 #include "core/aws_rules_internal.h"
 #include "query/peering_internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 __extension__ typedef unsigned __int128 u128;
@@ -456,6 +457,160 @@ static void insert_sorted(cs_ipam_allocation *out, size_t n, const cs_ipam_alloc
     out[i] = *a;
 }
 
+/* ---- best-fit and spread: the holes gathered once ------------------------------- */
+
+/*
+ * Best-fit and spread must compare every hole of every region, so a pick
+ * per block would walk the regions once per block. Instead the holes that
+ * can hold a block (length <= the block's) are gathered by ONE walk of each
+ * region into a binary heap ordered by the strategy (best-fit: the longest
+ * prefix length first, i.e. the smallest hole; spread: the shortest; then
+ * the earlier region, then the lower address: exactly the order in which
+ * the per-block pick prefers them). Each pick pops the top hole, takes the
+ * block at its start and pushes what is left of the hole (its minimal CIDR
+ * list: one block of each length from the hole's + 1 to the block's). When
+ * regions overlap (overlapping pools or allowed ranges) a popped hole may
+ * hold a block an earlier pick took: it is then split around the taken
+ * blocks and its pieces pushed back, so the heap always holds the free
+ * space of every region minus the taken blocks. Cost: one walk of the
+ * regions + O(log holes) per block.
+ */
+
+typedef struct hole {
+    u128 at;
+    uint32_t region;
+    uint32_t len;
+} hole;
+
+typedef struct hole_heap {
+    hole *h;
+    size_t n, cap;
+    unsigned strategy, family, len; /* the blocks' length */
+    uint32_t region;                /* the region being gathered */
+    bool oom;
+} hole_heap;
+
+/* a goes before b. */
+static bool hole_before(const hole_heap *hp, const hole *a, const hole *b)
+{
+    if (a->len != b->len)
+        return hp->strategy == CS_IPAM_BEST_FIT ? a->len > b->len : a->len < b->len;
+    if (a->region != b->region)
+        return a->region < b->region;
+    return a->at < b->at;
+}
+
+static void heap_push(hole_heap *hp, u128 at, unsigned len)
+{
+    if (hp->n == hp->cap) {
+        size_t cap = hp->cap ? 2 * hp->cap : 1024;
+        hole *q = realloc(hp->h, cap * sizeof *q);
+        if (!q) {
+            hp->oom = true;
+            return;
+        }
+        hp->h = q;
+        hp->cap = cap;
+    }
+    size_t i = hp->n++;
+    hole x = {at, hp->region, len};
+    while (i > 0 && hole_before(hp, &x, &hp->h[(i - 1) / 2])) {
+        hp->h[i] = hp->h[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    hp->h[i] = x;
+}
+
+static hole heap_pop(hole_heap *hp)
+{
+    hole top = hp->h[0], x = hp->h[--hp->n];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= hp->n)
+            break;
+        if (c + 1 < hp->n && hole_before(hp, &hp->h[c + 1], &hp->h[c]))
+            c++;
+        if (!hole_before(hp, &hp->h[c], &x))
+            break;
+        hp->h[i] = hp->h[c];
+        i = c;
+    }
+    if (hp->n)
+        hp->h[i] = x;
+    return top;
+}
+
+static bool gather_hole(u128 start, unsigned len, void *ctx)
+{
+    hole_heap *hp = ctx;
+    if (len <= hp->len)
+        heap_push(hp, start, len);
+    return hp->oom;
+}
+
+static bool gather_gap(u128 a, u128 b, void *ctx)
+{
+    hole_heap *hp = ctx;
+    return each_hole(hp->family, a, b, gather_hole, hp);
+}
+
+/* Whether a block of taken[0..n) (sorted, all of one length >= the hole's)
+ * lies inside the hole [a, b]. */
+static bool hole_taken(const cs_ipam_allocation *taken, size_t n, u128 a, u128 b)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (first_of(&taken[mid].prefix) < a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && first_of(&taken[lo].prefix) <= b;
+}
+
+/* Best-fit or spread without vpc_rules (the refused ranges of vpc_rules
+ * change with the first block, so those picks walk per block). Arguments
+ * checked by the caller. */
+static int64_t alloc_by_heap(const cs_snapshot *s, const cs_ipam_request *r,
+                             const cs_prefix *regions, const uint32_t *region_pool,
+                             size_t n_regions, cs_ipam_allocation *out, unsigned *reason)
+{
+    const unsigned family = r->pools[0].family, w = width(family);
+    hole_heap hp = {.strategy = r->strategy, .family = family, .len = r->length};
+    for (size_t i = 0; i < n_regions && !hp.oom; i++) {
+        hp.region = (uint32_t)i;
+        used_stream u;
+        stream_init(&u, s, &regions[i], !r->avoid_none, r->extra, r->n_extra, NULL, 0, NULL,
+                    0);
+        each_gap(&u, gather_gap, &hp);
+    }
+    size_t got = 0;
+    while (got < r->count && hp.n && !hp.oom) {
+        hole h = heap_pop(&hp);
+        u128 last = h.at | ones(w - h.len);
+        hp.region = h.region;
+        if (hole_taken(out, got, h.at, last)) {
+            used_stream u;
+            cs_prefix hp_pfx = prefix_at(family, h.at, h.len);
+            stream_init(&u, s, &hp_pfx, false, NULL, 0, out, got, NULL, 0);
+            each_gap(&u, gather_gap, &hp);
+            continue;
+        }
+        cs_ipam_allocation a = {prefix_at(family, h.at, r->length), region_pool[h.region]};
+        insert_sorted(out, got++, &a);
+        for (unsigned l = h.len + 1; l <= r->length && !hp.oom; l++)
+            heap_push(&hp, h.at + ones(w - l) + 1, l);
+    }
+    free(hp.h);
+    if (hp.oom)
+        return CS_ENOMEM;
+    if (got < r->count && reason)
+        *reason = CS_IPAM_NO_SPACE;
+    return (int64_t)got;
+}
+
 int64_t cs_ipam_alloc(const cs_snapshot *s, const cs_ipam_request *r, cs_ipam_allocation *out,
                       unsigned *reason)
 {
@@ -491,6 +646,29 @@ int64_t cs_ipam_alloc(const cs_snapshot *s, const cs_ipam_request *r, cs_ipam_al
         return 0;
     }
     sort_prefixes(r->extra, r->n_extra);
+    if (r->strategy != CS_IPAM_FIRST && !r->vpc_rules) {
+        /* The regions: each pool, or each pool cut to each allowed range. */
+        size_t na = r->n_allowed ? r->n_allowed : 1, nreg = 0;
+        cs_prefix *reg = malloc(r->n_pools * na * sizeof *reg);
+        uint32_t *rpool = malloc(r->n_pools * na * sizeof *rpool);
+        int64_t n = CS_ENOMEM;
+        if (reg && rpool) {
+            for (size_t i = 0; i < r->n_pools; i++)
+                for (size_t j = 0; j < na; j++) {
+                    cs_prefix region = r->pools[i];
+                    if (r->n_allowed && !region_of(&r->pools[i], &r->allowed[j], &region))
+                        continue;
+                    if (r->length < region.len)
+                        continue;
+                    reg[nreg] = region;
+                    rpool[nreg++] = (uint32_t)i;
+                }
+            n = alloc_by_heap(s, r, reg, rpool, nreg, out, reason);
+        }
+        free(reg);
+        free(rpool);
+        return n;
+    }
 
     /* Before the first block, the primary stands as 0.0.0.0/0, whose row's
      * ranges are ignored (only the reserved ranges apply to a primary). */

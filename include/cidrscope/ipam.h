@@ -16,14 +16,17 @@
  * Cost: one pass over the stored prefixes inside the pool (the trie's
  * overlap iterator, query.h) merged with the sorted extra blocks; the
  * pool's size does not matter. An allocation with strategy `first` stops
- * at the first hole that fits.
+ * at the first hole that fits; best-fit and spread gather the holes that
+ * fit in one pass per call and then pick each block from a heap
+ * (O(log holes) per block), so N blocks cost one pass, not N.
  *
  * Counts of addresses are 128-bit (an IPv6 /32 pool holds 2^96), given as
  * cs_u128 {hi, lo}.
  *
- * No function here allocates, blocks or writes anything but its out
- * arguments and (documented) the caller's extra array, which is sorted in
- * place; all are thread-safe on a shared snapshot. Every function is plain
+ * No function here blocks or writes anything but its out arguments and
+ * (documented) the caller's extra array, which is sorted in place; only
+ * cs_ipam_alloc with best-fit or spread allocates (its heap of holes,
+ * freed before it returns); all are thread-safe on a shared snapshot. Every function is plain
  * C with caller buffers and counts (the Python binding calls them through
  * cffi/ctypes). Tests: tests/test_ipam.c (differential against a
  * brute-force bitmap on seeded estates, every strategy).
@@ -141,7 +144,8 @@ typedef struct cs_ipam_allocation {
  * the other (each later one avoids the earlier ones), and writes them to
  * out in ascending order. Returns how many were allocated; when fewer than
  * count, *reason (nullable) says why (enum cs_ipam_reason), else it is
- * CS_IPAM_OK. CS_EINVAL for bad arguments (NULLs, no pool, pools of two
+ * CS_IPAM_OK. CS_ENOMEM (best-fit, spread) when the heap of holes cannot
+ * be allocated. CS_EINVAL for bad arguments (NULLs, no pool, pools of two
  * families, a non-canonical prefix, an unknown strategy).
  */
 CS_API int64_t cs_ipam_alloc(const cs_snapshot *s, const cs_ipam_request *r,
