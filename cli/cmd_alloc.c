@@ -38,6 +38,7 @@ enum {
     OPT_COMMIT,
     OPT_TOKEN,
     OPT_OWNER,
+    OPT_SHM_OWNER,
 };
 
 static void usage(FILE *f)
@@ -74,7 +75,9 @@ static void usage(FILE *f)
         "                         answer; two commits never overlap\n"
         "      --token T          idempotency: the same T returns the same blocks\n"
         "      --owner TEXT       with --commit: who reserved them (kept in the\n"
-        "                         ledger); without it, the --shm option below\n"
+        "                         ledger's journal)\n"
+        "      --shm-owner USER   with --shm: the user who must own the service (what\n"
+        "                         --owner USER means for the other verbs)\n"
         "\n" CLI_SOURCE_HELP
         "\nExit: 0 all allocated, 1 fewer than --count fit (those that fit are\n"
         "printed with the reason), 2 usage or bad input, 3 internal error.\n");
@@ -96,6 +99,7 @@ int cmd_alloc(int argc, char **argv)
         {"commit", no_argument, NULL, OPT_COMMIT},
         {"token", required_argument, NULL, OPT_TOKEN},
         {"owner", required_argument, NULL, OPT_OWNER},
+        {"shm-owner", required_argument, NULL, OPT_SHM_OWNER},
         CLI_SOURCE_LONGOPTS,
         {NULL, 0, NULL, 0}};
     cli_sources src;
@@ -175,6 +179,9 @@ int cmd_alloc(int argc, char **argv)
         case OPT_OWNER:
             owner = optarg;
             break;
+        case OPT_SHM_OWNER:
+            src.shm_owner = optarg;
+            break;
         case OPT_PEERABLE:
             if (n_peerable == MAX_PEERABLE) {
                 cli_errorf(VERB, "at most %d --peerable-with VPCs", MAX_PEERABLE);
@@ -204,14 +211,11 @@ int cmd_alloc(int argc, char **argv)
         cli_errorf(VERB, "--commit and --token need --shm NAME (a service with a ledger)");
         rc = CLI_USAGE;
     }
-    /* --owner is the reservation's owner with --commit (issue 12), and
-     * the user who must own the service otherwise (the --shm option). */
-    if (rc == CLI_OK && owner && !commit) {
-        src.shm_owner = owner;
-        owner = NULL;
-    }
-    if (rc == CLI_OK && token && !commit) {
-        cli_errorf(VERB, "--token goes with --commit");
+    /* --owner is the reservation's owner (issue 12); the user who must own
+     * the service is --shm-owner here (--owner USER for the other verbs). */
+    if (rc == CLI_OK && (token || owner) && !commit) {
+        cli_errorf(VERB, "%s goes with --commit%s", token ? "--token" : "--owner TEXT",
+                   token ? "" : " (the service's owner is --shm-owner USER)");
         rc = CLI_USAGE;
     }
     for (size_t i = 1; rc == CLI_OK && i < pools.n; i++)

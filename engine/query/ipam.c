@@ -44,6 +44,7 @@
 #include "core/aws_rules_internal.h"
 #include "query/peering_internal.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -482,49 +483,32 @@ typedef struct hole {
     uint32_t len;
 } hole;
 
+/* While gathering, the heap keeps only the `keep` best holes, with the worst
+ * at its root (rev); then it is turned around (the best at the root). */
 typedef struct hole_heap {
     hole *h;
-    size_t n, cap;
+    size_t n, cap, keep;
     unsigned strategy, family, len; /* the blocks' length */
     uint32_t region;                /* the region being gathered */
-    bool oom;
+    bool rev, dropped, oom;
 } hole_heap;
 
-/* a goes before b. */
+/* a goes before b (after b while rev). */
 static bool hole_before(const hole_heap *hp, const hole *a, const hole *b)
 {
+    bool before;
     if (a->len != b->len)
-        return hp->strategy == CS_IPAM_BEST_FIT ? a->len > b->len : a->len < b->len;
-    if (a->region != b->region)
-        return a->region < b->region;
-    return a->at < b->at;
+        before = hp->strategy == CS_IPAM_BEST_FIT ? a->len > b->len : a->len < b->len;
+    else if (a->region != b->region)
+        before = a->region < b->region;
+    else
+        before = a->at < b->at;
+    return before != hp->rev;
 }
 
-static void heap_push(hole_heap *hp, u128 at, unsigned len)
+static void sift_down(hole_heap *hp, size_t i)
 {
-    if (hp->n == hp->cap) {
-        size_t cap = hp->cap ? 2 * hp->cap : 1024;
-        hole *q = realloc(hp->h, cap * sizeof *q);
-        if (!q) {
-            hp->oom = true;
-            return;
-        }
-        hp->h = q;
-        hp->cap = cap;
-    }
-    size_t i = hp->n++;
-    hole x = {at, hp->region, len};
-    while (i > 0 && hole_before(hp, &x, &hp->h[(i - 1) / 2])) {
-        hp->h[i] = hp->h[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    hp->h[i] = x;
-}
-
-static hole heap_pop(hole_heap *hp)
-{
-    hole top = hp->h[0], x = hp->h[--hp->n];
-    size_t i = 0;
+    hole x = hp->h[i];
     for (;;) {
         size_t c = 2 * i + 1;
         if (c >= hp->n)
@@ -536,8 +520,48 @@ static hole heap_pop(hole_heap *hp)
         hp->h[i] = hp->h[c];
         i = c;
     }
+    hp->h[i] = x;
+}
+
+static void heap_push(hole_heap *hp, u128 at, unsigned len)
+{
+    hole x = {at, hp->region, len};
+    if (hp->n == hp->keep) {
+        /* Full while gathering: x replaces the worst kept hole if better. */
+        hp->dropped = true;
+        hp->rev = false;
+        bool better = hole_before(hp, &x, &hp->h[0]);
+        hp->rev = true;
+        if (better) {
+            hp->h[0] = x;
+            sift_down(hp, 0);
+        }
+        return;
+    }
+    if (hp->n == hp->cap) {
+        size_t cap = hp->cap ? 2 * hp->cap : 1024;
+        hole *q = realloc(hp->h, cap * sizeof *q);
+        if (!q) {
+            hp->oom = true;
+            return;
+        }
+        hp->h = q;
+        hp->cap = cap;
+    }
+    size_t i = hp->n++;
+    while (i > 0 && hole_before(hp, &x, &hp->h[(i - 1) / 2])) {
+        hp->h[i] = hp->h[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    hp->h[i] = x;
+}
+
+static hole heap_pop(hole_heap *hp)
+{
+    hole top = hp->h[0];
+    hp->h[0] = hp->h[--hp->n];
     if (hp->n)
-        hp->h[i] = x;
+        sift_down(hp, 0);
     return top;
 }
 
@@ -570,15 +594,21 @@ static bool hole_taken(const cs_ipam_allocation *taken, size_t n, u128 a, u128 b
     return lo < n && first_of(&taken[lo].prefix) <= b;
 }
 
-/* Best-fit or spread without vpc_rules (the refused ranges of vpc_rules
- * change with the first block, so those picks walk per block). Arguments
- * checked by the caller. */
-static int64_t alloc_by_heap(const cs_snapshot *s, const cs_ipam_request *r,
-                             const cs_prefix *regions, const uint32_t *region_pool,
-                             size_t n_regions, cs_ipam_allocation *out, unsigned *reason)
+/* One attempt keeping the `keep` best holes of the walk. Each pick pops one
+ * hole, so without stale holes (overlapping regions) at most `count`
+ * gathered holes are ever popped and keeping the `count` best is exact.
+ * Returns the count, CS_ENOMEM, or HEAP_RETRY when a stale hole was popped
+ * after holes had been dropped (the caller retries keeping them all). */
+#define HEAP_RETRY (-1001)
+
+static int64_t heap_attempt(const cs_snapshot *s, const cs_ipam_request *r,
+                            const cs_prefix *regions, const uint32_t *region_pool,
+                            size_t n_regions, size_t keep, cs_ipam_allocation *out,
+                            unsigned *reason)
 {
     const unsigned family = r->pools[0].family, w = width(family);
-    hole_heap hp = {.strategy = r->strategy, .family = family, .len = r->length};
+    hole_heap hp = {.strategy = r->strategy, .family = family, .len = r->length, .keep = keep,
+                    .rev = true};
     for (size_t i = 0; i < n_regions && !hp.oom; i++) {
         hp.region = (uint32_t)i;
         used_stream u;
@@ -586,12 +616,21 @@ static int64_t alloc_by_heap(const cs_snapshot *s, const cs_ipam_request *r,
                     0);
         each_gap(&u, gather_gap, &hp);
     }
+    hp.rev = false;
+    hp.keep = SIZE_MAX;
+    for (size_t i = hp.n / 2; i-- > 0;)
+        sift_down(&hp, i);
     size_t got = 0;
+    int64_t rc = 0;
     while (got < r->count && hp.n && !hp.oom) {
         hole h = heap_pop(&hp);
         u128 last = h.at | ones(w - h.len);
         hp.region = h.region;
         if (hole_taken(out, got, h.at, last)) {
+            if (hp.dropped) {
+                rc = HEAP_RETRY;
+                break;
+            }
             used_stream u;
             cs_prefix hp_pfx = prefix_at(family, h.at, h.len);
             stream_init(&u, s, &hp_pfx, false, NULL, 0, out, got, NULL, 0);
@@ -606,9 +645,26 @@ static int64_t alloc_by_heap(const cs_snapshot *s, const cs_ipam_request *r,
     free(hp.h);
     if (hp.oom)
         return CS_ENOMEM;
+    if (rc)
+        return rc;
     if (got < r->count && reason)
         *reason = CS_IPAM_NO_SPACE;
     return (int64_t)got;
+}
+
+/* Best-fit or spread without vpc_rules (the refused ranges of vpc_rules
+ * change with the first block, so those picks walk per block). Arguments
+ * checked by the caller. */
+static int64_t alloc_by_heap(const cs_snapshot *s, const cs_ipam_request *r,
+                             const cs_prefix *regions, const uint32_t *region_pool,
+                             size_t n_regions, cs_ipam_allocation *out, unsigned *reason)
+{
+    if (!r->count)
+        return 0;
+    int64_t n = heap_attempt(s, r, regions, region_pool, n_regions, r->count, out, reason);
+    if (n == HEAP_RETRY)
+        n = heap_attempt(s, r, regions, region_pool, n_regions, SIZE_MAX, out, reason);
+    return n;
 }
 
 int64_t cs_ipam_alloc(const cs_snapshot *s, const cs_ipam_request *r, cs_ipam_allocation *out,

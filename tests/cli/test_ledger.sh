@@ -46,6 +46,16 @@ start_serve
 expect_rc 0 "$cli" alloc --shm "$name" --pool 10.0.0.0/14 --length 16 --commit --token t1 \
     --owner "team a" --format csv
 [ "$(sed -n 2p "$tmp/out")" = "10.1.0.0/16,10.0.0.0/14" ] || fail "commit t1: $(cat "$tmp/out")"
+# --owner TEXT is the reservation's owner, kept in the journal
+grep -q "^R [0-9]* 10.1.0.0/16 t1 team a$" "$tmp/journal" || fail "owner: $(cat "$tmp/journal")"
+# ... and nothing else: without --commit it is refused, naming --shm-owner
+expect_rc 2 "$cli" alloc --shm "$name" --pool 10.0.0.0/14 --length 16 --owner "team a"
+grep -q -- "--shm-owner" "$tmp/err" || fail "--owner without --commit: $(cat "$tmp/err")"
+# --shm-owner USER is the service-owner check of the other verbs' --owner
+expect_rc 0 "$cli" alloc --shm "$name" --pool 10.0.0.0/14 --length 16 --shm-owner "$(id -un)"
+if [ "$(id -u)" -eq 0 ]; then
+    expect_rc 2 "$cli" alloc --shm "$name" --pool 10.0.0.0/14 --length 16 --shm-owner nobody
+fi
 # the same token: the same block
 expect_rc 0 "$cli" alloc --shm "$name" --pool 10.0.0.0/14 --length 16 --commit --token t1 --format csv
 [ "$(sed -n 2p "$tmp/out")" = "10.1.0.0/16,10.0.0.0/14" ] || fail "idempotent t1: $(cat "$tmp/out")"
