@@ -26,14 +26,11 @@
 #define MAX_COUNT 1000000
 
 enum {
-    OPT_FORMAT = 0x300,
-    OPT_POOL,
-    OPT_LENGTH,
+    OPT_LENGTH = 0x300,
     OPT_COUNT,
     OPT_STRATEGY,
     OPT_AVOID,
     OPT_PEERABLE,
-    OPT_EXCLUDE,
     OPT_ALLOWED,
     OPT_COMMIT,
     OPT_TOKEN,
@@ -44,14 +41,17 @@ enum {
 static void usage(FILE *f)
 {
     fprintf(f,
-        "usage: cidrscope alloc [options] -e SOURCE --pool PREFIX --length L\n"
+        "usage: cidrscope alloc [options] -e SOURCE --pool POOL --length L\n"
         "\n"
         "Allocates aligned blocks of length L inside the pools that overlap no\n"
         "block of the estate, computed from the free space (never by trying\n"
         "candidates one by one).\n"
         "\n"
-        "      --pool PREFIX      a pool (repeatable; earlier pools first)\n"
-        "      --length L         prefix length of each block\n"
+        "Pools are tried in the order given.\n"
+        "\n" CLI_IPAM_HELP
+        "      --length L         prefix length of each block (an AWS IPAM pool:\n"
+        "                         default its AllocationDefaultNetmaskLength; outside\n"
+        "                         its min/max refused)\n"
         "      --count N          blocks to allocate (default 1)\n"
         "      --strategy S       first (lowest blocks, default), best-fit (the\n"
         "                         smallest free block that holds one) or spread (the\n"
@@ -64,10 +64,7 @@ static void usage(FILE *f)
         "                         all of them; AWS's rules for a VPC's blocks apply\n"
         "                         (IPv4 /16../28, the association-restriction table\n"
         "                         with the first block as primary); repeatable\n"
-        "      --exclude X        a prefix, or a file of prefixes, never to overlap;\n"
-        "                         repeatable\n"
         "      --allowed PREFIX   blocks only inside these; repeatable\n"
-        "      --format F         text (default), json or csv\n"
         "\n"
         "With --shm NAME, the reservations of the service's ledger count as used;\n"
         "      --commit           reserve the blocks in the ledger (`serve NAME\n"
@@ -87,25 +84,23 @@ int cmd_alloc(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"help", no_argument, NULL, 'h'},
-        {"format", required_argument, NULL, OPT_FORMAT},
-        {"pool", required_argument, NULL, OPT_POOL},
         {"length", required_argument, NULL, OPT_LENGTH},
         {"count", required_argument, NULL, OPT_COUNT},
         {"strategy", required_argument, NULL, OPT_STRATEGY},
         {"avoid", required_argument, NULL, OPT_AVOID},
         {"peerable-with", required_argument, NULL, OPT_PEERABLE},
-        {"exclude", required_argument, NULL, OPT_EXCLUDE},
         {"allowed", required_argument, NULL, OPT_ALLOWED},
         {"commit", no_argument, NULL, OPT_COMMIT},
         {"token", required_argument, NULL, OPT_TOKEN},
         {"owner", required_argument, NULL, OPT_OWNER},
         {"shm-owner", required_argument, NULL, OPT_SHM_OWNER},
+        CLI_IPAM_LONGOPTS,
         CLI_SOURCE_LONGOPTS,
         {NULL, 0, NULL, 0}};
     cli_sources src;
     cli_sources_init(&src);
-    enum cs_report_format fmt = CS_REPORT_TEXT;
-    cli_prefixes pools = {0}, excl = {0}, allowed = {0};
+    cli_ipam o = {.fmt = CS_REPORT_TEXT};
+    cli_prefixes allowed = {0};
     const char *peerable[MAX_PEERABLE];
     size_t n_peerable = 0;
     long length = -1, count = 1;
@@ -121,26 +116,14 @@ int cmd_alloc(int argc, char **argv)
             rc = CLI_USAGE;
             break;
         }
-        if (used)
+        if (used || cli_ipam_option(VERB, &o, c, optarg, argv, &rc))
             continue;
         switch (c) {
         case 'h':
             usage(stdout);
-            cli_prefixes_free(&pools);
-            cli_prefixes_free(&excl);
+            cli_ipam_free(&o);
             cli_prefixes_free(&allowed);
             return CLI_OK;
-        case OPT_FORMAT:
-            if (cli_parse_format(VERB, optarg, 1u << CS_REPORT_TEXT | 1u << CS_REPORT_JSON | 1u << CS_REPORT_CSV,
-                                 &fmt))
-                rc = CLI_USAGE;
-            break;
-        case OPT_POOL:
-            rc = cli_prefixes_add(VERB, &pools, "--pool", optarg);
-            break;
-        case OPT_EXCLUDE:
-            rc = cli_prefixes_add_arg(VERB, &excl, "--exclude", optarg);
-            break;
         case OPT_ALLOWED:
             rc = cli_prefixes_add(VERB, &allowed, "--allowed", optarg);
             break;
@@ -190,23 +173,20 @@ int cmd_alloc(int argc, char **argv)
                 peerable[n_peerable++] = optarg;
             }
             break;
-        case ':':
-            cli_errorf(VERB, "option %s needs a value (see --help)", argv[optind - 1]);
-            rc = CLI_USAGE;
-            break;
-        default:
-            cli_errorf(VERB, "unknown option %s (see --help)", argv[optind - 1]);
-            rc = CLI_USAGE;
-            break;
         }
     }
-    if (rc == CLI_OK && (!pools.n || length < 0 || optind != argc)) {
-        cli_errorf(VERB, "%s (see --help)",
-                   !pools.n     ? "at least one --pool PREFIX is needed"
-                   : length < 0 ? "--length L is needed"
-                                : "unexpected argument");
+    if (rc == CLI_OK && optind != argc) {
+        cli_errorf(VERB, "unexpected argument (see --help)");
         rc = CLI_USAGE;
     }
+    if (rc == CLI_OK)
+        rc = cli_ipam_resolve(VERB, &o, &length);
+    if (rc == CLI_OK && length < 0) {
+        cli_errorf(VERB, "--length L is needed (see --help)");
+        rc = CLI_USAGE;
+    }
+    const cli_prefixes pools = o.pools;
+    cli_prefixes excl = o.excl;
     if (rc == CLI_OK && (commit || token) && !src.shm) {
         cli_errorf(VERB, "--commit and --token need --shm NAME (a service with a ledger)");
         rc = CLI_USAGE;
@@ -284,12 +264,12 @@ int cmd_alloc(int argc, char **argv)
             cs_snapshot_get_info(est.snap, &info);
             cs_error err;
             cs_error_clear(&err);
-            if (cs_ipam_report_alloc(stdout, fmt, pools.p, NULL, out, (size_t)n,
+            if (cs_ipam_report_alloc(stdout, o.fmt, pools.p, o.names, out, (size_t)n,
                                      (size_t)count, (unsigned)length, why, info.generation,
                                      &err) < 0)
                 rc = cli_report_error(VERB, &err);
             else if (n < count) {
-                if (fmt != CS_REPORT_TEXT)
+                if (o.fmt != CS_REPORT_TEXT)
                     cli_errorf(VERB, "only %lld of %ld blocks: %s", (long long)n, count,
                                cs_ipam_reason_text(why));
                 rc = CLI_FINDINGS;
@@ -300,8 +280,8 @@ int cmd_alloc(int argc, char **argv)
     cs_ledger_close(ledger);
     if (est.snap)
         cli_estate_close(&est);
-    cli_prefixes_free(&pools);
-    cli_prefixes_free(&excl);
+    o.excl = excl;
+    cli_ipam_free(&o);
     cli_prefixes_free(&allowed);
     return rc;
 }

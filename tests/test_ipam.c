@@ -6,7 +6,11 @@
  * figures); every strategy must pick what a scan of the bitmap picks (for
  * `first`: no free aligned block lies lower). Seeded estates of both
  * families (seed printed; CS_TEST_SEED replays), plus fixed cases for the
- * AWS VPC rules, --allowed, avoid none and the peer blocks.
+ * AWS VPC rules, --allowed, avoid none and the peer blocks. Overlapping
+ * pools and allowed ranges against one bitmap per region. Pools from AWS
+ * IPAM (tests/fixtures/ipam, the outputs' AWS shapes): fields, provisioned
+ * CIDRs, allocations, the netmask rules, and every error's file, line and
+ * column.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 __extension__ typedef unsigned __int128 u128;
 
@@ -561,6 +566,122 @@ static void ipam__pools_allowed_lengths_and_vpc_rules(void **state)
     cs_snapshot_close(s);
 }
 
+/* ---- pools from AWS IPAM ------------------------------------------------------ */
+
+#define IPAM_FIX CS_SOURCE_DIR "/tests/fixtures/ipam/"
+
+static void ipam__pools_from_aws_ipam_outputs(void **state)
+{
+    (void)state;
+    cs_ipam_pools *set = NULL;
+    cs_error err;
+    cs_error_clear(&err);
+    assert_int_equal(cs_ipam_pools_new(&set), 0);
+    assert_int_equal(cs_ipam_pools_read(set, IPAM_FIX "pools", &err), 0);
+    assert_int_equal(cs_ipam_pools_check(set, &err), 0);
+    assert_int_equal(cs_ipam_pools_count(set), 3);
+    const cs_ipam_pool_info *p1 = cs_ipam_pools_find(set, "ipam-pool-0a1b2c3d4e5f60001");
+    assert_non_null(p1);
+    assert_int_equal(p1->family, CS_AF_V4);
+    assert_string_equal(p1->locale, "us-east-1");
+    assert_string_equal(p1->source_id, "ipam-pool-0a1b2c3d4e5f60000");
+    assert_int_equal(p1->min_len, 20);
+    assert_int_equal(p1->max_len, 24);
+    assert_int_equal(p1->default_len, 22);
+    assert_int_equal(p1->line, 19);
+    const cs_ipam_pool_info *p0 = cs_ipam_pools_find(set, "ipam-pool-0a1b2c3d4e5f60000");
+    assert_non_null(p0);
+    assert_string_equal(p0->locale, "None");
+    assert_int_equal(p0->min_len, -1);
+    assert_int_equal(p0->default_len, -1);
+    assert_null(cs_ipam_pools_find(set, "ipam-pool-0a1b2c3d4e5f6000f"));
+    /* provisioned CIDRs only (the failed one is not the pool's) */
+    cs_prefix out[4];
+    assert_int_equal(cs_ipam_pools_cidrs(set, p1->id, out, 4), 1);
+    cs_prefix want = P("10.0.0.0/14");
+    assert_int_equal(cs_prefix_compare(&out[0], &want), 0);
+    assert_int_equal(cs_ipam_pools_allocations(set, p1->id, out, 4), 2);
+    want = P("10.1.4.0/22");
+    assert_int_equal(cs_prefix_compare(&out[1], &want), 0);
+    assert_int_equal(cs_ipam_pools_allocations(set, p0->id, out, 4), 1);
+    /* the rules */
+    unsigned len = 0;
+    assert_int_equal(cs_ipam_pool_length(p1, -1, &len, &err), 0);
+    assert_int_equal(len, 22);
+    assert_int_equal(cs_ipam_pool_length(p1, 24, &len, &err), 0);
+    assert_int_equal(len, 24);
+    assert_int_equal(cs_ipam_pool_length(p1, 19, &len, &err), CS_EINVAL);
+    assert_non_null(strstr(err.message, "AllocationMinNetmaskLength 20"));
+    assert_int_equal(cs_ipam_pool_length(p1, 25, &len, &err), CS_EINVAL);
+    assert_non_null(strstr(err.message, "AllocationMaxNetmaskLength 24"));
+    assert_int_equal(cs_ipam_pool_length(p0, -1, &len, &err), CS_EINVAL);
+    assert_int_equal(cs_ipam_pool_length(p0, 9, &len, &err), 0);
+    /* a pool described twice */
+    cs_error_clear(&err);
+    assert_int_equal(cs_ipam_pools_read(set, IPAM_FIX "pools/describe-ipam-pools.json", &err),
+                     CS_EPARSE);
+    assert_non_null(strstr(err.message, "described twice"));
+    assert_int_equal(err.line, 3); /* the first pool of the file, described again */
+    cs_ipam_pools_free(set);
+}
+
+static void ipam__pools_errors_locate_the_value(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *file, *msg;
+        uint64_t line;
+        uint32_t col;
+    } cases[] = {
+        {"bad/family.json", "AddressFamily: expected", 5, 30},
+        {"bad/min_max.json", "AllocationMinNetmaskLength is longer", 2, 3},
+        {"bad/ipam-pool-0b0000000000000003.cidrs.json", "Cidr: octet 300 > 255", 3, 22},
+        {"bad/unnamed-cidrs.json", "names no pool", 1, 2},
+        {"bad/length.json", "longer than the family's width", 1, 16},
+        {"bad/truncated.json", "not JSON", 2, 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        cs_ipam_pools *set = NULL;
+        cs_error err;
+        cs_error_clear(&err);
+        assert_int_equal(cs_ipam_pools_new(&set), 0);
+        char path[512];
+        snprintf(path, sizeof path, "%s%s", IPAM_FIX, cases[i].file);
+        assert_int_equal(cs_ipam_pools_read(set, path, &err), CS_EPARSE);
+        if (!strstr(err.message, cases[i].msg) || err.line != cases[i].line ||
+            err.column != cases[i].col || !strstr(err.source, cases[i].file))
+            fail_msg("%s: got %s:%llu:%u %s", cases[i].file, err.source,
+                     (unsigned long long)err.line, err.column, err.message);
+        cs_ipam_pools_free(set);
+    }
+    /* A CIDR of the other family than its pool, and a pool never described. */
+    char dir[] = "/tmp/cs-ipam-pools-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/ipam-pool-0a1b2c3d4e5f60002.cidrs.json", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("{\"IpamPoolCidrs\": [\n  {\"Cidr\": \"10.0.0.0/8\", \"State\": \"provisioned\"}]}\n",
+          f);
+    fclose(f);
+    cs_ipam_pools *set = NULL;
+    cs_error err;
+    cs_error_clear(&err);
+    assert_int_equal(cs_ipam_pools_new(&set), 0);
+    assert_int_equal(cs_ipam_pools_read(set, path, &err), 0);
+    assert_int_equal(cs_ipam_pools_check(set, &err), CS_EPARSE);
+    assert_non_null(strstr(err.message, "is not in any describe-ipam-pools output"));
+    assert_int_equal(cs_ipam_pools_read(set, IPAM_FIX "pools/describe-ipam-pools.json", &err),
+                     0);
+    assert_int_equal(cs_ipam_pools_check(set, &err), CS_EPARSE);
+    assert_non_null(strstr(err.message, "is of the other address family"));
+    assert_int_equal(err.line, 2);
+    assert_int_equal(err.column, 12);
+    cs_ipam_pools_free(set);
+    remove(path);
+    rmdir(dir);
+}
+
 static void ipam__u128_format(void **state)
 {
     (void)state;
@@ -583,6 +704,8 @@ int main(void)
         cmocka_unit_test(ipam__spread_takes_the_largest_hole),
         cmocka_unit_test(ipam__pools_allowed_lengths_and_vpc_rules),
         cmocka_unit_test(ipam__overlapping_pools_and_allowed_ranges_equal_brute_force),
+        cmocka_unit_test(ipam__pools_from_aws_ipam_outputs),
+        cmocka_unit_test(ipam__pools_errors_locate_the_value),
         cmocka_unit_test(ipam__u128_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
