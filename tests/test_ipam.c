@@ -559,6 +559,11 @@ static void ipam__pools_allowed_lengths_and_vpc_rules(void **state)
     assert_int_equal(cs_ipam_alloc(s, &q, out, &why), CS_EINVAL);
     cs_prefix v6all = P("::/0");
     assert_int_equal(cs_ipam_free(s, &v6all, NULL, 0, 0, NULL, 0, NULL), CS_EINVAL);
+    for (unsigned st = 0; st < CS_IPAM_STRATEGY_COUNT; st++) {
+        q = (cs_ipam_request){.pools = &v6all, .n_pools = 1, .length = 48, .count = 1,
+                              .strategy = st};
+        assert_int_equal(cs_ipam_alloc(s, &q, out, &why), CS_EINVAL);
+    }
     /* Names. */
     assert_int_equal(cs_ipam_strategy_parse("best-fit", 8), CS_IPAM_BEST_FIT);
     assert_int_equal(cs_ipam_strategy_parse("worst", 5), CS_EINVAL);

@@ -90,6 +90,13 @@ static unsigned tz(u128 a, unsigned w)
     return t < w ? t : w;
 }
 
+/* floor(log2(n)), n > 0. */
+static unsigned log2_floor(u128 n)
+{
+    uint64_t hi = (uint64_t)(n >> 64), lo = (uint64_t)n;
+    return hi ? 127u - (unsigned)__builtin_clzll(hi) : 63u - (unsigned)__builtin_clzll(lo);
+}
+
 static cs_u128 to_u128(u128 n)
 {
     return (cs_u128){(uint64_t)(n >> 64), (uint64_t)n};
@@ -307,9 +314,12 @@ static bool each_hole(unsigned family, u128 a, u128 b, hole_fn hole, void *ctx)
 {
     const unsigned w = width(family);
     for (;;) {
-        unsigned k = tz(a, w);
-        while (k > 0 && a + ones(k) > b)
-            k--;
+        /* The largest aligned block at a: as many bits as a's trailing
+         * zeros, and no more than fit in [a, b] (floor(log2(b - a + 1)); the
+         * whole IPv6 space is never a region). */
+        unsigned k = tz(a, w), fit = log2_floor(b - a + 1);
+        if (fit < k)
+            k = fit;
         if (hole(a, w - k, ctx))
             return true;
         u128 end = a + ones(k);
@@ -678,7 +688,8 @@ int64_t cs_ipam_alloc(const cs_snapshot *s, const cs_ipam_request *r, cs_ipam_al
         return CS_EINVAL;
     const unsigned family = r->pools[0].family;
     for (size_t i = 0; i < r->n_pools; i++)
-        if (!prefix_ok(&r->pools[i]) || r->pools[i].family != family)
+        if (!prefix_ok(&r->pools[i]) || r->pools[i].family != family ||
+            (family == CS_AF_V6 && r->pools[i].len == 0))
             return CS_EINVAL;
     for (size_t i = 0; i < r->n_allowed; i++)
         if (!prefix_ok(&r->allowed[i]))

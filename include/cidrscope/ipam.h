@@ -146,7 +146,7 @@ typedef struct cs_ipam_allocation {
  * count, *reason (nullable) says why (enum cs_ipam_reason), else it is
  * CS_IPAM_OK. CS_ENOMEM (best-fit, spread) when the heap of holes cannot
  * be allocated. CS_EINVAL for bad arguments (NULLs, no pool, pools of two
- * families, a non-canonical prefix, an unknown strategy).
+ * families, a non-canonical prefix, an IPv6 /0 pool, an unknown strategy).
  */
 CS_API int64_t cs_ipam_alloc(const cs_snapshot *s, const cs_ipam_request *r,
                              cs_ipam_allocation *out, unsigned *reason);
