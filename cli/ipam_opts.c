@@ -255,3 +255,43 @@ void cli_ipam_free(cli_ipam *o)
     cs_ipam_pools_free(o->aws);
     memset(o, 0, sizeof *o);
 }
+
+/* ---- reservations as planned blocks (audit --shm) ---------------------------- */
+
+int cli_ledger_rows(const char *verb, const char *shm,
+                    int (*add)(void *ctx, const char *row, size_t len), void *ctx)
+{
+    cs_ledger *l = NULL;
+    if (cs_ledger_open(shm, &l, NULL) != 0)
+        return CLI_OK; /* a service without a ledger */
+    cs_error err;
+    cs_error_clear(&err);
+    int rc = CLI_OK;
+    int64_t n = cs_ledger_list(l, NULL, 0, &err);
+    cs_reservation *r = n > 0 ? calloc((size_t)n, sizeof *r) : NULL;
+    if (n < 0)
+        rc = cli_report_error(verb, &err);
+    else if (n > 0 && !r) {
+        cli_errorf(verb, "out of memory");
+        rc = CLI_INTERNAL;
+    } else if (n > 0) {
+        int64_t m = cs_ledger_list(l, r, (size_t)n, &err);
+        if (m < 0)
+            rc = cli_report_error(verb, &err);
+        for (int64_t i = 0; rc == CLI_OK && i < m && i < n; i++) {
+            if (r[i].state != CS_RES_ACTIVE)
+                continue;
+            char pb[CS_PREFIX_STRCAP], row[128];
+            cs_prefix_format(&r[i].prefix, pb, sizeof pb);
+            int len = snprintf(row, sizeof row, "000000000000,ledger,vpc-1ed9e4%011llx,%s",
+                               (unsigned long long)r[i].seq & 0xfffffffffffull, pb);
+            if (add(ctx, row, (size_t)len)) {
+                cli_errorf(verb, "out of memory");
+                rc = CLI_INTERNAL;
+            }
+        }
+    }
+    free(r);
+    cs_ledger_close(l);
+    return rc;
+}

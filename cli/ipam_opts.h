@@ -86,4 +86,12 @@ void cli_prefixes_free(cli_prefixes *l);
  * code after printing the error. */
 int cli_add_reservations(const char *verb, cs_ledger *ledger, cli_prefixes *l);
 
+/* Calls add(ctx, row, len) with a what-if plan row
+ * "000000000000,ledger,vpc-1ed9e4<seq as 11 hex digits>,PREFIX" for each
+ * active reservation of service `shm`'s ledger (none when the service has
+ * no ledger): how `audit --shm NAME` sees reservations, as planned blocks.
+ * Returns CLI_OK or an exit code after printing the error. */
+int cli_ledger_rows(const char *verb, const char *shm,
+                    int (*add)(void *ctx, const char *row, size_t len), void *ctx);
+
 #endif
