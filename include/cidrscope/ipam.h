@@ -226,8 +226,10 @@ CS_API int cs_ipam_pool_length(const cs_ipam_pool_info *pool, int length, unsign
  *
  * Reservations shared by every process on the machine: a shared-memory
  * segment "/NAME.ledger" of its own beside the service NAME, guarded by a
- * process-shared ROBUST mutex (a holder killed mid-commit does not wedge
- * it: the next locker repairs the segment from the journal), and a journal
+ * lock word taken by compare-and-swap that names its holder process (a
+ * holder killed mid-commit does not wedge it: a waiter sees the holder is
+ * gone, takes the lock over and repairs the segment from the journal; no
+ * C library mutex internals, no robust futex lists), and a journal
  * file appended and fsync'ed before a commit returns, replayed by
  * cs_ledger_create. Two commits never overlap: each allocates, under the
  * lock, around every active reservation. The same token gives the same
