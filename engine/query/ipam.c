@@ -457,6 +457,17 @@ static bool region_of(const cs_prefix *p, const cs_prefix *q, cs_prefix *out)
     return true;
 }
 
+/* Region (i, j) of a request: pool i cut to allowed range j (j ignored
+ * without allowed ranges); false when they do not overlap or a block of
+ * the request's length does not fit in it. */
+static bool request_region(const cs_ipam_request *r, size_t i, size_t j, cs_prefix *out)
+{
+    *out = r->pools[i];
+    if (r->n_allowed && !region_of(&r->pools[i], &r->allowed[j], out))
+        return false;
+    return r->length >= out->len;
+}
+
 /* Inserts a into the sorted out[0..n). */
 static void insert_sorted(cs_ipam_allocation *out, size_t n, const cs_ipam_allocation *a)
 {
@@ -721,15 +732,9 @@ int64_t cs_ipam_alloc(const cs_snapshot *s, const cs_ipam_request *r, cs_ipam_al
         int64_t n = CS_ENOMEM;
         if (reg && rpool) {
             for (size_t i = 0; i < r->n_pools; i++)
-                for (size_t j = 0; j < na; j++) {
-                    cs_prefix region = r->pools[i];
-                    if (r->n_allowed && !region_of(&r->pools[i], &r->allowed[j], &region))
-                        continue;
-                    if (r->length < region.len)
-                        continue;
-                    reg[nreg] = region;
-                    rpool[nreg++] = (uint32_t)i;
-                }
+                for (size_t j = 0; j < na; j++)
+                    if (request_region(r, i, j, &reg[nreg]))
+                        rpool[nreg++] = (uint32_t)i;
             n = alloc_by_heap(s, r, reg, rpool, nreg, out, reason);
         }
         free(reg);
@@ -768,10 +773,8 @@ int64_t cs_ipam_alloc(const cs_snapshot *s, const cs_ipam_request *r, cs_ipam_al
         for (size_t i = 0; i < r->n_pools && !(best.found && r->strategy == CS_IPAM_FIRST); i++) {
             size_t na = r->n_allowed ? r->n_allowed : 1;
             for (size_t j = 0; j < na; j++) {
-                cs_prefix region = r->pools[i];
-                if (r->n_allowed && !region_of(&r->pools[i], &r->allowed[j], &region))
-                    continue;
-                if (r->length < region.len)
+                cs_prefix region;
+                if (!request_region(r, i, j, &region))
                     continue;
                 pick_ctx c = {.family = family, .len = r->length, .strategy = r->strategy};
                 used_stream u;

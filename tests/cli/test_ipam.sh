@@ -118,18 +118,17 @@ expect_rc 0 "$cli" free -e "$fix" --ipam-pools "$aws" --pool ipam-pool-0a1b2c3d4
 py -c 'import json,sys; d=json.load(open(sys.argv[1])); p=d["pools"][0]; assert p["ipam_pool"]=="ipam-pool-0a1b2c3d4e5f60000" and p["pool"]=="10.0.0.0/8" and p["free_blocks"][0]=="10.4.0.0/14", p' "$tmp/out" ||
     fail "free of an IPAM pool: $(head -c 400 "$tmp/out")"
 # bad files: exact file, line and column
-expect_rc 2 "$cli" free -e "$fix" --ipam-pools "$bad/family.json" --pool 10.0.0.0/8
-expect_in "$tmp/err" "family.json:5:30: AddressFamily: expected \"ipv4\" or \"ipv6\""
-expect_rc 2 "$cli" free -e "$fix" --ipam-pools "$bad/min_max.json" --pool 10.0.0.0/8
-expect_in "$tmp/err" "min_max.json:2:3: pool ipam-pool-0b0000000000000002: AllocationMinNetmaskLength is longer than AllocationMaxNetmaskLength"
-expect_rc 2 "$cli" free -e "$fix" --ipam-pools "$bad/ipam-pool-0b0000000000000003.cidrs.json" --pool 10.0.0.0/8
-expect_in "$tmp/err" "ipam-pool-0b0000000000000003.cidrs.json:3:22: Cidr: octet 300 > 255"
-expect_rc 2 "$cli" free -e "$fix" --ipam-pools "$bad/unnamed-cidrs.json" --pool 10.0.0.0/8
-expect_in "$tmp/err" "unnamed-cidrs.json:1:2: get-ipam-pool-cidrs output names no pool"
-expect_rc 2 "$cli" free -e "$fix" --ipam-pools "$bad/length.json" --pool 10.0.0.0/8
-expect_in "$tmp/err" "length.json:1:16: pool ipam-pool-0b0000000000000004: AllocationMaxNetmaskLength longer than the family's width"
-expect_rc 2 "$cli" free -e "$fix" --ipam-pools "$bad/truncated.json" --pool 10.0.0.0/8
-expect_in "$tmp/err" "truncated.json:2:1: not JSON"
+while IFS="|" read -r file msg; do
+    expect_rc 2 "$cli" free -e "$fix" --ipam-pools "$bad/$file" --pool 10.0.0.0/8 </dev/null
+    expect_in "$tmp/err" "$file:$msg"
+done <<'EOF'
+family.json|5:30: AddressFamily: expected "ipv4" or "ipv6"
+min_max.json|2:3: pool ipam-pool-0b0000000000000002: AllocationMinNetmaskLength is longer than AllocationMaxNetmaskLength
+ipam-pool-0b0000000000000003.cidrs.json|3:22: Cidr: octet 300 > 255
+unnamed-cidrs.json|1:2: get-ipam-pool-cidrs output names no pool
+length.json|1:16: pool ipam-pool-0b0000000000000004: AllocationMaxNetmaskLength longer than the family's width
+truncated.json|2:1: not JSON
+EOF
 expect_rc 2 "$cli" free -e "$fix" --ipam-pools "$tmp/no-such-dir" --pool 10.0.0.0/8
 
 # ---- alloc | audit --what-if: no new overlap --------------------------------------
