@@ -511,14 +511,23 @@ typedef struct hole_heap {
     size_t n, cap, keep;
     unsigned strategy, family, len; /* the blocks' length */
     uint32_t region;                /* the region being gathered */
+    const uint32_t *region_pool;    /* each region's pool */
+    size_t region_got;              /* holes gathered in the region (first) */
     bool rev, dropped, oom;
 } hole_heap;
 
-/* a goes before b (after b while rev). */
+/* a goes before b (after b while rev). First: the earlier pool, then the
+ * lower address (a hole's start is its lowest block); best-fit / spread: by
+ * the hole's size, then the earlier region, then the lower address. */
 static bool hole_before(const hole_heap *hp, const hole *a, const hole *b)
 {
     bool before;
-    if (a->len != b->len)
+    if (hp->strategy == CS_IPAM_FIRST)
+        before = hp->region_pool[a->region] != hp->region_pool[b->region]
+                     ? hp->region_pool[a->region] < hp->region_pool[b->region]
+                 : a->at != b->at ? a->at < b->at
+                                  : a->region < b->region;
+    else if (a->len != b->len)
         before = hp->strategy == CS_IPAM_BEST_FIT ? a->len > b->len : a->len < b->len;
     else if (a->region != b->region)
         before = a->region < b->region;
@@ -589,8 +598,15 @@ static hole heap_pop(hole_heap *hp)
 static bool gather_hole(u128 start, unsigned len, void *ctx)
 {
     hole_heap *hp = ctx;
-    if (len <= hp->len)
-        heap_push(hp, start, len);
+    if (len > hp->len)
+        return hp->oom;
+    heap_push(hp, start, len);
+    /* First: the region's holes come in the heap's order, and each holds a
+     * block: the first `keep` of them are all a pick can reach. */
+    if (hp->strategy == CS_IPAM_FIRST && ++hp->region_got >= hp->keep) {
+        hp->dropped = true;
+        return true;
+    }
     return hp->oom;
 }
 
@@ -629,9 +645,10 @@ static int64_t heap_attempt(const cs_snapshot *s, const cs_ipam_request *r,
 {
     const unsigned family = r->pools[0].family, w = width(family);
     hole_heap hp = {.strategy = r->strategy, .family = family, .len = r->length, .keep = keep,
-                    .rev = true};
+                    .region_pool = region_pool, .rev = true};
     for (size_t i = 0; i < n_regions && !hp.oom; i++) {
         hp.region = (uint32_t)i;
+        hp.region_got = 0;
         used_stream u;
         stream_init(&u, s, &regions[i], !r->avoid_none, r->extra, r->n_extra, NULL, 0, NULL,
                     0);
@@ -673,9 +690,9 @@ static int64_t heap_attempt(const cs_snapshot *s, const cs_ipam_request *r,
     return (int64_t)got;
 }
 
-/* Best-fit or spread without vpc_rules (the refused ranges of vpc_rules
- * change with the first block, so those picks walk per block). Arguments
- * checked by the caller. */
+/* Best-fit or spread, or first for more than one block, without vpc_rules
+ * (the refused ranges of vpc_rules change with the first block, so those
+ * picks walk per block). Arguments checked by the caller. */
 static int64_t alloc_by_heap(const cs_snapshot *s, const cs_ipam_request *r,
                              const cs_prefix *regions, const uint32_t *region_pool,
                              size_t n_regions, cs_ipam_allocation *out, unsigned *reason)
@@ -724,7 +741,7 @@ int64_t cs_ipam_alloc(const cs_snapshot *s, const cs_ipam_request *r, cs_ipam_al
         return 0;
     }
     sort_prefixes(r->extra, r->n_extra);
-    if (r->strategy != CS_IPAM_FIRST && !r->vpc_rules) {
+    if ((r->strategy != CS_IPAM_FIRST || r->count > 1) && !r->vpc_rules) {
         /* The regions: each pool, or each pool cut to each allowed range. */
         size_t na = r->n_allowed ? r->n_allowed : 1, nreg = 0;
         cs_prefix *reg = malloc(r->n_pools * na * sizeof *reg);
