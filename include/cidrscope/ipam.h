@@ -16,17 +16,18 @@
  * Cost: one pass over the stored prefixes inside the pool (the trie's
  * overlap iterator, query.h) merged with the sorted extra blocks; the
  * pool's size does not matter. An allocation with strategy `first` stops
- * at the first hole that fits; best-fit and spread gather the holes that
- * fit in one pass per call and then pick each block from a heap
- * (O(log holes) per block), so N blocks cost one pass, not N.
+ * at the first hole that fits (for N > 1 blocks: it gathers the first N
+ * holes that fit once); best-fit and spread gather the holes that fit in
+ * one pass per call and then pick each block from a heap (O(log holes) per
+ * block), so N blocks cost one pass, not N.
  *
  * Counts of addresses are 128-bit (an IPv6 /32 pool holds 2^96), given as
  * cs_u128 {hi, lo}.
  *
  * No function here blocks or writes anything but its out arguments and
  * (documented) the caller's extra array, which is sorted in place; only
- * cs_ipam_alloc with best-fit or spread allocates (its heap of holes,
- * freed before it returns); all are thread-safe on a shared snapshot. Every function is plain
+ * cs_ipam_alloc allocates (its heap of holes, for best-fit, spread, or
+ * more than one block; freed before it returns); all are thread-safe on a shared snapshot. Every function is plain
  * C with caller buffers and counts (the Python binding calls them through
  * cffi/ctypes). Tests: tests/test_ipam.c (differential against a
  * brute-force bitmap on seeded estates, every strategy).
