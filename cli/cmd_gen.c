@@ -1,7 +1,8 @@
 /*
  * cli/cmd_gen.c — `cidrscope gen`: writes a synthetic estate (the one
- * generator is datasets/gen/gen_estate.c), as an ESTATE/<account>/<region>/
- * tree of AWS CLI JSON or as CSV. Options and the call only.
+ * generator is datasets/gen/; gen_shape.c describes its estates) as an
+ * ESTATE/<account>/<region>/ tree of AWS CLI JSON or as CSV. Options and
+ * the call only.
  */
 #include "cli.h"
 #include "gen_estate.h"

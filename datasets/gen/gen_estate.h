@@ -1,7 +1,8 @@
 /*
  * datasets/gen/gen_estate.h — the one synthetic estate generator: behind
  * `cidrscope gen`, the tests and the benchmarks (the static library cs_gen;
- * datasets/gen/gen_estate.c documents the estates it draws). Errors are the
+ * datasets/gen/gen_shape.c and gen_org.c document the estates it draws,
+ * gen_write.c the files, gen_build.c the builder sink). Errors are the
  * library's codes with a message in a cs_error.
  */
 #ifndef CS_GEN_ESTATE_H

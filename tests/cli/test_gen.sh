@@ -104,6 +104,23 @@ sys.exit(bad != 0)
 EOF
 }
 
+# ---- golden bytes -------------------------------------------------------------
+# Small outputs of both shapes in both formats, hashed: the generator's
+# bytes for given options never change by accident (a refactoring of
+# datasets/gen must keep them; a deliberate change updates these and
+# datasets/sample together).
+tree_hash() { (cd "$1" && find . -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-64); }
+gen --shape org --seed 3 --accounts 12 --regions 2 --out "$tmp/org-tree"
+gen --shape org --seed 3 --accounts 12 --regions 2 --format csv --out "$tmp/org-g.csv"
+for pair in \
+    "$(tree_hash "$tmp/a") d33a85e6827445f6ba0b326571a775fb3aaf217deae5cfae80af28d50349109a default-tree" \
+    "$(cat "$tmp/a.csv" "$tmp/a-peering.csv" | sha256sum | cut -c1-64) d7cffee4ee60c214fb9d6a26499a6e3747beb1edc9a85817904cfb075236f3ff default-csv" \
+    "$(tree_hash "$tmp/org-tree") fdce92a5ab4948ea6d075bdf07ac0fed5dc929c13ec49ea4a9663ca82bac7d66 org-tree" \
+    "$(cat "$tmp/org-g.csv" "$tmp/org-g-peering.csv" | sha256sum | cut -c1-64) a247e8c213f7da24c254490faefc5c49152c652d4d83c6884bf7f066e9de3014 org-csv"; do
+    set -- $pair
+    [ "$1" = "$2" ] || fail "gen $3: bytes changed (sha256 $1, golden $2)"
+done
+
 # ---- the checked-in sample ---------------------------------------------------
 gen --seed 2025 --accounts 6 --regions 2 --vpcs-per-region 4 --out "$tmp/sample"
 gen --seed 2025 --accounts 6 --regions 2 --vpcs-per-region 4 --format csv --out "$tmp/sample.csv"
