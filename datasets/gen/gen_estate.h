@@ -75,4 +75,24 @@ int gen_estate(const gen_opts *o, gen_stats *st, cs_error *err);
  */
 int gen_estate_build(const gen_opts *o, cs_estate *e, gen_stats *st, cs_error *err);
 
+/*
+ * The row shape (gen_rows.c; the benchmarks' `estate-N` datasets): n CIDR
+ * rows in an AWS organisation's mix of default VPCs, template collisions,
+ * CGNAT reuse, overlapping IPAM scopes and IPv6, written to out[0..n). A
+ * pure function of the seed: the first k rows are the same for every
+ * n >= k, and the bytes for a seed never change.
+ */
+void gen_prefix_rows(uint64_t seed, size_t n, cs_prefix *out);
+
+/*
+ * Adds the estate those rows make to builder e (gen_rows.c says how: a
+ * VPC per primary row, IPv6 and CGNAT rows as secondaries, 3% of VPCs
+ * peered with the previous one; seed draws the peerings). rows[i] is at
+ * (const char *)rows + i * stride, so callers can pass a field of their
+ * own records. *vpcs (may be NULL) receives the VPC count. Returns 0,
+ * CS_EINVAL, or the builder's code (err from the builder).
+ */
+int gen_rows_estate_build(const cs_prefix *rows, size_t n, size_t stride, uint64_t seed,
+                          cs_estate *e, size_t *vpcs, cs_error *err);
+
 #endif
