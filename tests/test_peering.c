@@ -692,13 +692,33 @@ static void peering__index_invariants(void **state)
         /* The segment's live IPv4 blocks are the VPC's. */
         cs_vpc vv;
         cs_estate_vpc(s, v, &vv);
-        uint32_t live4 = 0;
+        uint32_t live4 = 0, live6 = 0;
         for (uint32_t i = 0; i < vv.assoc_count; i++) {
             cs_assoc a;
             cs_estate_assoc(s, vv.assoc_begin + i, &a);
             live4 += a.live && a.prefix.family == CS_AF_V4;
+            live6 += a.live && a.prefix.family == CS_AF_V6;
+            /* ... each in the run the walk filled (engine/query/interval.c) */
+            bool found = !a.live;
+            if (a.live && a.prefix.family == CS_AF_V4) {
+                cs_ival4 want;
+                cs_ival4_of(&a.prefix, &want);
+                for (uint32_t j = 0; j < h->n4 && !found; j++)
+                    found = b[j].first == want.first && b[j].last == want.last;
+            } else if (a.live) {
+                cs_ival6 want;
+                cs_ival6_of(&a.prefix, &want);
+                for (uint32_t j = 0; j < x->n6 && !found; j++)
+                    found = memcmp(&ix->blk6[x->b6 + j], &want, sizeof want) == 0;
+            }
+            if (!found)
+                fail_msg("VPC %u: live block %u not in its index run", v, i);
         }
         assert_int_equal(h->n4, live4);
+        assert_int_equal(x->n6, live6);
+        for (uint32_t i = 1; i < x->n6; i++)
+            assert_false(cs_ival_lt128(ix->blk6[x->b6 + i].fhi, ix->blk6[x->b6 + i].flo,
+                                       ix->blk6[x->b6 + i - 1].fhi, ix->blk6[x->b6 + i - 1].flo));
     }
     for (uint32_t g = 0; g < ix->n_regions; g++)
         for (uint32_t i = ix->region_begin[g]; i < ix->region_begin[g + 1]; i++) {
@@ -708,10 +728,10 @@ static void peering__index_invariants(void **state)
         }
     /* The merge tests against a double loop on hand-made lists. */
     pv_blk4 a[] = {{10, 20}, {15, 16}, {40, 50}}, b[] = {{0, 5}, {17, 30}, {60, 70}};
-    assert_true(pv_overlap4(a, 3, b, 3));
+    assert_true(cs_ival4_overlap(a, 3, b, 3));
     pv_blk4 c[] = {{21, 39}, {51, 59}};
-    assert_false(pv_overlap4(a, 3, c, 2));
-    assert_false(pv_overlap4(a, 0, c, 2));
+    assert_false(cs_ival4_overlap(a, 3, c, 2));
+    assert_false(cs_ival4_overlap(a, 0, c, 2));
     cs_peering_index_free(ix);
     cs_snapshot_close(s);
 }
