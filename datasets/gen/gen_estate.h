@@ -24,12 +24,18 @@ enum gen_shape {
     GEN_SHAPE_DEFAULT = 0, /* personas: hubs, templates, EKS, IPAM (default) */
     GEN_SHAPE_ORG = 1,     /* one large organisation: templates, CGNAT
                               secondaries, overlapping business-unit pools */
+    GEN_SHAPE_DENSE = 2,   /* a small estate where every peering rule
+                              fires (gen_dense.c); at most
+                              GEN_DENSE_MAX_VPCS VPCs */
 };
 
 /* The organisation shape's defaults (issue 14): 38,000 accounts x 17
  * regions x 1 VPC, about a million CIDR rows. */
 #define GEN_ORG_ACCOUNTS 38000u
 #define GEN_ORG_REGIONS 17u
+
+/* The dense shape's largest estate (accounts x regions x VPCs). */
+#define GEN_DENSE_MAX_VPCS 128u
 
 /* Largest parameters (ids pack account:24, region:8, vpc:16 bits). */
 #define GEN_MAX_ACCOUNTS (1u << 24)

@@ -88,7 +88,7 @@ typedef struct gref {
     bool external;       /* a partner's VPC, outside the estate (a = ours) */
 } gref;
 
-enum { L_HUB_SPOKE, L_INTER_REGION, L_CHAIN, L_MESH, L_OVERLAP, L_PARTNER };
+enum { L_HUB_SPOKE, L_INTER_REGION, L_CHAIN, L_MESH, L_OVERLAP, L_PARTNER, L_DENSE };
 
 typedef struct glink {
     uint8_t kind;
@@ -97,7 +97,9 @@ typedef struct glink {
     gref req, acc;
 } glink;
 
-#define MAX_LINKS 96
+/* Per account-region; the dense shape's whole estate has at most
+ * 2 * GEN_DENSE_MAX_VPCS connections. */
+#define MAX_LINKS 256
 
 typedef struct gbuf {
     char *b;
@@ -182,6 +184,11 @@ size_t gen_links_at(const gen *g, uint32_t a, uint32_t r, glink *out);
 /* ---- gen_org.c: the organisation shape ---- */
 
 void gen_org_vpc(const gen *g, gvpc *v, grng *rg, const char *app);
+
+/* ---- gen_dense.c: the dense shape ---- */
+
+void gen_dense_vpc(const gen *g, gvpc *v, grng *rg);
+size_t gen_dense_links_at(const gen *g, uint32_t a, uint32_t r, glink *out);
 
 /* ---- gen_write.c: options, ids, failures ---- */
 

@@ -210,6 +210,10 @@ void gen_vpc_make(const gen *g, uint32_t a, uint32_t r, uint32_t j,
         gen_org_vpc(g, v, &rg, app);
         return;
     }
+    if (g->o.shape == GEN_SHAPE_DENSE) {
+        gen_dense_vpc(g, v, &rg);
+        return;
+    }
     if (j == 0 && has_default(g, a, r)) {
         role = R_DEFAULT;
     } else if (j == 0) {
@@ -386,6 +390,8 @@ size_t gen_links_at(const gen *g, uint32_t a, uint32_t r, glink *out)
     size_t n = 0;
     uint32_t N = g->o.accounts, R = g->o.regions, K = g->o.vpcs;
     uint32_t p = a % P_COUNT, h = a - p;
+    if (g->o.shape == GEN_SHAPE_DENSE)
+        return gen_dense_links_at(g, a, r, out);
     if (g->o.shape == GEN_SHAPE_ORG) {
         /* hub-and-spoke of VPC 0 per group of six accounts, and the hubs'
          * inter-region links */

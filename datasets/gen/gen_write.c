@@ -774,8 +774,13 @@ int gen_setup(gen *g, const gen_opts *o, cs_error *err, bool files)
     if (o->vpcs < 1 || o->vpcs > GEN_MAX_VPCS_PER_REGION)
         return gen_fail_usage(g, "--vpcs-per-region must be 1..%u",
                           GEN_MAX_VPCS_PER_REGION);
-    if (o->shape != GEN_SHAPE_DEFAULT && o->shape != GEN_SHAPE_ORG)
+    if (o->shape != GEN_SHAPE_DEFAULT && o->shape != GEN_SHAPE_ORG &&
+        o->shape != GEN_SHAPE_DENSE)
         return gen_fail_usage(g, "unknown shape %d", o->shape);
+    if (o->shape == GEN_SHAPE_DENSE &&
+        (uint64_t)o->accounts * o->regions * o->vpcs > GEN_DENSE_MAX_VPCS)
+        return gen_fail_usage(g, "--shape dense: at most %u VPCs (accounts x regions x "
+                                 "vpcs-per-region)", GEN_DENSE_MAX_VPCS);
     if (files && (!o->out || !o->out[0]))
         return gen_fail_usage(g, "--out is required");
 
