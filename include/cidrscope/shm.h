@@ -150,7 +150,8 @@ CS_API int cs_shm_attach_with(const char *name,
 /*
  * A pin: the caller owns the struct (typically on a thread's stack); it is
  * filled by cs_shm_pin and emptied by cs_shm_unpin. Only `snap` and
- * `generation` are for the caller; the rest is private to engine/serve/shm.c.
+ * `generation` are for the caller; the rest is private to
+ * engine/serve/shm_pin.c.
  */
 typedef struct cs_pin {
     const cs_snapshot *snap; /* the pinned image; NULL when not pinned */
