@@ -29,7 +29,7 @@
  * offending character inside the string (its backslash when escaped).
  *
  * Tests: tests/test_json_shapes.c (fixtures tests/fixtures/config/),
- * tests/cli/test_edges.sh; fuzz: tests/fuzz/fuzz_config_vpcs.c.
+ * tests/cli/test_edges.sh; fuzz: tests/fuzz/fuzz_json_shapes.c.
  */
 #include "ingest/shapes_internal.h"
 

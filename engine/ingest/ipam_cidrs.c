@@ -37,7 +37,7 @@
  * incomplete (an incomplete-page finding) and nothing is compared.
  *
  * Tests: tests/test_json_shapes.c (fixtures tests/fixtures/ipam/),
- * tests/cli/test_edges.sh; fuzz: tests/fuzz/fuzz_ipam_cidrs.c.
+ * tests/cli/test_edges.sh; fuzz: tests/fuzz/fuzz_json_shapes.c.
  */
 #include "ingest/shapes_internal.h"
 

@@ -9,8 +9,7 @@
  * control bytes and NUL refused, nesting bounded by JP_DEPTH_MAX.
  * Does not: know any AWS shape (the readers do), or read files (the caller
  * hands the text). Concurrency: one parser per thread.
- * Tests: tests/test_json_shapes.c; fuzz: tests/fuzz/fuzz_ipam_cidrs.c,
- * tests/fuzz/fuzz_config_vpcs.c.
+ * Tests: tests/test_json_shapes.c; fuzz: tests/fuzz/fuzz_json_shapes.c.
  */
 #include "ingest/json_pull_internal.h"
 
