@@ -85,7 +85,10 @@ static void usage(FILE *f)
         "                         (repeatable); reports what the plan adds, and\n"
         "                         --fail-on looks only at that\n"
         "\n"
-        "estate:\n" CLI_SOURCE_HELP);
+        "estate:\n" CLI_SOURCE_HELP
+        "\nExit: 0 done, 1 --fail-on found a finding of its level or worse\n"
+        "(rejected input and incomplete pages count as high), 2 usage, bad input\n"
+        "or a scope that matches nothing, 3 internal error.\n");
 }
 
 /* ---- small helpers ------------------------------------------------------------- */
