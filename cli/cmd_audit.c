@@ -489,10 +489,14 @@ int cmd_audit(int argc, char **argv)
             fprintf(stderr, "cidrscope audit: opened in %.3f s, audited in %.3f s, report in "
                             "%.3f s\n",
                     t1 - t0, t2 - t1, now_s() - t2);
-        cs_estate_counts rej; /* rejected input counts as a high finding */
-        cs_estate_counts_get(est.snap, &rej);
+        /* input that did not make it in whole (rejected records and files,
+         * pages naming a NextToken) counts as a high finding */
+        cs_estate_stats st;
+        bool gaps = cs_estate_stats_get(est.snap, &st) == 0 &&
+                    (st.rejected_records || st.rejected_files || st.incomplete_pages);
+        cs_estate_stats_free(&st);
         if (exit_code == CLI_OK &&
-            (fails(&a, res, drift) || (a.fail_on >= CS_SEV_HIGH && rej.rejected)))
+            (fails(&a, res, drift) || (a.fail_on >= CS_SEV_HIGH && gaps)))
             exit_code = CLI_FINDINGS;
     }
     free(title);
