@@ -55,7 +55,7 @@ static void usage(FILE *f)
         "\n"
         "output:\n"
         "      --format F         text (default on a terminal), json (default\n"
-        "                         otherwise), ndjson, csv (one row per VPC pair),\n"
+        "                         otherwise), ndjson, csv (one row per finding),\n"
         "                         html (one self-contained file)\n"
         "  -o, --output FILE      write the report to FILE\n"
         "      --limit N          list at most N findings per section (text: 50;\n"
