@@ -87,6 +87,12 @@ int jp_fail_at(jp *p, size_t k, uint32_t span, int code, const char *fmt, ...)
     cs_error_clear(p->err);
     cs_ingest_locate(p->err, p->source, p->file, p->file_len,
                      jp_file_off(p, k), span ? span : 1);
+    /* A lone '\r' (JSON whitespace, not a line break) before the column
+     * ends the copied line early: no caret rather than one past the text. */
+    if (p->err->text_col > strlen(p->err->text) + 1) {
+        p->err->text[0] = '\0';
+        p->err->text_col = 0;
+    }
     return cs_fail(p->err, code, "%s", msg);
 }
 
