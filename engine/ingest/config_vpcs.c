@@ -68,69 +68,12 @@ static int shown(size_t n)
     return n > 64 ? 64 : (int)n;
 }
 
-/* tags: [{key, value}] into k[], v[] (at most CS_AWS_TAG_MAX). */
-static int read_tags(jr *r, jp *q, const char *what, jp_str *k, jp_str *v,
-                     size_t *n)
-{
-    if (jp_null(q) == 1)
-        return 0;
-    if (jp_peek(q) != JP_ARR) {
-        jp_type_error(q, what, JP_ARR);
-        cs_jr_record_error(r);
-        return jp_skip(q);
-    }
-    int rc = jp_array(q, what);
-    bool first = true;
-    while (rc >= 0 && (rc = jp_element(q, &first)) > 0) {
-        size_t at = q->i;
-        if (jp_peek(q) != JP_OBJ) {
-            jp_type_error(q, "a tag", JP_OBJ);
-            cs_jr_record_error(r);
-            rc = jp_skip(q);
-            continue;
-        }
-        rc = jp_object(q, "a tag");
-        bool f2 = true, hk = false, hv = false;
-        jp_str key, tk, tv = {0};
-        while (rc >= 0 && (rc = jp_member(q, &f2, &key)) > 0) {
-            if (jp_eq(q, key, "key"))
-                rc = cs_jr_str(r, q, "key", &tk, &hk);
-            else if (jp_eq(q, key, "value"))
-                rc = cs_jr_str(r, q, "value", &tv, &hv);
-            else
-                rc = jp_skip(q);
-        }
-        if (rc < 0)
-            return rc;
-        if (!hk || *n == CS_AWS_TAG_MAX) {
-            jp_fail_at(q, at, 1, CS_EPARSE,
-                       hk ? "more than %u tags"
-                          : "missing required key \"key\" in a tag (%u at "
-                            "most)",
-                       CS_AWS_TAG_MAX);
-            cs_jr_record_error(r);
-            continue;
-        }
-        if (!hv)
-            tv = (jp_str){0, 0, 0, 0};
-        k[*n] = tk;
-        v[*n] = tv;
-        (*n)++;
-    }
-    return rc;
-}
-
 /* {state, statusMessage}: the association's state. */
 static int read_bstate(jr *r, jp *q, cassoc *a, const char *what)
 {
-    if (jp_null(q) == 1)
-        return 0;
-    if (jp_peek(q) != JP_OBJ) {
-        jp_type_error(q, what, JP_OBJ);
-        cs_jr_record_error(r);
-        return jp_skip(q);
-    }
-    int rc = jp_object(q, what);
+    int rc = cs_jr_open(r, q, what, JP_OBJ);
+    if (rc <= 0)
+        return rc;
     bool first = true;
     jp_str key;
     while (rc >= 0 && (rc = jp_member(q, &first, &key)) > 0) {
@@ -162,14 +105,9 @@ static int read_assocs(jr *r, jp *q, cfg_ctx *c, crec *rec, bool v6)
     const char *what = v6 ? "ipv6CidrBlockAssociationSet"
                           : "cidrBlockAssociationSet";
     const char *ckey = v6 ? "ipv6CidrBlock" : "cidrBlock";
-    if (jp_null(q) == 1)
-        return 0;
-    if (jp_peek(q) != JP_ARR) {
-        jp_type_error(q, what, JP_ARR);
-        cs_jr_record_error(r);
-        return jp_skip(q);
-    }
-    int rc = jp_array(q, what);
+    int rc = cs_jr_open(r, q, what, JP_ARR);
+    if (rc <= 0)
+        return rc;
     bool first = true;
     while (rc >= 0 && (rc = jp_element(q, &first)) > 0) {
         if (jp_peek(q) != JP_OBJ || rec->n_assoc == CS_AWS_ASSOC_MAX) {
@@ -221,14 +159,9 @@ static int read_assocs(jr *r, jp *q, cfg_ctx *c, crec *rec, bool v6)
 
 static int read_configuration(jr *r, jp *q, cfg_ctx *c, crec *rec)
 {
-    if (jp_null(q) == 1)
-        return 0;
-    if (jp_peek(q) != JP_OBJ) {
-        jp_type_error(q, "configuration", JP_OBJ);
-        cs_jr_record_error(r);
-        return jp_skip(q);
-    }
-    int rc = jp_object(q, "configuration");
+    int rc = cs_jr_open(r, q, "configuration", JP_OBJ);
+    if (rc <= 0)
+        return rc;
     bool first = true, have;
     jp_str key;
     while (rc >= 0 && (rc = jp_member(q, &first, &key)) > 0) {
@@ -247,8 +180,8 @@ static int read_configuration(jr *r, jp *q, cfg_ctx *c, crec *rec)
         else if (jp_eq(q, key, "ownerId"))
             rc = cs_jr_str(r, q, "ownerId", &rec->owner, &rec->h_owner);
         else if (jp_eq(q, key, "tags"))
-            rc = read_tags(r, q, "configuration.tags", c->ctag_k, c->ctag_v,
-                           &rec->n_cfg_tags);
+            rc = cs_jr_tags(r, q, "configuration.tags", "key", "value",
+                            c->ctag_k, c->ctag_v, &rec->n_cfg_tags);
         else
             rc = jp_skip(q);
     }
@@ -395,8 +328,9 @@ static int deliver(jr *r, jp *q, cfg_ctx *c, crec *rec)
 }
 
 /* One result: the string, then the document inside it. */
-static int read_result(jr *r, cfg_ctx *c)
+static int read_result(jr *r, void *ctx)
 {
+    cfg_ctx *c = ctx;
     jp *outer = &r->p;
     jp_str s;
     const size_t *map;
@@ -436,7 +370,8 @@ static int read_result(jr *r, cfg_ctx *c)
             rc = read_configuration(r, &q, c, &rec);
         else if (jp_eq(&q, key, "tags")) {
             rec.any_tags = true;
-            rc = read_tags(r, &q, "tags", c->tag_k, c->tag_v, &rec.n_tags);
+            rc = cs_jr_tags(r, &q, "tags", "key", "value", c->tag_k,
+                            c->tag_v, &rec.n_tags);
         } else
             rc = jp_skip(&q);
     }
@@ -458,50 +393,6 @@ static int read_result(jr *r, cfg_ctx *c)
     return cs_jr_record_end(r);
 }
 
-static int read_page(jr *r, void *ctx)
-{
-    cfg_ctx *c = ctx;
-    jp *q = &r->p;
-    size_t at = q->i;
-    int rc = jp_object(q, "a page");
-    bool first = true, listed = false;
-    jp_str key;
-    while (rc >= 0 && (rc = jp_member(q, &first, &key)) > 0) {
-        if (jp_eq(q, key, "Results")) {
-            if (listed)
-                return jp_fail_at(q, key.pos, (uint32_t)key.len + 2,
-                                  CS_EPARSE, "duplicate key \"Results\"");
-            listed = true;
-            if ((rc = jp_array(q, "Results")) < 0)
-                return rc;
-            bool f2 = true;
-            while ((rc = jp_element(q, &f2)) > 0)
-                if ((rc = read_result(r, c)) < 0)
-                    return rc;
-        } else if (jp_eq(q, key, "NextToken")) {
-            jp_str tok;
-            bool have;
-            if ((rc = cs_jr_str(r, q, "NextToken", &tok, &have)) < 0)
-                return rc;
-            if (r->rec_failed) {
-                r->tmp = r->rec_err;
-                r->rec_failed = false;
-                return r->tmp.code;
-            }
-            if (have && (rc = cs_jr_next_token(r, q, tok)) < 0)
-                return rc;
-        } else {
-            rc = jp_skip(q);
-        }
-    }
-    if (rc < 0)
-        return rc;
-    if (!listed)
-        return jp_fail_at(q, at, 1, CS_EPARSE,
-                          "not AWS Config query output: no \"Results\" key");
-    return 0;
-}
-
 int cs_ingest_config_vpcs_buf(cs_estate *e, const char *source,
                               const char *buf, size_t len, const char *region,
                               const char *account, const cs_load_options *opts,
@@ -515,7 +406,8 @@ int cs_ingest_config_vpcs_buf(cs_estate *e, const char *source,
         return cs_fail(err, CS_ENOMEM, "out of memory");
     jr r;
     cs_jr_init(&r, e, source, buf, len, region, account, opts, err);
-    int rc = cs_jr_pages(&r, read_page, c, "AWS Config query output");
+    int rc = cs_jr_pages(&r, "Results", "AWS Config query output", read_result,
+                         c);
     cs_jr_free(&r);
     free(c);
     return rc;

@@ -188,61 +188,6 @@ typedef struct irec {
     size_t n_tags;
 } irec;
 
-static int read_tags(jr *r, ipam_ctx *c, irec *rec)
-{
-    jp *q = &r->p;
-    if (jp_peek(q) != JP_ARR) {
-        if (jp_null(q) == 1)
-            return 0;
-        jp_type_error(q, "ResourceTags", JP_ARR);
-        cs_jr_record_error(r);
-        return jp_skip(q);
-    }
-    int rc = jp_array(q, "ResourceTags");
-    bool first = true;
-    while (rc >= 0 && (rc = jp_element(q, &first)) > 0) {
-        if (jp_peek(q) != JP_OBJ) {
-            jp_type_error(q, "ResourceTags element", JP_OBJ);
-            cs_jr_record_error(r);
-            rc = jp_skip(q);
-            continue;
-        }
-        size_t at = q->i;
-        rc = jp_object(q, "Tag");
-        bool f2 = true, hk = false, hv = false;
-        jp_str key, k, v = {0};
-        while (rc >= 0 && (rc = jp_member(q, &f2, &key)) > 0) {
-            if (jp_eq(q, key, "Key"))
-                rc = cs_jr_str(r, q, "Key", &k, &hk);
-            else if (jp_eq(q, key, "Value"))
-                rc = cs_jr_str(r, q, "Value", &v, &hv);
-            else
-                rc = jp_skip(q);
-        }
-        if (rc < 0)
-            return rc;
-        if (!hk) {
-            jp_fail_at(q, at, 1, CS_EPARSE,
-                       "missing required key \"Key\" in a ResourceTags "
-                       "element");
-            cs_jr_record_error(r);
-            continue;
-        }
-        if (rec->n_tags == CS_AWS_TAG_MAX) {
-            jp_fail_at(q, at, 1, CS_EPARSE, "more than %u ResourceTags",
-                       CS_AWS_TAG_MAX);
-            cs_jr_record_error(r);
-            continue;
-        }
-        if (!hv)
-            v = (jp_str){0, 0, 0, 0};
-        c->tag_k[rec->n_tags] = k;
-        c->tag_v[rec->n_tags] = v;
-        rec->n_tags++;
-    }
-    return rc;
-}
-
 /* One member of a record. */
 static int read_member(jr *r, ipam_ctx *c, irec *rec, jp_str key)
 {
@@ -275,7 +220,8 @@ static int read_member(jr *r, ipam_ctx *c, irec *rec, jp_str key)
             return cs_jr_str(r, q, ignored_str[i], &v, &h);
         }
     if (jp_eq(q, key, "ResourceTags"))
-        return read_tags(r, c, rec);
+        return cs_jr_tags(r, q, "ResourceTags", "Key", "Value", c->tag_k,
+                          c->tag_v, &rec->n_tags);
     if (jp_eq(q, key, "IpUsage")) {
         int k = jp_peek(q);
         if (k == JP_NULL || k == JP_NUM)
@@ -426,8 +372,9 @@ static int deliver(jr *r, ipam_ctx *c, irec *rec)
                          jp_ptr(q, rec->overlap));
 }
 
-static int read_record(jr *r, ipam_ctx *c)
+static int read_record(jr *r, void *ctx)
 {
+    ipam_ctx *c = ctx;
     jp *q = &r->p;
     if (jp_peek(q) != JP_OBJ) {
         jp_type_error(q, "an IpamResourceCidrs element", JP_OBJ);
@@ -449,52 +396,6 @@ static int read_record(jr *r, ipam_ctx *c)
     if ((rc = deliver(r, c, &rec)) < 0)
         return rc;
     return cs_jr_record_end(r);
-}
-
-static int read_page(jr *r, void *ctx)
-{
-    ipam_ctx *c = ctx;
-    jp *q = &r->p;
-    size_t at = q->i;
-    int rc = jp_object(q, "a page");
-    bool first = true, listed = false;
-    jp_str key;
-    while (rc >= 0 && (rc = jp_member(q, &first, &key)) > 0) {
-        if (jp_eq(q, key, "IpamResourceCidrs")) {
-            if (listed)
-                return jp_fail_at(q, key.pos, (uint32_t)key.len + 2,
-                                  CS_EPARSE,
-                                  "duplicate key \"IpamResourceCidrs\"");
-            listed = true;
-            if ((rc = jp_array(q, "IpamResourceCidrs")) < 0)
-                return rc;
-            bool f2 = true;
-            while ((rc = jp_element(q, &f2)) > 0)
-                if ((rc = read_record(r, c)) < 0)
-                    return rc;
-        } else if (jp_eq(q, key, "NextToken")) {
-            jp_str tok;
-            bool have;
-            if ((rc = cs_jr_str(r, q, "NextToken", &tok, &have)) < 0)
-                return rc;
-            if (r->rec_failed) { /* a NextToken of the wrong type */
-                r->tmp = r->rec_err;
-                r->rec_failed = false;
-                return r->tmp.code;
-            }
-            if (have && (rc = cs_jr_next_token(r, q, tok)) < 0)
-                return rc;
-        } else {
-            rc = jp_skip(q);
-        }
-    }
-    if (rc < 0)
-        return rc;
-    if (!listed)
-        return jp_fail_at(q, at, 1, CS_EPARSE,
-                          "not get-ipam-resource-cidrs output: no "
-                          "\"IpamResourceCidrs\" key");
-    return 0;
 }
 
 static int cmp_id(uint32_t a, uint32_t b, const void *ctx);
@@ -584,7 +485,8 @@ int cs_ingest_ipam_cidrs_buf(cs_estate *e, const char *source, const char *buf,
         cs_jr_free(&r);
         return cs_fail(err, CS_ENOMEM, "out of memory");
     }
-    int rc = cs_jr_pages(&r, read_page, c, "get-ipam-resource-cidrs output");
+    int rc = cs_jr_pages(&r, "IpamResourceCidrs",
+                         "get-ipam-resource-cidrs output", read_record, c);
     if (rc >= 0 && !r.incomplete) {
         int cr = compare(&r, c);
         if (cr < 0)

@@ -486,8 +486,113 @@ int cs_jr_next_token(jr *r, jp *q, jp_str tok)
                          "without --max-items)");
 }
 
-int cs_jr_pages(jr *r, int (*page)(jr *r, void *ctx), void *ctx,
-                const char *what)
+int cs_jr_open(jr *r, jp *q, const char *what, int kind)
+{
+    int k = jp_peek(q);
+    if (k == JP_NULL)
+        return jp_null(q) < 0 ? CS_EPARSE : 0;
+    if (k != kind) {
+        if (k == JP_END || k == JP_BAD)
+            return jp_skip(q);
+        jp_type_error(q, what, kind);
+        cs_jr_record_error(r);
+        int rc = jp_skip(q);
+        return rc < 0 ? rc : 0;
+    }
+    int rc = kind == JP_OBJ ? jp_object(q, what) : jp_array(q, what);
+    return rc < 0 ? rc : 1;
+}
+
+int cs_jr_tags(jr *r, jp *q, const char *what, const char *kname,
+               const char *vname, jp_str *k, jp_str *v, size_t *n)
+{
+    int rc = cs_jr_open(r, q, what, JP_ARR);
+    if (rc <= 0)
+        return rc;
+    bool first = true;
+    while ((rc = jp_element(q, &first)) > 0) {
+        size_t at = q->i;
+        if ((rc = cs_jr_open(r, q, "a tag", JP_OBJ)) < 0)
+            return rc;
+        if (rc == 0)
+            continue;
+        bool f2 = true, hk = false, hv = false;
+        jp_str key, tk, tv = {0, 0, 0, 0};
+        while (rc >= 0 && (rc = jp_member(q, &f2, &key)) > 0) {
+            if (jp_eq(q, key, kname))
+                rc = cs_jr_str(r, q, kname, &tk, &hk);
+            else if (jp_eq(q, key, vname))
+                rc = cs_jr_str(r, q, vname, &tv, &hv);
+            else
+                rc = jp_skip(q);
+        }
+        if (rc < 0)
+            return rc;
+        if (!hk || *n == CS_AWS_TAG_MAX) {
+            if (hk)
+                jp_fail_at(q, at, 1, CS_EPARSE, "more than %u tags in %s",
+                           CS_AWS_TAG_MAX, what);
+            else
+                jp_fail_at(q, at, 1, CS_EPARSE,
+                           "missing required key \"%s\" in a tag of %s", kname,
+                           what);
+            cs_jr_record_error(r);
+            continue;
+        }
+        if (!hv)
+            tv = (jp_str){0, 0, 0, 0};
+        k[*n] = tk;
+        v[*n] = tv;
+        (*n)++;
+    }
+    return rc;
+}
+
+/* One page: {LIST_KEY: [...], "NextToken": s, ...}. 0 or < 0. */
+static int read_page(jr *r, const char *list_key, const char *what,
+                     int (*on_record)(jr *r, void *ctx), void *ctx)
+{
+    jp *q = &r->p;
+    size_t at = q->i;
+    r->incomplete = false;
+    int rc = jp_object(q, "a page");
+    bool first = true, listed = false;
+    jp_str key;
+    while (rc >= 0 && (rc = jp_member(q, &first, &key)) > 0) {
+        if (jp_eq(q, key, list_key)) {
+            if (listed)
+                return jp_fail_at(q, key.pos, (uint32_t)key.len + 2,
+                                  CS_EPARSE, "duplicate key \"%s\"", list_key);
+            listed = true;
+            if ((rc = jp_array(q, list_key)) < 0)
+                return rc;
+            bool f2 = true;
+            while ((rc = jp_element(q, &f2)) > 0)
+                if ((rc = on_record(r, ctx)) < 0)
+                    return rc;
+        } else if (jp_eq(q, key, "NextToken")) {
+            if (jp_null(q) == 1)
+                continue;
+            if (jp_peek(q) != JP_STR)
+                return jp_type_error(q, "NextToken", JP_STR);
+            jp_str tok;
+            if ((rc = jp_string(q, "NextToken", &tok)) < 0 ||
+                (rc = cs_jr_next_token(r, q, tok)) < 0)
+                return rc;
+        } else {
+            rc = jp_skip(q);
+        }
+    }
+    if (rc < 0)
+        return rc;
+    if (!listed)
+        return jp_fail_at(q, at, 1, CS_EPARSE, "not %s: no \"%s\" key", what,
+                          list_key);
+    return 0;
+}
+
+int cs_jr_pages(jr *r, const char *list_key, const char *what,
+                int (*on_record)(jr *r, void *ctx), void *ctx)
 {
     jp *q = &r->p;
     bool any = false;
@@ -498,16 +603,14 @@ int cs_jr_pages(jr *r, int (*page)(jr *r, void *ctx), void *ctx,
             break;
         any = true;
         if (k == JP_OBJ) {
-            r->incomplete = false;
-            rc = page(r, ctx);
+            rc = read_page(r, list_key, what, on_record, ctx);
         } else if (k == JP_ARR) {
             bool first = true;
             rc = jp_array(q, what);
-            while (rc >= 0 && (rc = jp_element(q, &first)) > 0) {
-                r->incomplete = false;
-                rc = jp_peek(q) == JP_OBJ ? page(r, ctx)
-                                          : jp_type_error(q, "a page", JP_OBJ);
-            }
+            while (rc >= 0 && (rc = jp_element(q, &first)) > 0)
+                rc = jp_peek(q) == JP_OBJ
+                         ? read_page(r, list_key, what, on_record, ctx)
+                         : jp_type_error(q, "a page", JP_OBJ);
         } else {
             rc = jp_type_error(q, what, JP_OBJ);
         }

@@ -147,12 +147,27 @@ int cs_jr_prefix(jr *r, jp *q, jp_str s, const char *key, unsigned fam,
  * finding (and sets r->incomplete). Returns 0 or a fatal code. */
 int cs_jr_next_token(jr *r, jp *q, jp_str tok);
 
+/* The next value of parser q for `what` opens a container of kind `kind`
+ * (JP_OBJ or JP_ARR): 1 (opened), 0 (null, or another type: the record's
+ * error, skipped), < 0 a syntax error. */
+int cs_jr_open(jr *r, jp *q, const char *what, int kind);
+
+/* Tags [{KEY, VALUE}] (key names `kname` / `vname`: "Key"/"Value" in EC2
+ * shapes, "key"/"value" in Config items) into k[], v[] (*n of them, at most
+ * CS_AWS_TAG_MAX); a tag without its key is the record's error. Returns 0
+ * or a syntax error. */
+int cs_jr_tags(jr *r, jp *q, const char *what, const char *kname,
+               const char *vname, jp_str *k, jp_str *v, size_t *n);
+
 /* Reads the documents of the file: concatenated JSON documents, each an
- * object (a page, read by `page`) or an array of pages. `page` is called
- * with the parser on the page's '{' (r->incomplete cleared) and returns 0
- * or < 0. Returns 0 or the
- * stopping code (errors already settled through cs_jr_file_error). */
-int cs_jr_pages(jr *r, int (*page)(jr *r, void *ctx), void *ctx,
-                const char *what);
+ * object (a page) or an array of pages. A page is {LIST_KEY: [record...],
+ * "NextToken": s, ...}: `record` is called with the parser on each element
+ * of the list (any value) and returns 0 or < 0; a non-empty NextToken is an
+ * incomplete-page finding (r->incomplete set for the page); other keys are
+ * skipped; a page without LIST_KEY is an error naming `what`. Returns the
+ * rejections (>= 0) or the stopping code (errors settled through
+ * cs_jr_file_error). */
+int cs_jr_pages(jr *r, const char *list_key, const char *what,
+                int (*on_record)(jr *r, void *ctx), void *ctx);
 
 #endif
