@@ -235,11 +235,17 @@ int cs_ingest_json_fd(cs_estate *e, const char *path, int fd,
                            ? region
                            : account);
     }
+    /* the bytes read so far, in `win` unless the caller's head is already
+     * the whole window */
     char win[SHAPE_WINDOW];
-    size_t n = head_len < sizeof win ? head_len : sizeof win;
-    if (n)
-        memcpy(win, head, n);
-    int shape = cs_ingest_json_shape(win, n);
+    const char *h = head;
+    size_t n = head_len;
+    if (n < sizeof win) {
+        if (n)
+            memcpy(win, head, n);
+        h = win;
+    }
+    int shape = cs_ingest_json_shape(h, n);
     while (shape < 0 && n < sizeof win) {
         ssize_t got = read(fd, win + n, sizeof win - n);
         if (got < 0 && errno == EINTR)
@@ -253,16 +259,16 @@ int cs_ingest_json_fd(cs_estate *e, const char *path, int fd,
     }
     if (shape < 0 || shape == CS_SHAPE_EC2) {
         if (res)
-            return cs_aj_read_fd(res, e, fd, win, n, path, region, account,
+            return cs_aj_read_fd(res, e, fd, h, n, path, region, account,
                                  opts, err);
         cs_load_options o = opts ? *opts : (cs_load_options){0};
         o.region = region;
         o.account = account;
-        return cs_ingest_aws_json_fd(e, path, fd, win, n, &o, err);
+        return cs_ingest_aws_json_fd(e, path, fd, h, n, &o, err);
     }
     char *text = NULL;
     size_t len = 0;
-    int rc = read_whole(path, fd, win, n, &text, &len, err);
+    int rc = read_whole(path, fd, h, n, &text, &len, err);
     if (rc < 0)
         return rc;
     if (shape == CS_SHAPE_IPAM)

@@ -34,6 +34,12 @@ d = json.load(open(sys.argv[1]))
 assert d["summary"]["overlapping_vpc_pairs"] == 2, d["summary"]
 PY
 
+# Read once from a pipe: the shape is told from the first bytes read.
+expect_rc 0 sh -c "cat $ipam/org.json | '$cli' stat --findings -"
+expect_in "$tmp/out" "ipam-overlap-mismatch: IPAM says 10.2.0.0/16"
+expect_rc 0 sh -c "cat $cfg/vpcs.json | '$cli' stat --format json -"
+expect_in "$tmp/out" '"vpcs": 4'
+
 # Config: 4 VPCs, one default, a disassociated block, a UTF-8 Name tag.
 expect_rc 0 "$cli" stat --format json -e $cfg/vpcs.json
 py - "$tmp/out" <<'PY' || fail "stat of Config output"
