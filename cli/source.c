@@ -113,6 +113,18 @@ int cli_source_option(const char *verb, cli_sources *s, int code, const char *ar
     case OPT_SRC_ACCOUNT: s->load.account = arg; return 1;
     case OPT_SRC_NO_VERIFY: s->no_verify = true; return 1;
     case OPT_SRC_OWNER: s->shm_owner = arg; return 1;
+    case OPT_SRC_REGION_REFUSED:
+    case OPT_SRC_ACCOUNT_REFUSED: {
+        bool r = code == OPT_SRC_REGION_REFUSED;
+        cli_errorf(verb,
+                   "--%s is a filter, and %s has nothing to filter: to give "
+                   "the sources that follow %s %s, write --source-%s %s "
+                   "before them",
+                   r ? "region" : "account", verb, r ? "a" : "an",
+                   r ? "region" : "account", r ? "region" : "account",
+                   arg ? arg : "");
+        return -1;
+    }
     default: return 0;
     }
 }

@@ -24,6 +24,7 @@
  * estate per thread). Tests: tests/test_csv.c (detection and dispatch).
  */
 #include "ingest/ingest_internal.h"
+#include "ingest/shapes_internal.h"
 
 #include "core/error_internal.h"
 
@@ -161,8 +162,9 @@ static int load_fd(cs_estate *e, const char *path, int fd, const cs_load_options
         }
     }
     switch (kind) {
-    case CS_SRC_AWS_JSON:
-        return cs_ingest_aws_json_fd(e, path, fd, buf, (size_t)n, opts, err);
+    case CS_SRC_AWS_JSON: /* EC2, IPAM or Config: json_shapes.c tells */
+        return cs_ingest_json_fd(e, path, fd, buf, (size_t)n, opts->region,
+                                 opts->account, NULL, opts, err);
     case CS_SRC_CSV_VPCS:
     case CS_SRC_CSV_PEERINGS:
     case CS_SRC_CSV_EDGES:

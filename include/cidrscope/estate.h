@@ -585,6 +585,12 @@ typedef struct cs_estate_stats {
     uint32_t by_edge[CS_EDGE_KIND_COUNT];
     cs_finding_kind_count *kinds;     /* kind_count of them, owned */
     uint32_t kind_count;
+    /* Input that did not make it in whole (what every report carries and
+     * --fail-on counts as high): CS_FINDING_REJECTED findings split into
+     * single records (they have a line) and whole files (no line), and
+     * CS_FINDING_INCOMPLETE_PAGE findings (pages still naming a
+     * NextToken). */
+    uint32_t rejected_records, rejected_files, incomplete_pages;
 } cs_estate_stats;
 
 /*
