@@ -97,6 +97,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -830,18 +831,135 @@ static int read_whole(int fd, const struct stat *st, const char *path, uint8_t *
     return 0;
 }
 
+/* Opens the image in buf[0..len) (64-byte aligned, ours) as a snapshot
+ * that owns buf: validated, and its recorded size equal to len. Frees buf
+ * on failure. */
+static int open_owned(uint8_t *buf, size_t len, unsigned flags, cs_snapshot **out, cs_error *err)
+{
+    cs_snapshot *s = NULL;
+    int rc = cs_snapshot_from_memory(buf, len, flags & ~(unsigned)CS_OPEN_TRUSTED, &s, err);
+    if (rc == 0 && s->hdr->image_len != len) {
+        rc = cs_fail(err, CS_ECORRUPT, "more than the image's %llu bytes (%zu read): bytes appended or another image concatenated",
+                     (unsigned long long)s->hdr->image_len, len);
+        cs_snapshot_close(s);
+        s = NULL;
+    }
+    if (rc) {
+        free(buf);
+        return rc;
+    }
+    s->kind = SNAP_HEAP;
+    *out = s;
+    return 0;
+}
+
+/* Largest first allocation for a stream: the header's image_len is only a
+ * claim until the bytes arrive, so the buffer grows with what is read. */
+#define STREAM_FIRST_CAP ((size_t)64 << 20)
+
+/* Grows the aligned buffer *b (holding `used` bytes) to `cap` bytes. */
+static int stream_grow(uint8_t **b, size_t used, size_t cap)
+{
+    uint8_t *n = aligned_alloc(CS_ALIGN, cap);
+    if (!n)
+        return CS_ENOMEM;
+    memcpy(n, *b, used);
+    free(*b);
+    *b = n;
+    return 0;
+}
+
+int cs_snapshot_from_fd(int fd, const void *head, size_t head_len, unsigned flags,
+                        cs_snapshot **out, cs_error *err)
+{
+    if (!out || (head_len && !head))
+        return cs_fail(err, CS_EINVAL, "NULL head or out");
+    *out = NULL;
+    size_t cap = align_up(head_len > 65536 ? head_len : 65536);
+    uint8_t *b = aligned_alloc(CS_ALIGN, cap);
+    if (!b)
+        return cs_fail(err, CS_ENOMEM, "out of memory reading a snapshot stream");
+    if (head_len)
+        memcpy(b, head, head_len);
+    size_t got = head_len;
+    /* The image's claimed size, once the header is in; reading stops one
+     * byte past it (so appended bytes are seen) or at the end. */
+    uint64_t want = 0;
+    for (;;) {
+        if (!want && got >= CS_HEADER_LEN) {
+            const cs_header *h = (const cs_header *)b;
+            want = memcmp(h->magic, CS_MAGIC, 8) == 0 && h->image_len >= CS_HEADER_LEN ? h->image_len : got;
+        }
+        if (want && got > want)
+            break;
+        if (got == cap) {
+            /* Doubling, or straight to the claimed size (plus the byte
+             * that shows an append) while that is under STREAM_FIRST_CAP
+             * or twice what arrived. */
+            size_t next = cap * 2;
+            if (want && want < SIZE_MAX / 4) {
+                size_t claim = align_up((size_t)want + 1);
+                size_t room = next > STREAM_FIRST_CAP ? next : STREAM_FIRST_CAP;
+                if (claim > cap)
+                    next = claim < room ? claim : room;
+            }
+            if (next <= cap || stream_grow(&b, got, next)) {
+                free(b);
+                return cs_fail(err, CS_ENOMEM, "out of memory reading a snapshot stream of %zu bytes", got);
+            }
+            cap = next;
+        }
+        ssize_t r = read(fd, b + got, cap - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int en = errno;
+            free(b);
+            return cs_fail(err, CS_EIO, "read of a snapshot stream failed: %s", strerror(en));
+        }
+        if (r == 0)
+            break;
+        got += (size_t)r;
+    }
+    if (got < CS_HEADER_LEN) {
+        free(b);
+        return cs_fail(err, CS_ECORRUPT, "stream of %zu bytes is shorter than an image header", got);
+    }
+    return open_owned(b, got, flags, out, err);
+}
+
 int cs_snapshot_open(const char *path, unsigned flags, cs_snapshot **out,
                      cs_error *err)
 {
     if (!path || !out)
         return cs_fail(err, CS_EINVAL, "NULL path or out");
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO with no writer yet must not hang; reads
+     * block again below. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return io_fail(err, path, "open");
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
     uint8_t *buf = NULL;
     struct stat st;
     int rc = 1;
+    if (fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode))) {
+        /* A pipe, FIFO or device: read once, into memory, to its end. A
+         * FIFO whose writer has not opened it yet would read as empty:
+         * wait for its first bytes (or its writer's close) first. */
+        if (S_ISFIFO(st.st_mode)) {
+            struct pollfd pfd = {.fd = fd, .events = POLLIN};
+            while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
+                ;
+        }
+        rc = cs_snapshot_from_fd(fd, NULL, 0, flags, out, err);
+        close(fd);
+        if (rc)
+            cs_error_source(err, path);
+        return rc;
+    }
     /* The file is read, not mapped: another process rewriting it in place
      * cannot pull pages from under us (no SIGBUS); a read that overlaps a
      * rewrite is noticed and done again. */
@@ -874,22 +992,8 @@ int cs_snapshot_open(const char *path, unsigned flags, cs_snapshot **out,
     }
     if (rc)
         return rc;
-    size_t len = (size_t)st.st_size;
-    cs_snapshot *s = NULL;
-    rc = cs_snapshot_from_memory(buf, len, flags, &s, err);
-    if (rc == 0 && s->hdr->image_len != len) {
-        rc = cs_fail(err, CS_ECORRUPT, "file is %zu bytes but its image has %llu: bytes appended or another file concatenated",
-                     len, (unsigned long long)s->hdr->image_len);
-        s->kind = SNAP_MEMORY;
-        cs_snapshot_close(s);
-        s = NULL;
-    }
-    if (rc) {
-        free(buf);
+    rc = open_owned(buf, (size_t)st.st_size, flags, out, err);
+    if (rc)
         cs_error_source(err, path);
-        return rc;
-    }
-    s->kind = SNAP_HEAP;
-    *out = s;
-    return 0;
+    return rc;
 }
