@@ -934,8 +934,8 @@ static const char css[] =
     "@media print{#csmap .csm-ctl,#csm-tip{display:none}#csmap .csm-fig{width:46%;"
     "break-inside:avoid}#csmap svg.csm{width:100%;height:auto}}\n";
 
-/* Hover, zoom, colour switch, filters, sortable tables and links from the
- * tables' VPC ids and prefixes to their shapes. No library, no network. */
+/* Hover, zoom, colour switch, filters and links from the tables' VPC ids
+ * and prefixes to their shapes. No library, no network. */
 static const char script_view[] =
     "(function(){\n"
     "var SN=['critical','high','medium','informational','none'];\n"
@@ -979,7 +979,7 @@ static const char script_view[] =
     "s.setAttribute('viewBox','0 0 '+d+' '+d);});});\n"
     "})();\n";
 
-/* filters, sorting and links: a second literal (C99 guarantees 4,095 bytes) */
+/* filters and links: a second literal (C99 guarantees 4,095 bytes) */
 static const char script_tables[] =
     "(function(){\n"
     "var SN=['critical','high','medium','informational','none'];\n"
@@ -1002,30 +1002,21 @@ static const char script_tables[] =
     " cells.forEach(function(e){e.classList.toggle('dim',!!any);});\n"
     " root.querySelectorAll('svg.csg .n').forEach(function(e){e.classList.toggle('dim',"
     "!!((a&&A(e,'data-account')!==a)||(r&&A(e,'data-region')!==r)));});\n"
-    " document.querySelectorAll('tr').forEach(function(t){var c=t.className;"
-    "if(SN.indexOf(c)<0)return;var x=t.textContent;"
-    "t.hidden=!!((v&&c!==v)||(a&&x.indexOf(a)<0)||(r&&x.indexOf(r)<0));});}\n"
+    /* the report's tables filter themselves over all their rows, paged or
+     * not (report/audit_report_html.c) */
+    " document.dispatchEvent(new CustomEvent('csm-filter',{detail:{account:a,region:r,"
+    "severity:v}}));}\n"
     "[fa,fr,fs].forEach(function(e){e.addEventListener('change',filt);});\n"
     /* one listener for the whole page (nothing is touched per row or cell at
-     * load, which matters with thousands of findings): a header cell of a
-     * table whose first row is all headers sorts it; a VPC id or prefix in a
-     * table shows its shape on the map */
-    "function sortby(th){var t=th.closest('table'),h=t.rows[0],i=th.cellIndex;"
-    "if(th.parentNode!==h||h.querySelector('td'))return;var up=th.getAttribute('data-up')!=='1';"
-    "th.setAttribute('data-up',up?'1':'0');var rows=Array.prototype.slice.call(t.rows,1);\n"
-    " function k(r){var x=r.cells[i]?r.cells[i].textContent:'',n=x.replace(/,/g,'');"
-    "return/^-?[0-9.]+$/.test(n)?+n:x;}\n"
-    " rows.sort(function(p,q){var a=k(p),b=k(q),c=typeof a===typeof b?(a<b?-1:a>b?1:0):"
-    "(typeof a==='number'?-1:1);return up?c:-c;});"
-    "rows.forEach(function(r){r.parentNode.appendChild(r);});}\n"
+     * load, which matters with thousands of findings): a VPC id or prefix in
+     * a table shows its shape on the map */
     "var idx={};shapes.forEach(function(e){var v=A(e,'data-vpc'),c=A(e,'data-cidr');"
     "if(!idx[v])idx[v]=e;if(!idx[c])idx[c]=e;});\n"
     "function show(e){var s=e.ownerSVGElement,r=R(e);s.scrollIntoView({block:'center'});"
     "zoom(s,r[0]-r[2],r[1]-r[3],3*r[2],3*r[3]);e.classList.add('csm-flash');"
     "setTimeout(function(){e.classList.remove('csm-flash');},1500);}\n"
     "document.addEventListener('click',function(ev){var t=ev.target;"
-    "if(t.tagName==='TH'&&t.closest('table'))sortby(t);"
-    "else if(t.tagName==='CODE'&&t.closest('table')&&idx[t.textContent])show(idx[t.textContent]);"
+    "if(t.tagName==='CODE'&&t.closest('table')&&idx[t.textContent])show(idx[t.textContent]);"
     "else if(t.classList&&t.classList.contains('csm-hole')){var s=t.closest('figure')"
     ".querySelector('svg.csm');zoom(s,+A(t,'data-x'),+A(t,'data-y'),+A(t,'data-w'),"
     "+A(t,'data-h'));s.scrollIntoView({block:'nearest'});}});\n"
