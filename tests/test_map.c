@@ -587,6 +587,73 @@ static void report__html_pages_keep_every_finding(void **state)
     cs_snapshot_close(s);
 }
 
+/* Severity is told by pattern, not colour alone: each severity's hatch
+ * pattern differs from every other's once its colours are taken out, and
+ * the account / region palette is Okabe & Ito's colour-blind-safe set. */
+static void map__severity_patterns_differ_beyond_colour(void **state)
+{
+    (void)state;
+    cs_estate *e = cs_estate_new();
+    assert_non_null(e);
+    vpc(e, "vpc-a", "111111111111", "us-east-1");
+    vpc(e, "vpc-b", "222222222222", "us-east-1");
+    block(e, "vpc-a", PP("10.0.0.0/16"));
+    block(e, "vpc-b", PP("10.0.0.0/20"));
+    cs_snapshot *s = freeze(e);
+    char *page = render(s, NULL);
+    char shape[CS_SEV_COUNT][512];
+    for (unsigned k = 0; k < CS_SEV_COUNT; k++) {
+        char id[32];
+        snprintf(id, sizeof id, "<pattern id=\"h0-%u\"", k);
+        const char *p = strstr(page, id);
+        assert_non_null(p);
+        const char *end = strstr(p, "</pattern>");
+        assert_non_null(end);
+        /* the pattern's markup without its colour values */
+        size_t w = 0;
+        for (const char *c = p; c < end && w + 1 < sizeof shape[k]; c++) {
+            if (*c == '#') {
+                while (c + 1 < end && *(c + 1) != '"')
+                    c++;
+                continue;
+            }
+            shape[k][w++] = *c;
+        }
+        shape[k][w] = 0;
+        char *dash = strstr(shape[k], "-"); /* h0-K: the id names the severity */
+        dash[1] = 'K';
+    }
+    for (unsigned a = 0; a < CS_SEV_COUNT; a++)
+        for (unsigned b = a + 1; b < CS_SEV_COUNT; b++)
+            if (strcmp(shape[a], shape[b]) == 0)
+                fail_msg("severities %u and %u differ by colour only: %s", a, b, shape[a]);
+    /* the account / region fills: Okabe & Ito's colours (grey for black,
+     * which would hide the outlines), all different */
+    static const char *const okabe_ito[] = {"#0072B2", "#E69F00", "#009E73", "#CC79A7",
+                                            "#56B4E9", "#D55E00", "#F0E442", "#999999"};
+    char fills[8][16];
+    for (unsigned k = 0; k < 8; k++) {
+        char rule[96];
+        snprintf(rule, sizeof rule, "#csmap[data-color=region] .b.r%u{fill:", k);
+        const char *p = strstr(page, rule);
+        assert_non_null(p);
+        p += strlen(rule);
+        size_t n = strcspn(p, "}");
+        assert_true(n < sizeof fills[k]);
+        memcpy(fills[k], p, n);
+        fills[k][n] = 0;
+        bool found = false;
+        for (unsigned j = 0; j < 8; j++)
+            found |= strcmp(fills[k], okabe_ito[j]) == 0;
+        if (!found)
+            fail_msg("palette entry %u %s is not an Okabe-Ito colour", k, fills[k]);
+        for (unsigned j = 0; j < k; j++)
+            assert_string_not_equal(fills[k], fills[j]);
+    }
+    free(page);
+    cs_snapshot_close(s);
+}
+
 static void map__graph_shows_peered_overlaps(void **state)
 {
     (void)state;
@@ -679,6 +746,7 @@ int main(void)
         cmocka_unit_test(map__aggregation_accounts_for_every_block),
         cmocka_unit_test(map__density_cells_show_overlap),
         cmocka_unit_test(report__html_pages_keep_every_finding),
+        cmocka_unit_test(map__severity_patterns_differ_beyond_colour),
         cmocka_unit_test(map__graph_shows_peered_overlaps),
         cmocka_unit_test(graph_layout__is_deterministic_and_keeps_edges_short),
         cmocka_unit_test(map__refuses_a_snapshot_without_estate),
