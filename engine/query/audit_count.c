@@ -898,9 +898,11 @@ static int grouped_count(actx *c, counter *k, const inc *all, size_t n, int kind
     int rc = 0;
     /* Unknown keys (CS_IDX_NONE: a VPC of unknown region) form no group. */
     for (uint32_t g = 0; g < nk && rc == 0; g++) {
-        size_t b = off[g], e = off[g + 1];
-        if (e - b < 2)
-            continue;
+        size_t b = off[g], e = off[g + 1], one = b + 1;
+        while (one < e && buf[one].v == buf[b].v)
+            one++;
+        if (one == e)
+            continue; /* fewer than two VPCs: no pair */
         uint64_t p;
         rc = count_run(k, buf + b, e - b, &p);
         total += p;
