@@ -10,7 +10,10 @@
  * Estates come from the one generator (datasets/gen, every shape) and from
  * collide_estate() below, which draws the collisions no realistic estate
  * has often enough to test (VPCs with more tops than BIG_TOPS, crowded
- * shared blocks, random hubs). Also: drift (adding a VPC never makes an
+ * shared blocks, random hubs, and with `menu` many VPCs on identical
+ * multi-top sets: cross-nesting pairs such as {10.0.0.0/16,
+ * 100.64.0.0/17} against {10.0.0.0/20, 100.64.0.0/10}, in both families,
+ * the classes of audit_count.c). Also: drift (adding a VPC never makes an
  * overlap disappear, removing one never makes one appear), thaw, plans
  * and domain files, scopes that match nothing.
  */
