@@ -10,7 +10,10 @@
  * Estates come from the one generator (datasets/gen, every shape) and from
  * collide_estate() below, which draws the collisions no realistic estate
  * has often enough to test (VPCs with more tops than BIG_TOPS, crowded
- * shared blocks, random hubs). Also: drift (adding a VPC never makes an
+ * shared blocks, random hubs, and with `menu` many VPCs on identical
+ * multi-top sets: cross-nesting pairs such as {10.0.0.0/16,
+ * 100.64.0.0/17} against {10.0.0.0/20, 100.64.0.0/10}, in both families,
+ * the classes of audit_count.c). Also: drift (adding a VPC never makes an
  * overlap disappear, removing one never makes one appear), thaw, plans
  * and domain files, scopes that match nothing.
  */
@@ -833,6 +836,26 @@ static void check_audit(const cs_snapshot *s, const cs_audit_options *o, uint64_
     cs_audit_free(r);
 }
 
+/* Three rounds of every shape (seed + round * 1000 + shape) in every mode
+ * against the brute force. */
+static void check_shapes(const genopt *shapes, size_t ns, const unsigned *modes, size_t nm,
+                         uint64_t seed, const char *label)
+{
+    for (unsigned round = 0; round < 3; round++)
+        for (size_t k = 0; k < ns; k++) {
+            uint64_t sd = seed + round * 1000 + k;
+            tu_rng r = {sd};
+            cs_snapshot *s = collide_estate(&r, &shapes[k]);
+            for (size_t m = 0; m < nm; m++) {
+                cs_audit_options o = {.flags = modes[m]};
+                char what[64];
+                snprintf(what, sizeof what, "%s %zu mode %zu", label, k, m);
+                check_audit(s, &o, sd, what);
+            }
+            cs_snapshot_close(s);
+        }
+}
+
 static void audit__random_estates_match_brute_force(void **state)
 {
     (void)state;
@@ -843,20 +866,8 @@ static void audit__random_estates_match_brute_force(void **state)
     };
     const unsigned modes[] = {0, CS_AUDIT_INCLUDE_DEFAULT, CS_AUDIT_ALL_PAIRS,
                               CS_AUDIT_INCLUDE_DEFAULT | CS_AUDIT_ALL_PAIRS};
-    for (unsigned round = 0; round < 3; round++) {
-        for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
-            uint64_t sd = seed + round * 1000 + k;
-            tu_rng r = {sd};
-            cs_snapshot *s = collide_estate(&r, &shapes[k]);
-            for (size_t m = 0; m < sizeof modes / sizeof *modes; m++) {
-                cs_audit_options o = {.flags = modes[m]};
-                char what[64];
-                snprintf(what, sizeof what, "shape %zu mode %zu", k, m);
-                check_audit(s, &o, sd, what);
-            }
-            cs_snapshot_close(s);
-        }
-    }
+    check_shapes(shapes, sizeof shapes / sizeof *shapes, modes, sizeof modes / sizeof *modes,
+                 seed, "shape");
 }
 
 /* Many VPCs on identical multi-top sets (one class each in audit_count.c),
@@ -870,19 +881,8 @@ static void audit__identical_top_sets_match_brute_force(void **state)
         {150, 3, 10, 0, 3, 1}, {320, 40, 5, 1, 8, 1}, {500, 6, 20, 1, 4, 1},
     };
     const unsigned modes[] = {0, CS_AUDIT_INCLUDE_DEFAULT | CS_AUDIT_ALL_PAIRS};
-    for (unsigned round = 0; round < 3; round++)
-        for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
-            uint64_t sd = seed + round * 1000 + k;
-            tu_rng r = {sd};
-            cs_snapshot *s = collide_estate(&r, &shapes[k]);
-            for (size_t m = 0; m < sizeof modes / sizeof *modes; m++) {
-                cs_audit_options o = {.flags = modes[m]};
-                char what[64];
-                snprintf(what, sizeof what, "menu shape %zu mode %zu", k, m);
-                check_audit(s, &o, sd, what);
-            }
-            cs_snapshot_close(s);
-        }
+    check_shapes(shapes, sizeof shapes / sizeof *shapes, modes, sizeof modes / sizeof *modes,
+                 seed, "menu shape");
 }
 
 static void audit__scopes_and_domains_match_brute_force(void **state)

@@ -401,6 +401,13 @@ static bool cbig(const counter *k, uint32_t K)
     return k->ck_len[K] > BIG_TOPS;
 }
 
+/* The key of class K when it is small (2..BIG_TOPS tops), else NULL. */
+static const uint32_t *small_key(const counter *k, uint32_t K, uint32_t *len)
+{
+    const uint32_t *T = ckey(k, K, len);
+    return *len >= 2 && *len <= BIG_TOPS ? T : NULL;
+}
+
 /* What walking strictly around the node at U index p costs: the nodes
  * passed and the multi-top classes met there (the prefix sums of mub give
  * the subtree's, ancw the ancestors'). */
@@ -530,8 +537,8 @@ static int shared_nested(counter *k, uint32_t nu, uint64_t *out)
     *out = 0;
     for (uint32_t K = 0; K < k->ncls; K++) {
         uint32_t t;
-        const uint32_t *T = ckey(k, K, &t);
-        if (t < 2 || t > BIG_TOPS)
+        const uint32_t *T = small_key(k, K, &t);
+        if (!T)
             continue;
         uint32_t cq[BIG_TOPS];
         uint32_t m = crowded_tops(k, K, cq);
@@ -749,8 +756,8 @@ static int count_run(counter *k, const inc *in, size_t n, uint64_t *out)
     size_t n_keys = 0;
     for (uint32_t K = 0; K < k->ncls; K++) {
         uint32_t t;
-        const uint32_t *T = ckey(k, K, &t);
-        if (t < 2 || t > BIG_TOPS)
+        const uint32_t *T = small_key(k, K, &t);
+        if (!T)
             continue;
         uint32_t best = T[0], cq[BIG_TOPS];
         uint64_t best_sz = 0;
@@ -784,8 +791,8 @@ static int count_run(counter *k, const inc *in, size_t n, uint64_t *out)
         k->arena_n = 0;
         for (uint32_t K = 0; K < k->ncls; K++) {
             uint32_t t;
-            const uint32_t *T = ckey(k, K, &t);
-            if (t < 2 || t > BIG_TOPS)
+            const uint32_t *T = small_key(k, K, &t);
+            if (!T)
                 continue;
             uint32_t cq[BIG_TOPS], key[BIG_TOPS];
             uint32_t m = crowded_tops(k, K, cq);
@@ -898,9 +905,11 @@ static int grouped_count(actx *c, counter *k, const inc *all, size_t n, int kind
     int rc = 0;
     /* Unknown keys (CS_IDX_NONE: a VPC of unknown region) form no group. */
     for (uint32_t g = 0; g < nk && rc == 0; g++) {
-        size_t b = off[g], e = off[g + 1];
-        if (e - b < 2)
-            continue;
+        size_t b = off[g], e = off[g + 1], one = b + 1;
+        while (one < e && buf[one].v == buf[b].v)
+            one++;
+        if (one == e)
+            continue; /* fewer than two VPCs: no pair */
         uint64_t p;
         rc = count_run(k, buf + b, e - b, &p);
         total += p;
