@@ -6,6 +6,7 @@
  */
 #include "cli.h"
 #include "gen_estate.h"
+#include "progress.h"
 #include "verbs.h"
 
 #include <errno.h>
@@ -82,6 +83,12 @@ static int parse_u64(const char *opt, const char *s, uint64_t max,
     }
     *out = v;
     return 0;
+}
+
+static void gen_progress(uint64_t done, uint64_t total, void *ctx)
+{
+    (void)ctx;
+    cli_progress_count("accounts", done, total);
 }
 
 int cmd_gen(int argc, char **argv)
@@ -204,7 +211,10 @@ int cmd_gen(int argc, char **argv)
     gen_stats st;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    o.progress = gen_progress; /* shows only when enabled (cli/progress.c) */
+    cli_progress_begin("gen");
     int rc = gen_estate(&o, &st, &err);
+    cli_progress_end();
     if (rc != 0) {
         cli_errorf("gen", "%s", err.message);
         return rc == CS_EINVAL ? CLI_USAGE : CLI_INTERNAL;

@@ -50,6 +50,11 @@ typedef struct gen_opts {
                             empty; GEN_CSV: the VPC CSV file */
     int format;          /* enum gen_format */
     int shape;           /* enum gen_shape */
+    /* gen_estate calls progress(accounts written, accounts in all, ctx)
+     * as it goes and once at the end, when set; it prints nothing itself
+     * (the CLI's progress line decides: cli/progress.c). */
+    void (*progress)(uint64_t done, uint64_t total, void *ctx);
+    void *progress_ctx;
 } gen_opts;
 
 typedef struct gen_stats {

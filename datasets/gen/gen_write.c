@@ -669,10 +669,8 @@ static bool dir_empty(const char *path, bool *exists)
 
 static void progress(const gen *g, uint32_t a)
 {
-    if (g->o.accounts >= 100 && a % (g->o.accounts / 100) == 0 &&
-        isatty(STDERR_FILENO))
-        fprintf(stderr, "\rcidrscope gen: %u%%", (unsigned)(100ull * a /
-                                                              g->o.accounts));
+    if (g->o.progress)
+        g->o.progress(a, g->o.accounts, g->o.progress_ctx);
 }
 
 static int gen_dir(gen *g)
@@ -815,8 +813,8 @@ int gen_estate(const gen_opts *o, gen_stats *st, cs_error *err)
     if (g.w.fd >= 0)
         close(g.w.fd);
     free(g.w.b);
-    if (g.o.accounts >= 100 && isatty(STDERR_FILENO))
-        fputc('\n', stderr);
+    if (rc == 0)
+        progress(&g, g.o.accounts);
     g.st.bytes = g.w.total;
     if (st)
         *st = g.st;
