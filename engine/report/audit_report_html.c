@@ -244,6 +244,8 @@ static void h_summary(const audit_rep *R)
         HROW("rejected records (--keep-going)", R->rejected_records);
         HROW("rejected files", R->rejected_files);
     }
+    if (R->incomplete_pages)
+        HROW("incomplete pages (NextToken)", R->incomplete_pages);
 #undef HROW
     fputs("</table>\n", f);
 }
