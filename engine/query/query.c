@@ -361,9 +361,13 @@ batch_walk(const cs_famview *const fv[2], const snap_direct *dx, const cs_prefix
 {
     const cs_dir16 *dp[LANES];
     uint32_t busy[2] = {0, 0}, live = 0, walkable = 0;
-    /* Start in two passes: find and prefetch every lane's direct-index
-     * record, then read them (their misses overlap) and prefetch every
-     * lane's first node. */
+    /* Start in three passes: prefetch the IPv4 second-level slots, find
+     * and prefetch every lane's direct-index record, then read them (their
+     * misses overlap) and prefetch every lane's first node. */
+    if (dx->l2)
+        for (unsigned l = 0; l < m; l++)
+            if (qs[l].family == CS_AF_V4 && qs[l].len >= 24)
+                prefetch(&dx->l2[(uint32_t)(qs[l].hi >> 48)]);
     for (unsigned l = 0; l < m; l++) {
         const cs_prefix *q = &qs[l];
         if (!valid_query(q))
