@@ -597,6 +597,8 @@ int cs_query_walk_bulk(const cs_snapshot *s, const cs_prefix *qs, size_t n,
             const cs_famview *f = fv[fams[l]];
             uint32_t k = f->cold[r].ent_end - f->cold[r].ent_begin;
             k = k < 16 ? k : 16;
+            if (k > f->n_nodes - 1 - r)
+                k = f->n_nodes - 1 - r; /* stay inside the arrays */
             for (uint32_t j = 0; j <= k; j += 4)
                 prefetch(&f->cold[r + j]);
             prefetch(&f->values[f->cold[r].ent_begin]);
