@@ -2,12 +2,13 @@
 # bench/shm_stall.sh — the reader stall while generations are published
 # (issue 14), figures for bench/results-shm.md.
 # usage: sh bench/shm_stall.sh BUILD_DIR [VPCS] [SECONDS]
-#   BUILD_DIR configured with -DCS_BENCH=ON (the target bench_shm_stall built:
-#   cmake --build BUILD_DIR --target bench_shm_stall cidrscope)
+#   BUILD_DIR configured with -DCS_BENCH=ON and the bench_shm_stall target
+#   built: cmake --build BUILD_DIR --target bench_shm_stall cidrscope
 # Generates two estates of VPCS VPCs (default 500000; seeds 1 and 2), builds
-# their snapshots, then runs bench_shm_stall on them twice: plain cs_shm_pin
-# (trusted: indexes from the publisher) and CS_SHM_VERIFY (every bound and
-# checksum checked, indexes built by the reader).
+# their snapshots, then runs bench_shm_stall on them: plain cs_shm_pin
+# (trusted: indexes from the publisher) with batches of 2048 and 8192
+# queries, and CS_SHM_VERIFY (every bound and checksum checked, indexes
+# built by the reader) with 8192.
 set -eu
 build=$1
 vpcs=${2:-500000}
