@@ -15,6 +15,10 @@
 #                         its repetitions go to BUILD_DIR/bench-base.json and
 #                         report.py adds its column and the speed-up targets
 #   CS_BENCH_BASE_NAME    that commit's name in the report (default: base)
+#   CS_BENCH_OUT          this build's JSON (default BUILD_DIR/bench.json)
+#   CS_BENCH_ONLY         with a base: these datasets only (e.g. estate-1M)
+#   CS_BENCH_WORKLOADS    with a base: these workloads only, a regex
+#                         (e.g. 'count_bulk|lookup_bulk')
 #
 # Prints medians on the terminal and writes every repetition to
 # BUILD_DIR/bench.json, which bench/peers/report.py folds into RESULTS.md.
@@ -48,9 +52,10 @@ run() { # run BINARY OUT_JSON [flags...]
 }
 
 echo "bench: scales ${CS_BENCH_SCALES:-10k,100k,1M}; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+OUT=${CS_BENCH_OUT:-$BUILD/bench.json}
 if [ -z "$BASE" ]; then
-    run "$BIN" "$BUILD/bench.json" "$@"
-    echo "bench: all repetitions in $BUILD/bench.json" >&2
+    run "$BIN" "$OUT" "$@"
+    echo "bench: all repetitions in $OUT" >&2
     exit 0
 fi
 
@@ -58,7 +63,8 @@ fi
 PARTS=$BUILD/bench-parts
 rm -rf "$PARTS"
 mkdir -p "$PARTS"
-DATASETS=$("$BIN" --benchmark_list_tests=true "$@" 2>/dev/null | cut -d/ -f2 | awk '!seen[$0]++')
+DATASETS=${CS_BENCH_ONLY:-$("$BIN" --benchmark_list_tests=true "$@" 2>/dev/null | cut -d/ -f2 | awk '!seen[$0]++')}
+WL=${CS_BENCH_WORKLOADS:-[^/]*}
 k=0
 for ds in $DATASETS; do
     k=$((k + 1))
@@ -66,10 +72,10 @@ for ds in $DATASETS; do
         bin=$BIN
         [ $who = base ] && bin=$BASE
         echo "bench: $ds, $who ($(cut -d' ' -f1-3 /proc/loadavg))" >&2
-        run "$bin" "$PARTS/$who-$k.json" "$@" --benchmark_filter="/$ds(/|\$)"
+        run "$bin" "$PARTS/$who-$k.json" "$@" --benchmark_filter="^($WL)/$ds(/|\$)"
     done
 done
-/usr/bin/python3 - "$PARTS" "$BUILD/bench.json" "$BUILD/bench-base.json" "${CS_BENCH_BASE_NAME:-base}" <<'PY'
+/usr/bin/python3 - "$PARTS" "$OUT" "$BUILD/bench-base.json" "${CS_BENCH_BASE_NAME:-base}" <<'PY'
 import glob, json, os, sys
 parts, out_new, out_base, name = sys.argv[1:5]
 for who, out in (("new", out_new), ("base", out_base)):
@@ -88,4 +94,4 @@ for who, out in (("new", out_new), ("base", out_base)):
     with open(out, "w") as f:
         json.dump(doc, f, indent=1)
 PY
-echo "bench: all repetitions in $BUILD/bench.json, the base's in $BUILD/bench-base.json" >&2
+echo "bench: all repetitions in $OUT, the base's in $BUILD/bench-base.json" >&2

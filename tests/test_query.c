@@ -160,6 +160,10 @@ static void check_all(uint64_t seed, const cs_snapshot *s, const tu_entry *e, si
             cs_match m;
             while (cs_query_iter_next(&iter, &m) > 0)
                 collect_cb(&m, &it);
+            /* the bulk walk's lanes give the iterator's matches in its order */
+            if (per[i].n != it.n ||
+                (it.n && memcmp(per[i].t, it.t, it.n * sizeof *it.t) != 0))
+                fail_at(seed, i, q, kind, "bulk walk order differs from the iterator");
             sort_triples(it.t, it.n);
             if (it.n != nref || (nref && memcmp(it.t, ref, nref * sizeof *ref) != 0))
                 fail_at(seed, i, q, kind, "iterator differs from brute force");

@@ -1,7 +1,10 @@
 /*
  * bench/peers/peer_cidrscope.c — cidrscope's side of `make bench-peers`.
  *
- *   peer_cidrscope DIR estate|real ROWS RUNS QUERIES
+ *   peer_cidrscope DIR estate|real|org ROWS RUNS QUERIES
+ *
+ * (org: the prefix list named by CS_BENCH_ORG_CSV, `gen --shape org`'s
+ * blocks as bench/peers/run.sh writes them)
  *
  * Builds the dataset (bench/harness.c, the same seed as cs_bench), checks
  * cidrscope against itself (bulk == single == iterator, pairs via queries ==
@@ -112,17 +115,21 @@ int main(int argc, char **argv)
 {
     hb_limit_memory();
     if (argc != 6) {
-        fprintf(stderr, "usage: %s DIR estate|real ROWS RUNS QUERIES\n", argv[0]);
+        fprintf(stderr, "usage: %s DIR estate|real|org ROWS RUNS QUERIES\n", argv[0]);
         return 2;
     }
     const char *dir = argv[1];
     enum hb_kind kind;
+    const char *org_csv = NULL;
     if (strcmp(argv[2], "estate") == 0)
         kind = HB_ESTATE;
     else if (strcmp(argv[2], "real") == 0)
         kind = HB_REAL;
+    else if (strcmp(argv[2], "org") == 0 && (org_csv = getenv("CS_BENCH_ORG_CSV")) != NULL)
+        kind = HB_REAL; /* a prefix list (`gen --shape org`'s blocks), read as the real one */
     else
-        hb_die("dataset kind must be estate or real, not '%s'", argv[2]);
+        hb_die("dataset kind must be estate, real or org (with CS_BENCH_ORG_CSV), not '%s'",
+               argv[2]);
     size_t rows = hb_parse_scale(argv[3]), nq = hb_parse_scale(argv[5]);
     unsigned runs = (unsigned)atoi(argv[4]);
     if (!rows || !nq || runs < 1 || runs > 64)
@@ -131,7 +138,17 @@ int main(int argc, char **argv)
         hb_die("cannot create %s: %s", dir, strerror(errno));
 
     /* ---- the dataset, checked, and the peers' files ---- */
-    hb_dataset *d = hb_dataset_new(kind, rows, SEED);
+    hb_dataset *d;
+    if (org_csv) {
+        size_t n;
+        hb_row *r = hb_real_rows(org_csv, rows, SEED, &n);
+        char label[32], dsname[48];
+        hb_scale_label(n, label, sizeof label);
+        snprintf(dsname, sizeof dsname, "org-%s", label);
+        d = hb_dataset_from_rows(dsname, kind, r, n);
+    } else {
+        d = hb_dataset_new(kind, rows, SEED);
+    }
     char path[4096], name[64];
     path_in(path, sizeof path, dir, "rows.txt");
     hb_write_rows(path, d->rows, d->n_rows);

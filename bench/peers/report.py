@@ -154,7 +154,8 @@ def detail(rows, ds):
     order = ["build", "count", "enumerate", "lpm", "pairs", "pairs-query-api", "audit-vpc"]
     keys = []
     for r in rows:
-        if r.dataset == ds and r.workload != "note" and (r.workload, r.family) not in keys:
+        if (r.dataset == ds and r.workload not in ("note", "image")
+                and not r.workload.startswith("cli-") and (r.workload, r.family) not in keys):
             keys.append((r.workload, r.family))
     def rank(w):
         w = w.replace("-single", "")
@@ -305,36 +306,110 @@ def base_comparison(runs, base_runs, base_name, this_name="this build"):
     return out
 
 
-def speedup_targets(rows, runs, base_runs, base_name, ds):
-    """Issue 14's query-side targets: factors over the base build measured in
-    the same run, and IPv6 against the sorted-array sweep."""
-    out = ["| target (%s, one core) | %s, median | this build, median | factor | verdict |"
-           % (ds, base_name), "|---|---|---|---|---|"]
-    goals = [("overlap count, bulk, IPv4", "count_bulk/%s/v4" % ds, 1.4),
-             ("longest-prefix match, bulk, IPv4", "lookup_bulk/%s/v4" % ds, 2.3),
-             ("overlap count, bulk, IPv6", "count_bulk/%s/v6" % ds, 2.7),
-             ("longest-prefix match, bulk, IPv6", "lookup_bulk/%s/v6" % ds, 4.0),
-             ("overlap enumerate, IPv6", "enumerate/%s/v6" % ds, 2.0)]
-    for label, name, goal in goals:
-        key = "entries/s" if name.startswith("enumerate") else "items_per_second"
-        x, b = gb_median(runs, name, key), gb_median(base_runs, name, key)
+def wall(r):
+    m = re.search(r"wall ([0-9.]+)", r.note)
+    return float(m.group(1)) if m else None
+
+
+def issue14(rows, runs14, base_runs, base_name, ds, datasets):
+    """Every row of issue 14's table: measured here when this script's run
+    measures it, else where its owner's figures are."""
+    out = ["| workload | target | measured (same run) | verdict |", "|---|---|---|---|"]
+
+    def verdict(f, goal):
+        return ("met (%s)" % ratio(f)) if f >= goal else (
+            "missed: %s, %.0f%% of the target" % (ratio(f), 100 * f / goal))
+
+    for label, target, where in (
+            ("VPC-level audit summary + clusters, 1M blocks", "≥ 20x / ≥ 100x a80251a, linear",
+             "results-audit.md"),
+            ("whole `audit --format json` of a 1M-row CSV", "≥ 3x the py-radix script",
+             "results-audit.md"),
+            ("CSV ingest; AWS CLI JSON ingest; parallel parse", "≥ 6x a80251a; ≥ 1.7x one core",
+             "results-ingest.md")):
+        vpc = [r for r in rows if r.workload == "audit-vpc" and r.impl == "cidrscope"]
+        extra = ""
+        if label.startswith("VPC-level") and vpc:
+            extra = "cidrscope's full VPC-level audit here: " + ", ".join(
+                "%s %s" % (r.dataset, dur(r.med)) for r in vpc) + "; "
+        out.append("| %s | %s | %sthe owner's measurements: [bench/%s](%s) | see there |"
+                   % (label, target, extra, where, where))
+    goals = [("overlap count, bulk, IPv4", "count_bulk/%s/v4", 1.4, "items_per_second"),
+             ("overlap count, bulk, IPv6", "count_bulk/%s/v6", 2.7, "items_per_second"),
+             ("longest-prefix match, bulk, IPv4", "lookup_bulk/%s/v4", 2.3, "items_per_second"),
+             ("longest-prefix match, bulk, IPv6", "lookup_bulk/%s/v6", 4.0, "items_per_second"),
+             ("IPv6 enumerate", "enumerate/%s/v6", 2.0, "entries/s")]
+    bds = None
+    for name in base_runs:
+        if name.startswith("count_bulk/"):
+            bds = name.split("/")[1]
+            break
+    for label, pat, goal, key in goals:
+        name = pat % (bds or ds)
+        x, b = gb_median(runs14, name, key), gb_median(base_runs, name, key)
         if x is None or b is None:
-            out.append("| %s: ≥ %sx %s | — | — | — | not measured |" % (label, goal, base_name))
+            out.append("| %s | ≥ %sx %s | not measured (no base build) | — |"
+                       % (label, goal, base_name))
             continue
-        f = x / b
-        out.append("| %s: ≥ %sx %s | %s | %s | %s | %s |" % (
-            label, goal, base_name, si(b, "/s"), si(x, "/s"), ratio(f),
-            "met" if f >= goal else "missed: %.0f%% of the target" % (100 * f / goal)))
-    for label, wl in (("overlap count, IPv6", "count"), ("longest-prefix match, IPv6", "lpm")):
-        cs = find(rows, ds, "v6", wl, "cidrscope (bulk)") or find(rows, ds, "v6", wl, "cidrscope")
-        sw = find(rows, ds, "v6", wl, "sorted-sweep")
-        if not cs or not sw:
-            out.append("| %s: ≥ 1.5x the sorted sweep | — | — | — | not measured (peer run) |" % label)
+        out.append("| %s (%s) | ≥ %sx %s | %s %s, this build %s | %s |" % (
+            label, bds, goal, base_name, base_name, si(b, "/s"), si(x, "/s"),
+            verdict(x / b, goal)))
+    names = {"build": "build", "count": "overlap count", "lpm": "longest-prefix match",
+             "pairs": "overlapping entry pairs"}
+    for d in datasets:
+        for wl in ("build", "count", "lpm", "pairs"):
+            for fam in ("all", "v4", "v6"):
+                sw = find(rows, d, fam, wl, "sorted-sweep")
+                cs = find(rows, d, fam, wl, "cidrscope")
+                if not sw or not cs:
+                    continue
+                f = sw.med / cs.med if wl in TIME_WORKLOADS or wl == "build" else \
+                    cs.rate() / sw.rate()
+                out.append("| %s, %s%s, against the sorted sweep | ≥ 1.5x | %s %s, sweep %s | %s |"
+                           % (names[wl], d, "" if fam == "all" else " " + fam,
+                              "cidrscope", cell(rows, d, fam, wl, "cidrscope", None),
+                              cell(rows, d, fam, wl, "sorted-sweep", None), verdict(f, 1.5)))
+    for d in datasets:
+        total = find(rows, d, "all", "image", "image-total")
+        if not total:
             continue
-        f = cs.rate() / sw.rate()
-        out.append("| %s: ≥ 1.5x the sorted sweep | sweep %s | %s | %s | %s |" % (
-            label, si(sw.rate(), "/s"), si(cs.rate(), "/s"), ratio(f),
-            "met" if f >= 1.5 else "missed (%.0f%% of the target)" % (100 * f / 1.5)))
+        cidrs = int(total.note.split()[0])
+        strings = find(rows, d, "all", "image", "section:strings")
+        sb = strings.items if strings else 0
+        per = (total.items - sb) / cidrs
+        secs = sorted((r for r in rows if r.dataset == d and r.workload == "image"
+                       and r.impl.startswith("section:") and r.items),
+                      key=lambda r: -r.items)
+        parts = ", ".join("%s %.1f" % (r.impl[8:], r.items / cidrs) for r in secs)
+        out.append("| estate image, %s (%s CIDRs, `cidrscope build` of gen's CSV) | ≤ 64 B per "
+                   "CIDR plus strings | %.1f B per CIDR plus %.1f B of strings; by section, "
+                   "B per CIDR: %s | %s |" % (d, si(cidrs), per, sb / cidrs, parts,
+                                              "met" if per <= 64 else
+                                              "missed: %.2fx over" % (per / 64)))
+    for d in datasets:
+        for wl, label in (("cli-query-count", "`query --count`"), ("cli-lookup", "`lookup`"),
+                          ("cli-check-pairs", "`check --pairs`")):
+            one = find(rows, d, "v4" if wl != "cli-check-pairs" else "all", wl,
+                       "cidrscope --threads 1")
+            two = find(rows, d, "v4" if wl != "cli-check-pairs" else "all", wl,
+                       "cidrscope --threads 2")
+            if one and two and wall(one) and wall(two):
+                out.append("| %s --threads 2, %s, %s lines | ≥ 1.8x one thread | wall %s vs "
+                           "%s, CPU %s vs %s | %s |" % (
+                               label, d, si(one.items), dur(wall(two)), dur(wall(one)),
+                               dur(two.med), dur(one.med), verdict(wall(one) / wall(two), 1.8)))
+        for wl, label in (("cli-query-count", "`query --count`"), ("cli-lookup", "`lookup`")):
+            new = find(rows, d, "v4", wl, "cidrscope")
+            old = find(rows, d, "v4", wl, base_name)
+            if new and old:
+                out.append("| %s through the CLI, text in and out, %s, %s lines | ≥ 2.5x %s | "
+                           "CPU %s vs %s %s (%s/s) | %s |" % (
+                               label, d, si(new.items), base_name, dur(new.med), base_name,
+                               dur(old.med), si(new.rate()), verdict(old.med / new.med, 2.5)))
+    out.append("| reader stall while a generation is published every 50 ms | longest batch "
+               "≤ 1.2x the batch without publishes, plain `cs_shm_pin` | the `readers_shm_*` "
+               "rows of the issue-7 targets above (cs_bench); the serve helper's own "
+               "measurements: its results file under bench/ | see there |")
     return out
 
 
@@ -507,6 +582,10 @@ def main():
     ap.add_argument("--before-json", help="issue 10: cs_bench of the base commit")
     ap.add_argument("--after-json", help="issue 10: cs_bench after the restructuring, "
                     "run alternately with --before-json")
+    ap.add_argument("--issue14-json", help="this build's cs_bench run in turn with the "
+                    "base's (bench/run.sh with CS_BENCH_BASE): issue 14's factors")
+    ap.add_argument("--others", help="a directory of other owners' bench outputs "
+                    "(NAME.txt, as their scripts print them), run by bench/peers/run.sh")
     ap.add_argument("--root", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--load-start", default="?")
@@ -521,6 +600,7 @@ def main():
     context, runs = load_gbench(a.bench_json)
     base_ctx, base_runs = load_gbench(a.base_json)
     base_name = (base_ctx or {}).get("cidrscope_base_name", "base")
+    _, runs14 = load_gbench(a.issue14_json)
     _, before_runs = load_gbench(a.before_json)
     _, after_runs = load_gbench(a.after_json)
     model, cores, mem, caches = machine()
@@ -589,12 +669,33 @@ def main():
                 "measured in the same run. cidrscope's query figures are its bulk calls "
                 "(`cs_query_count_bulk`, `cs_lookup_bulk`).", headline(rows, head_ds))
         section(o, "Targets (issue 7)", None, targets(rows, runs, head_ds))
-        if base_runs:
-            section(o, "Speed-up targets (issue 14): against %s, same run" % base_name,
-                    "`make bench` with CS_BENCH_BASE ran %s's cs_bench dataset by dataset "
-                    "in turn with this build's (bench/run.sh), so both saw the same load; "
-                    "rates from CPU time. The sorted-sweep rows come from the peer run."
-                    % base_name, speedup_targets(rows, runs, base_runs, base_name, head_ds))
+        section(o, "Issue 14: every row of its table",
+                "One core unless stated; CPU time. Factors against %s come from its "
+                "cs_bench run in turn with this build's in this run (bench/run.sh with "
+                "CS_BENCH_BASE: the same window, the same load); the sorted-sweep rows from "
+                "the peer run; the image from `cidrscope build` of the organisation-shaped "
+                "estate; the CLI rows from bench/peers/cli_times.py (each CLI's output "
+                "compared byte for byte with the others' before any time is kept). Rows "
+                "other helpers own link to their results files." % base_name,
+                issue14(rows, runs14 or runs, base_runs, base_name, head_ds, datasets))
+
+    others = sorted(f for f in os.listdir(a.others) if f.endswith(".txt")) \
+        if a.others and os.path.isdir(a.others) else []
+    if others:
+        o.append("## Other owners' issue-14 benchmarks, this run")
+        o.append("")
+        o.append("Their scripts (bench/NAME.sh, against the same %s build), run by "
+                 "`make bench-peers` after the peers, output as printed; their results "
+                 "files under bench/ explain the figures." % base_name)
+        for f in others:
+            o.append("")
+            o.append("### bench/%s.sh" % f[:-4])
+            o.append("")
+            o.append("```")
+            with open(os.path.join(a.others, f)) as fh:
+                o.extend(line.rstrip("\n") for line in fh)
+            o.append("```")
+        o.append("")
 
     o.append("## Every dataset, every implementation")
     o.append("")
@@ -634,7 +735,7 @@ def main():
         o.append("CPU time (wall for readers), median and min–max of the repetitions; "
                  "factor = %s's median / this build's (> 1: this build is faster)." % base_name)
         o.append("")
-        o.extend(base_comparison(runs, base_runs, base_name))
+        o.extend(base_comparison(runs14 or runs, base_runs, base_name))
     if before_runs and after_runs:
         o.append("")
         o.append("## Restructuring (issue 10): before/after")

@@ -288,6 +288,37 @@ static int lpm_from(const cs_famview *f, unsigned fam, const lane *L, cs_match *
     return 1;
 }
 
+/*
+ * The next match of a covered range, scanning nodes from *node on in
+ * preorder: they come in the order of their entries, and node i's own
+ * entries end where node i + 1's begin (its first child or the next
+ * subtree), so the scan reads the cold and hot arrays in sequence and never
+ * the entry -> node map. Fills *m, advances *node and returns 1; 0 at the
+ * range's end (`ent_end`).
+ */
+static inline int range_next(const cs_famview *f, unsigned fam, unsigned qlen,
+                             uint32_t *node, uint32_t ent_end, cs_match *m)
+{
+    const cs_cold *c = f->cold;
+    const uint32_t n = f->n_nodes;
+    for (uint32_t i = *node; i < n; i++) {
+        const uint32_t b = c[i].ent_begin;
+        if (b >= ent_end)
+            break;
+        uint32_t end = i + 1 < n ? c[i + 1].ent_begin : c[i].ent_end;
+        if (end > ent_end)
+            end = ent_end;
+        if (end == b)
+            continue;
+        fill_match(f, fam, i, b, end,
+                   node_len(f, fam, i) == qlen ? CS_REL_EQUAL : CS_REL_COVERED, m);
+        *node = i + 1;
+        return 1;
+    }
+    *node = n;
+    return 0;
+}
+
 /* ---- single and bulk ------------------------------------------------------ */
 
 int64_t cs_query_count(const cs_snapshot *s, const cs_prefix *q, unsigned kind)
@@ -317,12 +348,76 @@ int cs_lookup(const cs_snapshot *s, const cs_prefix *addr, cs_match *m)
 enum { BULK_COUNT, BULK_LPM };
 
 /*
+ * Walks qs[0 .. m) (m <= LANES) at once, lane l answering qs[l]: every lane
+ * is started first (its direct-index record, then its first node
+ * prefetched, so the LANES first misses overlap), then the busy lanes step
+ * round robin to their ends, and the cold records of every lane's x and r
+ * are prefetched before any is read. Returns the mask of valid queries;
+ * fams[l] is lane l's family index.
+ */
+static inline __attribute__((always_inline)) uint32_t
+batch_walk(const cs_famview *const fv[2], const snap_direct *dx, const cs_prefix *qs,
+           unsigned m, lane *lanes, uint8_t *fams)
+{
+    const cs_dir16 *dp[LANES];
+    uint32_t busy[2] = {0, 0}, live = 0, walkable = 0;
+    /* Start in three passes: prefetch the IPv4 second-level slots, find
+     * and prefetch every lane's direct-index record, then read them (their
+     * misses overlap) and prefetch every lane's first node. */
+    if (dx->l2)
+        for (unsigned l = 0; l < m; l++)
+            if (qs[l].family == CS_AF_V4 && qs[l].len >= 24)
+                prefetch(&dx->l2[(uint32_t)(qs[l].hi >> 48)]);
+    for (unsigned l = 0; l < m; l++) {
+        const cs_prefix *q = &qs[l];
+        if (!valid_query(q))
+            continue;
+        const unsigned fam = q->family == CS_AF_V6;
+        fams[l] = (uint8_t)fam;
+        live |= 1u << l;
+        lane_init(&lanes[l], q);
+        dp[l] = NULL;
+        if (fv[fam]->n_nodes == 0)
+            continue;
+        walkable |= 1u << l;
+        dp[l] = direct_entry(dx, fam, &lanes[l]);
+        if (dp[l])
+            prefetch(dp[l]);
+    }
+    for (uint32_t b = walkable; b; b &= b - 1) {
+        const unsigned l = (unsigned)__builtin_ctz(b);
+        busy[fams[l]] |= lane_resume(fv[fams[l]], fams[l], &lanes[l], dp[l]) << l;
+    }
+    /* Round robin: one step of every busy lane in turn, so the misses of
+     * different lanes overlap. */
+    for (uint32_t b4 = busy[0]; b4;)
+        for (uint32_t b = b4; b; b &= b - 1) {
+            const unsigned l = (unsigned)__builtin_ctz(b);
+            if (!step4(fv[0]->hot4, &lanes[l]))
+                b4 &= ~(1u << l);
+        }
+    for (uint32_t b6 = busy[1]; b6;)
+        for (uint32_t b = b6; b; b &= b - 1) {
+            const unsigned l = (unsigned)__builtin_ctz(b);
+            if (!step6(fv[1]->hot6, &lanes[l]))
+                b6 &= ~(1u << l);
+        }
+    for (uint32_t b = live; b; b &= b - 1) {
+        const lane *L = &lanes[__builtin_ctz(b)];
+        const cs_cold *C = fv[fams[__builtin_ctz(b)]]->cold;
+        if (L->x != CS_NO_NODE)
+            prefetch(&C[L->x]);
+        if (L->r != CS_NO_NODE)
+            prefetch(&C[L->r]);
+    }
+    return live;
+}
+
+/*
  * The one bulk loop, for counts and longest-prefix matches: LANES queries
- * at a time, lane l answering qs[base + l]. Every lane is started first (its
- * first node prefetched, so the LANES first misses overlap), then each walk
- * runs to its end, then the cold records of every lane are prefetched before
- * any is read. `mode` is a constant at each call, so each caller gets its
- * own copy without the other's finish. Invalid queries answer 0 / a miss.
+ * at a time through batch_walk, then each lane's answer from its cold
+ * records. `mode` is a constant at each call, so each caller gets its own
+ * copy without the other's finish. Invalid queries answer 0 / a miss.
  */
 static inline __attribute__((always_inline)) int64_t
 bulk(const cs_snapshot *s, const cs_prefix *qs, size_t n, unsigned kind, int mode,
@@ -331,57 +426,11 @@ bulk(const cs_snapshot *s, const cs_prefix *qs, size_t n, unsigned kind, int mod
     const cs_famview *fv[2] = {snap_family(s, 0), snap_family(s, 1)};
     const snap_direct *dx = snap_direct_of(s);
     lane lanes[LANES];
-    const cs_dir16 *dp[LANES];
     uint8_t fams[LANES];
     int64_t hits = 0;
     for (size_t base = 0; base < n; base += LANES) {
         const unsigned m = n - base < LANES ? (unsigned)(n - base) : LANES;
-        uint32_t busy[2] = {0, 0}, live = 0, walkable = 0;
-        /* Start in two passes: find and prefetch every lane's direct-index
-         * record, then read them (their misses overlap) and prefetch every
-         * lane's first node. */
-        for (unsigned l = 0; l < m; l++) {
-            const cs_prefix *q = &qs[base + l];
-            if (!valid_query(q))
-                continue;
-            const unsigned fam = q->family == CS_AF_V6;
-            fams[l] = (uint8_t)fam;
-            live |= 1u << l;
-            lane_init(&lanes[l], q);
-            dp[l] = NULL;
-            if (fv[fam]->n_nodes == 0)
-                continue;
-            walkable |= 1u << l;
-            dp[l] = direct_entry(dx, fam, &lanes[l]);
-            if (dp[l])
-                prefetch(dp[l]);
-        }
-        for (uint32_t b = walkable; b; b &= b - 1) {
-            const unsigned l = (unsigned)__builtin_ctz(b);
-            busy[fams[l]] |= lane_resume(fv[fams[l]], fams[l], &lanes[l], dp[l]) << l;
-        }
-        /* Round robin: one step of every busy lane in turn, so the misses
-         * of different lanes overlap. */
-        for (uint32_t b4 = busy[0]; b4;)
-            for (uint32_t b = b4; b; b &= b - 1) {
-                const unsigned l = (unsigned)__builtin_ctz(b);
-                if (!step4(fv[0]->hot4, &lanes[l]))
-                    b4 &= ~(1u << l);
-            }
-        for (uint32_t b6 = busy[1]; b6;)
-            for (uint32_t b = b6; b; b &= b - 1) {
-                const unsigned l = (unsigned)__builtin_ctz(b);
-                if (!step6(fv[1]->hot6, &lanes[l]))
-                    b6 &= ~(1u << l);
-            }
-        for (uint32_t b = live; b; b &= b - 1) {
-            const lane *L = &lanes[__builtin_ctz(b)];
-            const cs_cold *C = fv[fams[__builtin_ctz(b)]]->cold;
-            if (L->x != CS_NO_NODE)
-                prefetch(&C[L->x]);
-            if (L->r != CS_NO_NODE)
-                prefetch(&C[L->r]);
-        }
+        const uint32_t live = batch_walk(fv, dx, qs + base, m, lanes, fams);
         for (unsigned l = 0; l < m; l++) {
             const bool ok = (live >> l) & 1u;
             if (mode == BULK_COUNT)
@@ -433,6 +482,7 @@ static void iter_path_over(cs_query_iter *it, const cs_famview *f, unsigned fam,
         it->ent_end = c->ent_begin + (c->cov - it->prev_cov);
         it->phase = PH_RANGE;
     }
+    it->node = r; /* the range's nodes are r, r + 1, ... (DFS preorder) */
 }
 
 void cs_query_iter_init(cs_query_iter *it, const cs_snapshot *s,
@@ -494,20 +544,11 @@ int cs_query_iter_next(cs_query_iter *it, cs_match *m)
         }
         iter_path_over(it, f, fam, L.r);
     }
-    if (it->phase == PH_RANGE) {
-        if (it->ent >= it->ent_end) {
-            it->phase = PH_DONE;
-            return 0;
-        }
-        uint32_t nd = f->entnode[it->ent];
-        uint32_t end = snap_own_end(f, fam, nd);
-        if (end > it->ent_end)
-            end = it->ent_end;
-        fill_match(f, fam, nd, it->ent, end,
-                   node_len(f, fam, nd) == q->len ? CS_REL_EQUAL : CS_REL_COVERED, m);
-        it->ent = end;
+    if (it->phase == PH_RANGE && range_next(f, fam, q->len, &it->node, it->ent_end, m)) {
+        it->ent = m->first_entry + m->count;
         return 1;
     }
+    it->phase = PH_DONE;
     return 0;
 }
 
@@ -527,24 +568,84 @@ int cs_query_walk(const cs_snapshot *s, const cs_prefix *q, unsigned kind,
     return 0;
 }
 
+/*
+ * Bulk walks: LANES queries' paths at a time through batch_walk (their
+ * misses overlap), then each query's matches in order. A query with
+ * entries above it (cov(x) != 0) that asks for covering matches takes the
+ * iterator's path walk for them; every other one has none, so its matches
+ * are the range under r straight away, exactly what the iterator gives.
+ */
 int cs_query_walk_bulk(const cs_snapshot *s, const cs_prefix *qs, size_t n,
                        unsigned kind, cs_bulk_match_fn cb, void *ctx)
 {
     if (!s || !cb || (n && !qs) || !valid_kind(kind))
         return CS_EINVAL;
-    for (size_t i = 0; i < n; i++) {
-        cs_query_iter it;
-        cs_query_iter_init(&it, s, &qs[i], kind);
-        cs_match m;
-        while (cs_query_iter_next(&it, &m) > 0) {
-            int rc = cb(i, &m, ctx);
-            if (rc)
-                return rc;
+    const cs_famview *fv[2] = {snap_family(s, 0), snap_family(s, 1)};
+    const snap_direct *dx = snap_direct_of(s);
+    lane lanes[LANES];
+    uint8_t fams[LANES];
+    for (size_t base = 0; base < n; base += LANES) {
+        const unsigned m = n - base < LANES ? (unsigned)(n - base) : LANES;
+        const uint32_t live = batch_walk(fv, dx, qs + base, m, lanes, fams);
+        /* The ranges are read in node order: bring in the first lines of
+         * every lane's range (cold and hot records) before reading any. */
+        for (uint32_t b = live; b; b &= b - 1) {
+            const unsigned l = (unsigned)__builtin_ctz(b);
+            const uint32_t r = lanes[l].r;
+            if (r == CS_NO_NODE)
+                continue;
+            const cs_famview *f = fv[fams[l]];
+            uint32_t k = f->cold[r].ent_end - f->cold[r].ent_begin;
+            k = k < 16 ? k : 16;
+            if (k > f->n_nodes - 1 - r)
+                k = f->n_nodes - 1 - r; /* stay inside the arrays */
+            for (uint32_t j = 0; j <= k; j += 4)
+                prefetch(&f->cold[r + j]);
+            prefetch(&f->values[f->cold[r].ent_begin]);
+            if (fams[l])
+                for (uint32_t j = 0; j <= k; j += 2)
+                    prefetch(&f->hot6[r + j]);
+            else
+                for (uint32_t j = 0; j <= k; j += 4)
+                    prefetch(&f->hot4[r + j]);
+        }
+        for (uint32_t b = live; b; b &= b - 1) {
+            const unsigned l = (unsigned)__builtin_ctz(b);
+            const lane *L = &lanes[l];
+            const cs_famview *f = fv[fams[l]];
+            const uint32_t cov_x = L->x != CS_NO_NODE ? f->cold[L->x].cov : 0;
+            cs_match mt;
+            if (cov_x && (kind & CS_Q_COVERING)) {
+                cs_query_iter it;
+                cs_query_iter_init(&it, s, &qs[base + l], kind);
+                while (cs_query_iter_next(&it, &mt) > 0) {
+                    int rc = cb(base + l, &mt, ctx);
+                    if (rc)
+                        return rc;
+                }
+                continue;
+            }
+            /* as iter_path_over: everything under r, or r's own entries */
+            const uint32_t r = L->r;
+            if (r == CS_NO_NODE)
+                continue;
+            uint32_t ent_end;
+            if (kind & CS_Q_COVERED)
+                ent_end = f->cold[r].ent_end;
+            else if (node_len(f, fams[l], r) == L->qlen)
+                ent_end = f->cold[r].ent_begin + (f->cold[r].cov - cov_x);
+            else
+                continue;
+            uint32_t node = r;
+            while (range_next(f, fams[l], L->qlen, &node, ent_end, &mt)) {
+                int rc = cb(base + l, &mt, ctx);
+                if (rc)
+                    return rc;
+            }
         }
     }
     return 0;
 }
-
 
 /* ---- read-side primitives (walk_internal.h) -------------------------------- */
 
