@@ -19,6 +19,7 @@
  * Exit: 0 ok, 1 --fail-on found something, 2 bad input, 3 internal error.
  */
 #include "cli.h"
+#include "ipam_opts.h"
 #include "source.h"
 #include "verbs.h"
 
@@ -55,7 +56,7 @@ static void usage(FILE *f)
         "\n"
         "output:\n"
         "      --format F         text (default on a terminal), json (default\n"
-        "                         otherwise), ndjson, csv (one row per VPC pair),\n"
+        "                         otherwise), ndjson, csv (one row per finding),\n"
         "                         html (one self-contained file)\n"
         "  -o, --output FILE      write the report to FILE\n"
         "      --limit N          list at most N findings per section (text: 50;\n"
@@ -84,8 +85,13 @@ static void usage(FILE *f)
         "                         account,region,vpc_id,cidr; FILE a CSV of such rows\n"
         "                         (repeatable); reports what the plan adds, and\n"
         "                         --fail-on looks only at that\n"
+        "      (with --shm NAME, the active reservations of the service's ledger are\n"
+        "      planned blocks too, as VPCs vpc-1ed9e4<seq> of account 000000000000)\n"
         "\n"
-        "estate:\n" CLI_SOURCE_HELP);
+        "estate:\n" CLI_SOURCE_HELP
+        "\nExit: 0 done, 1 --fail-on found a finding of its level or worse\n"
+        "(rejected input and incomplete pages count as high), 2 usage, bad input\n"
+        "or a scope that matches nothing, 3 internal error.\n");
 }
 
 /* ---- small helpers ------------------------------------------------------------- */
@@ -184,6 +190,11 @@ static int load_domains(const cs_snapshot *s, const strlist *files, cs_domain_se
 }
 
 /* ---- the verb ------------------------------------------------------------------------- */
+
+static int add_what_if(void *ctx, const char *row, size_t len)
+{
+    return strlist_add(ctx, row, len);
+}
 
 typedef struct audit_args {
     cli_sources src;
@@ -428,6 +439,10 @@ int cmd_audit(int argc, char **argv)
     FILE *out = NULL;
     double t0 = now_s();
 
+    /* --shm: the active reservations of the service's ledger are planned
+     * blocks, as with --what-if (cli/ipam_opts.c, cli_ledger_rows) */
+    if (exit_code == CLI_OK && a.src.shm && !a.baseline)
+        exit_code = cli_ledger_rows(VERB, a.src.shm, add_what_if, &a.what_if);
     if (exit_code == CLI_OK)
         exit_code = cli_estate_open(VERB, &a.src, &est);
     if (exit_code == CLI_OK && a.baseline)
@@ -486,10 +501,14 @@ int cmd_audit(int argc, char **argv)
             fprintf(stderr, "cidrscope audit: opened in %.3f s, audited in %.3f s, report in "
                             "%.3f s\n",
                     t1 - t0, t2 - t1, now_s() - t2);
-        cs_estate_counts rej; /* rejected input counts as a high finding */
-        cs_estate_counts_get(est.snap, &rej);
+        /* input that did not make it in whole (rejected records and files,
+         * pages naming a NextToken) counts as a high finding */
+        cs_estate_stats st;
+        bool gaps = cs_estate_stats_get(est.snap, &st) == 0 &&
+                    (st.rejected_records || st.rejected_files || st.incomplete_pages);
+        cs_estate_stats_free(&st);
         if (exit_code == CLI_OK &&
-            (fails(&a, res, drift) || (a.fail_on >= CS_SEV_HIGH && rej.rejected)))
+            (fails(&a, res, drift) || (a.fail_on >= CS_SEV_HIGH && gaps)))
             exit_code = CLI_FINDINGS;
     }
     free(title);
