@@ -8,18 +8,20 @@
 #   BASE_BUILD  a80251a's Release build dir (git worktree add DIR a80251a;
 #               cmake -S DIR -B DIR/build -DCMAKE_BUILD_TYPE=Release;
 #               cmake --build DIR/build --target cidrscope)
-#   WORKDIR     scratch directory for the generated inputs (~1.5 GB)
+#   WORKDIR     scratch directory for the generated inputs (~1 GB)
 # Prints: records per CPU second of cs_estate_load (median of 5) for a CSV
-# estate and an ESTATE/ tree of AWS CLI JSON, 1 vs 2 threads on the tree,
-# and peak RSS per line of `cidrscope stat` on a 5M-line prefix list whose
-# last line is bad, with and without --keep-going.
+# estate (gen --shape org, 825k rows) and an ESTATE/ tree of AWS CLI JSON;
+# CPU of `cidrscope build` of the CSV estate; peak RSS per line of loading
+# a five-million-line prefix list whose last line is bad (the library's
+# load, with and without keep-going) and of `cidrscope stat` on it (load,
+# then with --keep-going also freeze).
 set -eu
 [ $# -eq 3 ] || { echo "usage: $0 BUILD BASE_BUILD WORKDIR" >&2; exit 2; }
 B=$(cd "$1" && pwd); A=$(cd "$2" && pwd); W=$3
 HERE=$(cd "$(dirname "$0")" && pwd); SRC=$HERE/..
 mkdir -p "$W"
 LIBS="$(pkg-config --libs libxxhash yajl) -lpthread -lm"
-cc -O2 -I"$SRC/include" -DCS_BENCH_HAS_THREADS "$HERE/ingest_bench.c" "$B/libcidrscope.a" $LIBS -o "$W/ib_new"
+cc -O2 -I"$SRC/include" "$HERE/ingest_bench.c" "$B/libcidrscope.a" $LIBS -o "$W/ib_new"
 cc -O2 -I"$A/../include" "$HERE/ingest_bench.c" "$A/libcidrscope.a" $LIBS -o "$W/ib_base"
 
 echo "# $(date -u '+%F %T') UTC, nproc $(nproc), $(lscpu | sed -n 's/^Model name: *//p'), load $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -29,9 +31,14 @@ for p in "$W/org.csv" "$W/tree"; do
   printf 'a80251a  '; "$W/ib_base" "$p"
   printf 'this     '; "$W/ib_new" "$p"
 done
-printf 'this, 2 threads  '; "$W/ib_new" --threads 2 "$W/tree"
+for bin in "$A/cidrscope" "$B/cidrscope"; do
+  /usr/bin/time -f '%U %M' -o "$W/time.txt" "$bin" build "$W/org.csv" "$W/org-peering.csv" -o "$W/org.snap" > /dev/null 2>&1
+  set -- $(tail -n 1 "$W/time.txt")
+  echo "$bin build org.csv org-peering.csv: $1 s user, peak $2 KB"
+done
 
-# 5M-line prefix list, bad last line (issue 13 item 12).
+# The prefix list (issue 13 item 12): 4,999,998 random IPv4 prefixes of 8
+# owners, then a line with a bad address.
 if [ ! -f "$W/list5m.csv" ]; then
   awk 'BEGIN { srand(7); print "owner,prefix";
     split("aws azure gcp cloudflare fastly oracle digitalocean akamai", o, " ");
@@ -44,10 +51,17 @@ if [ ! -f "$W/list5m.csv" ]; then
     print "aws,10.0.0.300/24" }' > "$W/list5m.csv"
 fi
 lines=$(wc -l < "$W/list5m.csv")
+for kg in "" --keep-going; do
+  for ib in ib_base ib_new; do
+    out=$("$W/$ib" --reps 1 $kg "$W/list5m.csv")
+    kb=${out##*peak_kb=}
+    echo "$ib load $kg list5m.csv: $out => $(( kb * 1024 / lines )) B/line"
+  done
+done
 for bin in "$A/cidrscope" "$B/cidrscope"; do
   for kg in "" --keep-going; do
     /usr/bin/time -f '%M %U' -o "$W/time.txt" "$bin" stat $kg "$W/list5m.csv" > /dev/null 2>&1 || true
-    set -- $(cat "$W/time.txt")
+    set -- $(tail -n 1 "$W/time.txt")
     echo "$bin stat $kg list5m.csv: peak $1 KB = $(( $1 * 1024 / lines )) B/line, $2 s user"
   done
 done

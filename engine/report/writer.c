@@ -3,7 +3,8 @@
  * a streaming JSON emitter, RFC 4180 CSV fields, HTML escaping, and text
  * layout helpers (thousands separators, columns, word wrap).
  *
- * Does: format values onto a caller's FILE*. Does not: allocate, open or
+ * Does: format values onto a caller's FILE* (unlocked stdio: one writer
+ * thread per stream). Does not: allocate, open or
  * close streams, or check each write (stdio errors are sticky; the report
  * ends with cs_out_finish, which reports them once as CS_EIO).
  *
@@ -21,6 +22,10 @@
  * (escaping text and attribute values). Tests: tests/test_audit.c (writer
  * cases) and the CLI golden tests that parse every JSON report back.
  */
+/* fputc_unlocked, fputs_unlocked, fwrite_unlocked: a report is written by
+ * one thread, and the stream lock taken per token was a third of the
+ * writer's own time. */
+#define _GNU_SOURCE
 #include "report/writer.h"
 
 #include "core/error_internal.h"
@@ -67,9 +72,9 @@ static void indent(cs_json *j)
 {
     if (!(j->flags & CS_JSON_PRETTY))
         return;
-    fputc('\n', j->f);
+    fputc_unlocked('\n', j->f);
     for (unsigned i = 0; i < j->depth; i++)
-        fputs("  ", j->f);
+        fputs_unlocked("  ", j->f);
 }
 
 /* Called before every value and every key: the separator and indentation
@@ -83,7 +88,7 @@ static void before_item(cs_json *j)
     if (j->depth == 0)
         return;
     if (j->has_items[j->depth - 1])
-        fputc(',', j->f);
+        fputc_unlocked(',', j->f);
     j->has_items[j->depth - 1] = true;
     indent(j);
 }
@@ -93,7 +98,7 @@ static int begin(cs_json *j, char open, char close)
     if (j->depth >= CS_JSON_MAX_DEPTH)
         return -1;
     before_item(j);
-    fputc(open, j->f);
+    fputc_unlocked(open, j->f);
     j->closer[j->depth] = close;
     j->has_items[j->depth] = false;
     j->depth++;
@@ -111,7 +116,7 @@ void cs_json_end(cs_json *j)
     /* An empty container stays on one line: "pairs": [] */
     if (j->has_items[j->depth])
         indent(j);
-    fputc(j->closer[j->depth], j->f);
+    fputc_unlocked(j->closer[j->depth], j->f);
     j->after_key = false;
 }
 
@@ -119,7 +124,7 @@ void cs_json_key(cs_json *j, const char *key)
 {
     before_item(j);
     cs_json_write_string(j->f, key, strlen(key));
-    fputs((j->flags & CS_JSON_PRETTY) ? ": " : ":", j->f);
+    fputs_unlocked((j->flags & CS_JSON_PRETTY) ? ": " : ":", j->f);
     j->after_key = true;
 }
 
@@ -158,7 +163,7 @@ static size_t utf8_seq(const unsigned char *s, size_t avail)
 void cs_json_write_string(FILE *f, const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
-    fputc('"', f);
+    fputc_unlocked('"', f);
     size_t i = 0;
     while (i < len) {
         /* a run of printable ASCII needs no escaping: one write */
@@ -166,19 +171,19 @@ void cs_json_write_string(FILE *f, const char *s, size_t len)
         while (run < len && p[run] >= 0x20 && p[run] < 0x80 && p[run] != '"' && p[run] != '\\')
             run++;
         if (run > i) {
-            fwrite(p + i, 1, run - i, f);
+            fwrite_unlocked(p + i, 1, run - i, f);
             i = run;
             continue;
         }
         unsigned c = p[i];
         switch (c) {
-        case '"': fputs("\\\"", f); i++; continue;
-        case '\\': fputs("\\\\", f); i++; continue;
-        case '\n': fputs("\\n", f); i++; continue;
-        case '\r': fputs("\\r", f); i++; continue;
-        case '\t': fputs("\\t", f); i++; continue;
-        case '\b': fputs("\\b", f); i++; continue;
-        case '\f': fputs("\\f", f); i++; continue;
+        case '"': fputs_unlocked("\\\"", f); i++; continue;
+        case '\\': fputs_unlocked("\\\\", f); i++; continue;
+        case '\n': fputs_unlocked("\\n", f); i++; continue;
+        case '\r': fputs_unlocked("\\r", f); i++; continue;
+        case '\t': fputs_unlocked("\\t", f); i++; continue;
+        case '\b': fputs_unlocked("\\b", f); i++; continue;
+        case '\f': fputs_unlocked("\\f", f); i++; continue;
         default: break;
         }
         if (c < 0x20) {
@@ -188,14 +193,14 @@ void cs_json_write_string(FILE *f, const char *s, size_t len)
         }
         size_t n = utf8_seq(p + i, len - i);
         if (n == 0) {
-            fputs("\xef\xbf\xbd", f); /* U+FFFD REPLACEMENT CHARACTER */
+            fputs_unlocked("\xef\xbf\xbd", f); /* U+FFFD REPLACEMENT CHARACTER */
             i++;
             continue;
         }
-        fwrite(p + i, 1, n, f);
+        fwrite_unlocked(p + i, 1, n, f);
         i += n;
     }
-    fputc('"', f);
+    fputc_unlocked('"', f);
 }
 
 void cs_json_string(cs_json *j, const char *s)
@@ -244,7 +249,7 @@ size_t cs_fmt_u64(char buf[CS_FMT_U64_CAP], uint64_t v)
 void cs_out_u64(FILE *f, uint64_t v)
 {
     char b[CS_FMT_U64_CAP];
-    fwrite(b, 1, cs_fmt_u64(b, v), f);
+    fwrite_unlocked(b, 1, cs_fmt_u64(b, v), f);
 }
 
 void cs_json_u64(cs_json *j, uint64_t v)
@@ -256,14 +261,14 @@ void cs_json_u64(cs_json *j, uint64_t v)
 void cs_json_number_text(cs_json *j, const char *digits)
 {
     before_item(j);
-    fputs(digits, j->f);
+    fputs_unlocked(digits, j->f);
 }
 
 void cs_json_i64(cs_json *j, int64_t v)
 {
     before_item(j);
     if (v < 0) {
-        fputc('-', j->f);
+        fputc_unlocked('-', j->f);
         cs_out_u64(j->f, (uint64_t)0 - (uint64_t)v);
     } else {
         cs_out_u64(j->f, (uint64_t)v);
@@ -274,7 +279,7 @@ void cs_json_double(cs_json *j, double v)
 {
     before_item(j);
     if (!isfinite(v))
-        fputs("null", j->f);
+        fputs_unlocked("null", j->f);
     else
         fprintf(j->f, "%.17g", v);
 }
@@ -282,13 +287,13 @@ void cs_json_double(cs_json *j, double v)
 void cs_json_bool(cs_json *j, bool v)
 {
     before_item(j);
-    fputs(v ? "true" : "false", j->f);
+    fputs_unlocked(v ? "true" : "false", j->f);
 }
 
 void cs_json_null(cs_json *j)
 {
     before_item(j);
-    fputs("null", j->f);
+    fputs_unlocked("null", j->f);
 }
 
 void cs_json_prefix(cs_json *j, const cs_prefix *p)
@@ -297,14 +302,14 @@ void cs_json_prefix(cs_json *j, const cs_prefix *p)
     size_t n = cs_prefix_format(p, buf, sizeof buf);
     before_item(j);
     /* Canonical prefixes are plain ASCII: no escaping needed. */
-    fputc('"', j->f);
-    fwrite(buf, 1, n < sizeof buf ? n : sizeof buf - 1, j->f);
-    fputc('"', j->f);
+    fputc_unlocked('"', j->f);
+    fwrite_unlocked(buf, 1, n < sizeof buf ? n : sizeof buf - 1, j->f);
+    fputc_unlocked('"', j->f);
 }
 
 void cs_json_newline(cs_json *j)
 {
-    fputc('\n', j->f);
+    fputc_unlocked('\n', j->f);
 }
 
 void cs_json_kv_string(cs_json *j, const char *key, const char *s)
@@ -348,7 +353,7 @@ void cs_csv_init(cs_csv *c, FILE *f)
 void cs_csv_field_n(cs_csv *c, const char *s, size_t len)
 {
     if (c->col++)
-        fputc(',', c->f);
+        fputc_unlocked(',', c->f);
     if (!s || len == 0)
         return;
     bool quote = s[0] == ' ' || s[len - 1] == ' ';
@@ -358,17 +363,17 @@ void cs_csv_field_n(cs_csv *c, const char *s, size_t len)
         put_utf8_keep(c->f, s, len);
         return;
     }
-    fputc('"', c->f);
+    fputc_unlocked('"', c->f);
     size_t from = 0;
     for (size_t i = 0; i < len; i++) {
         if (s[i] == '"') {
             put_utf8_keep(c->f, s + from, i + 1 - from);
-            fputc('"', c->f);
+            fputc_unlocked('"', c->f);
             from = i + 1;
         }
     }
     put_utf8_keep(c->f, s + from, len - from);
-    fputc('"', c->f);
+    fputc_unlocked('"', c->f);
 }
 
 void cs_csv_field(cs_csv *c, const char *s)
@@ -391,7 +396,7 @@ void cs_csv_prefix(cs_csv *c, const cs_prefix *p)
 
 void cs_csv_end_row(cs_csv *c)
 {
-    fputc('\n', c->f);
+    fputc_unlocked('\n', c->f);
     c->col = 0;
 }
 
@@ -420,7 +425,7 @@ void cs_html_escape(FILE *f, const char *s)
         default: continue;
         }
         put_utf8_keep(f, s + from, i - from);
-        fputs(ent, f);
+        fputs_unlocked(ent, f);
         from = i + 1;
     }
     put_utf8_keep(f, s + from, i - from);
@@ -493,15 +498,15 @@ static void put_utf8(FILE *f, const char *s, size_t len, bool keep_controls)
     while (i < len) {
         size_t n = p[i] >= 0x20 && p[i] < 0x7f ? 1 : utf8_seq(p + i, len - i);
         if (n == 0 || (n == 1 && !keep_controls && (p[i] < 0x20 || p[i] == 0x7f))) {
-            fwrite(p + run, 1, i - run, f);
-            fputs("\xef\xbf\xbd", f);
+            fwrite_unlocked(p + run, 1, i - run, f);
+            fputs_unlocked("\xef\xbf\xbd", f);
             i++;
             run = i;
             continue;
         }
         i += n;
     }
-    fwrite(p + run, 1, i - run, f);
+    fwrite_unlocked(p + run, 1, i - run, f);
 }
 
 void cs_out_utf8(FILE *f, const char *s, size_t len) { put_utf8(f, s, len, false); }
@@ -530,14 +535,14 @@ static void col(FILE *f, const char *s, unsigned width, bool right, bool cut)
     if (ascii_run(s, len) == len) {
         /* the common case (ids, prefixes, regions): bytes are columns */
         if (cut && width && len > width) {
-            fwrite(s, 1, width - 1, f);
-            fputc('~', f);
+            fwrite_unlocked(s, 1, width - 1, f);
+            fputc_unlocked('~', f);
             return;
         }
         size_t pad = cut || width <= len ? 0 : width - len;
         if (right)
             cs_text_repeat(f, ' ', (unsigned)pad);
-        fwrite(s, 1, len, f);
+        fwrite_unlocked(s, 1, len, f);
         if (!right)
             cs_text_repeat(f, ' ', (unsigned)pad);
         return;
@@ -562,7 +567,7 @@ static void col(FILE *f, const char *s, unsigned width, bool right, bool cut)
             end += n;
         }
         cs_out_utf8(f, s, end);
-        fputc('~', f);
+        fputc_unlocked('~', f);
         return;
     }
     if (cut) { /* a name ends its row: no padding */
@@ -587,7 +592,7 @@ void cs_text_repeat(FILE *f, char ch, unsigned n)
     memset(b, ch, sizeof b);
     while (n) {
         unsigned k = n < sizeof b ? n : (unsigned)sizeof b;
-        fwrite(b, 1, k, f);
+        fwrite_unlocked(b, 1, k, f);
         n -= k;
     }
 }
@@ -611,7 +616,7 @@ void cs_text_wrap(FILE *f, const char *text, unsigned ind, unsigned width)
         for (size_t k = 0; k < wb; k += next_char(w + k, wb - k, &cw), wl += cw)
             ;
         if (line_open && used + 1 + wl > avail) {
-            fputc('\n', f);
+            fputc_unlocked('\n', f);
             line_open = false;
         }
         if (!line_open) {
@@ -619,13 +624,13 @@ void cs_text_wrap(FILE *f, const char *text, unsigned ind, unsigned width)
             used = 0;
             line_open = true;
         } else {
-            fputc(' ', f);
+            fputc_unlocked(' ', f);
             used++;
         }
         cs_out_utf8(f, w, wb);
         used += wl;
     }
-    fputc('\n', f);
+    fputc_unlocked('\n', f);
 }
 
 /* ---- VPC display facts ------------------------------------------------------- */
