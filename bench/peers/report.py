@@ -573,6 +573,33 @@ def targets(rows, runs, ds):
     return out
 
 
+
+# Results files of other owners whose first table RESULTS.md quotes.
+# (file, title, a word of the wanted table's header row or None for the first)
+QUOTED = (("results-map.md", "HTML report and map at 10k, 100k, 1M blocks (issue 15)",
+           "Chromium load"),
+          ("results-ipam.md", "allocation latency (issue 12)", None),
+          ("results-python.md", "the Python binding against py-radix (issue 12)", None),
+          ("results-shm.md", "reader stall while publishing (issues 13, 14)", None),
+          ("results-audit.md", "the audit (issue 14)", None),
+          ("results-ingest.md", "ingest (issues 13, 14)", None))
+
+
+def first_table(path, header=None):
+    """The first Markdown table of a file whose header row holds `header`
+    (any table when None), as its lines."""
+    out = []
+    with open(path) as fh:
+        for line in fh:
+            if line.lstrip().startswith("|"):
+                if out or header is None or header in line:
+                    out.append(line.rstrip("\n"))
+                # else: a row of a table without the word, skipped
+            elif out:
+                break
+    return out or ["(no such table in the file)"]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--results", required=True)
@@ -695,6 +722,20 @@ def main():
             with open(os.path.join(a.others, f)) as fh:
                 o.extend(line.rstrip("\n") for line in fh)
             o.append("```")
+        o.append("")
+
+    quoted = [(f, t, h) for f, t, h in QUOTED if os.path.exists(os.path.join(ROOT, "bench", f))]
+    if quoted:
+        o.append("## Figures kept by their owners' benchmarks (quoted)")
+        o.append("")
+        o.append("Measured by their own scripts (each file names its command, machine "
+                 "and date), not in this run; quoted here so that every benchmark of the "
+                 "project can be read in one place. The first table of each file:")
+        for f, title, header in quoted:
+            o.append("")
+            o.append("### %s: [bench/%s](%s)" % (title, f, f))
+            o.append("")
+            o.extend(first_table(os.path.join(ROOT, "bench", f), header))
         o.append("")
 
     o.append("## Every dataset, every implementation")
