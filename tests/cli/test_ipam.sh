@@ -128,6 +128,7 @@ ipam-pool-0b0000000000000003.cidrs.json|3:22: Cidr: octet 300 > 255
 unnamed-cidrs.json|1:2: get-ipam-pool-cidrs output names no pool
 length.json|1:16: pool ipam-pool-0b0000000000000004: AllocationMaxNetmaskLength longer than the family's width
 truncated.json|2:1: not JSON
+not-ipam.json|2:1: not an IPAM output
 EOF
 expect_rc 2 "$cli" free -e "$fix" --ipam-pools "$tmp/no-such-dir" --pool 10.0.0.0/8
 
