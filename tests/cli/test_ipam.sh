@@ -3,7 +3,9 @@
 # parsed back: figures add up, holes cover exactly the free space), exit
 # codes, and the check that matters: alloc's blocks piped into
 # `audit --what-if` add no overlap, for every strategy (with a control
-# plan that does overlap, so the check can fail).
+# plan that does overlap, so the check can fail). Pools from AWS IPAM
+# (--ipam-pools, tests/fixtures/ipam): the default length, the min/max rules
+# named, allocations used, and every bad file's exact file:line:column.
 #
 # usage: sh tests/cli/test_ipam.sh CLI_PATH SOURCE_DIR
 set -u
