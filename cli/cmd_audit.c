@@ -56,7 +56,7 @@ static void usage(FILE *f)
         "\n"
         "output:\n"
         "      --format F         text (default on a terminal), json (default\n"
-        "                         otherwise), ndjson, csv (one row per VPC pair),\n"
+        "                         otherwise), ndjson, csv (one row per finding),\n"
         "                         html (one self-contained file)\n"
         "  -o, --output FILE      write the report to FILE\n"
         "      --limit N          list at most N findings per section (text: 50;\n"
@@ -88,7 +88,10 @@ static void usage(FILE *f)
         "      (with --shm NAME, the active reservations of the service's ledger are\n"
         "      planned blocks too, as VPCs vpc-1ed9e4<seq> of account 000000000000)\n"
         "\n"
-        "estate:\n" CLI_SOURCE_HELP);
+        "estate:\n" CLI_SOURCE_HELP
+        "\nExit: 0 done, 1 --fail-on found a finding of its level or worse\n"
+        "(rejected input and incomplete pages count as high), 2 usage, bad input\n"
+        "or a scope that matches nothing, 3 internal error.\n");
 }
 
 /* ---- small helpers ------------------------------------------------------------- */
@@ -498,10 +501,14 @@ int cmd_audit(int argc, char **argv)
             fprintf(stderr, "cidrscope audit: opened in %.3f s, audited in %.3f s, report in "
                             "%.3f s\n",
                     t1 - t0, t2 - t1, now_s() - t2);
-        cs_estate_counts rej; /* rejected input counts as a high finding */
-        cs_estate_counts_get(est.snap, &rej);
+        /* input that did not make it in whole (rejected records and files,
+         * pages naming a NextToken) counts as a high finding */
+        cs_estate_stats st;
+        bool gaps = cs_estate_stats_get(est.snap, &st) == 0 &&
+                    (st.rejected_records || st.rejected_files || st.incomplete_pages);
+        cs_estate_stats_free(&st);
         if (exit_code == CLI_OK &&
-            (fails(&a, res, drift) || (a.fail_on >= CS_SEV_HIGH && rej.rejected)))
+            (fails(&a, res, drift) || (a.fail_on >= CS_SEV_HIGH && gaps)))
             exit_code = CLI_FINDINGS;
     }
     free(title);

@@ -29,7 +29,9 @@ static void usage(FILE *f)
             "                         none) for the SOURCEs after it, up to the next\n"
             "      --source-account A account of the SOURCEs after it whose VPCs\n"
             "                         carry no OwnerId\n"
-            "      --format text|json what to print about the image (default text)\n");
+            "      --format text|json what to print about the image (default text)\n"
+            "\nExit: 0 written, 2 usage or bad input (nothing is written), 3 internal\n"
+            "or system error.\n");
 }
 
 static double now_s(void)

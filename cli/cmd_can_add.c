@@ -48,7 +48,6 @@ static void usage(FILE *f)
         "      --ipv6-block-quota N  IPv6 blocks allowed per VPC (default 5, max 50)\n"
         "      --fail-on blocked  exit 1 when the block may not be added\n"
         "      --format F         text (default), json or csv\n"
-        "      --region R         same as --source-region\n"
         "\n" CLI_SOURCE_HELP
         "\nExit: 0 done, 1 blocked with --fail-on blocked, 2 usage or bad input,\n"
         "3 internal error.\n");
@@ -62,7 +61,7 @@ int cmd_can_add(int argc, char **argv)
         {"fail-on", required_argument, NULL, OPT_FAIL_ON},
         {"block-quota", required_argument, NULL, OPT_QUOTA4},
         {"ipv6-block-quota", required_argument, NULL, OPT_QUOTA6},
-        {"region", required_argument, NULL, OPT_SRC_REGION},
+        CLI_SOURCE_REFUSED_OPTIONS,
         CLI_SOURCE_LONGOPTS,
         {NULL, 0, NULL, 0}};
     cli_sources src;

@@ -66,7 +66,6 @@ static void usage(FILE *f)
         "                         output, same order; json decides on N, writes on one)\n"
         "      --format F         text (default), json, csv or ndjson\n"
         PEER_CLI_OUTPUT_HELP
-        "      --region R         same as --source-region\n"
         "\n" CLI_SOURCE_HELP
         "\nExit: 0 done, 1 an ineligible pair with --fail-on ineligible, 2 usage or\n"
         "bad input, 3 internal error.\n");
@@ -519,7 +518,7 @@ int cmd_check(int argc, char **argv)
         {"pairs", required_argument, NULL, OPT_PAIRS},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"fail-on", required_argument, NULL, OPT_FAIL_ON},
-        {"region", required_argument, NULL, OPT_SRC_REGION},
+        CLI_SOURCE_REFUSED_OPTIONS,
         CLI_SOURCE_LONGOPTS,
         {NULL, 0, NULL, 0}};
     cli_sources src;

@@ -42,7 +42,8 @@ static void usage(FILE *f)
             "      --budget N         shapes per map before blocks are aggregated into\n"
             "                         density cells (default %u)\n"
             "  -h, --help             this text\n"
-            CLI_SOURCE_HELP,
+            CLI_SOURCE_HELP
+            "\nExit: 0 written, 2 usage or bad input, 3 internal error.\n",
             CS_MAP_SHAPE_BUDGET);
 }
 

@@ -49,7 +49,6 @@ static void usage(FILE *f)
         "                         cannot be made), quota (a VPC over its quota), any\n"
         "      --format F         text (default), json or csv\n"
         PEER_CLI_OUTPUT_HELP
-        "      --region R         same as --source-region\n"
         "\n" CLI_SOURCE_HELP
         "\nExit: 0 done, 1 a conflict or quota problem with --fail-on, 2 usage or bad\n"
         "input, 3 internal error.\n");
@@ -117,7 +116,7 @@ int cmd_mesh(int argc, char **argv)
         {"from", required_argument, NULL, OPT_FROM},
         {"hub", required_argument, NULL, OPT_HUB},
         {"fail-on", required_argument, NULL, OPT_FAIL_ON},
-        {"region", required_argument, NULL, OPT_SRC_REGION},
+        CLI_SOURCE_REFUSED_OPTIONS,
         CLI_SOURCE_LONGOPTS,
         {NULL, 0, NULL, 0}};
     cli_sources src;

@@ -54,7 +54,6 @@ static void usage(FILE *f)
         PEER_CLI_OUTPUT_HELP
         "      --limit N          list at most N VPCs holding DST with no connection,\n"
         "                         then count the rest (default 20, csv all; 0 = all)\n"
-        "      --region R         same as --source-region\n"
         "\n" CLI_SOURCE_HELP
         "\nExit: 0 done, 1 not reachable with --fail-on unreachable, 2 usage or bad\n"
         "input, 3 internal error.\n");
@@ -132,7 +131,7 @@ int cmd_reach(int argc, char **argv)
         PEER_CLI_LONGOPTS,
         {"fail-on", required_argument, NULL, OPT_FAIL_ON},
         {"limit", required_argument, NULL, OPT_LIMIT},
-        {"region", required_argument, NULL, OPT_SRC_REGION},
+        CLI_SOURCE_REFUSED_OPTIONS,
         CLI_SOURCE_LONGOPTS,
         {NULL, 0, NULL, 0}};
     cli_sources src;

@@ -352,7 +352,9 @@ static void serve_usage(FILE *f)
             "  --settle SEC      seconds a changed source must rest (default 2)\n"
             "  --unlink-on-exit  remove every segment of NAME when stopping\n"
             "  --ledger FILE     keep the reservation ledger of `alloc --shm NAME\n"
-            "                    --commit`, journaled in FILE (replayed at start)\n");
+            "                    --commit`, journaled in FILE (replayed at start)\n"
+            "\nExit: 0 stopped by a signal, 2 usage or bad input (nothing is left\n"
+            "behind), 3 internal or system error.\n");
 }
 
 static void publish_usage(FILE *f)
@@ -364,7 +366,9 @@ static void publish_usage(FILE *f)
             "`cidrscope serve NAME` runs or not (a running server publishes its own\n"
             "sources again when they change).\n\n"
             COMMON_HELP
-            "  --force           publish even when --max-shrink would refuse\n");
+            "  --force           publish even when --max-shrink would refuse\n"
+            "\nExit: 0 published, 2 usage, bad input or a generation --max-shrink\n"
+            "refuses (nothing is left behind), 3 internal or system error.\n");
 }
 
 static volatile sig_atomic_t g_stop, g_reload;

@@ -39,7 +39,7 @@ static void usage(FILE *f)
             "                         carry no OwnerId\n"
             "      --no-verify        skip snapshot checksums (bounds still checked)\n"
             "  -h, --help             this text\n\n"
-            "Exit codes: 0 ok, 2 usage or bad input (file:line:column), 3 internal error.\n");
+            "Exit: 0 ok, 2 usage or bad input (file:line:column), 3 internal error.\n");
 }
 
 enum { OPT_FINDINGS = 0x300 };

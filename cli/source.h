@@ -26,6 +26,8 @@ enum {
     OPT_SRC_ACCOUNT,
     OPT_SRC_NO_VERIFY,
     OPT_SRC_OWNER,
+    OPT_SRC_REGION_REFUSED, /* --region / --account in a verb without filters */
+    OPT_SRC_ACCOUNT_REFUSED,
 };
 
 /* The source options, for a verb's `struct option` table. --source-region
@@ -44,6 +46,14 @@ enum {
     {"source-account", required_argument, NULL, OPT_SRC_ACCOUNT},             \
     {"no-verify", no_argument, NULL, OPT_SRC_NO_VERIFY},                      \
     {"owner", required_argument, NULL, OPT_SRC_OWNER}
+
+/* For verbs that filter nothing by region or account (check, mesh, reach,
+ * can-add): --region and --account are refused with a message naming
+ * --source-region / --source-account (they were once aliases of them, which
+ * applied to every source whatever its position). */
+#define CLI_SOURCE_REFUSED_OPTIONS                                             \
+    {"region", required_argument, NULL, OPT_SRC_REGION_REFUSED},              \
+    {"account", required_argument, NULL, OPT_SRC_ACCOUNT_REFUSED}
 
 /* Help text for the options above, to print in a verb's --help. */
 #define CLI_SOURCE_HELP                                                       \

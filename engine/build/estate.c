@@ -82,16 +82,18 @@ int cs_estate_keymap_reserve(keymap *m)
     return 0;
 }
 
+/* The (VPC, prefix) key's hash in pmap: a multiply-xorshift mix, not XXH3
+ * (the key is four words and the map never leaves memory). */
 static uint32_t prefix_key_hash(uint32_t vpc, const cs_prefix *p)
 {
-    struct { uint64_t hi, lo; uint32_t vpc; uint8_t len, fam, pad[2]; } k;
-    memset(&k, 0, sizeof k);
-    k.hi = p->hi;
-    k.lo = p->lo;
-    k.vpc = vpc;
-    k.len = p->len;
-    k.fam = p->family;
-    return (uint32_t)XXH3_64bits(&k, sizeof k);
+    uint64_t x = p->hi ^ (p->lo * 0x9e3779b97f4a7c15ull) ^
+                 (((uint64_t)vpc << 16 | (uint64_t)p->len << 8 | p->family) * 0xc2b2ae3d27d4eb4full);
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    x ^= x >> 33;
+    return (uint32_t)x;
 }
 
 uint32_t cs_estate_edge_hash(uint32_t vpc, uint8_t kind, uint32_t ref)
@@ -117,6 +119,7 @@ cs_estate *cs_estate_new(void)
     cs_intern_init(&e->pcxs, &e->strs);
     cs_intern_init(&e->assoc_ids, &e->strs);
     cs_intern_init(&e->misc, &e->strs);
+    e->last_vpc = e->last_account = e->last_region = CS_INTERN_NONE;
     return e;
 }
 
@@ -133,9 +136,13 @@ void cs_estate_free(cs_estate *e)
     cs_strbuf_release(&e->strs);
     free(e->acct_flags);
     free(e->vpc);
+    for (uint32_t i = 0; i < e->assoc_chunks; i++)
+        free(e->assoc[i]);
     free(e->assoc);
+    free(e->bigloc);
     free(e->assoc_of_sid);
-    free(e->pmap.slots);
+    free(e->pmap.idx);
+    free(e->pmap.tag);
     free(e->pcx);
     free(e->edge);
     free(e->emap.slots);
@@ -203,6 +210,8 @@ int64_t cs_estate_misc_put(cs_estate *e, cs_str s)
 
 int64_t cs_estate_misc_off(cs_estate *e, cs_str s)
 {
+    if (s.len == 0)
+        return 0; /* the arena's own "" */
     int64_t id = cs_estate_misc_put(e, s);
     return id < 0 ? id : (int64_t)cs_intern_off(&e->misc, (uint32_t)id);
 }
@@ -212,14 +221,31 @@ int cs_estate_make_loc(cs_estate *e, const cs_srcloc *loc, loc_b *out)
     memset(out, 0, sizeof *out);
     if (!loc)
         return 0;
-    out->line = loc->line;
-    out->column = loc->column;
+    if (loc->line < CS_LOC_BIG) {
+        out->line = (uint32_t)loc->line;
+        out->column = loc->column;
+    } else {
+        int rc = grow((void **)&e->bigloc, &e->bigloc_cap, sizeof *e->bigloc,
+                      (uint64_t)e->n_bigloc + 1);
+        if (rc)
+            return rc;
+        e->bigloc[e->n_bigloc] = (bigloc_b){loc->line, loc->column};
+        out->line = CS_LOC_BIG;
+        out->column = e->n_bigloc++;
+    }
     if (loc->source && loc->source[0]) {
         size_t n = strnlen(loc->source, CS_ESTATE_STR_MAX);
+        if (e->last_src_off && n == e->last_src_len &&
+            memcmp(cs_strbuf_at(&e->strs, e->last_src_off), loc->source, n) == 0) {
+            out->src_off = e->last_src_off;
+            return 0;
+        }
         int64_t off = cs_estate_misc_off(e, (cs_str){loc->source, n});
         if (off < 0)
             return (int)off;
         out->src_off = (uint32_t)off;
+        e->last_src_off = (uint32_t)off;
+        e->last_src_len = (uint32_t)n;
     }
     return 0;
 }
@@ -230,8 +256,10 @@ void cs_estate_loc_text(const cs_estate *e, const loc_b *l, char *buf, size_t ca
     const char *src = cs_strbuf_at(&e->strs, l->src_off);
     if (!src[0])
         src = "(unknown source)";
-    if (l->line)
-        snprintf(buf, cap, "%s:%llu:%u", src, (unsigned long long)l->line, l->column);
+    uint64_t line = cs_estate_loc_line(e, l);
+    if (line)
+        snprintf(buf, cap, "%s:%llu:%u", src, (unsigned long long)line,
+                 cs_estate_loc_column(e, l));
     else
         snprintf(buf, cap, "%s", src);
 }
@@ -251,9 +279,12 @@ int cs_estate_account_get(cs_estate *e, cs_str id, uint8_t flags, uint32_t *out)
 {
     *out = CS_IDX_NONE;
     uint32_t before = e->accounts.count;
-    int64_t a = cs_intern_put(&e->accounts, id.ptr ? id.ptr : "", id.len, NULL);
+    int64_t a = cs_estate_find_cached(&e->accounts, &e->last_account, id.ptr, id.len);
+    if (a == CS_INTERN_NONE)
+        a = cs_intern_put(&e->accounts, id.ptr ? id.ptr : "", id.len, NULL);
     if (a < 0)
         return (int)a;
+    e->last_account = (uint32_t)a;
     int rc = grow((void **)&e->acct_flags, &e->acct_cap, 1, (uint64_t)a + 1);
     if (rc)
         return rc;
@@ -267,9 +298,12 @@ int cs_estate_account_get(cs_estate *e, cs_str id, uint8_t flags, uint32_t *out)
 int cs_estate_region_get(cs_estate *e, cs_str r, uint32_t *out)
 {
     *out = CS_IDX_NONE;
-    int64_t id = cs_intern_put(&e->regions, r.ptr ? r.ptr : "", r.len, NULL);
+    int64_t id = cs_estate_find_cached(&e->regions, &e->last_region, r.ptr, r.len);
+    if (id == CS_INTERN_NONE)
+        id = cs_intern_put(&e->regions, r.ptr ? r.ptr : "", r.len, NULL);
     if (id < 0)
         return (int)id;
+    e->last_region = (uint32_t)id;
     *out = (uint32_t)id;
     return 0;
 }
@@ -316,8 +350,10 @@ static int vpc_merge(cs_estate *e, uint32_t v, const cs_vpc_desc *d, cs_str name
 {
     vpc_b *x = &e->vpc[v];
     bool pseudo = (d->flags & CS_VPC_PSEUDO) != 0;
-    uint32_t owner = cs_intern_find(&e->accounts, d->owner.ptr, d->owner.len);
-    uint32_t region = cs_intern_find(&e->regions, d->region.ptr ? d->region.ptr : "", d->region.len);
+    uint32_t owner = cs_estate_find_cached(&e->accounts, &e->last_account, d->owner.ptr,
+                                           d->owner.len);
+    uint32_t region = cs_estate_find_cached(&e->regions, &e->last_region, d->region.ptr,
+                                            d->region.len);
     const char *xregion = cs_intern_str(&e->regions, x->region);
     const char *xname = cs_strbuf_at(&e->strs, x->name_off);
     const char *field = NULL;
@@ -427,7 +463,15 @@ int cs_estate_add_vpc(cs_estate *e, const cs_vpc_desc *d, const cs_srcloc *loc,
     }
 
     /* An existing VPC: compare, merge the unknowns, or report a conflict. */
-    uint32_t v = cs_intern_find(&e->vpcs, d->id.ptr, d->id.len);
+    uint64_t vh = 0;
+    uint32_t v = e->last_vpc;
+    if (!(v != CS_INTERN_NONE && cs_intern_len(&e->vpcs, v) == d->id.len &&
+          memcmp(cs_intern_str(&e->vpcs, v), d->id.ptr, d->id.len) == 0)) {
+        vh = cs_intern_hash(d->id.ptr, d->id.len);
+        v = cs_intern_find_h(&e->vpcs, d->id.ptr, d->id.len, vh);
+        if (v != CS_INTERN_NONE)
+            e->last_vpc = v;
+    }
     if (v != CS_INTERN_NONE) {
         rc = vpc_merge(e, v, d, name, loc, err);
         if (rc < 0)
@@ -450,10 +494,11 @@ int cs_estate_add_vpc(cs_estate *e, const cs_vpc_desc *d, const cs_srcloc *loc,
         return cs_estate_fail_alloc(e, rc, err, "strings");
     if ((rc = grow((void **)&e->vpc, &e->vpc_cap, sizeof *e->vpc, (uint64_t)e->vpcs.count + 1)))
         return cs_estate_fail_alloc(e, rc, err, "VPCs");
-    int64_t id = cs_intern_put(&e->vpcs, d->id.ptr, d->id.len, NULL);
+    int64_t id = cs_intern_put_h(&e->vpcs, d->id.ptr, d->id.len, vh, NULL);
     if (id < 0)
         return cs_estate_fail_alloc(e, (int)id, err, "VPCs");
     v = (uint32_t)id;
+    e->last_vpc = v;
     vpc_b *x = &e->vpc[v];
     memset(x, 0, sizeof *x);
     x->account = acct;
@@ -514,12 +559,71 @@ static int sid_get(cs_estate *e, cs_str id, uint32_t *out)
     return 0;
 }
 
+/* Room for one more association: a new chunk when the last is full. */
+static int assoc_reserve(cs_estate *e)
+{
+    if (e->n_assoc < (uint64_t)e->assoc_chunks << CS_ASSOC_CHUNK_BITS)
+        return 0;
+    if (e->n_assoc >= UINT32_MAX - 1)
+        return CS_ERANGE;
+    int rc = grow((void **)&e->assoc, &e->assoc_chunk_cap, sizeof *e->assoc,
+                  (uint64_t)e->assoc_chunks + 1);
+    if (rc)
+        return rc;
+    assoc_b *c = malloc((size_t)CS_ASSOC_CHUNK * sizeof *c);
+    if (!c)
+        return CS_ENOMEM;
+    e->assoc[e->assoc_chunks++] = c;
+    return 0;
+}
+
+/* Room in pmap for one more key: doubles (rehashing from the records) past
+ * a load of 3/4. */
+static int pmap_reserve(cs_estate *e)
+{
+    pmap_b *m = &e->pmap;
+    uint64_t nslots = m->idx ? (uint64_t)m->mask + 1 : 0;
+    if (((uint64_t)m->count + 1) * 4 <= nslots * 3)
+        return 0;
+    uint64_t n = nslots ? nslots * 2 : 256;
+    if (n > ((uint64_t)1 << 32))
+        return CS_ERANGE;
+    uint32_t *ni = calloc((size_t)n, sizeof *ni);
+    uint8_t *nt = malloc((size_t)n);
+    if (!ni || !nt) {
+        free(ni);
+        free(nt);
+        return CS_ENOMEM;
+    }
+    uint32_t mask = (uint32_t)(n - 1);
+    for (uint64_t i = 0; i < nslots; i++) {
+        uint32_t a = m->idx[i];
+        if (!a)
+            continue;
+        const assoc_b *x = &CS_ASSOC(e, a - 1);
+        cs_prefix xp;
+        cs_estate_assoc_prefix(x, &xp);
+        uint32_t h = prefix_key_hash(x->vpc, &xp);
+        uint32_t j = h & mask;
+        while (ni[j])
+            j = (j + 1) & mask;
+        ni[j] = a;
+        nt[j] = (uint8_t)(h >> 24);
+    }
+    free(m->idx);
+    free(m->tag);
+    m->idx = ni;
+    m->tag = nt;
+    m->mask = mask;
+    return 0;
+}
+
 /* Merges sighting `d` into association a (same association). Returns 1, or
  * CS_ECONFLICT when both give a state and the states differ. */
 static int assoc_merge(cs_estate *e, uint32_t a, const cs_cidr_desc *d, uint32_t sid,
                        const cs_srcloc *loc, cs_error *err)
 {
-    assoc_b *x = &e->assoc[a];
+    assoc_b *x = &CS_ASSOC(e, a);
     char pbuf[CS_PREFIX_STRCAP];
     if (d->state && x->state && d->state != x->state) {
         char l1[300], l2[300];
@@ -547,7 +651,7 @@ static int assoc_merge(cs_estate *e, uint32_t a, const cs_cidr_desc *d, uint32_t
         int64_t off = cs_estate_misc_off(e, d->pool);
         if (off < 0)
             return cs_estate_fail_alloc(e, (int)off, err, "strings");
-        e->assoc[a].pool_off = (uint32_t)off;
+        CS_ASSOC(e, a).pool_off = (uint32_t)off;
     }
     if (x->sid == CS_INTERN_NONE && sid != CS_INTERN_NONE) {
         x->sid = sid;
@@ -596,7 +700,7 @@ int cs_estate_add_cidr(cs_estate *e, const cs_cidr_desc *d, const cs_srcloc *loc
         cs_estate_locate(err, loc);
         return CS_EINVAL;
     }
-    uint32_t v = cs_intern_find(&e->vpcs, d->vpc_id.ptr, d->vpc_id.len);
+    uint32_t v = cs_estate_find_cached(&e->vpcs, &e->last_vpc, d->vpc_id.ptr, d->vpc_id.len);
     if (v == CS_INTERN_NONE) {
         cs_prefix_format(p, pbuf, sizeof pbuf);
         cs_fail(err, CS_ENOTFOUND, "CIDR %s names VPC %.*s, which has not been read", pbuf,
@@ -611,7 +715,7 @@ int cs_estate_add_cidr(cs_estate *e, const cs_cidr_desc *d, const cs_srcloc *loc
         sid = cs_intern_find(&e->assoc_ids, d->association_id.ptr, d->association_id.len);
         if (sid != CS_INTERN_NONE && e->assoc_of_sid[sid] != CS_IDX_NONE) {
             uint32_t a = e->assoc_of_sid[sid];
-            assoc_b *x = &e->assoc[a];
+            assoc_b *x = &CS_ASSOC(e, a);
             cs_prefix xp;
             cs_estate_assoc_prefix(x, &xp);
             if (x->vpc != v || cs_prefix_compare(&xp, p) != 0) {
@@ -634,35 +738,35 @@ int cs_estate_add_cidr(cs_estate *e, const cs_cidr_desc *d, const cs_srcloc *loc
     }
 
     /* 2. By (VPC, prefix), when one of the two sightings has no id. */
-    if ((rc = cs_estate_keymap_reserve(&e->pmap)))
+    if ((rc = pmap_reserve(e)))
         return cs_estate_fail_alloc(e, rc, err, "associations");
     uint32_t h = prefix_key_hash(v, p);
-    uint64_t j = h & e->pmap.mask;
+    uint8_t tag = (uint8_t)(h >> 24);
+    uint32_t j = h & e->pmap.mask;
     uint32_t head = CS_IDX_NONE;
-    for (; e->pmap.slots[j]; j = (j + 1) & e->pmap.mask) {
-        uint64_t s = e->pmap.slots[j];
-        if ((uint32_t)(s >> 32) != h)
+    for (; e->pmap.idx[j]; j = (j + 1) & e->pmap.mask) {
+        if (e->pmap.tag[j] != tag)
             continue;
-        const assoc_b *x = &e->assoc[(uint32_t)s - 1];
+        const assoc_b *x = &CS_ASSOC(e, e->pmap.idx[j] - 1);
         cs_prefix xp;
         cs_estate_assoc_prefix(x, &xp);
         if (x->vpc == v && cs_prefix_compare(&xp, p) == 0) {
-            head = (uint32_t)s - 1;
+            head = e->pmap.idx[j] - 1;
             break;
         }
     }
     if (head != CS_IDX_NONE) {
         uint32_t target = CS_IDX_NONE, first_live = CS_IDX_NONE;
-        for (uint32_t c = head; c != CS_IDX_NONE; c = e->assoc[c].next_same) {
+        for (uint32_t c = head; c != CS_IDX_NONE; c = CS_ASSOC(e, c).next_same) {
             if (d->association_id.len) {
-                if (e->assoc[c].sid == CS_INTERN_NONE) {
+                if (CS_ASSOC(e, c).sid == CS_INTERN_NONE) {
                     target = c;
                     break;
                 }
             } else {
                 if (target == CS_IDX_NONE)
                     target = c;
-                if (first_live == CS_IDX_NONE && cs_assoc_state_live(e->assoc[c].state))
+                if (first_live == CS_IDX_NONE && cs_assoc_state_live(CS_ASSOC(e, c).state))
                     first_live = c;
             }
         }
@@ -682,12 +786,12 @@ int cs_estate_add_cidr(cs_estate *e, const cs_cidr_desc *d, const cs_srcloc *loc
     int64_t pool_off = cs_estate_misc_off(e, d->pool);
     if (pool_off < 0)
         return cs_estate_fail_alloc(e, (int)pool_off, err, "strings");
-    if ((rc = grow((void **)&e->assoc, &e->assoc_cap, sizeof *e->assoc, (uint64_t)e->n_assoc + 1)))
+    if ((rc = assoc_reserve(e)))
         return cs_estate_fail_alloc(e, rc, err, "associations");
     if (d->association_id.len && (rc = sid_get(e, d->association_id, &sid)))
         return cs_estate_fail_alloc(e, rc, err, "association ids");
     uint32_t a = e->n_assoc++;
-    assoc_b *x = &e->assoc[a];
+    assoc_b *x = &CS_ASSOC(e, a);
     memset(x, 0, sizeof *x);
     x->hi = p->hi;
     x->lo = p->lo;
@@ -705,11 +809,12 @@ int cs_estate_add_cidr(cs_estate *e, const cs_cidr_desc *d, const cs_srcloc *loc
     if (sid != CS_INTERN_NONE)
         e->assoc_of_sid[sid] = a;
     if (head == CS_IDX_NONE) {
-        e->pmap.slots[j] = ((uint64_t)h << 32) | ((uint64_t)a + 1);
+        e->pmap.idx[j] = a + 1;
+        e->pmap.tag[j] = tag;
         e->pmap.count++;
     } else {
-        x->next_same = e->assoc[head].next_same;
-        e->assoc[head].next_same = a;
+        x->next_same = CS_ASSOC(e, head).next_same;
+        CS_ASSOC(e, head).next_same = a;
     }
     return 0;
 }

@@ -20,14 +20,24 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* ---- builder records ------------------------------------------------------ */
 
+/* A stored source location, 12 bytes: lines and columns below CS_LOC_BIG
+ * inline (every real input), else the exact pair in e->bigloc[column] —
+ * read them with cs_estate_loc_line / cs_estate_loc_column. */
+#define CS_LOC_BIG UINT32_MAX
 typedef struct loc_b {
-    uint64_t line;
     uint32_t src_off;      /* arena offset of the source name; 0 = "" */
+    uint32_t line;         /* CS_LOC_BIG: see bigloc[column] */
     uint32_t column;
 } loc_b;
+
+typedef struct bigloc_b {
+    uint64_t line;
+    uint32_t column;
+} bigloc_b;
 
 enum { ACCT_OWNS_VPC = 1u, ACCT_REGISTERED = 2u, ACCT_PSEUDO = 4u };
 
@@ -44,15 +54,37 @@ typedef struct vpc_b {
     loc_b loc;
 } vpc_b;
 
+/* One association, 48 bytes (the record a prefix-list line costs; issue
+ * 13 item 12): the small enumerations share one byte. */
 typedef struct assoc_b {
     uint64_t hi, lo;
     uint32_t vpc;
     uint32_t sid;          /* id in the assoc-id table, CS_INTERN_NONE */
     uint32_t pool_off;
     uint32_t next_same;    /* next association with the same (VPC, prefix) */
-    uint8_t len, family, state, primary, ip_source, ipv6_attr;
     loc_b loc;
+    uint8_t len, family;
+    uint8_t state : 3, primary : 1, ip_source : 2, ipv6_attr : 2;
 } assoc_b;
+_Static_assert(CS_ASSOC_STATE_COUNT <= 8 && CS_IPSRC_COUNT <= 4 && CS_IPV6ATTR_COUNT <= 4,
+               "assoc_b's bit fields hold every value");
+_Static_assert(sizeof(assoc_b) == 48, "assoc_b is 48 bytes");
+
+/* Associations live in chunks of CS_ASSOC_CHUNK records that never move:
+ * growing never copies (no transient 2x), and only touched chunks cost. */
+#define CS_ASSOC_CHUNK_BITS 16
+#define CS_ASSOC_CHUNK (1u << CS_ASSOC_CHUNK_BITS)
+#define CS_ASSOC(e, i) ((e)->assoc[(i) >> CS_ASSOC_CHUNK_BITS][(i) & (CS_ASSOC_CHUNK - 1)])
+
+/* The (VPC, prefix) index: linear probing over idx+1 (0 = empty) with one
+ * tag byte of the key's hash beside each slot, so a probe touches a record
+ * only when its tag matches; 5 bytes per slot at a load of at most 3/4. */
+typedef struct pmap_b {
+    uint32_t *idx;
+    uint8_t *tag;
+    uint32_t mask;
+    uint32_t count;
+} pmap_b;
 
 typedef struct side_b {
     uint32_t vpc_ref;      /* id in the misc table: the VPC id string */
@@ -101,11 +133,11 @@ struct cs_estate {
     uint32_t acct_cap;
     vpc_b *vpc;            /* by vpc id */
     uint32_t vpc_cap;
-    assoc_b *assoc;
-    uint32_t n_assoc, assoc_cap;
+    assoc_b **assoc;       /* chunks: CS_ASSOC(e, i) */
+    uint32_t n_assoc, assoc_chunks, assoc_chunk_cap;
     uint32_t *assoc_of_sid;/* assoc-id table id -> association */
     uint32_t aos_cap;
-    keymap pmap;           /* (VPC, prefix) -> first association */
+    pmap_b pmap;           /* (VPC, prefix) -> first association */
     pcx_b *pcx;            /* by pcx id */
     uint32_t pcx_cap;
     edge_b *edge;
@@ -115,8 +147,16 @@ struct cs_estate {
     uint32_t n_tag, tag_cap;
     finding_b *finding;
     uint32_t n_finding, finding_cap;
+    bigloc_b *bigloc;      /* locations past 32 bits (loc_b) */
+    uint32_t n_bigloc, bigloc_cap;
     uint32_t rejected;
     bool failed;
+    /* One-entry caches of the last id found or added, by table: rows of one
+     * VPC come together in every source, so most lookups hit (an id is
+     * checked against its arena string, never trusted blindly). */
+    uint32_t last_vpc, last_account, last_region;
+    uint32_t last_src_off;  /* arena offset of the last source name, 0 none */
+    uint32_t last_src_len;
 };
 
 /* Grows *p (elements of `size` bytes, capacity *cap) to hold `need`: the
@@ -124,6 +164,31 @@ struct cs_estate {
  * UINT32_MAX (CS_IDX_NONE). */
 #define grow(p, cap, size, need)                                               \
     cs_grow32((p), (cap), (size_t)(need), (size), UINT32_MAX - 1)
+
+/* The id of s[0..len) in table t, or CS_INTERN_NONE: `*last` first (the
+ * previous answer), then the table; a found id becomes `*last`. */
+static inline uint32_t cs_estate_find_cached(const cs_intern *t, uint32_t *last, const char *s,
+                                             size_t len)
+{
+    uint32_t id = *last;
+    if (id != CS_INTERN_NONE && id < t->count && cs_intern_len(t, id) == len &&
+        (len == 0 || memcmp(cs_intern_str(t, id), s, len) == 0))
+        return id;
+    id = cs_intern_find(t, len ? s : "", len);
+    if (id != CS_INTERN_NONE)
+        *last = id;
+    return id;
+}
+
+static inline uint64_t cs_estate_loc_line(const cs_estate *e, const loc_b *l)
+{
+    return l->line == CS_LOC_BIG ? e->bigloc[l->column].line : l->line;
+}
+
+static inline uint32_t cs_estate_loc_column(const cs_estate *e, const loc_b *l)
+{
+    return l->line == CS_LOC_BIG ? e->bigloc[l->column].column : l->column;
+}
 
 /* ---- helpers shared by the builder's files (engine/build/estate.c) ------ */
 

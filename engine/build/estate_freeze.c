@@ -114,7 +114,7 @@ static const char *assoc_id_str(const cs_estate *e, const assoc_b *x)
 static int cmp_assoc(const void *c, uint32_t a, uint32_t b)
 {
     const order_ctx *o = c;
-    const assoc_b *x = &o->e->assoc[a], *y = &o->e->assoc[b];
+    const assoc_b *x = &CS_ASSOC(o->e, a), *y = &CS_ASSOC(o->e, b);
     int r = cmp_u32v(o->vpc_new[x->vpc], o->vpc_new[y->vpc]);
     if (!r)
         r = cmp_u32v(x->family, y->family);
@@ -209,7 +209,7 @@ static uint64_t key_vpc_group(const void *c, uint32_t v)
 static uint64_t key_assoc_vpc(const void *c, uint32_t a)
 {
     const order_ctx *o = c;
-    return o->vpc_new[o->e->assoc[a].vpc];
+    return o->vpc_new[CS_ASSOC(o->e, a).vpc];
 }
 
 static uint64_t key_edge_vpc(const void *c, uint32_t a)
@@ -256,6 +256,7 @@ static void make_order(uint32_t n, cmp_fn cmp, const order_ctx *o, uint32_t *ord
 /* Findings made at freeze: records plus their own strings, which land after
  * the builder's arena in the image's string section. */
 typedef struct fz_findings {
+    const cs_estate *e;    /* the builder (stored locations) */
     cs_efinding *f;
     uint32_t n, cap;
     cs_strbuf extra;       /* offsets are relative: add base */
@@ -306,8 +307,8 @@ static void fz_add(fz_findings *z, unsigned kind, const loc_b *loc, uint32_t vpc
     f->kind_off = (uint32_t)(z->base + z->kind_off[kind]);
     f->msg_off = (uint32_t)(z->base + off);
     f->src_off = loc->src_off;
-    f->line = loc->line;
-    f->column = loc->column;
+    f->line = cs_estate_loc_line(z->e, loc);
+    f->column = cs_estate_loc_column(z->e, loc);
     f->vpc_idx = vpc;
 }
 
@@ -322,7 +323,7 @@ static void check_vpc(const cs_estate *e, uint32_t vn, uint32_t vold, const uint
     uint32_t live4 = 0, primary = CS_IDX_NONE;
     char pb[CS_PREFIX_STRCAP], qb[CS_PREFIX_STRCAP];
     for (uint32_t i = begin; i < end; i++) {
-        const assoc_b *a = &e->assoc[ord[i]];
+        const assoc_b *a = &CS_ASSOC(e, ord[i]);
         if (!cs_assoc_state_live(a->state))
             continue;
         cs_prefix p;
@@ -351,7 +352,7 @@ static void check_vpc(const cs_estate *e, uint32_t vn, uint32_t vold, const uint
     if (primary == CS_IDX_NONE)
         return;
     cs_prefix pp;
-    cs_estate_assoc_prefix(&e->assoc[primary], &pp);
+    cs_estate_assoc_prefix(&CS_ASSOC(e, primary), &pp);
     cs_prefix_format(&pp, qb, sizeof qb);
     /* Secondaries: the restriction table, and no overlap within the VPC
      * (among the first 64 live IPv4 blocks; more is a quota finding
@@ -359,7 +360,7 @@ static void check_vpc(const cs_estate *e, uint32_t vn, uint32_t vold, const uint
     cs_prefix blk[64];
     uint32_t blk_ord[64], nb = 0;
     for (uint32_t i = begin; i < end && nb < 64; i++) {
-        const assoc_b *a = &e->assoc[ord[i]];
+        const assoc_b *a = &CS_ASSOC(e, ord[i]);
         if (a->family != CS_AF_V4 || !cs_assoc_state_live(a->state))
             continue;
         cs_estate_assoc_prefix(a, &blk[nb]);
@@ -377,7 +378,7 @@ static void check_vpc(const cs_estate *e, uint32_t vn, uint32_t vold, const uint
         }
         if (blk_ord[i] == primary)
             continue;
-        const assoc_b *a = &e->assoc[blk_ord[i]];
+        const assoc_b *a = &CS_ASSOC(e, blk_ord[i]);
         cs_prefix_format(&s, pb, sizeof pb);
         /* The table sees the VPC's other blocks: s itself moved out of the
          * way by swapping it with the first. */
@@ -428,6 +429,7 @@ int cs_estate_freeze(const cs_estate *e, cs_snapshot **out, cs_error *err)
     cs_snapshot_builder *sb = NULL;
     fz_findings z;
     memset(&z, 0, sizeof z);
+    z.e = e;
     trie_init(&z.blocks, 32);
     /* Check-made strings follow the builder's arena in the image; z.extra
      * starts with its own "" at offset 0, which is dropped, hence the -1. */
@@ -530,7 +532,7 @@ int cs_estate_freeze(const cs_estate *e, cs_snapshot **out, cs_error *err)
     uint32_t live[2] = {0, 0}, dead[2] = {0, 0}, n6 = 0;
     uint32_t v = 0;
     for (uint32_t i = 0; i < nas; i++) {
-        const assoc_b *x = &e->assoc[as_ord[i]];
+        const assoc_b *x = &CS_ASSOC(e, as_ord[i]);
         uint32_t vn = vpc_new[x->vpc];
         while (v <= vn && v < nv)
             evpc[v++].assoc_begin = i;
@@ -668,9 +670,9 @@ int cs_estate_freeze(const cs_estate *e, cs_snapshot **out, cs_error *err)
         goto out;
     for (uint32_t i = 0; i < e->n_finding; i++) {
         const finding_b *f = &e->finding[i];
-        efind[i] = (cs_efinding){.line = f->loc.line, .kind_off = f->kind_off,
+        efind[i] = (cs_efinding){.line = cs_estate_loc_line(e, &f->loc), .kind_off = f->kind_off,
                                  .msg_off = f->msg_off, .src_off = f->loc.src_off,
-                                 .column = f->loc.column, .vpc_idx = CS_IDX_NONE};
+                                 .column = cs_estate_loc_column(e, &f->loc), .vpc_idx = CS_IDX_NONE};
     }
     if (z.n)
         memcpy(efind + e->n_finding, z.f, (size_t)z.n * sizeof *efind);

@@ -293,8 +293,8 @@ void cs_estate_build_counts(const cs_estate *e, cs_estate_counts *out)
     }
     out->assocs = e->n_assoc;
     for (uint32_t a = 0; a < e->n_assoc; a++) {
-        unsigned f = cs_family_index(e->assoc[a].family);
-        if (cs_assoc_state_live(e->assoc[a].state))
+        unsigned f = cs_family_index(CS_ASSOC(e, a).family);
+        if (cs_assoc_state_live(CS_ASSOC(e, a).state))
             out->live[f]++;
         else
             out->dead[f]++;
@@ -314,8 +314,8 @@ int cs_estate_build_finding(const cs_estate *e, uint32_t i, cs_finding *out)
     out->kind = cs_strbuf_at(&e->strs, f->kind_off);
     out->message = cs_strbuf_at(&e->strs, f->msg_off);
     out->source = cs_strbuf_at(&e->strs, f->loc.src_off);
-    out->line = f->loc.line;
-    out->column = f->loc.column;
+    out->line = cs_estate_loc_line(e, &f->loc);
+    out->column = cs_estate_loc_column(e, &f->loc);
     out->vpc_idx = CS_IDX_NONE;
     return 0;
 }

@@ -6,10 +6,14 @@
  *
  * DIRECTORIES. ESTATE/<12-digit account>/<region>/: every .json
  * file of a region directory is read, in byte order (strcmp) so results do
- * not depend on the file system, and classified by its content: pages of
- * describe-vpcs or describe-vpc-peering-connections output (vpcs.json,
- * vpcs-2.json, peering.json, a `cat` of pages, a `jq -s` array of pages)
- * are read; a JSON document holding neither list (subnets.json) and every
+ * not depend on the file system, and classified by its content
+ * (json_shapes.c): pages of describe-vpcs or
+ * describe-vpc-peering-connections output (vpcs.json, vpcs-2.json,
+ * peering.json, a `cat` of pages, a `jq -s` array of pages),
+ * get-ipam-resource-cidrs output and AWS Config query results for
+ * AWS::EC2::VPC are read (the last two carry each VPC's own account and
+ * region; the directory's are only defaults); a JSON document holding none
+ * of these lists (subnets.json) and every
  * other entry (README, notes.txt, a sub-directory) is a skipped-file
  * finding, listed by `stat --findings`, never passed over silently. A
  * region directory needs at least one *.json file. Names starting with '.'
@@ -31,6 +35,7 @@
  * Tests: tests/test_aws_json.c (directory cases), tests/cli/test_stat.sh.
  */
 #include "ingest/aws_json_internal.h"
+#include "ingest/shapes_internal.h"
 
 #include "core/error_internal.h"
 #include "core/grow_internal.h"
@@ -243,9 +248,8 @@ static int walk_file(walk *w, const char *path, const char *account,
     if (fd < 0) {
         rc = cs_aj_open_failed(&w->res, w->e, path, errno, w->opts, w->err);
     } else {
-        rc = cs_aj_read_fd(&w->res, w->e, fd, NULL, 0, path, region, account,
-                           w->opts,
-                           w->err);
+        rc = cs_ingest_json_fd(w->e, path, fd, NULL, 0, region, account,
+                               &w->res, w->opts, w->err);
         close(fd);
     }
     if (rc < 0)
@@ -275,9 +279,11 @@ static int walk_region(walk *w, const char *path, const char *account,
         names_free(&files);
         return walk_fail(w, path, CS_EPARSE,
                          "region directory holds no *.json inventory "
-                         "(aws ec2 describe-vpcs or "
-                         "describe-vpc-peering-connections output, such as "
-                         "vpcs.json and peering.json)");
+                         "(aws ec2 describe-vpcs, "
+                         "describe-vpc-peering-connections or "
+                         "get-ipam-resource-cidrs output, or AWS Config "
+                         "query results, such as vpcs.json and "
+                         "peering.json)");
     }
     cs_error tmp;
     cs_error_clear(&tmp);

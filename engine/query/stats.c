@@ -90,6 +90,14 @@ int cs_estate_stats_get(const cs_snapshot *s, cs_estate_stats *st)
             return CS_ECORRUPT;
         if (count_kind(st, &cap, f.kind))
             return CS_ENOMEM;
+        if (strcmp(f.kind, CS_FINDING_REJECTED) == 0) {
+            if (f.line)
+                st->rejected_records++;
+            else
+                st->rejected_files++;
+        } else if (strcmp(f.kind, CS_FINDING_INCOMPLETE_PAGE) == 0) {
+            st->incomplete_pages++;
+        }
     }
     if (st->kind_count > 1)
         qsort(st->kinds, st->kind_count, sizeof *st->kinds, cmp_kind);

@@ -26,7 +26,9 @@
  *   peering, hub, block_pairs, blocks ("A=B", "A>B" A contains B, "A<B")
  *   domain      the domain of a violation
  *   message     (rejected rows) "SOURCE:LINE:COL: why", kind "rejected",
- *               finding "rejected-record" or "rejected-file", severity high
+ *               finding "rejected-record" or "rejected-file", severity high;
+ *               (incomplete pages) kind "incomplete", finding
+ *               "incomplete-page", severity high
  *
  * `limit` caps the clusters, groups and pairs written per section (the
  * summary always counts everything); a capped section says how many were
@@ -195,7 +197,8 @@ unsigned audit_rep_nested(const audit_rep *R, const cs_prefix *p, unsigned kind,
 
 /* ---- rejected input ------------------------------------------------------------------- */
 
-void audit_rep_rejected(const audit_rep *R, int (*fn)(const cs_finding *f, void *ctx), void *ctx)
+void audit_rep_findings(const audit_rep *R, const char *kind,
+                        int (*fn)(const cs_finding *f, void *ctx), void *ctx)
 {
     if (!cs_estate_present(R->s))
         return;
@@ -203,10 +206,14 @@ void audit_rep_rejected(const audit_rep *R, int (*fn)(const cs_finding *f, void 
     cs_estate_counts_get(R->s, &cnt);
     for (uint32_t i = 0; i < cnt.findings; i++) {
         cs_finding f;
-        if (cs_estate_finding(R->s, i, &f) == 0 && strcmp(f.kind, CS_FINDING_REJECTED) == 0 &&
-            fn(&f, ctx))
+        if (cs_estate_finding(R->s, i, &f) == 0 && strcmp(f.kind, kind) == 0 && fn(&f, ctx))
             break;
     }
+}
+
+void audit_rep_rejected(const audit_rep *R, int (*fn)(const cs_finding *f, void *ctx), void *ctx)
+{
+    audit_rep_findings(R, CS_FINDING_REJECTED, fn, ctx);
 }
 
 void audit_rep_rejected_text(const cs_finding *f, char *buf, size_t cap)
@@ -220,16 +227,6 @@ void audit_rep_rejected_text(const cs_finding *f, char *buf, size_t cap)
     if (f->line && f->column)
         cs_sbuf_printf(&b, "%u:", f->column);
     cs_sbuf_printf(&b, "%s%s", b.len ? " " : "", f->message ? f->message : "");
-}
-
-static int count_rejected(const cs_finding *f, void *ctx)
-{
-    audit_rep *R = ctx;
-    if (f->line)
-        R->rejected_records++;
-    else
-        R->rejected_files++;
-    return 0;
 }
 
 /* ---- CSV ------------------------------------------------------------------------------ */
@@ -298,15 +295,18 @@ static void csv_group(cs_csv *c, const cs_audit_group *g, const char *finding)
     cs_csv_end_row(c);
 }
 
-/* A rejected input: kind "rejected", severity high (what --fail-on counts
- * it as), the message with its location. */
-static int csv_rejected(const cs_finding *f, void *ctx)
+/* A rejected input (kind "rejected") or an incomplete page (kind
+ * "incomplete"): severity high (what --fail-on counts it as), the message
+ * with its location. */
+static int csv_input_gap(const cs_finding *f, void *ctx)
 {
     cs_csv *c = ctx;
     char msg[2 * CS_ERROR_MSG_CAP];
     audit_rep_rejected_text(f, msg, sizeof msg);
-    cs_csv_field(c, f->line ? "rejected-record" : "rejected-file");
-    cs_csv_field(c, "rejected");
+    bool page = strcmp(f->kind, CS_FINDING_INCOMPLETE_PAGE) == 0;
+    cs_csv_field(c, page ? CS_FINDING_INCOMPLETE_PAGE
+                         : f->line ? "rejected-record" : "rejected-file");
+    cs_csv_field(c, page ? "incomplete" : "rejected");
     cs_csv_field(c, "high");
     for (int k = 0; k < 19; k++)
         cs_csv_field(c, NULL);
@@ -348,7 +348,8 @@ static int write_csv(const audit_rep *R)
                 csv_pair(&c, &pr, "domain", dm.name);
         }
     }
-    audit_rep_rejected(R, csv_rejected, &c);
+    audit_rep_rejected(R, csv_input_gap, &c);
+    audit_rep_findings(R, CS_FINDING_INCOMPLETE_PAGE, csv_input_gap, &c);
     for (size_t i = 0; i < audit_rep_cap(R, R->n_changes); i++) {
         change_ref cr;
         if (!audit_rep_change(R, i, &cr))
@@ -389,7 +390,13 @@ int cs_audit_report_write(FILE *f, const cs_snapshot *s, const cs_audit_result *
     R.n_pairs = cs_audit_pair_count(r);
     R.n_domains = cs_audit_domain_count(r);
     R.n_changes = o->drift ? cs_audit_change_count(o->drift) : 0;
-    audit_rep_rejected(&R, count_rejected, &R);
+    cs_estate_stats st; /* the rejected and incomplete input, counted */
+    if (cs_estate_stats_get(s, &st) == 0) {
+        R.rejected_records = st.rejected_records;
+        R.rejected_files = st.rejected_files;
+        R.incomplete_pages = st.incomplete_pages;
+    }
+    cs_estate_stats_free(&st);
     int rc;
     switch (o->format) {
     case CS_REPORT_TEXT: rc = audit_rep_text(&R); break;

@@ -34,10 +34,17 @@ typedef struct audit_rep {
     /* input --keep-going skipped (findings of kind CS_FINDING_REJECTED in
      * the image): a whole file (no line) or one record */
     uint64_t rejected_files, rejected_records;
+    /* pages that still named a NextToken (CS_FINDING_INCOMPLETE_PAGE): the
+     * inventory behind them is incomplete; counted as high like rejected
+     * input */
+    uint64_t incomplete_pages;
 } audit_rep;
 
-/* Calls fn for each rejected input of the image, in the order recorded,
- * until fn returns non-zero. */
+/* Calls fn for each finding of kind `kind` of the image, in the order
+ * recorded, until fn returns non-zero. */
+void audit_rep_findings(const audit_rep *R, const char *kind,
+                        int (*fn)(const cs_finding *f, void *ctx), void *ctx);
+/* audit_rep_findings for the rejected inputs (CS_FINDING_REJECTED). */
 void audit_rep_rejected(const audit_rep *R, int (*fn)(const cs_finding *f, void *ctx), void *ctx);
 /* "SOURCE:LINE:COLUMN: MESSAGE" (the parts known) into buf. */
 void audit_rep_rejected_text(const cs_finding *f, char *buf, size_t cap);

@@ -18,6 +18,9 @@
  *     "severities": { critical: sentence, ... },
  *     "rejected":  [ { source, line, column, message } ]  (--keep-going;
  *                    counted in summary.rejected_records / rejected_files)
+ *     "incomplete": [ { source, line, column, message } ]  (pages naming a
+ *                    NextToken; counted in summary.incomplete_pages;
+ *                    NDJSON records of type "incomplete-page")
  *     "clusters":  [ { top, entries, prefixes, depth, vpcs, entry_pairs,
  *                      members: [ { prefix, depth, entries, vpcs,
  *                                   vpc_ids (<= 8), more_vpcs } ] } ],
@@ -69,6 +72,7 @@ static void json_summary(cs_json *j, const audit_rep *R)
     cs_json_kv_u64(j, "domain_violations", m->domain_violations);
     cs_json_kv_u64(j, "rejected_records", R->rejected_records);
     cs_json_kv_u64(j, "rejected_files", R->rejected_files);
+    cs_json_kv_u64(j, "incomplete_pages", R->incomplete_pages);
     cs_json_end(j);
 }
 
@@ -84,7 +88,9 @@ static int json_rejected(const cs_finding *f, void *vctx)
     rej_ctx *c = vctx;
     cs_json_begin_object(c->j);
     if (c->nd)
-        cs_json_kv_string(c->j, "type", "rejected");
+        cs_json_kv_string(c->j, "type",
+                          strcmp(f->kind, CS_FINDING_INCOMPLETE_PAGE) == 0 ? "incomplete-page"
+                                                                            : "rejected");
     cs_json_kv_string(c->j, "source", f->source ? f->source : "");
     cs_json_kv_u64(c->j, "line", f->line);
     cs_json_kv_u64(c->j, "column", f->column);
@@ -339,6 +345,10 @@ int audit_rep_json(const audit_rep *R)
     rej_ctx rc = {&j, false};
     audit_rep_rejected(R, json_rejected, &rc);
     cs_json_end(&j);
+    cs_json_key(&j, "incomplete");
+    cs_json_begin_array(&j);
+    audit_rep_findings(R, CS_FINDING_INCOMPLETE_PAGE, json_rejected, &rc);
+    cs_json_end(&j);
     cs_json_key(&j, "clusters");
     cs_json_begin_array(&j);
     for (size_t i = 0; i < audit_rep_cap(R, R->n_clusters); i++) {
@@ -427,6 +437,7 @@ int audit_rep_ndjson(const audit_rep *R)
     cs_json_newline(&j);
     rej_ctx rc = {&j, true};
     audit_rep_rejected(R, json_rejected, &rc);
+    audit_rep_findings(R, CS_FINDING_INCOMPLETE_PAGE, json_rejected, &rc);
     /* findings, most severe first: groups and pairs of each severity */
     for (unsigned sev = 0; sev < CS_SEV_COUNT; sev++) {
         uint64_t ng = 0, np = 0;

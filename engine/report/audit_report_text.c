@@ -267,6 +267,8 @@ static void t_summary(const audit_rep *R)
         t_line(f, "rejected records", R->rejected_records, "skipped by --keep-going");
         t_line(f, "rejected files", R->rejected_files, NULL);
     }
+    if (R->incomplete_pages)
+        t_line(f, "incomplete pages", R->incomplete_pages, "NextToken: inventory incomplete");
 }
 
 /* The rejected inputs, one wrapped line each, up to the limit. */
@@ -392,6 +394,14 @@ int audit_rep_text(const audit_rep *R)
         t_heading(f, "Rejected input (read past with --keep-going; counted as high)");
         rej_lines rl = {R, 0, 0};
         audit_rep_rejected(R, t_rejected, &rl);
+        if (rl.total > rl.shown)
+            fprintf(f, "  ... and %s more (use --limit 0 for all)\n",
+                    cs_text_count(rl.total - rl.shown, a));
+    }
+    if (R->incomplete_pages) {
+        t_heading(f, "Incomplete pages (a NextToken: VPCs may be missing; counted as high)");
+        rej_lines rl = {R, 0, 0};
+        audit_rep_findings(R, CS_FINDING_INCOMPLETE_PAGE, t_rejected, &rl);
         if (rl.total > rl.shown)
             fprintf(f, "  ... and %s more (use --limit 0 for all)\n",
                     cs_text_count(rl.total - rl.shown, a));

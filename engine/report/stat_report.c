@@ -11,7 +11,8 @@
  * per family, peering connections by status, edges by kind, findings by
  * kind; with findings, one line per finding. JSON: one object (counts,
  * peering_by_status with every status, edges_by_kind and findings_by_kind
- * with the non-zero ones, rejected, entries, estate_tables, image_bytes);
+ * with the non-zero ones, rejected, rejected_records, rejected_files,
+ * incomplete_pages, entries, estate_tables, image_bytes);
  * with findings {"stat": OBJECT, "findings": [{kind, message, source, line,
  * column[, vpc]}]}.
  *
@@ -56,6 +57,12 @@ static void print_text(FILE *f, const cs_snapshot *s, const cs_estate_stats *st)
     fprintf(f, "findings             %u\n", c->findings);
     for (uint32_t i = 0; i < st->kind_count; i++)
         fprintf(f, "  %-25s%u\n", st->kinds[i].kind, st->kinds[i].count);
+    if (st->rejected_records || st->rejected_files)
+        fprintf(f, "rejected input       %u records, %u files (--keep-going)\n",
+                st->rejected_records, st->rejected_files);
+    if (st->incomplete_pages)
+        fprintf(f, "incomplete pages     %u (a NextToken: the inventory is incomplete)\n",
+                st->incomplete_pages);
     if (!st->has_estate) {
         cs_snapshot_info info;
         cs_snapshot_get_info(s, &info);
@@ -110,6 +117,9 @@ static void print_json(FILE *f, const cs_snapshot *s, const cs_estate_stats *st)
     }
     fprintf(f, "},\n");
     fprintf(f, "  \"rejected\": %u,\n", c->rejected);
+    fprintf(f, "  \"rejected_records\": %u,\n", st->rejected_records);
+    fprintf(f, "  \"rejected_files\": %u,\n", st->rejected_files);
+    fprintf(f, "  \"incomplete_pages\": %u,\n", st->incomplete_pages);
     fprintf(f, "  \"entries\": {\"ipv4\": %u, \"ipv6\": %u},\n", info.entries[0],
             info.entries[1]);
     fprintf(f, "  \"estate_tables\": %s,\n", st->has_estate ? "true" : "false");

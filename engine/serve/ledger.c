@@ -9,7 +9,7 @@
  * restart or after a holder died mid-change. Allocation itself is
  * cs_ipam_alloc (a public call; the ledger only adds its reservations as
  * used blocks). Does not: touch the service's control or image segments
- * (engine/serve/shm.c), print.
+ * (engine/serve/shm_segments.c), print.
  *
  * SEGMENT (native endianness and layout: it never leaves the machine):
  *

@@ -502,6 +502,12 @@ typedef struct cs_load_options {
     int kind;              /* enum cs_source_kind; CS_SRC_AUTO = detect */
     cs_load_progress_fn progress; /* NULL = none */
     void *progress_ctx;
+    cs_snapshot **snapshot; /* non-NULL: a snapshot image met in a stream
+                              (pipe, FIFO, standard input) is read into
+                              memory and opened (cs_snapshot_from_fd) into
+                              *snapshot, the caller's to close, instead of
+                              being refused; refused (CS_EINVAL) when
+                              *snapshot is already set or e holds records */
 } cs_load_options;
 
 /*
@@ -585,6 +591,12 @@ typedef struct cs_estate_stats {
     uint32_t by_edge[CS_EDGE_KIND_COUNT];
     cs_finding_kind_count *kinds;     /* kind_count of them, owned */
     uint32_t kind_count;
+    /* Input that did not make it in whole (what every report carries and
+     * --fail-on counts as high): CS_FINDING_REJECTED findings split into
+     * single records (they have a line) and whole files (no line), and
+     * CS_FINDING_INCOMPLETE_PAGE findings (pages still naming a
+     * NextToken). */
+    uint32_t rejected_records, rejected_files, incomplete_pages;
 } cs_estate_stats;
 
 /*

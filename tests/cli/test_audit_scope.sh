@@ -32,6 +32,13 @@ printf 'domain,member\nprod,tag:Environmnet=prod\n' >"$tmp/dom.csv"
 expect_rc 2 "$cli" audit --format json --domain "$tmp/dom.csv" $S
 expect_named "$tmp/dom.csv:2:"
 
+# the other verb with filters: candidates --region / --account
+expect_rc 0 "$cli" candidates --format json --account 274658481829 -e $S vpc-04d728046765bf61e
+expect_rc 2 "$cli" candidates --format json --account 27465848182 -e $S vpc-04d728046765bf61e
+expect_named 27465848182
+expect_rc 2 "$cli" candidates --format json --region us-est-1 -e $S vpc-04d728046765bf61e
+expect_named us-est-1
+
 # drift: one more VPC on 10.1.0.0/16 (in a new account, so the scope of
 # that account matches nothing in the baseline: not an error there)
 printf 'account,region,vpc_id,cidr\n111111111111,us-east-1,vpc-0extra00000000001,10.1.0.0/16\n' \

@@ -56,6 +56,12 @@ check_json audit --ndjson "$cli" audit --format ndjson --domain "$G/fixture-doma
 check_json audit "$cli" audit --format json --baseline "$G/fixture-old.csv" $F
 check_json audit --ndjson "$cli" audit --format ndjson --baseline "$G/fixture-old.csv" $F
 check_json audit "$cli" audit --format json --what-if "$G/fixture-plan.csv" $F
+# input gaps: a page naming a NextToken, rejected records and files
+check_json audit "$cli" audit --format json -e tests/fixtures/ipam/next-token.json
+check_json audit --ndjson "$cli" audit --format ndjson -e tests/fixtures/ipam/next-token.json
+check_json audit "$cli" audit --format json --keep-going -e tests/fixtures/config/bad-cidr.json
+check_json audit --ndjson "$cli" audit --format ndjson --keep-going -e tests/fixtures/config/bad-cidr.json
+check_json stat "$cli" stat --format json --keep-going -e tests/fixtures/config/bad-cidr.json
 # query and lookup (every item kind: result, count, error)
 printf '10.0.0.0/16\n10.1.2.3/16\n2600:1f10::/32\n' >"$tmp/items"
 for verb in query lookup; do

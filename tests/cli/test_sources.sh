@@ -95,6 +95,20 @@ if command -v bash >/dev/null 2>&1; then
         fail "process substitution: $(cat "$tmp/out") $(cat "$tmp/err")"
 fi
 
+# --- --region / --account are filters only: verbs without filters refuse
+# them, naming the flag that sets a source's region or account ----------------
+for v in check mesh reach can-add; do
+    expect_rc 2 "$cli" $v --region eu-west-1 -e "$tmp/a.json" vpc-1 vpc-2
+    expect_in "$tmp/err" "write --source-region eu-west-1 before them"
+    expect_rc 2 "$cli" $v --account 123456789012 -e "$tmp/a.json" vpc-1 vpc-2
+    expect_in "$tmp/err" "write --source-account 123456789012 before them"
+done
+# every verb that reads sources takes --source-region and documents it
+for v in audit stat query lookup check candidates mesh reach can-add build; do
+    expect_rc 0 "$cli" $v --help
+    expect_in "$tmp/out" "--source-region"
+done
+
 # --- help VERB, and a missing source named once --------------------------------
 expect_rc 0 "$cli" help stat
 expect_in "$tmp/out" "usage: cidrscope stat"
