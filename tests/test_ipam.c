@@ -644,6 +644,7 @@ static void ipam__pools_errors_locate_the_value(void **state)
         {"bad/unnamed-cidrs.json", "names no pool", 1, 2},
         {"bad/length.json", "longer than the family's width", 1, 16},
         {"bad/truncated.json", "not JSON", 2, 1},
+        {"bad/not-ipam.json", "not an IPAM output", 2, 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         cs_ipam_pools *set = NULL;

@@ -19,7 +19,8 @@
  * two outputs do not name their pool, so their FILE NAME must hold the pool
  * id ("ipam-pool-" and hex digits), as `... --ipam-pool-id ID > ID.cidrs.json`
  * writes it. Several documents in one file (concatenated pages) are read
- * one after the other. Keys this reader does not use are skipped, with any
+ * one after the other; a file with none of the three top-level keys is an
+ * error (another JSON file in a directory of IPAM outputs is a mistake). Keys this reader does not use are skipped, with any
  * value. A pool's CIDRs count only in State "provisioned"; every allocation
  * counts as used, whatever its ResourceType (a child pool's CIDR is an
  * allocation of its source pool).
@@ -110,6 +111,7 @@ typedef struct parse {
     unsigned depth;           /* open maps and arrays */
     enum section sec;         /* the array at depth 2 being read */
     enum field field;         /* the key just read at depth 3 */
+    bool seen;                /* a top-level key of the three outputs was read */
     char file_pool[CS_IPAM_POOL_ID_MAX + 1]; /* the pool a cidrs/allocations file is of */
     /* the record being read (depth 3) */
     size_t rec_off;
@@ -312,6 +314,7 @@ static int cb_key(void *ctx, const unsigned char *kv, size_t n)
                  : IS("IpamPoolCidrs")       ? SEC_CIDRS
                  : IS("IpamPoolAllocations") ? SEC_ALLOCS
                                              : SEC_NONE;
+        p->seen |= p->sec != SEC_NONE;
         if (p->sec != SEC_NONE && p->sec != SEC_POOLS && !p->file_pool[0])
             return fail_at(p, string_start(p, n), (uint32_t)n + 2, CS_EPARSE,
                            "%s output names no pool: its file name must hold the pool id "
@@ -484,6 +487,16 @@ static int read_file(cs_ipam_pools *set, const char *path, cs_error *err)
         if (m)
             yajl_free_error(p.y, m);
         cs_ingest_locate(err, path, f.data, f.len, off > f.len ? f.len : off, 1);
+    }
+    if (!p.rc && !p.seen) {
+        size_t off = 0;
+        while (off < f.len && (f.data[off] == ' ' || f.data[off] == '\n' ||
+                               f.data[off] == '\t' || f.data[off] == '\r'))
+            off++;
+        p.rc = cs_fail(err, CS_EPARSE,
+                       "not an IPAM output: expected a top-level \"IpamPools\", "
+                       "\"IpamPoolCidrs\" or \"IpamPoolAllocations\"");
+        cs_ingest_locate(err, path, f.data, f.len, off, 1);
     }
     yajl_free(p.y);
     cs_ingest_file_free(&f);

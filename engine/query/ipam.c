@@ -513,7 +513,7 @@ typedef struct hole_heap {
     uint32_t region;                /* the region being gathered */
     const uint32_t *region_pool;    /* each region's pool */
     size_t region_got;              /* holes gathered in the region (first) */
-    bool rev, dropped, oom;
+    bool rev, dropped, done, oom;
 } hole_heap;
 
 /* a goes before b (after b while rev). First: the earlier pool, then the
@@ -610,9 +610,26 @@ static bool gather_hole(u128 start, unsigned len, void *ctx)
     return hp->oom;
 }
 
+/* Prunes while gathering, once `keep` holes are kept (the worst of them at
+ * the root): holes come in ascending (region, address), so for best-fit a
+ * worst kept hole of exactly the blocks' length is beaten by no later hole
+ * (stop: done); for spread a gap too small to hold a hole larger than the
+ * worst kept one is skipped. Either way holes were left out: dropped. */
 static bool gather_gap(u128 a, u128 b, void *ctx)
 {
     hole_heap *hp = ctx;
+    if (hp->n == hp->keep && hp->keep && hp->strategy != CS_IPAM_FIRST) {
+        const unsigned worst = hp->h[0].len;
+        if (hp->strategy == CS_IPAM_BEST_FIT && worst == hp->len) {
+            hp->dropped = hp->done = true;
+            return true;
+        }
+        if (hp->strategy == CS_IPAM_SPREAD &&
+            log2_floor(b - a + 1) <= width(hp->family) - worst) {
+            hp->dropped = true;
+            return false;
+        }
+    }
     return each_hole(hp->family, a, b, gather_hole, hp);
 }
 
@@ -646,7 +663,7 @@ static int64_t heap_attempt(const cs_snapshot *s, const cs_ipam_request *r,
     const unsigned family = r->pools[0].family, w = width(family);
     hole_heap hp = {.strategy = r->strategy, .family = family, .len = r->length, .keep = keep,
                     .region_pool = region_pool, .rev = true};
-    for (size_t i = 0; i < n_regions && !hp.oom; i++) {
+    for (size_t i = 0; i < n_regions && !hp.oom && !hp.done; i++) {
         hp.region = (uint32_t)i;
         hp.region_got = 0;
         used_stream u;

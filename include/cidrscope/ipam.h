@@ -201,7 +201,8 @@ CS_API void cs_ipam_pools_free(cs_ipam_pools *set);
  * files in name order). Returns 0, CS_EPARSE (err locates it: a pool
  * without IpamPoolId or AddressFamily, a length outside 0..width, min >
  * max, a default outside them, a pool described twice, a bad Cidr, a cidrs
- * or allocations file whose name holds no pool id), CS_EINVAL (cannot
+ * or allocations file whose name holds no pool id, a file that is none of
+ * the three outputs, JSON that does not parse), CS_EINVAL (cannot
  * open), CS_EIO, CS_ENOMEM. */
 CS_API int cs_ipam_pools_read(cs_ipam_pools *set, const char *path, cs_error *err);
 /* After every read: each CIDR and allocation's pool is described, in the

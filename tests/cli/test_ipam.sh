@@ -3,7 +3,9 @@
 # parsed back: figures add up, holes cover exactly the free space), exit
 # codes, and the check that matters: alloc's blocks piped into
 # `audit --what-if` add no overlap, for every strategy (with a control
-# plan that does overlap, so the check can fail).
+# plan that does overlap, so the check can fail). Pools from AWS IPAM
+# (--ipam-pools, tests/fixtures/ipam): the default length, the min/max rules
+# named, allocations used, and every bad file's exact file:line:column.
 #
 # usage: sh tests/cli/test_ipam.sh CLI_PATH SOURCE_DIR
 set -u
@@ -128,6 +130,7 @@ ipam-pool-0b0000000000000003.cidrs.json|3:22: Cidr: octet 300 > 255
 unnamed-cidrs.json|1:2: get-ipam-pool-cidrs output names no pool
 length.json|1:16: pool ipam-pool-0b0000000000000004: AllocationMaxNetmaskLength longer than the family's width
 truncated.json|2:1: not JSON
+not-ipam.json|2:1: not an IPAM output
 EOF
 expect_rc 2 "$cli" free -e "$fix" --ipam-pools "$tmp/no-such-dir" --pool 10.0.0.0/8
 

@@ -20,6 +20,8 @@ at_exit cleanup
 
 # start_serve: serves $tmp/vpcs.csv with the ledger, waits until it serves.
 start_serve() {
+    # a fresh file: the previous serve's "serving" line must not count
+    rm -f "$tmp/serve.out"
     "$cli" serve "$name" "$tmp/vpcs.csv" --ledger "$tmp/journal" --interval 0.1 \
         --settle 0.1 --unlink-on-exit >"$tmp/serve.out" 2>&1 &
     spid=$!
