@@ -9,9 +9,11 @@
  * Benchmark in bench_main.cc, the peer driver in peers/peer_cidrscope.c) or
  * reach into engine/ internals.
  *
- * THE ESTATE MODEL. Each row is one VPC CIDR association of an organisation
- * with thousands of accounts x regions; every IPv4 block is /16../28 and
- * every IPv6 block /44../56, as AWS allows. A row is, by a seeded roll:
+ * THE ESTATE MODEL (drawn by the one generator, datasets/gen/gen_rows.c;
+ * this file only calls it). Each row is one VPC CIDR association of an
+ * organisation with thousands of accounts x regions; every IPv4 block is
+ * /16../28 and every IPv6 block /44../56, as AWS allows. A row is, by a
+ * seeded roll:
  *
  *   share  what                            distinct prefixes it yields
  *   24.0%  default VPC 172.31.0.0/16       1 (most account-regions have one)
@@ -37,6 +39,8 @@
  * Thread-safety: none needed (benchmarks are single-threaded).
  */
 #include "harness.h"
+
+#include "gen_estate.h"
 
 #include <cidrscope/audit.h>
 #include <cidrscope/estate.h>
@@ -245,151 +249,18 @@ static int cmp_prefix(const void *a, const void *b)
 
 /* ---- the estate generator ---------------------------------------------------- */
 
-static cs_prefix v4(uint32_t a, unsigned len)
-{
-    return cs_prefix_from_v4(a, len);
-}
-
-static uint32_t ip4(unsigned a, unsigned b, unsigned c, unsigned d)
-{
-    return (uint32_t)a << 24 | (uint32_t)b << 16 | (uint32_t)c << 8 | d;
-}
-
-/* A weighted choice: weights in permille, summing to 1000. */
-typedef struct weighted {
-    unsigned permille;
-    uint32_t addr;
-    unsigned len;
-} weighted;
-
-static cs_prefix pick_weighted(hb_rng *r, const weighted *w, size_t n)
-{
-    unsigned roll = (unsigned)hb_below(r, 1000), acc = 0;
-    for (size_t i = 0; i < n; i++) {
-        acc += w[i].permille;
-        if (roll < acc)
-            return v4(w[i].addr, w[i].len);
-    }
-    return v4(w[n - 1].addr, w[n - 1].len);
-}
-
-/* IPAM pools every scope carves, in order. */
-static const struct {
-    uint32_t base;
-    unsigned len;
-} ipam_pools[] = {
-    {0x0a000000u, 8},  /* 10.0.0.0/8 */
-    {0xac100000u, 12}, /* 172.16.0.0/12 (172.31.0.0/16 included: real
-                        * estates do collide with default VPCs) */
-    {0xc0a80000u, 16}, /* 192.168.0.0/16 */
-};
-#define N_POOLS (sizeof ipam_pools / sizeof ipam_pools[0])
-
-/* One IPAM scope: a cursor walking the pools, handing out aligned blocks. */
-typedef struct scope {
-    unsigned pool;
-    uint64_t cursor; /* next free address (64-bit: no wrap) */
-} scope;
-
-static void scope_restart(hb_rng *r, scope *s)
-{
-    s->pool = 0;
-    /* A new pass starts somewhere in the first /16s, as a new business unit
-     * would, so passes do not line up block for block. */
-    s->cursor = ipam_pools[0].base + (hb_below(r, 64) << 12);
-}
-
-static unsigned ipam_len(hb_rng *r)
-{
-    /* /16 2%, /17 3%, /18 5%, /19 10%, /20 20%, /21 15%, /22 15%, /23 10%,
-     * /24 14%, /25 3%, /26 2%, /27 1% (AWS allows /16../28) */
-    static const unsigned cum[] = {20, 50, 100, 200, 400, 550, 700, 800, 940, 970, 990, 1000};
-    unsigned roll = (unsigned)hb_below(r, 1000);
-    for (unsigned i = 0; i < 12; i++)
-        if (roll < cum[i])
-            return 16 + i;
-    return 27;
-}
-
-static cs_prefix scope_alloc(hb_rng *r, scope *s)
-{
-    unsigned len = ipam_len(r);
-    uint64_t size = 1ull << (32 - len);
-    for (;;) {
-        uint64_t end = (uint64_t)ipam_pools[s->pool].base +
-                       (1ull << (32 - ipam_pools[s->pool].len));
-        uint64_t a = (s->cursor + size - 1) & ~(size - 1);
-        if (a + size <= end) {
-            s->cursor = a + size;
-            /* IPAM leaves room to grow now and then. */
-            if (hb_below(r, 100) < 30)
-                s->cursor += size * (1 + hb_below(r, 4));
-            return v4((uint32_t)a, len);
-        }
-        if (++s->pool == N_POOLS)
-            scope_restart(r, s);
-        else
-            s->cursor = ipam_pools[s->pool].base;
-    }
-}
-
+/* The rows are the one generator's row shape (datasets/gen/gen_rows.c,
+ * "THE ROWS"): the same bytes this file drew before the generator moved. */
 hb_row *hb_estate_rows(size_t rows, uint64_t seed)
 {
-    static const weighted templates[] = {
-        {400, 0x0a000000u, 16}, /* 10.0.0.0/16: the console's default */
-        {150, 0xc0a80000u, 16}, /* 192.168.0.0/16 */
-        {100, 0x0a010000u, 16}, /* 10.1.0.0/16 */
-        {80, 0xac100000u, 16},  /* 172.16.0.0/16 */
-        {70, 0x0a0a0000u, 16},  /* 10.10.0.0/16 */
-        {50, 0x0a000000u, 20},  /* 10.0.0.0/20 */
-        {50, 0x0a000000u, 24},  /* 10.0.0.0/24 */
-        {50, 0xc0a80100u, 24},  /* 192.168.1.0/24 */
-        {50, 0xac100000u, 20},  /* 172.16.0.0/20 */
-    };
-    hb_rng r = {seed};
-    scope scopes[4];
-    for (unsigned i = 0; i < 4; i++)
-        scope_restart(&r, &scopes[i]);
-    hb_row *out = xmalloc(rows * sizeof *out);
+    hb_row *out = xmalloc((rows ? rows : 1) * sizeof *out);
+    cs_prefix *p = xmalloc((rows ? rows : 1) * sizeof *p);
+    gen_prefix_rows(seed, rows, p);
     for (size_t i = 0; i < rows; i++) {
-        unsigned roll = (unsigned)hb_below(&r, 1000);
-        cs_prefix p;
-        if (roll < 240) {
-            p = v4(ip4(172, 31, 0, 0), 16);
-        } else if (roll < 300) {
-            p = pick_weighted(&r, templates, sizeof templates / sizeof templates[0]);
-        } else if (roll < 350) {
-            unsigned k = (unsigned)hb_below(&r, 100);
-            if (k < 40)
-                p = v4(ip4(100, 64, 0, 0), 16);
-            else if (k < 80)
-                p = v4(ip4(100, 64, 0, 0) + ((uint32_t)hb_below(&r, 64) << 16), 16);
-            else
-                p = v4(ip4(100, 64, 0, 0) + ((uint32_t)hb_below(&r, 64) << 12), 20);
-        } else if (roll < 850) {
-            p = scope_alloc(&r, &scopes[hb_below(&r, 4)]);
-        } else if (hb_below(&r, 100) < 95) {
-            /* Amazon-provided /56 from 2600:1f00::/24: unique per VPC. */
-            uint64_t hi = 0x26001f0000000000ull | (hb_next(&r) & 0x000000ffffffff00ull);
-            p = cs_prefix_from_v6(hi, 0, 56);
-        } else {
-            /* ULA templates copied between teams. */
-            static const struct {
-                uint64_t hi;
-                unsigned len;
-            } ula[] = {
-                {0xfd00000000000000ull, 48},
-                {0xfd00000000000000ull, 56},
-                {0xfd00000000000100ull, 56},
-                {0xfd12345678900000ull, 48},
-                {0xfd00000000000000ull, 44},
-            };
-            unsigned k = (unsigned)hb_below(&r, 5);
-            p = cs_prefix_from_v6(ula[k].hi, 0, ula[k].len);
-        }
-        out[i].p = p;
+        out[i].p = p[i];
         out[i].value = (uint32_t)i;
     }
+    free(p);
     return out;
 }
 
@@ -1064,75 +935,20 @@ void hb_shm_readers(const cs_snapshot *s, const cs_prefix *qs, size_t nq,
 
 /* ---- the audit --------------------------------------------------------------------- */
 
-static const char *const aws_regions[16] = {
-    "us-east-1",      "us-east-2",      "us-west-1",    "us-west-2",
-    "eu-west-1",      "eu-west-2",      "eu-west-3",    "eu-central-1",
-    "eu-north-1",     "ap-southeast-1", "ap-southeast-2", "ap-northeast-1",
-    "ap-northeast-2", "ap-south-1",     "sa-east-1",    "ca-central-1",
-};
-
+/* The rows as an estate: datasets/gen/gen_rows.c ("THE ESTATE"). */
 cs_snapshot *hb_estate_image(const hb_dataset *d, uint64_t seed, size_t *vpcs)
 {
-    hb_rng r = {seed};
     cs_estate *e = cs_estate_new();
     if (!e)
         hb_die("cs_estate_new: out of memory");
-    const cs_prefix cgnat = cs_prefix_from_v4(0x64400000u, 10); /* 100.64.0.0/10 */
-    const cs_prefix dflt = cs_prefix_from_v4(0xac1f0000u, 16);  /* 172.31.0.0/16 */
-    char vpc_id[32], prev_id[32] = "", owner[24], pcx[32];
-    uint64_t slot = 0, n_vpcs = 0, n_pcx = 0;
-    int have_prev = 0;
     cs_error err;
-    for (size_t i = 0; i < d->n_rows; i++) {
-        const cs_prefix *p = &d->rows[i].p;
-        const int is_default = cs_prefix_compare(p, &dflt) == 0;
-        const int secondary = p->family == CS_AF_V6 || cs_prefix_contains(&cgnat, p);
-        if (is_default)
-            slot++;
-        snprintf(owner, sizeof owner, "%012llu",
-                 (unsigned long long)(100000000000ull + slot / 16));
-        const char *region = aws_regions[slot % 16];
-        if (!(secondary && have_prev)) {
-            snprintf(vpc_id, sizeof vpc_id, "vpc-%017llx", (unsigned long long)n_vpcs++);
-            cs_vpc_desc v;
-            memset(&v, 0, sizeof v);
-            v.id = cs_str_c(vpc_id);
-            v.owner = cs_str_c(owner);
-            v.region = cs_str_c(region);
-            v.state = CS_VPC_AVAILABLE;
-            v.is_default = is_default;
-            if (cs_estate_add_vpc(e, &v, NULL, &err) < 0)
-                hb_die("cs_estate_add_vpc: %s", err.message);
-            if (!is_default) {
-                if (have_prev && hb_below(&r, 100) < 3) {
-                    snprintf(pcx, sizeof pcx, "pcx-%017llx", (unsigned long long)n_pcx++);
-                    cs_peering_desc pd;
-                    memset(&pd, 0, sizeof pd);
-                    pd.id = cs_str_c(pcx);
-                    pd.requester.vpc_id = cs_str_c(prev_id);
-                    pd.accepter.vpc_id = cs_str_c(vpc_id);
-                    pd.status = CS_PCX_ACTIVE;
-                    if (cs_estate_add_peering(e, &pd, NULL, &err) < 0)
-                        hb_die("cs_estate_add_peering: %s", err.message);
-                }
-                memcpy(prev_id, vpc_id, sizeof prev_id);
-                have_prev = 1;
-            }
-        }
-        cs_cidr_desc c;
-        memset(&c, 0, sizeof c);
-        c.vpc_id = cs_str_c(secondary && have_prev ? prev_id : vpc_id);
-        c.prefix = *p;
-        c.state = CS_ASSOC_ASSOCIATED;
-        c.primary = !(secondary && have_prev) && p->family == CS_AF_V4;
-        if (cs_estate_add_cidr(e, &c, NULL, &err) < 0)
-            hb_die("cs_estate_add_cidr (row %zu): %s", i, err.message);
-    }
+    if (gen_rows_estate_build(d->n_rows ? &d->rows[0].p : NULL, d->n_rows, sizeof(hb_row), seed,
+                              e, vpcs, &err) != 0)
+        hb_die("gen_rows_estate_build: %s", err.message);
     cs_snapshot *s = NULL;
     if (cs_estate_freeze(e, &s, &err) < 0)
         hb_die("cs_estate_freeze: %s", err.message);
     cs_estate_free(e);
-    *vpcs = n_vpcs;
     return s;
 }
 

@@ -26,31 +26,32 @@
 #define MAX_COUNT 1000000
 
 enum {
-    OPT_FORMAT = 0x300,
-    OPT_POOL,
-    OPT_LENGTH,
+    OPT_LENGTH = 0x300,
     OPT_COUNT,
     OPT_STRATEGY,
     OPT_AVOID,
     OPT_PEERABLE,
-    OPT_EXCLUDE,
     OPT_ALLOWED,
     OPT_COMMIT,
     OPT_TOKEN,
     OPT_OWNER,
+    OPT_SHM_OWNER,
 };
 
 static void usage(FILE *f)
 {
     fprintf(f,
-        "usage: cidrscope alloc [options] -e SOURCE --pool PREFIX --length L\n"
+        "usage: cidrscope alloc [options] -e SOURCE --pool POOL --length L\n"
         "\n"
         "Allocates aligned blocks of length L inside the pools that overlap no\n"
         "block of the estate, computed from the free space (never by trying\n"
         "candidates one by one).\n"
         "\n"
-        "      --pool PREFIX      a pool (repeatable; earlier pools first)\n"
-        "      --length L         prefix length of each block\n"
+        "Pools are tried in the order given.\n"
+        "\n" CLI_IPAM_HELP
+        "      --length L         prefix length of each block (an AWS IPAM pool:\n"
+        "                         default its AllocationDefaultNetmaskLength; outside\n"
+        "                         its min/max refused)\n"
         "      --count N          blocks to allocate (default 1)\n"
         "      --strategy S       first (lowest blocks, default), best-fit (the\n"
         "                         smallest free block that holds one) or spread (the\n"
@@ -63,10 +64,7 @@ static void usage(FILE *f)
         "                         all of them; AWS's rules for a VPC's blocks apply\n"
         "                         (IPv4 /16../28, the association-restriction table\n"
         "                         with the first block as primary); repeatable\n"
-        "      --exclude X        a prefix, or a file of prefixes, never to overlap;\n"
-        "                         repeatable\n"
         "      --allowed PREFIX   blocks only inside these; repeatable\n"
-        "      --format F         text (default), json or csv\n"
         "\n"
         "With --shm NAME, the reservations of the service's ledger count as used;\n"
         "      --commit           reserve the blocks in the ledger (`serve NAME\n"
@@ -74,7 +72,9 @@ static void usage(FILE *f)
         "                         answer; two commits never overlap\n"
         "      --token T          idempotency: the same T returns the same blocks\n"
         "      --owner TEXT       with --commit: who reserved them (kept in the\n"
-        "                         ledger); without it, the --shm option below\n"
+        "                         ledger's journal)\n"
+        "      --shm-owner USER   with --shm: the user who must own the service (what\n"
+        "                         --owner USER means for the other verbs)\n"
         "\n" CLI_SOURCE_HELP
         "\nExit: 0 all allocated, 1 fewer than --count fit (those that fit are\n"
         "printed with the reason), 2 usage or bad input, 3 internal error.\n");
@@ -84,24 +84,23 @@ int cmd_alloc(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"help", no_argument, NULL, 'h'},
-        {"format", required_argument, NULL, OPT_FORMAT},
-        {"pool", required_argument, NULL, OPT_POOL},
         {"length", required_argument, NULL, OPT_LENGTH},
         {"count", required_argument, NULL, OPT_COUNT},
         {"strategy", required_argument, NULL, OPT_STRATEGY},
         {"avoid", required_argument, NULL, OPT_AVOID},
         {"peerable-with", required_argument, NULL, OPT_PEERABLE},
-        {"exclude", required_argument, NULL, OPT_EXCLUDE},
         {"allowed", required_argument, NULL, OPT_ALLOWED},
         {"commit", no_argument, NULL, OPT_COMMIT},
         {"token", required_argument, NULL, OPT_TOKEN},
         {"owner", required_argument, NULL, OPT_OWNER},
+        {"shm-owner", required_argument, NULL, OPT_SHM_OWNER},
+        CLI_IPAM_LONGOPTS,
         CLI_SOURCE_LONGOPTS,
         {NULL, 0, NULL, 0}};
     cli_sources src;
     cli_sources_init(&src);
-    enum cs_report_format fmt = CS_REPORT_TEXT;
-    cli_prefixes pools = {0}, excl = {0}, allowed = {0};
+    cli_ipam o = {.fmt = CS_REPORT_TEXT};
+    cli_prefixes allowed = {0};
     const char *peerable[MAX_PEERABLE];
     size_t n_peerable = 0;
     long length = -1, count = 1;
@@ -117,26 +116,14 @@ int cmd_alloc(int argc, char **argv)
             rc = CLI_USAGE;
             break;
         }
-        if (used)
+        if (used || cli_ipam_option(VERB, &o, c, optarg, argv, &rc))
             continue;
         switch (c) {
         case 'h':
             usage(stdout);
-            cli_prefixes_free(&pools);
-            cli_prefixes_free(&excl);
+            cli_ipam_free(&o);
             cli_prefixes_free(&allowed);
             return CLI_OK;
-        case OPT_FORMAT:
-            if (cli_parse_format(VERB, optarg, 1u << CS_REPORT_TEXT | 1u << CS_REPORT_JSON | 1u << CS_REPORT_CSV,
-                                 &fmt))
-                rc = CLI_USAGE;
-            break;
-        case OPT_POOL:
-            rc = cli_prefixes_add(VERB, &pools, "--pool", optarg);
-            break;
-        case OPT_EXCLUDE:
-            rc = cli_prefixes_add_arg(VERB, &excl, "--exclude", optarg);
-            break;
         case OPT_ALLOWED:
             rc = cli_prefixes_add(VERB, &allowed, "--allowed", optarg);
             break;
@@ -175,6 +162,9 @@ int cmd_alloc(int argc, char **argv)
         case OPT_OWNER:
             owner = optarg;
             break;
+        case OPT_SHM_OWNER:
+            src.shm_owner = optarg;
+            break;
         case OPT_PEERABLE:
             if (n_peerable == MAX_PEERABLE) {
                 cli_errorf(VERB, "at most %d --peerable-with VPCs", MAX_PEERABLE);
@@ -183,35 +173,29 @@ int cmd_alloc(int argc, char **argv)
                 peerable[n_peerable++] = optarg;
             }
             break;
-        case ':':
-            cli_errorf(VERB, "option %s needs a value (see --help)", argv[optind - 1]);
-            rc = CLI_USAGE;
-            break;
-        default:
-            cli_errorf(VERB, "unknown option %s (see --help)", argv[optind - 1]);
-            rc = CLI_USAGE;
-            break;
         }
     }
-    if (rc == CLI_OK && (!pools.n || length < 0 || optind != argc)) {
-        cli_errorf(VERB, "%s (see --help)",
-                   !pools.n     ? "at least one --pool PREFIX is needed"
-                   : length < 0 ? "--length L is needed"
-                                : "unexpected argument");
+    if (rc == CLI_OK && optind != argc) {
+        cli_errorf(VERB, "unexpected argument (see --help)");
         rc = CLI_USAGE;
     }
+    if (rc == CLI_OK)
+        rc = cli_ipam_resolve(VERB, &o, &length);
+    if (rc == CLI_OK && length < 0) {
+        cli_errorf(VERB, "--length L is needed (see --help)");
+        rc = CLI_USAGE;
+    }
+    const cli_prefixes pools = o.pools;
+    cli_prefixes excl = o.excl;
     if (rc == CLI_OK && (commit || token) && !src.shm) {
         cli_errorf(VERB, "--commit and --token need --shm NAME (a service with a ledger)");
         rc = CLI_USAGE;
     }
-    /* --owner is the reservation's owner with --commit (issue 12), and
-     * the user who must own the service otherwise (the --shm option). */
-    if (rc == CLI_OK && owner && !commit) {
-        src.shm_owner = owner;
-        owner = NULL;
-    }
-    if (rc == CLI_OK && token && !commit) {
-        cli_errorf(VERB, "--token goes with --commit");
+    /* --owner is the reservation's owner (issue 12); the user who must own
+     * the service is --shm-owner here (--owner USER for the other verbs). */
+    if (rc == CLI_OK && (token || owner) && !commit) {
+        cli_errorf(VERB, "%s goes with --commit%s", token ? "--token" : "--owner TEXT",
+                   token ? "" : " (the service's owner is --shm-owner USER)");
         rc = CLI_USAGE;
     }
     for (size_t i = 1; rc == CLI_OK && i < pools.n; i++)
@@ -280,12 +264,12 @@ int cmd_alloc(int argc, char **argv)
             cs_snapshot_get_info(est.snap, &info);
             cs_error err;
             cs_error_clear(&err);
-            if (cs_ipam_report_alloc(stdout, fmt, pools.p, NULL, out, (size_t)n,
+            if (cs_ipam_report_alloc(stdout, o.fmt, pools.p, o.names, out, (size_t)n,
                                      (size_t)count, (unsigned)length, why, info.generation,
                                      &err) < 0)
                 rc = cli_report_error(VERB, &err);
             else if (n < count) {
-                if (fmt != CS_REPORT_TEXT)
+                if (o.fmt != CS_REPORT_TEXT)
                     cli_errorf(VERB, "only %lld of %ld blocks: %s", (long long)n, count,
                                cs_ipam_reason_text(why));
                 rc = CLI_FINDINGS;
@@ -296,8 +280,8 @@ int cmd_alloc(int argc, char **argv)
     cs_ledger_close(ledger);
     if (est.snap)
         cli_estate_close(&est);
-    cli_prefixes_free(&pools);
-    cli_prefixes_free(&excl);
+    o.excl = excl;
+    cli_ipam_free(&o);
     cli_prefixes_free(&allowed);
     return rc;
 }

@@ -19,6 +19,7 @@
  * Exit: 0 ok, 1 --fail-on found something, 2 bad input, 3 internal error.
  */
 #include "cli.h"
+#include "ipam_opts.h"
 #include "source.h"
 #include "verbs.h"
 
@@ -84,6 +85,8 @@ static void usage(FILE *f)
         "                         account,region,vpc_id,cidr; FILE a CSV of such rows\n"
         "                         (repeatable); reports what the plan adds, and\n"
         "                         --fail-on looks only at that\n"
+        "      (with --shm NAME, the active reservations of the service's ledger are\n"
+        "      planned blocks too, as VPCs vpc-1ed9e4<seq> of account 000000000000)\n"
         "\n"
         "estate:\n" CLI_SOURCE_HELP
         "\nExit: 0 done, 1 --fail-on found a finding of its level or worse\n"
@@ -187,6 +190,11 @@ static int load_domains(const cs_snapshot *s, const strlist *files, cs_domain_se
 }
 
 /* ---- the verb ------------------------------------------------------------------------- */
+
+static int add_what_if(void *ctx, const char *row, size_t len)
+{
+    return strlist_add(ctx, row, len);
+}
 
 typedef struct audit_args {
     cli_sources src;
@@ -431,6 +439,10 @@ int cmd_audit(int argc, char **argv)
     FILE *out = NULL;
     double t0 = now_s();
 
+    /* --shm: the active reservations of the service's ledger are planned
+     * blocks, as with --what-if (cli/ipam_opts.c, cli_ledger_rows) */
+    if (exit_code == CLI_OK && a.src.shm && !a.baseline)
+        exit_code = cli_ledger_rows(VERB, a.src.shm, add_what_if, &a.what_if);
     if (exit_code == CLI_OK)
         exit_code = cli_estate_open(VERB, &a.src, &est);
     if (exit_code == CLI_OK && a.baseline)

@@ -1,10 +1,12 @@
 /*
  * cli/cmd_gen.c — `cidrscope gen`: writes a synthetic estate (the one
- * generator is datasets/gen/gen_estate.c), as an ESTATE/<account>/<region>/
- * tree of AWS CLI JSON or as CSV. Options and the call only.
+ * generator is datasets/gen/; gen_shape.c describes its estates) as an
+ * ESTATE/<account>/<region>/ tree of AWS CLI JSON or as CSV. Options and
+ * the call only.
  */
 #include "cli.h"
 #include "gen_estate.h"
+#include "progress.h"
 #include "verbs.h"
 
 #include <errno.h>
@@ -18,7 +20,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: cidrscope gen --seed S --accounts N --regions R "
             "[--vpcs-per-region K]\n"
-            "                     --out PATH [--format dir|csv] [--shape default|org]\n\n"
+            "                     --out PATH [--format dir|csv] [--shape default|org|dense]\n\n"
             "Writes a realistic synthetic AWS estate: N accounts x R regions "
             "x K VPCs\n"
             "(default K = 4), with default VPCs, colliding template CIDRs, "
@@ -50,6 +52,11 @@ static void usage(FILE *f)
             "                 /16, /17), business-unit IPAM pools that overlap; "
             "--accounts\n"
             "                 and --regions default to 38000 and 17, K to 1\n"
+            "  --shape dense  at most 128 VPCs where every peering rule fires: "
+            "overlapping\n"
+            "                 blocks in every state, connections in every "
+            "status, hubs,\n"
+            "                 partners outside the estate\n"
             "  -q, --quiet    no summary on stderr\n\n"
             "Exit: 0 written, 2 bad options (also --out -), 3 a file system "
             "error.\n\n"
@@ -76,6 +83,12 @@ static int parse_u64(const char *opt, const char *s, uint64_t max,
     }
     *out = v;
     return 0;
+}
+
+static void gen_progress(uint64_t done, uint64_t total, void *ctx)
+{
+    (void)ctx;
+    cli_progress_count("accounts", done, total);
 }
 
 int cmd_gen(int argc, char **argv)
@@ -146,8 +159,10 @@ int cmd_gen(int argc, char **argv)
                 o.shape = GEN_SHAPE_DEFAULT;
             } else if (strcmp(optarg, "org") == 0) {
                 o.shape = GEN_SHAPE_ORG;
+            } else if (strcmp(optarg, "dense") == 0) {
+                o.shape = GEN_SHAPE_DENSE;
             } else {
-                cli_errorf("gen", "unknown --shape '%s' (expected default|org)", optarg);
+                cli_errorf("gen", "unknown --shape '%s' (expected default|org|dense)", optarg);
                 return CLI_USAGE;
             }
             break;
@@ -196,7 +211,10 @@ int cmd_gen(int argc, char **argv)
     gen_stats st;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    o.progress = gen_progress; /* shows only when enabled (cli/progress.c) */
+    cli_progress_begin("gen");
     int rc = gen_estate(&o, &st, &err);
+    cli_progress_end();
     if (rc != 0) {
         cli_errorf("gen", "%s", err.message);
         return rc == CS_EINVAL ? CLI_USAGE : CLI_INTERNAL;

@@ -215,7 +215,17 @@ int cli_estate_open(const char *verb, const cli_sources *s, cli_estate *out)
      * last value getopt left in s->load applies to none of the others. */
     cs_load_options lo = s->load;
     lo.region = lo.account = NULL;
+    /* One source read from a pipe may be a snapshot: read into memory. */
+    cs_snapshot *streamed = NULL;
+    if (s->n_paths == 1)
+        lo.snapshot = &streamed;
     int rc = cs_estate_load_sources(e, s->src, (size_t)s->n_paths, &lo, &err);
+    if (streamed) {
+        cli_progress_end();
+        cs_estate_free(e);
+        out->snap = out->owned = streamed;
+        return CLI_OK;
+    }
     uint32_t rejected = rc > 0 ? (uint32_t)rc : 0;
     cli_progress_end();
     if (rc < 0) {

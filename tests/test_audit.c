@@ -46,7 +46,23 @@ typedef struct genopt {
     unsigned default_pct;   /* share of default VPCs */
     unsigned crowd;         /* 1: many VPCs share a few crowded blocks */
     unsigned regions;       /* 0 = 3 */
+    unsigned menu;          /* 1: most VPCs take one of a few multi-top sets */
 } genopt;
+
+/* Multi-top sets held identically by many VPCs (audit_count.c's classes):
+ * cross-nesting pairs such as {10.0.0.0/16, 100.64.0.0/17} against
+ * {10.0.0.0/20, 100.64.0.0/10}, the same in IPv6, and three-top sets. */
+static const char *const top_menu[][3] = {
+    {"10.0.0.0/16", "100.64.0.0/17", NULL},
+    {"10.0.0.0/20", "100.64.0.0/10", NULL},
+    {"10.0.0.0/16", "100.64.0.0/10", NULL},
+    {"10.0.0.0/20", "100.64.0.0/17", NULL},
+    {"fd00::/40", "fd01:0:0:100::/56", NULL},
+    {"fd00::/48", "fd01::/32", NULL},
+    {"10.0.0.0/16", "100.64.0.0/17", "fd00::/40"},
+    {"10.0.0.0/24", "100.64.0.0/16", "fd01::/32"},
+    {"192.168.0.0/16", "100.64.0.0/10", "fd00::/48"},
+};
 
 static cs_prefix PP(const char *text)
 {
@@ -147,6 +163,14 @@ static cs_snapshot *collide_estate(tu_rng *r, const genopt *g)
             if (tu_below(r, 3) == 0)
                 add_block(e, id, PP("100.64.0.0/16"), &seq, r, false);
             if (tu_below(r, 4) == 0)
+                add_block(e, id, draw_block(r, g->crowd), &seq, r, false);
+            continue;
+        }
+        if (g->menu && tu_below(r, 4) != 0) {
+            const char *const *m = top_menu[tu_below(r, sizeof top_menu / sizeof *top_menu)];
+            for (unsigned j = 0; j < 3 && m[j]; j++)
+                add_block(e, id, PP(m[j]), &seq, r, j == 0);
+            if (tu_below(r, 3) == 0)
                 add_block(e, id, draw_block(r, g->crowd), &seq, r, false);
             continue;
         }
@@ -814,8 +838,8 @@ static void audit__random_estates_match_brute_force(void **state)
     (void)state;
     uint64_t seed = tu_seed("audit__random_estates_match_brute_force", 20260401);
     const genopt shapes[] = {
-        {12, 2, 20, 0, 0},  {40, 3, 15, 0, 0},  {90, 4, 25, 0, 0},  {160, 5, 10, 1, 0},
-        {240, 6, 40, 1, 0}, {300, 3, 5, 0, 0},  {120, 60, 30, 0, 8}, {200, 90, 20, 1, 8},
+        {12, 2, 20, 0, 0, 0},  {40, 3, 15, 0, 0, 0},  {90, 4, 25, 0, 0, 0},  {160, 5, 10, 1, 0, 0},
+        {240, 6, 40, 1, 0, 0}, {300, 3, 5, 0, 0, 0},  {120, 60, 30, 0, 8, 0}, {200, 90, 20, 1, 8, 0},
     };
     const unsigned modes[] = {0, CS_AUDIT_INCLUDE_DEFAULT, CS_AUDIT_ALL_PAIRS,
                               CS_AUDIT_INCLUDE_DEFAULT | CS_AUDIT_ALL_PAIRS};
@@ -835,13 +859,39 @@ static void audit__random_estates_match_brute_force(void **state)
     }
 }
 
+/* Many VPCs on identical multi-top sets (one class each in audit_count.c),
+ * cross-nesting sets in both families, plus the usual collisions and big
+ * VPCs: every count and listing against the brute force. */
+static void audit__identical_top_sets_match_brute_force(void **state)
+{
+    (void)state;
+    uint64_t seed = tu_seed("audit__identical_top_sets_match_brute_force", 4141);
+    const genopt shapes[] = {
+        {150, 3, 10, 0, 3, 1}, {320, 40, 5, 1, 8, 1}, {500, 6, 20, 1, 4, 1},
+    };
+    const unsigned modes[] = {0, CS_AUDIT_INCLUDE_DEFAULT | CS_AUDIT_ALL_PAIRS};
+    for (unsigned round = 0; round < 3; round++)
+        for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
+            uint64_t sd = seed + round * 1000 + k;
+            tu_rng r = {sd};
+            cs_snapshot *s = collide_estate(&r, &shapes[k]);
+            for (size_t m = 0; m < sizeof modes / sizeof *modes; m++) {
+                cs_audit_options o = {.flags = modes[m]};
+                char what[64];
+                snprintf(what, sizeof what, "menu shape %zu mode %zu", k, m);
+                check_audit(s, &o, sd, what);
+            }
+            cs_snapshot_close(s);
+        }
+}
+
 static void audit__scopes_and_domains_match_brute_force(void **state)
 {
     (void)state;
     uint64_t seed = tu_seed("audit__scopes_and_domains_match_brute_force", 777);
     for (unsigned round = 0; round < 6; round++) {
         tu_rng r = {seed + round};
-        genopt g = {120, 4 + 20 * (round & 1), 20, round & 1, 3 + 5 * (round & 1)};
+        genopt g = {120, 4 + 20 * (round & 1), 20, round & 1, 3 + 5 * (round & 1), 0};
         cs_snapshot *s = collide_estate(&r, &g);
         const char *accts[] = {"111111111100", "111111111102"};
         const char *regs[] = {"us-east-1", "ap-south-1"};
@@ -1127,7 +1177,7 @@ static void audit__file_image_equals_heap_image(void **state)
     (void)state;
     uint64_t seed = tu_seed("audit__file_image_equals_heap_image", 4242);
     tu_rng r = {seed};
-    genopt g = {200, 5, 20, 1, 0};
+    genopt g = {200, 5, 20, 1, 0, 0};
     cs_snapshot *s = collide_estate(&r, &g);
     char path[] = "/tmp/cs-audit-XXXXXX";
     int fd = mkstemp(path);
@@ -1387,7 +1437,7 @@ static void audit__scope_value_matching_nothing_is_not_found(void **state)
 {
     (void)state;
     tu_rng r = {42};
-    genopt g = {40, 3, 10, 0, 0};
+    genopt g = {40, 3, 10, 0, 0, 0};
     cs_snapshot *s = collide_estate(&r, &g);
     const char *acct_typo[] = {"11111111110"};   /* one digit short */
     const char *reg_typo[] = {"us-east-1", "us-est-1"};
@@ -1428,7 +1478,7 @@ static void thaw__round_trip_keeps_every_record(void **state)
     uint64_t seed = tu_seed("thaw__round_trip_keeps_every_record", 9090);
     for (unsigned round = 0; round < 4; round++) {
         tu_rng r = {seed + round};
-        genopt g = {60 + 40 * round, 2 + round, 20, round & 1, round & 1 ? 8 : 0};
+        genopt g = {60 + 40 * round, 2 + round, 20, round & 1, round & 1 ? 8 : 0, 0};
         cs_snapshot *s = collide_estate(&r, &g);
         cs_estate *e = cs_estate_new();
         assert_non_null(e);
@@ -1538,8 +1588,8 @@ static void drift__adding_never_disappears_removing_never_appears(void **state)
 {
     (void)state;
     uint64_t seed = tu_seed("drift__adding_never_disappears_removing_never_appears", 1111);
-    const genopt shapes[] = {{30, 2, 20, 0, 0}, {80, 3, 15, 1, 0}, {120, 6, 25, 0, 8},
-                             {200, 4, 10, 1, 3}};
+    const genopt shapes[] = {{30, 2, 20, 0, 0, 0}, {80, 3, 15, 1, 0, 0}, {120, 6, 25, 0, 8, 0},
+                             {200, 4, 10, 1, 3, 0}};
     const unsigned modes[] = {0, CS_AUDIT_INCLUDE_DEFAULT, CS_AUDIT_ALL_PAIRS};
     unsigned moved = 0;
     for (unsigned round = 0; round < 40; round++) {
@@ -1828,6 +1878,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(audit__random_estates_match_brute_force),
         cmocka_unit_test(audit__scopes_and_domains_match_brute_force),
+        cmocka_unit_test(audit__identical_top_sets_match_brute_force),
         cmocka_unit_test(audit__generator_shapes_match_brute_force),
         cmocka_unit_test(audit__group_severity_corner_cases),
         cmocka_unit_test(audit__default_vpcs_are_counted_exactly),

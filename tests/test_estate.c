@@ -608,6 +608,88 @@ static void estate__aws_limits_are_findings(void **state)
     cs_estate_free(e);
 }
 
+/* Issue 13 item 12: a stored location is 12 bytes, yet a line or column past
+ * 32 bits is kept exactly (conflict messages, freeze-time findings). */
+static void estate__locations_past_32_bits_are_exact(void **state)
+{
+    (void)state;
+    cs_estate *e = cs_estate_new();
+    add_vpc(e, "vpc-1", "111111111111", "eu-west-1", false, 0);
+    cs_cidr_desc d = {.vpc_id = cs_str_c("vpc-1"), .prefix = P("10.0.0.0/8"),
+                      .association_id = cs_str_c("a-1"), .state = CS_ASSOC_ASSOCIATED,
+                      .primary = true};
+    cs_srcloc big = L("huge.csv", 6000000000ull, 77), small = L("b.csv", 3, 4);
+    cs_srcloc edge = L("edge.csv", 4294967295ull, 5);
+    cs_error err;
+    cs_error_clear(&err);
+    assert_int_equal(cs_estate_add_cidr(e, &d, &big, &err), 0);
+    cs_cidr_desc d2 = d;
+    d2.prefix = P("10.0.0.0/16");
+    d2.association_id = cs_str_c("a-2");
+    assert_int_equal(cs_estate_add_cidr(e, &d2, &edge, &err), 0);
+    d.prefix = P("11.0.0.0/16");
+    assert_int_equal(cs_estate_add_cidr(e, &d, &small, &err), CS_ECONFLICT);
+    assert_non_null(strstr(err.message, "huge.csv:6000000000:77"));
+    d2.prefix = P("11.0.0.0/16");
+    assert_int_equal(cs_estate_add_cidr(e, &d2, &small, &err), CS_ECONFLICT);
+    assert_non_null(strstr(err.message, "edge.csv:4294967295:5"));
+    cs_snapshot *s = freeze(e);
+    cs_estate_counts c;
+    cs_estate_counts_get(s, &c);
+    unsigned seen = 0;
+    for (uint32_t i = 0; i < c.findings; i++) {
+        cs_finding f;
+        assert_int_equal(cs_estate_finding(s, i, &f), 0);
+        if (strcmp(f.kind, CS_FINDING_V4_SIZE) == 0 && strcmp(f.source, "huge.csv") == 0) {
+            assert_int_equal(f.line, 6000000000ull);
+            assert_int_equal(f.column, 77);
+            seen++;
+        }
+    }
+    assert_int_equal(seen, 1);
+    cs_snapshot_close(s);
+    cs_estate_free(e);
+}
+
+/* Associations live in fixed chunks and the (VPC, prefix) index rehashes
+ * from them: 200,000 blocks over several chunks and rehashes, each added
+ * again (merged, not duplicated), one conflicting at the end names the
+ * first sighting's location. */
+static void estate__many_blocks_dedupe_across_chunks(void **state)
+{
+    (void)state;
+    cs_estate *e = cs_estate_new();
+    cs_vpc_desc v = {.id = cs_str_c("pl-owner"), .owner = cs_str_c("owner"),
+                     .flags = CS_VPC_PSEUDO};
+    cs_error err;
+    cs_error_clear(&err);
+    cs_srcloc l0 = L("list.csv", 1, 1);
+    assert_int_equal(cs_estate_add_vpc(e, &v, &l0, &err), 0);
+    const uint32_t n = 200000;
+    for (int pass = 0; pass < 2; pass++)
+        for (uint32_t i = 0; i < n; i++) {
+            cs_cidr_desc d = {.vpc_id = cs_str_c("pl-owner"),
+                              .prefix = cs_prefix_from_v4(i << 8, 24),
+                              .state = CS_ASSOC_ASSOCIATED};
+            cs_srcloc l = L("list.csv", (uint64_t)pass * n + i + 2, 7);
+            int rc = cs_estate_add_cidr(e, &d, &l, &err);
+            if (rc < 0)
+                fail_msg("block %u pass %d: %s", i, pass, err.message);
+        }
+    cs_estate_counts c;
+    cs_estate_build_counts(e, &c);
+    assert_int_equal(c.assocs, n);
+    cs_cidr_desc d = {.vpc_id = cs_str_c("pl-owner"),
+                      .prefix = cs_prefix_from_v4((n - 1) << 8, 24),
+                      .state = CS_ASSOC_DISASSOCIATED};
+    cs_srcloc l = L("other.csv", 9, 9);
+    assert_int_equal(cs_estate_add_cidr(e, &d, &l, &err), CS_ECONFLICT);
+    char want[64];
+    snprintf(want, sizeof want, "list.csv:%u:7", n + 1);
+    assert_non_null(strstr(err.message, want));
+    cs_estate_free(e);
+}
+
 /* A secondary overlapping an earlier live block of its own VPC is one
  * finding naming that block; blocks of other VPCs, dead blocks and disjoint
  * secondaries are not. */
@@ -1504,6 +1586,8 @@ int main(void)
         cmocka_unit_test(estate__random_round_trip),
         cmocka_unit_test(estate__overlap_queries_match_brute_force),
         cmocka_unit_test(estate__damaged_images_are_refused),
+        cmocka_unit_test(estate__locations_past_32_bits_are_exact),
+        cmocka_unit_test(estate__many_blocks_dedupe_across_chunks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,5 @@
 /*
- * tests/test_gen.c — `cidrscope gen` (datasets/gen/gen_estate.c) end to end, through
+ * tests/test_gen.c — `cidrscope gen` (datasets/gen/) end to end, through
  * the CLI binary (CS_CLI_PATH): the generated estate loads with zero
  * errors, and every VPC, CIDR association and peering connection the
  * generator wrote comes back from the frozen image with the right
@@ -348,7 +348,7 @@ static void gen__csv_and_json_give_the_same_estate(void **state)
     cs_snapshot_close(b);
 }
 
-/* The generator's promises (cli/gen_estate.c, "THE ESTATE"). */
+/* The generator's promises (datasets/gen/gen_shape.c, "THE ESTATE"). */
 static void gen__estate_shows_every_pattern(void **state)
 {
     fixture *f = *state;
@@ -489,8 +489,8 @@ static cs_snapshot *org_estate(uint64_t seed, uint32_t accounts, uint32_t region
     return s;
 }
 
-/* The organisation shape keeps its promises (datasets/gen/gen_estate.c,
- * org_vpc): templates nested in each other, CGNAT secondaries at three
+/* The organisation shape keeps its promises (datasets/gen/gen_org.c,
+ * gen_org_vpc): templates nested in each other, CGNAT secondaries at three
  * levels, business-unit pools that overlap; and the same seed gives the
  * same estate. */
 static void gen__org_shape_keeps_its_promises(void **state)

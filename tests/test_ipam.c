@@ -6,7 +6,11 @@
  * figures); every strategy must pick what a scan of the bitmap picks (for
  * `first`: no free aligned block lies lower). Seeded estates of both
  * families (seed printed; CS_TEST_SEED replays), plus fixed cases for the
- * AWS VPC rules, --allowed, avoid none and the peer blocks.
+ * AWS VPC rules, --allowed, avoid none and the peer blocks. Overlapping
+ * pools and allowed ranges against one bitmap per region. Pools from AWS
+ * IPAM (tests/fixtures/ipam, the outputs' AWS shapes): fields, provisioned
+ * CIDRs, allocations, the netmask rules, and every error's file, line and
+ * column.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 __extension__ typedef unsigned __int128 u128;
 
@@ -123,8 +128,11 @@ static size_t bm_holes(const bitmap *b, cs_prefix *out, size_t cap)
     return n;
 }
 
-/* The block of length len the strategy picks, by scanning. */
-static bool bm_pick(const bitmap *b, unsigned strategy, unsigned len, cs_prefix *got)
+/* The block of length len the strategy picks, by scanning; *hole_len
+ * (nullable) receives the length of the hole it lies in (best-fit,
+ * spread). */
+static bool bm_pick_in(const bitmap *b, unsigned strategy, unsigned len, cs_prefix *got,
+                       unsigned *hole_len)
 {
     unsigned k = b->unit - len;
     if (strategy == CS_IPAM_FIRST) {
@@ -147,9 +155,17 @@ static bool bm_pick(const bitmap *b, unsigned strategy, unsigned len, cs_prefix 
             found = true;
         }
     }
-    if (found)
+    if (found) {
+        if (hole_len)
+            *hole_len = got->len;
         *got = at(b->pool.family, addr(got), len);
+    }
     return found;
+}
+
+static bool bm_pick(const bitmap *b, unsigned strategy, unsigned len, cs_prefix *got)
+{
+    return bm_pick_in(b, strategy, len, got, NULL);
 }
 
 /* ---- seeded estates -------------------------------------------------------- */
@@ -338,6 +354,117 @@ static void check_strategy(unsigned strategy)
     }
 }
 
+/* Two overlapping pools (a block of the scene's pool, then the pool) and
+ * sometimes two allowed ranges: every region (pool cut to an allowed range)
+ * is a bitmap; each step picks per region by scanning and keeps the best
+ * region (first: the first pool with a block, its lowest; best-fit /
+ * spread: the best hole, ties to the earlier region), then marks the block
+ * in every bitmap. */
+static void check_regions(unsigned strategy)
+{
+    tu_rng r = {tu_seed("test_ipam regions", 0x5eed1000ull + strategy)};
+    cs_ipam_allocation out[8];
+    for (int round = 0; round < 120; round++) {
+        unsigned fam = round % 2 ? CS_AF_V6 : CS_AF_V4;
+        scene sc;
+        scene_make(&sc, &r, fam);
+        cs_prefix pools[2] = {random_inside(&r, &sc.pool, sc.pool.len + 1, sc.pool.len + 3),
+                              sc.pool};
+        cs_prefix allowed[2];
+        size_t n_allowed = round % 3 == 0 ? 0 : 2;
+        for (size_t j = 0; j < n_allowed; j++)
+            allowed[j] = random_inside(&r, &sc.pool, sc.pool.len, sc.pool.len + 4);
+        bool avoid_none = round % 5 == 2;
+        unsigned len = sc.pool.len + 4 + (unsigned)tu_below(&r, sc.unit - sc.pool.len - 3);
+        size_t count = 1 + (size_t)tu_below(&r, 8);
+        bitmap bm[4];
+        uint32_t bpool[4];
+        size_t nb = 0;
+        for (uint32_t i = 0; i < 2; i++)
+            for (size_t j = 0; j < (n_allowed ? n_allowed : 1); j++) {
+                cs_prefix reg = pools[i];
+                if (n_allowed) {
+                    if (!cs_prefix_overlaps(&pools[i], &allowed[j]))
+                        continue;
+                    if (allowed[j].len > reg.len)
+                        reg = allowed[j];
+                }
+                if (len < reg.len)
+                    continue;
+                bm_init(&bm[nb], &reg, sc.unit);
+                for (size_t k = 0; !avoid_none && k < sc.n_stored; k++)
+                    bm_mark(&bm[nb], &sc.stored[k]);
+                for (size_t k = 0; k < sc.n_extra; k++)
+                    bm_mark(&bm[nb], &sc.extra[k]);
+                bpool[nb++] = i;
+            }
+        cs_ipam_request q = {.pools = pools, .n_pools = 2, .length = len, .count = count,
+                             .strategy = strategy, .avoid_none = avoid_none,
+                             .allowed = allowed, .n_allowed = n_allowed, .extra = sc.extra,
+                             .n_extra = sc.n_extra};
+        int64_t n = cs_ipam_alloc(sc.snap, &q, out, NULL);
+        cs_ipam_allocation want[8];
+        size_t nw = 0;
+        while (nw < count) {
+            bool found = false;
+            unsigned best_hole = 0;
+            for (size_t k = 0; k < nb; k++) {
+                cs_prefix g;
+                unsigned h = 0;
+                if (!bm_pick_in(&bm[k], strategy, len, &g, &h))
+                    continue;
+                bool better = !found;
+                if (found && strategy == CS_IPAM_FIRST)
+                    better = bpool[k] == want[nw].pool &&
+                             cs_prefix_compare(&g, &want[nw].prefix) < 0;
+                else if (found)
+                    better = strategy == CS_IPAM_BEST_FIT ? h > best_hole : h < best_hole;
+                if (better) {
+                    want[nw] = (cs_ipam_allocation){g, bpool[k]};
+                    best_hole = h;
+                    found = true;
+                }
+            }
+            if (!found)
+                break;
+            for (size_t k = 0; k < nb; k++)
+                bm_mark(&bm[k], &want[nw].prefix);
+            nw++;
+        }
+        if ((size_t)n != nw)
+            fail_msg("%s round %d: %lld blocks, brute force %zu", cs_ipam_strategy_name(strategy),
+                     round, (long long)n, nw);
+        for (size_t i = 0; i < nw; i++)
+            for (size_t j = i + 1; j < nw; j++)
+                if (cs_prefix_compare(&want[j].prefix, &want[i].prefix) < 0) {
+                    cs_ipam_allocation t = want[i];
+                    want[i] = want[j];
+                    want[j] = t;
+                }
+        for (size_t i = 0; i < nw; i++) {
+            if (cs_prefix_compare(&out[i].prefix, &want[i].prefix) != 0 ||
+                out[i].pool != want[i].pool) {
+                char a[CS_PREFIX_STRCAP], c[CS_PREFIX_STRCAP];
+                cs_prefix_format(&want[i].prefix, a, sizeof a);
+                cs_prefix_format(&out[i].prefix, c, sizeof c);
+                fail_msg("%s round %d block %zu: want %s (pool %u) got %s (pool %u)",
+                         cs_ipam_strategy_name(strategy), round, i, a, want[i].pool, c,
+                         out[i].pool);
+            }
+        }
+        for (size_t k = 0; k < nb; k++)
+            free(bm[k].used);
+        scene_free(&sc);
+    }
+}
+
+static void ipam__overlapping_pools_and_allowed_ranges_equal_brute_force(void **state)
+{
+    (void)state;
+    for (unsigned st = 0; st < CS_IPAM_STRATEGY_COUNT; st++)
+        check_regions(st);
+}
+
 static void ipam__first_is_the_lowest_free_block(void **state)
 {
     (void)state;
@@ -432,11 +559,132 @@ static void ipam__pools_allowed_lengths_and_vpc_rules(void **state)
     assert_int_equal(cs_ipam_alloc(s, &q, out, &why), CS_EINVAL);
     cs_prefix v6all = P("::/0");
     assert_int_equal(cs_ipam_free(s, &v6all, NULL, 0, 0, NULL, 0, NULL), CS_EINVAL);
+    for (unsigned st = 0; st < CS_IPAM_STRATEGY_COUNT; st++) {
+        q = (cs_ipam_request){.pools = &v6all, .n_pools = 1, .length = 48, .count = 1,
+                              .strategy = st};
+        assert_int_equal(cs_ipam_alloc(s, &q, out, &why), CS_EINVAL);
+    }
     /* Names. */
     assert_int_equal(cs_ipam_strategy_parse("best-fit", 8), CS_IPAM_BEST_FIT);
     assert_int_equal(cs_ipam_strategy_parse("worst", 5), CS_EINVAL);
     assert_string_equal(cs_ipam_reason_name(CS_IPAM_NO_SPACE), "no-space");
     cs_snapshot_close(s);
+}
+
+/* ---- pools from AWS IPAM ------------------------------------------------------ */
+
+#define IPAM_FIX CS_SOURCE_DIR "/tests/fixtures/ipam/"
+
+static void ipam__pools_from_aws_ipam_outputs(void **state)
+{
+    (void)state;
+    cs_ipam_pools *set = NULL;
+    cs_error err;
+    cs_error_clear(&err);
+    assert_int_equal(cs_ipam_pools_new(&set), 0);
+    assert_int_equal(cs_ipam_pools_read(set, IPAM_FIX "pools", &err), 0);
+    assert_int_equal(cs_ipam_pools_check(set, &err), 0);
+    assert_int_equal(cs_ipam_pools_count(set), 3);
+    const cs_ipam_pool_info *p1 = cs_ipam_pools_find(set, "ipam-pool-0a1b2c3d4e5f60001");
+    assert_non_null(p1);
+    assert_int_equal(p1->family, CS_AF_V4);
+    assert_string_equal(p1->locale, "us-east-1");
+    assert_string_equal(p1->source_id, "ipam-pool-0a1b2c3d4e5f60000");
+    assert_int_equal(p1->min_len, 20);
+    assert_int_equal(p1->max_len, 24);
+    assert_int_equal(p1->default_len, 22);
+    assert_int_equal(p1->line, 19);
+    const cs_ipam_pool_info *p0 = cs_ipam_pools_find(set, "ipam-pool-0a1b2c3d4e5f60000");
+    assert_non_null(p0);
+    assert_string_equal(p0->locale, "None");
+    assert_int_equal(p0->min_len, -1);
+    assert_int_equal(p0->default_len, -1);
+    assert_null(cs_ipam_pools_find(set, "ipam-pool-0a1b2c3d4e5f6000f"));
+    /* provisioned CIDRs only (the failed one is not the pool's) */
+    cs_prefix out[4];
+    assert_int_equal(cs_ipam_pools_cidrs(set, p1->id, out, 4), 1);
+    cs_prefix want = P("10.0.0.0/14");
+    assert_int_equal(cs_prefix_compare(&out[0], &want), 0);
+    assert_int_equal(cs_ipam_pools_allocations(set, p1->id, out, 4), 2);
+    want = P("10.1.4.0/22");
+    assert_int_equal(cs_prefix_compare(&out[1], &want), 0);
+    assert_int_equal(cs_ipam_pools_allocations(set, p0->id, out, 4), 1);
+    /* the rules */
+    unsigned len = 0;
+    assert_int_equal(cs_ipam_pool_length(p1, -1, &len, &err), 0);
+    assert_int_equal(len, 22);
+    assert_int_equal(cs_ipam_pool_length(p1, 24, &len, &err), 0);
+    assert_int_equal(len, 24);
+    assert_int_equal(cs_ipam_pool_length(p1, 19, &len, &err), CS_EINVAL);
+    assert_non_null(strstr(err.message, "AllocationMinNetmaskLength 20"));
+    assert_int_equal(cs_ipam_pool_length(p1, 25, &len, &err), CS_EINVAL);
+    assert_non_null(strstr(err.message, "AllocationMaxNetmaskLength 24"));
+    assert_int_equal(cs_ipam_pool_length(p0, -1, &len, &err), CS_EINVAL);
+    assert_int_equal(cs_ipam_pool_length(p0, 9, &len, &err), 0);
+    /* a pool described twice */
+    cs_error_clear(&err);
+    assert_int_equal(cs_ipam_pools_read(set, IPAM_FIX "pools/describe-ipam-pools.json", &err),
+                     CS_EPARSE);
+    assert_non_null(strstr(err.message, "described twice"));
+    assert_int_equal(err.line, 3); /* the first pool of the file, described again */
+    cs_ipam_pools_free(set);
+}
+
+static void ipam__pools_errors_locate_the_value(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *file, *msg;
+        uint64_t line;
+        uint32_t col;
+    } cases[] = {
+        {"bad/family.json", "AddressFamily: expected", 5, 30},
+        {"bad/min_max.json", "AllocationMinNetmaskLength is longer", 2, 3},
+        {"bad/ipam-pool-0b0000000000000003.cidrs.json", "Cidr: octet 300 > 255", 3, 22},
+        {"bad/unnamed-cidrs.json", "names no pool", 1, 2},
+        {"bad/length.json", "longer than the family's width", 1, 16},
+        {"bad/truncated.json", "not JSON", 2, 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        cs_ipam_pools *set = NULL;
+        cs_error err;
+        cs_error_clear(&err);
+        assert_int_equal(cs_ipam_pools_new(&set), 0);
+        char path[512];
+        snprintf(path, sizeof path, "%s%s", IPAM_FIX, cases[i].file);
+        assert_int_equal(cs_ipam_pools_read(set, path, &err), CS_EPARSE);
+        if (!strstr(err.message, cases[i].msg) || err.line != cases[i].line ||
+            err.column != cases[i].col || !strstr(err.source, cases[i].file))
+            fail_msg("%s: got %s:%llu:%u %s", cases[i].file, err.source,
+                     (unsigned long long)err.line, err.column, err.message);
+        cs_ipam_pools_free(set);
+    }
+    /* A CIDR of the other family than its pool, and a pool never described. */
+    char dir[] = "/tmp/cs-ipam-pools-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/ipam-pool-0a1b2c3d4e5f60002.cidrs.json", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("{\"IpamPoolCidrs\": [\n  {\"Cidr\": \"10.0.0.0/8\", \"State\": \"provisioned\"}]}\n",
+          f);
+    fclose(f);
+    cs_ipam_pools *set = NULL;
+    cs_error err;
+    cs_error_clear(&err);
+    assert_int_equal(cs_ipam_pools_new(&set), 0);
+    assert_int_equal(cs_ipam_pools_read(set, path, &err), 0);
+    assert_int_equal(cs_ipam_pools_check(set, &err), CS_EPARSE);
+    assert_non_null(strstr(err.message, "is not in any describe-ipam-pools output"));
+    assert_int_equal(cs_ipam_pools_read(set, IPAM_FIX "pools/describe-ipam-pools.json", &err),
+                     0);
+    assert_int_equal(cs_ipam_pools_check(set, &err), CS_EPARSE);
+    assert_non_null(strstr(err.message, "is of the other address family"));
+    assert_int_equal(err.line, 2);
+    assert_int_equal(err.column, 12);
+    cs_ipam_pools_free(set);
+    remove(path);
+    rmdir(dir);
 }
 
 static void ipam__u128_format(void **state)
@@ -460,6 +708,9 @@ int main(void)
         cmocka_unit_test(ipam__best_fit_packs_the_smallest_hole),
         cmocka_unit_test(ipam__spread_takes_the_largest_hole),
         cmocka_unit_test(ipam__pools_allowed_lengths_and_vpc_rules),
+        cmocka_unit_test(ipam__overlapping_pools_and_allowed_ranges_equal_brute_force),
+        cmocka_unit_test(ipam__pools_from_aws_ipam_outputs),
+        cmocka_unit_test(ipam__pools_errors_locate_the_value),
         cmocka_unit_test(ipam__u128_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -404,6 +404,256 @@ static void map__aggregation_accounts_for_every_block(void **state)
     cs_snapshot_close(s);
 }
 
+/* A random estate of small blocks in 10.0.0.0/8 (nested by chance, some
+ * prefixes held twice) plus one /16 that covers some of them; VPC names that
+ * would end a script or open a comment if they were not escaped. Returns the
+ * live blocks in blocks[] (cap), their count in *n. */
+static cs_snapshot *crowded(uint64_t seed, cs_prefix *blocks, size_t cap, size_t *n)
+{
+    tu_rng r = {seed};
+    cs_estate *e = cs_estate_new();
+    assert_non_null(e);
+    *n = 0;
+    cs_srcloc l = {"test", 1, 1};
+    cs_error err;
+    cs_error_clear(&err);
+    for (unsigned i = 0; i < 1200; i++) {
+        char id[32], acct[16];
+        snprintf(id, sizeof id, "vpc-%05u", i);
+        snprintf(acct, sizeof acct, "%012u", 100000000u + i % 7);
+        cs_vpc_desc d = {.id = cs_str_c(id), .owner = cs_str_c(acct),
+                         .region = cs_str_c(i % 2 ? "us-east-1" : "eu-west-1"),
+                         .name = cs_str_c("x</script><!--y"), .state = CS_VPC_AVAILABLE};
+        must(cs_estate_add_vpc(e, &d, &l, &err), &err, "add_vpc");
+        cs_prefix p;
+        if (i == 0) {
+            p = PP("10.2.0.0/16");
+        } else if (i % 9 == 0 && *n > 1) {
+            p = blocks[tu_below(&r, *n - 1) + 1]; /* the same prefix in another VPC */
+        } else {
+            p = tu_random_prefix(&r, CS_AF_V4, 32);
+            p.hi = (p.hi & 0x00ffffff00000000ull) | 0x0a00000000000000ull;
+            p = tu_truncate(&p, 20 + (unsigned)tu_below(&r, 9));
+        }
+        cs_cidr_desc c = {.vpc_id = cs_str_c(id), .prefix = p, .state = CS_ASSOC_ASSOCIATED};
+        int rc = cs_estate_add_cidr(e, &c, &l, NULL);
+        assert_true(rc == 0 || rc == 1);
+        if (rc == 0) {
+            assert_true(*n < cap);
+            blocks[(*n)++] = p;
+        }
+    }
+    return freeze(e);
+}
+
+static void map__density_cells_show_overlap(void **state)
+{
+    (void)state;
+    uint64_t seed = tu_seed("test_map", 0x64656e73);
+    static cs_prefix b[1200];
+    size_t n;
+    cs_snapshot *s = crowded(seed, b, 1200, &n);
+    cs_map_options o = {.shape_budget = 1024}; /* fewer than the blocks: cells */
+    char *page = render(s, &o);
+    mapstat ms[4];
+    assert_int_equal(check_page(page, ms, 4), 1);
+    assert_true(ms[0].cells > 0);
+    unsigned with = 0, without = 0;
+    for (const char *t = strstr(page, "<rect class=\"d "); t;
+         t = strstr(t + 1, "<rect class=\"d ")) {
+        char cls[64], cidr[64];
+        assert_true(attr_of(t, "class", cls, sizeof cls));
+        assert_true(attr_of(t, "data-cidr", cidr, sizeof cidr));
+        cs_prefix cell = PP(cidr);
+        /* brute force: does a block in the cell overlap any other block? */
+        bool want = false;
+        for (size_t i = 0; i < n && !want; i++) {
+            if (b[i].len <= cell.len || !cs_prefix_contains(&cell, &b[i]))
+                continue;
+            for (size_t j = 0; j < n && !want; j++)
+                want = j != i && cs_prefix_overlaps(&b[i], &b[j]);
+        }
+        bool drawn = strstr(cls, " o s") != NULL;
+        if (want != drawn)
+            fail_msg("seed %llu: cell %s (class \"%s\"): overlap %s, drawn %s",
+                     (unsigned long long)seed, cidr, cls, want ? "yes" : "no",
+                     drawn ? "yes" : "no");
+        const char *next = strstr(t + 1, "<rect");
+        bool hatched = next && strncmp(next, "<rect class=\"hx\"", 16) == 0;
+        assert_true(hatched == want); /* hatched exactly when overlapping */
+        if (want) {
+            unsigned sev = (unsigned)(strstr(cls, " o s")[4] - '0');
+            assert_true(sev < CS_SEV_COUNT); /* a real severity, its colour */
+            char fill[32];
+            assert_true(attr_of(next, "fill", fill, sizeof fill));
+            char pat[16];
+            snprintf(pat, sizeof pat, "-%u)", sev);
+            assert_non_null(strstr(fill, pat)); /* the severity's own pattern */
+        }
+        with += want;
+        without += !want;
+    }
+    if (!with || !without)
+        fail_msg("seed %llu: %u cells with overlap, %u without: the test needs both",
+                 (unsigned long long)seed, with, without);
+    free(page);
+    cs_snapshot_close(s);
+}
+
+/* Rows (<tr) of the table under heading `h2` of an HTML report: in the DOM
+ * (its tbody) and kept as text in the script after it. */
+static void table_rows(const char *page, const char *h2, size_t *dom, size_t *rest,
+                       const char **first)
+{
+    const char *h = strstr(page, h2);
+    assert_non_null(h);
+    const char *tb = strstr(h, "<tbody>"), *te = strstr(h, "</tbody>");
+    assert_true(tb && te && tb < te);
+    *first = tb;
+    *dom = *rest = 0;
+    for (const char *t = strstr(tb, "<tr"); t && t < te; t = strstr(t + 1, "<tr"))
+        (*dom)++;
+    const char *open = "</table>\n<script type=\"text/x-cidrscope-rows\">";
+    if (strncmp(te, "</tbody>\n", 9) == 0 && strncmp(te + 9, open, strlen(open)) == 0) {
+        const char *sb = te + 9 + strlen(open);
+        const char *se = strstr(sb, "</script>"); /* the first one ends it */
+        assert_non_null(se);
+        assert_non_null(strstr(se, "</script>\n<div class=\"cs-pager\">"));
+        for (const char *t = strstr(sb, "<tr"); t && t < se; t = strstr(t + 1, "<tr"))
+            (*rest)++;
+        const char *c = strstr(sb, "<!--");
+        assert_true(!c || c > se); /* no comment opened inside the rows */
+    }
+}
+
+/* The HTML report pages its findings tables: the first HTML_PAGE_ROWS rows
+ * in the DOM, the rest as text after the table, and together they are every
+ * group, pair and cluster of the audit, in the audit's order. */
+static void report__html_pages_keep_every_finding(void **state)
+{
+    (void)state;
+    uint64_t seed = tu_seed("test_map", 0x70616765);
+    static cs_prefix b[1200];
+    size_t n;
+    cs_snapshot *s = crowded(seed, b, 1200, &n);
+    cs_audit_result *r = NULL;
+    cs_error err;
+    cs_error_clear(&err);
+    must(cs_audit_run(s, NULL, &r, &err), &err, "audit");
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    cs_audit_report_options o = {.format = CS_REPORT_HTML};
+    must(cs_audit_report_write(f, s, r, &o, &err), &err, "report");
+    fclose(f);
+    static const struct {
+        const char *h2;
+        size_t (*count)(const cs_audit_result *);
+    } t[] = {{"<h2>Groups", cs_audit_group_count},
+             {"<h2>Pairs", cs_audit_pair_count},
+             {"<h2>Overlap clusters", cs_audit_cluster_count}};
+    unsigned paged = 0;
+    for (size_t k = 0; k < sizeof t / sizeof *t; k++) {
+        size_t dom, rest, want = t[k].count(r);
+        const char *first;
+        table_rows(buf, t[k].h2, &dom, &rest, &first);
+        if (dom + rest != want || dom != (want < 100 ? want : 100))
+            fail_msg("seed %llu: %s: %zu rows in the DOM + %zu kept, want %zu",
+                     (unsigned long long)seed, t[k].h2, dom, rest, want);
+        paged += rest > 0;
+    }
+    assert_true(paged >= 1); /* the estate is big enough to page */
+    /* in the audit's order, across the page break: the i-th group row names
+     * the i-th group's prefix */
+    size_t dom, rest;
+    const char *row;
+    table_rows(buf, "<h2>Groups", &dom, &rest, &row);
+    for (size_t i = 0; i < dom + rest; i++) {
+        row = strstr(row + 1, "<tr");
+        cs_audit_group g;
+        assert_int_equal(cs_audit_get_group(r, i, &g), 0);
+        char pfx[CS_PREFIX_STRCAP], want[CS_PREFIX_STRCAP + 16];
+        cs_prefix_format(&g.prefix, pfx, sizeof pfx);
+        snprintf(want, sizeof want, "<code>%s</code>", pfx);
+        const char *end = strstr(row, "</tr>");
+        const char *at = strstr(row, want);
+        if (!at || at > end)
+            fail_msg("seed %llu: group row %zu does not hold %s", (unsigned long long)seed, i,
+                     pfx);
+    }
+    free(buf);
+    cs_audit_free(r);
+    cs_snapshot_close(s);
+}
+
+/* Severity is told by pattern, not colour alone: each severity's hatch
+ * pattern differs from every other's once its colours are taken out, and
+ * the account / region palette is Okabe & Ito's colour-blind-safe set. */
+static void map__severity_patterns_differ_beyond_colour(void **state)
+{
+    (void)state;
+    cs_estate *e = cs_estate_new();
+    assert_non_null(e);
+    vpc(e, "vpc-a", "111111111111", "us-east-1");
+    vpc(e, "vpc-b", "222222222222", "us-east-1");
+    block(e, "vpc-a", PP("10.0.0.0/16"));
+    block(e, "vpc-b", PP("10.0.0.0/20"));
+    cs_snapshot *s = freeze(e);
+    char *page = render(s, NULL);
+    char shape[CS_SEV_COUNT][512];
+    for (unsigned k = 0; k < CS_SEV_COUNT; k++) {
+        char id[32];
+        snprintf(id, sizeof id, "<pattern id=\"h0-%u\"", k);
+        const char *p = strstr(page, id);
+        assert_non_null(p);
+        const char *end = strstr(p, "</pattern>");
+        assert_non_null(end);
+        /* the pattern's markup without its colour values */
+        size_t w = 0;
+        for (const char *c = p; c < end && w + 1 < sizeof shape[k]; c++) {
+            if (*c == '#') {
+                while (c + 1 < end && *(c + 1) != '"')
+                    c++;
+                continue;
+            }
+            shape[k][w++] = *c;
+        }
+        shape[k][w] = 0;
+        char *dash = strstr(shape[k], "-"); /* h0-K: the id names the severity */
+        dash[1] = 'K';
+    }
+    for (unsigned a = 0; a < CS_SEV_COUNT; a++)
+        for (unsigned b = a + 1; b < CS_SEV_COUNT; b++)
+            if (strcmp(shape[a], shape[b]) == 0)
+                fail_msg("severities %u and %u differ by colour only: %s", a, b, shape[a]);
+    /* the account / region fills: Okabe & Ito's colours (grey for black,
+     * which would hide the outlines), all different */
+    static const char *const okabe_ito[] = {"#0072B2", "#E69F00", "#009E73", "#CC79A7",
+                                            "#56B4E9", "#D55E00", "#F0E442", "#999999"};
+    char fills[8][16];
+    for (unsigned k = 0; k < 8; k++) {
+        char rule[96];
+        snprintf(rule, sizeof rule, "#csmap[data-color=region] .b.r%u{fill:", k);
+        const char *p = strstr(page, rule);
+        assert_non_null(p);
+        p += strlen(rule);
+        size_t n = strcspn(p, "}");
+        assert_true(n < sizeof fills[k]);
+        memcpy(fills[k], p, n);
+        fills[k][n] = 0;
+        bool found = false;
+        for (unsigned j = 0; j < 8; j++)
+            found |= strcmp(fills[k], okabe_ito[j]) == 0;
+        if (!found)
+            fail_msg("palette entry %u %s is not an Okabe-Ito colour", k, fills[k]);
+        for (unsigned j = 0; j < k; j++)
+            assert_string_not_equal(fills[k], fills[j]);
+    }
+    free(page);
+    cs_snapshot_close(s);
+}
+
 static void map__graph_shows_peered_overlaps(void **state)
 {
     (void)state;
@@ -494,6 +744,9 @@ int main(void)
         cmocka_unit_test(map__test_curve_is_a_hilbert_curve),
         cmocka_unit_test(map__shapes_sit_on_their_hilbert_cells),
         cmocka_unit_test(map__aggregation_accounts_for_every_block),
+        cmocka_unit_test(map__density_cells_show_overlap),
+        cmocka_unit_test(report__html_pages_keep_every_finding),
+        cmocka_unit_test(map__severity_patterns_differ_beyond_colour),
         cmocka_unit_test(map__graph_shows_peered_overlaps),
         cmocka_unit_test(graph_layout__is_deterministic_and_keeps_edges_short),
         cmocka_unit_test(map__refuses_a_snapshot_without_estate),

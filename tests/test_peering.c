@@ -5,10 +5,11 @@
  *    (tests/fixtures/peering/<case>/ACCOUNT/REGION/{vpcs,peering}.json, read
  *    through cs_estate_load), checked through the single (trie) path, the
  *    bulk (index) path and the evidence of cs_peering_explain;
- *  - a seeded differential test: random estates built through estate.h's
- *    builder (overlapping and disjoint VPCs, IPv4 and IPv6, dead blocks,
- *    connections in every status and to VPCs outside the estate, quotas near
- *    the limit, several accounts and regions, a prefix-list owner), where
+ *  - a seeded differential test: estates of the one generator's dense shape
+ *    (datasets/gen/gen_dense.c: overlapping and disjoint VPCs, IPv4 and
+ *    IPv6, dead blocks, connections in every status and to VPCs outside the
+ *    estate, hubs over the quota, several accounts and regions) plus a
+ *    prefix-list owner, quotas near the limit, where
  *    every verdict of every pair equals brute_verdict() below, a plain
  *    evaluation of the rules over the VPC inventory; bulk == single; explain
  *    names exactly the codes of the verdict;
@@ -33,6 +34,8 @@
 
 #include "query/peering_internal.h"
 #include "report/peering_report.h"
+
+#include "gen_estate.h"
 
 #include <yajl/yajl_tree.h>
 
@@ -459,126 +462,41 @@ static unsigned brute_verdict(const cs_snapshot *s, uint32_t a, uint32_t b, uint
 
 /* ---- random estates ---------------------------------------------------------------------- */
 
-static const char *const ACCOUNTS[] = {"111111111111", "222222222222", "333333333333"};
-static const char *const REGIONS[] = {"us-east-1", "eu-west-1", ""};
-
 static void must(int rc, const cs_error *err, const char *what)
 {
     if (rc < 0)
         fail_msg("%s: %s", what, err->message);
 }
 
-static void rand_vpc_id(char *buf, size_t cap, uint32_t i)
-{
-    snprintf(buf, cap, "vpc-%017x", 0x5000u + i);
-}
-
-/* An estate of n VPCs, shaped to hit every rule: blocks from a few small
- * ranges (so many overlap), dead blocks, IPv6 from one /48, one
- * prefix-list owner, connections in every status (some to VPCs outside the
- * estate, some duplicated, a few hubs with many active ones). */
+/* An estate of about n VPCs (3 accounts x 3 regions x n/9) shaped to hit
+ * every rule: the one generator's dense shape (datasets/gen/gen_dense.c:
+ * blocks from a few small ranges so many overlap, dead blocks, IPv6 that
+ * collides, connections in every status, some to VPCs outside the estate,
+ * three hubs with many active ones), plus a prefix-list owner, which is
+ * never a peering party. */
 static cs_snapshot *random_estate(tu_rng *r, uint32_t n)
 {
     cs_estate *e = cs_estate_new();
     assert_non_null(e);
     cs_error err;
     cs_error_clear(&err);
-    char id[64], assoc[64];
-    uint32_t assoc_no = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        rand_vpc_id(id, sizeof id, i);
-        cs_vpc_desc d;
-        memset(&d, 0, sizeof d);
-        d.id = cs_str_c(id);
-        d.owner = cs_str_c(ACCOUNTS[tu_below(r, 3)]);
-        d.region = cs_str_c(REGIONS[tu_below(r, 3)]);
-        d.state = CS_VPC_AVAILABLE;
-        must(cs_estate_add_vpc(e, &d, NULL, &err), &err, "add vpc");
-        unsigned nb = 1 + (unsigned)tu_below(r, 4);
-        for (unsigned k = 0; k < nb; k++) {
-            cs_cidr_desc c;
-            memset(&c, 0, sizeof c);
-            c.vpc_id = cs_str_c(id);
-            unsigned len = 16 + (unsigned)tu_below(r, 9);
-            uint32_t base;
-            switch (tu_below(r, 4)) {
-            case 0: base = 0x0a000000u | (uint32_t)tu_below(r, 1u << 20) << 4; break;
-            case 1: base = 0xac100000u | (uint32_t)tu_below(r, 1u << 16) << 4; break;
-            default: base = 0x0a000000u | (uint32_t)tu_below(r, 1u << 16) << 8; break;
-            }
-            c.prefix = cs_prefix_from_v4(base, len);
-            snprintf(assoc, sizeof assoc, "vpc-cidr-assoc-%08x", assoc_no++);
-            c.association_id = cs_str_c(assoc);
-            c.primary = k == 0;
-            unsigned st = (unsigned)tu_below(r, 10);
-            c.state = st < 6   ? CS_ASSOC_ASSOCIATED
-                      : st < 7 ? CS_ASSOC_ASSOCIATING
-                      : st < 8 ? CS_ASSOC_DISASSOCIATED
-                      : st < 9 ? CS_ASSOC_FAILED
-                               : CS_ASSOC_DISASSOCIATING;
-            must(cs_estate_add_cidr(e, &c, NULL, &err), &err, "add cidr");
-        }
-        if (tu_below(r, 3) == 0) {
-            unsigned n6 = 1 + (unsigned)tu_below(r, 2);
-            for (unsigned k = 0; k < n6; k++) {
-                cs_cidr_desc c;
-                memset(&c, 0, sizeof c);
-                c.vpc_id = cs_str_c(id);
-                unsigned len = tu_below(r, 2) ? 56 : 52;
-                uint64_t hi = 0x26001f1800000000ull | (tu_below(r, 256) << 8);
-                c.prefix = cs_prefix_from_v6(hi, 0, len);
-                snprintf(assoc, sizeof assoc, "vpc-cidr-assoc-%08x", assoc_no++);
-                c.association_id = cs_str_c(assoc);
-                c.state = tu_below(r, 5) ? CS_ASSOC_ASSOCIATED : CS_ASSOC_DISASSOCIATED;
-                must(cs_estate_add_cidr(e, &c, NULL, &err), &err, "add cidr6");
-            }
-        }
-    }
-    /* A prefix-list owner: never a peering party. */
-    {
-        cs_vpc_desc d;
-        memset(&d, 0, sizeof d);
-        d.id = cs_str_c("amazon");
-        d.owner = cs_str_c("amazon");
-        d.flags = CS_VPC_PSEUDO;
-        must(cs_estate_add_vpc(e, &d, NULL, &err), &err, "add pseudo");
-        cs_cidr_desc c;
-        memset(&c, 0, sizeof c);
-        c.vpc_id = cs_str_c("amazon");
-        c.prefix = P("10.0.0.0/8");
-        c.state = CS_ASSOC_ASSOCIATED;
-        must(cs_estate_add_cidr(e, &c, NULL, &err), &err, "add pseudo cidr");
-    }
-    uint32_t npcx = n + n / 2, hubs[3];
-    for (unsigned h = 0; h < 3; h++)
-        hubs[h] = (uint32_t)tu_below(r, n);
-    for (uint32_t i = 0; i < npcx; i++) {
-        char req[64], acc[64], pid[64];
-        uint32_t x = (uint32_t)tu_below(r, n), y = (uint32_t)tu_below(r, n);
-        if (tu_below(r, 3) == 0)
-            x = hubs[tu_below(r, 3)];
-        rand_vpc_id(req, sizeof req, x);
-        if (tu_below(r, 20) == 0)
-            snprintf(acc, sizeof acc, "vpc-%017x", 0xfff00u + i); /* not in the estate */
-        else
-            rand_vpc_id(acc, sizeof acc, y == x ? (y + 1) % n : y);
-        cs_peering_desc p;
-        memset(&p, 0, sizeof p);
-        snprintf(pid, sizeof pid, "pcx-%017x", i);
-        p.id = cs_str_c(pid);
-        p.requester.vpc_id = cs_str_c(req);
-        p.accepter.vpc_id = cs_str_c(acc);
-        unsigned st = (unsigned)tu_below(r, 14);
-        p.status = (uint8_t)(st >= CS_PCX_STATUS_COUNT ? CS_PCX_ACTIVE : st);
-        if (strncmp(acc, "vpc-00000000000fff", 18) == 0) {
-            p.accepter.owner = cs_str_c("999999999999");
-            p.accepter.region = cs_str_c("us-west-2");
-        }
-        must(cs_estate_add_peering(e, &p, NULL, &err), &err, "add peering");
-        /* The same connection seen again (the other account's file). */
-        if (tu_below(r, 8) == 0)
-            must(cs_estate_add_peering(e, &p, NULL, &err), &err, "add peering twice");
-    }
+    gen_opts o = {.seed = tu_next(r), .accounts = 3, .regions = 3,
+                  .vpcs = n / 9 ? n / 9 : 1, .shape = GEN_SHAPE_DENSE};
+    int rc = gen_estate_build(&o, e, NULL, &err);
+    if (rc != 0)
+        fail_msg("gen --shape dense, seed %llu: %s", (unsigned long long)o.seed, err.message);
+    cs_vpc_desc d;
+    memset(&d, 0, sizeof d);
+    d.id = cs_str_c("amazon");
+    d.owner = cs_str_c("amazon");
+    d.flags = CS_VPC_PSEUDO;
+    must(cs_estate_add_vpc(e, &d, NULL, &err), &err, "add pseudo");
+    cs_cidr_desc c;
+    memset(&c, 0, sizeof c);
+    c.vpc_id = cs_str_c("amazon");
+    c.prefix = P("10.0.0.0/8");
+    c.state = CS_ASSOC_ASSOCIATED;
+    must(cs_estate_add_cidr(e, &c, NULL, &err), &err, "add pseudo cidr");
     cs_snapshot *s = NULL;
     must(cs_estate_freeze(e, &s, &err), &err, "freeze");
     cs_estate_free(e);
@@ -692,13 +610,33 @@ static void peering__index_invariants(void **state)
         /* The segment's live IPv4 blocks are the VPC's. */
         cs_vpc vv;
         cs_estate_vpc(s, v, &vv);
-        uint32_t live4 = 0;
+        uint32_t live4 = 0, live6 = 0;
         for (uint32_t i = 0; i < vv.assoc_count; i++) {
             cs_assoc a;
             cs_estate_assoc(s, vv.assoc_begin + i, &a);
             live4 += a.live && a.prefix.family == CS_AF_V4;
+            live6 += a.live && a.prefix.family == CS_AF_V6;
+            /* ... each in the run the walk filled (engine/query/interval.c) */
+            bool found = !a.live;
+            if (a.live && a.prefix.family == CS_AF_V4) {
+                cs_ival4 want;
+                cs_ival4_of(&a.prefix, &want);
+                for (uint32_t j = 0; j < h->n4 && !found; j++)
+                    found = b[j].first == want.first && b[j].last == want.last;
+            } else if (a.live) {
+                cs_ival6 want;
+                cs_ival6_of(&a.prefix, &want);
+                for (uint32_t j = 0; j < x->n6 && !found; j++)
+                    found = memcmp(&ix->blk6[x->b6 + j], &want, sizeof want) == 0;
+            }
+            if (!found)
+                fail_msg("VPC %u: live block %u not in its index run", v, i);
         }
         assert_int_equal(h->n4, live4);
+        assert_int_equal(x->n6, live6);
+        for (uint32_t i = 1; i < x->n6; i++)
+            assert_false(cs_ival_lt128(ix->blk6[x->b6 + i].fhi, ix->blk6[x->b6 + i].flo,
+                                       ix->blk6[x->b6 + i - 1].fhi, ix->blk6[x->b6 + i - 1].flo));
     }
     for (uint32_t g = 0; g < ix->n_regions; g++)
         for (uint32_t i = ix->region_begin[g]; i < ix->region_begin[g + 1]; i++) {
@@ -708,10 +646,10 @@ static void peering__index_invariants(void **state)
         }
     /* The merge tests against a double loop on hand-made lists. */
     pv_blk4 a[] = {{10, 20}, {15, 16}, {40, 50}}, b[] = {{0, 5}, {17, 30}, {60, 70}};
-    assert_true(pv_overlap4(a, 3, b, 3));
+    assert_true(cs_ival4_overlap(a, 3, b, 3));
     pv_blk4 c[] = {{21, 39}, {51, 59}};
-    assert_false(pv_overlap4(a, 3, c, 2));
-    assert_false(pv_overlap4(a, 0, c, 2));
+    assert_false(cs_ival4_overlap(a, 3, c, 2));
+    assert_false(cs_ival4_overlap(a, 0, c, 2));
     cs_peering_index_free(ix);
     cs_snapshot_close(s);
 }

@@ -1028,10 +1028,13 @@ static void shm__damaged_control_segments_are_refused(void **state)
     peek(path, 0, magic, 8);
     assert_memory_equal(magic, "CSSHMCTL", 8);
 
-    uint32_t v2 = 3, v1;
+    uint32_t v2, v1;
     peek(path, 8, &v1, 4);
+    v2 = v1 + 1;
     poke(path, 8, &v2, 4);
-    expect_attach(name, CS_EVERSION, "version 3");
+    char vmsg[32];
+    snprintf(vmsg, sizeof vmsg, "version %u", v2);
+    expect_attach(name, CS_EVERSION, vmsg);
     assert_int_equal(cs_shm_publisher_open(name, NULL, &p, NULL), CS_EVERSION);
     poke(path, 8, &v1, 4);
 
@@ -1309,6 +1312,91 @@ static void shm__heap_file_and_shm_images_answer_alike(void **state)
 }
 
 /* ---- roles, modes, removal ------------------------------------------------ */
+
+/* The direct indexes a trusted reader takes from the publisher's blob
+ * (every index present: a busy IPv4 /12 with second levels, IPv6 under one
+ * /24) answer as the ones a verifying reader builds and as the heap
+ * image's; a damaged blob is refused by trusted readers and ignored by
+ * verifying ones (CS_SHM_VERIFY flag or environment). */
+static void shm__direct_indexes_travel_with_the_image(void **state)
+{
+    (void)state;
+    enum { N4 = 40000, N6 = 20000, NQ = 20000 };
+    tu_rng r = {g_seed + 11};
+    tu_entry *e = malloc((N4 + N6) * sizeof *e);
+    for (size_t i = 0; i < N4 + N6; i++) {
+        bool v6 = i >= N4;
+        unsigned len = v6 ? 40 + (unsigned)tu_below(&r, 25) : 16 + (unsigned)tu_below(&r, 13);
+        cs_prefix p = tu_random_prefix(&r, v6 ? CS_AF_V6 : CS_AF_V4, len);
+        if (v6)
+            p.hi = ((p.hi & ((1ull << 40) - 1)) | 0x26001full << 40) & (~0ull << (64 - len));
+        else
+            p.hi = ((p.hi & ~(0xfffull << 52)) | 0x0a0ull << 52) & (~0ull << (64 - len));
+        e[i] = (tu_entry){p, (uint32_t)i};
+    }
+    cs_snapshot *heap = tu_build(e, N4 + N6);
+    cs_prefix *q = malloc(NQ * sizeof *q);
+    tu_random_queries(&r, e, N4 + N6, q, NQ);
+    char name[64], path[160];
+    svc_name(name, sizeof name, "dx");
+    cs_shm_publisher *p = open_pub(name, NULL);
+    uint64_t g;
+    assert_int_equal(cs_shm_publish(p, heap, &g, NULL), 0);
+    cs_shm *ht, *hv;
+    assert_int_equal(cs_shm_attach(name, 0, &ht, NULL), 0);
+    assert_int_equal(cs_shm_attach(name, CS_SHM_VERIFY, &hv, NULL), 0);
+    cs_pin pt, pv;
+    assert_int_equal(cs_shm_pin(ht, &pt, NULL), 0);
+    assert_int_equal(cs_shm_pin(hv, &pv, NULL), 0);
+    answers ah, at, av;
+    answer_all(heap, q, NQ, &ah);
+    answer_all(pt.snap, q, NQ, &at);
+    answer_all(pv.snap, q, NQ, &av);
+    answers_equal(&ah, &at, NQ, "heap vs trusted shm (indexes from the blob)");
+    answers_equal(&ah, &av, NQ, "heap vs verifying shm (indexes built)");
+    answers_free(&ah);
+    answers_free(&at);
+    answers_free(&av);
+    cs_shm_unpin(&pt);
+    cs_shm_unpin(&pv);
+    cs_shm_detach(ht);
+    cs_shm_detach(hv);
+
+    /* the blob starts right after the image: damage its magic */
+    image_path(name, g, path, sizeof path);
+    uint64_t image_len;
+    peek(path, 48, &image_len, sizeof image_len);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    uint8_t m0, bad;
+    peek(path, (off_t)image_len, &m0, 1);
+    bad = m0 ^ 0x20;
+    poke(path, (off_t)image_len, &bad, 1);
+    cs_error err;
+    cs_error_clear(&err);
+    assert_int_equal(cs_shm_attach(name, 0, &ht, NULL), 0);
+    assert_int_equal(cs_shm_pin(ht, &pt, &err), CS_ECORRUPT);
+    assert_non_null(strstr(err.message, "direct-index"));
+    cs_shm_detach(ht);
+    assert_int_equal(cs_shm_attach(name, CS_SHM_VERIFY, &hv, NULL), 0);
+    assert_int_equal(cs_shm_pin(hv, &pv, NULL), 0);
+    cs_shm_unpin(&pv);
+    cs_shm_detach(hv);
+    setenv("CS_SHM_VERIFY", "1", 1);
+    assert_int_equal(cs_shm_attach(name, 0, &hv, NULL), 0);
+    cs_error_clear(&err);
+    int rc = cs_shm_pin(hv, &pv, &err);
+    unsetenv("CS_SHM_VERIFY");
+    if (rc)
+        fail_msg("CS_SHM_VERIFY=1: pin %d %s", rc, err.message);
+    cs_shm_unpin(&pv);
+    cs_shm_detach(hv);
+    poke(path, (off_t)image_len, &m0, 1);
+    cs_shm_publisher_close(p);
+    cs_snapshot_close(heap);
+    free(q);
+    free(e);
+}
 
 static void shm__second_server_is_refused(void **state)
 {
@@ -1889,6 +1977,7 @@ int main(void)
         cmocka_unit_test_teardown(shm__shrink_guard_refuses_until_forced, cleanup),
         cmocka_unit_test_teardown(shm__truncated_reader_table_is_survived, cleanup),
         cmocka_unit_test_teardown(shm__heap_file_and_shm_images_answer_alike, cleanup),
+        cmocka_unit_test_teardown(shm__direct_indexes_travel_with_the_image, cleanup),
         cmocka_unit_test_teardown(shm__damaged_control_segments_are_refused, cleanup),
         cmocka_unit_test_teardown(shm__damaged_image_segments_are_refused, cleanup),
         cmocka_unit_test_teardown(shm__removed_service_keeps_pinned_images, cleanup),

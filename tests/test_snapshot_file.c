@@ -4,7 +4,8 @@
  * into memory (truncating or rewriting it afterwards changes nothing for
  * the reader), writes follow the umask or an explicit mode, and a writer
  * killed at any point leaves nothing behind (O_TMPFILE), while a dead
- * writer's named temporary file is removed by the next write.
+ * writer's named temporary file is removed by the next write. A snapshot
+ * through a pipe or FIFO is read into memory (cs_snapshot_from_fd).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -225,6 +226,105 @@ static void snapfile__killed_writers_leave_nothing(void **state)
     cs_snapshot_close(big);
 }
 
+/* Writes img[skip..len) (then `extra` bytes of junk) into a pipe from a
+ * child, in chunks of `chunk` bytes; returns the read end. */
+static int pipe_from_child(const uint8_t *img, size_t len, size_t skip, size_t chunk, size_t extra, pid_t *child)
+{
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(p[0]);
+        for (size_t off = skip; off < len; off += chunk) {
+            size_t n = len - off < chunk ? len - off : chunk;
+            if (write(p[1], img + off, n) != (ssize_t)n)
+                _exit(1);
+        }
+        for (size_t i = 0; i < extra; i++)
+            if (write(p[1], "z", 1) != 1)
+                _exit(1);
+        _exit(0);
+    }
+    close(p[1]);
+    *child = pid;
+    return p[0];
+}
+
+/* A snapshot through a pipe: read into memory the snapshot owns, with any
+ * head already read by the caller, in any chunking; answers as the image
+ * it came from; a short or a long stream is refused. */
+static void snapfile__a_pipe_is_read_into_memory(void **state)
+{
+    (void)state;
+    cs_snapshot *s = random_snapshot(7, 3000);
+    size_t len;
+    const uint8_t *img = cs_snapshot_image(s, &len);
+    tu_rng r = {g_seed + 8};
+    cs_prefix q[64];
+    uint32_t want[64], got[64];
+    for (int i = 0; i < 64; i++)
+        q[i] = tu_random_prefix(&r, CS_AF_V4, 8 + (unsigned)tu_below(&r, 17));
+    assert_int_equal(cs_query_count_bulk(s, q, 64, CS_Q_OVERLAPPING, want), 0);
+    const size_t heads[] = {0, 1, 8, 127, 128, 4096, len};
+    const size_t chunks[] = {1, 4093, 65536, 1 << 20};
+    for (size_t hi = 0; hi < sizeof heads / sizeof *heads; hi++) {
+        size_t head = heads[hi];
+        size_t chunk = chunks[hi % (sizeof chunks / sizeof *chunks)];
+        if (chunk == 1 && len > 100000)
+            chunk = 7;
+        pid_t child;
+        int fd = pipe_from_child(img, len, head, chunk, 0, &child);
+        cs_snapshot *o = NULL;
+        cs_error err;
+        cs_error_clear(&err);
+        int rc = cs_snapshot_from_fd(fd, img, head, 0, &o, &err);
+        if (rc)
+            fail_msg("head %zu chunk %zu: %s", head, chunk, err.message);
+        close(fd);
+        waitpid(child, NULL, 0);
+        assert_int_equal(cs_query_count_bulk(o, q, 64, CS_Q_OVERLAPPING, got), 0);
+        assert_memory_equal(got, want, sizeof got);
+        size_t olen;
+        assert_memory_equal(cs_snapshot_image(o, &olen), img, len);
+        assert_int_equal(olen, len);
+        cs_snapshot_close(o);
+    }
+    /* one byte appended, or one missing: refused */
+    for (int k = 0; k < 2; k++) {
+        pid_t child;
+        int fd = k ? pipe_from_child(img, len - 64, 0, 65536, 0, &child)
+                   : pipe_from_child(img, len, 0, 65536, 1, &child);
+        cs_snapshot *o = NULL;
+        cs_error err;
+        cs_error_clear(&err);
+        assert_int_equal(cs_snapshot_from_fd(fd, NULL, 0, CS_OPEN_NO_VERIFY, &o, &err), CS_ECORRUPT);
+        assert_non_null(strstr(err.message, k ? "truncated" : "appended"));
+        assert_null(o);
+        close(fd);
+        waitpid(child, NULL, 0);
+    }
+    /* a FIFO named as a path: cs_snapshot_open reads it the same way */
+    char fifo[128];
+    snprintf(fifo, sizeof fifo, "%s/snap.fifo", g_dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int w = open(fifo, O_WRONLY);
+        _exit(w >= 0 && write(w, img, len) == (ssize_t)len ? 0 : 1);
+    }
+    cs_snapshot *o = NULL;
+    assert_int_equal(cs_snapshot_open(fifo, 0, &o, NULL), 0);
+    int status;
+    waitpid(pid, &status, 0);
+    assert_int_equal(status, 0);
+    assert_int_equal(cs_query_count_bulk(o, q, 64, CS_Q_OVERLAPPING, got), 0);
+    assert_memory_equal(got, want, sizeof got);
+    cs_snapshot_close(o);
+    cs_snapshot_close(s);
+}
+
 int main(void)
 {
     g_seed = tu_seed("test_snapshot_file", 0x5a9f11eull);
@@ -233,6 +333,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(snapfile__open_copies_so_later_changes_do_not_matter, setup, teardown),
         cmocka_unit_test_setup_teardown(snapfile__modes_follow_the_umask_or_the_caller, setup, teardown),
         cmocka_unit_test_setup_teardown(snapfile__killed_writers_leave_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(snapfile__a_pipe_is_read_into_memory, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

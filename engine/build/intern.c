@@ -135,7 +135,13 @@ uint32_t cs_intern_find(const cs_intern *t, const char *s, size_t len)
 {
     if (!t->slots)
         return CS_INTERN_NONE;
-    uint64_t h = cs_intern_hash(s, len);
+    return cs_intern_find_h(t, s, len, cs_intern_hash(s, len));
+}
+
+uint32_t cs_intern_find_h(const cs_intern *t, const char *s, size_t len, uint64_t h)
+{
+    if (!t->slots)
+        return CS_INTERN_NONE;
     uint64_t tag = slot_tag(h);
     for (uint64_t j = h & t->mask;; j = (j + 1) & t->mask) {
         uint64_t v = t->slots[j];
@@ -150,6 +156,11 @@ uint32_t cs_intern_find(const cs_intern *t, const char *s, size_t len)
 }
 
 int64_t cs_intern_put(cs_intern *t, const char *s, size_t len, bool *added)
+{
+    return cs_intern_put_h(t, s, len, cs_intern_hash(s, len), added);
+}
+
+int64_t cs_intern_put_h(cs_intern *t, const char *s, size_t len, uint64_t h, bool *added)
 {
     if (added)
         *added = false;
@@ -166,7 +177,6 @@ int64_t cs_intern_put(cs_intern *t, const char *s, size_t len, bool *added)
         if (rc)
             return rc;
     }
-    uint64_t h = cs_intern_hash(s, len);
     uint64_t tag = slot_tag(h);
     uint64_t j = h & t->mask;
     for (;; j = (j + 1) & t->mask) {

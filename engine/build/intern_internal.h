@@ -68,6 +68,11 @@ int64_t cs_intern_put(cs_intern *t, const char *s, size_t len, bool *added);
 /* The id of s[0..len), or CS_INTERN_NONE. */
 uint32_t cs_intern_find(const cs_intern *t, const char *s, size_t len);
 
+/* cs_intern_find and cs_intern_put given h = cs_intern_hash(s, len), for a
+ * caller that looks a string up and then adds it (one hash, not two). */
+uint32_t cs_intern_find_h(const cs_intern *t, const char *s, size_t len, uint64_t h);
+int64_t cs_intern_put_h(cs_intern *t, const char *s, size_t len, uint64_t h, bool *added);
+
 static inline const char *cs_intern_str(const cs_intern *t, uint32_t id)
 {
     return t->buf->data + t->off[id];

@@ -90,6 +90,7 @@
 
 #include "core/error_internal.h"
 #include "core/key_internal.h"
+#include "image/direct_blob_internal.h"
 #include "image/estate_image_internal.h"
 
 #include <dirent.h>
@@ -97,6 +98,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,6 +168,7 @@ struct cs_snapshot {
     const cs_section *sections;
     cs_famview fam[2];
     snap_direct dx;   /* direct indexes, derived at open (direct.c) */
+    bool dx_borrowed; /* dx points into a publisher's blob: not ours */
 };
 
 /* ---- writer --------------------------------------------------------------- */
@@ -448,8 +451,19 @@ static int validate_family(const cs_famview *f, unsigned fam, cs_error *err)
     return 0;
 }
 
+/* cs_snapshot_from_memory, taking the direct indexes from `given` when
+ * non-NULL (borrowed) instead of building them. */
+static int open_memory(const void *base, size_t len, unsigned flags, const snap_direct *given,
+                       cs_snapshot **out, cs_error *err);
+
 int cs_snapshot_from_memory(const void *base, size_t len, unsigned flags,
                             cs_snapshot **out, cs_error *err)
+{
+    return open_memory(base, len, flags, NULL, out, err);
+}
+
+static int open_memory(const void *base, size_t len, unsigned flags, const snap_direct *given,
+                       cs_snapshot **out, cs_error *err)
 {
     if (!base || !out)
         return cs_fail(err, CS_EINVAL, "NULL image or out");
@@ -549,11 +563,16 @@ int cs_snapshot_from_memory(const void *base, size_t len, unsigned flags,
     int erc = (flags & CS_OPEN_TRUSTED) ? 0 : cs_estate_image_validate(&s, err);
     if (erc)
         return erc;
-    if (snap_direct_build(&s.dx, &s.fam[0], &s.fam[1]))
+    if (given) {
+        s.dx = *given;
+        s.dx_borrowed = true;
+    } else if (snap_direct_build(&s.dx, &s.fam[0], &s.fam[1])) {
         return cs_fail(err, CS_ENOMEM, "out of memory for the direct indexes");
+    }
     cs_snapshot *r = malloc(sizeof *r);
     if (!r) {
-        snap_direct_free(&s.dx);
+        if (!s.dx_borrowed)
+            snap_direct_free(&s.dx);
         return cs_fail(err, CS_ENOMEM, "out of memory");
     }
     *r = s;
@@ -599,12 +618,111 @@ void cs_snapshot_close(cs_snapshot *s)
 {
     if (!s)
         return;
-    snap_direct_free(&s->dx);
+    if (!s->dx_borrowed)
+        snap_direct_free(&s->dx);
     if (s->kind == SNAP_HEAP)
         free((void *)s->base);
     else if (s->kind == SNAP_MMAP)
         munmap((void *)s->base, s->len);
     free(s);
+}
+
+/* ---- the direct indexes as a blob (direct_blob_internal.h) -------------- */
+
+static_assert(sizeof(cs_dir16) == 8, "cs_dir16 changed: update the direct blob");
+static_assert(sizeof(snap_direct) == 64,
+              "snap_direct changed: update the direct blob (direct_blob_internal.h) so readers get every index");
+
+enum { BLOB_DIR = 1u, BLOB_L2 = 2u, BLOB_DIR6 = 4u };
+#define BLOB_HEADER_LEN 64u
+#define BLOB_DIR_RECORDS (65536u + 256u)
+
+typedef struct blob_header {
+    char magic[8];
+    uint64_t blob_len;
+    uint64_t image_xxh3;
+    uint32_t parts;
+    uint32_t n_l2;
+    uint64_t base_hi, base_lo;
+    uint32_t base_len, base_x;
+    uint16_t record_len;
+    uint8_t reserved[6];
+} blob_header;
+static_assert(sizeof(blob_header) == BLOB_HEADER_LEN, "blob header is 64 bytes");
+
+/* The parts' lengths (unpadded) of a blob with these parts and n_l2. */
+static void blob_parts(uint32_t parts, uint64_t n_l2, uint64_t part_len[4])
+{
+    part_len[0] = parts & BLOB_DIR ? (uint64_t)BLOB_DIR_RECORDS * sizeof(cs_dir16) : 0;
+    part_len[1] = parts & BLOB_L2 ? 65536u * sizeof(uint32_t) : 0;
+    part_len[2] = parts & BLOB_L2 ? n_l2 * 256u * sizeof(cs_dir16) : 0;
+    part_len[3] = parts & BLOB_DIR6 ? 65536u * sizeof(cs_dir16) : 0;
+}
+
+static uint32_t blob_parts_of(const snap_direct *d)
+{
+    return (d->dir ? BLOB_DIR : 0) | (d->l2 && d->n_l2 ? BLOB_L2 : 0) | (d->dir6 ? BLOB_DIR6 : 0);
+}
+
+size_t snap_direct_blob_len(const cs_snapshot *s)
+{
+    uint64_t pl[4];
+    blob_parts(blob_parts_of(&s->dx), s->dx.n_l2, pl);
+    size_t n = BLOB_HEADER_LEN;
+    for (int i = 0; i < 4; i++)
+        n += align_up((size_t)pl[i]);
+    return n;
+}
+
+void snap_direct_blob_write(const cs_snapshot *s, uint8_t *dst)
+{
+    const snap_direct *d = &s->dx;
+    size_t len = snap_direct_blob_len(s);
+    memset(dst, 0, len);
+    blob_header h = {.magic = "CSDIRX1", .blob_len = len, .image_xxh3 = s->hdr->header_xxh3,
+                     .parts = blob_parts_of(d), .n_l2 = d->n_l2, .base_hi = d->base_hi,
+                     .base_lo = d->base_lo, .base_len = d->base_len, .base_x = d->base_x,
+                     .record_len = sizeof(cs_dir16)};
+    memcpy(dst, &h, sizeof h);
+    uint64_t pl[4];
+    blob_parts(h.parts, h.n_l2, pl);
+    const void *src[4] = {d->dir, d->l2, d->dir24, d->dir6};
+    size_t off = BLOB_HEADER_LEN;
+    for (int i = 0; i < 4; i++) {
+        if (pl[i])
+            memcpy(dst + off, src[i], (size_t)pl[i]);
+        off += align_up((size_t)pl[i]);
+    }
+}
+
+int snap_from_memory_with_blob(const void *base, size_t len, const void *blob, size_t blob_len,
+                               unsigned flags, cs_snapshot **out, cs_error *err)
+{
+    if (!blob || ((uintptr_t)blob & (CS_ALIGN - 1)) || blob_len < BLOB_HEADER_LEN)
+        return corrupt(err, "direct-index blob missing or misaligned");
+    blob_header h;
+    memcpy(&h, blob, sizeof h);
+    const cs_header *ih = base;
+    if (memcmp(h.magic, "CSDIRX1", 8) != 0 || h.record_len != sizeof(cs_dir16) ||
+        (h.parts & ~(uint32_t)(BLOB_DIR | BLOB_L2 | BLOB_DIR6)) || h.n_l2 > 65536u ||
+        ((h.parts & BLOB_L2) && !(h.parts & BLOB_DIR)) || memchr_nonzero(h.reserved, sizeof h.reserved))
+        return corrupt(err, "not a direct-index blob of this build");
+    if (len < CS_HEADER_LEN || h.image_xxh3 != ih->header_xxh3)
+        return corrupt(err, "direct-index blob of another image");
+    uint64_t pl[4];
+    blob_parts(h.parts, h.n_l2, pl);
+    uint64_t need = BLOB_HEADER_LEN;
+    const uint8_t *part[4];
+    for (int i = 0; i < 4; i++) {
+        part[i] = pl[i] ? (const uint8_t *)blob + need : NULL;
+        need += align_up((size_t)pl[i]);
+    }
+    if (need != h.blob_len || need != blob_len)
+        return corrupt(err, "direct-index blob length disagrees with its parts");
+    snap_direct d = {.dir = (cs_dir16 *)part[0], .l2 = (uint32_t *)part[1], .dir24 = (cs_dir16 *)part[2],
+                     .n_l2 = (h.parts & BLOB_L2) ? h.n_l2 : 0, .dir6 = (cs_dir16 *)part[3],
+                     .base_hi = h.base_hi, .base_lo = h.base_lo, .base_len = h.base_len, .base_x = h.base_x};
+    return open_memory(base, len, flags | CS_OPEN_TRUSTED, &d, out, err);
 }
 
 const void *cs_snapshot_image(const cs_snapshot *s, size_t *len)
@@ -830,18 +948,135 @@ static int read_whole(int fd, const struct stat *st, const char *path, uint8_t *
     return 0;
 }
 
+/* Opens the image in buf[0..len) (64-byte aligned, ours) as a snapshot
+ * that owns buf: validated, and its recorded size equal to len. Frees buf
+ * on failure. */
+static int open_owned(uint8_t *buf, size_t len, unsigned flags, cs_snapshot **out, cs_error *err)
+{
+    cs_snapshot *s = NULL;
+    int rc = cs_snapshot_from_memory(buf, len, flags & ~(unsigned)CS_OPEN_TRUSTED, &s, err);
+    if (rc == 0 && s->hdr->image_len != len) {
+        rc = cs_fail(err, CS_ECORRUPT, "more than the image's %llu bytes (%zu read): bytes appended or another image concatenated",
+                     (unsigned long long)s->hdr->image_len, len);
+        cs_snapshot_close(s);
+        s = NULL;
+    }
+    if (rc) {
+        free(buf);
+        return rc;
+    }
+    s->kind = SNAP_HEAP;
+    *out = s;
+    return 0;
+}
+
+/* Largest first allocation for a stream: the header's image_len is only a
+ * claim until the bytes arrive, so the buffer grows with what is read. */
+#define STREAM_FIRST_CAP ((size_t)64 << 20)
+
+/* Grows the aligned buffer *b (holding `used` bytes) to `cap` bytes. */
+static int stream_grow(uint8_t **b, size_t used, size_t cap)
+{
+    uint8_t *n = aligned_alloc(CS_ALIGN, cap);
+    if (!n)
+        return CS_ENOMEM;
+    memcpy(n, *b, used);
+    free(*b);
+    *b = n;
+    return 0;
+}
+
+int cs_snapshot_from_fd(int fd, const void *head, size_t head_len, unsigned flags,
+                        cs_snapshot **out, cs_error *err)
+{
+    if (!out || (head_len && !head))
+        return cs_fail(err, CS_EINVAL, "NULL head or out");
+    *out = NULL;
+    size_t cap = align_up(head_len > 65536 ? head_len : 65536);
+    uint8_t *b = aligned_alloc(CS_ALIGN, cap);
+    if (!b)
+        return cs_fail(err, CS_ENOMEM, "out of memory reading a snapshot stream");
+    if (head_len)
+        memcpy(b, head, head_len);
+    size_t got = head_len;
+    /* The image's claimed size, once the header is in; reading stops one
+     * byte past it (so appended bytes are seen) or at the end. */
+    uint64_t want = 0;
+    for (;;) {
+        if (!want && got >= CS_HEADER_LEN) {
+            const cs_header *h = (const cs_header *)b;
+            want = memcmp(h->magic, CS_MAGIC, 8) == 0 && h->image_len >= CS_HEADER_LEN ? h->image_len : got;
+        }
+        if (want && got > want)
+            break;
+        if (got == cap) {
+            /* Doubling, or straight to the claimed size (plus the byte
+             * that shows an append) while that is under STREAM_FIRST_CAP
+             * or twice what arrived. */
+            size_t next = cap * 2;
+            if (want && want < SIZE_MAX / 4) {
+                size_t claim = align_up((size_t)want + 1);
+                size_t room = next > STREAM_FIRST_CAP ? next : STREAM_FIRST_CAP;
+                if (claim > cap)
+                    next = claim < room ? claim : room;
+            }
+            if (next <= cap || stream_grow(&b, got, next)) {
+                free(b);
+                return cs_fail(err, CS_ENOMEM, "out of memory reading a snapshot stream of %zu bytes", got);
+            }
+            cap = next;
+        }
+        ssize_t r = read(fd, b + got, cap - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int en = errno;
+            free(b);
+            return cs_fail(err, CS_EIO, "read of a snapshot stream failed: %s", strerror(en));
+        }
+        if (r == 0)
+            break;
+        got += (size_t)r;
+    }
+    if (got < CS_HEADER_LEN) {
+        free(b);
+        return cs_fail(err, CS_ECORRUPT, "stream of %zu bytes is shorter than an image header", got);
+    }
+    return open_owned(b, got, flags, out, err);
+}
+
 int cs_snapshot_open(const char *path, unsigned flags, cs_snapshot **out,
                      cs_error *err)
 {
     if (!path || !out)
         return cs_fail(err, CS_EINVAL, "NULL path or out");
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO with no writer yet must not hang; reads
+     * block again below. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return io_fail(err, path, "open");
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
     uint8_t *buf = NULL;
     struct stat st;
     int rc = 1;
+    if (fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISCHR(st.st_mode))) {
+        /* A pipe, FIFO or device: read once, into memory, to its end. A
+         * FIFO whose writer has not opened it yet would read as empty:
+         * wait for its first bytes (or its writer's close) first. */
+        if (S_ISFIFO(st.st_mode)) {
+            struct pollfd pfd = {.fd = fd, .events = POLLIN};
+            while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
+                ;
+        }
+        rc = cs_snapshot_from_fd(fd, NULL, 0, flags, out, err);
+        close(fd);
+        if (rc)
+            cs_error_source(err, path);
+        return rc;
+    }
     /* The file is read, not mapped: another process rewriting it in place
      * cannot pull pages from under us (no SIGBUS); a read that overlaps a
      * rewrite is noticed and done again. */
@@ -874,22 +1109,8 @@ int cs_snapshot_open(const char *path, unsigned flags, cs_snapshot **out,
     }
     if (rc)
         return rc;
-    size_t len = (size_t)st.st_size;
-    cs_snapshot *s = NULL;
-    rc = cs_snapshot_from_memory(buf, len, flags, &s, err);
-    if (rc == 0 && s->hdr->image_len != len) {
-        rc = cs_fail(err, CS_ECORRUPT, "file is %zu bytes but its image has %llu: bytes appended or another file concatenated",
-                     len, (unsigned long long)s->hdr->image_len);
-        s->kind = SNAP_MEMORY;
-        cs_snapshot_close(s);
-        s = NULL;
-    }
-    if (rc) {
-        free(buf);
+    rc = open_owned(buf, (size_t)st.st_size, flags, out, err);
+    if (rc)
         cs_error_source(err, path);
-        return rc;
-    }
-    s->kind = SNAP_HEAP;
-    *out = s;
-    return 0;
+    return rc;
 }

@@ -32,6 +32,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -140,6 +141,15 @@ int cs_estate_detect(const char *path, cs_error *err)
     return detect_buf(path, buf, (size_t)n, err);
 }
 
+/* Whether the builder holds nothing yet (a snapshot stream replaces the
+ * estate, so it may only be the first and only source). */
+static bool load_empty(const cs_estate *e)
+{
+    cs_estate_counts c;
+    cs_estate_build_counts(e, &c);
+    return !c.accounts && !c.regions && !c.vpcs && !c.assocs && !c.peerings && !c.edges && !c.findings;
+}
+
 /* One source that is not a directory, from its open descriptor: the first
  * bytes tell the kind and are handed to the reader with the descriptor. */
 static int load_fd(cs_estate *e, const char *path, int fd, const cs_load_options *opts,
@@ -172,6 +182,12 @@ static int load_fd(cs_estate *e, const char *path, int fd, const cs_load_options
     case CS_SRC_PREFIX_LIST:
         return cs_ingest_csv_fd_head(e, path, fd, buf, (size_t)n, kind, opts, err);
     case CS_SRC_SNAPSHOT:
+        if (opts->snapshot && !*opts->snapshot && load_empty(e)) {
+            int rc = cs_snapshot_from_fd(fd, buf, (size_t)n, 0, opts->snapshot, err);
+            if (rc)
+                cs_error_source(err, path);
+            return rc;
+        }
         cs_error_clear(err);
         cs_error_source(err, path);
         return cs_fail(err, CS_EINVAL,
@@ -214,7 +230,13 @@ int cs_estate_load(cs_estate *e, const char *path, const cs_load_options *opts, 
         return cs_ingest_estate_dir(e, path, opts, err);
     }
     /* Opened without blocking (a FIFO with no writer yet must not hang the
-     * open itself); reads block again. */
+     * open itself); reads block again, once the FIFO's writer has come
+     * (before that a read would see an empty source). */
+    if (S_ISFIFO(st.st_mode)) {
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
+            ;
+    }
     int fl = fcntl(fd, F_GETFL);
     if (fl >= 0)
         (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);

@@ -11,58 +11,87 @@
  *     e(A,B) = |T(A) n T(B)|              identical tops shared
  *     n(A,B) = #{(x,y) in T(A) x T(B): x strictly above or below y}
  *
- * so A and B overlap iff e + n >= 1, and
+ * so A and B overlap iff e + n >= 1.
  *
- *     #pairs = #{e >= 1} + #{e = 0, n >= 1}
- *            = E  +  N' - S  -  C
+ * One run counts the overlapping pairs of one population (every VPC, the
+ * non-default ones, one account, one region, ...) from its (top, VPC)
+ * incidences in node order, in four steps, each linear in the incidences
+ * (up to the walks of step 4):
+ *
+ * 1. THE VIRTUAL TREE of the run's distinct top nodes (parent = nearest
+ *    strict ancestor among them; one stack pass). A top with one VPC, no
+ *    ancestor and no descendant in the run is ISOLATED: it adds nothing to
+ *    any e or n, so it is dropped (a VPC's unique IPAM allocation, its
+ *    Amazon IPv6 /56). A VPC left with no top pairs with nobody.
+ *
+ * 2. CLASSES: VPCs with the same remaining top set (hashed, compared
+ *    exactly) form one class with a multiplicity m. Two VPCs of one class
+ *    share every top, so they overlap; every formula below is written over
+ *    classes weighted by m, so tens of thousands of VPCs on one template
+ *    primary plus one CGNAT secondary are one class, not tens of thousands
+ *    of walks. A node lists the multi-top classes with a top there (once
+ *    each), and the single-top class at it as a weight.
+ *
+ * 3. #pairs = #{e >= 1} + #{e = 0, n >= 1} = E + N' - S - C, where
  *
  *   E  = sum over non-empty top sets S of (-1)^(|S|+1) C(cnt(S), 2), where
- *        cnt(S) = VPCs whose tops include S (inclusion-exclusion over the
- *        shared sets; a VPC with t tops contributes its 2^t - 1 subsets,
- *        single-top VPCs just a count per node);
+ *        cnt(S) = VPCs whose tops include S = the sum of m over the classes
+ *        whose set includes S (inclusion-exclusion over the shared sets;
+ *        only sets of crowded tops, held by >= 2 VPCs, can count);
  *   N' = sum over strictly nested node pairs x above y of c(x) c(y)
- *        = sum over pairs of n(A,B), one stack pass (c = VPCs with a top
- *        there);
- *   S  = sum of n(A,B) over pairs with e >= 1 and n >= 1: both VPCs have
- *        >= 2 tops, and the pair is found from either side by walking the
- *        strict ancestors and strict descendants of each top;
- *   C  = sum of n(A,B) - 1 over pairs with e = 0 and n >= 2. Let t*(A) be
- *        the top of A whose strict surroundings are the costliest to walk
- *        (nodes and multi-top VPCs there; any fixed choice is correct,
- *        this one is the cheapest). If n >= 2
- *        there are two distinct comparable top pairs (x1,y1), (x2,y2): when
- *        x1 != x2 one of them is not t*(A), so B is found around a non-t*
- *        top of A; when x1 = x2 = x then y1, y2 (an antichain) both lie
- *        strictly below x (x cannot be above one and below the other, nor
- *        below both), so A is found around a non-t* top of B. Walking only
- *        the non-t* tops thus finds every such pair, and a pair found from
- *        both sides is counted by the smaller VPC index only. A single-top
- *        VPC B at node y needs no walk of its own: all single-top VPCs at y
- *        behave alike, so they are counted per node.
+ *        = sum over pairs of n(A,B), one pass down the virtual tree (c =
+ *        VPCs with a top there);
+ *   S  = sum of n(A,B) over pairs with e >= 1 and n >= 1, by inclusion-
+ *        exclusion over the shared set (shared_nested): one weighted tuple
+ *        per (class, crowded subset, other top), sorted, one stack pass per
+ *        subset;
+ *   C  = sum of n(A,B) - 1 over pairs with e = 0 and n >= 2 (step 4).
  *
- * VPCs with more than BIG_TOPS tops (prefix-list owners with thousands of
+ * 4. C by walks, one per multi-top CLASS. Let t*(A) be the top of class A
+ *    whose strict surroundings are the costliest to walk (virtual nodes and
+ *    classes listed there; any fixed choice is correct, this one is the
+ *    cheapest). If n >= 2 there are two distinct comparable top pairs
+ *    (x1,y1), (x2,y2): when x1 != x2 one of them is not t*(A), so B is found
+ *    around a non-t* top of A; when x1 = x2 = x then y1, y2 (an antichain)
+ *    both lie strictly below x, so A is found around a non-t* top of B.
+ *    Walking only the non-t* tops thus finds every such class pair, weighted
+ *    m(A) m(B); a pair found from both sides is counted by the smaller
+ *    class index only. Single-top classes need no walk of their own.
+ *
+ * Classes with more than BIG_TOPS tops (prefix-list owners with thousands of
  * prefixes) would make 2^t subsets: they are taken out of the formula and
- * their pairs counted by walking everything around each of their tops.
- * Cost: O(entries) for the arithmetic, plus for every multi-top VPC the
- * nodes around its non-t* tops; 85,000 default VPCs on 172.31.0.0/16 are
- * one node with a count, and so is a reused secondary range shared by many
- * VPCs (as long as each VPC's crowded blocks are not all distinct from each
- * other's — the inclusion-exclusion handles sets shared identically).
+ * their pairs counted by walking everything around each of their tops
+ * (walk_big), C(m, 2) inside the class.
+ *
+ * Cost: O(incidences) for steps 1-3 plus a sort of the S tuples (at most
+ * (2^m - 1) t per class, m crowded tops of t <= BIG_TOPS); step 4 visits,
+ * per multi-top class, the virtual nodes strictly around its non-t* tops
+ * and the classes listed there. On every generator shape the classes
+ * around a crowded node are few (template x CGNAT level), so this is
+ * linear. REMAINING WORST CASE: K distinct classes (each a distinct
+ * non-isolated top set) whose non-t* tops all sit under or over a node
+ * listing K other distinct multi-top classes cost O(K^2) relates, e.g.
+ * K VPCs each with its own /24 inside 10.0.0.0/16 and inside
+ * 100.64.0.0/10 plus both /16s held by K other VPCs with distinct third
+ * blocks. Big classes cost the whole surroundings of every top.
  *
  * Severity counts reuse the counter on sub-populations: pairs with a
  * non-reused overlap = pairs over the tops of non-reused blocks only (a
  * block pair is non-reused iff its inner block is, iff both are);
  * default-only pairs = the counter on default VPCs; same account / same
  * region = the counter per account, per region and per (account, region)
- * (inclusion-exclusion). Critical pairs are enumerated from the peering
- * connections (bounded by the peering graph), so
+ * (inclusion-exclusion), each group its own run of the same machinery.
+ * Critical pairs are enumerated from the peering connections (bounded by
+ * the peering graph), so
  *
  *   informational = all - nonreused + nonreused(default VPCs) - crit&info
  *   high   = same-account-or-region among non-informational - crit&those
  *   medium = the rest.
  *
  * Concurrency: none inside; reads only. Tests: tests/test_audit.c (the
- * counts against a brute-force pairwise comparison on seeded estates).
+ * counts against a brute-force pairwise comparison on seeded estates: the
+ * collision shapes, identical multi-top sets and cross-nesting pairs in
+ * both families, both generator shapes).
  */
 #include "query/audit_ctx_internal.h"
 
@@ -77,10 +106,16 @@
 
 /* ---- VPC level: the pair counter ------------------------------------------------- */
 
-/* One (top node, VPC) incidence; a run's incidences come in node order. */
+/* One (top node, VPC) incidence; a run's incidences come in node order.
+ * ti = the top's slot in top[F], q = its rank among the VPC's t tops
+ * (ti - q = the VPC's first slot): found once by gather, so a run never
+ * looks a VPC's tops up at random. */
 typedef struct inc {
     uint32_t g;
     uint32_t v;
+    uint32_t ti;
+    uint32_t q;
+    uint32_t t;
 } inc;
 
 /* A shared top set of >= 2 nodes and how many VPCs' tops include it. */
@@ -88,21 +123,32 @@ typedef struct subkey {
     uint64_t h;
     uint32_t off;   /* into the arena */
     uint32_t len;   /* 0 = empty slot */
-    uint32_t cnt;
+    uint64_t cnt;
 } subkey;
+
+/* An S tuple: (bucket << 32 | U index) and the VPCs it stands for. */
+typedef struct kw {
+    uint64_t key;
+    uint64_t w;
+} kw;
 
 typedef struct counter {
     actx *c;
     int F;
-    /* per distinct node of a run (U index), capacity = every incidence */
-    uint32_t *U, *ub, *vup, *vend, *vdepth, *cnt, *single, *mub, *multi;
-    uint32_t *ancw;     /* multi-top incidences at strict virtual ancestors */
-    uint32_t *tpos;     /* per top of a multi-top VPC (top[F] order): its U
-                           index in the current run */
+    size_t cap;         /* every array below: one slot per incidence + 2 */
+    /* per distinct node of a run (U index) */
+    uint32_t *U, *ub, *vup, *vend, *vdepth, *single, *mub, *multi, *ancw;
+    uint64_t *cnt, *acc;
+    uint8_t *iso;
+    uint32_t *tpos;     /* per top of a VPC (top[F] order): its U index */
     uint32_t *nst_s, *nst_c;
-    uint32_t *pos;
-    /* per VPC */
-    uint32_t *vst_s, *vst_c, *tstar;
+    /* classes: key (U indices, ascending) in karena */
+    uint32_t *ck_off, *ck_len, *cmult, *ctstar, *vst_s, *vst_c;
+    uint64_t *chash;
+    uint32_t *ctab;     /* hash slots: class + 1, 0 = empty */
+    size_t ctab_cap;
+    uint32_t *karena, *lbuf;
+    uint32_t ncls;
     uint32_t epoch;
     /* top subsets */
     subkey *tab;
@@ -110,17 +156,19 @@ typedef struct counter {
     size_t tab_used;    /* slots of this run (a power of 2) */
     uint32_t *arena;
     size_t arena_n, arena_cap;
-    uint64_t *tup;      /* S: (bucket << 32 | U index) per (shared set, top) */
+    kw *tup;            /* S tuples, then as much sort space */
     size_t tup_cap;
 } counter;
 
 static void counter_free(counter *k)
 {
     free(k->U); free(k->ub); free(k->vup); free(k->vend); free(k->vdepth);
-    free(k->cnt); free(k->single); free(k->mub); free(k->multi); free(k->ancw);
-    free(k->tpos);
-    free(k->nst_s); free(k->nst_c); free(k->pos);
-    free(k->vst_s); free(k->vst_c); free(k->tstar);
+    free(k->single); free(k->mub); free(k->multi); free(k->ancw);
+    free(k->cnt); free(k->acc); free(k->iso); free(k->tpos);
+    free(k->nst_s); free(k->nst_c);
+    free(k->ck_off); free(k->ck_len); free(k->cmult); free(k->ctstar);
+    free(k->vst_s); free(k->vst_c); free(k->chash); free(k->ctab);
+    free(k->karena); free(k->lbuf);
     free(k->tab); free(k->arena); free(k->tup);
     memset(k, 0, sizeof *k);
 }
@@ -130,27 +178,27 @@ static int counter_init(counter *k, actx *c)
     memset(k, 0, sizeof *k);
     k->c = c;
     size_t cap = (size_t)c->ge + 2;
-    size_t nv = (size_t)c->n_vpcs + 1;
-    k->U = malloc(cap * sizeof(uint32_t));
-    k->ub = malloc(cap * sizeof(uint32_t));
-    k->vup = malloc(cap * sizeof(uint32_t));
-    k->vend = malloc(cap * sizeof(uint32_t));
-    k->vdepth = malloc(cap * sizeof(uint32_t));
-    k->cnt = malloc(cap * sizeof(uint32_t));
-    k->single = malloc(cap * sizeof(uint32_t));
-    k->mub = malloc(cap * sizeof(uint32_t));
-    k->multi = malloc(cap * sizeof(uint32_t));
-    k->ancw = malloc(cap * sizeof(uint32_t));
-    k->tpos = malloc(cap * sizeof(uint32_t)); /* tops <= blocks <= entries */
+    k->cap = cap;
+    k->ctab_cap = 16;
+    while (k->ctab_cap < 2 * cap)
+        k->ctab_cap *= 2;
+    uint32_t **u32[] = {&k->U, &k->ub, &k->vup, &k->vend, &k->vdepth, &k->single,
+                        &k->mub, &k->multi, &k->ancw, &k->tpos, &k->ck_off,
+                        &k->ck_len, &k->cmult, &k->ctstar, &k->karena, &k->lbuf};
+    bool ok = true;
+    for (size_t i = 0; i < sizeof u32 / sizeof *u32; i++)
+        ok &= (*u32[i] = malloc(cap * sizeof(uint32_t))) != NULL;
+    k->cnt = malloc(cap * sizeof(uint64_t));
+    k->acc = malloc(cap * sizeof(uint64_t));
+    k->chash = malloc(cap * sizeof(uint64_t));
+    k->iso = malloc(cap);
     k->nst_s = calloc(cap, sizeof(uint32_t));
     k->nst_c = calloc(cap, sizeof(uint32_t));
-    k->pos = malloc(cap * sizeof(uint32_t));
-    k->vst_s = calloc(nv, sizeof(uint32_t));
-    k->vst_c = calloc(nv, sizeof(uint32_t));
-    k->tstar = malloc(nv * sizeof(uint32_t));
-    if (!k->U || !k->ub || !k->vup || !k->vend || !k->vdepth || !k->cnt ||
-        !k->single || !k->mub || !k->multi || !k->ancw || !k->tpos || !k->nst_s || !k->nst_c ||
-        !k->pos || !k->vst_s || !k->vst_c || !k->tstar) {
+    k->vst_s = calloc(cap, sizeof(uint32_t));
+    k->vst_c = calloc(cap, sizeof(uint32_t));
+    k->ctab = calloc(k->ctab_cap, sizeof(uint32_t));
+    if (!ok || !k->cnt || !k->acc || !k->chash || !k->iso || !k->nst_s || !k->nst_c ||
+        !k->vst_s || !k->vst_c || !k->ctab) {
         counter_free(k);
         return CS_ENOMEM;
     }
@@ -161,11 +209,10 @@ static int counter_init(counter *k, actx *c)
 static uint32_t next_epoch(counter *k)
 {
     if (k->epoch >= UINT32_MAX - 1) {
-        size_t cap = (size_t)k->c->ge + 2;
-        memset(k->nst_s, 0, cap * sizeof(uint32_t));
-        memset(k->nst_c, 0, cap * sizeof(uint32_t));
-        memset(k->vst_s, 0, ((size_t)k->c->n_vpcs + 1) * sizeof(uint32_t));
-        memset(k->vst_c, 0, ((size_t)k->c->n_vpcs + 1) * sizeof(uint32_t));
+        memset(k->nst_s, 0, k->cap * sizeof(uint32_t));
+        memset(k->nst_c, 0, k->cap * sizeof(uint32_t));
+        memset(k->vst_s, 0, k->cap * sizeof(uint32_t));
+        memset(k->vst_c, 0, k->cap * sizeof(uint32_t));
         k->epoch = 0;
     }
     return ++k->epoch;
@@ -177,10 +224,12 @@ static uint32_t next_epoch(counter *k)
  * other than tstar_b. For x in A, the comparable tops of B are at most one
  * strict ancestor (the last top of B before x: an earlier one holding x
  * would hold the tops between) and the run of B's tops inside x's subtree.
+ * `end` gives a node's subtree end in the numbering of the lists (global
+ * nodes with c->gnend, a run's U indices with its vend).
  */
-void audit_relate(const actx *c, const uint32_t *ta, uint32_t la,
-                  const uint32_t *tb, uint32_t lb, uint32_t tstar_b,
-                  uint32_t *e, uint32_t *n, bool *from_b)
+static void relate_by(const uint32_t *end, const uint32_t *ta, uint32_t la,
+                      const uint32_t *tb, uint32_t lb, uint32_t tstar_b,
+                      uint32_t *e, uint32_t *n, bool *from_b)
 {
     uint32_t ee = 0, nn = 0;
     bool fb = false;
@@ -191,12 +240,12 @@ void audit_relate(const actx *c, const uint32_t *ta, uint32_t la,
             j++;
         if (j > 0) {
             uint32_t y = tb[j - 1];
-            if (x < c->gnend[y]) { /* y strictly above x */
+            if (x < end[y]) { /* y strictly above x */
                 nn++;
                 fb |= y != tstar_b;
             }
         }
-        for (uint32_t q = j; q < lb && tb[q] < c->gnend[x]; q++) {
+        for (uint32_t q = j; q < lb && tb[q] < end[x]; q++) {
             if (tb[q] == x) {
                 ee++;
             } else {
@@ -211,12 +260,19 @@ void audit_relate(const actx *c, const uint32_t *ta, uint32_t la,
         *from_b = fb;
 }
 
+void audit_relate(const actx *c, const uint32_t *ta, uint32_t la,
+                  const uint32_t *tb, uint32_t lb, uint32_t tstar_b,
+                  uint32_t *e, uint32_t *n, bool *from_b)
+{
+    relate_by(c->gnend, ta, la, tb, lb, tstar_b, e, n, from_b);
+}
+
 static uint64_t hash_key(const uint32_t *key, uint32_t len)
 {
     return XXH3_64bits(key, (size_t)len * sizeof *key);
 }
 
-static int subset_add(counter *k, const uint32_t *key, uint32_t len)
+static int subset_add(counter *k, const uint32_t *key, uint32_t len, uint64_t w)
 {
     uint64_t h = hash_key(key, len);
     size_t mask = k->tab_used - 1;
@@ -229,20 +285,19 @@ static int subset_add(counter *k, const uint32_t *key, uint32_t len)
             s->h = h;
             s->off = (uint32_t)k->arena_n;
             s->len = len;
-            s->cnt = 1;
+            s->cnt = w;
             k->arena_n += len;
             return 0;
         }
         if (s->h == h && s->len == len &&
             memcmp(k->arena + s->off, key, len * sizeof *key) == 0) {
-            s->cnt++;
+            s->cnt += w;
             return 0;
         }
     }
 }
 
-/* The slot of key (present: every subset of a VPC's crowded tops was
- * added). */
+/* The slot of key (present: every crowded subset of a class was added). */
 static size_t subset_slot(const counter *k, const uint32_t *key, uint32_t len)
 {
     uint64_t h = hash_key(key, len);
@@ -293,6 +348,40 @@ void audit_sort_u64(uint64_t *a, uint64_t *tmp, size_t n)
     free(cnt);
 }
 
+/* Sorts S tuples by key: insertion when tiny, else LSD radix by bytes
+ * (skipping bytes equal everywhere), with no allocation: runs per account
+ * are many and small. */
+static void sort_kw(kw *a, kw *tmp, size_t n)
+{
+    if (n < 48) {
+        for (size_t i = 1; i < n; i++) {
+            kw x = a[i];
+            size_t j = i;
+            for (; j > 0 && a[j - 1].key > x.key; j--)
+                a[j] = a[j - 1];
+            a[j] = x;
+        }
+        return;
+    }
+    size_t cnt[256];
+    for (unsigned shift = 0; shift < 64; shift += 8) {
+        memset(cnt, 0, sizeof cnt);
+        for (size_t i = 0; i < n; i++)
+            cnt[(a[i].key >> shift) & 255]++;
+        if (cnt[(a[0].key >> shift) & 255] == n)
+            continue;
+        size_t sum = 0;
+        for (unsigned d = 0; d < 256; d++) {
+            size_t x = cnt[d];
+            cnt[d] = sum;
+            sum += x;
+        }
+        for (size_t i = 0; i < n; i++)
+            tmp[cnt[(a[i].key >> shift) & 255]++] = a[i];
+        memcpy(a, tmp, n * sizeof *a);
+    }
+}
+
 static unsigned popcount(uint32_t x)
 {
     unsigned n = 0;
@@ -301,25 +390,37 @@ static unsigned popcount(uint32_t x)
     return n;
 }
 
+static const uint32_t *ckey(const counter *k, uint32_t K, uint32_t *len)
+{
+    *len = k->ck_len[K];
+    return k->karena + k->ck_off[K];
+}
+
+static bool cbig(const counter *k, uint32_t K)
+{
+    return k->ck_len[K] > BIG_TOPS;
+}
+
 /* What walking strictly around the node at U index p costs: the nodes
- * passed and the multi-top VPCs met there (the prefix sums of mub give the
- * subtree's, ancw the ancestors'). */
+ * passed and the multi-top classes met there (the prefix sums of mub give
+ * the subtree's, ancw the ancestors'). */
 static uint64_t strict_weight(const counter *k, uint32_t p)
 {
     return (uint64_t)(k->vend[p] - p - 1) + k->vdepth[p] +
            (k->mub[k->vend[p]] - k->mub[p + 1]) + k->ancw[p];
 }
 
-/* Pairs of a big VPC A (more than BIG_TOPS tops; k->pos holds their U
- * indices): every VPC with a top at, above or below one of A's tops,
- * counted once; another big VPC only from the smaller index. */
-static uint64_t walk_big(counter *k, uint32_t a, uint32_t ta)
+/* Pairs of big class A with everyone: every class with a top at, above or
+ * below one of A's tops, once, weighted; another big class only from the
+ * smaller index; C(m, 2) inside A. */
+static uint64_t walk_big(counter *k, uint32_t a)
 {
-    const actx *c = k->c;
+    uint32_t ta;
+    const uint32_t *TA = ckey(k, a, &ta);
     uint32_t ep = next_epoch(k);
     uint64_t n = 0;
     for (uint32_t q = 0; q < ta; q++) {
-        uint32_t p = k->pos[q];
+        uint32_t p = TA[q];
         for (int phase = 0; phase < 2; phase++) {
             /* phase 0: p and its ancestors; 1: p's strict descendants */
             uint32_t y = phase ? p + 1 : p;
@@ -328,57 +429,65 @@ static uint64_t walk_big(counter *k, uint32_t a, uint32_t ta)
                     k->nst_s[y] = ep;
                     n += k->single[y];
                     for (uint32_t m = k->mub[y]; m < k->mub[y + 1]; m++) {
-                        uint32_t b = k->multi[m], tb;
-                        tops_of(c, k->F, b, &tb);
+                        uint32_t b = k->multi[m];
                         if (b == a || k->vst_s[b] == ep)
                             continue;
                         k->vst_s[b] = ep;
-                        if (tb <= BIG_TOPS || b > a)
-                            n++;
+                        if (!cbig(k, b) || b > a)
+                            n += k->cmult[b];
                     }
                 }
                 y = phase ? y + 1 : k->vup[y];
             }
         }
     }
-    return n;
+    return n * k->cmult[a] + choose2(k->cmult[a]);
 }
 
-/* C for small multi-top VPC A: sum of n(A,B) - 1 over B with e = 0 and
- * n >= 2 found strictly around A's non-t* tops (single-top VPCs per node;
- * a pair found from both sides only by the smaller index). */
-static uint64_t walk_c(counter *k, uint32_t a, const uint32_t *TA, uint32_t ta)
+/* y comparable with the node at U index x (run numbering). */
+static bool ucomparable(const counter *k, uint32_t x, uint32_t y)
 {
-    const actx *c = k->c;
+    return (x <= y && y < k->vend[x]) || (y <= x && x < k->vend[y]);
+}
+
+/* C for small multi-top class A: sum of m(A) m(B) (n(A,B) - 1) over B with
+ * e = 0 and n >= 2 found strictly around A's non-t* tops (single-top
+ * classes per node; a pair found from both sides only by the smaller
+ * class index). */
+static uint64_t walk_c(counter *k, uint32_t a)
+{
+    uint32_t ta;
+    const uint32_t *TA = ckey(k, a, &ta);
+    uint64_t ma = k->cmult[a];
     uint32_t ep = next_epoch(k);
     uint64_t s = 0;
     for (uint32_t q = 0; q < ta; q++) {
-        if (TA[q] == k->tstar[a])
+        uint32_t p = TA[q];
+        if (p == k->ctstar[a])
             continue;
-        uint32_t p = k->pos[q];
         for (int phase = 0; phase < 2; phase++) {
             uint32_t y = phase ? p + 1 : k->vup[p];
             while (phase ? y < k->vend[p] : y != CS_NO_NODE) {
                 if (k->nst_c[y] != ep) {
                     k->nst_c[y] = ep;
                     if (k->single[y]) {
-                        uint32_t gy = k->U[y], na = 0;
+                        uint32_t na = 0;
                         for (uint32_t r2 = 0; r2 < ta; r2++)
-                            na += TA[r2] != gy && comparable(c, TA[r2], gy);
+                            na += ucomparable(k, TA[r2], y);
                         if (na >= 2)
-                            s += (uint64_t)k->single[y] * (na - 1);
+                            s += ma * k->single[y] * (na - 1);
                     }
                     for (uint32_t m = k->mub[y]; m < k->mub[y + 1]; m++) {
                         uint32_t b = k->multi[m], tb;
-                        const uint32_t *TB = tops_of(c, k->F, b, &tb);
-                        if (b == a || tb > BIG_TOPS || k->vst_c[b] == ep)
+                        if (b == a || cbig(k, b) || k->vst_c[b] == ep)
                             continue;
                         k->vst_c[b] = ep;
+                        const uint32_t *TB = ckey(k, b, &tb);
                         uint32_t e, nn;
                         bool from_b;
-                        audit_relate(c, TA, ta, TB, tb, k->tstar[b], &e, &nn, &from_b);
+                        relate_by(k->vend, TA, ta, TB, tb, k->ctstar[b], &e, &nn, &from_b);
                         if (e == 0 && nn >= 2 && (!from_b || a < b))
-                            s += nn - 1;
+                            s += ma * k->cmult[b] * (nn - 1);
                     }
                 }
                 y = phase ? y + 1 : k->vup[y];
@@ -386,6 +495,18 @@ static uint64_t walk_c(counter *k, uint32_t a, const uint32_t *TA, uint32_t ta)
         }
     }
     return s;
+}
+
+/* The crowded tops of small class K (nodes where >= 2 VPCs have a top):
+ * their positions in K's key into cq; returns how many. */
+static uint32_t crowded_tops(const counter *k, uint32_t K, uint32_t *cq)
+{
+    uint32_t t, m = 0;
+    const uint32_t *T = ckey(k, K, &t);
+    for (uint32_t q = 0; q < t; q++)
+        if (k->cnt[T[q]] >= 2)
+            cq[m++] = q;
+    return m;
 }
 
 /*
@@ -397,58 +518,49 @@ static uint64_t walk_c(counter *k, uint32_t a, const uint32_t *TA, uint32_t ta)
  *   S = sum over S' != {} of (-1)^(|S'|+1) *
  *       sum over x strictly above y of #{A : S' + x in T(A)} #{B : S' + y in T(B)}
  *
- * (A != B: one VPC's tops are never comparable). Each small multi-top VPC
- * puts one (S', t) tuple per subset S' of its crowded tops and top t not
- * in S'; sorted by (S', t), each S' bucket is a list of nodes with counts,
- * and the inner sum is one stack pass over it in node order, as N'.
+ * (A != B: one VPC's tops are never comparable). Each small multi-top class
+ * puts one (S', t) tuple of weight m per subset S' of its crowded tops and
+ * top t not in S'; sorted by (S', t), each S' bucket is a list of nodes
+ * with weights, and the inner sum is one stack pass over it in node order,
+ * as N'.
  */
 static int shared_nested(counter *k, uint32_t nu, uint64_t *out)
 {
-    const actx *c = k->c;
-    int F = k->F;
     size_t nt = 0;
     *out = 0;
-    for (uint32_t u = 0; u < nu; u++) {
-        for (uint32_t i = k->mub[u]; i < k->mub[u + 1]; i++) {
-            uint32_t v = k->multi[i], t;
-            const uint32_t *T = tops_of(c, F, v, &t);
-            if (T[0] != k->U[u] || t > BIG_TOPS)
-                continue;
-            const uint32_t *P = k->tpos + c->top_off[F][v];
-            uint32_t cq[BIG_TOPS], m = 0;
+    for (uint32_t K = 0; K < k->ncls; K++) {
+        uint32_t t;
+        const uint32_t *T = ckey(k, K, &t);
+        if (t < 2 || t > BIG_TOPS)
+            continue;
+        uint32_t cq[BIG_TOPS];
+        uint32_t m = crowded_tops(k, K, cq);
+        if (m == 0)
+            continue;
+        size_t need = 2 * (nt + (((size_t)1 << m) - 1) * t); /* + sort space */
+        if (GROW(k->tup, 0, k->tup_cap, need))
+            return CS_ENOMEM;
+        for (uint32_t mask = 1; mask < (1u << m); mask++) {
+            uint32_t key[BIG_TOPS], len = 0, inset = 0;
+            for (uint32_t q = 0; q < m; q++)
+                if (mask & (1u << q)) {
+                    key[len++] = T[cq[q]];
+                    inset |= 1u << cq[q];
+                }
+            uint64_t bucket = len == 1 ? key[0] : nu + subset_slot(k, key, len);
             for (uint32_t q = 0; q < t; q++)
-                if (k->cnt[P[q]] >= 2)
-                    cq[m++] = q;
-            if (m == 0)
-                continue;
-            size_t need = 2 * (nt + (((size_t)1 << m) - 1) * t); /* + sort space */
-            if (GROW(k->tup, 0, k->tup_cap, need))
-                return CS_ENOMEM;
-            for (uint32_t mask = 1; mask < (1u << m); mask++) {
-                uint32_t key[BIG_TOPS], len = 0, inset = 0;
-                for (uint32_t q = 0; q < m; q++)
-                    if (mask & (1u << q)) {
-                        key[len++] = T[cq[q]];
-                        inset |= 1u << cq[q];
-                    }
-                uint32_t first = 0;
-                while (!(mask & (1u << first)))
-                    first++;
-                uint64_t bucket = len == 1 ? P[cq[first]] : nu + subset_slot(k, key, len);
-                for (uint32_t q = 0; q < t; q++)
-                    if (!(inset & (1u << q)))
-                        k->tup[nt++] = bucket << 32 | P[q];
-            }
+                if (!(inset & (1u << q)))
+                    k->tup[nt++] = (kw){bucket << 32 | T[q], k->cmult[K]};
         }
     }
     if (nt < 2)
         return 0;
-    audit_sort_u64(k->tup, k->tup + nt, nt);
+    sort_kw(k->tup, k->tup + nt, nt);
     uint64_t total = 0;
     for (size_t i = 0; i < nt;) {
-        uint64_t bucket = k->tup[i] >> 32;
+        uint64_t bucket = k->tup[i].key >> 32;
         size_t j = i;
-        while (j < nt && k->tup[j] >> 32 == bucket)
+        while (j < nt && k->tup[j].key >> 32 == bucket)
             j++;
         uint32_t len = bucket < nu ? 1 : k->tab[bucket - nu].len;
         /* stack pass over the bucket's nodes (U order = preorder) */
@@ -457,12 +569,10 @@ static int shared_nested(counter *k, uint32_t nu, uint64_t *out)
         unsigned sp = 0;
         uint64_t sum = 0;
         for (size_t q = i; q < j;) {
-            uint32_t x = (uint32_t)k->tup[q];
+            uint32_t x = (uint32_t)k->tup[q].key;
             uint64_t cx = 0;
-            while (q < j && (uint32_t)k->tup[q] == x) {
-                cx++;
-                q++;
-            }
+            while (q < j && (uint32_t)k->tup[q].key == x)
+                cx += k->tup[q++].w;
             while (sp && x >= k->vend[st[sp - 1]])
                 sp--;
             uint64_t above = sp ? acc[sp - 1] : 0;
@@ -483,19 +593,88 @@ static int shared_nested(counter *k, uint32_t nu, uint64_t *out)
     return 0;
 }
 
+/* A short key's hash for the class table (keys are a few U indices). */
+static uint64_t class_hash(const uint32_t *key, uint32_t len)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ len;
+    for (uint32_t i = 0; i < len; i++) {
+        h = (h ^ key[i]) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    return h;
+}
+
+/* Step 2: the classes of the run's VPCs (their non-isolated tops as U
+ * indices, hashed). A VPC left with one top joins that node's single-top
+ * weight without a class. The table is cleared over the run's share only.
+ * Sets single[] and cnt[] for the single-top VPCs. */
+static void build_classes(counter *k, const inc *in, uint32_t nu)
+{
+    size_t slots = 16;
+    while (slots < 2 * (size_t)k->ub[nu])
+        slots *= 2;
+    if (slots > k->ctab_cap)
+        slots = k->ctab_cap;
+    memset(k->ctab, 0, slots * sizeof *k->ctab);
+    memset(k->single, 0, nu * sizeof *k->single);
+    memset(k->cnt, 0, nu * sizeof *k->cnt);
+    size_t mask = slots - 1, kn = 0;
+    k->ncls = 0;
+    for (uint32_t u = 0; u < nu; u++) {
+        for (uint32_t i = k->ub[u]; i < k->ub[u + 1]; i++) {
+            uint32_t t = in[i].t;
+            if (in[i].q != 0)
+                continue; /* once per VPC: at its first top */
+            const uint32_t *P = k->tpos + in[i].ti;
+            uint32_t l = 0;
+            for (uint32_t q = 0; q < t; q++)
+                if (!k->iso[P[q]])
+                    k->lbuf[l++] = P[q];
+            if (l == 0)
+                continue;
+            if (l == 1) {
+                k->single[k->lbuf[0]]++;
+                k->cnt[k->lbuf[0]]++;
+                continue;
+            }
+            uint64_t h = class_hash(k->lbuf, l);
+            size_t s = (size_t)h & mask;
+            for (;; s = (s + 1) & mask) {
+                uint32_t K = k->ctab[s];
+                if (K == 0) {
+                    K = k->ncls++;
+                    memcpy(k->karena + kn, k->lbuf, l * sizeof *k->lbuf);
+                    k->ck_off[K] = (uint32_t)kn;
+                    k->ck_len[K] = l;
+                    k->cmult[K] = 1;
+                    k->chash[K] = h;
+                    kn += l;
+                    k->ctab[s] = K + 1;
+                    break;
+                }
+                K--;
+                if (k->chash[K] == h && k->ck_len[K] == l &&
+                    memcmp(k->karena + k->ck_off[K], k->lbuf, l * sizeof *k->lbuf) == 0) {
+                    k->cmult[K]++;
+                    break;
+                }
+            }
+        }
+    }
+}
+
 /*
  * The number of overlapping VPC pairs among the VPCs of incidences in[0..n)
  * (node order; each VPC's tops under filter k->F), by the formula in the
- * file comment. *out = E + N' - S - C + (pairs with a big VPC).
+ * file comment. *out = E + N' - S - C + (pairs of big classes).
  */
 static int count_run(counter *k, const inc *in, size_t n, uint64_t *out)
 {
     const actx *c = k->c;
-    int F = k->F;
     *out = 0;
     if (n < 2)
         return 0;
-    /* Distinct nodes. */
+    /* Distinct nodes, and where each VPC's tops are in the run. */
     uint32_t nu = 0;
     for (size_t i = 0; i < n; i++) {
         if (nu == 0 || k->U[nu - 1] != in[i].g) {
@@ -503,46 +682,13 @@ static int count_run(counter *k, const inc *in, size_t n, uint64_t *out)
             k->ub[nu] = (uint32_t)i;
             nu++;
         }
+        k->tpos[in[i].ti] = nu - 1;
     }
     k->ub[nu] = (uint32_t)n;
-    /* Per node: non-big VPCs, single-top VPCs, and the multi-top ones. */
-    uint32_t nm = 0;
-    size_t n_keys = 0;
-    for (uint32_t u = 0; u < nu; u++) {
-        uint32_t cn = 0, sg = 0;
-        k->mub[u] = nm;
-        for (uint32_t i = k->ub[u]; i < k->ub[u + 1]; i++) {
-            uint32_t t;
-            const uint32_t *T = tops_of(c, F, in[i].v, &t);
-            if (t <= BIG_TOPS)
-                cn++;
-            if (t == 1) {
-                sg++;
-            } else {
-                k->multi[nm++] = in[i].v;
-                /* where this top of the VPC is in the run: T is sorted */
-                uint32_t lo = 0, hi = t;
-                while (lo < hi) {
-                    uint32_t mid = lo + (hi - lo) / 2;
-                    if (T[mid] < k->U[u])
-                        lo = mid + 1;
-                    else
-                        hi = mid;
-                }
-                k->tpos[c->top_off[F][in[i].v] + lo] = u;
-            }
-        }
-        k->cnt[u] = cn;
-        k->single[u] = sg;
-    }
-    k->mub[nu] = nm;
 
-    /* Stack pass: virtual tree, E1 = sum C(cnt, 2), N' = sum of cnt times
-     * the cnt strictly above. */
-    uint64_t E = 0, Np = 0;
+    /* Step 1: the virtual tree; isolated nodes. */
     {
         uint32_t st[130];
-        uint64_t acc[130];
         unsigned sp = 0;
         for (uint32_t u = 0; u < nu; u++) {
             uint32_t g = k->U[u];
@@ -550,47 +696,75 @@ static int count_run(counter *k, const inc *in, size_t n, uint64_t *out)
                 k->vend[st[--sp]] = u;
             k->vup[u] = sp ? st[sp - 1] : CS_NO_NODE;
             k->vdepth[u] = sp;
-            k->ancw[u] = sp ? k->ancw[st[sp - 1]] + (k->mub[st[sp - 1] + 1] - k->mub[st[sp - 1]])
-                            : 0;
-            uint64_t above = sp ? acc[sp - 1] : 0;
-            E += choose2(k->cnt[u]);
-            Np += (uint64_t)k->cnt[u] * above;
-            if (sp < 130) {
-                st[sp] = u;
-                acc[sp] = above + k->cnt[u];
-                sp++;
-            }
+            if (sp < 130)
+                st[sp++] = u;
         }
         while (sp)
             k->vend[st[--sp]] = nu;
     }
+    for (uint32_t u = 0; u < nu; u++)
+        k->iso[u] = k->ub[u + 1] - k->ub[u] == 1 && k->vup[u] == CS_NO_NODE &&
+                    k->vend[u] == u + 1;
 
-    /* t* of every multi-top VPC; and how many shared top sets of >= 2
-     * nodes (inclusion-exclusion) can be held by two VPCs: only sets of
-     * crowded tops (nodes where >= 2 VPCs have a top) can, so a VPC's
-     * unique blocks (its IPAM allocation, its Amazon IPv6 /56) add none. */
-    for (uint32_t u = 0; u < nu; u++) {
-        for (uint32_t i = k->mub[u]; i < k->mub[u + 1]; i++) {
-            uint32_t v = k->multi[i], t;
-            const uint32_t *T = tops_of(c, F, v, &t);
-            if (T[0] != k->U[u])
-                continue; /* once per VPC: at its first top */
-            uint32_t best = T[0], crowded = 0;
-            uint64_t best_sz = 0;
-            const uint32_t *P = k->tpos + c->top_off[F][v];
-            for (uint32_t q = 0; q < t; q++) {
-                uint32_t p = P[q];
-                uint64_t sz = strict_weight(k, p);
-                if (q == 0 || sz > best_sz) {
-                    best_sz = sz;
-                    best = T[q];
-                }
-                crowded += k->cnt[p] >= 2;
-            }
-            k->tstar[v] = best;
-            if (t <= BIG_TOPS && crowded >= 2)
-                n_keys += ((size_t)1 << crowded) - 1 - crowded;
+    /* Step 2: classes; per node the single-top weight, the non-big VPCs
+     * with a top there (cnt), and the multi-top classes listed. */
+    build_classes(k, in, nu);
+    memset(k->mub, 0, ((size_t)nu + 1) * sizeof *k->mub);
+    for (uint32_t K = 0; K < k->ncls; K++) {
+        uint32_t t;
+        const uint32_t *T = ckey(k, K, &t);
+        for (uint32_t q = 0; q < t; q++) {
+            if (t <= BIG_TOPS)
+                k->cnt[T[q]] += k->cmult[K];
+            k->mub[T[q] + 1]++;
         }
+    }
+    for (uint32_t u = 0; u < nu; u++)
+        k->mub[u + 1] += k->mub[u];
+    for (uint32_t u = 0; u < nu; u++)
+        k->ancw[u] = k->mub[u]; /* fill cursors, for now */
+    for (uint32_t K = 0; K < k->ncls; K++) {
+        uint32_t t;
+        const uint32_t *T = ckey(k, K, &t);
+        for (uint32_t q = 0; q < t; q++)
+            k->multi[k->ancw[T[q]]++] = K;
+    }
+
+    /* Step 3: one pass down the virtual tree: E1 = sum C(cnt, 2), N' = sum
+     * of cnt times the cnt strictly above; ancw = classes listed at strict
+     * ancestors. */
+    uint64_t E = 0, Np = 0;
+    for (uint32_t u = 0; u < nu; u++) {
+        uint32_t p = k->vup[u];
+        uint64_t above = p == CS_NO_NODE ? 0 : k->acc[p];
+        k->ancw[u] = p == CS_NO_NODE ? 0 : k->ancw[p] + (k->mub[p + 1] - k->mub[p]);
+        k->acc[u] = above + k->cnt[u];
+        E += choose2(k->cnt[u]);
+        Np += k->cnt[u] * above;
+    }
+
+    /* t* of every small multi-top class; and how many shared top sets of
+     * >= 2 nodes (inclusion-exclusion) can be held by two VPCs: only sets
+     * of crowded tops can. */
+    size_t n_keys = 0;
+    for (uint32_t K = 0; K < k->ncls; K++) {
+        uint32_t t;
+        const uint32_t *T = ckey(k, K, &t);
+        if (t < 2 || t > BIG_TOPS)
+            continue;
+        uint32_t best = T[0], cq[BIG_TOPS];
+        uint64_t best_sz = 0;
+        for (uint32_t q = 0; q < t; q++) {
+            uint64_t sz = strict_weight(k, T[q]);
+            if (q == 0 || sz > best_sz) {
+                best_sz = sz;
+                best = T[q];
+            }
+        }
+        k->ctstar[K] = best;
+        uint32_t crowded = crowded_tops(k, K, cq);
+        if (crowded >= 2)
+            n_keys += ((size_t)1 << crowded) - 1 - crowded;
     }
     if (n_keys) {
         size_t cap = 16;
@@ -608,32 +782,24 @@ static int count_run(counter *k, const inc *in, size_t n, uint64_t *out)
         k->tab_used = cap;
         memset(k->tab, 0, cap * sizeof *k->tab);
         k->arena_n = 0;
-        for (uint32_t u = 0; u < nu; u++) {
-            for (uint32_t i = k->mub[u]; i < k->mub[u + 1]; i++) {
-                uint32_t v = k->multi[i], t;
-                const uint32_t *T = tops_of(c, F, v, &t);
-                if (T[0] != k->U[u] || t > BIG_TOPS)
+        for (uint32_t K = 0; K < k->ncls; K++) {
+            uint32_t t;
+            const uint32_t *T = ckey(k, K, &t);
+            if (t < 2 || t > BIG_TOPS)
+                continue;
+            uint32_t cq[BIG_TOPS], key[BIG_TOPS];
+            uint32_t m = crowded_tops(k, K, cq);
+            for (uint32_t mask = 1; m >= 2 && mask < (1u << m); mask++) {
+                if (popcount(mask) < 2)
                     continue;
-                uint32_t ct[BIG_TOPS], m = 0;
-                const uint32_t *P = k->tpos + c->top_off[F][v];
-                for (uint32_t q = 0; q < t; q++)
-                    if (k->cnt[P[q]] >= 2)
-                        ct[m++] = T[q];
-                uint32_t key[BIG_TOPS];
-                for (uint32_t mask = 1; m >= 2 && mask < (1u << m); mask++) {
-                    if (popcount(mask) < 2)
-                        continue;
-                    uint32_t len = 0;
-                    for (uint32_t q = 0; q < m; q++)
-                        if (mask & (1u << q))
-                            key[len++] = ct[q];
-                    if (subset_add(k, key, len))
-                        return CS_ENOMEM;
-                }
+                uint32_t len = 0;
+                for (uint32_t q = 0; q < m; q++)
+                    if (mask & (1u << q))
+                        key[len++] = T[cq[q]];
+                if (subset_add(k, key, len, k->cmult[K]))
+                    return CS_ENOMEM;
             }
         }
-    }
-    if (n_keys) {
         for (size_t i = 0; i < k->tab_used; i++) {
             const subkey *s = &k->tab[i];
             if (s->len == 0)
@@ -646,20 +812,13 @@ static int count_run(counter *k, const inc *in, size_t n, uint64_t *out)
         }
     }
 
-    /* S, C and the big VPCs' pairs, one multi-top VPC A at a time. */
+    /* Step 4: C and the big classes' pairs, one multi-top class at a time. */
     uint64_t S = 0, C = 0, B = 0;
-    for (uint32_t u = 0; u < nu; u++) {
-        for (uint32_t i = k->mub[u]; i < k->mub[u + 1]; i++) {
-            uint32_t a = k->multi[i], ta;
-            const uint32_t *TA = tops_of(c, F, a, &ta);
-            if (TA[0] != k->U[u])
-                continue;
-            memcpy(k->pos, k->tpos + c->top_off[F][a], ta * sizeof *k->pos);
-            if (ta > BIG_TOPS)
-                B += walk_big(k, a, ta);
-            else
-                C += walk_c(k, a, TA, ta);
-        }
+    for (uint32_t K = 0; K < k->ncls; K++) {
+        if (cbig(k, K))
+            B += walk_big(k, K);
+        else if (k->ck_len[K] >= 2)
+            C += walk_c(k, K);
     }
     int rc = shared_nested(k, nu, &S);
     if (rc)
@@ -673,9 +832,12 @@ static int count_run(counter *k, const inc *in, size_t n, uint64_t *out)
 enum { SEL_ALL, SEL_DEFAULT, SEL_NONDEFAULT };
 
 /* The incidences (top node, VPC) of the selected VPCs under filter F, in
- * node order: entries are numbered in node preorder. */
-static size_t gather(const actx *c, int F, int sel, inc *out)
+ * node order: entries are numbered in node preorder, and a VPC's tops are
+ * sorted by node, so its q-th incidence met is its q-th top (`seen`, one
+ * counter per VPC, is scratch). */
+static size_t gather(const actx *c, int F, int sel, uint32_t *seen, inc *out)
 {
+    memset(seen, 0, (size_t)c->n_vpcs * sizeof *seen);
     size_t n = 0;
     for (uint32_t ge = 0; ge < c->ge; ge++) {
         if (!c->topinc[F][ge])
@@ -684,8 +846,9 @@ static size_t gather(const actx *c, int F, int sel, inc *out)
         bool def = (c->v[v].flags & VF_DEFAULT) != 0;
         if ((sel == SEL_DEFAULT && !def) || (sel == SEL_NONDEFAULT && def))
             continue;
-        out[n].g = c->ent_node[ge];
-        out[n].v = v;
+        uint32_t q = seen[v]++;
+        out[n] = (inc){c->ent_node[ge], v, c->top_off[F][v] + q, q,
+                       c->top_off[F][v + 1] - c->top_off[F][v]};
         n++;
     }
     return n;
@@ -765,24 +928,25 @@ int audit_count_severities(actx *c, sev_counts *sc)
     inc *a = malloc(cap * sizeof *a);
     inc *buf = malloc(cap * sizeof *buf);
     inc *tmp = malloc(cap * sizeof *tmp);
-    int rc = (!a || !buf || !tmp) ? CS_ENOMEM : 0;
+    uint32_t *seen = malloc(((size_t)c->n_vpcs + 1) * sizeof *seen);
+    int rc = (!a || !buf || !tmp || !seen) ? CS_ENOMEM : 0;
     size_t n;
     if (rc == 0) {
         k.F = F_ALL;
-        n = gather(c, F_ALL, SEL_ALL, a);
+        n = gather(c, F_ALL, SEL_ALL, seen, a);
         rc = count_run(&k, a, n, &sc->all);
     }
     if (rc == 0) {
-        n = gather(c, F_ALL, SEL_NONDEFAULT, a);
+        n = gather(c, F_ALL, SEL_NONDEFAULT, seen, a);
         rc = count_run(&k, a, n, &sc->nondefault);
     }
     if (rc == 0) {
         k.F = F_NONREUSED;
-        n = gather(c, F_NONREUSED, SEL_DEFAULT, a);
+        n = gather(c, F_NONREUSED, SEL_DEFAULT, seen, a);
         rc = count_run(&k, a, n, &sc->nonreused_dd);
     }
     if (rc == 0) {
-        n = gather(c, F_NONREUSED, SEL_ALL, a);
+        n = gather(c, F_NONREUSED, SEL_ALL, seen, a);
         rc = count_run(&k, a, n, &sc->nonreused);
     }
     uint64_t x[3] = {0, 0, 0};
@@ -792,6 +956,7 @@ int audit_count_severities(actx *c, sev_counts *sc)
     free(a);
     free(buf);
     free(tmp);
+    free(seen);
     counter_free(&k);
     return rc;
 }

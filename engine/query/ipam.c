@@ -44,6 +44,8 @@
 #include "core/aws_rules_internal.h"
 #include "query/peering_internal.h"
 
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 __extension__ typedef unsigned __int128 u128;
@@ -86,6 +88,13 @@ static unsigned tz(u128 a, unsigned w)
     uint64_t lo = (uint64_t)a, hi = (uint64_t)(a >> 64);
     unsigned t = lo ? (unsigned)__builtin_ctzll(lo) : hi ? 64u + (unsigned)__builtin_ctzll(hi) : 128u;
     return t < w ? t : w;
+}
+
+/* floor(log2(n)), n > 0. */
+static unsigned log2_floor(u128 n)
+{
+    uint64_t hi = (uint64_t)(n >> 64), lo = (uint64_t)n;
+    return hi ? 127u - (unsigned)__builtin_clzll(hi) : 63u - (unsigned)__builtin_clzll(lo);
 }
 
 static cs_u128 to_u128(u128 n)
@@ -305,9 +314,12 @@ static bool each_hole(unsigned family, u128 a, u128 b, hole_fn hole, void *ctx)
 {
     const unsigned w = width(family);
     for (;;) {
-        unsigned k = tz(a, w);
-        while (k > 0 && a + ones(k) > b)
-            k--;
+        /* The largest aligned block at a: as many bits as a's trailing
+         * zeros, and no more than fit in [a, b] (floor(log2(b - a + 1)); the
+         * whole IPv6 space is never a region). */
+        unsigned k = tz(a, w), fit = log2_floor(b - a + 1);
+        if (fit < k)
+            k = fit;
         if (hole(a, w - k, ctx))
             return true;
         u128 end = a + ones(k);
@@ -445,6 +457,17 @@ static bool region_of(const cs_prefix *p, const cs_prefix *q, cs_prefix *out)
     return true;
 }
 
+/* Region (i, j) of a request: pool i cut to allowed range j (j ignored
+ * without allowed ranges); false when they do not overlap or a block of
+ * the request's length does not fit in it. */
+static bool request_region(const cs_ipam_request *r, size_t i, size_t j, cs_prefix *out)
+{
+    *out = r->pools[i];
+    if (r->n_allowed && !region_of(&r->pools[i], &r->allowed[j], out))
+        return false;
+    return r->length >= out->len;
+}
+
 /* Inserts a into the sorted out[0..n). */
 static void insert_sorted(cs_ipam_allocation *out, size_t n, const cs_ipam_allocation *a)
 {
@@ -454,6 +477,232 @@ static void insert_sorted(cs_ipam_allocation *out, size_t n, const cs_ipam_alloc
         i--;
     }
     out[i] = *a;
+}
+
+/* ---- best-fit and spread: the holes gathered once ------------------------------- */
+
+/*
+ * Best-fit and spread must compare every hole of every region, so a pick
+ * per block would walk the regions once per block. Instead the holes that
+ * can hold a block (length <= the block's) are gathered by ONE walk of each
+ * region into a binary heap ordered by the strategy (best-fit: the longest
+ * prefix length first, i.e. the smallest hole; spread: the shortest; then
+ * the earlier region, then the lower address: exactly the order in which
+ * the per-block pick prefers them). Each pick pops the top hole, takes the
+ * block at its start and pushes what is left of the hole (its minimal CIDR
+ * list: one block of each length from the hole's + 1 to the block's). When
+ * regions overlap (overlapping pools or allowed ranges) a popped hole may
+ * hold a block an earlier pick took: it is then split around the taken
+ * blocks and its pieces pushed back, so the heap always holds the free
+ * space of every region minus the taken blocks. Cost: one walk of the
+ * regions + O(log holes) per block.
+ */
+
+typedef struct hole {
+    u128 at;
+    uint32_t region;
+    uint32_t len;
+} hole;
+
+/* While gathering, the heap keeps only the `keep` best holes, with the worst
+ * at its root (rev); then it is turned around (the best at the root). */
+typedef struct hole_heap {
+    hole *h;
+    size_t n, cap, keep;
+    unsigned strategy, family, len; /* the blocks' length */
+    uint32_t region;                /* the region being gathered */
+    const uint32_t *region_pool;    /* each region's pool */
+    size_t region_got;              /* holes gathered in the region (first) */
+    bool rev, dropped, oom;
+} hole_heap;
+
+/* a goes before b (after b while rev). First: the earlier pool, then the
+ * lower address (a hole's start is its lowest block); best-fit / spread: by
+ * the hole's size, then the earlier region, then the lower address. */
+static bool hole_before(const hole_heap *hp, const hole *a, const hole *b)
+{
+    bool before;
+    if (hp->strategy == CS_IPAM_FIRST)
+        before = hp->region_pool[a->region] != hp->region_pool[b->region]
+                     ? hp->region_pool[a->region] < hp->region_pool[b->region]
+                 : a->at != b->at ? a->at < b->at
+                                  : a->region < b->region;
+    else if (a->len != b->len)
+        before = hp->strategy == CS_IPAM_BEST_FIT ? a->len > b->len : a->len < b->len;
+    else if (a->region != b->region)
+        before = a->region < b->region;
+    else
+        before = a->at < b->at;
+    return before != hp->rev;
+}
+
+static void sift_down(hole_heap *hp, size_t i)
+{
+    hole x = hp->h[i];
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= hp->n)
+            break;
+        if (c + 1 < hp->n && hole_before(hp, &hp->h[c + 1], &hp->h[c]))
+            c++;
+        if (!hole_before(hp, &hp->h[c], &x))
+            break;
+        hp->h[i] = hp->h[c];
+        i = c;
+    }
+    hp->h[i] = x;
+}
+
+static void heap_push(hole_heap *hp, u128 at, unsigned len)
+{
+    hole x = {at, hp->region, len};
+    if (hp->n == hp->keep) {
+        /* Full while gathering: x replaces the worst kept hole if better. */
+        hp->dropped = true;
+        hp->rev = false;
+        bool better = hole_before(hp, &x, &hp->h[0]);
+        hp->rev = true;
+        if (better) {
+            hp->h[0] = x;
+            sift_down(hp, 0);
+        }
+        return;
+    }
+    if (hp->n == hp->cap) {
+        size_t cap = hp->cap ? 2 * hp->cap : 1024;
+        hole *q = realloc(hp->h, cap * sizeof *q);
+        if (!q) {
+            hp->oom = true;
+            return;
+        }
+        hp->h = q;
+        hp->cap = cap;
+    }
+    size_t i = hp->n++;
+    while (i > 0 && hole_before(hp, &x, &hp->h[(i - 1) / 2])) {
+        hp->h[i] = hp->h[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    hp->h[i] = x;
+}
+
+static hole heap_pop(hole_heap *hp)
+{
+    hole top = hp->h[0];
+    hp->h[0] = hp->h[--hp->n];
+    if (hp->n)
+        sift_down(hp, 0);
+    return top;
+}
+
+static bool gather_hole(u128 start, unsigned len, void *ctx)
+{
+    hole_heap *hp = ctx;
+    if (len > hp->len)
+        return hp->oom;
+    heap_push(hp, start, len);
+    /* First: the region's holes come in the heap's order, and each holds a
+     * block: the first `keep` of them are all a pick can reach. */
+    if (hp->strategy == CS_IPAM_FIRST && ++hp->region_got >= hp->keep) {
+        hp->dropped = true;
+        return true;
+    }
+    return hp->oom;
+}
+
+static bool gather_gap(u128 a, u128 b, void *ctx)
+{
+    hole_heap *hp = ctx;
+    return each_hole(hp->family, a, b, gather_hole, hp);
+}
+
+/* Whether a block of taken[0..n) (sorted, all of one length >= the hole's)
+ * lies inside the hole [a, b]. */
+static bool hole_taken(const cs_ipam_allocation *taken, size_t n, u128 a, u128 b)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (first_of(&taken[mid].prefix) < a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && first_of(&taken[lo].prefix) <= b;
+}
+
+/* One attempt keeping the `keep` best holes of the walk. Each pick pops one
+ * hole, so without stale holes (overlapping regions) at most `count`
+ * gathered holes are ever popped and keeping the `count` best is exact.
+ * Returns the count, CS_ENOMEM, or HEAP_RETRY when a stale hole was popped
+ * after holes had been dropped (the caller retries keeping them all). */
+#define HEAP_RETRY (-1001)
+
+static int64_t heap_attempt(const cs_snapshot *s, const cs_ipam_request *r,
+                            const cs_prefix *regions, const uint32_t *region_pool,
+                            size_t n_regions, size_t keep, cs_ipam_allocation *out,
+                            unsigned *reason)
+{
+    const unsigned family = r->pools[0].family, w = width(family);
+    hole_heap hp = {.strategy = r->strategy, .family = family, .len = r->length, .keep = keep,
+                    .region_pool = region_pool, .rev = true};
+    for (size_t i = 0; i < n_regions && !hp.oom; i++) {
+        hp.region = (uint32_t)i;
+        hp.region_got = 0;
+        used_stream u;
+        stream_init(&u, s, &regions[i], !r->avoid_none, r->extra, r->n_extra, NULL, 0, NULL,
+                    0);
+        each_gap(&u, gather_gap, &hp);
+    }
+    hp.rev = false;
+    hp.keep = SIZE_MAX;
+    for (size_t i = hp.n / 2; i-- > 0;)
+        sift_down(&hp, i);
+    size_t got = 0;
+    int64_t rc = 0;
+    while (got < r->count && hp.n && !hp.oom) {
+        hole h = heap_pop(&hp);
+        u128 last = h.at | ones(w - h.len);
+        hp.region = h.region;
+        if (hole_taken(out, got, h.at, last)) {
+            if (hp.dropped) {
+                rc = HEAP_RETRY;
+                break;
+            }
+            used_stream u;
+            cs_prefix hp_pfx = prefix_at(family, h.at, h.len);
+            stream_init(&u, s, &hp_pfx, false, NULL, 0, out, got, NULL, 0);
+            each_gap(&u, gather_gap, &hp);
+            continue;
+        }
+        cs_ipam_allocation a = {prefix_at(family, h.at, r->length), region_pool[h.region]};
+        insert_sorted(out, got++, &a);
+        for (unsigned l = h.len + 1; l <= r->length && !hp.oom; l++)
+            heap_push(&hp, h.at + ones(w - l) + 1, l);
+    }
+    free(hp.h);
+    if (hp.oom)
+        return CS_ENOMEM;
+    if (rc)
+        return rc;
+    if (got < r->count && reason)
+        *reason = CS_IPAM_NO_SPACE;
+    return (int64_t)got;
+}
+
+/* Best-fit or spread, or first for more than one block, without vpc_rules
+ * (the refused ranges of vpc_rules change with the first block, so those
+ * picks walk per block). Arguments checked by the caller. */
+static int64_t alloc_by_heap(const cs_snapshot *s, const cs_ipam_request *r,
+                             const cs_prefix *regions, const uint32_t *region_pool,
+                             size_t n_regions, cs_ipam_allocation *out, unsigned *reason)
+{
+    if (!r->count)
+        return 0;
+    int64_t n = heap_attempt(s, r, regions, region_pool, n_regions, r->count, out, reason);
+    if (n == HEAP_RETRY)
+        n = heap_attempt(s, r, regions, region_pool, n_regions, SIZE_MAX, out, reason);
+    return n;
 }
 
 int64_t cs_ipam_alloc(const cs_snapshot *s, const cs_ipam_request *r, cs_ipam_allocation *out,
@@ -467,7 +716,8 @@ int64_t cs_ipam_alloc(const cs_snapshot *s, const cs_ipam_request *r, cs_ipam_al
         return CS_EINVAL;
     const unsigned family = r->pools[0].family;
     for (size_t i = 0; i < r->n_pools; i++)
-        if (!prefix_ok(&r->pools[i]) || r->pools[i].family != family)
+        if (!prefix_ok(&r->pools[i]) || r->pools[i].family != family ||
+            (family == CS_AF_V6 && r->pools[i].len == 0))
             return CS_EINVAL;
     for (size_t i = 0; i < r->n_allowed; i++)
         if (!prefix_ok(&r->allowed[i]))
@@ -491,6 +741,23 @@ int64_t cs_ipam_alloc(const cs_snapshot *s, const cs_ipam_request *r, cs_ipam_al
         return 0;
     }
     sort_prefixes(r->extra, r->n_extra);
+    if ((r->strategy != CS_IPAM_FIRST || r->count > 1) && !r->vpc_rules) {
+        /* The regions: each pool, or each pool cut to each allowed range. */
+        size_t na = r->n_allowed ? r->n_allowed : 1, nreg = 0;
+        cs_prefix *reg = malloc(r->n_pools * na * sizeof *reg);
+        uint32_t *rpool = malloc(r->n_pools * na * sizeof *rpool);
+        int64_t n = CS_ENOMEM;
+        if (reg && rpool) {
+            for (size_t i = 0; i < r->n_pools; i++)
+                for (size_t j = 0; j < na; j++)
+                    if (request_region(r, i, j, &reg[nreg]))
+                        rpool[nreg++] = (uint32_t)i;
+            n = alloc_by_heap(s, r, reg, rpool, nreg, out, reason);
+        }
+        free(reg);
+        free(rpool);
+        return n;
+    }
 
     /* Before the first block, the primary stands as 0.0.0.0/0, whose row's
      * ranges are ignored (only the reserved ranges apply to a primary). */
@@ -523,10 +790,8 @@ int64_t cs_ipam_alloc(const cs_snapshot *s, const cs_ipam_request *r, cs_ipam_al
         for (size_t i = 0; i < r->n_pools && !(best.found && r->strategy == CS_IPAM_FIRST); i++) {
             size_t na = r->n_allowed ? r->n_allowed : 1;
             for (size_t j = 0; j < na; j++) {
-                cs_prefix region = r->pools[i];
-                if (r->n_allowed && !region_of(&r->pools[i], &r->allowed[j], &region))
-                    continue;
-                if (r->length < region.len)
+                cs_prefix region;
+                if (!request_region(r, i, j, &region))
                     continue;
                 pick_ctx c = {.family = family, .len = r->length, .strategy = r->strategy};
                 used_stream u;

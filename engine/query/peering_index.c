@@ -1,8 +1,10 @@
 /*
  * engine/query/peering_index.c — the bulk peering index: per-VPC slots of
- * sorted block intervals, peer lists and peer envelopes built once from a
+ * block intervals (read from the one walk in address order by
+ * engine/query/interval.c), peer lists and peer envelopes built once from a
  * frozen snapshot (layout: engine/query/peering_internal.h), bulk verdicts
- * decided by merge-style interval tests, and candidate searches.
+ * decided by the query module's sorted-run overlap tests
+ * (engine/query/interval_internal.h), and candidate searches.
  *
  * Does: cs_peering_index_new/_free, cs_peering_check_bulk,
  * cs_peering_candidates. Does not: explain a verdict (engine/query/peering.c
@@ -33,44 +35,10 @@ static_assert(sizeof(pv_pblk6) == 40, "IPv6 envelope entry is 40 bytes");
 
 /* ---- the index ---------------------------------------------------------------------- */
 
-static void interval4(const cs_prefix *p, pv_blk4 *b)
-{
-    uint32_t first = (uint32_t)(p->hi >> 32);
-    uint32_t span = p->len == 0 ? UINT32_MAX : (p->len >= 32 ? 0 : (UINT32_MAX >> p->len));
-    b->first = first;
-    b->last = first | span;
-}
-
-static void interval6(const cs_prefix *p, pv_blk6 *b)
-{
-    b->fhi = p->hi;
-    b->flo = p->lo;
-    if (p->len == 0) {
-        b->lhi = b->llo = UINT64_MAX;
-    } else if (p->len < 64) {
-        b->lhi = p->hi | (UINT64_MAX >> p->len);
-        b->llo = UINT64_MAX;
-    } else if (p->len == 64) {
-        b->lhi = p->hi;
-        b->llo = UINT64_MAX;
-    } else {
-        b->lhi = p->hi;
-        b->llo = p->lo | (p->len >= 128 ? 0 : UINT64_MAX >> (p->len - 64));
-    }
-}
-
 static int cmp_blk4(const void *x, const void *y)
 {
     const pv_blk4 *a = x, *b = y;
     return (a->first > b->first) - (a->first < b->first);
-}
-
-static int cmp_blk6(const void *x, const void *y)
-{
-    const pv_blk6 *a = x, *b = y;
-    if (a->fhi != b->fhi)
-        return a->fhi < b->fhi ? -1 : 1;
-    return (a->flo > b->flo) - (a->flo < b->flo);
 }
 
 static int cmp_pblk6(const void *x, const void *y)
@@ -210,8 +178,9 @@ static uint32_t merge_intervals(pv_blk4 *b, uint32_t n)
 
 /*
  * Builds the index in passes over the estate:
- *   1. per VPC: live IPv4 blocks (sorted) into a temporary run, IPv6 blocks
- *      into blk6, counting connections into a temporary peer run, heads;
+ *   1. every VPC's live blocks from the walk (already in address order):
+ *      IPv4 into a temporary run, IPv6 into blk6; per VPC, counting
+ *      connections into a temporary peer run, heads;
  *   2. per VPC: the merged envelope of its active peers' IPv4 runs (and the
  *      owner-tagged IPv6 envelope), into temporary runs;
  *   3. payload sizes decide inline or spill; runs are copied into place.
@@ -244,37 +213,33 @@ int cs_peering_index_new(const cs_snapshot *s, cs_peering_index **out, cs_error 
      * starts. */
     pv_blk4 *tb4 = alloc_n(n4all, sizeof *tb4), *tenv = NULL;
     uint64_t *b4at = alloc_n((uint64_t)n + 1, sizeof *b4at), *pat = NULL, *eat = NULL;
+    uint64_t *b6at = alloc_n((uint64_t)n + 1, sizeof *b6at);
     uint32_t *tpeer = NULL;
     if (!ix->slots || !ix->region_idx || !ix->v6 || !ix->region_begin || !ix->by_region ||
-        !ix->blk6 || !rknown || !tb4 || !b4at)
+        !ix->blk6 || !rknown || !tb4 || !b4at || !b6at)
         goto nomem;
     for (uint32_t r = 0; r < c.regions; r++)
         rknown[r] = pv_region_known(s, r);
 
-    /* Pass 1: blocks and heads; count counting connections. */
-    uint64_t k4 = 0, k6 = 0, tp = 0;
+    /* Pass 1: every VPC's live blocks, read from the one walk in address
+     * order (the trie holds exactly the live associations; an entry's value
+     * is its association, assoc_vpc its VPC), then heads; count counting
+     * connections. */
+    uint32_t n_assoc = 0;
+    const uint32_t *assoc_vpc = cs_estate_assoc_vpc_map(s, &n_assoc);
+    uint64_t k4 = cs_ival_by_owner(s, 0, assoc_vpc, n_assoc, n, b4at, tb4, NULL);
+    uint64_t k6 = cs_ival_by_owner(s, 1, assoc_vpc, n_assoc, n, b6at, NULL, ix->blk6);
+    if (k4 > n4all || k6 > n6all)
+        goto range;
+    uint64_t tp = 0;
     for (uint32_t v = 0; v < n; v++) {
         cs_vpc vpc;
-        b4at[v] = k4;
+        pv_head *h = head_w(ix, v);
+        h->n4 = (uint32_t)(b4at[v + 1] - b4at[v]);
+        ix->v6[v].b6 = (uint32_t)b6at[v];
+        ix->v6[v].n6 = (uint32_t)(b6at[v + 1] - b6at[v]);
         if (cs_estate_vpc(s, v, &vpc) != 0)
             continue;
-        pv_head *h = head_w(ix, v);
-        ix->v6[v].b6 = (uint32_t)k6;
-        for (uint32_t i = 0; i < vpc.assoc_count; i++) {
-            cs_assoc a;
-            if (cs_estate_assoc(s, vpc.assoc_begin + i, &a) != 0 || !a.live)
-                continue;
-            if (a.prefix.family == CS_AF_V4 && k4 < n4all)
-                interval4(&a.prefix, &tb4[k4++]);
-            else if (a.prefix.family == CS_AF_V6 && k6 < n6all)
-                interval6(&a.prefix, &ix->blk6[k6++]);
-        }
-        h->n4 = (uint32_t)(k4 - b4at[v]);
-        ix->v6[v].n6 = (uint32_t)(k6 - ix->v6[v].b6);
-        if (h->n4 > 1)
-            qsort(tb4 + b4at[v], h->n4, sizeof *tb4, cmp_blk4);
-        if (ix->v6[v].n6 > 1)
-            qsort(ix->blk6 + ix->v6[v].b6, ix->v6[v].n6, sizeof *ix->blk6, cmp_blk6);
         conn_pass cp = {s, v, NULL, 0, 0};
         if (!vpc.pseudo)
             pv_each_connection(s, v, conn_each, &cp);
@@ -289,7 +254,6 @@ int cs_peering_index_new(const cs_snapshot *s, cs_peering_index **out, cs_error 
             ix->region_begin[vpc.region_idx + 1]++;
         tp += cp.npeer;
     }
-    b4at[n] = k4;
     ix->n_blk6 = k6;
     tpeer = alloc_n(tp, sizeof *tpeer);
     pat = alloc_n((uint64_t)n + 1, sizeof *pat);
@@ -405,6 +369,7 @@ int cs_peering_index_new(const cs_snapshot *s, cs_peering_index **out, cs_error 
     free(tenv);
     free(tpeer);
     free(b4at);
+    free(b6at);
     free(pat);
     free(eat);
     *out = ix;
@@ -415,6 +380,7 @@ range:
     free(tenv);
     free(tpeer);
     free(b4at);
+    free(b6at);
     free(pat);
     free(eat);
     return index_fail(ix, err, CS_ERANGE);
@@ -424,6 +390,7 @@ nomem:
     free(tenv);
     free(tpeer);
     free(b4at);
+    free(b6at);
     free(pat);
     free(eat);
     return index_fail(ix, err, CS_ENOMEM);
@@ -478,7 +445,7 @@ static bool routing_by_peer(const cs_peering_index *ix, const pv_head *hh, uint3
         if (!(p[i] & PV_PEER_ACTIVE) || c == other)
             continue;
         const pv_head *hc = pv_head_of(ix, c);
-        if (pv_overlap4(pv_blk4_of(ix, hc), hc->n4, ob, on))
+        if (cs_ival4_overlap(pv_blk4_of(ix, hc), hc->n4, ob, on))
             return true;
     }
     return false;
@@ -495,7 +462,7 @@ static unsigned eval_pair(const cs_peering_index *ix, uint32_t a, uint32_t b, ui
         return 1u << CS_PEER_SAME_VPC;
     unsigned r = 0;
     const pv_blk4 *ba = pv_blk4_of(ix, ha), *bb = pv_blk4_of(ix, hb);
-    if (pv_overlap4(ba, ha->n4, bb, hb->n4))
+    if (cs_ival4_overlap(ba, ha->n4, bb, hb->n4))
         r |= 1u << CS_PEER_OVERLAP_V4;
     int link = ha->npeer && hb->npeer ? (ha->npeer <= hb->npeer ? pv_link(ix, ha, b)
                                                                 : pv_link(ix, hb, a))
@@ -511,8 +478,8 @@ static unsigned eval_pair(const cs_peering_index *ix, uint32_t a, uint32_t b, ui
     if (link == 2) {
         if (routing_by_peer(ix, ha, b, bb, hb->n4) || routing_by_peer(ix, hb, a, ba, ha->n4))
             r |= 1u << CS_PEER_ROUTING_AMBIGUITY;
-    } else if ((ha->nenv && pv_overlap4(pv_env4_of(ix, ha), ha->nenv, bb, hb->n4)) ||
-               (hb->nenv && pv_overlap4(pv_env4_of(ix, hb), hb->nenv, ba, ha->n4))) {
+    } else if ((ha->nenv && cs_ival4_overlap(pv_env4_of(ix, ha), ha->nenv, bb, hb->n4)) ||
+               (hb->nenv && cs_ival4_overlap(pv_env4_of(ix, hb), hb->nenv, ba, ha->n4))) {
         r |= 1u << CS_PEER_ROUTING_AMBIGUITY;
     }
     /* IPv6: only VPCs that have it pay for it. */
@@ -521,7 +488,7 @@ static unsigned eval_pair(const cs_peering_index *ix, uint32_t a, uint32_t b, ui
         ((fb & PV_HAS_PB6) && (fa & PV_HAS_V6))) {
         const pv_v6 *xa = &ix->v6[a], *xb = &ix->v6[b];
         if (xa->n6 && xb->n6 &&
-            pv_overlap6(ix->blk6 + xa->b6, xa->n6, ix->blk6 + xb->b6, xb->n6))
+            cs_ival6_overlap(ix->blk6 + xa->b6, xa->n6, ix->blk6 + xb->b6, xb->n6))
             r |= 1u << CS_PEER_OVERLAP_V6;
         if ((xa->npb6 && xb->n6 &&
              pv_overlap6_env(ix->pblk6 + xa->pb6, xa->npb6, b, ix->blk6 + xb->b6, xb->n6)) ||
@@ -649,11 +616,11 @@ typedef struct ov_set {
 static bool seg_overlap(const cs_peering_index *ix, uint32_t a, uint32_t b)
 {
     const pv_head *ha = pv_head_of(ix, a), *hb = pv_head_of(ix, b);
-    if (pv_overlap4(pv_blk4_of(ix, ha), ha->n4, pv_blk4_of(ix, hb), hb->n4))
+    if (cs_ival4_overlap(pv_blk4_of(ix, ha), ha->n4, pv_blk4_of(ix, hb), hb->n4))
         return true;
     const pv_v6 *xa = &ix->v6[a], *xb = &ix->v6[b];
     return xa->n6 && xb->n6 &&
-           pv_overlap6(ix->blk6 + xa->b6, xa->n6, ix->blk6 + xb->b6, xb->n6);
+           cs_ival6_overlap(ix->blk6 + xa->b6, xa->n6, ix->blk6 + xb->b6, xb->n6);
 }
 
 int64_t cs_peering_candidates(const cs_peering_index *ix, uint32_t vpc,

@@ -1,7 +1,8 @@
 /*
  * engine/query/peering_internal.h — the in-memory layout of a cs_peering_index
- * (engine/query/peering.c builds and reads it; tests/test_peering.c checks its
- * invariants) and the merge-style overlap tests on sorted block lists.
+ * (engine/query/peering_index.c builds and reads it; tests/test_peering.c
+ * checks its invariants). Its block runs are engine/query/interval_internal.h's
+ * intervals, read from the one walk and tested with its merge-style overlap.
  *
  * A peering index is built per process from a frozen snapshot; it is never
  * written to a file or shared memory, so it holds native-endian structs.
@@ -48,6 +49,8 @@
 
 #include <cidrscope/peering.h>
 
+#include "query/interval_internal.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -73,13 +76,10 @@ typedef struct pv_head {
                             8-byte units */
 } pv_head;
 
-typedef struct pv_blk4 {
-    uint32_t first, last;
-} pv_blk4;
-
-typedef struct pv_blk6 {
-    uint64_t fhi, flo, lhi, llo;
-} pv_blk6;
+/* The index's block runs are the query module's intervals
+ * (engine/query/interval_internal.h), filled from the one walk. */
+typedef cs_ival4 pv_blk4;
+typedef cs_ival6 pv_blk6;
 
 typedef struct pv_pblk6 {
     uint64_t fhi, flo, lhi, llo;
@@ -127,59 +127,9 @@ static inline const uint32_t *pv_peers_of(const cs_peering_index *ix, const pv_h
     return (const uint32_t *)(const void *)(pv_env4_of(ix, h) + h->nenv);
 }
 
-/* ---- overlap of sorted interval lists ----------------------------------------
- *
- * Both lists sorted by first address. If a[i] lies wholly before b[j]
- * (a[i].last < b[j].first) it cannot meet b[j] nor any later b (their firsts
- * are >= b[j].first), and every earlier b was passed because it lay wholly
- * before some a[i'] with i' <= i, so before a[i] too: a[i] can be dropped.
- * Symmetrically for b[j]. So the first intersecting pair is found in
- * O(na + nb) steps, whatever the lists hold (overlaps within one list
- * included). */
-
-static inline bool pv_overlap4(const pv_blk4 *a, uint32_t na, const pv_blk4 *b, uint32_t nb)
-{
-    /* Small lists (the common case: a few blocks each): every pair, with no
-     * data-dependent branch to mispredict. Two intervals meet when each
-     * starts before the other ends. */
-    if (na * nb <= 36 && na <= 8 && nb <= 8) {
-        unsigned hit = 0;
-        for (uint32_t x = 0; x < na; x++)
-            for (uint32_t y = 0; y < nb; y++)
-                hit |= (unsigned)(a[x].first <= b[y].last) & (unsigned)(b[y].first <= a[x].last);
-        return hit != 0;
-    }
-    uint32_t i = 0, j = 0;
-    while (i < na && j < nb) {
-        if (a[i].last < b[j].first)
-            i++;
-        else if (b[j].last < a[i].first)
-            j++;
-        else
-            return true;
-    }
-    return false;
-}
-
-/* (hi1, lo1) < (hi2, lo2) as 128-bit numbers. */
-static inline bool pv_lt128(uint64_t hi1, uint64_t lo1, uint64_t hi2, uint64_t lo2)
-{
-    return hi1 < hi2 || (hi1 == hi2 && lo1 < lo2);
-}
-
-static inline bool pv_overlap6(const pv_blk6 *a, uint32_t na, const pv_blk6 *b, uint32_t nb)
-{
-    uint32_t i = 0, j = 0;
-    while (i < na && j < nb) {
-        if (pv_lt128(a[i].lhi, a[i].llo, b[j].fhi, b[j].flo))
-            i++;
-        else if (pv_lt128(b[j].lhi, b[j].llo, a[i].fhi, a[i].flo))
-            j++;
-        else
-            return true;
-    }
-    return false;
-}
+/* ---- overlap of sorted runs: cs_ival4_overlap, cs_ival6_overlap
+ * (engine/query/interval_internal.h); the owner-tagged IPv6 envelope's
+ * variant stays here with its layout. */
 
 /* The IPv6 envelope keeps owners (it is cold and small): the same merge,
  * skipping the blocks owned by `skip` (the other VPC of the pair). */
@@ -188,9 +138,9 @@ static inline bool pv_overlap6_env(const pv_pblk6 *a, uint32_t na, uint32_t skip
 {
     uint32_t i = 0, j = 0;
     while (i < na && j < nb) {
-        if (a[i].owner == skip || pv_lt128(a[i].lhi, a[i].llo, b[j].fhi, b[j].flo))
+        if (a[i].owner == skip || cs_ival_lt128(a[i].lhi, a[i].llo, b[j].fhi, b[j].flo))
             i++;
-        else if (pv_lt128(b[j].lhi, b[j].llo, a[i].fhi, a[i].flo))
+        else if (cs_ival_lt128(b[j].lhi, b[j].llo, a[i].fhi, a[i].flo))
             j++;
         else
             return true;

@@ -1,11 +1,28 @@
 /*
  * engine/report/audit_report_html.c — the audit report as one
  * self-contained HTML file: inline CSS, no external resources; the
- * address-space maps and peering graph of report/map.c (SVG, with the only
- * inline script: hover, zoom, filters, sorting) after the summary; summary, severities, groups, pairs, domains, drift and clusters as
- * tables. Every string from the estate goes through cs_html_escape (valid
- * UTF-8, entities for & < > " '). Tests: tests/cli/test_audit.sh (golden),
- * tests/test_report.c (escaping).
+ * address-space maps and peering graph of report/map.c (SVG, with its inline
+ * script: hover, zoom, filters, links to the map) after the summary; summary,
+ * severities, groups, pairs, domains, drift and clusters as tables. Every
+ * string from the estate goes through cs_html_escape (valid UTF-8, entities
+ * for & < > " ').
+ *
+ * Paged tables (a 1M-block estate lists thousands of findings, and laying
+ * out every row is what made the page slow to open): each findings table
+ * holds its first HTML_PAGE_ROWS rows in the DOM; the rest follow the table
+ * as the same <tr> markup inside <script type="text/x-cidrscope-rows">, which
+ * the browser keeps as text (neither parsed into elements nor laid out). The
+ * page's script (pager_script) turns that text into rows only when the
+ * reader pages, sorts, shows all or filters; sorting and the account /
+ * region / severity filter (the map section's controls, announced by a
+ * "csm-filter" event) run over every row of the table, then show its first
+ * page. The rows' markup cannot end the script early: every estate string is
+ * escaped, so no "</script" or "<!--" can occur in it. Every finding stays
+ * exact: DOM rows + script rows = the rows the unpaged report had.
+ *
+ * Tests: tests/cli/test_audit.sh (golden), tests/test_report.c (escaping),
+ * tests/test_map.c (paged rows add up to every finding), tests/browser
+ * (paging, sorting and filtering over all rows in Chromium).
  */
 #include "report/audit_report_internal.h"
 
@@ -14,6 +31,95 @@
 
 #include <inttypes.h>
 #include <string.h>
+
+/* Rows of a findings table in the DOM before the rest wait in a script. */
+#define HTML_PAGE_ROWS 100
+
+/* One paged table being written (see the top of the file). */
+typedef struct h_table {
+    FILE *f;
+    uint64_t rows;
+} h_table;
+
+/* Opens a table whose header row is `header` (<th> cells). */
+static void h_table_begin(h_table *t, FILE *f, const char *header)
+{
+    t->f = f;
+    t->rows = 0;
+    fprintf(f, "<table class=\"cs-pg\" data-page=\"%u\">\n<thead><tr>%s</tr></thead>\n<tbody>\n",
+            HTML_PAGE_ROWS, header);
+}
+
+/* Call before writing each row. */
+static void h_table_row(h_table *t)
+{
+    if (t->rows++ == HTML_PAGE_ROWS)
+        fputs("</tbody>\n</table>\n<script type=\"text/x-cidrscope-rows\">\n", t->f);
+}
+
+static void h_table_end(h_table *t)
+{
+    FILE *f = t->f;
+    if (t->rows <= HTML_PAGE_ROWS) {
+        fputs("</tbody>\n</table>\n", f);
+        return;
+    }
+    char n[CS_TEXT_COUNT_CAP];
+    fprintf(f, "</script>\n<div class=\"cs-pager\"><button type=\"button\" data-go=\"-1\" "
+               "disabled>&lsaquo; previous</button> <span>rows 1&ndash;%u of %s</span> <button "
+               "type=\"button\" data-go=\"1\">next &rsaquo;</button> <button type=\"button\" "
+               "data-go=\"all\">show all</button></div>\n",
+            HTML_PAGE_ROWS, cs_text_count(t->rows, n));
+}
+
+#define PAIR_HEADER "<th>severity</th><th>VPC a</th><th>VPC b</th><th>why</th><th>overlapping blocks</th>"
+
+/* Paging, sorting and filtering of the cs-pg tables (see the top of the
+ * file). One listener for the page; nothing runs per row at load. A table's
+ * rows (t._all, in sort order) are gathered on first use from its tbody and
+ * the script after it; t._vis are those passing the filter, t._p the page
+ * shown, t._per the rows per page (all when "show all"). */
+static const char pager_script[] =
+    "(function(){\n"
+    "var SN=['critical','high','medium','informational'],"
+    "F={account:'',region:'',severity:''};\n"
+    "function nx(e,tag){e=e&&e.nextElementSibling;return e&&e.tagName===tag?e:null;}\n"
+    "function rows(t){if(t._all)return t._all;var a=Array.prototype.slice.call(t.tBodies[0].rows),"
+    "s=nx(t,'SCRIPT');\n"
+    " if(s&&s.type==='text/x-cidrscope-rows'){var tp=document.createElement('template');"
+    "tp.innerHTML=s.textContent;a=a.concat(Array.prototype.slice.call("
+    "tp.content.querySelectorAll('tr')));}\n"
+    " t._pager=nx(s||t,'DIV');t._all=a;t._vis=a;t._p=0;t._per=t._pg=+t.getAttribute('data-page');return a;}\n"
+    "function ok(r){var c=r.className;if(SN.indexOf(c)<0)return true;var x=r.textContent;"
+    "return!((F.severity&&c!==F.severity)||(F.account&&x.indexOf(F.account)<0)||"
+    "(F.region&&x.indexOf(F.region)<0));}\n"
+    "function draw(t){var v=t._vis,n=v.length,per=t._per,last=Math.max(0,Math.ceil(n/per)-1);"
+    "if(t._p>last)t._p=last;if(t._p<0)t._p=0;\n"
+    " var i0=t._p*per,i1=Math.min(n,i0+per),b=t.tBodies[0],fr=document.createDocumentFragment();"
+    "for(var i=i0;i<i1;i++)fr.appendChild(v[i]);b.textContent='';b.appendChild(fr);\n"
+    " var g=t._pager;if(!g)return;g.querySelector('span').textContent=n?'rows '+"
+    "(i0+1).toLocaleString('en-US')+'\\u2013'+i1.toLocaleString('en-US')+' of '+"
+    "n.toLocaleString('en-US'):'no rows';\n"
+    " g.querySelector('[data-go=\"-1\"]').disabled=t._p===0;"
+    "g.querySelector('[data-go=\"1\"]').disabled=t._p>=last;}\n"
+    "function refilter(t){t._vis=rows(t).filter(ok);t._p=0;draw(t);}\n"
+    "function key(r,i){var x=r.cells[i]?r.cells[i].textContent:'',n=x.replace(/,/g,'');"
+    "return/^-?[0-9.]+$/.test(n)?+n:x;}\n"
+    "function sortby(th){var t=th.closest('table'),i=th.cellIndex,up=th.getAttribute('data-up')"
+    "!=='1';th.setAttribute('data-up',up?'1':'0');\n"
+    " var k=rows(t).map(function(r,j){return[key(r,i),j,r];});\n"
+    " k.sort(function(p,q){var a=p[0],b=q[0],c=typeof a===typeof b?(a<b?-1:a>b?1:0):"
+    "(typeof a==='number'?-1:1);return(up?c:-c)||p[1]-q[1];});\n"
+    " t._all=k.map(function(e){return e[2];});refilter(t);}\n"
+    "document.addEventListener('csm-filter',function(ev){F=ev.detail;"
+    "document.querySelectorAll('table.cs-pg').forEach(refilter);});\n"
+    "document.addEventListener('click',function(ev){var e=ev.target,g=e.parentNode;\n"
+    " if(e.tagName==='TH'&&g.parentNode.tagName==='THEAD'&&e.closest('table.cs-pg'))sortby(e);\n"
+    " else if(e.tagName==='BUTTON'&&g.classList.contains('cs-pager')){var t=g.previousElementSibling;"
+    "while(t&&t.tagName!=='TABLE')t=t.previousElementSibling;rows(t);var d=e.getAttribute('data-go');\n"
+    "  if(d==='all'){t._per=t._per>t._pg?t._pg:1e9;e.textContent=t._per>t._pg?'show pages':'show all';"
+    "t._p=0;}else t._p+=+d;draw(t);}});\n"
+    "})();\n";
 
 static void h_pair_row(FILE *f, const pair_ref *pr, const char *extra)
 {
@@ -94,6 +200,9 @@ static void h_head(const audit_rep *R)
           "tr.medium td:first-child{background:#fdf6c4}\n"
           "tr.informational td:first-child{background:#e4eef8}\n"
           "code{font-size:13px}\n"
+          "table.cs-pg th{cursor:pointer}\n"
+          ".cs-pager{margin:-1em 0 1.5em}.cs-pager span{margin:0 .6em}\n"
+          "@media print{.cs-pager button{display:none}}\n"
           "</style></head><body>\n<h1>cidrscope audit",
           f);
     if (R->o->title) {
@@ -162,15 +271,17 @@ static void h_findings(const audit_rep *R)
         cs_html_escape(f, cs_severity_explanation(k));
         fputs("</li>\n", f);
     }
-    fputs("</ul>\n<h2>Groups: prefixes held by several VPCs</h2>\n<table>\n"
-          "<tr><th>severity</th><th>prefix</th><th>VPCs</th><th>default</th>"
-          "<th>pairs</th><th>same account</th><th>same region</th><th>critical</th>"
-          "<th>blocks inside</th><th>blocks around</th></tr>\n",
-          f);
+    fputs("</ul>\n<h2>Groups: prefixes held by several VPCs</h2>\n", f);
+    h_table t;
+    h_table_begin(&t, f,
+                  "<th>severity</th><th>prefix</th><th>VPCs</th><th>default</th>"
+                  "<th>pairs</th><th>same account</th><th>same region</th><th>critical</th>"
+                  "<th>blocks inside</th><th>blocks around</th>");
     for (size_t i = 0; i < audit_rep_cap(R, R->n_groups); i++) {
         cs_audit_group gg;
         if (cs_audit_get_group(R->r, i, &gg) != 0)
             continue;
+        h_table_row(&t);
         const cs_audit_group *g = &gg;
         char pfx[CS_PREFIX_STRCAP], n1[CS_TEXT_COUNT_CAP], n2[CS_TEXT_COUNT_CAP],
             n3[CS_TEXT_COUNT_CAP], n4[CS_TEXT_COUNT_CAP], n5[CS_TEXT_COUNT_CAP];
@@ -187,15 +298,17 @@ static void h_findings(const audit_rep *R)
                 cs_text_count(g->same_region_pairs, n4), cs_text_count(g->peered_pairs, n5),
                 g->blocks_inside, g->blocks_around);
     }
-    fputs("</table>\n<h2>Pairs, most severe first</h2>\n<table>\n<tr><th>severity</th>"
-          "<th>VPC a</th><th>VPC b</th><th>why</th><th>overlapping blocks</th></tr>\n",
-          f);
+    h_table_end(&t);
+    fputs("<h2>Pairs, most severe first</h2>\n", f);
+    h_table_begin(&t, f, PAIR_HEADER);
     for (size_t i = 0; i < audit_rep_cap(R, R->n_pairs); i++) {
         pair_ref pr;
-        if (audit_rep_pair(R->s, R->r, -1, i, &pr))
+        if (audit_rep_pair(R->s, R->r, -1, i, &pr)) {
+            h_table_row(&t);
             h_pair_row(f, &pr, NULL);
+        }
     }
-    fputs("</table>\n", f);
+    h_table_end(&t);
     if (R->n_pairs > audit_rep_cap(R, R->n_pairs))
         fprintf(f, "<p>%s more pairs not shown.</p>\n",
                 cs_text_count(R->n_pairs - audit_rep_cap(R, R->n_pairs), a));
@@ -211,35 +324,44 @@ static void h_domains_drift(const audit_rep *R)
             continue;
         fputs("<h2>Domain ", f);
         cs_html_escape(f, dm.name);
-        fprintf(f, "</h2>\n<p>%u VPCs, %s overlapping pairs.</p>\n<table>\n", dm.vpcs,
+        fprintf(f, "</h2>\n<p>%u VPCs, %s overlapping pairs.</p>\n", dm.vpcs,
                 cs_text_count(dm.violations, a));
+        h_table t;
+        h_table_begin(&t, f, PAIR_HEADER);
         for (uint64_t i = 0; i < audit_rep_cap(R, dm.violations); i++) {
             pair_ref pr;
-            if (audit_rep_pair(R->s, R->r, (long)d, i, &pr))
+            if (audit_rep_pair(R->s, R->r, (long)d, i, &pr)) {
+                h_table_row(&t);
                 h_pair_row(f, &pr, NULL);
+            }
         }
-        fputs("</table>\n", f);
+        h_table_end(&t);
     }
     if (!R->o->drift)
         return;
     const cs_audit_drift *dr = R->o->drift;
     fprintf(f, "<h2>%s</h2>\n<p>%" PRIu64 " appeared, %" PRIu64 " changed, %" PRIu64
-               " disappeared.</p>\n<table>\n",
+               " disappeared.</p>\n",
             R->o->what_if ? "What-if" : "Drift", cs_audit_change_kind_count(dr, CS_CHANGE_APPEARED),
             cs_audit_change_kind_count(dr, CS_CHANGE_CHANGED),
             cs_audit_change_kind_count(dr, CS_CHANGE_DISAPPEARED));
+    h_table t;
+    h_table_begin(&t, f, PAIR_HEADER);
     for (size_t i = 0; i < audit_rep_cap(R, R->n_changes); i++) {
         change_ref cr;
         if (!audit_rep_change(R, i, &cr))
             continue;
         if (cr.ch.what == CS_CHANGE_PAIR) {
             pair_ref pr;
-            if (audit_rep_pair(cr.s, cr.r, -1, cr.idx, &pr))
+            if (audit_rep_pair(cr.s, cr.r, -1, cr.idx, &pr)) {
+                h_table_row(&t);
                 h_pair_row(f, &pr, audit_change_names[cr.ch.kind]);
+            }
         } else {
             cs_audit_group g;
             if (cs_audit_get_group(cr.r, cr.idx, &g) != 0)
                 continue;
+            h_table_row(&t);
             char pfx[CS_PREFIX_STRCAP];
             cs_prefix_format(&g.prefix, pfx, sizeof pfx);
             fprintf(f,
@@ -249,7 +371,7 @@ static void h_domains_drift(const audit_rep *R)
                     audit_change_names[cr.ch.kind], pfx, g.vpcs);
         }
     }
-    fputs("</table>\n", f);
+    h_table_end(&t);
 }
 
 int audit_rep_html(const audit_rep *R)
@@ -272,13 +394,15 @@ int audit_rep_html(const audit_rep *R)
         h_findings(R);
     h_domains_drift(R);
     if (R->n_clusters) {
-        fputs("<h2>Overlap clusters</h2>\n<table>\n<tr><th>top prefix</th><th>blocks</th>"
-              "<th>prefixes</th><th>depth</th><th>VPCs</th><th>block pairs</th></tr>\n",
-              f);
+        fputs("<h2>Overlap clusters</h2>\n", f);
+        h_table t;
+        h_table_begin(&t, f, "<th>top prefix</th><th>blocks</th><th>prefixes</th>"
+                             "<th>depth</th><th>VPCs</th><th>block pairs</th>");
         for (size_t i = 0; i < audit_rep_cap(R, R->n_clusters); i++) {
             cs_audit_cluster c;
             if (cs_audit_get_cluster(R->r, i, &c) != 0)
                 continue;
+            h_table_row(&t);
             char pfx[CS_PREFIX_STRCAP], n1[CS_TEXT_COUNT_CAP];
             cs_prefix_format(&c.top, pfx, sizeof pfx);
             fprintf(f,
@@ -288,8 +412,8 @@ int audit_rep_html(const audit_rep *R)
                     pfx, c.entries, c.prefixes, c.depth, c.vpcs,
                     cs_text_count(c.entry_pairs, n1));
         }
-        fputs("</table>\n", f);
+        h_table_end(&t);
     }
-    fputs("</body></html>\n", f);
+    fprintf(f, "<script>\n%s</script>\n</body></html>\n", pager_script);
     return 0;
 }

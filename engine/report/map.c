@@ -38,6 +38,10 @@
  * come from the walk in DFS preorder (address order, shorter first), so
  * identical prefixes and the blocks under one /D are contiguous. Counts of
  * shapes and cells always sum to the map's live blocks (tests/browser).
+ * Overlap survives aggregation: a cell holding a block that overlaps another
+ * live block (in the cell, or a block at or around the cell) is <rect
+ * class="d kN o sS"> outlined in its severity's colour (S: the worst severity
+ * naming one of its blocks, else informational) and hatched like a shape.
  *
  * Shapes: <rect class="b aA rR sS [o]"> (A = account index % 8, R = region
  * index % 8: palette entries; S = severity, 0 critical .. 3 informational,
@@ -201,6 +205,10 @@ typedef struct unit {
     uint32_t assoc;   /* first block's association */
     uint32_t count;   /* blocks it stands for */
     bool density;
+    /* a density cell: some block in it overlaps another live block, and the
+     * worst severity naming one of its blocks (SEV_NONE: none named) */
+    bool ovl;
+    uint8_t sev;
 } unit;
 
 typedef struct mapper {
@@ -301,7 +309,7 @@ static int collect(const cs_match *m, void *ctx)
         return 1;
     }
     for (uint32_t i = 0; i < m->count; i++)
-        M->u[M->n++] = (unit){m->prefix, m->values[i], 1, false};
+        M->u[M->n++] = (unit){m->prefix, m->values[i], 1, false, false, SEV_NONE};
     return 0;
 }
 
@@ -350,19 +358,40 @@ static void aggregate(mapper *M, const mgeom *g)
     while (d > g->range.len && units_at(M, d) > M->map_budget)
         d--;
     size_t w = 0;
+    cs_prefix far = {0, 0, 0, 0}; /* the folded unit of the cell reaching furthest */
     for (size_t i = 0; i < M->n; i++) {
         unit x = M->u[i];
         if (x.p.len > d) {
+            /* Units come in address order, shorter first: a unit overlaps
+             * an earlier one of its cell exactly when it lies inside the one
+             * reaching furthest (aligned blocks nest or are disjoint). */
+            cs_prefix own = x.p;
+            unsigned sev = x.assoc < M->n_assoc ? M->sev_assoc[x.assoc] : SEV_NONE;
             x.p = truncate_to(&x.p, d);
             x.density = true;
             if (w && M->u[w - 1].density && same_prefix(&M->u[w - 1].p, &x.p)) {
-                M->u[w - 1].count += x.count;
+                unit *c = &M->u[w - 1];
+                c->count += x.count;
+                if (x.count > 1 || cs_prefix_overlaps(&far, &own))
+                    c->ovl = true;
+                else
+                    far = own;
+                if (sev < c->sev)
+                    c->sev = (uint8_t)sev;
                 continue;
             }
+            far = own;
+            x.ovl = x.count > 1;
+            x.sev = (uint8_t)sev;
         }
         M->u[w++] = x;
     }
     M->n = w;
+    /* a block at or around the cell (drawn as a shape) overlaps all of it */
+    for (size_t i = 0; i < w; i++)
+        if (M->u[i].density && !M->u[i].ovl &&
+            cs_query_count(M->s, &M->u[i].p, CS_Q_COVERING) > 0)
+            M->u[i].ovl = true;
 }
 
 /* ---- writing ------------------------------------------------------------------ */
@@ -455,10 +484,20 @@ static void write_unit(mapper *M, const mgeom *g, const unit *x)
     char t[CS_PREFIX_STRCAP];
     cs_prefix_format(&x->p, t, sizeof t);
     if (x->density) {
-        fprintf(f,
-                "<rect class=\"d k%u\" x=\"%u\" y=\"%u\" width=\"%u\" height=\"%u\" "
-                "data-cidr=\"%s\" data-count=\"%u\"/>\n",
-                density_class(x->count), r.x, r.y, r.w, r.h, t, x->count);
+        /* overlap inside stays visible: outlined (class o s<severity>) and
+         * hatched like an overlapping shape */
+        unsigned sev = x->sev != SEV_NONE ? x->sev : CS_SEV_INFO;
+        fprintf(f, "<rect class=\"d k%u", density_class(x->count));
+        if (x->ovl)
+            fprintf(f, " o s%u", sev);
+        fprintf(f, "\" x=\"%u\" y=\"%u\" width=\"%u\" height=\"%u\" data-cidr=\"%s\" "
+                   "data-count=\"%u\"/>\n",
+                r.x, r.y, r.w, r.h, t, x->count);
+        if (x->ovl)
+            fprintf(f,
+                    "<rect class=\"hx\" x=\"%u\" y=\"%u\" width=\"%u\" height=\"%u\" "
+                    "fill=\"url(#h%u-%u)\"/>\n",
+                    r.x, r.y, r.w, r.h, M->map_no, sev);
         return;
     }
     vfacts v = facts_of(M->s, x->assoc);
@@ -934,8 +973,8 @@ static const char css[] =
     "@media print{#csmap .csm-ctl,#csm-tip{display:none}#csmap .csm-fig{width:46%;"
     "break-inside:avoid}#csmap svg.csm{width:100%;height:auto}}\n";
 
-/* Hover, zoom, colour switch, filters, sortable tables and links from the
- * tables' VPC ids and prefixes to their shapes. No library, no network. */
+/* Hover, zoom, colour switch, filters and links from the tables' VPC ids
+ * and prefixes to their shapes. No library, no network. */
 static const char script_view[] =
     "(function(){\n"
     "var SN=['critical','high','medium','informational','none'];\n"
@@ -948,7 +987,8 @@ static const char script_view[] =
     "root.querySelectorAll('input[name=csm-color]').forEach(function(r){"
     "r.addEventListener('change',function(){recolor(r.value);});});\n"
     "function describe(e){if(e.classList.contains('d'))return A(e,'data-count')+' blocks in '+"
-    "A(e,'data-cidr')+'\\n(density cell: click to zoom)';\n"
+    "A(e,'data-cidr')+(e.classList.contains('o')?'\\nsome overlap, worst '+SN[sev(e)]:'')+"
+    "'\\n(density cell: click to zoom)';\n"
     " var t=A(e,'data-vpc')+(A(e,'data-name')?'  '+A(e,'data-name'):'')+'\\naccount '+"
     "A(e,'data-account')+'  region '+A(e,'data-region')+'\\n'+A(e,'data-cidr');\n"
     " if(A(e,'data-count'))t+='\\n'+A(e,'data-count')+' blocks hold this prefix (accounts: '+"
@@ -979,7 +1019,7 @@ static const char script_view[] =
     "s.setAttribute('viewBox','0 0 '+d+' '+d);});});\n"
     "})();\n";
 
-/* filters, sorting and links: a second literal (C99 guarantees 4,095 bytes) */
+/* filters and links: a second literal (C99 guarantees 4,095 bytes) */
 static const char script_tables[] =
     "(function(){\n"
     "var SN=['critical','high','medium','informational','none'];\n"
@@ -999,33 +1039,25 @@ static const char script_tables[] =
     "var ok=(!a||ac.indexOf(a)>=0)&&(!r||rg.indexOf(r)>=0)&&(!v||SN[sev(e)]===v);"
     "e.classList.toggle('off',!ok);var h=e.nextElementSibling;"
     "if(h&&h.classList.contains('hx'))h.classList.toggle('off',!ok);});\n"
-    " cells.forEach(function(e){e.classList.toggle('dim',!!any);});\n"
+    " cells.forEach(function(e){e.classList.toggle('dim',!!any);var h=e.nextElementSibling;"
+    "if(h&&h.classList.contains('hx'))h.classList.toggle('dim',!!any);});\n"
     " root.querySelectorAll('svg.csg .n').forEach(function(e){e.classList.toggle('dim',"
     "!!((a&&A(e,'data-account')!==a)||(r&&A(e,'data-region')!==r)));});\n"
-    " document.querySelectorAll('tr').forEach(function(t){var c=t.className;"
-    "if(SN.indexOf(c)<0)return;var x=t.textContent;"
-    "t.hidden=!!((v&&c!==v)||(a&&x.indexOf(a)<0)||(r&&x.indexOf(r)<0));});}\n"
+    /* the report's tables filter themselves over all their rows, paged or
+     * not (report/audit_report_html.c) */
+    " document.dispatchEvent(new CustomEvent('csm-filter',{detail:{account:a,region:r,"
+    "severity:v}}));}\n"
     "[fa,fr,fs].forEach(function(e){e.addEventListener('change',filt);});\n"
     /* one listener for the whole page (nothing is touched per row or cell at
-     * load, which matters with thousands of findings): a header cell of a
-     * table whose first row is all headers sorts it; a VPC id or prefix in a
-     * table shows its shape on the map */
-    "function sortby(th){var t=th.closest('table'),h=t.rows[0],i=th.cellIndex;"
-    "if(th.parentNode!==h||h.querySelector('td'))return;var up=th.getAttribute('data-up')!=='1';"
-    "th.setAttribute('data-up',up?'1':'0');var rows=Array.prototype.slice.call(t.rows,1);\n"
-    " function k(r){var x=r.cells[i]?r.cells[i].textContent:'',n=x.replace(/,/g,'');"
-    "return/^-?[0-9.]+$/.test(n)?+n:x;}\n"
-    " rows.sort(function(p,q){var a=k(p),b=k(q),c=typeof a===typeof b?(a<b?-1:a>b?1:0):"
-    "(typeof a==='number'?-1:1);return up?c:-c;});"
-    "rows.forEach(function(r){r.parentNode.appendChild(r);});}\n"
+     * load, which matters with thousands of findings): a VPC id or prefix in
+     * a table shows its shape on the map */
     "var idx={};shapes.forEach(function(e){var v=A(e,'data-vpc'),c=A(e,'data-cidr');"
     "if(!idx[v])idx[v]=e;if(!idx[c])idx[c]=e;});\n"
     "function show(e){var s=e.ownerSVGElement,r=R(e);s.scrollIntoView({block:'center'});"
     "zoom(s,r[0]-r[2],r[1]-r[3],3*r[2],3*r[3]);e.classList.add('csm-flash');"
     "setTimeout(function(){e.classList.remove('csm-flash');},1500);}\n"
     "document.addEventListener('click',function(ev){var t=ev.target;"
-    "if(t.tagName==='TH'&&t.closest('table'))sortby(t);"
-    "else if(t.tagName==='CODE'&&t.closest('table')&&idx[t.textContent])show(idx[t.textContent]);"
+    "if(t.tagName==='CODE'&&t.closest('table')&&idx[t.textContent])show(idx[t.textContent]);"
     "else if(t.classList&&t.classList.contains('csm-hole')){var s=t.closest('figure')"
     ".querySelector('svg.csm');zoom(s,+A(t,'data-x'),+A(t,'data-y'),+A(t,'data-w'),"
     "+A(t,'data-h'));s.scrollIntoView({block:'nearest'});}});\n"
@@ -1098,7 +1130,7 @@ int cs_map_write_section(FILE *f, const cs_snapshot *s, const cs_audit_result *r
                     k, k, cs_map_palette[k]);
         for (unsigned k = 0; k <= CS_SEV_COUNT; k++)
             fprintf(f, "#csmap[data-color=severity] .b.s%u{fill:%s}\n"
-                       "#csmap svg.csm .b.o.s%u{stroke:%s;stroke-width:2px;stroke-opacity:1}\n",
+                       "#csmap svg.csm .o.s%u{stroke:%s;stroke-width:2px;stroke-opacity:1}\n",
                     k, sev_color[k], k, sev_color[k]);
         fprintf(f, "</style>\n<h2>Address space</h2>\n"
                    "<div class=\"csm-ctl\">colour by <label><input type=\"radio\" "

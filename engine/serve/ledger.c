@@ -3,20 +3,21 @@
  * (include/cidrscope/ipam.h, "the reservation ledger").
  *
  * Does: keep reservations in a shared-memory segment "/NAME.ledger" of its
- * own, guarded by a process-shared robust mutex, with every change written
+ * own, guarded by a lock word taken by compare-and-swap (a holder that dies
+ * is detected and replaced: lock(), below), with every change written
  * first to an append-only journal file (fsync'ed) and replayed from it on
  * restart or after a holder died mid-change. Allocation itself is
  * cs_ipam_alloc (a public call; the ledger only adds its reservations as
  * used blocks). Does not: touch the service's control or image segments
- * (engine/serve/shm.c), print.
+ * (engine/serve/shm_segments.c), print.
  *
  * SEGMENT (native endianness and layout: it never leaves the machine):
  *
  *   OFFSET  SIZE               FIELD
  *        0     8               magic "CSLEDGR1"
- *        8     4               version (1)
+ *        8     4               version (2)
  *       12     4               cap: record slots
- *       16     sizeof mutex    pthread mutex, PROCESS_SHARED + ROBUST
+ *       16     8               owner: the lock's holder word, 0 = free
  *        …     8               count: records in use (slots [0, count))
  *        …     8               applied: every journal line with seq <
  *                              applied is reflected in the records
@@ -35,12 +36,11 @@
  * ORDER OF A CHANGE (under the lock): (1) the lines are appended to the
  * journal and fsync'ed; (2) the records are written (new slots past count,
  * or a state byte); (3) count is raised; (4) applied is raised past the
- * lines. A process killed anywhere leaves the mutex EOWNERDEAD; the next
- * locker REPAIRS before pthread_mutex_consistent: it drops the records of
- * seq >= applied (written but not confirmed), cuts a torn journal line,
- * and applies every journal line of seq >= applied (re-applying a release
- * is harmless). A watchdog (lock(), below) covers a holder whose death the
- * kernel did not mark. So the segment always equals a replay of the journal, and
+ * lines. A process killed anywhere leaves its holder word in the lock; the
+ * waiter that finds it dead takes the lock over and REPAIRS first: it drops
+ * the records of seq >= applied (written but not confirmed), cuts a torn
+ * journal line, and applies every journal line of seq >= applied
+ * (re-applying a release is harmless). So the segment always equals a replay of the journal, and
  * a change is acknowledged only after (1): no acknowledged reservation can
  * be lost; an unacknowledged one may survive (the caller retries with its
  * token and gets it back).
@@ -59,25 +59,24 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
-#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <linux/futex.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #define LEDGER_MAGIC 0x3152474445444c53ull /* "SLEDGER1" little-endian */
 #define LEDGER_CAP 65536u
+#define LEDGER_VERSION 2u /* 2: the lock is a holder word, not a pthread mutex */
 #define NAME_CAP 300
 
 typedef struct ledger_hdr {
     uint64_t magic;
     uint32_t version, cap;
-    pthread_mutex_t mu;
+    uint64_t owner; /* the lock: 0 free, else holder_word() of its holder */
     uint64_t count;
     uint64_t applied;
     char journal[512];
@@ -273,81 +272,103 @@ static int repair(cs_ledger *l, cs_error *err)
     return replay(l, err);
 }
 
-/* True when thread `tid` (as this process sees it) no longer runs: gone,
- * or a zombie. */
-static bool tid_dead(pid_t tid)
+/*
+ * THE LOCK: one 64-bit word in the segment, taken by compare-and-swap from
+ * 0 to the taker's HOLDER WORD (its pid in the low 32 bits, the low 32 bits
+ * of its process start time in the high ones, so a recycled pid is not
+ * mistaken for the holder) and given back by a release store of 0. Nothing
+ * in it depends on a C library's mutex layout or on the kernel's robust
+ * futex lists. A waiter that finds the word held checks, every few waits,
+ * whether the holder still runs (kill(pid, 0); where /proc exists, also a
+ * zombie or a different start time means gone); if not, it swaps the dead
+ * holder's word for its own (one waiter wins the swap) and REPAIRS before
+ * going on — the crash path of a robust mutex's EOWNERDEAD, without one.
+ * Waits sleep with backoff (20 us doubling to 1 ms). Acquire on taking,
+ * release on giving back: the segment's changes are seen by the next taker.
+ */
+#define LIVENESS_EVERY 8
+
+/* The low 32 bits of process `pid`'s start time in clock ticks since boot,
+ * from /proc/PID/stat (field 22); 0 when unknown (no /proc). Sets *gone when
+ * /proc shows the process is a zombie or dead. */
+static uint32_t proc_start(pid_t pid, bool *gone)
 {
-    char path[64], buf[256];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)tid);
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
     FILE *f = fopen(path, "r");
     if (!f)
-        return errno == ENOENT;
+        return 0;
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);
     buf[n] = '\0';
-    const char *rp = strrchr(buf, ')');
-    return rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X');
-}
-
-/*
- * The WATCHDOG. The kernel marks a robust mutex FUTEX_OWNER_DIED when its
- * holder dies, so the next locker gets EOWNERDEAD; in containers a
- * SIGKILLed holder has been seen to leave the futex word holding its TID
- * with no OWNER_DIED bit (every locker then waits forever). So lock waits
- * in slices; after each, if the TID in the futex word names a thread that
- * is gone or a zombie, it sets FUTEX_OWNER_DIED itself, exactly as the
- * kernel's robust-list walk would (compare-and-swap on the unchanged word,
- * then a wake), and the next attempt returns EOWNERDEAD through glibc's
- * own path.
- */
-#define FUTEX_TID_BITS 0x3fffffffu
-#define FUTEX_DIED_BIT 0x40000000u
-
-static void mark_dead_owner(pthread_mutex_t *mu)
-{
-    int *word = &mu->__data.__lock;
-    int v = __atomic_load_n(word, __ATOMIC_ACQUIRE);
-    pid_t tid = (pid_t)((unsigned)v & FUTEX_TID_BITS);
-    if (tid == 0 || ((unsigned)v & FUTEX_DIED_BIT) || !tid_dead(tid))
-        return;
-    int nv = (int)((unsigned)v | FUTEX_DIED_BIT);
-    if (__atomic_compare_exchange_n(word, &v, nv, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-        syscall(SYS_futex, word, FUTEX_WAKE, 1, NULL, NULL, 0);
-}
-
-static int lock(cs_ledger *l, cs_error *err)
-{
-    int rc;
-    for (;;) {
-        struct timespec t;
-        clock_gettime(CLOCK_REALTIME, &t);
-        t.tv_nsec += 200 * 1000000L;
-        if (t.tv_nsec >= 1000000000L) {
-            t.tv_sec++;
-            t.tv_nsec -= 1000000000L;
-        }
-        rc = pthread_mutex_timedlock(&l->h->mu, &t);
-        if (rc != ETIMEDOUT)
-            break;
-        mark_dead_owner(&l->h->mu);
-    }
-    if (rc == EOWNERDEAD) {
-        int r = repair(l, err);
-        pthread_mutex_consistent(&l->h->mu);
-        if (r) {
-            pthread_mutex_unlock(&l->h->mu);
-            return r;
-        }
+    const char *p = strrchr(buf, ')');
+    if (!p || p[1] != ' ')
         return 0;
+    p += 2; /* field 3, the state */
+    if (gone)
+        *gone = *p == 'Z' || *p == 'X';
+    for (int field = 3; field < 22 && p; field++) {
+        p = strchr(p, ' ');
+        if (p)
+            p++;
     }
-    if (rc)
-        return cs_fail(err, CS_EIO, "ledger lock: %s", strerror(rc));
-    return 0;
+    return p ? (uint32_t)strtoull(p, NULL, 10) : 0;
+}
+
+/* This process's holder word (recomputed after a fork). */
+static uint64_t holder_word(void)
+{
+    static pid_t cached_pid;
+    static uint64_t cached;
+    pid_t me = getpid();
+    if (me != cached_pid) {
+        cached = (uint64_t)proc_start(me, NULL) << 32 | (uint32_t)me;
+        cached_pid = me;
+    }
+    return cached;
+}
+
+/* True when the holder of word w no longer runs. */
+static bool holder_gone(uint64_t w)
+{
+    pid_t pid = (pid_t)(uint32_t)w;
+    uint32_t start = (uint32_t)(w >> 32);
+    if (pid <= 0)
+        return false;
+    if (kill(pid, 0) != 0 && errno == ESRCH)
+        return true;
+    bool gone = false;
+    uint32_t now = proc_start(pid, &gone);
+    return gone || (start && now && now != start);
 }
 
 static void unlock(cs_ledger *l)
 {
-    pthread_mutex_unlock(&l->h->mu);
+    __atomic_store_n(&l->h->owner, 0, __ATOMIC_RELEASE);
+}
+
+static int lock(cs_ledger *l, cs_error *err)
+{
+    const uint64_t me = holder_word();
+    long nap_us = 20;
+    for (unsigned waits = 0;; waits++) {
+        uint64_t cur = 0;
+        if (__atomic_compare_exchange_n(&l->h->owner, &cur, me, false, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_RELAXED))
+            return 0;
+        if (waits % LIVENESS_EVERY == LIVENESS_EVERY - 1 && holder_gone(cur) &&
+            __atomic_compare_exchange_n(&l->h->owner, &cur, me, false, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_RELAXED)) {
+            int r = repair(l, err);
+            if (r)
+                unlock(l);
+            return r;
+        }
+        struct timespec t = {0, nap_us * 1000};
+        nanosleep(&t, NULL);
+        if (nap_us < 1000)
+            nap_us *= 2;
+    }
 }
 
 /* ---- open / create ----------------------------------------------------------------- */
@@ -406,13 +427,8 @@ int cs_ledger_create(const char *name, const char *journal, cs_ledger **out, cs_
         goto fail;
     }
     ledger_hdr *h = l->h;
-    pthread_mutexattr_t a;
-    pthread_mutexattr_init(&a);
-    pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
-    pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
-    pthread_mutex_init(&h->mu, &a);
-    pthread_mutexattr_destroy(&a);
-    h->version = 1;
+    __atomic_store_n(&h->owner, 0, __ATOMIC_RELEASE);
+    h->version = LEDGER_VERSION;
     h->cap = LEDGER_CAP;
     memcpy(h->journal, path, strlen(path) + 1);
     struct stat st;
@@ -470,7 +486,7 @@ int cs_ledger_open(const char *name, cs_ledger **out, cs_error *err)
         return rc;
     }
     if (__atomic_load_n(&l->h->magic, __ATOMIC_ACQUIRE) != LEDGER_MAGIC ||
-        l->h->version != 1 || l->h->cap != LEDGER_CAP) {
+        l->h->version != LEDGER_VERSION || l->h->cap != LEDGER_CAP) {
         munmap(l->h, l->map_len);
         free(l);
         return cs_fail(err, CS_EINVAL, "%s is not a ready ledger segment", seg);

@@ -55,7 +55,7 @@ static_assert(ATOMIC_POINTER_LOCK_FREE == 2, "pointer atomics must be lock-free"
 
 #define SHM_CTL_MAGIC 0x4c54434d48535343ull /* "CSSHMCTL" little-endian */
 #define SHM_RDR_MAGIC 0x5244524d48535343ull /* "CSSHMRDR" little-endian */
-#define SHM_CTL_VERSION 2u
+#define SHM_CTL_VERSION 3u
 #define SHM_CTL_HEADER_LEN 256u
 #define SHM_RDR_HEADER_LEN 64u
 #define SHM_BYTE_ORDER 0x01020304u
@@ -63,6 +63,8 @@ static_assert(ATOMIC_POINTER_LOCK_FREE == 2, "pointer atomics must be lock-free"
 #define SHM_REMOVED 1u
 #define SHM_IMAGE_HEADER_LEN 128u
 #define SHM_IMAGE_GEN_OFF 32u
+/* Where the image header records the image's length (snapshot.c). */
+#define SHM_IMAGE_LEN_OFF 48u
 #define SHM_MAPS 64u
 #define SHM_READY_WAIT_MS 200u
 #define SHM_DEFAULT_WAIT_MS 5000u
@@ -168,6 +170,7 @@ struct cs_shm {
     pthread_mutex_t lock;        /* slow path of pin: map, unmap */
     _Atomic(shm_map *) cur;      /* entry of the newest mapped generation */
     _Atomic uint64_t mapping;    /* a generation a thread is mapping, 0 = none */
+    _Atomic unsigned reaping;    /* unmapping threads still running */
     shm_map maps[SHM_MAPS];
 };
 

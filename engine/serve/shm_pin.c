@@ -55,9 +55,17 @@
  * validated again on the query path: when the owner is this process's user
  * or root, the first pin only checks the header and builds the derived
  * indexes (CS_OPEN_TRUSTED); another owner's images (cs_shm_attach_with)
- * get every bound checked, not the checksums; CS_SHM_VERIFY checks
- * everything. This is what keeps a reader's first pin of a new generation
- * short (issue 14: stalls while generations are published).
+ * get every bound checked, not the checksums; CS_SHM_VERIFY (the attach
+ * flag, or CS_SHM_VERIFY=1 in the environment) checks everything. The
+ * derived direct indexes, too, are the publisher's: written after the image
+ * in the same owner-only segment (image/direct_blob_internal.h) and taken as
+ * they are by trusted readers, so the first pin of a new generation makes a
+ * few system calls and reads a few headers (0.2 ms for a 100 MB image,
+ * against 90 ms to build the indexes; bench/results-shm.md). Untrusted and
+ * verifying readers build them from the validated tries instead. Retired
+ * mappings are unmapped on a thread of their own (victims_release). This is
+ * what keeps a reader's first pin of a new generation short (issue 14:
+ * stalls while generations are published).
  *
  * MAPPINGS (process-local). An attachment keeps up to SHM_MAPS mapped
  * generations, each an entry {gen, refs, snapshot}; `cur` points at the
@@ -88,6 +96,7 @@
 #include "serve/shm_internal.h"
 
 #include "core/error_internal.h"
+#include "image/direct_blob_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -141,6 +150,11 @@ int cs_shm_attach_with(const char *name, const cs_shm_attach_options *opts, cs_s
     }
     h->v.pid = (int32_t)getpid();
     h->flags = o.flags & (CS_OPEN_NO_VERIFY | CS_SHM_VERIFY);
+    /* CS_SHM_VERIFY=1 in the environment: full validation for every
+     * attachment of this process, whatever the caller asked (SECURITY.md). */
+    const char *ev = getenv("CS_SHM_VERIFY");
+    if (ev && *ev && strcmp(ev, "0") != 0)
+        h->flags |= CS_SHM_VERIFY;
     h->slot_wait_ms = o.slot_wait_ms ? o.slot_wait_ms : SHM_DEFAULT_SLOT_WAIT_MS;
     for (unsigned i = 0; i < SHM_MAPS; i++) {
         atomic_init(&h->maps[i].gen, 0);
@@ -257,6 +271,59 @@ static void victim_release(shm_victim *v)
     munmap(v->base, v->len);
 }
 
+/* Old generations are unmapped by a short-lived thread of their own, not
+ * by the pin that retired them: the munmap of a segment its publisher has
+ * unlinked frees all its pages (the last reference), milliseconds per
+ * 100 MB that would otherwise stall a query batch (issue 14). Detach waits
+ * for these threads. */
+typedef struct shm_reap {
+    cs_shm *h;
+    unsigned n;
+    shm_victim v[SHM_MAPS];
+} shm_reap;
+
+static void *reap_main(void *arg)
+{
+    shm_reap *r = arg;
+    for (unsigned i = 0; i < r->n; i++)
+        victim_release(&r->v[i]);
+    /* release: the unmaps happen before detach sees the count drop. */
+    atomic_fetch_sub_explicit(&r->h->reaping, 1, memory_order_release);
+    free(r);
+    return NULL;
+}
+
+/* Releases victims[0..n) on a detached thread, or here when no thread can
+ * be had. */
+static void victims_release(cs_shm *h, shm_victim *victims, unsigned n)
+{
+    if (!n)
+        return;
+    shm_reap *r = malloc(sizeof *r);
+    if (r) {
+        r->h = h;
+        r->n = n;
+        memcpy(r->v, victims, n * sizeof *victims);
+        pthread_attr_t a;
+        pthread_t t;
+        atomic_fetch_add_explicit(&h->reaping, 1, memory_order_relaxed);
+        bool started = pthread_attr_init(&a) == 0;
+        if (started) {
+            pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+            /* the thread only unmaps: a small stack will do */
+            pthread_attr_setstacksize(&a, 64 * 1024);
+            started = pthread_create(&t, &a, reap_main, r) == 0;
+            pthread_attr_destroy(&a);
+        }
+        if (started)
+            return;
+        atomic_fetch_sub_explicit(&h->reaping, 1, memory_order_relaxed);
+        free(r);
+    }
+    for (unsigned i = 0; i < n; i++)
+        victim_release(&victims[i]);
+}
+
 /* Takes entry m's mapping out into *v (lock held, refs 0, not cur). */
 static void map_take(shm_map *m, shm_victim *v)
 {
@@ -370,12 +437,25 @@ static int map_open(cs_shm *h, uint64_t g, shm_victim *out, cs_error *err)
     close(fd);
     if (base == MAP_FAILED)
         return shm_sys_fail(err, CS_EIO, seg, "mmap");
+    /* The segment: the image, then its direct-index blob. */
+    uint64_t image_len;
+    memcpy(&image_len, (const uint8_t *)base + SHM_IMAGE_LEN_OFF, sizeof image_len);
+    if (image_len < SHM_IMAGE_HEADER_LEN || image_len % 64 || image_len >= len) {
+        munmap(base, len);
+        cs_error_source(err, seg);
+        return cs_fail(err, CS_ECORRUPT, "image segment %s is %zu bytes; its image has %llu (and the direct indexes follow it)",
+                       seg, len, (unsigned long long)image_len);
+    }
+    const uint8_t *blob = (const uint8_t *)base + image_len;
+    size_t blob_len = len - (size_t)image_len;
     /* Owner-only writable (checked above): trusted (TRUST above). */
-    unsigned open_flags = (h->flags & CS_SHM_VERIFY) ? 0
-                          : (h->v.owner == geteuid() || h->v.owner == 0) ? CS_OPEN_NO_VERIFY | CS_OPEN_TRUSTED
-                          : CS_OPEN_NO_VERIFY;
+    bool trusted = !(h->flags & CS_SHM_VERIFY) && (h->v.owner == geteuid() || h->v.owner == 0);
     cs_snapshot *snap = NULL;
-    rc = cs_snapshot_from_memory(base, len, open_flags, &snap, err);
+    if (trusted)
+        rc = snap_from_memory_with_blob(base, (size_t)image_len, blob, blob_len, CS_OPEN_NO_VERIFY, &snap, err);
+    else
+        rc = cs_snapshot_from_memory(base, (size_t)image_len, (h->flags & CS_SHM_VERIFY) ? 0 : CS_OPEN_NO_VERIFY,
+                                     &snap, err);
     if (rc == 0) {
         cs_snapshot_info info;
         cs_snapshot_get_info(snap, &info);
@@ -383,10 +463,6 @@ static int map_open(cs_shm *h, uint64_t g, shm_victim *out, cs_error *err)
             cs_snapshot_close(snap);
             rc = cs_fail(err, CS_ECORRUPT, "image segment %s carries generation %llu", seg,
                          (unsigned long long)info.generation);
-        } else if (info.image_len != len) {
-            cs_snapshot_close(snap);
-            rc = cs_fail(err, CS_ECORRUPT, "image segment %s is %zu bytes; its image has %llu", seg, len,
-                         (unsigned long long)info.image_len);
         }
     }
     if (rc) {
@@ -452,8 +528,7 @@ static int map_slow(cs_shm *h, uint64_t g, shm_map **out, bool *mapped, cs_error
         }
     }
     pthread_mutex_unlock(&h->lock);
-    for (unsigned i = 0; i < nv; i++)
-        victim_release(&victims[i]);
+    victims_release(h, victims, nv);
     if (rc)
         return rc;
     *out = m;
@@ -624,6 +699,9 @@ void cs_shm_detach(cs_shm *h)
 {
     if (!h)
         return;
+    /* acquire: the unmapping threads' work is done before h goes. */
+    while (atomic_load_explicit(&h->reaping, memory_order_acquire) != 0)
+        shm_sleep_ms(1);
     for (unsigned i = 0; i < SHM_MAPS; i++) {
         /* relaxed: no pin may be left, so no other thread uses h. */
         if (atomic_load_explicit(&h->maps[i].gen, memory_order_relaxed) != 0) {

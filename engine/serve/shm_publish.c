@@ -32,7 +32,9 @@
  *   4. shm_open(O_CREAT | O_EXCL) of "/NAME@<cur+1>.<suffix>" (on EEXIST —
  *      another user's squatter, or a freak collision — a new suffix goes
  *      into the record first, then the open is retried), fchmod.
- *   5-6. write(): the header with generation = cur+1 stamped, then the rest.
+ *   5-6. write(): the header with generation = cur+1 stamped, then the
+ *      rest, then the image's direct indexes (image/direct_blob_internal.h)
+ *      so readers need not build them.
  *   7. generation = cur+1: ONE store, seq_cst. Release half: everything
  *      above (segment bytes, table, image_len) happens-before any reader
  *      that loads the new value. Seq_cst half: see the pin race in
@@ -50,6 +52,7 @@
 #include "serve/shm_internal.h"
 
 #include "core/error_internal.h"
+#include "image/direct_blob_internal.h"
 
 #include <cidrscope/estate.h>
 
@@ -296,9 +299,16 @@ static int write_all(int fd, const uint8_t *q, size_t left, const char *seg, cs_
  * recorded first) and writes the image into it with generation `gen`
  * stamped in the header. write(), not a writable mapping: a full /dev/shm
  * is then ENOSPC here, not SIGBUS on a store. */
-static int write_image(cs_shm_publisher *p, shm_imgrec *r, const uint8_t *img, size_t len,
-                       uint64_t gen, cs_shm_step_fn step, void *ctx, cs_error *err)
+static int write_image(cs_shm_publisher *p, shm_imgrec *r, const cs_snapshot *s, const uint8_t *img,
+                       size_t len, uint64_t gen, cs_shm_step_fn step, void *ctx, cs_error *err)
 {
+    /* The image's direct indexes, built once here for every reader (TRUST
+     * in shm_pin.c): they follow the image (len is a multiple of 64). */
+    size_t blob_len = snap_direct_blob_len(s);
+    uint8_t *blob = aligned_alloc(64, blob_len);
+    if (!blob)
+        return cs_fail(err, CS_ENOMEM, "out of memory for the direct-index blob");
+    snap_direct_blob_write(s, blob);
     char seg[SHM_SEG_NAME_CAP];
     int fd = -1;
     for (int attempt = 0; attempt < 16 && fd < 0; attempt++) {
@@ -310,13 +320,16 @@ static int write_image(cs_shm_publisher *p, shm_imgrec *r, const uint8_t *img, s
         if (fd < 0 && errno != EEXIST)
             break;
     }
-    if (fd < 0)
+    if (fd < 0) {
+        free(blob);
         return shm_sys_fail(err, CS_EIO, seg, "cannot create image segment");
+    }
     /* fchmod: shm_open applies the umask; the mode rule is ours. */
     if (fchmod(fd, (mode_t)shm_image_mode(p->mode)) != 0) {
         int rc = shm_sys_fail(err, CS_EIO, seg, "fchmod");
         close(fd);
         shm_unlink(seg);
+        free(blob);
         return rc;
     }
     if (step)
@@ -332,6 +345,9 @@ static int write_image(cs_shm_publisher *p, shm_imgrec *r, const uint8_t *img, s
         step(CS_SHM_STEP_HALF_WRITTEN, ctx);
     if (rc == 0)
         rc = write_all(fd, img + half, len - half, seg, err);
+    if (rc == 0)
+        rc = write_all(fd, blob, blob_len, seg, err);
+    free(blob);
     if (close(fd) != 0 && rc == 0)
         rc = shm_sys_fail(err, CS_EIO, seg, "close");
     return rc;
@@ -426,7 +442,7 @@ static int publish_impl(cs_shm_publisher *p, const cs_snapshot *s, unsigned flag
     if (step)
         step(CS_SHM_STEP_RECORDED, ctx);
 
-    rc = write_image(p, rec, img, len, next, step, ctx, err);
+    rc = write_image(p, rec, s, img, len, next, step, ctx, err);
     if (rc) {
         unlink_image(p, rec, next);
         unlock_writer(p);

@@ -16,7 +16,9 @@
  *                              table. Written only by its owner.
  *   "/NAME@readers.<16 hex>"   reader table: one slot per pin. Written by
  *                              every reader; trusted for nothing.
- *   "/NAME@<gen>.<16 hex>"     one image segment per live generation.
+ *   "/NAME@<gen>.<16 hex>"     one image segment per live generation: the
+ *                              image (snapshot.h), then its direct indexes
+ *                              (image/direct_blob_internal.h).
  *                              Written only by its owner, once.
  * The hex suffixes are 64 random bits (getrandom) chosen by the creator and
  * recorded in the control segment, so no other user can pre-create the next
@@ -44,7 +46,7 @@
  * Control header, at offset 0 (256 bytes):
  *   OFFSET SIZE FIELD
  *        0    8 magic "CSSHMCTL" (atomic u64; stored last at creation)
- *        8    4 version (2)
+ *        8    4 version (3: image segments end with the direct-index blob)
  *       12    4 header_len (256)
  *       16    4 byte_order (0x01020304)
  *       20    2 slot_len (64)

@@ -504,6 +504,12 @@ typedef struct cs_load_options {
     int kind;              /* enum cs_source_kind; CS_SRC_AUTO = detect */
     cs_load_progress_fn progress; /* NULL = none */
     void *progress_ctx;
+    cs_snapshot **snapshot; /* non-NULL: a snapshot image met in a stream
+                              (pipe, FIFO, standard input) is read into
+                              memory and opened (cs_snapshot_from_fd) into
+                              *snapshot, the caller's to close, instead of
+                              being refused; refused (CS_EINVAL) when
+                              *snapshot is already set or e holds records */
 } cs_load_options;
 
 /*

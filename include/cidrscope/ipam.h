@@ -16,14 +16,18 @@
  * Cost: one pass over the stored prefixes inside the pool (the trie's
  * overlap iterator, query.h) merged with the sorted extra blocks; the
  * pool's size does not matter. An allocation with strategy `first` stops
- * at the first hole that fits.
+ * at the first hole that fits (for N > 1 blocks: it gathers the first N
+ * holes that fit once); best-fit and spread gather the holes that fit in
+ * one pass per call and then pick each block from a heap (O(log holes) per
+ * block), so N blocks cost one pass, not N.
  *
  * Counts of addresses are 128-bit (an IPv6 /32 pool holds 2^96), given as
  * cs_u128 {hi, lo}.
  *
- * No function here allocates, blocks or writes anything but its out
- * arguments and (documented) the caller's extra array, which is sorted in
- * place; all are thread-safe on a shared snapshot. Every function is plain
+ * No function here blocks or writes anything but its out arguments and
+ * (documented) the caller's extra array, which is sorted in place; only
+ * cs_ipam_alloc allocates (its heap of holes, for best-fit, spread, or
+ * more than one block; freed before it returns); all are thread-safe on a shared snapshot. Every function is plain
  * C with caller buffers and counts (the Python binding calls them through
  * cffi/ctypes). Tests: tests/test_ipam.c (differential against a
  * brute-force bitmap on seeded estates, every strategy).
@@ -141,8 +145,9 @@ typedef struct cs_ipam_allocation {
  * the other (each later one avoids the earlier ones), and writes them to
  * out in ascending order. Returns how many were allocated; when fewer than
  * count, *reason (nullable) says why (enum cs_ipam_reason), else it is
- * CS_IPAM_OK. CS_EINVAL for bad arguments (NULLs, no pool, pools of two
- * families, a non-canonical prefix, an unknown strategy).
+ * CS_IPAM_OK. CS_ENOMEM (best-fit, spread) when the heap of holes cannot
+ * be allocated. CS_EINVAL for bad arguments (NULLs, no pool, pools of two
+ * families, a non-canonical prefix, an IPv6 /0 pool, an unknown strategy).
  */
 CS_API int64_t cs_ipam_alloc(const cs_snapshot *s, const cs_ipam_request *r,
                              cs_ipam_allocation *out, unsigned *reason);
@@ -159,12 +164,73 @@ CS_API int64_t cs_ipam_alloc(const cs_snapshot *s, const cs_ipam_request *r,
 CS_API int64_t cs_ipam_peer_blocks(const cs_snapshot *s, const uint32_t *vpcs, size_t n,
                                    cs_prefix *out, size_t cap);
 
+/* ---- pools from AWS IPAM (engine/ingest/ipam_pools.c) -------------------
+ *
+ * The output of `aws ec2 describe-ipam-pools` ({"IpamPools":[...]}),
+ * `aws ec2 get-ipam-pool-cidrs --ipam-pool-id ID` ({"IpamPoolCidrs":[...]})
+ * and `aws ec2 get-ipam-pool-allocations --ipam-pool-id ID`
+ * ({"IpamPoolAllocations":[...]}), told apart by the top-level key. The last
+ * two do not name their pool: their FILE NAME must hold the pool id
+ * ("ipam-pool-" and hex digits, e.g. ipam-pool-0abc.cidrs.json). A pool's
+ * CIDRs are its provisioned ones (State "provisioned"); its allocations
+ * (every ResourceType) count as used. Errors carry file, line and column.
+ */
+
+#define CS_IPAM_POOL_ID_MAX 63
+
+/* One pool of describe-ipam-pools. Lengths are -1 when the pool sets none. */
+typedef struct cs_ipam_pool_info {
+    char id[CS_IPAM_POOL_ID_MAX + 1];        /* IpamPoolId */
+    char source_id[CS_IPAM_POOL_ID_MAX + 1]; /* SourceIpamPoolId, "" */
+    char locale[CS_IPAM_POOL_ID_MAX + 1];    /* Locale, "" ("None" as AWS writes it) */
+    uint8_t family;                          /* AddressFamily: CS_AF_V4 / CS_AF_V6 */
+    int16_t min_len;                         /* AllocationMinNetmaskLength */
+    int16_t max_len;                         /* AllocationMaxNetmaskLength */
+    int16_t default_len;                     /* AllocationDefaultNetmaskLength */
+    char file[256];                          /* where it was described */
+    uint64_t line;
+    uint32_t column;
+} cs_ipam_pool_info;
+
+typedef struct cs_ipam_pools cs_ipam_pools;
+
+/* An empty set. 0, CS_EINVAL, CS_ENOMEM. */
+CS_API int cs_ipam_pools_new(cs_ipam_pools **out);
+CS_API void cs_ipam_pools_free(cs_ipam_pools *set);
+/* Reads `path`: one of the three outputs, or a directory of them (its .json
+ * files in name order). Returns 0, CS_EPARSE (err locates it: a pool
+ * without IpamPoolId or AddressFamily, a length outside 0..width, min >
+ * max, a default outside them, a pool described twice, a bad Cidr, a cidrs
+ * or allocations file whose name holds no pool id), CS_EINVAL (cannot
+ * open), CS_EIO, CS_ENOMEM. */
+CS_API int cs_ipam_pools_read(cs_ipam_pools *set, const char *path, cs_error *err);
+/* After every read: each CIDR and allocation's pool is described, in the
+ * same family. 0 or CS_EPARSE (err locates the CIDR). */
+CS_API int cs_ipam_pools_check(const cs_ipam_pools *set, cs_error *err);
+CS_API size_t cs_ipam_pools_count(const cs_ipam_pools *set);
+/* The pool `id`, or NULL. Valid until the set is freed or read into. */
+CS_API const cs_ipam_pool_info *cs_ipam_pools_find(const cs_ipam_pools *set, const char *id);
+/* Its provisioned CIDRs / its allocations into out[0..cap), in file order;
+ * returns their total (more than cap: call again), or CS_EINVAL. */
+CS_API int64_t cs_ipam_pools_cidrs(const cs_ipam_pools *set, const char *id, cs_prefix *out,
+                                   size_t cap);
+CS_API int64_t cs_ipam_pools_allocations(const cs_ipam_pools *set, const char *id,
+                                         cs_prefix *out, size_t cap);
+/* The pool's rules for a block length: `length` < 0 takes its
+ * AllocationDefaultNetmaskLength (CS_EINVAL when it has none); a length
+ * outside AllocationMin/MaxNetmaskLength is CS_EINVAL with a message naming
+ * the rule. 0 and *out on success. */
+CS_API int cs_ipam_pool_length(const cs_ipam_pool_info *pool, int length, unsigned *out,
+                               cs_error *err);
+
 /* ---- the reservation ledger (engine/serve/ledger.c) ----------------------
  *
  * Reservations shared by every process on the machine: a shared-memory
  * segment "/NAME.ledger" of its own beside the service NAME, guarded by a
- * process-shared ROBUST mutex (a holder killed mid-commit does not wedge
- * it: the next locker repairs the segment from the journal), and a journal
+ * lock word taken by compare-and-swap that names its holder process (a
+ * holder killed mid-commit does not wedge it: a waiter sees the holder is
+ * gone, takes the lock over and repairs the segment from the journal; no
+ * C library mutex internals, no robust futex lists), and a journal
  * file appended and fsync'ed before a commit returns, replayed by
  * cs_ledger_create. Two commits never overlap: each allocates, under the
  * lock, around every active reservation. The same token gives the same

@@ -34,8 +34,9 @@ enum cs_report_format {
                              or result; lists inside a field joined by ';' */
     CS_REPORT_NDJSON = 3, /* one JSON object per line, each with a "type"
                              member */
-    CS_REPORT_HTML = 4,   /* one self-contained file (inline CSS, no script,
-                             no external resources) */
+    CS_REPORT_HTML = 4,   /* one self-contained file (inline CSS, a small
+                             inline script for the maps' hover, zoom,
+                             filters and sorting; no external resources) */
     CS_REPORT_FORMAT_COUNT
 };
 

@@ -26,12 +26,15 @@
  * Queries on a pinned image make no system call and take no lock. A pin of a
  * generation this process has already mapped is lock-free and makes no
  * system call either; the first pin of a new generation maps it and checks
- * its owner and mode, and builds the image's derived indexes. The image was
- * validated by its publisher and only the owner can write the segment, so
- * its content is trusted when the owner is this process's user or root;
- * the images of another owner (named with cs_shm_attach_with) get every
- * bound checked; CS_SHM_VERIFY checks every bound and checksum of every
- * image. A
+ * its owner and mode. The image was validated by its publisher, which also
+ * wrote the image's derived indexes after it, and only the owner can write
+ * the segment, so its content and indexes are trusted when the owner is
+ * this process's user or root (SECURITY.md, "Why readers may trust
+ * images"); the images of another owner (named with cs_shm_attach_with) get
+ * every bound checked and their indexes rebuilt; CS_SHM_VERIFY (or
+ * CS_SHM_VERIFY=1 in the environment) checks every bound and checksum of
+ * every image. Mappings of old generations are released on a short-lived
+ * thread of the library's, not on the pinning thread. A
  * reader never waits for the publisher and never blocks it: a slow reader
  * only keeps its generation's segment alive. Readers that must never pay
  * the mapping on their query path run cs_shm_refresh from a thread of their
@@ -124,8 +127,10 @@ CS_API int cs_shm_attach(const char *name, unsigned flags, cs_shm **out,
                          cs_error *err);
 
 enum {
-    /* Attach flag: verify the checksums of every image when first mapped,
-     * although its segment is writable by its owner only. */
+    /* Attach flag: verify every bound and checksum of every image when
+     * first mapped and build its indexes, although its segment is writable
+     * by its owner only. CS_SHM_VERIFY=1 (any value but "" or "0") in the
+     * environment sets it for every attachment of the process. */
     CS_SHM_VERIFY = 1u << 8,
 };
 
@@ -150,7 +155,8 @@ CS_API int cs_shm_attach_with(const char *name,
 /*
  * A pin: the caller owns the struct (typically on a thread's stack); it is
  * filled by cs_shm_pin and emptied by cs_shm_unpin. Only `snap` and
- * `generation` are for the caller; the rest is private to engine/serve/shm.c.
+ * `generation` are for the caller; the rest is private to
+ * engine/serve/shm_pin.c.
  */
 typedef struct cs_pin {
     const cs_snapshot *snap; /* the pinned image; NULL when not pinned */

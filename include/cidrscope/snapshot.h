@@ -117,6 +117,22 @@ CS_API int cs_snapshot_open(const char *path, unsigned flags,
                             cs_snapshot **out, cs_error *err);
 
 /*
+ * Reads an image from a descriptor to its end (a pipe, FIFO, socket or
+ * standard input: what cannot be mapped nor read twice) into memory the
+ * snapshot owns, and validates it as cs_snapshot_open does (the bytes read
+ * must be exactly the image: a short stream is truncated, a longer one has
+ * bytes appended; both CS_ECORRUPT). head[0..head_len) are bytes already
+ * read from the stream (a caller that read them to tell the stream's kind),
+ * taken as its start; NULL/0 for none. Memory grows with the bytes that
+ * arrive, not with the size the header claims. The descriptor stays the
+ * caller's, not closed. cs_snapshot_open calls this for a path that names a
+ * FIFO or a device. Returns as cs_snapshot_open (CS_EIO: a read failed).
+ */
+CS_API int cs_snapshot_from_fd(int fd, const void *head, size_t head_len,
+                               unsigned flags, cs_snapshot **out,
+                               cs_error *err);
+
+/*
  * Wraps an image that lives in caller memory (a shm mapping, a buffer) after
  * the same validation as cs_snapshot_open. The memory must stay mapped and
  * unchanged until cs_snapshot_close; it is never written or freed by us.

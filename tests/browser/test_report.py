@@ -15,6 +15,8 @@ it:
   - hovering a block shows its VPC in the tooltip;
   - clicking an overlap cluster zooms the map onto it;
   - the account filter hides every block of other accounts;
+  - the findings tables show their first page in the DOM, reach every row
+    by paging, and sort and filter over all rows (pages included);
   - a 1280x800 screenshot is written beside the report.
 
 Usage: test_report.py REPORT.html SOURCE [SOURCE...] --shot FILE.png
@@ -86,6 +88,127 @@ def browser():
     d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                       {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False})
     return d, profile
+
+
+# Every row of a paged table (table.cs-pg), read page by page through its
+# pager's "next" button (or the tbody when it has no pager), as
+# [severity class, text, cell i as a number or None].
+WALK = """
+    var t=arguments[0], col=arguments[1], g=t.nextElementSibling, out=[];
+    if (g && g.tagName==='SCRIPT') g=g.nextElementSibling;
+    var next = g && g.classList.contains('cs-pager') ? g.querySelector('[data-go="1"]') : null;
+    for (var guard=0; guard<100000; guard++) {
+      Array.prototype.forEach.call(t.tBodies[0].rows, function(r){
+        var c=r.cells[col]?r.cells[col].textContent.replace(/,/g,''):'';
+        out.push([r.className, r.textContent, /^[0-9]+$/.test(c)?+c:null]); });
+      if (!next || next.disabled) break;
+      next.click();
+    }
+    return out;"""
+
+# The same rows read independently: the DOM rows of the first page plus the
+# rows kept as text after the table, parsed here with DOMParser.
+ALL_ROWS = """
+    var t=arguments[0], out=[], s=t.nextElementSibling;
+    Array.prototype.forEach.call(t.tBodies[0].rows, function(r){out.push([r.className, r.textContent]);});
+    if (s && s.tagName==='SCRIPT') {
+      var doc=new DOMParser().parseFromString('<table><tbody>'+s.textContent+'</tbody></table>','text/html');
+      doc.querySelectorAll('tr').forEach(function(r){out.push([r.className, r.textContent]);});
+    }
+    return out;"""
+
+
+def check_tables(d):
+    """Paged findings tables: the first page in the DOM, every row reachable
+    by paging, sorting and filtering over all rows, not just the page."""
+    tables = d.find_elements(By.CSS_SELECTOR, "table.cs-pg")
+    # read before any paging moves rows (ALL_ROWS holds for the page as loaded)
+    everys = [d.execute_script(ALL_ROWS, t) for t in tables]
+    paged = 0
+    for t, every in zip(tables, everys):
+        page = int(t.get_attribute("data-page"))
+        dom = d.execute_script("return arguments[0].tBodies[0].rows.length", t)
+        assert dom == min(page, len(every)), "%d rows in the DOM at load, want %d" % (
+            dom, min(page, len(every)))
+        walked = d.execute_script(WALK, t, 0)
+        assert sorted(r[1] for r in walked) == sorted(r[1] for r in every), \
+            "paging shows %d rows, the table holds %d" % (len(walked), len(every))
+        if len(every) > page:
+            paged += 1
+            pager = d.execute_script(
+                "return arguments[0].nextElementSibling.nextElementSibling.textContent", t)
+            assert ("of %s" % format(len(every), ",")) in pager, pager
+    print("  %d findings tables, %d of them paged; paging reaches every row" % (len(tables), paged))
+
+    # Sorting a numeric column orders all the rows, across pages, both ways.
+    col = d.execute_script("""
+        var ts=document.querySelectorAll('table.cs-pg'), best=null;
+        for (var t=0;t<ts.length;t++){var r=ts[t].rows;
+          if (r.length<3) continue;
+          for (var i=0;i<r[1].cells.length;i++)
+            if (/^[0-9,]+$/.test(r[1].cells[i].textContent)) {
+              var c=[t, i, r[0].cells[i]];
+              if (!best || ts[t].nextElementSibling.tagName==='SCRIPT') best=c;
+              break; }}
+        return best;""")
+    if col is not None:
+        k, i, th = col
+        t, n = tables[k], len(everys[k])
+        d.execute_script("arguments[0].scrollIntoView({block:'center'})", th)
+        th.click()
+        vals = [r[2] for r in d.execute_script(WALK, t, i)]
+        assert len(vals) == n and vals == sorted(vals), \
+            "header click did not sort all %d rows: %r" % (n, [
+                (k, v) for k, v in enumerate(vals) if k and vals[k - 1] > v][:5])
+        th.click()
+        vals = [r[2] for r in d.execute_script(WALK, t, i)]
+        assert len(vals) == n and vals == sorted(vals, reverse=True), \
+            "second click did not reverse: %r" % vals[:10]
+        print("  a table of %d rows sorts by its column %d both ways" % (n, i))
+
+    # The account filter keeps exactly the findings naming the account, on
+    # every page.
+    if not d.find_elements(By.ID, "csm-f-account"):
+        return
+    sel = Select(d.find_element(By.ID, "csm-f-account"))
+    sevs = ("critical", "high", "medium", "informational")
+    accounts = d.execute_script(
+        "return Array.prototype.slice.call(arguments[0].options,1).map(function(o){"
+        "return o.textContent;})", d.find_element(By.ID, "csm-f-account"))
+    best = None
+    for t, every in zip(tables, everys):
+        for cls, text in every:
+            if cls in sevs:
+                acct = next((a for a in accounts if a in text), None)
+                if acct:
+                    best = (len(every), t, acct, every)
+                    break
+        if best and best[0] > int(t.get_attribute("data-page")):
+            break
+    if best is None:
+        return
+    _, t, acct, every = best
+    sel.select_by_visible_text(acct)
+    want = sorted(text for cls, text in every if cls not in sevs or acct in text)
+    got = sorted(r[1] for r in d.execute_script(WALK, t, 0))
+    assert got == want, "account filter %s: %d rows shown, want %d" % (acct, len(got), len(want))
+    sel.select_by_index(0)
+    back = d.execute_script(WALK, t, 0)
+    assert len(back) == len(every), "clearing the filter shows %d of %d rows" % (len(back), len(every))
+    print("  the account filter keeps the %d of %d rows naming %s" % (len(want), len(every), acct))
+
+    # The severity filter over the largest table of findings, paged or not.
+    k = max(range(len(tables)), key=lambda j: sum(cls in sevs for cls, _ in everys[j]))
+    t, every = tables[k], everys[k]
+    sev = next((cls for cls, _ in every[::-1] if cls in sevs), None)
+    if sev is None:
+        return
+    Select(d.find_element(By.ID, "csm-f-sev")).select_by_visible_text(sev)
+    want = sorted(text for cls, text in every if cls not in sevs or cls == sev)
+    got = sorted(r[1] for r in d.execute_script(WALK, t, 0))
+    assert got == want, "severity filter %s: %d rows shown, want %d" % (sev, len(got), len(want))
+    Select(d.find_element(By.ID, "csm-f-sev")).select_by_index(0)
+    print("  the severity filter keeps the %d %s rows of %d" % (len(want), sev, len(every)))
 
 
 def check(d, report, sources, shot):
@@ -227,30 +350,7 @@ def check(d, report, sources, shot):
         d.find_element(By.ID, "csm-reset").click()
         print("  finding %s links to its block on the map" % vpc)
 
-    # Tables sort by a header click: a numeric column comes out ordered.
-    col = d.execute_script("""
-        var ts=document.querySelectorAll('table');
-        for (var t=0;t<ts.length;t++){var r=ts[t].rows;
-          if (r.length<3||r[0].querySelector('td')) continue;
-          for (var i=0;i<r[1].cells.length;i++)
-            if (/^[0-9,]+$/.test(r[1].cells[i].textContent)) return [r[0].cells[i], t, i];}
-        return null;""")
-    if col is not None:
-        th, t, i = col
-        d.execute_script("arguments[0].scrollIntoView({block:'center'})", th)
-        th.click()
-        vals = d.execute_script("""
-            var r=document.querySelectorAll('table')[arguments[0]].rows, v=[];
-            for (var k=1;k<r.length;k++) v.push(+r[k].cells[arguments[1]].textContent.replace(/,/g,''));
-            return v;""", t, i)
-        assert vals == sorted(vals), "header click did not sort: %r" % vals[:10]
-        th.click()
-        vals = d.execute_script("""
-            var r=document.querySelectorAll('table')[arguments[0]].rows, v=[];
-            for (var k=1;k<r.length;k++) v.push(+r[k].cells[arguments[1]].textContent.replace(/,/g,''));
-            return v;""", t, i)
-        assert vals == sorted(vals, reverse=True), "second click did not reverse: %r" % vals[:10]
-        print("  a table sorts by its column %d both ways" % i)
+    check_tables(d)
 
     d.execute_script("document.getElementById('csmap').scrollIntoView()")
     d.save_screenshot(shot)

@@ -104,6 +104,27 @@ sys.exit(bad != 0)
 EOF
 }
 
+# ---- golden bytes -------------------------------------------------------------
+# Small outputs of both shapes in both formats, hashed: the generator's
+# bytes for given options never change by accident (a refactoring of
+# datasets/gen must keep them; a deliberate change updates these and
+# datasets/sample together).
+tree_hash() { (cd "$1" && find . -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-64); }
+gen --shape org --seed 3 --accounts 12 --regions 2 --out "$tmp/org-tree"
+gen --shape org --seed 3 --accounts 12 --regions 2 --format csv --out "$tmp/org-g.csv"
+gen --shape dense --seed 5 --accounts 3 --regions 3 --vpcs-per-region 9 --format csv --out "$tmp/dense-g.csv"
+gen --shape dense --seed 5 --accounts 3 --regions 3 --vpcs-per-region 9 --out "$tmp/dense-tree"
+for pair in \
+    "$(tree_hash "$tmp/a") d33a85e6827445f6ba0b326571a775fb3aaf217deae5cfae80af28d50349109a default-tree" \
+    "$(cat "$tmp/a.csv" "$tmp/a-peering.csv" | sha256sum | cut -c1-64) d7cffee4ee60c214fb9d6a26499a6e3747beb1edc9a85817904cfb075236f3ff default-csv" \
+    "$(tree_hash "$tmp/org-tree") fdce92a5ab4948ea6d075bdf07ac0fed5dc929c13ec49ea4a9663ca82bac7d66 org-tree" \
+    "$(cat "$tmp/org-g.csv" "$tmp/org-g-peering.csv" | sha256sum | cut -c1-64) a247e8c213f7da24c254490faefc5c49152c652d4d83c6884bf7f066e9de3014 org-csv" \
+    "$(cat "$tmp/dense-g.csv" "$tmp/dense-g-peering.csv" | sha256sum | cut -c1-64) 83344795059afe5b3ccc72464df747e9cd20107c713c0ea0267be8e7a6c30a4f dense-csv" \
+    "$(tree_hash "$tmp/dense-tree") 0a269f86a31383ec3393fd626676497ce0f903ed37363a8ec2d15a0101da5cf0 dense-tree"; do
+    set -- $pair
+    [ "$1" = "$2" ] || fail "gen $3: bytes changed (sha256 $1, golden $2)"
+done
+
 # ---- the checked-in sample ---------------------------------------------------
 gen --seed 2025 --accounts 6 --regions 2 --vpcs-per-region 4 --out "$tmp/sample"
 gen --seed 2025 --accounts 6 --regions 2 --vpcs-per-region 4 --format csv --out "$tmp/sample.csv"
@@ -151,6 +172,10 @@ expect_rc 0 "$cli" gen -q --shape org --seed 4 --accounts 12 --regions 2 --forma
 cmp -s "$tmp/org1.csv" "$tmp/org3.csv" && fail "gen --shape org: another seed, same bytes"
 [ "$(wc -l <"$tmp/org1.csv")" -gt 24 ] || fail "gen --shape org: fewer rows than VPCs"
 expect_rc 2 "$cli" gen --shape nope --seed 1 --accounts 1 --regions 1 --out "$tmp/y"
+# --shape dense: at most 128 VPCs
+expect_rc 2 "$cli" gen --shape dense --seed 1 --accounts 3 --regions 3 --vpcs-per-region 15 \
+    --out "$tmp/y"
+grep -q "at most 128 VPCs" "$tmp/err" || fail "gen --shape dense over 128 VPCs not refused"
 expect_rc 0 "$cli" gen --seed 1 --accounts 1 --regions 1 --vpcs-per-region 1 --out "$tmp/tiny"
 grep -q "1 VPCs" "$tmp/err" || fail "no summary on stderr"
 

@@ -80,6 +80,57 @@ expect_rc 0 "$cli" alloc -e "$fix" --pool 10.0.0.0/14 --length 16 --allowed 10.3
 expect_rc 1 "$cli" alloc -e "$fix" --pool 10.0.0.0/14 --length 29 --peerable-with vpc-0a00000000000000a
 grep -q "vpc-block-size" "$tmp/out" || fail "peerable-with size rule: $(cat "$tmp/out")"
 
+# ---- pools from AWS IPAM (tests/fixtures/ipam: describe-ipam-pools,
+# get-ipam-pool-cidrs, get-ipam-pool-allocations in their AWS shapes) --------------
+aws=$src/tests/fixtures/ipam/pools
+bad=$src/tests/fixtures/ipam/bad
+p1=ipam-pool-0a1b2c3d4e5f60001
+# --length defaults to AllocationDefaultNetmaskLength (/22); the pool's
+# allocations 10.1.0.0/22 and 10.1.4.0/22 are used, its failed CIDR is not a pool
+expect_rc 0 "$cli" alloc -e "$fix" --ipam-pools "$aws" --pool "$p1" --format json
+py -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["allocations"]==[{"prefix":"10.1.8.0/22","pool":"10.0.0.0/14","ipam_pool":"ipam-pool-0a1b2c3d4e5f60001"}], d' "$tmp/out" ||
+    fail "IPAM pool default length: $(cat "$tmp/out")"
+expect_rc 0 "$cli" alloc -e "$fix" --ipam-pools "$aws/describe-ipam-pools.json" \
+    --ipam-pools "$aws/$p1.cidrs.json" --ipam-pools "$aws/$p1.allocations.json" \
+    --pool "$p1" --length 20 --count 2 --format csv
+[ "$(sed -n 2,3p "$tmp/out" | tr '\n' ' ')" = "10.1.16.0/20,10.0.0.0/14 10.1.32.0/20,10.0.0.0/14 " ] ||
+    fail "IPAM pool from files, --length 20: $(cat "$tmp/out")"
+# the rules, named
+expect_rc 2 "$cli" alloc -e "$fix" --ipam-pools "$aws" --pool "$p1" --length 19
+expect_in "$tmp/err" "/19 is refused by pool $p1: shorter than its AllocationMinNetmaskLength 20"
+expect_rc 2 "$cli" alloc -e "$fix" --ipam-pools "$aws" --pool "$p1" --length 25
+expect_in "$tmp/err" "/25 is refused by pool $p1: longer than its AllocationMaxNetmaskLength 24"
+expect_rc 2 "$cli" alloc -e "$fix" --ipam-pools "$aws" --pool ipam-pool-0a1b2c3d4e5f60000
+expect_in "$tmp/err" "has no AllocationDefaultNetmaskLength: give --length"
+expect_rc 2 "$cli" alloc -e "$fix" --pool "$p1"
+expect_in "$tmp/err" "an AWS IPAM pool id needs --ipam-pools PATH"
+expect_rc 2 "$cli" alloc -e "$fix" --ipam-pools "$aws" --pool ipam-pool-0a1b2c3d4e5f6000f
+expect_in "$tmp/err" "not in the --ipam-pools read"
+# IPv6 pool: default /56 in 2600:1f18:aaa0::/44; the estate holds
+# 2600:1f18:aaaa::/48, so the smallest hole is aaab::/48 (best-fit)
+expect_rc 0 "$cli" alloc -e "$fix" --ipam-pools "$aws" --pool ipam-pool-0a1b2c3d4e5f60002 \
+    --strategy best-fit --format csv
+[ "$(sed -n 2p "$tmp/out")" = "2600:1f18:aaab::/56,2600:1f18:aaa0::/44" ] ||
+    fail "IPv6 IPAM pool: $(cat "$tmp/out")"
+# free of the top-level pool: its child pool's allocation 10.0.0.0/14 is used
+expect_rc 0 "$cli" free -e "$fix" --ipam-pools "$aws" --pool ipam-pool-0a1b2c3d4e5f60000 \
+    --format json
+py -c 'import json,sys; d=json.load(open(sys.argv[1])); p=d["pools"][0]; assert p["ipam_pool"]=="ipam-pool-0a1b2c3d4e5f60000" and p["pool"]=="10.0.0.0/8" and p["free_blocks"][0]=="10.4.0.0/14", p' "$tmp/out" ||
+    fail "free of an IPAM pool: $(head -c 400 "$tmp/out")"
+# bad files: exact file, line and column
+while IFS="|" read -r file msg; do
+    expect_rc 2 "$cli" free -e "$fix" --ipam-pools "$bad/$file" --pool 10.0.0.0/8 </dev/null
+    expect_in "$tmp/err" "$file:$msg"
+done <<'EOF'
+family.json|5:30: AddressFamily: expected "ipv4" or "ipv6"
+min_max.json|2:3: pool ipam-pool-0b0000000000000002: AllocationMinNetmaskLength is longer than AllocationMaxNetmaskLength
+ipam-pool-0b0000000000000003.cidrs.json|3:22: Cidr: octet 300 > 255
+unnamed-cidrs.json|1:2: get-ipam-pool-cidrs output names no pool
+length.json|1:16: pool ipam-pool-0b0000000000000004: AllocationMaxNetmaskLength longer than the family's width
+truncated.json|2:1: not JSON
+EOF
+expect_rc 2 "$cli" free -e "$fix" --ipam-pools "$tmp/no-such-dir" --pool 10.0.0.0/8
+
 # ---- alloc | audit --what-if: no new overlap --------------------------------------
 "$cli" gen --seed 11 --accounts 8 --regions 3 --vpcs-per-region 6 --format csv \
     --out "$tmp/est.csv" -q || fail "gen"

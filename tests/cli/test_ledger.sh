@@ -1,7 +1,7 @@
 #!/bin/sh
 # tests/cli/test_ledger.sh — the reservation ledger through the CLI:
 # `serve NAME ... --ledger FILE`, `alloc --shm NAME --commit [--token]
-# [--owner]`, free/alloc seeing reservations, `release` by prefix and by
+# [--owner]`, free/alloc/audit seeing reservations, `release` by prefix and by
 # token, a restart replaying the journal, and a reservation retired as
 # fulfilled once its block appears in the sources.
 #
@@ -21,7 +21,7 @@ at_exit cleanup
 # start_serve: serves $tmp/vpcs.csv with the ledger, waits until it serves.
 start_serve() {
     "$cli" serve "$name" "$tmp/vpcs.csv" --ledger "$tmp/journal" --interval 0.1 \
-        --unlink-on-exit >"$tmp/serve.out" 2>&1 &
+        --settle 0.1 --unlink-on-exit >"$tmp/serve.out" 2>&1 &
     spid=$!
     i=0
     while ! grep -q "serving" "$tmp/serve.out" 2>/dev/null; do
@@ -46,6 +46,16 @@ start_serve
 expect_rc 0 "$cli" alloc --shm "$name" --pool 10.0.0.0/14 --length 16 --commit --token t1 \
     --owner "team a" --format csv
 [ "$(sed -n 2p "$tmp/out")" = "10.1.0.0/16,10.0.0.0/14" ] || fail "commit t1: $(cat "$tmp/out")"
+# --owner TEXT is the reservation's owner, kept in the journal
+grep -q "^R [0-9]* 10.1.0.0/16 t1 team a$" "$tmp/journal" || fail "owner: $(cat "$tmp/journal")"
+# ... and nothing else: without --commit it is refused, naming --shm-owner
+expect_rc 2 "$cli" alloc --shm "$name" --pool 10.0.0.0/14 --length 16 --owner "team a"
+grep -q -- "--shm-owner" "$tmp/err" || fail "--owner without --commit: $(cat "$tmp/err")"
+# --shm-owner USER is the service-owner check of the other verbs' --owner
+expect_rc 0 "$cli" alloc --shm "$name" --pool 10.0.0.0/14 --length 16 --shm-owner "$(id -un)"
+if [ "$(id -u)" -eq 0 ]; then
+    expect_rc 2 "$cli" alloc --shm "$name" --pool 10.0.0.0/14 --length 16 --shm-owner nobody
+fi
 # the same token: the same block
 expect_rc 0 "$cli" alloc --shm "$name" --pool 10.0.0.0/14 --length 16 --commit --token t1 --format csv
 [ "$(sed -n 2p "$tmp/out")" = "10.1.0.0/16,10.0.0.0/14" ] || fail "idempotent t1: $(cat "$tmp/out")"
@@ -67,6 +77,28 @@ expect_rc 0 "$cli" release --shm "$name" 10.2.0.0/16
 expect_rc 1 "$cli" release --shm "$name" 10.2.0.0/16
 expect_rc 0 "$cli" release --shm "$name" --token t2
 grep -q "released 1 reservation" "$tmp/out" || fail "release t2: $(cat "$tmp/out")"
+# audit --shm sees the active reservations as planned blocks: t1's block adds
+# no overlap (--fail-on looks at what the plan adds) ...
+expect_rc 0 "$cli" audit --shm "$name" --format json --fail-on any
+py -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["drift"]["what_if"] is True, d["drift"]' "$tmp/out" ||
+    fail "audit --shm: not a what-if of the reservations"
+# ... until a VPC takes part of it (10.1.0.0/17: not the reserved block itself)
+npub=$(grep -c "published" "$tmp/serve.out")
+echo "111111111111,us-east-1,vpc-0f10000000000000b,10.1.0.0/17,associated,false,squatter" >>"$tmp/vpcs.csv"
+i=0
+while [ "$(grep -c "published" "$tmp/serve.out")" -le "$npub" ]; do
+    i=$((i + 1))
+    [ "$i" -gt 100 ] && { fail "not republished: $(cat "$tmp/serve.out")"; break; }
+    sleep 0.05
+done
+expect_rc 1 "$cli" audit --shm "$name" --format json --fail-on any
+py - "$tmp/out" <<'PY' || fail "audit --shm: the reservation's overlap: $(head -c 600 "$tmp/out")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+s = json.dumps(d["drift"]["changes"])
+assert d["drift"]["appeared"] == 1, d["drift"]
+assert "vpc-1ed9e4" in s and "vpc-0f10000000000000b" in s, s
+PY
 # fulfilled: t1's block appears in the sources
 echo "111111111111,us-east-1,vpc-0f10000000000000a,10.1.0.0/16,associated,false,new" >>"$tmp/vpcs.csv"
 i=0

@@ -1,7 +1,7 @@
 #!/bin/sh
 # tests/cli/test_shm.sh — the shared-memory verbs end to end: serve, stat
 # --shm (text and JSON), query and lookup --shm answering exactly as -e on the
-# same estate, publish moving the generation, the shrink guard (refused,
+# same estate, a snapshot read through a pipe, FIFO or process substitution, publish moving the generation, the shrink guard (refused,
 # shown by stat --shm, --force), bad input leaving nothing in /dev/shm, and
 # --unlink-on-exit cleaning /dev/shm. usage: sh test_shm.sh CLI SOURCE_DIR
 set -u
@@ -57,6 +57,38 @@ cmp -s "$tmp/direct.txt" "$tmp/shm.txt" || fail "query --shm differs from query 
 "$cli" lookup --shm "$name" 172.31.5.5 10.1.2.3 >"$tmp/l1.txt" || fail "lookup --shm"
 "$cli" lookup -e "$src/datasets/sample" 172.31.5.5 10.1.2.3 >"$tmp/l2.txt" || fail "lookup -e"
 cmp -s "$tmp/l1.txt" "$tmp/l2.txt" || fail "lookup --shm differs from lookup -e"
+
+# A snapshot through a pipe (issue 13 item 11): standard input, a FIFO and a
+# process substitution are read into memory and answer as the file does;
+# a stream longer or shorter than its image is refused (exit 2).
+"$cli" build "$src/datasets/sample" -o "$tmp/s.snap" >/dev/null 2>&1 || fail "build -o"
+"$cli" query --count -e "$tmp/s.snap" - <"$tmp/q.txt" >"$tmp/file.txt" || fail "query -e FILE.snap"
+cmp -s "$tmp/direct.txt" "$tmp/file.txt" || fail "query -e FILE.snap differs from the sources"
+cat "$tmp/s.snap" | "$cli" query --count -e - 10.0.0.0/8 172.31.0.0/16 0.0.0.0/0 ::/0 2600:1f00::/24 \
+    192.168.1.0/24 >"$tmp/stdin.txt" || fail "query -e - of a piped snapshot exit $?"
+cmp -s "$tmp/direct.txt" "$tmp/stdin.txt" || fail "a piped snapshot answers differently"
+mkfifo "$tmp/snap.fifo" || fail "mkfifo"
+cat "$tmp/s.snap" >"$tmp/snap.fifo" &
+"$cli" query --count -e "$tmp/snap.fifo" - <"$tmp/q.txt" >"$tmp/fifo.txt" || fail "query -e FIFO of a snapshot exit $?"
+cmp -s "$tmp/direct.txt" "$tmp/fifo.txt" || fail "a snapshot through a FIFO answers differently"
+if command -v bash >/dev/null 2>&1; then
+    bash -c '"$1" audit --format json -e <(cat "$2")' sh "$cli" "$tmp/s.snap" >"$tmp/ps.json" \
+        || fail "audit -e <(cat FILE.snap) exit $?"
+    "$cli" audit --format json -e "$tmp/s.snap" >"$tmp/pf.json" || fail "audit -e FILE.snap"
+    py - "$tmp/ps.json" "$tmp/pf.json" <<'PY' || fail "audit of a snapshot through a process substitution differs"
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+for d in (a, b):
+    d.pop("source", None); d.pop("sources", None); d.pop("title", None)
+assert a == b
+PY
+fi
+(cat "$tmp/s.snap"; printf x) | "$cli" query --count -e - 10.0.0.0/8 >/dev/null 2>"$tmp/app.err"
+[ $? -eq 2 ] || fail "a piped snapshot with a byte appended should exit 2"
+grep -q "appended" "$tmp/app.err" || fail "appended stream: message does not say so"
+head -c 3000 "$tmp/s.snap" | "$cli" query --count -e - 10.0.0.0/8 >/dev/null 2>"$tmp/trunc.err"
+[ $? -eq 2 ] || fail "a truncated piped snapshot should exit 2"
+grep -q "truncated" "$tmp/trunc.err" || fail "truncated stream: message does not say so"
 
 # the audit over the service is the audit of its sources
 "$cli" audit --format json --shm "$name" >"$tmp/a1.json" || fail "audit --shm exit $?"

@@ -8,10 +8,11 @@ reader can tell which variant a generation holds (and a generation published
 from a half-written source has no marker at all). Then, for SECONDS:
 
   serve      `cidrscope serve NAME live.csv` watches live.csv
-  rewriter   rewrites live.csv with another variant every ~3 s: in place
+  rewriter   rewrites live.csv with another variant every 4-8 s: in place
              (truncate + write), in four chunks 300 ms apart, or by rename
-  publisher  tests/soak/publisher.py: the variants' snapshots opened once,
-             a random one published every 200 ms (cs_shm_publish)
+  publisher  tests/soak/publisher.py: the variants' snapshots mapped once,
+             a random one published every 200 ms (cs_shm_publish); a
+             restarted publisher publishes again within a second
   readers    4 loops of `cidrscope query --shm NAME --count -` over 2,000
              queries (one batch: one pinned generation) preceded by the
              marker query; every answer is checked against the answers of
@@ -48,7 +49,7 @@ work = tempfile.mkdtemp(prefix="cs-soak-")
 lock = threading.Lock()
 stats = dict(checked=0, wrong=0, failed=0, reader_runs=0, killed=0, publishes=0,
              publish_failed=0, rewrites=0, high_water=0, generations_seen=set(),
-             first_wrong=None, first_failure=None)
+             first_wrong=None, first_failure=None, publish_ms=[], publisher_starts=0)
 stop = threading.Event()
 procs = {}  # role -> Popen currently running
 ready = {}  # role -> when it became worth killing (a load done, a first publish)
@@ -182,6 +183,7 @@ def publisher():
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         with lock:
             procs["publisher"] = p
+            stats["publisher_starts"] += 1
         for line in p.stdout:
             with lock:
                 # loaded and publishing: a target from 5 s on, so that most
@@ -189,6 +191,9 @@ def publisher():
                 ready.setdefault("publisher", time.time() + 5)
                 if line.startswith("ok") or "published" in line:
                     stats["publishes"] += 1
+                    f = line.split()
+                    if line.startswith("ok") and len(f) > 2:
+                        stats["publish_ms"].append(float(f[2]))
                 elif line.startswith("fail"):
                     stats["publish_failed"] += 1
                     stats["first_failure"] = stats["first_failure"] or ("publish: " + line.strip()[:300])
@@ -204,7 +209,9 @@ def publisher():
 
 
 def rewriter():
-    while not stop.wait(3.0):
+    # every 4-8 s: each rewrite costs serve a whole 500k-VPC CSV load (~2.5 s
+    # of CPU), which at every 3 s left the 2-core box no time to publish
+    while not stop.wait(rng.uniform(4.0, 8.0)):
         text = open(variant_csv[rng.randrange(VARIANTS)]).read()
         how = rng.choice(["inplace", "chunks", "rename"])
         if how == "inplace":
@@ -321,6 +328,9 @@ print("  reader runs           %d" % stats["reader_runs"])
 print("  generations served    %d (last %d; %d by the publisher, the rest by serve after %d source rewrites)" %
       (gen, gen, stats["publishes"], stats["rewrites"]))
 print("  SIGKILLs              %d" % stats["killed"])
+pm = sorted(stats["publish_ms"]) or [0]
+print("  publishes             %.2f/s by the publisher (%d starts); a publish took median %.0f ms, longest %.0f ms" %
+      (stats["publishes"] / SECONDS, stats["publisher_starts"], pm[len(pm) // 2], pm[-1]))
 print("  leaked segments       %d after recovery (%d image segments, %d in the table), %d after removal" %
       (max(leaked_images, 0), len(images), len(d["images"]), len(left)))
 print("  leaked temp files     %d" % len(temps))
