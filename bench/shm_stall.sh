@@ -2,7 +2,7 @@
 # bench/shm_stall.sh — the reader stall while generations are published
 # (issue 14), figures for bench/results-shm.md.
 # usage: sh bench/shm_stall.sh BUILD_DIR [VPCS] [SECONDS]
-#   BUILD_DIR configured with -DCS_BENCH=ON (bench/bench_shm_stall built:
+#   BUILD_DIR configured with -DCS_BENCH=ON (the target bench_shm_stall built:
 #   cmake --build BUILD_DIR --target bench_shm_stall cidrscope)
 # Generates two estates of VPCS VPCs (default 500000; seeds 1 and 2), builds
 # their snapshots, then runs bench_shm_stall on them twice: plain cs_shm_pin
