@@ -28,6 +28,7 @@
 #include <cidrscope/estate.h>
 
 #include "ingest/shapes_internal.h"
+#include "support/testutil.h"
 
 #define FIX CS_SOURCE_DIR "/tests/fixtures/"
 
@@ -37,39 +38,39 @@ typedef struct loaded {
     int rc;
 } loaded;
 
-static loaded load(const char *name, bool keep_going, const char *region,
-                   const char *account)
+static cs_load_options opts_of(bool keep_going, const char *region,
+                               const char *account)
 {
-    loaded l;
-    l.e = cs_estate_new();
-    assert_non_null(l.e);
-    cs_error_clear(&l.err);
     cs_load_options o;
     memset(&o, 0, sizeof o);
     o.keep_going = keep_going;
     o.region = region;
     o.account = account;
+    return o;
+}
+
+/* A fixture file through cs_estate_load (classification included). */
+static loaded load(const char *name, bool keep_going, const char *region,
+                   const char *account)
+{
+    loaded l = {cs_estate_new(), {0}, 0};
+    assert_non_null(l.e);
+    cs_load_options o = opts_of(keep_going, region, account);
     char path[1024];
     snprintf(path, sizeof path, "%s%s", FIX, name);
     l.rc = cs_estate_load(l.e, path, &o, &l.err);
     return l;
 }
 
+/* Text through the reader of `shape`, as the file "t.json". */
 static loaded load_text(const char *text, bool keep_going, int shape)
 {
-    loaded l;
-    l.e = cs_estate_new();
+    loaded l = {cs_estate_new(), {0}, 0};
     assert_non_null(l.e);
-    cs_error_clear(&l.err);
-    cs_load_options o;
-    memset(&o, 0, sizeof o);
-    o.keep_going = keep_going;
-    if (shape == CS_SHAPE_IPAM)
-        l.rc = cs_ingest_ipam_cidrs_buf(l.e, "t.json", text, strlen(text),
-                                        NULL, NULL, &o, &l.err);
-    else
-        l.rc = cs_ingest_config_vpcs_buf(l.e, "t.json", text, strlen(text),
-                                         NULL, NULL, &o, &l.err);
+    cs_load_options o = opts_of(keep_going, NULL, NULL);
+    l.rc = (shape == CS_SHAPE_IPAM ? cs_ingest_ipam_cidrs_buf
+                                   : cs_ingest_config_vpcs_buf)(
+        l.e, "t.json", text, strlen(text), NULL, NULL, &o, &l.err);
     return l;
 }
 
@@ -341,46 +342,35 @@ static void ipam__defaults_fill_missing_owner_and_region(void **state)
 
 /* ---- the overlap sweep against brute force ---------------------------------- */
 
-static uint64_t rng_state;
-static uint64_t rnd(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
-
 static void ipam__overlap_sweep_equals_brute_force(void **state)
 {
     (void)state;
-    const char *env = getenv("CS_TEST_SEED");
-    uint64_t seed = env ? strtoull(env, NULL, 10) : (uint64_t)time(NULL);
-    printf("ipam__overlap_sweep_equals_brute_force: seed %llu "
-           "(CS_TEST_SEED replays)\n", (unsigned long long)seed);
-    rng_state = seed * 2654435761u + 1;
+    uint64_t seed = tu_seed("ipam__overlap_sweep_equals_brute_force",
+                            (uint64_t)time(NULL));
+    tu_rng rng = {seed * 2654435761u + 1};
     enum { MAXN = 600 };
     static cs_prefix p[MAXN];
     static uint32_t vpc[MAXN];
     static bool fast[MAXN];
     for (int round = 0; round < 200; round++) {
-        size_t n = 1 + rnd() % MAXN;
-        unsigned vpcs = 1 + (unsigned)(rnd() % 40);
+        size_t n = 1 + tu_below(&rng, MAXN);
+        unsigned vpcs = 1 + (unsigned)tu_below(&rng, 40);
         for (size_t i = 0; i < n; i++) {
-            if (rnd() % 5 == 0) {
-                unsigned len = (unsigned)(rnd() % 129);
+            /* few distinct high bits so prefixes nest often */
+            if (tu_below(&rng, 5) == 0) {
+                unsigned len = (unsigned)tu_below(&rng, 129);
                 p[i] = cs_prefix_from_v6(0x20010db800000000ull |
-                                             (rnd() % 4) << 30,
-                                         rnd(), len);
+                                             tu_below(&rng, 4) << 30,
+                                         tu_next(&rng), len);
             } else {
-                unsigned len = 8 + (unsigned)(rnd() % 25);
-                p[i] = cs_prefix_from_v4(0x0a000000u |
-                                             (uint32_t)(rnd() % 0x40000),
-                                         len);
+                unsigned len = 8 + (unsigned)tu_below(&rng, 25);
+                p[i] = cs_prefix_from_v4(
+                    0x0a000000u | (uint32_t)tu_below(&rng, 0x40000), len);
             }
             /* duplicates and repeats of one VPC */
-            if (i && rnd() % 7 == 0)
-                p[i] = p[rnd() % i];
-            vpc[i] = (uint32_t)(rnd() % vpcs);
+            if (i && tu_below(&rng, 7) == 0)
+                p[i] = p[tu_below(&rng, i)];
+            vpc[i] = (uint32_t)tu_below(&rng, vpcs);
         }
         assert_int_equal(cs_ingest_overlap_other(p, vpc, n, fast), 0);
         for (size_t i = 0; i < n; i++) {
@@ -392,7 +382,8 @@ static void ipam__overlap_sweep_equals_brute_force(void **state)
                 char t[CS_PREFIX_STRCAP];
                 cs_prefix_format(&p[i], t, sizeof t);
                 print_error("seed %llu round %d: %s (vpc %u): sweep %d, "
-                            "brute force %d\n", (unsigned long long)seed,
+                            "brute force %d (CS_TEST_SEED replays)\n",
+                            (unsigned long long)seed,
                             round, t, vpc[i], fast[i], slow);
                 fail();
             }

@@ -76,25 +76,25 @@ static int read_bstate(jr *r, jp *q, cassoc *a, const char *what)
         return rc;
     bool first = true;
     jp_str key;
-    while (rc >= 0 && (rc = jp_member(q, &first, &key)) > 0) {
-        if (!jp_eq(q, key, "state")) {
-            rc = jp_skip(q);
+    while (rc >= 0 && (rc = cs_jp_member(q, &first, &key)) > 0) {
+        if (!cs_jp_eq(q, key, "state")) {
+            rc = cs_jp_skip(q);
             continue;
         }
         jp_str st;
         bool have;
         if ((rc = cs_jr_str(r, q, "state", &st, &have)) < 0 || !have)
             continue;
-        int v = cs_assoc_state_parse(jp_ptr(q, st), st.len);
+        int v = cs_assoc_state_parse(cs_jp_ptr(q, st), st.len);
         if (v >= 0) {
             a->state = (uint8_t)v;
             continue;
         }
         a->state = CS_ASSOC_UNKNOWN;
         rc = cs_jr_finding(r, CS_FINDING_UNKNOWN_STATE,
-                           jp_file_off(q, st.pos),
+                           cs_jp_file_off(q, st.pos),
                            "unknown \"state\" value \"%.*s\": the block is "
-                           "read as not live", shown(st.len), jp_ptr(q, st));
+                           "read as not live", shown(st.len), cs_jp_ptr(q, st));
     }
     return rc;
 }
@@ -109,43 +109,43 @@ static int read_assocs(jr *r, jp *q, cfg_ctx *c, crec *rec, bool v6)
     if (rc <= 0)
         return rc;
     bool first = true;
-    while (rc >= 0 && (rc = jp_element(q, &first)) > 0) {
-        if (jp_peek(q) != JP_OBJ || rec->n_assoc == CS_AWS_ASSOC_MAX) {
+    while (rc >= 0 && (rc = cs_jp_element(q, &first)) > 0) {
+        if (cs_jp_peek(q) != JP_OBJ || rec->n_assoc == CS_AWS_ASSOC_MAX) {
             if (rec->n_assoc == CS_AWS_ASSOC_MAX)
-                jp_fail_at(q, q->i, 1, CS_EPARSE,
+                cs_jp_fail_at(q, q->i, 1, CS_EPARSE,
                            "more than %u CIDR associations",
                            CS_AWS_ASSOC_MAX);
             else
-                jp_type_error(q, "an association", JP_OBJ);
+                cs_jp_type_error(q, "an association", JP_OBJ);
             cs_jr_record_error(r);
-            rc = jp_skip(q);
+            rc = cs_jp_skip(q);
             continue;
         }
         cassoc *a = &c->assoc[rec->n_assoc++];
         memset(a, 0, sizeof *a);
         a->at = q->i;
         a->state = CS_ASSOC_UNSPECIFIED;
-        rc = jp_object(q, "an association");
+        rc = cs_jp_object(q, "an association");
         bool f2 = true, hc = false;
         jp_str key, cidr;
-        while (rc >= 0 && (rc = jp_member(q, &f2, &key)) > 0) {
-            if (jp_eq(q, key, ckey))
+        while (rc >= 0 && (rc = cs_jp_member(q, &f2, &key)) > 0) {
+            if (cs_jp_eq(q, key, ckey))
                 rc = cs_jr_str(r, q, ckey, &cidr, &hc);
-            else if (jp_eq(q, key, "associationId"))
+            else if (cs_jp_eq(q, key, "associationId"))
                 rc = cs_jr_str(r, q, "associationId", &a->id, &a->h_id);
-            else if (v6 && jp_eq(q, key, "ipv6Pool"))
+            else if (v6 && cs_jp_eq(q, key, "ipv6Pool"))
                 rc = cs_jr_str(r, q, "ipv6Pool", &a->pool, &a->h_pool);
-            else if (jp_eq(q, key, v6 ? "ipv6CidrBlockState"
+            else if (cs_jp_eq(q, key, v6 ? "ipv6CidrBlockState"
                                       : "cidrBlockState"))
                 rc = read_bstate(r, q, a, v6 ? "ipv6CidrBlockState"
                                              : "cidrBlockState");
             else
-                rc = jp_skip(q);
+                rc = cs_jp_skip(q);
         }
         if (rc < 0)
             return rc;
         if (!hc) {
-            jp_fail_at(q, a->at, 1, CS_EPARSE,
+            cs_jp_fail_at(q, a->at, 1, CS_EPARSE,
                        "missing required key \"%s\" in %s", ckey, what);
             cs_jr_record_error(r);
             continue;
@@ -164,26 +164,26 @@ static int read_configuration(jr *r, jp *q, cfg_ctx *c, crec *rec)
         return rc;
     bool first = true, have;
     jp_str key;
-    while (rc >= 0 && (rc = jp_member(q, &first, &key)) > 0) {
-        if (jp_eq(q, key, "cidrBlockAssociationSet"))
+    while (rc >= 0 && (rc = cs_jp_member(q, &first, &key)) > 0) {
+        if (cs_jp_eq(q, key, "cidrBlockAssociationSet"))
             rc = read_assocs(r, q, c, rec, false);
-        else if (jp_eq(q, key, "ipv6CidrBlockAssociationSet"))
+        else if (cs_jp_eq(q, key, "ipv6CidrBlockAssociationSet"))
             rc = read_assocs(r, q, c, rec, true);
-        else if (jp_eq(q, key, "cidrBlock"))
+        else if (cs_jp_eq(q, key, "cidrBlock"))
             rc = cs_jr_str(r, q, "cidrBlock", &rec->primary, &rec->h_primary);
-        else if (jp_eq(q, key, "isDefault"))
+        else if (cs_jp_eq(q, key, "isDefault"))
             rc = cs_jr_bool(r, q, "isDefault", &rec->is_default, &have);
-        else if (jp_eq(q, key, "state"))
+        else if (cs_jp_eq(q, key, "state"))
             rc = cs_jr_str(r, q, "state", &rec->state, &rec->h_state);
-        else if (jp_eq(q, key, "vpcId"))
+        else if (cs_jp_eq(q, key, "vpcId"))
             rc = cs_jr_str(r, q, "vpcId", &rec->vpc_id, &rec->h_vpc_id);
-        else if (jp_eq(q, key, "ownerId"))
+        else if (cs_jp_eq(q, key, "ownerId"))
             rc = cs_jr_str(r, q, "ownerId", &rec->owner, &rec->h_owner);
-        else if (jp_eq(q, key, "tags"))
+        else if (cs_jp_eq(q, key, "tags"))
             rc = cs_jr_tags(r, q, "configuration.tags", "key", "value",
                             c->ctag_k, c->ctag_v, &rec->n_cfg_tags);
         else
-            rc = jp_skip(q);
+            rc = cs_jp_skip(q);
     }
     return rc;
 }
@@ -191,8 +191,8 @@ static int read_configuration(jr *r, jp *q, cfg_ctx *c, crec *rec)
 /* "KEY \"VALUE\" WHY" at the value: the record's error. */
 static int bad_field(jr *r, jp *q, jp_str s, const char *key, const char *why)
 {
-    jp_fail_at(q, s.pos, (uint32_t)(s.len > 62 ? 64 : s.len + 2), CS_EPARSE,
-               "%s \"%.*s\" %s", key, shown(s.len), jp_ptr(q, s), why);
+    cs_jp_fail_at(q, s.pos, (uint32_t)(s.len > 62 ? 64 : s.len + 2), CS_EPARSE,
+               "%s \"%.*s\" %s", key, shown(s.len), cs_jp_ptr(q, s), why);
     return cs_jr_record_error(r);
 }
 
@@ -201,45 +201,45 @@ static int deliver(jr *r, jp *q, cfg_ctx *c, crec *rec)
 {
     if (r->rec_failed)
         return 0;
-    if (rec->h_type && !jp_eq(q, rec->type, "AWS::EC2::VPC"))
+    if (rec->h_type && !cs_jp_eq(q, rec->type, "AWS::EC2::VPC"))
         return 0; /* another resource type in the same query */
     jp_str id = rec->h_id ? rec->id : rec->vpc_id;
     if (!rec->h_id && !rec->h_vpc_id) {
-        jp_fail_at(q, rec->at, 1, CS_EPARSE,
+        cs_jp_fail_at(q, rec->at, 1, CS_EPARSE,
                    "missing required key \"resourceId\" in a result");
         return cs_jr_record_error(r);
     }
     cs_str owner, region;
     if (rec->h_account || rec->h_owner) {
         jp_str a = rec->h_account ? rec->account : rec->owner;
-        owner = (cs_str){jp_ptr(q, a), a.len};
+        owner = (cs_str){cs_jp_ptr(q, a), a.len};
         if (!cs_aws_account_valid(owner.ptr, owner.len))
             return bad_field(r, q, a, rec->h_account ? "accountId" : "ownerId",
                              "is not a 12-digit AWS account id");
     } else if (r->account) {
         owner = cs_str_c(r->account);
     } else {
-        jp_fail_at(q, rec->at, 1, CS_EPARSE,
+        cs_jp_fail_at(q, rec->at, 1, CS_EPARSE,
                    "missing key \"accountId\" in a result: select it in the "
                    "query (or pass --source-account)");
         return cs_jr_record_error(r);
     }
     if (rec->h_region) {
-        region = (cs_str){jp_ptr(q, rec->region), rec->region.len};
+        region = (cs_str){cs_jp_ptr(q, rec->region), rec->region.len};
         if (!cs_aws_region_valid(region.ptr, region.len))
             return bad_field(r, q, rec->region, "awsRegion",
                              "is not an AWS region name (such as us-east-1)");
     } else if (r->region) {
         region = cs_str_c(r->region);
     } else {
-        jp_fail_at(q, rec->at, 1, CS_EPARSE,
+        cs_jp_fail_at(q, rec->at, 1, CS_EPARSE,
                    "missing key \"awsRegion\" in a result: select it in the "
                    "query (or pass --source-region)");
         return cs_jr_record_error(r);
     }
     uint8_t vstate = CS_VPC_UNSPECIFIED;
     if (rec->h_state) {
-        int v = cs_vpc_state_parse(jp_ptr(q, rec->state), rec->state.len);
+        int v = cs_vpc_state_parse(cs_jp_ptr(q, rec->state), rec->state.len);
         if (v < 0)
             return bad_field(r, q, rec->state, "state",
                              "is not a VPC state (pending, available)");
@@ -254,7 +254,7 @@ static int deliver(jr *r, jp *q, cfg_ctx *c, crec *rec)
             return rc;
     }
     if (rec->n_assoc == 0 && !primary_ok) {
-        jp_fail_at(q, rec->at, 1, CS_EPARSE,
+        cs_jp_fail_at(q, rec->at, 1, CS_EPARSE,
                    "a result without CIDRs: select configuration (or "
                    "configuration.cidrBlockAssociationSet) in the query");
         return cs_jr_record_error(r);
@@ -266,19 +266,19 @@ static int deliver(jr *r, jp *q, cfg_ctx *c, crec *rec)
     const jp_str *tv = top ? c->tag_v : c->ctag_v;
     cs_tag tags[CS_AWS_TAG_MAX];
     for (size_t i = 0; i < nt; i++) {
-        tags[i].key = (cs_str){jp_ptr(q, tk[i]), tk[i].len};
-        tags[i].value = (cs_str){jp_ptr(q, tv[i]), tv[i].len};
+        tags[i].key = (cs_str){cs_jp_ptr(q, tk[i]), tk[i].len};
+        tags[i].value = (cs_str){cs_jp_ptr(q, tv[i]), tv[i].len};
     }
     cs_vpc_desc d;
     memset(&d, 0, sizeof d);
-    d.id = (cs_str){jp_ptr(q, id), id.len};
+    d.id = (cs_str){cs_jp_ptr(q, id), id.len};
     d.owner = owner;
     d.region = region;
     d.tags = tags;
     d.tag_count = nt;
     d.state = vstate;
     d.is_default = rec->is_default;
-    cs_srcloc loc = cs_jr_loc(r, jp_file_off(q, rec->at));
+    cs_srcloc loc = cs_jr_loc(r, cs_jp_file_off(q, rec->at));
     cs_error_clear(&r->tmp);
     int rc = cs_estate_add_vpc(r->e, &d, &loc, &r->tmp);
     if (rc < 0)
@@ -305,10 +305,10 @@ static int deliver(jr *r, jp *q, cfg_ctx *c, crec *rec)
         cd.state = a->state;
         cd.primary = i == pick;
         if (a->h_id)
-            cd.association_id = (cs_str){jp_ptr(q, a->id), a->id.len};
+            cd.association_id = (cs_str){cs_jp_ptr(q, a->id), a->id.len};
         if (a->h_pool)
-            cd.pool = (cs_str){jp_ptr(q, a->pool), a->pool.len};
-        cs_srcloc al = cs_jr_loc(r, jp_file_off(q, a->at));
+            cd.pool = (cs_str){cs_jp_ptr(q, a->pool), a->pool.len};
+        cs_srcloc al = cs_jr_loc(r, cs_jp_file_off(q, a->at));
         cs_error_clear(&r->tmp);
         if ((rc = cs_estate_add_cidr(r->e, &cd, &al, &r->tmp)) < 0)
             return cs_jr_builder_error(r, rc);
@@ -334,62 +334,62 @@ static int read_result(jr *r, void *ctx)
     jp *outer = &r->p;
     jp_str s;
     const size_t *map;
-    if (jp_peek(outer) != JP_STR) {
-        jp_type_error(outer, "a Results element", JP_STR);
+    if (cs_jp_peek(outer) != JP_STR) {
+        cs_jp_type_error(outer, "a Results element", JP_STR);
         cs_jr_record_error(r);
-        int rc = jp_skip(outer);
+        int rc = cs_jp_skip(outer);
         return rc < 0 ? rc : cs_jr_record_end(r);
     }
-    int rc = jp_string_map(outer, "a Results element", &s, &map);
+    int rc = cs_jp_string_map(outer, "a Results element", &s, &map);
     if (rc < 0)
         return rc;
     jp q;
-    jp_init_inner(&q, outer, jp_ptr(outer, s), s.len, map);
+    cs_jp_init_inner(&q, outer, cs_jp_ptr(outer, s), s.len, map);
     crec rec;
     memset(&rec, 0, sizeof rec);
     rec.at = 0;
-    if (jp_peek(&q) != JP_OBJ) {
-        jp_type_error(&q, "a result", JP_OBJ);
+    if (cs_jp_peek(&q) != JP_OBJ) {
+        cs_jp_type_error(&q, "a result", JP_OBJ);
         rc = -1;
     } else {
         rec.at = q.i;
-        rc = jp_object(&q, "a result");
+        rc = cs_jp_object(&q, "a result");
     }
     bool first = true;
     jp_str key;
-    while (rc >= 0 && (rc = jp_member(&q, &first, &key)) > 0) {
-        if (jp_eq(&q, key, "resourceId"))
+    while (rc >= 0 && (rc = cs_jp_member(&q, &first, &key)) > 0) {
+        if (cs_jp_eq(&q, key, "resourceId"))
             rc = cs_jr_str(r, &q, "resourceId", &rec.id, &rec.h_id);
-        else if (jp_eq(&q, key, "accountId"))
+        else if (cs_jp_eq(&q, key, "accountId"))
             rc = cs_jr_str(r, &q, "accountId", &rec.account, &rec.h_account);
-        else if (jp_eq(&q, key, "awsRegion"))
+        else if (cs_jp_eq(&q, key, "awsRegion"))
             rc = cs_jr_str(r, &q, "awsRegion", &rec.region, &rec.h_region);
-        else if (jp_eq(&q, key, "resourceType"))
+        else if (cs_jp_eq(&q, key, "resourceType"))
             rc = cs_jr_str(r, &q, "resourceType", &rec.type, &rec.h_type);
-        else if (jp_eq(&q, key, "configuration"))
+        else if (cs_jp_eq(&q, key, "configuration"))
             rc = read_configuration(r, &q, c, &rec);
-        else if (jp_eq(&q, key, "tags")) {
+        else if (cs_jp_eq(&q, key, "tags")) {
             rec.any_tags = true;
             rc = cs_jr_tags(r, &q, "tags", "key", "value", c->tag_k,
                             c->tag_v, &rec.n_tags);
         } else
-            rc = jp_skip(&q);
+            rc = cs_jp_skip(&q);
     }
-    if (rc >= 0 && !jp_at_end(&q))
-        rc = jp_fail_at(&q, q.i, 1, CS_EPARSE,
+    if (rc >= 0 && !cs_jp_at_end(&q))
+        rc = cs_jp_fail_at(&q, q.i, 1, CS_EPARSE,
                         "invalid JSON: more text after the result's "
                         "document");
     if (rc == CS_ENOMEM) {
-        jp_free(&q);
+        cs_jp_free(&q);
         return rc;
     }
     if (rc < 0)
         cs_jr_record_error(r); /* the inner document, not the file */
     else if ((rc = deliver(r, &q, c, &rec)) < 0) {
-        jp_free(&q);
+        cs_jp_free(&q);
         return rc;
     }
-    jp_free(&q);
+    cs_jp_free(&q);
     return cs_jr_record_end(r);
 }
 

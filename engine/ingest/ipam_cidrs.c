@@ -211,33 +211,33 @@ static int read_member(jr *r, ipam_ctx *c, irec *rec, jp_str key)
         {"OverlapStatus", &rec->overlap, &rec->h_overlap},
     };
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
-        if (jp_eq(q, key, strs[i].name))
+        if (cs_jp_eq(q, key, strs[i].name))
             return cs_jr_str(r, q, strs[i].name, strs[i].v, strs[i].h);
     for (size_t i = 0; i < sizeof ignored_str / sizeof *ignored_str; i++)
-        if (jp_eq(q, key, ignored_str[i])) {
+        if (cs_jp_eq(q, key, ignored_str[i])) {
             jp_str v;
             bool h;
             return cs_jr_str(r, q, ignored_str[i], &v, &h);
         }
-    if (jp_eq(q, key, "ResourceTags"))
+    if (cs_jp_eq(q, key, "ResourceTags"))
         return cs_jr_tags(r, q, "ResourceTags", "Key", "Value", c->tag_k,
                           c->tag_v, &rec->n_tags);
-    if (jp_eq(q, key, "IpUsage")) {
-        int k = jp_peek(q);
+    if (cs_jp_eq(q, key, "IpUsage")) {
+        int k = cs_jp_peek(q);
         if (k == JP_NULL || k == JP_NUM)
-            return jp_skip(q);
+            return cs_jp_skip(q);
         if (k != JP_END && k != JP_BAD) {
-            jp_type_error(q, "IpUsage", JP_NUM);
+            cs_jp_type_error(q, "IpUsage", JP_NUM);
             cs_jr_record_error(r);
         }
-        return jp_skip(q);
+        return cs_jp_skip(q);
     }
-    return jp_skip(q);
+    return cs_jp_skip(q);
 }
 
 static int missing(jr *r, const irec *rec, const char *key)
 {
-    jp_fail_at(&r->p, rec->at, 1, CS_EPARSE,
+    cs_jp_fail_at(&r->p, rec->at, 1, CS_EPARSE,
                "missing required key \"%s\" in IpamResourceCidr", key);
     return cs_jr_record_error(r);
 }
@@ -266,28 +266,28 @@ static int deliver(jr *r, ipam_ctx *c, irec *rec)
         return 0;
     if (!rec->h_type)
         return missing(r, rec, "ResourceType");
-    if (!jp_eq(q, rec->type, "vpc"))
+    if (!cs_jp_eq(q, rec->type, "vpc"))
         return 0; /* a subnet, an address, a pool: not a VPC block */
     if (!rec->h_id)
         return missing(r, rec, "ResourceId");
     if (!rec->h_cidr)
         return missing(r, rec, "ResourceCidr");
     if (rec->h_vpc && (rec->vpc.len != rec->id.len ||
-                       memcmp(jp_ptr(q, rec->vpc), jp_ptr(q, rec->id),
+                       memcmp(cs_jp_ptr(q, rec->vpc), cs_jp_ptr(q, rec->id),
                               rec->id.len) != 0)) {
-        jp_fail_at(q, rec->vpc.pos, (uint32_t)rec->vpc.len + 2, CS_EPARSE,
+        cs_jp_fail_at(q, rec->vpc.pos, (uint32_t)rec->vpc.len + 2, CS_EPARSE,
                    "VpcId \"%.*s\" differs from ResourceId \"%.*s\" of a "
                    "vpc record", (int)(rec->vpc.len > 64 ? 64 : rec->vpc.len),
-                   jp_ptr(q, rec->vpc),
+                   cs_jp_ptr(q, rec->vpc),
                    (int)(rec->id.len > 64 ? 64 : rec->id.len),
-                   jp_ptr(q, rec->id));
+                   cs_jp_ptr(q, rec->id));
         return cs_jr_record_error(r);
     }
     cs_str owner, region;
     if (rec->h_owner) {
-        owner = (cs_str){jp_ptr(q, rec->owner), rec->owner.len};
+        owner = (cs_str){cs_jp_ptr(q, rec->owner), rec->owner.len};
         if (!cs_aws_account_valid(owner.ptr, owner.len)) {
-            jp_fail_at(q, rec->owner.pos, (uint32_t)owner.len + 2, CS_EPARSE,
+            cs_jp_fail_at(q, rec->owner.pos, (uint32_t)owner.len + 2, CS_EPARSE,
                        "ResourceOwnerId \"%.*s\" is not a 12-digit AWS "
                        "account id", (int)(owner.len > 64 ? 64 : owner.len),
                        owner.ptr);
@@ -299,9 +299,9 @@ static int deliver(jr *r, ipam_ctx *c, irec *rec)
         return missing(r, rec, "ResourceOwnerId");
     }
     if (rec->h_region) {
-        region = (cs_str){jp_ptr(q, rec->region), rec->region.len};
+        region = (cs_str){cs_jp_ptr(q, rec->region), rec->region.len};
         if (!cs_aws_region_valid(region.ptr, region.len)) {
-            jp_fail_at(q, rec->region.pos, (uint32_t)region.len + 2,
+            cs_jp_fail_at(q, rec->region.pos, (uint32_t)region.len + 2,
                        CS_EPARSE,
                        "ResourceRegion \"%.*s\" is not an AWS region name "
                        "(such as us-east-1)",
@@ -321,20 +321,20 @@ static int deliver(jr *r, ipam_ctx *c, irec *rec)
 
     cs_tag tags[CS_AWS_TAG_MAX];
     for (size_t i = 0; i < rec->n_tags; i++) {
-        tags[i].key = (cs_str){jp_ptr(q, c->tag_k[i]), c->tag_k[i].len};
-        tags[i].value = (cs_str){jp_ptr(q, c->tag_v[i]), c->tag_v[i].len};
+        tags[i].key = (cs_str){cs_jp_ptr(q, c->tag_k[i]), c->tag_k[i].len};
+        tags[i].value = (cs_str){cs_jp_ptr(q, c->tag_v[i]), c->tag_v[i].len};
     }
     cs_vpc_desc d;
     memset(&d, 0, sizeof d);
-    d.id = (cs_str){jp_ptr(q, rec->id), rec->id.len};
+    d.id = (cs_str){cs_jp_ptr(q, rec->id), rec->id.len};
     d.owner = owner;
     d.region = region;
     if (rec->h_name)
-        d.name = (cs_str){jp_ptr(q, rec->name), rec->name.len};
+        d.name = (cs_str){cs_jp_ptr(q, rec->name), rec->name.len};
     d.tags = tags;
     d.tag_count = rec->n_tags;
     d.state = CS_VPC_UNSPECIFIED;
-    cs_srcloc loc = cs_jr_loc(r, jp_file_off(q, rec->at));
+    cs_srcloc loc = cs_jr_loc(r, cs_jp_file_off(q, rec->at));
     cs_error_clear(&r->tmp);
     rc = cs_estate_add_vpc(r->e, &d, &loc, &r->tmp);
     if (rc < 0)
@@ -345,7 +345,7 @@ static int deliver(jr *r, ipam_ctx *c, irec *rec)
     cd.prefix = pfx;
     cd.state = CS_ASSOC_UNSPECIFIED;
     if (rec->h_pool)
-        cd.pool = (cs_str){jp_ptr(q, rec->pool), rec->pool.len};
+        cd.pool = (cs_str){cs_jp_ptr(q, rec->pool), rec->pool.len};
     cs_error_clear(&r->tmp);
     rc = cs_estate_add_cidr(r->e, &cd, &loc, &r->tmp);
     if (rc < 0)
@@ -353,43 +353,43 @@ static int deliver(jr *r, ipam_ctx *c, irec *rec)
 
     /* every VPC CIDR takes part in the answer; IPAM's is compared when it
      * gave one */
-    bool says = rec->h_overlap && jp_eq(q, rec->overlap, "overlapping");
+    bool says = rec->h_overlap && cs_jp_eq(q, rec->overlap, "overlapping");
     bool compare = says || (rec->h_overlap &&
-                            jp_eq(q, rec->overlap, "nonoverlapping"));
-    if (keep_claim(c, &pfx, d.id.ptr, d.id.len, jp_file_off(q, rec->at),
+                            cs_jp_eq(q, rec->overlap, "nonoverlapping"));
+    if (keep_claim(c, &pfx, d.id.ptr, d.id.len, cs_jp_file_off(q, rec->at),
                    says, compare)) {
         cs_error_clear(&r->tmp);
         cs_error_source(&r->tmp, r->source);
         return cs_fail(&r->tmp, CS_ENOMEM, "out of memory");
     }
-    if (compare || !rec->h_overlap || jp_eq(q, rec->overlap, "ignored"))
+    if (compare || !rec->h_overlap || cs_jp_eq(q, rec->overlap, "ignored"))
         return 0;
     return cs_jr_finding(r, CS_FINDING_UNKNOWN_STATE,
-                         jp_file_off(q, rec->overlap.pos),
+                         cs_jp_file_off(q, rec->overlap.pos),
                          "unknown \"OverlapStatus\" value \"%.*s\": not "
                          "compared with cidrscope's answer",
                          (int)(rec->overlap.len > 64 ? 64 : rec->overlap.len),
-                         jp_ptr(q, rec->overlap));
+                         cs_jp_ptr(q, rec->overlap));
 }
 
 static int read_record(jr *r, void *ctx)
 {
     ipam_ctx *c = ctx;
     jp *q = &r->p;
-    if (jp_peek(q) != JP_OBJ) {
-        jp_type_error(q, "an IpamResourceCidrs element", JP_OBJ);
+    if (cs_jp_peek(q) != JP_OBJ) {
+        cs_jp_type_error(q, "an IpamResourceCidrs element", JP_OBJ);
         cs_jr_record_error(r);
-        int rc = jp_skip(q);
+        int rc = cs_jp_skip(q);
         return rc < 0 ? rc : cs_jr_record_end(r);
     }
     irec rec;
     memset(&rec, 0, sizeof rec);
-    jp_arena_reset(q);
+    cs_jp_arena_reset(q);
     rec.at = q->i;
-    int rc = jp_object(q, "IpamResourceCidr");
+    int rc = cs_jp_object(q, "IpamResourceCidr");
     bool first = true;
     jp_str key;
-    while (rc >= 0 && (rc = jp_member(q, &first, &key)) > 0)
+    while (rc >= 0 && (rc = cs_jp_member(q, &first, &key)) > 0)
         rc = read_member(r, c, &rec, key);
     if (rc < 0)
         return rc;

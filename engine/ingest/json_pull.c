@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void jp_init(jp *p, const char *source, const char *text, size_t len,
+void cs_jp_init(jp *p, const char *source, const char *text, size_t len,
              cs_error *err)
 {
     memset(p, 0, sizeof *p);
@@ -35,7 +35,7 @@ void jp_init(jp *p, const char *source, const char *text, size_t len,
         p->i = 3;
 }
 
-void jp_init_inner(jp *p, const jp *outer, const char *s, size_t len,
+void cs_jp_init_inner(jp *p, const jp *outer, const char *s, size_t len,
                    const size_t *map)
 {
     memset(p, 0, sizeof *p);
@@ -48,7 +48,7 @@ void jp_init_inner(jp *p, const jp *outer, const char *s, size_t len,
     p->err = outer->err;
 }
 
-void jp_free(jp *p)
+void cs_jp_free(jp *p)
 {
     free(p->arena);
     free(p->amap);
@@ -57,25 +57,25 @@ void jp_free(jp *p)
     p->alen = p->acap = p->amap_cap = 0;
 }
 
-size_t jp_file_off(const jp *p, size_t k)
+size_t cs_jp_file_off(const jp *p, size_t k)
 {
     if (k > p->len)
         k = p->len;
     return p->map ? p->map[k] : k;
 }
 
-void jp_arena_reset(jp *p)
+void cs_jp_arena_reset(jp *p)
 {
     p->alen = 0;
 }
 
-bool jp_eq(const jp *p, jp_str s, const char *lit)
+bool cs_jp_eq(const jp *p, jp_str s, const char *lit)
 {
     size_t n = strlen(lit);
     return s.len == n && memcmp(p->arena + s.off, lit, n) == 0;
 }
 
-int jp_fail_at(jp *p, size_t k, uint32_t span, int code, const char *fmt, ...)
+int cs_jp_fail_at(jp *p, size_t k, uint32_t span, int code, const char *fmt, ...)
 {
     char msg[CS_ERROR_MSG_CAP];
     va_list ap;
@@ -86,7 +86,7 @@ int jp_fail_at(jp *p, size_t k, uint32_t span, int code, const char *fmt, ...)
         return code;
     cs_error_clear(p->err);
     cs_ingest_locate(p->err, p->source, p->file, p->file_len,
-                     jp_file_off(p, k), span ? span : 1);
+                     cs_jp_file_off(p, k), span ? span : 1);
     /* A lone '\r' (JSON whitespace, not a line break) before the column
      * ends the copied line early: no caret rather than one past the text. */
     if (p->err->text_col > strlen(p->err->text) + 1) {
@@ -107,7 +107,7 @@ static void skip_blanks(jp *p)
         p->i++;
 }
 
-int jp_peek(jp *p)
+int cs_jp_peek(jp *p)
 {
     skip_blanks(p);
     if (p->i >= p->len)
@@ -126,12 +126,12 @@ int jp_peek(jp *p)
     }
 }
 
-bool jp_at_end(jp *p)
+bool cs_jp_at_end(jp *p)
 {
-    return jp_peek(p) == JP_END;
+    return cs_jp_peek(p) == JP_END;
 }
 
-const char *jp_kind_name(int kind)
+const char *cs_jp_kind_name(int kind)
 {
     switch (kind) {
     case JP_OBJ: return "an object";
@@ -151,43 +151,43 @@ const char *jp_kind_name(int kind)
 static int bad_value(jp *p, int kind)
 {
     if (kind == JP_END)
-        return jp_fail_at(p, p->len, 1, CS_EPARSE,
+        return cs_jp_fail_at(p, p->len, 1, CS_EPARSE,
                           "unexpected end of JSON text (a value was expected)");
-    return jp_fail_at(p, p->i, 1, CS_EPARSE,
+    return cs_jp_fail_at(p, p->i, 1, CS_EPARSE,
                       "invalid JSON: unexpected byte 0x%02x where a value "
                       "was expected", p->s[p->i]);
 }
 
-int jp_type_error(jp *p, const char *key, int want)
+int cs_jp_type_error(jp *p, const char *key, int want)
 {
-    int got = jp_peek(p);
+    int got = cs_jp_peek(p);
     if (got == JP_END || got == JP_BAD)
         return bad_value(p, got);
-    return jp_fail_at(p, p->i, 1, CS_EPARSE, "\"%s\" must be %s, not %s",
-                      key, jp_kind_name(want), jp_kind_name(got));
+    return cs_jp_fail_at(p, p->i, 1, CS_EPARSE, "\"%s\" must be %s, not %s",
+                      key, cs_jp_kind_name(want), cs_jp_kind_name(got));
 }
 
 /* ---- containers ------------------------------------------------------------- */
 
 static int open_container(jp *p, const char *what, int want)
 {
-    int got = jp_peek(p);
+    int got = cs_jp_peek(p);
     if (got != want)
-        return jp_type_error(p, what, want);
+        return cs_jp_type_error(p, what, want);
     if (p->depth >= JP_DEPTH_MAX)
-        return jp_fail_at(p, p->i, 1, CS_EPARSE,
+        return cs_jp_fail_at(p, p->i, 1, CS_EPARSE,
                           "JSON nested deeper than %d levels", JP_DEPTH_MAX);
     p->depth++;
     p->i++;
     return 0;
 }
 
-int jp_object(jp *p, const char *what)
+int cs_jp_object(jp *p, const char *what)
 {
     return open_container(p, what, JP_OBJ);
 }
 
-int jp_array(jp *p, const char *what)
+int cs_jp_array(jp *p, const char *what)
 {
     return open_container(p, what, JP_ARR);
 }
@@ -198,7 +198,7 @@ static int next_in(jp *p, bool *first, unsigned char close)
 {
     skip_blanks(p);
     if (p->i >= p->len)
-        return jp_fail_at(p, p->len, 1, CS_EPARSE,
+        return cs_jp_fail_at(p, p->len, 1, CS_EPARSE,
                           "unexpected end of JSON text (missing '%c')", close);
     unsigned char c = p->s[p->i];
     if (c == close) {
@@ -208,12 +208,12 @@ static int next_in(jp *p, bool *first, unsigned char close)
     }
     if (!*first) {
         if (c != ',')
-            return jp_fail_at(p, p->i, 1, CS_EPARSE,
+            return cs_jp_fail_at(p, p->i, 1, CS_EPARSE,
                               "invalid JSON: expected ',' or '%c'", close);
         p->i++;
         skip_blanks(p);
         if (p->i < p->len && p->s[p->i] == close)
-            return jp_fail_at(p, p->i, 1, CS_EPARSE,
+            return cs_jp_fail_at(p, p->i, 1, CS_EPARSE,
                               "invalid JSON: trailing comma before '%c'",
                               close);
     }
@@ -221,25 +221,25 @@ static int next_in(jp *p, bool *first, unsigned char close)
     return 1;
 }
 
-int jp_member(jp *p, bool *first, jp_str *key)
+int cs_jp_member(jp *p, bool *first, jp_str *key)
 {
     int rc = next_in(p, first, '}');
     if (rc <= 0)
         return rc;
-    if (jp_peek(p) != JP_STR)
-        return jp_fail_at(p, p->i < p->len ? p->i : p->len, 1, CS_EPARSE,
+    if (cs_jp_peek(p) != JP_STR)
+        return cs_jp_fail_at(p, p->i < p->len ? p->i : p->len, 1, CS_EPARSE,
                           "invalid JSON: expected a member name in quotes");
-    if ((rc = jp_string(p, "member name", key)) < 0)
+    if ((rc = cs_jp_string(p, "member name", key)) < 0)
         return rc;
     skip_blanks(p);
     if (p->i >= p->len || p->s[p->i] != ':')
-        return jp_fail_at(p, p->i, 1, CS_EPARSE,
+        return cs_jp_fail_at(p, p->i, 1, CS_EPARSE,
                           "invalid JSON: expected ':' after a member name");
     p->i++;
     return 1;
 }
 
-int jp_element(jp *p, bool *first)
+int cs_jp_element(jp *p, bool *first)
 {
     return next_in(p, first, ']');
 }
@@ -250,11 +250,11 @@ static int arena_put(jp *p, const void *b, size_t n, size_t file_off,
                      bool want_map)
 {
     if (cs_grow((void **)&p->arena, &p->acap, p->alen + n + 1, 1, SIZE_MAX))
-        return jp_fail_at(p, p->i, 1, CS_ENOMEM, "out of memory");
+        return cs_jp_fail_at(p, p->i, 1, CS_ENOMEM, "out of memory");
     if (want_map) {
         if (cs_grow((void **)&p->amap, &p->amap_cap, p->alen + n + 1,
                     sizeof *p->amap, SIZE_MAX))
-            return jp_fail_at(p, p->i, 1, CS_ENOMEM, "out of memory");
+            return cs_jp_fail_at(p, p->i, 1, CS_ENOMEM, "out of memory");
         for (size_t k = 0; k < n; k++)
             p->amap[p->alen + k] = file_off;
     }
@@ -346,7 +346,7 @@ static int escape(jp *p, size_t *i, unsigned char *o, size_t *olen)
 {
     size_t at = *i;
     if (at + 1 >= p->len)
-        return jp_fail_at(p, at, 1, CS_EPARSE,
+        return cs_jp_fail_at(p, at, 1, CS_EPARSE,
                           "unexpected end of JSON text inside a string");
     unsigned char c = p->s[at + 1];
     const char *simple = strchr("\"\\/bfnrt", c);
@@ -354,7 +354,7 @@ static int escape(jp *p, size_t *i, unsigned char *o, size_t *olen)
         static const char out[] = "\"\\/\b\f\n\r\t";
         unsigned char v = (unsigned char)out[simple - "\"\\/bfnrt"];
         if (v < 0x20)
-            return jp_fail_at(p, at, 2, CS_EPARSE,
+            return cs_jp_fail_at(p, at, 2, CS_EPARSE,
                               "control character (\\%c) in a string", c);
         o[0] = v;
         *olen = 1;
@@ -362,27 +362,27 @@ static int escape(jp *p, size_t *i, unsigned char *o, size_t *olen)
         return 0;
     }
     if (c != 'u')
-        return jp_fail_at(p, at, 2, CS_EPARSE,
+        return cs_jp_fail_at(p, at, 2, CS_EPARSE,
                           "invalid escape \"\\%c\" in a string", c);
     unsigned cp;
     if (at + 6 > p->len || hex4(p->s + at + 2, &cp))
-        return jp_fail_at(p, at, 2, CS_EPARSE,
+        return cs_jp_fail_at(p, at, 2, CS_EPARSE,
                           "\\u must be followed by four hex digits");
     size_t end = at + 6;
     if (cp >= 0xd800 && cp <= 0xdbff) {
         unsigned lo;
         if (end + 6 > p->len || p->s[end] != '\\' || p->s[end + 1] != 'u' ||
             hex4(p->s + end + 2, &lo) || lo < 0xdc00 || lo > 0xdfff)
-            return jp_fail_at(p, at, 6, CS_EPARSE,
+            return cs_jp_fail_at(p, at, 6, CS_EPARSE,
                               "lone UTF-16 surrogate \\u%04x in a string", cp);
         cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
         end += 6;
     } else if (cp >= 0xdc00 && cp <= 0xdfff) {
-        return jp_fail_at(p, at, 6, CS_EPARSE,
+        return cs_jp_fail_at(p, at, 6, CS_EPARSE,
                           "lone UTF-16 surrogate \\u%04x in a string", cp);
     }
     if (cp < 0x20)
-        return jp_fail_at(p, at, (uint32_t)(end - at), CS_EPARSE,
+        return cs_jp_fail_at(p, at, (uint32_t)(end - at), CS_EPARSE,
                           cp == 0 ? "NUL (\\u0000) in a string"
                                   : "control character in a string");
     *olen = put_utf8(cp, o);
@@ -392,11 +392,11 @@ static int escape(jp *p, size_t *i, unsigned char *o, size_t *olen)
 
 static int string_common(jp *p, const char *key, jp_str *out, bool want_map)
 {
-    if (jp_peek(p) != JP_STR)
-        return jp_type_error(p, key, JP_STR);
+    if (cs_jp_peek(p) != JP_STR)
+        return cs_jp_type_error(p, key, JP_STR);
     size_t q = p->i;
     out->pos = q;
-    out->at = jp_file_off(p, q);
+    out->at = cs_jp_file_off(p, q);
     out->off = p->alen;
     size_t i = q + 1;
     for (;;) {
@@ -411,14 +411,14 @@ static int string_common(jp *p, const char *key, jp_str *out, bool want_map)
                     return rc;
             } else {
                 for (size_t k = run; k < i; k++) {
-                    int rc = arena_put(p, p->s + k, 1, jp_file_off(p, k), true);
+                    int rc = arena_put(p, p->s + k, 1, cs_jp_file_off(p, k), true);
                     if (rc < 0)
                         return rc;
                 }
             }
         }
         if (i >= p->len)
-            return jp_fail_at(p, q, 1, CS_EPARSE,
+            return cs_jp_fail_at(p, q, 1, CS_EPARSE,
                               "unterminated string (no closing quote)");
         unsigned char c = p->s[i];
         if (c == '"')
@@ -429,21 +429,21 @@ static int string_common(jp *p, const char *key, jp_str *out, bool want_map)
             int rc = escape(p, &i, o, &olen);
             if (rc < 0)
                 return rc;
-            if ((rc = arena_put(p, o, olen, jp_file_off(p, at), want_map)) < 0)
+            if ((rc = arena_put(p, o, olen, cs_jp_file_off(p, at), want_map)) < 0)
                 return rc;
             continue;
         }
         if (c < 0x20)
-            return jp_fail_at(p, i, 1, CS_EPARSE,
+            return cs_jp_fail_at(p, i, 1, CS_EPARSE,
                               c == 0 ? "NUL byte in a string"
                                      : "control byte 0x%02x in a string "
                                        "(escape it)", c);
         size_t n = utf8_len(p->s + i, p->len - i);
         if (n == 0)
-            return jp_fail_at(p, i, 1, CS_EPARSE,
+            return cs_jp_fail_at(p, i, 1, CS_EPARSE,
                               "invalid UTF-8 byte 0x%02x in a string", c);
         for (size_t k = 0; k < n; k++) {
-            int rc = arena_put(p, p->s + i + k, 1, jp_file_off(p, i + k),
+            int rc = arena_put(p, p->s + i + k, 1, cs_jp_file_off(p, i + k),
                                want_map);
             if (rc < 0)
                 return rc;
@@ -455,22 +455,22 @@ static int string_common(jp *p, const char *key, jp_str *out, bool want_map)
         /* one more entry: the end of the decoded text is the closing quote */
         if (cs_grow((void **)&p->amap, &p->amap_cap, p->alen + 1,
                     sizeof *p->amap, SIZE_MAX))
-            return jp_fail_at(p, i, 1, CS_ENOMEM, "out of memory");
-        p->amap[p->alen] = jp_file_off(p, i);
+            return cs_jp_fail_at(p, i, 1, CS_ENOMEM, "out of memory");
+        p->amap[p->alen] = cs_jp_file_off(p, i);
     }
     p->i = i + 1;
     return 0;
 }
 
-int jp_string(jp *p, const char *key, jp_str *out)
+int cs_jp_string(jp *p, const char *key, jp_str *out)
 {
     return string_common(p, key, out, false);
 }
 
-int jp_string_map(jp *p, const char *key, jp_str *out, const size_t **map_out)
+int cs_jp_string_map(jp *p, const char *key, jp_str *out, const size_t **map_out)
 {
     /* the map is indexed like the arena: start it empty for this string */
-    jp_arena_reset(p);
+    cs_jp_arena_reset(p);
     int rc = string_common(p, key, out, true);
     if (rc == 0)
         *map_out = p->amap + out->off;
@@ -483,7 +483,7 @@ static int literal(jp *p, const char *word)
 {
     size_t n = strlen(word);
     if (p->i + n > p->len || memcmp(p->s + p->i, word, n) != 0)
-        return jp_fail_at(p, p->i, 1, CS_EPARSE,
+        return cs_jp_fail_at(p, p->i, 1, CS_EPARSE,
                           "invalid JSON: expected \"%s\"", word);
     p->i += n;
     return 0;
@@ -498,11 +498,11 @@ static int scan_number(jp *p, size_t *end)
     if (i < n && s[i] == '-')
         i++;
     if (i >= n || s[i] < '0' || s[i] > '9')
-        return jp_fail_at(p, p->i, 1, CS_EPARSE, "invalid JSON number");
+        return cs_jp_fail_at(p, p->i, 1, CS_EPARSE, "invalid JSON number");
     if (s[i] == '0') {
         i++;
         if (i < n && s[i] >= '0' && s[i] <= '9')
-            return jp_fail_at(p, p->i, (uint32_t)(i - p->i + 1), CS_EPARSE,
+            return cs_jp_fail_at(p, p->i, (uint32_t)(i - p->i + 1), CS_EPARSE,
                               "invalid JSON number: leading zero");
     } else {
         while (i < n && s[i] >= '0' && s[i] <= '9')
@@ -511,7 +511,7 @@ static int scan_number(jp *p, size_t *end)
     if (i < n && s[i] == '.') {
         i++;
         if (i >= n || s[i] < '0' || s[i] > '9')
-            return jp_fail_at(p, p->i, (uint32_t)(i - p->i), CS_EPARSE,
+            return cs_jp_fail_at(p, p->i, (uint32_t)(i - p->i), CS_EPARSE,
                               "invalid JSON number: no digit after '.'");
         while (i < n && s[i] >= '0' && s[i] <= '9')
             i++;
@@ -521,7 +521,7 @@ static int scan_number(jp *p, size_t *end)
         if (i < n && (s[i] == '+' || s[i] == '-'))
             i++;
         if (i >= n || s[i] < '0' || s[i] > '9')
-            return jp_fail_at(p, p->i, (uint32_t)(i - p->i), CS_EPARSE,
+            return cs_jp_fail_at(p, p->i, (uint32_t)(i - p->i), CS_EPARSE,
                               "invalid JSON number: no digit in the exponent");
         while (i < n && s[i] >= '0' && s[i] <= '9')
             i++;
@@ -530,10 +530,10 @@ static int scan_number(jp *p, size_t *end)
     return 0;
 }
 
-int jp_number(jp *p, const char *key, double *out)
+int cs_jp_number(jp *p, const char *key, double *out)
 {
-    if (jp_peek(p) != JP_NUM)
-        return jp_type_error(p, key, JP_NUM);
+    if (cs_jp_peek(p) != JP_NUM)
+        return cs_jp_type_error(p, key, JP_NUM);
     size_t end;
     int rc = scan_number(p, &end);
     if (rc < 0)
@@ -541,7 +541,7 @@ int jp_number(jp *p, const char *key, double *out)
     char buf[64];
     size_t n = end - p->i;
     if (n >= sizeof buf)
-        return jp_fail_at(p, p->i, 64, CS_EPARSE,
+        return cs_jp_fail_at(p, p->i, 64, CS_EPARSE,
                           "\"%s\": number longer than 63 characters", key);
     memcpy(buf, p->s + p->i, n);
     buf[n] = '\0';
@@ -550,50 +550,50 @@ int jp_number(jp *p, const char *key, double *out)
     return 0;
 }
 
-int jp_bool(jp *p, const char *key, bool *out)
+int cs_jp_bool(jp *p, const char *key, bool *out)
 {
-    int k = jp_peek(p);
+    int k = cs_jp_peek(p);
     if (k != JP_TRUE && k != JP_FALSE)
-        return jp_type_error(p, key, JP_TRUE);
+        return cs_jp_type_error(p, key, JP_TRUE);
     *out = k == JP_TRUE;
     return literal(p, k == JP_TRUE ? "true" : "false");
 }
 
-int jp_null(jp *p)
+int cs_jp_null(jp *p)
 {
-    if (jp_peek(p) != JP_NULL)
+    if (cs_jp_peek(p) != JP_NULL)
         return 0;
     int rc = literal(p, "null");
     return rc < 0 ? rc : 1;
 }
 
-int jp_skip(jp *p)
+int cs_jp_skip(jp *p)
 {
-    int k = jp_peek(p);
+    int k = cs_jp_peek(p);
     int rc;
     bool first = true;
     jp_str key;
     size_t mark = p->alen;
     switch (k) {
     case JP_OBJ:
-        if ((rc = jp_object(p, "value")) < 0)
+        if ((rc = cs_jp_object(p, "value")) < 0)
             return rc;
-        while ((rc = jp_member(p, &first, &key)) > 0) {
+        while ((rc = cs_jp_member(p, &first, &key)) > 0) {
             p->alen = mark;
-            if ((rc = jp_skip(p)) < 0)
+            if ((rc = cs_jp_skip(p)) < 0)
                 return rc;
         }
         p->alen = mark;
         return rc;
     case JP_ARR:
-        if ((rc = jp_array(p, "value")) < 0)
+        if ((rc = cs_jp_array(p, "value")) < 0)
             return rc;
-        while ((rc = jp_element(p, &first)) > 0)
-            if ((rc = jp_skip(p)) < 0)
+        while ((rc = cs_jp_element(p, &first)) > 0)
+            if ((rc = cs_jp_skip(p)) < 0)
                 return rc;
         return rc;
     case JP_STR:
-        rc = jp_string(p, "value", &key);
+        rc = cs_jp_string(p, "value", &key);
         p->alen = mark;
         return rc;
     case JP_NUM: {

@@ -14,14 +14,14 @@
  * its line for a caret (cs_ingest_locate).
  *
  * INNER DOCUMENTS. A string value may itself hold JSON (AWS Config returns
- * each result as a string): jp_string_map decodes it while remembering, for
+ * each result as a string): cs_jp_string_map decodes it while remembering, for
  * every decoded byte, the offset in the file of the text it came from;
- * jp_init_inner parses those bytes with positions reported in the file, so
+ * cs_jp_init_inner parses those bytes with positions reported in the file, so
  * an error inside the inner document points at the exact line and column
  * of the file (an escaped character: its backslash).
  *
  * Strings are decoded into the parser's arena and named by offset
- * (jp_str); jp_arena_reset drops them (per record). Not thread-safe on one
+ * (jp_str); cs_jp_arena_reset drops them (per record). Not thread-safe on one
  * parser; no global state.
  */
 #ifndef CS_JSON_PULL_INTERNAL_H
@@ -38,7 +38,7 @@
 #define JP_DEPTH_MAX 256
 
 /* A decoded string in the arena: bytes [off, off + len); `pos` is the
- * parser's index of its opening quote (jp_fail_at(p, pos + 1 + k, ...)
+ * parser's index of its opening quote (cs_jp_fail_at(p, pos + 1 + k, ...)
  * points at its k-th byte when it holds no escapes), `at` the file offset
  * of that quote. */
 typedef struct jp_str {
@@ -46,7 +46,7 @@ typedef struct jp_str {
     size_t pos, at;
 } jp_str;
 
-/* What the next value is (jp_peek). */
+/* What the next value is (cs_jp_peek). */
 enum { JP_END = 0, JP_OBJ = '{', JP_ARR = '[', JP_STR = '"', JP_NUM = '0',
        JP_TRUE = 't', JP_FALSE = 'f', JP_NULL = 'n', JP_BAD = '?' };
 
@@ -67,77 +67,77 @@ typedef struct jp {
 } jp;
 
 /* A parser over the whole file text[0..len) named `source`; a UTF-8
- * byte-order mark at the start is skipped. Release with jp_free. */
-void jp_init(jp *p, const char *source, const char *text, size_t len,
+ * byte-order mark at the start is skipped. Release with cs_jp_free. */
+void cs_jp_init(jp *p, const char *source, const char *text, size_t len,
              cs_error *err);
 
-/* A parser over s[0..len), bytes of a string decoded by jp_string_map on
+/* A parser over s[0..len), bytes of a string decoded by cs_jp_string_map on
  * `outer` (whose arena holds them and must not change meanwhile), with
  * map[0..len] their file offsets. */
-void jp_init_inner(jp *p, const jp *outer, const char *s, size_t len,
+void cs_jp_init_inner(jp *p, const jp *outer, const char *s, size_t len,
                    const size_t *map);
 
-void jp_free(jp *p);
+void cs_jp_free(jp *p);
 
 /* The file offset of the parser's byte k. */
-size_t jp_file_off(const jp *p, size_t k);
+size_t cs_jp_file_off(const jp *p, size_t k);
 
 /* Drops the arena's strings (the next record starts). */
-void jp_arena_reset(jp *p);
+void cs_jp_arena_reset(jp *p);
 
 /* The bytes of a decoded string (valid until the arena grows). */
-static inline const char *jp_ptr(const jp *p, jp_str s)
+static inline const char *cs_jp_ptr(const jp *p, jp_str s)
 {
     return p->arena + s.off;
 }
 
 /* True when the decoded string equals the NUL-terminated `lit`. */
-bool jp_eq(const jp *p, jp_str s, const char *lit);
+bool cs_jp_eq(const jp *p, jp_str s, const char *lit);
 
 /* Skips blanks and returns what the next value is (JP_* above; JP_END at
  * the end of the text, JP_BAD for a byte no value starts with). */
-int jp_peek(jp *p);
+int cs_jp_peek(jp *p);
 
 /* The name of a JP_* kind for messages ("an object", "a string", ...). */
-const char *jp_kind_name(int kind);
+const char *cs_jp_kind_name(int kind);
 
 /* Fills *p->err: `code`, the message, the location of the parser's byte k
  * (span bytes underlined). Returns code. */
-int jp_fail_at(jp *p, size_t k, uint32_t span, int code, const char *fmt, ...)
+int cs_jp_fail_at(jp *p, size_t k, uint32_t span, int code, const char *fmt, ...)
     CS_PRINTF(5, 6);
 
 /* "KEY must be WANT, not GOT" at the next value. Returns CS_EPARSE. */
-int jp_type_error(jp *p, const char *key, int want);
+int cs_jp_type_error(jp *p, const char *key, int want);
 
-/* Containers: jp_object / jp_array consume the opening bracket (an error
+/* Containers: cs_jp_object / cs_jp_array consume the opening bracket (an error
  * when the next value is something else: "`what` must be an object").
- * jp_member then returns 1 with the key decoded and the ':' consumed, 0 at
- * the closing brace (consumed), < 0 on error; jp_element returns 1 when an
+ * cs_jp_member then returns 1 with the key decoded and the ':' consumed, 0 at
+ * the closing brace (consumed), < 0 on error; cs_jp_element returns 1 when an
  * element follows (not consumed), 0 at the closing bracket. `first` starts
  * true and is kept by the caller, one per open container. */
-int jp_object(jp *p, const char *what);
-int jp_member(jp *p, bool *first, jp_str *key);
-int jp_array(jp *p, const char *what);
-int jp_element(jp *p, bool *first);
+int cs_jp_object(jp *p, const char *what);
+int cs_jp_member(jp *p, bool *first, jp_str *key);
+int cs_jp_array(jp *p, const char *what);
+int cs_jp_element(jp *p, bool *first);
 
 /* Scalars: each checks the next value's type (an error naming `key`
- * otherwise) and consumes it. jp_string decodes into the arena; with
- * jp_string_map the arena bytes' file offsets are kept too (see INNER
+ * otherwise) and consumes it. cs_jp_string decodes into the arena; with
+ * cs_jp_string_map the arena bytes' file offsets are kept too (see INNER
  * DOCUMENTS; *map_out then points at them, len + 1 entries, valid until
- * the next string). jp_number reads a JSON number as a double. */
-int jp_string(jp *p, const char *key, jp_str *out);
-int jp_string_map(jp *p, const char *key, jp_str *out, const size_t **map_out);
-int jp_number(jp *p, const char *key, double *out);
-int jp_bool(jp *p, const char *key, bool *out);
+ * the next string). cs_jp_number reads a JSON number as a double. */
+int cs_jp_string(jp *p, const char *key, jp_str *out);
+int cs_jp_string_map(jp *p, const char *key, jp_str *out, const size_t **map_out);
+int cs_jp_number(jp *p, const char *key, double *out);
+int cs_jp_bool(jp *p, const char *key, bool *out);
 
 /* Consumes a null when the next value is null: 1, else 0 (nothing
  * consumed), < 0 on error. */
-int jp_null(jp *p);
+int cs_jp_null(jp *p);
 
 /* Skips the next value whole (checking it). 0 or < 0. */
-int jp_skip(jp *p);
+int cs_jp_skip(jp *p);
 
 /* True when only blanks are left. */
-bool jp_at_end(jp *p);
+bool cs_jp_at_end(jp *p);
 
 #endif

@@ -295,13 +295,13 @@ void cs_jr_init(jr *r, cs_estate *e, const char *source, const char *buf,
     r->account = account;
     r->err = err;
     cs_error_clear(&r->tmp);
-    jp_init(&r->p, source, buf, len, &r->tmp);
+    cs_jp_init(&r->p, source, buf, len, &r->tmp);
     r->lc_line = 1;
 }
 
 void cs_jr_free(jr *r)
 {
-    jp_free(&r->p);
+    cs_jp_free(&r->p);
 }
 
 cs_srcloc cs_jr_loc(jr *r, size_t off)
@@ -416,21 +416,21 @@ int cs_jr_finding(jr *r, const char *kind, size_t off, const char *fmt, ...)
 /* A value of the wrong type for `key`: the record's error, value skipped. */
 static int wrong_type(jr *r, jp *q, const char *key, int want)
 {
-    jp_type_error(q, key, want);
+    cs_jp_type_error(q, key, want);
     cs_jr_record_error(r);
-    return jp_skip(q);
+    return cs_jp_skip(q);
 }
 
 int cs_jr_str(jr *r, jp *q, const char *key, jp_str *out, bool *have)
 {
     *have = false;
-    int k = jp_peek(q);
+    int k = cs_jp_peek(q);
     if (k == JP_NULL)
-        return jp_null(q) < 0 ? CS_EPARSE : 0;
+        return cs_jp_null(q) < 0 ? CS_EPARSE : 0;
     if (k != JP_STR)
-        return k == JP_END || k == JP_BAD ? jp_skip(q)
+        return k == JP_END || k == JP_BAD ? cs_jp_skip(q)
                                           : wrong_type(r, q, key, JP_STR);
-    int rc = jp_string(q, key, out);
+    int rc = cs_jp_string(q, key, out);
     *have = rc == 0;
     return rc;
 }
@@ -438,13 +438,13 @@ int cs_jr_str(jr *r, jp *q, const char *key, jp_str *out, bool *have)
 int cs_jr_bool(jr *r, jp *q, const char *key, bool *out, bool *have)
 {
     *have = false;
-    int k = jp_peek(q);
+    int k = cs_jp_peek(q);
     if (k == JP_NULL)
-        return jp_null(q) < 0 ? CS_EPARSE : 0;
+        return cs_jp_null(q) < 0 ? CS_EPARSE : 0;
     if (k != JP_TRUE && k != JP_FALSE)
-        return k == JP_END || k == JP_BAD ? jp_skip(q)
+        return k == JP_END || k == JP_BAD ? cs_jp_skip(q)
                                           : wrong_type(r, q, key, JP_TRUE);
-    int rc = jp_bool(q, key, out);
+    int rc = cs_jp_bool(q, key, out);
     *have = rc == 0;
     return rc;
 }
@@ -458,13 +458,13 @@ int cs_jr_prefix(jr *r, jp *q, jp_str s, const char *key, unsigned fam,
     unsigned flags = fam;
     if (r->opts && r->opts->lenient)
         flags |= CS_PARSE_LENIENT;
-    const char *text = jp_ptr(q, s);
+    const char *text = cs_jp_ptr(q, s);
     int rc = cs_prefix_parse(text, s.len, flags, out, &pe);
     if (rc < 0) {
         /* the parser counts columns inside the value (CIDRs hold no
          * escapes): the value starts after the quote */
         size_t k = s.pos + (pe.column ? pe.column : 1);
-        jp_fail_at(q, k, pe.span ? pe.span : 1, CS_EPARSE, "\"%s\": %s", key,
+        cs_jp_fail_at(q, k, pe.span ? pe.span : 1, CS_EPARSE, "\"%s\": %s", key,
                    pe.message);
         return cs_jr_record_error(r);
     }
@@ -473,7 +473,7 @@ int cs_jr_prefix(jr *r, jp *q, jp_str s, const char *key, unsigned fam,
         char canon[CS_PREFIX_STRCAP];
         cs_prefix_format(out, canon, sizeof canon);
         return cs_jr_finding(r, CS_FINDING_HOST_BITS,
-                             jp_file_off(q, s.pos + 1),
+                             cs_jp_file_off(q, s.pos + 1),
                              "%s \"%.*s\" has host bits set; read as %s", key,
                              (int)(s.len > 64 ? 64 : s.len), text, canon);
     }
@@ -485,7 +485,7 @@ int cs_jr_next_token(jr *r, jp *q, jp_str tok)
     if (tok.len == 0)
         return 0;
     r->incomplete = true;
-    return cs_jr_finding(r, CS_FINDING_INCOMPLETE_PAGE, jp_file_off(q, tok.pos),
+    return cs_jr_finding(r, CS_FINDING_INCOMPLETE_PAGE, cs_jp_file_off(q, tok.pos),
                          "a page carries a non-empty NextToken: the pages "
                          "after it are not in this file, so the inventory is "
                          "incomplete (save every page, or run the AWS CLI "
@@ -494,18 +494,18 @@ int cs_jr_next_token(jr *r, jp *q, jp_str tok)
 
 int cs_jr_open(jr *r, jp *q, const char *what, int kind)
 {
-    int k = jp_peek(q);
+    int k = cs_jp_peek(q);
     if (k == JP_NULL)
-        return jp_null(q) < 0 ? CS_EPARSE : 0;
+        return cs_jp_null(q) < 0 ? CS_EPARSE : 0;
     if (k != kind) {
         if (k == JP_END || k == JP_BAD)
-            return jp_skip(q);
-        jp_type_error(q, what, kind);
+            return cs_jp_skip(q);
+        cs_jp_type_error(q, what, kind);
         cs_jr_record_error(r);
-        int rc = jp_skip(q);
+        int rc = cs_jp_skip(q);
         return rc < 0 ? rc : 0;
     }
-    int rc = kind == JP_OBJ ? jp_object(q, what) : jp_array(q, what);
+    int rc = kind == JP_OBJ ? cs_jp_object(q, what) : cs_jp_array(q, what);
     return rc < 0 ? rc : 1;
 }
 
@@ -516,7 +516,7 @@ int cs_jr_tags(jr *r, jp *q, const char *what, const char *kname,
     if (rc <= 0)
         return rc;
     bool first = true;
-    while ((rc = jp_element(q, &first)) > 0) {
+    while ((rc = cs_jp_element(q, &first)) > 0) {
         size_t at = q->i;
         if ((rc = cs_jr_open(r, q, "a tag", JP_OBJ)) < 0)
             return rc;
@@ -524,22 +524,22 @@ int cs_jr_tags(jr *r, jp *q, const char *what, const char *kname,
             continue;
         bool f2 = true, hk = false, hv = false;
         jp_str key, tk, tv = {0, 0, 0, 0};
-        while (rc >= 0 && (rc = jp_member(q, &f2, &key)) > 0) {
-            if (jp_eq(q, key, kname))
+        while (rc >= 0 && (rc = cs_jp_member(q, &f2, &key)) > 0) {
+            if (cs_jp_eq(q, key, kname))
                 rc = cs_jr_str(r, q, kname, &tk, &hk);
-            else if (jp_eq(q, key, vname))
+            else if (cs_jp_eq(q, key, vname))
                 rc = cs_jr_str(r, q, vname, &tv, &hv);
             else
-                rc = jp_skip(q);
+                rc = cs_jp_skip(q);
         }
         if (rc < 0)
             return rc;
         if (!hk || *n == CS_AWS_TAG_MAX) {
             if (hk)
-                jp_fail_at(q, at, 1, CS_EPARSE, "more than %u tags in %s",
+                cs_jp_fail_at(q, at, 1, CS_EPARSE, "more than %u tags in %s",
                            CS_AWS_TAG_MAX, what);
             else
-                jp_fail_at(q, at, 1, CS_EPARSE,
+                cs_jp_fail_at(q, at, 1, CS_EPARSE,
                            "missing required key \"%s\" in a tag of %s", kname,
                            what);
             cs_jr_record_error(r);
@@ -561,38 +561,38 @@ static int read_page(jr *r, const char *list_key, const char *what,
     jp *q = &r->p;
     size_t at = q->i;
     r->incomplete = false;
-    int rc = jp_object(q, "a page");
+    int rc = cs_jp_object(q, "a page");
     bool first = true, listed = false;
     jp_str key;
-    while (rc >= 0 && (rc = jp_member(q, &first, &key)) > 0) {
-        if (jp_eq(q, key, list_key)) {
+    while (rc >= 0 && (rc = cs_jp_member(q, &first, &key)) > 0) {
+        if (cs_jp_eq(q, key, list_key)) {
             if (listed)
-                return jp_fail_at(q, key.pos, (uint32_t)key.len + 2,
+                return cs_jp_fail_at(q, key.pos, (uint32_t)key.len + 2,
                                   CS_EPARSE, "duplicate key \"%s\"", list_key);
             listed = true;
-            if ((rc = jp_array(q, list_key)) < 0)
+            if ((rc = cs_jp_array(q, list_key)) < 0)
                 return rc;
             bool f2 = true;
-            while ((rc = jp_element(q, &f2)) > 0)
+            while ((rc = cs_jp_element(q, &f2)) > 0)
                 if ((rc = on_record(r, ctx)) < 0)
                     return rc;
-        } else if (jp_eq(q, key, "NextToken")) {
-            if (jp_null(q) == 1)
+        } else if (cs_jp_eq(q, key, "NextToken")) {
+            if (cs_jp_null(q) == 1)
                 continue;
-            if (jp_peek(q) != JP_STR)
-                return jp_type_error(q, "NextToken", JP_STR);
+            if (cs_jp_peek(q) != JP_STR)
+                return cs_jp_type_error(q, "NextToken", JP_STR);
             jp_str tok;
-            if ((rc = jp_string(q, "NextToken", &tok)) < 0 ||
+            if ((rc = cs_jp_string(q, "NextToken", &tok)) < 0 ||
                 (rc = cs_jr_next_token(r, q, tok)) < 0)
                 return rc;
         } else {
-            rc = jp_skip(q);
+            rc = cs_jp_skip(q);
         }
     }
     if (rc < 0)
         return rc;
     if (!listed)
-        return jp_fail_at(q, at, 1, CS_EPARSE, "not %s: no \"%s\" key", what,
+        return cs_jp_fail_at(q, at, 1, CS_EPARSE, "not %s: no \"%s\" key", what,
                           list_key);
     return 0;
 }
@@ -604,7 +604,7 @@ int cs_jr_pages(jr *r, const char *list_key, const char *what,
     bool any = false;
     int rc = 0;
     for (;;) {
-        int k = jp_peek(q);
+        int k = cs_jp_peek(q);
         if (k == JP_END)
             break;
         any = true;
@@ -612,19 +612,19 @@ int cs_jr_pages(jr *r, const char *list_key, const char *what,
             rc = read_page(r, list_key, what, on_record, ctx);
         } else if (k == JP_ARR) {
             bool first = true;
-            rc = jp_array(q, what);
-            while (rc >= 0 && (rc = jp_element(q, &first)) > 0)
-                rc = jp_peek(q) == JP_OBJ
+            rc = cs_jp_array(q, what);
+            while (rc >= 0 && (rc = cs_jp_element(q, &first)) > 0)
+                rc = cs_jp_peek(q) == JP_OBJ
                          ? read_page(r, list_key, what, on_record, ctx)
-                         : jp_type_error(q, "a page", JP_OBJ);
+                         : cs_jp_type_error(q, "a page", JP_OBJ);
         } else {
-            rc = jp_type_error(q, what, JP_OBJ);
+            rc = cs_jp_type_error(q, what, JP_OBJ);
         }
         if (rc < 0)
             return cs_jr_file_error(r, rc);
     }
     if (!any) {
-        jp_fail_at(q, q->len, 1, CS_EPARSE, "%s",
+        cs_jp_fail_at(q, q->len, 1, CS_EPARSE, "%s",
                    q->len ? "file holds only blanks" : "empty file");
         return cs_jr_file_error(r, CS_EPARSE);
     }

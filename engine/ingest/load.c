@@ -5,7 +5,8 @@
  * Detection (estate.h documents it): a directory is an org-wide collection
  * (ESTATE/<account>/<region>/ trees, engine/ingest/estate_dir.c); a file is
  * judged by its first bytes: "CIDRSCP\0" a snapshot image, '{' or '['
- * (after a UTF-8 byte-order mark and blanks) AWS CLI JSON, otherwise its
+ * (after a UTF-8 byte-order mark and blanks) AWS JSON (which shape is told
+ * by engine/ingest/json_shapes.c from its top-level keys), otherwise its
  * first line as a CSV header (engine/ingest/csv.c): VPC CIDRs, peering
  * connections, or a prefix list.
  *

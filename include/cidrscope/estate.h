@@ -460,8 +460,10 @@ CS_API int cs_estate_thaw(const cs_snapshot *s, cs_estate *e, cs_error *err);
 enum cs_source_kind {
     CS_SRC_AUTO = 0,        /* detect (cs_load_options.kind only) */
     CS_SRC_DIR,             /* ESTATE/<account>/<region>/{vpcs,peering}.json */
-    CS_SRC_AWS_JSON,        /* describe-vpcs or describe-vpc-peering-
-                               connections output */
+    CS_SRC_AWS_JSON,        /* AWS JSON, told apart by its top-level
+                               keys: describe-vpcs, describe-vpc-peering-
+                               connections, get-ipam-resource-cidrs
+                               output, or AWS Config query results */
     CS_SRC_CSV_VPCS,        /* account,region,vpc_id,cidr[,...] */
     CS_SRC_CSV_PEERINGS,    /* pcx_id,requester_vpc,accepter_vpc,status */
     CS_SRC_PREFIX_LIST,     /* owner,prefix or provider,family,prefix */
