@@ -15,6 +15,7 @@
 #include "image/snapshot_internal.h"
 #include "query/walk_internal.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -472,6 +473,89 @@ static void query__direct_indexes_match_brute_force(void **state)
     free(e);
 }
 
+/* The direct indexes are built by the first query that needs them
+ * (snapshot.c, dx_of): threads that all start querying a fresh snapshot at
+ * once must race to one build and all get the answers of a snapshot whose
+ * indexes were built before any thread ran. */
+typedef struct lazy_job {
+    const cs_snapshot *s;
+    const cs_prefix *qs;
+    size_t nq;
+    uint32_t *counts;
+    cs_match *lpm;
+    pthread_barrier_t *go;
+    int rc;
+} lazy_job;
+
+static void *lazy_thread(void *arg)
+{
+    lazy_job *j = arg;
+    pthread_barrier_wait(j->go);
+    j->rc = cs_query_count_bulk(j->s, j->qs, j->nq, CS_Q_OVERLAPPING, j->counts);
+    if (j->rc == 0 && cs_lookup_bulk(j->s, j->qs, j->nq, j->lpm) < 0)
+        j->rc = -1;
+    return NULL;
+}
+
+static void query__lazy_direct_indexes_race_to_one_build(void **state)
+{
+    (void)state;
+    uint64_t seed = tu_seed("query__lazy_direct_indexes_race_to_one_build", 20261203);
+    tu_rng r = {seed};
+    size_t n = 30000;
+    tu_entry *e = malloc(n * sizeof *e);
+    for (size_t i = 0; i < n; i++) {
+        uint8_t fam = i % 3 == 2 ? CS_AF_V6 : CS_AF_V4;
+        e[i].p = tu_random_prefix(&r, fam, fam == CS_AF_V4 ? 12 + (unsigned)tu_below(&r, 17)
+                                                            : 32 + (unsigned)tu_below(&r, 33));
+        e[i].value = (uint32_t)i;
+    }
+    size_t nq = 4000;
+    cs_prefix *qs = malloc(nq * sizeof *qs);
+    tu_random_queries(&r, e, n, qs, nq);
+    /* the reference: indexes built before any query */
+    cs_snapshot *ref = tu_build(e, n);
+    assert_non_null(snap_direct_of(ref)->dir);
+    uint32_t *want = malloc(nq * sizeof *want);
+    cs_match *want_lpm = calloc(nq, sizeof *want_lpm);
+    assert_int_equal(cs_query_count_bulk(ref, qs, nq, CS_Q_OVERLAPPING, want), 0);
+    assert_true(cs_lookup_bulk(ref, qs, nq, want_lpm) >= 0);
+    enum { T = 4 };
+    for (int round = 0; round < 5; round++) {
+        cs_snapshot *s = tu_build(e, n);
+        pthread_barrier_t go;
+        pthread_barrier_init(&go, NULL, T);
+        pthread_t t[T];
+        lazy_job j[T];
+        for (int k = 0; k < T; k++) {
+            j[k] = (lazy_job){.s = s, .qs = qs, .nq = nq, .go = &go,
+                              .counts = malloc(nq * sizeof(uint32_t)),
+                              .lpm = calloc(nq, sizeof(cs_match))};
+            assert_int_equal(pthread_create(&t[k], NULL, lazy_thread, &j[k]), 0);
+        }
+        for (int k = 0; k < T; k++) {
+            pthread_join(t[k], NULL);
+            assert_int_equal(j[k].rc, 0);
+            for (size_t i = 0; i < nq; i++) {
+                if (j[k].counts[i] != want[i] || j[k].lpm[i].count != want_lpm[i].count ||
+                    (want_lpm[i].count &&
+                     cs_prefix_compare(&j[k].lpm[i].prefix, &want_lpm[i].prefix) != 0))
+                    fail_at(seed, i, &qs[i], CS_Q_OVERLAPPING, "lazy indexes under threads");
+            }
+            free(j[k].counts);
+            free(j[k].lpm);
+        }
+        pthread_barrier_destroy(&go);
+        assert_non_null(snap_direct_of(s)->dir);
+        cs_snapshot_close(s);
+    }
+    cs_snapshot_close(ref);
+    free(want);
+    free(want_lpm);
+    free(qs);
+    free(e);
+}
+
 /* ---- the read-side primitives (engine/query/walk_internal.h) ------------- */
 
 static int cmp_entry_prefix(const void *a, const void *b)
@@ -609,6 +693,7 @@ int main(void)
         cmocka_unit_test(query__real_prefixes_match_brute_force),
         cmocka_unit_test(query__walk_primitives_match_brute_force),
         cmocka_unit_test(query__direct_indexes_match_brute_force),
+        cmocka_unit_test(query__lazy_direct_indexes_race_to_one_build),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

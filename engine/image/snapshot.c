@@ -99,6 +99,8 @@
 #include <signal.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,8 +169,16 @@ struct cs_snapshot {
     const cs_header *hdr;
     const cs_section *sections;
     cs_famview fam[2];
-    snap_direct dx;   /* direct indexes, derived at open (direct.c) */
+    snap_direct dx;   /* direct indexes (direct.c): a publisher's blob, or
+                         derived on first use (dx_of) */
     bool dx_borrowed; /* dx points into a publisher's blob: not ours */
+    /* dx is built by the first query that needs it, not at open: a build
+     * that only writes its image (`cidrscope build -o`, freeze in the
+     * benchmarks) or an audit never pays for it. Readers on several threads
+     * race to it through dx_lock; dx_ready publishes the finished indexes
+     * (release) to every later reader (acquire). */
+    atomic_bool dx_ready;
+    pthread_mutex_t dx_lock;
 };
 
 /* ---- writer --------------------------------------------------------------- */
@@ -563,19 +573,19 @@ static int open_memory(const void *base, size_t len, unsigned flags, const snap_
     int erc = (flags & CS_OPEN_TRUSTED) ? 0 : cs_estate_image_validate(&s, err);
     if (erc)
         return erc;
-    if (given) {
-        s.dx = *given;
-        s.dx_borrowed = true;
-    } else if (snap_direct_build(&s.dx, &s.fam[0], &s.fam[1])) {
-        return cs_fail(err, CS_ENOMEM, "out of memory for the direct indexes");
-    }
     cs_snapshot *r = malloc(sizeof *r);
-    if (!r) {
-        if (!s.dx_borrowed)
-            snap_direct_free(&s.dx);
+    if (!r)
         return cs_fail(err, CS_ENOMEM, "out of memory");
-    }
     *r = s;
+    memset(&r->dx, 0, sizeof r->dx);
+    r->dx_borrowed = given != NULL;
+    if (given)
+        r->dx = *given;
+    atomic_init(&r->dx_ready, given != NULL);
+    if (pthread_mutex_init(&r->dx_lock, NULL) != 0) {
+        free(r);
+        return cs_fail(err, CS_ENOMEM, "out of memory for a mutex");
+    }
     *out = r;
     return 0;
 }
@@ -599,19 +609,43 @@ const cs_famview *snap_family(const cs_snapshot *s, unsigned fam_idx)
     return &s->fam[fam_idx & 1u];
 }
 
+/* The first caller builds the indexes; a build that runs out of memory
+ * leaves them empty, which every query handles as "no index" (the same
+ * answers by the trie walk alone, as for a small image). */
+static const snap_direct *dx_build_once(const cs_snapshot *cs)
+{
+    cs_snapshot *s = (cs_snapshot *)cs; /* dx is derived state, not the image */
+    pthread_mutex_lock(&s->dx_lock);
+    if (!atomic_load_explicit(&s->dx_ready, memory_order_relaxed)) {
+        if (snap_direct_build(&s->dx, &s->fam[0], &s->fam[1]))
+            memset(&s->dx, 0, sizeof s->dx);
+        atomic_store_explicit(&s->dx_ready, true, memory_order_release);
+    }
+    pthread_mutex_unlock(&s->dx_lock);
+    return &s->dx;
+}
+
+static inline const snap_direct *dx_of(const cs_snapshot *s)
+{
+    if (atomic_load_explicit(&s->dx_ready, memory_order_acquire))
+        return &s->dx;
+    return dx_build_once(s);
+}
+
 const snap_direct *snap_direct_of(const cs_snapshot *s)
 {
-    return &s->dx;
+    return dx_of(s);
 }
 
 const cs_dir16 *snap_dir16(const cs_snapshot *s)
 {
-    return s->dx.dir;
+    return dx_of(s)->dir;
 }
 
 const cs_dir16 *snap_dir8(const cs_snapshot *s)
 {
-    return s->dx.dir ? s->dx.dir + 65536 : NULL;
+    const snap_direct *d = dx_of(s);
+    return d->dir ? d->dir + 65536 : NULL;
 }
 
 void cs_snapshot_close(cs_snapshot *s)
@@ -620,6 +654,7 @@ void cs_snapshot_close(cs_snapshot *s)
         return;
     if (!s->dx_borrowed)
         snap_direct_free(&s->dx);
+    pthread_mutex_destroy(&s->dx_lock);
     if (s->kind == SNAP_HEAP)
         free((void *)s->base);
     else if (s->kind == SNAP_MMAP)
@@ -667,7 +702,8 @@ static uint32_t blob_parts_of(const snap_direct *d)
 size_t snap_direct_blob_len(const cs_snapshot *s)
 {
     uint64_t pl[4];
-    blob_parts(blob_parts_of(&s->dx), s->dx.n_l2, pl);
+    const snap_direct *d = dx_of(s);
+    blob_parts(blob_parts_of(d), d->n_l2, pl);
     size_t n = BLOB_HEADER_LEN;
     for (int i = 0; i < 4; i++)
         n += align_up((size_t)pl[i]);
@@ -676,7 +712,7 @@ size_t snap_direct_blob_len(const cs_snapshot *s)
 
 void snap_direct_blob_write(const cs_snapshot *s, uint8_t *dst)
 {
-    const snap_direct *d = &s->dx;
+    const snap_direct *d = dx_of(s);
     size_t len = snap_direct_blob_len(s);
     memset(dst, 0, len);
     blob_header h = {.magic = "CSDIRX1", .blob_len = len, .image_xxh3 = s->hdr->header_xxh3,
