@@ -48,7 +48,8 @@
  * /16../28; its VPC takes the slot or its first half or quarter, the rest
  * may hold a secondary. Past 2^20 VPCs the /28 slots wrap around 10.0.0.0/8
  * and overlap, as a real estate that outgrew one pool. Amazon IPv6:
- * 2600:1f1R:xxxx:xx00::/56, unique per region below 2^24 VPCs.
+ * 2600:1f10+r::/32 for region r, then a 24-bit VPC counter as bits 32..55,
+ * a /56 unique per region below 2^24 VPCs.
  *
  * PEERING. Hub-and-spoke (hub VPC 1 of the network account to VPC 1 of the
  * other five), inter-region hub links, a chain between the groups' hubs in
@@ -127,7 +128,8 @@ void gen_add6(const gen *g, gvpc *v, int kind)
         return;
     uint64_t hi;
     if (kind == BK_AMAZON) {
-        /* 2600:1f1R:xxxx:xx00::/56, one per VPC of the region. */
+        /* 2600:(1f10 + region)::/32 plus the VPC's 24-bit counter: one /56
+         * per VPC of the region. */
         uint64_t ctr = ((uint64_t)v->a * g->o.vpcs + v->j) & 0xffffffu;
         hi = (0x2600ull << 48) | ((0x1f10ull + v->r) << 32) | (ctr << 8);
     } else if (kind == BK_ULA) {
