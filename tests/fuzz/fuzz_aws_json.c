@@ -29,16 +29,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define FUZZ_NAME "fuzz_aws_json"
+#include "fuzz_support.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define REQUIRE(cond)                                                        \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            fprintf(stderr, "fuzz_aws_json: %s:%d: %s\n", __FILE__,          \
-                    __LINE__, #cond);                                        \
-            abort();                                                         \
-        }                                                                    \
-    } while (0)
 
 typedef struct outcome {
     int rc;
@@ -47,26 +42,6 @@ typedef struct outcome {
     int frozen;
 } outcome;
 
-static void check_error(const cs_error *err, int rc, size_t len)
-{
-    REQUIRE(err->code == rc);
-    REQUIRE(err->message[0] != '\0');
-    REQUIRE(err->source[0] != '\0');
-    if (rc == CS_EPARSE)
-        REQUIRE(err->line >= 1);
-    REQUIRE(err->offset <= len + 3);
-    size_t tl = strnlen(err->text, sizeof err->text);
-    REQUIRE(tl < sizeof err->text);
-    if (err->text[0])
-        REQUIRE(err->text_col >= 1 && err->text_col <= tl + 1);
-    size_t want = cs_error_format(err, NULL, 0);
-    REQUIRE(want > 0 && want < 4096);
-    char *b = malloc(want + 1);
-    REQUIRE(b);
-    REQUIRE(cs_error_format(err, b, want + 1) == want);
-    REQUIRE(strlen(b) == want);
-    free(b);
-}
 
 static outcome run(const uint8_t *text, size_t len, size_t chunk,
                    const cs_load_options *opts, const char *region,
@@ -107,7 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     outcome whole = run(text, len, 0, &opts, region, account);
     REQUIRE(whole.rc >= CS_EBUSY);
     if (whole.rc < 0)
-        check_error(&whole.err, whole.rc, len);
+        fuzz_check_located_error(&whole.err, whole.rc, len + 3);
     if (opts.keep_going) {
         REQUIRE(whole.rc >= 0);
         REQUIRE((uint32_t)whole.rc == whole.c.rejected);

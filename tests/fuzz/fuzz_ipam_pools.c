@@ -28,16 +28,10 @@
 #include <string.h>
 #include <unistd.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#define FUZZ_NAME "fuzz_ipam_pools"
+#include "fuzz_support.h"
 
-#define REQUIRE(cond)                                                        \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            fprintf(stderr, "fuzz_ipam_pools: %s:%d: %s\n", __FILE__,        \
-                    __LINE__, #cond);                                        \
-            abort();                                                         \
-        }                                                                    \
-    } while (0)
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define POOL_ID "ipam-pool-0a1b2c3d4e5f60000"
 
@@ -45,33 +39,6 @@ static const char POOLS[] =
     "{\"IpamPools\": [{\"IpamPoolId\": \"" POOL_ID "\", \"AddressFamily\": \"ipv4\",\n"
     "  \"Locale\": \"us-east-1\", \"AllocationMinNetmaskLength\": 16,\n"
     "  \"AllocationMaxNetmaskLength\": 28, \"AllocationDefaultNetmaskLength\": 24}]}\n";
-
-static char dir[64];
-
-/* The scratch directory goes when the fuzzer exits (libFuzzer calls exit). */
-static void remove_dir(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "fuzz_ipam_pools: could not remove %s\n", dir);
-}
-
-static void write_file(const char *path, const uint8_t *p, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    REQUIRE(f != NULL);
-    REQUIRE(fwrite(p, 1, n, f) == n);
-    REQUIRE(fclose(f) == 0);
-}
-
-static uint64_t lines_in(const uint8_t *p, size_t n)
-{
-    uint64_t k = 1;
-    for (size_t i = 0; i < n; i++)
-        k += p[i] == '\n' || p[i] == '\r';
-    return k;
-}
 
 static void check_error(int rc, const cs_error *err, uint64_t max_line)
 {
@@ -88,37 +55,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1 || size > (1u << 20))
         return 0;
-    if (!dir[0]) {
-        REQUIRE(snprintf(dir, sizeof dir, "/tmp/fuzz-ipam-pools.%ld", (long)getpid()) > 0);
-        char cmd[128];
-        snprintf(cmd, sizeof cmd, "mkdir -p %s", dir);
-        REQUIRE(system(cmd) == 0);
-        atexit(remove_dir);
-    }
     static const char *const names[3] = {"describe-ipam-pools.json",
                                           POOL_ID ".cidrs.json", POOL_ID ".allocations.json"};
     unsigned kind = data[0] % 3;
     const uint8_t *body = data + 1;
     size_t n = size - 1;
 
+    const char *dir = fuzz_scratch_dir();
     cs_ipam_pools *set = NULL;
     REQUIRE(cs_ipam_pools_new(&set) == 0);
     cs_error err;
     char path[160];
     if (kind != 0) {
         snprintf(path, sizeof path, "%s/pools.json", dir);
-        write_file(path, (const uint8_t *)POOLS, sizeof POOLS - 1);
+        fuzz_write_file(path, (const uint8_t *)POOLS, sizeof POOLS - 1);
         REQUIRE(cs_ipam_pools_read(set, path, &err) == 0);
     }
     snprintf(path, sizeof path, "%s/%s", dir, names[kind]);
-    write_file(path, body, n);
+    fuzz_write_file(path, body, n);
     int rc = cs_ipam_pools_read(set, path, &err);
     if (rc != 0) {
-        check_error(rc, &err, lines_in(body, n));
+        check_error(rc, &err, fuzz_lines_in(body, n));
     } else {
         int crc = cs_ipam_pools_check(set, &err);
         if (crc != 0)
-            check_error(crc, &err, lines_in(body, n) + lines_in((const uint8_t *)POOLS,
+            check_error(crc, &err, fuzz_lines_in(body, n) + fuzz_lines_in((const uint8_t *)POOLS,
                                                                  sizeof POOLS - 1));
         size_t pools = cs_ipam_pools_count(set);
         REQUIRE(kind == 0 || pools >= 1);

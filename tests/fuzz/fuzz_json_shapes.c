@@ -29,37 +29,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define FUZZ_NAME "fuzz_json_shapes"
+#include "fuzz_support.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define REQUIRE(cond)                                                        \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            fprintf(stderr, "fuzz_json_shapes: %s:%d: %s\n", __FILE__,       \
-                    __LINE__, #cond);                                        \
-            abort();                                                         \
-        }                                                                    \
-    } while (0)
 
-static void check_error(const cs_error *err, int rc, size_t len)
-{
-    REQUIRE(err->code == rc);
-    REQUIRE(err->message[0] != '\0');
-    REQUIRE(err->source[0] != '\0');
-    if (rc == CS_EPARSE)
-        REQUIRE(err->line >= 1);
-    REQUIRE(err->offset <= len);
-    size_t tl = strnlen(err->text, sizeof err->text);
-    REQUIRE(tl < sizeof err->text);
-    if (err->text[0])
-        REQUIRE(err->text_col >= 1 && err->text_col <= tl + 1);
-    size_t want = cs_error_format(err, NULL, 0);
-    REQUIRE(want > 0 && want < 4096);
-    char *b = malloc(want + 1);
-    REQUIRE(b);
-    REQUIRE(cs_error_format(err, b, want + 1) == want);
-    REQUIRE(strlen(b) == want);
-    free(b);
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -92,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                                    &err);
     REQUIRE(rc >= CS_EBUSY);
     if (rc < 0)
-        check_error(&err, rc, len);
+        fuzz_check_located_error(&err, rc, len);
     cs_estate_counts c;
     cs_estate_build_counts(e, &c);
     if (opts.keep_going) {

@@ -27,16 +27,10 @@
 #include <string.h>
 #include <unistd.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#define FUZZ_NAME "fuzz_plan"
+#include "fuzz_support.h"
 
-#define REQUIRE(cond)                                                        \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            fprintf(stderr, "fuzz_plan: %s:%d: %s\n", __FILE__, __LINE__,    \
-                    #cond);                                                  \
-            abort();                                                         \
-        }                                                                    \
-    } while (0)
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char BASE[] =
     "account,region,vpc_id,cidr,state,is_default,name\n"
@@ -44,25 +38,12 @@ static const char BASE[] =
     "111111111111,us-east-1,vpc-0bbbbbbbbbbbbbbb2,10.20.0.0/16,associated,false,egress\n"
     "222222222222,eu-west-1,vpc-0ccccccccccccccc3,10.10.0.0/20,associated,false,shared\n";
 
-static char dir[64];
+static const char *dir;
 static cs_snapshot *base;
 static uint64_t base_vpcs;
 
-static void write_file(const char *path, const void *p, size_t n)
+static void close_base(void)
 {
-    FILE *f = fopen(path, "wb");
-    REQUIRE(f != NULL);
-    REQUIRE(fwrite(p, 1, n, f) == n);
-    REQUIRE(fclose(f) == 0);
-}
-
-/* The scratch directory goes when the fuzzer exits (libFuzzer calls exit). */
-static void cleanup(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "fuzz_plan: could not remove %s\n", dir);
     cs_snapshot_close(base);
 }
 
@@ -75,14 +56,11 @@ static uint64_t vpcs_of(const cs_snapshot *s)
 
 static void setup(void)
 {
-    REQUIRE(snprintf(dir, sizeof dir, "/tmp/fuzz-plan.%ld", (long)getpid()) > 0);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "mkdir -p %s", dir);
-    REQUIRE(system(cmd) == 0);
-    atexit(cleanup);
+    dir = fuzz_scratch_dir();
+    atexit(close_base);
     char path[128];
     snprintf(path, sizeof path, "%s/base.csv", dir);
-    write_file(path, BASE, sizeof BASE - 1);
+    fuzz_write_file(path, BASE, sizeof BASE - 1);
     cs_estate *e = cs_estate_new();
     REQUIRE(e != NULL);
     cs_load_options o;
@@ -93,14 +71,6 @@ static void setup(void)
     cs_estate_free(e);
     base_vpcs = vpcs_of(base);
     REQUIRE(base_vpcs == 3);
-}
-
-static uint64_t lines_in(const uint8_t *p, size_t n)
-{
-    uint64_t k = 1;
-    for (size_t i = 0; i < n; i++)
-        k += p[i] == '\n' || p[i] == '\r';
-    return k;
 }
 
 static void check_error(int rc, const cs_error *err, uint64_t max_line)
@@ -125,14 +95,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t n = size - 1;
     char path[128];
     snprintf(path, sizeof path, "%s/input.csv", dir);
-    write_file(path, body, n);
+    fuzz_write_file(path, body, n);
     cs_error err;
     if (data[0] & 1) {
         cs_domain_set *ds = cs_domain_set_new();
         REQUIRE(ds != NULL);
         int rc = cs_domain_set_load(ds, base, path, &err);
         if (rc != 0) {
-            check_error(rc, &err, lines_in(body, n));
+            check_error(rc, &err, fuzz_lines_in(body, n));
         } else {
             const cs_audit_domain *d = NULL;
             size_t k = 0;
@@ -147,7 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     REQUIRE(cs_estate_thaw(base, e, &err) == 0);
     int rc = cs_plan_load(e, base, path, (data[0] & 2) ? CS_PARSE_LENIENT : 0, &err);
     if (rc < 0) {
-        check_error(rc, &err, lines_in(body, n));
+        check_error(rc, &err, fuzz_lines_in(body, n));
     } else {
         cs_snapshot *s = NULL;
         rc = cs_estate_freeze(e, &s, &err);
