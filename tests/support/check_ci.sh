@@ -15,7 +15,7 @@ cp "$src/.ci/run" "$tmp/repo/.ci/run"
 cp "$src/Makefile" "$tmp/repo/Makefile"
 cp "$src/tests/fuzz/run.sh" "$tmp/repo/tests/fuzz/run.sh"
 echo 'exit ${FAIL_DEPS:-0}' >"$tmp/repo/scripts/install-deps.sh"
-cat >"$tmp/bin/cmake" <<'STUB'
+cat >"$tmp/bin/cmake" <<'FAKE_CMAKE'
 #!/bin/sh
 if [ -n "${FAIL_CMAKE:-}" ]; then
     case " $* " in *"$FAIL_CMAKE"*) echo "stand-in cmake: failing on $FAIL_CMAKE" >&2; exit 1 ;; esac
@@ -30,7 +30,7 @@ for a in "$@"; do
     prev=$a
 done
 exit 0
-STUB
+FAKE_CMAKE
 printf '#!/bin/sh\nexit ${FAIL_CTEST:-0}\n' >"$tmp/bin/ctest"
 chmod +x "$tmp/bin/cmake" "$tmp/bin/ctest"
 
