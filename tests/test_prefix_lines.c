@@ -183,7 +183,12 @@ static void prefix_lines__short_ipv4_path_agrees_with_the_parser_on_near_misses(
         cs_error_clear(&eg);
         int rw = addresses ? cs_address_parse(buf, n, flags, &want, &ew)
                            : cs_prefix_parse(buf, n, flags, &want, &ew);
-        int64_t rg = cs_prefix_parse_lines(buf, n, flags, addresses, &got, 1, &eg);
+        /* The line's end, as the short path must find it. */
+        static const char *const ends[] = {"", "\n", "\r\n", "\r"};
+        const char *end = ends[rand() % 4];
+        memcpy(buf + n, end, strlen(end) + 1);
+        int64_t rg = cs_prefix_parse_lines(buf, n + strlen(end), flags, addresses, &got, 1, &eg);
+        buf[n] = '\0';
         if (rw < 0) {
             if (rg != rw || eg.column != ew.column || eg.line != 1)
                 fail_msg("'%s' (%s, flags %u): parser %d col %u, lines %lld col %u", buf,

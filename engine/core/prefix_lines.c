@@ -18,12 +18,15 @@
 #include "core/error_internal.h"
 
 /* The common item, "a.b.c.d/len" (or "a.b.c.d" for addresses), parsed
- * without the general parser's family probe and messages. Accepts only
+ * straight from the buffer (its end found on the way: no memchr), without
+ * the general parser's family probe and messages; *used receives the bytes
+ * consumed, line end included. Accepts only
  * what cs_prefix_parse accepts unchanged (octets without leading zeros,
  * <= 255; a length without a leading zero, <= 32; no host bits; IPv6 not
  * required by flags); anything else returns false and the item goes to the
  * general parser, which gives the answer or the error. */
-static bool fast_v4(const char *s, size_t n, unsigned flags, bool addresses, cs_prefix *out)
+static bool fast_v4(const char *s, size_t n, unsigned flags, bool addresses, cs_prefix *out,
+                    size_t *used)
 {
     if (flags & CS_PARSE_V6_ONLY)
         return false;
@@ -46,23 +49,28 @@ static bool fast_v4(const char *s, size_t n, unsigned flags, bool addresses, cs_
         a = a << 8 | v;
     }
     unsigned len = 32;
-    if (addresses) {
-        if (p != n)
+    if (!addresses) {
+        if (p + 1 >= n || s[p] != '/')
             return false;
-    } else {
-        if (p + 1 >= n || s[p] != '/' || n - p - 1 > 2)
-            return false;
+        size_t q = ++p;
         len = 0;
-        for (size_t q = p + 1; q < n; q++) {
-            if ((unsigned)(s[q] - '0') >= 10u)
-                return false;
-            len = len * 10 + (unsigned)(s[q] - '0');
-        }
-        if (len > 32 || (n - p - 1 == 2 && s[p + 1] == '0'))
+        while (p < n && p - q < 3 && (unsigned)(s[p] - '0') < 10u)
+            len = len * 10 + (unsigned)(s[p++] - '0');
+        if (p == q || p - q > 2 || len > 32 || (p - q == 2 && s[q] == '0'))
             return false;
         if (len < 32 && (a & (0xffffffffu >> len)))
             return false;
     }
+    /* The item ends here: at the buffer's end, "\n", "\r\n", or a final
+     * "\r". */
+    if (p == n)
+        *used = p;
+    else if (s[p] == '\n')
+        *used = p + 1;
+    else if (s[p] == '\r' && (p + 1 == n || s[p + 1] == '\n'))
+        *used = p + 1 == n ? p + 1 : p + 2;
+    else
+        return false;
     memset(out, 0, sizeof *out);
     out->hi = (uint64_t)a << 32;
     out->len = (uint8_t)len;
@@ -78,6 +86,12 @@ int64_t cs_prefix_parse_lines(const char *text, size_t len, unsigned flags,
         return cs_fail(err, CS_EINVAL, "cs_prefix_parse_lines: NULL argument");
     size_t n = 0, pos = 0;
     while (pos < len) {
+        size_t used;
+        if (n < cap && fast_v4(text + pos, len - pos, flags, addresses, &out[n], &used)) {
+            n++;
+            pos += used;
+            continue;
+        }
         const char *line = text + pos;
         const char *nl = memchr(line, '\n', len - pos);
         size_t ll = nl ? (size_t)(nl - line) : len - pos;
@@ -86,10 +100,6 @@ int64_t cs_prefix_parse_lines(const char *text, size_t len, unsigned flags,
             ll--;
         if (n == cap)
             return cs_fail(err, CS_ERANGE, "more than %zu items", cap);
-        if (fast_v4(line, ll, flags, addresses, &out[n])) {
-            n++;
-            continue;
-        }
         int rc = addresses ? cs_address_parse(line, ll, flags, &out[n], err)
                            : cs_prefix_parse(line, ll, flags, &out[n], err);
         if (rc < 0) {
