@@ -102,9 +102,9 @@ int main(int argc, char **argv)
                     for (int r = 0; r < reps; r++) {
                         cs_ipam_request q = {.pools = &pool, .n_pools = 1, .length = len,
                                              .count = count, .strategy = st};
-                        double t0 = now_us();
+                        double t1 = now_us();
                         int64_t n = cs_ipam_alloc(s, &q, a, NULL);
-                        t[r] = (now_us() - t0) / (double)count;
+                        t[r] = (now_us() - t1) / (double)count;
                         if (n != (int64_t)count) {
                             fprintf(stderr, "%s: %lld blocks\n", sname[st], (long long)n);
                             return 1;

@@ -674,6 +674,12 @@ void *snap_derived(const cs_snapshot *cs, unsigned slot, snap_derive_fn build,
     return none;
 }
 
+void *snap_derived_peek(const cs_snapshot *cs, unsigned slot)
+{
+    cs_snapshot *s = (cs_snapshot *)cs;
+    return atomic_load_explicit(&s->derived[slot], memory_order_acquire);
+}
+
 void cs_snapshot_close(cs_snapshot *s)
 {
     if (!s)

@@ -192,6 +192,8 @@ enum { SNAP_DERIVED_IPAM_V4 = 0, SNAP_DERIVED_IPAM_V6 = 1, SNAP_DERIVED_COUNT = 
 typedef void *(*snap_derive_fn)(const cs_snapshot *s, unsigned slot);
 void *snap_derived(const cs_snapshot *s, unsigned slot, snap_derive_fn build,
                    void (*release)(void *));
+/* The slot's object if it was built, else NULL (never builds). */
+void *snap_derived_peek(const cs_snapshot *s, unsigned slot);
 
 /* Kept for the callers of the first index: the /16 and /8 records. */
 const cs_dir16 *snap_dir16(const cs_snapshot *s);

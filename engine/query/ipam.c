@@ -154,6 +154,8 @@ typedef struct used_stream {
     size_t ntk, ti;
     const cs_prefix *rr;         /* refused ranges, sorted */
     size_t nr, ri;
+    size_t budget;               /* each_gap: used blocks to read, 0 = all */
+    bool exhausted;              /* each_gap stopped at the budget */
 } used_stream;
 
 static void trie_advance(used_stream *u)
@@ -249,13 +251,19 @@ static bool next_used(used_stream *u, u128 *f, u128 *l)
 }
 
 /* Calls gap(a, b, ctx) for each maximal free interval of the region, in
- * ascending order, until it returns true (then returns true). */
+ * ascending order, until it returns true (then returns true); with a
+ * budget, stops (returning true, u->exhausted set) after reading that many
+ * used blocks. */
 typedef bool (*gap_fn)(u128 a, u128 b, void *ctx);
 
 static bool each_gap(used_stream *u, gap_fn gap, void *ctx)
 {
     u128 cursor = u->lo, f, l;
     while (next_used(u, &f, &l)) {
+        if (u->budget && --u->budget == 0) {
+            u->exhausted = true;
+            return true;
+        }
         if (f > cursor && gap(cursor, f - 1, ctx))
             return true;
         if (l >= cursor) {
@@ -689,6 +697,65 @@ static void pick_blocks(picker *p, size_t want)
     }
 }
 
+/* ---- first, one block, before the index exists --------------------------------- */
+
+/*
+ * A command that allocates one block and exits would pay for the whole
+ * index (one walk of the family) to answer what the first gaps of its pool
+ * usually answer. So `first` for one block, while the index is not built,
+ * walks each region from its start and reads at most WALK_BUDGET used
+ * blocks per region; a pool whose start is denser than that goes to the
+ * index (built then, and kept for every later call). */
+#define WALK_BUDGET 512
+
+typedef struct first_ctx {
+    unsigned family, len;
+    bool found;
+    u128 at;
+} first_ctx;
+
+static bool first_gap(u128 a, u128 b, void *ctx)
+{
+    first_ctx *c = ctx;
+    u128 m = ipam_ones(ipam_width(c->family) - c->len), at = (a + m) & ~m;
+    if (at < a || at > b || b - at < m)
+        return false;
+    c->found = true;
+    c->at = at;
+    return true;
+}
+
+/* 1 and out[0] when a pool holds a block (the first such pool, its lowest
+ * block over its regions), 0 when none does, -1 when a region's start was
+ * denser than the budget (ask the index). */
+static int walk_first(const cs_snapshot *s, const cs_ipam_request *r, const cs_prefix *reg,
+                      const uint32_t *rpool, size_t nreg, cs_ipam_allocation *out)
+{
+    for (size_t i = 0, k; i < nreg; i = k) {
+        bool found = false;
+        u128 best = 0;
+        for (k = i; k < nreg && rpool[k] == rpool[i]; k++) {
+            first_ctx c = {.family = reg[k].family, .len = r->length};
+            used_stream u;
+            stream_init(&u, s, &reg[k], true, r->extra, r->n_extra, NULL, 0, NULL, 0);
+            u.budget = WALK_BUDGET;
+            each_gap(&u, first_gap, &c);
+            if (u.exhausted)
+                return -1;
+            if (c.found && (!found || c.at < best)) {
+                found = true;
+                best = c.at;
+            }
+        }
+        if (found) {
+            out[0] = (cs_ipam_allocation){ipam_prefix_at(reg[i].family, best, r->length),
+                                          rpool[i]};
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* cuts[0..) := the union of extra blocks, refused ranges and blocks taken
  * before (all sorted), as sorted disjoint intervals; returns the count. */
 static size_t cuts_build(const cs_snapshot *s, const cs_ipam_request *r, const cs_prefix *rules,
@@ -790,9 +857,8 @@ int64_t cs_ipam_alloc(const cs_snapshot *s, const cs_ipam_request *r, cs_ipam_al
     bool *front_done = malloc(nreg_max * sizeof *front_done);
     size_t *hint = malloc(nreg_max * sizeof *hint);
     ival *cuts = malloc(ncut_max * sizeof *cuts);
-    p.ix = r->avoid_none ? NULL : ipam_index_of(s, family);
     int64_t rc = 0;
-    if (!reg || !rpool || !front || !front_done || !hint || !cuts || (!r->avoid_none && !p.ix)) {
+    if (!reg || !rpool || !front || !front_done || !hint || !cuts) {
         rc = CS_ENOMEM;
         goto done;
     }
@@ -801,6 +867,21 @@ int64_t cs_ipam_alloc(const cs_snapshot *s, const cs_ipam_request *r, cs_ipam_al
         for (size_t j = 0; j < na; j++)
             if (request_region(r, i, j, &reg[nreg]))
                 rpool[nreg++] = (uint32_t)i;
+    if (r->strategy == CS_IPAM_FIRST && r->count == 1 && !rounds && !r->avoid_none &&
+        !ipam_index_ready(s, family)) {
+        int walked = walk_first(s, r, reg, rpool, nreg, out);
+        if (walked >= 0) {
+            rc = walked;
+            if (!walked && reason)
+                *reason = CS_IPAM_NO_SPACE;
+            goto done;
+        }
+    }
+    p.ix = r->avoid_none ? NULL : ipam_index_of(s, family);
+    if (!r->avoid_none && !p.ix) {
+        rc = CS_ENOMEM;
+        goto done;
+    }
     p.regions = reg;
     p.region_pool = rpool;
     p.n_regions = nreg;

@@ -239,6 +239,12 @@ const ipam_index *ipam_index_of(const cs_snapshot *s, unsigned family)
     return snap_derived(s, slot, index_build, index_release);
 }
 
+bool ipam_index_ready(const cs_snapshot *s, unsigned family)
+{
+    return snap_derived_peek(s, family == CS_AF_V4 ? SNAP_DERIVED_IPAM_V4
+                                                   : SNAP_DERIVED_IPAM_V6) != NULL;
+}
+
 /* ---- queries ------------------------------------------------------------------------ */
 
 /* The first gap i >= from with hi >= x (n when none): galloping from `from`

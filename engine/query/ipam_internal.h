@@ -79,6 +79,8 @@ typedef struct ipam_hole {
 /* The index of `family`'s stored prefixes, built on first use; NULL when
  * it cannot be allocated (the caller fails with CS_ENOMEM). Thread-safe. */
 const ipam_index *ipam_index_of(const cs_snapshot *s, unsigned family);
+/* Whether the index of `family` was already built (never builds). */
+bool ipam_index_ready(const cs_snapshot *s, unsigned family);
 
 /*
  * The hole that `strategy` picks among the holes of exponent >= kb of the
