@@ -535,6 +535,43 @@ static void ipam__many_picks_in_one_call_equal_brute_force(void **state)
 
 /* ---- fixed cases -------------------------------------------------------------- */
 
+/* A pool whose first 1,000 blocks are used, one gap between each pair too
+ * small for the block asked: `first` of one block on a fresh snapshot (no
+ * index yet: the walk from the pool's start gives up after its budget and
+ * the index answers) takes the block right after them, from this pool and
+ * not from the second one; again once the index exists. Both families. */
+static void ipam__first_past_a_dense_start(void **state)
+{
+    (void)state;
+    for (int f = 0; f < 2; f++) {
+        const unsigned fam = f ? CS_AF_V6 : CS_AF_V4, w = fam == CS_AF_V4 ? 32 : 128;
+        cs_prefix pools[2] = {f ? P("2600:1f00::/40") : P("10.0.0.0/16"),
+                              f ? P("2600:2f00::/40") : P("10.1.0.0/16")};
+        const unsigned small = f ? 64 : 28; /* stored: every other /small */
+        cs_snapshot_builder *b = cs_snapshot_builder_new();
+        u128 base = addr(&pools[0]), step = (u128)1 << (w - small);
+        for (uint32_t i = 0; i < 1000; i++) {
+            cs_prefix p = at(fam, base + 2 * i * step, small);
+            assert_int_equal(cs_snapshot_builder_add(b, &p, i, NULL), 0);
+        }
+        cs_snapshot *s = NULL;
+        assert_int_equal(cs_snapshot_builder_freeze(b, &s, NULL), 0);
+        cs_snapshot_builder_free(b);
+        /* The first aligned /small-1 after the used run: 2000 units in. */
+        cs_prefix want = at(fam, base + 2000 * step, small - 1);
+        for (int again = 0; again < 2; again++) {
+            cs_ipam_allocation out[1];
+            unsigned why = 99;
+            cs_ipam_request q = {.pools = pools, .n_pools = 2, .length = small - 1, .count = 1};
+            assert_int_equal(cs_ipam_alloc(s, &q, out, &why), 1);
+            assert_int_equal(why, CS_IPAM_OK);
+            assert_int_equal(out[0].pool, 0);
+            assert_int_equal(cs_prefix_compare(&out[0].prefix, &want), 0);
+        }
+        cs_snapshot_close(s);
+    }
+}
+
 /* A pool whose only stored block is its first address: its free space is
  * one hole of every length from the pool's + 1 to the family's width, the
  * hole of /L at pool + 2^(width - L). best-fit and first take exactly that
@@ -814,6 +851,7 @@ int main(void)
         cmocka_unit_test(ipam__overlapping_pools_and_allowed_ranges_equal_brute_force),
         cmocka_unit_test(ipam__many_picks_in_one_call_equal_brute_force),
         cmocka_unit_test(ipam__holes_of_every_size),
+        cmocka_unit_test(ipam__first_past_a_dense_start),
         cmocka_unit_test(ipam__pools_from_aws_ipam_outputs),
         cmocka_unit_test(ipam__pools_errors_locate_the_value),
         cmocka_unit_test(ipam__u128_format),
