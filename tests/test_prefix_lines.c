@@ -98,13 +98,19 @@ static void prefix_lines__more_items_than_room_or_null_is_refused(void **state)
     assert_int_equal(cs_prefix_parse_lines(t, strlen(t), 0, false, NULL, 2, &err), CS_EINVAL);
 }
 
-static void prefix_lines__equals_item_by_item_parsing_on_random_prefixes(void **state)
+/* Seeds rand() from CS_SEED or the clock, and prints the seed. */
+static void seed_rand(void)
 {
-    (void)state;
     const char *env = getenv("CS_SEED");
     unsigned seed = env ? (unsigned)strtoul(env, NULL, 10) : (unsigned)time(NULL);
     print_message("seed %u (CS_SEED=%u reproduces)\n", seed, seed);
     srand(seed);
+}
+
+static void prefix_lines__equals_item_by_item_parsing_on_random_prefixes(void **state)
+{
+    (void)state;
+    seed_rand();
     enum { N = 20000 };
     char *text = malloc((size_t)N * CS_PREFIX_STRCAP);
     cs_prefix *want = malloc(N * sizeof *want), *got = malloc(N * sizeof *got);
@@ -163,10 +169,7 @@ static size_t near_v4(char *buf, bool addresses)
 static void prefix_lines__short_ipv4_path_agrees_with_the_parser_on_near_misses(void **state)
 {
     (void)state;
-    const char *env = getenv("CS_SEED");
-    unsigned seed = env ? (unsigned)strtoul(env, NULL, 10) : (unsigned)time(NULL);
-    print_message("seed %u (CS_SEED=%u reproduces)\n", seed, seed);
-    srand(seed);
+    seed_rand();
     static const unsigned flag_sets[] = {0, CS_PARSE_LENIENT, CS_PARSE_V4_ONLY,
                                          CS_PARSE_V6_ONLY, CS_PARSE_BARE_ADDRESS};
     int ok = 0;
@@ -209,10 +212,7 @@ static void prefix_lines__short_ipv4_path_agrees_with_the_parser_on_near_misses(
 static void prefix_lines__count_lines_equals_count_item_by_item(void **state)
 {
     (void)state;
-    const char *env = getenv("CS_SEED");
-    unsigned seed = env ? (unsigned)strtoul(env, NULL, 10) : (unsigned)time(NULL);
-    print_message("seed %u (CS_SEED=%u reproduces)\n", seed, seed);
-    srand(seed);
+    seed_rand();
     cs_snapshot_builder *b = cs_snapshot_builder_new();
     assert_non_null(b);
     for (int i = 0; i < 30000; i++) {

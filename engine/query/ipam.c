@@ -28,8 +28,11 @@
  * Every source is sorted by first address (a prefix sorts before the
  * prefixes it contains), so the merge sees used intervals in ascending
  * first address; nested and overlapping ones are absorbed by the cursor.
- * Cost per pass: O(prefixes inside the region + extra); `first` stops at
- * the first gap that holds an aligned block.
+ * Cost per pass: O(prefixes inside the region + extra). `free` lists by
+ * this pass; `alloc` picks from the per-image index of free holes
+ * (ipam_index.c; "ALLOCATION" below) and uses the stream only to merge
+ * the caller's blocks into cuts (and for one `first` block before the
+ * index exists).
  *
  * Addresses are handled as unsigned 128-bit numbers (IPv4 in the low 32
  * bits), so both families share one code path.
