@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "core/error_internal.h"
+#include "core/prefix_lines_internal.h"
 
 /* The common item, "a.b.c.d/len" (or "a.b.c.d" for addresses), parsed
  * straight from the buffer (its end found on the way: no memchr), without
@@ -78,6 +79,24 @@ static bool fast_v4(const char *s, size_t n, unsigned flags, bool addresses, cs_
     return true;
 }
 
+int cs_prefix_lines_next(const char *text, size_t len, size_t *pos, unsigned flags,
+                         bool addresses, cs_prefix *out, cs_error *err)
+{
+    size_t used;
+    if (fast_v4(text + *pos, len - *pos, flags, addresses, out, &used)) {
+        *pos += used;
+        return 0;
+    }
+    const char *line = text + *pos;
+    const char *nl = memchr(line, '\n', len - *pos);
+    size_t ll = nl ? (size_t)(nl - line) : len - *pos;
+    *pos += ll + (nl ? 1 : 0);
+    if (ll && line[ll - 1] == '\r')
+        ll--;
+    return addresses ? cs_address_parse(line, ll, flags, out, err)
+                     : cs_prefix_parse(line, ll, flags, out, err);
+}
+
 int64_t cs_prefix_parse_lines(const char *text, size_t len, unsigned flags,
                               bool addresses, cs_prefix *out, size_t cap,
                               cs_error *err)
@@ -86,22 +105,9 @@ int64_t cs_prefix_parse_lines(const char *text, size_t len, unsigned flags,
         return cs_fail(err, CS_EINVAL, "cs_prefix_parse_lines: NULL argument");
     size_t n = 0, pos = 0;
     while (pos < len) {
-        size_t used;
-        if (n < cap && fast_v4(text + pos, len - pos, flags, addresses, &out[n], &used)) {
-            n++;
-            pos += used;
-            continue;
-        }
-        const char *line = text + pos;
-        const char *nl = memchr(line, '\n', len - pos);
-        size_t ll = nl ? (size_t)(nl - line) : len - pos;
-        pos += ll + (nl ? 1 : 0);
-        if (ll && line[ll - 1] == '\r')
-            ll--;
         if (n == cap)
             return cs_fail(err, CS_ERANGE, "more than %zu items", cap);
-        int rc = addresses ? cs_address_parse(line, ll, flags, &out[n], err)
-                           : cs_prefix_parse(line, ll, flags, &out[n], err);
+        int rc = cs_prefix_lines_next(text, len, &pos, flags, addresses, &out[n], err);
         if (rc < 0) {
             if (err)
                 err->line = n + 1;
