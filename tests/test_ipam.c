@@ -22,6 +22,7 @@
 
 #include <cidrscope/ipam.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -710,6 +711,62 @@ static void ipam__pools_allowed_lengths_and_vpc_rules(void **state)
     cs_snapshot_close(s);
 }
 
+/* Threads racing to the index of holes on a fresh snapshot (each may build
+ * one; one is kept, the others freed: ASan sees a leak or a double free)
+ * get the answers of a snapshot whose index was built before them. */
+typedef struct race {
+    cs_snapshot *s;
+    cs_prefix pool;
+    unsigned strategy;
+    cs_ipam_allocation out[16];
+    int64_t n;
+} race;
+
+static void *race_run(void *arg)
+{
+    race *r = arg;
+    cs_ipam_request q = {.pools = &r->pool, .n_pools = 1, .length = r->pool.len + 10,
+                         .count = 16, .strategy = r->strategy};
+    r->n = cs_ipam_alloc(r->s, &q, r->out, NULL);
+    return NULL;
+}
+
+static void ipam__threads_racing_to_the_index_agree(void **state)
+{
+    (void)state;
+    tu_rng rng = {tu_seed("test_ipam race", 0x7ace)};
+    for (int round = 0; round < 6; round++) {
+        scene sc;
+        scene_make_sized(&sc, &rng, round % 2 ? CS_AF_V6 : CS_AF_V4, 2, 3000, 1, 4);
+        race want[3], got[4];
+        for (unsigned st = 0; st < 3; st++) {
+            want[st] = (race){.s = sc.snap, .pool = sc.pool, .strategy = st};
+            race_run(&want[st]);
+        }
+        /* A second snapshot of the same blocks, fresh: no index yet. */
+        cs_snapshot_builder *b = cs_snapshot_builder_new();
+        for (size_t i = 0; i < sc.n_stored; i++)
+            assert_int_equal(cs_snapshot_builder_add(b, &sc.stored[i], (uint32_t)i, NULL), 0);
+        cs_snapshot *fresh = NULL;
+        assert_int_equal(cs_snapshot_builder_freeze(b, &fresh, NULL), 0);
+        cs_snapshot_builder_free(b);
+        pthread_t th[4];
+        for (int k = 0; k < 4; k++) {
+            got[k] = (race){.s = fresh, .pool = sc.pool, .strategy = (unsigned)(k % 3)};
+            assert_int_equal(pthread_create(&th[k], NULL, race_run, &got[k]), 0);
+        }
+        for (int k = 0; k < 4; k++) {
+            pthread_join(th[k], NULL);
+            const race *w = &want[k % 3];
+            assert_int_equal(got[k].n, w->n);
+            for (int64_t i = 0; i < w->n; i++)
+                assert_int_equal(cs_prefix_compare(&got[k].out[i].prefix, &w->out[i].prefix), 0);
+        }
+        cs_snapshot_close(fresh);
+        scene_free(&sc);
+    }
+}
+
 /* ---- pools from AWS IPAM ------------------------------------------------------ */
 
 #define IPAM_FIX CS_SOURCE_DIR "/tests/fixtures/ipam/"
@@ -852,6 +909,7 @@ int main(void)
         cmocka_unit_test(ipam__many_picks_in_one_call_equal_brute_force),
         cmocka_unit_test(ipam__holes_of_every_size),
         cmocka_unit_test(ipam__first_past_a_dense_start),
+        cmocka_unit_test(ipam__threads_racing_to_the_index_agree),
         cmocka_unit_test(ipam__pools_from_aws_ipam_outputs),
         cmocka_unit_test(ipam__pools_errors_locate_the_value),
         cmocka_unit_test(ipam__u128_format),
