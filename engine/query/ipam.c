@@ -464,7 +464,7 @@ typedef struct cand {
 typedef struct picker {
     const cs_ipam_request *r;
     const ipam_index *ix;        /* NULL: avoid none (nothing stored counts) */
-    unsigned family, w, kb;      /* kb: the blocks' size exponent */
+    unsigned family, kb;         /* kb: the blocks' size exponent */
     const cs_prefix *regions;
     const uint32_t *region_pool;
     size_t n_regions;
@@ -853,7 +853,7 @@ int64_t cs_ipam_alloc(const cs_snapshot *s, const cs_ipam_request *r, cs_ipam_al
     const bool rounds = r->vpc_rules && family == CS_AF_V4;
     const size_t na = r->n_allowed ? r->n_allowed : 1, nreg_max = r->n_pools * na;
     const size_t ncut_max = r->n_extra + RULES_CAP + (rounds ? r->count : 0) + 1;
-    picker p = {.r = r, .family = family, .w = w, .kb = w - r->length, .out = out};
+    picker p = {.r = r, .family = family, .kb = w - r->length, .out = out};
     cs_prefix *reg = malloc(nreg_max * sizeof *reg);
     uint32_t *rpool = malloc(nreg_max * sizeof *rpool);
     u128 *front = malloc(nreg_max * sizeof *front);
