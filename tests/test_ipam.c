@@ -711,6 +711,32 @@ static void ipam__pools_allowed_lengths_and_vpc_rules(void **state)
     cs_snapshot_close(s);
 }
 
+/* The pool's only single-address hole lies in a gap between its first and
+ * last gaps (so the index's summary, not an end gap, must report it):
+ * best-fit for a /32 takes it, spread the largest hole, first the lowest
+ * address. */
+static void ipam__best_fit_finds_a_one_address_hole_between_gaps(void **state)
+{
+    (void)state;
+    const char *const blocks[] = {"10.0.0.0/30",  "10.0.0.8/29",  "10.0.0.17/32",
+                                  "10.0.0.18/31", "10.0.0.20/30", "10.0.0.24/29",
+                                  "10.0.0.64/26"};
+    cs_snapshot *s = build(blocks, sizeof blocks / sizeof *blocks);
+    cs_prefix pool = P("10.0.0.0/24");
+    static const char *const want[CS_IPAM_STRATEGY_COUNT] = {"10.0.0.4/32", "10.0.0.16/32",
+                                                             "10.0.0.128/32"};
+    for (unsigned st = 0; st < CS_IPAM_STRATEGY_COUNT; st++) {
+        cs_ipam_allocation out[1];
+        cs_ipam_request q = {.pools = &pool, .n_pools = 1, .length = 32, .count = 1,
+                             .strategy = st};
+        assert_int_equal(cs_ipam_alloc(s, &q, out, NULL), 1);
+        char text[CS_PREFIX_STRCAP];
+        cs_prefix_format(&out[0].prefix, text, sizeof text);
+        assert_string_equal(text, want[st]);
+    }
+    cs_snapshot_close(s);
+}
+
 /* Threads racing to the index of holes on a fresh snapshot (each may build
  * one; one is kept, the others freed: ASan sees a leak or a double free)
  * get the answers of a snapshot whose index was built before them. */
@@ -910,6 +936,7 @@ int main(void)
         cmocka_unit_test(ipam__holes_of_every_size),
         cmocka_unit_test(ipam__first_past_a_dense_start),
         cmocka_unit_test(ipam__threads_racing_to_the_index_agree),
+        cmocka_unit_test(ipam__best_fit_finds_a_one_address_hole_between_gaps),
         cmocka_unit_test(ipam__pools_from_aws_ipam_outputs),
         cmocka_unit_test(ipam__pools_errors_locate_the_value),
         cmocka_unit_test(ipam__u128_format),
