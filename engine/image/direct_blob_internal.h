@@ -37,8 +37,14 @@
 
 /* Bytes of s's blob (a multiple of 64). */
 size_t snap_direct_blob_len(const cs_snapshot *s);
-/* Writes s's blob into dst (snap_direct_blob_len bytes). */
-void snap_direct_blob_write(const cs_snapshot *s, uint8_t *dst);
+/*
+ * s's blob as up to 5 pieces to be written one after the other (together
+ * snap_direct_blob_len bytes), without copying the indexes: the header,
+ * made in `header`, then the present parts, pointing into s's own indexes
+ * (valid while s is open). Returns the number of pieces.
+ */
+size_t snap_direct_blob_pieces(const cs_snapshot *s, uint8_t header[64], const void *piece[5],
+                               size_t piece_len[5]);
 /*
  * cs_snapshot_from_memory(base, len, flags | CS_OPEN_TRUSTED) whose direct
  * indexes are the blob's (borrowed: blob must stay mapped as long as the

@@ -710,25 +710,32 @@ size_t snap_direct_blob_len(const cs_snapshot *s)
     return n;
 }
 
-void snap_direct_blob_write(const cs_snapshot *s, uint8_t *dst)
+size_t snap_direct_blob_pieces(const cs_snapshot *s, uint8_t header[64], const void *piece[5], size_t piece_len[5])
 {
+    static_assert(BLOB_HEADER_LEN == 64, "the caller's header buffer is 64 bytes");
     const snap_direct *d = dx_of(s);
-    size_t len = snap_direct_blob_len(s);
-    memset(dst, 0, len);
-    blob_header h = {.magic = "CSDIRX1", .blob_len = len, .image_xxh3 = s->hdr->header_xxh3,
+    blob_header h = {.magic = "CSDIRX1", .blob_len = snap_direct_blob_len(s), .image_xxh3 = s->hdr->header_xxh3,
                      .parts = blob_parts_of(d), .n_l2 = d->n_l2, .base_hi = d->base_hi,
                      .base_lo = d->base_lo, .base_len = d->base_len, .base_x = d->base_x,
                      .record_len = sizeof(cs_dir16)};
-    memcpy(dst, &h, sizeof h);
+    memcpy(header, &h, sizeof h);
     uint64_t pl[4];
     blob_parts(h.parts, h.n_l2, pl);
     const void *src[4] = {d->dir, d->l2, d->dir24, d->dir6};
-    size_t off = BLOB_HEADER_LEN;
+    size_t n = 0;
+    piece[n] = header;
+    piece_len[n++] = BLOB_HEADER_LEN;
     for (int i = 0; i < 4; i++) {
-        if (pl[i])
-            memcpy(dst + off, src[i], (size_t)pl[i]);
-        off += align_up((size_t)pl[i]);
+        /* Every part is a whole number of 64-byte lines (records of 8
+         * bytes in blocks of 256 or 65,536, u32 in 65,536), so no padding
+         * lies between them. */
+        assert(align_up((size_t)pl[i]) == (size_t)pl[i]);
+        if (pl[i]) {
+            piece[n] = src[i];
+            piece_len[n++] = (size_t)pl[i];
+        }
     }
+    return n;
 }
 
 int snap_from_memory_with_blob(const void *base, size_t len, const void *blob, size_t blob_len,

@@ -297,18 +297,20 @@ static int write_all(int fd, const uint8_t *q, size_t left, const char *seg, cs_
 
 /* Steps 4-6: creates the segment of record r (a new suffix on collision,
  * recorded first) and writes the image into it with generation `gen`
- * stamped in the header. write(), not a writable mapping: a full /dev/shm
- * is then ENOSPC here, not SIGBUS on a store. */
+ * stamped in the header, then the image's direct indexes straight from the
+ * snapshot's own arrays (no copy of them in between). write(), not a
+ * writable mapping: a full /dev/shm is then ENOSPC here, not SIGBUS on a
+ * store. */
 static int write_image(cs_shm_publisher *p, shm_imgrec *r, const cs_snapshot *s, const uint8_t *img,
                        size_t len, uint64_t gen, cs_shm_step_fn step, void *ctx, cs_error *err)
 {
-    /* The image's direct indexes, built once here for every reader (TRUST
-     * in shm_pin.c): they follow the image (len is a multiple of 64). */
-    size_t blob_len = snap_direct_blob_len(s);
-    uint8_t *blob = aligned_alloc(64, blob_len);
-    if (!blob)
-        return cs_fail(err, CS_ENOMEM, "out of memory for the direct-index blob");
-    snap_direct_blob_write(s, blob);
+    /* The image's direct indexes, built once by the snapshot and written
+     * for every reader (TRUST in shm_pin.c): they follow the image (len is
+     * a multiple of 64). */
+    _Alignas(64) uint8_t blob_hdr[64];
+    const void *piece[5];
+    size_t piece_len[5];
+    size_t pieces = snap_direct_blob_pieces(s, blob_hdr, piece, piece_len);
     char seg[SHM_SEG_NAME_CAP];
     int fd = -1;
     for (int attempt = 0; attempt < 16 && fd < 0; attempt++) {
@@ -320,16 +322,13 @@ static int write_image(cs_shm_publisher *p, shm_imgrec *r, const cs_snapshot *s,
         if (fd < 0 && errno != EEXIST)
             break;
     }
-    if (fd < 0) {
-        free(blob);
+    if (fd < 0)
         return shm_sys_fail(err, CS_EIO, seg, "cannot create image segment");
-    }
     /* fchmod: shm_open applies the umask; the mode rule is ours. */
     if (fchmod(fd, (mode_t)shm_image_mode(p->mode)) != 0) {
         int rc = shm_sys_fail(err, CS_EIO, seg, "fchmod");
         close(fd);
         shm_unlink(seg);
-        free(blob);
         return rc;
     }
     if (step)
@@ -345,9 +344,8 @@ static int write_image(cs_shm_publisher *p, shm_imgrec *r, const cs_snapshot *s,
         step(CS_SHM_STEP_HALF_WRITTEN, ctx);
     if (rc == 0)
         rc = write_all(fd, img + half, len - half, seg, err);
-    if (rc == 0)
-        rc = write_all(fd, blob, blob_len, seg, err);
-    free(blob);
+    for (size_t i = 0; rc == 0 && i < pieces; i++)
+        rc = write_all(fd, piece[i], piece_len[i], seg, err);
     if (close(fd) != 0 && rc == 0)
         rc = shm_sys_fail(err, CS_EIO, seg, "close");
     return rc;
