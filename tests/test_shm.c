@@ -300,8 +300,31 @@ static cs_shm *attach(const char *name)
     return h;
 }
 
-/* Pins, and checks that the pinned image is generation `want` and answers
- * like a brute-force scan of its set. */
+/* Checks that pinned image is generation `want` and answers like a
+ * brute-force scan of its set. */
+static void check_pinned(const cs_pin *pin, uint64_t want)
+{
+    assert_int_equal(pin->generation, want);
+    cs_snapshot_info info;
+    cs_snapshot_get_info(pin->snap, &info);
+    assert_int_equal(info.generation, want);
+    enum { NQ = 200 };
+    cs_prefix q[NQ];
+    uint32_t got[NQ], exp[NQ];
+    make_queries(g_seed + want, q, NQ);
+    size_t n;
+    tu_entry *e = gen_entries(want, &n);
+    brute_counts(e, n, q, NQ, exp);
+    assert_int_equal(cs_query_count_bulk(pin->snap, q, NQ, CS_Q_OVERLAPPING, got), 0);
+    for (size_t i = 0; i < NQ; i++)
+        if (got[i] != exp[i])
+            fail_msg("generation %llu query %zu: %u entries, brute force %u (seed %llu)",
+                     (unsigned long long)want, i, got[i], exp[i], (unsigned long long)g_seed);
+    free(e);
+}
+
+/* Pins through a fresh attachment, and checks that the pinned image is
+ * generation `want` and answers like a brute-force scan of its set. */
 static void check_serving(const char *name, uint64_t want)
 {
     cs_shm *h = attach(name);
@@ -311,25 +334,34 @@ static void check_serving(const char *name, uint64_t want)
     int rc = cs_shm_pin(h, &pin, &err);
     if (rc != 0)
         fail_msg("pin %s: %d %s", name, rc, err.message);
-    assert_int_equal(pin.generation, want);
-    cs_snapshot_info info;
-    cs_snapshot_get_info(pin.snap, &info);
-    assert_int_equal(info.generation, want);
-    enum { NQ = 200 };
-    cs_prefix q[NQ];
-    uint32_t got[NQ], exp[NQ];
-    make_queries(g_seed + want, q, NQ);
-    size_t n;
-    tu_entry *e = gen_entries(want, &n);
-    brute_counts(e, n, q, NQ, exp);
-    assert_int_equal(cs_query_count_bulk(pin.snap, q, NQ, CS_Q_OVERLAPPING, got), 0);
-    for (size_t i = 0; i < NQ; i++)
-        if (got[i] != exp[i])
-            fail_msg("generation %llu query %zu: %u entries, brute force %u (seed %llu)",
-                     (unsigned long long)want, i, got[i], exp[i], (unsigned long long)g_seed);
-    free(e);
+    check_pinned(&pin, want);
     cs_shm_unpin(&pin);
     cs_shm_detach(h);
+}
+
+/* Pins generation `want` through h, which has an older one mapped: pins
+ * get that one (whose image must say so) until the library thread has
+ * mapped `want`; fails after 10 s. */
+static void pin_when_mapped(cs_shm *h, uint64_t want, cs_pin *pin)
+{
+    uint64_t t0 = now_ns();
+    for (;;) {
+        cs_error err;
+        cs_error_clear(&err);
+        int rc = cs_shm_pin(h, pin, &err);
+        if (rc != 0)
+            fail_msg("pin: %d %s", rc, err.message);
+        if (pin->generation == want)
+            return;
+        assert_true(pin->generation < want);
+        cs_snapshot_info info;
+        cs_snapshot_get_info(pin->snap, &info);
+        assert_int_equal(info.generation, pin->generation);
+        cs_shm_unpin(pin);
+        if (now_ns() - t0 > 10000000000ull)
+            fail_msg("generation %llu still not mapped ahead after 10 s", (unsigned long long)want);
+        usleep(1000);
+    }
 }
 
 /* ---- readers racing a publisher ------------------------------------------- */
@@ -924,14 +956,10 @@ static void shm__pin_mapped_keeps_the_mapped_generation_until_refresh(void **sta
     assert_int_equal(cs_shm_pin_mapped(h, &pin, NULL), 0);
     assert_int_equal(pin.generation, g3);
     cs_shm_unpin(&pin);
-    /* cs_shm_pin always gets the current generation when single-threaded. */
-    uint64_t g4 = publish_gen(p);
-    assert_int_equal(cs_shm_pin(h, &pin, NULL), 0);
-    assert_int_equal(pin.generation, g4);
-    cs_shm_unpin(&pin);
     cs_shm_detach(h);
     cs_shm_publisher_close(p);
 }
+
 
 /* ---- damaged segments ----------------------------------------------------- */
 
@@ -957,6 +985,77 @@ static void peek(const char *path, off_t off, void *data, size_t len)
     assert_true(fd >= 0);
     assert_int_equal(pread(fd, data, len, off), (ssize_t)len);
     close(fd);
+}
+
+/* cs_shm_pin never maps on the calling thread once a generation is mapped
+ * here: a library thread maps (and faults in) the new one while pins get
+ * the newest mapped, each answering as its own generation and its slot
+ * saying which; then pins get the new one. A generation that thread cannot
+ * map is mapped by the pins themselves, which then say what is wrong. */
+static void shm__pin_maps_new_generations_ahead(void **state)
+{
+    (void)state;
+    char name[64];
+    svc_name(name, sizeof name, "ahead");
+    /* Two reader slots, so that the library thread can be kept waiting
+     * for one: then what the pins get does not depend on timing. */
+    cs_shm_publisher *p = open_pub(name, &(cs_shm_options){.readers = 2});
+    uint64_t g1 = publish_gen(p);
+    cs_shm *h = NULL;
+    cs_shm_attach_options ao = {.owner_uid = -1, .slot_wait_ms = 10000};
+    assert_int_equal(cs_shm_attach_with(name, &ao, &h, NULL), 0);
+    cs_pin pin, held;
+    /* Nothing mapped yet: the pin maps g1 itself. */
+    assert_int_equal(cs_shm_pin(h, &held, NULL), 0);
+    check_pinned(&held, g1);
+    uint64_t g2 = publish_gen(p);
+    /* Both slots are ours now: the library thread waits for one, so this
+     * pin gets g1 (mapping g2 here would have given g2). */
+    assert_int_equal(cs_shm_pin(h, &pin, NULL), 0);
+    check_pinned(&pin, g1);
+    cs_shm_reader_info ri[2];
+    assert_int_equal(cs_shm_get_readers(h, ri, 2), 2);
+    assert_int_equal(ri[0].generation, g1); /* the slots say what we read */
+    assert_int_equal(ri[1].generation, g1);
+    cs_shm_unpin(&pin);
+    cs_shm_unpin(&held);
+    pin_when_mapped(h, g2, &pin);
+    check_pinned(&pin, g2);
+    cs_shm_unpin(&pin);
+
+    /* g3's segment says it is another generation: the library thread
+     * refuses it, and pins go on with g2 until they map g3 themselves and
+     * report the damage. */
+    uint64_t g3 = publish_gen(p);
+    char path[300];
+    image_path(name, g3, path, sizeof path);
+    uint8_t orig, bad;
+    peek(path, 32, &orig, 1);
+    bad = orig ^ 0x10;
+    poke(path, 32, &bad, 1);
+    uint64_t t0 = now_ns();
+    cs_error err;
+    for (;;) {
+        cs_error_clear(&err);
+        int rc = cs_shm_pin(h, &pin, &err);
+        if (rc != 0) {
+            if (rc != CS_ECORRUPT || !strstr(err.message, "carries generation"))
+                fail_msg("damaged g3: %d '%s'", rc, err.message);
+            break;
+        }
+        check_pinned(&pin, g2);
+        cs_shm_unpin(&pin);
+        if (now_ns() - t0 > 10000000000ull)
+            fail_msg("the damage of g3 was never reported");
+        usleep(1000);
+    }
+    /* Repaired: the next pin maps g3 itself. */
+    poke(path, 32, &orig, 1);
+    assert_int_equal(cs_shm_pin(h, &pin, NULL), 0);
+    check_pinned(&pin, g3);
+    cs_shm_unpin(&pin);
+    cs_shm_detach(h);
+    cs_shm_publisher_close(p);
 }
 
 static void expect_attach(const char *name, int want, const char *msg_part)
@@ -1282,8 +1381,7 @@ static void shm__heap_file_and_shm_images_answer_alike(void **state)
     assert_int_equal(cs_shm_publish(p, pin.snap, &g3, NULL), 0);
     assert_int_equal(g3, g1 + 2);
     cs_pin pin3;
-    assert_int_equal(cs_shm_pin(h, &pin3, NULL), 0);
-    assert_int_equal(pin3.generation, g3);
+    pin_when_mapped(h, g3, &pin3);
     answers a3;
     answer_all(pin3.snap, q, NQ, &a3);
     answers_equal(&ah, &a3, NQ, "heap vs republished shm");
@@ -1624,8 +1722,7 @@ static void shm__truncated_reader_table_is_survived(void **state)
     assert_int_equal(stat(rdr, &st), 0);
     assert_true(st.st_size >= 64 + 8 * 64);
     check_serving(name, g);
-    assert_int_equal(cs_shm_pin(h, &pin, NULL), 0);
-    assert_int_equal(pin.generation, g);
+    pin_when_mapped(h, g, &pin);
     cs_shm_unpin(&pin);
     cs_shm_detach(h);
     /* a fault outside any reader table still kills, as SIGBUS always did */
@@ -1984,6 +2081,7 @@ int main(void)
         cmocka_unit_test_teardown(shm__second_server_is_refused, cleanup),
         cmocka_unit_test_teardown(shm__full_slot_table_reuses_dead_slots, cleanup),
         cmocka_unit_test_teardown(shm__pin_mapped_keeps_the_mapped_generation_until_refresh, cleanup),
+        cmocka_unit_test_teardown(shm__pin_maps_new_generations_ahead, cleanup),
         cmocka_unit_test_teardown(shm__cli_serve_and_publish, cleanup),
         cmocka_unit_test_teardown(shm__cli_serve_follows_an_estate_directory, cleanup),
         cmocka_unit_test_teardown(shm__killed_readers_slots_are_reclaimed, cleanup),

@@ -170,7 +170,12 @@ struct cs_shm {
     pthread_mutex_t lock;        /* slow path of pin: map, unmap */
     _Atomic(shm_map *) cur;      /* entry of the newest mapped generation */
     _Atomic uint64_t mapping;    /* a generation a thread is mapping, 0 = none */
-    _Atomic unsigned reaping;    /* unmapping threads still running */
+    _Atomic bool preparing;      /* a library thread is mapping ahead */
+    _Atomic uint64_t prep_failed; /* a generation the library thread could
+                                    not map: pins map it themselves (and
+                                    report why) */
+    _Atomic unsigned helpers;    /* library threads (unmapping, mapping
+                                    ahead) still running */
     shm_map maps[SHM_MAPS];
 };
 
