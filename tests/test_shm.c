@@ -380,6 +380,7 @@ typedef struct reader_report {
 
 typedef struct race_ctl {
     _Atomic int stop;           /* set by the parent: publisher stops */
+    unsigned pub_flags;         /* the publisher's cs_shm_options.flags */
     _Atomic uint64_t publishes;
     _Atomic uint64_t publish_fail;
     uint64_t max_publish_ns;
@@ -492,7 +493,8 @@ static void run_reader(const char *name, cs_shm *shared, unsigned id, bool mappe
 static void run_publisher(const char *name, race_ctl *ctl)
 {
     cs_shm_publisher *p = NULL;
-    if (cs_shm_publisher_open(name, NULL, &p, NULL) < 0) {
+    cs_shm_options o = {.flags = ctl->pub_flags};
+    if (cs_shm_publisher_open(name, &o, &p, NULL) < 0) {
         atomic_fetch_add(&ctl->publish_fail, 1);
         return;
     }
@@ -565,9 +567,8 @@ static void check_reports(const race_ctl *ctl, unsigned n, uint64_t min_queries)
     assert_int_equal(atomic_load(&ctl->publish_fail), 0);
 }
 
-static void shm__readers_agree_with_their_generation_under_publishing(void **state)
+static void readers_race(unsigned pub_flags)
 {
-    (void)state;
     enum { READERS = 4 };
     char name[64];
     svc_name(name, sizeof name, "race");
@@ -578,6 +579,7 @@ static void shm__readers_agree_with_their_generation_under_publishing(void **sta
     race_ctl *ctl = mmap(NULL, sizeof *ctl, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     assert_true(ctl != MAP_FAILED);
     memset(ctl, 0, sizeof *ctl);
+    ctl->pub_flags = pub_flags;
     pid_t pub = fork_publisher(name, ctl);
     pid_t readers[READERS];
     for (unsigned i = 0; i < READERS; i++) {
@@ -597,7 +599,8 @@ static void shm__readers_agree_with_their_generation_under_publishing(void **sta
     int st = reap(pub);
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 
-    printf("shm race: %llu generations published (longest publish %.2f ms) while %d reader processes queried\n",
+    printf("shm race%s: %llu generations published (longest publish %.2f ms) while %d reader processes queried\n",
+           pub_flags & CS_SHM_REUSE ? " (segments reused)" : "",
            (unsigned long long)atomic_load(&ctl->publishes), ctl->max_publish_ns / 1e6, READERS);
     for (unsigned i = 0; i < READERS; i++)
         print_report("reader process", i, &ctl->r[i]);
@@ -611,6 +614,20 @@ static void shm__readers_agree_with_their_generation_under_publishing(void **sta
     assert_images(name, &cur, 1);
     cs_shm_publisher_close(p);
     munmap(ctl, sizeof *ctl);
+}
+
+static void shm__readers_agree_with_their_generation_under_publishing(void **state)
+{
+    (void)state;
+    readers_race(0);
+}
+
+/* The same race with a publisher that rewrites retired segments: no
+ * reader process may ever read one while it is rewritten. */
+static void shm__readers_agree_while_segments_are_reused(void **state)
+{
+    (void)state;
+    readers_race(CS_SHM_REUSE);
 }
 
 typedef struct thread_arg {
@@ -653,9 +670,8 @@ static void *refresher_thread(void *arg)
     return NULL;
 }
 
-static void shm__threads_pin_through_one_attachment(void **state)
+static void threads_race(unsigned pub_flags)
 {
-    (void)state;
     enum { THREADS = 4 };
     char name[64];
     svc_name(name, sizeof name, "threads");
@@ -665,6 +681,7 @@ static void shm__threads_pin_through_one_attachment(void **state)
     race_ctl *ctl = mmap(NULL, sizeof *ctl, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     assert_true(ctl != MAP_FAILED);
     memset(ctl, 0, sizeof *ctl);
+    ctl->pub_flags = pub_flags;
     pid_t pub = fork_publisher(name, ctl);
 
     /* Threads 0 and 1 pin the current generation (mapping it when they are
@@ -686,7 +703,8 @@ static void shm__threads_pin_through_one_attachment(void **state)
     atomic_store(&ctl->stop, 1);
     int st = reap(pub);
     assert_true(WIFEXITED(st));
-    printf("shm threads: %llu generations published while %d threads pinned through one attachment\n",
+    printf("shm threads%s: %llu generations published while %d threads pinned through one attachment\n",
+           pub_flags & CS_SHM_REUSE ? " (segments reused)" : "",
            (unsigned long long)atomic_load(&ctl->publishes), THREADS);
     printf("  refresher: %llu refreshes, %llu generations mapped ahead\n",
            (unsigned long long)ra.refreshes, (unsigned long long)ra.mapped);
@@ -699,6 +717,20 @@ static void shm__threads_pin_through_one_attachment(void **state)
     assert_int_equal(info.slots_used, 0);
     cs_shm_detach(h);
     munmap(ctl, sizeof *ctl);
+}
+
+static void shm__threads_pin_through_one_attachment(void **state)
+{
+    (void)state;
+    threads_race(0);
+}
+
+/* pin_mapped and the library's own mapping ahead fall back to older
+ * mapped generations all the time: with segments reused under them. */
+static void shm__threads_pin_while_segments_are_reused(void **state)
+{
+    (void)state;
+    threads_race(CS_SHM_REUSE);
 }
 
 /* ---- crash safety --------------------------------------------------------- */
@@ -985,6 +1017,170 @@ static void peek(const char *path, off_t off, void *data, size_t len)
     assert_true(fd >= 0);
     assert_int_equal(pread(fd, data, len, off), (ssize_t)len);
     close(fd);
+}
+
+/* The inode of generation gen's segment (it stays the same when the
+ * segment is reused under a new name). */
+static ino_t image_inode(const char *name, uint64_t gen)
+{
+    char path[300];
+    image_path(name, gen, path, sizeof path);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    return st.st_ino;
+}
+
+/* CS_SHM_REUSE: the newest retired generation's segment is kept and takes
+ * the next generation when nobody pins it, under that generation's name
+ * (fresh random suffix); a pinned one is never rewritten. Ignored on a
+ * service others may read (they may pin, so their pins may lie). */
+static void shm__reuse_rewrites_only_unpinned_segments(void **state)
+{
+    (void)state;
+    char name[64];
+    svc_name(name, sizeof name, "reuse");
+    cs_shm_options ro = {.flags = CS_SHM_REUSE};
+    cs_shm_publisher *p = open_pub(name, &ro);
+    uint64_t g1 = publish_gen(p);
+    ino_t i1 = image_inode(name, g1);
+    uint64_t g2 = publish_gen(p);
+    uint64_t kept[3] = {g1, g2};
+    assert_images(name, kept, 2); /* g1: the spare */
+    assert_int_equal(cs_shm_reclaim(p, NULL), 0); /* kept by reclaim too */
+    uint64_t g3 = publish_gen(p);
+    kept[0] = g2, kept[1] = g3;
+    assert_images(name, kept, 2);
+    assert_true(image_inode(name, g3) == i1); /* g1's pages, g3's name */
+    check_serving(name, g3);
+
+    /* A reader pins g3: g2 is reused for g4, g3 is kept for the reader
+     * (and g4 becomes the spare, so g5 gets a new segment). */
+    cs_shm *h = attach(name);
+    cs_pin held;
+    assert_int_equal(cs_shm_pin(h, &held, NULL), 0);
+    check_pinned(&held, g3);
+    ino_t i2 = image_inode(name, g2), i3 = image_inode(name, g3);
+    uint64_t g4 = publish_gen(p);
+    assert_true(image_inode(name, g4) == i2);
+    uint64_t g5 = publish_gen(p);
+    uint64_t three[3] = {g3, g4, g5};
+    assert_images(name, three, 3);
+    assert_true(image_inode(name, g5) != i3);
+    check_pinned(&held, g3); /* untouched all along */
+    cs_shm_unpin(&held);
+    /* Unpinned, g3 goes at the next reclaim; g4 stays as the spare. */
+    assert_int_equal(cs_shm_reclaim(p, NULL), 1);
+    kept[0] = g4, kept[1] = g5;
+    assert_images(name, kept, 2);
+    cs_shm_detach(h);
+    cs_shm_publisher_close(p);
+
+    /* Readable by the group: every reader may write the reader table, so
+     * no pin can be trusted to protect a segment: nothing is reused. */
+    svc_name(name, sizeof name, "reuse-group");
+    ro.mode = 0640;
+    p = open_pub(name, &ro);
+    publish_gen(p);
+    uint64_t g = publish_gen(p);
+    assert_images(name, &g, 1);
+    cs_shm_publisher_close(p);
+}
+
+/* An attachment falling back to an older mapped generation (pin_mapped
+ * here; cs_shm_pin while mapping ahead) must not read it once its segment
+ * has been reused: its mapping then shows another generation's bytes. */
+static void shm__fallback_refuses_a_reused_segment(void **state)
+{
+    (void)state;
+    char name[64];
+    svc_name(name, sizeof name, "reuse-fallback");
+    cs_shm_options ro = {.flags = CS_SHM_REUSE};
+    cs_shm_publisher *p = open_pub(name, &ro);
+    uint64_t g1 = publish_gen(p);
+    cs_shm *h = attach(name);
+    cs_pin pin;
+    assert_int_equal(cs_shm_pin_mapped(h, &pin, NULL), 0);
+    check_pinned(&pin, g1);
+    cs_shm_unpin(&pin);
+    /* g2: g1 is the spare, still g1: pin_mapped serves it. */
+    publish_gen(p);
+    assert_int_equal(cs_shm_pin_mapped(h, &pin, NULL), 0);
+    check_pinned(&pin, g1);
+    cs_shm_unpin(&pin);
+    /* g3 reuses g1's segment: this process's g1 mapping now shows g3's
+     * bytes, so pin_mapped maps g3 instead. */
+    uint64_t g3 = publish_gen(p);
+    assert_int_equal(cs_shm_pin_mapped(h, &pin, NULL), 0);
+    check_pinned(&pin, g3);
+    cs_shm_unpin(&pin);
+    cs_shm_detach(h);
+    cs_shm_publisher_close(p);
+}
+
+/* A reusing publisher killed after every step leaves nothing the next
+ * publisher does not know of: the segments in /dev/shm are exactly the
+ * recorded ones, the right generation serves, and after removal nothing of
+ * the service is left. */
+static void shm__reusing_publisher_killed_at_every_step_leaks_nothing(void **state)
+{
+    (void)state;
+    char name[64];
+    svc_name(name, sizeof name, "reuse-crash");
+    cs_shm_options ro = {.flags = CS_SHM_REUSE};
+    cs_shm_publisher *p = open_pub(name, &ro);
+    publish_gen(p);
+    uint64_t cur = publish_gen(p); /* and a spare */
+    cs_shm_publisher_close(p);
+    for (int step = CS_SHM_STEP_LOCKED; step <= CS_SHM_STEP_COUNT; step++) {
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            cs_shm_publisher *cp = NULL;
+            if (cs_shm_publisher_open(name, &ro, &cp, NULL) < 0)
+                _exit(3);
+            cs_snapshot *s = gen_snapshot(cur + 1);
+            kill_at k = {step};
+            cs_shm_publish_hooked(cp, s, kill_hook, &k, NULL, NULL);
+            _exit(4);
+        }
+        track_child(pid);
+        int st = reap(pid);
+        if (!(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL))
+            fail_msg("step %d: publisher was not killed (status %#x)", step, st);
+        uint64_t serving = step >= CS_SHM_STEP_PUBLISHED ? cur + 1 : cur;
+        check_serving(name, serving);
+        /* on disk = in the table */
+        uint64_t disk[16], table[16];
+        int has_ctl;
+        size_t nd = list_images(name, disk, 16, &has_ctl);
+        cs_shm *h = attach(name);
+        cs_shm_image_info im[16];
+        size_t nt = cs_shm_get_images(h, im, 16);
+        cs_shm_detach(h);
+        assert_int_equal(nd, nt);
+        for (size_t i = 0; i < nt; i++)
+            table[i] = im[i].generation;
+        for (size_t i = 1; i < nt; i++)
+            for (size_t j = i; j > 0 && table[j - 1] > table[j]; j--) {
+                uint64_t t = table[j];
+                table[j] = table[j - 1];
+                table[j - 1] = t;
+            }
+        if (nd && memcmp(disk, table, nd * sizeof *disk) != 0)
+            fail_msg("step %d: segments on disk differ from the image table", step);
+        p = open_pub(name, &ro);
+        cur = publish_gen(p);
+        assert_int_equal(cur, serving + 1);
+        cs_shm_publisher_close(p);
+        check_serving(name, cur);
+    }
+    p = open_pub(name, &ro);
+    assert_int_equal(cs_shm_unlink(p, NULL), 0);
+    cs_shm_publisher_close(p);
+    uint64_t none[4];
+    int has_ctl;
+    assert_int_equal(list_images(name, none, 4, &has_ctl), 0);
+    assert_int_equal(has_ctl, 0);
 }
 
 /* cs_shm_pin never maps on the calling thread once a generation is mapped
@@ -2082,12 +2278,17 @@ int main(void)
         cmocka_unit_test_teardown(shm__full_slot_table_reuses_dead_slots, cleanup),
         cmocka_unit_test_teardown(shm__pin_mapped_keeps_the_mapped_generation_until_refresh, cleanup),
         cmocka_unit_test_teardown(shm__pin_maps_new_generations_ahead, cleanup),
+        cmocka_unit_test_teardown(shm__reuse_rewrites_only_unpinned_segments, cleanup),
+        cmocka_unit_test_teardown(shm__fallback_refuses_a_reused_segment, cleanup),
+        cmocka_unit_test_teardown(shm__reusing_publisher_killed_at_every_step_leaks_nothing, cleanup),
         cmocka_unit_test_teardown(shm__cli_serve_and_publish, cleanup),
         cmocka_unit_test_teardown(shm__cli_serve_follows_an_estate_directory, cleanup),
         cmocka_unit_test_teardown(shm__killed_readers_slots_are_reclaimed, cleanup),
         cmocka_unit_test_teardown(shm__publisher_killed_at_every_step_leaves_previous_generation, cleanup),
         cmocka_unit_test_teardown(shm__threads_pin_through_one_attachment, cleanup),
+        cmocka_unit_test_teardown(shm__threads_pin_while_segments_are_reused, cleanup),
         cmocka_unit_test_teardown(shm__readers_agree_with_their_generation_under_publishing, cleanup),
+        cmocka_unit_test_teardown(shm__readers_agree_while_segments_are_reused, cleanup),
     };
     int failed = cmocka_run_group_tests(tests, NULL, cleanup);
     cleanup(NULL);

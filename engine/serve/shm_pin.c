@@ -619,10 +619,14 @@ static shm_map *ref_cur(cs_shm *h, uint64_t want)
  *                nothing is.
  *   PIN_NOW      cs_shm_refresh: maps it on the calling thread.
  *   PIN_PREPARE  the library thread: maps it and faults its pages in.
- * In every mode, while another thread of the attachment is mapping, the pin
- * takes the newest mapped generation rather than map the same one twice.
+ * In these modes, while another thread of the attachment is mapping, the
+ * pin takes the newest mapped generation rather than map the same one
+ * twice.
+ *   PIN_HERE     maps it on the calling thread, whatever else goes on:
+ *                the newest mapped generation was refused (its segment is
+ *                being reused: fallback_pinned).
  */
-enum { PIN_CURRENT, PIN_MAPPED, PIN_NOW, PIN_PREPARE };
+enum { PIN_CURRENT, PIN_MAPPED, PIN_NOW, PIN_PREPARE, PIN_HERE };
 
 static bool prepare_start(cs_shm *h);
 
@@ -640,7 +644,8 @@ static int map_get(cs_shm *h, uint64_t g, int mode, shm_map **out, bool *mapped,
      * the mapped generation one pin longer. */
     bool ahead = !m && mode == PIN_CURRENT && atomic_load_explicit(&h->cur, memory_order_relaxed) &&
                  atomic_load_explicit(&h->prep_failed, memory_order_relaxed) != g && prepare_start(h);
-    if (!m && (ahead || mode == PIN_MAPPED || atomic_load_explicit(&h->mapping, memory_order_relaxed) != 0)) {
+    if (!m && mode != PIN_HERE &&
+        (ahead || mode == PIN_MAPPED || atomic_load_explicit(&h->mapping, memory_order_relaxed) != 0)) {
         /* ref_cur fails only while cur is NULL or moving (a newer mapping
          * just went in): then look again rather than map. */
         while (!(m = ref_cur(h, 0)) && atomic_load_explicit(&h->cur, memory_order_acquire))
@@ -663,6 +668,28 @@ static int map_get(cs_shm *h, uint64_t g, int mode, shm_map **out, bool *mapped,
          * and say what is wrong with it. */
         atomic_store_explicit(&h->prep_failed, g, memory_order_relaxed);
     return rc;
+}
+
+/*
+ * A pin of current generation g served by mapped generation mg (step e):
+ * the slot says mg. Our mapping keeps its memory whether or not its
+ * segment still exists, so unless a publisher reuses segments (REUSING)
+ * the slot only tells stat what we read. If one does, the slot is what
+ * keeps the segment from being rewritten: seq_cst store of slot.gen, then
+ * seq_cst loads of the flag and of mg's record, against take_spare's
+ * seq_cst flag, RETIRING mark and slot scan (shm_publish.c). If the record
+ * no longer says mg, the segment may be rewritten under our mapping:
+ * returns false (the caller maps g).
+ */
+static bool fallback_pinned(cs_shm *h, shm_slot *sl, uint64_t mg)
+{
+    atomic_store_explicit(&sl->gen, mg, memory_order_seq_cst);
+    if (!(atomic_load_explicit(&h->v.ctl->flags, memory_order_seq_cst) & SHM_REUSING))
+        return true;
+    for (uint32_t i = 0; i < h->v.image_cap; i++)
+        if (atomic_load_explicit(&h->v.images[i].gen, memory_order_seq_cst) == mg)
+            return true;
+    return false;
 }
 
 /* cs_shm_pin, cs_shm_pin_mapped, cs_shm_refresh and the library thread
@@ -711,11 +738,13 @@ static int pin_impl(cs_shm *h, cs_pin *pin, int mode, bool *mapped, cs_error *er
         }
         /* relaxed: stable while we hold a reference. */
         uint64_t mg = atomic_load_explicit(&m->gen, memory_order_relaxed);
-        if (mg != g)
-            /* Another mapped generation serves this pin; our mapping keeps
-             * its memory whether or not its segment still exists, so the
-             * slot only tells stat what we read. release: as unpin's. */
-            atomic_store_explicit(&sl->gen, mg, memory_order_release);
+        if (mg != g && !fallback_pinned(h, sl, mg)) {
+            /* mg's segment is being reused: map g here instead. release:
+             * as unpin's. */
+            atomic_fetch_sub_explicit(&m->refs, 1, memory_order_release);
+            mode = PIN_HERE;
+            continue;
+        }
         pin->snap = m->snap;
         pin->generation = mg;
         pin->shm_ = h;
