@@ -1030,10 +1030,11 @@ static ino_t image_inode(const char *name, uint64_t gen)
     return st.st_ino;
 }
 
-/* CS_SHM_REUSE: the newest retired generation's segment is kept and takes
- * the next generation when nobody pins it, under that generation's name
- * (fresh random suffix); a pinned one is never rewritten. Ignored on a
- * service others may read (they may pin, so their pins may lie). */
+/* CS_SHM_REUSE: the two newest retired generations' segments are kept and
+ * the older of them takes the next generation when nobody pins it, under
+ * that generation's name (fresh random suffix); a pinned one is never
+ * rewritten. Ignored on a service others may read (they may pin, so their
+ * pins may lie). */
 static void shm__reuse_rewrites_only_unpinned_segments(void **state)
 {
     (void)state;
@@ -1044,42 +1045,46 @@ static void shm__reuse_rewrites_only_unpinned_segments(void **state)
     uint64_t g1 = publish_gen(p);
     ino_t i1 = image_inode(name, g1);
     uint64_t g2 = publish_gen(p);
-    uint64_t kept[3] = {g1, g2};
-    assert_images(name, kept, 2); /* g1: the spare */
-    assert_int_equal(cs_shm_reclaim(p, NULL), 0); /* kept by reclaim too */
     uint64_t g3 = publish_gen(p);
-    kept[0] = g2, kept[1] = g3;
-    assert_images(name, kept, 2);
-    assert_true(image_inode(name, g3) == i1); /* g1's pages, g3's name */
-    check_serving(name, g3);
+    uint64_t kept[4] = {g1, g2, g3};
+    assert_images(name, kept, 3); /* g1, g2: the spares */
+    assert_int_equal(cs_shm_reclaim(p, NULL), 0); /* kept by reclaim too */
+    ino_t i2 = image_inode(name, g2), i3 = image_inode(name, g3);
+    uint64_t g4 = publish_gen(p);
+    kept[0] = g2, kept[1] = g3, kept[2] = g4;
+    assert_images(name, kept, 3);
+    assert_true(image_inode(name, g4) == i1); /* g1's pages, g4's name */
+    check_serving(name, g4);
 
-    /* A reader pins g3: g2 is reused for g4, g3 is kept for the reader
-     * (and g4 becomes the spare, so g5 gets a new segment). */
+    /* A reader pins g4: g2 and g3 are reused for g5 and g6; then g4 is the
+     * older spare but pinned, so g7 gets a new segment. */
     cs_shm *h = attach(name);
     cs_pin held;
     assert_int_equal(cs_shm_pin(h, &held, NULL), 0);
-    check_pinned(&held, g3);
-    ino_t i2 = image_inode(name, g2), i3 = image_inode(name, g3);
-    uint64_t g4 = publish_gen(p);
-    assert_true(image_inode(name, g4) == i2);
+    check_pinned(&held, g4);
     uint64_t g5 = publish_gen(p);
-    uint64_t three[3] = {g3, g4, g5};
-    assert_images(name, three, 3);
-    assert_true(image_inode(name, g5) != i3);
-    check_pinned(&held, g3); /* untouched all along */
+    assert_true(image_inode(name, g5) == i2);
+    uint64_t g6 = publish_gen(p);
+    assert_true(image_inode(name, g6) == i3);
+    uint64_t g7 = publish_gen(p);
+    uint64_t four[4] = {g4, g5, g6, g7};
+    assert_images(name, four, 4);
+    assert_true(image_inode(name, g7) != i1);
+    check_pinned(&held, g4); /* untouched all along */
     cs_shm_unpin(&held);
-    /* Unpinned, g3 goes at the next reclaim; g4 stays as the spare. */
+    /* Unpinned, g4 goes at the next reclaim; g5 and g6 stay as spares. */
     assert_int_equal(cs_shm_reclaim(p, NULL), 1);
-    kept[0] = g4, kept[1] = g5;
-    assert_images(name, kept, 2);
+    kept[0] = g5, kept[1] = g6, kept[2] = g7;
+    assert_images(name, kept, 3);
     cs_shm_detach(h);
     cs_shm_publisher_close(p);
 
-    /* Readable by the group: every reader may write the reader table, so
+/* Readable by the group: every reader may write the reader table, so
      * no pin can be trusted to protect a segment: nothing is reused. */
     svc_name(name, sizeof name, "reuse-group");
     ro.mode = 0640;
     p = open_pub(name, &ro);
+    publish_gen(p);
     publish_gen(p);
     uint64_t g = publish_gen(p);
     assert_images(name, &g, 1);
@@ -1102,16 +1107,17 @@ static void shm__fallback_refuses_a_reused_segment(void **state)
     assert_int_equal(cs_shm_pin_mapped(h, &pin, NULL), 0);
     check_pinned(&pin, g1);
     cs_shm_unpin(&pin);
-    /* g2: g1 is the spare, still g1: pin_mapped serves it. */
+    /* g2, g3: g1 is a spare, still g1: pin_mapped serves it. */
+    publish_gen(p);
     publish_gen(p);
     assert_int_equal(cs_shm_pin_mapped(h, &pin, NULL), 0);
     check_pinned(&pin, g1);
     cs_shm_unpin(&pin);
-    /* g3 reuses g1's segment: this process's g1 mapping now shows g3's
-     * bytes, so pin_mapped maps g3 instead. */
-    uint64_t g3 = publish_gen(p);
+    /* g4 reuses g1's segment: this process's g1 mapping now shows g4's
+     * bytes, so pin_mapped maps g4 instead. */
+    uint64_t g4 = publish_gen(p);
     assert_int_equal(cs_shm_pin_mapped(h, &pin, NULL), 0);
-    check_pinned(&pin, g3);
+    check_pinned(&pin, g4);
     cs_shm_unpin(&pin);
     cs_shm_detach(h);
     cs_shm_publisher_close(p);
@@ -1129,7 +1135,8 @@ static void shm__reusing_publisher_killed_at_every_step_leaks_nothing(void **sta
     cs_shm_options ro = {.flags = CS_SHM_REUSE};
     cs_shm_publisher *p = open_pub(name, &ro);
     publish_gen(p);
-    uint64_t cur = publish_gen(p); /* and a spare */
+    publish_gen(p);
+    uint64_t cur = publish_gen(p); /* and two spares */
     cs_shm_publisher_close(p);
     for (int step = CS_SHM_STEP_LOCKED; step <= CS_SHM_STEP_COUNT; step++) {
         pid_t pid = fork();

@@ -69,6 +69,10 @@ static_assert(ATOMIC_POINTER_LOCK_FREE == 2, "pointer atomics must be lock-free"
  * (shm_publish.c). Above every real generation, so an interrupted reuse
  * is an orphan. */
 #define SHM_RETIRING (1ull << 63)
+/* How many retired generations a reusing publisher keeps; it reuses the
+ * oldest of them. Two: a reader still mapping ahead one publish later
+ * than the next publish can still fall back to the generation before. */
+#define SHM_SPARES 2u
 /* Where POSIX shm segments live as files (Linux, glibc): reuse renames
  * them there. */
 #define SHM_DIR "/dev/shm"

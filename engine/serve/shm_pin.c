@@ -108,6 +108,7 @@
 
 #include "core/error_internal.h"
 #include "image/direct_blob_internal.h"
+#include "image/snapshot_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -507,6 +508,10 @@ static int map_open(cs_shm *h, uint64_t g, bool prefault, shm_victim *out, cs_er
     else
         rc = cs_snapshot_from_memory(base, (size_t)image_len, (h->flags & CS_SHM_VERIFY) ? 0 : CS_OPEN_NO_VERIFY,
                                      &snap, err);
+    if (rc == 0 && prefault && !trusted)
+        /* the indexes a trusted reader takes from the blob: built here,
+         * not by the first query */
+        (void)snap_direct_of(snap);
     if (rc == 0) {
         cs_snapshot_info info;
         cs_snapshot_get_info(snap, &info);

@@ -38,8 +38,9 @@
  * REUSE (CS_SHM_REUSE, only where no one but the owner may pin: the mode
  * gives group and others no read bit). Writing 150 MB into new tmpfs pages
  * and freeing the old segment's costs ~90 ms of CPU, rewriting existing
- * pages ~35 ms. So step 8 keeps the newest retired generation (the spare),
- * and steps 3-4 become: take_spare marks the spare's record RETIRING
+ * pages ~35 ms. So step 8 keeps the SHM_SPARES newest retired generations
+ * (the spares), and steps 3-4 become: take_spare marks the older spare's
+ * record RETIRING
  * (seq_cst) and scans the slots (seq_cst); if none pins it, reuse_rename
  * records a fresh suffix in next_suffix, renames the segment (under
  * SHM_DIR, RENAME_NOREPLACE) to "/NAME@<cur+1>.<suffix>" and records it as
@@ -169,24 +170,40 @@ static bool gen_pinned(const cs_shm_publisher *p, uint64_t g)
     return false;
 }
 
-/* The spare of a reusing publisher: the newest retired generation (below
- * cur, not RETIRING), 0 = none. Lock held. */
-static uint64_t spare_gen(const cs_shm_publisher *p, uint64_t cur)
+/* The spares of a reusing publisher: the SHM_SPARES newest retired
+ * generations (below cur, not RETIRING). Returns the oldest of them, the
+ * one to reuse, when there are SHM_SPARES, else 0; *keep gets the oldest
+ * generation reclaim keeps (0: keep none). Lock held. */
+static uint64_t spare_gen(const cs_shm_publisher *p, uint64_t cur, uint64_t *keep)
 {
-    uint64_t best = 0;
+    uint64_t top[SHM_SPARES] = {0}; /* descending */
     for (uint32_t i = 0; i < p->v.image_cap; i++) {
         /* relaxed: lock held. */
         uint64_t g = atomic_load_explicit(&p->v.images[i].gen, memory_order_relaxed);
-        if (g < cur && g > best)
-            best = g;
+        if (g == 0 || g >= cur)
+            continue;
+        for (unsigned k = 0; k < SHM_SPARES; k++)
+            if (g > top[k]) {
+                for (unsigned j = SHM_SPARES - 1; j > k; j--)
+                    top[j] = top[j - 1];
+                top[k] = g;
+                break;
+            }
     }
-    return best;
+    uint64_t oldest = 0;
+    for (unsigned k = 0; k < SHM_SPARES; k++)
+        if (top[k])
+            oldest = top[k];
+    if (keep)
+        *keep = p->reuse ? oldest : 0;
+    return p->reuse && top[SHM_SPARES - 1] ? top[SHM_SPARES - 1] : 0;
 }
 
 /* Reclaims dead slots, then unlinks every recorded generation that is not
  * current and not pinned (orphans above cur included), but for a reusing
- * publisher's spare. Lock held. Returns the number of segments unlinked. */
-static int reclaim(cs_shm_publisher *p)
+ * publisher's spares unless `spares` is false. Lock held. Returns the
+ * number of segments unlinked. */
+static int reclaim(cs_shm_publisher *p, bool spares)
 {
     /* A reader truncated the reader table (shm_guard.c): extend and map it
      * again. Until then pins are hidden, which unlinks segments early but
@@ -198,12 +215,14 @@ static int reclaim(cs_shm_publisher *p)
      * loads of gen_pinned follow the seq_cst store of cur in S: ours just
      * now, or an earlier holder's, which happens-before us via the lock. */
     uint64_t cur = atomic_load_explicit(&p->v.ctl->generation, memory_order_relaxed);
-    uint64_t spare = p->reuse ? spare_gen(p, cur) : 0;
+    uint64_t keep = 0;
+    if (spares)
+        spare_gen(p, cur, &keep);
     int n = 0;
     for (uint32_t i = 0; i < p->v.image_cap; i++) {
         shm_imgrec *r = &p->v.images[i];
         uint64_t g = atomic_load_explicit(&r->gen, memory_order_relaxed);
-        if (g == 0 || g == cur || g == spare)
+        if (g == 0 || g == cur || (keep && g >= keep && g < cur))
             continue;
         if (g > cur || !gen_pinned(p, g))
             n += unlink_image(p, r, g);
@@ -314,7 +333,7 @@ int cs_shm_publisher_open(const char *name, const cs_shm_options *opts, cs_shm_p
         rc = lock_writer(p, err);
         if (rc == 0) {
             remove_orphans(p);
-            reclaim(p);
+            reclaim(p, true);
             unlock_writer(p);
         }
     }
@@ -356,7 +375,7 @@ static int write_all(int fd, off_t *off, const uint8_t *q, size_t left, const ch
  * or NULL. */
 static shm_imgrec *take_spare(cs_shm_publisher *p, uint64_t cur, uint64_t *taken)
 {
-    uint64_t g = spare_gen(p, cur);
+    uint64_t g = spare_gen(p, cur, NULL);
     /* a broken reader table hides pins: then nothing is reused */
     if (!g || shm_guard_broken(p->v.rdr_guard))
         return NULL;
@@ -578,7 +597,8 @@ static int publish_impl(cs_shm_publisher *p, const cs_snapshot *s, unsigned flag
             if (atomic_load_explicit(&p->v.images[i].gen, memory_order_relaxed) == 0)
                 rec = &p->v.images[i];
         if (!rec)
-            reclaim(p);
+            /* a full table: the spares go first */
+            reclaim(p, false);
     }
     if (!rec) {
         unlock_writer(p);
@@ -615,7 +635,7 @@ static int publish_impl(cs_shm_publisher *p, const cs_snapshot *s, unsigned flag
     atomic_store_explicit(&c->generation, next, memory_order_seq_cst);
     if (step)
         step(CS_SHM_STEP_PUBLISHED, ctx);
-    reclaim(p);
+    reclaim(p, true);
     if (step)
         step(CS_SHM_STEP_RECLAIMED, ctx);
     unlock_writer(p);
@@ -650,7 +670,7 @@ int cs_shm_reclaim(cs_shm_publisher *p, cs_error *err)
     int rc = lock_writer(p, err);
     if (rc)
         return rc;
-    int n = reclaim(p);
+    int n = reclaim(p, true);
     unlock_writer(p);
     return n;
 }

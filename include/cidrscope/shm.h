@@ -300,10 +300,10 @@ enum {
     /* cs_shm_publish_with: publish even when the shrink guard would
      * refuse (the operator confirmed). */
     CS_SHM_FORCE = 1u << 1,
-    /* cs_shm_options.flags: keep the newest retired generation's segment
-     * (one more image in /dev/shm, also through cs_shm_reclaim) and, when
-     * no reader pins it, write the next generation into its pages instead
-     * of a new segment: a publish then neither allocates nor frees the
+    /* cs_shm_options.flags: keep the two newest retired generations'
+     * segments (two more images in /dev/shm, also through cs_shm_reclaim)
+     * and, when no reader pins the older, write the next generation into
+     * its pages instead of a new segment: a publish then neither allocates nor frees the
      * image's pages (about 2.5x less CPU; bench/results-shm.md). Only on a
      * service whose mode gives group and others no read bit (so no one but
      * the owner and root may pin); elsewhere ignored. Readers re-check a
