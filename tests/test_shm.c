@@ -132,6 +132,16 @@ static int cleanup(void **state)
     return 0;
 }
 
+static void sort_gens(uint64_t *g, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && g[j - 1] > g[j]; j--) {
+            uint64_t t = g[j];
+            g[j] = g[j - 1];
+            g[j - 1] = t;
+        }
+}
+
 /* The generations whose image segments ("NAME@<gen>.<hex>") exist for
  * service `name` (sorted), and how many of its control segment and reader
  * table ("NAME@readers.<hex>") exist (0, 1 or 2). */
@@ -158,12 +168,7 @@ static size_t list_images(const char *name, uint64_t *gens, size_t cap, int *has
         }
     }
     closedir(d);
-    for (size_t i = 1; i < n; i++)
-        for (size_t j = i; j > 0 && gens[j - 1] > gens[j]; j--) {
-            uint64_t t = gens[j];
-            gens[j] = gens[j - 1];
-            gens[j - 1] = t;
-        }
+    sort_gens(gens, n);
     return n;
 }
 
@@ -745,6 +750,28 @@ static void kill_hook(int step, void *ctx)
         raise(SIGKILL);
 }
 
+/* A publisher process (options o, may be NULL) publishing generation gen
+ * of the test sets, killed after `step`; returns its pid once reaped. */
+static pid_t publisher_killed_at(const char *name, const cs_shm_options *o, uint64_t gen, int step)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        cs_shm_publisher *cp = NULL;
+        if (cs_shm_publisher_open(name, o, &cp, NULL) < 0)
+            _exit(3);
+        cs_snapshot *s = gen_snapshot(gen);
+        kill_at k = {step};
+        cs_shm_publish_hooked(cp, s, kill_hook, &k, NULL, NULL);
+        _exit(4); /* the hook should have killed us */
+    }
+    track_child(pid);
+    int st = reap(pid);
+    if (!(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL))
+        fail_msg("step %d: publisher was not killed (status %#x)", step, st);
+    return pid;
+}
+
 static void shm__publisher_killed_at_every_step_leaves_previous_generation(void **state)
 {
     (void)state;
@@ -755,21 +782,7 @@ static void shm__publisher_killed_at_every_step_leaves_previous_generation(void 
     cs_shm_publisher_close(p);
 
     for (int step = CS_SHM_STEP_LOCKED; step <= CS_SHM_STEP_COUNT; step++) {
-        pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-            cs_shm_publisher *cp = NULL;
-            if (cs_shm_publisher_open(name, NULL, &cp, NULL) < 0)
-                _exit(3);
-            cs_snapshot *s = gen_snapshot(cur + 1);
-            kill_at k = {step};
-            cs_shm_publish_hooked(cp, s, kill_hook, &k, NULL, NULL);
-            _exit(4); /* the hook should have killed us */
-        }
-        track_child(pid);
-        int st = reap(pid);
-        if (!(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL))
-            fail_msg("step %d: publisher was not killed (status %#x)", step, st);
+        pid_t pid = publisher_killed_at(name, NULL, cur + 1, step);
 
         uint64_t serving = step >= CS_SHM_STEP_PUBLISHED ? cur + 1 : cur;
         /* What the crash left: the lock held by a dead pid, and the new
@@ -1139,21 +1152,7 @@ static void shm__reusing_publisher_killed_at_every_step_leaks_nothing(void **sta
     uint64_t cur = publish_gen(p); /* and two spares */
     cs_shm_publisher_close(p);
     for (int step = CS_SHM_STEP_LOCKED; step <= CS_SHM_STEP_COUNT; step++) {
-        pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-            cs_shm_publisher *cp = NULL;
-            if (cs_shm_publisher_open(name, &ro, &cp, NULL) < 0)
-                _exit(3);
-            cs_snapshot *s = gen_snapshot(cur + 1);
-            kill_at k = {step};
-            cs_shm_publish_hooked(cp, s, kill_hook, &k, NULL, NULL);
-            _exit(4);
-        }
-        track_child(pid);
-        int st = reap(pid);
-        if (!(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL))
-            fail_msg("step %d: publisher was not killed (status %#x)", step, st);
+        publisher_killed_at(name, &ro, cur + 1, step);
         uint64_t serving = step >= CS_SHM_STEP_PUBLISHED ? cur + 1 : cur;
         check_serving(name, serving);
         /* on disk = in the table */
@@ -1167,12 +1166,7 @@ static void shm__reusing_publisher_killed_at_every_step_leaks_nothing(void **sta
         assert_int_equal(nd, nt);
         for (size_t i = 0; i < nt; i++)
             table[i] = im[i].generation;
-        for (size_t i = 1; i < nt; i++)
-            for (size_t j = i; j > 0 && table[j - 1] > table[j]; j--) {
-                uint64_t t = table[j];
-                table[j] = table[j - 1];
-                table[j - 1] = t;
-            }
+        sort_gens(table, nt);
         if (nd && memcmp(disk, table, nd * sizeof *disk) != 0)
             fail_msg("step %d: segments on disk differ from the image table", step);
         p = open_pub(name, &ro);
