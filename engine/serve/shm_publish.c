@@ -384,7 +384,9 @@ static shm_imgrec *take_spare(cs_shm_publisher *p, uint64_t cur, uint64_t *taken
      * the flag stored its slot before our scan (shm_pin.c). */
     atomic_fetch_or_explicit(&p->v.ctl->flags, SHM_REUSING, memory_order_seq_cst);
     atomic_store_explicit(&r->gen, g | SHM_RETIRING, memory_order_seq_cst);
-    if (gen_pinned(p, g)) {
+    /* A reader table truncated during the scan read as zeros: pins may
+     * have been missed, so nothing is reused then either. */
+    if (gen_pinned(p, g) || shm_guard_broken(p->v.rdr_guard)) {
         /* relaxed: readers only compare it with a generation they hold. */
         atomic_store_explicit(&r->gen, g, memory_order_relaxed);
         return NULL;
