@@ -203,8 +203,10 @@ CS_API int cs_shm_pin(cs_shm *h, cs_pin *pin, cs_error *err);
  * mapped: pins the current generation if it is mapped here, else the
  * newest mapped one (which may be older than current until a pin or
  * cs_shm_refresh maps the new one; its memory stays valid even after its
- * segment is unlinked). With nothing mapped yet it maps as cs_shm_pin.
- * Same returns; no system call once something is mapped.
+ * segment is unlinked). With nothing mapped yet it maps as cs_shm_pin, and
+ * also when a publisher with CS_SHM_REUSE is taking the newest mapped
+ * generation's segment for a new generation (then its bytes change).
+ * Same returns; no system call once something is mapped, but in that case.
  */
 CS_API int cs_shm_pin_mapped(cs_shm *h, cs_pin *pin, cs_error *err);
 
