@@ -179,6 +179,9 @@ struct cs_snapshot {
      * (release) to every later reader (acquire). */
     atomic_bool dx_ready;
     pthread_mutex_t dx_lock;
+    /* snap_derived's objects and, once published, how to release each */
+    _Atomic(void *) derived[SNAP_DERIVED_COUNT];
+    void (*derived_release[SNAP_DERIVED_COUNT])(void *);
 };
 
 /* ---- writer --------------------------------------------------------------- */
@@ -582,6 +585,10 @@ static int open_memory(const void *base, size_t len, unsigned flags, const snap_
     if (given)
         r->dx = *given;
     atomic_init(&r->dx_ready, given != NULL);
+    for (unsigned i = 0; i < SNAP_DERIVED_COUNT; i++) {
+        atomic_init(&r->derived[i], NULL);
+        r->derived_release[i] = NULL;
+    }
     if (pthread_mutex_init(&r->dx_lock, NULL) != 0) {
         free(r);
         return cs_fail(err, CS_ENOMEM, "out of memory for a mutex");
@@ -648,10 +655,40 @@ const cs_dir16 *snap_dir8(const cs_snapshot *s)
     return d->dir ? d->dir + 65536 : NULL;
 }
 
+void *snap_derived(const cs_snapshot *cs, unsigned slot, snap_derive_fn build,
+                   void (*release)(void *))
+{
+    cs_snapshot *s = (cs_snapshot *)cs; /* derived state, not the image */
+    void *obj = atomic_load_explicit(&s->derived[slot], memory_order_acquire);
+    if (obj)
+        return obj;
+    void *mine = build(cs, slot), *none = NULL;
+    if (!mine)
+        return NULL;
+    if (atomic_compare_exchange_strong_explicit(&s->derived[slot], &none, mine,
+                                                memory_order_acq_rel, memory_order_acquire)) {
+        s->derived_release[slot] = release; /* read by close only */
+        return mine;
+    }
+    release(mine);
+    return none;
+}
+
+void *snap_derived_peek(const cs_snapshot *cs, unsigned slot)
+{
+    cs_snapshot *s = (cs_snapshot *)cs;
+    return atomic_load_explicit(&s->derived[slot], memory_order_acquire);
+}
+
 void cs_snapshot_close(cs_snapshot *s)
 {
     if (!s)
         return;
+    for (unsigned i = 0; i < SNAP_DERIVED_COUNT; i++) {
+        void *obj = atomic_load_explicit(&s->derived[i], memory_order_acquire);
+        if (obj && s->derived_release[i])
+            s->derived_release[i](obj);
+    }
     if (!s->dx_borrowed)
         snap_direct_free(&s->dx);
     pthread_mutex_destroy(&s->dx_lock);
