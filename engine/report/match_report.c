@@ -29,10 +29,11 @@
  * estate tables the VPC columns hold the entry's value.
  *
  * Text rows: what follows the prefix column (VPC id, account, region, name,
- * padded, and the newline) depends on the entry's value only, so it is
- * formatted once and kept in a direct-mapped cache of OWNER_SLOTS rows
- * keyed by value; a bulk lookup writes most rows as two copies (the
- * relation and prefix columns, then the cached owner text). The cache
+ * padded, and the newline) depends on the entry's VPC only (on its value
+ * when it has none), so it is formatted once and kept in a direct-mapped
+ * cache of OWNER_SLOTS rows keyed by VPC index; a bulk lookup writes most
+ * rows as two copies (the relation and prefix columns, then the cached
+ * owner text). The cache
  * belongs to one image: it is emptied when a match comes from another
  * snapshot, or from the same one re-pinned to another image (base address,
  * generation, creation time and length compared per match). Rows that are
@@ -57,7 +58,7 @@
 #define OWNER_ROW_CAP 160
 
 typedef struct owner_row {
-    uint32_t value;
+    uint64_t key;        /* VPC index, or 1 << 32 | value (no VPC) */
     uint16_t len;        /* 0 = empty slot */
     char text[OWNER_ROW_CAP];
 } owner_row;
@@ -87,6 +88,8 @@ struct cs_match_report {
     char tbuf[1 << 16];
     image_key owners_of;     /* the image of `owners` */
     owner_row *owners;       /* text: OWNER_SLOTS rows, allocated with the writer */
+    const uint32_t *assoc_vpc; /* that image's association -> VPC map, or NULL */
+    uint32_t n_assoc;
 };
 
 static void tflush(cs_match_report *w)
@@ -305,12 +308,20 @@ static bool row_col(char *row, size_t *len, size_t cap, const char *s, unsigned 
  * cached (then the columns go through tcol). */
 static const owner_row *owner_text(cs_match_report *w, const cs_snapshot *s, uint32_t value)
 {
-    owner_row *r = &w->owners[(value * 2654435761u) >> 23 & (OWNER_SLOTS - 1)];
-    if (r->len && r->value == value)
+    uint32_t v = w->assoc_vpc && value < w->n_assoc ? w->assoc_vpc[value] : CS_IDX_NONE;
+    uint64_t key = v != CS_IDX_NONE ? v : (uint64_t)1 << 32 | value;
+    owner_row *r = &w->owners[(uint32_t)(key * 0x9E3779B97F4A7C15u >> 55) & (OWNER_SLOTS - 1)];
+    if (r->len && r->key == key)
         return r;
     r->len = 0; /* refilled below, or left empty */
     char vbuf[CS_FMT_U64_CAP];
-    cs_vpc_facts o = owner_of(s, value, vbuf);
+    cs_vpc_facts o = cs_report_vpc(s, v);
+    if (!o.known) {
+        if (v != CS_IDX_NONE)
+            return NULL; /* a VPC index the image does not hold: keyed by value below */
+        cs_fmt_u64(vbuf, value);
+        o.id = vbuf;
+    }
     size_t len = 0;
     char *t = r->text;
     const size_t cap = sizeof r->text;
@@ -329,7 +340,7 @@ static const owner_row *owner_text(cs_match_report *w, const cs_snapshot *s, uin
             return NULL;
     }
     t[len++] = '\n';
-    r->value = value;
+    r->key = key;
     r->len = (uint16_t)len;
     return r;
 }
@@ -347,6 +358,7 @@ static void owners_for(cs_match_report *w, const cs_snapshot *s)
         for (size_t i = 0; i < OWNER_SLOTS; i++)
             w->owners[i].len = 0;
         *c = k;
+        w->assoc_vpc = cs_estate_present(s) ? cs_estate_assoc_vpc_map(s, &w->n_assoc) : NULL;
     }
 }
 
