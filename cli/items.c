@@ -40,6 +40,7 @@
  * reading it is done. Workers share the snapshot (read-only, thread-safe per
  * query.h); each owns its scratch, writer and streams.
  */
+#define _GNU_SOURCE /* fopencookie: a worker writes into its job's buffer */
 #include "items.h"
 
 #include "cli.h"
@@ -323,11 +324,15 @@ static void *work(void *arg)
 
 /* ---- chunks, jobs and threads ------------------------------------------------------ */
 
+typedef struct membuf {       /* bytes a job wrote; kept (and reused) by its queue entry */
+    char *p;
+    size_t len, cap;
+} membuf;
+
 typedef struct job {
     chunk *ch;
     size_t from, to;          /* items [from, to) of ch */
-    char *obuf, *ebuf;        /* what it wrote for stdout and for stderr */
-    size_t olen, elen;
+    membuf out, err;          /* what it wrote for stdout and for stderr */
     int failed;               /* exit code of what stopped it; 0 = none */
     bool had_bad;
     bool done;                /* under the pool's mutex */
@@ -335,9 +340,18 @@ typedef struct job {
 
 typedef struct pool pool;
 
-typedef struct member {       /* one worker thread */
+/* A stream whose bytes go to whichever membuf `to` names (fopencookie). */
+typedef struct sink {
+    membuf *to;
+    bool oom;                 /* a write did not fit: the job fails */
+} sink;
+
+typedef struct member {       /* one worker thread, its writer kept across jobs */
     pool *p;
     worker k;
+    sink so, se;
+    FILE *out, *err;          /* into so.to, se.to */
+    cs_match_report *w;       /* CS_MR_BARE, on out */
 } member;
 
 struct pool {
@@ -369,47 +383,78 @@ typedef struct run {
     bool had_bad;
 } run;
 
-/* Runs job j on worker k: its items through a writer of its own into its
- * own memory streams. */
-static void run_job(const cli_items_opts *o, worker *k, job *j)
+static ssize_t sink_write(void *cookie, const char *data, size_t n)
 {
-    FILE *out = open_memstream(&j->obuf, &j->olen);
-    FILE *err = open_memstream(&j->ebuf, &j->elen);
+    sink *k = cookie;
+    membuf *b = k->to;
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 1 << 20;
+        while (cap < b->len + n)
+            cap *= 2;
+        char *q = realloc(b->p, cap);
+        if (!q) {
+            k->oom = true;
+            return -1;
+        }
+        b->p = q;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, data, n);
+    b->len += n;
+    return (ssize_t)n;
+}
+
+/* Opens member m's streams and writer. Returns 0 or -1 (out of memory). */
+static int member_open(member *m, const cli_items_opts *o)
+{
+    cookie_io_functions_t io = {NULL, sink_write, NULL, NULL};
+    m->out = fopencookie(&m->so, "w", io);
+    m->err = fopencookie(&m->se, "w", io);
+    if (!m->out || !m->err)
+        return -1;
     unsigned flags = CS_MR_BARE | (o->count ? CS_MR_COUNT : 0) | (o->lookup ? CS_MR_LOOKUP : 0);
-    cs_match_report *w = out ? cs_match_report_open(out, o->format, flags) : NULL;
-    if (!out || !err || !w) {
-        j->failed = CLI_INTERNAL;
-    } else {
-        cs_match_report_set_limit(w, o->limit);
-        k->o = o;
-        k->s = j->ch->s;
-        k->ch = j->ch;
-        k->from = j->from;
-        k->to = j->to;
-        k->w = w;
-        k->err = err;
-        k->failed = 0;
-        k->had_bad = false;
-        work(k);
-        j->failed = k->failed;
-        j->had_bad = k->had_bad;
-    }
-    cs_error e;
-    cs_error_clear(&e);
-    if (w && cs_match_report_close(w, &e) < 0 && !j->failed) { /* also frees it */
-        fprintf(err, "cidrscope %s: %s\n", o->verb, e.message);
-        j->failed = cli_exit_code(e.code);
-    }
-    if (out)
-        fclose(out);
-    if (err)
-        fclose(err);
-    if (!out || !err) { /* main prints the message: the job has no stream for it */
-        free(j->obuf);
-        free(j->ebuf);
-        j->obuf = j->ebuf = NULL;
-        j->olen = j->elen = 0;
-    }
+    m->w = cs_match_report_open(m->out, o->format, flags);
+    if (!m->w)
+        return -1;
+    cs_match_report_set_limit(m->w, o->limit);
+    return 0;
+}
+
+static void member_close(member *m)
+{
+    cs_match_report_close(m->w, NULL); /* nothing left in it: flushed per job */
+    if (m->out)
+        fclose(m->out);
+    if (m->err)
+        fclose(m->err);
+}
+
+/* Runs job j on member m: its items through m's writer into j's buffers. */
+static void run_job(const cli_items_opts *o, member *m, job *j)
+{
+    worker *k = &m->k;
+    j->out.len = j->err.len = 0;
+    m->so = (sink){&j->out, false};
+    m->se = (sink){&j->err, false};
+    k->o = o;
+    k->s = j->ch->s;
+    k->ch = j->ch;
+    k->from = j->from;
+    k->to = j->to;
+    k->w = m->w;
+    k->err = m->err;
+    k->failed = 0;
+    k->had_bad = false;
+    work(k);
+    cs_match_report_flush(m->w);
+    fflush(m->out);
+    fflush(m->err);
+    j->failed = k->failed;
+    j->had_bad = k->had_bad;
+    if ((m->so.oom || m->se.oom) && !j->failed)
+        j->failed = CLI_INTERNAL; /* main names it: the stream could not */
+    clearerr(m->out);
+    clearerr(m->err);
 }
 
 static void *pool_thread(void *arg)
@@ -424,7 +469,7 @@ static void *pool_thread(void *arg)
             break; /* quit, and nothing left */
         job *j = &p->q[p->next++ % p->qcap];
         pthread_mutex_unlock(&p->mu);
-        run_job(p->o, &m->k, j);
+        run_job(p->o, m, j);
         pthread_mutex_lock(&p->mu);
         j->done = true;
         pthread_cond_broadcast(&p->done);
@@ -454,8 +499,11 @@ static pool *pool_start(const cli_items_opts *o, unsigned threads)
     pthread_cond_init(&p->done, NULL);
     for (unsigned x = 0; x < threads; x++) {
         p->m[x].p = p;
-        if (pthread_create(&p->tid[x], NULL, pool_thread, &p->m[x]) != 0)
+        if (member_open(&p->m[x], o) != 0 ||
+            pthread_create(&p->tid[x], NULL, pool_thread, &p->m[x]) != 0) {
+            member_close(&p->m[x]);
             break;
+        }
         p->started++;
     }
     if (!p->started) {
@@ -487,16 +535,14 @@ static int write_head(run *r, bool wait)
     if (!done)
         return 0;
     if (!r->failed) {
-        fwrite(j->obuf, 1, j->olen, stdout);
-        fwrite(j->ebuf, 1, j->elen, stderr);
-        if (j->failed == CLI_INTERNAL && !j->ebuf)
+        fwrite(j->out.p, 1, j->out.len, stdout);
+        fwrite(j->err.p, 1, j->err.len, stderr);
+        if (j->failed == CLI_INTERNAL && !j->err.len)
             cli_errorf(r->o->verb, "out of memory");
         r->had_bad |= j->had_bad;
         r->failed = j->failed; /* later jobs are not written */
     }
-    free(j->obuf);
-    free(j->ebuf);
-    memset(j, 0, sizeof *j);
+    j->ch = NULL; /* its buffers stay for the next job in this entry */
     p->head++;
     return 1;
 }
@@ -516,8 +562,14 @@ static void pool_stop(pool *p)
     p->quit = true;
     pthread_cond_broadcast(&p->ready);
     pthread_mutex_unlock(&p->mu);
-    for (unsigned x = 0; x < p->started; x++)
+    for (unsigned x = 0; x < p->started; x++) {
         pthread_join(p->tid[x], NULL);
+        member_close(&p->m[x]);
+    }
+    for (size_t x = 0; x < p->qcap; x++) {
+        free(p->q[x].out.p);
+        free(p->q[x].err.p);
+    }
     pthread_cond_destroy(&p->ready);
     pthread_cond_destroy(&p->done);
     pthread_mutex_destroy(&p->mu);
@@ -567,8 +619,10 @@ static int submit(run *r)
         pthread_mutex_lock(&p->mu);
         for (size_t x = 0; x < parts; x++) {
             job *j = &p->q[p->tail++ % p->qcap];
-            memset(j, 0, sizeof *j);
             j->ch = ch;
+            j->done = false;
+            j->failed = 0;
+            j->had_bad = false;
             j->from = x * per;
             j->to = (x + 1) * per < ch->n ? (x + 1) * per : ch->n;
         }
