@@ -16,8 +16,10 @@
  *            at the head of the queue (in queue order); before reusing a
  *            slot, wait for its jobs and write them
  *   workers: take the next queued job; parse, answer and format its items
- *            through its own cs_match_report (CS_MR_BARE) into its own
- *            memory stream; mark it done
+ *            through the worker's own cs_match_report (CS_MR_BARE, kept
+ *            across jobs with its owner cache) into the job's buffers
+ *            (an fopencookie stream; the buffers are kept by the queue
+ *            entry and reused); mark it done
  *
  * So while the workers answer chunk c, main reads chunk c + 1 and writes
  * chunk c - 1. Jobs are written in the order they were queued, which is
@@ -27,7 +29,7 @@
  * bad item unless keep_going; main writes it (the answers before the bad
  * item, then its message) and discards every later job, so the items
  * before the bad one, and only those, are answered. Warnings (host bits
- * cleared) go to each job's own stderr stream and are printed in order too.
+ * cleared) go to each job's own stderr buffer and are printed in order too.
  * With --shm a chunk's jobs all run on the generation pinned when it was
  * queued; the queue is drained after each chunk and the pin dropped, so a
  * reader waiting for input holds no reader slot and the next chunk sees
@@ -37,8 +39,9 @@
  * job's `done`; a worker owns a job from taking it until it sets done
  * (under the mutex, so main sees its buffers complete); main alone moves
  * `head` and reuses slots, and touches a slot's arena only after every job
- * reading it is done. Workers share the snapshot (read-only, thread-safe per
- * query.h); each owns its scratch, writer and streams.
+ * reading it is written. Workers share the snapshot (read-only,
+ * thread-safe per query.h); each owns its scratch, writer and streams.
+ * Warnings and errors of one thread go straight to stderr.
  */
 #define _GNU_SOURCE /* fopencookie: a worker writes into its job's buffer */
 #include "items.h"
