@@ -481,6 +481,30 @@ static void *pool_thread(void *arg)
     return NULL;
 }
 
+static void pool_stop(pool *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->quit = true;
+    pthread_cond_broadcast(&p->ready);
+    pthread_mutex_unlock(&p->mu);
+    for (unsigned x = 0; x < p->started; x++) {
+        pthread_join(p->tid[x], NULL);
+        member_close(&p->m[x]);
+    }
+    for (size_t x = 0; x < p->qcap; x++) {
+        free(p->q[x].out.p);
+        free(p->q[x].err.p);
+    }
+    pthread_cond_destroy(&p->ready);
+    pthread_cond_destroy(&p->done);
+    pthread_mutex_destroy(&p->mu);
+    free(p->q);
+    free(p->m);
+    free(p);
+}
+
 /* Starts up to `threads` workers. NULL when none could start (out of
  * memory, or no thread): the caller answers on its own thread. */
 static pool *pool_start(const cli_items_opts *o, unsigned threads)
@@ -510,12 +534,7 @@ static pool *pool_start(const cli_items_opts *o, unsigned threads)
         p->started++;
     }
     if (!p->started) {
-        pthread_cond_destroy(&p->ready);
-        pthread_cond_destroy(&p->done);
-        pthread_mutex_destroy(&p->mu);
-        free(p->q);
-        free(p->m);
-        free(p);
+        pool_stop(p);
         return NULL;
     }
     return p;
@@ -555,30 +574,6 @@ static void drain(run *r)
 {
     while (r->p && write_head(r, true))
         ;
-}
-
-static void pool_stop(pool *p)
-{
-    if (!p)
-        return;
-    pthread_mutex_lock(&p->mu);
-    p->quit = true;
-    pthread_cond_broadcast(&p->ready);
-    pthread_mutex_unlock(&p->mu);
-    for (unsigned x = 0; x < p->started; x++) {
-        pthread_join(p->tid[x], NULL);
-        member_close(&p->m[x]);
-    }
-    for (size_t x = 0; x < p->qcap; x++) {
-        free(p->q[x].out.p);
-        free(p->q[x].err.p);
-    }
-    pthread_cond_destroy(&p->ready);
-    pthread_cond_destroy(&p->done);
-    pthread_mutex_destroy(&p->mu);
-    free(p->q);
-    free(p->m);
-    free(p);
 }
 
 /* Answers the chunk being filled: on this thread (one thread), or queued

@@ -115,23 +115,7 @@ same_bytes "arguments, stdin, --items" query $E --count --keep-going 10.0.0.0/8 
 
 # check --pairs: 3 batches and a part; a malformed line on a batch border
 # stops the run after the pairs before it, in every streaming format.
-py - "$tmp/pairs.csv" "$seed" <<'PY' || fail "pairs generator"
-import glob, json, random, sys
-ids = set()
-for f in glob.glob("datasets/sample/**/*.json", recursive=True):
-    try:
-        d = json.load(open(f))
-    except ValueError:
-        continue
-    if isinstance(d, dict):
-        ids.update(v["VpcId"] for v in d.get("Vpcs", []))
-ids = sorted(ids) + ["vpc-nope"]
-r = random.Random(int(sys.argv[2]))
-with open(sys.argv[1], "w") as f:
-    f.write("vpc_a,vpc_b\n")
-    for _ in range(3 * 65536 + 999):
-        f.write("%s,%s\n" % (r.choice(ids), r.choice(ids)))
-PY
+sample_pairs "$tmp/pairs.csv" $((3 * C + 999)) "$seed"
 in=$tmp/pairs.csv
 for fmt in text csv ndjson; do
     same_bytes "check --pairs --format $fmt" check $E --format $fmt --pairs -
