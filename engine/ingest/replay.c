@@ -410,16 +410,31 @@ static bool resumed(int op, cs_error *err, int *rc)
 
 /* ---- the wrappers ------------------------------------------------------------- */
 
+/* The calling thread's log with the head of a record written (the fields
+ * follow), or NULL when the thread does not record. A call the log cannot
+ * express (`ok` false: a NULL descriptor) makes the log incomplete. */
+static cs_ingest_log *record(int op, int rc, const cs_srcloc *loc, const cs_error *err, bool ok)
+{
+    cs_ingest_log *l = tl_log;
+    if (!l)
+        return NULL;
+    if (!ok) {
+        l->oom = true;
+        return NULL;
+    }
+    put_head(l, op, rc, loc, err);
+    return l;
+}
+
 int cs_ingest_add_vpc(cs_estate *e, const cs_vpc_desc *d, const cs_srcloc *loc, cs_error *err)
 {
     int rc;
     if (tl_resume && resumed(OP_VPC, err, &rc))
         return rc;
     rc = cs_estate_add_vpc(e, d, loc, err);
-    cs_ingest_log *l = tl_log;
-    if (!l || !d)
-        return l && !d ? (l->oom = true, rc) : rc;
-    put_head(l, OP_VPC, rc, loc, err);
+    cs_ingest_log *l = record(OP_VPC, rc, loc, err, d != NULL);
+    if (!l)
+        return rc;
     put_str(l, d->id);
     put_str(l, d->owner);
     put_str(l, d->region);
@@ -445,10 +460,9 @@ int cs_ingest_add_cidr(cs_estate *e, const cs_cidr_desc *d, const cs_srcloc *loc
     if (tl_resume && resumed(OP_CIDR, err, &rc))
         return rc;
     rc = cs_estate_add_cidr(e, d, loc, err);
-    cs_ingest_log *l = tl_log;
-    if (!l || !d)
-        return l && !d ? (l->oom = true, rc) : rc;
-    put_head(l, OP_CIDR, rc, loc, err);
+    cs_ingest_log *l = record(OP_CIDR, rc, loc, err, d != NULL);
+    if (!l)
+        return rc;
     put_str(l, d->vpc_id);
     put(l, &d->prefix.hi, sizeof d->prefix.hi);
     put(l, &d->prefix.lo, sizeof d->prefix.lo);
@@ -470,10 +484,9 @@ int cs_ingest_add_peering(cs_estate *e, const cs_peering_desc *d, const cs_srclo
     if (tl_resume && resumed(OP_PCX, err, &rc))
         return rc;
     rc = cs_estate_add_peering(e, d, loc, err);
-    cs_ingest_log *l = tl_log;
-    if (!l || !d)
-        return l && !d ? (l->oom = true, rc) : rc;
-    put_head(l, OP_PCX, rc, loc, err);
+    cs_ingest_log *l = record(OP_PCX, rc, loc, err, d != NULL);
+    if (!l)
+        return rc;
     put_str(l, d->id);
     put_u8(l, d->status);
     const cs_peering_side *side[2] = {&d->requester, &d->accepter};
@@ -493,9 +506,8 @@ int cs_ingest_add_finding(cs_estate *e, const char *kind, const cs_srcloc *loc,
     if (tl_resume && resumed(OP_FINDING, NULL, &rc))
         return rc;
     rc = cs_estate_add_finding(e, kind, loc, message);
-    cs_ingest_log *l = tl_log;
+    cs_ingest_log *l = record(OP_FINDING, rc, loc, NULL, true);
     if (l) {
-        put_head(l, OP_FINDING, rc, loc, NULL);
         put_cstr(l, kind);
         put_cstr(l, message);
     }
@@ -508,15 +520,9 @@ int cs_ingest_reject(cs_estate *e, const cs_error *rejected)
     if (tl_resume && resumed(OP_REJECT, NULL, &rc))
         return rc;
     rc = cs_estate_reject(e, rejected);
-    cs_ingest_log *l = tl_log;
-    if (l) {
-        if (!rejected) {
-            l->oom = true;
-            return rc;
-        }
-        put_head(l, OP_REJECT, rc, NULL, NULL);
+    cs_ingest_log *l = record(OP_REJECT, rc, NULL, NULL, rejected != NULL);
+    if (l)
         put(l, rejected, sizeof *rejected);
-    }
     return rc;
 }
 
