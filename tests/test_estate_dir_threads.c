@@ -7,7 +7,10 @@
  * lines. Directories come from the generator (cs_gen), then get files that
  * make records of two files meet in the builder (an exact duplicate page, a
  * page of another region's VPCs: a conflict), malformed files and skipped
- * entries, at seeds printed on failure.
+ * entries, at seeds printed on failure. The recording, replay and resume
+ * of engine/ingest/replay.c are also checked without threads (so without
+ * timing deciding which path runs): a text read after another, as one
+ * thread reads it and as a replayed, resumed recording.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +28,7 @@
 #include <cidrscope/estate.h>
 
 #include "gen_estate.h"
+#include "ingest/aws_json_internal.h"
 
 typedef struct run {
     int rc;
@@ -283,12 +287,143 @@ static void estate_dir_threads__late_conflict_is_the_same_error(void **state)
     rm_rf(tmp);
 }
 
+/* ---- replay and resume without threads ---------------------------------------------- */
+
+static void slurp(const char *path, char **text, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    long n = ftell(f);
+    assert_true(n >= 0);
+    rewind(f);
+    *text = malloc((size_t)n + 1);
+    assert_non_null(*text);
+    assert_int_equal(fread(*text, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    *len = (size_t)n;
+}
+
+typedef struct reading {
+    const char *text;
+    size_t len;
+    const char *region;
+} reading;
+
+static int read_one(cs_estate *e, const reading *r, bool keep_going, cs_error *err)
+{
+    cs_load_options o;
+    memset(&o, 0, sizeof o);
+    o.keep_going = keep_going;
+    cs_error_clear(err);
+    return cs_ingest_aws_json_buf(e, "second.json", r->text, r->len, 0, r->region, NULL, &o,
+                                  err);
+}
+
+/* `second` read after `first`: by one thread, and recorded into an estate of
+ * its own, then replayed (and resumed) into one holding `first`. Returns
+ * whether the replay resumed; fails the test on any difference. */
+static bool replayed_equals_read(const reading *first, const reading *second, bool keep_going,
+                                 const char *what)
+{
+    cs_error ea, eb, es;
+    run a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    cs_estate *ea_e = cs_estate_new(), *eb_e = cs_estate_new(), *scratch = cs_estate_new();
+    assert_true(ea_e && eb_e && scratch);
+    read_one(ea_e, first, keep_going, &ea);
+    a.rc = read_one(ea_e, second, keep_going, &ea);
+    read_one(eb_e, first, keep_going, &eb);
+    cs_ingest_log log;
+    memset(&log, 0, sizeof log);
+    cs_ingest_log_begin(&log);
+    int rs = read_one(scratch, second, keep_going, &es);
+    cs_ingest_log_end();
+    cs_estate_free(scratch);
+    cs_ingest_resume at;
+    cs_error_clear(&eb);
+    int rr = cs_ingest_log_replay(eb_e, &log, &at, &eb);
+    assert_true(rr == 0 || rr == 1);
+    if (rr == 1) {
+        cs_ingest_resume_begin(&at);
+        b.rc = read_one(eb_e, second, keep_going, &eb);
+        cs_ingest_resume_end();
+    } else {
+        b.rc = rs;
+        eb = es;
+    }
+    a.err = ea;
+    b.err = eb;
+    for (int k = 0; k < 2; k++) {
+        run *x = k ? &b : &a;
+        if (x->rc < 0)
+            continue;
+        cs_snapshot *snap = NULL;
+        cs_error fe;
+        assert_int_equal(cs_estate_freeze(k ? eb_e : ea_e, &snap, &fe), 0);
+        const void *img = cs_snapshot_image(snap, &x->image_len);
+        x->image = malloc(x->image_len);
+        assert_non_null(x->image);
+        memcpy(x->image, img, x->image_len);
+        memset(x->image + 40, 0, 8);
+        memset(x->image + 96, 0, 8);
+        cs_snapshot_close(snap);
+    }
+    same(&a, &b, what);
+    run_free(&a);
+    run_free(&b);
+    cs_ingest_log_free(&log);
+    cs_estate_free(ea_e);
+    cs_estate_free(eb_e);
+    return rr == 1;
+}
+
+static void estate_dir_threads__replay_and_resume_equal_one_reading(void **state)
+{
+    (void)state;
+    char tmp[64], dir[128], r0[1024], p[2048];
+    make_dir(tmp, sizeof tmp, dir, sizeof dir, 31, 2, 1, 6);
+    region_dir(dir, 0, 0, r0, sizeof r0);
+    snprintf(p, sizeof p, "%s/vpcs.json", r0);
+    char *vpcs;
+    size_t vlen;
+    slurp(p, &vpcs, &vlen);
+    snprintf(p, sizeof p, "%s/peering.json", r0);
+    char *pcx;
+    size_t plen;
+    slurp(p, &pcx, &plen);
+    static const char broken[] = "{\"Vpcs\": [{\"VpcId\": 7}, {\"VpcId\": \"vpc-1\"}]}";
+    static const char empty[] = "{\"Vpcs\": []}";
+    const reading east = {vpcs, vlen, "us-east-1"}, west = {vpcs, vlen, "us-west-2"},
+                  peers = {pcx, plen, "us-east-1"}, bad = {broken, sizeof broken - 1, "us-east-1"},
+                  none = {empty, sizeof empty - 1, "us-east-1"};
+    for (int kg = 0; kg < 2; kg++) {
+        /* Nothing met: the replay agrees to the end. */
+        assert_false(replayed_equals_read(&none, &east, kg, "a first reading"));
+        /* The same VPCs again: merged, which a reader does not tell from
+         * new, so the replay agrees. */
+        assert_false(replayed_equals_read(&east, &east, kg, "the same VPCs again"));
+        assert_false(replayed_equals_read(&peers, &peers, kg, "the same peerings again"));
+        /* The same VPCs in another region: the first call conflicts, the
+         * reader resumes from there (rejects under keep-going, stops
+         * without). */
+        assert_true(replayed_equals_read(&east, &west, kg, "another region"));
+        /* A bad record is the reader's, not the builder's: replayed. */
+        assert_false(replayed_equals_read(&east, &bad, kg, "a bad record"));
+    }
+    free(vpcs);
+    free(pcx);
+    rm_rf(tmp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(estate_dir_threads__clean_directory_gives_the_same_image),
         cmocka_unit_test(estate_dir_threads__meeting_records_and_bad_files_agree),
         cmocka_unit_test(estate_dir_threads__late_conflict_is_the_same_error),
+        cmocka_unit_test(estate_dir_threads__replay_and_resume_equal_one_reading),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
