@@ -344,13 +344,12 @@ static int run(actx *c)
         rc = audit_pairs_list(c, &crit);
     }
     if (rc == 0) {
-        if (r->n_pairs)
-            qsort(r->pairs, r->n_pairs, sizeof *r->pairs, audit_pair_cmp);
+        rc = audit_pairs_sort(r->pairs, r->n_pairs);
         r->sum.listed_pairs = r->n_pairs;
         /* domains look the critical set up by index into r->pairs: rebuild
          * it over the sorted order */
         audit_pairset_free(&crit);
-        for (size_t i = 0; i < r->n_pairs && rc == 0; i++)
+        for (size_t i = 0; i < r->n_pairs && rc == 0 && o->domain_count; i++)
             if (r->pairs[i].p.severity == CS_SEV_CRITICAL)
                 rc = audit_pairset_put(&crit, r->pairs[i].p.vpc_a, r->pairs[i].p.vpc_b,
                                  (uint32_t)i);

@@ -126,12 +126,6 @@ typedef struct subkey {
     uint64_t cnt;
 } subkey;
 
-/* An S tuple: (bucket << 32 | U index) and the VPCs it stands for. */
-typedef struct kw {
-    uint64_t key;
-    uint64_t w;
-} kw;
-
 typedef struct counter {
     actx *c;
     int F;
@@ -156,7 +150,8 @@ typedef struct counter {
     size_t tab_used;    /* slots of this run (a power of 2) */
     uint32_t *arena;
     size_t arena_n, arena_cap;
-    kw *tup;            /* S tuples, then as much sort space */
+    kw *tup;            /* S tuples ((bucket << 32 | U index), the VPCs
+                           each stands for), then as much sort space */
     size_t tup_cap;
 } counter;
 
@@ -348,10 +343,9 @@ void audit_sort_u64(uint64_t *a, uint64_t *tmp, size_t n)
     free(cnt);
 }
 
-/* Sorts S tuples by key: insertion when tiny, else LSD radix by bytes
- * (skipping bytes equal everywhere), with no allocation: runs per account
- * are many and small. */
-static void sort_kw(kw *a, kw *tmp, size_t n)
+/* Insertion when tiny, else LSD radix by bytes (skipping bytes equal
+ * everywhere), with no allocation: runs per account are many and small. */
+void audit_sort_kw(kw *a, kw *tmp, size_t n)
 {
     if (n < 48) {
         for (size_t i = 1; i < n; i++) {
@@ -562,7 +556,7 @@ static int shared_nested(counter *k, uint32_t nu, uint64_t *out)
     }
     if (nt < 2)
         return 0;
-    sort_kw(k->tup, k->tup + nt, nt);
+    audit_sort_kw(k->tup, k->tup + nt, nt);
     uint64_t total = 0;
     for (size_t i = 0; i < nt;) {
         uint64_t bucket = k->tup[i].key >> 32;

@@ -38,6 +38,14 @@ static inline bool audit_pcx_live(uint8_t st)
     return st <= CS_PCX_ACTIVE;
 }
 
+/* A 64-bit key and a payload; audit_sort_kw orders a[0..n) by key (stable),
+ * through tmp[0..n). */
+typedef struct kw {
+    uint64_t key;
+    uint64_t w;
+} kw;
+void audit_sort_kw(kw *a, kw *tmp, size_t n);
+
 /* True when p lies inside one of the reused ranges (cs_audit_reused_ranges). */
 bool audit_prefix_reused(const cs_prefix *p);
 

@@ -613,6 +613,40 @@ int audit_pair_cmp(const void *x, const void *y)
     return a->vpc_b < b->vpc_b ? -1 : a->vpc_b > b->vpc_b;
 }
 
+/* A key in audit_pair_cmp's order when VPC indices fit in 31 bits (the
+ * severity above them), sorted by radix with the record's index, then the
+ * records permuted: no comparison calls over records of 40 bytes. */
+int audit_pairs_sort(audit_pair_rec *p, size_t n)
+{
+    if (n < 2)
+        return 0;
+    bool use_qsort = n < 256;
+    for (size_t i = 0; i < n && !use_qsort; i++)
+        use_qsort = p[i].p.vpc_a >= 1u << 31 || p[i].p.vpc_b >= 1u << 31;
+    if (use_qsort) {
+        qsort(p, n, sizeof *p, audit_pair_cmp);
+        return 0;
+    }
+    kw *k = malloc(2 * n * sizeof *k);
+    audit_pair_rec *out = malloc(n * sizeof *out);
+    if (!k || !out) {
+        free(k);
+        free(out);
+        return CS_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        k[i] = (kw){(uint64_t)p[i].p.severity << 62 | (uint64_t)p[i].p.vpc_a << 31 |
+                        p[i].p.vpc_b,
+                    i};
+    audit_sort_kw(k, k + n, n);
+    for (size_t i = 0; i < n; i++)
+        out[i] = p[k[i].w];
+    memcpy(p, out, n * sizeof *p);
+    free(k);
+    free(out);
+    return 0;
+}
+
 int audit_domains(actx *c, const pairset *crit)
 {
     const cs_audit_options *o = c->o;
@@ -647,9 +681,9 @@ int audit_domains(actx *c, const pairset *crit)
         rec->pair_begin = r->n_dpairs;
         rc = list_pairs(c, crit, member);
         rec->pair_end = r->n_dpairs;
-        if (rec->pair_end > rec->pair_begin)
-            qsort(r->dpairs + rec->pair_begin, rec->pair_end - rec->pair_begin,
-                  sizeof *r->dpairs, audit_pair_cmp);
+        if (rc == 0)
+            rc = audit_pairs_sort(r->dpairs + rec->pair_begin,
+                                  rec->pair_end - rec->pair_begin);
         r->sum.domain_violations += rec->pair_end - rec->pair_begin;
         for (size_t i = 0; i < dm->vpc_count; i++)
             if (dm->vpcs[i] < c->n_vpcs)
