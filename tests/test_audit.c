@@ -1402,17 +1402,6 @@ static void audit__radix_sort_matches_qsort(void **state)
  * sizes both sides of the qsort cut-off, VPC indices near 2^31 (qsort
  * path) and below; wit_begin tags each record so a lost or doubled one
  * shows. */
-static int cmp_pair_rec(const void *x, const void *y)
-{
-    const cs_audit_pair *a = &((const audit_pair_rec *)x)->p;
-    const cs_audit_pair *b = &((const audit_pair_rec *)y)->p;
-    if (a->severity != b->severity)
-        return a->severity < b->severity ? -1 : 1;
-    if (a->vpc_a != b->vpc_a)
-        return a->vpc_a < b->vpc_a ? -1 : 1;
-    return a->vpc_b < b->vpc_b ? -1 : a->vpc_b > b->vpc_b;
-}
-
 static void audit__pair_sort_matches_comparator(void **state)
 {
     (void)state;
@@ -1437,7 +1426,7 @@ static void audit__pair_sort_matches_comparator(void **state)
         memcpy(b, a, n * sizeof *a);
         assert_int_equal(audit_pairs_sort(a, n), 0);
         if (n)
-            qsort(b, n, sizeof *b, cmp_pair_rec);
+            qsort(b, n, sizeof *b, audit_pair_cmp);
         for (size_t i = 0; i < n; i++) {
             assert_int_equal(a[i].wit_begin, b[i].wit_begin);
             assert_int_equal(a[i].p.why, b[i].p.why);

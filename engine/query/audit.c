@@ -255,11 +255,7 @@ static void cluster_vpcs(actx *c)
         cs_audit_cluster *cl = &r->clusters[i];
         unsigned f = cs_family_index(cl->top.family);
         uint32_t b = c->ent_off[f] + cl->first_entry;
-        uint32_t ep = ++c->epoch;
-        if (ep == UINT32_MAX) {
-            memset(c->vstamp, 0, ((size_t)c->n_vpcs + 1) * sizeof *c->vstamp);
-            ep = c->epoch = 1;
-        }
+        uint32_t ep = audit_next_epoch(c);
         uint32_t n = 0;
         for (uint32_t ge = b; ge < b + cl->span && ge < c->ge; ge++) {
             uint32_t v = c->ent_vpc[ge];

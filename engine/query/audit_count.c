@@ -953,6 +953,83 @@ static int grouped_count(counter *k, const inc *all, const uint32_t *keys, size_
     return rc;
 }
 
+/* The group key of an account (kind 0) or (account, region) (kind 2) run. */
+static uint32_t run_key(const actx *c, int kind, uint32_t v)
+{
+    return kind == 0 ? c->v[v].account : c->v[v].acc_reg;
+}
+
+/*
+ * grouped_count for accounts (kind 0) and (account, region) pairs (kind 2)
+ * without a scatter: VPCs are sorted by (account, region), so each group
+ * is a run of consecutive VPCs, and its incidences are read from their own
+ * top lists (under F_NONREUSED) in order as (node, top slot) keys, then
+ * sorted by node (ties in VPC order, as gather leaves them). Returns 1 (nothing counted) when a key
+ * comes back after another, i.e. the runs are not the groups; then the
+ * caller scatters.
+ */
+static int run_grouped_count(actx *c, counter *k, int kind, inc *buf, uint64_t *out)
+{
+    const int F = F_NONREUSED;
+    uint32_t nk = 0;
+    for (uint32_t v = 0; v < c->n_vpcs; v++) {
+        uint32_t key = run_key(c, kind, v);
+        if (key != CS_IDX_NONE && key + 1 > nk)
+            nk = key + 1;
+    }
+    uint8_t *seen_key = calloc((size_t)nk + 1, 1);
+    if (!seen_key)
+        return CS_ENOMEM;
+    uint64_t total = 0;
+    int rc = 0;
+    for (uint32_t v = 0; v < c->n_vpcs && rc == 0;) {
+        uint32_t key = run_key(c, kind, v), w = v + 1;
+        while (w < c->n_vpcs && run_key(c, kind, w) == key)
+            w++;
+        if (key == CS_IDX_NONE) {
+            v = w;
+            continue; /* unknown region: no group */
+        }
+        if (seen_key[key]) {
+            rc = 1;
+            break;
+        }
+        seen_key[key] = 1;
+        size_t m = c->top_off[F][w] - c->top_off[F][v];
+        uint32_t holders = 0;
+        /* the counter's S tuples are free until count_run: sort space */
+        if (GROW(k->tup, 0, k->tup_cap, 2 * m + 2)) {
+            rc = CS_ENOMEM;
+            break;
+        }
+        m = 0;
+        for (uint32_t u = v; u < w; u++) {
+            uint32_t b = c->top_off[F][u], t = c->top_off[F][u + 1] - b;
+            holders += t > 0;
+            for (uint32_t q = 0; q < t; q++)
+                k->tup[m++] = (kw){(uint64_t)c->top[F][b + q] << 32 | (b + q), u};
+        }
+        if (holders < 2) {
+            v = w;
+            continue; /* fewer than two VPCs: no pair */
+        }
+        audit_sort_kw(k->tup, k->tup + m, m);
+        for (size_t i = 0; i < m; i++) {
+            uint32_t u = (uint32_t)k->tup[i].w, ti = (uint32_t)k->tup[i].key;
+            uint32_t b = c->top_off[F][u];
+            buf[i] = (inc){(uint32_t)(k->tup[i].key >> 32), u, ti, ti - b,
+                           c->top_off[F][u + 1] - b, (c->v[u].flags & VF_DEFAULT) != 0};
+        }
+        v = w;
+        uint64_t p[2];
+        rc = count_run(k, buf, m, p);
+        total += p[0] - p[1];
+    }
+    free(seen_key);
+    *out = total;
+    return rc;
+}
+
 int audit_count_severities(actx *c, sev_counts *sc)
 {
     memset(sc, 0, sizeof *sc);
@@ -962,7 +1039,7 @@ int audit_count_severities(actx *c, sev_counts *sc)
     size_t cap = (size_t)c->ge + 1;
     inc *a = malloc(cap * sizeof *a);
     inc *buf = malloc(cap * sizeof *buf);
-    uint32_t *keys = malloc(3 * cap * sizeof *keys);
+    uint32_t *keys = malloc(cap * sizeof *keys);
     uint32_t *seen = malloc(((size_t)c->n_vpcs + 1) * sizeof *seen);
     int rc = (!a || !buf || !keys || !seen) ? CS_ENOMEM : 0;
     size_t n = 0;
@@ -983,16 +1060,25 @@ int audit_count_severities(actx *c, sev_counts *sc)
         sc->nonreused = p[0];
         sc->nonreused_dd = p[1];
     }
-    /* the groups of every incidence, read from the VPC facts once */
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        const vinfo *vi = &c->v[a[i].v];
-        keys[i] = vi->account;
-        keys[cap + i] = vi->region;
-        keys[2 * cap + i] = vi->acc_reg;
-    }
+    /* accounts and (account, region) pairs: runs of VPCs; regions (and
+     * runs that are not groups) by key */
     uint64_t x[3] = {0, 0, 0};
-    for (int kind = 0; kind < 3 && rc == 0; kind++)
-        rc = grouped_count(&k, a, keys + kind * cap, n, buf, &x[kind]);
+    bool keyed[3] = {false, true, false};
+    for (int kind = 0; kind < 3 && rc == 0; kind += 2) {
+        rc = run_grouped_count(c, &k, kind, buf, &x[kind]);
+        keyed[kind] = rc == 1;
+        if (rc == 1)
+            rc = 0;
+    }
+    for (int kind = 0; kind < 3 && rc == 0; kind++) {
+        if (!keyed[kind])
+            continue;
+        for (size_t i = 0; i < n; i++) {
+            const vinfo *vi = &c->v[a[i].v];
+            keys[i] = kind == 0 ? vi->account : kind == 1 ? vi->region : vi->acc_reg;
+        }
+        rc = grouped_count(&k, a, keys, n, buf, &x[kind]);
+    }
     sc->same_ar_noninfo = x[0] + x[1] - x[2];
     free(a);
     free(buf);

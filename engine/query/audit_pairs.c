@@ -285,29 +285,8 @@ static int cmp_topinc(const void *x, const void *y)
     return topinc_less(*a, *b) ? -1 : topinc_less(*b, *a);
 }
 
-static int cmp_u32(const void *x, const void *y)
-{
-    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-    return a < b ? -1 : a > b;
-}
-
-/* Sorts a hub's few peers or top incidences: insertion below 32 (most
- * hubs have two or three peers), qsort above. */
-static void sort_u32(uint32_t *a, size_t n)
-{
-    if (n >= 32) {
-        qsort(a, n, sizeof *a, cmp_u32);
-        return;
-    }
-    for (size_t i = 1; i < n; i++) {
-        uint32_t x = a[i];
-        size_t j = i;
-        for (; j > 0 && a[j - 1] > x; j--)
-            a[j] = a[j - 1];
-        a[j] = x;
-    }
-}
-
+/* Sorts a hub's top incidences: insertion below 32 (most hubs have two or
+ * three peers), qsort above. */
 static void sort_topinc(topinc_t *a, size_t n)
 {
     if (n >= 32) {
@@ -362,16 +341,17 @@ static int hub_pairs(actx *c, pairset *crit, const peer_lists *pl)
             rc = CS_ENOMEM;
             break;
         }
-        size_t k = 0; /* the hub itself may be out of scope */
-        for (size_t i = pl->off[h]; i < pl->off[h + 1]; i++)
-            if (vpc_ok(c, pl->adj[2 * i]))
-                peers[k++] = pl->adj[2 * i];
-        n = k;
-        sort_u32(peers, n);
+        /* its distinct live peers in scope (the hub itself may be out of
+         * scope); their order does not matter, the tops are sorted below */
+        uint32_t ep = audit_next_epoch(c);
         size_t m = 0;
-        for (size_t i = 0; i < n; i++)
-            if (m == 0 || peers[m - 1] != peers[i])
-                peers[m++] = peers[i];
+        for (size_t i = pl->off[h]; i < pl->off[h + 1]; i++) {
+            uint32_t o = pl->adj[2 * i];
+            if (vpc_ok(c, o) && c->vstamp[o] != ep) {
+                c->vstamp[o] = ep;
+                peers[m++] = o;
+            }
+        }
         if (m < 2)
             continue;
         size_t nt = 0;
@@ -574,11 +554,7 @@ static int list_pairs(actx *c, const pairset *crit, const uint8_t *member)
         if (!lister_enumerates(&L, a))
             continue;
         L.a = a;
-        if (++c->epoch == UINT32_MAX) {
-            memset(c->vstamp, 0, ((size_t)c->n_vpcs + 1) * sizeof *c->vstamp);
-            c->epoch = 1;
-        }
-        L.ep = c->epoch;
+        L.ep = audit_next_epoch(c);
         uint32_t last = CS_NO_NODE;
         for (uint32_t k = c->blk_off[a]; k < c->blk_off[a + 1] && !L.rc; k++) {
             uint32_t g = c->ent_node[c->blk[k]];
