@@ -670,7 +670,7 @@ static_assert(sizeof(snap_direct) == 64,
 
 enum { BLOB_DIR = 1u, BLOB_L2 = 2u, BLOB_DIR6 = 4u };
 #define BLOB_HEADER_LEN 64u
-#define BLOB_DIR_RECORDS (65536u + 256u)
+#define BLOB_DIR_RECORDS CS_DIR4_RECORDS
 
 typedef struct blob_header {
     char magic[8];
@@ -690,7 +690,7 @@ static void blob_parts(uint32_t parts, uint64_t n_l2, uint64_t part_len[4])
 {
     part_len[0] = parts & BLOB_DIR ? (uint64_t)BLOB_DIR_RECORDS * sizeof(cs_dir16) : 0;
     part_len[1] = parts & BLOB_L2 ? 65536u * sizeof(uint32_t) : 0;
-    part_len[2] = parts & BLOB_L2 ? n_l2 * 256u * sizeof(cs_dir16) : 0;
+    part_len[2] = parts & BLOB_L2 ? n_l2 * CS_DIR_L2_RECORDS * sizeof(cs_dir16) : 0;
     part_len[3] = parts & BLOB_DIR6 ? 65536u * sizeof(cs_dir16) : 0;
 }
 
@@ -715,7 +715,7 @@ void snap_direct_blob_write(const cs_snapshot *s, uint8_t *dst)
     const snap_direct *d = dx_of(s);
     size_t len = snap_direct_blob_len(s);
     memset(dst, 0, len);
-    blob_header h = {.magic = "CSDIRX1", .blob_len = len, .image_xxh3 = s->hdr->header_xxh3,
+    blob_header h = {.magic = "CSDIRX2", .blob_len = len, .image_xxh3 = s->hdr->header_xxh3,
                      .parts = blob_parts_of(d), .n_l2 = d->n_l2, .base_hi = d->base_hi,
                      .base_lo = d->base_lo, .base_len = d->base_len, .base_x = d->base_x,
                      .record_len = sizeof(cs_dir16)};
@@ -739,7 +739,7 @@ int snap_from_memory_with_blob(const void *base, size_t len, const void *blob, s
     blob_header h;
     memcpy(&h, blob, sizeof h);
     const cs_header *ih = base;
-    if (memcmp(h.magic, "CSDIRX1", 8) != 0 || h.record_len != sizeof(cs_dir16) ||
+    if (memcmp(h.magic, "CSDIRX2", 8) != 0 || h.record_len != sizeof(cs_dir16) ||
         (h.parts & ~(uint32_t)(BLOB_DIR | BLOB_L2 | BLOB_DIR6)) || h.n_l2 > 65536u ||
         ((h.parts & BLOB_L2) && !(h.parts & BLOB_DIR)) || memchr_nonzero(h.reserved, sizeof h.reserved))
         return corrupt(err, "not a direct-index blob of this build");

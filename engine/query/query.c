@@ -23,9 +23,11 @@
  *   longest-prefix match     = r when it is equal and has entries, else best(x)
  * so a count is one walk plus two cold reads, whatever the number of entries:
  * a /8 query over a million entries costs what a /32 does. A walk visits at
- * most 33 (IPv4) or 129 (IPv6) nodes, each longer than its parent. For IPv4
- * queries of length >= 16 the walk resumes from the direct index (one 8-byte
- * read per /16 block), skipping the top of the trie.
+ * most 33 (IPv4) or 129 (IPv6) nodes, each longer than its parent. An IPv4
+ * query of length >= 8 resumes from the direct index (engine/image/direct.c:
+ * one 8-byte record per /8, /12 or /16 block, and per /20 or /24 block under
+ * the /16s where walks run deep), skipping the top of the trie; an IPv6 one
+ * inside the estate's base prefix likewise.
  *
  * One walk: a `lane` record and one step per family (step4, branch-free;
  * step6). Single calls, the iterator, the bulk loop and the read-side
@@ -97,12 +99,13 @@ static inline const cs_dir16 *direct_entry(const snap_direct *d, unsigned fam,
         if (!d->dir || qlen < 8)
             return NULL;
         if (qlen < 16)
-            return &d->dir[65536 + (L->q32 >> 24)];
+            return &d->dir[qlen < 12 ? CS_DIR4_AT8 + (L->q32 >> 24) : CS_DIR4_AT12 + (L->q32 >> 20)];
         const uint32_t v = L->q32 >> 16;
-        if (qlen >= 24 && d->l2) {
+        if (qlen >= 20 && d->l2) {
             const uint32_t b = d->l2[v];
             if (b != CS_NO_NODE)
-                return &d->dir24[b + ((L->q32 >> 8) & 0xffu)];
+                return &d->dir24[b + (qlen >= 24 ? 16 + ((L->q32 >> 8) & 0xffu)
+                                                 : (L->q32 >> 12) & 0xfu)];
         }
         return &d->dir[v];
     }
@@ -366,7 +369,7 @@ batch_walk(const cs_famview *const fv[2], const snap_direct *dx, const cs_prefix
      * misses overlap) and prefetch every lane's first node. */
     if (dx->l2)
         for (unsigned l = 0; l < m; l++)
-            if (qs[l].family == CS_AF_V4 && qs[l].len >= 24)
+            if (qs[l].family == CS_AF_V4 && qs[l].len >= 20)
                 prefetch(&dx->l2[(uint32_t)(qs[l].hi >> 48)]);
     for (unsigned l = 0; l < m; l++) {
         const cs_prefix *q = &qs[l];
