@@ -495,6 +495,57 @@ static void check_dir4_records(uint64_t seed, const cs_snapshot *s, tu_rng *r)
     assert_int_equal(with_l2, d->n_l2);
 }
 
+/* The IPv6 record of block (hi, lo, len), by the same definition as
+ * brute_dir4. */
+static cs_dir16 brute_dir6(const cs_famview *f, uint64_t hi, uint64_t lo, unsigned len)
+{
+    uint32_t x = CS_NO_NODE;
+    for (uint32_t i = 0; i < f->n_nodes; i++) {
+        const cs_hot6 *h = &f->hot6[i];
+        if (h->len < len && cs_prefix_contains(&(cs_prefix){h->key_hi, h->key_lo, h->len, CS_AF_V6},
+                                               &(cs_prefix){hi, lo, (uint8_t)len, CS_AF_V6}) &&
+            (x == CS_NO_NODE || h->len > f->hot6[x].len))
+            x = i;
+    }
+    uint32_t c = 0;
+    if (x != CS_NO_NODE) {
+        const cs_hot6 *h = &f->hot6[x];
+        const unsigned bit = h->len < 64 ? (unsigned)(hi >> (63 - h->len)) & 1u
+                                         : (unsigned)(lo >> (127 - h->len)) & 1u;
+        c = bit ? h->right : (h->flags & CS_FN_LEFT) ? x + 1 : 0;
+        if (c == 0)
+            return (cs_dir16){CS_NO_NODE, x};
+    }
+    return (cs_dir16){f->hot6[c].len >= len ? c : CS_NO_NODE, x};
+}
+
+/* Every IPv6 level (0, 4, 8, 12 and 16 bits after base) against
+ * brute_dir6, on samples. */
+static void check_dir6_records(uint64_t seed, const cs_snapshot *s, tu_rng *r)
+{
+    const cs_famview *f = snap_family(s, 1);
+    const snap_direct *d = snap_direct_of(s);
+    static const uint32_t at[5] = {CS_DIR6_AT0, CS_DIR6_AT4, CS_DIR6_AT8, CS_DIR6_AT12, 0};
+    for (unsigned lv = 0; lv <= 4; lv++) {
+        const unsigned k = 4 * lv, sh = 128 - d->base_len - k;
+        for (int j = 0; j < 200; j++) {
+            const uint32_t v = (uint32_t)tu_below(r, 1u << k);
+            uint64_t hi = d->base_hi, lo = d->base_lo;
+            if (sh >= 64)
+                hi |= (uint64_t)v << (sh - 64);
+            else if (sh + k > 64)
+                hi |= (uint64_t)v >> (64 - sh), lo |= (uint64_t)v << sh;
+            else
+                lo |= (uint64_t)v << sh;
+            const cs_dir16 want = brute_dir6(f, hi, lo, d->base_len + k);
+            const cs_dir16 *got = &d->dir6[at[lv] + v];
+            if (got->resume != want.resume || got->x != want.x)
+                fail_msg("seed %llu: IPv6 direct record %u of level +%u is (%u, %u), want (%u, %u)",
+                         (unsigned long long)seed, v, k, got->resume, got->x, want.resume, want.x);
+        }
+    }
+}
+
 /* An estate-shaped set large enough for every direct index: busy /16s full
  * of /17../28 blocks (the IPv4 /24 second level), and IPv6 blocks under one
  * provider prefix (the IPv6 index after its base), plus scattered others. */
@@ -538,6 +589,7 @@ static void query__direct_indexes_match_brute_force(void **state)
     assert_non_null(d->dir6);
     assert_true(d->base_len >= 16);
     check_dir4_records(seed, s, &r);
+    check_dir6_records(seed, s, &r);
     size_t nq = 3000;
     cs_prefix *qs = malloc(nq * sizeof *qs);
     tu_random_queries(&r, e, n, qs, nq);

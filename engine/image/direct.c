@@ -5,8 +5,8 @@
  *
  * Does: for IPv4, a record per /8, /12 and /16 block, and a second level
  * under the /16s whose walks go on deepest inside them (16 records for its
- * /20 blocks, 256 for its /24 blocks); for IPv6, 65536 records over the 16
- * bits after `base`, the deepest node that holds at least 3/4 of the
+ * /20 blocks, 256 for its /24 blocks); for IPv6, records over the 4, 8, 12 and
+ * 16 bits after `base`, the deepest node that holds at least 3/4 of the
  * family's entries (AWS space sits under a few short prefixes, so base is
  * where the estate's addresses start to differ). Each record is the state
  * of a walk stopped at the first node of length >= L (see snap_direct in
@@ -24,7 +24,7 @@
  * 192.0.0.0/16 enters.
  *
  * Memory: 560 KiB (IPv4 first level) + 256 KiB + 2176 B per busy /16 (at
- * most one per 32 IPv4 nodes, so at most 68 B per node) + 512 KiB (IPv6);
+ * most one per 32 IPv4 nodes, so at most 68 B per node) + 546 KiB (IPv6);
  * none for families under CS_DIRECT_MIN_NODES nodes, whose top levels sit
  * in cache.
  *
@@ -225,19 +225,27 @@ static int build6(snap_direct *d, const cs_famview *f)
     d->base_lo = b->key_lo;
     d->base_len = b->len;
     d->base_x = x;
-    d->dir6 = malloc(65536 * sizeof *d->dir6);
+    d->dir6 = malloc(CS_DIR6_RECORDS * sizeof *d->dir6);
     if (!d->dir6)
         return CS_ENOMEM;
-    const unsigned sh = 128 - b->len - 16; /* where the 16 bits go */
-    for (uint32_t v = 0; v < 65536; v++) {
-        uint64_t hi = b->key_hi, lo = b->key_lo;
-        if (sh >= 64)
-            hi |= (uint64_t)v << (sh - 64);
-        else if (sh > 48)
-            hi |= (uint64_t)v >> (64 - sh), lo |= (uint64_t)v << sh;
-        else
-            lo |= (uint64_t)v << sh;
-        d->dir6[v] = walk6(f, i, x, hi, lo, b->len + 16);
+    /* Level k (bits after base: 0, 4, 8, 12, 16) from level k - 4. */
+    static const uint32_t at[5] = {CS_DIR6_AT0, CS_DIR6_AT4, CS_DIR6_AT8, CS_DIR6_AT12, 0};
+    d->dir6[CS_DIR6_AT0] = (cs_dir16){i, x};
+    for (unsigned lv = 1; lv <= 4; lv++) {
+        const unsigned k = 4 * lv, sh = 128 - b->len - k; /* where the k bits go */
+        for (uint32_t v = 0; v < 1u << k; v++) {
+            const cs_dir16 *up = &d->dir6[at[lv - 1] + (v >> 4)];
+            uint64_t hi = b->key_hi, lo = b->key_lo;
+            if (sh >= 64)
+                hi |= (uint64_t)v << (sh - 64);
+            else if (sh + k > 64)
+                hi |= (uint64_t)v >> (64 - sh), lo |= (uint64_t)v << sh;
+            else
+                lo |= (uint64_t)v << sh;
+            d->dir6[at[lv] + v] = up->resume == CS_NO_NODE
+                                      ? *up
+                                      : walk6(f, up->resume, up->x, hi, lo, b->len + k);
+        }
     }
     return 0;
 }

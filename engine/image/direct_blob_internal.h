@@ -7,7 +7,8 @@
  *
  * BLOB (all little-endian; 64-byte aligned parts):
  *   OFFSET SIZE FIELD
- *        0    8 magic "CSDIRX2\0" (1: before the /12 and /20 records)
+ *        0    8 magic "CSDIRX2\0" (1: before the IPv4 /12 and /20 and the
+ *                IPv6 upper records)
  *        8    8 blob_len (bytes, a multiple of 64, header included)
  *       16    8 image_xxh3: the image's header_xxh3 (binds the blob to it)
  *       24    4 parts: bit 0 dir (CS_DIR4_RECORDS), bit 1 l2 + dir24,
@@ -19,7 +20,7 @@
  *       52    4 base_x
  *       56    2 record_len (sizeof cs_dir16: 8)
  *       58    6 reserved (0)
- *   then dir, l2 (65536 u32), dir24 (n_l2 * CS_DIR_L2_RECORDS records), dir6 (65536
+ *   then dir, l2 (65536 u32), dir24 (n_l2 * CS_DIR_L2_RECORDS records), dir6 (CS_DIR6_RECORDS
  *   records), each present part padded to 64 bytes, in that order.
  *
  * Trust: the blob's parts are used as they are (the header is checked:

@@ -691,7 +691,7 @@ static void blob_parts(uint32_t parts, uint64_t n_l2, uint64_t part_len[4])
     part_len[0] = parts & BLOB_DIR ? (uint64_t)BLOB_DIR_RECORDS * sizeof(cs_dir16) : 0;
     part_len[1] = parts & BLOB_L2 ? 65536u * sizeof(uint32_t) : 0;
     part_len[2] = parts & BLOB_L2 ? n_l2 * CS_DIR_L2_RECORDS * sizeof(cs_dir16) : 0;
-    part_len[3] = parts & BLOB_DIR6 ? 65536u * sizeof(cs_dir16) : 0;
+    part_len[3] = parts & BLOB_DIR6 ? CS_DIR6_RECORDS * sizeof(cs_dir16) : 0;
 }
 
 static uint32_t blob_parts_of(const snap_direct *d)

@@ -88,9 +88,10 @@ static inline uint32_t key_bits16(uint64_t hi, uint64_t lo, unsigned p)
 }
 
 /* The direct-index record where the walk of q may resume, or NULL: start
- * at the root (engine/image/direct.c builds them). IPv4: the /24 record
- * under a busy /16, else the /16 or /8 one; IPv6: the record of the 16 bits
- * after the base prefix, for queries inside it. */
+ * at the root (engine/image/direct.c builds them). IPv4: the /24 or /20
+ * record under a busy /16, else the /16, /12 or /8 one; IPv6: the record of
+ * the 16 (or 12, 8, 4, 0: as many as Q has) bits after the base prefix, for
+ * queries inside it. */
 static inline const cs_dir16 *direct_entry(const snap_direct *d, unsigned fam,
                                            const lane *L)
 {
@@ -109,10 +110,15 @@ static inline const cs_dir16 *direct_entry(const snap_direct *d, unsigned fam,
         }
         return &d->dir[v];
     }
-    if (!d->dir6 || qlen < d->base_len + 16 ||
+    if (!d->dir6 || qlen < d->base_len ||
         cs_key_common_bits(d->base_hi, d->base_lo, L->hi, L->lo, d->base_len) < d->base_len)
         return NULL;
-    return &d->dir6[key_bits16(L->hi, L->lo, d->base_len)];
+    const uint32_t v = key_bits16(L->hi, L->lo, d->base_len);
+    const unsigned k = qlen - d->base_len;
+    if (k >= 16)
+        return &d->dir6[v];
+    static const uint32_t at6[4] = {CS_DIR6_AT0, CS_DIR6_AT4, CS_DIR6_AT8, CS_DIR6_AT12};
+    return &d->dir6[at6[k >> 2] + (v >> (16 - (k & ~3u)))];
 }
 
 /* Sets up the walk of q (valid, of family `fam`) from the root. */
