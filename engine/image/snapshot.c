@@ -660,7 +660,7 @@ void *snap_derived(const cs_snapshot *cs, unsigned slot, snap_derive_fn build,
 {
     cs_snapshot *s = (cs_snapshot *)cs; /* derived state, not the image */
     void *obj = atomic_load_explicit(&s->derived[slot], memory_order_acquire);
-    if (obj)
+    if (obj || !build)
         return obj;
     void *mine = build(cs, slot), *none = NULL;
     if (!mine)
@@ -672,12 +672,6 @@ void *snap_derived(const cs_snapshot *cs, unsigned slot, snap_derive_fn build,
     }
     release(mine);
     return none;
-}
-
-void *snap_derived_peek(const cs_snapshot *cs, unsigned slot)
-{
-    cs_snapshot *s = (cs_snapshot *)cs;
-    return atomic_load_explicit(&s->derived[slot], memory_order_acquire);
 }
 
 void cs_snapshot_close(cs_snapshot *s)

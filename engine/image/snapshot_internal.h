@@ -203,7 +203,8 @@ void snap_direct_free(snap_direct *d);
  * first time (outside any lock: threads that race may each build; the first
  * to publish wins by compare-and-swap, the others release theirs) and
  * release(obj) when the snapshot is closed. NULL when build returns NULL
- * (nothing cached: the next call builds again). The object is read-only
+ * (nothing cached: the next call builds again); with build NULL, never
+ * builds (the object if it was built, else NULL). The object is read-only
  * once published. Slots: engine/query/ipam_index.c's free-hole index, one
  * per family.
  */
@@ -211,8 +212,6 @@ enum { SNAP_DERIVED_IPAM_V4 = 0, SNAP_DERIVED_IPAM_V6 = 1, SNAP_DERIVED_COUNT = 
 typedef void *(*snap_derive_fn)(const cs_snapshot *s, unsigned slot);
 void *snap_derived(const cs_snapshot *s, unsigned slot, snap_derive_fn build,
                    void (*release)(void *));
-/* The slot's object if it was built, else NULL (never builds). */
-void *snap_derived_peek(const cs_snapshot *s, unsigned slot);
 
 /* Kept for the callers of the first index: the /16 and /8 records. */
 const cs_dir16 *snap_dir16(const cs_snapshot *s);

@@ -241,8 +241,8 @@ const ipam_index *ipam_index_of(const cs_snapshot *s, unsigned family)
 
 bool ipam_index_ready(const cs_snapshot *s, unsigned family)
 {
-    return snap_derived_peek(s, family == CS_AF_V4 ? SNAP_DERIVED_IPAM_V4
-                                                   : SNAP_DERIVED_IPAM_V6) != NULL;
+    unsigned slot = family == CS_AF_V4 ? SNAP_DERIVED_IPAM_V4 : SNAP_DERIVED_IPAM_V6;
+    return snap_derived(s, slot, NULL, NULL) != NULL;
 }
 
 /* ---- queries ------------------------------------------------------------------------ */
