@@ -3,8 +3,9 @@
  * (include/cidrscope/ipam.h).
  *
  * Does: walk a pool's used space in address order and answer from its
- * gaps: the minimal CIDR list of the free space with its figures, and
- * blocks picked by first / best-fit / spread. Does not: reserve anything
+ * gaps (the minimal CIDR list of the free space with its figures), and
+ * pick blocks by first / best-fit / spread from the per-image index of
+ * free holes (ipam_index.c). Does not: reserve anything
  * (engine/serve/ledger.c records reservations and passes them back in as
  * extra used blocks), read pools from AWS IPAM (engine/ingest/), print
  * (engine/report/ipam_report.c).
@@ -16,14 +17,16 @@
  *     ├─ trie: cs_query_iter(region, OVERLAPPING)  covering first (the whole
  *     │        region is used), then covered prefixes in prefix order
  *     ├─ extra: the caller's blocks, heap-sorted in place (prefix order)
- *     ├─ taken: this call's earlier allocations (out[], kept sorted)
+ *     ├─ taken: blocks allocated before (out[], kept sorted)
  *     └─ rules: vpc_rules' refused ranges (core/aws_rules.c), sorted
  *           │ merged by first address: next_used() -> [first, last]
  *           ▼
  *     gaps between used intervals, clipped to the region
  *           │ each gap as its minimal list of aligned CIDR blocks (holes)
  *           ▼
- *     free: list and count holes;  alloc: pick a hole per strategy
+ *     free: list and count holes
+ *     alloc: cuts (extra, refused ranges, earlier rounds) merged by this
+ *            stream, then pieces asked of the index ("ALLOCATION" below)
  *
  * Every source is sorted by first address (a prefix sorts before the
  * prefixes it contains), so the merge sees used intervals in ascending
