@@ -448,8 +448,8 @@ static int write_image(cs_shm_publisher *p, shm_imgrec *r, bool reused, const cs
      * for every reader (TRUST in shm_pin.c): they follow the image (len is
      * a multiple of 64). */
     _Alignas(64) uint8_t blob_hdr[64];
-    const void *piece[5];
-    size_t piece_len[5];
+    const void *piece[CS_BLOB_PIECES];
+    size_t piece_len[CS_BLOB_PIECES];
     size_t pieces = snap_direct_blob_pieces(s, blob_hdr, piece, piece_len);
     char seg[SHM_SEG_NAME_CAP];
     int fd = -1;
