@@ -848,9 +848,8 @@ static int io_fail(cs_error *err, const char *path, const char *what)
     return cs_fail(err, CS_EIO, "%s: %s", what, strerror(e));
 }
 
-/* The directory part of path ("." when none) into dir (PATH_MAX bytes), and
- * where the file name starts. */
-static const char *split_dir(const char *path, char *dir)
+/* The directory part of path ("." when none) into dir (PATH_MAX bytes). */
+static void split_dir(const char *path, char *dir)
 {
     snprintf(dir, PATH_MAX, "%s", path);
     char *slash = strrchr(dir, '/');
@@ -860,8 +859,6 @@ static const char *split_dir(const char *path, char *dir)
         *slash = '\0';
     else
         snprintf(dir, PATH_MAX, ".");
-    const char *base = strrchr(path, '/');
-    return base ? base + 1 : path;
 }
 
 #define TMP_MARK ".cstmp."
