@@ -769,9 +769,7 @@ size_t snap_direct_blob_pieces(const cs_snapshot *s, uint8_t header[64], const v
             continue;
         piece[n] = src[i];
         piece_len[n++] = (size_t)pl[i];
-        /* A part that is not a whole number of lines (the IPv6 records:
-         * 65,536 + 4,096 + 256 + 16 + 1) is followed by zeros up to the
-         * next line, as snap_direct_blob_len counts it. */
+        /* zeros up to the next line (the 69,905 IPv6 records end inside one) */
         size_t pad = align_up((size_t)pl[i]) - (size_t)pl[i];
         if (pad) {
             piece[n] = zeros;
