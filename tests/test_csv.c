@@ -66,6 +66,48 @@ static int load(cs_estate *e, const char *path, bool lenient, bool keep_going, c
 
 /* ---- the fixtures ---------------------------------------------------------- */
 
+/* is_default: every spelling the reader accepts, in any case, against a
+ * plain list; anything else (a near miss of each) is an error naming the
+ * column. */
+static void csv__is_default_spellings(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        int want; /* 1 true, 0 false, -1 an error */
+    } cases[] = {
+        {"true", 1}, {"TRUE", 1}, {"True", 1}, {"yes", 1}, {"YES", 1}, {"1", 1}, {"y", 1},
+        {"Y", 1}, {"t", 1}, {"T", 1}, {"false", 0}, {"FALSE", 0}, {"no", 0}, {"No", 0},
+        {"0", 0}, {"n", 0}, {"f", 0}, {"F", 0}, {"", 0}, {"tru", -1}, {"truee", -1},
+        {"fals", -1}, {"ye", -1}, {"yess", -1}, {"nO2", -1}, {"2", -1}, {"x", -1},
+        {"on", -1}, {"off", -1}, {"falsey", -1}, {"yes!", -1}, {"trueish1", -1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char text[256];
+        snprintf(text, sizeof text,
+                 "account,region,vpc_id,cidr,is_default\n"
+                 "111111111111,us-east-1,vpc-1,10.0.0.0/16,%s\n", cases[i].text);
+        cs_estate *e = cs_estate_new();
+        cs_error err;
+        cs_error_clear(&err);
+        int rc = cs_ingest_csv_vpcs(e, "d.csv", text, strlen(text), NULL, &err);
+        if (cases[i].want < 0) {
+            if (rc != CS_EPARSE || !strstr(err.message, "is_default"))
+                fail_msg("'%s': rc %d, %s", cases[i].text, rc, err.message);
+        } else {
+            if (rc != 0)
+                fail_msg("'%s': rc %d, %s", cases[i].text, rc, err.message);
+            cs_snapshot *s = freeze(e);
+            cs_estate_counts c;
+            cs_estate_counts_get(s, &c);
+            if (c.default_vpcs != (uint32_t)cases[i].want)
+                fail_msg("'%s': %u default VPCs", cases[i].text, c.default_vpcs);
+            cs_snapshot_close(s);
+        }
+        cs_estate_free(e);
+    }
+}
+
 static void csv__vpc_fixture_reads_every_column(void **state)
 {
     (void)state;
@@ -524,6 +566,7 @@ static void csv__ingest_locate_counts_lines_and_columns(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(csv__is_default_spellings),
         cmocka_unit_test(csv__vpc_fixture_reads_every_column),
         cmocka_unit_test(csv__peering_fixture_dedupes_and_reports_unknown_vpcs),
         cmocka_unit_test(csv__prefix_lists_make_pseudo_vpcs),

@@ -640,23 +640,35 @@ static int parse_cidr(cs_estate *e, csv_reader *r, const csv_field *f, bool leni
     return 0;
 }
 
+/* true/yes/1/y/t or false/no/0/n/f/empty, any case. Matched by length,
+ * then bytes: it runs once per row (is_default). */
 static int parse_bool(const csv_field *f, bool *out)
 {
-    static const char *const t[] = {"true", "yes", "1", "y", "t"};
-    static const char *const fl[] = {"false", "no", "0", "n", "f", ""};
     char v[8];
     if (f->len >= sizeof v)
         return -1;
     for (size_t i = 0; i < f->len; i++)
         v[i] = (f->p[i] >= 'A' && f->p[i] <= 'Z') ? (char)(f->p[i] - 'A' + 'a') : f->p[i];
-    v[f->len] = '\0';
-    for (size_t i = 0; i < sizeof t / sizeof *t; i++)
-        if (strcmp(v, t[i]) == 0)
+    switch (f->len) {
+    case 0:
+        return *out = false, 0;
+    case 1:
+        if (v[0] == '1' || v[0] == 'y' || v[0] == 't')
             return *out = true, 0;
-    for (size_t i = 0; i < sizeof fl / sizeof *fl; i++)
-        if (strcmp(v, fl[i]) == 0)
+        if (v[0] == '0' || v[0] == 'n' || v[0] == 'f')
             return *out = false, 0;
-    return -1;
+        return -1;
+    case 2:
+        return memcmp(v, "no", 2) == 0 ? (*out = false, 0) : -1;
+    case 3:
+        return memcmp(v, "yes", 3) == 0 ? (*out = true, 0) : -1;
+    case 4:
+        return memcmp(v, "true", 4) == 0 ? (*out = true, 0) : -1;
+    case 5:
+        return memcmp(v, "false", 5) == 0 ? (*out = false, 0) : -1;
+    default:
+        return -1;
+    }
 }
 
 /* ---- the driver --------------------------------------------------------------- */

@@ -7,7 +7,9 @@
  * walk), load.c (opens a source once, tells its kind from the bytes read and
  * dispatches: cs_estate_load, cs_estate_load_sources, cs_estate_detect in
  * estate.h), files.c (whole files, carets, open errors).
- * Every reader adds to a cs_estate through the public builder calls only, and
+ * Every reader adds to a cs_estate through the public builder calls only
+ * (the AWS CLI JSON readers through their recording wrappers, cs_ingest_*
+ * in replay_internal.h, so estate_dir.c can parse them on helper threads), and
  * reports bad input through cs_error with file, line and column
  * (cs_error_locate) so the CLI can draw a caret.
  *

@@ -28,7 +28,9 @@
  *
  * Log layout (host byte order, no alignment; written and read only here):
  *
- *   record  = op:u8 rc:i32 loc fields
+ *   record  = op:u8 rc:i32 [err] loc fields
+ *   err     = the builder's cs_error, bytes as in memory: only when rc < 0
+ *             and op is OP_VPC, OP_CIDR or OP_PCX
  *   loc     = has:u8 [src:cstr line:u64 column:u32]   (has = 0: NULL loc)
  *   str     = len:u32 bytes                           (cs_str)
  *   cstr    = has:u8 [str]                            (has = 0: NULL)
@@ -45,8 +47,9 @@
  * Concurrency: the recording target is a _Thread_local pointer; logs are
  * handed between threads under estate_dir.c's mutex.
  * Tests: tests/test_estate_dir_threads.c (one thread against two and four
- * on generated directories, with merges, conflicts, bad files, findings),
- * fuzz_aws_json (the wrappers with no recording).
+ * on generated directories, with merges, conflicts, bad files, findings;
+ * replay and resume without threads), fuzz_aws_json (each input read a
+ * second time both ways).
  */
 #include "ingest/replay_internal.h"
 
