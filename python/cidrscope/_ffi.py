@@ -85,6 +85,10 @@ typedef struct cs_load_options {
     const char *region;
     const char *account;
     int kind;
+    void *progress;      /* cs_load_progress_fn; the binding passes NULL */
+    void *progress_ctx;
+    cs_snapshot **snapshot;
+    unsigned threads;
 } cs_load_options;
 cs_estate *cs_estate_new(void);
 void cs_estate_free(cs_estate *e);

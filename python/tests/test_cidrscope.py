@@ -339,3 +339,45 @@ def test_binding__alloc_gives_the_command_s_blocks(snap):
         snap.alloc("10.0.0.0/8", 20, strategy="random")
     with pytest.raises(cidrscope.NotFoundError):
         snap.alloc("10.0.0.0/8", 20, peerable_with=["vpc-absent"])
+
+
+def test_ffi__structs_match_the_c_headers(tmp_path):
+    """Every struct the binding declares with fields has the size and field
+    offsets a C compiler gives the installed headers: a field added to a
+    header and not to _ffi.py makes the library read or write past what
+    cffi allocated (cs_load_options once lacked its last four fields)."""
+    from cidrscope._ffi import ffi
+    import re
+    import shutil
+    cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+    assert cc, "no C compiler to read the headers with"
+    import sys
+    src = open(sys.modules["cidrscope._ffi"].__file__).read()
+    names = sorted(set(re.findall(r"typedef struct (\w+) \{", src)) - {"_IO_FILE"})
+    assert "cs_load_options" in names
+    lines = ['#include <stdio.h>', '#include <stddef.h>']
+    lines += ['#include <cidrscope/%s>' % h for h in sorted(os.listdir(os.path.join(SRC, "include", "cidrscope")))
+              if h.endswith(".h")]
+    lines.append("int main(void) {")
+    expected = []
+    for n in names:
+        t = ffi.typeof("struct %s" % n)
+        lines.append('printf("%%zu\\n", sizeof(struct %s));' % n)
+        expected.append(ffi.sizeof(t))
+        for field, _ in t.fields:
+            lines.append('printf("%%zu\\n", offsetof(struct %s, %s));' % (n, field))
+            expected.append(ffi.offsetof(t, field))
+    lines.append("return 0; }")
+    c = tmp_path / "layout.c"
+    c.write_text("\n".join(lines) + "\n")
+    exe = tmp_path / "layout"
+    subprocess.run([cc, "-std=c11", "-I", os.path.join(SRC, "include"), str(c), "-o", str(exe)],
+                   check=True, capture_output=True, text=True)
+    got = [int(x) for x in subprocess.run([str(exe)], check=True, capture_output=True,
+                                          text=True).stdout.split()]
+    labels = []
+    for n in names:
+        labels.append("sizeof %s" % n)
+        labels += ["%s.%s" % (n, f) for f, _ in ffi.typeof("struct %s" % n).fields]
+    diff = [(l, e, g) for l, e, g in zip(labels, expected, got) if e != g]
+    assert not diff, "cffi vs C: %s" % diff
