@@ -657,7 +657,7 @@ int audit_domains(actx *c, const pairset *crit)
         rec->pair_begin = r->n_dpairs;
         rc = list_pairs(c, crit, member);
         rec->pair_end = r->n_dpairs;
-        if (rc == 0)
+        if (rc == 0 && rec->pair_end > rec->pair_begin) /* dpairs may be NULL */
             rc = audit_pairs_sort(r->dpairs + rec->pair_begin,
                                   rec->pair_end - rec->pair_begin);
         r->sum.domain_violations += rec->pair_end - rec->pair_begin;
