@@ -312,6 +312,20 @@ m=$(stat -c %a "$d/v.snap" 2>/dev/null)
 as "$own" sh -c "umask 077; '$cli' build '$tmp/sample.csv' -o '$d/m.snap' --mode 0640" >/dev/null 2>&1
 m=$(stat -c %a "$d/m.snap" 2>/dev/null)
 [ "$m" = 640 ] && ok || fail "8: build -o --mode 0640 wrote mode $m"
+# 8: -o onto a device or FIFO writes into it and never renames over it (as
+# root, a rename over /dev/null had put a regular file in its place)
+o=$tmp/devout; mkdir "$o"
+if mknod "$o/null" c 1 3 2>/dev/null; then
+    "$cli" build "$tmp/sample.csv" -o "$o/null" >/dev/null 2>&1
+    [ -c "$o/null" ] && ok || fail "8: build -o onto a character device replaced it"
+fi
+mkfifo "$o/fifo"
+timeout 30 cat "$o/fifo" >"$o/from-fifo" &
+catpid=$!
+"$cli" build "$tmp/sample.csv" -o "$o/fifo" >/dev/null 2>&1
+wait "$catpid"
+[ -p "$o/fifo" ] && ok || fail "8: build -o onto a FIFO replaced it"
+"$cli" stat "$o/from-fifo" >/dev/null 2>&1 && ok || fail "8: the image written into a FIFO does not open"
 # 9: killed builds leave nothing; a dead writer's named temporary is removed
 "$py" - "$tmp/big.csv" <<'PY'
 import sys
