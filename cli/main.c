@@ -9,8 +9,9 @@
 
 #include <stdio.h>
 #ifdef CS_HAVE_JEMALLOC
-#include <jemalloc/jemalloc.h>
 #include <sys/types.h>
+/* jemalloc's control call (its header is not among the CLI's includes) */
+int mallctl(const char *name, void *oldp, size_t *oldlenp, void *newp, size_t newlen);
 #endif
 #include <string.h>
 

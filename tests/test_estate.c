@@ -1018,6 +1018,7 @@ static void estate__empty_estate_freezes(void **state)
 typedef struct m_cidr {
     cs_prefix p;
     char id[48];
+    char pool[32];       /* "" = none */
     uint8_t state;
     bool primary;
 } m_cidr;
@@ -1079,6 +1080,8 @@ static void model_make(model *m, tu_rng *r, unsigned nv, unsigned np)
                     dup |= cs_prefix_compare(&v->cidr[j].p, &c->p) == 0;
             } while (dup);
             snprintf(c->id, sizeof c->id, "vpc-cidr-assoc-%u-%u", i, k);
+            if (k > 0 && tu_below(r, 2) == 0) /* Ipv6Pool or an IPAM pool */
+                snprintf(c->pool, sizeof c->pool, "ipv6pool-ec2-%u", (unsigned)tu_below(r, 99));
             c->state = k == 0 ? CS_ASSOC_ASSOCIATED : (uint8_t)(1 + tu_below(r, 6));
             c->primary = k == 0;
         }
@@ -1128,7 +1131,7 @@ static cs_estate *model_load(const model *m, const unsigned *perm)
         for (unsigned k = 0; k < v->n_cidr; k++) {
             cs_cidr_desc c = {.vpc_id = d.id, .prefix = v->cidr[k].p,
                               .association_id = cs_str_c(v->cidr[k].id),
-                              .state = v->cidr[k].state};
+                              .pool = cs_str_c(v->cidr[k].pool), .state = v->cidr[k].state};
             int rc = cs_estate_add_cidr(e, &c, &l, &err);
             if (rc != (k == 0 ? 1 : 0))
                 fail_msg("add_cidr %s %u: %d %s", v->id, k, rc, err.message);
@@ -1183,6 +1186,7 @@ static void check_model(const cs_snapshot *s, const model *m)
                 assert_int_equal(cs_prefix_compare(&as.prefix, &mv->cidr[k].p), 0);
                 assert_int_equal(as.state, mv->cidr[k].state);
                 assert_int_equal(as.primary, mv->cidr[k].primary);
+                assert_string_equal(as.pool, mv->cidr[k].pool);
                 assert_int_equal(as.vpc_idx, vi);
             }
             assert_true(found);
@@ -1236,7 +1240,7 @@ static void assert_same_estate_sections(const cs_snapshot *a, const cs_snapshot 
         assert_int_equal(la, lb);
         if (id == CS_ESEC_PEERINGS || id == CS_ESEC_VPCS || id == CS_ESEC_ACCOUNTS ||
             id == CS_ESEC_REGIONS || id == CS_ESEC_ASSOCS || id == CS_ESEC_EDGES ||
-            id == CS_ESEC_TAGS || id == CS_ESEC_VPC_HASH)
+            id == CS_ESEC_TAGS || id == CS_ESEC_VPC_HASH || id == CS_ESEC_ASSOC_POOL)
             continue; /* records hold string offsets: compared through accessors */
         if (memcmp(pa, pb, (size_t)la) != 0)
             fail_msg("estate section 0x%x differs between insertion orders", id);
@@ -1268,6 +1272,7 @@ static void assert_same_estate(const cs_snapshot *a, const cs_snapshot *b)
         assert_int_equal(cs_estate_assoc(b, i, &y), 0);
         assert_int_equal(cs_prefix_compare(&x.prefix, &y.prefix), 0);
         assert_string_equal(x.id, y.id);
+        assert_string_equal(x.pool, y.pool);
         assert_int_equal(x.vpc_idx, y.vpc_idx);
         assert_int_equal(x.state, y.state);
     }
@@ -1513,6 +1518,15 @@ static void estate__damaged_images_are_refused(void **state)
         {CS_ESEC_HEADER, offsetof(cs_ehdr, magic), 0},
         {CS_ESEC_ACCOUNTS, offsetof(cs_eaccount, vpc_count), 1000},
         {CS_ESEC_VPC_HASH, 0, 0},
+        {CS_ESEC_VPCS, offsetof(cs_evpc, extra_idx), 7},
+        {CS_ESEC_VPCS, offsetof(cs_evpc, region_idx), 0xffff},
+        {CS_ESEC_VPCS, offsetof(cs_evpc, state), 0x400}, /* flags: unknown bit */
+        {CS_ESEC_VPC_EXTRA, offsetof(cs_evpc_extra, pcx_begin), 0xffffff},
+        {CS_ESEC_VPC_EXTRA, sizeof(cs_evpc_extra) + offsetof(cs_evpc_extra, edge_begin), 1},
+        {CS_ESEC_ASSOC_POOL, offsetof(cs_eassoc_pool, assoc_idx), 0xfffff},
+        {CS_ESEC_ASSOC_POOL, offsetof(cs_eassoc_pool, pool_off), 0xfffffff0},
+        {CS_ESEC_HEADER, offsetof(cs_ehdr, n_pools), 1000},
+        {CS_ESEC_HEADER, offsetof(cs_ehdr, reserved), 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         image im = image_copy(s);
@@ -1520,8 +1534,8 @@ static void estate__damaged_images_are_refused(void **state)
         size_t off = sec_off(s, cases[i].sec, &len);
         if (cases[i].sec == CS_ESEC_VPC_HASH) {
             /* Duplicate the first used slot over an empty one. */
-            uint64_t *slots = (uint64_t *)(im.buf + off), used = 0;
-            size_t n = (size_t)(len / 8), empty = n;
+            uint32_t *slots = (uint32_t *)(im.buf + off), used = 0;
+            size_t n = (size_t)(len / 4), empty = n;
             for (size_t j = 0; j < n; j++) {
                 if (slots[j] && !used)
                     used = slots[j];

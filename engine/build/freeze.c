@@ -116,6 +116,21 @@ static int cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Extends each node's ent_end (its own entries so far) to its subtree's:
+ * children have higher preorder indices than their parent, so one reverse
+ * sweep sees every child's final end before its parent's. */
+static void subtree_ends(const cs_hot4 *hot4, const cs_hot6 *hot6, cs_cold *cold, uint32_t nn)
+{
+    for (uint32_t j = nn; j-- > 0;) {
+        uint32_t right = hot4 ? hot4[j].right : hot6[j].right;
+        uint8_t flags = hot4 ? hot4[j].flags : hot6[j].flags;
+        if (right)
+            cold[j].ent_end = cold[right].ent_end;
+        else if (flags & CS_FN_LEFT)
+            cold[j].ent_end = cold[j + 1].ent_end;
+    }
+}
+
 /*
  * Writes one family's HOT, COLD, VALUES and ENTNODE arrays into their
  * sections (hot4 for IPv4, hot6 for IPv6; the arrays come zeroed). `order`
@@ -182,16 +197,7 @@ static void freeze_family(const cs_trie *t, cs_hot4 *hot4, cs_hot6 *hot6,
                 hot6[order[i]].right = order[n->child[1]];
         }
     }
-    /* Children have higher preorder indices than their parent, so one
-     * reverse sweep sees every child's final end before its parent's. */
-    for (uint32_t j = nn; j-- > 0;) {
-        uint32_t right = hot4 ? hot4[j].right : hot6[j].right;
-        uint8_t flags = hot4 ? hot4[j].flags : hot6[j].flags;
-        if (right)
-            cold[j].ent_end = cold[right].ent_end;
-        else if (flags & CS_FN_LEFT)
-            cold[j].ent_end = cold[j + 1].ent_end;
-    }
+    subtree_ends(hot4, hot6, cold, nn);
     /* Pass 3: scatter values by node (stable), then sort within a node. */
     for (uint32_t e = 0; e < t->n_ents; e++) {
         uint32_t j = order[t->ents[e].node];
@@ -386,15 +392,7 @@ void cs_freeze_write(const cs_freeze_family *f, cs_hot4 *hot4, cs_hot6 *hot6, cs
         st[sp++] = k++;
         e += own;
     }
-    /* Subtree ends, children before parents (as the trie freeze). */
-    for (uint32_t j = k; j-- > 0;) {
-        uint32_t right = hot4 ? hot4[j].right : hot6[j].right;
-        uint8_t flags = hot4 ? hot4[j].flags : hot6[j].flags;
-        if (right)
-            cold[j].ent_end = cold[right].ent_end;
-        else if (flags & CS_FN_LEFT)
-            cold[j].ent_end = cold[j + 1].ent_end;
-    }
+    subtree_ends(hot4, hot6, cold, k);
 }
 
 int cs_snapshot_builder_freeze(const cs_snapshot_builder *b, cs_snapshot **out,
