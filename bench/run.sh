@@ -19,6 +19,10 @@
 #   CS_BENCH_ONLY         with a base: these datasets only (e.g. estate-1M)
 #   CS_BENCH_WORKLOADS    with a base: these workloads only, a regex
 #                         (e.g. 'count_bulk|lookup_bulk')
+#   CS_BENCH_ROUNDS       with a base: rounds per dataset, 1; each round
+#                         runs the base, then this build, so a loaded machine
+#                         hits both alike (base, new, base, new, ...); the
+#                         rounds' repetitions are pooled (medians over all)
 #
 # Prints medians on the terminal and writes every repetition to
 # BUILD_DIR/bench.json, which bench/peers/report.py folds into RESULTS.md.
@@ -59,20 +63,28 @@ if [ -z "$BASE" ]; then
     exit 0
 fi
 
-# With a base: dataset by dataset, this build then the base.
+# With a base: dataset by dataset, the two builds in turn (one round: this
+# build then the base; more rounds: base, new, base, new, ...).
 PARTS=$BUILD/bench-parts
 rm -rf "$PARTS"
 mkdir -p "$PARTS"
 DATASETS=${CS_BENCH_ONLY:-$("$BIN" --benchmark_list_tests=true "$@" 2>/dev/null | cut -d/ -f2 | awk '!seen[$0]++')}
 WL=${CS_BENCH_WORKLOADS:-[^/]*}
+ROUNDS=${CS_BENCH_ROUNDS:-1}
+ORDER="new base"
+[ "$ROUNDS" -gt 1 ] && ORDER="base new"
 k=0
 for ds in $DATASETS; do
-    k=$((k + 1))
-    for who in new base; do
-        bin=$BIN
-        [ $who = base ] && bin=$BASE
-        echo "bench: $ds, $who ($(cut -d' ' -f1-3 /proc/loadavg))" >&2
-        run "$bin" "$PARTS/$who-$k.json" "$@" --benchmark_filter="^($WL)/$ds(/|\$)"
+    r=0
+    while [ $r -lt "$ROUNDS" ]; do
+        r=$((r + 1))
+        k=$((k + 1))
+        for who in $ORDER; do
+            bin=$BIN
+            [ $who = base ] && bin=$BASE
+            echo "bench: $ds, round $r/$ROUNDS, $who ($(cut -d' ' -f1-3 /proc/loadavg))" >&2
+            run "$bin" "$PARTS/$who-$k.json" "$@" --benchmark_filter="^($WL)/$ds(/|\$)"
+        done
     done
 done
 /usr/bin/python3 - "$PARTS" "$OUT" "$BUILD/bench-base.json" "${CS_BENCH_BASE_NAME:-base}" <<'PY'

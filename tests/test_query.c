@@ -422,6 +422,130 @@ static void query__broad_query_counts_default_vpcs_in_one_walk(void **state)
     free(e);
 }
 
+/* The IPv4 record of block (key, len) by its definition (snapshot_internal.h,
+ * cs_dir16), from a scan of every node: x is the longest node shorter than
+ * the block that contains it; the walk goes on to x's child on the block's
+ * side, which is where it resumes when that child is at least as long as
+ * the block (a shorter one does not contain the block: the walk is over). */
+static cs_dir16 brute_dir4(const cs_famview *f, uint32_t key, unsigned len)
+{
+    uint32_t x = CS_NO_NODE;
+    for (uint32_t i = 0; i < f->n_nodes; i++) {
+        const cs_hot4 *h = &f->hot4[i];
+        if (h->len < len && (h->len == 0 || ((key ^ h->key) >> (32 - h->len)) == 0) &&
+            (x == CS_NO_NODE || h->len > f->hot4[x].len))
+            x = i;
+    }
+    uint32_t c;
+    if (x == CS_NO_NODE) {
+        c = 0; /* the root, which then does not contain the block */
+    } else {
+        const cs_hot4 *h = &f->hot4[x];
+        c = (key >> (31 - h->len)) & 1u ? h->right : (h->flags & CS_FN_LEFT) ? x + 1 : 0;
+        if (c == 0)
+            return (cs_dir16){CS_NO_NODE, x};
+    }
+    return (cs_dir16){f->hot4[c].len >= len ? c : CS_NO_NODE, x};
+}
+
+static void expect_dir4(uint64_t seed, const cs_famview *f, const cs_dir16 *got, uint32_t key,
+                        unsigned len)
+{
+    cs_dir16 want = brute_dir4(f, key, len);
+    if (got->resume != want.resume || got->x != want.x)
+        fail_msg("seed %llu: direct record of %u.%u.%u.%u/%u is (%u, %u), want (%u, %u)",
+                 (unsigned long long)seed, key >> 24, key >> 16 & 255, key >> 8 & 255,
+                 key & 255, len, got->resume, got->x, want.resume, want.x);
+}
+
+/* Every IPv4 direct-index level (/8, /12, /16, and /20, /24 under the busy
+ * /16s) against brute_dir4, on samples; and the second level goes only to
+ * /16s whose walk goes on inside them (a regression: blocks such as
+ * 192.0.0.0/16, whose walk stops at 192.168.0.0/16, once took the second
+ * level by that node's entry count and left the busy /16s without one). */
+static void check_dir4_records(uint64_t seed, const cs_snapshot *s, tu_rng *r)
+{
+    const cs_famview *f = snap_family(s, 0);
+    const snap_direct *d = snap_direct_of(s);
+    for (uint32_t v = 0; v < 256; v++)
+        expect_dir4(seed, f, &d->dir[CS_DIR4_AT8 + v], v << 24, 8);
+    for (int k = 0; k < 300; k++) {
+        uint32_t v = (uint32_t)tu_below(r, 4096);
+        expect_dir4(seed, f, &d->dir[CS_DIR4_AT12 + v], v << 20, 12);
+        v = k & 1 ? (uint32_t)tu_below(r, 65536) : 0x0a00u | (uint32_t)tu_below(r, 256);
+        expect_dir4(seed, f, &d->dir[v], v << 16, 16);
+    }
+    uint32_t with_l2 = 0;
+    for (uint32_t v = 0; v < 65536; v++) {
+        const uint32_t b = d->l2[v];
+        if (b == CS_NO_NODE)
+            continue;
+        with_l2++;
+        const uint32_t res = d->dir[v].resume;
+        if (res == CS_NO_NODE || f->hot4[res].key >> 16 != v || f->hot4[res].len >= 24)
+            fail_msg("seed %llu: %u.%u.0.0/16 has a second level, but its walk does not go "
+                     "on inside it", (unsigned long long)seed, v >> 8, v & 255);
+        for (int k = 0; k < 4; k++) {
+            uint32_t w = (uint32_t)tu_below(r, 16);
+            expect_dir4(seed, f, &d->dir24[b + w], v << 16 | w << 12, 20);
+            w = (uint32_t)tu_below(r, 256);
+            expect_dir4(seed, f, &d->dir24[b + 16 + w], v << 16 | w << 8, 24);
+        }
+    }
+    assert_int_equal(with_l2, d->n_l2);
+}
+
+/* The IPv6 record of block (hi, lo, len), by the same definition as
+ * brute_dir4. */
+static cs_dir16 brute_dir6(const cs_famview *f, uint64_t hi, uint64_t lo, unsigned len)
+{
+    uint32_t x = CS_NO_NODE;
+    for (uint32_t i = 0; i < f->n_nodes; i++) {
+        const cs_hot6 *h = &f->hot6[i];
+        if (h->len < len && cs_prefix_contains(&(cs_prefix){h->key_hi, h->key_lo, h->len, CS_AF_V6},
+                                               &(cs_prefix){hi, lo, (uint8_t)len, CS_AF_V6}) &&
+            (x == CS_NO_NODE || h->len > f->hot6[x].len))
+            x = i;
+    }
+    uint32_t c = 0;
+    if (x != CS_NO_NODE) {
+        const cs_hot6 *h = &f->hot6[x];
+        const unsigned bit = h->len < 64 ? (unsigned)(hi >> (63 - h->len)) & 1u
+                                         : (unsigned)(lo >> (127 - h->len)) & 1u;
+        c = bit ? h->right : (h->flags & CS_FN_LEFT) ? x + 1 : 0;
+        if (c == 0)
+            return (cs_dir16){CS_NO_NODE, x};
+    }
+    return (cs_dir16){f->hot6[c].len >= len ? c : CS_NO_NODE, x};
+}
+
+/* Every IPv6 level (0, 4, 8, 12 and 16 bits after base) against
+ * brute_dir6, on samples. */
+static void check_dir6_records(uint64_t seed, const cs_snapshot *s, tu_rng *r)
+{
+    const cs_famview *f = snap_family(s, 1);
+    const snap_direct *d = snap_direct_of(s);
+    static const uint32_t at[5] = {CS_DIR6_AT0, CS_DIR6_AT4, CS_DIR6_AT8, CS_DIR6_AT12, 0};
+    for (unsigned lv = 0; lv <= 4; lv++) {
+        const unsigned k = 4 * lv, sh = 128 - d->base_len - k;
+        for (int j = 0; j < 200; j++) {
+            const uint32_t v = (uint32_t)tu_below(r, 1u << k);
+            uint64_t hi = d->base_hi, lo = d->base_lo;
+            if (sh >= 64)
+                hi |= (uint64_t)v << (sh - 64);
+            else if (sh + k > 64)
+                hi |= (uint64_t)v >> (64 - sh), lo |= (uint64_t)v << sh;
+            else
+                lo |= (uint64_t)v << sh;
+            const cs_dir16 want = brute_dir6(f, hi, lo, d->base_len + k);
+            const cs_dir16 *got = &d->dir6[at[lv] + v];
+            if (got->resume != want.resume || got->x != want.x)
+                fail_msg("seed %llu: IPv6 direct record %u of level +%u is (%u, %u), want (%u, %u)",
+                         (unsigned long long)seed, v, k, got->resume, got->x, want.resume, want.x);
+        }
+    }
+}
+
 /* An estate-shaped set large enough for every direct index: busy /16s full
  * of /17../28 blocks (the IPv4 /24 second level), and IPv6 blocks under one
  * provider prefix (the IPv6 index after its base), plus scattered others. */
@@ -464,6 +588,8 @@ static void query__direct_indexes_match_brute_force(void **state)
     assert_true(d->n_l2 > 0);
     assert_non_null(d->dir6);
     assert_true(d->base_len >= 16);
+    check_dir4_records(seed, s, &r);
+    check_dir6_records(seed, s, &r);
     size_t nq = 3000;
     cs_prefix *qs = malloc(nq * sizeof *qs);
     tu_random_queries(&r, e, n, qs, nq);

@@ -3,19 +3,30 @@
  * at open from a validated image's tries (never stored in the image, so the
  * format does not change with them).
  *
- * Does: for IPv4, a record per /16 block and per /8 block (as before), and a
- * second level of 256 records per busy /16 (one per /24 inside it); for
- * IPv6, 65536 records over the 16 bits after `base`, the deepest node that
- * holds at least 3/4 of the family's entries (AWS space sits under a few
- * short prefixes, so base is where the estate's addresses start to differ).
- * Each record is the state of a walk stopped at the first node of length >=
- * L (see snap_direct in snapshot_internal.h). Does not: answer queries
- * (engine/query/query.c resumes from the records).
+ * Does: for IPv4, a record per /8, /12 and /16 block, and a second level
+ * under the /16s whose walks go on deepest inside them (16 records for its
+ * /20 blocks, 256 for its /24 blocks); for IPv6, records over the 4, 8, 12 and
+ * 16 bits after `base`, the deepest node that holds at least 3/4 of the
+ * family's entries (AWS space sits under a few short prefixes, so base is
+ * where the estate's addresses start to differ). Each record is the state
+ * of a walk stopped at the first node of length >= L (see snap_direct in
+ * snapshot_internal.h); a level is built from the records of the level
+ * above it. Does not: answer queries (engine/query/query.c resumes from the
+ * records).
  *
- * Memory: 520 KiB (IPv4 first level) + 256 KiB + 2 KiB per busy /16 (at
- * most one per 32 IPv4 nodes, so at most 64 B per node) + 512 KiB (IPv6);
- * none for
- * families under CS_DIRECT_MIN_NODES nodes, whose top levels sit in cache.
+ * Why /12 and /20: an estate's private space is carved densely (10.0.0.0/8
+ * into /16s, a /16 into /20s and /24s), so below a record the walk takes
+ * about 0.85 steps per bit of query length; a record every 4 bits keeps a
+ * walk under 4 steps where the trie is dense. The second level is chosen
+ * by the nodes under the /16's resume node, which is what a walk pays for,
+ * and only where that node lies inside the /16: a block such as
+ * 192.0.0.0/16 resumes at 192.168.0.0/16, whose subtree no query of
+ * 192.0.0.0/16 enters.
+ *
+ * Memory: 560 KiB (IPv4 first level) + 256 KiB + 2176 B per busy /16 (at
+ * most one per 32 IPv4 nodes, so at most 68 B per node) + 546 KiB (IPv6);
+ * none for families under CS_DIRECT_MIN_NODES nodes, whose top levels sit
+ * in cache.
  *
  * Tests: tests/test_query.c (every fast path against brute force, on tries
  * large enough to get every index).
@@ -29,8 +40,9 @@
 
 /* An index pays once a trie's top levels no longer sit in L1. */
 #define CS_DIRECT_MIN_NODES 2048u
-/* A /16 gets a second level when its subtree holds this many entries. */
-#define CS_DIR24_MIN_ENTRIES 16u
+/* A /16 gets a second level when the subtree its walks resume in holds this
+ * many nodes. */
+#define CS_DIR24_MIN_NODES 16u
 
 /* The IPv4 walk of a query inside block `key` (its top `bits` bits set),
  * from node i with x, stopped at the first node of length >= bits. */
@@ -81,6 +93,21 @@ static cs_dir16 walk6(const cs_famview *f, uint32_t i, uint32_t x, uint64_t hi,
     return (cs_dir16){i, x};
 }
 
+/* One past the last node of node i's subtree (DFS preorder: the node, its
+ * left subtree, its right subtree; so the last is down the rightmost path). */
+static uint32_t subtree_end4(const cs_famview *f, uint32_t i)
+{
+    for (;;) {
+        const cs_hot4 *h = &f->hot4[i];
+        if (h->right)
+            i = h->right;
+        else if (h->flags & CS_FN_LEFT)
+            i++;
+        else
+            return i + 1;
+    }
+}
+
 static int cmp_desc(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -89,16 +116,24 @@ static int cmp_desc(const void *a, const void *b)
 
 static int build4(snap_direct *d, const cs_famview *f)
 {
-    d->dir = malloc((65536 + 256) * sizeof *d->dir);
+    d->dir = malloc(CS_DIR4_RECORDS * sizeof *d->dir);
     if (!d->dir)
         return CS_ENOMEM;
-    for (uint32_t v = 0; v < 65536; v++)
-        d->dir[v] = walk4(f, 0, CS_NO_NODE, v << 16, 16);
     for (uint32_t v = 0; v < 256; v++)
-        d->dir[65536 + v] = walk4(f, 0, CS_NO_NODE, v << 24, 8);
-    /* The second level, for the busiest /16s whose walks go on below /24:
-     * at most one per 32 IPv4 nodes (64 B of index per node), chosen by the
-     * entries under their resume node. */
+        d->dir[CS_DIR4_AT8 + v] = walk4(f, 0, CS_NO_NODE, v << 24, 8);
+    for (uint32_t v = 0; v < 4096; v++) {
+        const cs_dir16 *up = &d->dir[CS_DIR4_AT8 + (v >> 4)];
+        d->dir[CS_DIR4_AT12 + v] = up->resume == CS_NO_NODE
+                                       ? *up
+                                       : walk4(f, up->resume, up->x, v << 20, 12);
+    }
+    for (uint32_t v = 0; v < 65536; v++) {
+        const cs_dir16 *up = &d->dir[CS_DIR4_AT12 + (v >> 4)];
+        d->dir[v] = up->resume == CS_NO_NODE ? *up : walk4(f, up->resume, up->x, v << 16, 16);
+    }
+    /* The second level, for the /16s whose walks go on deepest inside them:
+     * at most one per 32 IPv4 nodes (68 B of index per node), chosen by the
+     * nodes under their resume node. */
     uint32_t *busy = malloc(65536 * sizeof *busy);
     if (!busy)
         return CS_ENOMEM;
@@ -106,13 +141,14 @@ static int build4(snap_direct *d, const cs_famview *f)
     for (uint32_t v = 0; v < 65536; v++) {
         const cs_dir16 *r = &d->dir[v];
         uint32_t e = 0;
-        if (r->resume != CS_NO_NODE && f->hot4[r->resume].len < 24)
-            e = f->cold[r->resume].ent_end - f->cold[r->resume].ent_begin;
-        busy[v] = e >= CS_DIR24_MIN_ENTRIES ? e : 0;
+        if (r->resume != CS_NO_NODE && f->hot4[r->resume].len < 24 &&
+            (f->hot4[r->resume].key >> 16) == v)
+            e = subtree_end4(f, r->resume) - r->resume;
+        busy[v] = e >= CS_DIR24_MIN_NODES ? e : 0;
         n += busy[v] != 0;
     }
     const uint32_t cap = f->n_nodes / 32;
-    uint32_t threshold = CS_DIR24_MIN_ENTRIES;
+    uint32_t threshold = CS_DIR24_MIN_NODES;
     if (n > cap) {
         /* the cap-th largest count: sort a copy of the non-zero ones */
         uint32_t *c = malloc((size_t)n * sizeof *c);
@@ -134,7 +170,7 @@ static int build4(snap_direct *d, const cs_famview *f)
         return 0;
     }
     d->l2 = malloc(65536 * sizeof *d->l2);
-    d->dir24 = malloc((size_t)n * 256 * sizeof *d->dir24);
+    d->dir24 = malloc((size_t)n * CS_DIR_L2_RECORDS * sizeof *d->dir24);
     if (!d->l2 || !d->dir24) {
         free(busy);
         return CS_ENOMEM;
@@ -145,9 +181,16 @@ static int build4(snap_direct *d, const cs_famview *f)
         d->l2[v] = CS_NO_NODE;
         if (b == n || busy[v] < threshold)
             continue;
-        d->l2[v] = b * 256;
-        for (uint32_t w = 0; w < 256; w++)
-            d->dir24[b * 256 + w] = walk4(f, r->resume, r->x, v << 16 | w << 8, 24);
+        cs_dir16 *rec = &d->dir24[b * CS_DIR_L2_RECORDS];
+        d->l2[v] = b * CS_DIR_L2_RECORDS;
+        for (uint32_t w = 0; w < 16; w++)
+            rec[w] = walk4(f, r->resume, r->x, v << 16 | w << 12, 20);
+        for (uint32_t w = 0; w < 256; w++) {
+            const cs_dir16 *up = &rec[w >> 4];
+            rec[16 + w] = up->resume == CS_NO_NODE
+                              ? *up
+                              : walk4(f, up->resume, up->x, v << 16 | w << 8, 24);
+        }
         b++;
     }
     free(busy);
@@ -182,19 +225,27 @@ static int build6(snap_direct *d, const cs_famview *f)
     d->base_lo = b->key_lo;
     d->base_len = b->len;
     d->base_x = x;
-    d->dir6 = malloc(65536 * sizeof *d->dir6);
+    d->dir6 = malloc(CS_DIR6_RECORDS * sizeof *d->dir6);
     if (!d->dir6)
         return CS_ENOMEM;
-    const unsigned sh = 128 - b->len - 16; /* where the 16 bits go */
-    for (uint32_t v = 0; v < 65536; v++) {
-        uint64_t hi = b->key_hi, lo = b->key_lo;
-        if (sh >= 64)
-            hi |= (uint64_t)v << (sh - 64);
-        else if (sh > 48)
-            hi |= (uint64_t)v >> (64 - sh), lo |= (uint64_t)v << sh;
-        else
-            lo |= (uint64_t)v << sh;
-        d->dir6[v] = walk6(f, i, x, hi, lo, b->len + 16);
+    /* Level k (bits after base: 0, 4, 8, 12, 16) from level k - 4. */
+    static const uint32_t at[5] = {CS_DIR6_AT0, CS_DIR6_AT4, CS_DIR6_AT8, CS_DIR6_AT12, 0};
+    d->dir6[CS_DIR6_AT0] = (cs_dir16){i, x};
+    for (unsigned lv = 1; lv <= 4; lv++) {
+        const unsigned k = 4 * lv, sh = 128 - b->len - k; /* where the k bits go */
+        for (uint32_t v = 0; v < 1u << k; v++) {
+            const cs_dir16 *up = &d->dir6[at[lv - 1] + (v >> 4)];
+            uint64_t hi = b->key_hi, lo = b->key_lo;
+            if (sh >= 64)
+                hi |= (uint64_t)v << (sh - 64);
+            else if (sh + k > 64)
+                hi |= (uint64_t)v >> (64 - sh), lo |= (uint64_t)v << sh;
+            else
+                lo |= (uint64_t)v << sh;
+            d->dir6[at[lv] + v] = up->resume == CS_NO_NODE
+                                      ? *up
+                                      : walk6(f, up->resume, up->x, hi, lo, b->len + k);
+        }
     }
     return 0;
 }

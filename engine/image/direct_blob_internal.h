@@ -7,10 +7,11 @@
  *
  * BLOB (all little-endian; 64-byte aligned parts):
  *   OFFSET SIZE FIELD
- *        0    8 magic "CSDIRX1\0"
+ *        0    8 magic "CSDIRX2\0" (1: before the IPv4 /12 and /20 and the
+ *                IPv6 upper records)
  *        8    8 blob_len (bytes, a multiple of 64, header included)
  *       16    8 image_xxh3: the image's header_xxh3 (binds the blob to it)
- *       24    4 parts: bit 0 dir (65536+256 records), bit 1 l2 + dir24,
+ *       24    4 parts: bit 0 dir (CS_DIR4_RECORDS), bit 1 l2 + dir24,
  *                bit 2 dir6
  *       28    4 n_l2
  *       32    8 base_hi
@@ -19,7 +20,7 @@
  *       52    4 base_x
  *       56    2 record_len (sizeof cs_dir16: 8)
  *       58    6 reserved (0)
- *   then dir, l2 (65536 u32), dir24 (n_l2 * 256 records), dir6 (65536
+ *   then dir, l2 (65536 u32), dir24 (n_l2 * CS_DIR_L2_RECORDS records), dir6 (CS_DIR6_RECORDS
  *   records), each present part padded to 64 bytes, in that order.
  *
  * Trust: the blob's parts are used as they are (the header is checked:
@@ -37,8 +38,16 @@
 
 /* Bytes of s's blob (a multiple of 64). */
 size_t snap_direct_blob_len(const cs_snapshot *s);
-/* Writes s's blob into dst (snap_direct_blob_len bytes). */
-void snap_direct_blob_write(const cs_snapshot *s, uint8_t *dst);
+/*
+ * s's blob as up to CS_BLOB_PIECES pieces to be written one after the
+ * other (together snap_direct_blob_len bytes), without copying the indexes:
+ * the header, made in `header`, then the present parts, pointing into s's
+ * own indexes (valid while s is open), each followed by zeros up to the next
+ * 64-byte line where it ends inside one. Returns the number of pieces.
+ */
+#define CS_BLOB_PIECES 9
+size_t snap_direct_blob_pieces(const cs_snapshot *s, uint8_t header[64], const void *piece[CS_BLOB_PIECES],
+                               size_t piece_len[CS_BLOB_PIECES]);
 /*
  * cs_snapshot_from_memory(base, len, flags | CS_OPEN_TRUSTED) whose direct
  * indexes are the blob's (borrowed: blob must stay mapped as long as the

@@ -170,19 +170,38 @@ typedef struct cs_dir16 {
     uint32_t x;
 } cs_dir16;
 
+/* IPv4 records: CS_DIR4_RECORDS in `dir` (65536 /16 blocks, then 256 /8
+ * blocks, then 4096 /12 blocks), CS_DIR_L2_RECORDS per busy /16 in `dir24`
+ * (16 /20 blocks, then 256 /24 blocks). The shm blob (snapshot.c) copies
+ * them as they are. */
+#define CS_DIR4_RECORDS (65536u + 256u + 4096u)
+#define CS_DIR4_AT8 65536u
+#define CS_DIR4_AT12 (65536u + 256u)
+#define CS_DIR_L2_RECORDS (16u + 256u)
+/* IPv6 records in `dir6`, by the bits of the query after base: 65536 for 16
+ * bits (L = base_len + 16), then 4096 for 12, 256 for 8, 16 for 4, and 1 for
+ * none (the base node itself). */
+#define CS_DIR6_AT12 65536u
+#define CS_DIR6_AT8 (CS_DIR6_AT12 + 4096u)
+#define CS_DIR6_AT4 (CS_DIR6_AT8 + 256u)
+#define CS_DIR6_AT0 (CS_DIR6_AT4 + 16u)
+#define CS_DIR6_RECORDS (CS_DIR6_AT0 + 1u)
+
 typedef struct snap_direct {
     /* IPv4, NULL for small tries: 65536 records for the /16 blocks (L = 16),
-     * then 256 for the /8 blocks (L = 8). */
+     * then 256 for the /8 blocks (L = 8), then 4096 for the /12 blocks
+     * (L = 12). */
     cs_dir16 *dir;
-    /* IPv4 second level under the busy /16s: l2[v] is the first of v's 256
-     * records in dir24 (one per /24, L = 24), or CS_NO_NODE. NULL when no
-     * /16 is busy enough. */
+    /* IPv4 second level under the busy /16s: l2[v] is the first of v's
+     * CS_DIR_L2_RECORDS records in dir24 (16 for its /20 blocks, L = 20,
+     * then 256 for its /24 blocks, L = 24), or CS_NO_NODE. NULL when no /16
+     * is busy enough. */
     uint32_t *l2;
     cs_dir16 *dir24;
     uint32_t n_l2;        /* /16 blocks with a second level */
-    /* IPv6, NULL for small tries: 65536 records over the 16 bits after the
-     * `base` prefix (the deepest node holding most entries; L =
-     * base_len + 16), for queries inside base. */
+    /* IPv6, NULL for small tries: CS_DIR6_RECORDS records over the 16, 12,
+     * 8, 4 and 0 bits after the `base` prefix (the deepest node holding most
+     * entries; L = base_len + those bits), for queries inside base. */
     cs_dir16 *dir6;
     uint64_t base_hi, base_lo;
     uint32_t base_len;
@@ -193,6 +212,23 @@ const snap_direct *snap_direct_of(const cs_snapshot *s);
 /* Builds / frees the indexes of a validated image's tries (0 or CS_ENOMEM). */
 int snap_direct_build(snap_direct *d, const cs_famview *f4, const cs_famview *f6);
 void snap_direct_free(snap_direct *d);
+
+/*
+ * Derived state a reader module caches with the snapshot, one object per
+ * slot: snap_derived returns the slot's object, calling build(s, slot) the
+ * first time (outside any lock: threads that race may each build; the first
+ * to publish wins by compare-and-swap, the others release theirs) and
+ * release(obj) when the snapshot is closed. NULL when build returns NULL
+ * (nothing cached: the next call builds again). The object is read-only
+ * once published. Slots: engine/query/ipam_index.c's free-hole index, one
+ * per family.
+ */
+enum { SNAP_DERIVED_IPAM_V4 = 0, SNAP_DERIVED_IPAM_V6 = 1, SNAP_DERIVED_COUNT = 2 };
+typedef void *(*snap_derive_fn)(const cs_snapshot *s, unsigned slot);
+void *snap_derived(const cs_snapshot *s, unsigned slot, snap_derive_fn build,
+                   void (*release)(void *));
+/* The slot's object if it was built, else NULL (never builds). */
+void *snap_derived_peek(const cs_snapshot *s, unsigned slot);
 
 /* Kept for the callers of the first index: the /16 and /8 records. */
 const cs_dir16 *snap_dir16(const cs_snapshot *s);

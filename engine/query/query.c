@@ -23,9 +23,11 @@
  *   longest-prefix match     = r when it is equal and has entries, else best(x)
  * so a count is one walk plus two cold reads, whatever the number of entries:
  * a /8 query over a million entries costs what a /32 does. A walk visits at
- * most 33 (IPv4) or 129 (IPv6) nodes, each longer than its parent. For IPv4
- * queries of length >= 16 the walk resumes from the direct index (one 8-byte
- * read per /16 block), skipping the top of the trie.
+ * most 33 (IPv4) or 129 (IPv6) nodes, each longer than its parent. An IPv4
+ * query of length >= 8 resumes from the direct index (engine/image/direct.c:
+ * one 8-byte record per /8, /12 or /16 block, and per /20 or /24 block under
+ * the /16s where walks run deep), skipping the top of the trie; an IPv6 one
+ * inside the estate's base prefix likewise.
  *
  * One walk: a `lane` record and one step per family (step4, branch-free;
  * step6). Single calls, the iterator, the bulk loop and the read-side
@@ -86,9 +88,10 @@ static inline uint32_t key_bits16(uint64_t hi, uint64_t lo, unsigned p)
 }
 
 /* The direct-index record where the walk of q may resume, or NULL: start
- * at the root (engine/image/direct.c builds them). IPv4: the /24 record
- * under a busy /16, else the /16 or /8 one; IPv6: the record of the 16 bits
- * after the base prefix, for queries inside it. */
+ * at the root (engine/image/direct.c builds them). IPv4: the /24 or /20
+ * record under a busy /16, else the /16, /12 or /8 one; IPv6: the record of
+ * the 16 (or 12, 8, 4, 0: as many as Q has) bits after the base prefix, for
+ * queries inside it. */
 static inline const cs_dir16 *direct_entry(const snap_direct *d, unsigned fam,
                                            const lane *L)
 {
@@ -97,19 +100,25 @@ static inline const cs_dir16 *direct_entry(const snap_direct *d, unsigned fam,
         if (!d->dir || qlen < 8)
             return NULL;
         if (qlen < 16)
-            return &d->dir[65536 + (L->q32 >> 24)];
+            return &d->dir[qlen < 12 ? CS_DIR4_AT8 + (L->q32 >> 24) : CS_DIR4_AT12 + (L->q32 >> 20)];
         const uint32_t v = L->q32 >> 16;
-        if (qlen >= 24 && d->l2) {
+        if (qlen >= 20 && d->l2) {
             const uint32_t b = d->l2[v];
             if (b != CS_NO_NODE)
-                return &d->dir24[b + ((L->q32 >> 8) & 0xffu)];
+                return &d->dir24[b + (qlen >= 24 ? 16 + ((L->q32 >> 8) & 0xffu)
+                                                 : (L->q32 >> 12) & 0xfu)];
         }
         return &d->dir[v];
     }
-    if (!d->dir6 || qlen < d->base_len + 16 ||
+    if (!d->dir6 || qlen < d->base_len ||
         cs_key_common_bits(d->base_hi, d->base_lo, L->hi, L->lo, d->base_len) < d->base_len)
         return NULL;
-    return &d->dir6[key_bits16(L->hi, L->lo, d->base_len)];
+    const uint32_t v = key_bits16(L->hi, L->lo, d->base_len);
+    const unsigned k = qlen - d->base_len;
+    if (k >= 16)
+        return &d->dir6[v];
+    static const uint32_t at6[4] = {CS_DIR6_AT0, CS_DIR6_AT4, CS_DIR6_AT8, CS_DIR6_AT12};
+    return &d->dir6[at6[k >> 2] + (v >> (16 - (k & ~3u)))];
 }
 
 /* Sets up the walk of q (valid, of family `fam`) from the root. */
@@ -366,7 +375,7 @@ batch_walk(const cs_famview *const fv[2], const snap_direct *dx, const cs_prefix
      * misses overlap) and prefetch every lane's first node. */
     if (dx->l2)
         for (unsigned l = 0; l < m; l++)
-            if (qs[l].family == CS_AF_V4 && qs[l].len >= 24)
+            if (qs[l].family == CS_AF_V4 && qs[l].len >= 20)
                 prefetch(&dx->l2[(uint32_t)(qs[l].hi >> 48)]);
     for (unsigned l = 0; l < m; l++) {
         const cs_prefix *q = &qs[l];
