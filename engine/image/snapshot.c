@@ -244,28 +244,18 @@ int cs_image_build_begin(cs_image_draft *d, const cs_image_counts *c,
     uint8_t *img = aligned_alloc(CS_ALIGN, total);
     if (!img)
         return cs_fail(err, CS_ENOMEM, "out of memory for a %zu-byte image", total);
-    if (flags & CS_DRAFT_RAW) {
-        /* Header, table and padding only: the caller writes the rest. */
-        memset(img, 0, (size_t)sec_off[0]);
-        for (size_t i = 0; i < nsec; i++) {
-            size_t end = (size_t)(sec_off[i] + sec_len[i]);
-            size_t next = i + 1 < nsec ? (size_t)sec_off[i + 1] : total;
-            memset(img + end, 0, next - end);
-        }
-    } else {
-        memset(img, 0, total);
-    }
+    memset(img, 0, flags & CS_DRAFT_RAW ? (size_t)sec_off[0] : total); /* RAW: header, table */
     cs_section *st = (cs_section *)(img + CS_HEADER_LEN);
     for (size_t i = 0; i < nsec; i++) {
         st[i].id = sec_id[i];
         st[i].offset = sec_off[i];
         st[i].length = sec_len[i];
+        size_t end = (size_t)(sec_off[i] + sec_len[i]); /* and the padding after it */
+        memset(img + end, 0, (i + 1 < nsec ? (size_t)sec_off[i + 1] : total) - end);
     }
-    for (size_t i = 0; i < n_extra; i++) {
-        d->extra[i] = img + sec_off[ncore + i];
-        if (extra[i].len && extra[i].data)
-            memcpy(img + sec_off[ncore + i], extra[i].data, (size_t)extra[i].len);
-    }
+    for (size_t i = 0; i < n_extra; i++)
+        if ((d->extra[i] = img + sec_off[ncore + i]) && extra[i].len && extra[i].data)
+            memcpy(d->extra[i], extra[i].data, (size_t)extra[i].len);
     d->img = img;
     d->len = total;
     d->n_sections = (uint32_t)nsec;
