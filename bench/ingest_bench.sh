@@ -61,18 +61,8 @@ for bin in "$A/cidrscope" "$B/cidrscope"; do
 done
 
 # The prefix list (issue 13 item 12): 4,999,998 random IPv4 prefixes of 8
-# owners, then a line with a bad address.
-if [ ! -f "$W/list5m.csv" ]; then
-  awk 'BEGIN { srand(7); print "owner,prefix";
-    split("aws azure gcp cloudflare fastly oracle digitalocean akamai", o, " ");
-    split("16 20 22 24 24 24 28 32", L, " ");
-    for (i = 0; i < 4999998; i++) { l = L[1 + int(rand() * 8)];
-      a = int(rand() * 256); b = int(rand() * 256); c = int(rand() * 256); d = int(rand() * 256);
-      if (l <= 16) { c = 0; d = 0 } else if (l <= 24) { d = 0; if (l == 20) c -= c % 16; if (l == 22) c -= c % 4 }
-      else if (l == 28) d -= d % 16;
-      printf "%s,%d.%d.%d.%d/%d\n", o[1 + i % 8], a, b, c, d, l }
-    print "aws,10.0.0.300/24" }' > "$W/list5m.csv"
-fi
+# owners, then a line with a bad address (bench/list5m.sh).
+[ -f "$W/list5m.csv" ] || "$HERE/list5m.sh" "$W/list5m.csv"
 lines=$(wc -l < "$W/list5m.csv")
 for kg in "" --keep-going; do
   for ib in ib_base ib_new; do

@@ -169,7 +169,7 @@ static int build_plan(const cs_snapshot *base, const strlist *what_if, bool leni
                                   : cs_plan_add_row(e, base, w, strlen(w), pf, &loc, &err);
     }
     if (rc >= 0)
-        rc = cs_estate_freeze(e, out, &err);
+        rc = cs_estate_freeze_consume(e, out, &err);
     cs_estate_free(e);
     return rc < 0 ? cli_report_error(VERB, &err) : CLI_OK;
 }

@@ -243,7 +243,7 @@ int cli_estate_open(const char *verb, const cli_sources *s, cli_estate *out)
     if (rejected)
         print_rejections(verb, e, rejected);
     cs_snapshot *snap = NULL;
-    rc = cs_estate_freeze(e, &snap, &err);
+    rc = cs_estate_freeze_consume(e, &snap, &err);
     cs_estate_free(e);
     if (rc < 0)
         return cli_report_error(verb, &err);

@@ -151,6 +151,25 @@ void cs_estate_free(cs_estate *e)
     free(e);
 }
 
+void cs_estate_release_assocs(cs_estate *e, bool records)
+{
+    if (records) {
+        for (uint32_t i = 0; i < e->assoc_chunks; i++)
+            free(e->assoc[i]);
+        free(e->assoc);
+        e->assoc = NULL;
+        e->assoc_chunks = e->assoc_chunk_cap = 0;
+        e->n_assoc = 0;
+    }
+    free(e->assoc_of_sid);
+    e->assoc_of_sid = NULL;
+    e->aos_cap = 0;
+    free(e->pmap.idx);
+    free(e->pmap.tag);
+    memset(&e->pmap, 0, sizeof e->pmap);
+    e->failed = true;
+}
+
 /* ---- helpers -------------------------------------------------------------- */
 
 /* Maps an allocation or capacity failure to the builder's state. */

@@ -237,6 +237,12 @@ int cs_estate_region_get(cs_estate *e, cs_str r, uint32_t *out);
 /* CS_EINVAL for a NULL estate, CS_ESTATE once it failed, else 0. */
 int cs_estate_refuse(const cs_estate *e, cs_error *err);
 
+/* Frees the association id map and the (VPC, prefix) index, and with
+ * `records` the associations themselves (cs_estate_freeze_consume: the
+ * indexes once every order is known, the records once the image holds
+ * them); the estate then refuses everything but cs_estate_free. */
+void cs_estate_release_assocs(cs_estate *e, bool records);
+
 /* The prefix of association `a`. */
 void cs_estate_assoc_prefix(const assoc_b *a, cs_prefix *p);
 

@@ -25,6 +25,7 @@
 
 #include "core/error_internal.h"
 #include "build/estate_builder_internal.h"
+#include "build/freeze_internal.h"
 #include "build/trie_internal.h"
 #include "core/aws_rules_internal.h"
 
@@ -38,7 +39,9 @@
 typedef int (*cmp_fn)(const void *ctx, uint32_t a, uint32_t b);
 
 /* Stable bottom-up merge sort of idx[0..n) under cmp (insertion-sorted runs
- * of 16 first). O(n log n); `tmp` holds n elements. */
+ * of 16 first; two halves already in order are copied, not merged, so
+ * sorted stretches cost one comparison per merge). O(n log n); `tmp` holds
+ * n elements. */
 static void sort_idx(uint32_t *idx, uint32_t *tmp, uint32_t n, cmp_fn cmp, const void *ctx)
 {
     const uint32_t run = 16;
@@ -59,6 +62,11 @@ static void sort_idx(uint32_t *idx, uint32_t *tmp, uint32_t n, cmp_fn cmp, const
             uint64_t mid = lo + w < n ? lo + w : n;
             uint64_t hi = lo + 2 * w < n ? lo + 2 * w : n;
             uint64_t i = lo, j = mid, k = lo;
+            if (mid < hi && cmp(ctx, src[mid], src[mid - 1]) >= 0) {
+                /* already in order (runs of one VPC's blocks): copy */
+                memcpy(dst + lo, src + lo, (size_t)(hi - lo) * sizeof *dst);
+                continue;
+            }
             while (i < mid && j < hi)
                 dst[k++] = cmp(ctx, src[j], src[i]) < 0 ? src[j++] : src[i++];
             while (i < mid)
@@ -410,7 +418,110 @@ static void check_vpc(const cs_estate *e, uint32_t vn, uint32_t vold, const uint
 
 /* ---- freeze ------------------------------------------------------------------ */
 
-int cs_estate_freeze(const cs_estate *e, cs_snapshot **out, cs_error *err)
+/* Prefix accessors for the sorted freeze (engine/build/freeze.c): a live
+ * association's prefix by its new index, read from the builder (planning,
+ * before the image exists) or from the image's ASSOCS (writing, after the
+ * builder's associations may be gone). */
+typedef struct builder_prefixes {
+    const cs_estate *e;
+    const uint32_t *as_ord;   /* new -> old */
+} builder_prefixes;
+
+static void prefix_from_builder(const void *ctx, uint32_t i, cs_prefix *p)
+{
+    const builder_prefixes *b = ctx;
+    cs_estate_assoc_prefix(&CS_ASSOC(b->e, b->as_ord[i]), p);
+}
+
+typedef struct image_prefixes {
+    const cs_eassoc *assocs;
+    const cs_eaddr6 *v6;
+} image_prefixes;
+
+static void prefix_from_image(const void *ctx, uint32_t i, cs_prefix *p)
+{
+    const image_prefixes *m = ctx;
+    const cs_eassoc *a = &m->assocs[i];
+    memset(p, 0, sizeof *p);
+    if (a->family == CS_AF_V4) {
+        p->hi = (uint64_t)a->addr << 32;
+    } else {
+        p->hi = m->v6[a->addr].hi;
+        p->lo = m->v6[a->addr].lo;
+    }
+    p->len = a->len;
+    p->family = a->family;
+}
+
+static int cmp_entry(const void *ctx, uint32_t a, uint32_t b)
+{
+    cs_prefix x, y;
+    prefix_from_builder(ctx, a, &x);
+    prefix_from_builder(ctx, b, &y);
+    return cs_prefix_compare(&x, &y);
+}
+
+/* IPv4 entries sort as one u64 each, address << 32 | length << 26 | value,
+ * while values are below 2^26 (67M associations): the keys are read from
+ * the builder once, in order, where a comparison sort read two random
+ * builder records per comparison (a quarter of a 5M-line freeze). */
+#define ENT_V4_IDX_MASK ((1u << 26) - 1)
+
+/* Sorts ent[0..n) (IPv4 association indices, each <= ENT_V4_IDX_MASK) by
+ * (prefix, index): an LSD radix sort, four passes of 16 bits. 0 or
+ * CS_ENOMEM. */
+static int sort_v4_entries(uint32_t *ent, uint32_t n, const builder_prefixes *bp)
+{
+    uint64_t *key = malloc(((size_t)n + 1) * sizeof *key);
+    uint64_t *tmp = malloc(((size_t)n + 1) * sizeof *tmp);
+    uint32_t *cnt = malloc(65536 * sizeof *cnt);
+    if (!key || !tmp || !cnt) {
+        free(key);
+        free(tmp);
+        free(cnt);
+        return CS_ENOMEM;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        cs_prefix p;
+        prefix_from_builder(bp, ent[i], &p);
+        key[i] = (p.hi >> 32) << 32 | (uint64_t)p.len << 26 | ent[i];
+    }
+    for (unsigned shift = 0; shift < 64; shift += 16) {
+        memset(cnt, 0, 65536 * sizeof *cnt);
+        for (uint32_t i = 0; i < n; i++)
+            cnt[(key[i] >> shift) & 0xffff]++;
+        uint32_t sum = 0;
+        for (uint32_t d = 0; d < 65536; d++) {
+            uint32_t c = cnt[d];
+            cnt[d] = sum;
+            sum += c;
+        }
+        for (uint32_t i = 0; i < n; i++)
+            tmp[cnt[(key[i] >> shift) & 0xffff]++] = key[i];
+        uint64_t *t = key;
+        key = tmp;
+        tmp = t;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        ent[i] = (uint32_t)(key[i] & ENT_V4_IDX_MASK);
+    free(key);
+    free(tmp);
+    free(cnt);
+    return 0;
+}
+
+/*
+ * The freeze, in the order that keeps its peak low (issue 13 item 12): every
+ * table's order and every small table first, with the builder whole; then
+ * the trie's shape planned from the live entries sorted by prefix (no
+ * build-side trie); then the image laid out at its exact size, the
+ * association sections written straight into it from the builder; then,
+ * when `mut` is given (cs_estate_freeze_consume), the builder's association
+ * tables released before the tries are written from the image's own
+ * records. The image's pages are touched only as they are written
+ * (CS_DRAFT_RAW), so the builder and the tries are never resident at once.
+ */
+static int freeze(cs_estate *mut, const cs_estate *e, cs_snapshot **out, cs_error *err)
 {
     if (!e || !out)
         return cs_fail(err, CS_EINVAL, "NULL estate or out");
@@ -426,7 +537,6 @@ int cs_estate_freeze(const cs_estate *e, cs_snapshot **out, cs_error *err)
             nmax = ns[i];
 
     int rc = CS_ENOMEM;
-    cs_snapshot_builder *sb = NULL;
     fz_findings z;
     memset(&z, 0, sizeof z);
     z.e = e;
@@ -436,7 +546,13 @@ int cs_estate_freeze(const cs_estate *e, cs_snapshot **out, cs_error *err)
     z.base = e->strs.len - 1;
     cs_estate_tables t;
     memset(&t, 0, sizeof t);
+    cs_image_draft d;
+    memset(&d, 0, sizeof d);
+    cs_freeze_family fam[2];
+    memset(fam, 0, sizeof fam);
+    uint32_t *ent[2] = {NULL, NULL};
     char *strings = NULL;
+    cs_efinding *efind = NULL;
     uint32_t *tmp = malloc(((size_t)nmax + 1) * sizeof *tmp);
     uint32_t *acct_ord = malloc(((size_t)na + 1) * sizeof *acct_ord);
     uint32_t *acct_new = malloc(((size_t)na + 1) * sizeof *acct_new);
@@ -452,17 +568,20 @@ int cs_estate_freeze(const cs_estate *e, cs_snapshot **out, cs_error *err)
     cs_eaccount *eacc = calloc((size_t)na + 1, sizeof *eacc);
     cs_eregion *ereg = calloc((size_t)nr + 1, sizeof *ereg);
     cs_evpc *evpc = calloc((size_t)nv + 1, sizeof *evpc);
-    cs_eassoc *eas = calloc((size_t)nas + 1, sizeof *eas);
-    cs_eaddr6 *eas6 = calloc((size_t)nas + 1, sizeof *eas6);
-    uint32_t *eas_vpc = calloc((size_t)nas + 1, sizeof *eas_vpc);
     cs_epeering *epcx = calloc((size_t)np + 1, sizeof *epcx);
     uint32_t *vpc_pcx = calloc((size_t)np * 2 + 1, sizeof *vpc_pcx);
     cs_eedge *eedge = calloc((size_t)ne + 1, sizeof *eedge);
     cs_etag *etag = calloc((size_t)nt + 1, sizeof *etag);
+    uint32_t *tag_vpc = malloc(((size_t)nt + 1) * sizeof *tag_vpc);
+    cs_evpc_extra *evx = calloc((size_t)nv + 1, sizeof *evx);
     if (!tmp || !acct_ord || !acct_new || !reg_ord || !reg_new || !vpc_ord || !vpc_new ||
         !as_ord || !pcx_ord || !edge_ord || !tag_ord || !pcx_cnt || !eacc || !ereg || !evpc ||
-        !eas || !eas6 || !eas_vpc || !epcx || !vpc_pcx || !eedge || !etag)
+        !epcx || !vpc_pcx || !eedge || !etag || !tag_vpc || !evx)
         goto out;
+    if (nr > CS_EREGION_MAX) {
+        rc = cs_fail(err, CS_ERANGE, "more than %u regions", CS_EREGION_MAX);
+        goto out_rc;
+    }
     if (cs_strbuf_init(&z.extra))
         goto out;
 
@@ -487,6 +606,8 @@ int cs_estate_freeze(const cs_estate *e, cs_snapshot **out, cs_error *err)
         group_order(ne, nv, key_edge_vpc, key_edge_vpc, cmp_edge, &o, edge_ord, tmp) ||
         group_order(nt, nv, key_tag_vpc, key_tag_vpc, cmp_tag, &o, tag_ord, tmp))
         goto out;
+    if (mut)
+        cs_estate_release_assocs(mut, false); /* the indexes: freeze never probes them */
 
     /* 2. Accounts, regions, VPCs. VPCs are sorted by account, then region,
      * so an account's VPCs are one range. */
@@ -507,7 +628,7 @@ int cs_estate_freeze(const cs_estate *e, cs_snapshot **out, cs_error *err)
         r->id_off = cs_intern_off(&e->vpcs, vpc_ord[i]);
         r->name_off = x->name_off;
         r->account_idx = acct_new[x->account];
-        r->region_idx = reg_new[x->region];
+        r->region_idx = (uint16_t)reg_new[x->region];
         r->state = x->state;
         r->flags = (uint8_t)((x->is_default ? CS_EVPC_DEFAULT : 0) | (x->pseudo ? CS_EVPC_PSEUDO : 0));
         default_vpcs += x->is_default;
@@ -525,79 +646,83 @@ int cs_estate_freeze(const cs_estate *e, cs_snapshot **out, cs_error *err)
         next = eacc[i].vpc_begin + eacc[i].vpc_count;
     }
 
-    /* 3. Associations (contiguous per VPC), entries of the trie. */
-    sb = cs_snapshot_builder_new();
-    if (!sb)
-        goto out;
-    uint32_t live[2] = {0, 0}, dead[2] = {0, 0}, n6 = 0;
+    /* 3. Associations (contiguous per VPC): ranges and counts now, records
+     * later (straight into the image); the live ones are the tries' entries,
+     * value = association index, sorted by (prefix, value). */
+    uint32_t live[2] = {0, 0}, dead[2] = {0, 0}, n_pools = 0;
     uint32_t v = 0;
     for (uint32_t i = 0; i < nas; i++) {
         const assoc_b *x = &CS_ASSOC(e, as_ord[i]);
         uint32_t vn = vpc_new[x->vpc];
         while (v <= vn && v < nv)
             evpc[v++].assoc_begin = i;
-        cs_eassoc *r = &eas[i];
-        if (x->family == CS_AF_V4) {
-            r->addr = (uint32_t)(x->hi >> 32);
-        } else {
-            eas6[n6] = (cs_eaddr6){x->hi, x->lo};
-            r->addr = n6++;
-        }
-        r->len = x->len;
-        r->family = x->family;
-        eas_vpc[i] = vn;
-        r->id_off = x->sid == CS_INTERN_NONE ? 0 : cs_intern_off(&e->assoc_ids, x->sid);
-        r->pool_off = x->pool_off;
-        r->state = x->state ? x->state : CS_ASSOC_ASSOCIATED;
-        r->flags = (uint8_t)((x->primary ? CS_EASSOC_PRIMARY : 0) |
-                             (x->ip_source << CS_EASSOC_IPSRC_SHIFT) |
-                             (x->ipv6_attr << CS_EASSOC_V6ATTR_SHIFT));
+        n_pools += x->pool_off != 0;
         unsigned f = cs_family_index(x->family);
-        if (cs_assoc_state_live(r->state)) {
+        if (cs_assoc_state_live(x->state ? x->state : CS_ASSOC_ASSOCIATED))
             live[f]++;
-            cs_prefix p;
-            cs_estate_assoc_prefix(x, &p);
-            if ((rc = cs_snapshot_builder_add(sb, &p, i, err)))
-                goto out_rc;
-        } else {
+        else
             dead[f]++;
-        }
     }
     for (; v < nv; v++)
         evpc[v].assoc_begin = nas;
+    builder_prefixes bp = {e, as_ord};
+    for (unsigned f = 0; f < 2; f++) {
+        ent[f] = malloc(((size_t)live[f] + 1) * sizeof *ent[f]);
+        if (!ent[f])
+            goto out;
+    }
+    {
+        uint32_t k[2] = {0, 0};
+        for (uint32_t i = 0; i < nas; i++) {
+            const assoc_b *x = &CS_ASSOC(e, as_ord[i]);
+            if (cs_assoc_state_live(x->state ? x->state : CS_ASSOC_ASSOCIATED)) {
+                unsigned f = cs_family_index(x->family);
+                ent[f][k[f]++] = i;
+            }
+        }
+    }
+    free(tmp); /* the orders are done; the entry sorts bring their own */
+    tmp = NULL;
+    for (unsigned f = 0; f < 2; f++) {
+        if (f == 0 && nas <= ENT_V4_IDX_MASK) {
+            if (sort_v4_entries(ent[0], live[0], &bp))
+                goto out;
+        } else {
+            /* Stable, and ent[f] ascends: equal prefixes stay in value order. */
+            uint32_t *t6 = malloc(((size_t)live[f] + 1) * sizeof *t6);
+            if (!t6)
+                goto out;
+            sort_idx(ent[f], t6, live[f], cmp_entry, &bp);
+            free(t6);
+        }
+        fam[f] = (cs_freeze_family){.values = ent[f], .n = live[f],
+                                    .prefix_of = prefix_from_builder, .ctx = &bp};
+        if ((rc = cs_freeze_plan(&fam[f], err)))
+            goto out_rc;
+    }
 
-    /* 4. Edges and tags (contiguous per VPC). */
-    v = 0;
+    /* 4. Edges and tags (contiguous per VPC; their ranges are set with the
+     * peering lists in 5). */
     for (uint32_t i = 0; i < ne; i++) {
         const edge_b *x = &e->edge[edge_ord[i]];
-        uint32_t vn = vpc_new[x->vpc];
-        while (v <= vn && v < nv)
-            evpc[v++].edge_begin = i;
-        eedge[i].vpc_idx = vn;
+        eedge[i].vpc_idx = vpc_new[x->vpc];
         eedge[i].id_off = cs_intern_off(&e->misc, x->ref);
         eedge[i].kind = x->kind;
     }
-    for (; v < nv; v++)
-        evpc[v].edge_begin = ne;
     /* Only tags still attached to their VPC count (a VPC keeps the tags of
      * the first sighting that had any). */
     uint32_t ntags = 0;
-    v = 0;
     for (uint32_t i = 0; i < nt; i++) {
         uint32_t old = tag_ord[i];
         const tag_b *x = &e->tag[old];
         const vpc_b *owner = &e->vpc[x->vpc];
         if (old < owner->tag_first || old >= owner->tag_first + owner->tag_count)
             continue;
-        uint32_t vn = vpc_new[x->vpc];
-        while (v <= vn && v < nv)
-            evpc[v++].tag_begin = ntags;
+        tag_vpc[ntags] = vpc_new[x->vpc];
         etag[ntags].key_off = cs_intern_off(&e->misc, x->key);
         etag[ntags].value_off = cs_intern_off(&e->misc, x->value);
         ntags++;
     }
-    for (; v < nv; v++)
-        evpc[v].tag_begin = ntags;
 
     /* 5. Peering connections, their sides resolved against the inventory, and
      * the per-VPC lists (CSR). */
@@ -634,11 +759,24 @@ int cs_estate_freeze(const cs_estate *e, cs_snapshot **out, cs_error *err)
         if (r->vpc_idx[1] != CS_IDX_NONE && r->vpc_idx[1] != r->vpc_idx[0])
             pcx_cnt[r->vpc_idx[1]]++;
     }
-    uint32_t n_vpc_pcx = 0;
+    /* Each VPC with edges, tags or peering connections gets a VPC_EXTRA
+     * record of where they begin; the others only the count of records
+     * before them. */
+    uint32_t n_vpc_pcx = 0, n_extra = 0, ei = 0, ti = 0;
     for (v = 0; v < nv; v++) {
-        evpc[v].pcx_begin = n_vpc_pcx;
-        n_vpc_pcx += pcx_cnt[v];
-        pcx_cnt[v] = evpc[v].pcx_begin; /* now: fill position */
+        uint32_t e0 = ei, t0 = ti;
+        while (ei < ne && eedge[ei].vpc_idx == v)
+            ei++;
+        while (ti < ntags && tag_vpc[ti] == v)
+            ti++;
+        evpc[v].extra_idx = n_extra;
+        if (ei > e0 || ti > t0 || pcx_cnt[v]) {
+            evx[n_extra++] = (cs_evpc_extra){e0, t0, n_vpc_pcx};
+            evpc[v].flags |= CS_EVPC_EXTRA;
+        }
+        uint32_t c = pcx_cnt[v];
+        pcx_cnt[v] = n_vpc_pcx; /* now: fill position */
+        n_vpc_pcx += c;
     }
     for (uint32_t i = 0; i < np; i++) {
         const cs_epeering *r = &epcx[i];
@@ -665,7 +803,7 @@ int cs_estate_freeze(const cs_estate *e, cs_snapshot **out, cs_error *err)
         rc = cs_fail(err, CS_ERANGE, "more than 2^32-2 findings");
         goto out_rc;
     }
-    cs_efinding *efind = calloc((size_t)nf + 1, sizeof *efind);
+    efind = calloc((size_t)nf + 1, sizeof *efind);
     if (!efind)
         goto out;
     for (uint32_t i = 0; i < e->n_finding; i++) {
@@ -678,26 +816,26 @@ int cs_estate_freeze(const cs_estate *e, cs_snapshot **out, cs_error *err)
         memcpy(efind + e->n_finding, z.f, (size_t)z.n * sizeof *efind);
     uint64_t slen = e->strs.len + (z.extra.len - 1);
     strings = malloc((size_t)slen);
-    if (!strings) {
-        free(efind);
+    if (!strings)
         goto out;
-    }
     memcpy(strings, e->strs.data, (size_t)e->strs.len);
     memcpy(strings + e->strs.len, z.extra.data + 1, (size_t)(z.extra.len - 1));
 
+    /* 8. The image at its exact size; the association sections are
+     * reserved (NULL) and written in place below. */
     t.strings = strings;
     t.strings_len = slen;
     t.accounts = eacc;
     t.regions = ereg;
     t.vpcs = evpc;
-    t.assocs = eas;
-    t.assoc_vpc = eas_vpc;
-    t.assoc_v6 = eas6;
     t.peerings = epcx;
     t.vpc_pcx = vpc_pcx;
     t.edges = eedge;
     t.tags = etag;
     t.findings = efind;
+    t.vpc_extra = evx;
+    t.hdr.n_vpc_extra = n_extra;
+    t.hdr.n_pools = n_pools;
     t.hdr.n_accounts = na;
     t.hdr.n_regions = nr;
     t.hdr.n_vpcs = nv;
@@ -715,18 +853,75 @@ int cs_estate_freeze(const cs_estate *e, cs_snapshot **out, cs_error *err)
     t.hdr.pseudo_vpcs = pseudo_vpcs;
     t.hdr.rejected = e->rejected;
     cs_section_blob blobs[CS_ESEC_COUNT];
-    rc = cs_estate_image_sections(&t, blobs, err);
-    if (!rc)
-        rc = cs_snapshot_build_image(sb, blobs, CS_ESEC_COUNT, out, err);
-    free(efind);
+    if ((rc = cs_estate_image_sections(&t, blobs, err)))
+        goto out_rc;
+    cs_image_counts counts;
+    for (unsigned f = 0; f < 2; f++) {
+        counts.nodes[f] = fam[f].nodes;
+        counts.entries[f] = live[f];
+        counts.prefixes[f] = fam[f].prefixes;
+    }
+    if ((rc = cs_image_build_begin(&d, &counts, blobs, CS_ESEC_COUNT, CS_DRAFT_RAW, err)))
+        goto out_rc;
+
+    /* 9. Association records, from the builder in frozen order. */
+    cs_eassoc *eas = d.extra[CS_ESEC_ASSOCS - CS_ESEC_HEADER];
+    uint32_t *eas_vpc = d.extra[CS_ESEC_ASSOC_VPC - CS_ESEC_HEADER];
+    cs_eaddr6 *eas6 = d.extra[CS_ESEC_ASSOC_V6 - CS_ESEC_HEADER];
+    cs_eassoc_pool *epool = d.extra[CS_ESEC_ASSOC_POOL - CS_ESEC_HEADER];
+    uint32_t n6 = 0, npool = 0;
+    for (uint32_t i = 0; i < nas; i++) {
+        const assoc_b *x = &CS_ASSOC(e, as_ord[i]);
+        cs_eassoc r = {.len = x->len, .family = x->family};
+        if (x->family == CS_AF_V4) {
+            r.addr = (uint32_t)(x->hi >> 32);
+        } else {
+            eas6[n6] = (cs_eaddr6){x->hi, x->lo};
+            r.addr = n6++;
+        }
+        r.id_off = x->sid == CS_INTERN_NONE ? 0 : cs_intern_off(&e->assoc_ids, x->sid);
+        if (x->pool_off)
+            epool[npool++] = (cs_eassoc_pool){i, x->pool_off};
+        r.state = x->state ? x->state : CS_ASSOC_ASSOCIATED;
+        r.flags = (uint8_t)((x->primary ? CS_EASSOC_PRIMARY : 0) |
+                            (x->ip_source << CS_EASSOC_IPSRC_SHIFT) |
+                            (x->ipv6_attr << CS_EASSOC_V6ATTR_SHIFT) |
+                            (x->pool_off ? CS_EASSOC_POOL : 0));
+        eas[i] = r;
+        eas_vpc[i] = vpc_new[x->vpc];
+    }
+
+    /* 10. The builder's associations are no longer needed: everything left
+     * reads the image. Then the tries, from the sorted entries. */
+    free(as_ord);
+    as_ord = NULL;
+    if (mut)
+        cs_estate_release_assocs(mut, true);
+    image_prefixes ip = {eas, eas6};
+    for (unsigned f = 0; f < 2; f++) {
+        memcpy(d.values[f], ent[f], (size_t)live[f] * sizeof *ent[f]);
+        free(ent[f]);
+        ent[f] = NULL;
+        fam[f].values = d.values[f];
+        fam[f].prefix_of = prefix_from_image;
+        fam[f].ctx = &ip;
+        cs_freeze_write(&fam[f], f ? NULL : d.hot4, f ? d.hot6 : NULL, d.cold[f], d.entnode[f]);
+    }
+    rc = cs_image_build_seal(&d, out, err);
     goto out_rc;
 
 out:
     rc = cs_fail(err, CS_ENOMEM, "out of memory freezing the estate");
 out_rc:
+    if (d.img)
+        cs_image_build_abort(&d);
+    for (unsigned f = 0; f < 2; f++) {
+        free(ent[f]);
+        free(fam[f].glue);
+    }
+    free(efind);
     free(t.hash);
     free(strings);
-    cs_snapshot_builder_free(sb);
     cs_strbuf_release(&z.extra);
     trie_release(&z.blocks);
     free(z.f);
@@ -745,13 +940,23 @@ out_rc:
     free(eacc);
     free(ereg);
     free(evpc);
-    free(eas);
-    free(eas6);
-    free(eas_vpc);
     free(epcx);
     free(vpc_pcx);
     free(eedge);
     free(etag);
+    free(tag_vpc);
+    free(evx);
+    if (mut)
+        cs_estate_release_assocs(mut, true);
     return rc;
 }
 
+int cs_estate_freeze(const cs_estate *e, cs_snapshot **out, cs_error *err)
+{
+    return freeze(NULL, e, out, err);
+}
+
+int cs_estate_freeze_consume(cs_estate *e, cs_snapshot **out, cs_error *err)
+{
+    return freeze(e, e, out, err);
+}

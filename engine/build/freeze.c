@@ -12,6 +12,21 @@
  * Memory: the freeze writes in place; its only scratch is two u32 arrays of
  * the larger family's node count. Single-threaded. Tests:
  * tests/test_snapshot.c, tests/test_trie.c.
+ *
+ * The SORTED freeze (cs_freeze_plan / cs_freeze_write) makes the same arrays
+ * with no build-side trie at all, from one family's entries sorted by
+ * (prefix, value) (the estate freeze's path, engine/build/estate_freeze.c:
+ * a 5M-entry trie is ~300 MB of scratch it never allocates). A Patricia
+ * trie's preorder is the order of its nodes' (key, length), so the sorted
+ * entries already are the stored nodes in preorder; what is missing are
+ * the glue nodes, where two neighbours diverge below the last node that
+ * contains both (10.0.0.0/24 and 10.0.1.0/24 meet in glue 10.0.0.0/23).
+ * The plan finds them with a stack of the current path (each glue is met
+ * after its left subtree, so it is recorded as (first entry of that
+ * subtree, length) and placed before that entry); the write walks entries
+ * and glues in one merged preorder with a stack of ancestors. The result is
+ * byte for byte the trie freeze's (tests/test_snapshot.c compares them on
+ * random and real prefix sets).
  */
 #include "build/freeze_internal.h"
 
@@ -101,6 +116,21 @@ static int cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Extends each node's ent_end (its own entries so far) to its subtree's:
+ * children have higher preorder indices than their parent, so one reverse
+ * sweep sees every child's final end before its parent's. */
+static void subtree_ends(const cs_hot4 *hot4, const cs_hot6 *hot6, cs_cold *cold, uint32_t nn)
+{
+    for (uint32_t j = nn; j-- > 0;) {
+        uint32_t right = hot4 ? hot4[j].right : hot6[j].right;
+        uint8_t flags = hot4 ? hot4[j].flags : hot6[j].flags;
+        if (right)
+            cold[j].ent_end = cold[right].ent_end;
+        else if (flags & CS_FN_LEFT)
+            cold[j].ent_end = cold[j + 1].ent_end;
+    }
+}
+
 /*
  * Writes one family's HOT, COLD, VALUES and ENTNODE arrays into their
  * sections (hot4 for IPv4, hot6 for IPv6; the arrays come zeroed). `order`
@@ -167,16 +197,7 @@ static void freeze_family(const cs_trie *t, cs_hot4 *hot4, cs_hot6 *hot6,
                 hot6[order[i]].right = order[n->child[1]];
         }
     }
-    /* Children have higher preorder indices than their parent, so one
-     * reverse sweep sees every child's final end before its parent's. */
-    for (uint32_t j = nn; j-- > 0;) {
-        uint32_t right = hot4 ? hot4[j].right : hot6[j].right;
-        uint8_t flags = hot4 ? hot4[j].flags : hot6[j].flags;
-        if (right)
-            cold[j].ent_end = cold[right].ent_end;
-        else if (flags & CS_FN_LEFT)
-            cold[j].ent_end = cold[j + 1].ent_end;
-    }
+    subtree_ends(hot4, hot6, cold, nn);
     /* Pass 3: scatter values by node (stable), then sort within a node. */
     for (uint32_t e = 0; e < t->n_ents; e++) {
         uint32_t j = order[t->ents[e].node];
@@ -215,7 +236,7 @@ int cs_snapshot_build_image(const cs_snapshot_builder *b,
         return cs_fail(err, CS_ENOMEM, "out of memory for the freeze's scratch");
     }
     cs_image_draft d;
-    int rc = cs_image_build_begin(&d, &counts, extra, n_extra, err);
+    int rc = cs_image_build_begin(&d, &counts, extra, n_extra, 0, err);
     if (rc == 0) {
         for (int f = 0; f < 2; f++)
             freeze_family(&b->trie[f], f ? NULL : d.hot4, f ? d.hot6 : NULL, d.cold[f],
@@ -224,6 +245,154 @@ int cs_snapshot_build_image(const cs_snapshot_builder *b,
     free(order);
     free(fill);
     return rc ? rc : cs_image_build_seal(&d, out, err);
+}
+
+/* ---- sorted freeze --------------------------------------------------------- */
+
+/* The prefix of entry e (its value read through the caller's accessor). */
+static cs_prefix fam_prefix(const cs_freeze_family *f, uint32_t e)
+{
+    cs_prefix p;
+    f->prefix_of(f->ctx, f->values[e], &p);
+    return p;
+}
+
+/* Does (hi, lo, len) contain (qhi, qlo, qlen)? */
+static bool key_contains(uint64_t hi, uint64_t lo, unsigned len, uint64_t qhi, uint64_t qlo,
+                         unsigned qlen)
+{
+    return len <= qlen && cs_key_common_bits(hi, lo, qhi, qlo, len) == len;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+int cs_freeze_plan(cs_freeze_family *f, cs_error *err)
+{
+    f->nodes = f->prefixes = f->n_glue = 0;
+    f->glue = NULL;
+    if (f->n == 0)
+        return 0;
+    /* At most one glue per distinct prefix after the first. */
+    uint64_t *glue = malloc((size_t)f->n * sizeof *glue);
+    if (!glue)
+        return cs_fail(err, CS_ENOMEM, "out of memory planning the freeze");
+    struct { uint64_t hi, lo; uint32_t first; uint8_t len; } st[130];
+    unsigned sp = 0;
+    uint32_t n_glue = 0, prefixes = 0;
+    cs_prefix prev = {0};
+    for (uint32_t e = 0; e < f->n; e++) {
+        cs_prefix p = fam_prefix(f, e);
+        if (e && cs_prefix_compare(&prev, &p) == 0)
+            continue; /* another entry of the same node */
+        prev = p;
+        prefixes++;
+        bool popped = false;
+        uint64_t lhi = 0, llo = 0;
+        unsigned llen = 0;
+        uint32_t lfirst = 0;
+        while (sp && !key_contains(st[sp - 1].hi, st[sp - 1].lo, st[sp - 1].len, p.hi, p.lo,
+                                   p.len)) {
+            sp--;
+            popped = true;
+            lhi = st[sp].hi, llo = st[sp].lo, llen = st[sp].len, lfirst = st[sp].first;
+        }
+        if (popped) {
+            /* p sorts after the closed subtree and is not inside it, nor
+             * does it contain it: they diverge at bit d, below the node
+             * that contains both (which is the branch itself when d is its
+             * length). */
+            unsigned lim = llen < p.len ? llen : p.len;
+            unsigned d = cs_key_common_bits(lhi, llo, p.hi, p.lo, lim);
+            if (!sp || st[sp - 1].len != d) {
+                uint64_t ghi = p.hi, glo = p.lo;
+                cs_key_truncate(&ghi, &glo, d);
+                glue[n_glue++] = (uint64_t)lfirst << 8 | d;
+                st[sp].hi = ghi, st[sp].lo = glo, st[sp].len = (uint8_t)d, st[sp].first = lfirst;
+                sp++;
+            }
+        }
+        st[sp].hi = p.hi, st[sp].lo = p.lo, st[sp].len = p.len, st[sp].first = e;
+        sp++;
+    }
+    /* Preorder among glues: by the entry they precede, the outer (shorter)
+     * one first. */
+    qsort(glue, n_glue, sizeof *glue, cmp_u64);
+    if ((uint64_t)prefixes + n_glue >= CS_NO_NODE) {
+        free(glue);
+        return cs_fail(err, CS_ERANGE, "more than 2^32-2 nodes in one family");
+    }
+    f->glue = glue;
+    f->n_glue = n_glue;
+    f->prefixes = prefixes;
+    f->nodes = prefixes + n_glue;
+    return 0;
+}
+
+void cs_freeze_write(const cs_freeze_family *f, cs_hot4 *hot4, cs_hot6 *hot6, cs_cold *cold,
+                     uint32_t *entnode)
+{
+    uint32_t st[130];
+    unsigned sp = 0;
+    uint32_t k = 0, g = 0;
+    for (uint32_t e = 0; e < f->n || g < f->n_glue;) {
+        /* The next node in preorder: a glue placed before entry e, or the
+         * node of entries e.. */
+        bool is_glue = g < f->n_glue && (uint32_t)(f->glue[g] >> 8) == e;
+        cs_prefix p = fam_prefix(f, e);
+        uint32_t own = 0;
+        if (is_glue) {
+            unsigned d = (unsigned)(f->glue[g++] & 0xff);
+            cs_key_truncate(&p.hi, &p.lo, d);
+            p.len = (uint8_t)d;
+        } else {
+            own = 1;
+            while (e + own < f->n) {
+                cs_prefix q = fam_prefix(f, e + own);
+                if (cs_prefix_compare(&p, &q) != 0)
+                    break;
+                own++;
+            }
+        }
+        /* Its parent: the deepest node on the stack that contains it. */
+        while (sp) {
+            uint32_t t = st[sp - 1];
+            uint64_t thi = hot4 ? (uint64_t)hot4[t].key << 32 : hot6[t].key_hi;
+            uint64_t tlo = hot4 ? 0 : hot6[t].key_lo;
+            unsigned tlen = hot4 ? hot4[t].len : hot6[t].len;
+            if (key_contains(thi, tlo, tlen, p.hi, p.lo, p.len)) {
+                if (cs_key_bit(p.hi, p.lo, tlen) == 0) {
+                    if (hot4)
+                        hot4[t].flags |= CS_FN_LEFT; /* k == t + 1 */
+                    else
+                        hot6[t].flags |= CS_FN_LEFT;
+                } else if (hot4) {
+                    hot4[t].right = k;
+                } else {
+                    hot6[t].right = k;
+                }
+                break;
+            }
+            sp--;
+        }
+        uint32_t parent = sp ? st[sp - 1] : CS_NO_NODE;
+        if (hot4)
+            hot4[k] = (cs_hot4){.key = (uint32_t)(p.hi >> 32), .len = p.len};
+        else
+            hot6[k] = (cs_hot6){.key_hi = p.hi, .key_lo = p.lo, .len = p.len};
+        uint32_t up_cov = parent == CS_NO_NODE ? 0 : cold[parent].cov;
+        uint32_t up_best = parent == CS_NO_NODE ? CS_NO_NODE : cold[parent].best;
+        cold[k] = (cs_cold){.ent_begin = e, .ent_end = e + own, .cov = up_cov + own,
+                            .best = own ? k : up_best};
+        for (uint32_t i = 0; i < own; i++)
+            entnode[e + i] = k;
+        st[sp++] = k++;
+        e += own;
+    }
+    subtree_ends(hot4, hot6, cold, k);
 }
 
 int cs_snapshot_builder_freeze(const cs_snapshot_builder *b, cs_snapshot **out,

@@ -16,10 +16,10 @@
  * String references (`*_off`) are byte offsets into STRINGS, where every
  * string is NUL-terminated; offset 0 is the empty string.
  *
- * HEADER (0x100), one record of 80 bytes:
+ * HEADER (0x100), one record of 88 bytes:
  *   OFFSET SIZE FIELD
  *        0    4 magic 0x54455343 ("CSET")
- *        4    4 version (2)
+ *        4    4 version (3)
  *        8    4 n_accounts
  *       12    4 n_regions
  *       16    4 n_vpcs
@@ -29,13 +29,15 @@
  *       32    4 n_tags
  *       36    4 n_findings
  *       40    4 n_vpc_pcx      entries of VPC_PCX
- *       44    4 hash_slots     power of two, > n_vpcs
+ *       44    4 hash_slots     n_vpcs + n_vpcs / 4 + 1 (load < 0.8)
  *       48    8 live[2]        live associations, IPv4 then IPv6
  *       56    8 dead[2]
  *       64    4 default_vpcs
  *       68    4 pseudo_vpcs
  *       72    4 rejected       findings of kind "rejected-input"
- *       76    4 reserved (0)
+ *       76    4 n_vpc_extra    records of VPC_EXTRA
+ *       80    4 n_pools        records of ASSOC_POOL
+ *       84    4 reserved (0)
  *
  * STRINGS (0x101): bytes; starts and ends with NUL.
  *
@@ -49,30 +51,46 @@
  *        0    4 name_off
  *        4    4 vpc_count
  *
- * VPCS (0x104), sorted by (account, region, id), 36 bytes each:
+ * VPCS (0x104), sorted by (account, region, id), 24 bytes each:
  *        0    4 id_off
  *        4    4 name_off
  *        8    4 account_idx
- *       12    4 region_idx
- *       16    4 assoc_begin    ranges end at the next VPC's begin (the last
- *       20    4 edge_begin     VPC's at the table's count): associations,
- *       24    4 tag_begin      edges, tags are contiguous per VPC; peering
- *       28    4 pcx_begin      lists are in VPC_PCX
- *       32    1 state          enum cs_vpc_state
- *       33    1 flags          1 default, 2 pseudo (prefix-list owner)
- *       34    2 pad (0)
+ *       12    4 assoc_begin    its associations (contiguous per VPC) end at
+ *                              the next VPC's begin (the last VPC's at
+ *                              n_assocs)
+ *       16    4 extra_idx      how many VPCs before this one have a
+ *                              VPC_EXTRA record (flag 4: this one's record
+ *                              is VPC_EXTRA[extra_idx])
+ *       20    2 region_idx     (at most 65,535 regions)
+ *       22    1 state          enum cs_vpc_state
+ *       23    1 flags          1 default, 2 pseudo (prefix-list owner),
+ *                              4 has edges, tags or peering connections
  *
- * ASSOCS (0x105), sorted by (VPC, family, primary first, prefix, id), 16
+ * VPC_EXTRA (0x10e), one per VPC with edges, tags or peering connections,
+ * in VPC order, 12 bytes each (most VPCs have none, so their ranges are not
+ * stored per VPC); a VPC's ranges end at the next record's begins (the last
+ * record's at the tables' counts), a VPC without a record has empty ranges
+ * at VPC_EXTRA[extra_idx]'s begins (or the counts):
+ *        0    4 edge_begin     into EDGES
+ *        4    4 tag_begin      into TAGS
+ *        8    4 pcx_begin      into VPC_PCX
+ *
+ * ASSOCS (0x105), sorted by (VPC, family, primary first, prefix, id), 12
  * bytes each; an association's index is the value of its trie entry:
  *        0    4 addr           IPv4: the address, host order (bits past len
  *                              zero); IPv6: index of its key in ASSOC_V6
  *        4    4 id_off         association id ("" = none)
- *        8    4 pool_off       Ipv6Pool ("" = none)
- *       12    1 len
- *       13    1 family         4 or 6
- *       14    1 state          enum cs_assoc_state, 1..6
- *       15    1 flags          bit 0 primary, bits 1-2 IpSource, 3-4
- *                              Ipv6AddressAttribute, 5-7 zero
+ *        8    1 len
+ *        9    1 family         4 or 6
+ *       10    1 state          enum cs_assoc_state, 1..6
+ *       11    1 flags          bit 0 primary, bits 1-2 IpSource, 3-4
+ *                              Ipv6AddressAttribute, 5 a pool in
+ *                              ASSOC_POOL, 6-7 zero
+ *
+ * ASSOC_POOL (0x10f), one per association with a pool (Ipv6Pool or an
+ * IPAM pool; flag 5), ascending by association, 8 bytes each:
+ *        0    4 assoc_idx
+ *        4    4 pool_off
  *
  * ASSOC_VPC (0x106): u32 per association: its VPC. A dense column for hot
  * loops (cs_estate_assoc_vpc_map); the only place an association's VPC is
@@ -115,9 +133,12 @@
  *       24    4 vpc_idx        CS_IDX_NONE = about no VPC
  *       28    4 pad (0)
  *
- * VPC_HASH (0x10c): u64[hash_slots], open addressing with linear probing;
- * 0 = empty, else (h >> 32) << 32 | (vpc_idx + 1) where h = XXH3-64 of the
- * VPC id's bytes (no NUL); a VPC's home slot is h & (hash_slots - 1).
+ * VPC_HASH (0x10c): u32[hash_slots], open addressing with linear probing
+ * (past the last slot: slot 0); 0 = empty, else tag | (vpc_idx + 1), where
+ * vpc_idx + 1 takes the low B bits, B = the bit width of n_vpcs, and the tag
+ * is the top 32 - B bits of h = XXH3-64 of the VPC id's bytes (no NUL), so
+ * a probe compares a string only when the tags agree (1M VPCs: 12-bit
+ * tags); a VPC's home slot is ((h mod 2^32) * hash_slots) >> 32.
  *
  * Invariants checked by cs_estate_image_validate (failure = CS_ECORRUPT):
  * every section present with the length its count implies; every index in
@@ -145,14 +166,18 @@
 #error "cidrscope images are little-endian; this build targets a big-endian CPU"
 #endif
 
-static_assert(sizeof(cs_ehdr) == 80, "estate header is 80 bytes");
+static_assert(sizeof(cs_ehdr) == 88, "estate header is 88 bytes");
 static_assert(offsetof(cs_ehdr, live) == 48, "live counts at 48");
+static_assert(offsetof(cs_ehdr, n_pools) == 80, "pool count at 80");
 static_assert(sizeof(cs_eaccount) == 16, "account record is 16 bytes");
 static_assert(sizeof(cs_eregion) == 8, "region record is 8 bytes");
-static_assert(sizeof(cs_evpc) == 36, "VPC record is 36 bytes");
-static_assert(offsetof(cs_evpc, state) == 32, "VPC state at 32");
-static_assert(sizeof(cs_eassoc) == 16, "association record is 16 bytes");
-static_assert(offsetof(cs_eassoc, len) == 12, "association len at 12");
+static_assert(sizeof(cs_evpc) == 24, "VPC record is 24 bytes");
+static_assert(offsetof(cs_evpc, region_idx) == 20, "VPC region at 20");
+static_assert(offsetof(cs_evpc, state) == 22, "VPC state at 22");
+static_assert(sizeof(cs_evpc_extra) == 12, "VPC extra record is 12 bytes");
+static_assert(sizeof(cs_eassoc) == 12, "association record is 12 bytes");
+static_assert(offsetof(cs_eassoc, len) == 8, "association len at 8");
+static_assert(sizeof(cs_eassoc_pool) == 8, "pool record is 8 bytes");
 static_assert(sizeof(cs_eaddr6) == 16, "IPv6 key record is 16 bytes");
 static_assert(sizeof(cs_epeering) == 40, "peering record is 40 bytes");
 static_assert(offsetof(cs_epeering, status) == 36, "peering status at 36");
@@ -160,6 +185,30 @@ static_assert(sizeof(cs_eedge) == 12, "edge record is 12 bytes");
 static_assert(sizeof(cs_etag) == 8, "tag record is 8 bytes");
 static_assert(sizeof(cs_efinding) == 32, "finding record is 32 bytes");
 static_assert(offsetof(cs_efinding, vpc_idx) == 24, "finding vpc at 24");
+
+/* ---- the VPC id table (both sides) ------------------------------------------ */
+
+/* Bits of a slot that hold vpc_idx + 1 (1..n); the rest hold the tag. */
+static unsigned hash_idx_bits(uint32_t n)
+{
+    return n ? 32u - (unsigned)__builtin_clz(n) : 1u;
+}
+
+static uint32_t hash_tag_mask(uint32_t n)
+{
+    unsigned b = hash_idx_bits(n);
+    return b >= 32 ? 0 : ~0u << b;
+}
+
+static uint64_t hash_slots_for(uint32_t n)
+{
+    return (uint64_t)n + n / 4 + 1; /* load < 0.8, one empty slot at least */
+}
+
+static uint32_t hash_home(uint64_t h, uint32_t slots)
+{
+    return (uint32_t)(((h & 0xffffffffull) * slots) >> 32);
+}
 
 /* ---- build side ------------------------------------------------------------ */
 
@@ -169,26 +218,23 @@ int cs_estate_image_sections(cs_estate_tables *t, cs_section_blob *blobs, cs_err
     h->magic = CS_EHDR_MAGIC;
     h->version = CS_EHDR_VERSION;
     h->reserved = 0;
-    /* Load at most 2/3 (linear probing stays short) and at least 1/3: the
-     * table was 24 B per VPC at load 1/4..1/2, the image's largest section
-     * after the VPC records. */
-    uint64_t slots = 8;
-    while (slots < (uint64_t)h->n_vpcs + h->n_vpcs / 2 + 1)
-        slots *= 2;
+    /* 32-bit slots at load < 0.8 (was 64-bit at a power of two, 12.7 B per
+     * CIDR on org-83k). */
+    uint64_t slots = hash_slots_for(h->n_vpcs);
     if (slots > UINT32_MAX)
         return cs_fail(err, CS_ERANGE, "too many VPCs for the image's id table");
     h->hash_slots = (uint32_t)slots;
     t->hash = calloc((size_t)slots, sizeof *t->hash);
     if (!t->hash)
         return cs_fail(err, CS_ENOMEM, "out of memory building the VPC id table");
-    uint64_t mask = slots - 1;
+    uint32_t tmask = hash_tag_mask(h->n_vpcs), n = (uint32_t)slots;
     for (uint32_t v = 0; v < h->n_vpcs; v++) {
         const char *id = t->strings + t->vpcs[v].id_off;
         uint64_t hv = cs_hash_bytes(id, strlen(id));
-        uint64_t j = hv & mask;
+        uint32_t j = hash_home(hv, n);
         while (t->hash[j])
-            j = (j + 1) & mask;
-        t->hash[j] = (hv & 0xffffffff00000000ull) | ((uint64_t)v + 1);
+            j = j + 1 == n ? 0 : j + 1;
+        t->hash[j] = ((uint32_t)(hv >> 32) & tmask) | (v + 1);
     }
     const struct { const void *p; uint64_t len; } sec[CS_ESEC_COUNT] = {
         {h, sizeof *h},
@@ -203,8 +249,10 @@ int cs_estate_image_sections(cs_estate_tables *t, cs_section_blob *blobs, cs_err
         {t->edges, (uint64_t)h->n_edges * sizeof(cs_eedge)},
         {t->tags, (uint64_t)h->n_tags * sizeof(cs_etag)},
         {t->findings, (uint64_t)h->n_findings * sizeof(cs_efinding)},
-        {t->hash, slots * sizeof(uint64_t)},
+        {t->hash, slots * sizeof(uint32_t)},
         {t->assoc_v6, ((uint64_t)h->live[1] + h->dead[1]) * sizeof(cs_eaddr6)},
+        {t->vpc_extra, (uint64_t)h->n_vpc_extra * sizeof(cs_evpc_extra)},
+        {t->assoc_pools, (uint64_t)h->n_pools * sizeof(cs_eassoc_pool)},
     };
     for (unsigned i = 0; i < CS_ESEC_COUNT; i++) {
         blobs[i].id = CS_ESEC_HEADER + i;
@@ -242,15 +290,23 @@ static int badsec(cs_error *err, const char *section, const char *what)
     return cs_fail(err, CS_ECORRUPT, "corrupt image: estate section %s: %s", section, what);
 }
 
-/* The k-th range begin of a VPC record: associations, edges, tags, peerings. */
-static uint32_t vbegin(const cs_evpc *x, int k)
+/* The k-th begin of a VPC_EXTRA record: edges, tags, peering list. */
+static uint32_t xbegin(const cs_evpc_extra *x, int k)
 {
-    switch (k) {
-    case 0: return x->assoc_begin;
-    case 1: return x->edge_begin;
-    case 2: return x->tag_begin;
-    default: return x->pcx_begin;
-    }
+    return k == 0 ? x->edge_begin : k == 1 ? x->tag_begin : x->pcx_begin;
+}
+
+/* VPC r's edges (k 0), tags (1) or peering list (2) as [*begin, *end), from
+ * VPC_EXTRA `ex` (extra_idx checked by the validator). */
+static void vpc_range(const cs_ehdr *h, const cs_evpc *r, const cs_evpc_extra *ex, int k,
+                      uint32_t *begin, uint32_t *end)
+{
+    const uint32_t total = k == 0 ? h->n_edges : k == 1 ? h->n_tags : h->n_vpc_pcx;
+    uint32_t x = r->extra_idx;
+    *begin = x < h->n_vpc_extra ? xbegin(&ex[x], k) : total;
+    *end = *begin;
+    if (r->flags & CS_EVPC_EXTRA)
+        *end = x + 1 < h->n_vpc_extra ? xbegin(&ex[x + 1], k) : total;
 }
 
 /* The prefix of association record `a` (v6: key from `v6`, whose index the
@@ -284,7 +340,8 @@ int cs_estate_image_validate(const cs_snapshot *s, cs_error *err)
 {
     static const char *const names[CS_ESEC_COUNT] = {
         "HEADER", "STRINGS", "ACCOUNTS", "REGIONS", "VPCS", "ASSOCS", "ASSOC_VPC",
-        "PEERINGS", "VPC_PCX", "EDGES", "TAGS", "FINDINGS", "VPC_HASH", "ASSOC_V6"};
+        "PEERINGS", "VPC_PCX", "EDGES", "TAGS", "FINDINGS", "VPC_HASH", "ASSOC_V6",
+        "VPC_EXTRA", "ASSOC_POOL"};
     const void *p[CS_ESEC_COUNT];
     uint64_t len[CS_ESEC_COUNT];
     unsigned present = 0;
@@ -317,8 +374,10 @@ int cs_estate_image_validate(const cs_snapshot *s, cs_error *err)
         (uint64_t)h->n_edges * sizeof(cs_eedge),
         (uint64_t)h->n_tags * sizeof(cs_etag),
         (uint64_t)h->n_findings * sizeof(cs_efinding),
-        (uint64_t)h->hash_slots * sizeof(uint64_t),
-        ((uint64_t)h->live[1] + h->dead[1]) * sizeof(cs_eaddr6)};
+        (uint64_t)h->hash_slots * sizeof(uint32_t),
+        ((uint64_t)h->live[1] + h->dead[1]) * sizeof(cs_eaddr6),
+        (uint64_t)h->n_vpc_extra * sizeof(cs_evpc_extra),
+        (uint64_t)h->n_pools * sizeof(cs_eassoc_pool)};
     for (unsigned i = 0; i < CS_ESEC_COUNT; i++)
         if (len[i] != want[i])
             return badsec(err, names[i], "length disagrees with the header's count");
@@ -331,7 +390,9 @@ int cs_estate_image_validate(const cs_snapshot *s, cs_error *err)
         return badsec(err, "HEADER", "a count equals the 'none' index");
     const uint32_t na = h->n_accounts, nr = h->n_regions, nv = h->n_vpcs, nas = h->n_assocs,
                    np = h->n_peerings, ne = h->n_edges, nt = h->n_tags, nf = h->n_findings,
-                   nvp = h->n_vpc_pcx;
+                   nvp = h->n_vpc_pcx, nx = h->n_vpc_extra;
+    if (h->reserved)
+        return badsec(err, "HEADER", "reserved field not zero");
 #define STR_OK(off) ((uint64_t)(off) < sl)
 
     const cs_eaccount *acc = p[2];
@@ -359,8 +420,21 @@ int cs_estate_image_validate(const cs_snapshot *s, cs_error *err)
     if (reg_total != nv)
         return badsec(err, "REGIONS", "VPC counts do not add up to the VPC count");
 
+    /* VPC_EXTRA: every range begin ascending from 0 up to its table's count
+     * (so each VPC's ranges below are in bounds and add up). */
+    const cs_evpc_extra *ex = p[14];
+    const uint32_t xtot[3] = {ne, nt, nvp};
+    for (int k = 0; k < 3; k++) {
+        if (nx == 0 && xtot[k])
+            return badsec(err, "VPC_EXTRA", "edges, tags or peerings but no VPC holds them");
+        for (uint32_t j = 0; j < nx; j++) {
+            uint32_t b = xbegin(&ex[j], k), next = j + 1 < nx ? xbegin(&ex[j + 1], k) : xtot[k];
+            if ((j == 0 && b != 0) || b > next || next > xtot[k])
+                return bad(err, "VPC_EXTRA", j, "edge, tag or peering range not monotonic");
+        }
+    }
     const cs_evpc *vpc = p[4];
-    uint32_t defaults = 0, pseudos = 0;
+    uint32_t defaults = 0, pseudos = 0, xseen = 0;
     for (uint32_t i = 0; i < nv; i++) {
         const cs_evpc *x = &vpc[i];
         if (!STR_OK(x->id_off) || !STR_OK(x->name_off))
@@ -370,17 +444,19 @@ int cs_estate_image_validate(const cs_snapshot *s, cs_error *err)
         const cs_eaccount *a = &acc[x->account_idx];
         if (i < a->vpc_begin || i - a->vpc_begin >= a->vpc_count)
             return bad(err, "VPCS", i, "outside its account's VPC range");
-        if (x->state >= CS_VPC_STATE_COUNT || (x->flags & ~3u) || x->pad[0] || x->pad[1])
+        if (x->state >= CS_VPC_STATE_COUNT || (x->flags & ~7u))
             return bad(err, "VPCS", i, "state or flags out of range");
-        uint32_t tot[4] = {nas, ne, nt, nvp};
-        for (int k = 0; k < 4; k++) {
-            uint32_t b = vbegin(x, k), next = i + 1 < nv ? vbegin(&vpc[i + 1], k) : tot[k];
-            if ((i == 0 && b != 0) || b > next || next > tot[k])
-                return bad(err, "VPCS", i, "association, edge, tag or peering range not monotonic");
-        }
+        uint32_t b = x->assoc_begin, next = i + 1 < nv ? vpc[i + 1].assoc_begin : nas;
+        if ((i == 0 && b != 0) || b > next || next > nas)
+            return bad(err, "VPCS", i, "association range not monotonic");
+        if (x->extra_idx != xseen)
+            return bad(err, "VPCS", i, "extra index is not the count of VPCs before with extras");
+        xseen += (x->flags & CS_EVPC_EXTRA) != 0;
         defaults += (x->flags & CS_EVPC_DEFAULT) != 0;
         pseudos += (x->flags & CS_EVPC_PSEUDO) != 0;
     }
+    if (xseen != nx)
+        return badsec(err, "VPC_EXTRA", "record count differs from the VPCs flagged with extras");
     if (nv == 0 && (nas || ne || nt || nvp))
         return badsec(err, "VPCS", "records that need a VPC exist but no VPC does");
     if (defaults != h->default_vpcs || pseudos != h->pseudo_vpcs)
@@ -390,7 +466,7 @@ int cs_estate_image_validate(const cs_snapshot *s, cs_error *err)
     const uint32_t *as_vpc = p[6];
     const cs_eaddr6 *as6 = p[13];
     uint64_t n6 = len[13] / sizeof(cs_eaddr6);
-    uint32_t live[2] = {0, 0}, dead[2] = {0, 0}, k6 = 0;
+    uint32_t live[2] = {0, 0}, dead[2] = {0, 0}, k6 = 0, pooled = 0;
     for (uint32_t i = 0; i < nas; i++) {
         const cs_eassoc *a = &as[i];
         if (a->family == CS_AF_V6) {
@@ -409,11 +485,12 @@ int cs_estate_image_validate(const cs_snapshot *s, cs_error *err)
         const cs_evpc *x = &vpc[vi];
         if (i < x->assoc_begin || i >= (vi + 1 < nv ? x[1].assoc_begin : nas))
             return bad(err, "ASSOCS", i, "outside its VPC's association range");
-        if (!STR_OK(a->id_off) || !STR_OK(a->pool_off))
+        if (!STR_OK(a->id_off))
             return bad(err, "ASSOCS", i, "string offset outside STRINGS");
         if (a->state == CS_ASSOC_UNSPECIFIED || a->state >= CS_ASSOC_STATE_COUNT ||
-            (a->flags >> 5) || ((a->flags >> CS_EASSOC_V6ATTR_SHIFT) & 3u) >= CS_IPV6ATTR_COUNT)
+            (a->flags >> 6) || ((a->flags >> CS_EASSOC_V6ATTR_SHIFT) & 3u) >= CS_IPV6ATTR_COUNT)
             return bad(err, "ASSOCS", i, "state or flags out of range");
+        pooled += (a->flags & CS_EASSOC_POOL) != 0;
         unsigned f = cs_family_index(a->family);
         if (cs_assoc_state_live(a->state))
             live[f]++;
@@ -423,6 +500,18 @@ int cs_estate_image_validate(const cs_snapshot *s, cs_error *err)
     if (live[0] != h->live[0] || live[1] != h->live[1] || dead[0] != h->dead[0] ||
         dead[1] != h->dead[1])
         return badsec(err, "HEADER", "live or dead association counts disagree with ASSOCS");
+    /* Pools: one record per flagged association, ascending, so a look-up
+     * may binary-search them. */
+    const cs_eassoc_pool *pool = p[15];
+    if (pooled != h->n_pools)
+        return badsec(err, "ASSOC_POOL", "count differs from the associations flagged with a pool");
+    for (uint32_t j = 0; j < h->n_pools; j++) {
+        uint32_t ai = pool[j].assoc_idx;
+        if (ai >= nas || !(as[ai].flags & CS_EASSOC_POOL) || (j && ai <= pool[j - 1].assoc_idx))
+            return bad(err, "ASSOC_POOL", j, "association out of range, unflagged or out of order");
+        if (!STR_OK(pool[j].pool_off))
+            return bad(err, "ASSOC_POOL", j, "string offset outside STRINGS");
+    }
     /* The tries and the table must tell the same story: every entry is a
      * live association of exactly its prefix. */
     for (unsigned f = 0; f < 2; f++) {
@@ -463,7 +552,8 @@ int cs_estate_image_validate(const cs_snapshot *s, cs_error *err)
     }
     const uint32_t *vp = p[8];
     for (uint32_t v = 0; v < nv; v++) {
-        uint32_t b = vpc[v].pcx_begin, end = v + 1 < nv ? vpc[v + 1].pcx_begin : nvp;
+        uint32_t b, end;
+        vpc_range(h, &vpc[v], ex, 2, &b, &end);
         for (uint32_t k = b; k < end; k++) {
             if (vp[k] >= np || (pcx[vp[k]].vpc_idx[0] != v && pcx[vp[k]].vpc_idx[1] != v))
                 return bad(err, "VPC_PCX", k, "names a peering connection not of its VPC");
@@ -477,8 +567,9 @@ int cs_estate_image_validate(const cs_snapshot *s, cs_error *err)
         if (x->vpc_idx >= nv || !STR_OK(x->id_off) || x->kind >= CS_EDGE_KIND_COUNT ||
             x->pad[0] || x->pad[1] || x->pad[2])
             return bad(err, "EDGES", i, "index, string or kind out of range");
-        uint32_t end = x->vpc_idx + 1 < nv ? vpc[x->vpc_idx + 1].edge_begin : ne;
-        if (i < vpc[x->vpc_idx].edge_begin || i >= end)
+        uint32_t b, end;
+        vpc_range(h, &vpc[x->vpc_idx], ex, 0, &b, &end);
+        if (i < b || i >= end)
             return bad(err, "EDGES", i, "outside its VPC's edge range");
     }
     const cs_etag *tag = p[10];
@@ -498,14 +589,15 @@ int cs_estate_image_validate(const cs_snapshot *s, cs_error *err)
     if (rejected != h->rejected)
         return badsec(err, "HEADER", "rejected count disagrees with FINDINGS");
 
-    /* The id table: a power of two with at least one empty slot; every VPC
-     * exactly once, with its hash's tag, reachable from its home slot (no
-     * empty slot between home and where it sits). */
-    const uint64_t *hash = p[12];
+    /* The id table: exactly n + n/4 + 1 slots (so at least one is empty);
+     * every VPC exactly once, with its hash's tag, reachable from its home
+     * slot (no empty slot between home and where it sits). */
+    const uint32_t *hash = p[12];
     uint64_t slots = h->hash_slots;
-    if (slots < 2 || (slots & (slots - 1)) || slots <= nv)
-        return badsec(err, "VPC_HASH", "slot count not a power of two above the VPC count");
-    uint64_t mask = slots - 1, used = 0, start = slots;
+    if (slots != hash_slots_for(nv))
+        return badsec(err, "VPC_HASH", "slot count is not the VPC count's");
+    uint64_t used = 0, start = slots;
+    const uint32_t tmask = hash_tag_mask(nv);
     for (uint64_t j = 0; j < slots; j++) {
         if (!hash[j] && start == slots)
             start = j;
@@ -521,25 +613,25 @@ int cs_estate_image_validate(const cs_snapshot *s, cs_error *err)
     uint64_t run = 0;
     int rc = 0;
     for (uint64_t k = 1; k <= slots && !rc; k++) {
-        uint64_t j = (start + k) & mask;
-        uint64_t v1 = hash[j];
+        uint64_t j = (start + k) % slots;
+        uint32_t v1 = hash[j];
         if (!v1) {
             run = 0;
             continue;
         }
         if (run == 0)
             run = k;
-        uint32_t vi = (uint32_t)v1 - 1;
-        if ((uint32_t)v1 == 0 || vi >= nv || (seen[vi / 8] >> (vi % 8)) & 1u) {
+        uint32_t vi = (v1 & ~tmask) - 1;
+        if ((v1 & ~tmask) == 0 || vi >= nv || (seen[vi / 8] >> (vi % 8)) & 1u) {
             rc = bad(err, "VPC_HASH", j, "VPC index out of range or twice");
             break;
         }
         seen[vi / 8] |= (uint8_t)(1u << (vi % 8));
         const char *id = str + vpc[vi].id_off;
         uint64_t hv = cs_hash_bytes(id, strlen(id));
-        uint64_t home_k = ((hv & mask) - start) & mask; /* home as a ring position */
-        if ((hv & 0xffffffff00000000ull) != (v1 & 0xffffffff00000000ull) || home_k < run ||
-            home_k > k)
+        /* home as a ring position counted from the empty slot */
+        uint64_t home_k = (hash_home(hv, (uint32_t)slots) + slots - start) % slots;
+        if (((uint32_t)(hv >> 32) & tmask) != (v1 & tmask) || home_k < run || home_k > k)
             rc = bad(err, "VPC_HASH", j, "VPC not reachable from its home slot");
     }
     free(seen);
@@ -617,15 +709,20 @@ int cs_estate_vpc(const cs_snapshot *s, uint32_t idx, cs_vpc *out)
     bool last = idx + 1 == h->n_vpcs;
     out->id = st + r->id_off;
     out->name = st + r->name_off;
+    const cs_evpc_extra *ex = sec(s, CS_ESEC_VPC_EXTRA);
+    uint32_t b, e;
     out->account_idx = r->account_idx;
     out->region_idx = r->region_idx;
     out->assoc_begin = r->assoc_begin;
     out->assoc_count = (last ? h->n_assocs : r[1].assoc_begin) - r->assoc_begin;
-    out->edge_begin = r->edge_begin;
-    out->edge_count = (last ? h->n_edges : r[1].edge_begin) - r->edge_begin;
-    out->tag_begin = r->tag_begin;
-    out->tag_count = (last ? h->n_tags : r[1].tag_begin) - r->tag_begin;
-    out->pcx_count = (last ? h->n_vpc_pcx : r[1].pcx_begin) - r->pcx_begin;
+    vpc_range(h, r, ex, 0, &b, &e);
+    out->edge_begin = b;
+    out->edge_count = e - b;
+    vpc_range(h, r, ex, 1, &b, &e);
+    out->tag_begin = b;
+    out->tag_count = e - b;
+    vpc_range(h, r, ex, 2, &b, &e);
+    out->pcx_count = e - b;
     out->state = r->state;
     out->is_default = (r->flags & CS_EVPC_DEFAULT) != 0;
     out->pseudo = (r->flags & CS_EVPC_PSEUDO) != 0;
@@ -641,7 +738,22 @@ int cs_estate_assoc(const cs_snapshot *s, uint32_t idx, cs_assoc *out)
     const char *st = strs(s);
     out->prefix = assoc_prefix(r, r->family == CS_AF_V6 ? sec(s, CS_ESEC_ASSOC_V6) : NULL);
     out->id = st + r->id_off;
-    out->pool = st + r->pool_off;
+    out->pool = st; /* "" */
+    if (r->flags & CS_EASSOC_POOL) {
+        /* binary search: the validator checked they ascend and cover every
+         * flagged association */
+        const cs_eassoc_pool *pool = sec(s, CS_ESEC_ASSOC_POOL);
+        uint32_t lo = 0, hi = h->n_pools;
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (pool[mid].assoc_idx < idx)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < h->n_pools && pool[lo].assoc_idx == idx)
+            out->pool = st + pool[lo].pool_off;
+    }
     out->vpc_idx = ((const uint32_t *)sec(s, CS_ESEC_ASSOC_VPC))[idx];
     out->state = r->state;
     out->primary = (r->flags & CS_EASSOC_PRIMARY) != 0;
@@ -737,12 +849,15 @@ const uint32_t *cs_estate_vpc_peerings(const cs_snapshot *s, uint32_t vpc_idx, u
     if (!h || vpc_idx >= h->n_vpcs)
         return NULL;
     const cs_evpc *r = (const cs_evpc *)sec(s, CS_ESEC_VPCS) + vpc_idx;
-    uint32_t end = vpc_idx + 1 == h->n_vpcs ? h->n_vpc_pcx : r[1].pcx_begin;
-    if (end == r->pcx_begin)
+    if (!(r->flags & CS_EVPC_EXTRA))
+        return NULL;
+    uint32_t begin, end;
+    vpc_range(h, r, sec(s, CS_ESEC_VPC_EXTRA), 2, &begin, &end);
+    if (end == begin)
         return NULL;
     if (count)
-        *count = end - r->pcx_begin;
-    return (const uint32_t *)sec(s, CS_ESEC_VPC_PCX) + r->pcx_begin;
+        *count = end - begin;
+    return (const uint32_t *)sec(s, CS_ESEC_VPC_PCX) + begin;
 }
 
 int cs_estate_vpc_find(const cs_snapshot *s, const char *id, size_t len, uint32_t *idx)
@@ -752,18 +867,19 @@ int cs_estate_vpc_find(const cs_snapshot *s, const char *id, size_t len, uint32_
     const cs_ehdr *h = ehdr(s);
     if (!h || !h->n_vpcs || memchr(id ? id : "", '\0', len))
         return 0;
-    const uint64_t *hash = sec(s, CS_ESEC_VPC_HASH);
+    const uint32_t *hash = sec(s, CS_ESEC_VPC_HASH);
     const cs_evpc *vpc = sec(s, CS_ESEC_VPCS);
     const char *st = strs(s);
     uint64_t hv = cs_hash_bytes(id ? id : "", len);
-    uint64_t tag = hv & 0xffffffff00000000ull, mask = (uint64_t)h->hash_slots - 1;
-    for (uint64_t j = hv & mask, n = 0; n <= mask; j = (j + 1) & mask, n++) {
-        uint64_t v1 = hash[j];
+    const uint32_t slots = h->hash_slots, tmask = hash_tag_mask(h->n_vpcs);
+    const uint32_t tag = (uint32_t)(hv >> 32) & tmask;
+    for (uint32_t j = hash_home(hv, slots), n = 0; n < slots; j = j + 1 == slots ? 0 : j + 1, n++) {
+        uint32_t v1 = hash[j];
         if (!v1)
             return 0;
-        if ((v1 & 0xffffffff00000000ull) != tag)
+        if ((v1 & tmask) != tag)
             continue;
-        uint32_t vi = (uint32_t)v1 - 1;
+        uint32_t vi = (v1 & ~tmask) - 1;
         const char *x = st + vpc[vi].id_off;
         if (strncmp(x, id, len) == 0 && x[len] == '\0') {
             *idx = vi;

@@ -43,14 +43,16 @@ enum {
     CS_ESEC_EDGES,      /* cs_eedge[n_edges] */
     CS_ESEC_TAGS,       /* cs_etag[n_tags] */
     CS_ESEC_FINDINGS,   /* cs_efinding[n_findings] */
-    CS_ESEC_VPC_HASH,   /* u64[hash_slots]: VPC id -> index */
+    CS_ESEC_VPC_HASH,   /* u32[hash_slots]: VPC id -> index */
     CS_ESEC_ASSOC_V6,   /* cs_eaddr6[live[1] + dead[1]]: IPv6 keys */
+    CS_ESEC_VPC_EXTRA,  /* cs_evpc_extra[n_vpc_extra]: edge/tag/peering ranges */
+    CS_ESEC_ASSOC_POOL, /* cs_eassoc_pool[n_pools]: pools, by association */
     CS_ESEC_END
 };
 #define CS_ESEC_COUNT (CS_ESEC_END - CS_ESEC_HEADER)
 
 #define CS_EHDR_MAGIC 0x54455343u /* "CSET" little-endian */
-#define CS_EHDR_VERSION 2u
+#define CS_EHDR_VERSION 3u
 
 typedef struct cs_ehdr {
     uint32_t magic;
@@ -70,6 +72,8 @@ typedef struct cs_ehdr {
     uint32_t default_vpcs;
     uint32_t pseudo_vpcs;
     uint32_t rejected;
+    uint32_t n_vpc_extra;
+    uint32_t n_pools;
     uint32_t reserved;
 } cs_ehdr;
 
@@ -85,38 +89,52 @@ typedef struct cs_eregion {
     uint32_t vpc_count;
 } cs_eregion;
 
-enum { CS_EVPC_DEFAULT = 1u, CS_EVPC_PSEUDO = 2u };
+/* cs_evpc.flags: bit 0 default, bit 1 pseudo (prefix-list owner), bit 2 the
+ * VPC has edges, tags or peering connections (VPC_EXTRA[extra_idx]). */
+enum { CS_EVPC_DEFAULT = 1u, CS_EVPC_PSEUDO = 2u, CS_EVPC_EXTRA = 4u };
+#define CS_EREGION_MAX 0xffffu /* region_idx is 16 bits */
 
 typedef struct cs_evpc {
     uint32_t id_off;
     uint32_t name_off;
     uint32_t account_idx;
-    uint32_t region_idx;
     uint32_t assoc_begin; /* counts: next VPC's begin (or the total) - begin */
+    uint32_t extra_idx;   /* VPC_EXTRA records of the VPCs before this one */
+    uint16_t region_idx;
+    uint8_t state;        /* enum cs_vpc_state */
+    uint8_t flags;        /* CS_EVPC_* */
+} cs_evpc;
+
+/* Where the edges, tags and peering list of a VPC with any begin; they end
+ * where the next record's begin (or the table's count). */
+typedef struct cs_evpc_extra {
     uint32_t edge_begin;
     uint32_t tag_begin;
     uint32_t pcx_begin;   /* into CS_ESEC_VPC_PCX */
-    uint8_t state;        /* enum cs_vpc_state */
-    uint8_t flags;        /* CS_EVPC_* */
-    uint8_t pad[2];
-} cs_evpc;
+} cs_evpc_extra;
 
-/* cs_eassoc.flags: bit 0 primary, bits 1-2 ip_source, bits 3-4 ipv6_attr. */
-enum { CS_EASSOC_PRIMARY = 1u, CS_EASSOC_IPSRC_SHIFT = 1, CS_EASSOC_V6ATTR_SHIFT = 3 };
+/* cs_eassoc.flags: bit 0 primary, bits 1-2 ip_source, bits 3-4 ipv6_attr,
+ * bit 5 a pool in ASSOC_POOL. */
+enum { CS_EASSOC_PRIMARY = 1u, CS_EASSOC_IPSRC_SHIFT = 1, CS_EASSOC_V6ATTR_SHIFT = 3,
+       CS_EASSOC_POOL = 0x20u };
 
-/* An association; its VPC is in the ASSOC_VPC column. `addr` is the IPv4
- * address (host order) or, for IPv6, the index of its key in ASSOC_V6 (the
- * IPv6 associations' rank in table order), so an IPv4 block costs 16 bytes
- * rather than 32. */
+/* An association; its VPC is in the ASSOC_VPC column, its pool (rare: IPv6
+ * pools, IPAM) in ASSOC_POOL. `addr` is the IPv4 address (host order) or,
+ * for IPv6, the index of its key in ASSOC_V6 (the IPv6 associations' rank in
+ * table order), so an IPv4 block costs 12 bytes rather than 32. */
 typedef struct cs_eassoc {
     uint32_t addr;
     uint32_t id_off;
-    uint32_t pool_off;
     uint8_t len;
     uint8_t family;
     uint8_t state;        /* enum cs_assoc_state, never UNSPECIFIED */
     uint8_t flags;
 } cs_eassoc;
+
+typedef struct cs_eassoc_pool {
+    uint32_t assoc_idx;   /* ascending */
+    uint32_t pool_off;
+} cs_eassoc_pool;
 
 typedef struct cs_eaddr6 {
     uint64_t hi;
@@ -159,7 +177,8 @@ typedef struct cs_efinding {
 /* The frozen tables, as estate.c assembles them for the image writer.
  * cs_estate_image_sections fills `hdr` (from the counts below and `stats`),
  * builds the VPC id hash table into `hash` (malloc'd; the caller frees it)
- * and points `blobs[0..CS_ESEC_COUNT)` at everything. */
+ * and points `blobs[0..CS_ESEC_COUNT)` at everything; a table left NULL is
+ * reserved (blob data NULL) for the caller to write in the image. */
 typedef struct cs_estate_tables {
     const char *strings;
     uint64_t strings_len;
@@ -174,8 +193,10 @@ typedef struct cs_estate_tables {
     const cs_eedge *edges;
     const cs_etag *tags;
     const cs_efinding *findings;
+    const cs_evpc_extra *vpc_extra;
+    const cs_eassoc_pool *assoc_pools;
     cs_ehdr hdr;          /* counts and stats set by the caller */
-    uint64_t *hash;       /* out */
+    uint32_t *hash;       /* out */
 } cs_estate_tables;
 
 int cs_estate_image_sections(cs_estate_tables *t, cs_section_blob *blobs,

@@ -154,12 +154,12 @@ static uint64_t header_hash(const cs_header *h, const cs_section *st, size_t n)
 
 int cs_image_build_begin(cs_image_draft *d, const cs_image_counts *c,
                          const cs_section_blob *extra, size_t n_extra,
-                         cs_error *err)
+                         unsigned flags, cs_error *err)
 {
     memset(d, 0, sizeof *d);
     if (!c || (n_extra && !extra))
         return cs_fail(err, CS_EINVAL, "NULL counts or extra sections");
-    if (n_extra > CS_MAX_SECTIONS - CS_SEC_CORE_LAST)
+    if (n_extra > CS_MAX_SECTIONS - CS_SEC_CORE_LAST || n_extra > CS_DRAFT_MAX_EXTRA)
         return cs_fail(err, CS_ERANGE, "too many extra sections");
     /* Core sections first, in id order: ids 1..8 at table slots 0..7. */
     const size_t ncore = CS_SEC_CORE_LAST;
@@ -192,16 +192,18 @@ int cs_image_build_begin(cs_image_draft *d, const cs_image_counts *c,
     uint8_t *img = aligned_alloc(CS_ALIGN, total);
     if (!img)
         return cs_fail(err, CS_ENOMEM, "out of memory for a %zu-byte image", total);
-    memset(img, 0, total);
+    memset(img, 0, flags & CS_DRAFT_RAW ? (size_t)sec_off[0] : total); /* RAW: header, table */
     cs_section *st = (cs_section *)(img + CS_HEADER_LEN);
     for (size_t i = 0; i < nsec; i++) {
         st[i].id = sec_id[i];
         st[i].offset = sec_off[i];
         st[i].length = sec_len[i];
+        size_t end = (size_t)(sec_off[i] + sec_len[i]); /* and the padding after it */
+        memset(img + end, 0, (i + 1 < nsec ? (size_t)sec_off[i + 1] : total) - end);
     }
     for (size_t i = 0; i < n_extra; i++)
-        if (extra[i].len)
-            memcpy(img + sec_off[ncore + i], extra[i].data, (size_t)extra[i].len);
+        if ((d->extra[i] = img + sec_off[ncore + i]) && extra[i].len && extra[i].data)
+            memcpy(d->extra[i], extra[i].data, (size_t)extra[i].len);
     d->img = img;
     d->len = total;
     d->n_sections = (uint32_t)nsec;

@@ -75,22 +75,37 @@ enum {
 };
 
 /* An extra section handed to the image writer: copied into the image,
- * 64-byte aligned, checksummed. */
+ * 64-byte aligned, checksummed. `data` NULL: the section is reserved and the
+ * caller writes it in place (cs_image_draft.extra) before sealing. */
 typedef struct cs_section_blob {
     uint32_t id;
     const void *data;
     uint64_t len;
 } cs_section_blob;
 
+/* At most this many extra sections in one image. */
+#define CS_DRAFT_MAX_EXTRA 32u
+
+/* cs_image_build_begin flags. CS_DRAFT_RAW: the caller writes every byte of
+ * the core sections and of every extra section reserved without data, so
+ * the writer zeroes only the header, the section table and the padding
+ * between sections: pages of a large image are touched only as the caller
+ * fills them (the estate freeze releases its builder before it writes the
+ * tries). Without it the whole image starts zeroed. */
+enum { CS_DRAFT_RAW = 1u };
+
 /*
  * The image writer: the only code that lays out an image. The build side
  * (engine/build/freeze.c) calls it; it never calls the build side.
  *
- *   cs_image_build_begin   allocates the whole image, zeroed, lays out the
- *                          core sections for `counts` and the extra sections
- *                          (copied in now), writes the section table, and
- *                          points the draft's arrays at the core sections;
- *   (the caller fills hot/cold/values/entnode, nothing else)
+ *   cs_image_build_begin   allocates the whole image, zeroed (see
+ *                          CS_DRAFT_RAW), lays out the core sections for
+ *                          `counts` and the extra sections (copied in now,
+ *                          or reserved), writes the section table, and
+ *                          points the draft's arrays at the core sections
+ *                          and the extra sections;
+ *   (the caller fills hot/cold/values/entnode and the reserved extra
+ *   sections, nothing else)
  *   cs_image_build_seal    writes the header and every checksum, then opens
  *                          the image through the one validating path
  *                          (cs_snapshot_from_memory): what was built is what
@@ -111,6 +126,7 @@ typedef struct cs_image_draft {
     cs_cold *cold[2];
     uint32_t *values[2];
     uint32_t *entnode[2];
+    void *extra[CS_DRAFT_MAX_EXTRA]; /* extra section i, in place */
     /* the writer's own */
     uint8_t *img;
     size_t len;
@@ -121,7 +137,7 @@ typedef struct cs_image_draft {
 
 int cs_image_build_begin(cs_image_draft *d, const cs_image_counts *counts,
                          const cs_section_blob *extra, size_t n_extra,
-                         cs_error *err);
+                         unsigned flags, cs_error *err);
 int cs_image_build_seal(cs_image_draft *d, cs_snapshot **out, cs_error *err);
 void cs_image_build_abort(cs_image_draft *d);
 

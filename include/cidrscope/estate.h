@@ -441,6 +441,17 @@ CS_API int cs_estate_freeze(const cs_estate *e, cs_snapshot **out,
                             cs_error *err);
 
 /*
+ * As cs_estate_freeze, for a builder that is freed right after (the CLI's
+ * load-then-freeze): the builder's association tables are released as soon
+ * as the image holds their records, before the tries are written, so the
+ * builder and the whole image are never resident at once (issue 13 item 12:
+ * a 5M-line prefix list). The image is the same bytes cs_estate_freeze
+ * makes. Afterwards, on success and on failure, `e` refuses everything but
+ * cs_estate_free. Returns as cs_estate_freeze.
+ */
+CS_API int cs_estate_freeze_consume(cs_estate *e, cs_snapshot **out, cs_error *err);
+
+/*
  * Thaws a frozen estate: adds every record of s's estate to builder e
  * through the cs_estate_add_* calls (accounts and regions without VPCs as
  * scopes, VPCs with tags, every association, dead ones too, edges, peering
