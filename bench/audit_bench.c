@@ -7,8 +7,10 @@
  *
  * usage: audit_bench REPEAT SOURCE...
  * prints: blocks, VPCs, then per mode (entry level; VPC level = summary,
- * clusters, groups, listed pairs) the best CPU time of REPEAT runs in ms
- * and the overlapping VPC pairs found (the two builds must agree).
+ * clusters, groups, listed pairs) the median and the best CPU time of
+ * REPEAT runs (at most 64) in ms and the overlapping VPC pairs found (the
+ * two builds must agree). AB_ENTRY_ONLY=1 skips the VPC level,
+ * AB_VPC_ONLY=1 the entry level.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -34,6 +36,10 @@ int main(int argc, char **argv)
         return 2;
     }
     int repeat = atoi(argv[1]);
+    if (repeat < 1)
+        repeat = 1;
+    if (repeat > 64)
+        repeat = 64;
     cs_estate *e = cs_estate_new();
     cs_error err;
     cs_error_clear(&err);
@@ -54,10 +60,11 @@ int main(int argc, char **argv)
     cs_estate_counts_get(s, &c);
     printf("blocks %u vpcs %u\n", c.live[0] + c.live[1], c.vpcs);
     const unsigned modes[2] = {CS_AUDIT_ENTRY_LEVEL, 0};
+    int m0 = getenv("AB_VPC_ONLY") ? 1 : 0;
     int nm = getenv("AB_ENTRY_ONLY") ? 1 : 2;
     const char *names[2] = {"entry-level", "vpc-level"};
-    for (int m = 0; m < nm; m++) {
-        double best = 1e300;
+    for (int m = m0; m < nm; m++) {
+        double ts[64];
         cs_audit_summary sum;
         for (int k = 0; k < repeat; k++) {
             cs_audit_options o;
@@ -69,13 +76,19 @@ int main(int argc, char **argv)
                 fprintf(stderr, "audit: %s\n", err.message);
                 return 1;
             }
-            double t = cpu_ms() - t0;
+            ts[k] = cpu_ms() - t0;
             cs_audit_get_summary(r, &sum);
             cs_audit_free(r);
-            if (t < best)
-                best = t;
         }
-        printf("%s %.1f ms vpc_pairs %llu entry_pairs %llu clusters %llu\n", names[m], best,
+        for (int i = 1; i < repeat; i++) /* insertion sort: a few runs */
+            for (int j = i; j > 0 && ts[j - 1] > ts[j]; j--) {
+                double x = ts[j];
+                ts[j] = ts[j - 1];
+                ts[j - 1] = x;
+            }
+        double med = repeat % 2 ? ts[repeat / 2] : (ts[repeat / 2 - 1] + ts[repeat / 2]) / 2;
+        printf("%s median %.1f ms best %.1f ms vpc_pairs %llu entry_pairs %llu clusters %llu\n",
+               names[m], med, ts[0],
                (unsigned long long)sum.overlapping_vpc_pairs,
                (unsigned long long)sum.overlapping_entry_pairs,
                (unsigned long long)sum.clusters);

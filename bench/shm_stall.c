@@ -19,7 +19,8 @@
  * Does not: run under ctest (timing lives in bench/).
  *
  * usage: bench_shm_stall A.snap B.snap [--seconds S] [--rounds R]
- *        [--batch Q] [--interval-ms MS] [--verify]
+ *        [--batch Q] [--interval-ms MS] [--verify] [--reuse]
+ * --reuse: the publisher reuses retired segments (CS_SHM_REUSE).
  * bench/shm_stall.sh makes the snapshots and runs it; figures in
  * bench/results-shm.md.
  */
@@ -55,11 +56,13 @@ static void die(const char *what, const cs_error *err)
 
 /* The publisher child: 'p' on the pipe starts publishing every interval,
  * 'q' stops, EOF ends. Publishes A for odd generations, B for even. */
-static void publisher(const char *name, cs_snapshot *s[2], int ctl, int ready, unsigned interval_ms)
+static void publisher(const char *name, cs_snapshot *s[2], int ctl, int ready, unsigned interval_ms,
+                      unsigned pub_flags)
 {
     cs_error err;
     cs_shm_publisher *p = NULL;
-    if (cs_shm_publisher_open(name, NULL, &p, &err) < 0)
+    cs_shm_options o = {.flags = pub_flags};
+    if (cs_shm_publisher_open(name, &o, &p, &err) < 0)
         die("publisher_open", &err);
     uint64_t gen = 0;
     if (cs_shm_publish(p, s[0], &gen, &err))
@@ -124,11 +127,11 @@ static void stats(double *v, size_t n, double *med, double *p99, double *max)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: bench_shm_stall A.snap B.snap [--seconds S] [--rounds R] [--batch Q] [--interval-ms MS] [--verify]\n");
+        fprintf(stderr, "usage: bench_shm_stall A.snap B.snap [--seconds S] [--rounds R] [--batch Q] [--interval-ms MS] [--verify] [--reuse]\n");
         return 2;
     }
     double seconds = 20;
-    unsigned rounds = 5, batch = 2048, interval_ms = 50, flags = 0;
+    unsigned rounds = 5, batch = 2048, interval_ms = 50, flags = 0, pub_flags = 0;
     for (int i = 3; i < argc; i++) {
         if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
             seconds = atof(argv[++i]);
@@ -140,6 +143,8 @@ int main(int argc, char **argv)
             interval_ms = (unsigned)atoi(argv[++i]);
         else if (!strcmp(argv[i], "--verify"))
             flags |= CS_SHM_VERIFY;
+        else if (!strcmp(argv[i], "--reuse"))
+            pub_flags |= CS_SHM_REUSE;
         else {
             fprintf(stderr, "bench_shm_stall: unknown argument %s\n", argv[i]);
             return 2;
@@ -184,7 +189,7 @@ int main(int argc, char **argv)
     if (child == 0) {
         close(ctl[1]);
         close(ready[0]);
-        publisher(name, s, ctl[0], ready[1], interval_ms);
+        publisher(name, s, ctl[0], ready[1], interval_ms, pub_flags);
     }
     close(ctl[0]);
     close(ready[1]);
@@ -243,9 +248,10 @@ int main(int argc, char **argv)
 
     size_t img_len;
     cs_snapshot_image(s[0], &img_len);
-    printf("bench_shm_stall: image %.1f MB, batch %u queries, publish every %u ms, %g s in %u+%u phases%s\n",
+    printf("bench_shm_stall: image %.1f MB, batch %u queries, publish every %u ms, %g s in %u+%u phases%s%s\n",
            (double)img_len / 1e6, batch, interval_ms, seconds, rounds, rounds,
-           flags & CS_SHM_VERIFY ? ", CS_SHM_VERIFY (full validation)" : ", plain cs_shm_pin (trusted)");
+           flags & CS_SHM_VERIFY ? ", CS_SHM_VERIFY (full validation)" : ", plain cs_shm_pin (trusted)",
+           pub_flags & CS_SHM_REUSE ? ", publisher CS_SHM_REUSE" : "");
     double m[2][2][3];
     for (int p = 0; p < 2; p++) {
         stats(ph[p].wall, ph[p].n, &m[p][0][0], &m[p][0][1], &m[p][0][2]);

@@ -5,8 +5,8 @@
  *
  * One pair, or a pairs file of fewer than FEW_PAIRS pairs, is decided from
  * the snapshot alone (cs_peering_check: overlaps through the trie). More
- * pairs build the bulk index once and are decided BATCH at a time with
- * cs_peering_check_bulk; text, CSV and NDJSON
+ * pairs build the bulk index once and are decided BATCH at a time
+ * (BATCH_MANY with --threads) with cs_peering_check_bulk; text, CSV and NDJSON
  * results stream out in input order as each batch is decided, so a million
  * pairs need memory for one batch only. JSON prints its summary first, so
  * its pairs are all read and decided before anything is written.
@@ -38,6 +38,9 @@
 
 #define VERB "check"
 #define BATCH 4096
+/* --threads: pairs per batch, so that each thread's part is large (a batch
+ * costs a thread start and a join). */
+#define BATCH_MANY 65536
 #define MAX_FIELDS 64
 /* Fewer pairs than this in all are decided without building the index. */
 #define FEW_PAIRS 64
@@ -249,11 +252,12 @@ typedef struct run {
 } run;
 
 /*
- * --threads: a batch split in `threads` contiguous parts; each part's
- * verdicts decided on its own thread (the index and snapshot are read-only
- * and thread-safe, peering.h) and, when `write`, written by its own report
- * into its own memory stream; the main thread then writes the parts in
- * order, so the output is the bytes one thread writes.
+ * --threads: a batch split in `threads` contiguous parts; each part's ids
+ * resolved and verdicts decided on its own thread (the index and snapshot
+ * are read-only and thread-safe, peering.h) and, when `write`, written by
+ * its own report into its own memory stream; the main thread then writes
+ * the parts in order, so the output is the bytes one thread writes. The
+ * main thread only splits the CSV lines.
  */
 typedef struct part {
     run *r;
@@ -266,11 +270,22 @@ typedef struct part {
     int rc;
 } part;
 
+/* The VPC indices of pairs [from, to) of b, from their ids (read_pairs
+ * leaves them to the thread that decides them). */
+static void resolve(const run *r, batch *b, size_t from, size_t to)
+{
+    for (size_t i = from; i < to; i++) {
+        b->pairs[i].a = peer_cli_vpc(r->snap, b->arena + b->a_off[i]);
+        b->pairs[i].b = peer_cli_vpc(r->snap, b->arena + b->b_off[i]);
+    }
+}
+
 static void *part_work(void *arg)
 {
     part *p = arg;
     run *r = p->r;
     batch *b = p->b;
+    resolve(r, b, p->from, p->to);
     p->rc = cs_peering_check_bulk(r->ix, b->pairs + p->from, p->to - p->from, &r->opts,
                                   b->verdicts + p->from);
     if (p->rc < 0 || !p->write)
@@ -340,6 +355,8 @@ static int threaded(run *r, batch *b, bool write)
  * (tests/test_peering.c). Returns 0, or an exit code. */
 static int verdicts(run *r, batch *b)
 {
+    if (r->threads < 2 || b->n < 2 * FEW_PAIRS)
+        resolve(r, b, 0, b->n); /* else each part resolves its own */
     if (b->n < FEW_PAIRS && !r->ix) {
         for (size_t i = 0; i < b->n; i++) {
             int rc = cs_peering_check(r->snap, b->pairs[i].a, b->pairs[i].b, &r->opts,
@@ -482,10 +499,9 @@ static int read_pairs(run *r, const char *path, batch *b)
         size_t bo = arena_put(b, fs.f[col_b], fs.len[col_b]);
         b->a_off[b->n] = ao;
         b->b_off[b->n] = bo;
-        b->pairs[b->n].a = peer_cli_vpc(r->snap, b->arena + ao);
-        b->pairs[b->n].b = peer_cli_vpc(r->snap, b->arena + bo);
-        b->n++;
-        if (r->format != CS_REPORT_JSON && b->n == BATCH && (rc = decide(r, b)) != 0)
+        b->n++; /* its VPC indices: resolve(), on the thread deciding it */
+        if (r->format != CS_REPORT_JSON && b->n == (r->threads > 1 ? BATCH_MANY : BATCH) &&
+            (rc = decide(r, b)) != 0)
             break;
     }
     if (!rc && ferror(f)) {

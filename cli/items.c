@@ -1,40 +1,68 @@
 /*
  * cli/items.c — the bulk item pipeline of `query` and `lookup`.
  *
- *   lines ──(main thread: copy into a chunk)──> chunk of up to CHUNK items
- *   chunk ──split in `threads` contiguous parts──> workers
- *   worker: parse its items, answer them BATCH at a time through the bulk
- *           calls (cs_query_count_bulk, cs_query_walk_bulk, cs_lookup_bulk),
- *           write them through its own cs_match_report into its own buffer
- *   main:   write the buffers in part order, then read the next chunk
+ * One thread (and JSON, one document that a single writer must frame):
  *
- * So the output is byte-for-byte the same for any thread count (tested in
- * tests/cli/test_query.sh). With one thread, or for JSON (one document that
- * a single writer must frame), the one worker runs on the main thread and
- * writes straight to stdout. A worker stops at a bad item unless
- * keep_going; the parts after it are then discarded, so the items before
- * the bad one, and only those, are answered. Warnings (host bits cleared)
- * go to each worker's own stderr buffer and are printed in order too.
+ *   main: read(2) a block into the chunk's arena, split lines in place
+ *         ─> chunk of up to CHUNK_ONE items ─> answer it: parse, answer
+ *         BATCH at a time through the bulk calls (cs_query_count_bulk,
+ *         cs_query_walk_bulk, cs_lookup_bulk), write through the one
+ *         cs_match_report on stdout ─> read on
  *
- * Concurrency: workers share the snapshot (read-only, thread-safe per
- * query.h) and the chunk (read-only while they run); each owns its writer,
- * buffers and scratch. The main thread joins every worker before it touches
- * the chunk again.
+ * --threads N (N > 1), the main thread only reads and writes:
+ *
+ *   main:    read chunk c (CHUNK_MANY items) into slot c % SLOTS, cut it in
+ *            up to N contiguous jobs, queue them; write every finished job
+ *            at the head of the queue (in queue order); before reusing a
+ *            slot, wait for its jobs and write them
+ *   workers: take the next queued job; parse, answer and format its items
+ *            through the worker's own cs_match_report (CS_MR_BARE, kept
+ *            across jobs with its owner cache) into the job's buffers
+ *            (an fopencookie stream; the buffers are kept by the queue
+ *            entry and reused); mark it done
+ *
+ * So while the workers answer chunk c, main reads chunk c + 1 and writes
+ * chunk c - 1. Jobs are written in the order they were queued, which is
+ * input order: the output is byte-for-byte the same for any thread count
+ * (tests/cli/test_query.sh, tests/cli/test_threads.sh: seeded inputs with
+ * bad items in the middle and at chunk and job borders). A job stops at a
+ * bad item unless keep_going; main writes it (the answers before the bad
+ * item, then its message) and discards every later job, so the items
+ * before the bad one, and only those, are answered. Warnings (host bits
+ * cleared) go to each job's own stderr buffer and are printed in order too.
+ * With --shm a chunk's jobs all run on the generation pinned when it was
+ * queued; the queue is drained after each chunk and the pin dropped, so a
+ * reader waiting for input holds no reader slot and the next chunk sees
+ * the newest generation.
+ *
+ * Concurrency: one mutex guards the queue's `next` and `tail` and every
+ * job's `done`; a worker owns a job from taking it until it sets done
+ * (under the mutex, so main sees its buffers complete); main alone moves
+ * `head` and reuses slots, and touches a slot's arena only after every job
+ * reading it is written. Workers share the snapshot (read-only,
+ * thread-safe per query.h); each owns its scratch, writer and streams.
+ * Warnings and errors of one thread go straight to stderr.
  */
+#define _GNU_SOURCE /* fopencookie: a worker writes into its job's buffer */
 #include "items.h"
 
 #include "cli.h"
 #include "source.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define BATCH 4096
-#define CHUNK_PER_THREAD 16384
+#define CHUNK_ONE 16384   /* items per chunk on one thread (fits in L2) */
+#define CHUNK_MANY 65536  /* items per chunk with --threads: few jobs to queue */
+#define SLOTS 3           /* chunks: one read, one answered, one written */
 #define MAX_THREADS 64
+#define READ_MIN 4096     /* read(2) no less than this into an arena */
 
 typedef struct item {
     size_t off;           /* text in the chunk's arena, NUL-terminated */
@@ -48,16 +76,17 @@ typedef struct chunk {
     size_t n, cap;
     char *arena;
     size_t alen, acap;
+    const cs_snapshot *s; /* the generation its items are answered on */
+    size_t jobs_end;      /* queue position after its last job (0 = none) */
 } chunk;
 
 typedef struct worker {
     const cli_items_opts *o;
+    const cs_snapshot *s;
     const chunk *ch;
     size_t from, to;          /* items [from, to) of the chunk */
     cs_match_report *w;
-    FILE *out, *err;          /* stdout/stderr, or memory streams */
-    char *obuf, *ebuf;
-    size_t olen, elen;
+    FILE *err;                /* stderr, or the job's memory stream */
     int failed;               /* exit code of what stopped it; 0 = none */
     bool had_bad;             /* keep_going: an error record was written */
     /* batch scratch */
@@ -170,14 +199,14 @@ static int on_match(size_t qk, const cs_match *m, void *ctx)
         k->next = slot + 1;
         k->open = true;
     }
-    cs_match_report_match(k->w, k->o->s, m);
+    cs_match_report_match(k->w, k->s, m);
     return 0;
 }
 
 static int on_chain(const cs_match *m, void *ctx)
 {
     worker *k = ctx;
-    cs_match_report_match(k->w, k->o->s, m);
+    cs_match_report_match(k->w, k->s, m);
     return 0;
 }
 
@@ -192,7 +221,7 @@ static int bulk_failed(worker *k, const char *call, int64_t rc)
 static int answer(worker *k)
 {
     const cli_items_opts *o = k->o;
-    const cs_snapshot *s = o->s;
+    const cs_snapshot *s = k->s;
     int64_t rc = 0;
     bool counted = o->count && (!o->lookup || o->all);
     if (counted) {
@@ -296,131 +325,369 @@ static void *work(void *arg)
     return NULL;
 }
 
-/* ---- chunks and threads ------------------------------------------------------------ */
+/* ---- chunks, jobs and threads ------------------------------------------------------ */
+
+typedef struct membuf {       /* bytes a job wrote; kept (and reused) by its queue entry */
+    char *p;
+    size_t len, cap;
+} membuf;
+
+typedef struct job {
+    chunk *ch;
+    size_t from, to;          /* items [from, to) of ch */
+    membuf out, err;          /* what it wrote for stdout and for stderr */
+    int failed;               /* exit code of what stopped it; 0 = none */
+    bool had_bad;
+    bool done;                /* under the pool's mutex */
+} job;
+
+typedef struct pool pool;
+
+/* A stream whose bytes go to whichever membuf `to` names (fopencookie). */
+typedef struct sink {
+    membuf *to;
+    bool oom;                 /* a write did not fit: the job fails */
+} sink;
+
+typedef struct member {       /* one worker thread, its writer kept across jobs */
+    pool *p;
+    worker k;
+    sink so, se;
+    FILE *out, *err;          /* into so.to, se.to */
+    cs_match_report *w;       /* CS_MR_BARE, on out */
+} member;
+
+struct pool {
+    pthread_mutex_t mu;
+    pthread_cond_t ready;     /* a job was queued, or quit */
+    pthread_cond_t done;      /* a job is done */
+    job *q;                   /* ring: queue position x is q[x % qcap] */
+    size_t qcap;
+    size_t head;              /* main only: next job to write */
+    size_t next;              /* next job to take */
+    size_t tail;              /* next queue position */
+    bool quit;
+    const cli_items_opts *o;
+    member *m;
+    pthread_t tid[MAX_THREADS];
+    unsigned started;
+};
 
 typedef struct run {
     const cli_items_opts *o;  /* = &oc */
     cli_items_opts oc;        /* the caller's options; oc.s follows the pin */
-    chunk ch;
+    chunk slot[SLOTS];
+    unsigned fill;            /* the slot being read into */
     cs_match_report *w;       /* the main writer (stdout) */
-    worker *wk;
-    unsigned threads;
+    worker *one;              /* one thread: the worker main runs */
+    pool *p;                  /* --threads: the workers; NULL on one thread */
     const char *src;
     int failed;               /* exit code; 0 = go on */
     bool had_bad;
 } run;
 
-static int flush_chunk(run *r)
+static ssize_t sink_write(void *cookie, const char *data, size_t n)
 {
-    chunk *ch = &r->ch;
-    if (!ch->n)
+    sink *k = cookie;
+    membuf *b = k->to;
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 1 << 20;
+        while (cap < b->len + n)
+            cap *= 2;
+        char *q = realloc(b->p, cap);
+        if (!q) {
+            k->oom = true;
+            return -1;
+        }
+        b->p = q;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, data, n);
+    b->len += n;
+    return (ssize_t)n;
+}
+
+/* Opens member m's streams and writer. Returns 0 or -1 (out of memory). */
+static int member_open(member *m, const cli_items_opts *o)
+{
+    cookie_io_functions_t io = {NULL, sink_write, NULL, NULL};
+    m->out = fopencookie(&m->so, "w", io);
+    m->err = fopencookie(&m->se, "w", io);
+    if (!m->out || !m->err)
+        return -1;
+    unsigned flags = CS_MR_BARE | (o->count ? CS_MR_COUNT : 0) | (o->lookup ? CS_MR_LOOKUP : 0);
+    m->w = cs_match_report_open(m->out, o->format, flags);
+    if (!m->w)
+        return -1;
+    cs_match_report_set_limit(m->w, o->limit);
+    return 0;
+}
+
+static void member_close(member *m)
+{
+    cs_match_report_close(m->w, NULL); /* nothing left in it: flushed per job */
+    if (m->out)
+        fclose(m->out);
+    if (m->err)
+        fclose(m->err);
+}
+
+/* Runs job j on member m: its items through m's writer into j's buffers. */
+static void run_job(const cli_items_opts *o, member *m, job *j)
+{
+    worker *k = &m->k;
+    j->out.len = j->err.len = 0;
+    m->so = (sink){&j->out, false};
+    m->se = (sink){&j->err, false};
+    k->o = o;
+    k->s = j->ch->s;
+    k->ch = j->ch;
+    k->from = j->from;
+    k->to = j->to;
+    k->w = m->w;
+    k->err = m->err;
+    k->failed = 0;
+    k->had_bad = false;
+    work(k);
+    cs_match_report_flush(m->w);
+    fflush(m->out);
+    fflush(m->err);
+    j->failed = k->failed;
+    j->had_bad = k->had_bad;
+    if ((m->so.oom || m->se.oom) && !j->failed)
+        j->failed = CLI_INTERNAL; /* main names it: the stream could not */
+    clearerr(m->out);
+    clearerr(m->err);
+}
+
+static void *pool_thread(void *arg)
+{
+    member *m = arg;
+    pool *p = m->p;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (p->next == p->tail && !p->quit)
+            pthread_cond_wait(&p->ready, &p->mu);
+        if (p->next == p->tail)
+            break; /* quit, and nothing left */
+        job *j = &p->q[p->next++ % p->qcap];
+        pthread_mutex_unlock(&p->mu);
+        run_job(p->o, m, j);
+        pthread_mutex_lock(&p->mu);
+        j->done = true;
+        pthread_cond_broadcast(&p->done);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+static void pool_stop(pool *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->quit = true;
+    pthread_cond_broadcast(&p->ready);
+    pthread_mutex_unlock(&p->mu);
+    for (unsigned x = 0; x < p->started; x++) {
+        pthread_join(p->tid[x], NULL);
+        member_close(&p->m[x]);
+    }
+    for (size_t x = 0; x < p->qcap; x++) {
+        free(p->q[x].out.p);
+        free(p->q[x].err.p);
+    }
+    pthread_cond_destroy(&p->ready);
+    pthread_cond_destroy(&p->done);
+    pthread_mutex_destroy(&p->mu);
+    free(p->q);
+    free(p->m);
+    free(p);
+}
+
+/* Starts up to `threads` workers. NULL when none could start (out of
+ * memory, or no thread): the caller answers on its own thread. */
+static pool *pool_start(const cli_items_opts *o, unsigned threads)
+{
+    pool *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->o = o;
+    p->qcap = (size_t)SLOTS * threads;
+    p->q = calloc(p->qcap, sizeof *p->q);
+    p->m = calloc(threads, sizeof *p->m);
+    if (!p->q || !p->m || pthread_mutex_init(&p->mu, NULL) != 0) {
+        free(p->q);
+        free(p->m);
+        free(p);
+        return NULL;
+    }
+    pthread_cond_init(&p->ready, NULL);
+    pthread_cond_init(&p->done, NULL);
+    for (unsigned x = 0; x < threads; x++) {
+        p->m[x].p = p;
+        if (member_open(&p->m[x], o) != 0 ||
+            pthread_create(&p->tid[x], NULL, pool_thread, &p->m[x]) != 0) {
+            member_close(&p->m[x]);
+            break;
+        }
+        p->started++;
+    }
+    if (!p->started) {
+        pool_stop(p);
+        return NULL;
+    }
+    return p;
+}
+
+/* Writes the job at the head of the queue, waiting for it when `wait`.
+ * Returns 1 when one was written, 0 when none (queue empty, or not done and
+ * !wait). After a failed job every later one is dropped unwritten. */
+static int write_head(run *r, bool wait)
+{
+    pool *p = r->p;
+    if (p->head == p->tail)
         return 0;
+    job *j = &p->q[p->head % p->qcap];
+    pthread_mutex_lock(&p->mu);
+    while (!j->done && wait)
+        pthread_cond_wait(&p->done, &p->mu);
+    bool done = j->done;
+    pthread_mutex_unlock(&p->mu);
+    if (!done)
+        return 0;
+    if (!r->failed) {
+        fwrite(j->out.p, 1, j->out.len, stdout);
+        fwrite(j->err.p, 1, j->err.len, stderr);
+        if (j->failed == CLI_INTERNAL && !j->err.len)
+            cli_errorf(r->o->verb, "out of memory");
+        r->had_bad |= j->had_bad;
+        r->failed = j->failed; /* later jobs are not written */
+    }
+    j->ch = NULL; /* its buffers stay for the next job in this entry */
+    p->head++;
+    return 1;
+}
+
+/* Writes every queued job, waiting for each. */
+static void drain(run *r)
+{
+    while (r->p && write_head(r, true))
+        ;
+}
+
+/* Answers the chunk being filled: on this thread (one thread), or queued
+ * as jobs of at least BATCH items, one per worker. Returns 0, or the exit
+ * code of what stopped the run. */
+static int submit(run *r)
+{
+    chunk *ch = &r->slot[r->fill];
+    if (!ch->n)
+        return r->failed;
     if (r->oc.est) { /* --shm: pin the current generation for this chunk */
         int prc = cli_estate_resume(r->oc.verb, r->oc.est);
         if (prc != CLI_OK) {
             ch->n = 0;
-            return prc;
+            return r->failed = prc;
         }
         r->oc.s = r->oc.est->snap;
     }
-    unsigned t = r->threads;
-    if (ch->n < 2 * BATCH)
-        t = 1; /* not worth a thread */
-    size_t per = (ch->n + t - 1) / t;
-    for (unsigned x = 0; x < t; x++) {
-        worker *k = &r->wk[x];
+    ch->s = r->oc.s;
+    if (!r->p) {
+        worker *k = r->one;
         k->o = r->o;
+        k->s = ch->s;
         k->ch = ch;
-        k->from = x * per < ch->n ? x * per : ch->n;
-        k->to = (x + 1) * per < ch->n ? (x + 1) * per : ch->n;
+        k->from = 0;
+        k->to = ch->n;
+        k->w = r->w;
+        k->err = stderr;
         k->failed = 0;
         k->had_bad = false;
-        if (t == 1) {
-            k->w = r->w;
-            k->out = stdout;
-            k->err = stderr;
-            continue;
-        }
-        k->obuf = k->ebuf = NULL;
-        k->out = open_memstream(&k->obuf, &k->olen);
-        k->err = open_memstream(&k->ebuf, &k->elen);
-        unsigned flags = CS_MR_BARE | (r->o->count ? CS_MR_COUNT : 0) |
-                         (r->o->lookup ? CS_MR_LOOKUP : 0);
-        k->w = k->out ? cs_match_report_open(k->out, r->o->format, flags) : NULL;
-        if (!k->out || !k->err || !k->w) {
-            cli_errorf(r->o->verb, "out of memory");
-            return CLI_INTERNAL;
-        }
-        cs_match_report_set_limit(k->w, r->o->limit);
-    }
-    if (t == 1) {
-        work(&r->wk[0]);
-    } else {
-        pthread_t tid[MAX_THREADS];
-        unsigned started = 0;
-        for (unsigned x = 1; x < t; x++) {
-            if (pthread_create(&tid[x], NULL, work, &r->wk[x]) != 0)
-                break;
-            started = x;
-        }
-        work(&r->wk[0]);
-        for (unsigned x = 1; x <= started; x++)
-            pthread_join(tid[x], NULL);
-        for (unsigned x = started + 1; x < t; x++)
-            work(&r->wk[x]); /* a thread could not start: do its part here */
-    }
-    int rc = 0;
-    if (t > 1)
-        cs_match_report_flush(r->w); /* what an earlier one-thread chunk wrote */
-    for (unsigned x = 0; x < t; x++) {
-        worker *k = &r->wk[x];
-        if (t > 1) {
-            cs_error err;
-            cs_error_clear(&err);
-            int wrc = cs_match_report_close(k->w, &err); /* frees the writer */
-            fclose(k->out);
-            fclose(k->err);
-            if (!rc) {
-                fwrite(k->obuf, 1, k->olen, stdout);
-                fwrite(k->ebuf, 1, k->elen, stderr);
-            }
-            free(k->obuf);
-            free(k->ebuf);
-            if (wrc < 0 && !rc && !k->failed)
-                k->failed = cli_report_error(r->o->verb, &err);
-        }
+        work(k);
         r->had_bad |= k->had_bad;
-        if (!rc && k->failed)
-            rc = k->failed; /* later parts are not written */
+        if (k->failed)
+            r->failed = k->failed;
+    } else {
+        pool *p = r->p;
+        size_t parts = (ch->n + BATCH - 1) / BATCH;
+        if (parts > p->started)
+            parts = p->started;
+        size_t per = (ch->n + parts - 1) / parts;
+        pthread_mutex_lock(&p->mu);
+        for (size_t x = 0; x < parts; x++) {
+            job *j = &p->q[p->tail++ % p->qcap];
+            j->ch = ch;
+            j->done = false;
+            j->failed = 0;
+            j->had_bad = false;
+            j->from = x * per;
+            j->to = (x + 1) * per < ch->n ? (x + 1) * per : ch->n;
+        }
+        ch->jobs_end = p->tail;
+        pthread_cond_broadcast(&p->ready);
+        pthread_mutex_unlock(&p->mu);
+        while (write_head(r, false)) /* what is done already goes out now */
+            ;
+        if (r->oc.est && r->oc.est->shm)
+            drain(r); /* the pin is dropped below: nothing may run on it */
     }
-    ch->n = 0;
     if (r->oc.est)
-        cli_estate_idle(r->oc.est); /* no reader slot while waiting for input */
-    return rc;
+        cli_estate_idle(r->oc.est); /* --shm: no reader slot while waiting for input
+                                       (every job on the pin is done: drained above) */
+    return r->failed;
 }
 
-static int add_line(const char *line, size_t len, unsigned long no, void *ctx)
+/* Grows slot ch's arena to hold at least `need` bytes. Returns 0 or -1. */
+static int arena_reserve(run *r, chunk *ch, size_t need)
 {
-    run *r = ctx;
-    chunk *ch = &r->ch;
-    if (ch->n == ch->cap || ch->alen + len + 1 > ch->acap) {
-        int rc = flush_chunk(r);
-        ch->alen = 0;
-        if (rc) {
-            r->failed = rc;
-            return -1;
-        }
+    if (need <= ch->acap)
+        return 0;
+    size_t cap = ch->acap * 2 > need ? ch->acap * 2 : need;
+    char *a = realloc(ch->arena, cap);
+    if (!a) {
+        cli_errorf(r->o->verb, "out of memory");
+        r->failed = CLI_INTERNAL;
+        return -1;
     }
-    if (len + 1 > ch->acap) { /* one very long line */
-        char *a = realloc(ch->arena, len + 1);
-        if (!a) {
-            cli_errorf(r->o->verb, "out of memory");
-            r->failed = CLI_INTERNAL;
-            return -1;
-        }
-        ch->arena = a;
-        ch->acap = len + 1;
-    }
+    ch->arena = a;
+    ch->acap = cap;
+    return 0;
+}
+
+/* Answers the chunk being filled and makes the next slot the one being
+ * filled, once every job reading it is written; `tail_len` bytes at
+ * `tail_off` of the old arena (a line not yet complete) move to its front.
+ * Returns the new slot, or NULL when the run stopped (r->failed). */
+static chunk *next_slot(run *r, size_t tail_off, size_t tail_len)
+{
+    chunk *old = &r->slot[r->fill];
+    if (submit(r))
+        return NULL;
+    r->fill = (r->fill + 1) % SLOTS;
+    chunk *ch = &r->slot[r->fill];
+    while (r->p && ch->jobs_end && r->p->head < ch->jobs_end)
+        write_head(r, true);
+    if (r->failed)
+        return NULL;
+    ch->jobs_end = 0;
+    ch->n = 0;
+    ch->alen = 0;
+    if (arena_reserve(r, ch, tail_len + READ_MIN))
+        return NULL;
+    memcpy(ch->arena, old->arena + tail_off, tail_len);
+    ch->alen = tail_len;
+    return ch;
+}
+
+static int add_line(const char *line, size_t len, unsigned long no, run *r)
+{
+    chunk *ch = &r->slot[r->fill];
+    if ((ch->n == ch->cap || ch->alen + len + 1 > ch->acap) && ch->n &&
+        !(ch = next_slot(r, 0, 0)))
+        return -1;
+    if (arena_reserve(r, ch, ch->alen + len + 1))
+        return -1;
     item *it = &ch->it[ch->n++];
     it->off = ch->alen;
     it->len = len;
@@ -432,66 +699,63 @@ static int add_line(const char *line, size_t len, unsigned long no, void *ctx)
     return 0;
 }
 
-/* Reads one source ("-" = stdin) straight into the chunk's arena: lines are
- * split in place (the newline becomes the text's NUL), blank lines and
- * lines starting with '#' skipped, surrounding blanks and CR dropped, as
- * cli_for_each_line does, without a copy or a call per line. The partial
- * line at the end of a block moves to the front of the arena when a full
- * chunk is answered. Returns 0, or the exit code (r->failed is set). */
+/* Reads one source ("-" = stdin) with read(2) straight into the arena of
+ * the chunk being filled: lines are split in place (the newline becomes
+ * the text's NUL), blank lines and lines starting with '#' skipped,
+ * surrounding blanks and CR dropped, as cli_for_each_line does, without a
+ * copy or a call per line. A full chunk is answered (or queued) and the
+ * line not yet complete moves to the next slot. Returns 0, or the exit code
+ * (r->failed is set). */
 static int read_source(run *r, const char *path)
 {
-    chunk *ch = &r->ch;
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-    if (!f) {
+    bool is_stdin = strcmp(path, "-") == 0;
+    int fd = is_stdin ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
         cli_errorf(r->o->verb, "%s: %s", path, strerror(errno));
         return r->failed = CLI_USAGE;
     }
-    r->src = f == stdin ? "(stdin)" : path;
+    r->src = is_stdin ? "(stdin)" : path;
+    chunk *ch = &r->slot[r->fill];
     unsigned long no = 0;
     size_t start = ch->alen; /* the line being read begins here */
     bool eof = false;
     while (!eof && !r->failed) {
-        if (ch->acap - ch->alen < 2) {
-            /* no room: answer the chunk, keep the partial line */
-            if (ch->n) {
-                int rc = flush_chunk(r);
-                if (rc)
-                    return r->failed = rc;
-            }
+        if (ch->acap - ch->alen < READ_MIN) {
+            /* no room: answer the chunk (the partial line moves on), or
+             * make room for a line that fills the arena */
             size_t tail = ch->alen - start;
-            if (start == 0) { /* one line fills the arena: grow it */
-                char *a = realloc(ch->arena, ch->acap * 2);
-                if (!a) {
-                    cli_errorf(r->o->verb, "out of memory");
-                    return r->failed = CLI_INTERNAL;
-                }
-                ch->arena = a;
-                ch->acap *= 2;
-            } else {
+            if (ch->n) {
+                if (!(ch = next_slot(r, start, tail)))
+                    break;
+            } else if (start) {
                 memmove(ch->arena, ch->arena + start, tail);
                 ch->alen = tail;
-                start = 0;
-            }
-            continue;
-        }
-        size_t got = fread(ch->arena + ch->alen, 1, ch->acap - ch->alen - 1, f);
-        if (got == 0) {
-            if (ferror(f)) {
-                cli_errorf(r->o->verb, "%s: read error: %s", path, strerror(errno));
-                r->failed = CLI_USAGE;
+            } else if (arena_reserve(r, ch, ch->acap * 2)) {
                 break;
             }
+            start = 0;
+            continue;
+        }
+        ssize_t got = read(fd, ch->arena + ch->alen, ch->acap - ch->alen - 1);
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            cli_errorf(r->o->verb, "%s: read error: %s", path, strerror(errno));
+            r->failed = CLI_USAGE;
+            break;
+        }
+        size_t pos = ch->alen;
+        if (got == 0) {
             eof = true;
             if (ch->alen == start)
                 break;
             ch->arena[ch->alen++] = '\n'; /* a last line without its newline */
         }
-        size_t end = ch->alen + got;
-        char *a = ch->arena;
-        size_t pos = ch->alen;
+        size_t end = ch->alen + (size_t)got;
         ch->alen = end;
         char *nl;
-        while ((nl = memchr(a + pos, '\n', end - pos)) != NULL) {
+        while ((nl = memchr(ch->arena + pos, '\n', end - pos)) != NULL) {
+            char *a = ch->arena;
             size_t e = (size_t)(nl - a), b = start;
             pos = e + 1;
             no++;
@@ -499,28 +763,41 @@ static int read_source(run *r, const char *path)
                 e--;
             while (b < e && (a[b] == ' ' || a[b] == '\t'))
                 b++;
-            start = pos;
-            if (b == e || a[b] == '#')
+            if (b == e || a[b] == '#') {
+                start = pos;
                 continue;
-            a[e] = '\0';
-            if (ch->n == ch->cap) {
-                /* answer the full chunk; the items after it restart at this line */
-                int rc = flush_chunk(r);
-                if (rc) {
-                    r->failed = rc;
-                    break;
-                }
             }
+            if (ch->n == ch->cap) {
+                /* answer the full chunk; this line and the rest move on */
+                size_t shift = start;
+                if (!(ch = next_slot(r, start, end - start)))
+                    break;
+                a = ch->arena;
+                b -= shift;
+                e -= shift;
+                pos -= shift;
+                end -= shift;
+            }
+            a[e] = '\0';
             item *it = &ch->it[ch->n++];
             it->off = b;
             it->len = e - b;
             it->line = no;
             it->src = r->src;
+            start = pos;
         }
     }
-    if (f != stdin)
-        fclose(f);
+    if (!is_stdin)
+        close(fd);
     return r->failed;
+}
+
+static void free_slots(run *r)
+{
+    for (unsigned x = 0; x < SLOTS; x++) {
+        free(r->slot[x].it);
+        free(r->slot[x].arena);
+    }
 }
 
 int cli_items_run(const cli_items_opts *o, char **args, int n_args, const char *const *files,
@@ -530,25 +807,35 @@ int cli_items_run(const cli_items_opts *o, char **args, int n_args, const char *
     memset(&r, 0, sizeof r);
     r.oc = *o;
     r.o = &r.oc;
-    r.threads = o->threads < 1 ? 1 : o->threads > MAX_THREADS ? MAX_THREADS : o->threads;
+    unsigned threads = o->threads < 1 ? 1 : o->threads > MAX_THREADS ? MAX_THREADS : o->threads;
     if (o->format == CS_REPORT_JSON)
-        r.threads = 1;
-    r.ch.cap = (size_t)CHUNK_PER_THREAD * r.threads;
-    r.ch.acap = r.ch.cap * 48;
-    r.ch.it = malloc(r.ch.cap * sizeof *r.ch.it);
-    r.ch.arena = malloc(r.ch.acap);
-    r.wk = calloc(r.threads, sizeof *r.wk);
+        threads = 1; /* one document: one writer frames it */
     r.w = cs_match_report_open(stdout, o->format,
                                (o->count ? CS_MR_COUNT : 0) | (o->lookup ? CS_MR_LOOKUP : 0));
-    if (!r.ch.it || !r.ch.arena || !r.wk || !r.w) {
+    if (threads > 1)
+        r.p = pool_start(r.o, threads);
+    if (!r.p) /* one thread, or none could start: answered on this one */
+        r.one = malloc(sizeof *r.one);
+    size_t cap = r.p ? CHUNK_MANY : CHUNK_ONE;
+    bool ok = r.w && (r.p || r.one);
+    for (unsigned x = 0; x < SLOTS && ok; x++) {
+        r.slot[x].cap = cap;
+        r.slot[x].acap = cap * 24;
+        r.slot[x].it = malloc(cap * sizeof *r.slot[x].it);
+        r.slot[x].arena = malloc(r.slot[x].acap);
+        ok = r.slot[x].it && r.slot[x].arena;
+    }
+    if (!ok) {
         cli_errorf(o->verb, "out of memory");
         cs_match_report_close(r.w, NULL);
-        free(r.ch.it);
-        free(r.ch.arena);
-        free(r.wk);
+        pool_stop(r.p);
+        free(r.one);
+        free_slots(&r);
         return CLI_INTERNAL;
     }
     cs_match_report_set_limit(r.w, o->limit);
+    if (r.p)
+        cs_match_report_flush(r.w); /* the CSV header, before any job's rows */
     /* arguments first (an item each, or "-"), then the --items files */
     for (int i = 0; i < n_args && !r.failed; i++) {
         if (strcmp(args[i], "-") == 0) {
@@ -561,7 +848,9 @@ int cli_items_run(const cli_items_opts *o, char **args, int n_args, const char *
     for (int i = 0; i < n_files && !r.failed; i++)
         read_source(&r, files[i]);
     if (!r.failed)
-        r.failed = flush_chunk(&r); /* the items before a bad one are answered */
+        submit(&r); /* the last chunk; the items before a bad one are answered */
+    drain(&r);
+    pool_stop(r.p);
     int exit_code = r.failed;
     cs_error err;
     cs_error_clear(&err);
@@ -569,9 +858,8 @@ int cli_items_run(const cli_items_opts *o, char **args, int n_args, const char *
         exit_code = cli_report_error(o->verb, &err);
     if (exit_code == CLI_OK && r.had_bad)
         exit_code = CLI_USAGE; /* --keep-going: answered the rest, still bad input */
-    free(r.ch.it);
-    free(r.ch.arena);
-    free(r.wk);
+    free(r.one);
+    free_slots(&r);
     return exit_code;
 }
 

@@ -198,7 +198,7 @@ int cli_shm_stat(const char *name, const char *owner, int json)
             printf("  %s  generation %llu, %llu bytes%s\n", im[i].segment + 1, (unsigned long long)im[i].generation,
                    (unsigned long long)im[i].image_len,
                    im[i].generation == info.generation ? " (current)"
-                   : im[i].generation > info.generation ? " (being written)" : " (older, kept while pinned)");
+                   : im[i].generation > info.generation ? " (being written)" : " (older: pinned, or kept for --reuse)");
     }
     free(r);
     free(im);

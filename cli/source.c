@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 void cli_sources_init(cli_sources *s)
 {
@@ -215,6 +216,12 @@ int cli_estate_open(const char *verb, const cli_sources *s, cli_estate *out)
      * last value getopt left in s->load applies to none of the others. */
     cs_load_options lo = s->load;
     lo.region = lo.account = NULL;
+    /* An estate directory's files are parsed on every CPU, up to 4: the
+     * estate, errors and findings are the same as on one. */
+    if (!lo.threads) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        lo.threads = cpus > 4 ? 4 : cpus > 1 ? (unsigned)cpus : 1;
+    }
     /* One source read from a pipe may be a snapshot: read into memory. */
     cs_snapshot *streamed = NULL;
     if (s->n_paths == 1)

@@ -1398,6 +1398,44 @@ static void audit__radix_sort_matches_qsort(void **state)
     }
 }
 
+/* The listed pairs' packed-key sort against qsort with the comparator, on
+ * sizes both sides of the qsort cut-off, VPC indices near 2^31 (qsort
+ * path) and below; wit_begin tags each record so a lost or doubled one
+ * shows. */
+static void audit__pair_sort_matches_comparator(void **state)
+{
+    (void)state;
+    tu_rng r = {tu_seed("audit__pair_sort_matches_comparator", 11)};
+    const size_t sizes[] = {0, 1, 255, 256, 3000, 50000};
+    for (size_t k = 0; k < 2 * sizeof sizes / sizeof *sizes; k++) {
+        size_t n = sizes[k / 2];
+        uint32_t span = k % 2 ? 4000 : 1u << 30; /* many shared vpc_a, or few */
+        uint32_t high = k == 7 ? 1u << 31 : 0;   /* past 31 bits: qsort */
+        audit_pair_rec *a = calloc(n + 1, sizeof *a), *b = calloc(n + 1, sizeof *b);
+        assert_non_null(a);
+        assert_non_null(b);
+        for (size_t i = 0; i < n; i++) {
+            /* distinct (severity, vpc_a, vpc_b): i is folded into vpc_b */
+            uint32_t x = (uint32_t)(tu_next(&r) % span);
+            a[i].p.severity = (uint8_t)(tu_next(&r) % CS_SEV_COUNT);
+            a[i].p.vpc_a = x + high;
+            a[i].p.vpc_b = x + high + 1 + (uint32_t)i;
+            a[i].p.why = (uint32_t)tu_next(&r);
+            a[i].wit_begin = i;
+        }
+        memcpy(b, a, n * sizeof *a);
+        assert_int_equal(audit_pairs_sort(a, n), 0);
+        if (n)
+            qsort(b, n, sizeof *b, audit_pair_cmp);
+        for (size_t i = 0; i < n; i++) {
+            assert_int_equal(a[i].wit_begin, b[i].wit_begin);
+            assert_int_equal(a[i].p.why, b[i].p.why);
+        }
+        free(a);
+        free(b);
+    }
+}
+
 /* ---- the shared writer ------------------------------------------------------------ */
 
 static void audit__writer_escapes_json_and_csv(void **state)
@@ -1886,6 +1924,7 @@ int main(void)
         cmocka_unit_test(audit__file_image_equals_heap_image),
         cmocka_unit_test(audit__real_prefixes_match_brute_force),
         cmocka_unit_test(audit__radix_sort_matches_qsort),
+        cmocka_unit_test(audit__pair_sort_matches_comparator),
         cmocka_unit_test(audit__writer_escapes_json_and_csv),
         cmocka_unit_test(audit__scope_value_matching_nothing_is_not_found),
         cmocka_unit_test(thaw__round_trip_keeps_every_record),

@@ -690,6 +690,47 @@ static void estate__many_blocks_dedupe_across_chunks(void **state)
     cs_estate_free(e);
 }
 
+/* Regression (the (VPC, prefix) map grown from the records in order): one
+ * prefix seen under two association ids, both dead, then 300,000 other
+ * blocks (the map doubles many times), then the prefix again without an
+ * id: it merges into the FIRST association (same state), not the second
+ * (another state: a conflict), so the map still holds each key's first
+ * record. */
+static void estate__regress_map_growth_keeps_the_first_of_a_key(void **state)
+{
+    (void)state;
+    cs_estate *e = cs_estate_new();
+    cs_vpc_desc v = {.id = cs_str_c("pl-owner"), .owner = cs_str_c("owner"),
+                     .flags = CS_VPC_PSEUDO};
+    cs_error err;
+    cs_error_clear(&err);
+    cs_srcloc l0 = L("list.csv", 1, 1);
+    assert_int_equal(cs_estate_add_vpc(e, &v, &l0, &err), 0);
+    cs_cidr_desc a1 = {.vpc_id = cs_str_c("pl-owner"), .prefix = cs_prefix_from_v4(0x0a000000, 24),
+                       .association_id = cs_str_c("vpc-cidr-assoc-1"),
+                       .state = CS_ASSOC_DISASSOCIATED};
+    cs_cidr_desc a2 = a1;
+    a2.association_id = cs_str_c("vpc-cidr-assoc-2");
+    a2.state = CS_ASSOC_FAILED;
+    assert_int_equal(cs_estate_add_cidr(e, &a1, &l0, &err), 0);
+    assert_int_equal(cs_estate_add_cidr(e, &a2, &l0, &err), 0);
+    for (uint32_t i = 1; i <= 300000; i++) {
+        cs_cidr_desc d = {.vpc_id = cs_str_c("pl-owner"),
+                          .prefix = cs_prefix_from_v4(0x20000000u + (i << 8), 24),
+                          .state = CS_ASSOC_ASSOCIATED};
+        if (cs_estate_add_cidr(e, &d, &l0, &err) != 0)
+            fail_msg("block %u: %s", i, err.message);
+    }
+    cs_cidr_desc again = a1;
+    again.association_id = cs_str_c("");
+    if (cs_estate_add_cidr(e, &again, &l0, &err) != 1)
+        fail_msg("the prefix again: %s", err.message);
+    cs_estate_counts c;
+    cs_estate_build_counts(e, &c);
+    assert_int_equal(c.assocs, 300002);
+    cs_estate_free(e);
+}
+
 /* A secondary overlapping an earlier live block of its own VPC is one
  * finding naming that block; blocks of other VPCs, dead blocks and disjoint
  * secondaries are not. */
@@ -1588,6 +1629,7 @@ int main(void)
         cmocka_unit_test(estate__damaged_images_are_refused),
         cmocka_unit_test(estate__locations_past_32_bits_are_exact),
         cmocka_unit_test(estate__many_blocks_dedupe_across_chunks),
+        cmocka_unit_test(estate__regress_map_growth_keeps_the_first_of_a_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,6 +22,7 @@
 
 #include <cidrscope/ipam.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,7 +193,12 @@ static cs_prefix random_inside(tu_rng *r, const cs_prefix *around, unsigned lo, 
     return at(around->family, a, len);
 }
 
-static void scene_make(scene *sc, tu_rng *r, unsigned fam)
+/* The pool is 2^wider times the small scene's (a /16 of /28 units, a /36
+ * of /48 units); up to max_stored stored and max_extra extra blocks; stored
+ * blocks of any length (span 0: a few around the pool) or only the `span`
+ * + 1 lengths above the unit's (many small gaps). */
+static void scene_make_sized(scene *sc, tu_rng *r, unsigned fam, unsigned wider,
+                             size_t max_stored, size_t max_extra, unsigned span)
 {
     memset(sc, 0, sizeof *sc);
     if (fam == CS_AF_V4) {
@@ -202,15 +208,16 @@ static void scene_make(scene *sc, tu_rng *r, unsigned fam)
         sc->pool = P("2600:1f18:4000::/36");
         sc->unit = 48;
     }
+    sc->pool = tu_truncate(&sc->pool, sc->pool.len - wider);
     cs_prefix wide = tu_truncate(&sc->pool, sc->pool.len - 2);
-    sc->n_stored = (size_t)tu_below(r, 300);
-    sc->n_extra = (size_t)tu_below(r, 20);
+    sc->n_stored = (size_t)tu_below(r, max_stored);
+    sc->n_extra = (size_t)tu_below(r, max_extra);
     sc->stored = calloc(sc->n_stored + 1, sizeof *sc->stored);
     sc->extra = calloc(sc->n_extra + 1, sizeof *sc->extra);
     unsigned w0 = sc->pool.len - 2u;
     for (size_t i = 0; i < sc->n_stored; i++) {
         /* Mostly small blocks inside; a few large ones, some around. */
-        unsigned lo = tu_below(r, 10) == 0 ? w0 : sc->pool.len + 2u;
+        unsigned lo = span ? sc->unit - span : tu_below(r, 10) == 0 ? w0 : sc->pool.len + 2u;
         sc->stored[i] = random_inside(r, &wide, lo, sc->unit);
     }
     for (size_t i = 0; i < sc->n_extra; i++)
@@ -224,6 +231,11 @@ static void scene_make(scene *sc, tu_rng *r, unsigned fam)
     assert_int_equal(cs_snapshot_builder_add(b, &other, 7, NULL), 0);
     assert_int_equal(cs_snapshot_builder_freeze(b, &sc->snap, NULL), 0);
     cs_snapshot_builder_free(b);
+}
+
+static void scene_make(scene *sc, tu_rng *r, unsigned fam)
+{
+    scene_make_sized(sc, r, fam, 0, 300, 20, 0);
 }
 
 static void scene_free(scene *sc)
@@ -301,19 +313,39 @@ static void ipam__free_equals_brute_force_complement(void **state)
     }
 }
 
-static void check_strategy(unsigned strategy)
+/* One shape of the differential test: `rounds` seeded scenes (pool 2^wider
+ * times the small one, up to max_stored / max_extra blocks), each asking for
+ * 1..max_count blocks of one random length. */
+typedef struct shape {
+    const char *name;
+    int rounds;
+    unsigned wider;
+    size_t max_stored, max_extra, max_count;
+    unsigned span;
+} shape;
+
+#define COUNT_MAX 128
+
+static void check_strategy_shaped(unsigned strategy, const shape *sh)
 {
-    tu_rng r = {tu_seed("test_ipam alloc", 0x5eed0000ull + strategy)};
-    cs_ipam_allocation out[8];
-    for (int round = 0; round < 200; round++) {
+    char suite[64];
+    snprintf(suite, sizeof suite, "test_ipam %s", sh->name);
+    tu_rng r = {tu_seed(suite, 0x5eed0000ull + strategy + 16u * sh->wider)};
+    static cs_ipam_allocation out[COUNT_MAX];
+    assert_true(sh->max_count <= COUNT_MAX);
+    for (int round = 0; round < sh->rounds; round++) {
         unsigned fam = round % 2 ? CS_AF_V6 : CS_AF_V4;
         scene sc;
-        scene_make(&sc, &r, fam);
+        scene_make_sized(&sc, &r, fam, sh->wider, sh->max_stored, sh->max_extra, sh->span);
         bool avoid_none = round % 7 == 3;
         bitmap b;
         scene_bitmap(&sc, &b, !avoid_none);
-        unsigned len = sc.pool.len + 1 + (unsigned)tu_below(&r, sc.unit - sc.pool.len);
-        size_t count = 1 + (size_t)tu_below(&r, 6);
+        /* Any length; with many small stored blocks, mostly small ones
+         * (so that holes run out in the middle of a call). */
+        unsigned len = sh->span && round % 4 ? sc.unit - (unsigned)tu_below(&r, 8)
+                                             : sc.pool.len + 1 +
+                                                   (unsigned)tu_below(&r, sc.unit - sc.pool.len);
+        size_t count = 1 + (size_t)tu_below(&r, sh->max_count);
         cs_ipam_request q = {.pools = &sc.pool, .n_pools = 1, .length = len, .count = count,
                              .strategy = strategy, .avoid_none = avoid_none,
                              .extra = sc.extra, .n_extra = sc.n_extra};
@@ -321,7 +353,7 @@ static void check_strategy(unsigned strategy)
         int64_t n = cs_ipam_alloc(sc.snap, &q, out, &why);
         assert_true(n >= 0 && (size_t)n <= count);
         /* Replay on the bitmap, one block after the other. */
-        cs_prefix want[8];
+        static cs_prefix want[COUNT_MAX];
         size_t nw = 0;
         while (nw < count && bm_pick(&b, strategy, len, &want[nw])) {
             bm_mark(&b, &want[nw]);
@@ -352,6 +384,12 @@ static void check_strategy(unsigned strategy)
         free(b.used);
         scene_free(&sc);
     }
+}
+
+static void check_strategy(unsigned strategy)
+{
+    const shape small = {"alloc", 200, 0, 300, 20, 6, 0};
+    check_strategy_shaped(strategy, &small);
 }
 
 /* Two overlapping pools (a block of the scene's pool, then the pool) and
@@ -483,7 +521,109 @@ static void ipam__spread_takes_the_largest_hole(void **state)
     check_strategy(CS_IPAM_SPREAD);
 }
 
+/* The index of free holes at more than one tree level: pools 4x the small
+ * ones holding thousands of small blocks (thousands of gaps), extra blocks
+ * cutting them, and up to 128 blocks per call (each pick changes the holes
+ * the next one sees); lengths from the pool's + 1 to the unit's, so many
+ * calls find no fitting hole for some of their blocks. */
+static void ipam__many_picks_in_one_call_equal_brute_force(void **state)
+{
+    (void)state;
+    const shape many = {"many", 24, 2, 6000, 60, COUNT_MAX, 4};
+    for (unsigned st = 0; st < CS_IPAM_STRATEGY_COUNT; st++)
+        check_strategy_shaped(st, &many);
+}
+
 /* ---- fixed cases -------------------------------------------------------------- */
+
+/* A pool whose first 1,000 blocks are used, one gap between each pair too
+ * small for the block asked: `first` of one block on a fresh snapshot (no
+ * index yet: the walk from the pool's start gives up after its budget and
+ * the index answers) takes the block right after them, from this pool and
+ * not from the second one; again once the index exists. Both families. */
+static void ipam__first_past_a_dense_start(void **state)
+{
+    (void)state;
+    for (int f = 0; f < 2; f++) {
+        const unsigned fam = f ? CS_AF_V6 : CS_AF_V4, w = fam == CS_AF_V4 ? 32 : 128;
+        cs_prefix pools[2] = {f ? P("2600:1f00::/40") : P("10.0.0.0/16"),
+                              f ? P("2600:2f00::/40") : P("10.1.0.0/16")};
+        const unsigned small = f ? 64 : 28; /* stored: every other /small */
+        cs_snapshot_builder *b = cs_snapshot_builder_new();
+        u128 base = addr(&pools[0]), step = (u128)1 << (w - small);
+        for (uint32_t i = 0; i < 1000; i++) {
+            cs_prefix p = at(fam, base + 2 * i * step, small);
+            assert_int_equal(cs_snapshot_builder_add(b, &p, i, NULL), 0);
+        }
+        cs_snapshot *s = NULL;
+        assert_int_equal(cs_snapshot_builder_freeze(b, &s, NULL), 0);
+        cs_snapshot_builder_free(b);
+        /* The first aligned /small-1 after the used run: 2000 units in. */
+        cs_prefix want = at(fam, base + 2000 * step, small - 1);
+        for (int again = 0; again < 2; again++) {
+            cs_ipam_allocation out[1];
+            unsigned why = 99;
+            cs_ipam_request q = {.pools = pools, .n_pools = 2, .length = small - 1, .count = 1};
+            assert_int_equal(cs_ipam_alloc(s, &q, out, &why), 1);
+            assert_int_equal(why, CS_IPAM_OK);
+            assert_int_equal(out[0].pool, 0);
+            assert_int_equal(cs_prefix_compare(&out[0].prefix, &want), 0);
+        }
+        cs_snapshot_close(s);
+    }
+}
+
+/* A pool whose only stored block is its first address: its free space is
+ * one hole of every length from the pool's + 1 to the family's width, the
+ * hole of /L at pool + 2^(width - L). best-fit and first take exactly that
+ * hole for /L, spread the largest (the upper half); after it, first and
+ * best-fit take the next blocks of the /L-1 hole. Both families; IPv6 puts
+ * hole sizes on both halves of the 128-bit sets. */
+static void ipam__holes_of_every_size(void **state)
+{
+    (void)state;
+    const char *const pools[2] = {"10.0.0.0/8", "2600::/32"};
+    const char *const firsts[2] = {"10.0.0.0/32", "2600::/128"};
+    for (int f = 0; f < 2; f++) {
+        cs_prefix pool = P(pools[f]);
+        cs_snapshot *s = NULL;
+        cs_snapshot_builder *b = cs_snapshot_builder_new();
+        cs_prefix one = P(firsts[f]);
+        assert_int_equal(cs_snapshot_builder_add(b, &one, 0, NULL), 0);
+        assert_int_equal(cs_snapshot_builder_freeze(b, &s, NULL), 0);
+        cs_snapshot_builder_free(b);
+        const unsigned w = width(pool.family);
+        for (unsigned len = pool.len + 1; len <= w; len++) {
+            const u128 base = addr(&pool), size = (u128)1 << (w - len);
+            const u128 half = (u128)1 << (w - pool.len - 1);
+            for (unsigned st = 0; st < CS_IPAM_STRATEGY_COUNT; st++) {
+                /* Two blocks fit unless /L is the pool's halves (one free). */
+                const size_t fit = len == pool.len + 1u ? 1 : 2;
+                const u128 want[2] = {st == CS_IPAM_SPREAD ? base + half : base + size,
+                                      st == CS_IPAM_SPREAD ? base + half / 2 : base + 2 * size};
+                cs_ipam_allocation out[2];
+                unsigned why = 99;
+                cs_ipam_request q = {.pools = &pool, .n_pools = 1, .length = len, .count = 2,
+                                     .strategy = st};
+                int64_t n = cs_ipam_alloc(s, &q, out, &why);
+                if (n != (int64_t)fit)
+                    fail_msg("%s /%u %s: %lld blocks, want %zu", pools[f], len,
+                             cs_ipam_strategy_name(st), (long long)n, fit);
+                assert_int_equal(why, fit == 2 ? CS_IPAM_OK : CS_IPAM_NO_SPACE);
+                for (size_t i = 0; i < fit; i++) {
+                    bool seen = false;
+                    for (size_t j = 0; j < fit; j++)
+                        seen |= addr(&out[j].prefix) == want[i] && out[j].prefix.len == len;
+                    if (!seen)
+                        fail_msg("%s /%u %s: block %zu is not where the hole sizes say",
+                                 pools[f], len, cs_ipam_strategy_name(st), i);
+                }
+            }
+        }
+        cs_snapshot_close(s);
+    }
+}
+
 
 static cs_snapshot *build(const char *const *p, size_t n)
 {
@@ -569,6 +709,62 @@ static void ipam__pools_allowed_lengths_and_vpc_rules(void **state)
     assert_int_equal(cs_ipam_strategy_parse("worst", 5), CS_EINVAL);
     assert_string_equal(cs_ipam_reason_name(CS_IPAM_NO_SPACE), "no-space");
     cs_snapshot_close(s);
+}
+
+/* Threads racing to the index of holes on a fresh snapshot (each may build
+ * one; one is kept, the others freed: ASan sees a leak or a double free)
+ * get the answers of a snapshot whose index was built before them. */
+typedef struct race {
+    cs_snapshot *s;
+    cs_prefix pool;
+    unsigned strategy;
+    cs_ipam_allocation out[16];
+    int64_t n;
+} race;
+
+static void *race_run(void *arg)
+{
+    race *r = arg;
+    cs_ipam_request q = {.pools = &r->pool, .n_pools = 1, .length = r->pool.len + 10,
+                         .count = 16, .strategy = r->strategy};
+    r->n = cs_ipam_alloc(r->s, &q, r->out, NULL);
+    return NULL;
+}
+
+static void ipam__threads_racing_to_the_index_agree(void **state)
+{
+    (void)state;
+    tu_rng rng = {tu_seed("test_ipam race", 0x7ace)};
+    for (int round = 0; round < 6; round++) {
+        scene sc;
+        scene_make_sized(&sc, &rng, round % 2 ? CS_AF_V6 : CS_AF_V4, 2, 3000, 1, 4);
+        race want[3], got[4];
+        for (unsigned st = 0; st < 3; st++) {
+            want[st] = (race){.s = sc.snap, .pool = sc.pool, .strategy = st};
+            race_run(&want[st]);
+        }
+        /* A second snapshot of the same blocks, fresh: no index yet. */
+        cs_snapshot_builder *b = cs_snapshot_builder_new();
+        for (size_t i = 0; i < sc.n_stored; i++)
+            assert_int_equal(cs_snapshot_builder_add(b, &sc.stored[i], (uint32_t)i, NULL), 0);
+        cs_snapshot *fresh = NULL;
+        assert_int_equal(cs_snapshot_builder_freeze(b, &fresh, NULL), 0);
+        cs_snapshot_builder_free(b);
+        pthread_t th[4];
+        for (int k = 0; k < 4; k++) {
+            got[k] = (race){.s = fresh, .pool = sc.pool, .strategy = (unsigned)(k % 3)};
+            assert_int_equal(pthread_create(&th[k], NULL, race_run, &got[k]), 0);
+        }
+        for (int k = 0; k < 4; k++) {
+            pthread_join(th[k], NULL);
+            const race *w = &want[k % 3];
+            assert_int_equal(got[k].n, w->n);
+            for (int64_t i = 0; i < w->n; i++)
+                assert_int_equal(cs_prefix_compare(&got[k].out[i].prefix, &w->out[i].prefix), 0);
+        }
+        cs_snapshot_close(fresh);
+        scene_free(&sc);
+    }
 }
 
 /* ---- pools from AWS IPAM ------------------------------------------------------ */
@@ -710,6 +906,10 @@ int main(void)
         cmocka_unit_test(ipam__spread_takes_the_largest_hole),
         cmocka_unit_test(ipam__pools_allowed_lengths_and_vpc_rules),
         cmocka_unit_test(ipam__overlapping_pools_and_allowed_ranges_equal_brute_force),
+        cmocka_unit_test(ipam__many_picks_in_one_call_equal_brute_force),
+        cmocka_unit_test(ipam__holes_of_every_size),
+        cmocka_unit_test(ipam__first_past_a_dense_start),
+        cmocka_unit_test(ipam__threads_racing_to_the_index_agree),
         cmocka_unit_test(ipam__pools_from_aws_ipam_outputs),
         cmocka_unit_test(ipam__pools_errors_locate_the_value),
         cmocka_unit_test(ipam__u128_format),

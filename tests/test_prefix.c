@@ -801,6 +801,118 @@ static void prefix__parse_agrees_with_inet_pton(void **state)
     assert_true(valid > 10000);
 }
 
+/* Text near the canonical dotted quad: a random address, its host bits
+ * cleared for the length two times in three, 3 to 5 octets, sometimes one
+ * over 255 or with a leading zero, an optional "/len" (0..40, sometimes
+ * "/08" or empty), sometimes a stray byte. */
+static size_t random_v4_text(char *t)
+{
+    unsigned len = rnd_below(41);
+    uint32_t a = (uint32_t)rnd();
+    if (rnd_below(3) && len < 32)
+        a &= len ? ~(0xffffffffu >> len) : 0;
+    size_t n = 0;
+    unsigned octets = rnd_below(10) == 0 ? 3 + 2 * rnd_below(2) : 4;
+    for (unsigned k = 0; k < octets; k++) {
+        if (k)
+            t[n++] = '.';
+        unsigned v = k < 4 ? a >> (24 - 8 * k) & 0xff : rnd_below(256);
+        if (rnd_below(40) == 0)
+            v = 256 + rnd_below(744);
+        if (rnd_below(40) == 0)
+            t[n++] = '0';
+        n += (size_t)sprintf(t + n, "%u", v);
+    }
+    switch (rnd_below(8)) {
+    case 0: break;
+    case 1: n += (size_t)sprintf(t + n, "/0%u", len); break;
+    case 2: t[n++] = '/'; break;
+    default: n += (size_t)sprintf(t + n, "/%u", len); break;
+    }
+    if (rnd_below(25) == 0) {
+        static const char stray[] = " x/.:%-+\t";
+        size_t at = rnd_below((unsigned)n + 1);
+        memmove(t + at + 1, t + at, n - at);
+        t[at] = stray[rnd_below(sizeof stray - 1)];
+        n++;
+    }
+    t[n] = '\0';
+    return n;
+}
+
+/* The reference: inet_pton for the address (it refuses leading zeros), a
+ * plain decimal length 0..32 without a leading zero, no host bits. */
+static int reference_v4(const char *t, int want_len, unsigned flags, cs_prefix *out)
+{
+    char addr[64];
+    const char *slash = strchr(t, '/');
+    size_t an = slash ? (size_t)(slash - t) : strlen(t);
+    if (an >= sizeof addr || (slash && !want_len))
+        return -1;
+    memcpy(addr, t, an);
+    addr[an] = '\0';
+    unsigned char b[4];
+    if (inet_pton(AF_INET, addr, b) != 1)
+        return -1;
+    unsigned len = 32;
+    if (slash) {
+        const char *d = slash + 1;
+        size_t dn = strlen(d);
+        if (dn < 1 || dn > 2 || (dn == 2 && d[0] == '0'))
+            return -1;
+        len = 0;
+        for (size_t i = 0; i < dn; i++) {
+            if (d[i] < '0' || d[i] > '9')
+                return -1;
+            len = len * 10 + (unsigned)(d[i] - '0');
+        }
+        if (len > 32)
+            return -1;
+    } else if (want_len && !(flags & CS_PARSE_BARE_ADDRESS)) {
+        return -1;
+    }
+    uint32_t a = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+    if (len < 32 && (a & (0xffffffffu >> len)))
+        return -1;
+    memset(out, 0, sizeof *out);
+    out->hi = (uint64_t)a << 32;
+    out->len = (uint8_t)len;
+    out->family = CS_AF_V4;
+    return 0;
+}
+
+/* parse()'s one-pass path for canonical dotted quads against the
+ * reference, prefix and address, strict and with BARE_ADDRESS: the same
+ * accept/reject and the same value; a refusal still names an error. */
+static void prefix__v4_fast_path_equals_reference(void **state)
+{
+    (void)state;
+    int valid = 0, refused = 0;
+    for (int i = 0; i < 300000; i++) {
+        char t[80];
+        size_t n = random_v4_text(t);
+        int want_len = rnd_below(3) != 0;
+        unsigned flags = want_len && rnd_below(4) == 0 ? CS_PARSE_BARE_ADDRESS : 0;
+        cs_prefix got, want = {0};
+        cs_error err;
+        cs_error_clear(&err);
+        int rc = want_len ? cs_prefix_parse(t, n, flags, &got, &err)
+                          : cs_address_parse(t, n, 0, &got, &err);
+        int ref = reference_v4(t, want_len, flags, &want);
+        CHECK((rc == 0) == (ref == 0), "'%s' (%s, flags %u): ours %d, reference %d\n", t,
+              want_len ? "prefix" : "address", flags, rc, ref);
+        if (rc == 0) {
+            CHECK(same(&got, &want), "'%s': value differs from the reference\n", t);
+            valid++;
+        } else {
+            CHECK(rc < 0 && err.code == rc && err.message[0], "'%s': refused without a message\n",
+                  t);
+            refused++;
+        }
+    }
+    assert_true(valid > 50000 && refused > 50000); /* both sides reached */
+}
+
 /* ---- order and set relations -------------------------------------------- */
 
 static int cmp_qsort(const void *a, const void *b)
@@ -1074,6 +1186,7 @@ int main(void)
         cmocka_unit_test(prefix__round_trips_random_prefixes),
         cmocka_unit_test(prefix__format_agrees_with_inet_ntop),
         cmocka_unit_test(prefix__parse_agrees_with_inet_pton),
+        cmocka_unit_test(prefix__v4_fast_path_equals_reference),
         cmocka_unit_test(prefix__compare_is_a_total_order_consistent_with_contains),
         cmocka_unit_test(prefix__contains_and_overlaps_match_brute_force),
         cmocka_unit_test(prefix__never_mixes_families),

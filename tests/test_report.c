@@ -112,6 +112,44 @@ static void report__json_string_escapes_and_repairs_utf8(void **state)
     free(c.buf);
 }
 
+/* cs_json_string (NUL-terminated, one pass) against cs_json_write_string
+ * with the length, on random byte strings biased to the hard cases:
+ * quotes, backslashes, controls, and UTF-8 lead bytes cut short by the
+ * terminating NUL. Keys take the same path. */
+static void report__json_cstring_equals_counted_string(void **state)
+{
+    (void)state;
+    tu_rng r = {tu_seed("report__json_cstring_equals_counted_string", 17)};
+    static const unsigned char pick[] = {'a', 'Z', '0', ' ', '"', '\\', '\n', 0x01, 0x1f,
+                                         0x7f, 0x80, 0xbf, 0xc2, 0xc3, 0xa9, 0xe2, 0x82,
+                                         0xac, 0xed, 0xa0, 0xf0, 0x9f, 0x98, 0x80, 0xf4,
+                                         0x90, 0xff, 0xfe};
+    char s[40];
+    for (int round = 0; round < 20000; round++) {
+        size_t len = (size_t)(tu_next(&r) % 24);
+        for (size_t i = 0; i < len; i++)
+            s[i] = (char)pick[tu_next(&r) % sizeof pick];
+        s[len] = '\0';
+        cap a, b;
+        cap_open(&a);
+        cap_open(&b);
+        cs_json ja;
+        cs_json_init(&ja, a.f, 0);
+        if (round % 2)
+            cs_json_string(&ja, s);
+        else
+            cs_json_key(&ja, s);
+        cs_json_write_string(b.f, s, len);
+        if (!(round % 2))
+            fputs(":", b.f);
+        const char *out = cap_text(&a);
+        assert_string_equal(out, cap_text(&b));
+        assert_true(valid_utf8(out, strlen(out)));
+        free(a.buf);
+        free(b.buf);
+    }
+}
+
 static void report__json_emitter_places_commas_and_nesting(void **state)
 {
     (void)state;
@@ -502,6 +540,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(report__json_string_escapes_and_repairs_utf8),
+        cmocka_unit_test(report__json_cstring_equals_counted_string),
         cmocka_unit_test(report__json_emitter_places_commas_and_nesting),
         cmocka_unit_test(report__integers_without_printf_equal_printf),
         cmocka_unit_test(report__csv_quotes_as_rfc4180),

@@ -132,6 +132,16 @@ static int cleanup(void **state)
     return 0;
 }
 
+static void sort_gens(uint64_t *g, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && g[j - 1] > g[j]; j--) {
+            uint64_t t = g[j];
+            g[j] = g[j - 1];
+            g[j - 1] = t;
+        }
+}
+
 /* The generations whose image segments ("NAME@<gen>.<hex>") exist for
  * service `name` (sorted), and how many of its control segment and reader
  * table ("NAME@readers.<hex>") exist (0, 1 or 2). */
@@ -158,12 +168,7 @@ static size_t list_images(const char *name, uint64_t *gens, size_t cap, int *has
         }
     }
     closedir(d);
-    for (size_t i = 1; i < n; i++)
-        for (size_t j = i; j > 0 && gens[j - 1] > gens[j]; j--) {
-            uint64_t t = gens[j];
-            gens[j] = gens[j - 1];
-            gens[j - 1] = t;
-        }
+    sort_gens(gens, n);
     return n;
 }
 
@@ -300,8 +305,31 @@ static cs_shm *attach(const char *name)
     return h;
 }
 
-/* Pins, and checks that the pinned image is generation `want` and answers
- * like a brute-force scan of its set. */
+/* Checks that pinned image is generation `want` and answers like a
+ * brute-force scan of its set. */
+static void check_pinned(const cs_pin *pin, uint64_t want)
+{
+    assert_int_equal(pin->generation, want);
+    cs_snapshot_info info;
+    cs_snapshot_get_info(pin->snap, &info);
+    assert_int_equal(info.generation, want);
+    enum { NQ = 200 };
+    cs_prefix q[NQ];
+    uint32_t got[NQ], exp[NQ];
+    make_queries(g_seed + want, q, NQ);
+    size_t n;
+    tu_entry *e = gen_entries(want, &n);
+    brute_counts(e, n, q, NQ, exp);
+    assert_int_equal(cs_query_count_bulk(pin->snap, q, NQ, CS_Q_OVERLAPPING, got), 0);
+    for (size_t i = 0; i < NQ; i++)
+        if (got[i] != exp[i])
+            fail_msg("generation %llu query %zu: %u entries, brute force %u (seed %llu)",
+                     (unsigned long long)want, i, got[i], exp[i], (unsigned long long)g_seed);
+    free(e);
+}
+
+/* Pins through a fresh attachment, and checks that the pinned image is
+ * generation `want` and answers like a brute-force scan of its set. */
 static void check_serving(const char *name, uint64_t want)
 {
     cs_shm *h = attach(name);
@@ -311,25 +339,34 @@ static void check_serving(const char *name, uint64_t want)
     int rc = cs_shm_pin(h, &pin, &err);
     if (rc != 0)
         fail_msg("pin %s: %d %s", name, rc, err.message);
-    assert_int_equal(pin.generation, want);
-    cs_snapshot_info info;
-    cs_snapshot_get_info(pin.snap, &info);
-    assert_int_equal(info.generation, want);
-    enum { NQ = 200 };
-    cs_prefix q[NQ];
-    uint32_t got[NQ], exp[NQ];
-    make_queries(g_seed + want, q, NQ);
-    size_t n;
-    tu_entry *e = gen_entries(want, &n);
-    brute_counts(e, n, q, NQ, exp);
-    assert_int_equal(cs_query_count_bulk(pin.snap, q, NQ, CS_Q_OVERLAPPING, got), 0);
-    for (size_t i = 0; i < NQ; i++)
-        if (got[i] != exp[i])
-            fail_msg("generation %llu query %zu: %u entries, brute force %u (seed %llu)",
-                     (unsigned long long)want, i, got[i], exp[i], (unsigned long long)g_seed);
-    free(e);
+    check_pinned(&pin, want);
     cs_shm_unpin(&pin);
     cs_shm_detach(h);
+}
+
+/* Pins generation `want` through h, which has an older one mapped: pins
+ * get that one (whose image must say so) until the library thread has
+ * mapped `want`; fails after 10 s. */
+static void pin_when_mapped(cs_shm *h, uint64_t want, cs_pin *pin)
+{
+    uint64_t t0 = now_ns();
+    for (;;) {
+        cs_error err;
+        cs_error_clear(&err);
+        int rc = cs_shm_pin(h, pin, &err);
+        if (rc != 0)
+            fail_msg("pin: %d %s", rc, err.message);
+        if (pin->generation == want)
+            return;
+        assert_true(pin->generation < want);
+        cs_snapshot_info info;
+        cs_snapshot_get_info(pin->snap, &info);
+        assert_int_equal(info.generation, pin->generation);
+        cs_shm_unpin(pin);
+        if (now_ns() - t0 > 10000000000ull)
+            fail_msg("generation %llu still not mapped ahead after 10 s", (unsigned long long)want);
+        usleep(1000);
+    }
 }
 
 /* ---- readers racing a publisher ------------------------------------------- */
@@ -348,6 +385,7 @@ typedef struct reader_report {
 
 typedef struct race_ctl {
     _Atomic int stop;           /* set by the parent: publisher stops */
+    unsigned pub_flags;         /* the publisher's cs_shm_options.flags */
     _Atomic uint64_t publishes;
     _Atomic uint64_t publish_fail;
     uint64_t max_publish_ns;
@@ -460,7 +498,8 @@ static void run_reader(const char *name, cs_shm *shared, unsigned id, bool mappe
 static void run_publisher(const char *name, race_ctl *ctl)
 {
     cs_shm_publisher *p = NULL;
-    if (cs_shm_publisher_open(name, NULL, &p, NULL) < 0) {
+    cs_shm_options o = {.flags = ctl->pub_flags};
+    if (cs_shm_publisher_open(name, &o, &p, NULL) < 0) {
         atomic_fetch_add(&ctl->publish_fail, 1);
         return;
     }
@@ -533,9 +572,8 @@ static void check_reports(const race_ctl *ctl, unsigned n, uint64_t min_queries)
     assert_int_equal(atomic_load(&ctl->publish_fail), 0);
 }
 
-static void shm__readers_agree_with_their_generation_under_publishing(void **state)
+static void readers_race(unsigned pub_flags)
 {
-    (void)state;
     enum { READERS = 4 };
     char name[64];
     svc_name(name, sizeof name, "race");
@@ -546,6 +584,7 @@ static void shm__readers_agree_with_their_generation_under_publishing(void **sta
     race_ctl *ctl = mmap(NULL, sizeof *ctl, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     assert_true(ctl != MAP_FAILED);
     memset(ctl, 0, sizeof *ctl);
+    ctl->pub_flags = pub_flags;
     pid_t pub = fork_publisher(name, ctl);
     pid_t readers[READERS];
     for (unsigned i = 0; i < READERS; i++) {
@@ -565,7 +604,8 @@ static void shm__readers_agree_with_their_generation_under_publishing(void **sta
     int st = reap(pub);
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 
-    printf("shm race: %llu generations published (longest publish %.2f ms) while %d reader processes queried\n",
+    printf("shm race%s: %llu generations published (longest publish %.2f ms) while %d reader processes queried\n",
+           pub_flags & CS_SHM_REUSE ? " (segments reused)" : "",
            (unsigned long long)atomic_load(&ctl->publishes), ctl->max_publish_ns / 1e6, READERS);
     for (unsigned i = 0; i < READERS; i++)
         print_report("reader process", i, &ctl->r[i]);
@@ -579,6 +619,20 @@ static void shm__readers_agree_with_their_generation_under_publishing(void **sta
     assert_images(name, &cur, 1);
     cs_shm_publisher_close(p);
     munmap(ctl, sizeof *ctl);
+}
+
+static void shm__readers_agree_with_their_generation_under_publishing(void **state)
+{
+    (void)state;
+    readers_race(0);
+}
+
+/* The same race with a publisher that rewrites retired segments: no
+ * reader process may ever read one while it is rewritten. */
+static void shm__readers_agree_while_segments_are_reused(void **state)
+{
+    (void)state;
+    readers_race(CS_SHM_REUSE);
 }
 
 typedef struct thread_arg {
@@ -621,9 +675,8 @@ static void *refresher_thread(void *arg)
     return NULL;
 }
 
-static void shm__threads_pin_through_one_attachment(void **state)
+static void threads_race(unsigned pub_flags)
 {
-    (void)state;
     enum { THREADS = 4 };
     char name[64];
     svc_name(name, sizeof name, "threads");
@@ -633,6 +686,7 @@ static void shm__threads_pin_through_one_attachment(void **state)
     race_ctl *ctl = mmap(NULL, sizeof *ctl, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     assert_true(ctl != MAP_FAILED);
     memset(ctl, 0, sizeof *ctl);
+    ctl->pub_flags = pub_flags;
     pid_t pub = fork_publisher(name, ctl);
 
     /* Threads 0 and 1 pin the current generation (mapping it when they are
@@ -654,7 +708,8 @@ static void shm__threads_pin_through_one_attachment(void **state)
     atomic_store(&ctl->stop, 1);
     int st = reap(pub);
     assert_true(WIFEXITED(st));
-    printf("shm threads: %llu generations published while %d threads pinned through one attachment\n",
+    printf("shm threads%s: %llu generations published while %d threads pinned through one attachment\n",
+           pub_flags & CS_SHM_REUSE ? " (segments reused)" : "",
            (unsigned long long)atomic_load(&ctl->publishes), THREADS);
     printf("  refresher: %llu refreshes, %llu generations mapped ahead\n",
            (unsigned long long)ra.refreshes, (unsigned long long)ra.mapped);
@@ -669,6 +724,20 @@ static void shm__threads_pin_through_one_attachment(void **state)
     munmap(ctl, sizeof *ctl);
 }
 
+static void shm__threads_pin_through_one_attachment(void **state)
+{
+    (void)state;
+    threads_race(0);
+}
+
+/* pin_mapped and the library's own mapping ahead fall back to older
+ * mapped generations all the time: with segments reused under them. */
+static void shm__threads_pin_while_segments_are_reused(void **state)
+{
+    (void)state;
+    threads_race(CS_SHM_REUSE);
+}
+
 /* ---- crash safety --------------------------------------------------------- */
 
 typedef struct kill_at {
@@ -681,6 +750,28 @@ static void kill_hook(int step, void *ctx)
         raise(SIGKILL);
 }
 
+/* A publisher process (options o, may be NULL) publishing generation gen
+ * of the test sets, killed after `step`; returns its pid once reaped. */
+static pid_t publisher_killed_at(const char *name, const cs_shm_options *o, uint64_t gen, int step)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        cs_shm_publisher *cp = NULL;
+        if (cs_shm_publisher_open(name, o, &cp, NULL) < 0)
+            _exit(3);
+        cs_snapshot *s = gen_snapshot(gen);
+        kill_at k = {step};
+        cs_shm_publish_hooked(cp, s, kill_hook, &k, NULL, NULL);
+        _exit(4); /* the hook should have killed us */
+    }
+    track_child(pid);
+    int st = reap(pid);
+    if (!(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL))
+        fail_msg("step %d: publisher was not killed (status %#x)", step, st);
+    return pid;
+}
+
 static void shm__publisher_killed_at_every_step_leaves_previous_generation(void **state)
 {
     (void)state;
@@ -691,21 +782,7 @@ static void shm__publisher_killed_at_every_step_leaves_previous_generation(void 
     cs_shm_publisher_close(p);
 
     for (int step = CS_SHM_STEP_LOCKED; step <= CS_SHM_STEP_COUNT; step++) {
-        pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-            cs_shm_publisher *cp = NULL;
-            if (cs_shm_publisher_open(name, NULL, &cp, NULL) < 0)
-                _exit(3);
-            cs_snapshot *s = gen_snapshot(cur + 1);
-            kill_at k = {step};
-            cs_shm_publish_hooked(cp, s, kill_hook, &k, NULL, NULL);
-            _exit(4); /* the hook should have killed us */
-        }
-        track_child(pid);
-        int st = reap(pid);
-        if (!(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL))
-            fail_msg("step %d: publisher was not killed (status %#x)", step, st);
+        pid_t pid = publisher_killed_at(name, NULL, cur + 1, step);
 
         uint64_t serving = step >= CS_SHM_STEP_PUBLISHED ? cur + 1 : cur;
         /* What the crash left: the lock held by a dead pid, and the new
@@ -924,14 +1001,10 @@ static void shm__pin_mapped_keeps_the_mapped_generation_until_refresh(void **sta
     assert_int_equal(cs_shm_pin_mapped(h, &pin, NULL), 0);
     assert_int_equal(pin.generation, g3);
     cs_shm_unpin(&pin);
-    /* cs_shm_pin always gets the current generation when single-threaded. */
-    uint64_t g4 = publish_gen(p);
-    assert_int_equal(cs_shm_pin(h, &pin, NULL), 0);
-    assert_int_equal(pin.generation, g4);
-    cs_shm_unpin(&pin);
     cs_shm_detach(h);
     cs_shm_publisher_close(p);
 }
+
 
 /* ---- damaged segments ----------------------------------------------------- */
 
@@ -957,6 +1030,229 @@ static void peek(const char *path, off_t off, void *data, size_t len)
     assert_true(fd >= 0);
     assert_int_equal(pread(fd, data, len, off), (ssize_t)len);
     close(fd);
+}
+
+/* The inode of generation gen's segment (it stays the same when the
+ * segment is reused under a new name). */
+static ino_t image_inode(const char *name, uint64_t gen)
+{
+    char path[300];
+    image_path(name, gen, path, sizeof path);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    return st.st_ino;
+}
+
+/* CS_SHM_REUSE: the two newest retired generations' segments are kept and
+ * the older of them takes the next generation when nobody pins it, under
+ * that generation's name (fresh random suffix); a pinned one is never
+ * rewritten. Ignored on a service others may read (they may pin, so their
+ * pins may lie). */
+static void shm__reuse_rewrites_only_unpinned_segments(void **state)
+{
+    (void)state;
+    char name[64];
+    svc_name(name, sizeof name, "reuse");
+    cs_shm_options ro = {.flags = CS_SHM_REUSE};
+    cs_shm_publisher *p = open_pub(name, &ro);
+    uint64_t g1 = publish_gen(p);
+    ino_t i1 = image_inode(name, g1);
+    uint64_t g2 = publish_gen(p);
+    uint64_t g3 = publish_gen(p);
+    uint64_t kept[4] = {g1, g2, g3};
+    assert_images(name, kept, 3); /* g1, g2: the spares */
+    assert_int_equal(cs_shm_reclaim(p, NULL), 0); /* kept by reclaim too */
+    ino_t i2 = image_inode(name, g2), i3 = image_inode(name, g3);
+    uint64_t g4 = publish_gen(p);
+    kept[0] = g2, kept[1] = g3, kept[2] = g4;
+    assert_images(name, kept, 3);
+    assert_true(image_inode(name, g4) == i1); /* g1's pages, g4's name */
+    check_serving(name, g4);
+
+    /* A reader pins g4: g2 and g3 are reused for g5 and g6; then g4 is the
+     * older spare but pinned, so g7 gets a new segment. */
+    cs_shm *h = attach(name);
+    cs_pin held;
+    assert_int_equal(cs_shm_pin(h, &held, NULL), 0);
+    check_pinned(&held, g4);
+    uint64_t g5 = publish_gen(p);
+    assert_true(image_inode(name, g5) == i2);
+    uint64_t g6 = publish_gen(p);
+    assert_true(image_inode(name, g6) == i3);
+    uint64_t g7 = publish_gen(p);
+    uint64_t four[4] = {g4, g5, g6, g7};
+    assert_images(name, four, 4);
+    assert_true(image_inode(name, g7) != i1);
+    check_pinned(&held, g4); /* untouched all along */
+    cs_shm_unpin(&held);
+    /* Unpinned, g4 goes at the next reclaim; g5 and g6 stay as spares. */
+    assert_int_equal(cs_shm_reclaim(p, NULL), 1);
+    kept[0] = g5, kept[1] = g6, kept[2] = g7;
+    assert_images(name, kept, 3);
+    cs_shm_detach(h);
+    cs_shm_publisher_close(p);
+
+/* Readable by the group: every reader may write the reader table, so
+     * no pin can be trusted to protect a segment: nothing is reused. */
+    svc_name(name, sizeof name, "reuse-group");
+    ro.mode = 0640;
+    p = open_pub(name, &ro);
+    publish_gen(p);
+    publish_gen(p);
+    uint64_t g = publish_gen(p);
+    assert_images(name, &g, 1);
+    cs_shm_publisher_close(p);
+}
+
+/* An attachment falling back to an older mapped generation (pin_mapped
+ * here; cs_shm_pin while mapping ahead) must not read it once its segment
+ * has been reused: its mapping then shows another generation's bytes. */
+static void shm__fallback_refuses_a_reused_segment(void **state)
+{
+    (void)state;
+    char name[64];
+    svc_name(name, sizeof name, "reuse-fallback");
+    cs_shm_options ro = {.flags = CS_SHM_REUSE};
+    cs_shm_publisher *p = open_pub(name, &ro);
+    uint64_t g1 = publish_gen(p);
+    cs_shm *h = attach(name);
+    cs_pin pin;
+    assert_int_equal(cs_shm_pin_mapped(h, &pin, NULL), 0);
+    check_pinned(&pin, g1);
+    cs_shm_unpin(&pin);
+    /* g2, g3: g1 is a spare, still g1: pin_mapped serves it. */
+    publish_gen(p);
+    publish_gen(p);
+    assert_int_equal(cs_shm_pin_mapped(h, &pin, NULL), 0);
+    check_pinned(&pin, g1);
+    cs_shm_unpin(&pin);
+    /* g4 reuses g1's segment: this process's g1 mapping now shows g4's
+     * bytes, so pin_mapped maps g4 instead. */
+    uint64_t g4 = publish_gen(p);
+    assert_int_equal(cs_shm_pin_mapped(h, &pin, NULL), 0);
+    check_pinned(&pin, g4);
+    cs_shm_unpin(&pin);
+    cs_shm_detach(h);
+    cs_shm_publisher_close(p);
+}
+
+/* A reusing publisher killed after every step leaves nothing the next
+ * publisher does not know of: the segments in /dev/shm are exactly the
+ * recorded ones, the right generation serves, and after removal nothing of
+ * the service is left. */
+static void shm__reusing_publisher_killed_at_every_step_leaks_nothing(void **state)
+{
+    (void)state;
+    char name[64];
+    svc_name(name, sizeof name, "reuse-crash");
+    cs_shm_options ro = {.flags = CS_SHM_REUSE};
+    cs_shm_publisher *p = open_pub(name, &ro);
+    publish_gen(p);
+    publish_gen(p);
+    uint64_t cur = publish_gen(p); /* and two spares */
+    cs_shm_publisher_close(p);
+    for (int step = CS_SHM_STEP_LOCKED; step <= CS_SHM_STEP_COUNT; step++) {
+        publisher_killed_at(name, &ro, cur + 1, step);
+        uint64_t serving = step >= CS_SHM_STEP_PUBLISHED ? cur + 1 : cur;
+        check_serving(name, serving);
+        /* on disk = in the table */
+        uint64_t disk[16], table[16];
+        int has_ctl;
+        size_t nd = list_images(name, disk, 16, &has_ctl);
+        cs_shm *h = attach(name);
+        cs_shm_image_info im[16];
+        size_t nt = cs_shm_get_images(h, im, 16);
+        cs_shm_detach(h);
+        assert_int_equal(nd, nt);
+        for (size_t i = 0; i < nt; i++)
+            table[i] = im[i].generation;
+        sort_gens(table, nt);
+        if (nd && memcmp(disk, table, nd * sizeof *disk) != 0)
+            fail_msg("step %d: segments on disk differ from the image table", step);
+        p = open_pub(name, &ro);
+        cur = publish_gen(p);
+        assert_int_equal(cur, serving + 1);
+        cs_shm_publisher_close(p);
+        check_serving(name, cur);
+    }
+    p = open_pub(name, &ro);
+    assert_int_equal(cs_shm_unlink(p, NULL), 0);
+    cs_shm_publisher_close(p);
+    uint64_t none[4];
+    int has_ctl;
+    assert_int_equal(list_images(name, none, 4, &has_ctl), 0);
+    assert_int_equal(has_ctl, 0);
+}
+
+/* cs_shm_pin never maps on the calling thread once a generation is mapped
+ * here: a library thread maps (and faults in) the new one while pins get
+ * the newest mapped, each answering as its own generation and its slot
+ * saying which; then pins get the new one. A generation that thread cannot
+ * map is mapped by the pins themselves, which then say what is wrong. */
+static void shm__pin_maps_new_generations_ahead(void **state)
+{
+    (void)state;
+    char name[64];
+    svc_name(name, sizeof name, "ahead");
+    /* Two reader slots, so that the library thread can be kept waiting
+     * for one: then what the pins get does not depend on timing. */
+    cs_shm_publisher *p = open_pub(name, &(cs_shm_options){.readers = 2});
+    uint64_t g1 = publish_gen(p);
+    cs_shm *h = NULL;
+    cs_shm_attach_options ao = {.owner_uid = -1, .slot_wait_ms = 10000};
+    assert_int_equal(cs_shm_attach_with(name, &ao, &h, NULL), 0);
+    cs_pin pin, held;
+    /* Nothing mapped yet: the pin maps g1 itself. */
+    assert_int_equal(cs_shm_pin(h, &held, NULL), 0);
+    check_pinned(&held, g1);
+    uint64_t g2 = publish_gen(p);
+    /* Both slots are ours now: the library thread waits for one, so this
+     * pin gets g1 (mapping g2 here would have given g2). */
+    assert_int_equal(cs_shm_pin(h, &pin, NULL), 0);
+    check_pinned(&pin, g1);
+    cs_shm_reader_info ri[2];
+    assert_int_equal(cs_shm_get_readers(h, ri, 2), 2);
+    assert_int_equal(ri[0].generation, g1); /* the slots say what we read */
+    assert_int_equal(ri[1].generation, g1);
+    cs_shm_unpin(&pin);
+    cs_shm_unpin(&held);
+    pin_when_mapped(h, g2, &pin);
+    check_pinned(&pin, g2);
+    cs_shm_unpin(&pin);
+
+    /* g3's segment says it is another generation: the library thread
+     * refuses it, and pins go on with g2 until they map g3 themselves and
+     * report the damage. */
+    uint64_t g3 = publish_gen(p);
+    char path[300];
+    image_path(name, g3, path, sizeof path);
+    uint8_t orig, bad;
+    peek(path, 32, &orig, 1);
+    bad = orig ^ 0x10;
+    poke(path, 32, &bad, 1);
+    uint64_t t0 = now_ns();
+    cs_error err;
+    for (;;) {
+        cs_error_clear(&err);
+        int rc = cs_shm_pin(h, &pin, &err);
+        if (rc != 0) {
+            if (rc != CS_ECORRUPT || !strstr(err.message, "carries generation"))
+                fail_msg("damaged g3: %d '%s'", rc, err.message);
+            break;
+        }
+        check_pinned(&pin, g2);
+        cs_shm_unpin(&pin);
+        if (now_ns() - t0 > 10000000000ull)
+            fail_msg("the damage of g3 was never reported");
+        usleep(1000);
+    }
+    /* Repaired: the next pin maps g3 itself. */
+    poke(path, 32, &orig, 1);
+    assert_int_equal(cs_shm_pin(h, &pin, NULL), 0);
+    check_pinned(&pin, g3);
+    cs_shm_unpin(&pin);
+    cs_shm_detach(h);
+    cs_shm_publisher_close(p);
 }
 
 static void expect_attach(const char *name, int want, const char *msg_part)
@@ -1282,8 +1578,7 @@ static void shm__heap_file_and_shm_images_answer_alike(void **state)
     assert_int_equal(cs_shm_publish(p, pin.snap, &g3, NULL), 0);
     assert_int_equal(g3, g1 + 2);
     cs_pin pin3;
-    assert_int_equal(cs_shm_pin(h, &pin3, NULL), 0);
-    assert_int_equal(pin3.generation, g3);
+    pin_when_mapped(h, g3, &pin3);
     answers a3;
     answer_all(pin3.snap, q, NQ, &a3);
     answers_equal(&ah, &a3, NQ, "heap vs republished shm");
@@ -1624,8 +1919,7 @@ static void shm__truncated_reader_table_is_survived(void **state)
     assert_int_equal(stat(rdr, &st), 0);
     assert_true(st.st_size >= 64 + 8 * 64);
     check_serving(name, g);
-    assert_int_equal(cs_shm_pin(h, &pin, NULL), 0);
-    assert_int_equal(pin.generation, g);
+    pin_when_mapped(h, g, &pin);
     cs_shm_unpin(&pin);
     cs_shm_detach(h);
     /* a fault outside any reader table still kills, as SIGBUS always did */
@@ -1984,12 +2278,18 @@ int main(void)
         cmocka_unit_test_teardown(shm__second_server_is_refused, cleanup),
         cmocka_unit_test_teardown(shm__full_slot_table_reuses_dead_slots, cleanup),
         cmocka_unit_test_teardown(shm__pin_mapped_keeps_the_mapped_generation_until_refresh, cleanup),
+        cmocka_unit_test_teardown(shm__pin_maps_new_generations_ahead, cleanup),
+        cmocka_unit_test_teardown(shm__reuse_rewrites_only_unpinned_segments, cleanup),
+        cmocka_unit_test_teardown(shm__fallback_refuses_a_reused_segment, cleanup),
+        cmocka_unit_test_teardown(shm__reusing_publisher_killed_at_every_step_leaks_nothing, cleanup),
         cmocka_unit_test_teardown(shm__cli_serve_and_publish, cleanup),
         cmocka_unit_test_teardown(shm__cli_serve_follows_an_estate_directory, cleanup),
         cmocka_unit_test_teardown(shm__killed_readers_slots_are_reclaimed, cleanup),
         cmocka_unit_test_teardown(shm__publisher_killed_at_every_step_leaves_previous_generation, cleanup),
         cmocka_unit_test_teardown(shm__threads_pin_through_one_attachment, cleanup),
+        cmocka_unit_test_teardown(shm__threads_pin_while_segments_are_reused, cleanup),
         cmocka_unit_test_teardown(shm__readers_agree_with_their_generation_under_publishing, cleanup),
+        cmocka_unit_test_teardown(shm__readers_agree_while_segments_are_reused, cleanup),
     };
     int failed = cmocka_run_group_tests(tests, NULL, cleanup);
     cleanup(NULL);

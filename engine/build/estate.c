@@ -596,19 +596,30 @@ static int pmap_reserve(cs_estate *e)
         return CS_ENOMEM;
     }
     uint32_t mask = (uint32_t)(n - 1);
-    for (uint64_t i = 0; i < nslots; i++) {
-        uint32_t a = m->idx[i];
-        if (!a)
-            continue;
-        const assoc_b *x = &CS_ASSOC(e, a - 1);
+    /* Re-placed from the records in record order, not from the old slots
+     * (whose order is random: one cache miss per record at a million).
+     * The map holds the first record of each key (later ones hang off it
+     * by next_same), which record order meets first. */
+    for (uint32_t a = 0; a < e->n_assoc; a++) {
+        const assoc_b *x = &CS_ASSOC(e, a);
         cs_prefix xp;
         cs_estate_assoc_prefix(x, &xp);
         uint32_t h = prefix_key_hash(x->vpc, &xp);
+        uint8_t tag = (uint8_t)(h >> 24);
         uint32_t j = h & mask;
-        while (ni[j])
-            j = (j + 1) & mask;
-        ni[j] = a;
-        nt[j] = (uint8_t)(h >> 24);
+        bool later = false;
+        for (; ni[j] && !later; j = (j + 1) & mask) {
+            if (nt[j] != tag)
+                continue;
+            const assoc_b *y = &CS_ASSOC(e, ni[j] - 1);
+            cs_prefix yp;
+            cs_estate_assoc_prefix(y, &yp);
+            later = y->vpc == x->vpc && cs_prefix_compare(&yp, &xp) == 0;
+        }
+        if (!later) {
+            ni[j] = a + 1;
+            nt[j] = tag;
+        }
     }
     free(m->idx);
     free(m->tag);

@@ -38,8 +38,16 @@
 
 /* Bytes of s's blob (a multiple of 64). */
 size_t snap_direct_blob_len(const cs_snapshot *s);
-/* Writes s's blob into dst (snap_direct_blob_len bytes). */
-void snap_direct_blob_write(const cs_snapshot *s, uint8_t *dst);
+/*
+ * s's blob as up to CS_BLOB_PIECES pieces to be written one after the
+ * other (together snap_direct_blob_len bytes), without copying the indexes:
+ * the header, made in `header`, then the present parts, pointing into s's
+ * own indexes (valid while s is open), each followed by zeros up to the next
+ * 64-byte line where it ends inside one. Returns the number of pieces.
+ */
+#define CS_BLOB_PIECES 9
+size_t snap_direct_blob_pieces(const cs_snapshot *s, uint8_t header[64], const void *piece[CS_BLOB_PIECES],
+                               size_t piece_len[CS_BLOB_PIECES]);
 /*
  * cs_snapshot_from_memory(base, len, flags | CS_OPEN_TRUSTED) whose direct
  * indexes are the blob's (borrowed: blob must stay mapped as long as the

@@ -179,6 +179,9 @@ struct cs_snapshot {
      * (release) to every later reader (acquire). */
     atomic_bool dx_ready;
     pthread_mutex_t dx_lock;
+    /* snap_derived's objects and, once published, how to release each */
+    _Atomic(void *) derived[SNAP_DERIVED_COUNT];
+    void (*derived_release[SNAP_DERIVED_COUNT])(void *);
 };
 
 /* ---- writer --------------------------------------------------------------- */
@@ -582,6 +585,10 @@ static int open_memory(const void *base, size_t len, unsigned flags, const snap_
     if (given)
         r->dx = *given;
     atomic_init(&r->dx_ready, given != NULL);
+    for (unsigned i = 0; i < SNAP_DERIVED_COUNT; i++) {
+        atomic_init(&r->derived[i], NULL);
+        r->derived_release[i] = NULL;
+    }
     if (pthread_mutex_init(&r->dx_lock, NULL) != 0) {
         free(r);
         return cs_fail(err, CS_ENOMEM, "out of memory for a mutex");
@@ -648,10 +655,40 @@ const cs_dir16 *snap_dir8(const cs_snapshot *s)
     return d->dir ? d->dir + 65536 : NULL;
 }
 
+void *snap_derived(const cs_snapshot *cs, unsigned slot, snap_derive_fn build,
+                   void (*release)(void *))
+{
+    cs_snapshot *s = (cs_snapshot *)cs; /* derived state, not the image */
+    void *obj = atomic_load_explicit(&s->derived[slot], memory_order_acquire);
+    if (obj)
+        return obj;
+    void *mine = build(cs, slot), *none = NULL;
+    if (!mine)
+        return NULL;
+    if (atomic_compare_exchange_strong_explicit(&s->derived[slot], &none, mine,
+                                                memory_order_acq_rel, memory_order_acquire)) {
+        s->derived_release[slot] = release; /* read by close only */
+        return mine;
+    }
+    release(mine);
+    return none;
+}
+
+void *snap_derived_peek(const cs_snapshot *cs, unsigned slot)
+{
+    cs_snapshot *s = (cs_snapshot *)cs;
+    return atomic_load_explicit(&s->derived[slot], memory_order_acquire);
+}
+
 void cs_snapshot_close(cs_snapshot *s)
 {
     if (!s)
         return;
+    for (unsigned i = 0; i < SNAP_DERIVED_COUNT; i++) {
+        void *obj = atomic_load_explicit(&s->derived[i], memory_order_acquire);
+        if (obj && s->derived_release[i])
+            s->derived_release[i](obj);
+    }
     if (!s->dx_borrowed)
         snap_direct_free(&s->dx);
     pthread_mutex_destroy(&s->dx_lock);
@@ -710,25 +747,38 @@ size_t snap_direct_blob_len(const cs_snapshot *s)
     return n;
 }
 
-void snap_direct_blob_write(const cs_snapshot *s, uint8_t *dst)
+size_t snap_direct_blob_pieces(const cs_snapshot *s, uint8_t header[64], const void *piece[CS_BLOB_PIECES],
+                               size_t piece_len[CS_BLOB_PIECES])
 {
+    static_assert(BLOB_HEADER_LEN == 64, "the caller's header buffer is 64 bytes");
+    static const uint8_t zeros[CS_ALIGN];
     const snap_direct *d = dx_of(s);
-    size_t len = snap_direct_blob_len(s);
-    memset(dst, 0, len);
-    blob_header h = {.magic = "CSDIRX2", .blob_len = len, .image_xxh3 = s->hdr->header_xxh3,
+    blob_header h = {.magic = "CSDIRX2", .blob_len = snap_direct_blob_len(s), .image_xxh3 = s->hdr->header_xxh3,
                      .parts = blob_parts_of(d), .n_l2 = d->n_l2, .base_hi = d->base_hi,
                      .base_lo = d->base_lo, .base_len = d->base_len, .base_x = d->base_x,
                      .record_len = sizeof(cs_dir16)};
-    memcpy(dst, &h, sizeof h);
+    memcpy(header, &h, sizeof h);
     uint64_t pl[4];
     blob_parts(h.parts, h.n_l2, pl);
     const void *src[4] = {d->dir, d->l2, d->dir24, d->dir6};
-    size_t off = BLOB_HEADER_LEN;
+    size_t n = 0;
+    piece[n] = header;
+    piece_len[n++] = BLOB_HEADER_LEN;
     for (int i = 0; i < 4; i++) {
-        if (pl[i])
-            memcpy(dst + off, src[i], (size_t)pl[i]);
-        off += align_up((size_t)pl[i]);
+        if (!pl[i])
+            continue;
+        piece[n] = src[i];
+        piece_len[n++] = (size_t)pl[i];
+        /* A part that is not a whole number of lines (the IPv6 records:
+         * 65,536 + 4,096 + 256 + 16 + 1) is followed by zeros up to the
+         * next line, as snap_direct_blob_len counts it. */
+        size_t pad = align_up((size_t)pl[i]) - (size_t)pl[i];
+        if (pad) {
+            piece[n] = zeros;
+            piece_len[n++] = pad;
+        }
     }
+    return n;
 }
 
 int snap_from_memory_with_blob(const void *base, size_t len, const void *blob, size_t blob_len,

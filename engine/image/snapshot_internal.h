@@ -197,6 +197,23 @@ const snap_direct *snap_direct_of(const cs_snapshot *s);
 int snap_direct_build(snap_direct *d, const cs_famview *f4, const cs_famview *f6);
 void snap_direct_free(snap_direct *d);
 
+/*
+ * Derived state a reader module caches with the snapshot, one object per
+ * slot: snap_derived returns the slot's object, calling build(s, slot) the
+ * first time (outside any lock: threads that race may each build; the first
+ * to publish wins by compare-and-swap, the others release theirs) and
+ * release(obj) when the snapshot is closed. NULL when build returns NULL
+ * (nothing cached: the next call builds again). The object is read-only
+ * once published. Slots: engine/query/ipam_index.c's free-hole index, one
+ * per family.
+ */
+enum { SNAP_DERIVED_IPAM_V4 = 0, SNAP_DERIVED_IPAM_V6 = 1, SNAP_DERIVED_COUNT = 2 };
+typedef void *(*snap_derive_fn)(const cs_snapshot *s, unsigned slot);
+void *snap_derived(const cs_snapshot *s, unsigned slot, snap_derive_fn build,
+                   void (*release)(void *));
+/* The slot's object if it was built, else NULL (never builds). */
+void *snap_derived_peek(const cs_snapshot *s, unsigned slot);
+
 /* Kept for the callers of the first index: the /16 and /8 records. */
 const cs_dir16 *snap_dir16(const cs_snapshot *s);
 const cs_dir16 *snap_dir8(const cs_snapshot *s);

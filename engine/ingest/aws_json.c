@@ -359,7 +359,7 @@ static int host_bits_finding(aj *p, const aj_pos *at, astr raw,
     snprintf(msg, sizeof msg, "%s \"%.*s\" has host bits set; read as %s",
              key, (int)r.len, r.ptr ? r.ptr : "", canon);
     cs_srcloc l = srcloc(p, at);
-    int rc = cs_estate_add_finding(p->e, CS_FINDING_HOST_BITS, &l, msg);
+    int rc = cs_ingest_add_finding(p->e, CS_FINDING_HOST_BITS, &l, msg);
     if (rc < 0) {
         cs_error_clear(&p->tmp);
         return builder_fail(p, rc);
@@ -371,7 +371,7 @@ static int add_cidr(aj *p, const cs_cidr_desc *c, const aj_pos *at)
 {
     cs_srcloc l = srcloc(p, at);
     cs_error_clear(&p->tmp);
-    int rc = cs_estate_add_cidr(p->e, c, &l, &p->tmp);
+    int rc = cs_ingest_add_cidr(p->e, c, &l, &p->tmp);
     return rc < 0 ? builder_fail(p, rc) : H_OK;
 }
 
@@ -454,7 +454,7 @@ static int deliver_vpc(aj *p)
     d.is_default = r->is_default;
     cs_srcloc loc = srcloc(p, &r->at);
     cs_error_clear(&p->tmp);
-    int rc = cs_estate_add_vpc(p->e, &d, &loc, &p->tmp);
+    int rc = cs_ingest_add_vpc(p->e, &d, &loc, &p->tmp);
     if (rc < 0)
         return builder_fail(p, rc);
 
@@ -532,7 +532,7 @@ static int deliver_pcx(aj *p)
     }
     cs_srcloc loc = srcloc(p, &r->at);
     cs_error_clear(&p->tmp);
-    int rc = cs_estate_add_peering(p->e, &d, &loc, &p->tmp);
+    int rc = cs_ingest_add_peering(p->e, &d, &loc, &p->tmp);
     return rc < 0 ? builder_fail(p, rc) : H_OK;
 }
 
@@ -636,7 +636,7 @@ static int unknown_state(aj *p, const keyspec *ks, const aj_pos *at,
     snprintf(msg, sizeof msg, "unknown \"%s\" value \"%.*s\": %s",
              ks->name, cs_aj_shown(len), (const char *)s, effect);
     cs_srcloc l = srcloc(p, at);
-    int rc = cs_estate_add_finding(p->e, CS_FINDING_UNKNOWN_STATE, &l, msg);
+    int rc = cs_ingest_add_finding(p->e, CS_FINDING_UNKNOWN_STATE, &l, msg);
     if (rc < 0) {
         cs_error_clear(&p->tmp);
         return builder_fail(p, rc);
@@ -684,7 +684,7 @@ static int next_token(aj *p, const aj_pos *at, size_t len)
     if (len == 0)
         return H_OK;
     cs_srcloc l = srcloc(p, at);
-    int rc = cs_estate_add_finding(
+    int rc = cs_ingest_add_finding(
         p->e, CS_FINDING_INCOMPLETE_PAGE, &l,
         "a page carries a non-empty NextToken: the pages after it are not "
         "in this file, so the inventory is incomplete (save every page, or "
@@ -1138,7 +1138,7 @@ static int close_object(aj *p)
             /* A JSON file of a region directory that is not ours
              * (subnets.json): listed, never silently passed over. */
             cs_srcloc l = srcloc(p, &f->open);
-            int rc = cs_estate_add_finding(
+            int rc = cs_ingest_add_finding(
                 p->e, CS_FINDING_SKIPPED_FILE, &l,
                 "skipped: not a VPC inventory (no \"Vpcs\" or "
                 "\"VpcPeeringConnections\" key)");

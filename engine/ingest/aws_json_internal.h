@@ -11,6 +11,7 @@
 #define CS_AWS_JSON_INTERNAL_H
 
 #include "ingest/ingest_internal.h"
+#include "ingest/replay_internal.h"
 
 #include "core/error_internal.h"
 

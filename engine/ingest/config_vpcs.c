@@ -280,7 +280,7 @@ static int deliver(jr *r, jp *q, cfg_ctx *c, crec *rec)
     d.is_default = rec->is_default;
     cs_srcloc loc = cs_jr_loc(r, cs_jp_file_off(q, rec->at));
     cs_error_clear(&r->tmp);
-    int rc = cs_estate_add_vpc(r->e, &d, &loc, &r->tmp);
+    int rc = cs_ingest_add_vpc(r->e, &d, &loc, &r->tmp);
     if (rc < 0)
         return cs_jr_builder_error(r, rc);
 
@@ -310,7 +310,7 @@ static int deliver(jr *r, jp *q, cfg_ctx *c, crec *rec)
             cd.pool = (cs_str){cs_jp_ptr(q, a->pool), a->pool.len};
         cs_srcloc al = cs_jr_loc(r, cs_jp_file_off(q, a->at));
         cs_error_clear(&r->tmp);
-        if ((rc = cs_estate_add_cidr(r->e, &cd, &al, &r->tmp)) < 0)
+        if ((rc = cs_ingest_add_cidr(r->e, &cd, &al, &r->tmp)) < 0)
             return cs_jr_builder_error(r, rc);
     }
     if (primary_ok && pick == SIZE_MAX) {
@@ -321,7 +321,7 @@ static int deliver(jr *r, jp *q, cfg_ctx *c, crec *rec)
         cd.state = CS_ASSOC_UNSPECIFIED;
         cd.primary = true;
         cs_error_clear(&r->tmp);
-        if ((rc = cs_estate_add_cidr(r->e, &cd, &loc, &r->tmp)) < 0)
+        if ((rc = cs_ingest_add_cidr(r->e, &cd, &loc, &r->tmp)) < 0)
             return cs_jr_builder_error(r, rc);
     }
     return 0;

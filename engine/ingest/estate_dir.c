@@ -31,8 +31,35 @@
  * (cs_aws_account_valid: 12 digits; cs_aws_region_valid: us-east-1 shape).
  * Does not: parse JSON (json_stream.c and aws_json.c do), or decide what a
  * VPC's account is beyond passing the directory's as the default.
- * Concurrency: none inside; one walk works on one estate.
- * Tests: tests/test_aws_json.c (directory cases), tests/cli/test_stat.sh.
+ * PLAN, THEN FILES. The walk first lists the tree into a plan: the steps
+ * one thread would take, in order (a failure to report, an account/region
+ * scope, a skipped entry, a file to read). Running the plan makes the
+ * builder calls. With opts->threads > 1 the files are parsed on helper
+ * threads as well:
+ *
+ *   helper threads:  claim the next file  ->  parse it into a fresh estate
+ *                    of its own, recording every builder call (replay.c)
+ *   loading thread:  step i in plan order (while waiting for a helper's
+ *                    file, it parses a later file as a helper does); a
+ *                    file's turn:
+ *                      not claimed yet   -> parse it here, into the estate
+ *                      parsed by helper  -> replay its calls; from the
+ *                                           first whose answer differs (its
+ *                                           records meet an earlier file's)
+ *                                           read the file again here
+ *
+ * so the estate is built by the same calls in the same order as with one
+ * thread: the same image bytes, errors, rejections and findings in the same
+ * order (replay.c argues why). Helpers run at most AHEAD files past the
+ * loading thread, which bounds the recorded calls held in memory.
+ * Concurrency: one mutex and one condition variable guard the job states
+ * and the cursors (helper claims, loading thread position); a recorded log
+ * is written by its helper before the state becomes J_DONE under the mutex
+ * and read by the loading thread after it saw J_DONE under the mutex. The
+ * estate is touched only by the loading thread.
+ * Tests: tests/test_aws_json.c (directory cases), tests/cli/test_stat.sh,
+ * tests/test_estate_dir_threads.c (one thread against two: image bytes,
+ * errors, findings).
  */
 #include "ingest/aws_json_internal.h"
 #include "ingest/shapes_internal.h"
@@ -43,6 +70,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,6 +194,35 @@ static int list_dir(const char *dir, names *out)
     return 0;
 }
 
+/* ---- the plan ------------------------------------------------------------------ */
+
+enum { ST_FAIL, ST_SCOPE, ST_SKIP, ST_FILE };
+
+/* One step of the walk, in the order one thread takes them. */
+typedef struct step {
+    int kind;
+    int code;             /* ST_FAIL: the status */
+    char *path;           /* owned; ST_SCOPE: NULL */
+    char *text;           /* owned; ST_FAIL: the message, ST_SKIP: why */
+    char account[16];     /* ST_SCOPE, ST_FILE (12 digits) */
+    char region[40];      /* ST_SCOPE, ST_FILE (at most 32 bytes) */
+} step;
+
+typedef struct plan {
+    step *v;
+    size_t n, cap, files;
+} plan;
+
+static void plan_free(plan *pl)
+{
+    for (size_t i = 0; i < pl->n; i++) {
+        free(pl->v[i].path);
+        free(pl->v[i].text);
+    }
+    free(pl->v);
+    memset(pl, 0, sizeof *pl);
+}
+
 /* The state of one directory walk. */
 typedef struct walk {
     cs_estate *e;
@@ -173,24 +230,59 @@ typedef struct walk {
     cs_error *err;
     aj_res res;
     int rejected;
+    plan plan;
+    bool plan_oom;        /* a step could not be stored */
 } walk;
 
-/* Reports a problem with a path (no line): rejected with keep_going, else
- * the error. Returns 0 to go on, < 0 to stop. */
+/* Appends a step (path and text copied). Returns 0 or CS_ENOMEM. */
+static int push(walk *w, int kind, int code, const char *path, const char *text,
+                const char *account, const char *region)
+{
+    plan *pl = &w->plan;
+    if (cs_grow((void **)&pl->v, &pl->cap, pl->n + 1, sizeof *pl->v, SIZE_MAX))
+        return w->plan_oom = true, CS_ENOMEM;
+    step *s = &pl->v[pl->n];
+    memset(s, 0, sizeof *s);
+    s->kind = kind;
+    s->code = code;
+    s->path = path ? strdup(path) : NULL;
+    s->text = text ? strdup(text) : NULL;
+    if ((path && !s->path) || (text && !s->text)) {
+        free(s->path);
+        free(s->text);
+        return w->plan_oom = true, CS_ENOMEM;
+    }
+    snprintf(s->account, sizeof s->account, "%s", account ? account : "");
+    snprintf(s->region, sizeof s->region, "%s", region ? region : "");
+    pl->n++;
+    pl->files += kind == ST_FILE;
+    return 0;
+}
+
+/* Plans a problem with a path (no line): rejected with keep_going, else the
+ * error. Returns 0 to go on walking, < 0 when the walk stops there. */
 static int walk_fail(walk *w, const char *path, int code, const char *fmt,
                      ...) CS_PRINTF(4, 5);
 static int walk_fail(walk *w, const char *path, int code, const char *fmt, ...)
 {
-    cs_error tmp;
-    cs_error_clear(&tmp);
-    cs_error_source(&tmp, path);
     char msg[CS_ERROR_MSG_CAP];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    cs_fail(&tmp, code, "%s", msg);
-    if (w->opts && w->opts->keep_going && code != CS_ENOMEM) {
+    if (push(w, ST_FAIL, code, path, msg, NULL, NULL))
+        return CS_ENOMEM;
+    return w->opts && w->opts->keep_going && code != CS_ENOMEM ? 0 : code;
+}
+
+/* Runs an ST_FAIL step. Returns 0 to go on, < 0 to stop. */
+static int run_fail(walk *w, const step *s)
+{
+    cs_error tmp;
+    cs_error_clear(&tmp);
+    cs_error_source(&tmp, s->path);
+    cs_fail(&tmp, s->code, "%s", s->text);
+    if (w->opts && w->opts->keep_going && s->code != CS_ENOMEM) {
         int rc = cs_estate_reject(w->e, &tmp);
         if (rc < 0) {
             if (w->err)
@@ -202,7 +294,7 @@ static int walk_fail(walk *w, const char *path, int code, const char *fmt, ...)
     }
     if (w->err)
         *w->err = tmp;
-    return code;
+    return s->code;
 }
 
 /* A directory that cannot be listed (errno `en`): bad input, like a file
@@ -232,23 +324,30 @@ static bool is_json_name(const char *name)
  * `stat --findings` shows it (never passed over silently). */
 static int skipped(walk *w, const char *path, const char *why)
 {
-    cs_srcloc l = {path, 0, 0};
-    int rc = cs_estate_add_finding(w->e, CS_FINDING_SKIPPED_FILE, &l, why);
-    if (rc < 0)
-        return walk_fail(w, path, rc, "out of memory recording a skipped file");
+    return push(w, ST_SKIP, 0, path, why, NULL, NULL);
+}
+
+static int run_skip(walk *w, const step *s)
+{
+    cs_srcloc l = {s->path, 0, 0};
+    int rc = cs_estate_add_finding(w->e, CS_FINDING_SKIPPED_FILE, &l, s->text);
+    if (rc < 0) {
+        step oom = {ST_FAIL, rc, s->path, "out of memory recording a skipped file", "", ""};
+        return run_fail(w, &oom);
+    }
     return 0;
 }
 
-/* Reads one file of a region directory; returns 0 go on, < 0 stop. */
-static int walk_file(walk *w, const char *path, const char *account,
-                     const char *region)
+/* Reads one file of a region directory on this thread, into the estate;
+ * returns 0 go on, < 0 stop. */
+static int run_file(walk *w, const step *s)
 {
     int rc;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(s->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        rc = cs_aj_open_failed(&w->res, w->e, path, errno, w->opts, w->err);
+        rc = cs_aj_open_failed(&w->res, w->e, s->path, errno, w->opts, w->err);
     } else {
-        rc = cs_ingest_json_fd(w->e, path, fd, NULL, 0, region, account,
+        rc = cs_ingest_json_fd(w->e, s->path, fd, NULL, 0, s->region, s->account,
                                &w->res, w->opts, w->err);
         close(fd);
     }
@@ -285,12 +384,7 @@ static int walk_region(walk *w, const char *path, const char *account,
                          "query results, such as vpcs.json and "
                          "peering.json)");
     }
-    cs_error tmp;
-    cs_error_clear(&tmp);
-    rc = cs_estate_add_scope(w->e, cs_str_c(account), cs_str_c(region), &tmp);
-    if (rc < 0 && w->err)
-        *w->err = tmp;
-    w->res.in_dir = true;
+    rc = push(w, ST_SCOPE, 0, NULL, NULL, account, region);
     for (size_t i = 0; i < files.n && rc >= 0; i++) {
         const char *nm = name_of(&files, i);
         char sub[4096];
@@ -304,7 +398,7 @@ static int walk_region(walk *w, const char *path, const char *account,
         else if (!is_json_name(nm))
             rc = skipped(w, sub, "skipped: not a *.json inventory file");
         else
-            rc = walk_file(w, sub, account, region);
+            rc = push(w, ST_FILE, 0, sub, NULL, account, region);
     }
     names_free(&files);
     return rc;
@@ -350,6 +444,240 @@ static int walk_account(walk *w, const char *path, const char *account)
     return rc;
 }
 
+/* ---- files on helper threads ------------------------------------------------------ */
+
+/* How many files helpers may parse past the loading thread's position. */
+#define AHEAD 32
+#define THREADS_MAX 64
+
+enum { J_FREE, J_HELPER, J_DONE, J_MAIN };
+
+typedef struct job {
+    const step *s;
+    int state;            /* J_*, under pool.mu */
+    bool again;           /* not parsed off-thread: parse on the loading
+                             thread */
+    int rc;               /* the reader's result */
+    cs_error err;         /* its error when rc < 0 */
+    cs_ingest_log log;
+    bool progressed;      /* the reader reported progress: */
+    cs_load_progress prog;
+} job;
+
+typedef struct pool {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    job *jobs;
+    size_t n;
+    size_t next;          /* the next job a helper claims */
+    size_t at;            /* the job the loading thread is at */
+    bool stop;
+    const cs_load_options *opts;
+} pool;
+
+static void note_progress(const cs_load_progress *p, void *ctx)
+{
+    job *j = ctx;
+    j->prog = *p;
+    j->progressed = true;
+}
+
+/* Parses job j on a helper thread into an estate of its own, recording. */
+static void parse_off(const pool *p, job *j, aj_res *res)
+{
+    cs_estate *scratch = cs_estate_new();
+    int fd = scratch ? open(j->s->path, O_RDONLY | O_CLOEXEC) : -1;
+    if (fd < 0) {
+        /* Out of memory or an open failure: the loading thread reports
+         * it as one thread would. */
+        cs_estate_free(scratch);
+        j->again = true;
+        return;
+    }
+    cs_load_options o = p->opts ? *p->opts : (cs_load_options){0};
+    o.progress = note_progress;
+    o.progress_ctx = j;
+    o.snapshot = NULL;
+    cs_error_clear(&j->err);
+    cs_ingest_log_begin(&j->log);
+    j->rc = cs_ingest_json_fd(scratch, j->s->path, fd, NULL, 0, j->s->region,
+                              j->s->account, res, &o, &j->err);
+    cs_ingest_log_end();
+    close(fd);
+    cs_estate_free(scratch);
+    if (j->log.oom || j->rc == CS_ENOMEM) {
+        j->again = true;
+        cs_ingest_log_free(&j->log);
+    }
+}
+
+static void *helper(void *arg)
+{
+    pool *p = arg;
+    aj_res res;
+    memset(&res, 0, sizeof res);
+    res.in_dir = true;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->stop && p->next < p->n && p->next >= p->at + AHEAD)
+            pthread_cond_wait(&p->cv, &p->mu);
+        if (p->stop || p->next >= p->n)
+            break;
+        job *j = &p->jobs[p->next++];
+        if (j->state != J_FREE)
+            continue;
+        j->state = J_HELPER;
+        pthread_mutex_unlock(&p->mu);
+        parse_off(p, j, &res);
+        pthread_mutex_lock(&p->mu);
+        j->state = J_DONE;
+        pthread_cond_broadcast(&p->cv);
+    }
+    pthread_mutex_unlock(&p->mu);
+    cs_aj_res_free(&res);
+    return NULL;
+}
+
+/* The loading thread's turn for job k: parse it here when no helper took
+ * it, else wait for it and replay it (resuming the reader here when an
+ * answer differs). Returns as run_file. */
+static int take(walk *w, pool *p, size_t k)
+{
+    job *j = &p->jobs[k];
+    pthread_mutex_lock(&p->mu);
+    p->at = k;
+    bool mine = j->state == J_FREE;
+    if (mine) {
+        j->state = J_MAIN;
+        if (p->next <= k)
+            p->next = k + 1;
+    }
+    pthread_cond_broadcast(&p->cv);
+    while (!mine && j->state != J_DONE) {
+        /* A helper is on job k: parse a later one meanwhile, as a helper
+         * does (the loading thread's share of the parsing). */
+        if (p->next < p->n && p->next < k + AHEAD) {
+            job *h = &p->jobs[p->next++];
+            if (h->state != J_FREE)
+                continue;
+            h->state = J_HELPER;
+            pthread_mutex_unlock(&p->mu);
+            parse_off(p, h, &w->res);
+            pthread_mutex_lock(&p->mu);
+            h->state = J_DONE;
+            pthread_cond_broadcast(&p->cv);
+            continue;
+        }
+        pthread_cond_wait(&p->cv, &p->mu);
+    }
+    pthread_mutex_unlock(&p->mu);
+    if (mine || j->again) {
+        cs_ingest_log_free(&j->log);
+        return run_file(w, j->s);
+    }
+    cs_ingest_resume at;
+    int rc = cs_ingest_log_replay(w->e, &j->log, &at, w->err);
+    if (rc == 1) {
+        /* The file's records met the estate's: read it again here, from
+         * where the answers differ. */
+        cs_ingest_resume_begin(&at);
+        rc = run_file(w, j->s);
+        cs_ingest_resume_end();
+        cs_ingest_log_free(&j->log);
+        return rc;
+    }
+    cs_ingest_log_free(&j->log);
+    if (rc < 0)
+        return rc;
+    if (j->progressed && w->opts && w->opts->progress)
+        w->opts->progress(&j->prog, w->opts->progress_ctx);
+    if (j->rc < 0) {
+        if (w->err)
+            *w->err = j->err;
+        return j->rc;
+    }
+    w->rejected += j->rc;
+    return 0;
+}
+
+/* ---- running the plan --------------------------------------------------------------- */
+
+static int run_step(walk *w, pool *p, const step *s, size_t *file_k)
+{
+    switch (s->kind) {
+    case ST_FAIL:
+        return run_fail(w, s);
+    case ST_SKIP:
+        return run_skip(w, s);
+    case ST_SCOPE: {
+        cs_error tmp;
+        cs_error_clear(&tmp);
+        int rc = cs_estate_add_scope(w->e, cs_str_c(s->account), cs_str_c(s->region), &tmp);
+        if (rc < 0 && w->err)
+            *w->err = tmp;
+        return rc < 0 ? rc : 0;
+    }
+    default:
+        return p ? take(w, p, (*file_k)++) : run_file(w, s);
+    }
+}
+
+/* Runs the plan's steps in order, the files on opts->threads threads.
+ * Returns 0 or the first stopping status. */
+static int run_plan(walk *w)
+{
+    plan *pl = &w->plan;
+    unsigned threads = w->opts ? w->opts->threads : 0;
+    if (threads > THREADS_MAX)
+        threads = THREADS_MAX;
+    w->res.in_dir = true;
+    pool p;
+    pthread_t tid[THREADS_MAX];
+    unsigned started = 0;
+    bool par = threads > 1 && pl->files > 1;
+    if (par) {
+        memset(&p, 0, sizeof p);
+        p.jobs = calloc(pl->files, sizeof *p.jobs);
+        par = p.jobs && pthread_mutex_init(&p.mu, NULL) == 0;
+        if (par && pthread_cond_init(&p.cv, NULL) != 0) {
+            pthread_mutex_destroy(&p.mu);
+            par = false;
+        }
+        if (!par)
+            free(p.jobs);
+    }
+    if (par) {
+        p.n = pl->files;
+        p.opts = w->opts;
+        for (size_t i = 0, k = 0; i < pl->n; i++)
+            if (pl->v[i].kind == ST_FILE)
+                p.jobs[k++].s = &pl->v[i];
+        /* A helper that fails to start leaves its files to the others and
+         * to this thread, which parses any file nobody claimed. */
+        for (unsigned t = 0; t + 1 < threads; t++)
+            if (pthread_create(&tid[started], NULL, helper, &p) == 0)
+                started++;
+    }
+    int rc = 0;
+    size_t file_k = 0;
+    for (size_t i = 0; i < pl->n && rc >= 0; i++)
+        rc = run_step(w, par ? &p : NULL, &pl->v[i], &file_k);
+    if (par) {
+        pthread_mutex_lock(&p.mu);
+        p.stop = true;
+        pthread_cond_broadcast(&p.cv);
+        pthread_mutex_unlock(&p.mu);
+        for (unsigned t = 0; t < started; t++)
+            pthread_join(tid[t], NULL);
+        for (size_t k = 0; k < p.n; k++)
+            cs_ingest_log_free(&p.jobs[k].log);
+        free(p.jobs);
+        pthread_cond_destroy(&p.cv);
+        pthread_mutex_destroy(&p.mu);
+    }
+    return rc;
+}
+
 int cs_ingest_estate_dir(cs_estate *e, const char *dir,
                          const cs_load_options *opts, cs_error *err)
 {
@@ -392,6 +720,7 @@ int cs_ingest_estate_dir(cs_estate *e, const char *dir,
                        "ESTATE/ACCOUNT/REGION/vpcs.json (and peering.json); "
                        "no vpcs.json found");
     }
+    /* The plan: every step one thread takes, up to the first that stops. */
     rc = 0;
     for (size_t i = 0; i < accounts.n && rc >= 0; i++) {
         const char *a = name_of(&accounts, i);
@@ -414,6 +743,15 @@ int cs_ingest_estate_dir(cs_estate *e, const char *dir,
         rc = walk_account(&w, sub, a);
     }
     names_free(&accounts);
+    if (w.plan_oom) {
+        /* The plan itself ran out of memory. */
+        plan_free(&w.plan);
+        cs_error_clear(err);
+        cs_error_source(err, dir);
+        return cs_fail(err, CS_ENOMEM, "%s: out of memory", dir);
+    }
+    rc = run_plan(&w);
+    plan_free(&w.plan);
     cs_aj_res_free(&w.res);
     return rc < 0 ? rc : w.rejected;
 }

@@ -336,7 +336,7 @@ static int deliver(jr *r, ipam_ctx *c, irec *rec)
     d.state = CS_VPC_UNSPECIFIED;
     cs_srcloc loc = cs_jr_loc(r, cs_jp_file_off(q, rec->at));
     cs_error_clear(&r->tmp);
-    rc = cs_estate_add_vpc(r->e, &d, &loc, &r->tmp);
+    rc = cs_ingest_add_vpc(r->e, &d, &loc, &r->tmp);
     if (rc < 0)
         return cs_jr_builder_error(r, rc);
     cs_cidr_desc cd;
@@ -347,7 +347,7 @@ static int deliver(jr *r, ipam_ctx *c, irec *rec)
     if (rec->h_pool)
         cd.pool = (cs_str){cs_jp_ptr(q, rec->pool), rec->pool.len};
     cs_error_clear(&r->tmp);
-    rc = cs_estate_add_cidr(r->e, &cd, &loc, &r->tmp);
+    rc = cs_ingest_add_cidr(r->e, &cd, &loc, &r->tmp);
     if (rc < 0)
         return cs_jr_builder_error(r, rc);
 

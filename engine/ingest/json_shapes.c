@@ -355,7 +355,7 @@ int cs_jr_record_end(jr *r)
         r->tmp = r->rec_err;
         return r->tmp.code < 0 ? r->tmp.code : CS_EPARSE;
     }
-    int rc = cs_estate_reject(r->e, &r->rec_err);
+    int rc = cs_ingest_reject(r->e, &r->rec_err);
     if (rc < 0) {
         cs_error_clear(&r->tmp);
         cs_error_source(&r->tmp, r->source);
@@ -373,7 +373,7 @@ int cs_jr_file_error(jr *r, int rc)
     if (r->tmp.code == 0)
         cs_fail(&r->tmp, rc, "%s", cs_strerror(rc));
     if (keep_going(r) && rc != CS_ENOMEM && rc != CS_ESTATE) {
-        int fr = cs_estate_reject(r->e, &r->tmp);
+        int fr = cs_ingest_reject(r->e, &r->tmp);
         if (fr == 0) {
             r->rejected++;
             return r->rejected;
@@ -404,7 +404,7 @@ int cs_jr_finding(jr *r, const char *kind, size_t off, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     cs_srcloc l = cs_jr_loc(r, off);
-    int rc = cs_estate_add_finding(r->e, kind, &l, msg);
+    int rc = cs_ingest_add_finding(r->e, kind, &l, msg);
     if (rc < 0) {
         cs_error_clear(&r->tmp);
         cs_error_source(&r->tmp, r->source);

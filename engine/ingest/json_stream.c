@@ -224,7 +224,7 @@ bool cs_aj_settle(aj *p, bool rejectable)
     int code = p->tmp.code < 0 ? p->tmp.code : CS_EPARSE;
     if (cs_aj_keep_going(p) && rejectable && code != CS_ENOMEM &&
         code != CS_ESTATE) {
-        int rc = cs_estate_reject(p->e, &p->tmp);
+        int rc = cs_ingest_reject(p->e, &p->tmp);
         if (rc >= 0) {
             p->rejected++;
             return true;

@@ -255,11 +255,7 @@ static void cluster_vpcs(actx *c)
         cs_audit_cluster *cl = &r->clusters[i];
         unsigned f = cs_family_index(cl->top.family);
         uint32_t b = c->ent_off[f] + cl->first_entry;
-        uint32_t ep = ++c->epoch;
-        if (ep == UINT32_MAX) {
-            memset(c->vstamp, 0, ((size_t)c->n_vpcs + 1) * sizeof *c->vstamp);
-            ep = c->epoch = 1;
-        }
+        uint32_t ep = audit_next_epoch(c);
         uint32_t n = 0;
         for (uint32_t ge = b; ge < b + cl->span && ge < c->ge; ge++) {
             uint32_t v = c->ent_vpc[ge];
@@ -344,13 +340,12 @@ static int run(actx *c)
         rc = audit_pairs_list(c, &crit);
     }
     if (rc == 0) {
-        if (r->n_pairs)
-            qsort(r->pairs, r->n_pairs, sizeof *r->pairs, audit_pair_cmp);
+        rc = audit_pairs_sort(r->pairs, r->n_pairs);
         r->sum.listed_pairs = r->n_pairs;
         /* domains look the critical set up by index into r->pairs: rebuild
          * it over the sorted order */
         audit_pairset_free(&crit);
-        for (size_t i = 0; i < r->n_pairs && rc == 0; i++)
+        for (size_t i = 0; i < r->n_pairs && rc == 0 && o->domain_count; i++)
             if (r->pairs[i].p.severity == CS_SEV_CRITICAL)
                 rc = audit_pairset_put(&crit, r->pairs[i].p.vpc_a, r->pairs[i].p.vpc_b,
                                  (uint32_t)i);

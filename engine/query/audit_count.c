@@ -75,12 +75,23 @@
  * 100.64.0.0/10 plus both /16s held by K other VPCs with distinct third
  * blocks. Big classes cost the whole surroundings of every top.
  *
+ * CHANNELS. A run counts two populations in one pass: every VPC of its
+ * incidences (channel 0) and the ones marked `sub` (channel 1). Every
+ * weight above (class multiplicities, single-top weights, cnt, subset
+ * counts, S tuples) is kept per channel; the structure (virtual tree,
+ * isolation, classes, crowded tops, t*) is the whole run's, and it is
+ * exact for the part too: a node isolated in the run is isolated in any
+ * part of it, the run's classes never split a class of the part, and a
+ * set crowded in the part is crowded in the run (an extra set, held by
+ * fewer than two VPCs of the part, adds zero).
+ *
  * Severity counts reuse the counter on sub-populations: pairs with a
  * non-reused overlap = pairs over the tops of non-reused blocks only (a
- * block pair is non-reused iff its inner block is, iff both are);
- * default-only pairs = the counter on default VPCs; same account / same
- * region = the counter per account, per region and per (account, region)
- * (inclusion-exclusion), each group its own run of the same machinery.
+ * block pair is non-reused iff its inner block is, iff both are); one run
+ * gives every pair and the non-default ones, one gives the non-reused
+ * pairs and those among default VPCs; same account / same region = the
+ * counter per account, per region and per (account, region)
+ * (inclusion-exclusion), each group one run, its default VPCs channel 1.
  * Critical pairs are enumerated from the peering connections (bounded by
  * the peering graph), so
  *
@@ -109,13 +120,15 @@
 /* One (top node, VPC) incidence; a run's incidences come in node order.
  * ti = the top's slot in top[F], q = its rank among the VPC's t tops
  * (ti - q = the VPC's first slot): found once by gather, so a run never
- * looks a VPC's tops up at random. */
+ * looks a VPC's tops up at random. sub = 1 when the VPC is also in the
+ * run's sub-population (channel 1, below). */
 typedef struct inc {
     uint32_t g;
     uint32_t v;
     uint32_t ti;
     uint32_t q;
     uint32_t t;
+    uint32_t sub;
 } inc;
 
 /* A shared top set of >= 2 nodes and how many VPCs' tops include it. */
@@ -123,27 +136,23 @@ typedef struct subkey {
     uint64_t h;
     uint32_t off;   /* into the arena */
     uint32_t len;   /* 0 = empty slot */
-    uint64_t cnt;
+    uint64_t cnt[2]; /* per channel */
 } subkey;
 
-/* An S tuple: (bucket << 32 | U index) and the VPCs it stands for. */
-typedef struct kw {
-    uint64_t key;
-    uint64_t w;
-} kw;
 
 typedef struct counter {
     actx *c;
     int F;
     size_t cap;         /* every array below: one slot per incidence + 2 */
     /* per distinct node of a run (U index) */
-    uint32_t *U, *ub, *vup, *vend, *vdepth, *single, *mub, *multi, *ancw;
-    uint64_t *cnt, *acc;
+    uint32_t *U, *ub, *vup, *vend, *vdepth, *mub, *multi, *ancw;
+    uint32_t *single[2];    /* per channel: single-top VPCs at the node */
+    uint64_t *cnt[2], *acc[2];
     uint8_t *iso;
     uint32_t *tpos;     /* per top of a VPC (top[F] order): its U index */
     uint32_t *nst_s, *nst_c;
     /* classes: key (U indices, ascending) in karena */
-    uint32_t *ck_off, *ck_len, *cmult, *ctstar, *vst_s, *vst_c;
+    uint32_t *ck_off, *ck_len, *cmult[2], *ctstar, *vst_s, *vst_c;
     uint64_t *chash;
     uint32_t *ctab;     /* hash slots: class + 1, 0 = empty */
     size_t ctab_cap;
@@ -156,17 +165,20 @@ typedef struct counter {
     size_t tab_used;    /* slots of this run (a power of 2) */
     uint32_t *arena;
     size_t arena_n, arena_cap;
-    kw *tup;            /* S tuples, then as much sort space */
+    kw *tup;            /* S tuples ((bucket << 32 | U index), the VPCs
+                           each stands for), then as much sort space */
     size_t tup_cap;
 } counter;
 
 static void counter_free(counter *k)
 {
     free(k->U); free(k->ub); free(k->vup); free(k->vend); free(k->vdepth);
-    free(k->single); free(k->mub); free(k->multi); free(k->ancw);
-    free(k->cnt); free(k->acc); free(k->iso); free(k->tpos);
+    free(k->single[0]); free(k->single[1]); free(k->mub); free(k->multi);
+    free(k->ancw); free(k->cnt[0]); free(k->cnt[1]); free(k->acc[0]);
+    free(k->acc[1]); free(k->iso); free(k->tpos);
     free(k->nst_s); free(k->nst_c);
-    free(k->ck_off); free(k->ck_len); free(k->cmult); free(k->ctstar);
+    free(k->ck_off); free(k->ck_len); free(k->cmult[0]); free(k->cmult[1]);
+    free(k->ctstar);
     free(k->vst_s); free(k->vst_c); free(k->chash); free(k->ctab);
     free(k->karena); free(k->lbuf);
     free(k->tab); free(k->arena); free(k->tup);
@@ -182,14 +194,16 @@ static int counter_init(counter *k, actx *c)
     k->ctab_cap = 16;
     while (k->ctab_cap < 2 * cap)
         k->ctab_cap *= 2;
-    uint32_t **u32[] = {&k->U, &k->ub, &k->vup, &k->vend, &k->vdepth, &k->single,
-                        &k->mub, &k->multi, &k->ancw, &k->tpos, &k->ck_off,
-                        &k->ck_len, &k->cmult, &k->ctstar, &k->karena, &k->lbuf};
+    uint32_t **u32[] = {&k->U, &k->ub, &k->vup, &k->vend, &k->vdepth,
+                        &k->single[0], &k->single[1], &k->mub, &k->multi, &k->ancw,
+                        &k->tpos, &k->ck_off, &k->ck_len, &k->cmult[0], &k->cmult[1],
+                        &k->ctstar, &k->karena, &k->lbuf};
+    uint64_t **u64[] = {&k->cnt[0], &k->cnt[1], &k->acc[0], &k->acc[1]};
     bool ok = true;
     for (size_t i = 0; i < sizeof u32 / sizeof *u32; i++)
         ok &= (*u32[i] = malloc(cap * sizeof(uint32_t))) != NULL;
-    k->cnt = malloc(cap * sizeof(uint64_t));
-    k->acc = malloc(cap * sizeof(uint64_t));
+    for (size_t i = 0; i < sizeof u64 / sizeof *u64; i++)
+        ok &= (*u64[i] = malloc(cap * sizeof(uint64_t))) != NULL;
     k->chash = malloc(cap * sizeof(uint64_t));
     k->iso = malloc(cap);
     k->nst_s = calloc(cap, sizeof(uint32_t));
@@ -197,7 +211,7 @@ static int counter_init(counter *k, actx *c)
     k->vst_s = calloc(cap, sizeof(uint32_t));
     k->vst_c = calloc(cap, sizeof(uint32_t));
     k->ctab = calloc(k->ctab_cap, sizeof(uint32_t));
-    if (!ok || !k->cnt || !k->acc || !k->chash || !k->iso || !k->nst_s || !k->nst_c ||
+    if (!ok || !k->chash || !k->iso || !k->nst_s || !k->nst_c ||
         !k->vst_s || !k->vst_c || !k->ctab) {
         counter_free(k);
         return CS_ENOMEM;
@@ -272,7 +286,8 @@ static uint64_t hash_key(const uint32_t *key, uint32_t len)
     return XXH3_64bits(key, (size_t)len * sizeof *key);
 }
 
-static int subset_add(counter *k, const uint32_t *key, uint32_t len, uint64_t w)
+static int subset_add(counter *k, const uint32_t *key, uint32_t len, uint64_t w0,
+                      uint64_t w1)
 {
     uint64_t h = hash_key(key, len);
     size_t mask = k->tab_used - 1;
@@ -285,13 +300,15 @@ static int subset_add(counter *k, const uint32_t *key, uint32_t len, uint64_t w)
             s->h = h;
             s->off = (uint32_t)k->arena_n;
             s->len = len;
-            s->cnt = w;
+            s->cnt[0] = w0;
+            s->cnt[1] = w1;
             k->arena_n += len;
             return 0;
         }
         if (s->h == h && s->len == len &&
             memcmp(k->arena + s->off, key, len * sizeof *key) == 0) {
-            s->cnt += w;
+            s->cnt[0] += w0;
+            s->cnt[1] += w1;
             return 0;
         }
     }
@@ -348,10 +365,9 @@ void audit_sort_u64(uint64_t *a, uint64_t *tmp, size_t n)
     free(cnt);
 }
 
-/* Sorts S tuples by key: insertion when tiny, else LSD radix by bytes
- * (skipping bytes equal everywhere), with no allocation: runs per account
- * are many and small. */
-static void sort_kw(kw *a, kw *tmp, size_t n)
+/* Insertion when tiny, else LSD radix by bytes (skipping bytes equal
+ * everywhere), with no allocation: runs per account are many and small. */
+void audit_sort_kw(kw *a, kw *tmp, size_t n)
 {
     if (n < 48) {
         for (size_t i = 1; i < n; i++) {
@@ -420,12 +436,12 @@ static uint64_t strict_weight(const counter *k, uint32_t p)
 /* Pairs of big class A with everyone: every class with a top at, above or
  * below one of A's tops, once, weighted; another big class only from the
  * smaller index; C(m, 2) inside A. */
-static uint64_t walk_big(counter *k, uint32_t a)
+static void walk_big(counter *k, uint32_t a, uint64_t out[2])
 {
     uint32_t ta;
     const uint32_t *TA = ckey(k, a, &ta);
     uint32_t ep = next_epoch(k);
-    uint64_t n = 0;
+    uint64_t n0 = 0, n1 = 0;
     for (uint32_t q = 0; q < ta; q++) {
         uint32_t p = TA[q];
         for (int phase = 0; phase < 2; phase++) {
@@ -434,21 +450,25 @@ static uint64_t walk_big(counter *k, uint32_t a)
             while (phase ? y < k->vend[p] : y != CS_NO_NODE) {
                 if (k->nst_s[y] != ep) {
                     k->nst_s[y] = ep;
-                    n += k->single[y];
+                    n0 += k->single[0][y];
+                    n1 += k->single[1][y];
                     for (uint32_t m = k->mub[y]; m < k->mub[y + 1]; m++) {
                         uint32_t b = k->multi[m];
                         if (b == a || k->vst_s[b] == ep)
                             continue;
                         k->vst_s[b] = ep;
-                        if (!cbig(k, b) || b > a)
-                            n += k->cmult[b];
+                        if (!cbig(k, b) || b > a) {
+                            n0 += k->cmult[0][b];
+                            n1 += k->cmult[1][b];
+                        }
                     }
                 }
                 y = phase ? y + 1 : k->vup[y];
             }
         }
     }
-    return n * k->cmult[a] + choose2(k->cmult[a]);
+    out[0] += n0 * k->cmult[0][a] + choose2(k->cmult[0][a]);
+    out[1] += n1 * k->cmult[1][a] + choose2(k->cmult[1][a]);
 }
 
 /* y comparable with the node at U index x (run numbering). */
@@ -461,13 +481,13 @@ static bool ucomparable(const counter *k, uint32_t x, uint32_t y)
  * e = 0 and n >= 2 found strictly around A's non-t* tops (single-top
  * classes per node; a pair found from both sides only by the smaller
  * class index). */
-static uint64_t walk_c(counter *k, uint32_t a)
+static void walk_c(counter *k, uint32_t a, uint64_t out[2])
 {
     uint32_t ta;
     const uint32_t *TA = ckey(k, a, &ta);
-    uint64_t ma = k->cmult[a];
+    uint64_t ma0 = k->cmult[0][a], ma1 = k->cmult[1][a];
     uint32_t ep = next_epoch(k);
-    uint64_t s = 0;
+    uint64_t s0 = 0, s1 = 0;
     for (uint32_t q = 0; q < ta; q++) {
         uint32_t p = TA[q];
         if (p == k->ctstar[a])
@@ -477,12 +497,14 @@ static uint64_t walk_c(counter *k, uint32_t a)
             while (phase ? y < k->vend[p] : y != CS_NO_NODE) {
                 if (k->nst_c[y] != ep) {
                     k->nst_c[y] = ep;
-                    if (k->single[y]) {
+                    if (k->single[0][y]) {
                         uint32_t na = 0;
                         for (uint32_t r2 = 0; r2 < ta; r2++)
                             na += ucomparable(k, TA[r2], y);
-                        if (na >= 2)
-                            s += ma * k->single[y] * (na - 1);
+                        if (na >= 2) {
+                            s0 += ma0 * k->single[0][y] * (na - 1);
+                            s1 += ma1 * k->single[1][y] * (na - 1);
+                        }
                     }
                     for (uint32_t m = k->mub[y]; m < k->mub[y + 1]; m++) {
                         uint32_t b = k->multi[m], tb;
@@ -493,15 +515,18 @@ static uint64_t walk_c(counter *k, uint32_t a)
                         uint32_t e, nn;
                         bool from_b;
                         relate_by(k->vend, TA, ta, TB, tb, k->ctstar[b], &e, &nn, &from_b);
-                        if (e == 0 && nn >= 2 && (!from_b || a < b))
-                            s += ma * k->cmult[b] * (nn - 1);
+                        if (e == 0 && nn >= 2 && (!from_b || a < b)) {
+                            s0 += ma0 * k->cmult[0][b] * (nn - 1);
+                            s1 += ma1 * k->cmult[1][b] * (nn - 1);
+                        }
                     }
                 }
                 y = phase ? y + 1 : k->vup[y];
             }
         }
     }
-    return s;
+    out[0] += s0;
+    out[1] += s1;
 }
 
 /* The crowded tops of small class K (nodes where >= 2 VPCs have a top):
@@ -511,7 +536,7 @@ static uint32_t crowded_tops(const counter *k, uint32_t K, uint32_t *cq)
     uint32_t t, m = 0;
     const uint32_t *T = ckey(k, K, &t);
     for (uint32_t q = 0; q < t; q++)
-        if (k->cnt[T[q]] >= 2)
+        if (k->cnt[0][T[q]] >= 2)
             cq[m++] = q;
     return m;
 }
@@ -531,10 +556,10 @@ static uint32_t crowded_tops(const counter *k, uint32_t K, uint32_t *cq)
  * with weights, and the inner sum is one stack pass over it in node order,
  * as N'.
  */
-static int shared_nested(counter *k, uint32_t nu, uint64_t *out)
+static int shared_nested(counter *k, uint32_t nu, uint64_t out[2])
 {
     size_t nt = 0;
-    *out = 0;
+    out[0] = out[1] = 0;
     for (uint32_t K = 0; K < k->ncls; K++) {
         uint32_t t;
         const uint32_t *T = small_key(k, K, &t);
@@ -557,13 +582,14 @@ static int shared_nested(counter *k, uint32_t nu, uint64_t *out)
             uint64_t bucket = len == 1 ? key[0] : nu + subset_slot(k, key, len);
             for (uint32_t q = 0; q < t; q++)
                 if (!(inset & (1u << q)))
-                    k->tup[nt++] = (kw){bucket << 32 | T[q], k->cmult[K]};
+                    k->tup[nt++] = (kw){bucket << 32 | T[q],
+                                        k->cmult[0][K] | (uint64_t)k->cmult[1][K] << 32};
         }
     }
     if (nt < 2)
         return 0;
-    sort_kw(k->tup, k->tup + nt, nt);
-    uint64_t total = 0;
+    audit_sort_kw(k->tup, k->tup + nt, nt);
+    uint64_t total[2] = {0, 0};
     for (size_t i = 0; i < nt;) {
         uint64_t bucket = k->tup[i].key >> 32;
         size_t j = i;
@@ -572,31 +598,37 @@ static int shared_nested(counter *k, uint32_t nu, uint64_t *out)
         uint32_t len = bucket < nu ? 1 : k->tab[bucket - nu].len;
         /* stack pass over the bucket's nodes (U order = preorder) */
         uint32_t st[130];
-        uint64_t acc[130];
+        uint64_t acc[130][2];
         unsigned sp = 0;
-        uint64_t sum = 0;
+        uint64_t sum[2] = {0, 0};
         for (size_t q = i; q < j;) {
             uint32_t x = (uint32_t)k->tup[q].key;
-            uint64_t cx = 0;
-            while (q < j && (uint32_t)k->tup[q].key == x)
-                cx += k->tup[q++].w;
+            uint64_t cx[2] = {0, 0};
+            for (; q < j && (uint32_t)k->tup[q].key == x; q++) {
+                cx[0] += k->tup[q].w & UINT32_MAX;
+                cx[1] += k->tup[q].w >> 32;
+            }
             while (sp && x >= k->vend[st[sp - 1]])
                 sp--;
-            uint64_t above = sp ? acc[sp - 1] : 0;
-            sum += cx * above;
-            if (sp < 130) {
-                st[sp] = x;
-                acc[sp] = above + cx;
-                sp++;
+            for (int ch = 0; ch < 2; ch++) {
+                uint64_t above = sp ? acc[sp - 1][ch] : 0;
+                sum[ch] += cx[ch] * above;
+                if (sp < 130)
+                    acc[sp][ch] = above + cx[ch];
             }
+            if (sp < 130)
+                st[sp++] = x;
         }
-        if (len & 1)
-            total += sum;
-        else
-            total -= sum; /* unsigned wrap-around: the total is exact */
+        for (int ch = 0; ch < 2; ch++) {
+            if (len & 1)
+                total[ch] += sum[ch];
+            else
+                total[ch] -= sum[ch]; /* unsigned wrap-around: the total is exact */
+        }
         i = j;
     }
-    *out = total;
+    out[0] = total[0];
+    out[1] = total[1];
     return 0;
 }
 
@@ -614,7 +646,7 @@ static uint64_t class_hash(const uint32_t *key, uint32_t len)
 /* Step 2: the classes of the run's VPCs (their non-isolated tops as U
  * indices, hashed). A VPC left with one top joins that node's single-top
  * weight without a class. The table is cleared over the run's share only.
- * Sets single[] and cnt[] for the single-top VPCs. */
+ * Sets single[] and cnt[] for the single-top VPCs, per channel. */
 static void build_classes(counter *k, const inc *in, uint32_t nu)
 {
     size_t slots = 16;
@@ -623,13 +655,15 @@ static void build_classes(counter *k, const inc *in, uint32_t nu)
     if (slots > k->ctab_cap)
         slots = k->ctab_cap;
     memset(k->ctab, 0, slots * sizeof *k->ctab);
-    memset(k->single, 0, nu * sizeof *k->single);
-    memset(k->cnt, 0, nu * sizeof *k->cnt);
+    for (int ch = 0; ch < 2; ch++) {
+        memset(k->single[ch], 0, nu * sizeof *k->single[ch]);
+        memset(k->cnt[ch], 0, nu * sizeof *k->cnt[ch]);
+    }
     size_t mask = slots - 1, kn = 0;
     k->ncls = 0;
     for (uint32_t u = 0; u < nu; u++) {
         for (uint32_t i = k->ub[u]; i < k->ub[u + 1]; i++) {
-            uint32_t t = in[i].t;
+            uint32_t t = in[i].t, sub = in[i].sub;
             if (in[i].q != 0)
                 continue; /* once per VPC: at its first top */
             const uint32_t *P = k->tpos + in[i].ti;
@@ -640,8 +674,10 @@ static void build_classes(counter *k, const inc *in, uint32_t nu)
             if (l == 0)
                 continue;
             if (l == 1) {
-                k->single[k->lbuf[0]]++;
-                k->cnt[k->lbuf[0]]++;
+                k->single[0][k->lbuf[0]]++;
+                k->cnt[0][k->lbuf[0]]++;
+                k->single[1][k->lbuf[0]] += sub;
+                k->cnt[1][k->lbuf[0]] += sub;
                 continue;
             }
             uint64_t h = class_hash(k->lbuf, l);
@@ -653,7 +689,8 @@ static void build_classes(counter *k, const inc *in, uint32_t nu)
                     memcpy(k->karena + kn, k->lbuf, l * sizeof *k->lbuf);
                     k->ck_off[K] = (uint32_t)kn;
                     k->ck_len[K] = l;
-                    k->cmult[K] = 1;
+                    k->cmult[0][K] = 1;
+                    k->cmult[1][K] = sub;
                     k->chash[K] = h;
                     kn += l;
                     k->ctab[s] = K + 1;
@@ -662,7 +699,8 @@ static void build_classes(counter *k, const inc *in, uint32_t nu)
                 K--;
                 if (k->chash[K] == h && k->ck_len[K] == l &&
                     memcmp(k->karena + k->ck_off[K], k->lbuf, l * sizeof *k->lbuf) == 0) {
-                    k->cmult[K]++;
+                    k->cmult[0][K]++;
+                    k->cmult[1][K] += sub;
                     break;
                 }
             }
@@ -673,12 +711,14 @@ static void build_classes(counter *k, const inc *in, uint32_t nu)
 /*
  * The number of overlapping VPC pairs among the VPCs of incidences in[0..n)
  * (node order; each VPC's tops under filter k->F), by the formula in the
- * file comment. *out = E + N' - S - C + (pairs of big classes).
+ * file comment: out[0] = E + N' - S - C + (pairs of big classes). out[1]:
+ * the same among the VPCs with sub = 1, in the same pass (CHANNELS in the
+ * file comment).
  */
-static int count_run(counter *k, const inc *in, size_t n, uint64_t *out)
+static int count_run(counter *k, const inc *in, size_t n, uint64_t out[2])
 {
     const actx *c = k->c;
-    *out = 0;
+    out[0] = out[1] = 0;
     if (n < 2)
         return 0;
     /* Distinct nodes, and where each VPC's tops are in the run. */
@@ -721,8 +761,10 @@ static int count_run(counter *k, const inc *in, size_t n, uint64_t *out)
         uint32_t t;
         const uint32_t *T = ckey(k, K, &t);
         for (uint32_t q = 0; q < t; q++) {
-            if (t <= BIG_TOPS)
-                k->cnt[T[q]] += k->cmult[K];
+            if (t <= BIG_TOPS) {
+                k->cnt[0][T[q]] += k->cmult[0][K];
+                k->cnt[1][T[q]] += k->cmult[1][K];
+            }
             k->mub[T[q] + 1]++;
         }
     }
@@ -740,14 +782,16 @@ static int count_run(counter *k, const inc *in, size_t n, uint64_t *out)
     /* Step 3: one pass down the virtual tree: E1 = sum C(cnt, 2), N' = sum
      * of cnt times the cnt strictly above; ancw = classes listed at strict
      * ancestors. */
-    uint64_t E = 0, Np = 0;
+    uint64_t E[2] = {0, 0}, Np[2] = {0, 0};
     for (uint32_t u = 0; u < nu; u++) {
         uint32_t p = k->vup[u];
-        uint64_t above = p == CS_NO_NODE ? 0 : k->acc[p];
         k->ancw[u] = p == CS_NO_NODE ? 0 : k->ancw[p] + (k->mub[p + 1] - k->mub[p]);
-        k->acc[u] = above + k->cnt[u];
-        E += choose2(k->cnt[u]);
-        Np += k->cnt[u] * above;
+        for (int ch = 0; ch < 2; ch++) {
+            uint64_t above = p == CS_NO_NODE ? 0 : k->acc[ch][p];
+            k->acc[ch][u] = above + k->cnt[ch][u];
+            E[ch] += choose2(k->cnt[ch][u]);
+            Np[ch] += k->cnt[ch][u] * above;
+        }
     }
 
     /* t* of every small multi-top class; and how many shared top sets of
@@ -803,7 +847,7 @@ static int count_run(counter *k, const inc *in, size_t n, uint64_t *out)
                 for (uint32_t q = 0; q < m; q++)
                     if (mask & (1u << q))
                         key[len++] = T[cq[q]];
-                if (subset_add(k, key, len, k->cmult[K]))
+                if (subset_add(k, key, len, k->cmult[0][K], k->cmult[1][K]))
                     return CS_ENOMEM;
             }
         }
@@ -811,38 +855,40 @@ static int count_run(counter *k, const inc *in, size_t n, uint64_t *out)
             const subkey *s = &k->tab[i];
             if (s->len == 0)
                 continue;
-            uint64_t p = choose2(s->cnt);
-            if (s->len & 1)
-                E += p;
-            else
-                E -= p; /* unsigned wrap-around: the total is exact */
+            for (int ch = 0; ch < 2; ch++) {
+                uint64_t p = choose2(s->cnt[ch]);
+                if (s->len & 1)
+                    E[ch] += p;
+                else
+                    E[ch] -= p; /* unsigned wrap-around: the total is exact */
+            }
         }
     }
 
     /* Step 4: C and the big classes' pairs, one multi-top class at a time. */
-    uint64_t S = 0, C = 0, B = 0;
+    uint64_t S[2], C[2] = {0, 0}, B[2] = {0, 0};
     for (uint32_t K = 0; K < k->ncls; K++) {
         if (cbig(k, K))
-            B += walk_big(k, K);
+            walk_big(k, K, B);
         else if (k->ck_len[K] >= 2)
-            C += walk_c(k, K);
+            walk_c(k, K, C);
     }
-    int rc = shared_nested(k, nu, &S);
+    int rc = shared_nested(k, nu, S);
     if (rc)
         return rc;
-    *out = E + Np - S - C + B;
+    for (int ch = 0; ch < 2; ch++)
+        out[ch] = E[ch] + Np[ch] - S[ch] - C[ch] + B[ch];
     return 0;
 }
 
 /* ---- VPC level: populations and severity counts ------------------------------------ */
 
-enum { SEL_ALL, SEL_DEFAULT, SEL_NONDEFAULT };
-
-/* The incidences (top node, VPC) of the selected VPCs under filter F, in
- * node order: entries are numbered in node preorder, and a VPC's tops are
+/* The incidences (top node, VPC) of every VPC under filter F, in node
+ * order: entries are numbered in node preorder, and a VPC's tops are
  * sorted by node, so its q-th incidence met is its q-th top (`seen`, one
- * counter per VPC, is scratch). */
-static size_t gather(const actx *c, int F, int sel, uint32_t *seen, inc *out)
+ * counter per VPC, is scratch). Channel 1 holds the default VPCs
+ * (sub_default) or the others. */
+static size_t gather(const actx *c, int F, bool sub_default, uint32_t *seen, inc *out)
 {
     memset(seen, 0, (size_t)c->n_vpcs * sizeof *seen);
     size_t n = 0;
@@ -851,43 +897,33 @@ static size_t gather(const actx *c, int F, int sel, uint32_t *seen, inc *out)
             continue;
         uint32_t v = c->ent_vpc[ge];
         bool def = (c->v[v].flags & VF_DEFAULT) != 0;
-        if ((sel == SEL_DEFAULT && !def) || (sel == SEL_NONDEFAULT && def))
-            continue;
         uint32_t q = seen[v]++;
         out[n] = (inc){c->ent_node[ge], v, c->top_off[F][v] + q, q,
-                       c->top_off[F][v + 1] - c->top_off[F][v]};
+                       c->top_off[F][v + 1] - c->top_off[F][v], def == sub_default};
         n++;
     }
     return n;
 }
 
-static uint32_t group_key(const actx *c, int kind, uint32_t v)
-{
-    return kind == 0 ? c->v[v].account : kind == 1 ? c->v[v].region : c->v[v].acc_reg;
-}
-
 /*
  * Sum over the groups of VPCs sharing an account (kind 0), a region (1) or
  * both (2) of: pairs of the group with an overlap outside reused ranges,
- * minus those among its default VPCs. `all` is the F_NONREUSED population.
- * A stable counting sort keeps every group's incidences in node order.
+ * minus those among its default VPCs (channel 1 of `all`, the F_NONREUSED
+ * population). keys[i]: incidence i's group (CS_IDX_NONE: none). A stable
+ * counting sort keeps every group's incidences in node order.
  */
-static int grouped_count(actx *c, counter *k, const inc *all, size_t n, int kind,
-                         inc *buf, inc *tmp, uint64_t *out)
+static int grouped_count(counter *k, const inc *all, const uint32_t *keys, size_t n,
+                         inc *buf, uint64_t *out)
 {
     uint32_t nk = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t key = group_key(c, kind, all[i].v);
-        if (key != CS_IDX_NONE && key + 1 > nk)
-            nk = key + 1;
-    }
+    for (size_t i = 0; i < n; i++)
+        if (keys[i] != CS_IDX_NONE && keys[i] + 1 > nk)
+            nk = keys[i] + 1;
     uint32_t *off = calloc((size_t)nk + 2, sizeof *off);
     if (!off)
         return CS_ENOMEM;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t key = group_key(c, kind, all[i].v);
-        off[(key == CS_IDX_NONE ? nk : key) + 1]++;
-    }
+    for (size_t i = 0; i < n; i++)
+        off[(keys[i] == CS_IDX_NONE ? nk : keys[i]) + 1]++;
     for (uint32_t g = 0; g <= nk; g++)
         off[g + 1] += off[g];
     uint32_t *fill = malloc(((size_t)nk + 1) * sizeof *fill);
@@ -896,10 +932,8 @@ static int grouped_count(actx *c, counter *k, const inc *all, size_t n, int kind
         return CS_ENOMEM;
     }
     memcpy(fill, off, ((size_t)nk + 1) * sizeof *fill);
-    for (size_t i = 0; i < n; i++) {
-        uint32_t key = group_key(c, kind, all[i].v);
-        buf[fill[key == CS_IDX_NONE ? nk : key]++] = all[i];
-    }
+    for (size_t i = 0; i < n; i++)
+        buf[fill[keys[i] == CS_IDX_NONE ? nk : keys[i]]++] = all[i];
     free(fill);
     uint64_t total = 0;
     int rc = 0;
@@ -910,19 +944,88 @@ static int grouped_count(actx *c, counter *k, const inc *all, size_t n, int kind
             one++;
         if (one == e)
             continue; /* fewer than two VPCs: no pair */
-        uint64_t p;
-        rc = count_run(k, buf + b, e - b, &p);
-        total += p;
-        size_t nd = 0;
-        for (size_t i = b; i < e; i++)
-            if (c->v[buf[i].v].flags & VF_DEFAULT)
-                tmp[nd++] = buf[i];
-        if (rc == 0 && nd >= 2) {
-            rc = count_run(k, tmp, nd, &p);
-            total -= p;
-        }
+        uint64_t p[2];
+        rc = count_run(k, buf + b, e - b, p);
+        total += p[0] - p[1];
     }
     free(off);
+    *out = total;
+    return rc;
+}
+
+/* The group key of an account (kind 0) or (account, region) (kind 2) run. */
+static uint32_t run_key(const actx *c, int kind, uint32_t v)
+{
+    return kind == 0 ? c->v[v].account : c->v[v].acc_reg;
+}
+
+/*
+ * grouped_count for accounts (kind 0) and (account, region) pairs (kind 2)
+ * without a scatter: VPCs are sorted by (account, region), so each group
+ * is a run of consecutive VPCs, and its incidences are read from their own
+ * top lists (under F_NONREUSED) in order as (node, top slot) keys, then
+ * sorted by node (ties in VPC order, as gather leaves them). Returns 1 (nothing counted) when a key
+ * comes back after another, i.e. the runs are not the groups; then the
+ * caller scatters.
+ */
+static int run_grouped_count(actx *c, counter *k, int kind, inc *buf, uint64_t *out)
+{
+    const int F = F_NONREUSED;
+    uint32_t nk = 0;
+    for (uint32_t v = 0; v < c->n_vpcs; v++) {
+        uint32_t key = run_key(c, kind, v);
+        if (key != CS_IDX_NONE && key + 1 > nk)
+            nk = key + 1;
+    }
+    uint8_t *seen_key = calloc((size_t)nk + 1, 1);
+    if (!seen_key)
+        return CS_ENOMEM;
+    uint64_t total = 0;
+    int rc = 0;
+    for (uint32_t v = 0; v < c->n_vpcs && rc == 0;) {
+        uint32_t key = run_key(c, kind, v), w = v + 1;
+        while (w < c->n_vpcs && run_key(c, kind, w) == key)
+            w++;
+        if (key == CS_IDX_NONE) {
+            v = w;
+            continue; /* unknown region: no group */
+        }
+        if (seen_key[key]) {
+            rc = 1;
+            break;
+        }
+        seen_key[key] = 1;
+        size_t m = c->top_off[F][w] - c->top_off[F][v];
+        uint32_t holders = 0;
+        /* the counter's S tuples are free until count_run: sort space */
+        if (GROW(k->tup, 0, k->tup_cap, 2 * m + 2)) {
+            rc = CS_ENOMEM;
+            break;
+        }
+        m = 0;
+        for (uint32_t u = v; u < w; u++) {
+            uint32_t b = c->top_off[F][u], t = c->top_off[F][u + 1] - b;
+            holders += t > 0;
+            for (uint32_t q = 0; q < t; q++)
+                k->tup[m++] = (kw){(uint64_t)c->top[F][b + q] << 32 | (b + q), u};
+        }
+        if (holders < 2) {
+            v = w;
+            continue; /* fewer than two VPCs: no pair */
+        }
+        audit_sort_kw(k->tup, k->tup + m, m);
+        for (size_t i = 0; i < m; i++) {
+            uint32_t u = (uint32_t)k->tup[i].w, ti = (uint32_t)k->tup[i].key;
+            uint32_t b = c->top_off[F][u];
+            buf[i] = (inc){(uint32_t)(k->tup[i].key >> 32), u, ti, ti - b,
+                           c->top_off[F][u + 1] - b, (c->v[u].flags & VF_DEFAULT) != 0};
+        }
+        v = w;
+        uint64_t p[2];
+        rc = count_run(k, buf, m, p);
+        total += p[0] - p[1];
+    }
+    free(seen_key);
     *out = total;
     return rc;
 }
@@ -936,37 +1039,51 @@ int audit_count_severities(actx *c, sev_counts *sc)
     size_t cap = (size_t)c->ge + 1;
     inc *a = malloc(cap * sizeof *a);
     inc *buf = malloc(cap * sizeof *buf);
-    inc *tmp = malloc(cap * sizeof *tmp);
+    uint32_t *keys = malloc(cap * sizeof *keys);
     uint32_t *seen = malloc(((size_t)c->n_vpcs + 1) * sizeof *seen);
-    int rc = (!a || !buf || !tmp || !seen) ? CS_ENOMEM : 0;
-    size_t n;
+    int rc = (!a || !buf || !keys || !seen) ? CS_ENOMEM : 0;
+    size_t n = 0;
+    uint64_t p[2];
     if (rc == 0) {
+        /* every VPC, and the non-default ones */
         k.F = F_ALL;
-        n = gather(c, F_ALL, SEL_ALL, seen, a);
-        rc = count_run(&k, a, n, &sc->all);
+        n = gather(c, F_ALL, false, seen, a);
+        rc = count_run(&k, a, n, p);
+        sc->all = p[0];
+        sc->nondefault = p[1];
     }
     if (rc == 0) {
-        n = gather(c, F_ALL, SEL_NONDEFAULT, seen, a);
-        rc = count_run(&k, a, n, &sc->nondefault);
-    }
-    if (rc == 0) {
+        /* overlaps outside reused ranges: every VPC, and the default ones */
         k.F = F_NONREUSED;
-        n = gather(c, F_NONREUSED, SEL_DEFAULT, seen, a);
-        rc = count_run(&k, a, n, &sc->nonreused_dd);
+        n = gather(c, F_NONREUSED, true, seen, a);
+        rc = count_run(&k, a, n, p);
+        sc->nonreused = p[0];
+        sc->nonreused_dd = p[1];
     }
-    if (rc == 0) {
-        n = gather(c, F_NONREUSED, SEL_ALL, seen, a);
-        rc = count_run(&k, a, n, &sc->nonreused);
-    }
+    /* accounts and (account, region) pairs: runs of VPCs; regions (and
+     * runs that are not groups) by key */
     uint64_t x[3] = {0, 0, 0};
-    for (int kind = 0; kind < 3 && rc == 0; kind++)
-        rc = grouped_count(c, &k, a, n, kind, buf, tmp, &x[kind]);
+    bool keyed[3] = {false, true, false};
+    for (int kind = 0; kind < 3 && rc == 0; kind += 2) {
+        rc = run_grouped_count(c, &k, kind, buf, &x[kind]);
+        keyed[kind] = rc == 1;
+        if (rc == 1)
+            rc = 0;
+    }
+    for (int kind = 0; kind < 3 && rc == 0; kind++) {
+        if (!keyed[kind])
+            continue;
+        for (size_t i = 0; i < n; i++) {
+            const vinfo *vi = &c->v[a[i].v];
+            keys[i] = kind == 0 ? vi->account : kind == 1 ? vi->region : vi->acc_reg;
+        }
+        rc = grouped_count(&k, a, keys, n, buf, &x[kind]);
+    }
     sc->same_ar_noninfo = x[0] + x[1] - x[2];
     free(a);
     free(buf);
-    free(tmp);
+    free(keys);
     free(seen);
     counter_free(&k);
     return rc;
 }
-

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* VPCs with more tops than this are counted by walking (audit_count.c). */
 #define BIG_TOPS 10
@@ -37,6 +38,14 @@ static inline bool audit_pcx_live(uint8_t st)
 {
     return st <= CS_PCX_ACTIVE;
 }
+
+/* A 64-bit key and a payload; audit_sort_kw orders a[0..n) by key (stable),
+ * through tmp[0..n). */
+typedef struct kw {
+    uint64_t key;
+    uint64_t w;
+} kw;
+void audit_sort_kw(kw *a, kw *tmp, size_t n);
 
 /* True when p lies inside one of the reused ranges (cs_audit_reused_ranges). */
 bool audit_prefix_reused(const cs_prefix *p);
@@ -148,6 +157,17 @@ static inline const uint32_t *tops_of(const actx *c, int F, uint32_t v,
     return c->top[F] + c->top_off[F][v];
 }
 
+/* A fresh value for the per-VPC stamps (vstamp), which are cleared when
+ * the counter wraps. */
+static inline uint32_t audit_next_epoch(actx *c)
+{
+    if (++c->epoch == UINT32_MAX) {
+        memset(c->vstamp, 0, ((size_t)c->n_vpcs + 1) * sizeof *c->vstamp);
+        c->epoch = 1;
+    }
+    return c->epoch;
+}
+
 /* ---- what each module offers the run ------------------------------------- */
 
 /* audit_scope.c: per-VPC facts and the scope (c->v, the result's in_scope
@@ -187,7 +207,6 @@ void audit_pairset_free(pairset *ps);
 int audit_critical_find(actx *c, pairset *crit);
 int audit_pairs_list(actx *c, const pairset *crit);
 int audit_domains(actx *c, const pairset *crit);
-/* Orders listed pairs: most severe first, then by VPC indices. */
-int audit_pair_cmp(const void *x, const void *y);
+
 
 #endif

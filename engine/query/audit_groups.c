@@ -38,56 +38,92 @@ typedef struct rcount {
     uint32_t region, all, nd;
 } rcount;
 
-static int cmp_rcount(const void *x, const void *y)
+static int cmp_u32(const void *x, const void *y)
 {
-    uint32_t a = ((const rcount *)x)->region, b = ((const rcount *)y)->region;
+    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
     return a < b ? -1 : a > b;
 }
 
-/* Same-account, same-region and same-(account, region) pairs among the VPCs
- * vs[0..n) (ascending, so accounts and (account, region) come in runs);
- * `only_default` restricts to default VPCs. rcnt: a zeroed count per
- * region, left zeroed. */
-static void same_pairs(const actx *c, const uint32_t *vs, uint32_t n, bool only_default,
-                       uint32_t *rcnt, uint64_t *sa, uint64_t *sr, uint64_t *sar)
+/* What one pass over a group's members (ascending VPC indices, so accounts
+ * and (account, region) come in runs) finds: default VPCs; same-account,
+ * same-region and same-(account, region) pairs, among all members and
+ * among the default ones; the regions met. */
+typedef struct gfacts {
+    uint32_t defaults;
+    uint64_t sa, sr, sar;       /* all members */
+    uint64_t dsa, dsr, dsar;    /* default members only */
+} gfacts;
+
+/* A run of one account (or account and region) ends: its pairs. */
+static void run_end(uint32_t key, uint32_t *run, uint32_t *drun, uint64_t *p, uint64_t *dp)
 {
-    uint64_t a = 0, r = 0, ar = 0;
-    uint32_t run_a = 0, run_ar = 0;
+    if (key != CS_IDX_NONE) {
+        *p += choose2(*run);
+        *dp += choose2(*drun);
+    }
+    *run = *drun = 0;
+}
+
+/*
+ * One pass over the members vs[0..n) of a group: its gfacts, its running
+ * non-default count into nd[1..n] (nd[0] given), and its per-region counts
+ * (region, all, non-default) into out, ascending by region; returns how
+ * many regions. rall, rdef: zeroed counts per region, left zeroed;
+ * touched: room for every region.
+ */
+static uint32_t group_facts(const actx *c, const uint32_t *vs, uint32_t n, uint32_t *nd,
+                            uint32_t *rall, uint32_t *rdef, uint32_t *touched,
+                            rcount *out, gfacts *gf)
+{
+    memset(gf, 0, sizeof *gf);
+    uint32_t run_a = 0, drun_a = 0, run_ar = 0, drun_ar = 0, m = 0;
     uint32_t prev_acc = CS_IDX_NONE, prev_ar = CS_IDX_NONE;
-    for (uint32_t i = 0; i <= n; i++) {
-        const vinfo *vi = NULL;
-        if (i < n) {
-            vi = &c->v[vs[i]];
-            if (only_default && !(vi->flags & VF_DEFAULT))
-                continue;
-        }
-        uint32_t acc = vi ? vi->account : CS_IDX_NONE;
-        uint32_t arg = vi ? vi->acc_reg : CS_IDX_NONE;
-        if (acc != prev_acc) {
-            if (prev_acc != CS_IDX_NONE)
-                a += choose2(run_a);
-            run_a = 0;
-            prev_acc = acc;
+    for (uint32_t i = 0; i < n; i++) {
+        if (i + 8 < n)
+            __builtin_prefetch(&c->v[vs[i + 8]]);
+        const vinfo *vi = &c->v[vs[i]];
+        uint32_t d = (vi->flags & VF_DEFAULT) != 0;
+        gf->defaults += d;
+        nd[i + 1] = nd[i] + !d;
+        if (vi->account != prev_acc) {
+            run_end(prev_acc, &run_a, &drun_a, &gf->sa, &gf->dsa);
+            prev_acc = vi->account;
         }
         run_a++;
-        if (arg != prev_ar) {
-            if (prev_ar != CS_IDX_NONE)
-                ar += choose2(run_ar);
-            run_ar = 0;
-            prev_ar = arg;
+        drun_a += d;
+        if (vi->acc_reg != prev_ar) {
+            run_end(prev_ar, &run_ar, &drun_ar, &gf->sar, &gf->dsar);
+            prev_ar = vi->acc_reg;
         }
         run_ar++;
-        if (vi && vi->region != CS_IDX_NONE)
-            r += rcnt[vi->region]++; /* pairs with the earlier ones */
+        drun_ar += d;
+        uint32_t rg = vi->region;
+        if (rg == CS_IDX_NONE)
+            continue;
+        if (rall[rg] == 0)
+            touched[m++] = rg;
+        gf->sr += rall[rg]++; /* pairs with the earlier ones */
+        if (d)
+            gf->dsr += rdef[rg]++;
     }
-    for (uint32_t i = 0; i < n; i++) {
-        const vinfo *vi = &c->v[vs[i]];
-        if (vi->region != CS_IDX_NONE)
-            rcnt[vi->region] = 0;
+    run_end(prev_acc, &run_a, &drun_a, &gf->sa, &gf->dsa);
+    run_end(prev_ar, &run_ar, &drun_ar, &gf->sar, &gf->dsar);
+    if (m < 32) {
+        for (uint32_t i = 1; i < m; i++) {
+            uint32_t x = touched[i], j = i;
+            for (; j > 0 && touched[j - 1] > x; j--)
+                touched[j] = touched[j - 1];
+            touched[j] = x;
+        }
+    } else {
+        qsort(touched, m, sizeof *touched, cmp_u32);
     }
-    *sa = a;
-    *sr = r;
-    *sar = ar;
+    for (uint32_t i = 0; i < m; i++) {
+        uint32_t rg = touched[i];
+        out[i] = (rcount){rg, rall[rg], rall[rg] - rdef[rg]};
+        rall[rg] = rdef[rg] = 0;
+    }
+    return m;
 }
 
 /* The distinct VPCs in scope at node g, ascending: a group's member list,
@@ -224,10 +260,13 @@ int audit_groups_build(actx *c)
     c->onevpc = malloc(gn * sizeof *c->onevpc);
     c->psin = malloc(((size_t)c->ge + 1) * sizeof *c->psin);
     uint32_t *rcnt = calloc((size_t)c->n_regions + 1, sizeof *rcnt);
+    uint32_t *rdef = calloc((size_t)c->n_regions + 1, sizeof *rdef);
     uint32_t *vs = malloc(((size_t)c->ge + 1) * sizeof *vs);
+    uint32_t *touched = malloc(((size_t)c->n_regions + 1) * sizeof *touched);
     size_t gm_cap = 0, goff_cap = 0, grc_cap = 0, groff_cap = 0;
     int rc = 0;
-    if (!c->group_of || !c->nvpc || !c->onevpc || !c->psin || !rcnt || !vs) {
+    if (!c->group_of || !c->nvpc || !c->onevpc || !c->psin || !rcnt || !rdef || !vs ||
+        !touched) {
         rc = CS_ENOMEM;
         goto out;
     }
@@ -235,6 +274,12 @@ int audit_groups_build(actx *c)
     for (uint32_t ge = 0; ge < c->ge; ge++)
         c->psin[ge + 1] = c->psin[ge] + (c->ent_vpc[ge] != CS_IDX_NONE);
     uint32_t n_gm = 0, n_grc = 0;
+    size_t gmnd_cap = 0;
+    if (GROW(c->gm_nd, 0, gmnd_cap, 1)) {
+        rc = CS_ENOMEM;
+        goto out;
+    }
+    c->gm_nd[0] = 0;
     for (uint32_t g = 0; g < c->gn; g++) {
         c->group_of[g] = CS_IDX_NONE;
         c->onevpc[g] = CS_IDX_NONE;
@@ -242,60 +287,39 @@ int audit_groups_build(actx *c)
         node_range(c, g, &b, &oe, &e);
         /* A prefix's entries are sorted by association, associations by
          * VPC: its VPCs come in ascending runs. */
-        uint32_t n = 0, entries = 0, defaults = 0;
+        uint32_t n = 0, entries = 0;
         for (uint32_t ge = b; ge < oe; ge++) {
             uint32_t v = c->ent_vpc[ge];
             if (v == CS_IDX_NONE)
                 continue;
             entries++;
-            if (n == 0 || vs[n - 1] != v) {
+            if (n == 0 || vs[n - 1] != v)
                 vs[n++] = v;
-                defaults += (c->v[v].flags & VF_DEFAULT) != 0;
-            }
         }
         c->nvpc[g] = n;
         if (n == 1)
             c->onevpc[g] = vs[0];
         if (n < 2)
-            continue;
+            continue; /* a solo node never reads its VPC's facts */
         uint32_t gi = (uint32_t)r->n_groups;
         if (GROW(r->groups, r->n_groups, r->cap_groups, r->n_groups + 1) ||
             GROW(c->gm_off, 0, goff_cap, (size_t)gi + 2) ||
             GROW(c->gr_off, 0, groff_cap, (size_t)gi + 2) ||
             GROW(c->gm, 0, gm_cap, (size_t)n_gm + n) ||
+            GROW(c->gm_nd, 0, gmnd_cap, (size_t)n_gm + n + 1) ||
             GROW(c->grc, 0, grc_cap, (size_t)n_grc + n)) {
             rc = CS_ENOMEM;
             goto out;
         }
         c->gm_off[gi] = n_gm;
         memcpy(c->gm + n_gm, vs, n * sizeof *vs);
+        gfacts gf;
+        c->gr_off[gi] = n_grc;
+        n_grc += group_facts(c, vs, n, c->gm_nd + n_gm, rcnt, rdef, touched,
+                             c->grc + n_grc, &gf);
+        c->gr_off[gi + 1] = n_grc;
         n_gm += n;
         c->gm_off[gi + 1] = n_gm;
-        /* region counts: sorted (region, all, non-default) */
-        c->gr_off[gi] = n_grc;
-        uint32_t m = 0;
-        for (uint32_t i = 0; i < n; i++) {
-            const vinfo *vi = &c->v[vs[i]];
-            if (vi->region == CS_IDX_NONE)
-                continue;
-            c->grc[n_grc + m].region = vi->region;
-            c->grc[n_grc + m].all = 1;
-            c->grc[n_grc + m].nd = !(vi->flags & VF_DEFAULT);
-            m++;
-        }
-        qsort(c->grc + n_grc, m, sizeof *c->grc, cmp_rcount);
-        uint32_t k = 0;
-        for (uint32_t i = 0; i < m; i++) {
-            rcount *x = &c->grc[n_grc + i];
-            if (k && c->grc[n_grc + k - 1].region == x->region) {
-                c->grc[n_grc + k - 1].all += x->all;
-                c->grc[n_grc + k - 1].nd += x->nd;
-            } else {
-                c->grc[n_grc + k++] = *x;
-            }
-        }
-        n_grc += k;
-        c->gr_off[gi + 1] = n_grc;
 
         cs_audit_group *gr = &r->groups[gi];
         memset(gr, 0, sizeof *gr);
@@ -305,33 +329,26 @@ int audit_groups_build(actx *c)
         gr->span = oe - b;
         gr->entries = entries;
         gr->vpcs = n;
-        gr->default_vpcs = defaults;
+        gr->default_vpcs = gf.defaults;
         gr->vpc_pairs = choose2(n);
         gr->reused = c->greused[g] != 0;
-        uint64_t sa, sr, sar, dsa, dsr, dsar;
-        same_pairs(c, vs, n, false, rcnt, &sa, &sr, &sar);
-        same_pairs(c, vs, n, true, rcnt, &dsa, &dsr, &dsar);
-        gr->same_account_pairs = sa;
-        gr->same_region_pairs = sr;
+        gr->same_account_pairs = gf.sa;
+        gr->same_region_pairs = gf.sr;
         /* sharing pairs, judged at this prefix: informational when it is
          * reused or both VPCs are default ones */
         bool reused = c->greused[g] != 0;
-        bool noninfo = !reused && defaults < n;
-        bool high = !reused && (sa + sr - sar) - (dsa + dsr - dsar) > 0;
+        bool noninfo = !reused && gf.defaults < n;
+        bool high = !reused && (gf.sa + gf.sr - gf.sar) - (gf.dsa + gf.dsr - gf.dsar) > 0;
         gr->severity = high ? CS_SEV_HIGH : noninfo ? CS_SEV_MEDIUM : CS_SEV_INFO;
         c->group_of[g] = gi;
         r->n_groups++;
     }
     r->sum.groups = r->n_groups;
-    c->gm_nd = malloc(((size_t)n_gm + 1) * sizeof *c->gm_nd);
     c->gstamp = malloc((r->n_groups + 1) * sizeof *c->gstamp);
-    if (!c->gm_nd || !c->gstamp) {
+    if (!c->gstamp) {
         rc = CS_ENOMEM;
         goto out;
     }
-    c->gm_nd[0] = 0;
-    for (uint32_t k = 0; k < n_gm; k++)
-        c->gm_nd[k + 1] = c->gm_nd[k] + !(c->v[c->gm[k]].flags & VF_DEFAULT);
     for (size_t i = 0; i < r->n_groups; i++)
         c->gstamp[i] = CS_IDX_NONE;
 
@@ -362,6 +379,8 @@ int audit_groups_build(actx *c)
     }
 out:
     free(rcnt);
+    free(rdef);
+    free(touched);
     free(vs);
     return rc;
 }

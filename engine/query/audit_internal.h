@@ -60,6 +60,16 @@ struct cs_audit_drift {
  * Exposed for tests/test_audit.c. */
 void audit_sort_u64(uint64_t *a, uint64_t *tmp, size_t n);
 
+/* Orders listed pairs: most severe first, then by VPC indices (a qsort
+ * comparator over audit_pair_rec). */
+int audit_pair_cmp(const void *x, const void *y);
+
+/* Sorts listed pairs p[0..n) (distinct (severity, vpc_a, vpc_b)) most
+ * severe first, then by VPC indices: by a radix sort of packed keys when
+ * they fit, else qsort. 0 or CS_ENOMEM (p unchanged). Exposed for
+ * tests/test_audit.c. */
+int audit_pairs_sort(audit_pair_rec *p, size_t n);
+
 /* True when VPC v is in the result's scope. */
 static inline bool audit_in_scope(const cs_audit_result *r, uint32_t v)
 {

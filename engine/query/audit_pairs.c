@@ -26,7 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <xxhash.h>
 
 /* ---- pairs: classification ------------------------------------------------------- */
 
@@ -179,7 +178,8 @@ static uint64_t pkey(uint32_t a, uint32_t b)
 static size_t pslot(const pairset *ps, uint64_t k)
 {
     size_t mask = ps->cap - 1;
-    size_t i = (size_t)(XXH3_64bits(&k, sizeof k) & mask);
+    uint64_t h = k * 0x9e3779b97f4a7c15ull;
+    size_t i = (size_t)((h ^ h >> 29) & mask);
     while (ps->key[i] && ps->key[i] != k)
         i = (i + 1) & mask;
     return i;
@@ -274,19 +274,45 @@ typedef struct topinc {
     uint32_t g, v;
 } topinc_t;
 
+static bool topinc_less(topinc_t a, topinc_t b)
+{
+    return a.g != b.g ? a.g < b.g : a.v < b.v;
+}
+
 static int cmp_topinc(const void *x, const void *y)
 {
     const topinc_t *a = x, *b = y;
-    if (a->g != b->g)
-        return a->g < b->g ? -1 : 1;
-    return a->v < b->v ? -1 : a->v > b->v;
+    return topinc_less(*a, *b) ? -1 : topinc_less(*b, *a);
 }
 
-static int cmp_u32(const void *x, const void *y)
+/* Sorts a hub's top incidences: insertion below 32 (most hubs have two or
+ * three peers), qsort above. */
+static void sort_topinc(topinc_t *a, size_t n)
 {
-    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-    return a < b ? -1 : a > b;
+    if (n >= 32) {
+        qsort(a, n, sizeof *a, cmp_topinc);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        topinc_t x = a[i];
+        size_t j = i;
+        for (; j > 0 && topinc_less(x, a[j - 1]); j--)
+            a[j] = a[j - 1];
+        a[j] = x;
+    }
 }
+
+/*
+ * The live connections between two distinct VPCs, read once in peering
+ * order, as each VPC's list of (peer, connection) (CSR: v's at
+ * adj[2 off[v] .. 2 off[v+1]), in connection order, repeats kept). Direct
+ * pairs are then checked VPC by VPC (the smaller side's facts read in
+ * order, not at random per connection) and a hub reads its peers from one
+ * array instead of a connection record per peer.
+ */
+typedef struct peer_lists {
+    uint32_t *off, *adj;
+} peer_lists;
 
 /*
  * Critical pairs: every live connection between two overlapping VPCs in
@@ -294,22 +320,12 @@ static int cmp_u32(const void *x, const void *y)
  * (hub-and-spoke: both sides route to H, H cannot tell them apart). The
  * pairs among a hub's peers are found by one sweep over their tops in node
  * order with a stack of open tops, so a hub with many disjoint spokes costs
- * a sort, not a square.
+ * a sort, not a square. Hubs go in VPC order and connections in index
+ * order, so the first finder of a pair (kept by the pairset) is the same
+ * whatever the table sizes.
  */
-int audit_critical_find(actx *c, pairset *crit)
+static int hub_pairs(actx *c, pairset *crit, const peer_lists *pl)
 {
-    cs_estate_counts ec;
-    cs_estate_counts_get(c->s, &ec);
-    for (uint32_t p = 0; p < ec.peerings; p++) {
-        cs_peering pr;
-        if (cs_estate_peering(c->s, p, &pr) != 0 || !audit_pcx_live(pr.status))
-            continue;
-        uint32_t a = pr.requester.vpc_idx, b = pr.accepter.vpc_idx;
-        if (!vpc_ok(c, a) || !vpc_ok(c, b) || a == b || !vpcs_overlap(c, a, b))
-            continue;
-        if (add_critical(c, crit, a, b, CS_WHY_PEERED, p, CS_IDX_NONE))
-            return CS_ENOMEM;
-    }
     uint32_t *peers = NULL;
     size_t peers_cap = 0;
     topinc_t *ti = NULL;
@@ -318,31 +334,26 @@ int audit_critical_find(actx *c, pairset *crit)
     size_t stk_cap = 0;
     int rc = 0;
     for (uint32_t h = 0; h < c->n_vpcs && rc == 0; h++) {
-        uint32_t np;
-        const uint32_t *pl = cs_estate_vpc_peerings(c->s, h, &np);
-        if (np < 2)
+        size_t n = pl->off[h + 1] - pl->off[h];
+        if (n < 2)
             continue;
-        size_t n = 0;
-        if (GROW(peers, n, peers_cap, np)) {
+        if (GROW(peers, 0, peers_cap, n)) {
             rc = CS_ENOMEM;
             break;
         }
-        for (uint32_t i = 0; i < np; i++) {
-            cs_peering pr;
-            if (cs_estate_peering(c->s, pl[i], &pr) != 0 || !audit_pcx_live(pr.status))
-                continue;
-            uint32_t o = pr.requester.vpc_idx == h ? pr.accepter.vpc_idx
-                                                    : pr.requester.vpc_idx;
-            if (o != h && vpc_ok(c, o))
-                peers[n++] = o;
-        }
-        if (n < 2)
-            continue;
-        qsort(peers, n, sizeof *peers, cmp_u32);
+        /* its distinct live peers in scope (the hub itself may be out of
+         * scope); their order does not matter, the tops are sorted below */
+        uint32_t ep = audit_next_epoch(c);
         size_t m = 0;
-        for (size_t i = 0; i < n; i++)
-            if (m == 0 || peers[m - 1] != peers[i])
-                peers[m++] = peers[i];
+        for (size_t i = pl->off[h]; i < pl->off[h + 1]; i++) {
+            uint32_t o = pl->adj[2 * i];
+            if (vpc_ok(c, o) && c->vstamp[o] != ep) {
+                c->vstamp[o] = ep;
+                peers[m++] = o;
+            }
+        }
+        if (m < 2)
+            continue;
         size_t nt = 0;
         for (size_t i = 0; i < m; i++)
             nt += c->top_off[F_ALL][peers[i] + 1] - c->top_off[F_ALL][peers[i]];
@@ -360,9 +371,7 @@ int audit_critical_find(actx *c, pairset *crit)
                 nt++;
             }
         }
-        if (nt == 0)
-            continue;
-        qsort(ti, nt, sizeof *ti, cmp_topinc);
+        sort_topinc(ti, nt);
         size_t sp = 0;
         for (size_t i = 0; i < nt && rc == 0; i++) {
             while (sp && ti[i].g >= c->gnend[ti[stk[sp - 1]].g])
@@ -377,6 +386,67 @@ int audit_critical_find(actx *c, pairset *crit)
     free(peers);
     free(ti);
     free(stk);
+    return rc;
+}
+
+int audit_critical_find(actx *c, pairset *crit)
+{
+    cs_estate_counts ec;
+    cs_estate_counts_get(c->s, &ec);
+    peer_lists pl;
+    pl.off = calloc((size_t)c->n_vpcs + 2, sizeof *pl.off);
+    uint32_t *ends = malloc(3 * ((size_t)ec.peerings + 1) * sizeof *ends);
+    if (!pl.off || !ends) {
+        free(pl.off);
+        free(ends);
+        return CS_ENOMEM;
+    }
+    size_t nl = 0;
+    for (uint32_t p = 0; p < ec.peerings; p++) {
+        cs_peering pr;
+        if (cs_estate_peering(c->s, p, &pr) != 0 || !audit_pcx_live(pr.status))
+            continue;
+        uint32_t a = pr.requester.vpc_idx, b = pr.accepter.vpc_idx;
+        if (a >= c->n_vpcs || b >= c->n_vpcs || a == b)
+            continue;
+        ends[3 * nl] = a;
+        ends[3 * nl + 1] = b;
+        ends[3 * nl + 2] = p;
+        nl++;
+        pl.off[a + 2]++;
+        pl.off[b + 2]++;
+    }
+    /* off[v + 2] counted v's peers: prefix sums, then fill through
+     * off[v + 1] as the cursor, leaving off[v] at v's first peer. */
+    for (uint32_t v = 0; v < c->n_vpcs; v++)
+        pl.off[v + 2] += pl.off[v + 1];
+    pl.adj = malloc((4 * nl + 1) * sizeof *pl.adj);
+    int rc = pl.adj ? 0 : CS_ENOMEM;
+    for (size_t i = 0; i < nl && rc == 0; i++) {
+        uint32_t a = ends[3 * i], b = ends[3 * i + 1], p = ends[3 * i + 2];
+        uint32_t *x = pl.adj + 2 * (size_t)pl.off[a + 1]++;
+        x[0] = b;
+        x[1] = p;
+        x = pl.adj + 2 * (size_t)pl.off[b + 1]++;
+        x[0] = a;
+        x[1] = p;
+    }
+    free(ends);
+    /* Direct pairs from their smaller VPC, connections in index order (the
+     * first live connection of a pair names it). */
+    for (uint32_t a = 0; a < c->n_vpcs && rc == 0; a++) {
+        if (pl.off[a] == pl.off[a + 1] || !vpc_ok(c, a))
+            continue;
+        for (size_t i = pl.off[a]; i < pl.off[a + 1] && rc == 0; i++) {
+            uint32_t b = pl.adj[2 * i], p = pl.adj[2 * i + 1];
+            if (b > a && vpc_ok(c, b) && vpcs_overlap(c, a, b))
+                rc = add_critical(c, crit, a, b, CS_WHY_PEERED, p, CS_IDX_NONE);
+        }
+    }
+    if (rc == 0)
+        rc = hub_pairs(c, crit, &pl);
+    free(pl.off);
+    free(pl.adj);
     if (rc)
         return rc;
     for (size_t i = 0; i < c->r->n_groups; i++)
@@ -484,11 +554,7 @@ static int list_pairs(actx *c, const pairset *crit, const uint8_t *member)
         if (!lister_enumerates(&L, a))
             continue;
         L.a = a;
-        if (++c->epoch == UINT32_MAX) {
-            memset(c->vstamp, 0, ((size_t)c->n_vpcs + 1) * sizeof *c->vstamp);
-            c->epoch = 1;
-        }
-        L.ep = c->epoch;
+        L.ep = audit_next_epoch(c);
         uint32_t last = CS_NO_NODE;
         for (uint32_t k = c->blk_off[a]; k < c->blk_off[a + 1] && !L.rc; k++) {
             uint32_t g = c->ent_node[c->blk[k]];
@@ -521,6 +587,40 @@ int audit_pair_cmp(const void *x, const void *y)
     if (a->vpc_a != b->vpc_a)
         return a->vpc_a < b->vpc_a ? -1 : 1;
     return a->vpc_b < b->vpc_b ? -1 : a->vpc_b > b->vpc_b;
+}
+
+/* A key in audit_pair_cmp's order when VPC indices fit in 31 bits (the
+ * severity above them), sorted by radix with the record's index, then the
+ * records permuted: no comparison calls over records of 40 bytes. */
+int audit_pairs_sort(audit_pair_rec *p, size_t n)
+{
+    if (n < 2)
+        return 0;
+    bool use_qsort = n < 256;
+    for (size_t i = 0; i < n && !use_qsort; i++)
+        use_qsort = p[i].p.vpc_a >= 1u << 31 || p[i].p.vpc_b >= 1u << 31;
+    if (use_qsort) {
+        qsort(p, n, sizeof *p, audit_pair_cmp);
+        return 0;
+    }
+    kw *k = malloc(2 * n * sizeof *k);
+    audit_pair_rec *out = malloc(n * sizeof *out);
+    if (!k || !out) {
+        free(k);
+        free(out);
+        return CS_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++)
+        k[i] = (kw){(uint64_t)p[i].p.severity << 62 | (uint64_t)p[i].p.vpc_a << 31 |
+                        p[i].p.vpc_b,
+                    i};
+    audit_sort_kw(k, k + n, n);
+    for (size_t i = 0; i < n; i++)
+        out[i] = p[k[i].w];
+    memcpy(p, out, n * sizeof *p);
+    free(k);
+    free(out);
+    return 0;
 }
 
 int audit_domains(actx *c, const pairset *crit)
@@ -557,9 +657,9 @@ int audit_domains(actx *c, const pairset *crit)
         rec->pair_begin = r->n_dpairs;
         rc = list_pairs(c, crit, member);
         rec->pair_end = r->n_dpairs;
-        if (rec->pair_end > rec->pair_begin)
-            qsort(r->dpairs + rec->pair_begin, rec->pair_end - rec->pair_begin,
-                  sizeof *r->dpairs, audit_pair_cmp);
+        if (rc == 0)
+            rc = audit_pairs_sort(r->dpairs + rec->pair_begin,
+                                  rec->pair_end - rec->pair_begin);
         r->sum.domain_violations += rec->pair_end - rec->pair_begin;
         for (size_t i = 0; i < dm->vpc_count; i++)
             if (dm->vpcs[i] < c->n_vpcs)

@@ -28,8 +28,11 @@
  * Every source is sorted by first address (a prefix sorts before the
  * prefixes it contains), so the merge sees used intervals in ascending
  * first address; nested and overlapping ones are absorbed by the cursor.
- * Cost per pass: O(prefixes inside the region + extra); `first` stops at
- * the first gap that holds an aligned block.
+ * Cost per pass: O(prefixes inside the region + extra). `free` lists by
+ * this pass; `alloc` picks from the per-image index of free holes
+ * (ipam_index.c; "ALLOCATION" below) and uses the stream only to merge
+ * the caller's blocks into cuts (and for one `first` block before the
+ * index exists).
  *
  * Addresses are handled as unsigned 128-bit numbers (IPv4 in the low 32
  * bits), so both families share one code path.
@@ -42,59 +45,20 @@
 #include <cidrscope/peering.h>
 
 #include "core/aws_rules_internal.h"
+#include "query/ipam_internal.h"
 #include "query/peering_internal.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-__extension__ typedef unsigned __int128 u128;
-
 /* ---- numbers ------------------------------------------------------------- */
-
-static unsigned width(unsigned family)
-{
-    return family == CS_AF_V4 ? 32u : 128u;
-}
-
-/* 2^bits - 1 (bits <= 128). */
-static u128 ones(unsigned bits)
-{
-    return bits >= 128 ? ~(u128)0 : ((u128)1 << bits) - 1;
-}
-
-static u128 first_of(const cs_prefix *p)
-{
-    if (p->family == CS_AF_V4)
-        return (u128)(p->hi >> 32);
-    return ((u128)p->hi << 64) | p->lo;
-}
-
-static u128 last_of(const cs_prefix *p)
-{
-    return first_of(p) | ones(width(p->family) - p->len);
-}
-
-static cs_prefix prefix_at(unsigned family, u128 a, unsigned len)
-{
-    if (family == CS_AF_V4)
-        return cs_prefix_from_v4((uint32_t)a, len);
-    return cs_prefix_from_v6((uint64_t)(a >> 64), (uint64_t)a, len);
-}
 
 /* Trailing zero bits of a, at most w. */
 static unsigned tz(u128 a, unsigned w)
 {
-    uint64_t lo = (uint64_t)a, hi = (uint64_t)(a >> 64);
-    unsigned t = lo ? (unsigned)__builtin_ctzll(lo) : hi ? 64u + (unsigned)__builtin_ctzll(hi) : 128u;
+    unsigned t = a ? ipam_lowbit(a) : 128u;
     return t < w ? t : w;
-}
-
-/* floor(log2(n)), n > 0. */
-static unsigned log2_floor(u128 n)
-{
-    uint64_t hi = (uint64_t)(n >> 64), lo = (uint64_t)n;
-    return hi ? 127u - (unsigned)__builtin_clzll(hi) : 63u - (unsigned)__builtin_clzll(lo);
 }
 
 static cs_u128 to_u128(u128 n)
@@ -193,6 +157,8 @@ typedef struct used_stream {
     size_t ntk, ti;
     const cs_prefix *rr;         /* refused ranges, sorted */
     size_t nr, ri;
+    size_t budget;               /* each_gap: used blocks to read, 0 = all */
+    bool exhausted;              /* each_gap stopped at the budget */
 } used_stream;
 
 static void trie_advance(used_stream *u)
@@ -200,8 +166,8 @@ static void trie_advance(used_stream *u)
     cs_match m;
     u->t_has = false;
     while (u->trie && cs_query_iter_next(&u->it, &m) > 0) {
-        u->t_first = first_of(&m.prefix);
-        u->t_last = last_of(&m.prefix);
+        u->t_first = ipam_first(&m.prefix);
+        u->t_last = ipam_last(&m.prefix);
         u->t_has = true;
         return;
     }
@@ -213,8 +179,8 @@ static void stream_init(used_stream *u, const cs_snapshot *s, const cs_prefix *r
 {
     memset(u, 0, sizeof *u);
     u->family = region->family;
-    u->lo = first_of(region);
-    u->hi = last_of(region);
+    u->lo = ipam_first(region);
+    u->hi = ipam_last(region);
     u->trie = trie;
     if (trie)
         cs_query_iter_init(&u->it, s, region, CS_Q_OVERLAPPING);
@@ -236,9 +202,9 @@ static const cs_prefix *array_head(const used_stream *u, const cs_prefix *a, siz
         const cs_prefix *p = (const cs_prefix *)(const void *)((const char *)a + *i * stride);
         if (p->family != u->family)
             continue;
-        if (first_of(p) > u->hi)
+        if (ipam_first(p) > u->hi)
             return NULL;
-        if (last_of(p) >= u->lo)
+        if (ipam_last(p) >= u->lo)
             return p;
     }
     return NULL;
@@ -260,9 +226,9 @@ static bool next_used(used_stream *u, u128 *f, u128 *l)
     }
     const cs_prefix *cand[3] = {xp, tp, rp};
     for (int k = 0; k < 3; k++)
-        if (cand[k] && (pick < 0 || first_of(cand[k]) < best)) {
+        if (cand[k] && (pick < 0 || ipam_first(cand[k]) < best)) {
             pick = k + 1;
-            best = first_of(cand[k]);
+            best = ipam_first(cand[k]);
         }
     switch (pick) {
     case 0:
@@ -273,8 +239,8 @@ static bool next_used(used_stream *u, u128 *f, u128 *l)
     case 1:
     case 2:
     case 3:
-        *f = first_of(cand[pick - 1]);
-        *l = last_of(cand[pick - 1]);
+        *f = ipam_first(cand[pick - 1]);
+        *l = ipam_last(cand[pick - 1]);
         if (pick == 1)
             u->xi++;
         else if (pick == 2)
@@ -288,13 +254,19 @@ static bool next_used(used_stream *u, u128 *f, u128 *l)
 }
 
 /* Calls gap(a, b, ctx) for each maximal free interval of the region, in
- * ascending order, until it returns true (then returns true). */
+ * ascending order, until it returns true (then returns true); with a
+ * budget, stops (returning true, u->exhausted set) after reading that many
+ * used blocks. */
 typedef bool (*gap_fn)(u128 a, u128 b, void *ctx);
 
 static bool each_gap(used_stream *u, gap_fn gap, void *ctx)
 {
     u128 cursor = u->lo, f, l;
     while (next_used(u, &f, &l)) {
+        if (u->budget && --u->budget == 0) {
+            u->exhausted = true;
+            return true;
+        }
         if (f > cursor && gap(cursor, f - 1, ctx))
             return true;
         if (l >= cursor) {
@@ -312,17 +284,17 @@ typedef bool (*hole_fn)(u128 start, unsigned len, void *ctx);
 
 static bool each_hole(unsigned family, u128 a, u128 b, hole_fn hole, void *ctx)
 {
-    const unsigned w = width(family);
+    const unsigned w = ipam_width(family);
     for (;;) {
         /* The largest aligned block at a: as many bits as a's trailing
          * zeros, and no more than fit in [a, b] (floor(log2(b - a + 1)); the
          * whole IPv6 space is never a region). */
-        unsigned k = tz(a, w), fit = log2_floor(b - a + 1);
+        unsigned k = tz(a, w), fit = ipam_log2(b - a + 1);
         if (fit < k)
             k = fit;
         if (hole(a, w - k, ctx))
             return true;
-        u128 end = a + ones(k);
+        u128 end = a + ipam_ones(k);
         if (end >= b)
             return false;
         a = end + 1;
@@ -354,7 +326,7 @@ static bool free_hole(u128 start, unsigned len, void *ctx)
     }
     if (len <= c->max_len) {
         if ((size_t)c->listed < c->cap)
-            c->out[c->listed] = prefix_at(c->family, start, len);
+            c->out[c->listed] = ipam_prefix_at(c->family, start, len);
         c->listed++;
     }
     return false;
@@ -369,9 +341,9 @@ static bool free_gap(u128 a, u128 b, void *ctx)
 
 static bool prefix_ok(const cs_prefix *p)
 {
-    if (!p || (p->family != CS_AF_V4 && p->family != CS_AF_V6) || p->len > width(p->family))
+    if (!p || (p->family != CS_AF_V4 && p->family != CS_AF_V6) || p->len > ipam_width(p->family))
         return false;
-    cs_prefix c = prefix_at(p->family, first_of(p), p->len);
+    cs_prefix c = ipam_prefix_at(p->family, ipam_first(p), p->len);
     return c.hi == p->hi && c.lo == p->lo;
 }
 
@@ -386,7 +358,7 @@ int64_t cs_ipam_free(const cs_snapshot *s, const cs_prefix *pool, cs_prefix *ext
         if (!prefix_ok(&extra[i]))
             return CS_EINVAL;
     sort_prefixes(extra, n_extra);
-    const unsigned w = width(pool->family);
+    const unsigned w = ipam_width(pool->family);
     free_ctx c = {.family = pool->family, .max_len = max_len && max_len < w ? max_len : w,
                   .out = out, .cap = cap};
     used_stream u;
@@ -394,15 +366,15 @@ int64_t cs_ipam_free(const cs_snapshot *s, const cs_prefix *pool, cs_prefix *ext
     each_gap(&u, free_gap, &c);
     if (st) {
         memset(st, 0, sizeof *st);
-        u128 size = ones(w - pool->len) + 1;
+        u128 size = ipam_ones(w - pool->len) + 1;
         st->addresses = to_u128(size);
         st->free = to_u128(c.free);
         st->used = to_u128(size - c.free);
         st->free_blocks = c.blocks;
         st->has_free = c.has_largest;
         if (c.has_largest) {
-            st->largest_free = prefix_at(pool->family, c.largest_at, c.largest_len);
-            u128 big = ones(w - c.largest_len) + 1;
+            st->largest_free = ipam_prefix_at(pool->family, c.largest_at, c.largest_len);
+            u128 big = ipam_ones(w - c.largest_len) + 1;
             st->fragmentation = 1.0 - (double)big / (double)c.free;
         }
     }
@@ -411,41 +383,39 @@ int64_t cs_ipam_free(const cs_snapshot *s, const cs_prefix *pool, cs_prefix *ext
 
 /* ---- alloc ------------------------------------------------------------------------- */
 
-typedef struct pick_ctx {
-    unsigned family, len, strategy;
-    bool found;
-    u128 at;            /* the chosen block's start */
-    unsigned hole_len;  /* the hole it lies in (best-fit / spread) */
-} pick_ctx;
-
-static bool pick_hole(u128 start, unsigned len, void *ctx)
-{
-    pick_ctx *c = ctx;
-    if (len > c->len)
-        return false;
-    bool better = !c->found || (c->strategy == CS_IPAM_BEST_FIT ? len > c->hole_len
-                                                                : len < c->hole_len);
-    if (better) {
-        c->found = true;
-        c->at = start;
-        c->hole_len = len;
-    }
-    return false;
-}
-
-static bool pick_gap(u128 a, u128 b, void *ctx)
-{
-    pick_ctx *c = ctx;
-    if (c->strategy != CS_IPAM_FIRST)
-        return each_hole(c->family, a, b, pick_hole, c);
-    const unsigned w = width(c->family);
-    u128 m = ones(w - c->len), at = (a + m) & ~m;
-    if (at < a || at > b || b - at < m)
-        return false;
-    c->found = true;
-    c->at = at;
-    return true;
-}
+/*
+ * ALLOCATION picks every block from the index of free holes (ipam_index.c)
+ * instead of walking the pools:
+ *
+ *   REGIONS  each pool, or each pool cut to each allowed range (a prefix);
+ *   CUTS     the used blocks the index does not know: the caller's extra
+ *            blocks, vpc_rules' refused ranges, blocks of earlier rounds,
+ *            merged into sorted disjoint intervals;
+ *   PIECES   the maximal intervals of a region free of cuts and of the
+ *            blocks this call took: the free space of a region is the
+ *            index's gaps inside its pieces, so the hole a strategy picks
+ *            in a piece is one ipam_index_pick (O(log gaps));
+ *   HEAP     one candidate per piece (its picked hole), ordered as the
+ *            strategy prefers (below). Each pick pops the best candidate,
+ *            takes the block at the start of its hole, and, in every
+ *            region holding that block, replaces the piece around it by
+ *            its left and right parts (two more picks). A candidate whose
+ *            piece holds a taken block is stale and skipped when popped:
+ *            its replacements are already in the heap.
+ *
+ * best-fit and spread evaluate every piece first (a cut can create a
+ * better hole anywhere); first evaluates each region's pieces lazily, in
+ * address order, through a FRONTIER candidate keyed by the next piece's
+ * start (no hole there or later is lower). Cost: O((regions x pieces +
+ * blocks) x log gaps), independent of how many prefixes the pools hold
+ * once the index is built (one walk of the family, on the first call).
+ *
+ * Order: first: the earlier pool, then the lower address, then the earlier
+ * region; best-fit: the smaller hole, then the earlier region, then the
+ * lower address; spread: the same with the larger hole. It is exactly the
+ * order of a pick per block over every region (tests/test_ipam.c's brute
+ * force).
+ */
 
 /* The region of pool p cut down to allowed range q (the smaller of the two
  * when one contains the other); false when they do not overlap. */
@@ -479,247 +449,364 @@ static void insert_sorted(cs_ipam_allocation *out, size_t n, const cs_ipam_alloc
     out[i] = *a;
 }
 
-/* ---- best-fit and spread: the holes gathered once ------------------------------- */
+typedef struct ival {
+    u128 lo, hi;
+} ival;
 
-/*
- * Best-fit and spread must compare every hole of every region, so a pick
- * per block would walk the regions once per block. Instead the holes that
- * can hold a block (length <= the block's) are gathered by ONE walk of each
- * region into a binary heap ordered by the strategy (best-fit: the longest
- * prefix length first, i.e. the smallest hole; spread: the shortest; then
- * the earlier region, then the lower address: exactly the order in which
- * the per-block pick prefers them). Each pick pops the top hole, takes the
- * block at its start and pushes what is left of the hole (its minimal CIDR
- * list: one block of each length from the hole's + 1 to the block's). When
- * regions overlap (overlapping pools or allowed ranges) a popped hole may
- * hold a block an earlier pick took: it is then split around the taken
- * blocks and its pieces pushed back, so the heap always holds the free
- * space of every region minus the taken blocks. Cost: one walk of the
- * regions + O(log holes) per block.
- */
-
-typedef struct hole {
-    u128 at;
+typedef struct cand {
+    u128 x, y;        /* the piece (a frontier: x = the next piece's start) */
+    u128 at;          /* the picked hole's start (a frontier: x) */
     uint32_t region;
-    uint32_t len;
-} hole;
+    uint8_t exp;      /* the picked hole's size exponent */
+    bool frontier;
+} cand;
 
-/* While gathering, the heap keeps only the `keep` best holes, with the worst
- * at its root (rev); then it is turned around (the best at the root). */
-typedef struct hole_heap {
-    hole *h;
-    size_t n, cap, keep;
-    unsigned strategy, family, len; /* the blocks' length */
-    uint32_t region;                /* the region being gathered */
-    const uint32_t *region_pool;    /* each region's pool */
-    size_t region_got;              /* holes gathered in the region (first) */
-    bool rev, dropped, done, oom;
-} hole_heap;
+typedef struct picker {
+    const cs_ipam_request *r;
+    const ipam_index *ix;        /* NULL: avoid none (nothing stored counts) */
+    unsigned family, kb;         /* kb: the blocks' size exponent */
+    const cs_prefix *regions;
+    const uint32_t *region_pool;
+    size_t n_regions;
+    u128 *front;                 /* per region: pieces below are evaluated */
+    bool *front_done;            /* per region: every piece is evaluated */
+    size_t *hint;                /* per region: the frontier's gap hint */
+    const ival *cuts;
+    size_t n_cuts;
+    cs_ipam_allocation *out;
+    size_t got;
+    cand *h;
+    size_t n, cap;
+    bool oom;
+} picker;
 
-/* a goes before b (after b while rev). First: the earlier pool, then the
- * lower address (a hole's start is its lowest block); best-fit / spread: by
- * the hole's size, then the earlier region, then the lower address. */
-static bool hole_before(const hole_heap *hp, const hole *a, const hole *b)
+static bool cand_before(const picker *p, const cand *a, const cand *b)
 {
-    bool before;
-    if (hp->strategy == CS_IPAM_FIRST)
-        before = hp->region_pool[a->region] != hp->region_pool[b->region]
-                     ? hp->region_pool[a->region] < hp->region_pool[b->region]
-                 : a->at != b->at ? a->at < b->at
-                                  : a->region < b->region;
-    else if (a->len != b->len)
-        before = hp->strategy == CS_IPAM_BEST_FIT ? a->len > b->len : a->len < b->len;
-    else if (a->region != b->region)
-        before = a->region < b->region;
-    else
-        before = a->at < b->at;
-    return before != hp->rev;
+    if (p->r->strategy == CS_IPAM_FIRST) {
+        uint32_t pa = p->region_pool[a->region], pb = p->region_pool[b->region];
+        if (pa != pb)
+            return pa < pb;
+        if (a->at != b->at)
+            return a->at < b->at;
+        return a->region < b->region;
+    }
+    if (a->exp != b->exp)
+        return p->r->strategy == CS_IPAM_BEST_FIT ? a->exp < b->exp : a->exp > b->exp;
+    if (a->region != b->region)
+        return a->region < b->region;
+    return a->at < b->at;
 }
 
-static void sift_down(hole_heap *hp, size_t i)
+static void cand_push(picker *p, const cand *c)
 {
-    hole x = hp->h[i];
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= hp->n)
-            break;
-        if (c + 1 < hp->n && hole_before(hp, &hp->h[c + 1], &hp->h[c]))
-            c++;
-        if (!hole_before(hp, &hp->h[c], &x))
-            break;
-        hp->h[i] = hp->h[c];
-        i = c;
-    }
-    hp->h[i] = x;
-}
-
-static void heap_push(hole_heap *hp, u128 at, unsigned len)
-{
-    hole x = {at, hp->region, len};
-    if (hp->n == hp->keep) {
-        /* Full while gathering: x replaces the worst kept hole if better. */
-        hp->dropped = true;
-        hp->rev = false;
-        bool better = hole_before(hp, &x, &hp->h[0]);
-        hp->rev = true;
-        if (better) {
-            hp->h[0] = x;
-            sift_down(hp, 0);
-        }
-        return;
-    }
-    if (hp->n == hp->cap) {
-        size_t cap = hp->cap ? 2 * hp->cap : 1024;
-        hole *q = realloc(hp->h, cap * sizeof *q);
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? 2 * p->cap : 256;
+        cand *q = realloc(p->h, cap * sizeof *q);
         if (!q) {
-            hp->oom = true;
+            p->oom = true;
             return;
         }
-        hp->h = q;
-        hp->cap = cap;
+        p->h = q;
+        p->cap = cap;
     }
-    size_t i = hp->n++;
-    while (i > 0 && hole_before(hp, &x, &hp->h[(i - 1) / 2])) {
-        hp->h[i] = hp->h[(i - 1) / 2];
+    size_t i = p->n++;
+    while (i > 0 && cand_before(p, c, &p->h[(i - 1) / 2])) {
+        p->h[i] = p->h[(i - 1) / 2];
         i = (i - 1) / 2;
     }
-    hp->h[i] = x;
+    p->h[i] = *c;
 }
 
-static hole heap_pop(hole_heap *hp)
+static cand cand_pop(picker *p)
 {
-    hole top = hp->h[0];
-    hp->h[0] = hp->h[--hp->n];
-    if (hp->n)
-        sift_down(hp, 0);
+    cand top = p->h[0], x = p->h[--p->n];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= p->n)
+            break;
+        if (c + 1 < p->n && cand_before(p, &p->h[c + 1], &p->h[c]))
+            c++;
+        if (!cand_before(p, &p->h[c], &x))
+            break;
+        p->h[i] = p->h[c];
+        i = c;
+    }
+    if (p->n)
+        p->h[i] = x;
     return top;
 }
 
-static bool gather_hole(u128 start, unsigned len, void *ctx)
+/* The first cut with hi >= a (n_cuts when none). */
+static size_t cut_seek(const picker *p, u128 a)
 {
-    hole_heap *hp = ctx;
-    if (len > hp->len)
-        return hp->oom;
-    heap_push(hp, start, len);
-    /* First: the region's holes come in the heap's order, and each holds a
-     * block: the first `keep` of them are all a pick can reach. */
-    if (hp->strategy == CS_IPAM_FIRST && ++hp->region_got >= hp->keep) {
-        hp->dropped = true;
+    size_t lo = 0, hi = p->n_cuts;
+    while (lo < hi) {
+        size_t m = lo + (hi - lo) / 2;
+        if (p->cuts[m].hi < a)
+            lo = m + 1;
+        else
+            hi = m;
+    }
+    return lo;
+}
+
+/* The first taken block whose last address is >= a (got when none). */
+static size_t taken_seek(const picker *p, u128 a)
+{
+    size_t lo = 0, hi = p->got;
+    while (lo < hi) {
+        size_t m = lo + (hi - lo) / 2;
+        if (ipam_last(&p->out[m].prefix) < a)
+            lo = m + 1;
+        else
+            hi = m;
+    }
+    return lo;
+}
+
+/* The first piece of region i at or after address a: [*x, *y]. False when
+ * none is left. */
+static bool next_piece(const picker *p, size_t i, u128 a, u128 *x, u128 *y)
+{
+    const u128 top = ipam_last(&p->regions[i]);
+    for (;;) {
+        if (a > top)
+            return false;
+        size_t c = cut_seek(p, a), t = taken_seek(p, a);
+        u128 end = top;
+        if (c < p->n_cuts) {
+            if (p->cuts[c].lo <= a) {
+                if (p->cuts[c].hi >= top)
+                    return false;
+                a = p->cuts[c].hi + 1;
+                continue;
+            }
+            if (p->cuts[c].lo - 1 < end)
+                end = p->cuts[c].lo - 1;
+        }
+        if (t < p->got) {
+            u128 tf = ipam_first(&p->out[t].prefix);
+            if (tf <= a) {
+                u128 tl = ipam_last(&p->out[t].prefix);
+                if (tl >= top)
+                    return false;
+                a = tl + 1;
+                continue;
+            }
+            if (tf - 1 < end)
+                end = tf - 1;
+        }
+        *x = a;
+        *y = end;
         return true;
     }
-    return hp->oom;
 }
 
-/* Prunes while gathering, once `keep` holes are kept (the worst of them at
- * the root): holes come in ascending (region, address), so for best-fit a
- * worst kept hole of exactly the blocks' length is beaten by no later hole
- * (stop: done); for spread a gap too small to hold a hole larger than the
- * worst kept one is skipped. Either way holes were left out: dropped. */
-static bool gather_gap(u128 a, u128 b, void *ctx)
+/* Evaluates piece [x, y] of region i: pushes its candidate, if any. */
+static void eval_piece(picker *p, size_t i, u128 x, u128 y, size_t *hint)
 {
-    hole_heap *hp = ctx;
-    if (hp->n == hp->keep && hp->keep && hp->strategy != CS_IPAM_FIRST) {
-        const unsigned worst = hp->h[0].len;
-        if (hp->strategy == CS_IPAM_BEST_FIT && worst == hp->len) {
-            hp->dropped = hp->done = true;
-            return true;
+    ipam_hole h;
+    size_t local = 0;
+    if (!ipam_index_pick(p->ix, p->family, x, y, p->r->strategy, p->kb, hint ? hint : &local,
+                         &h))
+        return;
+    cand c = {.x = x, .y = y, .at = h.at, .region = (uint32_t)i, .exp = (uint8_t)h.exp};
+    cand_push(p, &c);
+}
+
+/* Evaluates region i's next piece from its frontier (and, unless lazy,
+ * every piece after it); pushes the advanced frontier when lazy. */
+static void advance(picker *p, size_t i, bool lazy)
+{
+    u128 x, y;
+    do {
+        if (!next_piece(p, i, p->front[i], &x, &y)) {
+            p->front_done[i] = true;
+            return;
         }
-        if (hp->strategy == CS_IPAM_SPREAD &&
-            log2_floor(b - a + 1) <= width(hp->family) - worst) {
-            hp->dropped = true;
-            return false;
+        eval_piece(p, i, x, y, &p->hint[i]);
+        if (y >= ipam_last(&p->regions[i])) {
+            p->front_done[i] = true;
+            return;
         }
-    }
-    return each_hole(hp->family, a, b, gather_hole, hp);
+        p->front[i] = y + 1;
+    } while (!lazy && !p->oom);
+    cand f = {.x = p->front[i], .at = p->front[i], .region = (uint32_t)i, .frontier = true};
+    cand_push(p, &f);
 }
 
-/* Whether a block of taken[0..n) (sorted, all of one length >= the hole's)
- * lies inside the hole [a, b]. */
-static bool hole_taken(const cs_ipam_allocation *taken, size_t n, u128 a, u128 b)
+/* Block t was just taken: in every region holding it whose pieces there
+ * were evaluated, the pieces left and right of it. */
+static void split_around(picker *p, const cs_prefix *t)
 {
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (first_of(&taken[mid].prefix) < a)
-            lo = mid + 1;
-        else
-            hi = mid;
+    const u128 tf = ipam_first(t), tl = ipam_last(t);
+    for (size_t i = 0; i < p->n_regions && !p->oom; i++) {
+        const u128 lo = ipam_first(&p->regions[i]), hi = ipam_last(&p->regions[i]);
+        if (tf < lo || tf > hi || (!p->front_done[i] && p->front[i] <= tf))
+            continue;
+        /* Left: from the end of the used block before t (a cut or a taken
+         * block) or the region's start, to t. */
+        if (tf > lo) {
+            u128 from = lo;
+            size_t c = cut_seek(p, tf);
+            if (c > 0 && p->cuts[c - 1].hi + 1 > from)
+                from = p->cuts[c - 1].hi + 1;
+            size_t k = taken_seek(p, tf); /* t itself */
+            if (k > 0 && ipam_last(&p->out[k - 1].prefix) + 1 > from)
+                from = ipam_last(&p->out[k - 1].prefix) + 1;
+            if (from <= tf - 1)
+                eval_piece(p, i, from, tf - 1, NULL);
+        }
+        u128 x, y;
+        if (tl < hi && next_piece(p, i, tl + 1, &x, &y) && x == tl + 1 &&
+            (p->front_done[i] || y < p->front[i]))
+            eval_piece(p, i, x, y, NULL);
     }
-    return lo < n && first_of(&taken[lo].prefix) <= b;
 }
 
-/* One attempt keeping the `keep` best holes of the walk. Each pick pops one
- * hole, so without stale holes (overlapping regions) at most `count`
- * gathered holes are ever popped and keeping the `count` best is exact.
- * Returns the count, CS_ENOMEM, or HEAP_RETRY when a stale hole was popped
- * after holes had been dropped (the caller retries keeping them all). */
-#define HEAP_RETRY (-1001)
-
-static int64_t heap_attempt(const cs_snapshot *s, const cs_ipam_request *r,
-                            const cs_prefix *regions, const uint32_t *region_pool,
-                            size_t n_regions, size_t keep, cs_ipam_allocation *out,
-                            unsigned *reason)
+/* Whether the piece [x, y] holds a block taken by this call. */
+static bool piece_stale(const picker *p, u128 x, u128 y)
 {
-    const unsigned family = r->pools[0].family, w = width(family);
-    hole_heap hp = {.strategy = r->strategy, .family = family, .len = r->length, .keep = keep,
-                    .region_pool = region_pool, .rev = true};
-    for (size_t i = 0; i < n_regions && !hp.oom && !hp.done; i++) {
-        hp.region = (uint32_t)i;
-        hp.region_got = 0;
-        used_stream u;
-        stream_init(&u, s, &regions[i], !r->avoid_none, r->extra, r->n_extra, NULL, 0, NULL,
-                    0);
-        each_gap(&u, gather_gap, &hp);
+    size_t t = taken_seek(p, x);
+    return t < p->got && ipam_first(&p->out[t].prefix) <= y;
+}
+
+/* Picks up to `want` more blocks into p->out (kept sorted). */
+static void pick_blocks(picker *p, size_t want)
+{
+    const bool lazy = p->r->strategy == CS_IPAM_FIRST;
+    p->n = 0;
+    for (size_t i = 0; i < p->n_regions && !p->oom; i++) {
+        p->front[i] = ipam_first(&p->regions[i]);
+        p->front_done[i] = false;
+        p->hint[i] = 0;
+        advance(p, i, lazy);
     }
-    hp.rev = false;
-    hp.keep = SIZE_MAX;
-    for (size_t i = hp.n / 2; i-- > 0;)
-        sift_down(&hp, i);
-    size_t got = 0;
-    int64_t rc = 0;
-    while (got < r->count && hp.n && !hp.oom) {
-        hole h = heap_pop(&hp);
-        u128 last = h.at | ones(w - h.len);
-        hp.region = h.region;
-        if (hole_taken(out, got, h.at, last)) {
-            if (hp.dropped) {
-                rc = HEAP_RETRY;
-                break;
-            }
-            used_stream u;
-            cs_prefix hp_pfx = prefix_at(family, h.at, h.len);
-            stream_init(&u, s, &hp_pfx, false, NULL, 0, out, got, NULL, 0);
-            each_gap(&u, gather_gap, &hp);
+    size_t goal = p->got + want;
+    while (p->got < goal && p->n && !p->oom) {
+        cand c = cand_pop(p);
+        if (c.frontier) {
+            if (!p->front_done[c.region] && p->front[c.region] == c.x)
+                advance(p, c.region, true);
             continue;
         }
-        cs_ipam_allocation a = {prefix_at(family, h.at, r->length), region_pool[h.region]};
-        insert_sorted(out, got++, &a);
-        for (unsigned l = h.len + 1; l <= r->length && !hp.oom; l++)
-            heap_push(&hp, h.at + ones(w - l) + 1, l);
+        if (piece_stale(p, c.x, c.y))
+            continue;
+        cs_ipam_allocation a = {ipam_prefix_at(p->family, c.at, p->r->length),
+                                p->region_pool[c.region]};
+        insert_sorted(p->out, p->got++, &a);
+        split_around(p, &a.prefix);
     }
-    free(hp.h);
-    if (hp.oom)
-        return CS_ENOMEM;
-    if (rc)
-        return rc;
-    if (got < r->count && reason)
-        *reason = CS_IPAM_NO_SPACE;
-    return (int64_t)got;
 }
 
-/* Best-fit or spread, or first for more than one block, without vpc_rules
- * (the refused ranges of vpc_rules change with the first block, so those
- * picks walk per block). Arguments checked by the caller. */
-static int64_t alloc_by_heap(const cs_snapshot *s, const cs_ipam_request *r,
-                             const cs_prefix *regions, const uint32_t *region_pool,
-                             size_t n_regions, cs_ipam_allocation *out, unsigned *reason)
+/* ---- first, one block, before the index exists --------------------------------- */
+
+/*
+ * A command that allocates one block and exits would pay for the whole
+ * index (one walk of the family) to answer what the first gaps of its pool
+ * usually answer. So `first` for one block, while the index is not built,
+ * walks each region from its start and reads at most WALK_BUDGET used
+ * blocks per region; a pool whose start is denser than that goes to the
+ * index (built then, and kept for every later call). */
+#define WALK_BUDGET 512
+
+typedef struct first_ctx {
+    unsigned family, len;
+    bool found;
+    u128 at;
+} first_ctx;
+
+static bool first_gap(u128 a, u128 b, void *ctx)
 {
-    if (!r->count)
-        return 0;
-    int64_t n = heap_attempt(s, r, regions, region_pool, n_regions, r->count, out, reason);
-    if (n == HEAP_RETRY)
-        n = heap_attempt(s, r, regions, region_pool, n_regions, SIZE_MAX, out, reason);
+    first_ctx *c = ctx;
+    u128 m = ipam_ones(ipam_width(c->family) - c->len), at = (a + m) & ~m;
+    if (at < a || at > b || b - at < m)
+        return false;
+    c->found = true;
+    c->at = at;
+    return true;
+}
+
+/* 1 and out[0] when a pool holds a block (the first such pool, its lowest
+ * block over its regions), 0 when none does, -1 when a region's start was
+ * denser than the budget (ask the index). */
+static int walk_first(const cs_snapshot *s, const cs_ipam_request *r, const cs_prefix *reg,
+                      const uint32_t *rpool, size_t nreg, cs_ipam_allocation *out)
+{
+    for (size_t i = 0, k; i < nreg; i = k) {
+        bool found = false;
+        u128 best = 0;
+        for (k = i; k < nreg && rpool[k] == rpool[i]; k++) {
+            first_ctx c = {.family = reg[k].family, .len = r->length};
+            used_stream u;
+            stream_init(&u, s, &reg[k], true, r->extra, r->n_extra, NULL, 0, NULL, 0);
+            u.budget = WALK_BUDGET;
+            each_gap(&u, first_gap, &c);
+            if (u.exhausted)
+                return -1;
+            if (c.found && (!found || c.at < best)) {
+                found = true;
+                best = c.at;
+            }
+        }
+        if (found) {
+            out[0] = (cs_ipam_allocation){ipam_prefix_at(reg[i].family, best, r->length),
+                                          rpool[i]};
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* cuts[0..) := the union of extra blocks, refused ranges and blocks taken
+ * before (all sorted), as sorted disjoint intervals; returns the count. */
+static size_t cuts_build(const cs_snapshot *s, const cs_ipam_request *r, const cs_prefix *rules,
+                         size_t nr, const cs_ipam_allocation *taken, size_t ntaken, ival *cuts)
+{
+    const unsigned family = r->pools[0].family;
+    cs_prefix all = ipam_prefix_at(family, 0, 0);
+    used_stream u;
+    stream_init(&u, s, &all, false, r->extra, r->n_extra, taken, ntaken, rules, nr);
+    size_t n = 0;
+    u128 f, l;
+    while (next_used(&u, &f, &l)) {
+        if (n && (f <= cuts[n - 1].hi || f == cuts[n - 1].hi + 1)) {
+            if (l > cuts[n - 1].hi)
+                cuts[n - 1].hi = l;
+            continue;
+        }
+        cuts[n++] = (ival){f, l};
+    }
     return n;
+}
+
+/* The refused ranges of vpc_rules before block `got` of a VPC (IPv4): the
+ * reserved ranges before the first block; then the ranges the association
+ * restriction table refuses with `primary` (the first block allocated). */
+static size_t vpc_rules_ranges(const cs_prefix *primary, const cs_ipam_allocation *out,
+                               size_t got, cs_prefix *rules)
+{
+    cs_prefix taken_pfx[CS_AWS_BLOCK_QUOTA_MAX];
+    size_t nb = got < CS_AWS_BLOCK_QUOTA_MAX ? got : CS_AWS_BLOCK_QUOTA_MAX;
+    for (size_t i = 0; i < nb; i++)
+        taken_pfx[i] = out[i].prefix;
+    size_t nr = cs_aws_refused_ranges(primary, taken_pfx, nb, rules, RULES_CAP);
+    if (!got) {
+        /* Before the first block the primary stands as 0.0.0.0/0, whose
+         * row's ranges are ignored: only the reserved ranges (listed first). */
+        nr = 0;
+        for (size_t i = 0; i < RULES_CAP; i++) {
+            bool ll;
+            if (!cs_aws_reserved_range(&rules[i], &ll))
+                break;
+            nr++;
+        }
+    }
+    if (nr > RULES_CAP)
+        nr = RULES_CAP;
+    sort_prefixes(rules, nr);
+    return nr;
 }
 
 int64_t cs_ipam_alloc(const cs_snapshot *s, const cs_ipam_request *r, cs_ipam_allocation *out,
@@ -742,7 +829,7 @@ int64_t cs_ipam_alloc(const cs_snapshot *s, const cs_ipam_request *r, cs_ipam_al
     for (size_t i = 0; i < r->n_extra; i++)
         if (!prefix_ok(&r->extra[i]))
             return CS_EINVAL;
-    const unsigned w = width(family);
+    const unsigned w = ipam_width(family);
     bool fits_a_pool = false;
     for (size_t i = 0; i < r->n_pools; i++)
         fits_a_pool |= r->length >= r->pools[i].len;
@@ -757,89 +844,84 @@ int64_t cs_ipam_alloc(const cs_snapshot *s, const cs_ipam_request *r, cs_ipam_al
             *reason = CS_IPAM_VPC_SIZE;
         return 0;
     }
+    if (!r->count)
+        return 0;
     sort_prefixes(r->extra, r->n_extra);
-    if ((r->strategy != CS_IPAM_FIRST || r->count > 1) && !r->vpc_rules) {
-        /* The regions: each pool, or each pool cut to each allowed range. */
-        size_t na = r->n_allowed ? r->n_allowed : 1, nreg = 0;
-        cs_prefix *reg = malloc(r->n_pools * na * sizeof *reg);
-        uint32_t *rpool = malloc(r->n_pools * na * sizeof *rpool);
-        int64_t n = CS_ENOMEM;
-        if (reg && rpool) {
-            for (size_t i = 0; i < r->n_pools; i++)
-                for (size_t j = 0; j < na; j++)
-                    if (request_region(r, i, j, &reg[nreg]))
-                        rpool[nreg++] = (uint32_t)i;
-            n = alloc_by_heap(s, r, reg, rpool, nreg, out, reason);
-        }
-        free(reg);
-        free(rpool);
-        return n;
-    }
 
-    /* Before the first block, the primary stands as 0.0.0.0/0, whose row's
-     * ranges are ignored (only the reserved ranges apply to a primary). */
-    cs_prefix rules[RULES_CAP], taken_pfx[CS_AWS_BLOCK_QUOTA_MAX],
-        primary = cs_prefix_from_v4(0, 0);
-    size_t nr = 0;
-    for (size_t got = 0; got < r->count; got++) {
-        if (r->vpc_rules && family == CS_AF_V4) {
-            /* The VPC's blocks so far, the first allocated standing as the
-             * primary; before the first, only the reserved ranges (which
-             * cs_aws_refused_ranges lists first). */
-            size_t nb = got < CS_AWS_BLOCK_QUOTA_MAX ? got : CS_AWS_BLOCK_QUOTA_MAX;
-            for (size_t i = 0; i < nb; i++)
-                taken_pfx[i] = out[i].prefix;
-            nr = cs_aws_refused_ranges(&primary, taken_pfx, nb, rules, RULES_CAP);
-            if (!got)
-                nr = 0;
-            for (size_t i = 0; !got && i < RULES_CAP; i++) {
-                bool ll;
-                if (!cs_aws_reserved_range(&rules[i], &ll))
-                    break;
-                nr++;
-            }
-            if (nr > RULES_CAP)
-                nr = RULES_CAP;
-            sort_prefixes(rules, nr);
-        }
-        pick_ctx best = {0};
-        uint32_t best_pool = 0;
-        for (size_t i = 0; i < r->n_pools && !(best.found && r->strategy == CS_IPAM_FIRST); i++) {
-            size_t na = r->n_allowed ? r->n_allowed : 1;
-            for (size_t j = 0; j < na; j++) {
-                cs_prefix region;
-                if (!request_region(r, i, j, &region))
-                    continue;
-                pick_ctx c = {.family = family, .len = r->length, .strategy = r->strategy};
-                used_stream u;
-                stream_init(&u, s, &region, !r->avoid_none, r->extra, r->n_extra, out, got,
-                            rules, nr);
-                each_gap(&u, pick_gap, &c);
-                if (!c.found)
-                    continue;
-                bool better = !best.found ||
-                              (r->strategy == CS_IPAM_BEST_FIT && c.hole_len > best.hole_len) ||
-                              (r->strategy == CS_IPAM_SPREAD && c.hole_len < best.hole_len) ||
-                              (r->strategy == CS_IPAM_FIRST && i == best_pool && c.at < best.at);
-                if (better) {
-                    best = c;
-                    best_pool = (uint32_t)i;
-                }
-            }
-        }
-        if (!best.found) {
-            if (reason)
+    /* vpc_rules: the refused ranges change with the first block, so the
+     * blocks are picked one round each (a VPC has a handful). */
+    const bool rounds = r->vpc_rules && family == CS_AF_V4;
+    const size_t na = r->n_allowed ? r->n_allowed : 1, nreg_max = r->n_pools * na;
+    const size_t ncut_max = r->n_extra + RULES_CAP + (rounds ? r->count : 0) + 1;
+    picker p = {.r = r, .family = family, .kb = w - r->length, .out = out};
+    cs_prefix *reg = malloc(nreg_max * sizeof *reg);
+    uint32_t *rpool = malloc(nreg_max * sizeof *rpool);
+    u128 *front = malloc(nreg_max * sizeof *front);
+    bool *front_done = malloc(nreg_max * sizeof *front_done);
+    size_t *hint = malloc(nreg_max * sizeof *hint);
+    ival *cuts = malloc(ncut_max * sizeof *cuts);
+    int64_t rc = 0;
+    if (!reg || !rpool || !front || !front_done || !hint || !cuts) {
+        rc = CS_ENOMEM;
+        goto done;
+    }
+    size_t nreg = 0;
+    for (size_t i = 0; i < r->n_pools; i++)
+        for (size_t j = 0; j < na; j++)
+            if (request_region(r, i, j, &reg[nreg]))
+                rpool[nreg++] = (uint32_t)i;
+    if (r->strategy == CS_IPAM_FIRST && r->count == 1 && !rounds && !r->avoid_none &&
+        !ipam_index_ready(s, family)) {
+        int walked = walk_first(s, r, reg, rpool, nreg, out);
+        if (walked >= 0) {
+            rc = walked;
+            if (!walked && reason)
                 *reason = CS_IPAM_NO_SPACE;
-            return (int64_t)got;
+            goto done;
         }
-        cs_ipam_allocation a = {prefix_at(family, best.at, r->length), best_pool};
-        insert_sorted(out, got, &a);
-        if (got == 0)
-            primary = a.prefix;
     }
-    return (int64_t)r->count;
+    p.ix = r->avoid_none ? NULL : ipam_index_of(s, family);
+    if (!r->avoid_none && !p.ix) {
+        rc = CS_ENOMEM;
+        goto done;
+    }
+    p.regions = reg;
+    p.region_pool = rpool;
+    p.n_regions = nreg;
+    p.front = front;
+    p.front_done = front_done;
+    p.hint = hint;
+    p.cuts = cuts;
+    if (!rounds) {
+        p.n_cuts = cuts_build(s, r, NULL, 0, NULL, 0, cuts);
+        pick_blocks(&p, r->count);
+    } else {
+        cs_prefix rules[RULES_CAP], primary = cs_prefix_from_v4(0, 0);
+        while (p.got < r->count && !p.oom) {
+            size_t before = p.got;
+            size_t nr = vpc_rules_ranges(&primary, out, p.got, rules);
+            /* This round's cuts hold the earlier rounds' blocks too. */
+            p.n_cuts = cuts_build(s, r, rules, nr, out, p.got, cuts);
+            pick_blocks(&p, 1);
+            if (p.got == before)
+                break;
+            if (!before)
+                primary = out[0].prefix;
+        }
+    }
+    rc = p.oom ? CS_ENOMEM : (int64_t)p.got;
+    if (rc >= 0 && p.got < r->count && reason)
+        *reason = CS_IPAM_NO_SPACE;
+done:
+    free(p.h);
+    free(reg);
+    free(rpool);
+    free(front);
+    free(front_done);
+    free(hint);
+    free(cuts);
+    return rc;
 }
-
 /* ---- peer blocks ------------------------------------------------------------------- */
 
 typedef struct peer_ctx {

@@ -144,7 +144,7 @@ void audit_rep_entry_vpcs(const audit_rep *R, uint8_t family, uint32_t first, ui
         uint32_t val;
         if (cs_snapshot_entry(R->s, family, e, NULL, &val) != 0)
             break;
-        uint32_t v = cs_estate_assoc_vpc(R->s, val);
+        uint32_t v = audit_rep_assoc_vpc(R, val);
         if (v == CS_IDX_NONE || v == prev || !cs_audit_vpc_in_scope(R->r, v))
             continue;
         prev = v;
@@ -168,7 +168,7 @@ static int nest_cb(const cs_match *m, void *vctx)
     if (m->relation == CS_REL_EQUAL)
         return 0;
     for (uint32_t k = 0; k < m->count; k++) {
-        uint32_t v = cs_estate_assoc_vpc(nc->R->s, m->values[k]);
+        uint32_t v = audit_rep_assoc_vpc(nc->R, m->values[k]);
         if (v == CS_IDX_NONE || !cs_audit_vpc_in_scope(nc->R->r, v))
             continue;
         bool seen = false;
@@ -384,6 +384,10 @@ int cs_audit_report_write(FILE *f, const cs_snapshot *s, const cs_audit_result *
     R.r = r;
     R.o = o;
     R.limit = o->limit ? o->limit : UINT64_MAX;
+    if (cs_estate_present(s)) {
+        R.a2v_s = s;
+        R.a2v = cs_estate_assoc_vpc_map(s, &R.n_a2v);
+    }
     cs_audit_get_summary(r, &R.sum);
     R.n_clusters = cs_audit_cluster_count(r);
     R.n_groups = cs_audit_group_count(r);

@@ -38,7 +38,20 @@ typedef struct audit_rep {
      * inventory behind them is incomplete; counted as high like rejected
      * input */
     uint64_t incomplete_pages;
+    /* the association -> VPC map of a2v_s (the snapshot it was read
+     * from): one array read per entry instead of an accessor call */
+    const cs_snapshot *a2v_s;
+    const uint32_t *a2v;
+    uint32_t n_a2v;
 } audit_rep;
+
+/* The VPC of association a in R->s, or CS_IDX_NONE. */
+static inline uint32_t audit_rep_assoc_vpc(const audit_rep *R, uint32_t a)
+{
+    if (R->a2v_s == R->s && R->a2v)
+        return a < R->n_a2v ? R->a2v[a] : CS_IDX_NONE;
+    return cs_estate_assoc_vpc(R->s, a);
+}
 
 /* Calls fn for each finding of kind `kind` of the image, in the order
  * recorded, until fn returns non-zero. */

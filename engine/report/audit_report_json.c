@@ -137,7 +137,7 @@ static void json_pair_body(cs_json *j, const pair_ref *pr)
     }
     cs_json_key(j, "hub");
     if (p->hub_vpc != CS_IDX_NONE)
-        cs_json_string(j, cs_report_vpc(pr->s, p->hub_vpc).id);
+        cs_json_string(j, cs_report_vpc_id(pr->s, p->hub_vpc));
     else
         cs_json_null(j);
     cs_json_kv_u64(j, "block_pairs", p->block_pairs);
@@ -175,7 +175,7 @@ static int ids_cb(uint32_t v, void *vctx)
 {
     ids_ctx *c = vctx;
     if (c->written < c->max) {
-        cs_json_string(c->j, cs_report_vpc(c->s, v).id);
+        cs_json_string(c->j, cs_report_vpc_id(c->s, v));
         c->written++;
     } else {
         c->skipped++;
@@ -210,7 +210,7 @@ static void json_group(cs_json *j, const audit_rep *R, const cs_audit_group *g, 
         cs_json_key(j, nest_keys[k]);
         cs_json_begin_array(j);
         for (unsigned i = 0; i < n; i++)
-            cs_json_string(j, cs_report_vpc(R->s, ids[i]).id);
+            cs_json_string(j, cs_report_vpc_id(R->s, ids[i]));
         cs_json_end(j);
     }
     if (g->listed) {
@@ -238,7 +238,7 @@ static int json_member(const cs_match *m, void *vctx)
     const audit_rep *R = mc->R;
     uint32_t in_scope = 0;
     for (uint32_t k = 0; k < m->count; k++) {
-        uint32_t v = cs_estate_present(R->s) ? cs_estate_assoc_vpc(R->s, m->values[k]) : 0;
+        uint32_t v = cs_estate_present(R->s) ? audit_rep_assoc_vpc(R, m->values[k]) : 0;
         in_scope += cs_audit_vpc_in_scope(R->r, v);
     }
     if (in_scope == 0)
@@ -255,7 +255,7 @@ static int json_member(const cs_match *m, void *vctx)
     if (cs_estate_present(R->s)) {
         uint32_t prev = CS_IDX_NONE, n = 0;
         for (uint32_t k = 0; k < m->count; k++) {
-            uint32_t v = cs_estate_assoc_vpc(R->s, m->values[k]);
+            uint32_t v = audit_rep_assoc_vpc(R, m->values[k]);
             if (v != prev && cs_audit_vpc_in_scope(R->r, v))
                 n++;
             prev = v;

@@ -27,6 +27,17 @@
  * boundary past CS_TEXT_NAME_WIDTH columns. Numbers are formatted without
  * printf (count mode writes millions of lines a second). In an image without
  * estate tables the VPC columns hold the entry's value.
+ *
+ * Text rows: what follows the prefix column (VPC id, account, region, name,
+ * padded, and the newline) depends on the entry's VPC only (on its value
+ * when it has none), so it is formatted once and kept in a direct-mapped
+ * cache of OWNER_SLOTS rows keyed by VPC index; a bulk lookup writes most
+ * rows as two copies (the relation and prefix columns, then the cached
+ * owner text). The cache
+ * belongs to one image: it is emptied when a match comes from another
+ * snapshot, or from the same one re-pinned to another image (base address,
+ * generation, creation time and length compared per match). Rows that are
+ * not printable ASCII, or longer than OWNER_ROW_CAP, are not cached.
  * Does not: allocate per row, or read anything but the snapshot.
  * Tests: tests/test_report.c, tests/cli/test_query.sh.
  */
@@ -40,6 +51,24 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The owner text of a row: " ID ACCOUNT REGION NAME\n", padded as
+ * cs_match_report_match writes it (a name is cut at CS_TEXT_NAME_WIDTH). */
+#define OWNER_SLOTS 512
+#define OWNER_ROW_CAP 160
+
+typedef struct owner_row {
+    uint64_t key;        /* VPC index, or 1 << 32 | value (no VPC) */
+    uint16_t len;        /* 0 = empty slot */
+    char text[OWNER_ROW_CAP];
+} owner_row;
+
+/* Which image the owner rows were read from. */
+typedef struct image_key {
+    const cs_snapshot *s;
+    const void *base;
+    uint64_t generation, created_unix, image_len;
+} image_key;
 
 struct cs_match_report {
     FILE *f;
@@ -57,6 +86,10 @@ struct cs_match_report {
      * write flushes it first, so the order is kept */
     size_t tlen;
     char tbuf[1 << 16];
+    image_key owners_of;     /* the image of `owners` */
+    owner_row *owners;       /* text: OWNER_SLOTS rows, allocated with the writer */
+    const uint32_t *assoc_vpc; /* that image's association -> VPC map, or NULL */
+    uint32_t n_assoc;
 };
 
 static void tflush(cs_match_report *w)
@@ -113,6 +146,11 @@ cs_match_report *cs_match_report_open(FILE *f, enum cs_report_format format, uns
     cs_match_report *w = calloc(1, sizeof *w);
     if (!w)
         return NULL;
+    if (format == CS_REPORT_TEXT && !(flags & CS_MR_COUNT) &&
+        !(w->owners = calloc(OWNER_SLOTS, sizeof *w->owners))) {
+        free(w);
+        return NULL;
+    }
     w->f = f;
     w->format = format;
     w->flags = flags;
@@ -236,6 +274,150 @@ static cs_vpc_facts owner_of(const cs_snapshot *s, uint32_t value, char value_bu
     return f;
 }
 
+/* Appends `n` spaces (n < 64) to a text buffer. */
+static size_t pad_to(char *out, size_t len, size_t width)
+{
+    static const char spaces[64] = "                                                               ";
+    if (width > len) {
+        memcpy(out, spaces, width - len < sizeof spaces ? width - len : sizeof spaces - 1);
+        return width - len < sizeof spaces ? width - len : sizeof spaces - 1;
+    }
+    return 0;
+}
+
+/* Appends column s (printable ASCII, `width` as tcol) to row[*len..cap).
+ * False when it is not printable ASCII or does not fit. */
+static bool row_col(char *row, size_t *len, size_t cap, const char *s, unsigned width, bool name)
+{
+    size_t n;
+    if (!plain(s, &n, 255))
+        return false;
+    size_t cut = name && width && n > width ? width - 1 : n;
+    if (*len + cut + 1 + (width > n ? width - n : 0) + 1 > cap)
+        return false;
+    memcpy(row + *len, s, cut);
+    *len += cut;
+    if (cut < n)
+        row[(*len)++] = '~';
+    else if (!name)
+        *len += pad_to(row + *len, n, width);
+    return true;
+}
+
+/* The owner text of `value` (a cached row), or NULL when it cannot be
+ * cached (then the columns go through tcol). */
+static const owner_row *owner_text(cs_match_report *w, const cs_snapshot *s, uint32_t value)
+{
+    uint32_t v = w->assoc_vpc && value < w->n_assoc ? w->assoc_vpc[value] : CS_IDX_NONE;
+    uint64_t key = v != CS_IDX_NONE ? v : (uint64_t)1 << 32 | value;
+    owner_row *r = &w->owners[(uint32_t)(key * 0x9E3779B97F4A7C15u >> 55) & (OWNER_SLOTS - 1)];
+    if (r->len && r->key == key)
+        return r;
+    r->len = 0; /* refilled below, or left empty */
+    char vbuf[CS_FMT_U64_CAP];
+    cs_vpc_facts o = cs_report_vpc(s, v);
+    if (!o.known) {
+        if (v != CS_IDX_NONE)
+            return NULL; /* a VPC index the image does not hold: keyed by value below */
+        cs_fmt_u64(vbuf, value);
+        o.id = vbuf;
+    }
+    size_t len = 0;
+    char *t = r->text;
+    const size_t cap = sizeof r->text;
+    t[len++] = ' ';
+    if (!row_col(t, &len, cap, o.id, 22, false))
+        return NULL;
+    t[len++] = ' ';
+    if (!row_col(t, &len, cap, o.account, 13, false))
+        return NULL;
+    t[len++] = ' ';
+    if (!row_col(t, &len, cap, o.region, o.name[0] ? 14 : 0, false))
+        return NULL;
+    if (o.name[0]) {
+        t[len++] = ' ';
+        if (!row_col(t, &len, cap, o.name, CS_TEXT_NAME_WIDTH, true))
+            return NULL;
+    }
+    t[len++] = '\n';
+    r->key = key;
+    r->len = (uint16_t)len;
+    return r;
+}
+
+/* Empties the owner rows when s is not the image they were read from. */
+static void owners_for(cs_match_report *w, const cs_snapshot *s)
+{
+    cs_snapshot_info info;
+    cs_snapshot_get_info(s, &info);
+    image_key k = {s, cs_snapshot_image(s, NULL), info.generation, info.created_unix,
+                   info.image_len};
+    image_key *c = &w->owners_of;
+    if (c->s != k.s || c->base != k.base || c->generation != k.generation ||
+        c->created_unix != k.created_unix || c->image_len != k.image_len) {
+        for (size_t i = 0; i < OWNER_SLOTS; i++)
+            w->owners[i].len = 0;
+        *c = k;
+        w->assoc_vpc = cs_estate_present(s) ? cs_estate_assoc_vpc_map(s, &w->n_assoc) : NULL;
+    }
+}
+
+/* Text rows of match m through the buffer: relation and prefix columns,
+ * then the owner text (cached per value, or column by column). */
+static void text_rows(cs_match_report *w, const cs_snapshot *s, const cs_match *m,
+                      const char *pfx, const char *rel)
+{
+    char head[96];
+    size_t hl = 0;
+    head[hl++] = ' ';
+    head[hl++] = ' ';
+    size_t rn = strlen(rel), pn = strlen(pfx);
+    memcpy(head + hl, rel, rn);
+    hl += rn;
+    hl += pad_to(head + hl, rn, 8);
+    head[hl++] = ' ';
+    bool fits = hl + pn + 20 <= sizeof head;
+    if (fits) {
+        memcpy(head + hl, pfx, pn);
+        hl += pn;
+        hl += pad_to(head + hl, pn, 20);
+    }
+    if (w->owners)
+        owners_for(w, s);
+    for (uint32_t k = 0; k < m->count; k++) {
+        if (w->limit && w->rows++ >= w->limit)
+            continue; /* counted, not listed */
+        if (!w->limit)
+            w->rows++;
+        const owner_row *o = fits && w->owners ? owner_text(w, s, m->values[k]) : NULL;
+        if (o) {
+            if (w->tlen + hl + o->len > sizeof w->tbuf)
+                tflush(w);
+            memcpy(w->tbuf + w->tlen, head, hl);
+            memcpy(w->tbuf + w->tlen + hl, o->text, o->len);
+            w->tlen += hl + o->len;
+            continue;
+        }
+        char vbuf[CS_FMT_U64_CAP];
+        cs_vpc_facts f = owner_of(s, m->values[k], vbuf);
+        tput(w, "  ", 2);
+        tcol(w, rel, 8, false);
+        tput(w, " ", 1);
+        tcol(w, pfx, 20, false);
+        tput(w, " ", 1);
+        tcol(w, f.id, 22, false);
+        tput(w, " ", 1);
+        tcol(w, f.account, 13, false);
+        tput(w, " ", 1);
+        tcol(w, f.region, f.name[0] ? 14 : 0, false);
+        if (f.name[0]) {
+            tput(w, " ", 1);
+            tcol(w, f.name, CS_TEXT_NAME_WIDTH, true);
+        }
+        tput(w, "\n", 1);
+    }
+}
+
 void cs_match_report_match(cs_match_report *w, const cs_snapshot *s, const cs_match *m)
 {
     if (!w || !s || !m)
@@ -245,6 +427,10 @@ void cs_match_report_match(cs_match_report *w, const cs_snapshot *s, const cs_ma
     char pfx[CS_PREFIX_STRCAP];
     cs_prefix_format(&m->prefix, pfx, sizeof pfx);
     const char *rel = rel_name(m->relation);
+    if (w->format == CS_REPORT_TEXT) {
+        text_rows(w, s, m, pfx, rel);
+        return;
+    }
     for (uint32_t k = 0; k < m->count; k++) {
         if (w->limit && w->rows++ >= w->limit)
             continue; /* counted, not listed */
@@ -253,23 +439,6 @@ void cs_match_report_match(cs_match_report *w, const cs_snapshot *s, const cs_ma
         char vbuf[CS_FMT_U64_CAP];
         cs_vpc_facts o = owner_of(s, m->values[k], vbuf);
         switch (w->format) {
-        case CS_REPORT_TEXT:
-            tput(w, "  ", 2);
-            tcol(w, rel, 8, false);
-            tput(w, " ", 1);
-            tcol(w, pfx, 20, false);
-            tput(w, " ", 1);
-            tcol(w, o.id, 22, false);
-            tput(w, " ", 1);
-            tcol(w, o.account, 13, false);
-            tput(w, " ", 1);
-            tcol(w, o.region, o.name[0] ? 14 : 0, false);
-            if (o.name[0]) {
-                tput(w, " ", 1);
-                tcol(w, o.name, CS_TEXT_NAME_WIDTH, true);
-            }
-            tput(w, "\n", 1);
-            break;
         case CS_REPORT_JSON:
         case CS_REPORT_NDJSON:
             cs_json_begin_object(&w->j);
@@ -435,6 +604,7 @@ int cs_match_report_close(cs_match_report *w, cs_error *err)
     }
     int rc = cs_out_finish(w->f, "query output", err);
     free(w->item);
+    free(w->owners);
     free(w);
     return rc;
 }

@@ -37,6 +37,7 @@
 #include <string.h>
 
 static void put_utf8(FILE *f, const char *s, size_t len, bool keep_controls);
+static void write_cstr(FILE *f, const char *s);
 static void put_utf8_keep(FILE *f, const char *s, size_t len) { put_utf8(f, s, len, true); }
 
 int cs_out_finish(FILE *f, const char *what, cs_error *err)
@@ -123,7 +124,7 @@ void cs_json_end(cs_json *j)
 void cs_json_key(cs_json *j, const char *key)
 {
     before_item(j);
-    cs_json_write_string(j->f, key, strlen(key));
+    write_cstr(j->f, key);
     fputs_unlocked((j->flags & CS_JSON_PRETTY) ? ": " : ":", j->f);
     j->after_key = true;
 }
@@ -160,6 +161,42 @@ static size_t utf8_seq(const unsigned char *s, size_t avail)
     return n;
 }
 
+/* A byte a JSON string carries as it is: printable ASCII but " and \. */
+static inline bool json_plain(unsigned char c)
+{
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+/* The escape or UTF-8 sequence at p[0] (not plain; avail bytes readable,
+ * a NUL among them stopping any sequence): written; returns bytes used. */
+static size_t put_special(FILE *f, const unsigned char *p, size_t avail)
+{
+    unsigned c = p[0];
+    switch (c) {
+    case '"': fputs_unlocked("\\\"", f); return 1;
+    case '\\': fputs_unlocked("\\\\", f); return 1;
+    case '\n': fputs_unlocked("\\n", f); return 1;
+    case '\r': fputs_unlocked("\\r", f); return 1;
+    case '\t': fputs_unlocked("\\t", f); return 1;
+    case '\b': fputs_unlocked("\\b", f); return 1;
+    case '\f': fputs_unlocked("\\f", f); return 1;
+    default: break;
+    }
+    if (c < 0x20) {
+        static const char hex[] = "0123456789abcdef";
+        char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+        fwrite_unlocked(u, 1, sizeof u, f);
+        return 1;
+    }
+    size_t n = utf8_seq(p, avail);
+    if (n == 0) {
+        fputs_unlocked("\xef\xbf\xbd", f); /* U+FFFD REPLACEMENT CHARACTER */
+        return 1;
+    }
+    fwrite_unlocked(p, 1, n, f);
+    return n;
+}
+
 void cs_json_write_string(FILE *f, const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -168,37 +205,37 @@ void cs_json_write_string(FILE *f, const char *s, size_t len)
     while (i < len) {
         /* a run of printable ASCII needs no escaping: one write */
         size_t run = i;
-        while (run < len && p[run] >= 0x20 && p[run] < 0x80 && p[run] != '"' && p[run] != '\\')
+        while (run < len && json_plain(p[run]))
             run++;
         if (run > i) {
             fwrite_unlocked(p + i, 1, run - i, f);
             i = run;
             continue;
         }
-        unsigned c = p[i];
-        switch (c) {
-        case '"': fputs_unlocked("\\\"", f); i++; continue;
-        case '\\': fputs_unlocked("\\\\", f); i++; continue;
-        case '\n': fputs_unlocked("\\n", f); i++; continue;
-        case '\r': fputs_unlocked("\\r", f); i++; continue;
-        case '\t': fputs_unlocked("\\t", f); i++; continue;
-        case '\b': fputs_unlocked("\\b", f); i++; continue;
-        case '\f': fputs_unlocked("\\f", f); i++; continue;
-        default: break;
+        i += put_special(f, p + i, len - i);
+    }
+    fputc_unlocked('"', f);
+}
+
+/* cs_json_write_string of a NUL-terminated string, in one pass (no strlen
+ * first): the NUL ends every plain run, and a UTF-8 sequence cut by it is
+ * invalid (a NUL is no continuation byte), so at most 4 bytes are asked
+ * for and none past the NUL is read. */
+static void write_cstr(FILE *f, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    fputc_unlocked('"', f);
+    for (;;) {
+        const unsigned char *q = p;
+        while (json_plain(*q))
+            q++;
+        if (q > p) {
+            fwrite_unlocked(p, 1, (size_t)(q - p), f);
+            p = q;
         }
-        if (c < 0x20) {
-            fprintf(f, "\\u%04x", c);
-            i++;
-            continue;
-        }
-        size_t n = utf8_seq(p + i, len - i);
-        if (n == 0) {
-            fputs_unlocked("\xef\xbf\xbd", f); /* U+FFFD REPLACEMENT CHARACTER */
-            i++;
-            continue;
-        }
-        fwrite_unlocked(p + i, 1, n, f);
-        i += n;
+        if (*p == 0)
+            break;
+        p += put_special(f, p, 4);
     }
     fputc_unlocked('"', f);
 }
@@ -209,7 +246,8 @@ void cs_json_string(cs_json *j, const char *s)
         cs_json_null(j);
         return;
     }
-    cs_json_string_n(j, s, strlen(s));
+    before_item(j);
+    write_cstr(j->f, s);
 }
 
 void cs_json_string_n(cs_json *j, const char *s, size_t len)
@@ -653,6 +691,14 @@ cs_vpc_facts cs_report_vpc(const cs_snapshot *s, uint32_t vpc)
     if (cs_estate_region(s, vp.region_idx, &rg) == 0 && rg.name)
         f.region = rg.name;
     return f;
+}
+
+const char *cs_report_vpc_id(const cs_snapshot *s, uint32_t vpc)
+{
+    cs_vpc vp;
+    if (!s || vpc == CS_IDX_NONE || cs_estate_vpc(s, vpc, &vp) != 0)
+        return "?";
+    return vp.id;
 }
 
 void cs_json_vpc(cs_json *j, const cs_vpc_facts *v)

@@ -214,6 +214,8 @@ typedef struct cs_vpc_facts {
 } cs_vpc_facts;
 
 cs_vpc_facts cs_report_vpc(const cs_snapshot *s, uint32_t vpc);
+/* cs_report_vpc(s, vpc).id alone, without the account and region. */
+const char *cs_report_vpc_id(const cs_snapshot *s, uint32_t vpc);
 /* {"vpc", "name", "account", "region", "default"}: a VPC in JSON. */
 void cs_json_vpc(cs_json *j, const cs_vpc_facts *v);
 

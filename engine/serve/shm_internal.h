@@ -55,12 +55,27 @@ static_assert(ATOMIC_POINTER_LOCK_FREE == 2, "pointer atomics must be lock-free"
 
 #define SHM_CTL_MAGIC 0x4c54434d48535343ull /* "CSSHMCTL" little-endian */
 #define SHM_RDR_MAGIC 0x5244524d48535343ull /* "CSSHMRDR" little-endian */
-#define SHM_CTL_VERSION 3u
+#define SHM_CTL_VERSION 4u
 #define SHM_CTL_HEADER_LEN 256u
 #define SHM_RDR_HEADER_LEN 64u
 #define SHM_BYTE_ORDER 0x01020304u
 #define SHM_ALIGN 64u
 #define SHM_REMOVED 1u
+/* flags bit 1: a publisher of this service reuses retired segments
+ * (CS_SHM_REUSE); readers then re-check a mapped generation they fall
+ * back to (shm_pin.c). Set before the first reuse, never cleared. */
+#define SHM_REUSING 2u
+/* In an image record's gen: the record's segment is being taken for reuse
+ * (shm_publish.c). Above every real generation, so an interrupted reuse
+ * is an orphan. */
+#define SHM_RETIRING (1ull << 63)
+/* How many retired generations a reusing publisher keeps; it reuses the
+ * oldest of them. Two: a reader still mapping ahead one publish later
+ * than the next publish can still fall back to the generation before. */
+#define SHM_SPARES 2u
+/* Where POSIX shm segments live as files (Linux, glibc): reuse renames
+ * them there. */
+#define SHM_DIR "/dev/shm"
 #define SHM_IMAGE_HEADER_LEN 128u
 #define SHM_IMAGE_GEN_OFF 32u
 /* Where the image header records the image's length (snapshot.c). */
@@ -131,7 +146,7 @@ typedef struct shm_imgrec {
     _Atomic uint64_t gen;
     _Atomic uint64_t len;
     _Atomic uint64_t suffix;
-    uint64_t reserved;
+    _Atomic uint64_t next_suffix; /* while reused: the new name's suffix */
 } shm_imgrec;
 static_assert(sizeof(shm_imgrec) == 32, "an image record is 32 bytes");
 
@@ -170,13 +185,19 @@ struct cs_shm {
     pthread_mutex_t lock;        /* slow path of pin: map, unmap */
     _Atomic(shm_map *) cur;      /* entry of the newest mapped generation */
     _Atomic uint64_t mapping;    /* a generation a thread is mapping, 0 = none */
-    _Atomic unsigned reaping;    /* unmapping threads still running */
+    _Atomic bool preparing;      /* a library thread is mapping ahead */
+    _Atomic uint64_t prep_failed; /* a generation the library thread could
+                                    not map: pins map it themselves (and
+                                    report why) */
+    _Atomic unsigned helpers;    /* library threads (unmapping, mapping
+                                    ahead) still running */
     shm_map maps[SHM_MAPS];
 };
 
 struct cs_shm_publisher {
     shm_view v;
     unsigned mode;
+    bool reuse;                  /* CS_SHM_REUSE, on an owner-only service */
     uint32_t wait_ms;
     uint32_t max_shrink;         /* percent; 0 = no guard */
     bool serving;

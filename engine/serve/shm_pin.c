@@ -25,7 +25,8 @@
  *   d. generation again, seq_cst; if it is no longer g, go to b.
  *   e. map "/NAME@<g>.<suffix>" (suffix from g's image-table record) if this
  *      process has not (see MAPPINGS); or, when another thread of the
- *      attachment is mapping it right now (or for cs_shm_pin_mapped), use
+ *      attachment is mapping it right now (the library's own, MAPPING
+ *      AHEAD, or a caller's cs_shm_refresh; or for cs_shm_pin_mapped), use
  *      the newest generation already mapped and set slot.gen to it
  *      (release). Mapped memory outlives the unlink of its segment, so that
  *      needs no protocol: the slot only informs.
@@ -63,9 +64,19 @@
  * few system calls and reads a few headers (0.2 ms for a 100 MB image,
  * against 90 ms to build the indexes; bench/results-shm.md). Untrusted and
  * verifying readers build them from the validated tries instead. Retired
- * mappings are unmapped on a thread of their own (victims_release). This is
- * what keeps a reader's first pin of a new generation short (issue 14:
- * stalls while generations are published).
+ * mappings are unmapped on a thread of their own (victims_release).
+ *
+ * MAPPING AHEAD. What is left after that is the first queries on a new
+ * mapping: each page they touch costs a fault in this process (2-3 ms of a
+ * 0.5 ms batch at 100 MB; /dev/shm has no huge pages). So once a
+ * generation is mapped, cs_shm_pin does not map a newer one on its own
+ * thread: it starts a short-lived library thread (prepare_start; one at a
+ * time per attachment) that pins the current generation with PIN_PREPARE
+ * — map, validate, MADV_POPULATE_READ every page — and puts it in as cur,
+ * and meanwhile pins the newest mapped generation (step e). Should that
+ * thread fail, it records the generation (prep_failed) and pins of it map
+ * it themselves, so the error reaches a caller. This is what keeps a query
+ * batch during publishes as long as one without (issue 14).
  *
  * MAPPINGS (process-local). An attachment keeps up to SHM_MAPS mapped
  * generations, each an entry {gen, refs, snapshot}; `cur` points at the
@@ -97,6 +108,7 @@
 
 #include "core/error_internal.h"
 #include "image/direct_blob_internal.h"
+#include "image/snapshot_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -162,6 +174,9 @@ int cs_shm_attach_with(const char *name, const cs_shm_attach_options *opts, cs_s
     }
     atomic_init(&h->cur, NULL);
     atomic_init(&h->mapping, 0);
+    atomic_init(&h->preparing, false);
+    atomic_init(&h->prep_failed, 0);
+    atomic_init(&h->helpers, 0);
     *out = h;
     return 0;
 }
@@ -282,14 +297,41 @@ typedef struct shm_reap {
     shm_victim v[SHM_MAPS];
 } shm_reap;
 
+/* Runs fn(arg) on a detached library thread of h, counted in h->helpers
+ * (detach waits for them). Returns false when no thread could be had. */
+static bool helper_start(cs_shm *h, void *(*fn)(void *), void *arg, size_t stack)
+{
+    pthread_attr_t a;
+    pthread_t t;
+    atomic_fetch_add_explicit(&h->helpers, 1, memory_order_relaxed);
+    bool started = pthread_attr_init(&a) == 0;
+    if (started) {
+        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+        if (stack)
+            pthread_attr_setstacksize(&a, stack);
+        started = pthread_create(&t, &a, fn, arg) == 0;
+        pthread_attr_destroy(&a);
+    }
+    if (!started)
+        atomic_fetch_sub_explicit(&h->helpers, 1, memory_order_relaxed);
+    return started;
+}
+
+/* The end of a helper's work. release: what it did (unmaps, a mapping put
+ * in) happens before detach sees the count drop. */
+static void helper_done(cs_shm *h)
+{
+    atomic_fetch_sub_explicit(&h->helpers, 1, memory_order_release);
+}
+
 static void *reap_main(void *arg)
 {
     shm_reap *r = arg;
+    cs_shm *h = r->h;
     for (unsigned i = 0; i < r->n; i++)
         victim_release(&r->v[i]);
-    /* release: the unmaps happen before detach sees the count drop. */
-    atomic_fetch_sub_explicit(&r->h->reaping, 1, memory_order_release);
     free(r);
+    helper_done(h);
     return NULL;
 }
 
@@ -304,20 +346,9 @@ static void victims_release(cs_shm *h, shm_victim *victims, unsigned n)
         r->h = h;
         r->n = n;
         memcpy(r->v, victims, n * sizeof *victims);
-        pthread_attr_t a;
-        pthread_t t;
-        atomic_fetch_add_explicit(&h->reaping, 1, memory_order_relaxed);
-        bool started = pthread_attr_init(&a) == 0;
-        if (started) {
-            pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-            /* the thread only unmaps: a small stack will do */
-            pthread_attr_setstacksize(&a, 64 * 1024);
-            started = pthread_create(&t, &a, reap_main, r) == 0;
-            pthread_attr_destroy(&a);
-        }
-        if (started)
+        /* the thread only unmaps: a small stack will do */
+        if (helper_start(h, reap_main, r, 64 * 1024))
             return;
-        atomic_fetch_sub_explicit(&h->reaping, 1, memory_order_relaxed);
         free(r);
     }
     for (unsigned i = 0; i < n; i++)
@@ -373,11 +404,30 @@ static shm_map *map_find(cs_shm *h, uint64_t g)
 
 enum { MAP_RETRY = 1 };
 
+/* Faults every page of a fresh read-only mapping in (PREPARING), so the
+ * queries that later use it take no page fault: MADV_POPULATE_READ (Linux
+ * 5.14) in one call, else one read per page. Nothing depends on it but
+ * speed, so a failure is not an error. */
+static void populate(const void *base, size_t len)
+{
+#ifdef MADV_POPULATE_READ
+    if (madvise((void *)base, len, MADV_POPULATE_READ) == 0)
+        return;
+#endif
+    long pg = sysconf(_SC_PAGESIZE);
+    size_t step = pg > 0 ? (size_t)pg : 4096u;
+    const volatile uint8_t *p = base;
+    uint8_t sink = 0;
+    for (size_t off = 0; off < len; off += step)
+        sink ^= p[off];
+    (void)sink;
+}
+
 /* Opens, maps and validates the image segment of generation g (no lock
  * held: the system calls and checksums run outside it). Returns 0 with *out,
  * MAP_RETRY (the segment is gone because the generation moved on), or an
  * error naming the segment. */
-static int map_open(cs_shm *h, uint64_t g, shm_victim *out, cs_error *err)
+static int map_open(cs_shm *h, uint64_t g, bool prefault, shm_victim *out, cs_error *err)
 {
     char seg[SHM_SEG_NAME_CAP];
     /* The record of g: complete since our acquire load of g, and kept
@@ -437,6 +487,8 @@ static int map_open(cs_shm *h, uint64_t g, shm_victim *out, cs_error *err)
     close(fd);
     if (base == MAP_FAILED)
         return shm_sys_fail(err, CS_EIO, seg, "mmap");
+    if (prefault)
+        populate(base, len);
     /* The segment: the image, then its direct-index blob. */
     uint64_t image_len;
     memcpy(&image_len, (const uint8_t *)base + SHM_IMAGE_LEN_OFF, sizeof image_len);
@@ -456,6 +508,10 @@ static int map_open(cs_shm *h, uint64_t g, shm_victim *out, cs_error *err)
     else
         rc = cs_snapshot_from_memory(base, (size_t)image_len, (h->flags & CS_SHM_VERIFY) ? 0 : CS_OPEN_NO_VERIFY,
                                      &snap, err);
+    if (rc == 0 && prefault && !trusted)
+        /* the indexes a trusted reader takes from the blob: built here,
+         * not by the first query */
+        (void)snap_direct_of(snap);
     if (rc == 0) {
         cs_snapshot_info info;
         cs_snapshot_get_info(snap, &info);
@@ -477,7 +533,7 @@ static int map_open(cs_shm *h, uint64_t g, shm_victim *out, cs_error *err)
 /* Slow path of map_get: an entry another thread made, or a new mapping.
  * The lock is held twice, briefly: to look, and to insert (looking again,
  * since another thread may have mapped g meanwhile; then ours is dropped). */
-static int map_slow(cs_shm *h, uint64_t g, shm_map **out, bool *mapped, cs_error *err)
+static int map_slow(cs_shm *h, uint64_t g, bool prefault, shm_map **out, bool *mapped, cs_error *err)
 {
     pthread_mutex_lock(&h->lock);
     shm_map *m = map_find(h, g);
@@ -487,7 +543,7 @@ static int map_slow(cs_shm *h, uint64_t g, shm_map **out, bool *mapped, cs_error
         return 0;
     }
     shm_victim fresh;
-    int rc = map_open(h, g, &fresh, err);
+    int rc = map_open(h, g, prefault, &fresh, err);
     if (rc)
         return rc;
     shm_victim victims[SHM_MAPS];
@@ -558,22 +614,43 @@ static shm_map *ref_cur(cs_shm *h, uint64_t want)
     return NULL;
 }
 
-enum { PIN_CURRENT, PIN_MAPPED };
+/*
+ * How a pin gets a generation that is not mapped in this process yet:
+ *   PIN_CURRENT  cs_shm_pin: when an older generation is mapped, a library
+ *                thread maps the new one (prepare_start) and the pin takes
+ *                the newest mapped meanwhile; with nothing mapped, or when
+ *                that thread failed on this generation, it maps it itself.
+ *   PIN_MAPPED   cs_shm_pin_mapped: the newest mapped; maps only when
+ *                nothing is.
+ *   PIN_NOW      cs_shm_refresh: maps it on the calling thread.
+ *   PIN_PREPARE  the library thread: maps it and faults its pages in.
+ * In these modes, while another thread of the attachment is mapping, the
+ * pin takes the newest mapped generation rather than map the same one
+ * twice.
+ *   PIN_HERE     maps it on the calling thread, whatever else goes on:
+ *                the newest mapped generation was refused (its segment is
+ *                being reused: fallback_pinned).
+ */
+enum { PIN_CURRENT, PIN_MAPPED, PIN_NOW, PIN_PREPARE, PIN_HERE };
+
+static bool prepare_start(cs_shm *h);
 
 /*
  * A mapping with one reference taken, for a pin of current generation g:
- * g's own, or (PIN_MAPPED, or while another thread maps g) the newest
- * mapped one, which the caller then reports as pinned. *mapped tells
- * whether this call mapped a new generation. Returns 0, MAP_RETRY or an
- * error.
+ * g's own, or (see the modes above) the newest mapped one, which the
+ * caller then reports as pinned. *mapped tells whether this call mapped a
+ * new generation. Returns 0, MAP_RETRY or an error.
  */
 static int map_get(cs_shm *h, uint64_t g, int mode, shm_map **out, bool *mapped, cs_error *err)
 {
     *mapped = false;
     shm_map *m = ref_cur(h, g);
-    if (!m && (mode == PIN_MAPPED ||
-               /* relaxed: a hint; correctness rests on the mutex. */
-               atomic_load_explicit(&h->mapping, memory_order_relaxed) != 0)) {
+    /* relaxed, all three: hints; a wrong guess only maps here, or takes
+     * the mapped generation one pin longer. */
+    bool ahead = !m && mode == PIN_CURRENT && atomic_load_explicit(&h->cur, memory_order_relaxed) &&
+                 atomic_load_explicit(&h->prep_failed, memory_order_relaxed) != g && prepare_start(h);
+    if (!m && mode != PIN_HERE &&
+        (ahead || mode == PIN_MAPPED || atomic_load_explicit(&h->mapping, memory_order_relaxed) != 0)) {
         /* ref_cur fails only while cur is NULL or moving (a newer mapping
          * just went in): then look again rather than map. */
         while (!(m = ref_cur(h, 0)) && atomic_load_explicit(&h->cur, memory_order_acquire))
@@ -588,13 +665,40 @@ static int map_get(cs_shm *h, uint64_t g, int mode, shm_map **out, bool *mapped,
     uint64_t none = 0;
     bool claimed = atomic_compare_exchange_strong_explicit(&h->mapping, &none, g, memory_order_relaxed,
                                                            memory_order_relaxed);
-    int rc = map_slow(h, g, out, mapped, err);
+    int rc = map_slow(h, g, mode == PIN_PREPARE, out, mapped, err);
     if (claimed)
         atomic_store_explicit(&h->mapping, 0, memory_order_relaxed);
+    if (rc < 0 && mode == PIN_PREPARE)
+        /* relaxed: a hint (above); the next pins of g map it themselves
+         * and say what is wrong with it. */
+        atomic_store_explicit(&h->prep_failed, g, memory_order_relaxed);
     return rc;
 }
 
-/* cs_shm_pin and cs_shm_pin_mapped; *mapped as map_get's. */
+/*
+ * A pin of current generation g served by mapped generation mg (step e):
+ * the slot says mg. Our mapping keeps its memory whether or not its
+ * segment still exists, so unless a publisher reuses segments (REUSING)
+ * the slot only tells stat what we read. If one does, the slot is what
+ * keeps the segment from being rewritten: seq_cst store of slot.gen, then
+ * seq_cst loads of the flag and of mg's record, against take_spare's
+ * seq_cst flag, RETIRING mark and slot scan (shm_publish.c). If the record
+ * no longer says mg, the segment may be rewritten under our mapping:
+ * returns false (the caller maps g).
+ */
+static bool fallback_pinned(cs_shm *h, shm_slot *sl, uint64_t mg)
+{
+    atomic_store_explicit(&sl->gen, mg, memory_order_seq_cst);
+    if (!(atomic_load_explicit(&h->v.ctl->flags, memory_order_seq_cst) & SHM_REUSING))
+        return true;
+    for (uint32_t i = 0; i < h->v.image_cap; i++)
+        if (atomic_load_explicit(&h->v.images[i].gen, memory_order_seq_cst) == mg)
+            return true;
+    return false;
+}
+
+/* cs_shm_pin, cs_shm_pin_mapped, cs_shm_refresh and the library thread
+ * mapping ahead, by mode (above); *mapped as map_get's. */
 static int pin_impl(cs_shm *h, cs_pin *pin, int mode, bool *mapped, cs_error *err)
 {
     *mapped = false;
@@ -639,11 +743,13 @@ static int pin_impl(cs_shm *h, cs_pin *pin, int mode, bool *mapped, cs_error *er
         }
         /* relaxed: stable while we hold a reference. */
         uint64_t mg = atomic_load_explicit(&m->gen, memory_order_relaxed);
-        if (mg != g)
-            /* Another mapped generation serves this pin; our mapping keeps
-             * its memory whether or not its segment still exists, so the
-             * slot only tells stat what we read. release: as unpin's. */
-            atomic_store_explicit(&sl->gen, mg, memory_order_release);
+        if (mg != g && !fallback_pinned(h, sl, mg)) {
+            /* mg's segment is being reused: map g here instead. release:
+             * as unpin's. */
+            atomic_fetch_sub_explicit(&m->refs, 1, memory_order_release);
+            mode = PIN_HERE;
+            continue;
+        }
         pin->snap = m->snap;
         pin->generation = mg;
         pin->shm_ = h;
@@ -669,7 +775,7 @@ int cs_shm_refresh(cs_shm *h, cs_error *err)
 {
     cs_pin pin;
     bool mapped;
-    int rc = pin_impl(h, &pin, PIN_CURRENT, &mapped, err);
+    int rc = pin_impl(h, &pin, PIN_NOW, &mapped, err);
     if (rc)
         return rc;
     cs_shm_unpin(&pin);
@@ -689,6 +795,44 @@ void cs_shm_unpin(cs_pin *pin)
     memset(pin, 0, sizeof *pin);
 }
 
+/* The library thread mapping ahead: maps and faults in the current
+ * generation (again, should another be published meanwhile, a few times at
+ * most), so that pins find it ready. */
+static void *prepare_main(void *arg)
+{
+    cs_shm *h = arg;
+    for (int round = 0; round < 4; round++) {
+        cs_pin pin;
+        bool mapped;
+        if (pin_impl(h, &pin, PIN_PREPARE, &mapped, NULL) != 0)
+            break;
+        uint64_t g = pin.generation;
+        cs_shm_unpin(&pin);
+        if (cs_shm_generation(h) == g)
+            break;
+    }
+    /* release: a pin that sees the flag down and starts the next thread
+     * comes after this one's mapping went in. */
+    atomic_store_explicit(&h->preparing, false, memory_order_release);
+    helper_done(h);
+    return NULL;
+}
+
+/* Makes sure a library thread is mapping ahead: true when one runs (this
+ * call started it, or another's), false when none could be started. */
+static bool prepare_start(cs_shm *h)
+{
+    bool idle = false;
+    /* acq_rel: one starter; acquire pairs with prepare_main's release. */
+    if (!atomic_compare_exchange_strong_explicit(&h->preparing, &idle, true, memory_order_acq_rel,
+                                                 memory_order_relaxed))
+        return true;
+    if (helper_start(h, prepare_main, h, 0))
+        return true;
+    atomic_store_explicit(&h->preparing, false, memory_order_relaxed);
+    return false;
+}
+
 uint64_t cs_shm_generation(const cs_shm *h)
 {
     /* acquire: as a pin's first load. */
@@ -700,7 +844,7 @@ void cs_shm_detach(cs_shm *h)
     if (!h)
         return;
     /* acquire: the unmapping threads' work is done before h goes. */
-    while (atomic_load_explicit(&h->reaping, memory_order_acquire) != 0)
+    while (atomic_load_explicit(&h->helpers, memory_order_acquire) != 0)
         shm_sleep_ms(1);
     for (unsigned i = 0; i < SHM_MAPS; i++) {
         /* relaxed: no pin may be left, so no other thread uses h. */

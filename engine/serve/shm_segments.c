@@ -46,7 +46,8 @@
  * Control header, at offset 0 (256 bytes):
  *   OFFSET SIZE FIELD
  *        0    8 magic "CSSHMCTL" (atomic u64; stored last at creation)
- *        8    4 version (3: image segments end with the direct-index blob)
+ *        8    4 version (4: image segments end with the direct-index blob;
+ *                 records have next_suffix; flags has REUSING)
  *       12    4 header_len (256)
  *       16    4 byte_order (0x01020304)
  *       20    2 slot_len (64)
@@ -62,7 +63,8 @@
  *       60    4 server_pid (atomic i32): the serving process, 0 = none
  *       64    8 created_unix
  *       72    8 published_unix (atomic u64)
- *       80    4 flags (atomic u32): bit 0 REMOVED (cs_shm_unlink ran)
+ *       80    4 flags (atomic u32): bit 0 REMOVED (cs_shm_unlink ran),
+ *                 bit 1 REUSING (a publisher reuses retired segments)
  *       84    4 owner_uid: the creator's effective uid (fstat decides; this
  *                 copy is for people)
  *       88    8 total_len: bytes of the whole control segment
@@ -75,10 +77,12 @@
  *      136  120 reserved (0)
  * Image table, at 256, image_cap records of 32 bytes:
  *        0    8 gen (atomic u64): a generation whose segment may exist,
- *                 0 = free record
+ *                 0 = free record; with bit 63 (RETIRING) set: a retired
+ *                 generation whose segment a publish is taking for reuse
  *        8    8 len (atomic u64): its image bytes
  *       16    8 suffix (atomic u64): hex suffix of its segment name
- *       24    8 reserved (0)
+ *       24    8 next_suffix (atomic u64): while a reuse renames the segment,
+ *                 the suffix of its new name (generation cur + 1); else 0
  * total_len = 256 + 32 * image_cap, rounded up to 64.
  *
  * Reader table "/NAME@readers.<suffix>":

@@ -510,6 +510,12 @@ typedef struct cs_load_options {
                               *snapshot, the caller's to close, instead of
                               being refused; refused (CS_EINVAL) when
                               *snapshot is already set or e holds records */
+    unsigned threads;      /* an estate directory's files are parsed on this
+                              many threads (0 or 1: the calling thread
+                              only); the estate, every error and message
+                              and the order of findings are the same as
+                              with one thread (records are still added in
+                              file order, on the calling thread) */
 } cs_load_options;
 
 /*

@@ -13,21 +13,27 @@
  * starts where the previous one ended and stays free. A HOLE is one block
  * of that list.
  *
- * Cost: one pass over the stored prefixes inside the pool (the trie's
- * overlap iterator, query.h) merged with the sorted extra blocks; the
- * pool's size does not matter. An allocation with strategy `first` stops
- * at the first hole that fits (for N > 1 blocks: it gathers the first N
- * holes that fit once); best-fit and spread gather the holes that fit in
- * one pass per call and then pick each block from a heap (O(log holes) per
- * block), so N blocks cost one pass, not N.
+ * Cost. cs_ipam_free: one pass over the stored prefixes inside the pool
+ * (the trie's overlap iterator, query.h) merged with the sorted extra
+ * blocks; the pool's size does not matter. cs_ipam_alloc: every strategy
+ * picks each block from an index of the snapshot's free holes (the gaps
+ * between its stored prefixes with a summary of their hole sizes), built
+ * by one walk of the family on the first allocation that needs it and kept
+ * with the snapshot until it is closed: then O((pieces + blocks) x log
+ * gaps) per call, where pieces are the intervals between the extra blocks
+ * inside the pools (about 1-2 us per block at 1M stored prefixes, any
+ * strategy, both families: bench/results-ipam.md). One `first` block on a
+ * snapshot without the index walks the pool's start instead (at most 512
+ * used blocks), so a one-shot command does not pay for the index.
  *
  * Counts of addresses are 128-bit (an IPv6 /32 pool holds 2^96), given as
  * cs_u128 {hi, lo}.
  *
  * No function here blocks or writes anything but its out arguments and
  * (documented) the caller's extra array, which is sorted in place; only
- * cs_ipam_alloc allocates (its heap of holes, for best-fit, spread, or
- * more than one block; freed before it returns); all are thread-safe on a shared snapshot. Every function is plain
+ * cs_ipam_alloc allocates (its candidates, freed before it returns, and
+ * the snapshot's index of holes, freed by cs_snapshot_close); all are
+ * thread-safe on a shared snapshot. Every function is plain
  * C with caller buffers and counts (the Python binding calls them through
  * cffi/ctypes). Tests: tests/test_ipam.c (differential against a
  * brute-force bitmap on seeded estates, every strategy).
@@ -145,8 +151,8 @@ typedef struct cs_ipam_allocation {
  * the other (each later one avoids the earlier ones), and writes them to
  * out in ascending order. Returns how many were allocated; when fewer than
  * count, *reason (nullable) says why (enum cs_ipam_reason), else it is
- * CS_IPAM_OK. CS_ENOMEM (best-fit, spread) when the heap of holes cannot
- * be allocated. CS_EINVAL for bad arguments (NULLs, no pool, pools of two
+ * CS_IPAM_OK. CS_ENOMEM when the candidates or the snapshot's index of
+ * holes cannot be allocated. CS_EINVAL for bad arguments (NULLs, no pool, pools of two
  * families, a non-canonical prefix, an IPv6 /0 pool, an unknown strategy).
  */
 CS_API int64_t cs_ipam_alloc(const cs_snapshot *s, const cs_ipam_request *r,

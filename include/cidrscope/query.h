@@ -128,6 +128,21 @@ CS_API int cs_query_iter_next(cs_query_iter *it, cs_match *m);
 CS_API int cs_lookup(const cs_snapshot *s, const cs_prefix *addr, cs_match *m);
 
 /*
+ * Parse-and-count in one call (engine/query/count_lines.c), for bindings
+ * that hold the queries as text: `text[0..len)` holds one prefix a line,
+ * parsed as cs_prefix_parse_lines does (with `flags`); counts[i] =
+ * cs_query_count(s, item i, kind). Large inputs are counted in address
+ * order (sorted, then scattered back), so the rate does not depend on the
+ * input's order. Returns the number of items (<= cap), or CS_EPARSE (err:
+ * the item's line and column), CS_ERANGE (more than cap items), CS_EINVAL,
+ * CS_ENOMEM. Allocates scratch (about 70 bytes per item), freed before it
+ * returns. Thread-safe.
+ */
+CS_API int64_t cs_query_count_lines(const cs_snapshot *s, const char *text, size_t len,
+                                    unsigned flags, unsigned kind, uint32_t *counts,
+                                    size_t cap, cs_error *err);
+
+/*
  * Bulk longest-prefix match: out[i] is the match of addrs[i]; a miss is
  * out[i].count == 0 (and values NULL). Interleaved with prefetch; no
  * allocation. Returns the number of hits, or CS_EINVAL.

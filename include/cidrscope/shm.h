@@ -25,8 +25,10 @@
  *
  * Queries on a pinned image make no system call and take no lock. A pin of a
  * generation this process has already mapped is lock-free and makes no
- * system call either; the first pin of a new generation maps it and checks
- * its owner and mode. The image was validated by its publisher, which also
+ * system call either. The first pin of a process maps the current
+ * generation and checks its owner and mode; once a generation is mapped, a
+ * newer one is mapped, checked and faulted in by a thread of the library
+ * while pins go on with the one mapped before, so no query waits for it. The image was validated by its publisher, which also
  * wrote the image's derived indexes after it, and only the owner can write
  * the segment, so its content and indexes are trusted when the owner is
  * this process's user or root (SECURITY.md, "Why readers may trust
@@ -36,9 +38,9 @@
  * every image. Mappings of old generations are released on a short-lived
  * thread of the library's, not on the pinning thread. A
  * reader never waits for the publisher and never blocks it: a slow reader
- * only keeps its generation's segment alive. Readers that must never pay
- * the mapping on their query path run cs_shm_refresh from a thread of their
- * own and pin with cs_shm_pin_mapped:
+ * only keeps its generation's segment alive. Readers that want to decide
+ * themselves when a new generation is mapped run cs_shm_refresh from a
+ * thread of their own and pin with cs_shm_pin_mapped:
  *
  *   refresher:  if (cs_shm_generation(h) != seen) cs_shm_refresh(h, &err);
  *   workers:    cs_shm_pin_mapped(h, &pin, &err); ...; cs_shm_unpin(&pin);
@@ -168,13 +170,19 @@ typedef struct cs_pin {
 
 /*
  * Pins the current generation: claims a reader slot, records the generation
- * in it so no publisher unlinks it, maps and validates the image if this
- * attachment has not mapped it yet, and fills *pin. Every query on
+ * in it so no publisher unlinks it, and fills *pin. Every query on
  * pin->snap answers from that one generation (pin->generation), however
- * many publishes follow. While another thread of this attachment is mapping
- * the current generation, the pin gets the newest generation already mapped
- * instead of mapping it a second time; through one attachment, successive
- * pins never go back in generation.
+ * many publishes follow. When this attachment has not mapped the current
+ * generation yet: with nothing mapped, the pin maps and validates it
+ * itself; otherwise a thread of the library maps, validates and faults it
+ * in (one per attachment, short-lived), and until it is done (milliseconds
+ * for a 100 MB image) the pin gets the newest generation already mapped,
+ * its slot saying so. Should that thread fail, the next pins of that
+ * generation map it themselves and return why it failed. Likewise while
+ * another thread of this attachment is mapping (cs_shm_refresh), the pin
+ * gets the newest generation already mapped. Through one attachment,
+ * successive pins never go back in generation. For the current generation
+ * at once, call cs_shm_refresh first.
  * Each pin uses one slot until unpinned; a thread may hold several pins.
  * When every slot is held by a live process, it waits up to the slot wait
  * (cs_shm_attach_options) for one to free.
@@ -195,15 +203,17 @@ CS_API int cs_shm_pin(cs_shm *h, cs_pin *pin, cs_error *err);
  * mapped: pins the current generation if it is mapped here, else the
  * newest mapped one (which may be older than current until a pin or
  * cs_shm_refresh maps the new one; its memory stays valid even after its
- * segment is unlinked). With nothing mapped yet it maps as cs_shm_pin.
- * Same returns; no system call once something is mapped.
+ * segment is unlinked). With nothing mapped yet it maps as cs_shm_pin, and
+ * also when a publisher with CS_SHM_REUSE is taking the newest mapped
+ * generation's segment for a new generation (then its bytes change).
+ * Same returns; no system call once something is mapped, but in that case.
  */
 CS_API int cs_shm_pin_mapped(cs_shm *h, cs_pin *pin, cs_error *err);
 
 /*
- * Maps and validates the current generation now, unless this attachment
- * has already mapped it (or another thread is mapping it), so later pins
- * find it mapped. Returns 1 when it mapped a generation, 0 when there was
+ * Maps and validates the current generation now, on the calling thread,
+ * unless this attachment has already mapped it (or another thread is
+ * mapping it), so later pins find it mapped. Returns 1 when it mapped a generation, 0 when there was
  * nothing to do, or cs_shm_pin's errors. Thread-safe; meant for a reader's
  * own background thread (see the top of this header).
  */
@@ -292,6 +302,16 @@ enum {
     /* cs_shm_publish_with: publish even when the shrink guard would
      * refuse (the operator confirmed). */
     CS_SHM_FORCE = 1u << 1,
+    /* cs_shm_options.flags: keep the two newest retired generations'
+     * segments (two more images in /dev/shm, also through cs_shm_reclaim)
+     * and, when no reader pins the older, write the next generation into
+     * its pages instead of a new segment: a publish then neither allocates nor frees the
+     * image's pages (about 2.5x less CPU; bench/results-shm.md). Only on a
+     * service whose mode gives group and others no read bit (so no one but
+     * the owner and root may pin); elsewhere ignored. Readers re-check a
+     * generation they fall back to (cs_shm_pin, cs_shm_pin_mapped), so
+     * none reads a segment while it is rewritten. */
+    CS_SHM_REUSE = 1u << 2,
 };
 
 typedef struct cs_shm_options {
@@ -299,7 +319,7 @@ typedef struct cs_shm_options {
     uint32_t readers;    /* reader slots of a new control segment;
                             0 = CS_SHM_DEFAULT_READERS (an existing segment
                             keeps its own count) */
-    unsigned flags;      /* CS_SHM_SERVE */
+    unsigned flags;      /* CS_SHM_SERVE, CS_SHM_REUSE */
     uint32_t wait_ms;    /* how long a publish waits for another process's
                             publish to finish; 0 = 5000 */
     uint32_t max_shrink; /* the shrink guard: refuse a generation with more

@@ -95,6 +95,22 @@ def _text(s, what):
     return s.encode()
 
 
+def _join(items):
+    """Any iterable of str (or of bytes) as (items, one buffer with an item
+    a line, count): "\n".join and one encode, or b"\n".join for bytes."""
+    items = items if isinstance(items, (list, tuple)) else list(items)
+    if not items:
+        return items, b"", 0
+    kind = bytes if isinstance(items[0], bytes) else str
+    try:
+        text = b"\n".join(items) if kind is bytes else "\n".join(items).encode()
+    except TypeError:
+        i, x = next((i, x) for i, x in enumerate(items) if not isinstance(x, kind))
+        raise TypeError(f"item {i + 1} must be {kind.__name__} like item 1, "
+                        f"not {type(x).__name__}") from None
+    return items, text, len(items)
+
+
 class _Memstream:
     """A FILE* writing into memory (open_memstream), read back as str."""
 
@@ -167,17 +183,10 @@ class Snapshot:
 
     # -- helpers ------------------------------------------------------------
     def _parse_many(self, items, addresses):
-        items = items if isinstance(items, (list, tuple)) else list(items)
-        n = len(items)
-        try:
-            text = "\n".join(items).encode()
-        except TypeError:
-            i, x = next((i, x) for i, x in enumerate(items) if not isinstance(x, str))
-            raise TypeError(f"item {i + 1} must be a str, not {type(x).__name__}") from None
-        out = _ffi.new("cs_prefix[]", max(n, 1))
+        items, text, n = _join(items)
+        out = _ffi.new("cs_prefix[]", n + 1)   # + 1: see count
         err = _new_error()
-        got = _lib.cs_prefix_parse_lines(text, len(text) if n else 0, 0,
-                                         addresses, out, n, err)
+        got = _lib.cs_prefix_parse_lines(text, len(text), 0, addresses, out, n + 1, err)
         if got < 0:
             _raise(got, err, "<items>")
         if got != n:
@@ -225,13 +234,21 @@ class Snapshot:
 
     # -- queries ------------------------------------------------------------
     def count(self, prefixes):
-        """Number of live blocks overlapping each prefix, in input order."""
+        """Number of live blocks overlapping each prefix (str, or bytes), in
+        input order. One C call parses, sorts, counts and puts the counts
+        back in order (cs_query_count_lines)."""
         s = self._snap()
-        items, qs, n = self._parse_many(prefixes, False)
-        counts = _ffi.new("uint32_t[]", max(n, 1))
-        rc = _lib.cs_query_count_bulk(s, qs, n, _Q_OVERLAPPING, counts)
-        if rc < 0:
-            _raise(rc, None)
+        _, text, n = _join(prefixes)
+        # room for one more: an item holding a newline shows as n + 1 items
+        counts = _ffi.new("uint32_t[]", n + 1)
+        err = _new_error()
+        got = _lib.cs_query_count_lines(s, text, len(text), 0, _Q_OVERLAPPING, counts, n + 1,
+                                        err)
+        if got < 0:
+            _raise(got, err, "<items>")
+        if got != n:
+            raise InputError(_CS_EPARSE, "<items>: an item holds a newline",
+                             "<items>", None, None)
         return _ffi.unpack(counts, n)
 
     def overlaps(self, prefix):

@@ -69,6 +69,9 @@ typedef struct cs_query_iter {
 } cs_query_iter;
 int cs_query_count_bulk(const cs_snapshot *s, const cs_prefix *qs, size_t n,
                         unsigned kind, uint32_t *counts);
+int64_t cs_query_count_lines(const cs_snapshot *s, const char *text, size_t len,
+                             unsigned flags, unsigned kind, uint32_t *counts,
+                             size_t cap, cs_error *err);
 void cs_query_iter_init(cs_query_iter *it, const cs_snapshot *s,
                         const cs_prefix *q, unsigned kind);
 int cs_query_iter_next(cs_query_iter *it, cs_match *m);

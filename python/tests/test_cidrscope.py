@@ -78,6 +78,76 @@ def test_binding__count_matches_brute_force_on_random_prefixes(snap):
     assert snap.count([]) == []
 
 
+def seeded_estate(rng, n):
+    """n random prefixes of both families, clustered so that queries nest."""
+    out = set()
+    while len(out) < n:
+        if rng.random() < 0.7:
+            length = rng.randrange(12, 29)
+            addr = 10 << 24 | rng.getrandbits(20) << 4
+            out.add(ipaddress.ip_network((addr >> (32 - length) << (32 - length), length)))
+        else:
+            length = rng.randrange(32, 65)
+            addr = 0x2600 << 112 | rng.getrandbits(24) << 80
+            out.add(ipaddress.ip_network((addr >> (128 - length) << (128 - length), length)))
+    return sorted(out, key=lambda p: (p.version, p.network_address, p.prefixlen))
+
+
+def test_binding__count_one_call_path_equals_bulk_count_and_brute_force(tmp_path):
+    """Snapshot.count goes through cs_query_count_lines (parse, sort by
+    address, count, scatter back) once there are more than 4,096 items: its
+    answers, for str and for bytes items, equal cs_query_count_bulk in input
+    order and a brute-force count; a bad item's line is its position."""
+    seed = int(os.environ.get("CS_SEED", time.time_ns() % 2**32))
+    print(f"seed {seed} (CS_SEED={seed} reproduces)")
+    rng = random.Random(seed)
+    blocks = seeded_estate(rng, 300)
+    path = tmp_path / "estate.csv"
+    path.write_text("provider,family,prefix\n" +
+                    "".join(f"seeded,ipv{b.version},{b}\n" for b in blocks))
+    qs = []
+    for _ in range(6000):
+        b = rng.choice(blocks)
+        r = rng.random()
+        if r < 0.1:                                  # outside the estate
+            q = ipaddress.ip_network((11 << 24 | rng.getrandbits(16) << 8, 24)) \
+                if b.version == 4 else ipaddress.ip_network((0x2700 << 112, 48))
+        elif r < 0.6:
+            q = b.supernet(prefixlen_diff=min(b.prefixlen, rng.randrange(10)))
+        else:
+            d = min(b.max_prefixlen - b.prefixlen, rng.randrange(6))
+            q = next(b.subnets(prefixlen_diff=d)) if d else b
+        qs.append(str(q))
+    spans = [(b.version, int(b.network_address), int(b.broadcast_address)) for b in blocks]
+    want = []
+    for q in map(ipaddress.ip_network, qs):
+        v, lo, hi = q.version, int(q.network_address), int(q.broadcast_address)
+        want.append(sum(1 for bv, blo, bhi in spans if bv == v and blo <= hi and lo <= bhi))
+    assert any(w == 0 for w in want) and sum(w > 1 for w in want) > 100
+    from cidrscope._ffi import ffi, lib
+    with cidrscope.load(str(path)) as s:
+        got = s.count(qs)
+        assert got == want
+        assert s.count([q.encode() for q in qs]) == want          # bytes items
+        assert s.count(reversed(qs)) == want[::-1]                # any order
+        # cs_query_count_bulk on the same items, in input order
+        parsed = ffi.new("cs_prefix[]", len(qs))
+        text = "\n".join(qs).encode()
+        assert lib.cs_prefix_parse_lines(text, len(text), 0, False, parsed, len(qs),
+                                         ffi.NULL) == len(qs)
+        bulk = ffi.new("uint32_t[]", len(qs))
+        assert lib.cs_query_count_bulk(s._s, parsed, len(qs), 3, bulk) == 0
+        assert list(bulk) == want
+        # errors name the item's line, on the sorted path and off it
+        for items in (qs[:4999] + ["10.0.0.1/8"] + qs[5000:], qs[:2] + ["10.0.0.1/8"]):
+            for conv in (str, str.encode):
+                with pytest.raises(cidrscope.InputError) as e:
+                    s.count([conv(q) for q in items])
+                assert (e.value.line, e.value.column) == (items.index("10.0.0.1/8") + 1, 1)
+        with pytest.raises(cidrscope.InputError):
+            s.count(qs[:4500] + ["10.0.0.0/8\n10.0.0.0/8"])      # a newline inside
+
+
 def test_binding__count_matches_cli(snap):
     qs = ["10.0.0.0/8", "172.16.0.0/12", "0.0.0.0/0", "::/0", "192.0.2.0/24"]
     out = subprocess.run([CLI, "query", "-e", SAMPLE, "--count", *qs], check=True,
@@ -168,7 +238,9 @@ def test_binding__errors_carry_their_location(tmp_path, snap):
     with pytest.raises(cidrscope.InputError):
         snap.overlaps("10.0.0.0/33")
     with pytest.raises(TypeError):
-        snap.count([b"10.0.0.0/8"])
+        snap.count([b"10.0.0.0/8", "10.0.0.0/8"])      # bytes and str mixed
+    with pytest.raises(TypeError):
+        snap.count(["10.0.0.0/8", 10])
     bad = tmp_path / "bad.csv"
     bad.write_text("account,region,vpc_id,cidr\n111111111111,us-east-1,vpc-1,10.0.0.1/16\n")
     with pytest.raises(cidrscope.InputError) as e:

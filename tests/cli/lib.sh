@@ -16,6 +16,10 @@
 #   json_ok FILE        fail unless FILE is one valid JSON document
 #   ndjson_ok FILE      fail unless every line of FILE is a JSON document
 #   finish NAME         print "NAME: ok" and exit 0, or the count and exit 1
+#   sample_pairs FILE N SEED
+#                       a check --pairs CSV of N seeded pairs of the VPC ids of
+#                       datasets/sample (and one unknown id, vpc-nope); run
+#                       from the source tree
 #
 # POSIX sh: the tests run under Debian's dash.
 
@@ -89,4 +93,24 @@ finish() {
     [ "$fails" -eq 0 ] || { echo "$fails failure(s)" >&2; exit 1; }
     echo "$1: ok"
     exit 0
+}
+
+sample_pairs() {
+    py - "$1" "$2" "$3" <<'PY' || fail "sample_pairs $*"
+import glob, json, random, sys
+ids = set()
+for f in glob.glob("datasets/sample/**/*.json", recursive=True):
+    try:
+        d = json.load(open(f))
+    except ValueError:
+        continue
+    if isinstance(d, dict):
+        ids.update(v["VpcId"] for v in d.get("Vpcs", []))
+ids = sorted(ids) + ["vpc-nope"]
+r = random.Random(int(sys.argv[3]))
+with open(sys.argv[1], "w") as f:
+    f.write("vpc_a,vpc_b\n")
+    for _ in range(int(sys.argv[2])):
+        f.write("%s,%s\n" % (r.choice(ids), r.choice(ids)))
+PY
 }

@@ -228,23 +228,7 @@ expect_in "$tmp/out" "unknown-vpc"
 
 # check --pairs --threads 2 writes the bytes one thread writes, in every
 # format (20,000 pairs of the sample, unknown ids among them).
-python3 - "$tmp/many-pairs.csv" <<'PY'
-import glob, json, random, sys
-ids = set()
-for f in glob.glob("datasets/sample/**/*.json", recursive=True):
-    try:
-        d = json.load(open(f))
-    except ValueError:
-        continue
-    if isinstance(d, dict):
-        ids.update(v["VpcId"] for v in d.get("Vpcs", []))
-ids = sorted(ids) + ["vpc-nope"]
-r = random.Random(5)
-with open(sys.argv[1], "w") as f:
-    f.write("vpc_a,vpc_b\n")
-    for _ in range(20000):
-        f.write("%s,%s\n" % (r.choice(ids), r.choice(ids)))
-PY
+sample_pairs "$tmp/many-pairs.csv" 20000 5
 for fmt in text csv ndjson json; do
     "$cli" check -e datasets/sample --format $fmt --pairs "$tmp/many-pairs.csv" >"$tmp/t1.$fmt" 2>"$tmp/err" ||
         fail "check --pairs --format $fmt exit $?"

@@ -3,7 +3,8 @@
 # --shm (text and JSON), query and lookup --shm answering exactly as -e on the
 # same estate, a snapshot read through a pipe, FIFO or process substitution, publish moving the generation, the shrink guard (refused,
 # shown by stat --shm, --force), bad input leaving nothing in /dev/shm, and
-# --unlink-on-exit cleaning /dev/shm. usage: sh test_shm.sh CLI SOURCE_DIR
+# --unlink-on-exit cleaning /dev/shm, publish --reuse writing into a retired
+# image's memory. usage: sh test_shm.sh CLI SOURCE_DIR
 set -u
 cli=$1
 src=$2
@@ -12,6 +13,7 @@ name="cstest_cli_$$"
 cleanup() {
     [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null
     rm -f /dev/shm/"$name" /dev/shm/"$name"@* /dev/shm/"$name"_bad /dev/shm/"$name"_bad@*
+    rm -f /dev/shm/"$name"_reuse* 
 }
 at_exit cleanup
 
@@ -118,6 +120,27 @@ grep -q "max-shrink" "$tmp/refused.err" || fail "refusal does not name --max-shr
 "$cli" query --count --shm "$name" 10.0.0.0/8 >"$tmp/g2.txt"
 "$cli" query --count -e "$src/datasets/sample-prefixes.csv" 10.0.0.0/8 >"$tmp/g2d.txt"
 cmp -s "$tmp/g2.txt" "$tmp/g2d.txt" || fail "generation 2 answers differ from its sources"
+
+# publish --reuse: two retired images are kept, the fourth publish goes
+# into the oldest one's memory (same inode, new name), answers stay right;
+# with a --mode others may read, nothing is kept
+rn="${name}_reuse"
+for k in 1 2 3; do
+    "$cli" publish "$rn" "$src/datasets/sample" --reuse >/dev/null 2>&1 || fail "publish --reuse $k exit $?"
+done
+[ "$(ls /dev/shm/"$rn"@[0-9]* | wc -l)" -eq 3 ] || fail "publish --reuse: expected 3 image segments"
+ino1=$(stat -c %i /dev/shm/"$rn"@1.*)
+"$cli" publish "$rn" "$src/datasets/sample-prefixes.csv" --reuse --force >/dev/null 2>&1 || fail "publish --reuse 4 exit $?"
+ls /dev/shm/"$rn"@1.* >/dev/null 2>&1 && fail "publish --reuse: generation 1 not reused"
+[ "$(stat -c %i /dev/shm/"$rn"@4.*)" = "$ino1" ] || fail "publish --reuse: generation 4 is not in generation 1's memory"
+"$cli" query --count --shm "$rn" 10.0.0.0/8 >"$tmp/r4.txt"
+cmp -s "$tmp/r4.txt" "$tmp/g2d.txt" || fail "a reused segment answers differently from its sources"
+rg="${name}_reuseg"
+for k in 1 2 3; do
+    "$cli" publish "$rg" "$src/datasets/sample" --reuse --mode 0640 >/dev/null 2>&1 || fail "publish --reuse --mode 0640 exit $?"
+done
+[ "$(ls /dev/shm/"$rg"@[0-9]* | wc -l)" -eq 1 ] || fail "publish --reuse --mode 0640 kept retired images"
+rm -f /dev/shm/"$rn" /dev/shm/"$rn"@* /dev/shm/"$rg" /dev/shm/"$rg"@*
 
 # errors: no such service is bad input (2)
 "$cli" stat --shm "${name}_missing" >/dev/null 2>&1

@@ -15,7 +15,12 @@
  *   - the outcome (status, line, column, message, counts) depends on the
  *     read size: the same text read whole and in the picked size must agree
  *     (the prescan and the line counter carry state across reads);
- *   - an estate built from whatever was accepted does not freeze.
+ *   - an estate built from whatever was accepted does not freeze;
+ *   - the text read a second time into an estate holding its first reading
+ *     differs (status, error, counts, image bytes) between one thread and
+ *     a recording replayed and resumed as estate_dir.c's helper threads
+ *     make it (engine/ingest/replay.c: every VPC meets itself again, so
+ *     merges and conflicts come through the resume path).
  * The library is instrumented in fuzz builds (CMakeLists.txt), so this links
  * it. Run: sh tests/fuzz/run.sh BUILD_DIR [SECONDS]; seeds in
  * corpus/aws_json/, tokens in aws_json.dict.
@@ -63,6 +68,77 @@ static outcome run(const uint8_t *text, size_t len, size_t chunk,
     return o;
 }
 
+static int read_buf(cs_estate *e, const uint8_t *text, size_t len, const cs_load_options *opts,
+                    const char *region, const char *account, cs_error *err)
+{
+    cs_error_clear(err);
+    return cs_ingest_aws_json_buf(e, "fuzz.json", text, len, 0, region, account, opts, err);
+}
+
+/* The image of e, with the creation time and the header checksum over it
+ * zeroed (engine/image/snapshot.c: offsets 40 and 96). */
+static unsigned char *image_of(const cs_estate *e, size_t *len)
+{
+    cs_snapshot *s = NULL;
+    cs_error err;
+    REQUIRE(cs_estate_freeze(e, &s, &err) == 0);
+    const void *img = cs_snapshot_image(s, len);
+    unsigned char *copy = malloc(*len);
+    REQUIRE(copy && *len >= 104);
+    memcpy(copy, img, *len);
+    memset(copy + 40, 0, 8);
+    memset(copy + 96, 0, 8);
+    cs_snapshot_close(s);
+    return copy;
+}
+
+static void second_reading(const uint8_t *text, size_t len, const cs_load_options *opts,
+                           const char *region, const char *account)
+{
+    cs_error ea, eb, es;
+    /* One thread: the text twice. */
+    cs_estate *a = cs_estate_new();
+    REQUIRE(a);
+    read_buf(a, text, len, opts, region, account, &ea);
+    int ra = read_buf(a, text, len, opts, region, account, &ea);
+    /* Helper threads: the first reading, then the second recorded into an
+     * estate of its own and replayed (resumed where an answer differs). */
+    cs_estate *b = cs_estate_new(), *scratch = cs_estate_new();
+    REQUIRE(b && scratch);
+    read_buf(b, text, len, opts, region, account, &eb);
+    cs_ingest_log log;
+    memset(&log, 0, sizeof log);
+    cs_ingest_log_begin(&log);
+    int rs = read_buf(scratch, text, len, opts, region, account, &es);
+    cs_ingest_log_end();
+    cs_estate_free(scratch);
+    cs_ingest_resume at;
+    cs_error_clear(&eb);
+    int rb = cs_ingest_log_replay(b, &log, &at, &eb);
+    if (rb == 1) {
+        cs_ingest_resume_begin(&at);
+        rb = read_buf(b, text, len, opts, region, account, &eb);
+        cs_ingest_resume_end();
+    } else if (rb == 0) {
+        rb = rs;
+        eb = es;
+    }
+    REQUIRE(rb == ra);
+    if (ra < 0) {
+        REQUIRE(eb.code == ea.code && eb.line == ea.line && eb.column == ea.column);
+        REQUIRE(strcmp(eb.message, ea.message) == 0 && strcmp(eb.source, ea.source) == 0);
+    } else {
+        size_t la, lb;
+        unsigned char *ia = image_of(a, &la), *ib = image_of(b, &lb);
+        REQUIRE(la == lb && memcmp(ia, ib, la) == 0);
+        free(ia);
+        free(ib);
+    }
+    cs_ingest_log_free(&log);
+    cs_estate_free(a);
+    cs_estate_free(b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
@@ -105,5 +181,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         REQUIRE(part.c.findings == whole.c.findings);
         REQUIRE(part.frozen == 0);
     }
+    second_reading(text, len, &opts, region, account);
     return 0;
 }

@@ -4,6 +4,7 @@ snapshots once through the library (ctypes on libcidrscope.so), then
 publishes a random one into the service every 200 ms until killed, one line
 of output per publish ("ok GEN MILLISECONDS" or "fail CODE MESSAGE").
 usage: publisher.py LIBCIDRSCOPE NAME SEED SNAPSHOT...
+Publishes with CS_SHM_REUSE, as `serve --reuse` in the soak does.
 """
 import ctypes
 import mmap
@@ -44,9 +45,16 @@ for path in sys.argv[4:]:
                                    ctypes.byref(s), ctypes.byref(err)) != 0:
         sys.exit("open %s: %s" % (path, message(err)))
     snaps.append(s)
+class Options(ctypes.Structure):  # cs_shm_options (include/cidrscope/shm.h)
+    _fields_ = [("mode", ctypes.c_uint), ("readers", ctypes.c_uint32), ("flags", ctypes.c_uint),
+                ("wait_ms", ctypes.c_uint32), ("max_shrink", ctypes.c_uint32)]
+
+
+CS_SHM_REUSE = 1 << 2  # rewrite retired segments no reader pins (shm.h)
 pub = ctypes.c_void_p()
 err = Error()
-rc = lib.cs_shm_publisher_open(name, None, ctypes.byref(pub), ctypes.byref(err))
+opts = Options(flags=CS_SHM_REUSE)
+rc = lib.cs_shm_publisher_open(name, ctypes.byref(opts), ctypes.byref(pub), ctypes.byref(err))
 if rc < 0:
     print("fail %d %s" % (rc, message(err)), flush=True)
     sys.exit(1)

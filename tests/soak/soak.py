@@ -123,7 +123,7 @@ os.utime(live, (time.time() - 60, time.time() - 60))
 
 # ---- roles --------------------------------------------------------------------------
 def start_serve():
-    p = subprocess.Popen([CLI, "serve", NAME, live, "--interval", "0.2"],
+    p = subprocess.Popen([CLI, "serve", NAME, live, "--interval", "0.2", "--reuse"],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     with lock:
         procs["serve"] = p
@@ -179,7 +179,7 @@ def publisher():
                                   LIB, NAME, str(rng.randrange(1 << 30))] + variant_snap,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         else:
-            p = subprocess.Popen([CLI, "publish", NAME, variant_snap[rng.randrange(VARIANTS)]],
+            p = subprocess.Popen([CLI, "publish", NAME, variant_snap[rng.randrange(VARIANTS)], "--reuse"],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         with lock:
             procs["publisher"] = p
