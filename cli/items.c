@@ -815,7 +815,7 @@ int cli_items_run(const cli_items_opts *o, char **args, int n_args, const char *
     if (threads > 1)
         r.p = pool_start(r.o, threads);
     if (!r.p) /* one thread, or none could start: answered on this one */
-        r.one = malloc(sizeof *r.one);
+        r.one = calloc(1, sizeof *r.one); /* msg[] starts NULL */
     size_t cap = r.p ? CHUNK_MANY : CHUNK_ONE;
     bool ok = r.w && (r.p || r.one);
     for (unsigned x = 0; x < SLOTS && ok; x++) {

@@ -769,9 +769,7 @@ size_t snap_direct_blob_pieces(const cs_snapshot *s, uint8_t header[64], const v
             continue;
         piece[n] = src[i];
         piece_len[n++] = (size_t)pl[i];
-        /* A part that is not a whole number of lines (the IPv6 records:
-         * 65,536 + 4,096 + 256 + 16 + 1) is followed by zeros up to the
-         * next line, as snap_direct_blob_len counts it. */
+        /* zeros up to the next line (the 69,905 IPv6 records end inside one) */
         size_t pad = align_up((size_t)pl[i]) - (size_t)pl[i];
         if (pad) {
             piece[n] = zeros;
@@ -856,9 +854,8 @@ static int io_fail(cs_error *err, const char *path, const char *what)
     return cs_fail(err, CS_EIO, "%s: %s", what, strerror(e));
 }
 
-/* The directory part of path ("." when none) into dir (PATH_MAX bytes), and
- * where the file name starts. */
-static const char *split_dir(const char *path, char *dir)
+/* The directory part of path ("." when none) into dir (PATH_MAX bytes). */
+static void split_dir(const char *path, char *dir)
 {
     snprintf(dir, PATH_MAX, "%s", path);
     char *slash = strrchr(dir, '/');
@@ -868,8 +865,6 @@ static const char *split_dir(const char *path, char *dir)
         *slash = '\0';
     else
         snprintf(dir, PATH_MAX, ".");
-    const char *base = strrchr(path, '/');
-    return base ? base + 1 : path;
 }
 
 #define TMP_MARK ".cstmp."

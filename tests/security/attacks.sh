@@ -182,6 +182,21 @@ expect 0 "$(st "$own" "$cli" publish "$n2" "$tmp/sample.csv" --mode 0640)" "2: p
 got=$(as "$oth" "$cli" query --shm "$n2" --owner "$own" --count 10.0.0.0/8 2>"$tmp/last.out")
 [ "$got" = "$want" ] && ok || fail "2: group reader of a 0640 service: '$got' $(cat "$tmp/last.out")"
 rm -f /dev/shm/"$n2" /dev/shm/"$n2"@*
+# --reuse rewrites retired images only where no one else may pin: on a 0640
+# service (group members pin, so they could clear a slot) it is ignored and
+# no retired image is kept; on a 0600 one the reader table is the owner's
+for k in 1 2 3; do
+    expect 0 "$(st "$own" "$cli" publish "$n2" "$tmp/sample.csv" --mode 0640 --reuse)" "2: publish --reuse --mode 0640"
+done
+[ "$(ls /dev/shm/"$n2"@[0-9]* | wc -l)" -eq 1 ] && ok || fail "2: --reuse on a 0640 service kept retired images"
+rm -f /dev/shm/"$n2" /dev/shm/"$n2"@*
+for k in 1 2 3; do
+    expect 0 "$(st "$own" "$cli" publish "$n2" "$tmp/sample.csv" --reuse)" "2: publish --reuse"
+done
+rt=$(ls /dev/shm/"$n2"@readers.*)
+r=$(st "$oth" sh -c ": >> '$rt'")
+[ "$r" -ne 0 ] && ok || fail "2: a group member could write the reader table of a 0600 --reuse service"
+rm -f /dev/shm/"$n2" /dev/shm/"$n2"@*
 
 # ---- 3. pre-created image names do not block publishes --------------------------
 n=cssec${tag}pre
