@@ -108,6 +108,19 @@ static uint32_t subtree_end4(const cs_famview *f, uint32_t i)
     }
 }
 
+/* The record of a block from the record `up` of the block containing it
+ * (fewer bits): its walk goes on from where up's stopped. */
+static cs_dir16 below4(const cs_famview *f, const cs_dir16 *up, uint32_t key, unsigned bits)
+{
+    return up->resume == CS_NO_NODE ? *up : walk4(f, up->resume, up->x, key, bits);
+}
+
+static cs_dir16 below6(const cs_famview *f, const cs_dir16 *up, uint64_t hi, uint64_t lo,
+                       unsigned bits)
+{
+    return up->resume == CS_NO_NODE ? *up : walk6(f, up->resume, up->x, hi, lo, bits);
+}
+
 static int cmp_desc(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -123,13 +136,11 @@ static int build4(snap_direct *d, const cs_famview *f)
         d->dir[CS_DIR4_AT8 + v] = walk4(f, 0, CS_NO_NODE, v << 24, 8);
     for (uint32_t v = 0; v < 4096; v++) {
         const cs_dir16 *up = &d->dir[CS_DIR4_AT8 + (v >> 4)];
-        d->dir[CS_DIR4_AT12 + v] = up->resume == CS_NO_NODE
-                                       ? *up
-                                       : walk4(f, up->resume, up->x, v << 20, 12);
+        d->dir[CS_DIR4_AT12 + v] = below4(f, up, v << 20, 12);
     }
     for (uint32_t v = 0; v < 65536; v++) {
         const cs_dir16 *up = &d->dir[CS_DIR4_AT12 + (v >> 4)];
-        d->dir[v] = up->resume == CS_NO_NODE ? *up : walk4(f, up->resume, up->x, v << 16, 16);
+        d->dir[v] = below4(f, up, v << 16, 16);
     }
     /* The second level, for the /16s whose walks go on deepest inside them:
      * at most one per 32 IPv4 nodes (68 B of index per node), chosen by the
@@ -184,12 +195,10 @@ static int build4(snap_direct *d, const cs_famview *f)
         cs_dir16 *rec = &d->dir24[b * CS_DIR_L2_RECORDS];
         d->l2[v] = b * CS_DIR_L2_RECORDS;
         for (uint32_t w = 0; w < 16; w++)
-            rec[w] = walk4(f, r->resume, r->x, v << 16 | w << 12, 20);
+            rec[w] = below4(f, r, v << 16 | w << 12, 20);
         for (uint32_t w = 0; w < 256; w++) {
             const cs_dir16 *up = &rec[w >> 4];
-            rec[16 + w] = up->resume == CS_NO_NODE
-                              ? *up
-                              : walk4(f, up->resume, up->x, v << 16 | w << 8, 24);
+            rec[16 + w] = below4(f, up, v << 16 | w << 8, 24);
         }
         b++;
     }
@@ -242,9 +251,7 @@ static int build6(snap_direct *d, const cs_famview *f)
                 hi |= (uint64_t)v >> (64 - sh), lo |= (uint64_t)v << sh;
             else
                 lo |= (uint64_t)v << sh;
-            d->dir6[at[lv] + v] = up->resume == CS_NO_NODE
-                                      ? *up
-                                      : walk6(f, up->resume, up->x, hi, lo, b->len + k);
+            d->dir6[at[lv] + v] = below6(f, up, hi, lo, b->len + k);
         }
     }
     return 0;
