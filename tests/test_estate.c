@@ -654,6 +654,19 @@ static void estate__locations_past_32_bits_are_exact(void **state)
     cs_estate_free(e);
 }
 
+/* An estate holding one prefix-list owner, "pl-owner" (list.csv line 1);
+ * err cleared. */
+static cs_estate *estate_with_list_owner(cs_error *err)
+{
+    cs_estate *e = cs_estate_new();
+    cs_vpc_desc v = {.id = cs_str_c("pl-owner"), .owner = cs_str_c("owner"),
+                     .flags = CS_VPC_PSEUDO};
+    cs_error_clear(err);
+    cs_srcloc l0 = L("list.csv", 1, 1);
+    assert_int_equal(cs_estate_add_vpc(e, &v, &l0, err), 0);
+    return e;
+}
+
 /* Associations live in fixed chunks and the (VPC, prefix) index rehashes
  * from them: 200,000 blocks over several chunks and rehashes, each added
  * again (merged, not duplicated), one conflicting at the end names the
@@ -661,13 +674,8 @@ static void estate__locations_past_32_bits_are_exact(void **state)
 static void estate__many_blocks_dedupe_across_chunks(void **state)
 {
     (void)state;
-    cs_estate *e = cs_estate_new();
-    cs_vpc_desc v = {.id = cs_str_c("pl-owner"), .owner = cs_str_c("owner"),
-                     .flags = CS_VPC_PSEUDO};
     cs_error err;
-    cs_error_clear(&err);
-    cs_srcloc l0 = L("list.csv", 1, 1);
-    assert_int_equal(cs_estate_add_vpc(e, &v, &l0, &err), 0);
+    cs_estate *e = estate_with_list_owner(&err);
     const uint32_t n = 200000;
     for (int pass = 0; pass < 2; pass++)
         for (uint32_t i = 0; i < n; i++) {
@@ -702,13 +710,9 @@ static void estate__many_blocks_dedupe_across_chunks(void **state)
 static void estate__regress_map_growth_keeps_the_first_of_a_key(void **state)
 {
     (void)state;
-    cs_estate *e = cs_estate_new();
-    cs_vpc_desc v = {.id = cs_str_c("pl-owner"), .owner = cs_str_c("owner"),
-                     .flags = CS_VPC_PSEUDO};
     cs_error err;
-    cs_error_clear(&err);
+    cs_estate *e = estate_with_list_owner(&err);
     cs_srcloc l0 = L("list.csv", 1, 1);
-    assert_int_equal(cs_estate_add_vpc(e, &v, &l0, &err), 0);
     cs_cidr_desc a1 = {.vpc_id = cs_str_c("pl-owner"), .prefix = cs_prefix_from_v4(0x0a000000, 24),
                        .association_id = cs_str_c("vpc-cidr-assoc-1"),
                        .state = CS_ASSOC_DISASSOCIATED};
