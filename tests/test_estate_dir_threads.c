@@ -28,6 +28,7 @@
 #include <cidrscope/estate.h>
 
 #include "gen_estate.h"
+#include "support/testutil.h"
 #include "ingest/aws_json_internal.h"
 
 typedef struct run {
@@ -120,8 +121,7 @@ static void run_free(run *r)
 static void make_dir(char *tmp, size_t cap, char *dir, size_t dcap, uint64_t seed,
                      uint32_t accounts, uint32_t regions, uint32_t vpcs)
 {
-    snprintf(tmp, cap, "/tmp/cs-dir-threads-XXXXXX");
-    assert_non_null(mkdtemp(tmp));
+    assert_non_null(tu_mkdtemp(tmp, cap, "cs-dir-threads"));
     snprintf(dir, dcap, "%s/estate", tmp);
     gen_opts o;
     memset(&o, 0, sizeof o);

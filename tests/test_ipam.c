@@ -883,8 +883,8 @@ static void ipam__pools_errors_locate_the_value(void **state)
         cs_ipam_pools_free(set);
     }
     /* A CIDR of the other family than its pool, and a pool never described. */
-    char dir[] = "/tmp/cs-ipam-pools-XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    char dir[160];
+    assert_non_null(tu_mkdtemp(dir, sizeof dir, "cs-ipam-pools"));
     char path[256];
     snprintf(path, sizeof path, "%s/ipam-pool-0a1b2c3d4e5f60002.cidrs.json", dir);
     FILE *f = fopen(path, "w");

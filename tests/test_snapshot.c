@@ -158,8 +158,8 @@ static void snapshot__file_round_trip_and_atomic_write(void **state)
     (void)state;
     tu_entry *e;
     cs_snapshot *s = small_snapshot(2000, 4, &e);
-    char dir[] = "/tmp/cs_test_snap_XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    char dir[200];
+    assert_non_null(tu_mkdtemp(dir, sizeof dir, "cs_test_snap"));
     char path[256];
     snprintf(path, sizeof path, "%s/estate.snap", dir);
     cs_error err;

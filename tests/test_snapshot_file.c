@@ -36,8 +36,7 @@ static char g_dir[64];
 static int setup(void **state)
 {
     (void)state;
-    snprintf(g_dir, sizeof g_dir, "/tmp/cstest-snapfile-XXXXXX");
-    assert_non_null(mkdtemp(g_dir));
+    assert_non_null(tu_mkdtemp(g_dir, sizeof g_dir, "cstest-snapfile"));
     return 0;
 }
 

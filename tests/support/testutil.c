@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* mkdtemp */
 #include "testutil.h"
 
 #include <stdio.h>
@@ -229,4 +230,13 @@ void tu_random_queries(tu_rng *r, const tu_entry *e, size_t n, cs_prefix *q,
         default: q[i] = tu_truncate(&p, p.len > 8 ? p.len - 8u : 0u); break;
         }
     }
+}
+
+char *tu_mkdtemp(char *buf, size_t cap, const char *name)
+{
+    const char *base = getenv("TMPDIR");
+    int n = snprintf(buf, cap, "%s/%s.%s", base && *base ? base : "/tmp", name, "XXXXXX");
+    if (n < 0 || (size_t)n >= cap)
+        return NULL;
+    return mkdtemp(buf);
 }

@@ -57,4 +57,8 @@ cs_snapshot *tu_build(const tu_entry *e, size_t n);
 void tu_random_queries(tu_rng *r, const tu_entry *e, size_t n, cs_prefix *q,
                        size_t nq);
 
+/* A fresh directory $TMPDIR/<name>.<6 random chars> (/tmp when TMPDIR is
+ * unset) made by mkdtemp into buf[cap]. Returns buf, or NULL (errno set). */
+char *tu_mkdtemp(char *buf, size_t cap, const char *name);
+
 #endif
