@@ -29,6 +29,7 @@
 #include <cidrscope/estate.h>
 
 #include "gen_estate.h"
+#include "core/sort_internal.h"
 #include "query/audit_internal.h"
 #include "report/writer.h"
 
@@ -1387,7 +1388,7 @@ static void audit__radix_sort_matches_qsort(void **state)
             uint64_t v = tu_next(&r);
             a[i] = b[i] = k % 2 ? (v & 0x0000ffff0003ffffull) : v % 5000 << 32 | (v >> 40);
         }
-        audit_sort_u64(a, tmp, n);
+        cs_sort_u64(a, tmp, n);
         if (n)
             qsort(b, n, sizeof *b, cmp_u64t);
         if (n)

@@ -28,6 +28,7 @@
 #include "build/freeze_internal.h"
 #include "build/trie_internal.h"
 #include "core/aws_rules_internal.h"
+#include "core/sort_internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -468,17 +469,15 @@ static int cmp_entry(const void *ctx, uint32_t a, uint32_t b)
 #define ENT_V4_IDX_MASK ((1u << 26) - 1)
 
 /* Sorts ent[0..n) (IPv4 association indices, each <= ENT_V4_IDX_MASK) by
- * (prefix, index): an LSD radix sort, four passes of 16 bits. 0 or
+ * (prefix, index): cs_sort_u64 of packed keys. 0 or
  * CS_ENOMEM. */
 static int sort_v4_entries(uint32_t *ent, uint32_t n, const builder_prefixes *bp)
 {
     uint64_t *key = malloc(((size_t)n + 1) * sizeof *key);
     uint64_t *tmp = malloc(((size_t)n + 1) * sizeof *tmp);
-    uint32_t *cnt = malloc(65536 * sizeof *cnt);
-    if (!key || !tmp || !cnt) {
+    if (!key || !tmp) {
         free(key);
         free(tmp);
-        free(cnt);
         return CS_ENOMEM;
     }
     for (uint32_t i = 0; i < n; i++) {
@@ -486,27 +485,11 @@ static int sort_v4_entries(uint32_t *ent, uint32_t n, const builder_prefixes *bp
         prefix_from_builder(bp, ent[i], &p);
         key[i] = (p.hi >> 32) << 32 | (uint64_t)p.len << 26 | ent[i];
     }
-    for (unsigned shift = 0; shift < 64; shift += 16) {
-        memset(cnt, 0, 65536 * sizeof *cnt);
-        for (uint32_t i = 0; i < n; i++)
-            cnt[(key[i] >> shift) & 0xffff]++;
-        uint32_t sum = 0;
-        for (uint32_t d = 0; d < 65536; d++) {
-            uint32_t c = cnt[d];
-            cnt[d] = sum;
-            sum += c;
-        }
-        for (uint32_t i = 0; i < n; i++)
-            tmp[cnt[(key[i] >> shift) & 0xffff]++] = key[i];
-        uint64_t *t = key;
-        key = tmp;
-        tmp = t;
-    }
+    cs_sort_u64(key, tmp, n);
     for (uint32_t i = 0; i < n; i++)
         ent[i] = (uint32_t)(key[i] & ENT_V4_IDX_MASK);
     free(key);
     free(tmp);
-    free(cnt);
     return 0;
 }
 

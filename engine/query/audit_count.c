@@ -328,43 +328,6 @@ static size_t subset_slot(const counter *k, const uint32_t *key, uint32_t len)
     }
 }
 
-static int cmp_u64(const void *x, const void *y)
-{
-    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-    return a < b ? -1 : a > b;
-}
-
-void audit_sort_u64(uint64_t *a, uint64_t *tmp, size_t n)
-{
-    if (n < 4096) {
-        qsort(a, n, sizeof *a, cmp_u64);
-        return;
-    }
-    static const unsigned R = 1u << 16;
-    size_t *cnt = calloc(R, sizeof *cnt);
-    if (!cnt) {
-        qsort(a, n, sizeof *a, cmp_u64);
-        return;
-    }
-    for (unsigned shift = 0; shift < 64; shift += 16) {
-        memset(cnt, 0, R * sizeof *cnt);
-        for (size_t i = 0; i < n; i++)
-            cnt[(a[i] >> shift) & (R - 1)]++;
-        if (cnt[(a[0] >> shift) & (R - 1)] == n)
-            continue; /* this digit is the same everywhere */
-        size_t sum = 0;
-        for (unsigned d = 0; d < R; d++) {
-            size_t x = cnt[d];
-            cnt[d] = sum;
-            sum += x;
-        }
-        for (size_t i = 0; i < n; i++)
-            tmp[cnt[(a[i] >> shift) & (R - 1)]++] = a[i];
-        memcpy(a, tmp, n * sizeof *a);
-    }
-    free(cnt);
-}
-
 /* Insertion when tiny, else LSD radix by bytes (skipping bytes equal
  * everywhere), with no allocation: runs per account are many and small. */
 void audit_sort_kw(kw *a, kw *tmp, size_t n)

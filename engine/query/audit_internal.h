@@ -55,11 +55,6 @@ struct cs_audit_drift {
     unsigned worst;                 /* most severe appeared or worsened */
 };
 
-/* Sorts a[0..n) ascending: qsort when small, else an LSD radix sort by
- * 16-bit digits through tmp[0..n) (skipping digits equal everywhere).
- * Exposed for tests/test_audit.c. */
-void audit_sort_u64(uint64_t *a, uint64_t *tmp, size_t n);
-
 /* Orders listed pairs: most severe first, then by VPC indices (a qsort
  * comparator over audit_pair_rec). */
 int audit_pair_cmp(const void *x, const void *y);
