@@ -250,12 +250,6 @@ void cs_json_string(cs_json *j, const char *s)
     write_cstr(j->f, s);
 }
 
-void cs_json_string_n(cs_json *j, const char *s, size_t len)
-{
-    before_item(j);
-    cs_json_write_string(j->f, s, len);
-}
-
 size_t cs_fmt_u64(char buf[CS_FMT_U64_CAP], uint64_t v)
 {
     /* two digits at a time from the right, then one move: no printf, no

@@ -102,7 +102,6 @@ void cs_json_end(cs_json *j);
 void cs_json_key(cs_json *j, const char *key);
 /* Values. A NULL string is written as null. */
 void cs_json_string(cs_json *j, const char *s);
-void cs_json_string_n(cs_json *j, const char *s, size_t len);
 void cs_json_u64(cs_json *j, uint64_t v);
 void cs_json_i64(cs_json *j, int64_t v);
 void cs_json_double(cs_json *j, double v); /* non-finite -> null */
