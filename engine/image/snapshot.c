@@ -594,17 +594,6 @@ const snap_direct *snap_direct_of(const cs_snapshot *s)
     return dx_of(s);
 }
 
-const cs_dir16 *snap_dir16(const cs_snapshot *s)
-{
-    return dx_of(s)->dir;
-}
-
-const cs_dir16 *snap_dir8(const cs_snapshot *s)
-{
-    const snap_direct *d = dx_of(s);
-    return d->dir ? d->dir + 65536 : NULL;
-}
-
 void *snap_derived(const cs_snapshot *cs, unsigned slot, snap_derive_fn build,
                    void (*release)(void *))
 {

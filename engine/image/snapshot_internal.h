@@ -229,10 +229,6 @@ typedef void *(*snap_derive_fn)(const cs_snapshot *s, unsigned slot);
 void *snap_derived(const cs_snapshot *s, unsigned slot, snap_derive_fn build,
                    void (*release)(void *));
 
-/* Kept for the callers of the first index: the /16 and /8 records. */
-const cs_dir16 *snap_dir16(const cs_snapshot *s);
-const cs_dir16 *snap_dir8(const cs_snapshot *s);
-
 /* The prefix stored at node i of a family. */
 static inline cs_prefix snap_node_prefix(const cs_famview *f, unsigned fam_idx,
                                          uint32_t i)
