@@ -91,7 +91,8 @@ static inline uint32_t key_bits16(uint64_t hi, uint64_t lo, unsigned p)
  * at the root (engine/image/direct.c builds them). IPv4: the /24 or /20
  * record under a busy /16, else the /16, /12 or /8 one; IPv6: the record of
  * the 16 (or 12, 8, 4, 0: as many as Q has) bits after the base prefix, for
- * queries inside it. */
+ * queries inside it, or the one of the 12, 8 or 4 bits after those under a
+ * busy 16-bit record. */
 static inline const cs_dir16 *direct_entry(const snap_direct *d, unsigned fam,
                                            const lane *L)
 {
@@ -115,8 +116,18 @@ static inline const cs_dir16 *direct_entry(const snap_direct *d, unsigned fam,
         return NULL;
     const uint32_t v = key_bits16(L->hi, L->lo, d->base_len);
     const unsigned k = qlen - d->base_len;
-    if (k >= 16)
+    if (k >= 16) {
+        if (k >= 20 && d->l2_6) {
+            const uint32_t b = d->l2_6[v];
+            if (b != CS_NO_NODE) {
+                const uint32_t w = key_bits16(L->hi, L->lo, d->base_len + 16);
+                return &d->dir6_l2[b + (k >= 28   ? CS_DIR6_L2_AT12 + (w >> 4)
+                                        : k >= 24 ? CS_DIR6_L2_AT8 + (w >> 8)
+                                                  : w >> 12)];
+            }
+        }
         return &d->dir6[v];
+    }
     static const uint32_t at6[4] = {CS_DIR6_AT0, CS_DIR6_AT4, CS_DIR6_AT8, CS_DIR6_AT12};
     return &d->dir6[at6[k >> 2] + (v >> (16 - (k & ~3u)))];
 }
