@@ -636,14 +636,27 @@ int cs_query_walk_bulk(const cs_snapshot *s, const cs_prefix *qs, size_t n,
             const uint32_t cov_x = L->x != CS_NO_NODE ? f->cold[L->x].cov : 0;
             cs_match mt;
             if (cov_x && (kind & CS_Q_COVERING)) {
-                cs_query_iter it;
-                cs_query_iter_init(&it, s, &qs[base + l], kind);
-                while (cs_query_iter_next(&it, &mt) > 0) {
+                /* The common case, one stored prefix above Q (a /56 block
+                 * over a /64 query): best(x) holds every covering entry,
+                 * so it is the only covering match; else the iterator's
+                 * path walk gives them all, and what is inside Q. */
+                const uint32_t best = f->cold[L->x].best, first = f->cold[best].ent_begin;
+                const uint32_t own_end = snap_own_end(f, fams[l], best);
+                if (own_end - first == cov_x) {
+                    fill_match(f, fams[l], best, first, own_end, CS_REL_COVERS, &mt);
                     int rc = cb(base + l, &mt, ctx);
                     if (rc)
                         return rc;
+                } else {
+                    cs_query_iter it;
+                    cs_query_iter_init(&it, s, &qs[base + l], kind);
+                    while (cs_query_iter_next(&it, &mt) > 0) {
+                        int rc = cb(base + l, &mt, ctx);
+                        if (rc)
+                            return rc;
+                    }
+                    continue;
                 }
-                continue;
             }
             /* as iter_path_over: everything under r, or r's own entries */
             const uint32_t r = L->r;
