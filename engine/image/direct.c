@@ -6,9 +6,11 @@
  * Does: for IPv4, a record per /8, /12 and /16 block, and a second level
  * under the /16s whose walks go on deepest inside them (16 records for its
  * /20 blocks, 256 for its /24 blocks); for IPv6, records over the 4, 8, 12 and
- * 16 bits after `base`, the deepest node that holds at least 3/4 of the
- * family's entries (AWS space sits under a few short prefixes, so base is
- * where the estate's addresses start to differ), and a second level under
+ * 16 bits after `base`, a node on the path from the root through the
+ * children holding 3/4 of the family's entries (AWS space sits under a few
+ * short prefixes, so base is where the estate's addresses start to differ),
+ * the one under which lookups take the fewest steps (choose_base6), and a
+ * second level under
  * the 16-bit records whose walks go on deepest inside them (16, 256 and 4096
  * records for the 4, 8 and 12 bits after). Each record is the state
  * of a walk stopped at the first node of length >= L (see snap_direct in
@@ -309,15 +311,31 @@ static int build6_l2(snap_direct *d, const cs_famview *f)
     return 0;
 }
 
-static int build6(snap_direct *d, const cs_famview *f)
+/*
+ * The IPv6 base. Candidates: the nodes from the root down while one child
+ * holds 3/4 of the entries (AWS space sits under a few short prefixes).
+ * Each is scored by the steps a lookup of an address inside each stored
+ * prefix would take: from the root (one per node on its path) for prefixes
+ * outside the candidate, from the first node of its path at or past
+ * candidate + 28 bits (the second level's deepest records) for those
+ * inside. The cheapest wins, the deepest of equals. An organisation's
+ * 2600:1f10::/28 holds 16 of its 17 regions (94%), but 2600:1f20::/32's
+ * lookups would then walk 11 steps from the root: 2600:1f00::/26 holding
+ * all 17 scores better. Sets *x to the base's parent.
+ */
+static uint32_t choose_base6(const cs_famview *f, uint32_t *x)
 {
-    /* base: down from the root while one child holds 3/4 of the entries. */
+    enum { DEPTH = 130 }; /* nodes on a path: lengths 0..128 strictly rising */
+    uint32_t cand[DEPTH], up[DEPTH];
+    unsigned nc = 0;
     const uint64_t total = f->n_entries;
-    uint32_t i = 0, x = CS_NO_NODE;
+    uint32_t i = 0, parent = CS_NO_NODE;
     for (;;) {
         const cs_hot6 *h = &f->hot6[i];
         if (h->len + 16 > 128)
             break;
+        cand[nc] = i;
+        up[nc++] = parent;
         uint32_t kids[2] = {(h->flags & CS_FN_LEFT) ? i + 1 : 0, h->right};
         uint32_t next = 0;
         for (int c = 0; c < 2; c++) {
@@ -328,9 +346,56 @@ static int build6(snap_direct *d, const cs_famview *f)
         }
         if (!next)
             break;
-        x = i;
+        parent = i;
         i = next;
     }
+    if (nc <= 1) {
+        *x = nc ? up[0] : CS_NO_NODE;
+        return 0;
+    }
+    /* One pass in preorder with the path to the current node on a stack:
+     * its lengths (rising), and how many candidates it holds (a prefix of
+     * cand[], the candidates being one path from the root). */
+    uint64_t cost[DEPTH] = {0};
+    uint8_t len[DEPTH];
+    uint32_t node[DEPTH], held[DEPTH];
+    unsigned sp = 0;
+    for (uint32_t n = 0; n < f->n_nodes; n++) {
+        const cs_hot6 *h = &f->hot6[n];
+        while (sp && cs_key_common_bits(f->hot6[node[sp - 1]].key_hi, f->hot6[node[sp - 1]].key_lo,
+                                        h->key_hi, h->key_lo, len[sp - 1]) < len[sp - 1])
+            sp--;
+        const uint32_t j = sp ? held[sp - 1] : 0;
+        node[sp] = n;
+        len[sp] = h->len;
+        held[sp] = j + (j < nc && cand[j] == n);
+        sp++;
+        if (snap_own_end(f, 1, n) == f->cold[n].ent_begin)
+            continue; /* no entries of its own */
+        for (unsigned c = 0; c < nc; c++) {
+            if (c >= held[sp - 1]) {
+                cost[c] += sp;
+                continue;
+            }
+            const unsigned t = f->hot6[cand[c]].len + 28;
+            unsigned k = 0; /* path nodes shorter than t */
+            while (k < sp && len[k] < t)
+                k++;
+            cost[c] += sp - k;
+        }
+    }
+    unsigned best = nc - 1;
+    for (unsigned c = nc - 1; c-- > 0;)
+        if (cost[c] < cost[best])
+            best = c;
+    *x = up[best];
+    return cand[best];
+}
+
+static int build6(snap_direct *d, const cs_famview *f)
+{
+    uint32_t x;
+    const uint32_t i = choose_base6(f, &x);
     const cs_hot6 *b = &f->hot6[i];
     d->base_hi = b->key_hi;
     d->base_lo = b->key_lo;
