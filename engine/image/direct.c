@@ -372,13 +372,15 @@ static uint32_t choose_base6(const cs_famview *f, uint32_t *x)
         sp++;
         if (snap_own_end(f, 1, n) == f->cold[n].ent_begin)
             continue; /* no entries of its own */
+        /* k: the path nodes shorter than candidate c's + 28 bits, which
+         * rise with c, as the path's lengths do */
+        unsigned k = 0;
         for (unsigned c = 0; c < nc; c++) {
             if (c >= held[sp - 1]) {
                 cost[c] += sp;
                 continue;
             }
             const unsigned t = f->hot6[cand[c]].len + 28;
-            unsigned k = 0; /* path nodes shorter than t */
             while (k < sp && len[k] < t)
                 k++;
             cost[c] += sp - k;
