@@ -617,10 +617,12 @@ int cs_query_walk_bulk(const cs_snapshot *s, const cs_prefix *qs, size_t n,
          * every lane's range (cold and hot records) before reading any. */
         for (uint32_t b = live; b; b &= b - 1) {
             const unsigned l = (unsigned)__builtin_ctz(b);
-            const uint32_t r = lanes[l].r;
+            const uint32_t r = lanes[l].r, x = lanes[l].x;
+            const cs_famview *f = fv[fams[l]];
+            if (x != CS_NO_NODE && f->cold[x].cov && (kind & CS_Q_COVERING))
+                prefetch(&f->values[f->cold[f->cold[x].best].ent_begin]);
             if (r == CS_NO_NODE)
                 continue;
-            const cs_famview *f = fv[fams[l]];
             uint32_t k = f->cold[r].ent_end - f->cold[r].ent_begin;
             k = k < 16 ? k : 16;
             if (k > f->n_nodes - 1 - r)
