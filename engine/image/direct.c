@@ -169,6 +169,22 @@ static int pick_busy(const uint32_t *busy, uint32_t min, uint32_t cap, uint32_t 
     return 0;
 }
 
+/* pick_busy, then a second level's map (65536 slots) and its `per`
+ * records for each of the *n blocks picked; nothing allocated when none is.
+ * Returns 0 or CS_ENOMEM (what was allocated is in *map and *rec, for
+ * snap_direct_free). */
+static int second_level(const uint32_t *busy, uint32_t min, uint32_t cap, size_t per,
+                        uint32_t **map, cs_dir16 **rec, uint32_t *n, uint32_t *threshold)
+{
+    if (pick_busy(busy, min, cap, n, threshold))
+        return CS_ENOMEM;
+    if (*n == 0)
+        return 0;
+    *map = malloc(65536 * sizeof **map);
+    *rec = malloc((size_t)*n * per * sizeof **rec);
+    return *map && *rec ? 0 : CS_ENOMEM;
+}
+
 static int build4(snap_direct *d, const cs_famview *f)
 {
     d->dir = malloc(CS_DIR4_RECORDS * sizeof *d->dir);
@@ -198,19 +214,11 @@ static int build4(snap_direct *d, const cs_famview *f)
             busy[v] = subtree_end(f, 0, r->resume) - r->resume;
     }
     uint32_t n, threshold;
-    if (pick_busy(busy, CS_DIR24_MIN_NODES, f->n_nodes / 32, &n, &threshold)) {
+    const int rc = second_level(busy, CS_DIR24_MIN_NODES, f->n_nodes / 32, CS_DIR_L2_RECORDS,
+                                &d->l2, &d->dir24, &n, &threshold);
+    if (rc || n == 0) {
         free(busy);
-        return CS_ENOMEM;
-    }
-    if (n == 0) {
-        free(busy);
-        return 0;
-    }
-    d->l2 = malloc(65536 * sizeof *d->l2);
-    d->dir24 = malloc((size_t)n * CS_DIR_L2_RECORDS * sizeof *d->dir24);
-    if (!d->l2 || !d->dir24) {
-        free(busy);
-        return CS_ENOMEM;
+        return rc;
     }
     uint32_t b = 0;
     for (uint32_t v = 0; v < 65536; v++) {
@@ -273,19 +281,11 @@ static int build6_l2(snap_direct *d, const cs_famview *f)
             busy[v] = subtree_end(f, 1, r) - r;
     }
     uint32_t n, threshold;
-    if (pick_busy(busy, CS_DIR6_L2_MIN_NODES, f->n_nodes / 512, &n, &threshold)) {
+    const int rc = second_level(busy, CS_DIR6_L2_MIN_NODES, f->n_nodes / 512, CS_DIR6_L2_RECORDS,
+                                &d->l2_6, &d->dir6_l2, &n, &threshold);
+    if (rc || n == 0) {
         free(busy);
-        return CS_ENOMEM;
-    }
-    if (n == 0) {
-        free(busy);
-        return 0;
-    }
-    d->l2_6 = malloc(65536 * sizeof *d->l2_6);
-    d->dir6_l2 = malloc((size_t)n * CS_DIR6_L2_RECORDS * sizeof *d->dir6_l2);
-    if (!d->l2_6 || !d->dir6_l2) {
-        free(busy);
-        return CS_ENOMEM;
+        return rc;
     }
     uint32_t b = 0;
     for (uint32_t v = 0; v < 65536; v++) {
