@@ -54,21 +54,6 @@ static const uint8_t hex1[256] = {
     ['F'] = 16,
 };
 
-/* A decimal number of one to three digits at s, without a leading zero
- * ("0" itself is fine), <= 255: the value, its digit count in *nd; anything
- * else sets *bad. Reads s[0..2] whatever the digit count. */
-static inline unsigned dec3(const unsigned char *s, unsigned *nd, unsigned *bad)
-{
-    const unsigned d0 = s[0] - (unsigned)'0', d1 = s[1] - (unsigned)'0',
-                   d2 = s[2] - (unsigned)'0';
-    const unsigned i0 = d0 < 10, i1 = i0 & (d1 < 10), i2 = i1 & (d2 < 10);
-    const unsigned v2 = d0 * 10 + d1;
-    const unsigned v = i2 ? v2 * 10 + d2 : i1 ? v2 : d0;
-    *bad |= (i0 ^ 1u) | (v > 255) | (i1 & (d0 == 0));
-    *nd = i0 + i1 + i2;
-    return v;
-}
-
 /* The item's line end at s[p]: "\n", "\r\n", a final "\r", or the end of
  * the avail bytes. Sets *used to the bytes consumed; false for anything
  * else. */
@@ -85,26 +70,64 @@ static inline bool line_end(const unsigned char *s, size_t p, size_t avail, size
     return true;
 }
 
+/* Bit i set for each byte i of the 8 at s that is not a decimal digit:
+ * c = byte ^ '0' is 0..9 for a digit; (c & 0x7f) + 0x76 carries into bit 7
+ * from 10 up, and c's own bit 7 catches bytes >= 0x80 (SWAR: all 8 bytes
+ * in one word, no carry across bytes). The multiply gathers the 8 flags. */
+static inline unsigned nondigits8(const unsigned char *s)
+{
+    uint64_t w;
+    memcpy(&w, s, sizeof w);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    const uint64_t c = w ^ 0x3030303030303030ull;
+    const uint64_t t = ((c & 0x7f7f7f7f7f7f7f7full) + 0x7676767676767676ull) | c;
+    return (unsigned)((((t & 0x8080808080808080ull) >> 7) * 0x0102040810204080ull) >> 56);
+}
+
+/* The decimal number of n digits (s[0..n) are digits; n is checked to be
+ * 1..3 here): its value; a leading zero, n outside 1..3 or a value over 255
+ * set *bad. No branch on n. */
+static inline unsigned dec_n(const unsigned char *s, unsigned n, unsigned *bad)
+{
+    const unsigned d0 = s[0] - (unsigned)'0', d1 = s[1] - (unsigned)'0',
+                   d2 = s[2] - (unsigned)'0';
+    const unsigned v2 = d0 * 10 + d1;
+    const unsigned v = n == 1 ? d0 : n == 2 ? v2 : v2 * 10 + d2;
+    *bad |= (n - 1 > 2) | (v > 255) | ((n > 1) & (d0 == 0));
+    return v;
+}
+
+/* "a.b.c.d/len": the first five bytes that are not digits (four separators
+ * and the line end; the top bits are sentinels) found from one mask of 24
+ * bytes, so the octets are read independently and the next item's start
+ * is known after a handful of bit operations. */
 static bool fast_v4(const unsigned char *s, size_t avail, bool addresses, cs_prefix *out,
                     size_t *used)
 {
-    unsigned bad = 0, nd;
-    size_t p = 0;
-    uint32_t a = 0;
-    for (int k = 0; k < 4; k++) {
-        a = a << 8 | dec3(s + p, &nd, &bad);
-        p += nd;
-        if (k < 3)
-            bad |= s[p++] != '.';
-    }
-    unsigned len = 32;
+    uint32_t m = nondigits8(s) | nondigits8(s + 8) << 8 | nondigits8(s + 16) << 16 | 0xff000000u;
+    const unsigned p1 = (unsigned)__builtin_ctz(m);
+    m &= m - 1;
+    const unsigned p2 = (unsigned)__builtin_ctz(m);
+    m &= m - 1;
+    const unsigned p3 = (unsigned)__builtin_ctz(m);
+    m &= m - 1;
+    const unsigned p4 = (unsigned)__builtin_ctz(m);
+    m &= m - 1;
+    const unsigned p5 = (unsigned)__builtin_ctz(m);
+    unsigned bad = (s[p1] != '.') | (s[p2] != '.') | (s[p3] != '.');
+    const uint32_t a = dec_n(s, p1, &bad) << 24 | dec_n(s + p1 + 1, p2 - p1 - 1, &bad) << 16 |
+                       dec_n(s + p2 + 1, p3 - p2 - 1, &bad) << 8 |
+                       dec_n(s + p3 + 1, p4 - p3 - 1, &bad);
+    unsigned len = 32, end = p4;
     if (!addresses) {
-        bad |= s[p] != '/';
-        len = dec3(s + p + 1, &nd, &bad);
+        bad |= s[p4] != '/';
+        len = dec_n(s + p4 + 1, p5 - p4 - 1, &bad);
         bad |= len > 32;
-        p += 1 + nd;
+        end = p5;
     }
-    if (bad || !line_end(s, p, avail, used))
+    if (bad || !line_end(s, end, avail, used))
         return false;
     if (a & ~(uint32_t)(~0ull << (32 - len)))
         return false; /* host bits: refused or normalised, with a message */
@@ -167,7 +190,8 @@ static bool fast_v6(const unsigned char *s, size_t avail, bool addresses, cs_pre
     unsigned len = 128;
     if (!addresses) {
         unsigned bad = s[p] != '/';
-        len = dec3(s + p + 1, &nd, &bad);
+        nd = (unsigned)__builtin_ctz(nondigits8(s + p + 1) | 0x100u);
+        len = dec_n(s + p + 1, nd, &bad);
         if (bad || len > 128)
             return false;
         p += 1 + nd;
