@@ -36,6 +36,9 @@
 #include <cidrscope/prefix.h>
 
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "core/error_internal.h"
 #include "core/prefix_lines_internal.h"
@@ -86,16 +89,41 @@ static inline unsigned nondigits8(const unsigned char *s)
     return (unsigned)((((t & 0x8080808080808080ull) >> 7) * 0x0102040810204080ull) >> 56);
 }
 
-/* The decimal number of n digits (s[0..n) are digits; n is checked to be
- * 1..3 here): its value; a leading zero, n outside 1..3 or a value over 255
- * set *bad. No branch on n. */
+/* Bit i set for each byte i of the 24 at s that is not a decimal digit
+ * (bits 24..31 clear): SSE2's byte compares on x86-64, else the SWAR
+ * above. */
+static inline uint32_t nondigits24(const unsigned char *s)
+{
+#if defined(__SSE2__)
+    const __m128i lo = _mm_set1_epi8('0' - 1), hi = _mm_set1_epi8('9' + 1);
+    const __m128i a = _mm_loadu_si128((const __m128i *)(const void *)s);
+    const __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(s + 16));
+    /* signed compares: bytes >= 0x80 are negative, below '0' */
+    const __m128i da = _mm_and_si128(_mm_cmpgt_epi8(a, lo), _mm_cmplt_epi8(a, hi));
+    const __m128i db = _mm_and_si128(_mm_cmpgt_epi8(b, lo), _mm_cmplt_epi8(b, hi));
+    const uint32_t digits =
+        (uint32_t)_mm_movemask_epi8(da) | (uint32_t)_mm_movemask_epi8(db) << 16;
+    return ~digits & 0xffffffu;
+#else
+    return nondigits8(s) | nondigits8(s + 8) << 8 | nondigits8(s + 16) << 16;
+#endif
+}
+
+/* The decimal number of the n digits at s (s[0..n) are digits; n is
+ * checked to be 1..3 here): its value; a leading zero, n outside 1..3 or a
+ * value over 255 set *bad. The digits are read as one little-endian word
+ * shifted so the units digit lands in byte 2 (bytes past the number fall
+ * off the top, the bytes below it are zero): no branch on n. */
 static inline unsigned dec_n(const unsigned char *s, unsigned n, unsigned *bad)
 {
-    const unsigned d0 = s[0] - (unsigned)'0', d1 = s[1] - (unsigned)'0',
-                   d2 = s[2] - (unsigned)'0';
-    const unsigned v2 = d0 * 10 + d1;
-    const unsigned v = n == 1 ? d0 : n == 2 ? v2 : v2 * 10 + d2;
-    *bad |= (n - 1 > 2) | (v > 255) | ((n > 1) & (d0 == 0));
+    uint32_t w;
+    memcpy(&w, s, sizeof w);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap32(w);
+#endif
+    const uint32_t y = (uint32_t)((uint64_t)w << (8 * (3 - (n & 3)))) & 0x0f0f0fu;
+    const unsigned v = (y & 0xffu) * 100 + ((y >> 8) & 0xffu) * 10 + (y >> 16);
+    *bad |= (n - 1 > 2) | (v > 255) | ((n > 1) & (s[0] == '0'));
     return v;
 }
 
@@ -106,7 +134,7 @@ static inline unsigned dec_n(const unsigned char *s, unsigned n, unsigned *bad)
 static bool fast_v4(const unsigned char *s, size_t avail, bool addresses, cs_prefix *out,
                     size_t *used)
 {
-    uint32_t m = nondigits8(s) | nondigits8(s + 8) << 8 | nondigits8(s + 16) << 16 | 0xff000000u;
+    uint32_t m = nondigits24(s) | 0xff000000u;
     const unsigned p1 = (unsigned)__builtin_ctz(m);
     m &= m - 1;
     const unsigned p2 = (unsigned)__builtin_ctz(m);
