@@ -13,14 +13,19 @@
  * the line's end on the way (no memchr per item), without the general
  * parser's family probe and messages:
  *
- *   "203.0.113.0/24"           fast_v4: each octet read as up to three
- *                              digits at once, its digit count and value
- *                              chosen by masks (no branch on how many
- *                              digits an octet has: that is a coin flip to
- *                              a branch predictor), every check OR-ed into
- *                              one flag tested once
- *   "2001:db8:0:12::/64"       fast_v6: hex groups read four bytes at a
- *                              time the same way, at most one "::"
+ *   "203.0.113.0/24"           fast_v4: the three dots, the '/' and the
+ *                              line end are the first five bytes of one
+ *                              mask of 24 bytes that are not digits; the
+ *                              octets are then read independently, every
+ *                              check OR-ed into one flag tested once
+ *   "2001:db8:0:12::/64"       fast_v6: the same from one mask of 48
+ *                              bytes that are not hex digits, each group
+ *                              read as one word, at most one "::"
+ *
+ * The masks are SSE2 byte compares on x86-64 and portable word arithmetic
+ * (SWAR) elsewhere or with -DCS_NO_SIMD; numbers and groups are read as one
+ * little-endian word shifted into place, so no branch depends on how many
+ * digits an octet or a group has.
  *
  * Each accepts only what cs_prefix_parse (cs_address_parse) accepts
  * unchanged and gives the same prefix; anything else (an error, a lenient
@@ -36,7 +41,7 @@
 #include <cidrscope/prefix.h>
 
 #include <string.h>
-#if defined(__SSE2__)
+#if defined(__SSE2__) && !defined(CS_NO_SIMD)
 #include <emmintrin.h>
 #endif
 
@@ -48,14 +53,6 @@
  * a step looks ahead. Nearer the buffer's end the item is copied into a
  * zero-padded window (a zero byte is no digit, separator or line end). */
 #define WINDOW 64
-
-/* 1 + the value of every hex digit byte; 0 for every other byte. */
-static const uint8_t hex1[256] = {
-    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,
-    ['7'] = 8,  ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14,
-    ['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15,
-    ['F'] = 16,
-};
 
 /* The item's line end at s[p]: "\n", "\r\n", a final "\r", or the end of
  * the avail bytes. Sets *used to the bytes consumed; false for anything
@@ -94,7 +91,7 @@ static inline unsigned nondigits8(const unsigned char *s)
  * above. */
 static inline uint32_t nondigits24(const unsigned char *s)
 {
-#if defined(__SSE2__)
+#if defined(__SSE2__) && !defined(CS_NO_SIMD)
     const __m128i lo = _mm_set1_epi8('0' - 1), hi = _mm_set1_epi8('9' + 1);
     const __m128i a = _mm_loadu_si128((const __m128i *)(const void *)s);
     const __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(s + 16));
@@ -166,52 +163,80 @@ static bool fast_v4(const unsigned char *s, size_t avail, bool addresses, cs_pre
     return true;
 }
 
-/* One hex group of one to four digits at s: its value, its digit count in
- * *nd (0: none; a fifth digit also returns 0). */
-static inline unsigned hex4(const unsigned char *s, unsigned *nd)
+/* Bit i set for each byte i of the 48 at s that is not a hex digit (the
+ * top 16 bits set: sentinels). */
+static inline uint64_t nonhex48(const unsigned char *s)
 {
-    const unsigned h0 = hex1[s[0]], h1 = hex1[s[1]], h2 = hex1[s[2]], h3 = hex1[s[3]];
-    const unsigned i0 = h0 != 0, i1 = i0 & (h1 != 0), i2 = i1 & (h2 != 0),
-                   i3 = i2 & (h3 != 0);
-    const unsigned n = i0 + i1 + i2 + i3;
-    const unsigned v = ((h0 - 1) & 15) << 12 | ((h1 - 1) & 15) << 8 | ((h2 - 1) & 15) << 4 |
-                       ((h3 - 1) & 15);
-    *nd = (i3 && hex1[s[4]]) ? 0 : n;
-    return n ? v >> (16 - 4 * n) : 0;
+    uint64_t hex = 0;
+#if defined(__SSE2__) && !defined(CS_NO_SIMD)
+    const __m128i d0 = _mm_set1_epi8('0' - 1), d9 = _mm_set1_epi8('9' + 1),
+                  la = _mm_set1_epi8('a' - 1), lf = _mm_set1_epi8('f' + 1),
+                  lower = _mm_set1_epi8(0x20);
+    for (int k = 0; k < 3; k++) {
+        const __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(s + 16 * k));
+        const __m128i c = _mm_or_si128(b, lower); /* 'A'..'F' -> 'a'..'f' */
+        const __m128i is = _mm_or_si128(_mm_and_si128(_mm_cmpgt_epi8(b, d0), _mm_cmplt_epi8(b, d9)),
+                                        _mm_and_si128(_mm_cmpgt_epi8(c, la), _mm_cmplt_epi8(c, lf)));
+        hex |= (uint64_t)(uint32_t)_mm_movemask_epi8(is) << (16 * k);
+    }
+#else
+    for (int k = 0; k < 48; k++)
+        hex |= (uint64_t)((s[k] - (unsigned)'0' < 10) | ((s[k] | 0x20u) - (unsigned)'a' < 6))
+               << k;
+#endif
+    return ~hex | 0xffffull << 48;
+}
+
+/* The hex group of n (1..4) digits at s, read as one little-endian word:
+ * each byte to its nibble ('a' and 'A' have bit 6 set: + 9), shifted so
+ * the last digit lands in byte 3, then the four nibbles packed. */
+static inline unsigned hex_n(const unsigned char *s, unsigned n)
+{
+    uint32_t w;
+    memcpy(&w, s, sizeof w);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap32(w);
+#endif
+    uint32_t x = (w & 0x0f0f0f0fu) + 9 * ((w >> 6) & 0x01010101u);
+    x = (uint32_t)((uint64_t)x << (8 * (4 - n)));
+    /* bytes (first .. last digit) to nibbles (most .. least significant) */
+    return (x >> 24) | ((x >> 12) & 0xf0u) | (x & 0xf00u) | ((x << 12) & 0xf000u);
 }
 
 static bool fast_v6(const unsigned char *s, size_t avail, bool addresses, cs_prefix *out,
                     size_t *used)
 {
+    const uint64_t m = nonhex48(s);
     unsigned g[8], ng = 0, nd;
     int dc = -1; /* groups before the "::", -1: none */
-    size_t p = 0;
+    unsigned p = 0;
     if (s[0] == ':') {
         if (s[1] != ':')
             return false;
         dc = 0;
         p = 2;
     }
-    if (dc < 0 || hex1[s[p]]) {
-        for (;;) {
-            const unsigned v = hex4(s + p, &nd);
-            if (nd == 0 || ng == 8)
-                return false;
-            g[ng++] = v;
-            p += nd;
-            if (s[p] != ':')
-                break;
-            if (s[p + 1] != ':') {
-                p++;
-                continue;
-            }
-            if (dc >= 0)
-                return false; /* a second "::" */
-            dc = (int)ng;
-            p += 2;
-            if (!hex1[s[p]])
-                break;
+    for (;;) {
+        const unsigned l = (unsigned)__builtin_ctzll(m >> p);
+        if (l == 0) {
+            if (dc == (int)ng)
+                break; /* "::" ends the address: "2001:db8::/32", "::/0" */
+            return false;
         }
+        if (l > 4 || ng == 8)
+            return false;
+        g[ng++] = hex_n(s + p, l);
+        p += l;
+        if (s[p] != ':')
+            break;
+        if (s[p + 1] != ':') {
+            p++;
+            continue;
+        }
+        if (dc >= 0)
+            return false; /* a second "::" */
+        dc = (int)ng;
+        p += 2;
     }
     if (dc < 0 ? ng != 8 : ng > 7)
         return false;
