@@ -311,13 +311,12 @@ int64_t cs_prefix_lines_chunk(const char *text, size_t len, size_t *pos, unsigne
                               bool addresses, cs_prefix *out, size_t cap, cs_error *err)
 {
     size_t n = 0;
-    /* Items a window's length from the end are read in place. */
-    while (n < cap && *pos + WINDOW <= len) {
+    for (; n < cap && *pos < len; n++) {
+        /* items a window's length from the end are read in place */
         size_t used;
-        if (fast_item((const unsigned char *)text + *pos, len - *pos, flags, addresses,
-                      &out[n], &used)) {
+        if (*pos + WINDOW <= len && fast_item((const unsigned char *)text + *pos, len - *pos,
+                                              flags, addresses, &out[n], &used)) {
             *pos += used;
-            n++;
             continue;
         }
         int rc = cs_prefix_lines_next(text, len, pos, flags, addresses, &out[n], err);
@@ -326,16 +325,6 @@ int64_t cs_prefix_lines_chunk(const char *text, size_t len, size_t *pos, unsigne
                 err->line = n + 1;
             return rc;
         }
-        n++;
-    }
-    while (n < cap && *pos < len) {
-        int rc = cs_prefix_lines_next(text, len, pos, flags, addresses, &out[n], err);
-        if (rc < 0) {
-            if (err)
-                err->line = n + 1;
-            return rc;
-        }
-        n++;
     }
     return (int64_t)n;
 }

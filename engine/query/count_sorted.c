@@ -39,14 +39,28 @@
 
 /* ---- record reads ---------------------------------------------------------- */
 
-static inline uint32_t child4(const cs_hot4 *h, uint32_t i, unsigned bit)
+/* Length of node i. */
+static inline unsigned node_len(const cs_famview *f, unsigned fam, uint32_t i)
 {
-    return bit ? h->right : (h->flags & CS_FN_LEFT) ? i + 1 : 0;
+    return fam ? f->hot6[i].len : f->hot4[i].len;
 }
 
-static inline uint32_t child6(const cs_hot6 *h, uint32_t i, unsigned bit)
+/* How many leading bits node i's key shares with Q's (hi, lo; IPv4 in the
+ * top 32 bits of hi): 128 when all. */
+static inline unsigned node_common(const cs_famview *f, unsigned fam, uint32_t i, uint64_t hi,
+                                   uint64_t lo)
 {
-    return bit ? h->right : (h->flags & CS_FN_LEFT) ? i + 1 : 0;
+    if (fam)
+        return cs_key_common_bits(f->hot6[i].key_hi, f->hot6[i].key_lo, hi, lo, 128);
+    return cs_key_common_bits((uint64_t)f->hot4[i].key << 32, 0, hi, lo, 128);
+}
+
+/* Node i's child on side `bit` (0: none; the left child is the next node). */
+static inline uint32_t node_child(const cs_famview *f, unsigned fam, uint32_t i, unsigned bit)
+{
+    const uint8_t flags = fam ? f->hot6[i].flags : f->hot4[i].flags;
+    const uint32_t right = fam ? f->hot6[i].right : f->hot4[i].right;
+    return bit ? right : (flags & CS_FN_LEFT) ? i + 1 : 0;
 }
 
 /* The count once the walk is over, as query.c's count_from: the entries of
@@ -77,21 +91,23 @@ void cs_sorted_count_init(cs_sorted_count *w, const cs_snapshot *s, unsigned fam
     w->sp = 0;
 }
 
-/* The top `len` bits of a 32-bit word set (len 0..32). */
-static inline uint32_t mask32(unsigned len)
+/*
+ * The walk of Q = hi:lo/len (IPv4 in the top 32 bits of hi) from the
+ * deepest node of the path that strictly contains it: pops the nodes that
+ * do not, then goes down as query.c's walk does, pushing every node it
+ * passes. `fam` is a constant at each call.
+ */
+static inline __attribute__((always_inline)) uint32_t
+walk(cs_sorted_count *w, unsigned fam, uint64_t hi, uint64_t lo, unsigned len)
 {
-    return (uint32_t)(~0ull << (32 - len));
-}
-
-uint32_t cs_sorted_count_v4(cs_sorted_count *w, uint32_t addr, unsigned len)
-{
-    const cs_hot4 *H = w->f->hot4;
-    if (w->f->n_nodes == 0)
+    const cs_famview *f = w->f;
+    if (f->n_nodes == 0)
         return 0;
     unsigned sp = w->sp;
     while (sp) {
-        const cs_hot4 *t = &H[w->path[sp - 1]];
-        if (t->len < len && ((addr ^ t->key) & mask32(t->len)) == 0)
+        const uint32_t t = w->path[sp - 1];
+        const unsigned tl = node_len(f, fam, t);
+        if (tl < len && node_common(f, fam, t, hi, lo) >= tl)
             break;
         sp--;
     }
@@ -99,55 +115,12 @@ uint32_t cs_sorted_count_v4(cs_sorted_count *w, uint32_t addr, unsigned len)
     unsigned rlen = 0;
     if (sp) {
         const uint32_t t = w->path[sp - 1];
-        i = child4(&H[t], t, (addr >> (31 - H[t].len)) & 1u);
+        i = node_child(f, fam, t, cs_key_bit(hi, lo, node_len(f, fam, t)));
     }
     if (sp == 0 || i != 0) {
         for (;;) {
-            const cs_hot4 *h = &H[i];
-            const unsigned hl = h->len;
-            const uint32_t diff = addr ^ h->key;
-            if (hl >= len) {
-                if ((diff & mask32(len)) == 0) {
-                    r = i;
-                    rlen = hl;
-                }
-                break;
-            }
-            if (diff & mask32(hl))
-                break;
-            w->path[sp++] = i;
-            i = child4(h, i, (addr >> (31 - hl)) & 1u);
-            if (i == 0)
-                break;
-        }
-    }
-    w->sp = sp;
-    return finish(w, sp ? w->path[sp - 1] : CS_NO_NODE, r, rlen, len);
-}
-
-uint32_t cs_sorted_count_v6(cs_sorted_count *w, uint64_t hi, uint64_t lo, unsigned len)
-{
-    const cs_hot6 *H = w->f->hot6;
-    if (w->f->n_nodes == 0)
-        return 0;
-    unsigned sp = w->sp;
-    while (sp) {
-        const cs_hot6 *t = &H[w->path[sp - 1]];
-        if (t->len < len && cs_key_common_bits(t->key_hi, t->key_lo, hi, lo, t->len) >= t->len)
-            break;
-        sp--;
-    }
-    uint32_t i = 0, r = CS_NO_NODE;
-    unsigned rlen = 0;
-    if (sp) {
-        const uint32_t t = w->path[sp - 1];
-        i = child6(&H[t], t, cs_key_bit(hi, lo, H[t].len));
-    }
-    if (sp == 0 || i != 0) {
-        for (;;) {
-            const cs_hot6 *h = &H[i];
-            const unsigned hl = h->len;
-            const unsigned common = cs_key_common_bits(h->key_hi, h->key_lo, hi, lo, 128);
+            const unsigned hl = node_len(f, fam, i);
+            const unsigned common = node_common(f, fam, i, hi, lo);
             if (hl >= len) {
                 if (common >= len) {
                     r = i;
@@ -158,11 +131,21 @@ uint32_t cs_sorted_count_v6(cs_sorted_count *w, uint64_t hi, uint64_t lo, unsign
             if (common < hl)
                 break;
             w->path[sp++] = i;
-            i = child6(h, i, cs_key_bit(hi, lo, hl));
+            i = node_child(f, fam, i, cs_key_bit(hi, lo, hl));
             if (i == 0)
                 break;
         }
     }
     w->sp = sp;
     return finish(w, sp ? w->path[sp - 1] : CS_NO_NODE, r, rlen, len);
+}
+
+uint32_t cs_sorted_count_v4(cs_sorted_count *w, uint32_t addr, unsigned len)
+{
+    return walk(w, 0, (uint64_t)addr << 32, 0, len);
+}
+
+uint32_t cs_sorted_count_v6(cs_sorted_count *w, uint64_t hi, uint64_t lo, unsigned len)
+{
+    return walk(w, 1, hi, lo, len);
 }
