@@ -135,9 +135,10 @@ CS_API int cs_lookup(const cs_snapshot *s, const cs_prefix *addr, cs_match *m);
  * order (sorted, each distinct query counted once, then scattered back), so
  * the rate does not depend on the input's order. Returns the number of
  * items (<= cap), or CS_EPARSE (err: the item's line and column), CS_ERANGE
- * (more than cap items), CS_EINVAL (also a bad kind), CS_ENOMEM. Allocates
- * scratch (16 bytes per item of cap, 48 more per IPv6 item), freed before it
- * returns. Thread-safe.
+ * (more than cap items), CS_EINVAL (also a bad kind), CS_ENOMEM. Maps
+ * scratch address space for cap items (64 bytes each, of which only what is
+ * written is backed: 16 bytes per item, 48 more per IPv6 item), unmapped
+ * before it returns. Thread-safe.
  */
 CS_API int64_t cs_query_count_lines(const cs_snapshot *s, const char *text, size_t len,
                                     unsigned flags, unsigned kind, uint32_t *counts,
