@@ -631,10 +631,11 @@ void cs_snapshot_close(cs_snapshot *s)
 /* ---- the direct indexes as a blob (direct_blob_internal.h) -------------- */
 
 static_assert(sizeof(cs_dir16) == 8, "cs_dir16 changed: update the direct blob");
-static_assert(sizeof(snap_direct) == 64,
+static_assert(sizeof(snap_direct) == 88,
               "snap_direct changed: update the direct blob (direct_blob_internal.h) so readers get every index");
 
-enum { BLOB_DIR = 1u, BLOB_L2 = 2u, BLOB_DIR6 = 4u };
+enum { BLOB_DIR = 1u, BLOB_L2 = 2u, BLOB_DIR6 = 4u, BLOB_L2_6 = 8u };
+#define BLOB_PARTS 6
 #define BLOB_HEADER_LEN 64u
 #define BLOB_DIR_RECORDS CS_DIR4_RECORDS
 
@@ -647,31 +648,36 @@ typedef struct blob_header {
     uint64_t base_hi, base_lo;
     uint32_t base_len, base_x;
     uint16_t record_len;
-    uint8_t reserved[6];
+    uint16_t reserved;
+    uint32_t n_l2_6;
 } blob_header;
 static_assert(sizeof(blob_header) == BLOB_HEADER_LEN, "blob header is 64 bytes");
 
-/* The parts' lengths (unpadded) of a blob with these parts and n_l2. */
-static void blob_parts(uint32_t parts, uint64_t n_l2, uint64_t part_len[4])
+/* The parts' lengths (unpadded) of a blob with these parts, n_l2 and
+ * n_l2_6. */
+static void blob_parts(uint32_t parts, uint64_t n_l2, uint64_t n_l2_6, uint64_t part_len[BLOB_PARTS])
 {
     part_len[0] = parts & BLOB_DIR ? (uint64_t)BLOB_DIR_RECORDS * sizeof(cs_dir16) : 0;
     part_len[1] = parts & BLOB_L2 ? 65536u * sizeof(uint32_t) : 0;
     part_len[2] = parts & BLOB_L2 ? n_l2 * CS_DIR_L2_RECORDS * sizeof(cs_dir16) : 0;
     part_len[3] = parts & BLOB_DIR6 ? CS_DIR6_RECORDS * sizeof(cs_dir16) : 0;
+    part_len[4] = parts & BLOB_L2_6 ? 65536u * sizeof(uint32_t) : 0;
+    part_len[5] = parts & BLOB_L2_6 ? n_l2_6 * CS_DIR6_L2_RECORDS * sizeof(cs_dir16) : 0;
 }
 
 static uint32_t blob_parts_of(const snap_direct *d)
 {
-    return (d->dir ? BLOB_DIR : 0) | (d->l2 && d->n_l2 ? BLOB_L2 : 0) | (d->dir6 ? BLOB_DIR6 : 0);
+    return (d->dir ? BLOB_DIR : 0) | (d->l2 && d->n_l2 ? BLOB_L2 : 0) | (d->dir6 ? BLOB_DIR6 : 0) |
+           (d->l2_6 && d->n_l2_6 ? BLOB_L2_6 : 0);
 }
 
 size_t snap_direct_blob_len(const cs_snapshot *s)
 {
-    uint64_t pl[4];
+    uint64_t pl[BLOB_PARTS];
     const snap_direct *d = dx_of(s);
-    blob_parts(blob_parts_of(d), d->n_l2, pl);
+    blob_parts(blob_parts_of(d), d->n_l2, d->n_l2_6, pl);
     size_t n = BLOB_HEADER_LEN;
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < BLOB_PARTS; i++)
         n += align_up((size_t)pl[i]);
     return n;
 }
@@ -682,18 +688,19 @@ size_t snap_direct_blob_pieces(const cs_snapshot *s, uint8_t header[64], const v
     static_assert(BLOB_HEADER_LEN == 64, "the caller's header buffer is 64 bytes");
     static const uint8_t zeros[CS_ALIGN];
     const snap_direct *d = dx_of(s);
-    blob_header h = {.magic = "CSDIRX2", .blob_len = snap_direct_blob_len(s), .image_xxh3 = s->hdr->header_xxh3,
+    static_assert(CS_BLOB_PIECES == 1 + 2 * BLOB_PARTS, "a header, then each part and its padding");
+    blob_header h = {.magic = "CSDIRX3", .blob_len = snap_direct_blob_len(s), .image_xxh3 = s->hdr->header_xxh3,
                      .parts = blob_parts_of(d), .n_l2 = d->n_l2, .base_hi = d->base_hi,
                      .base_lo = d->base_lo, .base_len = d->base_len, .base_x = d->base_x,
-                     .record_len = sizeof(cs_dir16)};
+                     .record_len = sizeof(cs_dir16), .n_l2_6 = d->n_l2_6};
     memcpy(header, &h, sizeof h);
-    uint64_t pl[4];
-    blob_parts(h.parts, h.n_l2, pl);
-    const void *src[4] = {d->dir, d->l2, d->dir24, d->dir6};
+    uint64_t pl[BLOB_PARTS];
+    blob_parts(h.parts, h.n_l2, h.n_l2_6, pl);
+    const void *src[BLOB_PARTS] = {d->dir, d->l2, d->dir24, d->dir6, d->l2_6, d->dir6_l2};
     size_t n = 0;
     piece[n] = header;
     piece_len[n++] = BLOB_HEADER_LEN;
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < BLOB_PARTS; i++) {
         if (!pl[i])
             continue;
         piece[n] = src[i];
@@ -716,17 +723,18 @@ int snap_from_memory_with_blob(const void *base, size_t len, const void *blob, s
     blob_header h;
     memcpy(&h, blob, sizeof h);
     const cs_header *ih = base;
-    if (memcmp(h.magic, "CSDIRX2", 8) != 0 || h.record_len != sizeof(cs_dir16) ||
-        (h.parts & ~(uint32_t)(BLOB_DIR | BLOB_L2 | BLOB_DIR6)) || h.n_l2 > 65536u ||
-        ((h.parts & BLOB_L2) && !(h.parts & BLOB_DIR)) || memchr_nonzero(h.reserved, sizeof h.reserved))
+    if (memcmp(h.magic, "CSDIRX3", 8) != 0 || h.record_len != sizeof(cs_dir16) ||
+        (h.parts & ~(uint32_t)(BLOB_DIR | BLOB_L2 | BLOB_DIR6 | BLOB_L2_6)) || h.n_l2 > 65536u ||
+        h.n_l2_6 > 65536u || ((h.parts & BLOB_L2) && !(h.parts & BLOB_DIR)) ||
+        ((h.parts & BLOB_L2_6) && !(h.parts & BLOB_DIR6)) || h.reserved)
         return corrupt(err, "not a direct-index blob of this build");
     if (len < CS_HEADER_LEN || h.image_xxh3 != ih->header_xxh3)
         return corrupt(err, "direct-index blob of another image");
-    uint64_t pl[4];
-    blob_parts(h.parts, h.n_l2, pl);
+    uint64_t pl[BLOB_PARTS];
+    blob_parts(h.parts, h.n_l2, h.n_l2_6, pl);
     uint64_t need = BLOB_HEADER_LEN;
-    const uint8_t *part[4];
-    for (int i = 0; i < 4; i++) {
+    const uint8_t *part[BLOB_PARTS];
+    for (int i = 0; i < BLOB_PARTS; i++) {
         part[i] = pl[i] ? (const uint8_t *)blob + need : NULL;
         need += align_up((size_t)pl[i]);
     }
@@ -734,7 +742,9 @@ int snap_from_memory_with_blob(const void *base, size_t len, const void *blob, s
         return corrupt(err, "direct-index blob length disagrees with its parts");
     snap_direct d = {.dir = (cs_dir16 *)part[0], .l2 = (uint32_t *)part[1], .dir24 = (cs_dir16 *)part[2],
                      .n_l2 = (h.parts & BLOB_L2) ? h.n_l2 : 0, .dir6 = (cs_dir16 *)part[3],
-                     .base_hi = h.base_hi, .base_lo = h.base_lo, .base_len = h.base_len, .base_x = h.base_x};
+                     .base_hi = h.base_hi, .base_lo = h.base_lo, .base_len = h.base_len, .base_x = h.base_x,
+                     .l2_6 = (uint32_t *)part[4], .dir6_l2 = (cs_dir16 *)part[5],
+                     .n_l2_6 = (h.parts & BLOB_L2_6) ? h.n_l2_6 : 0};
     return open_memory(base, len, flags | CS_OPEN_TRUSTED, &d, out, err);
 }
 

@@ -188,6 +188,12 @@ typedef struct cs_dir16 {
 #define CS_DIR6_AT4 (CS_DIR6_AT8 + 256u)
 #define CS_DIR6_AT0 (CS_DIR6_AT4 + 16u)
 #define CS_DIR6_RECORDS (CS_DIR6_AT0 + 1u)
+/* IPv6 second level, per busy record of the 16-bit level (L = base_len +
+ * 16): 16 records for the 4 bits after it (L = base_len + 20), then 256 for
+ * 8 (+ 24), then 4096 for 12 (+ 28). */
+#define CS_DIR6_L2_AT8 16u
+#define CS_DIR6_L2_AT12 (16u + 256u)
+#define CS_DIR6_L2_RECORDS (16u + 256u + 4096u)
 
 typedef struct snap_direct {
     /* IPv4, NULL for small tries: 65536 records for the /16 blocks (L = 16),
@@ -208,6 +214,12 @@ typedef struct snap_direct {
     uint64_t base_hi, base_lo;
     uint32_t base_len;
     uint32_t base_x;      /* x of a walk that reaches base: its parent */
+    /* IPv6 second level under the busy 16-bit records: l2_6[v] is the first
+     * of dir6[v]'s CS_DIR6_L2_RECORDS records in dir6_l2, or CS_NO_NODE.
+     * NULL when no record is busy enough (or base is longer than /96). */
+    uint32_t *l2_6;
+    cs_dir16 *dir6_l2;
+    uint32_t n_l2_6;      /* 16-bit records with a second level */
 } snap_direct;
 
 const snap_direct *snap_direct_of(const cs_snapshot *s);
