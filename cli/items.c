@@ -7,19 +7,28 @@
  *         ─> chunk of up to CHUNK_ONE items ─> answer it: parse, answer
  *         BATCH at a time through the bulk calls (cs_query_count_bulk,
  *         cs_query_walk_bulk, cs_lookup_bulk), write through the one
- *         cs_match_report on stdout ─> read on
+ *         cs_match_report on stdout ─> read on, into the same slot (one
+ *         slot: the same pages serve the whole input)
  *
  * --threads N (N > 1), the main thread only reads and writes:
  *
- *   main:    read chunk c (CHUNK_MANY items) into slot c % SLOTS, cut it in
- *            up to N contiguous jobs, queue them; write every finished job
- *            at the head of the queue (in queue order); before reusing a
- *            slot, wait for its jobs and write them
+ *   main:    read chunk c (JOBS_PER_WORKER * N jobs of JOB_ITEMS items)
+ *            into slot c % SLOTS, cut it in jobs, queue them; write every
+ *            finished job at the head of the queue (in queue order); before
+ *            reusing a slot, wait for its jobs and write them
  *   workers: take the next queued job; parse, answer and format its items
  *            through the worker's own cs_match_report (CS_MR_BARE, kept
  *            across jobs with its owner cache) into the job's buffers
  *            (an fopencookie stream; the buffers are kept by the queue
  *            entry and reused); mark it done
+ *
+ * Sizes: fresh pages cost more here than the answers (a page fault is
+ * ~4 us on a VM, a lookup row ~0.3 us), so the memory the pipeline touches
+ * is bounded and reused, never proportional to the input: one thread uses
+ * one slot; --threads N uses SLOTS slots of 2N small jobs, and the queue's
+ * SLOTS * 2N output buffers each hold one job's rows (JOB_ITEMS rows of
+ * ~100 bytes for lookup). Small jobs also keep the workers' shares even
+ * and the wait for the last job of a chunk short.
  *
  * So while the workers answer chunk c, main reads chunk c + 1 and writes
  * chunk c - 1. Jobs are written in the order they were queued, which is
@@ -59,7 +68,8 @@
 
 #define BATCH 4096
 #define CHUNK_ONE 16384   /* items per chunk on one thread (fits in L2) */
-#define CHUNK_MANY 65536  /* items per chunk with --threads: few jobs to queue */
+#define JOB_ITEMS 2048    /* items per job with --threads (see below) */
+#define JOBS_PER_WORKER 2 /* jobs per worker in a chunk of --threads */
 #define SLOTS 3           /* chunks: one read, one answered, one written */
 #define MAX_THREADS 64
 #define READ_MIN 4096     /* read(2) no less than this into an arena */
@@ -391,7 +401,7 @@ static ssize_t sink_write(void *cookie, const char *data, size_t n)
     sink *k = cookie;
     membuf *b = k->to;
     if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 1 << 20;
+        size_t cap = b->cap ? b->cap : 1 << 16;
         while (cap < b->len + n)
             cap *= 2;
         char *q = realloc(b->p, cap);
@@ -513,7 +523,7 @@ static pool *pool_start(const cli_items_opts *o, unsigned threads)
     if (!p)
         return NULL;
     p->o = o;
-    p->qcap = (size_t)SLOTS * threads;
+    p->qcap = (size_t)SLOTS * JOBS_PER_WORKER * threads;
     p->q = calloc(p->qcap, sizeof *p->q);
     p->m = calloc(threads, sizeof *p->m);
     if (!p->q || !p->m || pthread_mutex_init(&p->mu, NULL) != 0) {
@@ -610,9 +620,7 @@ static int submit(run *r)
             r->failed = k->failed;
     } else {
         pool *p = r->p;
-        size_t parts = (ch->n + BATCH - 1) / BATCH;
-        if (parts > p->started)
-            parts = p->started;
+        size_t parts = (ch->n + JOB_ITEMS - 1) / JOB_ITEMS;
         size_t per = (ch->n + parts - 1) / parts;
         pthread_mutex_lock(&p->mu);
         for (size_t x = 0; x < parts; x++) {
@@ -664,6 +672,14 @@ static chunk *next_slot(run *r, size_t tail_off, size_t tail_len)
     chunk *old = &r->slot[r->fill];
     if (submit(r))
         return NULL;
+    if (!r->p) {
+        /* one thread: the chunk is written already; its slot is reused, so
+         * the same pages serve the whole input */
+        memmove(old->arena, old->arena + tail_off, tail_len);
+        old->n = 0;
+        old->alen = tail_len;
+        return old;
+    }
     r->fill = (r->fill + 1) % SLOTS;
     chunk *ch = &r->slot[r->fill];
     while (r->p && ch->jobs_end && r->p->head < ch->jobs_end)
@@ -816,9 +832,9 @@ int cli_items_run(const cli_items_opts *o, char **args, int n_args, const char *
         r.p = pool_start(r.o, threads);
     if (!r.p) /* one thread, or none could start: answered on this one */
         r.one = calloc(1, sizeof *r.one); /* msg[] starts NULL */
-    size_t cap = r.p ? CHUNK_MANY : CHUNK_ONE;
+    size_t cap = r.p ? (size_t)JOB_ITEMS * JOBS_PER_WORKER * r.p->started : CHUNK_ONE;
     bool ok = r.w && (r.p || r.one);
-    for (unsigned x = 0; x < SLOTS && ok; x++) {
+    for (unsigned x = 0; x < (r.p ? SLOTS : 1) && ok; x++) {
         r.slot[x].cap = cap;
         r.slot[x].acap = cap * 24;
         r.slot[x].it = malloc(cap * sizeof *r.slot[x].it);
