@@ -18,17 +18,20 @@
  *            reusing a slot, wait for its jobs and write them
  *   workers: take the next queued job; parse, answer and format its items
  *            through the worker's own cs_match_report (CS_MR_BARE, kept
- *            across jobs with its owner cache) into the job's buffers
- *            (an fopencookie stream; the buffers are kept by the queue
- *            entry and reused); mark it done
+ *            across jobs with its owner cache) into the job's buffer (an
+ *            fopencookie stream into a spare buffer of the pool, given
+ *            back once main wrote it); mark it done
  *
  * Sizes: fresh pages cost more here than the answers (a page fault is
  * ~4 us on a VM, a lookup row ~0.3 us), so the memory the pipeline touches
  * is bounded and reused, never proportional to the input: one thread uses
- * one slot; --threads N uses SLOTS slots of 2N small jobs, and the queue's
- * SLOTS * 2N output buffers each hold one job's rows (JOB_ITEMS rows of
- * ~100 bytes for lookup). Small jobs also keep the workers' shares even
- * and the wait for the last job of a chunk short.
+ * one slot; --threads N uses SLOTS slots of 2N small jobs, and a job's
+ * output (JOB_ITEMS rows of ~100 bytes for lookup) goes to a spare buffer
+ * taken from a stack, the one given back last first, so only as many
+ * buffers as jobs in flight are ever touched. Small jobs also keep the
+ * workers' shares even and the wait for the last job of a chunk short.
+ * Main sleeps until the last job of the slot it needs is done (one wake-up
+ * per chunk, not per job).
  *
  * So while the workers answer chunk c, main reads chunk c + 1 and writes
  * chunk c - 1. Jobs are written in the order they were queued, which is
@@ -44,8 +47,9 @@
  * reader waiting for input holds no reader slot and the next chunk sees
  * the newest generation.
  *
- * Concurrency: one mutex guards the queue's `next` and `tail` and every
- * job's `done`; a worker owns a job from taking it until it sets done
+ * Concurrency: one mutex guards the queue's `next` and `tail`, every job's
+ * `done`, the spare buffers and `wait_pos`; a worker owns a job (and the
+ * buffer it took with it) from taking it until it sets done
  * (under the mutex, so main sees its buffers complete); main alone moves
  * `head` and reuses slots, and touches a slot's arena only after every job
  * reading it is written. Workers share the snapshot (read-only,
@@ -68,7 +72,7 @@
 
 #define BATCH 4096
 #define CHUNK_ONE 16384   /* items per chunk on one thread (fits in L2) */
-#define JOB_ITEMS 2048    /* items per job with --threads (see below) */
+#define JOB_ITEMS 1024    /* items per job with --threads (see below) */
 #define JOBS_PER_WORKER 2 /* jobs per worker in a chunk of --threads */
 #define SLOTS 3           /* chunks: one read, one answered, one written */
 #define MAX_THREADS 64
@@ -337,7 +341,7 @@ static void *work(void *arg)
 
 /* ---- chunks, jobs and threads ------------------------------------------------------ */
 
-typedef struct membuf {       /* bytes a job wrote; kept (and reused) by its queue entry */
+typedef struct membuf {       /* bytes a job wrote (the pool's spare buffers, reused) */
     char *p;
     size_t len, cap;
 } membuf;
@@ -345,7 +349,9 @@ typedef struct membuf {       /* bytes a job wrote; kept (and reused) by its que
 typedef struct job {
     chunk *ch;
     size_t from, to;          /* items [from, to) of ch */
-    membuf out, err;          /* what it wrote for stdout and for stderr */
+    membuf out;               /* what it wrote for stdout: a spare from the pool,
+                                 given back once written */
+    membuf err;               /* for stderr (warnings; kept by the queue entry) */
     int failed;               /* exit code of what stopped it; 0 = none */
     bool had_bad;
     bool done;                /* under the pool's mutex */
@@ -370,7 +376,12 @@ typedef struct member {       /* one worker thread, its writer kept across jobs 
 struct pool {
     pthread_mutex_t mu;
     pthread_cond_t ready;     /* a job was queued, or quit */
-    pthread_cond_t done;      /* a job is done */
+    pthread_cond_t done;      /* the job main waits for is done */
+    size_t wait_pos;          /* queue position main waits for (SIZE_MAX: none) */
+    membuf *spare;            /* stack of output buffers not in a job, the last
+                                 given back on top: the pages in use stay few
+                                 and warm */
+    size_t n_spare;
     job *q;                   /* ring: queue position x is q[x % qcap] */
     size_t qcap;
     size_t head;              /* main only: next job to write */
@@ -425,6 +436,10 @@ static int member_open(member *m, const cli_items_opts *o)
     m->err = fopencookie(&m->se, "w", io);
     if (!m->out || !m->err)
         return -1;
+    /* text rows are gathered in the writer's own 64 KiB buffer: unbuffered,
+     * each of its flushes is one copy into the job's buffer, not two */
+    if (o->format == CS_REPORT_TEXT)
+        setvbuf(m->out, NULL, _IONBF, 0);
     unsigned flags = CS_MR_BARE | (o->count ? CS_MR_COUNT : 0) | (o->lookup ? CS_MR_LOOKUP : 0);
     m->w = cs_match_report_open(m->out, o->format, flags);
     if (!m->w)
@@ -480,12 +495,16 @@ static void *pool_thread(void *arg)
             pthread_cond_wait(&p->ready, &p->mu);
         if (p->next == p->tail)
             break; /* quit, and nothing left */
-        job *j = &p->q[p->next++ % p->qcap];
+        size_t pos = p->next++;
+        job *j = &p->q[pos % p->qcap];
+        if (p->n_spare)
+            j->out = p->spare[--p->n_spare];
         pthread_mutex_unlock(&p->mu);
         run_job(p->o, m, j);
         pthread_mutex_lock(&p->mu);
         j->done = true;
-        pthread_cond_broadcast(&p->done);
+        if (pos == p->wait_pos) /* main sleeps until this one: one wake-up */
+            pthread_cond_signal(&p->done);
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
@@ -507,6 +526,9 @@ static void pool_stop(pool *p)
         free(p->q[x].out.p);
         free(p->q[x].err.p);
     }
+    for (size_t x = 0; x < p->n_spare; x++)
+        free(p->spare[x].p);
+    free(p->spare);
     pthread_cond_destroy(&p->ready);
     pthread_cond_destroy(&p->done);
     pthread_mutex_destroy(&p->mu);
@@ -526,9 +548,12 @@ static pool *pool_start(const cli_items_opts *o, unsigned threads)
     p->qcap = (size_t)SLOTS * JOBS_PER_WORKER * threads;
     p->q = calloc(p->qcap, sizeof *p->q);
     p->m = calloc(threads, sizeof *p->m);
-    if (!p->q || !p->m || pthread_mutex_init(&p->mu, NULL) != 0) {
+    p->spare = calloc(p->qcap, sizeof *p->spare); /* a job holds at most one */
+    p->wait_pos = SIZE_MAX;
+    if (!p->q || !p->m || !p->spare || pthread_mutex_init(&p->mu, NULL) != 0) {
         free(p->q);
         free(p->m);
+        free(p->spare);
         free(p);
         return NULL;
     }
@@ -550,6 +575,15 @@ static pool *pool_start(const cli_items_opts *o, unsigned threads)
     return p;
 }
 
+/* Waits (p->mu held) until the job at queue position `pos` is done. */
+static void wait_for(pool *p, size_t pos)
+{
+    p->wait_pos = pos;
+    while (!p->q[pos % p->qcap].done)
+        pthread_cond_wait(&p->done, &p->mu);
+    p->wait_pos = SIZE_MAX;
+}
+
 /* Writes the job at the head of the queue, waiting for it when `wait`.
  * Returns 1 when one was written, 0 when none (queue empty, or not done and
  * !wait). After a failed job every later one is dropped unwritten. */
@@ -560,8 +594,8 @@ static int write_head(run *r, bool wait)
         return 0;
     job *j = &p->q[p->head % p->qcap];
     pthread_mutex_lock(&p->mu);
-    while (!j->done && wait)
-        pthread_cond_wait(&p->done, &p->mu);
+    if (wait)
+        wait_for(p, p->head);
     bool done = j->done;
     pthread_mutex_unlock(&p->mu);
     if (!done)
@@ -574,7 +608,11 @@ static int write_head(run *r, bool wait)
         r->had_bad |= j->had_bad;
         r->failed = j->failed; /* later jobs are not written */
     }
-    j->ch = NULL; /* its buffers stay for the next job in this entry */
+    j->ch = NULL;
+    pthread_mutex_lock(&p->mu);
+    p->spare[p->n_spare++] = j->out; /* for the next job taken */
+    pthread_mutex_unlock(&p->mu);
+    j->out = (membuf){NULL, 0, 0};
     p->head++;
     return 1;
 }
@@ -682,7 +720,14 @@ static chunk *next_slot(run *r, size_t tail_off, size_t tail_len)
     }
     r->fill = (r->fill + 1) % SLOTS;
     chunk *ch = &r->slot[r->fill];
-    while (r->p && ch->jobs_end && r->p->head < ch->jobs_end)
+    if (ch->jobs_end && r->p->head < ch->jobs_end) {
+        /* sleep until the slot's last job is done (one wake-up, not one per
+         * job: jobs end nearly in order), then write what is done */
+        pthread_mutex_lock(&r->p->mu);
+        wait_for(r->p, ch->jobs_end - 1);
+        pthread_mutex_unlock(&r->p->mu);
+    }
+    while (ch->jobs_end && r->p->head < ch->jobs_end)
         write_head(r, true);
     if (r->failed)
         return NULL;

@@ -2,7 +2,7 @@
 # tests/cli/test_threads.sh — `query`, `lookup` and `check --pairs` with
 # --threads 2 and 3 write the bytes one thread writes (stdout, stderr and
 # exit code), on seeded inputs large enough to span several chunks (16,384
-# items on one thread, reused; 2 jobs of 2,048 items per thread with
+# items on one thread, reused; 2 jobs of 1,024 items per thread with
 # --threads, in 3 slots that are reused) and check batches (65,536 pairs):
 # bad items in the middle, on the first and last item of a chunk, on a job
 # border, first and last in the input, with
@@ -68,7 +68,7 @@ same_bytes() {
 }
 
 C=16384          # items per chunk on one thread (cli/items.c CHUNK_ONE)
-J=2048           # items per job with --threads (JOB_ITEMS)
+J=1024           # items per job with --threads (JOB_ITEMS)
 C2=$((4 * J))    # a chunk on two threads (2 jobs per worker); C3 on three
 C3=$((6 * J))
 N=$((3 * C + 4321))
