@@ -239,6 +239,23 @@ static int split(char *line, const char *orig, const char *path, unsigned long l
 
 /* ---- the verb ---------------------------------------------------------------------- */
 
+typedef struct part part;
+
+/* --threads, streaming formats: the batch being decided on the threads
+ * while main reads the next one. */
+typedef struct flight {
+    batch b;                  /* the batch in flight (buffers swapped with
+                                 the one being read) */
+    part *ps;                 /* its parts (MAX_THREADS) */
+    pthread_t tid[MAX_THREADS];
+    unsigned t;               /* parts */
+    unsigned first, started;  /* threads run parts [first, started); part 0
+                                 ran on main when first is 1; the parts
+                                 whose thread could not start run on main
+                                 when the batch is finished */
+    bool busy;
+} flight;
+
 typedef struct run {
     const cs_snapshot *snap;
     cs_peering_index *ix;
@@ -249,6 +266,8 @@ typedef struct run {
     bool began;
     unsigned threads;         /* --threads */
     FILE *out;                /* the report's stream */
+    flight fly;
+    part *fly_parts;          /* MAX_THREADS parts for fly */
 } run;
 
 /*
@@ -257,9 +276,13 @@ typedef struct run {
  * are read-only and thread-safe, peering.h) and, when `write`, written by
  * its own report into its own memory stream; the main thread then writes
  * the parts in order, so the output is the bytes one thread writes. The
- * main thread only splits the CSV lines.
+ * main thread only splits the CSV lines and writes: in the streaming
+ * formats a full batch is taken off (flight) and decided while main reads
+ * the next one, and written once that one is full too (or the input ends,
+ * or a bad line stops it: the pairs before the bad line's batch are
+ * written, as on one thread).
  */
-typedef struct part {
+struct part {
     run *r;
     batch *b;
     size_t from, to;
@@ -268,7 +291,7 @@ typedef struct part {
     char *buf;
     size_t len;
     int rc;
-} part;
+};
 
 /* The VPC indices of pairs [from, to) of b, from their ids (read_pairs
  * leaves them to the thread that decides them). */
@@ -302,15 +325,17 @@ static void *part_work(void *arg)
     return NULL;
 }
 
-/* Decides batch b on r->threads threads, and writes it when `write`.
- * Returns 0 or an exit code. */
-static int threaded(run *r, batch *b, bool write)
+/* Starts deciding batch b on r->threads threads (each part written into
+ * its own memory stream when `write`); `on_main`: part 0 runs here, before
+ * returning. Fills f (b, parts, threads). Returns 0 or an exit code (then
+ * f->busy is false and nothing runs). */
+static int parts_start(run *r, batch *b, bool write, bool on_main, flight *f, part *ps)
 {
     unsigned t = r->threads;
-    part ps[MAX_THREADS];
-    pthread_t tid[MAX_THREADS];
     size_t per = (b->n + t - 1) / t;
-    int rc = 0;
+    f->ps = ps;
+    f->t = t;
+    f->first = f->started = on_main ? 1 : 0;
     for (unsigned x = 0; x < t; x++) {
         part *p = &ps[x];
         memset(p, 0, sizeof *p);
@@ -319,34 +344,61 @@ static int threaded(run *r, batch *b, bool write)
         p->from = x * per < b->n ? x * per : b->n;
         p->to = (x + 1) * per < b->n ? (x + 1) * per : b->n;
         p->write = write;
-        if (write && !(p->out = open_memstream(&p->buf, &p->len)))
-            rc = CLI_INTERNAL;
+        if (write && !(p->out = open_memstream(&p->buf, &p->len))) {
+            for (unsigned y = 0; y < x; y++) {
+                fclose(ps[y].out);
+                free(ps[y].buf);
+            }
+            cli_errorf(VERB, "deciding on %u threads: %s", t, cs_strerror(CS_ENOMEM));
+            return CLI_INTERNAL;
+        }
     }
-    unsigned started = 0;
-    for (unsigned x = 1; x < t && !rc; x++) {
-        if (pthread_create(&tid[x], NULL, part_work, &ps[x]) != 0)
+    for (unsigned x = f->first; x < t; x++) {
+        if (pthread_create(&f->tid[x], NULL, part_work, &ps[x]) != 0)
             break;
-        started = x;
+        f->started = x + 1;
     }
-    if (!rc)
+    if (on_main)
         part_work(&ps[0]);
-    for (unsigned x = 1; x <= started; x++)
-        pthread_join(tid[x], NULL);
-    for (unsigned x = started + 1; x < t && !rc; x++)
+    f->busy = true;
+    return 0;
+}
+
+/* Waits for the parts of parts_start and writes them in order. Returns 0
+ * or an exit code. */
+static int parts_finish(run *r, flight *f)
+{
+    part *ps = f->ps;
+    int rc = 0;
+    for (unsigned x = f->first; x < f->started; x++)
+        pthread_join(f->tid[x], NULL);
+    for (unsigned x = f->started; x < f->t; x++)
         part_work(&ps[x]); /* a thread could not start: its part here */
-    for (unsigned x = 0; x < t; x++) {
+    f->busy = false;
+    for (unsigned x = 0; x < f->t; x++) {
         part *p = &ps[x];
         if (p->out)
             fclose(p->out);
         if (!rc && p->rc < 0)
             rc = CLI_INTERNAL;
-        if (!rc && write)
+        if (!rc && p->write)
             fwrite(p->buf, 1, p->len, r->out);
         free(p->buf);
     }
     if (rc)
-        cli_errorf(VERB, "deciding on %u threads: %s", t, cs_strerror(CS_ENOMEM));
+        cli_errorf(VERB, "deciding on %u threads: %s", f->t, cs_strerror(CS_ENOMEM));
     return rc;
+}
+
+/* Decides batch b on r->threads threads, part 0 on this one, and writes it
+ * when `write`. Returns 0 or an exit code. */
+static int threaded(run *r, batch *b, bool write)
+{
+    part ps[MAX_THREADS];
+    flight f;
+    memset(&f, 0, sizeof f);
+    int rc = parts_start(r, b, write, true, &f, ps);
+    return rc ? rc : parts_finish(r, &f);
 }
 
 /* Verdicts for a batch: a few pairs one by one from the snapshot (an index
@@ -382,6 +434,46 @@ static int verdicts(run *r, batch *b)
         return CLI_INTERNAL;
     }
     return 0;
+}
+
+/* The batch in flight: waits for it, writes it and counts it. Returns 0 or
+ * an exit code. */
+static int land(run *r)
+{
+    flight *f = &r->fly;
+    if (!f->busy)
+        return 0;
+    int rc = parts_finish(r, f);
+    for (size_t i = 0; !rc && i < f->b.n; i++)
+        cs_peering_summary_add(&r->sum, &f->b.verdicts[i]);
+    cli_progress_count("pairs decided", r->sum.pairs, 0);
+    f->b.n = 0;
+    f->b.arena_len = 0;
+    return rc;
+}
+
+/* --threads, streaming formats: full batch b goes to the threads (after the
+ * one in flight is written) and main reads on into the flight's old
+ * buffers. Returns 0 or an exit code. */
+static int take_off(run *r, batch *b)
+{
+    int rc = land(r);
+    if (rc)
+        return rc;
+    if (!r->ix) {
+        cs_error err;
+        cs_error_clear(&err);
+        if (cs_peering_index_new(r->snap, &r->ix, &err) < 0)
+            return cli_report_error(VERB, &err);
+    }
+    if (!r->began) {
+        cs_peering_report_begin(r->rep, NULL);
+        r->began = true;
+    }
+    batch t = r->fly.b;
+    r->fly.b = *b;
+    *b = t;
+    return parts_start(r, &r->fly.b, true, false, &r->fly, r->fly_parts);
 }
 
 /* Decides and (except for JSON) prints a batch. */
@@ -501,9 +593,12 @@ static int read_pairs(run *r, const char *path, batch *b)
         b->b_off[b->n] = bo;
         b->n++; /* its VPC indices: resolve(), on the thread deciding it */
         if (r->format != CS_REPORT_JSON && b->n == (r->threads > 1 ? BATCH_MANY : BATCH) &&
-            (rc = decide(r, b)) != 0)
+            (rc = r->threads > 1 ? take_off(r, b) : decide(r, b)) != 0)
             break;
     }
+    int lrc = land(r); /* the batch in flight is written, also before a bad line */
+    if (!rc)
+        rc = lrc;
     if (!rc && ferror(f)) {
         cli_errorf(VERB, "%s: %s", path, strerror(errno));
         rc = CLI_USAGE;
@@ -631,6 +726,8 @@ int cmd_check(int argc, char **argv)
     } else {
         batch b;
         memset(&b, 0, sizeof b);
+        part fly_parts[MAX_THREADS];
+        r.fly_parts = fly_parts;
         cli_progress_begin(VERB);
         rc = read_pairs(&r, pairs_path, &b);
         if (!rc && r.format == CS_REPORT_JSON)
@@ -647,6 +744,7 @@ int cmd_check(int argc, char **argv)
                 cs_peering_report_begin(r.rep, NULL);
         }
         batch_free(&b);
+        batch_free(&r.fly.b);
         cli_progress_end();
         cs_peering_index_free(r.ix);
         if (rc) {
