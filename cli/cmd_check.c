@@ -38,9 +38,10 @@
 
 #define VERB "check"
 #define BATCH 4096
-/* --threads: pairs per batch, so that each thread's part is large (a batch
- * costs a thread start and a join). */
-#define BATCH_MANY 65536
+/* --threads: pairs per batch: a part's rows (~480 bytes a pair in CSV)
+ * fill a buffer kept for the next batch, so its pages are touched once;
+ * a batch costs a thread start and a join per part. */
+#define BATCH_MANY 16384
 #define MAX_FIELDS 64
 /* Fewer pairs than this in all are decided without building the index. */
 #define FEW_PAIRS 64
@@ -240,6 +241,7 @@ static int split(char *line, const char *orig, const char *path, unsigned long l
 /* ---- the verb ---------------------------------------------------------------------- */
 
 typedef struct part part;
+typedef struct crew crew;
 
 /* --threads, streaming formats: the batch being decided on the threads
  * while main reads the next one. */
@@ -247,14 +249,29 @@ typedef struct flight {
     batch b;                  /* the batch in flight (buffers swapped with
                                  the one being read) */
     part *ps;                 /* its parts (MAX_THREADS) */
-    pthread_t tid[MAX_THREADS];
     unsigned t;               /* parts */
-    unsigned first, started;  /* threads run parts [first, started); part 0
-                                 ran on main when first is 1; the parts
-                                 whose thread could not start run on main
-                                 when the batch is finished */
     bool busy;
 } flight;
+
+/* The part threads, started once (a thread started per batch paid its
+ * start and cold caches every batch): thread x decides part x of each
+ * batch handed out. One mutex guards gen, left and quit; main hands out a
+ * batch (ps, gen + 1, left = n) and sleeps until left is 0. */
+struct crew {
+    pthread_mutex_t mu;
+    pthread_cond_t go;        /* a batch was handed out, or quit */
+    pthread_cond_t done;      /* left reached 0 */
+    part *ps;                 /* the batch's parts; thread x runs ps[x] */
+    unsigned gen;             /* batches handed out */
+    unsigned left;            /* parts of the batch not done */
+    bool quit;
+    unsigned n;               /* threads started */
+    pthread_t tid[MAX_THREADS];
+    struct crew_member {
+        crew *c;
+        unsigned x;
+    } m[MAX_THREADS];
+};
 
 typedef struct run {
     const cs_snapshot *snap;
@@ -268,6 +285,9 @@ typedef struct run {
     FILE *out;                /* the report's stream */
     flight fly;
     part *fly_parts;          /* MAX_THREADS parts for fly */
+    crew *crew;               /* --threads: started on first need */
+    cli_membuf pbuf[MAX_THREADS]; /* part x's rows, reused batch after batch */
+    cli_sink psink[MAX_THREADS];
 } run;
 
 /*
@@ -287,9 +307,7 @@ struct part {
     batch *b;
     size_t from, to;
     bool write;
-    FILE *out;
-    char *buf;
-    size_t len;
+    FILE *out;                /* into r->pbuf[x] */
     int rc;
 };
 
@@ -325,17 +343,80 @@ static void *part_work(void *arg)
     return NULL;
 }
 
-/* Starts deciding batch b on r->threads threads (each part written into
- * its own memory stream when `write`); `on_main`: part 0 runs here, before
- * returning. Fills f (b, parts, threads). Returns 0 or an exit code (then
- * f->busy is false and nothing runs). */
-static int parts_start(run *r, batch *b, bool write, bool on_main, flight *f, part *ps)
+static void *crew_thread(void *arg)
+{
+    struct crew_member *m = arg;
+    crew *c = m->c;
+    unsigned seen = 0;
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        while (c->gen == seen && !c->quit)
+            pthread_cond_wait(&c->go, &c->mu);
+        if (c->quit)
+            break;
+        seen = c->gen;
+        part *p = &c->ps[m->x];
+        pthread_mutex_unlock(&c->mu);
+        part_work(p);
+        pthread_mutex_lock(&c->mu);
+        if (--c->left == 0)
+            pthread_cond_signal(&c->done);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+static void crew_stop(crew *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->mu);
+    c->quit = true;
+    pthread_cond_broadcast(&c->go);
+    pthread_mutex_unlock(&c->mu);
+    for (unsigned x = 0; x < c->n; x++)
+        pthread_join(c->tid[x], NULL);
+    pthread_cond_destroy(&c->go);
+    pthread_cond_destroy(&c->done);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+}
+
+/* Up to t part threads; NULL when none could start (the parts then run on
+ * main). */
+static crew *crew_start(unsigned t)
+{
+    crew *c = calloc(1, sizeof *c);
+    if (!c || pthread_mutex_init(&c->mu, NULL) != 0) {
+        free(c);
+        return NULL;
+    }
+    pthread_cond_init(&c->go, NULL);
+    pthread_cond_init(&c->done, NULL);
+    for (unsigned x = 0; x < t; x++) {
+        c->m[x] = (struct crew_member){c, x};
+        if (pthread_create(&c->tid[x], NULL, crew_thread, &c->m[x]) != 0)
+            break;
+        c->n = x + 1;
+    }
+    if (!c->n) {
+        crew_stop(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* Starts deciding batch b in r->threads parts on the crew (each part
+ * written into r->pbuf[x] when `write`). Fills f. Returns 0 or an exit
+ * code (then nothing runs). */
+static int parts_start(run *r, batch *b, bool write, flight *f, part *ps)
 {
     unsigned t = r->threads;
     size_t per = (b->n + t - 1) / t;
+    if (!r->crew)
+        r->crew = crew_start(t);
     f->ps = ps;
     f->t = t;
-    f->first = f->started = on_main ? 1 : 0;
     for (unsigned x = 0; x < t; x++) {
         part *p = &ps[x];
         memset(p, 0, sizeof *p);
@@ -344,60 +425,67 @@ static int parts_start(run *r, batch *b, bool write, bool on_main, flight *f, pa
         p->from = x * per < b->n ? x * per : b->n;
         p->to = (x + 1) * per < b->n ? (x + 1) * per : b->n;
         p->write = write;
-        if (write && !(p->out = open_memstream(&p->buf, &p->len))) {
-            for (unsigned y = 0; y < x; y++) {
+        r->pbuf[x].len = 0;
+        r->psink[x] = (cli_sink){&r->pbuf[x], false};
+        if (write && !(p->out = cli_sink_open(&r->psink[x]))) {
+            for (unsigned y = 0; y < x; y++)
                 fclose(ps[y].out);
-                free(ps[y].buf);
-            }
             cli_errorf(VERB, "deciding on %u threads: %s", t, cs_strerror(CS_ENOMEM));
             return CLI_INTERNAL;
         }
     }
-    for (unsigned x = f->first; x < t; x++) {
-        if (pthread_create(&f->tid[x], NULL, part_work, &ps[x]) != 0)
-            break;
-        f->started = x + 1;
+    crew *c = r->crew;
+    if (c) {
+        pthread_mutex_lock(&c->mu);
+        c->ps = ps;
+        c->left = c->n;
+        c->gen++;
+        pthread_cond_broadcast(&c->go);
+        pthread_mutex_unlock(&c->mu);
     }
-    if (on_main)
-        part_work(&ps[0]);
     f->busy = true;
     return 0;
 }
 
-/* Waits for the parts of parts_start and writes them in order. Returns 0
- * or an exit code. */
+/* Waits for the parts of parts_start (those no thread runs: here) and
+ * writes them in order. Returns 0 or an exit code. */
 static int parts_finish(run *r, flight *f)
 {
     part *ps = f->ps;
+    crew *c = r->crew;
     int rc = 0;
-    for (unsigned x = f->first; x < f->started; x++)
-        pthread_join(f->tid[x], NULL);
-    for (unsigned x = f->started; x < f->t; x++)
+    unsigned on_crew = c ? c->n : 0;
+    for (unsigned x = on_crew; x < f->t; x++)
         part_work(&ps[x]); /* a thread could not start: its part here */
+    if (c) {
+        pthread_mutex_lock(&c->mu);
+        while (c->left)
+            pthread_cond_wait(&c->done, &c->mu);
+        pthread_mutex_unlock(&c->mu);
+    }
     f->busy = false;
     for (unsigned x = 0; x < f->t; x++) {
         part *p = &ps[x];
-        if (p->out)
-            fclose(p->out);
+        if (p->out && fclose(p->out) != 0 && r->psink[x].oom)
+            p->rc = CS_ENOMEM;
         if (!rc && p->rc < 0)
             rc = CLI_INTERNAL;
         if (!rc && p->write)
-            fwrite(p->buf, 1, p->len, r->out);
-        free(p->buf);
+            fwrite(r->pbuf[x].p, 1, r->pbuf[x].len, r->out);
     }
     if (rc)
         cli_errorf(VERB, "deciding on %u threads: %s", f->t, cs_strerror(CS_ENOMEM));
     return rc;
 }
 
-/* Decides batch b on r->threads threads, part 0 on this one, and writes it
- * when `write`. Returns 0 or an exit code. */
+/* Decides batch b on r->threads threads, and writes it when `write`.
+ * Returns 0 or an exit code. */
 static int threaded(run *r, batch *b, bool write)
 {
     part ps[MAX_THREADS];
     flight f;
     memset(&f, 0, sizeof f);
-    int rc = parts_start(r, b, write, true, &f, ps);
+    int rc = parts_start(r, b, write, &f, ps);
     return rc ? rc : parts_finish(r, &f);
 }
 
@@ -473,7 +561,7 @@ static int take_off(run *r, batch *b)
     batch t = r->fly.b;
     r->fly.b = *b;
     *b = t;
-    return parts_start(r, &r->fly.b, true, false, &r->fly, r->fly_parts);
+    return parts_start(r, &r->fly.b, true, &r->fly, r->fly_parts);
 }
 
 /* Decides and (except for JSON) prints a batch. */
@@ -743,8 +831,11 @@ int cmd_check(int argc, char **argv)
             if (!r.began)
                 cs_peering_report_begin(r.rep, NULL);
         }
+        crew_stop(r.crew);
         batch_free(&b);
         batch_free(&r.fly.b);
+        for (unsigned x = 0; x < MAX_THREADS; x++)
+            free(r.pbuf[x].p);
         cli_progress_end();
         cs_peering_index_free(r.ix);
         if (rc) {

@@ -56,7 +56,6 @@
  * thread-safe per query.h); each owns its scratch, writer and streams.
  * Warnings and errors of one thread go straight to stderr.
  */
-#define _GNU_SOURCE /* fopencookie: a worker writes into its job's buffer */
 #include "items.h"
 
 #include "cli.h"
@@ -341,17 +340,12 @@ static void *work(void *arg)
 
 /* ---- chunks, jobs and threads ------------------------------------------------------ */
 
-typedef struct membuf {       /* bytes a job wrote (the pool's spare buffers, reused) */
-    char *p;
-    size_t len, cap;
-} membuf;
-
 typedef struct job {
     chunk *ch;
     size_t from, to;          /* items [from, to) of ch */
-    membuf out;               /* what it wrote for stdout: a spare from the pool,
+    cli_membuf out;           /* what it wrote for stdout: a spare from the pool,
                                  given back once written */
-    membuf err;               /* for stderr (warnings; kept by the queue entry) */
+    cli_membuf err;           /* for stderr (warnings; kept by the queue entry) */
     int failed;               /* exit code of what stopped it; 0 = none */
     bool had_bad;
     bool done;                /* under the pool's mutex */
@@ -359,16 +353,10 @@ typedef struct job {
 
 typedef struct pool pool;
 
-/* A stream whose bytes go to whichever membuf `to` names (fopencookie). */
-typedef struct sink {
-    membuf *to;
-    bool oom;                 /* a write did not fit: the job fails */
-} sink;
-
 typedef struct member {       /* one worker thread, its writer kept across jobs */
     pool *p;
     worker k;
-    sink so, se;
+    cli_sink so, se;          /* a write that did not fit fails the job */
     FILE *out, *err;          /* into so.to, se.to */
     cs_match_report *w;       /* CS_MR_BARE, on out */
 } member;
@@ -378,7 +366,7 @@ struct pool {
     pthread_cond_t ready;     /* a job was queued, or quit */
     pthread_cond_t done;      /* the job main waits for is done */
     size_t wait_pos;          /* queue position main waits for (SIZE_MAX: none) */
-    membuf *spare;            /* stack of output buffers not in a job, the last
+    cli_membuf *spare;        /* stack of output buffers not in a job, the last
                                  given back on top: the pages in use stay few
                                  and warm */
     size_t n_spare;
@@ -407,33 +395,11 @@ typedef struct run {
     bool had_bad;
 } run;
 
-static ssize_t sink_write(void *cookie, const char *data, size_t n)
-{
-    sink *k = cookie;
-    membuf *b = k->to;
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 1 << 16;
-        while (cap < b->len + n)
-            cap *= 2;
-        char *q = realloc(b->p, cap);
-        if (!q) {
-            k->oom = true;
-            return -1;
-        }
-        b->p = q;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, data, n);
-    b->len += n;
-    return (ssize_t)n;
-}
-
 /* Opens member m's streams and writer. Returns 0 or -1 (out of memory). */
 static int member_open(member *m, const cli_items_opts *o)
 {
-    cookie_io_functions_t io = {NULL, sink_write, NULL, NULL};
-    m->out = fopencookie(&m->so, "w", io);
-    m->err = fopencookie(&m->se, "w", io);
+    m->out = cli_sink_open(&m->so);
+    m->err = cli_sink_open(&m->se);
     if (!m->out || !m->err)
         return -1;
     /* text rows are gathered in the writer's own 64 KiB buffer: unbuffered,
@@ -462,8 +428,8 @@ static void run_job(const cli_items_opts *o, member *m, job *j)
 {
     worker *k = &m->k;
     j->out.len = j->err.len = 0;
-    m->so = (sink){&j->out, false};
-    m->se = (sink){&j->err, false};
+    m->so = (cli_sink){&j->out, false};
+    m->se = (cli_sink){&j->err, false};
     k->o = o;
     k->s = j->ch->s;
     k->ch = j->ch;
@@ -612,7 +578,7 @@ static int write_head(run *r, bool wait)
     pthread_mutex_lock(&p->mu);
     p->spare[p->n_spare++] = j->out; /* for the next job taken */
     pthread_mutex_unlock(&p->mu);
-    j->out = (membuf){NULL, 0, 0};
+    j->out = (cli_membuf){NULL, 0, 0};
     p->head++;
     return 1;
 }

@@ -3,7 +3,8 @@
 # --threads 2 and 3 write the bytes one thread writes (stdout, stderr and
 # exit code), on seeded inputs large enough to span several chunks (16,384
 # items on one thread, reused; 2 jobs of 1,024 items per thread with
-# --threads, in 3 slots that are reused) and check batches (65,536 pairs):
+# --threads, in 3 slots that are reused) and check batches (16,384 pairs,
+# one decided while the next is read):
 # bad items in the middle, on the first and last item of a chunk, on a job
 # border, first and last in the input, with
 # --keep-going (error records in place) and without (the run stops at the
@@ -118,7 +119,7 @@ same_bytes "arguments, stdin, --items" query $E --count --keep-going 10.0.0.0/8 
 
 # check --pairs: 3 batches and a part; a malformed line on a batch border
 # stops the run after the pairs before it, in every streaming format.
-C=65536          # pairs per batch of check --pairs
+C=16384          # pairs per batch of check --pairs --threads (BATCH_MANY)
 sample_pairs "$tmp/pairs.csv" $((3 * C + 999)) "$seed"
 in=$tmp/pairs.csv
 for fmt in text csv ndjson; do
