@@ -70,6 +70,7 @@
 #include <unistd.h>
 
 #define BATCH 4096
+#define PREFETCH 8        /* lookup rows: prefetch distance, in matches */
 #define CHUNK_ONE 16384   /* items per chunk on one thread (fits in L2) */
 #define JOB_ITEMS 1024    /* items per job with --threads (see below) */
 #define JOBS_PER_WORKER 2 /* jobs per worker in a chunk of --threads */
@@ -269,6 +270,14 @@ static int answer(worker *k)
         if (o->count) {
             cs_match_report_count(k->w, text_of(k, i), k->counts[q++]);
             continue;
+        }
+        if (!o->all) {
+            /* the rows' two cache misses, ahead: the entry's value (the
+             * image's values array), then the VPC its association maps to */
+            if (q + 2 * PREFETCH < k->nq && k->m[q + 2 * PREFETCH].count)
+                __builtin_prefetch(k->m[q + 2 * PREFETCH].values);
+            if (q + PREFETCH < k->nq)
+                cs_match_report_prefetch(k->w, s, &k->m[q + PREFETCH]);
         }
         cs_match_report_item(k->w, text_of(k, i));
         if (o->all) {
