@@ -11,17 +11,19 @@
  * (engine/query/query.c), or know the estate's tables beyond carrying them as
  * extra sections (their content is validated by engine/image/estate_image.c).
  *
- * IMAGE FORMAT (version 1). All fields little-endian, fixed width; the
+ * IMAGE FORMAT (version 2; version 1 had 16-byte cs_hot4 records and the
+ * ENTNODE sections 7 and 8, and is refused with CS_EVERSION). All fields
+ * little-endian, fixed width; the
  * header's byte_order field holds 0x01020304 so a big-endian reader refuses
  * the image (CS_EVERSION). Sections start on 64-byte boundaries.
  *
  * Header, at offset 0 (128 bytes):
  *   OFFSET SIZE FIELD
  *        0    8 magic "CIDRSCP\0"
- *        8    4 format_version (1)
+ *        8    4 format_version (2)
  *       12    4 header_len (128)
  *       16    4 byte_order (0x01020304)
- *       20    2 hot4_record_len (16, sizeof cs_hot4)
+ *       20    2 hot4_record_len (12, sizeof cs_hot4)
  *       22    2 section_record_len (32)
  *       24    2 value_record_len (4)
  *       26    2 section_align (64)
@@ -57,7 +59,7 @@
  * Core sections, per family f (v4, v6), node records in DFS preorder
  * (engine/image/snapshot_internal.h has the records):
  *   HOT_f      the search records: cs_hot4 {key u32, right u32, len u8,
- *              flags u8, pad} (16 bytes) or cs_hot6 {key_hi u64, key_lo u64,
+ *              flags u8, pad[2]} (12 bytes) or cs_hot6 {key_hi u64, key_lo u64,
  *              right u32, len u8, flags u8, pad} (24 bytes). Left child =
  *              next node; right child at `right`.
  *   COLD_f     cs_cold {ent_begin, ent_end, cov, best} (16 bytes): the
@@ -66,8 +68,9 @@
  *              them with entries (longest-prefix match), CS_NO_NODE if none.
  *   VALUES_f   u32[entries[f]]: entry values, grouped by node in preorder,
  *              ascending within one node (so the image does not depend on
- *              insertion order).
- *   ENTNODE_f  u32[entries[f]]: the node of each entry (entry -> prefix).
+ *              insertion order). An entry's node (its prefix) is the last
+ *              node whose ent_begin is <= the entry (snap_entry_node): own
+ *              ranges follow each other in preorder, so it is not stored.
  *
  * Invariants checked at open (a failure is CS_ECORRUPT): every section inside
  * the image, aligned, non-overlapping with the header; record counts match
@@ -75,8 +78,7 @@
  * range; a child is longer than its parent, agrees with it on the parent's
  * bits and continues with the right bit; no key has bits past its length;
  * entry ranges nest exactly (parent = own + left + right); `cov` and `best`
- * equal their definitions; every ENTNODE entry points back at the node whose
- * own range holds it. Queries may then
+ * equal their definitions. Queries may then
  * walk the arrays with no further checks and always terminate.
  *
  * The estate's sections are validated by cs_estate_image_validate
@@ -161,7 +163,7 @@ int cs_image_build_begin(cs_image_draft *d, const cs_image_counts *c,
         return cs_fail(err, CS_EINVAL, "NULL counts or extra sections");
     if (n_extra > CS_MAX_SECTIONS - CS_SEC_CORE_LAST || n_extra > CS_DRAFT_MAX_EXTRA)
         return cs_fail(err, CS_ERANGE, "too many extra sections");
-    /* Core sections first, in id order: ids 1..8 at table slots 0..7. */
+    /* Core sections first, in id order: ids 1..6 at table slots 0..5. */
     const size_t ncore = CS_SEC_CORE_LAST;
     size_t nsec = ncore + n_extra;
     uint64_t sec_len[CS_MAX_SECTIONS];
@@ -171,7 +173,6 @@ int cs_image_build_begin(cs_image_draft *d, const cs_image_counts *c,
             (uint64_t)c->nodes[f] * (f ? sizeof(cs_hot6) : sizeof(cs_hot4));
         sec_len[CS_SEC_COLD_V4 - 1 + f] = (uint64_t)c->nodes[f] * sizeof(cs_cold);
         sec_len[CS_SEC_VALUES_V4 - 1 + f] = (uint64_t)c->entries[f] * 4;
-        sec_len[CS_SEC_ENTNODE_V4 - 1 + f] = (uint64_t)c->entries[f] * 4;
     }
     for (size_t i = 0; i < ncore; i++)
         sec_id[i] = (uint32_t)(i + 1);
@@ -214,7 +215,6 @@ int cs_image_build_begin(cs_image_draft *d, const cs_image_counts *c,
     for (int f = 0; f < 2; f++) {
         d->cold[f] = (cs_cold *)(img + sec_off[CS_SEC_COLD_V4 - 1 + f]);
         d->values[f] = (uint32_t *)(img + sec_off[CS_SEC_VALUES_V4 - 1 + f]);
-        d->entnode[f] = (uint32_t *)(img + sec_off[CS_SEC_ENTNODE_V4 - 1 + f]);
     }
     return 0;
 }
@@ -312,7 +312,7 @@ static vnode vnode_at(const cs_famview *f, unsigned fam, uint32_t i)
 }
 
 /* Checks one family's trie: structure, key agreement, entry ranges, path
- * sums, entry-to-node map. After it, no query can leave its arrays, loop, or
+ * sums. After it, no query can leave its arrays, loop, or
  * answer from inconsistent counts. */
 static int validate_family(const cs_famview *f, unsigned fam, cs_error *err)
 {
@@ -387,9 +387,6 @@ static int validate_family(const cs_famview *f, unsigned fam, cs_error *err)
                 cold[k].best != (k_own ? k : cold[i].best))
                 return corrupt(err, "node path sums disagree with the entries");
         }
-        for (uint32_t e = cold[i].ent_begin; e < own_end; e++)
-            if (f->entnode[e] != i)
-                return corrupt(err, "entry-to-node map disagrees with the trie");
     }
     /* Every node is reached from the root exactly once, in preorder. */
     uint32_t reached = 0;
@@ -496,18 +493,17 @@ static int open_memory(const void *base, size_t len, unsigned flags, const snap_
         if (!seen_core[id])
             return cs_fail(err, CS_ECORRUPT, "corrupt image: core section %d missing", id);
     for (unsigned f = 0; f < 2; f++) {
-        uint64_t hl, cl, vl, el;
+        uint64_t hl, cl, vl;
         const void *hp = snap_section(&s, CS_SEC_HOT_V4 + f, &hl);
         const void *cp = snap_section(&s, CS_SEC_COLD_V4 + f, &cl);
         const void *vp = snap_section(&s, CS_SEC_VALUES_V4 + f, &vl);
-        const void *ep = snap_section(&s, CS_SEC_ENTNODE_V4 + f, &el);
         uint64_t hot_rec = f ? sizeof(cs_hot6) : sizeof(cs_hot4);
         if (hl != (uint64_t)h->nodes[f] * hot_rec || cl != (uint64_t)h->nodes[f] * sizeof(cs_cold) ||
-            vl != (uint64_t)h->entries[f] * 4 || el != vl || h->prefixes[f] > h->nodes[f] ||
+            vl != (uint64_t)h->entries[f] * 4 || h->prefixes[f] > h->nodes[f] ||
             h->prefixes[f] > h->entries[f])
             return corrupt(err, "section lengths disagree with the header's counts");
         s.fam[f] = (cs_famview){.hot4 = f ? NULL : hp, .hot6 = f ? hp : NULL, .cold = cp,
-                                .values = vp, .entnode = ep,
+                                .values = vp,
                                 .n_nodes = h->nodes[f], .n_entries = h->entries[f]};
         if (flags & CS_OPEN_TRUSTED)
             continue;
@@ -782,7 +778,7 @@ int cs_snapshot_entry(const cs_snapshot *s, uint8_t family, uint32_t idx,
     if (idx >= f->n_entries)
         return CS_ERANGE;
     if (prefix)
-        *prefix = snap_node_prefix(f, cs_family_index(family), f->entnode[idx]);
+        *prefix = snap_node_prefix(f, cs_family_index(family), snap_entry_node(f, idx));
     if (value)
         *value = f->values[idx];
     return 0;

@@ -714,7 +714,7 @@ const uint32_t *cs_walk_values(const cs_snapshot *s, unsigned fam, uint32_t *n_e
 void cs_walk_entry_node(const cs_snapshot *s, unsigned fam, uint32_t e, cs_wnode *out)
 {
     const cs_famview *f = snap_family(s, fam);
-    fill_wnode(f, fam, f->entnode[e], out);
+    fill_wnode(f, fam, snap_entry_node(f, e), out);
 }
 
 uint32_t cs_walk_covered(const cs_snapshot *s, const cs_prefix *q, uint32_t *begin,
