@@ -27,7 +27,8 @@
  * query of length >= 8 resumes from the direct index (engine/image/direct.c:
  * one 8-byte record per /8, /12 or /16 block, and per /20 or /24 block under
  * the /16s where walks run deep), skipping the top of the trie; an IPv6 one
- * inside the estate's base prefix likewise.
+ * inside the estate's base prefix likewise (per 4 bits of the 16 after
+ * base, and of 12 more under the records where walks run deep).
  *
  * One walk: a `lane` record and one step per family (step4, branch-free;
  * step6). Single calls, the iterator, the bulk loop and the read-side
@@ -597,9 +598,10 @@ int cs_query_walk(const cs_snapshot *s, const cs_prefix *q, unsigned kind,
 /*
  * Bulk walks: WALK_LANES queries' paths at a time through batch_walk (their
  * misses overlap), then each query's matches in order. A query with
- * entries above it (cov(x) != 0) that asks for covering matches takes the
- * iterator's path walk for them; every other one has none, so its matches
- * are the range under r straight away, exactly what the iterator gives.
+ * entries above it (cov(x) != 0) that asks for covering matches takes them
+ * from best(x) when that one node holds them all, else from the iterator's
+ * path walk; every other one has none, so its matches are the range under
+ * r straight away, exactly what the iterator gives.
  */
 int cs_query_walk_bulk(const cs_snapshot *s, const cs_prefix *qs, size_t n,
                        unsigned kind, cs_bulk_match_fn cb, void *ctx)
