@@ -60,6 +60,12 @@ static cs_prefix fam_prefix(const cs_freeze_family *f, uint32_t e)
     return p;
 }
 
+/* Same prefix? (One family: the keys and lengths say it, inline.) */
+static inline bool same_prefix(const cs_prefix *a, const cs_prefix *b)
+{
+    return a->hi == b->hi && a->lo == b->lo && a->len == b->len;
+}
+
 /* Does (hi, lo, len) contain (qhi, qlo, qlen)? */
 static bool key_contains(uint64_t hi, uint64_t lo, unsigned len, uint64_t qhi, uint64_t qlo,
                          unsigned qlen)
@@ -83,7 +89,7 @@ int cs_freeze_plan(cs_freeze_family *f, cs_error *err)
     cs_prefix prev = {0};
     for (uint32_t e = 0; e < f->n; e++) {
         cs_prefix p = fam_prefix(f, e);
-        if (e && cs_prefix_compare(&prev, &p) == 0)
+        if (e && same_prefix(&prev, &p))
             continue; /* another entry of the same node */
         prev = p;
         prefixes++;
@@ -155,7 +161,7 @@ void cs_freeze_write(const cs_freeze_family *f, cs_hot4 *hot4, cs_hot6 *hot6, cs
             own = 1;
             while (e + own < f->n) {
                 cs_prefix q = fam_prefix(f, e + own);
-                if (cs_prefix_compare(&p, &q) != 0)
+                if (!same_prefix(&p, &q))
                     break;
                 own++;
             }
