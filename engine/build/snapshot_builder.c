@@ -230,7 +230,8 @@ static bent *sort_entries(const bent *in, bent *a, bent *b, uint32_t n)
         return radix_sort(in, a, b, n);
     start[runs] = n;
     if (runs == 1) {
-        memcpy(a, in, (size_t)n * sizeof *a);
+        if (n) /* an empty family has no array (NULL) */
+            memcpy(a, in, (size_t)n * sizeof *a);
         return a;
     }
     const bent *src = in;
