@@ -13,20 +13,23 @@
  *
  * Why no trie: inserting 100k real prefixes into a build-side trie was half
  * of a build (a cache miss per level per insert), and validating the result
- * again at open a quarter; a radix sort of the entries reads and writes
- * them a few times in order.
+ * again at open a quarter; a sort of the entries reads and writes them a
+ * few times in order. The image is sealed CS_DRAFT_TRUSTED (opened without
+ * the walk of its tries): tests/test_trie.c compares every image this
+ * builder makes with an independent trie freeze and opens it with every
+ * check.
  *
  * Structure, one array per family:
  *
  *   ent[i] = { hi, lo (the key, left-aligned, as cs_prefix), value, len }
  *
  * in the order added; IPv4 keys have lo = 0 and the address in the top 32
- * bits of hi. The freeze sorts a copy (the builder stays unchanged and may
- * be frozen again): an LSD radix sort by 8-bit digits of (hi, lo, len),
- * skipping every digit equal in all entries (an IPv4 set sorts in at most
- * five passes, a set of /64s in at most eight), stable, so the entries of
- * one prefix keep the order they were added in; such a run is then sorted
- * by value when it is not already (the trie freeze sorted a node's values).
+ * bits of hi. The freeze sorts a copy by (hi, lo, len) (the builder stays
+ * unchanged and may be frozen again): entries added in at most 32 ascending
+ * runs (a sorted export) are merged run by run; others go to an LSD radix
+ * sort by 8-bit digits, skipping every digit equal in all entries (an IPv4
+ * set sorts in at most five passes). The entries of one prefix are then
+ * ordered by value when they are not already (the VALUES order of a node).
  *
  * Invariants: every stored key is canonical (no bits past len) and of its
  * array's family; n < 2^32 - 1 per family. A failed allocation marks the
