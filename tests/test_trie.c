@@ -215,15 +215,15 @@ static int cmp_value(const void *a, const void *b)
  * CS_FN_LEFT and the right child's index; each node's entry range [begin,
  * end) over its subtree; cov = entries on the path from the root; best =
  * the deepest node on that path with entries of its own; the node's values
- * ascending, and the entry-to-node map. Recursive and slow on purpose: it
- * shares nothing with the sorted freeze.
+ * ascending. Recursive and slow on purpose: it shares nothing with the
+ * sorted freeze.
  */
 typedef struct ref_freeze {
     const cs_trie *t;
     cs_hot4 *hot4;
     cs_hot6 *hot6;
     cs_cold *cold;
-    uint32_t *values, *entnode;
+    uint32_t *values;
     uint32_t *first, *by_node; /* node i's values: by_node[first[i]..first[i + 1]) */
     uint32_t k, ent;
 } ref_freeze;
@@ -234,8 +234,7 @@ static uint32_t ref_node(ref_freeze *z, uint32_t i, uint32_t cov, uint32_t best)
     uint32_t k = z->k++;
     uint32_t begin = z->ent, own = 0;
     for (uint32_t e = z->first[i]; e < z->first[i + 1]; e++) {
-        z->values[z->ent] = z->by_node[e];
-        z->entnode[z->ent++] = k;
+        z->values[z->ent++] = z->by_node[e];
         own++;
     }
     qsort(z->values + begin, own, sizeof *z->values, cmp_value);
@@ -279,7 +278,7 @@ static cs_snapshot *trie_reference_image(const tu_entry *e, size_t n)
     assert_int_equal(cs_image_build_begin(&d, &counts, NULL, 0, 0, &err), 0);
     for (unsigned f = 0; f < 2; f++) {
         ref_freeze z = {.t = &t[f], .hot4 = f ? NULL : d.hot4, .hot6 = f ? d.hot6 : NULL,
-                        .cold = d.cold[f], .values = d.values[f], .entnode = d.entnode[f]};
+                        .cold = d.cold[f], .values = d.values[f]};
         z.first = calloc((size_t)t[f].n_nodes + 1, sizeof *z.first);
         z.by_node = calloc((size_t)t[f].n_ents + 1, sizeof *z.by_node);
         assert_true(z.first && z.by_node);

@@ -3,7 +3,7 @@
  * straight into the image from its entries sorted by prefix.
  *
  * Does: plan the trie's shape (node and prefix counts, glue nodes) and
- * write the HOT, COLD and ENTNODE arrays into the sections the image writer
+ * write the HOT and COLD arrays into the sections the image writer
  * (engine/image/snapshot.c, cs_image_build_*) allocated. Does not: know the
  * image's header, section table or checksums (the writer does), hold
  * entries (the snapshot builder, engine/build/snapshot_builder.c, and the
@@ -15,10 +15,11 @@
  * The freeze (cs_freeze_plan / cs_freeze_write) makes a trie's frozen arrays
  * with no build-side trie at all, from one family's entries sorted by
  * (prefix, value) (a 5M-entry build-side trie is ~300 MB of scratch it
- * never allocates). A Patricia trie's preorder is the order of its nodes' (key, length), so the sorted
- * entries already are the stored nodes in preorder; what is missing are
- * the glue nodes, where two neighbours diverge below the last node that
- * contains both (10.0.0.0/24 and 10.0.1.0/24 meet in glue 10.0.0.0/23).
+ * never allocates). A Patricia trie's preorder is the order of its nodes'
+ * (key, length), so the sorted entries already are the stored nodes in
+ * preorder; what is missing are the glue nodes, where two neighbours
+ * diverge below the last node that contains both (10.0.0.0/24 and
+ * 10.0.1.0/24 meet in glue 10.0.0.0/23).
  * The plan finds them with a stack of the current path (each glue is met
  * after its left subtree, so it is recorded as (first entry of that
  * subtree, length) and placed before that entry); the write walks entries
@@ -71,6 +72,46 @@ static bool key_contains(uint64_t hi, uint64_t lo, unsigned len, uint64_t qhi, u
                          unsigned qlen)
 {
     return len <= qlen && cs_key_common_bits(hi, lo, qhi, qlo, len) == len;
+}
+
+/* Packs the sorted glue list in place (the format: freeze_internal.h) and
+ * gives the rest of the buffer back. Glue g is read before anything is
+ * written past byte 6g + 6 <= 8(g + 1) (a varint of a u32 is at most 5
+ * bytes), so no unread glue is overwritten. */
+static uint8_t *pack_glue(uint64_t *glue, uint32_t n)
+{
+    uint8_t *out = (uint8_t *)glue;
+    size_t w = 0;
+    uint32_t prev = 0;
+    for (uint32_t g = 0; g < n; g++) {
+        uint64_t x;
+        memcpy(&x, out + (size_t)g * 8, 8);
+        uint32_t e = (uint32_t)(x >> 8), delta = e - prev;
+        prev = e;
+        while (delta >= 0x80) {
+            out[w++] = (uint8_t)(delta | 0x80);
+            delta >>= 7;
+        }
+        out[w++] = (uint8_t)delta;
+        out[w++] = (uint8_t)(x & 0xff);
+    }
+    uint8_t *shrunk = realloc(out, w ? w : 1);
+    return shrunk ? shrunk : out;
+}
+
+/* The next glue of a packed list at *pos: its entry (advancing *entry by
+ * the stored distance) and its length. */
+static unsigned unpack_glue(const uint8_t *glue, size_t *pos, uint32_t *entry)
+{
+    uint32_t delta = 0;
+    for (unsigned shift = 0;; shift += 7) {
+        uint8_t b = glue[(*pos)++];
+        delta |= (uint32_t)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            break;
+    }
+    *entry += delta;
+    return glue[(*pos)++];
 }
 
 int cs_freeze_plan(cs_freeze_family *f, cs_error *err)
@@ -134,27 +175,32 @@ int cs_freeze_plan(cs_freeze_family *f, cs_error *err)
         free(glue);
         return cs_fail(err, CS_ERANGE, "more than 2^32-2 nodes in one family");
     }
-    f->glue = glue;
+    f->glue = pack_glue(glue, n_glue);
     f->n_glue = n_glue;
     f->prefixes = prefixes;
     f->nodes = prefixes + n_glue;
     return 0;
 }
 
-void cs_freeze_write(const cs_freeze_family *f, cs_hot4 *hot4, cs_hot6 *hot6, cs_cold *cold,
-                     uint32_t *entnode)
+void cs_freeze_write(const cs_freeze_family *f, cs_hot4 *hot4, cs_hot6 *hot6, cs_cold *cold)
 {
     uint32_t st[130];
     unsigned sp = 0;
     uint32_t k = 0, g = 0;
+    /* the next glue: before entry g_entry, of length g_len */
+    size_t g_pos = 0;
+    uint32_t g_entry = 0;
+    unsigned g_len = f->n_glue ? unpack_glue(f->glue, &g_pos, &g_entry) : 0;
     for (uint32_t e = 0; e < f->n || g < f->n_glue;) {
         /* The next node in preorder: a glue placed before entry e, or the
          * node of entries e.. */
-        bool is_glue = g < f->n_glue && (uint32_t)(f->glue[g] >> 8) == e;
+        bool is_glue = g < f->n_glue && g_entry == e;
         cs_prefix p = fam_prefix(f, e);
         uint32_t own = 0;
         if (is_glue) {
-            unsigned d = (unsigned)(f->glue[g++] & 0xff);
+            unsigned d = g_len;
+            if (++g < f->n_glue)
+                g_len = unpack_glue(f->glue, &g_pos, &g_entry);
             cs_key_truncate(&p.hi, &p.lo, d);
             p.len = (uint8_t)d;
         } else {
@@ -196,8 +242,6 @@ void cs_freeze_write(const cs_freeze_family *f, cs_hot4 *hot4, cs_hot6 *hot6, cs
         uint32_t up_best = parent == CS_NO_NODE ? CS_NO_NODE : cold[parent].best;
         cold[k] = (cs_cold){.ent_begin = e, .ent_end = e + own, .cov = up_cov + own,
                             .best = own ? k : up_best};
-        for (uint32_t i = 0; i < own; i++)
-            entnode[e + i] = k;
         st[sp++] = k++;
         e += own;
     }

@@ -346,7 +346,7 @@ int cs_snapshot_build_image(const cs_snapshot_builder *b,
     for (int f = 0; f < 2; f++) {
         for (uint32_t i = 0; i < fam[f].n; i++)
             d.values[f][i] = sorted[f][i].value;
-        cs_freeze_write(&fam[f], f ? NULL : d.hot4, f ? d.hot6 : NULL, d.cold[f], d.entnode[f]);
+        cs_freeze_write(&fam[f], f ? NULL : d.hot4, f ? d.hot6 : NULL, d.cold[f]);
     }
     rc = cs_image_build_seal(&d, out, err);
 done:
