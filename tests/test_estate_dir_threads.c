@@ -395,9 +395,16 @@ static void estate_dir_threads__replay_and_resume_equal_one_reading(void **state
     slurp(p, &pcx, &plen);
     static const char broken[] = "{\"Vpcs\": [{\"VpcId\": 7}, {\"VpcId\": \"vpc-1\"}]}";
     static const char empty[] = "{\"Vpcs\": []}";
+    /* vpc-0a twice with another owner: the builder refuses the second */
+    static const char twice[] =
+        "{\"Vpcs\": [{\"VpcId\": \"vpc-0a\", \"OwnerId\": \"111111111111\", "
+        "\"CidrBlock\": \"10.0.0.0/16\", \"State\": \"available\"},\n"
+        "{\"VpcId\": \"vpc-0a\", \"OwnerId\": \"222222222222\", "
+        "\"CidrBlock\": \"10.0.0.0/16\", \"State\": \"available\"}]}";
     const reading east = {vpcs, vlen, "us-east-1"}, west = {vpcs, vlen, "us-west-2"},
                   peers = {pcx, plen, "us-east-1"}, bad = {broken, sizeof broken - 1, "us-east-1"},
-                  none = {empty, sizeof empty - 1, "us-east-1"};
+                  none = {empty, sizeof empty - 1, "us-east-1"},
+                  self = {twice, sizeof twice - 1, "us-east-1"};
     for (int kg = 0; kg < 2; kg++) {
         /* Nothing met: the replay agrees to the end. */
         assert_false(replayed_equals_read(&none, &east, kg, "a first reading"));
@@ -411,6 +418,10 @@ static void estate_dir_threads__replay_and_resume_equal_one_reading(void **state
         assert_true(replayed_equals_read(&east, &west, kg, "another region"));
         /* A bad record is the reader's, not the builder's: replayed. */
         assert_false(replayed_equals_read(&east, &bad, kg, "a bad record"));
+        /* A record the builder refuses within the file: recorded as done
+         * (nothing is built while recording), so the replay meets the
+         * refusal and the reader resumes there. */
+        assert_true(replayed_equals_read(&none, &self, kg, "a VPC twice in one file"));
     }
     free(vpcs);
     free(pcx);

@@ -1,120 +1,40 @@
 /*
- * engine/build/freeze.c — the snapshot builder: two build-side tries (one
- * per family, engine/build/trie.c) and their freeze into an image.
+ * engine/build/freeze.c — the sorted freeze: a family's trie arrays written
+ * straight into the image from its entries sorted by prefix.
  *
- * Does: accept canonical (prefix, value) entries, answer exact finds, and
- * freeze: number the nodes in DFS preorder and write the HOT, COLD and VALUES
- * arrays straight into the sections the image writer
- * (engine/image/snapshot.c, cs_image_build_*) allocated, then let it seal
- * and open the image. Does not: know the image's header, section table or
- * checksums (the writer does), or answer queries.
+ * Does: plan the trie's shape (node and prefix counts, glue nodes) and
+ * write the HOT and COLD arrays into the sections the image writer
+ * (engine/image/snapshot.c, cs_image_build_*) allocated. Does not: know the
+ * image's header, section table or checksums (the writer does), hold
+ * entries (the snapshot builder, engine/build/snapshot_builder.c, and the
+ * estate freeze, engine/build/estate_freeze.c, do), or answer queries.
  *
- * Memory: the freeze writes in place; its only scratch is two u32 arrays of
- * the larger family's node count. Single-threaded. Tests:
- * tests/test_snapshot.c, tests/test_trie.c.
+ * Memory: the write works in place; the plan's only scratch is its glue
+ * list. Single-threaded. Tests: tests/test_snapshot.c, tests/test_trie.c.
  *
- * The SORTED freeze (cs_freeze_plan / cs_freeze_write) makes the same arrays
+ * The freeze (cs_freeze_plan / cs_freeze_write) makes a trie's frozen arrays
  * with no build-side trie at all, from one family's entries sorted by
- * (prefix, value) (the estate freeze's path, engine/build/estate_freeze.c:
- * a 5M-entry trie is ~300 MB of scratch it never allocates). A Patricia
- * trie's preorder is the order of its nodes' (key, length), so the sorted
- * entries already are the stored nodes in preorder; what is missing are
- * the glue nodes, where two neighbours diverge below the last node that
- * contains both (10.0.0.0/24 and 10.0.1.0/24 meet in glue 10.0.0.0/23).
+ * (prefix, value) (a 5M-entry build-side trie is ~300 MB of scratch it
+ * never allocates). A Patricia trie's preorder is the order of its nodes'
+ * (key, length), so the sorted entries already are the stored nodes in
+ * preorder; what is missing are the glue nodes, where two neighbours
+ * diverge below the last node that contains both (10.0.0.0/24 and
+ * 10.0.1.0/24 meet in glue 10.0.0.0/23).
  * The plan finds them with a stack of the current path (each glue is met
  * after its left subtree, so it is recorded as (first entry of that
  * subtree, length) and placed before that entry); the write walks entries
  * and glues in one merged preorder with a stack of ancestors. The result is
- * byte for byte the trie freeze's (tests/test_snapshot.c compares them on
- * random and real prefix sets).
+ * byte for byte a pointer trie's preorder freeze (tests/test_trie.c and
+ * tests/test_snapshot.c compare them on random and real prefix sets).
  */
 #include "build/freeze_internal.h"
 
-#include "build/trie_internal.h"
 #include "core/error_internal.h"
 #include "core/key_internal.h"
+#include "core/sort_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-struct cs_snapshot_builder {
-    cs_trie trie[2];
-    int failed;       /* an allocation failed: refuse everything but _free */
-};
-
-cs_snapshot_builder *cs_snapshot_builder_new(void)
-{
-    cs_snapshot_builder *b = calloc(1, sizeof *b);
-    if (!b)
-        return NULL;
-    trie_init(&b->trie[0], 32);
-    trie_init(&b->trie[1], 128);
-    return b;
-}
-
-void cs_snapshot_builder_free(cs_snapshot_builder *b)
-{
-    if (!b)
-        return;
-    trie_release(&b->trie[0]);
-    trie_release(&b->trie[1]);
-    free(b);
-}
-
-static bool prefix_canonical(const cs_prefix *p)
-{
-    if (p->family != CS_AF_V4 && p->family != CS_AF_V6)
-        return false;
-    if (p->len > cs_family_bits(p->family))
-        return false;
-    if (p->family == CS_AF_V4 && (p->lo != 0 || (p->hi & 0xffffffffull)))
-        return false;
-    uint64_t hi = p->hi, lo = p->lo;
-    cs_key_truncate(&hi, &lo, p->len);
-    return hi == p->hi && lo == p->lo;
-}
-
-int cs_snapshot_builder_add(cs_snapshot_builder *b, const cs_prefix *p,
-                            uint32_t value, cs_error *err)
-{
-    if (!b || !p)
-        return cs_fail(err, CS_EINVAL, "NULL builder or prefix");
-    if (b->failed)
-        return cs_fail(err, CS_ESTATE, "builder failed earlier; only _free is allowed");
-    if (!prefix_canonical(p))
-        return cs_fail(err, CS_EINVAL, "prefix is not canonical (host bits set or bad family/length)");
-    int rc = trie_insert(&b->trie[cs_family_index(p->family)], p, value);
-    if (rc == CS_ENOMEM) {
-        b->failed = 1;
-        return cs_fail(err, rc, "out of memory adding entry %llu",
-                       (unsigned long long)cs_snapshot_builder_entries(b) + 1);
-    }
-    if (rc)
-        return cs_fail(err, rc, "more than 2^32-2 entries or nodes in one family");
-    return 0;
-}
-
-int64_t cs_snapshot_builder_find(const cs_snapshot_builder *b, const cs_prefix *p)
-{
-    if (!b || !p || !prefix_canonical(p))
-        return CS_EINVAL;
-    const cs_trie *t = &b->trie[cs_family_index(p->family)];
-    uint32_t n = trie_find(t, p);
-    return n == TRIE_NONE ? 0 : t->nodes[n].n_entries;
-}
-
-uint64_t cs_snapshot_builder_entries(const cs_snapshot_builder *b)
-{
-    return b ? (uint64_t)b->trie[0].n_ents + b->trie[1].n_ents : 0;
-}
-
-/* ---- freeze ------------------------------------------------------------- */
-
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
 
 /* Extends each node's ent_end (its own entries so far) to its subtree's:
  * children have higher preorder indices than their parent, so one reverse
@@ -131,120 +51,6 @@ static void subtree_ends(const cs_hot4 *hot4, const cs_hot6 *hot6, cs_cold *cold
     }
 }
 
-/*
- * Writes one family's HOT, COLD and VALUES arrays into their
- * sections (hot4 for IPv4, hot6 for IPv6; the arrays come zeroed). `order`
- * and `fill` are scratch of the builder's node count. The DFS uses an
- * explicit stack: a Patricia path has at most 129 nodes, with at most one
- * pending right sibling per level.
- */
-static void freeze_family(const cs_trie *t, cs_hot4 *hot4, cs_hot6 *hot6,
-                          cs_cold *cold, uint32_t *values, uint32_t *order, uint32_t *fill)
-{
-    struct { uint32_t node, parent; } stack[2 * 130];
-    unsigned sp = 0;
-    uint32_t k = 0, ent = 0;
-    if (t->root != TRIE_NONE) {
-        stack[sp].node = t->root;
-        stack[sp++].parent = CS_NO_NODE;
-    }
-    /* Pass 1, preorder: numbering, keys, own entry offsets, and the path
-     * sums (a parent is numbered before its children). */
-    while (sp) {
-        sp--;
-        uint32_t i = stack[sp].node, parent = stack[sp].parent;
-        const trie_node *n = &t->nodes[i];
-        order[i] = k;
-        uint8_t flags = n->child[0] != TRIE_NONE ? CS_FN_LEFT : 0;
-        if (hot4) {
-            hot4[k].key = (uint32_t)(n->hi >> 32);
-            hot4[k].len = n->len;
-            hot4[k].flags = flags;
-        } else {
-            hot6[k].key_hi = n->hi;
-            hot6[k].key_lo = n->lo;
-            hot6[k].len = n->len;
-            hot6[k].flags = flags;
-        }
-        cs_cold *c = &cold[k];
-        c->ent_begin = ent;
-        fill[k] = ent; /* where this node's values go */
-        ent += n->n_entries;
-        c->ent_end = ent; /* own entries; extended to the subtree below */
-        uint32_t up_cov = parent == CS_NO_NODE ? 0 : cold[parent].cov;
-        uint32_t up_best = parent == CS_NO_NODE ? CS_NO_NODE : cold[parent].best;
-        c->cov = up_cov + n->n_entries;
-        c->best = n->n_entries ? k : up_best;
-        if (n->child[1] != TRIE_NONE) {
-            stack[sp].node = n->child[1];
-            stack[sp++].parent = k;
-        }
-        if (n->child[0] != TRIE_NONE) {
-            stack[sp].node = n->child[0];
-            stack[sp++].parent = k;
-        }
-        k++;
-    }
-    uint32_t nn = k;
-    /* Pass 2: right-child links become preorder indices. */
-    for (uint32_t i = 1; i < t->n_nodes; i++) {
-        const trie_node *n = &t->nodes[i];
-        if (n->child[1] != TRIE_NONE) {
-            if (hot4)
-                hot4[order[i]].right = order[n->child[1]];
-            else
-                hot6[order[i]].right = order[n->child[1]];
-        }
-    }
-    subtree_ends(hot4, hot6, cold, nn);
-    /* Pass 3: scatter values by node (stable), then sort within a node. */
-    for (uint32_t e = 0; e < t->n_ents; e++) {
-        uint32_t j = order[t->ents[e].node];
-        uint32_t at = fill[j]++;
-        values[at] = t->ents[e].value;
-    }
-    for (uint32_t j = 0; j < nn; j++) {
-        uint32_t b = cold[j].ent_begin, n = fill[j] - b;
-        if (n > 1)
-            qsort(values + b, n, sizeof *values, cmp_u32);
-    }
-}
-
-int cs_snapshot_build_image(const cs_snapshot_builder *b,
-                            const cs_section_blob *extra, size_t n_extra,
-                            cs_snapshot **out, cs_error *err)
-{
-    if (!b || !out)
-        return cs_fail(err, CS_EINVAL, "NULL builder or out");
-    if (b->failed)
-        return cs_fail(err, CS_ESTATE, "builder failed earlier; only _free is allowed");
-    cs_image_counts counts;
-    for (int f = 0; f < 2; f++) {
-        counts.nodes[f] = b->trie[f].n_nodes - 1;
-        counts.entries[f] = b->trie[f].n_ents;
-        counts.prefixes[f] = b->trie[f].n_prefixes;
-    }
-    size_t scratch_n = b->trie[0].n_nodes > b->trie[1].n_nodes ? b->trie[0].n_nodes
-                                                                : b->trie[1].n_nodes;
-    uint32_t *order = malloc(scratch_n * sizeof *order);
-    uint32_t *fill = malloc(scratch_n * sizeof *fill);
-    if (!order || !fill) {
-        free(order);
-        free(fill);
-        return cs_fail(err, CS_ENOMEM, "out of memory for the freeze's scratch");
-    }
-    cs_image_draft d;
-    int rc = cs_image_build_begin(&d, &counts, extra, n_extra, 0, err);
-    if (rc == 0) {
-        for (int f = 0; f < 2; f++)
-            freeze_family(&b->trie[f], f ? NULL : d.hot4, f ? d.hot6 : NULL, d.cold[f],
-                          d.values[f], order, fill);
-    }
-    free(order);
-    free(fill);
-    return rc ? rc : cs_image_build_seal(&d, out, err);
-}
-
 /* ---- sorted freeze --------------------------------------------------------- */
 
 /* The prefix of entry e (its value read through the caller's accessor). */
@@ -255,17 +61,17 @@ static cs_prefix fam_prefix(const cs_freeze_family *f, uint32_t e)
     return p;
 }
 
+/* Same prefix? (One family: the keys and lengths say it, inline.) */
+static inline bool same_prefix(const cs_prefix *a, const cs_prefix *b)
+{
+    return a->hi == b->hi && a->lo == b->lo && a->len == b->len;
+}
+
 /* Does (hi, lo, len) contain (qhi, qlo, qlen)? */
 static bool key_contains(uint64_t hi, uint64_t lo, unsigned len, uint64_t qhi, uint64_t qlo,
                          unsigned qlen)
 {
     return len <= qlen && cs_key_common_bits(hi, lo, qhi, qlo, len) == len;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
 }
 
 /* Packs the sorted glue list in place (the format: freeze_internal.h) and
@@ -324,7 +130,7 @@ int cs_freeze_plan(cs_freeze_family *f, cs_error *err)
     cs_prefix prev = {0};
     for (uint32_t e = 0; e < f->n; e++) {
         cs_prefix p = fam_prefix(f, e);
-        if (e && cs_prefix_compare(&prev, &p) == 0)
+        if (e && same_prefix(&prev, &p))
             continue; /* another entry of the same node */
         prev = p;
         prefixes++;
@@ -358,7 +164,13 @@ int cs_freeze_plan(cs_freeze_family *f, cs_error *err)
     }
     /* Preorder among glues: by the entry they precede, the outer (shorter)
      * one first. */
-    qsort(glue, n_glue, sizeof *glue, cmp_u64);
+    uint64_t *tmp = malloc(((size_t)n_glue + 1) * sizeof *tmp);
+    if (!tmp) {
+        free(glue);
+        return cs_fail(err, CS_ENOMEM, "out of memory planning the freeze");
+    }
+    cs_sort_u64(glue, tmp, n_glue);
+    free(tmp);
     if ((uint64_t)prefixes + n_glue >= CS_NO_NODE) {
         free(glue);
         return cs_fail(err, CS_ERANGE, "more than 2^32-2 nodes in one family");
@@ -395,7 +207,7 @@ void cs_freeze_write(const cs_freeze_family *f, cs_hot4 *hot4, cs_hot6 *hot6, cs
             own = 1;
             while (e + own < f->n) {
                 cs_prefix q = fam_prefix(f, e + own);
-                if (cs_prefix_compare(&p, &q) != 0)
+                if (!same_prefix(&p, &q))
                     break;
                 own++;
             }
@@ -434,10 +246,4 @@ void cs_freeze_write(const cs_freeze_family *f, cs_hot4 *hot4, cs_hot6 *hot6, cs
         e += own;
     }
     subtree_ends(hot4, hot6, cold, k);
-}
-
-int cs_snapshot_builder_freeze(const cs_snapshot_builder *b, cs_snapshot **out,
-                               cs_error *err)
-{
-    return cs_snapshot_build_image(b, NULL, 0, out, err);
 }

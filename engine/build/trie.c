@@ -6,8 +6,9 @@
  * 172.31.0.0/16 are one node with 85,000 entries). Does not: answer queries
  * (the frozen image does, engine/query/query.c), free single nodes, or delete
  * (trie_clear empties it whole, for reuse). The one read the build side
- * needs, "does anything stored overlap p" (the freeze's same-VPC check in
- * engine/build/estate.c), is trie_overlap_any.
+ * needs, "does anything stored overlap p" (the estate freeze's same-VPC
+ * check, engine/build/estate_freeze.c), is trie_overlap_any. The snapshot
+ * builder does not use it (snapshot_builder.c sorts its entries).
  *
  * Structure: a path-compressed binary trie. Every node is a prefix; a node
  * with entries is a stored prefix, a node without is a "glue" node created

@@ -1,7 +1,9 @@
 /*
- * engine/build/trie_internal.h — the mutable Patricia trie used only to build
- * snapshots (never queried by users: every read goes through the frozen
- * image). Build-side names: trie_*.
+ * engine/build/trie_internal.h — the mutable Patricia trie of the build side
+ * (the estate freeze's overlap probe, estate_freeze.c; the tests' reference
+ * freeze, tests/test_trie.c). Never queried by users: every read goes
+ * through the frozen image, and the snapshot builder freezes sorted
+ * entries (snapshot_builder.c). Build-side names: trie_*.
  */
 #ifndef CS_TRIE_INTERNAL_H
 #define CS_TRIE_INTERNAL_H

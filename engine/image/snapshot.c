@@ -194,6 +194,7 @@ int cs_image_build_begin(cs_image_draft *d, const cs_image_counts *c,
     if (!img)
         return cs_fail(err, CS_ENOMEM, "out of memory for a %zu-byte image", total);
     memset(img, 0, flags & CS_DRAFT_RAW ? (size_t)sec_off[0] : total); /* RAW: header, table */
+    d->flags = flags;
     cs_section *st = (cs_section *)(img + CS_HEADER_LEN);
     for (size_t i = 0; i < nsec; i++) {
         st[i].id = sec_id[i];
@@ -258,11 +259,13 @@ int cs_image_build_seal(cs_image_draft *d, cs_snapshot **out, cs_error *err)
     for (uint32_t i = 0; i < d->n_sections; i++)
         st[i].xxh3 = XXH3_64bits(img + st[i].offset, (size_t)st[i].length);
     h->header_xxh3 = header_hash(h, st, d->n_sections);
+    unsigned open_flags = CS_OPEN_NO_VERIFY | (d->flags & CS_DRAFT_TRUSTED ? CS_OPEN_TRUSTED : 0);
     memset(d, 0, sizeof *d);
     /* The checksums were just computed: open without recomputing them, but
-     * with every structural check, as any reader would. */
+     * with every structural check, as any reader would (unless the writer
+     * is CS_DRAFT_TRUSTED). */
     cs_snapshot *opened = NULL;
-    int rc = cs_snapshot_from_memory(img, total, CS_OPEN_NO_VERIFY, &opened, err);
+    int rc = cs_snapshot_from_memory(img, total, open_flags, &opened, err);
     if (rc) {
         free(img);
         return rc;

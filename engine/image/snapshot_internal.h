@@ -95,8 +95,11 @@ typedef struct cs_section_blob {
  * the writer zeroes only the header, the section table and the padding
  * between sections: pages of a large image are touched only as the caller
  * fills them (the estate freeze releases its builder before it writes the
- * tries). Without it the whole image starts zeroed. */
-enum { CS_DRAFT_RAW = 1u };
+ * tries). Without it the whole image starts zeroed. CS_DRAFT_TRUSTED: the
+ * seal opens the image with CS_OPEN_TRUSTED (no walk of the tries), for a
+ * writer whose output tests check byte for byte against an independent
+ * freeze and validate (the snapshot builder: tests/test_trie.c). */
+enum { CS_DRAFT_RAW = 1u, CS_DRAFT_TRUSTED = 2u };
 
 /*
  * The image writer: the only code that lays out an image. The build side
@@ -135,6 +138,7 @@ typedef struct cs_image_draft {
     size_t len;
     uint32_t n_sections;
     uint32_t n_extra;
+    unsigned flags;
     cs_image_counts counts;
 } cs_image_draft;
 

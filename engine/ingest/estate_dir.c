@@ -37,8 +37,8 @@
  * builder calls. With opts->threads > 1 the files are parsed on helper
  * threads as well:
  *
- *   helper threads:  claim the next file  ->  parse it into a fresh estate
- *                    of its own, recording every builder call (replay.c)
+ *   helper threads:  claim the next file  ->  parse it, recording every
+ *                    builder call, each answered "done" (replay.c)
  *   loading thread:  step i in plan order (while waiting for a helper's
  *                    file, it parses a later file as a helper does); a
  *                    file's turn:
@@ -482,7 +482,8 @@ static void note_progress(const cs_load_progress *p, void *ctx)
     j->progressed = true;
 }
 
-/* Parses job j on a helper thread into an estate of its own, recording. */
+/* Parses job j on a helper thread, recording (the scratch estate is only
+ * the reader's argument: recorded calls do not touch it). */
 static void parse_off(const pool *p, job *j, aj_res *res)
 {
     cs_estate *scratch = cs_estate_new();

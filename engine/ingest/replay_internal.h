@@ -6,9 +6,9 @@
  *
  * The readers of AWS CLI JSON (aws_json.c, config_vpcs.c, ipam_cidrs.c,
  * json_shapes.c, json_stream.c) call the builder through the cs_ingest_*
- * wrappers below: the same arguments and results as cs_estate_*, and, while
- * the calling thread records (cs_ingest_log_begin), each call with its
- * result appended to the thread's log. Contract of a reader that calls
+ * wrappers below: the same arguments and results as cs_estate_*, except
+ * while the calling thread records (cs_ingest_log_begin): then each call is
+ * appended to the thread's log, answered 0 without touching the estate. Contract of a reader that calls
  * them: it looks only at whether a result is negative (and then at the
  * error), never tells 0 ("new") from 1 ("merged"), and reads nothing else
  * of the estate; given the same bytes and answers it makes the same calls.
@@ -36,8 +36,8 @@ typedef struct cs_ingest_log {
                            incomplete and must not be replayed */
 } cs_ingest_log;
 
-/* Builder calls, recorded when the thread records (same contract as the
- * cs_estate_* call of the same name in estate.h). */
+/* Builder calls (the contract of the cs_estate_* call of the same name in
+ * estate.h); while the thread records, recorded and answered 0. */
 int cs_ingest_add_vpc(cs_estate *e, const cs_vpc_desc *d, const cs_srcloc *loc,
                       cs_error *err);
 int cs_ingest_add_cidr(cs_estate *e, const cs_cidr_desc *d,
