@@ -309,29 +309,34 @@ void cs_json_string(cs_json *j, const char *s)
 
 size_t cs_fmt_u64(char buf[CS_FMT_U64_CAP], uint64_t v)
 {
-    /* two digits at a time from the right, then one move: no printf, no
-     * locale */
+    /* the digits counted first, then written two at a time from the
+     * right, straight into buf: no printf, no locale, no copy */
     static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
                                    "25262728293031323334353637383940414243444546474849"
                                    "50515253545556575859606162636465666768697071727374"
                                    "75767778798081828384858687888990919293949596979899";
-    char tmp[CS_FMT_U64_CAP];
-    size_t n = CS_FMT_U64_CAP;
-    while (v >= 100) {
+    if (v < 10) { /* most counts of a bulk query: one digit, no loop */
+        buf[0] = (char)('0' + v);
+        buf[1] = '\0';
+        return 1;
+    }
+    size_t len = 2;
+    for (uint64_t t = v / 100; t; t /= 10)
+        len++;
+    size_t n = len;
+    buf[n] = '\0';
+    while (v >= 100) { /* straight into buf, from its last digit */
         unsigned d = (unsigned)(v % 100) * 2;
         v /= 100;
-        tmp[--n] = pairs[d + 1];
-        tmp[--n] = pairs[d];
+        buf[--n] = pairs[d + 1];
+        buf[--n] = pairs[d];
     }
     if (v >= 10) {
-        tmp[--n] = pairs[v * 2 + 1];
-        tmp[--n] = pairs[v * 2];
+        buf[--n] = pairs[v * 2 + 1];
+        buf[--n] = pairs[v * 2];
     } else {
-        tmp[--n] = (char)('0' + v);
+        buf[--n] = (char)('0' + v);
     }
-    size_t len = CS_FMT_U64_CAP - n;
-    memcpy(buf, tmp + n, len);
-    buf[len] = '\0';
     return len;
 }
 
