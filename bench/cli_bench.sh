@@ -80,4 +80,49 @@ awk -F'\t' '{ cpu[$3 "|" $4] = $6; split($10, w, " "); wall[$3 "|" $4] = w[2] }
         printf "%s: --threads 2 %.2fx one thread (wall)\n", wl,
             wall[wl "|cidrscope --threads 1"] / wall[wl "|cidrscope --threads 2"]
     }' "$tmp/times.tsv"
+# Where --threads 2's CPU goes, per thread (perf sched: the run time of
+# each thread of one run, median of RUNS): main (start-up, reading,
+# in-order writing) and each worker. From these, the wall ratio a quiet
+# machine would show: a lower bound, one thread's CPU over main's CPU plus
+# the busiest worker's (as if nothing of main overlapped the workers); and
+# an estimate, one thread's CPU over S + (all threads' CPU - S) / 2, where
+# S, the serial start (exec, image open and validation, the indexes the
+# first query builds), is the CPU of the same command on its first item
+# alone.
+if command -v perf >/dev/null 2>&1 && perf sched record -o "$tmp/probe" true >/dev/null 2>&1; then
+    thread_split() { # INPUT ARGS...: one run, "t1 t2 ..." (ms per thread, main first)
+        in=$1; shift
+        # perf sched records every CPU: only this run's pid counts
+        perf sched record -o "$tmp/sched" -- sh -c 'echo $$ >"$0"; exec "$@"' "$tmp/pid" \
+            "$@" <"$in" >/dev/null 2>&1
+        perf sched timehist -i "$tmp/sched" -s 2>/dev/null |
+            awk -v pid="$(cat "$tmp/pid")" '$1 ~ "\\[" pid "\\]$" { main += $4 }
+                $1 ~ "\\[[0-9]+/" pid "\\]$" { w[n++] = $4 }
+                END { printf "%s", main; for (i = 0; i < n; i++) printf " %s", w[i]; print "" }'
+    }
+    for wl in "query --count|queries-v4.txt|query --count -e $tmp/cli-cidrscope.snap -" \
+              "lookup|addrs-v4.txt|lookup -e $tmp/cli-cidrscope.snap -" \
+              "check --pairs|pairs.csv|check --format csv -e $tmp/cli-estate.snap --pairs -"; do
+        name=${wl%%|*}; rest=${wl#*|}; in=$tmp/${rest%%|*}; args=${rest#*|}
+        head -n "$(case $name in check*) echo 2;; *) echo 1;; esac)" "$in" >"$tmp/first"
+        for r in $(seq "$runs"); do
+            echo "1 $(thread_split "$in" "$new" $args --threads 1)"
+            echo "2 $(thread_split "$in" "$new" $args --threads 2)"
+            echo "0 $(thread_split "$tmp/first" "$new" $args --threads 1)"
+        done | awk -v name="$name" '
+            function med(a, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
+                    if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+                return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+            $1 == 0 { start[++n0] = $2 }
+            $1 == 1 { one[++n1] = $2 }
+            $1 == 2 { n2++; m[n2] = $2; s = $2; hi = 0
+                      for (i = 3; i <= NF; i++) { s += $i; if ($i > hi) hi = $i }
+                      sum[n2] = s; busy[n2] = hi; crit[n2] = $2 + hi }
+            END { o = med(one, n1); c = med(crit, n2); st = med(start, n0); a = med(sum, n2)
+                  printf "%s --threads 2, CPU per thread (median ms): one thread %.1f; two: main %.1f, busiest worker %.1f, all threads %.1f; serial start %.1f; quiet-machine wall ratio >= %.2fx, about %.2fx\n",
+                      name, o, med(m, n2), med(busy, n2), a, st, o / c, o / (st + (a - st) / 2) }'
+    done
+else
+    echo "cli_bench: perf sched not available: no per-thread split"
+fi
 echo "cli_bench: load at the end $(cut -d' ' -f1-3 /proc/loadavg)"

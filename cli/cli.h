@@ -82,4 +82,26 @@ void cli_feed_items(const char *verb, char **args, int n_args,
                     const char *const *files, int n_files, cli_line_fn fn,
                     void *ctx, const char **src, int *failed);
 
+/*
+ * Bytes written to memory and kept for a later in-order write (--threads:
+ * a job's or a part's output). The buffer is kept and reused: `len` = 0
+ * empties it without giving its pages back.
+ */
+typedef struct cli_membuf {
+    char *p;
+    size_t len, cap;
+} cli_membuf;
+
+/* A stream's target: the membuf `to` names when a write happens (so one
+ * stream can fill one buffer after another); `oom` is set when a write did
+ * not fit in memory (the write then fails). */
+typedef struct cli_sink {
+    cli_membuf *to;
+    bool oom;
+} cli_sink;
+
+/* A write-only stream (fopencookie) into k->to. NULL when out of memory.
+ * Closed with fclose; the membuf stays the caller's. */
+FILE *cli_sink_open(cli_sink *k);
+
 #endif

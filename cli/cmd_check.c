@@ -38,9 +38,10 @@
 
 #define VERB "check"
 #define BATCH 4096
-/* --threads: pairs per batch, so that each thread's part is large (a batch
- * costs a thread start and a join). */
-#define BATCH_MANY 65536
+/* --threads: pairs per batch: a part's rows (~480 bytes a pair in CSV)
+ * fill a buffer kept for the next batch, so its pages are touched once;
+ * a batch costs a thread start and a join per part. */
+#define BATCH_MANY 16384
 #define MAX_FIELDS 64
 /* Fewer pairs than this in all are decided without building the index. */
 #define FEW_PAIRS 64
@@ -239,6 +240,39 @@ static int split(char *line, const char *orig, const char *path, unsigned long l
 
 /* ---- the verb ---------------------------------------------------------------------- */
 
+typedef struct part part;
+typedef struct crew crew;
+
+/* --threads, streaming formats: the batch being decided on the threads
+ * while main reads the next one. */
+typedef struct flight {
+    batch b;                  /* the batch in flight (buffers swapped with
+                                 the one being read) */
+    part *ps;                 /* its parts (MAX_THREADS) */
+    unsigned t;               /* parts */
+    bool busy;
+} flight;
+
+/* The part threads, started once (a thread started per batch paid its
+ * start and cold caches every batch): thread x decides part x of each
+ * batch handed out. One mutex guards gen, left and quit; main hands out a
+ * batch (ps, gen + 1, left = n) and sleeps until left is 0. */
+struct crew {
+    pthread_mutex_t mu;
+    pthread_cond_t go;        /* a batch was handed out, or quit */
+    pthread_cond_t done;      /* left reached 0 */
+    part *ps;                 /* the batch's parts; thread x runs ps[x] */
+    unsigned gen;             /* batches handed out */
+    unsigned left;            /* parts of the batch not done */
+    bool quit;
+    unsigned n;               /* threads started */
+    pthread_t tid[MAX_THREADS];
+    struct crew_member {
+        crew *c;
+        unsigned x;
+    } m[MAX_THREADS];
+};
+
 typedef struct run {
     const cs_snapshot *snap;
     cs_peering_index *ix;
@@ -249,6 +283,11 @@ typedef struct run {
     bool began;
     unsigned threads;         /* --threads */
     FILE *out;                /* the report's stream */
+    flight fly;
+    part *fly_parts;          /* MAX_THREADS parts for fly */
+    crew *crew;               /* --threads: started on first need */
+    cli_membuf pbuf[MAX_THREADS]; /* part x's rows, reused batch after batch */
+    cli_sink psink[MAX_THREADS];
 } run;
 
 /*
@@ -257,18 +296,20 @@ typedef struct run {
  * are read-only and thread-safe, peering.h) and, when `write`, written by
  * its own report into its own memory stream; the main thread then writes
  * the parts in order, so the output is the bytes one thread writes. The
- * main thread only splits the CSV lines.
+ * main thread only splits the CSV lines and writes: in the streaming
+ * formats a full batch is taken off (flight) and decided while main reads
+ * the next one, and written once that one is full too (or the input ends,
+ * or a bad line stops it: the pairs before the bad line's batch are
+ * written, as on one thread).
  */
-typedef struct part {
+struct part {
     run *r;
     batch *b;
     size_t from, to;
     bool write;
-    FILE *out;
-    char *buf;
-    size_t len;
+    FILE *out;                /* into r->pbuf[x] */
     int rc;
-} part;
+};
 
 /* The VPC indices of pairs [from, to) of b, from their ids (read_pairs
  * leaves them to the thread that decides them). */
@@ -302,15 +343,80 @@ static void *part_work(void *arg)
     return NULL;
 }
 
-/* Decides batch b on r->threads threads, and writes it when `write`.
- * Returns 0 or an exit code. */
-static int threaded(run *r, batch *b, bool write)
+static void *crew_thread(void *arg)
+{
+    struct crew_member *m = arg;
+    crew *c = m->c;
+    unsigned seen = 0;
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        while (c->gen == seen && !c->quit)
+            pthread_cond_wait(&c->go, &c->mu);
+        if (c->quit)
+            break;
+        seen = c->gen;
+        part *p = &c->ps[m->x];
+        pthread_mutex_unlock(&c->mu);
+        part_work(p);
+        pthread_mutex_lock(&c->mu);
+        if (--c->left == 0)
+            pthread_cond_signal(&c->done);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+static void crew_stop(crew *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->mu);
+    c->quit = true;
+    pthread_cond_broadcast(&c->go);
+    pthread_mutex_unlock(&c->mu);
+    for (unsigned x = 0; x < c->n; x++)
+        pthread_join(c->tid[x], NULL);
+    pthread_cond_destroy(&c->go);
+    pthread_cond_destroy(&c->done);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+}
+
+/* Up to t part threads; NULL when none could start (the parts then run on
+ * main). */
+static crew *crew_start(unsigned t)
+{
+    crew *c = calloc(1, sizeof *c);
+    if (!c || pthread_mutex_init(&c->mu, NULL) != 0) {
+        free(c);
+        return NULL;
+    }
+    pthread_cond_init(&c->go, NULL);
+    pthread_cond_init(&c->done, NULL);
+    for (unsigned x = 0; x < t; x++) {
+        c->m[x] = (struct crew_member){c, x};
+        if (pthread_create(&c->tid[x], NULL, crew_thread, &c->m[x]) != 0)
+            break;
+        c->n = x + 1;
+    }
+    if (!c->n) {
+        crew_stop(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* Starts deciding batch b in r->threads parts on the crew (each part
+ * written into r->pbuf[x] when `write`). Fills f. Returns 0 or an exit
+ * code (then nothing runs). */
+static int parts_start(run *r, batch *b, bool write, flight *f, part *ps)
 {
     unsigned t = r->threads;
-    part ps[MAX_THREADS];
-    pthread_t tid[MAX_THREADS];
     size_t per = (b->n + t - 1) / t;
-    int rc = 0;
+    if (!r->crew)
+        r->crew = crew_start(t);
+    f->ps = ps;
+    f->t = t;
     for (unsigned x = 0; x < t; x++) {
         part *p = &ps[x];
         memset(p, 0, sizeof *p);
@@ -319,34 +425,68 @@ static int threaded(run *r, batch *b, bool write)
         p->from = x * per < b->n ? x * per : b->n;
         p->to = (x + 1) * per < b->n ? (x + 1) * per : b->n;
         p->write = write;
-        if (write && !(p->out = open_memstream(&p->buf, &p->len)))
-            rc = CLI_INTERNAL;
+        r->pbuf[x].len = 0;
+        r->psink[x] = (cli_sink){&r->pbuf[x], false};
+        if (write && !(p->out = cli_sink_open(&r->psink[x]))) {
+            for (unsigned y = 0; y < x; y++)
+                fclose(ps[y].out);
+            cli_errorf(VERB, "deciding on %u threads: %s", t, cs_strerror(CS_ENOMEM));
+            return CLI_INTERNAL;
+        }
     }
-    unsigned started = 0;
-    for (unsigned x = 1; x < t && !rc; x++) {
-        if (pthread_create(&tid[x], NULL, part_work, &ps[x]) != 0)
-            break;
-        started = x;
+    crew *c = r->crew;
+    if (c) {
+        pthread_mutex_lock(&c->mu);
+        c->ps = ps;
+        c->left = c->n;
+        c->gen++;
+        pthread_cond_broadcast(&c->go);
+        pthread_mutex_unlock(&c->mu);
     }
-    if (!rc)
-        part_work(&ps[0]);
-    for (unsigned x = 1; x <= started; x++)
-        pthread_join(tid[x], NULL);
-    for (unsigned x = started + 1; x < t && !rc; x++)
+    f->busy = true;
+    return 0;
+}
+
+/* Waits for the parts of parts_start (those no thread runs: here) and
+ * writes them in order. Returns 0 or an exit code. */
+static int parts_finish(run *r, flight *f)
+{
+    part *ps = f->ps;
+    crew *c = r->crew;
+    int rc = 0;
+    unsigned on_crew = c ? c->n : 0;
+    for (unsigned x = on_crew; x < f->t; x++)
         part_work(&ps[x]); /* a thread could not start: its part here */
-    for (unsigned x = 0; x < t; x++) {
+    if (c) {
+        pthread_mutex_lock(&c->mu);
+        while (c->left)
+            pthread_cond_wait(&c->done, &c->mu);
+        pthread_mutex_unlock(&c->mu);
+    }
+    f->busy = false;
+    for (unsigned x = 0; x < f->t; x++) {
         part *p = &ps[x];
-        if (p->out)
-            fclose(p->out);
+        if (p->out && fclose(p->out) != 0 && r->psink[x].oom)
+            p->rc = CS_ENOMEM;
         if (!rc && p->rc < 0)
             rc = CLI_INTERNAL;
-        if (!rc && write)
-            fwrite(p->buf, 1, p->len, r->out);
-        free(p->buf);
+        if (!rc && p->write)
+            fwrite(r->pbuf[x].p, 1, r->pbuf[x].len, r->out);
     }
     if (rc)
-        cli_errorf(VERB, "deciding on %u threads: %s", t, cs_strerror(CS_ENOMEM));
+        cli_errorf(VERB, "deciding on %u threads: %s", f->t, cs_strerror(CS_ENOMEM));
     return rc;
+}
+
+/* Decides batch b on r->threads threads, and writes it when `write`.
+ * Returns 0 or an exit code. */
+static int threaded(run *r, batch *b, bool write)
+{
+    part ps[MAX_THREADS];
+    flight f;
+    memset(&f, 0, sizeof f);
+    int rc = parts_start(r, b, write, &f, ps);
+    return rc ? rc : parts_finish(r, &f);
 }
 
 /* Verdicts for a batch: a few pairs one by one from the snapshot (an index
@@ -382,6 +522,46 @@ static int verdicts(run *r, batch *b)
         return CLI_INTERNAL;
     }
     return 0;
+}
+
+/* The batch in flight: waits for it, writes it and counts it. Returns 0 or
+ * an exit code. */
+static int land(run *r)
+{
+    flight *f = &r->fly;
+    if (!f->busy)
+        return 0;
+    int rc = parts_finish(r, f);
+    for (size_t i = 0; !rc && i < f->b.n; i++)
+        cs_peering_summary_add(&r->sum, &f->b.verdicts[i]);
+    cli_progress_count("pairs decided", r->sum.pairs, 0);
+    f->b.n = 0;
+    f->b.arena_len = 0;
+    return rc;
+}
+
+/* --threads, streaming formats: full batch b goes to the threads (after the
+ * one in flight is written) and main reads on into the flight's old
+ * buffers. Returns 0 or an exit code. */
+static int take_off(run *r, batch *b)
+{
+    int rc = land(r);
+    if (rc)
+        return rc;
+    if (!r->ix) {
+        cs_error err;
+        cs_error_clear(&err);
+        if (cs_peering_index_new(r->snap, &r->ix, &err) < 0)
+            return cli_report_error(VERB, &err);
+    }
+    if (!r->began) {
+        cs_peering_report_begin(r->rep, NULL);
+        r->began = true;
+    }
+    batch t = r->fly.b;
+    r->fly.b = *b;
+    *b = t;
+    return parts_start(r, &r->fly.b, true, &r->fly, r->fly_parts);
 }
 
 /* Decides and (except for JSON) prints a batch. */
@@ -501,9 +681,12 @@ static int read_pairs(run *r, const char *path, batch *b)
         b->b_off[b->n] = bo;
         b->n++; /* its VPC indices: resolve(), on the thread deciding it */
         if (r->format != CS_REPORT_JSON && b->n == (r->threads > 1 ? BATCH_MANY : BATCH) &&
-            (rc = decide(r, b)) != 0)
+            (rc = r->threads > 1 ? take_off(r, b) : decide(r, b)) != 0)
             break;
     }
+    int lrc = land(r); /* the batch in flight is written, also before a bad line */
+    if (!rc)
+        rc = lrc;
     if (!rc && ferror(f)) {
         cli_errorf(VERB, "%s: %s", path, strerror(errno));
         rc = CLI_USAGE;
@@ -631,6 +814,8 @@ int cmd_check(int argc, char **argv)
     } else {
         batch b;
         memset(&b, 0, sizeof b);
+        part fly_parts[MAX_THREADS];
+        r.fly_parts = fly_parts;
         cli_progress_begin(VERB);
         rc = read_pairs(&r, pairs_path, &b);
         if (!rc && r.format == CS_REPORT_JSON)
@@ -646,7 +831,11 @@ int cmd_check(int argc, char **argv)
             if (!r.began)
                 cs_peering_report_begin(r.rep, NULL);
         }
+        crew_stop(r.crew);
         batch_free(&b);
+        batch_free(&r.fly.b);
+        for (unsigned x = 0; x < MAX_THREADS; x++)
+            free(r.pbuf[x].p);
         cli_progress_end();
         cs_peering_index_free(r.ix);
         if (rc) {

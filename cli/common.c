@@ -1,7 +1,8 @@
 /*
  * cli/common.c — helpers shared by every verb: format flags, error printing
- * with a caret, item files, JSON string escaping.
+ * with a caret, item files, JSON string escaping, streams into memory.
  */
+#define _GNU_SOURCE /* fopencookie */
 #include "cli.h"
 
 #include <errno.h>
@@ -169,4 +170,31 @@ void cli_feed_items(const char *verb, char **args, int n_args,
         if (cli_for_each_line(verb, files[i], fn, ctx) == -1 && !*failed)
             *failed = CLI_USAGE;
     }
+}
+
+static ssize_t sink_write(void *cookie, const char *data, size_t n)
+{
+    cli_sink *k = cookie;
+    cli_membuf *b = k->to;
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 1 << 16;
+        while (cap < b->len + n)
+            cap *= 2;
+        char *q = realloc(b->p, cap);
+        if (!q) {
+            k->oom = true;
+            return -1;
+        }
+        b->p = q;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, data, n);
+    b->len += n;
+    return (ssize_t)n;
+}
+
+FILE *cli_sink_open(cli_sink *k)
+{
+    cookie_io_functions_t io = {NULL, sink_write, NULL, NULL};
+    return fopencookie(k, "w", io);
 }

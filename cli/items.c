@@ -7,19 +7,31 @@
  *         ─> chunk of up to CHUNK_ONE items ─> answer it: parse, answer
  *         BATCH at a time through the bulk calls (cs_query_count_bulk,
  *         cs_query_walk_bulk, cs_lookup_bulk), write through the one
- *         cs_match_report on stdout ─> read on
+ *         cs_match_report on stdout ─> read on, into the same slot (one
+ *         slot: the same pages serve the whole input)
  *
  * --threads N (N > 1), the main thread only reads and writes:
  *
- *   main:    read chunk c (CHUNK_MANY items) into slot c % SLOTS, cut it in
- *            up to N contiguous jobs, queue them; write every finished job
- *            at the head of the queue (in queue order); before reusing a
- *            slot, wait for its jobs and write them
+ *   main:    read chunk c (JOBS_PER_WORKER * N jobs of JOB_ITEMS items)
+ *            into slot c % SLOTS, cut it in jobs, queue them; write every
+ *            finished job at the head of the queue (in queue order); before
+ *            reusing a slot, wait for its jobs and write them
  *   workers: take the next queued job; parse, answer and format its items
  *            through the worker's own cs_match_report (CS_MR_BARE, kept
- *            across jobs with its owner cache) into the job's buffers
- *            (an fopencookie stream; the buffers are kept by the queue
- *            entry and reused); mark it done
+ *            across jobs with its owner cache) into the job's buffer (an
+ *            fopencookie stream into a spare buffer of the pool, given
+ *            back once main wrote it); mark it done
+ *
+ * Sizes: fresh pages cost more here than the answers (a page fault is
+ * ~4 us on a VM, a lookup row ~0.3 us), so the memory the pipeline touches
+ * is bounded and reused, never proportional to the input: one thread uses
+ * one slot; --threads N uses SLOTS slots of 2N small jobs, and a job's
+ * output (JOB_ITEMS rows of ~100 bytes for lookup) goes to a spare buffer
+ * taken from a stack, the one given back last first, so only as many
+ * buffers as jobs in flight are ever touched. Small jobs also keep the
+ * workers' shares even and the wait for the last job of a chunk short.
+ * Main sleeps until the last job of the slot it needs is done (one wake-up
+ * per chunk, not per job).
  *
  * So while the workers answer chunk c, main reads chunk c + 1 and writes
  * chunk c - 1. Jobs are written in the order they were queued, which is
@@ -35,15 +47,15 @@
  * reader waiting for input holds no reader slot and the next chunk sees
  * the newest generation.
  *
- * Concurrency: one mutex guards the queue's `next` and `tail` and every
- * job's `done`; a worker owns a job from taking it until it sets done
+ * Concurrency: one mutex guards the queue's `next` and `tail`, every job's
+ * `done`, the spare buffers and `wait_pos`; a worker owns a job (and the
+ * buffer it took with it) from taking it until it sets done
  * (under the mutex, so main sees its buffers complete); main alone moves
  * `head` and reuses slots, and touches a slot's arena only after every job
  * reading it is written. Workers share the snapshot (read-only,
  * thread-safe per query.h); each owns its scratch, writer and streams.
  * Warnings and errors of one thread go straight to stderr.
  */
-#define _GNU_SOURCE /* fopencookie: a worker writes into its job's buffer */
 #include "items.h"
 
 #include "cli.h"
@@ -58,8 +70,10 @@
 #include <unistd.h>
 
 #define BATCH 4096
+#define PREFETCH 8        /* lookup rows: prefetch distance, in matches */
 #define CHUNK_ONE 16384   /* items per chunk on one thread (fits in L2) */
-#define CHUNK_MANY 65536  /* items per chunk with --threads: few jobs to queue */
+#define JOB_ITEMS 1024    /* items per job with --threads (see below) */
+#define JOBS_PER_WORKER 2 /* jobs per worker in a chunk of --threads */
 #define SLOTS 3           /* chunks: one read, one answered, one written */
 #define MAX_THREADS 64
 #define READ_MIN 4096     /* read(2) no less than this into an arena */
@@ -257,6 +271,14 @@ static int answer(worker *k)
             cs_match_report_count(k->w, text_of(k, i), k->counts[q++]);
             continue;
         }
+        if (!o->all) {
+            /* the rows' two cache misses, ahead: the entry's value (the
+             * image's values array), then the VPC its association maps to */
+            if (q + 2 * PREFETCH < k->nq && k->m[q + 2 * PREFETCH].count)
+                __builtin_prefetch(k->m[q + 2 * PREFETCH].values);
+            if (q + PREFETCH < k->nq)
+                cs_match_report_prefetch(k->w, s, &k->m[q + PREFETCH]);
+        }
         cs_match_report_item(k->w, text_of(k, i));
         if (o->all) {
             rc = cs_query_walk(s, &k->q[q++], CS_Q_COVERING, on_chain, k);
@@ -327,15 +349,12 @@ static void *work(void *arg)
 
 /* ---- chunks, jobs and threads ------------------------------------------------------ */
 
-typedef struct membuf {       /* bytes a job wrote; kept (and reused) by its queue entry */
-    char *p;
-    size_t len, cap;
-} membuf;
-
 typedef struct job {
     chunk *ch;
     size_t from, to;          /* items [from, to) of ch */
-    membuf out, err;          /* what it wrote for stdout and for stderr */
+    cli_membuf out;           /* what it wrote for stdout: a spare from the pool,
+                                 given back once written */
+    cli_membuf err;           /* for stderr (warnings; kept by the queue entry) */
     int failed;               /* exit code of what stopped it; 0 = none */
     bool had_bad;
     bool done;                /* under the pool's mutex */
@@ -343,16 +362,10 @@ typedef struct job {
 
 typedef struct pool pool;
 
-/* A stream whose bytes go to whichever membuf `to` names (fopencookie). */
-typedef struct sink {
-    membuf *to;
-    bool oom;                 /* a write did not fit: the job fails */
-} sink;
-
 typedef struct member {       /* one worker thread, its writer kept across jobs */
     pool *p;
     worker k;
-    sink so, se;
+    cli_sink so, se;          /* a write that did not fit fails the job */
     FILE *out, *err;          /* into so.to, se.to */
     cs_match_report *w;       /* CS_MR_BARE, on out */
 } member;
@@ -360,7 +373,12 @@ typedef struct member {       /* one worker thread, its writer kept across jobs 
 struct pool {
     pthread_mutex_t mu;
     pthread_cond_t ready;     /* a job was queued, or quit */
-    pthread_cond_t done;      /* a job is done */
+    pthread_cond_t done;      /* the job main waits for is done */
+    size_t wait_pos;          /* queue position main waits for (SIZE_MAX: none) */
+    cli_membuf *spare;        /* stack of output buffers not in a job, the last
+                                 given back on top: the pages in use stay few
+                                 and warm */
+    size_t n_spare;
     job *q;                   /* ring: queue position x is q[x % qcap] */
     size_t qcap;
     size_t head;              /* main only: next job to write */
@@ -386,35 +404,17 @@ typedef struct run {
     bool had_bad;
 } run;
 
-static ssize_t sink_write(void *cookie, const char *data, size_t n)
-{
-    sink *k = cookie;
-    membuf *b = k->to;
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 1 << 20;
-        while (cap < b->len + n)
-            cap *= 2;
-        char *q = realloc(b->p, cap);
-        if (!q) {
-            k->oom = true;
-            return -1;
-        }
-        b->p = q;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, data, n);
-    b->len += n;
-    return (ssize_t)n;
-}
-
 /* Opens member m's streams and writer. Returns 0 or -1 (out of memory). */
 static int member_open(member *m, const cli_items_opts *o)
 {
-    cookie_io_functions_t io = {NULL, sink_write, NULL, NULL};
-    m->out = fopencookie(&m->so, "w", io);
-    m->err = fopencookie(&m->se, "w", io);
+    m->out = cli_sink_open(&m->so);
+    m->err = cli_sink_open(&m->se);
     if (!m->out || !m->err)
         return -1;
+    /* text rows are gathered in the writer's own 64 KiB buffer: unbuffered,
+     * each of its flushes is one copy into the job's buffer, not two */
+    if (o->format == CS_REPORT_TEXT)
+        setvbuf(m->out, NULL, _IONBF, 0);
     unsigned flags = CS_MR_BARE | (o->count ? CS_MR_COUNT : 0) | (o->lookup ? CS_MR_LOOKUP : 0);
     m->w = cs_match_report_open(m->out, o->format, flags);
     if (!m->w)
@@ -437,8 +437,8 @@ static void run_job(const cli_items_opts *o, member *m, job *j)
 {
     worker *k = &m->k;
     j->out.len = j->err.len = 0;
-    m->so = (sink){&j->out, false};
-    m->se = (sink){&j->err, false};
+    m->so = (cli_sink){&j->out, false};
+    m->se = (cli_sink){&j->err, false};
     k->o = o;
     k->s = j->ch->s;
     k->ch = j->ch;
@@ -470,12 +470,16 @@ static void *pool_thread(void *arg)
             pthread_cond_wait(&p->ready, &p->mu);
         if (p->next == p->tail)
             break; /* quit, and nothing left */
-        job *j = &p->q[p->next++ % p->qcap];
+        size_t pos = p->next++;
+        job *j = &p->q[pos % p->qcap];
+        if (p->n_spare)
+            j->out = p->spare[--p->n_spare];
         pthread_mutex_unlock(&p->mu);
         run_job(p->o, m, j);
         pthread_mutex_lock(&p->mu);
         j->done = true;
-        pthread_cond_broadcast(&p->done);
+        if (pos == p->wait_pos) /* main sleeps until this one: one wake-up */
+            pthread_cond_signal(&p->done);
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
@@ -497,6 +501,9 @@ static void pool_stop(pool *p)
         free(p->q[x].out.p);
         free(p->q[x].err.p);
     }
+    for (size_t x = 0; x < p->n_spare; x++)
+        free(p->spare[x].p);
+    free(p->spare);
     pthread_cond_destroy(&p->ready);
     pthread_cond_destroy(&p->done);
     pthread_mutex_destroy(&p->mu);
@@ -513,12 +520,15 @@ static pool *pool_start(const cli_items_opts *o, unsigned threads)
     if (!p)
         return NULL;
     p->o = o;
-    p->qcap = (size_t)SLOTS * threads;
+    p->qcap = (size_t)SLOTS * JOBS_PER_WORKER * threads;
     p->q = calloc(p->qcap, sizeof *p->q);
     p->m = calloc(threads, sizeof *p->m);
-    if (!p->q || !p->m || pthread_mutex_init(&p->mu, NULL) != 0) {
+    p->spare = calloc(p->qcap, sizeof *p->spare); /* a job holds at most one */
+    p->wait_pos = SIZE_MAX;
+    if (!p->q || !p->m || !p->spare || pthread_mutex_init(&p->mu, NULL) != 0) {
         free(p->q);
         free(p->m);
+        free(p->spare);
         free(p);
         return NULL;
     }
@@ -540,6 +550,15 @@ static pool *pool_start(const cli_items_opts *o, unsigned threads)
     return p;
 }
 
+/* Waits (p->mu held) until the job at queue position `pos` is done. */
+static void wait_for(pool *p, size_t pos)
+{
+    p->wait_pos = pos;
+    while (!p->q[pos % p->qcap].done)
+        pthread_cond_wait(&p->done, &p->mu);
+    p->wait_pos = SIZE_MAX;
+}
+
 /* Writes the job at the head of the queue, waiting for it when `wait`.
  * Returns 1 when one was written, 0 when none (queue empty, or not done and
  * !wait). After a failed job every later one is dropped unwritten. */
@@ -550,8 +569,8 @@ static int write_head(run *r, bool wait)
         return 0;
     job *j = &p->q[p->head % p->qcap];
     pthread_mutex_lock(&p->mu);
-    while (!j->done && wait)
-        pthread_cond_wait(&p->done, &p->mu);
+    if (wait)
+        wait_for(p, p->head);
     bool done = j->done;
     pthread_mutex_unlock(&p->mu);
     if (!done)
@@ -564,7 +583,11 @@ static int write_head(run *r, bool wait)
         r->had_bad |= j->had_bad;
         r->failed = j->failed; /* later jobs are not written */
     }
-    j->ch = NULL; /* its buffers stay for the next job in this entry */
+    j->ch = NULL;
+    pthread_mutex_lock(&p->mu);
+    p->spare[p->n_spare++] = j->out; /* for the next job taken */
+    pthread_mutex_unlock(&p->mu);
+    j->out = (cli_membuf){NULL, 0, 0};
     p->head++;
     return 1;
 }
@@ -610,9 +633,7 @@ static int submit(run *r)
             r->failed = k->failed;
     } else {
         pool *p = r->p;
-        size_t parts = (ch->n + BATCH - 1) / BATCH;
-        if (parts > p->started)
-            parts = p->started;
+        size_t parts = (ch->n + JOB_ITEMS - 1) / JOB_ITEMS;
         size_t per = (ch->n + parts - 1) / parts;
         pthread_mutex_lock(&p->mu);
         for (size_t x = 0; x < parts; x++) {
@@ -664,9 +685,24 @@ static chunk *next_slot(run *r, size_t tail_off, size_t tail_len)
     chunk *old = &r->slot[r->fill];
     if (submit(r))
         return NULL;
+    if (!r->p) {
+        /* one thread: the chunk is written already; its slot is reused, so
+         * the same pages serve the whole input */
+        memmove(old->arena, old->arena + tail_off, tail_len);
+        old->n = 0;
+        old->alen = tail_len;
+        return old;
+    }
     r->fill = (r->fill + 1) % SLOTS;
     chunk *ch = &r->slot[r->fill];
-    while (r->p && ch->jobs_end && r->p->head < ch->jobs_end)
+    if (ch->jobs_end && r->p->head < ch->jobs_end) {
+        /* sleep until the slot's last job is done (one wake-up, not one per
+         * job: jobs end nearly in order), then write what is done */
+        pthread_mutex_lock(&r->p->mu);
+        wait_for(r->p, ch->jobs_end - 1);
+        pthread_mutex_unlock(&r->p->mu);
+    }
+    while (ch->jobs_end && r->p->head < ch->jobs_end)
         write_head(r, true);
     if (r->failed)
         return NULL;
@@ -816,9 +852,9 @@ int cli_items_run(const cli_items_opts *o, char **args, int n_args, const char *
         r.p = pool_start(r.o, threads);
     if (!r.p) /* one thread, or none could start: answered on this one */
         r.one = calloc(1, sizeof *r.one); /* msg[] starts NULL */
-    size_t cap = r.p ? CHUNK_MANY : CHUNK_ONE;
+    size_t cap = r.p ? (size_t)JOB_ITEMS * JOBS_PER_WORKER * r.p->started : CHUNK_ONE;
     bool ok = r.w && (r.p || r.one);
-    for (unsigned x = 0; x < SLOTS && ok; x++) {
+    for (unsigned x = 0; x < (r.p ? SLOTS : 1) && ok; x++) {
         r.slot[x].cap = cap;
         r.slot[x].acap = cap * 24;
         r.slot[x].it = malloc(cap * sizeof *r.slot[x].it);

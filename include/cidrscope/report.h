@@ -105,6 +105,12 @@ CS_API void cs_match_report_item(cs_match_report *w, const char *text);
 CS_API void cs_match_report_match(cs_match_report *w, const cs_snapshot *s,
                                   const cs_match *m);
 CS_API void cs_match_report_end(cs_match_report *w);
+/* A hint for bulk callers: match m (on snapshot s) will be written soon,
+ * so start loading what its first row reads (its entry's VPC, text mode),
+ * a few matches ahead, once m->values is in cache (prefetch it first, a
+ * few matches earlier still). Writes nothing; any m is safe. */
+CS_API void cs_match_report_prefetch(const cs_match_report *w, const cs_snapshot *s,
+                                     const cs_match *m);
 /* Count mode: the item's count. */
 CS_API void cs_match_report_count(cs_match_report *w, const char *text,
                                   uint64_t count);

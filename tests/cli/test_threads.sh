@@ -1,10 +1,12 @@
 #!/bin/sh
 # tests/cli/test_threads.sh — `query`, `lookup` and `check --pairs` with
 # --threads 2 and 3 write the bytes one thread writes (stdout, stderr and
-# exit code), on seeded inputs large enough to span several chunks
-# (65,536 items each with --threads, cut in one job per thread) and check
-# batches (65,536 pairs): bad items in the middle, on the first and last
-# item of a chunk, on a job border, first and last in the input, with
+# exit code), on seeded inputs large enough to span several chunks (16,384
+# items on one thread, reused; 2 jobs of 1,024 items per thread with
+# --threads, in 3 slots that are reused) and check batches (16,384 pairs,
+# one decided while the next is read):
+# bad items in the middle, on the first and last item of a chunk, on a job
+# border, first and last in the input, with
 # --keep-going (error records in place) and without (the run stops at the
 # first bad item, the items before it answered). The seed is printed on
 # failure (CS_TEST_SEED=N to replay).
@@ -66,11 +68,13 @@ same_bytes() {
     done
 }
 
-C=65536          # items per chunk with --threads
-J=$((C / 2))     # the job border of a chunk on two threads
+C=16384          # items per chunk on one thread (cli/items.c CHUNK_ONE)
+J=1024           # items per job with --threads (JOB_ITEMS)
+C2=$((4 * J))    # a chunk on two threads (2 jobs per worker); C3 on three
+C3=$((6 * J))
 N=$((3 * C + 4321))
 mid=$(awk -v s="$seed" -v n="$N" 'BEGIN { srand(s); print 1 + int(rand() * n) }')
-BAD="1,$J,$((J + 1)),$C,$((C + 1)),$((2 * C)),$((2 * C + 1)),$mid,$N"
+BAD="1,$J,$((J + 1)),$C2,$((C2 + 1)),$C3,$((C3 + 1)),$C,$((C + 1)),$((2 * C)),$((2 * C + 1)),$mid,$N"
 
 # --keep-going: every bad item an error record in place, the rest answered.
 in=$tmp/q
@@ -82,7 +86,7 @@ done
 # query --count: one line per item, the bad ones as errors in their place.
 "$cli" query $E --count --keep-going --threads 2 - <"$in" >"$tmp/c2" 2>/dev/null
 [ "$(wc -l <"$tmp/c2")" -eq "$N" ] || fail "query --count: $(wc -l <"$tmp/c2") lines for $N items $seedmsg"
-for k in 1 $J $((J + 1)) $C $((C + 1)) $((2 * C)) $((2 * C + 1)); do # lines = items up to here
+for k in 1 $J $((J + 1)) $C2 $((C2 + 1)) $C3 $((C3 + 1)) $C $((C + 1)) $((2 * C)) $((2 * C + 1)); do # lines = items up to here
     sed -n "${k}p" "$tmp/c2" | grep -q "^error: line $k: " ||
         fail "query --count: item $k is not an error record in place: $(sed -n "${k}p" "$tmp/c2") $seedmsg"
 done
@@ -96,7 +100,7 @@ done
 
 # Without --keep-going the first bad item stops the run: exit 2, its
 # location on stderr, exactly the items before it answered.
-for stop in $C $((C + 1)) $J $mid; do
+for stop in $C $((C + 1)) $J $((C2 + 1)) $C3 $mid; do
     in=$tmp/s
     items $N "$stop" q >"$in"
     same_bytes "query --count, bad item $stop" query $E --count -
@@ -115,6 +119,7 @@ same_bytes "arguments, stdin, --items" query $E --count --keep-going 10.0.0.0/8 
 
 # check --pairs: 3 batches and a part; a malformed line on a batch border
 # stops the run after the pairs before it, in every streaming format.
+C=16384          # pairs per batch of check --pairs --threads (BATCH_MANY)
 sample_pairs "$tmp/pairs.csv" $((3 * C + 999)) "$seed"
 in=$tmp/pairs.csv
 for fmt in text csv ndjson; do
