@@ -174,7 +174,10 @@ typedef struct scratch {
 static int scratch_map(scratch *sc, size_t cap)
 {
     const size_t hist_len = (V4_PASSES + V6_PASSES) * DIGITS * sizeof(uint32_t);
-    sc->len = HUGE_PAGE + hist_len + cap * 2 * (sizeof(uint64_t) + sizeof(rec6));
+    const size_t per_item = 2 * (sizeof(uint64_t) + sizeof(rec6));
+    if (cap > (SIZE_MAX - HUGE_PAGE - hist_len) / per_item)
+        return -1; /* more than the address space (32-bit hosts) */
+    sc->len = HUGE_PAGE + hist_len + cap * per_item;
     int extra = 0;
 #ifdef MAP_NORESERVE
     extra = MAP_NORESERVE; /* address space only; pages come as written */
