@@ -166,45 +166,122 @@ static size_t near_v4(char *buf, bool addresses)
     return n;
 }
 
+/* Random IPv6-like text: valid in many spellings (upper case, leading
+ * zeros, all 8 groups, "::" anywhere, embedded IPv4), often one character
+ * off (5 hex digits, ":::", a second "::", 9 groups, a bad length). */
+static size_t near_v6(char *buf, bool addresses)
+{
+    static const char *const grp[] = {"0",    "1",     "db8", "2001", "ffff", "FFFF", "0000",
+                                      "2603", "a",     "10",  "00000", "g",   "",     "12345",
+                                      "1.2.3.4", "-"};
+    static const char *const len[] = {"0",   "1",  "32",  "48", "64",  "96", "120", "127",
+                                      "128", "129", "064", "00", "",   "200", "1x", "+64"};
+    size_t n = 0;
+    int groups = rand() % 3 ? 8 : 1 + rand() % 9;
+    int dc = rand() % 3 ? rand() % (groups + 1) : -1; /* where "::" goes */
+    if (dc >= 0 && groups == 8 && rand() % 4)
+        groups = 1 + rand() % 7;
+    if (dc > groups)
+        dc = groups;
+    for (int k = 0; k < groups; k++) {
+        if (k == dc)
+            n += (size_t)sprintf(buf + n, "%s", rand() % 30 ? "::" : ":::");
+        else if (k)
+            buf[n++] = rand() % 50 ? ':' : '.';
+        const char *g = rand() % 4 ? grp[rand() % 10] : grp[rand() % 16];
+        n += (size_t)sprintf(buf + n, "%s", g);
+    }
+    if (dc == groups)
+        n += (size_t)sprintf(buf + n, "::");
+    if (rand() % 40 == 0)
+        n += (size_t)sprintf(buf + n, "::1");
+    if (!addresses || rand() % 10 == 0)
+        n += (size_t)sprintf(buf + n, "%s%s", rand() % 30 ? "/" : "%e",
+                             rand() % 3 ? len[rand() % 9] : len[rand() % 16]);
+    if (rand() % 25 == 0)
+        buf[n++] = rand() % 2 ? ' ' : 'z';
+    buf[n] = '\0';
+    return n;
+}
+
+/* The item buf[0..n) through cs_prefix_parse_lines, alone (the short paths
+ * then read it from their zero-padded window) and followed by more lines
+ * (read in place), against cs_prefix_parse / cs_address_parse: same status,
+ * prefix and column. Returns whether the item was valid. */
+static bool lines_agree_with_parser(char *buf, size_t n, unsigned flags, bool addresses)
+{
+    cs_prefix want, got[16];
+    memset(&want, 0xa5, sizeof want);
+    memset(got, 0x5a, sizeof got);
+    cs_error ew, eg;
+    cs_error_clear(&ew);
+    cs_error_clear(&eg);
+    buf[n] = '\0';
+    int rw = addresses ? cs_address_parse(buf, n, flags, &want, &ew)
+                       : cs_prefix_parse(buf, n, flags, &want, &ew);
+    static const char *const ends[] = {"", "\n", "\r\n", "\r"};
+    char text[256];
+    for (int in_place = 0; in_place < 2; in_place++) {
+        /* in place: a line end, then lines enough for the item to be read
+         * where it is */
+        const char *end = ends[in_place ? 1 + rand() % 2 : rand() % 4];
+        size_t len = (size_t)sprintf(text, "%s%s", buf, end);
+        int more = 0;
+        /* of the family the flags allow */
+        const bool v6 = flags & CS_PARSE_V6_ONLY;
+        const char *filler = addresses ? (v6 ? "2001:db8::1\n" : "10.1.2.3\n")
+                                       : (v6 ? "2001:db8::/32\n" : "10.1.2.0/24\n");
+        if (in_place)
+            for (; more < 8; more++)
+                len += (size_t)sprintf(text + len, "%s", filler);
+        if (len == 0)
+            continue; /* an empty buffer holds no item */
+        int64_t rg = cs_prefix_parse_lines(text, len, flags, addresses, got, 16, &eg);
+        if (rw < 0) {
+            if (rg != rw || eg.column != ew.column || eg.line != 1)
+                fail_msg("'%s' (%s, flags %u, %s): parser %d col %u, lines %lld col %u", buf,
+                         addresses ? "address" : "prefix", flags,
+                         in_place ? "in place" : "alone", rw, ew.column, (long long)rg,
+                         eg.column);
+            continue;
+        }
+        if (rg != 1 + more || memcmp(&want, &got[0], sizeof want) != 0)
+            fail_msg("'%s' (%s, flags %u, %s): parser %d, lines %lld or another prefix", buf,
+                     addresses ? "address" : "prefix", flags, in_place ? "in place" : "alone",
+                     rw, (long long)rg);
+    }
+    return rw >= 0;
+}
+
+static const unsigned flag_sets[] = {0, CS_PARSE_LENIENT, CS_PARSE_V4_ONLY, CS_PARSE_V6_ONLY,
+                                     CS_PARSE_BARE_ADDRESS};
+
 static void prefix_lines__short_ipv4_path_agrees_with_the_parser_on_near_misses(void **state)
 {
     (void)state;
     seed_rand();
-    static const unsigned flag_sets[] = {0, CS_PARSE_LENIENT, CS_PARSE_V4_ONLY,
-                                         CS_PARSE_V6_ONLY, CS_PARSE_BARE_ADDRESS};
     int ok = 0;
     for (int i = 0; i < 200000; i++) {
         bool addresses = rand() % 3 == 0;
-        unsigned flags = flag_sets[rand() % 5];
         char buf[128];
         size_t n = near_v4(buf, addresses);
-        cs_prefix want, got;
-        memset(&want, 0xa5, sizeof want);
-        memset(&got, 0x5a, sizeof got);
-        cs_error ew, eg;
-        cs_error_clear(&ew);
-        cs_error_clear(&eg);
-        int rw = addresses ? cs_address_parse(buf, n, flags, &want, &ew)
-                           : cs_prefix_parse(buf, n, flags, &want, &ew);
-        /* The line's end, as the short path must find it. */
-        static const char *const ends[] = {"", "\n", "\r\n", "\r"};
-        const char *end = ends[rand() % 4];
-        memcpy(buf + n, end, strlen(end) + 1);
-        int64_t rg = cs_prefix_parse_lines(buf, n + strlen(end), flags, addresses, &got, 1, &eg);
-        buf[n] = '\0';
-        if (rw < 0) {
-            if (rg != rw || eg.column != ew.column || eg.line != 1)
-                fail_msg("'%s' (%s, flags %u): parser %d col %u, lines %lld col %u", buf,
-                         addresses ? "address" : "prefix", flags, rw, ew.column, (long long)rg,
-                         eg.column);
-            continue;
-        }
-        ok++;
-        if (rg != 1 || memcmp(&want, &got, sizeof want) != 0)
-            fail_msg("'%s' (%s, flags %u): parser %d, lines %lld or another prefix", buf,
-                     addresses ? "address" : "prefix", flags, rw, (long long)rg);
+        ok += lines_agree_with_parser(buf, n, flag_sets[rand() % 5], addresses);
     }
     assert_true(ok > 20000); /* the valid ones were many */
+}
+
+static void prefix_lines__short_ipv6_path_agrees_with_the_parser_on_near_misses(void **state)
+{
+    (void)state;
+    seed_rand();
+    int ok = 0;
+    for (int i = 0; i < 200000; i++) {
+        bool addresses = rand() % 3 == 0;
+        char buf[160];
+        size_t n = near_v6(buf, addresses);
+        ok += lines_agree_with_parser(buf, n, flag_sets[rand() % 5], addresses);
+    }
+    assert_true(ok > 20000);
 }
 
 /* Counts of cs_query_count_lines equal cs_query_count item by item, for
@@ -276,6 +353,152 @@ static void prefix_lines__count_lines_equals_count_item_by_item(void **state)
     cs_snapshot_close(s);
 }
 
+/* A random prefix of length len (>= base's) inside base. */
+static cs_prefix nested(const cs_prefix *base, unsigned len)
+{
+    uint64_t r1 = (uint64_t)rand() << 42 ^ (uint64_t)rand() << 21 ^ (uint64_t)rand();
+    uint64_t r2 = (uint64_t)rand() << 42 ^ (uint64_t)rand() << 21 ^ (uint64_t)rand();
+    if (base->family == CS_AF_V4) {
+        uint32_t a = (uint32_t)(base->hi >> 32);
+        a |= base->len >= 32 ? 0 : (uint32_t)r1 >> base->len;
+        return cs_prefix_from_v4(a, len);
+    }
+    uint64_t hi = base->hi, lo = base->lo;
+    if (base->len < 64) {
+        hi |= r1 >> base->len;
+        lo = r2;
+    } else if (base->len < 128) {
+        lo |= r2 >> (base->len - 64);
+    }
+    return cs_prefix_from_v6(hi, lo, len);
+}
+
+static int by_address(const void *a, const void *b)
+{
+    return cs_prefix_compare(a, b);
+}
+
+/* cs_query_count_lines against a brute-force scan of the stored entries, for
+ * every kind, on a seeded estate of both families where prefixes nest deep
+ * (chains of up to 20 levels) and repeat (several entries per prefix),
+ * with queries that repeat, nest, miss, and come in address order, reverse
+ * order and at random: the sorted path counts each distinct query once and
+ * resumes every walk from the previous one's path. */
+static void prefix_lines__count_lines_equals_brute_force_on_nested_estates(void **state)
+{
+    (void)state;
+    seed_rand();
+    enum { BASES = 40, STORED = 3000, N = 9000 };
+    cs_prefix bases[BASES];
+    for (int i = 0; i < BASES; i++) {
+        cs_prefix root = i % 3 ? cs_prefix_from_v4(0, 0) : cs_prefix_from_v6(0, 0, 0);
+        bases[i] = nested(&root, i % 3 ? 4 + (unsigned)(rand() % 12)
+                                       : 16 + (unsigned)(rand() % 40));
+    }
+    cs_prefix *stored = malloc(STORED * sizeof *stored);
+    cs_snapshot_builder *b = cs_snapshot_builder_new();
+    assert_true(stored && b);
+    size_t m = 0;
+    while (m < STORED) {
+        /* a chain: each prefix inside the one before */
+        cs_prefix p = bases[rand() % BASES];
+        unsigned bits = cs_family_bits(p.family);
+        for (int depth = rand() % 20; depth >= 0 && m < STORED; depth--) {
+            unsigned len = p.len + (unsigned)(rand() % 4);
+            if (len > bits)
+                break;
+            p = nested(&p, len);
+            for (int copies = 1 + (rand() % 4 == 0) * (rand() % 3); copies && m < STORED;
+                 copies--) {
+                stored[m] = p;
+                assert_int_equal(cs_snapshot_builder_add(b, &p, (uint32_t)m, NULL), 0);
+                m++;
+            }
+        }
+    }
+    cs_snapshot *s = NULL;
+    assert_int_equal(cs_snapshot_builder_freeze(b, &s, NULL), 0);
+    cs_snapshot_builder_free(b);
+
+    cs_prefix *q = malloc(N * sizeof *q);
+    char *text = malloc((size_t)N * (CS_PREFIX_STRCAP + 1));
+    uint32_t *got = malloc(N * sizeof *got);
+    assert_true(q && text && got);
+    for (int i = 0; i < N; i++) {
+        int how = rand() % 5;
+        if (how == 0 && i > 0) {
+            q[i] = q[rand() % i]; /* a repeat */
+        } else if (how <= 2) {
+            /* a stored prefix, cut shorter or made longer */
+            cs_prefix p = stored[rand() % STORED];
+            int d = rand() % 9 - 4;
+            unsigned bits = cs_family_bits(p.family);
+            int len = (int)p.len + d;
+            len = len < 0 ? 0 : len > (int)bits ? (int)bits : len;
+            q[i] = (unsigned)len <= p.len
+                       ? (p.family == CS_AF_V4 ? cs_prefix_from_v4((uint32_t)(p.hi >> 32),
+                                                                   (unsigned)len)
+                                               : cs_prefix_from_v6(p.hi, p.lo, (unsigned)len))
+                       : nested(&p, (unsigned)len);
+        } else {
+            /* anywhere: mostly misses */
+            cs_prefix root = rand() % 3 ? cs_prefix_from_v4(0, 0) : cs_prefix_from_v6(0, 0, 0);
+            unsigned bits = cs_family_bits(root.family);
+            q[i] = nested(&root, (unsigned)(rand() % (int)(bits + 1)));
+        }
+    }
+    for (int order = 0; order < 3; order++) {
+        if (order == 0)
+            qsort(q, N, sizeof *q, by_address);
+        else if (order == 1)
+            for (int i = 0; i < N / 2; i++) {
+                cs_prefix t = q[i];
+                q[i] = q[N - 1 - i];
+                q[N - 1 - i] = t;
+            }
+        else
+            for (int i = N - 1; i > 0; i--) {
+                int j = rand() % (i + 1);
+                cs_prefix t = q[i];
+                q[i] = q[j];
+                q[j] = t;
+            }
+        size_t len = 0;
+        for (int i = 0; i < N; i++) {
+            len += cs_prefix_format(&q[i], text + len, CS_PREFIX_STRCAP);
+            text[len++] = '\n';
+        }
+        for (unsigned kind = CS_Q_COVERING; kind <= CS_Q_OVERLAPPING; kind++) {
+            cs_error err;
+            cs_error_clear(&err);
+            assert_int_equal(cs_query_count_lines(s, text, len, 0, kind, got, N, &err), N);
+            size_t nonzero = 0;
+            for (int i = 0; i < N; i++) {
+                uint32_t want = 0;
+                for (size_t k = 0; k < m; k++) {
+                    bool covering = cs_prefix_contains(&stored[k], &q[i]);
+                    bool covered = cs_prefix_contains(&q[i], &stored[k]);
+                    want += ((kind & CS_Q_COVERING) && covering) ||
+                            ((kind & CS_Q_COVERED) && covered);
+                }
+                if (got[i] != want) {
+                    char buf[CS_PREFIX_STRCAP];
+                    cs_prefix_format(&q[i], buf, sizeof buf);
+                    fail_msg("order %d kind %u item %d %s: count %u, brute force %u", order, kind,
+                             i, buf, got[i], want);
+                }
+                nonzero += want > 0;
+            }
+            assert_true(nonzero > N / 4 && nonzero < N); /* hits and misses */
+        }
+    }
+    free(q);
+    free(text);
+    free(got);
+    free(stored);
+    cs_snapshot_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -285,7 +508,9 @@ int main(void)
         cmocka_unit_test(prefix_lines__more_items_than_room_or_null_is_refused),
         cmocka_unit_test(prefix_lines__equals_item_by_item_parsing_on_random_prefixes),
         cmocka_unit_test(prefix_lines__short_ipv4_path_agrees_with_the_parser_on_near_misses),
+        cmocka_unit_test(prefix_lines__short_ipv6_path_agrees_with_the_parser_on_near_misses),
         cmocka_unit_test(prefix_lines__count_lines_equals_count_item_by_item),
+        cmocka_unit_test(prefix_lines__count_lines_equals_brute_force_on_nested_estates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

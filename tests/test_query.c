@@ -12,6 +12,7 @@
 
 #include "support/testutil.h"
 
+#include "image/direct_blob_internal.h"
 #include "image/snapshot_internal.h"
 #include "query/walk_internal.h"
 
@@ -519,31 +520,76 @@ static cs_dir16 brute_dir6(const cs_famview *f, uint64_t hi, uint64_t lo, unsign
     return (cs_dir16){f->hot6[c].len >= len ? c : CS_NO_NODE, x};
 }
 
+/* The IPv6 key of base followed by the k-bit value v. */
+static void dir6_block(const snap_direct *d, uint64_t v, unsigned k, uint64_t *hi, uint64_t *lo)
+{
+    const unsigned sh = 128 - d->base_len - k;
+    *hi = d->base_hi;
+    *lo = d->base_lo;
+    if (sh >= 64)
+        *hi |= v << (sh - 64);
+    else if (sh + k > 64)
+        *hi |= v >> (64 - sh), *lo |= v << sh;
+    else
+        *lo |= v << sh;
+}
+
+static void expect_dir6(uint64_t seed, const cs_famview *f, const snap_direct *d,
+                        const cs_dir16 *got, uint64_t v, unsigned k)
+{
+    uint64_t hi, lo;
+    dir6_block(d, v, k, &hi, &lo);
+    const cs_dir16 want = brute_dir6(f, hi, lo, d->base_len + k);
+    if (got->resume != want.resume || got->x != want.x)
+        fail_msg("seed %llu: IPv6 direct record %llx of level +%u is (%u, %u), want (%u, %u)",
+                 (unsigned long long)seed, (unsigned long long)v, k, got->resume, got->x,
+                 want.resume, want.x);
+}
+
 /* Every IPv6 level (0, 4, 8, 12 and 16 bits after base) against
- * brute_dir6, on samples. */
-static void check_dir6_records(uint64_t seed, const cs_snapshot *s, tu_rng *r)
+ * brute_dir6, on samples; and, under the 16-bit records with a second
+ * level, its 20, 24 and 28 bits, where each such record's walk goes on
+ * inside its block. Returns the records with a second level. */
+static uint32_t check_dir6_records(uint64_t seed, const cs_snapshot *s, tu_rng *r)
 {
     const cs_famview *f = snap_family(s, 1);
     const snap_direct *d = snap_direct_of(s);
     static const uint32_t at[5] = {CS_DIR6_AT0, CS_DIR6_AT4, CS_DIR6_AT8, CS_DIR6_AT12, 0};
     for (unsigned lv = 0; lv <= 4; lv++) {
-        const unsigned k = 4 * lv, sh = 128 - d->base_len - k;
+        const unsigned k = 4 * lv;
         for (int j = 0; j < 200; j++) {
             const uint32_t v = (uint32_t)tu_below(r, 1u << k);
-            uint64_t hi = d->base_hi, lo = d->base_lo;
-            if (sh >= 64)
-                hi |= (uint64_t)v << (sh - 64);
-            else if (sh + k > 64)
-                hi |= (uint64_t)v >> (64 - sh), lo |= (uint64_t)v << sh;
-            else
-                lo |= (uint64_t)v << sh;
-            const cs_dir16 want = brute_dir6(f, hi, lo, d->base_len + k);
-            const cs_dir16 *got = &d->dir6[at[lv] + v];
-            if (got->resume != want.resume || got->x != want.x)
-                fail_msg("seed %llu: IPv6 direct record %u of level +%u is (%u, %u), want (%u, %u)",
-                         (unsigned long long)seed, v, k, got->resume, got->x, want.resume, want.x);
+            expect_dir6(seed, f, d, &d->dir6[at[lv] + v], v, k);
         }
     }
+    if (!d->l2_6)
+        return 0;
+    static const uint32_t at2[3] = {0, CS_DIR6_L2_AT8, CS_DIR6_L2_AT12};
+    uint32_t with_l2 = 0;
+    for (uint32_t v = 0; v < 65536; v++) {
+        const uint32_t b = d->l2_6[v];
+        if (b == CS_NO_NODE)
+            continue;
+        with_l2++;
+        const uint32_t res = d->dir6[v].resume;
+        uint64_t hi, lo;
+        dir6_block(d, v, 16, &hi, &lo);
+        if (res == CS_NO_NODE || f->hot6[res].len >= d->base_len + 28 ||
+            !cs_prefix_contains(&(cs_prefix){hi, lo, (uint8_t)(d->base_len + 16), CS_AF_V6},
+                                &(cs_prefix){f->hot6[res].key_hi, f->hot6[res].key_lo,
+                                             f->hot6[res].len, CS_AF_V6}))
+            fail_msg("seed %llu: IPv6 record %u has a second level, but its walk does not go "
+                     "on inside it", (unsigned long long)seed, v);
+        for (unsigned lv = 0; lv < 3; lv++) {
+            const unsigned k = 4 + 4 * lv;
+            for (int j = 0; j < 24; j++) {
+                const uint32_t w = (uint32_t)tu_below(r, 1u << k);
+                expect_dir6(seed, f, d, &d->dir6_l2[b + at2[lv] + w], (uint64_t)v << k | w, 16 + k);
+            }
+        }
+    }
+    assert_int_equal(with_l2, d->n_l2_6);
+    return with_l2;
 }
 
 /* An estate-shaped set large enough for every direct index: busy /16s full
@@ -589,11 +635,111 @@ static void query__direct_indexes_match_brute_force(void **state)
     assert_non_null(d->dir6);
     assert_true(d->base_len >= 16);
     check_dir4_records(seed, s, &r);
-    check_dir6_records(seed, s, &r);
+    assert_int_equal(check_dir6_records(seed, s, &r), 0); /* random IPv6 is never busy */
     size_t nq = 3000;
     cs_prefix *qs = malloc(nq * sizeof *qs);
     tu_random_queries(&r, e, n, qs, nq);
     check_all(seed, s, e, n, qs, nq);
+    free(qs);
+    cs_snapshot_close(s);
+    free(e);
+}
+
+/* s opened again with its direct indexes taken from its shm blob
+ * (snap_direct_blob_pieces, snap_from_memory_with_blob, as a trusted shm
+ * reader does) answers every count and lookup as s. */
+static void check_blob_answers(uint64_t seed, const cs_snapshot *s, const cs_prefix *qs, size_t nq)
+{
+    uint8_t header[64];
+    const void *piece[CS_BLOB_PIECES];
+    size_t piece_len[CS_BLOB_PIECES];
+    const size_t len = snap_direct_blob_len(s);
+    const size_t pieces = snap_direct_blob_pieces(s, header, piece, piece_len);
+    uint8_t *blob = aligned_alloc(64, len);
+    assert_non_null(blob);
+    size_t at = 0;
+    for (size_t i = 0; i < pieces; i++) {
+        assert_true(at + piece_len[i] <= len);
+        memcpy(blob + at, piece[i], piece_len[i]);
+        at += piece_len[i];
+    }
+    assert_int_equal(at, len);
+    size_t img_len;
+    const void *img = cs_snapshot_image(s, &img_len);
+    cs_snapshot *t = NULL;
+    assert_int_equal(snap_from_memory_with_blob(img, img_len, blob, len, 0, &t, NULL), 0);
+    const snap_direct *a = snap_direct_of(s), *b = snap_direct_of(t);
+    assert_int_equal(a->n_l2, b->n_l2);
+    assert_int_equal(a->n_l2_6, b->n_l2_6);
+    assert_true(b->l2_6 == NULL || (b->l2_6 != a->l2_6 && (const uint8_t *)b->l2_6 >= blob &&
+                                    (const uint8_t *)b->l2_6 < blob + len));
+    uint32_t *ca = malloc(nq * sizeof *ca), *cb = malloc(nq * sizeof *cb);
+    cs_match *la = calloc(nq, sizeof *la), *lb = calloc(nq, sizeof *lb);
+    assert_int_equal(cs_query_count_bulk(s, qs, nq, CS_Q_OVERLAPPING, ca), 0);
+    assert_int_equal(cs_query_count_bulk(t, qs, nq, CS_Q_OVERLAPPING, cb), 0);
+    assert_int_equal(cs_lookup_bulk(s, qs, nq, la), cs_lookup_bulk(t, qs, nq, lb));
+    for (size_t i = 0; i < nq; i++)
+        if (ca[i] != cb[i] || la[i].count != lb[i].count || la[i].first_entry != lb[i].first_entry)
+            fail_at(seed, i, &qs[i], CS_Q_OVERLAPPING, "the blob's indexes answer otherwise");
+    cs_snapshot_close(t);
+    free(blob);
+    free(ca);
+    free(cb);
+    free(la);
+    free(lb);
+}
+
+/* An organisation's IPv6 (gen --shape org): per region a /32 of AWS space
+ * (2600:1f10::/32 .. 2600:1f1f::/32), a few hundred /56 blocks per region
+ * in its 2600:1f1R:0..1f:..00::/56, plus a region outside the others
+ * (2600:1f20::/32) and scattered IPv6 and IPv4. The walks from the 16-bit
+ * records of the regions go 9 to 11 steps deep, so they get the second
+ * level (20, 24, 28 bits after base); every answer against brute force. */
+static void query__ipv6_second_level_matches_brute_force(void **state)
+{
+    (void)state;
+    uint64_t seed = tu_seed("query__ipv6_second_level_matches_brute_force", 20261206);
+    tu_rng r = {seed};
+    size_t n = 0, cap = 12000;
+    tu_entry *e = malloc(cap * sizeof *e);
+    for (uint64_t region = 0x10; region <= 0x20; region++) {
+        unsigned k = 300 + (unsigned)tu_below(&r, 100);
+        for (unsigned j = 0; j < k && n < cap; j++) {
+            /* bits 32..55: a block number under 0x2000 (bits 43..55) */
+            uint64_t blk = tu_below(&r, 0x2000);
+            uint64_t hi = 0x26001f0000000000ull | region << 32 | blk << 8;
+            unsigned len = j % 50 ? 56 : 48 + (unsigned)tu_below(&r, 16);
+            e[n].p = cs_prefix_from_v6(hi, 0, len);
+            e[n].value = (uint32_t)n;
+            n++;
+        }
+    }
+    for (int j = 0; j < 3000 && n < cap; j++) {
+        uint8_t fam = j % 3 ? CS_AF_V4 : CS_AF_V6;
+        e[n].p = tu_random_prefix(&r, fam, fam == CS_AF_V4 ? 8 + (unsigned)tu_below(&r, 25)
+                                                           : 20 + (unsigned)tu_below(&r, 60));
+        e[n].value = (uint32_t)n;
+        n++;
+    }
+    cs_snapshot *s = tu_build(e, n);
+    const snap_direct *d = snap_direct_of(s);
+    assert_non_null(d->dir6);
+    assert_non_null(d->l2_6);
+    /* the base holds every region: 2600:1f10::/28 holds 16 of the 17
+     * (94% of the blocks), but the lookups in 2600:1f20::/32 would then
+     * walk from the root */
+    const cs_prefix base = {d->base_hi, d->base_lo, (uint8_t)d->base_len, CS_AF_V6};
+    for (uint64_t region = 0x10; region <= 0x20; region += 0x10)
+        assert_true(cs_prefix_contains(&base, &(cs_prefix){0x26001f0000000000ull | region << 32, 0, 32,
+                                                           CS_AF_V6}));
+    assert_true(check_dir6_records(seed, s, &r) >= 8);
+    size_t nq = 4000;
+    cs_prefix *qs = malloc(nq * sizeof *qs);
+    tu_random_queries(&r, e, n, qs, nq);
+    check_all(seed, s, e, n, qs, nq);
+    /* the same answers from an image whose indexes come from a shm
+     * publisher's blob (engine/image/direct_blob_internal.h) */
+    check_blob_answers(seed, s, qs, nq);
     free(qs);
     cs_snapshot_close(s);
     free(e);
@@ -819,6 +965,7 @@ int main(void)
         cmocka_unit_test(query__real_prefixes_match_brute_force),
         cmocka_unit_test(query__walk_primitives_match_brute_force),
         cmocka_unit_test(query__direct_indexes_match_brute_force),
+        cmocka_unit_test(query__ipv6_second_level_matches_brute_force),
         cmocka_unit_test(query__lazy_direct_indexes_race_to_one_build),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -125,11 +125,15 @@ static void snapshot__foreign_and_future_images_are_refused(void **state)
     assert_non_null(strstr(err.message, "magic"));
     copy[0] = 'C';
 
-    uint32_t v = 2; /* a future format version */
+    uint32_t v = 3; /* a future format version */
     memcpy(copy + 8, &v, 4);
     assert_int_equal(cs_snapshot_from_memory(copy, len, 0, &t, &err), CS_EVERSION);
-    assert_non_null(strstr(err.message, "version 2"));
-    v = 1;
+    assert_non_null(strstr(err.message, "version 3"));
+    v = 1; /* format 1: 16-byte IPv4 records and ENTNODE sections */
+    memcpy(copy + 8, &v, 4);
+    assert_int_equal(cs_snapshot_from_memory(copy, len, 0, &t, &err), CS_EVERSION);
+    assert_non_null(strstr(err.message, "version 1"));
+    v = 2;
     memcpy(copy + 8, &v, 4);
 
     uint16_t rec, saved; /* another build's node record size */
@@ -261,7 +265,7 @@ static cs_snapshot *sorted_freeze(const tu_entry *e, size_t n)
     assert_int_equal(cs_image_build_begin(&d, &counts, NULL, 0, CS_DRAFT_RAW, NULL), 0);
     for (unsigned f = 0; f < 2; f++) {
         memcpy(d.values[f], vals[f], (size_t)fam[f].n * sizeof *vals[f]);
-        cs_freeze_write(&fam[f], f ? NULL : d.hot4, f ? d.hot6 : NULL, d.cold[f], d.entnode[f]);
+        cs_freeze_write(&fam[f], f ? NULL : d.hot4, f ? d.hot6 : NULL, d.cold[f]);
         free(fam[f].glue);
         free(vals[f]);
     }
@@ -351,6 +355,63 @@ static void snapshot__sorted_freeze_equals_trie_freeze(void **state)
 #endif
 }
 
+static int cmp_prefix_value(const void *a, const void *b)
+{
+    const tu_entry *x = a, *y = b;
+    int c = cs_prefix_compare(&x->p, &y->p);
+    return c ? c : (x->value > y->value) - (x->value < y->value);
+}
+
+/* Entry -> prefix is not stored since format 2 (a binary search over the
+ * nodes' ent_begin, snap_entry_node): every entry of every family, read by
+ * cs_snapshot_entry, equals the brute-force list of the input sorted by
+ * (prefix, value), on random sets with many entries per prefix, deep
+ * nesting (glue nodes without entries between entries) and the real
+ * prefixes. */
+static void snapshot__entry_prefix_equals_brute_force(void **state)
+{
+    (void)state;
+    uint64_t seed = tu_seed("snapshot", 20261203);
+    tu_rng r = {seed};
+    const size_t sizes[] = {1, 2, 5, 300, 5000, 40000, 0};
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        for (unsigned depth = 0; depth < 12; depth += 3) {
+            size_t n = sizes[k];
+            tu_entry *e = NULL;
+            if (n) {
+                e = tu_random_entries(&r, n, depth);
+                for (size_t i = 0; i < n; i++)
+                    e[i].value %= 7; /* several entries per prefix */
+            } else if (depth == 0 && (e = tu_load_real(CS_SHARED_PREFIXES, &n)) == NULL) {
+                continue;
+            } else if (depth) {
+                continue;
+            }
+            cs_snapshot *s = tu_build(e, n);
+            qsort(e, n, sizeof *e, cmp_prefix_value);
+            size_t at[2] = {0, 0}, fam_n[2] = {0, 0};
+            for (size_t i = 0; i < n; i++)
+                fam_n[cs_family_index(e[i].p.family)]++;
+            for (size_t i = 0; i < n; i++) {
+                unsigned f = cs_family_index(e[i].p.family);
+                /* IPv4 sorts before IPv6: family f's entries start at */
+                size_t want = (f ? fam_n[0] : 0) + at[f];
+                cs_prefix p;
+                uint32_t v;
+                assert_int_equal(cs_snapshot_entry(s, e[i].p.family, (uint32_t)at[f]++, &p, &v), 0);
+                if (cs_prefix_compare(&p, &e[want].p) != 0 || v != e[want].value)
+                    fail_msg("entry %zu of family %u differs (n %zu, depth %u, seed %llu)",
+                             at[f] - 1, f, n, depth, (unsigned long long)seed);
+            }
+            for (unsigned f = 0; f < 2; f++)
+                assert_int_equal(cs_snapshot_entry(s, f ? CS_AF_V6 : CS_AF_V4, (uint32_t)fam_n[f],
+                                                   NULL, NULL), CS_ERANGE);
+            cs_snapshot_close(s);
+            free(e);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -360,6 +421,7 @@ int main(void)
         cmocka_unit_test(snapshot__foreign_and_future_images_are_refused),
         cmocka_unit_test(snapshot__file_round_trip_and_atomic_write),
         cmocka_unit_test(snapshot__sorted_freeze_equals_trie_freeze),
+        cmocka_unit_test(snapshot__entry_prefix_equals_brute_force),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,7 +13,7 @@ import struct
 import sys
 
 NAMES = {1: "hot-v4", 2: "hot-v6", 3: "cold-v4", 4: "cold-v6", 5: "values-v4",
-         6: "values-v6", 7: "entnode-v4", 8: "entnode-v6",
+         6: "values-v6", 7: "entnode-v4", 8: "entnode-v6",  # 7, 8: format 1
          0x100: "estate-header", 0x101: "strings", 0x102: "accounts",
          0x103: "regions", 0x104: "vpcs", 0x105: "assocs", 0x106: "assoc-vpc",
          0x107: "peerings", 0x108: "vpc-pcx", 0x109: "edges", 0x10a: "tags",

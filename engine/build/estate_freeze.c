@@ -419,30 +419,32 @@ static void check_vpc(const cs_estate *e, uint32_t vn, uint32_t vold, const uint
 
 /* ---- freeze ------------------------------------------------------------------ */
 
+/* An association out of the builder: its image record (IPv6: addr indexes
+ * the IPv6 keys in builder order until the image renumbers it), its VPC's
+ * new index and its pool string. 20 bytes where the builder's are 48. */
+typedef struct compact_assoc {
+    cs_eassoc r;
+    uint32_t vpc;
+    uint32_t pool_off;
+} compact_assoc;
+
 /* Prefix accessors for the sorted freeze (engine/build/freeze.c): a live
- * association's prefix by its new index, read from the builder (planning,
- * before the image exists) or from the image's ASSOCS (writing, after the
- * builder's associations may be gone). */
-typedef struct builder_prefixes {
-    const cs_estate *e;
-    const uint32_t *as_ord;   /* new -> old */
-} builder_prefixes;
-
-static void prefix_from_builder(const void *ctx, uint32_t i, cs_prefix *p)
-{
-    const builder_prefixes *b = ctx;
-    cs_estate_assoc_prefix(&CS_ASSOC(b->e, b->as_ord[i]), p);
-}
-
-typedef struct image_prefixes {
-    const cs_eassoc *assocs;
+ * association's prefix by its new index, read from the compact records
+ * (planning, before the image exists; through the new -> old order) or from
+ * the image's ASSOCS (writing, after the compact records are gone). */
+typedef struct assoc_prefixes {
+    const cs_eassoc *assocs;  /* ASSOCS, or compact_assoc's r by stride */
+    size_t stride;            /* bytes from one record to the next */
     const cs_eaddr6 *v6;
-} image_prefixes;
+    const uint32_t *as_ord;   /* new -> old, or NULL: records in new order */
+} assoc_prefixes;
 
-static void prefix_from_image(const void *ctx, uint32_t i, cs_prefix *p)
+static void prefix_of_assoc(const void *ctx, uint32_t i, cs_prefix *p)
 {
-    const image_prefixes *m = ctx;
-    const cs_eassoc *a = &m->assocs[i];
+    const assoc_prefixes *m = ctx;
+    if (m->as_ord)
+        i = m->as_ord[i];
+    const cs_eassoc *a = (const cs_eassoc *)((const char *)m->assocs + (size_t)i * m->stride);
     memset(p, 0, sizeof *p);
     if (a->family == CS_AF_V4) {
         p->hi = (uint64_t)a->addr << 32;
@@ -457,21 +459,21 @@ static void prefix_from_image(const void *ctx, uint32_t i, cs_prefix *p)
 static int cmp_entry(const void *ctx, uint32_t a, uint32_t b)
 {
     cs_prefix x, y;
-    prefix_from_builder(ctx, a, &x);
-    prefix_from_builder(ctx, b, &y);
+    prefix_of_assoc(ctx, a, &x);
+    prefix_of_assoc(ctx, b, &y);
     return cs_prefix_compare(&x, &y);
 }
 
 /* IPv4 entries sort as one u64 each, address << 32 | length << 26 | value,
  * while values are below 2^26 (67M associations): the keys are read from
- * the builder once, in order, where a comparison sort read two random
- * builder records per comparison (a quarter of a 5M-line freeze). */
+ * the records once, in order, where a comparison sort read two random
+ * records per comparison (a quarter of a 5M-line freeze). */
 #define ENT_V4_IDX_MASK ((1u << 26) - 1)
 
 /* Sorts ent[0..n) (IPv4 association indices, each <= ENT_V4_IDX_MASK) by
  * (prefix, index): cs_sort_u64 of packed keys. 0 or
  * CS_ENOMEM. */
-static int sort_v4_entries(uint32_t *ent, uint32_t n, const builder_prefixes *bp)
+static int sort_v4_entries(uint32_t *ent, uint32_t n, const assoc_prefixes *bp)
 {
     uint64_t *key = malloc(((size_t)n + 1) * sizeof *key);
     uint64_t *tmp = malloc(((size_t)n + 1) * sizeof *tmp);
@@ -482,7 +484,7 @@ static int sort_v4_entries(uint32_t *ent, uint32_t n, const builder_prefixes *bp
     }
     for (uint32_t i = 0; i < n; i++) {
         cs_prefix p;
-        prefix_from_builder(bp, ent[i], &p);
+        prefix_of_assoc(bp, ent[i], &p);
         key[i] = (p.hi >> 32) << 32 | (uint64_t)p.len << 26 | ent[i];
     }
     cs_sort_u64(key, tmp, n);
@@ -495,14 +497,16 @@ static int sort_v4_entries(uint32_t *ent, uint32_t n, const builder_prefixes *bp
 
 /*
  * The freeze, in the order that keeps its peak low (issue 13 item 12): every
- * table's order and every small table first, with the builder whole; then
- * the trie's shape planned from the live entries sorted by prefix (no
+ * table's order, every small table and the AWS checks first, with the
+ * builder whole; then the associations copied out of the builder into
+ * 20-byte records (when `mut` is given, cs_estate_freeze_consume, each
+ * chunk of the builder's 48-byte records freed as soon as it is read);
+ * then the trie's shape planned from the live entries sorted by prefix (no
  * build-side trie); then the image laid out at its exact size, the
- * association sections written straight into it from the builder; then,
- * when `mut` is given (cs_estate_freeze_consume), the builder's association
- * tables released before the tries are written from the image's own
- * records. The image's pages are touched only as they are written
- * (CS_DRAFT_RAW), so the builder and the tries are never resident at once.
+ * association sections written into it, the 20-byte records freed, and the
+ * tries written from the image's own records. The image's pages are
+ * touched only as they are written (CS_DRAFT_RAW), so the builder and the
+ * image are never resident at once.
  */
 static int freeze(cs_estate *mut, const cs_estate *e, cs_snapshot **out, cs_error *err)
 {
@@ -519,6 +523,11 @@ static int freeze(cs_estate *mut, const cs_estate *e, cs_snapshot **out, cs_erro
         if (ns[i] > nmax)
             nmax = ns[i];
 
+    /* The builder's look-up indexes first, before this allocates anything:
+     * the freeze never probes them, and a consuming freeze's peak is then
+     * below the load's (a 5M-line list: -40 MB while the orders are made). */
+    if (mut)
+        cs_estate_release_assocs(mut, false);
     int rc = CS_ENOMEM;
     fz_findings z;
     memset(&z, 0, sizeof z);
@@ -534,6 +543,8 @@ static int freeze(cs_estate *mut, const cs_estate *e, cs_snapshot **out, cs_erro
     cs_freeze_family fam[2];
     memset(fam, 0, sizeof fam);
     uint32_t *ent[2] = {NULL, NULL};
+    compact_assoc *ca = NULL;
+    cs_eaddr6 *ca6 = NULL;
     char *strings = NULL;
     cs_efinding *efind = NULL;
     uint32_t *tmp = malloc(((size_t)nmax + 1) * sizeof *tmp);
@@ -589,8 +600,6 @@ static int freeze(cs_estate *mut, const cs_estate *e, cs_snapshot **out, cs_erro
         group_order(ne, nv, key_edge_vpc, key_edge_vpc, cmp_edge, &o, edge_ord, tmp) ||
         group_order(nt, nv, key_tag_vpc, key_tag_vpc, cmp_tag, &o, tag_ord, tmp))
         goto out;
-    if (mut)
-        cs_estate_release_assocs(mut, false); /* the indexes: freeze never probes them */
 
     /* 2. Accounts, regions, VPCs. VPCs are sorted by account, then region,
      * so an account's VPCs are one range. */
@@ -630,8 +639,7 @@ static int freeze(cs_estate *mut, const cs_estate *e, cs_snapshot **out, cs_erro
     }
 
     /* 3. Associations (contiguous per VPC): ranges and counts now, records
-     * later (straight into the image); the live ones are the tries' entries,
-     * value = association index, sorted by (prefix, value). */
+     * and the tries' entries in 8 and 10. */
     uint32_t live[2] = {0, 0}, dead[2] = {0, 0}, n_pools = 0;
     uint32_t v = 0;
     for (uint32_t i = 0; i < nas; i++) {
@@ -648,41 +656,8 @@ static int freeze(cs_estate *mut, const cs_estate *e, cs_snapshot **out, cs_erro
     }
     for (; v < nv; v++)
         evpc[v].assoc_begin = nas;
-    builder_prefixes bp = {e, as_ord};
-    for (unsigned f = 0; f < 2; f++) {
-        ent[f] = malloc(((size_t)live[f] + 1) * sizeof *ent[f]);
-        if (!ent[f])
-            goto out;
-    }
-    {
-        uint32_t k[2] = {0, 0};
-        for (uint32_t i = 0; i < nas; i++) {
-            const assoc_b *x = &CS_ASSOC(e, as_ord[i]);
-            if (cs_assoc_state_live(x->state ? x->state : CS_ASSOC_ASSOCIATED)) {
-                unsigned f = cs_family_index(x->family);
-                ent[f][k[f]++] = i;
-            }
-        }
-    }
     free(tmp); /* the orders are done; the entry sorts bring their own */
     tmp = NULL;
-    for (unsigned f = 0; f < 2; f++) {
-        if (f == 0 && nas <= ENT_V4_IDX_MASK) {
-            if (sort_v4_entries(ent[0], live[0], &bp))
-                goto out;
-        } else {
-            /* Stable, and ent[f] ascends: equal prefixes stay in value order. */
-            uint32_t *t6 = malloc(((size_t)live[f] + 1) * sizeof *t6);
-            if (!t6)
-                goto out;
-            sort_idx(ent[f], t6, live[f], cmp_entry, &bp);
-            free(t6);
-        }
-        fam[f] = (cs_freeze_family){.values = ent[f], .n = live[f],
-                                    .prefix_of = prefix_from_builder, .ctx = &bp};
-        if ((rc = cs_freeze_plan(&fam[f], err)))
-            goto out_rc;
-    }
 
     /* 4. Edges and tags (contiguous per VPC; their ranges are set with the
      * peering lists in 5). */
@@ -804,7 +779,76 @@ static int freeze(cs_estate *mut, const cs_estate *e, cs_snapshot **out, cs_erro
     memcpy(strings, e->strs.data, (size_t)e->strs.len);
     memcpy(strings + e->strs.len, z.extra.data + 1, (size_t)(z.extra.len - 1));
 
-    /* 8. The image at its exact size; the association sections are
+    /* 8. The associations leave the builder, which nothing reads after
+     * this: each becomes its image record (compact_assoc) in builder order,
+     * and a consuming freeze frees each chunk of builder records once read,
+     * so the 48-byte records and the 20-byte ones are never resident
+     * together (issue 13 item 12: the peak of a large prefix list). Then the
+     * live ones, in new order, become the tries' entries (value =
+     * association index) sorted by (prefix, value), and the tries' shapes
+     * are planned from them. */
+    ca = malloc(((size_t)nas + 1) * sizeof *ca);
+    ca6 = malloc(((size_t)live[1] + dead[1] + 1) * sizeof *ca6);
+    if (!ca || !ca6)
+        goto out;
+    for (uint32_t i = 0, n6 = 0; i < nas; i++) {
+        const assoc_b *x = &CS_ASSOC(e, i);
+        cs_eassoc r = {.len = x->len, .family = x->family};
+        if (x->family == CS_AF_V4) {
+            r.addr = (uint32_t)(x->hi >> 32);
+        } else {
+            ca6[n6] = (cs_eaddr6){x->hi, x->lo};
+            r.addr = n6++;
+        }
+        r.id_off = x->sid == CS_INTERN_NONE ? 0 : cs_intern_off(&e->assoc_ids, x->sid);
+        r.state = x->state ? x->state : CS_ASSOC_ASSOCIATED;
+        r.flags = (uint8_t)((x->primary ? CS_EASSOC_PRIMARY : 0) |
+                            (x->ip_source << CS_EASSOC_IPSRC_SHIFT) |
+                            (x->ipv6_attr << CS_EASSOC_V6ATTR_SHIFT) |
+                            (x->pool_off ? CS_EASSOC_POOL : 0));
+        ca[i] = (compact_assoc){r, vpc_new[x->vpc], x->pool_off};
+        if (mut && (i + 1 == nas || ((i + 1) & (CS_ASSOC_CHUNK - 1)) == 0)) {
+            free(mut->assoc[i >> CS_ASSOC_CHUNK_BITS]);
+            mut->assoc[i >> CS_ASSOC_CHUNK_BITS] = NULL;
+        }
+    }
+    if (mut)
+        cs_estate_release_assocs(mut, true);
+    assoc_prefixes cp = {&ca->r, sizeof *ca, ca6, as_ord};
+    for (unsigned f = 0; f < 2; f++) {
+        ent[f] = malloc(((size_t)live[f] + 1) * sizeof *ent[f]);
+        if (!ent[f])
+            goto out;
+    }
+    {
+        uint32_t k[2] = {0, 0};
+        for (uint32_t i = 0; i < nas; i++) {
+            const cs_eassoc *x = &ca[as_ord[i]].r;
+            if (cs_assoc_state_live(x->state)) {
+                unsigned f = cs_family_index(x->family);
+                ent[f][k[f]++] = i;
+            }
+        }
+    }
+    for (unsigned f = 0; f < 2; f++) {
+        if (f == 0 && nas <= ENT_V4_IDX_MASK) {
+            if (sort_v4_entries(ent[0], live[0], &cp))
+                goto out;
+        } else {
+            /* Stable, and ent[f] ascends: equal prefixes stay in value order. */
+            uint32_t *t6 = malloc(((size_t)live[f] + 1) * sizeof *t6);
+            if (!t6)
+                goto out;
+            sort_idx(ent[f], t6, live[f], cmp_entry, &cp);
+            free(t6);
+        }
+        fam[f] = (cs_freeze_family){.values = ent[f], .n = live[f],
+                                    .prefix_of = prefix_of_assoc, .ctx = &cp};
+        if ((rc = cs_freeze_plan(&fam[f], err)))
+            goto out_rc;
+    }
+
+    /* 9. The image at its exact size; the association sections are
      * reserved (NULL) and written in place below. */
     t.strings = strings;
     t.strings_len = slen;
@@ -847,48 +891,40 @@ static int freeze(cs_estate *mut, const cs_estate *e, cs_snapshot **out, cs_erro
     if ((rc = cs_image_build_begin(&d, &counts, blobs, CS_ESEC_COUNT, CS_DRAFT_RAW, err)))
         goto out_rc;
 
-    /* 9. Association records, from the builder in frozen order. */
+    /* 10. Association records in frozen order (IPv6 keys renumbered in
+     * that order), then the compact ones are gone: everything left reads
+     * the image. Then the tries, from the sorted entries. */
     cs_eassoc *eas = d.extra[CS_ESEC_ASSOCS - CS_ESEC_HEADER];
     uint32_t *eas_vpc = d.extra[CS_ESEC_ASSOC_VPC - CS_ESEC_HEADER];
     cs_eaddr6 *eas6 = d.extra[CS_ESEC_ASSOC_V6 - CS_ESEC_HEADER];
     cs_eassoc_pool *epool = d.extra[CS_ESEC_ASSOC_POOL - CS_ESEC_HEADER];
     uint32_t n6 = 0, npool = 0;
     for (uint32_t i = 0; i < nas; i++) {
-        const assoc_b *x = &CS_ASSOC(e, as_ord[i]);
-        cs_eassoc r = {.len = x->len, .family = x->family};
-        if (x->family == CS_AF_V4) {
-            r.addr = (uint32_t)(x->hi >> 32);
-        } else {
-            eas6[n6] = (cs_eaddr6){x->hi, x->lo};
+        const compact_assoc *x = &ca[as_ord[i]];
+        cs_eassoc r = x->r;
+        if (r.family != CS_AF_V4) {
+            eas6[n6] = ca6[r.addr];
             r.addr = n6++;
         }
-        r.id_off = x->sid == CS_INTERN_NONE ? 0 : cs_intern_off(&e->assoc_ids, x->sid);
         if (x->pool_off)
             epool[npool++] = (cs_eassoc_pool){i, x->pool_off};
-        r.state = x->state ? x->state : CS_ASSOC_ASSOCIATED;
-        r.flags = (uint8_t)((x->primary ? CS_EASSOC_PRIMARY : 0) |
-                            (x->ip_source << CS_EASSOC_IPSRC_SHIFT) |
-                            (x->ipv6_attr << CS_EASSOC_V6ATTR_SHIFT) |
-                            (x->pool_off ? CS_EASSOC_POOL : 0));
         eas[i] = r;
-        eas_vpc[i] = vpc_new[x->vpc];
+        eas_vpc[i] = x->vpc;
     }
-
-    /* 10. The builder's associations are no longer needed: everything left
-     * reads the image. Then the tries, from the sorted entries. */
+    free(ca);
+    ca = NULL;
+    free(ca6);
+    ca6 = NULL;
     free(as_ord);
     as_ord = NULL;
-    if (mut)
-        cs_estate_release_assocs(mut, true);
-    image_prefixes ip = {eas, eas6};
+    assoc_prefixes ip = {eas, sizeof *eas, eas6, NULL};
     for (unsigned f = 0; f < 2; f++) {
         memcpy(d.values[f], ent[f], (size_t)live[f] * sizeof *ent[f]);
         free(ent[f]);
         ent[f] = NULL;
         fam[f].values = d.values[f];
-        fam[f].prefix_of = prefix_from_image;
         fam[f].ctx = &ip;
-        cs_freeze_write(&fam[f], f ? NULL : d.hot4, f ? d.hot6 : NULL, d.cold[f], d.entnode[f]);
+        cs_freeze_write(&fam[f], f ? NULL : d.hot4, f ? d.hot6 : NULL, d.cold[f]);
     }
     rc = cs_image_build_seal(&d, out, err);
     goto out_rc;
@@ -902,6 +938,8 @@ out_rc:
         free(ent[f]);
         free(fam[f].glue);
     }
+    free(ca);
+    free(ca6);
     free(efind);
     free(t.hash);
     free(strings);

@@ -3,8 +3,8 @@
  * per family, engine/build/trie.c) and their freeze into an image.
  *
  * Does: accept canonical (prefix, value) entries, answer exact finds, and
- * freeze: number the nodes in DFS preorder and write the HOT, COLD, VALUES
- * and ENTNODE arrays straight into the sections the image writer
+ * freeze: number the nodes in DFS preorder and write the HOT, COLD and VALUES
+ * arrays straight into the sections the image writer
  * (engine/image/snapshot.c, cs_image_build_*) allocated, then let it seal
  * and open the image. Does not: know the image's header, section table or
  * checksums (the writer does), or answer queries.
@@ -132,15 +132,14 @@ static void subtree_ends(const cs_hot4 *hot4, const cs_hot6 *hot6, cs_cold *cold
 }
 
 /*
- * Writes one family's HOT, COLD, VALUES and ENTNODE arrays into their
+ * Writes one family's HOT, COLD and VALUES arrays into their
  * sections (hot4 for IPv4, hot6 for IPv6; the arrays come zeroed). `order`
  * and `fill` are scratch of the builder's node count. The DFS uses an
  * explicit stack: a Patricia path has at most 129 nodes, with at most one
  * pending right sibling per level.
  */
 static void freeze_family(const cs_trie *t, cs_hot4 *hot4, cs_hot6 *hot6,
-                          cs_cold *cold, uint32_t *values, uint32_t *entnode,
-                          uint32_t *order, uint32_t *fill)
+                          cs_cold *cold, uint32_t *values, uint32_t *order, uint32_t *fill)
 {
     struct { uint32_t node, parent; } stack[2 * 130];
     unsigned sp = 0;
@@ -203,7 +202,6 @@ static void freeze_family(const cs_trie *t, cs_hot4 *hot4, cs_hot6 *hot6,
         uint32_t j = order[t->ents[e].node];
         uint32_t at = fill[j]++;
         values[at] = t->ents[e].value;
-        entnode[at] = j;
     }
     for (uint32_t j = 0; j < nn; j++) {
         uint32_t b = cold[j].ent_begin, n = fill[j] - b;
@@ -240,7 +238,7 @@ int cs_snapshot_build_image(const cs_snapshot_builder *b,
     if (rc == 0) {
         for (int f = 0; f < 2; f++)
             freeze_family(&b->trie[f], f ? NULL : d.hot4, f ? d.hot6 : NULL, d.cold[f],
-                          d.values[f], d.entnode[f], order, fill);
+                          d.values[f], order, fill);
     }
     free(order);
     free(fill);
@@ -268,6 +266,46 @@ static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return (x > y) - (x < y);
+}
+
+/* Packs the sorted glue list in place (the format: freeze_internal.h) and
+ * gives the rest of the buffer back. Glue g is read before anything is
+ * written past byte 6g + 6 <= 8(g + 1) (a varint of a u32 is at most 5
+ * bytes), so no unread glue is overwritten. */
+static uint8_t *pack_glue(uint64_t *glue, uint32_t n)
+{
+    uint8_t *out = (uint8_t *)glue;
+    size_t w = 0;
+    uint32_t prev = 0;
+    for (uint32_t g = 0; g < n; g++) {
+        uint64_t x;
+        memcpy(&x, out + (size_t)g * 8, 8);
+        uint32_t e = (uint32_t)(x >> 8), delta = e - prev;
+        prev = e;
+        while (delta >= 0x80) {
+            out[w++] = (uint8_t)(delta | 0x80);
+            delta >>= 7;
+        }
+        out[w++] = (uint8_t)delta;
+        out[w++] = (uint8_t)(x & 0xff);
+    }
+    uint8_t *shrunk = realloc(out, w ? w : 1);
+    return shrunk ? shrunk : out;
+}
+
+/* The next glue of a packed list at *pos: its entry (advancing *entry by
+ * the stored distance) and its length. */
+static unsigned unpack_glue(const uint8_t *glue, size_t *pos, uint32_t *entry)
+{
+    uint32_t delta = 0;
+    for (unsigned shift = 0;; shift += 7) {
+        uint8_t b = glue[(*pos)++];
+        delta |= (uint32_t)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            break;
+    }
+    *entry += delta;
+    return glue[(*pos)++];
 }
 
 int cs_freeze_plan(cs_freeze_family *f, cs_error *err)
@@ -325,27 +363,32 @@ int cs_freeze_plan(cs_freeze_family *f, cs_error *err)
         free(glue);
         return cs_fail(err, CS_ERANGE, "more than 2^32-2 nodes in one family");
     }
-    f->glue = glue;
+    f->glue = pack_glue(glue, n_glue);
     f->n_glue = n_glue;
     f->prefixes = prefixes;
     f->nodes = prefixes + n_glue;
     return 0;
 }
 
-void cs_freeze_write(const cs_freeze_family *f, cs_hot4 *hot4, cs_hot6 *hot6, cs_cold *cold,
-                     uint32_t *entnode)
+void cs_freeze_write(const cs_freeze_family *f, cs_hot4 *hot4, cs_hot6 *hot6, cs_cold *cold)
 {
     uint32_t st[130];
     unsigned sp = 0;
     uint32_t k = 0, g = 0;
+    /* the next glue: before entry g_entry, of length g_len */
+    size_t g_pos = 0;
+    uint32_t g_entry = 0;
+    unsigned g_len = f->n_glue ? unpack_glue(f->glue, &g_pos, &g_entry) : 0;
     for (uint32_t e = 0; e < f->n || g < f->n_glue;) {
         /* The next node in preorder: a glue placed before entry e, or the
          * node of entries e.. */
-        bool is_glue = g < f->n_glue && (uint32_t)(f->glue[g] >> 8) == e;
+        bool is_glue = g < f->n_glue && g_entry == e;
         cs_prefix p = fam_prefix(f, e);
         uint32_t own = 0;
         if (is_glue) {
-            unsigned d = (unsigned)(f->glue[g++] & 0xff);
+            unsigned d = g_len;
+            if (++g < f->n_glue)
+                g_len = unpack_glue(f->glue, &g_pos, &g_entry);
             cs_key_truncate(&p.hi, &p.lo, d);
             p.len = (uint8_t)d;
         } else {
@@ -387,8 +430,6 @@ void cs_freeze_write(const cs_freeze_family *f, cs_hot4 *hot4, cs_hot6 *hot6, cs
         uint32_t up_best = parent == CS_NO_NODE ? CS_NO_NODE : cold[parent].best;
         cold[k] = (cs_cold){.ent_begin = e, .ent_end = e + own, .cov = up_cov + own,
                             .best = own ? k : up_best};
-        for (uint32_t i = 0; i < own; i++)
-            entnode[e + i] = k;
         st[sp++] = k++;
         e += own;
     }

@@ -28,8 +28,8 @@ int cs_snapshot_build_image(const cs_snapshot_builder *b,
  * nodes in `glue` (malloc'd; the caller frees it). 0, CS_ENOMEM, CS_ERANGE.
  *
  * cs_freeze_write then writes every byte of the family's HOT (hot4 for IPv4,
- * hot6 for IPv6; the other NULL), COLD and ENTNODE arrays (`nodes` and `n`
- * records, uninitialised on entry); the VALUES array is `values` itself,
+ * hot6 for IPv6; the other NULL) and COLD arrays (`nodes` records,
+ * uninitialised on entry); the VALUES array is `values` itself,
  * which the caller has put in place. Exactly the trie freeze's bytes.
  */
 typedef void (*cs_freeze_prefix_fn)(const void *ctx, uint32_t value, cs_prefix *out);
@@ -41,11 +41,15 @@ typedef struct cs_freeze_family {
     const void *ctx;
     /* set by cs_freeze_plan */
     uint32_t nodes, prefixes, n_glue;
-    uint64_t *glue;       /* (entry it precedes) << 8 | length, sorted */
+    /* The glue nodes in preorder, sorted by (entry each precedes, length),
+     * packed: per glue, the distance of its entry from the previous glue's
+     * (the first: from entry 0) as a LEB128 varint, then its length byte.
+     * About 2 bytes a glue (8 unpacked): a 5M-line prefix list has 2.7M
+     * glues, and the list is alive at the freeze's peak. */
+    uint8_t *glue;
 } cs_freeze_family;
 
 int cs_freeze_plan(cs_freeze_family *f, cs_error *err);
-void cs_freeze_write(const cs_freeze_family *f, cs_hot4 *hot4, cs_hot6 *hot6, cs_cold *cold,
-                     uint32_t *entnode);
+void cs_freeze_write(const cs_freeze_family *f, cs_hot4 *hot4, cs_hot6 *hot6, cs_cold *cold);
 
 #endif

@@ -1,8 +1,8 @@
 /*
- * engine/core/prefix_lines_internal.h — one item of a buffer of prefixes or
+ * engine/core/prefix_lines_internal.h — items of a buffer of prefixes or
  * addresses (one a line), for callers that consume items as they are
  * parsed instead of into one array (engine/query/count_lines.c). The
- * public cs_prefix_parse_lines is this in a loop.
+ * public cs_prefix_parse_lines is one chunk over the whole buffer.
  */
 #ifndef CS_PREFIX_LINES_INTERNAL_H
 #define CS_PREFIX_LINES_INTERNAL_H
@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * Parses the item at text[*pos] (pos < len) into *out and moves *pos past
@@ -21,5 +22,15 @@
  */
 int cs_prefix_lines_next(const char *text, size_t len, size_t *pos, unsigned flags,
                          bool addresses, cs_prefix *out, cs_error *err);
+
+/*
+ * Parses up to cap items from text[*pos] into out[0..), moving *pos past
+ * each: returns how many (fewer than cap only at the buffer's end), or
+ * CS_EPARSE with err->line the bad item's number within this chunk
+ * (1-based; the caller adds the items before it) and its column. Pure,
+ * thread-safe; text and out non-NULL when len and cap are not zero.
+ */
+int64_t cs_prefix_lines_chunk(const char *text, size_t len, size_t *pos, unsigned flags,
+                              bool addresses, cs_prefix *out, size_t cap, cs_error *err);
 
 #endif

@@ -6,9 +6,13 @@
  * Does: for IPv4, a record per /8, /12 and /16 block, and a second level
  * under the /16s whose walks go on deepest inside them (16 records for its
  * /20 blocks, 256 for its /24 blocks); for IPv6, records over the 4, 8, 12 and
- * 16 bits after `base`, the deepest node that holds at least 3/4 of the
- * family's entries (AWS space sits under a few short prefixes, so base is
- * where the estate's addresses start to differ). Each record is the state
+ * 16 bits after `base`, a node on the path from the root through the
+ * children holding 3/4 of the family's entries (AWS space sits under a few
+ * short prefixes, so base is where the estate's addresses start to differ),
+ * the one under which lookups take the fewest steps (choose_base6), and a
+ * second level under
+ * the 16-bit records whose walks go on deepest inside them (16, 256 and 4096
+ * records for the 4, 8 and 12 bits after). Each record is the state
  * of a walk stopped at the first node of length >= L (see snap_direct in
  * snapshot_internal.h); a level is built from the records of the level
  * above it. Does not: answer queries (engine/query/query.c resumes from the
@@ -24,9 +28,10 @@
  * 192.0.0.0/16 enters.
  *
  * Memory: 560 KiB (IPv4 first level) + 256 KiB + 2176 B per busy /16 (at
- * most one per 32 IPv4 nodes, so at most 68 B per node) + 546 KiB (IPv6);
- * none for families under CS_DIRECT_MIN_NODES nodes, whose top levels sit
- * in cache.
+ * most one per 32 IPv4 nodes, so at most 68 B per node) + 546 KiB (IPv6)
+ * + 256 KiB + 34 KiB per busy IPv6 record (at most one per 512 IPv6 nodes:
+ * at most 68 B per node); none for families under CS_DIRECT_MIN_NODES
+ * nodes, whose top levels sit in cache.
  *
  * Tests: tests/test_query.c (every fast path against brute force, on tries
  * large enough to get every index).
@@ -43,6 +48,9 @@
 /* A /16 gets a second level when the subtree its walks resume in holds this
  * many nodes. */
 #define CS_DIR24_MIN_NODES 16u
+/* An IPv6 16-bit record gets a second level (4368 records, 34 KiB) when
+ * the subtree its walks resume in holds this many nodes. */
+#define CS_DIR6_L2_MIN_NODES 128u
 
 /* The IPv4 walk of a query inside block `key` (its top `bits` bits set),
  * from node i with x, stopped at the first node of length >= bits. */
@@ -95,13 +103,14 @@ static cs_dir16 walk6(const cs_famview *f, uint32_t i, uint32_t x, uint64_t hi,
 
 /* One past the last node of node i's subtree (DFS preorder: the node, its
  * left subtree, its right subtree; so the last is down the rightmost path). */
-static uint32_t subtree_end4(const cs_famview *f, uint32_t i)
+static uint32_t subtree_end(const cs_famview *f, unsigned fam, uint32_t i)
 {
     for (;;) {
-        const cs_hot4 *h = &f->hot4[i];
-        if (h->right)
-            i = h->right;
-        else if (h->flags & CS_FN_LEFT)
+        const uint32_t right = fam ? f->hot6[i].right : f->hot4[i].right;
+        const uint8_t flags = fam ? f->hot6[i].flags : f->hot4[i].flags;
+        if (right)
+            i = right;
+        else if (flags & CS_FN_LEFT)
             i++;
         else
             return i + 1;
@@ -127,6 +136,55 @@ static int cmp_desc(const void *a, const void *b)
     return (x < y) - (x > y);
 }
 
+/*
+ * The blocks that get a second level, from busy[v], the nodes under block
+ * v's resume node (0: none, or not inside the block): those with at least
+ * `min` nodes, at most `cap` of them, the busiest. Sets *n to how many and
+ * *threshold to the least count that qualifies; the caller takes blocks in
+ * order while busy[v] >= *threshold, until it has *n (ties at the threshold
+ * go to the lower v). Returns 0 or CS_ENOMEM.
+ */
+static int pick_busy(const uint32_t *busy, uint32_t min, uint32_t cap, uint32_t *n,
+                     uint32_t *threshold)
+{
+    uint32_t k = 0;
+    for (uint32_t v = 0; v < 65536; v++)
+        k += busy[v] >= min;
+    *n = k;
+    *threshold = min;
+    if (k <= cap)
+        return 0;
+    /* the cap-th largest count: sort a copy of the qualifying ones */
+    uint32_t *c = malloc((size_t)k * sizeof *c);
+    if (!c)
+        return CS_ENOMEM;
+    k = 0;
+    for (uint32_t v = 0; v < 65536; v++)
+        if (busy[v] >= min)
+            c[k++] = busy[v];
+    qsort(c, k, sizeof *c, cmp_desc);
+    *threshold = cap ? c[cap - 1] : UINT32_MAX;
+    *n = cap;
+    free(c);
+    return 0;
+}
+
+/* pick_busy, then a second level's map (65536 slots) and its `per`
+ * records for each of the *n blocks picked; nothing allocated when none is.
+ * Returns 0 or CS_ENOMEM (what was allocated is in *map and *rec, for
+ * snap_direct_free). */
+static int second_level(const uint32_t *busy, uint32_t min, uint32_t cap, size_t per,
+                        uint32_t **map, cs_dir16 **rec, uint32_t *n, uint32_t *threshold)
+{
+    if (pick_busy(busy, min, cap, n, threshold))
+        return CS_ENOMEM;
+    if (*n == 0)
+        return 0;
+    *map = malloc(65536 * sizeof **map);
+    *rec = malloc((size_t)*n * per * sizeof **rec);
+    return *map && *rec ? 0 : CS_ENOMEM;
+}
+
 static int build4(snap_direct *d, const cs_famview *f)
 {
     d->dir = malloc(CS_DIR4_RECORDS * sizeof *d->dir);
@@ -148,43 +206,19 @@ static int build4(snap_direct *d, const cs_famview *f)
     uint32_t *busy = malloc(65536 * sizeof *busy);
     if (!busy)
         return CS_ENOMEM;
-    uint32_t n = 0;
     for (uint32_t v = 0; v < 65536; v++) {
         const cs_dir16 *r = &d->dir[v];
-        uint32_t e = 0;
+        busy[v] = 0;
         if (r->resume != CS_NO_NODE && f->hot4[r->resume].len < 24 &&
             (f->hot4[r->resume].key >> 16) == v)
-            e = subtree_end4(f, r->resume) - r->resume;
-        busy[v] = e >= CS_DIR24_MIN_NODES ? e : 0;
-        n += busy[v] != 0;
+            busy[v] = subtree_end(f, 0, r->resume) - r->resume;
     }
-    const uint32_t cap = f->n_nodes / 32;
-    uint32_t threshold = CS_DIR24_MIN_NODES;
-    if (n > cap) {
-        /* the cap-th largest count: sort a copy of the non-zero ones */
-        uint32_t *c = malloc((size_t)n * sizeof *c);
-        if (!c) {
-            free(busy);
-            return CS_ENOMEM;
-        }
-        uint32_t k = 0;
-        for (uint32_t v = 0; v < 65536; v++)
-            if (busy[v])
-                c[k++] = busy[v];
-        qsort(c, k, sizeof *c, cmp_desc);
-        threshold = cap ? c[cap - 1] : UINT32_MAX;
-        free(c);
-        n = cap;
-    }
-    if (n == 0) {
+    uint32_t n, threshold;
+    const int rc = second_level(busy, CS_DIR24_MIN_NODES, f->n_nodes / 32, CS_DIR_L2_RECORDS,
+                                &d->l2, &d->dir24, &n, &threshold);
+    if (rc || n == 0) {
         free(busy);
-        return 0;
-    }
-    d->l2 = malloc(65536 * sizeof *d->l2);
-    d->dir24 = malloc((size_t)n * CS_DIR_L2_RECORDS * sizeof *d->dir24);
-    if (!d->l2 || !d->dir24) {
-        free(busy);
-        return CS_ENOMEM;
+        return rc;
     }
     uint32_t b = 0;
     for (uint32_t v = 0; v < 65536; v++) {
@@ -207,15 +241,101 @@ static int build4(snap_direct *d, const cs_famview *f)
     return 0;
 }
 
-static int build6(snap_direct *d, const cs_famview *f)
+/* ORs the k-bit value v (k <= 32) into bits [at, at + k) of the
+ * left-aligned 128-bit key (hi, lo); at + k <= 128. */
+static void put_bits(uint64_t *hi, uint64_t *lo, uint64_t v, unsigned k, unsigned at)
 {
-    /* base: down from the root while one child holds 3/4 of the entries. */
+    const unsigned sh = 128 - at - k; /* where v's lowest bit goes */
+    if (sh >= 64) {
+        *hi |= v << (sh - 64);
+    } else if (sh + k > 64) {
+        *hi |= v >> (64 - sh);
+        *lo |= v << sh;
+    } else {
+        *lo |= v << sh;
+    }
+}
+
+/*
+ * The IPv6 second level, for the 16-bit records whose walks go on deepest
+ * inside their block (an organisation's IPv6: a few /56 per account under
+ * one /44 per region, 2600:1f13::/44 holding 2600:1f13:0:100::/56 ...; the
+ * walk from the /44 record takes 9 to 11 steps): 4368 records each (the
+ * 4, 8 and 12 bits after the block), so a /56 lookup resumes at its block.
+ * At most one per 512 IPv6 nodes (68 B of index per node), chosen by the
+ * nodes under their resume node.
+ */
+static int build6_l2(snap_direct *d, const cs_famview *f)
+{
+    const unsigned l16 = d->base_len + 16;
+    uint32_t *busy = malloc(65536 * sizeof *busy);
+    if (!busy)
+        return CS_ENOMEM;
+    for (uint32_t v = 0; v < 65536; v++) {
+        const uint32_t r = d->dir6[v].resume;
+        uint64_t hi = d->base_hi, lo = d->base_lo;
+        put_bits(&hi, &lo, v, 16, d->base_len);
+        busy[v] = 0;
+        if (r != CS_NO_NODE && f->hot6[r].len < l16 + 12 &&
+            cs_key_common_bits(f->hot6[r].key_hi, f->hot6[r].key_lo, hi, lo, l16) >= l16)
+            busy[v] = subtree_end(f, 1, r) - r;
+    }
+    uint32_t n, threshold;
+    const int rc = second_level(busy, CS_DIR6_L2_MIN_NODES, f->n_nodes / 512, CS_DIR6_L2_RECORDS,
+                                &d->l2_6, &d->dir6_l2, &n, &threshold);
+    if (rc || n == 0) {
+        free(busy);
+        return rc;
+    }
+    uint32_t b = 0;
+    for (uint32_t v = 0; v < 65536; v++) {
+        d->l2_6[v] = CS_NO_NODE;
+        if (b == n || busy[v] < threshold)
+            continue;
+        cs_dir16 *rec = &d->dir6_l2[(size_t)b * CS_DIR6_L2_RECORDS];
+        d->l2_6[v] = b * CS_DIR6_L2_RECORDS;
+        static const uint32_t at[3] = {0, CS_DIR6_L2_AT8, CS_DIR6_L2_AT12};
+        for (unsigned lv = 0; lv < 3; lv++) {
+            const unsigned k = 4 + 4 * lv;
+            for (uint32_t w = 0; w < 1u << k; w++) {
+                const cs_dir16 *up = lv ? &rec[at[lv - 1] + (w >> 4)] : &d->dir6[v];
+                uint64_t hi = d->base_hi, lo = d->base_lo;
+                put_bits(&hi, &lo, (uint64_t)v << k | w, 16 + k, d->base_len);
+                rec[at[lv] + w] = below6(f, up, hi, lo, l16 + k);
+            }
+        }
+        b++;
+    }
+    free(busy);
+    d->n_l2_6 = n;
+    return 0;
+}
+
+/*
+ * The IPv6 base. Candidates: the nodes from the root down while one child
+ * holds 3/4 of the entries (AWS space sits under a few short prefixes).
+ * Each is scored by the steps a lookup of an address inside each stored
+ * prefix would take: from the root (one per node on its path) for prefixes
+ * outside the candidate, from the first node of its path at or past
+ * candidate + 28 bits (the second level's deepest records) for those
+ * inside. The cheapest wins, the deepest of equals. An organisation's
+ * 2600:1f10::/28 holds 16 of its 17 regions (94%), but 2600:1f20::/32's
+ * lookups would then walk 11 steps from the root: 2600:1f00::/26 holding
+ * all 17 scores better. Sets *x to the base's parent.
+ */
+static uint32_t choose_base6(const cs_famview *f, uint32_t *x)
+{
+    enum { DEPTH = 130 }; /* nodes on a path: lengths 0..128 strictly rising */
+    uint32_t cand[DEPTH], up[DEPTH];
+    unsigned nc = 0;
     const uint64_t total = f->n_entries;
-    uint32_t i = 0, x = CS_NO_NODE;
+    uint32_t i = 0, parent = CS_NO_NODE;
     for (;;) {
         const cs_hot6 *h = &f->hot6[i];
         if (h->len + 16 > 128)
             break;
+        cand[nc] = i;
+        up[nc++] = parent;
         uint32_t kids[2] = {(h->flags & CS_FN_LEFT) ? i + 1 : 0, h->right};
         uint32_t next = 0;
         for (int c = 0; c < 2; c++) {
@@ -226,9 +346,58 @@ static int build6(snap_direct *d, const cs_famview *f)
         }
         if (!next)
             break;
-        x = i;
+        parent = i;
         i = next;
     }
+    if (nc <= 1) {
+        *x = nc ? up[0] : CS_NO_NODE;
+        return 0;
+    }
+    /* One pass in preorder with the path to the current node on a stack:
+     * its lengths (rising), and how many candidates it holds (a prefix of
+     * cand[], the candidates being one path from the root). */
+    uint64_t cost[DEPTH] = {0};
+    uint8_t len[DEPTH];
+    uint32_t node[DEPTH], held[DEPTH];
+    unsigned sp = 0;
+    for (uint32_t n = 0; n < f->n_nodes; n++) {
+        const cs_hot6 *h = &f->hot6[n];
+        while (sp && cs_key_common_bits(f->hot6[node[sp - 1]].key_hi, f->hot6[node[sp - 1]].key_lo,
+                                        h->key_hi, h->key_lo, len[sp - 1]) < len[sp - 1])
+            sp--;
+        const uint32_t j = sp ? held[sp - 1] : 0;
+        node[sp] = n;
+        len[sp] = h->len;
+        held[sp] = j + (j < nc && cand[j] == n);
+        sp++;
+        if (snap_own_end(f, 1, n) == f->cold[n].ent_begin)
+            continue; /* no entries of its own */
+        /* k: the path nodes shorter than candidate c's + 28 bits, which
+         * rise with c, as the path's lengths do */
+        unsigned k = 0;
+        for (unsigned c = 0; c < nc; c++) {
+            if (c >= held[sp - 1]) {
+                cost[c] += sp;
+                continue;
+            }
+            const unsigned t = f->hot6[cand[c]].len + 28;
+            while (k < sp && len[k] < t)
+                k++;
+            cost[c] += sp - k;
+        }
+    }
+    unsigned best = nc - 1;
+    for (unsigned c = nc - 1; c-- > 0;)
+        if (cost[c] < cost[best])
+            best = c;
+    *x = up[best];
+    return cand[best];
+}
+
+static int build6(snap_direct *d, const cs_famview *f)
+{
+    uint32_t x;
+    const uint32_t i = choose_base6(f, &x);
     const cs_hot6 *b = &f->hot6[i];
     d->base_hi = b->key_hi;
     d->base_lo = b->key_lo;
@@ -241,20 +410,15 @@ static int build6(snap_direct *d, const cs_famview *f)
     static const uint32_t at[5] = {CS_DIR6_AT0, CS_DIR6_AT4, CS_DIR6_AT8, CS_DIR6_AT12, 0};
     d->dir6[CS_DIR6_AT0] = (cs_dir16){i, x};
     for (unsigned lv = 1; lv <= 4; lv++) {
-        const unsigned k = 4 * lv, sh = 128 - b->len - k; /* where the k bits go */
+        const unsigned k = 4 * lv;
         for (uint32_t v = 0; v < 1u << k; v++) {
             const cs_dir16 *up = &d->dir6[at[lv - 1] + (v >> 4)];
             uint64_t hi = b->key_hi, lo = b->key_lo;
-            if (sh >= 64)
-                hi |= (uint64_t)v << (sh - 64);
-            else if (sh + k > 64)
-                hi |= (uint64_t)v >> (64 - sh), lo |= (uint64_t)v << sh;
-            else
-                lo |= (uint64_t)v << sh;
+            put_bits(&hi, &lo, v, k, b->len);
             d->dir6[at[lv] + v] = below6(f, up, hi, lo, b->len + k);
         }
     }
-    return 0;
+    return b->len <= 96 ? build6_l2(d, f) : 0;
 }
 
 int snap_direct_build(snap_direct *d, const cs_famview *f4, const cs_famview *f6)
@@ -276,5 +440,7 @@ void snap_direct_free(snap_direct *d)
     free(d->l2);
     free(d->dir24);
     free(d->dir6);
+    free(d->l2_6);
+    free(d->dir6_l2);
     memset(d, 0, sizeof *d);
 }

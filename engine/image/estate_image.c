@@ -515,21 +515,24 @@ int cs_estate_image_validate(const cs_snapshot *s, cs_error *err)
     /* The tries and the table must tell the same story: every entry is a
      * live association of exactly its prefix. */
     for (unsigned f = 0; f < 2; f++) {
-        cs_snapshot_info info;
-        cs_snapshot_get_info(s, &info);
-        if (info.entries[f] != live[f])
+        const cs_famview *fv = snap_family(s, f);
+        if (fv->n_entries != live[f])
             return badsec(err, "ASSOCS", "live associations and trie entries differ in number");
         uint8_t fam = f ? CS_AF_V6 : CS_AF_V4;
-        for (uint32_t k = 0; k < info.entries[f]; k++) {
-            cs_prefix ep;
-            uint32_t a;
-            if (cs_snapshot_entry(s, fam, k, &ep, &a) != 0 || a >= nas)
-                return bad(err, "ASSOCS", k, "named by a trie entry but out of range");
-            const cs_eassoc *x = &as[a];
-            cs_prefix xp = assoc_prefix(x, as6);
-            if (x->family != fam || !cs_assoc_state_live(x->state) ||
-                cs_prefix_compare(&xp, &ep) != 0)
-                return bad(err, "ASSOCS", a, "disagrees with its trie entry");
+        /* node by node (the tries are valid by now): entries [k, own end)
+         * are stored at node i's prefix */
+        for (uint32_t i = 0; i < fv->n_nodes; i++) {
+            cs_prefix ep = snap_node_prefix(fv, f, i);
+            for (uint32_t k = fv->cold[i].ent_begin, ke = snap_own_end(fv, f, i); k < ke; k++) {
+                uint32_t a = fv->values[k];
+                if (a >= nas)
+                    return bad(err, "ASSOCS", k, "named by a trie entry but out of range");
+                const cs_eassoc *x = &as[a];
+                cs_prefix xp = assoc_prefix(x, as6);
+                if (x->family != fam || !cs_assoc_state_live(x->state) ||
+                    cs_prefix_compare(&xp, &ep) != 0)
+                    return bad(err, "ASSOCS", a, "disagrees with its trie entry");
+            }
         }
     }
 

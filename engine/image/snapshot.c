@@ -11,17 +11,19 @@
  * (engine/query/query.c), or know the estate's tables beyond carrying them as
  * extra sections (their content is validated by engine/image/estate_image.c).
  *
- * IMAGE FORMAT (version 1). All fields little-endian, fixed width; the
+ * IMAGE FORMAT (version 2; version 1 had 16-byte cs_hot4 records and the
+ * ENTNODE sections 7 and 8, and is refused with CS_EVERSION). All fields
+ * little-endian, fixed width; the
  * header's byte_order field holds 0x01020304 so a big-endian reader refuses
  * the image (CS_EVERSION). Sections start on 64-byte boundaries.
  *
  * Header, at offset 0 (128 bytes):
  *   OFFSET SIZE FIELD
  *        0    8 magic "CIDRSCP\0"
- *        8    4 format_version (1)
+ *        8    4 format_version (2)
  *       12    4 header_len (128)
  *       16    4 byte_order (0x01020304)
- *       20    2 hot4_record_len (16, sizeof cs_hot4)
+ *       20    2 hot4_record_len (12, sizeof cs_hot4)
  *       22    2 section_record_len (32)
  *       24    2 value_record_len (4)
  *       26    2 section_align (64)
@@ -57,7 +59,7 @@
  * Core sections, per family f (v4, v6), node records in DFS preorder
  * (engine/image/snapshot_internal.h has the records):
  *   HOT_f      the search records: cs_hot4 {key u32, right u32, len u8,
- *              flags u8, pad} (16 bytes) or cs_hot6 {key_hi u64, key_lo u64,
+ *              flags u8, pad[2]} (12 bytes) or cs_hot6 {key_hi u64, key_lo u64,
  *              right u32, len u8, flags u8, pad} (24 bytes). Left child =
  *              next node; right child at `right`.
  *   COLD_f     cs_cold {ent_begin, ent_end, cov, best} (16 bytes): the
@@ -66,8 +68,9 @@
  *              them with entries (longest-prefix match), CS_NO_NODE if none.
  *   VALUES_f   u32[entries[f]]: entry values, grouped by node in preorder,
  *              ascending within one node (so the image does not depend on
- *              insertion order).
- *   ENTNODE_f  u32[entries[f]]: the node of each entry (entry -> prefix).
+ *              insertion order). An entry's node (its prefix) is the last
+ *              node whose ent_begin is <= the entry (snap_entry_node): own
+ *              ranges follow each other in preorder, so it is not stored.
  *
  * Invariants checked at open (a failure is CS_ECORRUPT): every section inside
  * the image, aligned, non-overlapping with the header; record counts match
@@ -75,8 +78,7 @@
  * range; a child is longer than its parent, agrees with it on the parent's
  * bits and continues with the right bit; no key has bits past its length;
  * entry ranges nest exactly (parent = own + left + right); `cov` and `best`
- * equal their definitions; every ENTNODE entry points back at the node whose
- * own range holds it. Queries may then
+ * equal their definitions. Queries may then
  * walk the arrays with no further checks and always terminate.
  *
  * The estate's sections are validated by cs_estate_image_validate
@@ -161,7 +163,7 @@ int cs_image_build_begin(cs_image_draft *d, const cs_image_counts *c,
         return cs_fail(err, CS_EINVAL, "NULL counts or extra sections");
     if (n_extra > CS_MAX_SECTIONS - CS_SEC_CORE_LAST || n_extra > CS_DRAFT_MAX_EXTRA)
         return cs_fail(err, CS_ERANGE, "too many extra sections");
-    /* Core sections first, in id order: ids 1..8 at table slots 0..7. */
+    /* Core sections first, in id order: ids 1..6 at table slots 0..5. */
     const size_t ncore = CS_SEC_CORE_LAST;
     size_t nsec = ncore + n_extra;
     uint64_t sec_len[CS_MAX_SECTIONS];
@@ -171,7 +173,6 @@ int cs_image_build_begin(cs_image_draft *d, const cs_image_counts *c,
             (uint64_t)c->nodes[f] * (f ? sizeof(cs_hot6) : sizeof(cs_hot4));
         sec_len[CS_SEC_COLD_V4 - 1 + f] = (uint64_t)c->nodes[f] * sizeof(cs_cold);
         sec_len[CS_SEC_VALUES_V4 - 1 + f] = (uint64_t)c->entries[f] * 4;
-        sec_len[CS_SEC_ENTNODE_V4 - 1 + f] = (uint64_t)c->entries[f] * 4;
     }
     for (size_t i = 0; i < ncore; i++)
         sec_id[i] = (uint32_t)(i + 1);
@@ -214,7 +215,6 @@ int cs_image_build_begin(cs_image_draft *d, const cs_image_counts *c,
     for (int f = 0; f < 2; f++) {
         d->cold[f] = (cs_cold *)(img + sec_off[CS_SEC_COLD_V4 - 1 + f]);
         d->values[f] = (uint32_t *)(img + sec_off[CS_SEC_VALUES_V4 - 1 + f]);
-        d->entnode[f] = (uint32_t *)(img + sec_off[CS_SEC_ENTNODE_V4 - 1 + f]);
     }
     return 0;
 }
@@ -312,7 +312,7 @@ static vnode vnode_at(const cs_famview *f, unsigned fam, uint32_t i)
 }
 
 /* Checks one family's trie: structure, key agreement, entry ranges, path
- * sums, entry-to-node map. After it, no query can leave its arrays, loop, or
+ * sums. After it, no query can leave its arrays, loop, or
  * answer from inconsistent counts. */
 static int validate_family(const cs_famview *f, unsigned fam, cs_error *err)
 {
@@ -387,9 +387,6 @@ static int validate_family(const cs_famview *f, unsigned fam, cs_error *err)
                 cold[k].best != (k_own ? k : cold[i].best))
                 return corrupt(err, "node path sums disagree with the entries");
         }
-        for (uint32_t e = cold[i].ent_begin; e < own_end; e++)
-            if (f->entnode[e] != i)
-                return corrupt(err, "entry-to-node map disagrees with the trie");
     }
     /* Every node is reached from the root exactly once, in preorder. */
     uint32_t reached = 0;
@@ -496,18 +493,17 @@ static int open_memory(const void *base, size_t len, unsigned flags, const snap_
         if (!seen_core[id])
             return cs_fail(err, CS_ECORRUPT, "corrupt image: core section %d missing", id);
     for (unsigned f = 0; f < 2; f++) {
-        uint64_t hl, cl, vl, el;
+        uint64_t hl, cl, vl;
         const void *hp = snap_section(&s, CS_SEC_HOT_V4 + f, &hl);
         const void *cp = snap_section(&s, CS_SEC_COLD_V4 + f, &cl);
         const void *vp = snap_section(&s, CS_SEC_VALUES_V4 + f, &vl);
-        const void *ep = snap_section(&s, CS_SEC_ENTNODE_V4 + f, &el);
         uint64_t hot_rec = f ? sizeof(cs_hot6) : sizeof(cs_hot4);
         if (hl != (uint64_t)h->nodes[f] * hot_rec || cl != (uint64_t)h->nodes[f] * sizeof(cs_cold) ||
-            vl != (uint64_t)h->entries[f] * 4 || el != vl || h->prefixes[f] > h->nodes[f] ||
+            vl != (uint64_t)h->entries[f] * 4 || h->prefixes[f] > h->nodes[f] ||
             h->prefixes[f] > h->entries[f])
             return corrupt(err, "section lengths disagree with the header's counts");
         s.fam[f] = (cs_famview){.hot4 = f ? NULL : hp, .hot6 = f ? hp : NULL, .cold = cp,
-                                .values = vp, .entnode = ep,
+                                .values = vp,
                                 .n_nodes = h->nodes[f], .n_entries = h->entries[f]};
         if (flags & CS_OPEN_TRUSTED)
             continue;
@@ -635,10 +631,11 @@ void cs_snapshot_close(cs_snapshot *s)
 /* ---- the direct indexes as a blob (direct_blob_internal.h) -------------- */
 
 static_assert(sizeof(cs_dir16) == 8, "cs_dir16 changed: update the direct blob");
-static_assert(sizeof(snap_direct) == 64,
+static_assert(sizeof(snap_direct) == 88,
               "snap_direct changed: update the direct blob (direct_blob_internal.h) so readers get every index");
 
-enum { BLOB_DIR = 1u, BLOB_L2 = 2u, BLOB_DIR6 = 4u };
+enum { BLOB_DIR = 1u, BLOB_L2 = 2u, BLOB_DIR6 = 4u, BLOB_L2_6 = 8u };
+#define BLOB_PARTS 6
 #define BLOB_HEADER_LEN 64u
 #define BLOB_DIR_RECORDS CS_DIR4_RECORDS
 
@@ -651,31 +648,36 @@ typedef struct blob_header {
     uint64_t base_hi, base_lo;
     uint32_t base_len, base_x;
     uint16_t record_len;
-    uint8_t reserved[6];
+    uint16_t reserved;
+    uint32_t n_l2_6;
 } blob_header;
 static_assert(sizeof(blob_header) == BLOB_HEADER_LEN, "blob header is 64 bytes");
 
-/* The parts' lengths (unpadded) of a blob with these parts and n_l2. */
-static void blob_parts(uint32_t parts, uint64_t n_l2, uint64_t part_len[4])
+/* The parts' lengths (unpadded) of a blob with these parts, n_l2 and
+ * n_l2_6. */
+static void blob_parts(uint32_t parts, uint64_t n_l2, uint64_t n_l2_6, uint64_t part_len[BLOB_PARTS])
 {
     part_len[0] = parts & BLOB_DIR ? (uint64_t)BLOB_DIR_RECORDS * sizeof(cs_dir16) : 0;
     part_len[1] = parts & BLOB_L2 ? 65536u * sizeof(uint32_t) : 0;
     part_len[2] = parts & BLOB_L2 ? n_l2 * CS_DIR_L2_RECORDS * sizeof(cs_dir16) : 0;
     part_len[3] = parts & BLOB_DIR6 ? CS_DIR6_RECORDS * sizeof(cs_dir16) : 0;
+    part_len[4] = parts & BLOB_L2_6 ? 65536u * sizeof(uint32_t) : 0;
+    part_len[5] = parts & BLOB_L2_6 ? n_l2_6 * CS_DIR6_L2_RECORDS * sizeof(cs_dir16) : 0;
 }
 
 static uint32_t blob_parts_of(const snap_direct *d)
 {
-    return (d->dir ? BLOB_DIR : 0) | (d->l2 && d->n_l2 ? BLOB_L2 : 0) | (d->dir6 ? BLOB_DIR6 : 0);
+    return (d->dir ? BLOB_DIR : 0) | (d->l2 && d->n_l2 ? BLOB_L2 : 0) | (d->dir6 ? BLOB_DIR6 : 0) |
+           (d->l2_6 && d->n_l2_6 ? BLOB_L2_6 : 0);
 }
 
 size_t snap_direct_blob_len(const cs_snapshot *s)
 {
-    uint64_t pl[4];
+    uint64_t pl[BLOB_PARTS];
     const snap_direct *d = dx_of(s);
-    blob_parts(blob_parts_of(d), d->n_l2, pl);
+    blob_parts(blob_parts_of(d), d->n_l2, d->n_l2_6, pl);
     size_t n = BLOB_HEADER_LEN;
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < BLOB_PARTS; i++)
         n += align_up((size_t)pl[i]);
     return n;
 }
@@ -686,18 +688,19 @@ size_t snap_direct_blob_pieces(const cs_snapshot *s, uint8_t header[64], const v
     static_assert(BLOB_HEADER_LEN == 64, "the caller's header buffer is 64 bytes");
     static const uint8_t zeros[CS_ALIGN];
     const snap_direct *d = dx_of(s);
-    blob_header h = {.magic = "CSDIRX2", .blob_len = snap_direct_blob_len(s), .image_xxh3 = s->hdr->header_xxh3,
+    static_assert(CS_BLOB_PIECES == 1 + 2 * BLOB_PARTS, "a header, then each part and its padding");
+    blob_header h = {.magic = "CSDIRX3", .blob_len = snap_direct_blob_len(s), .image_xxh3 = s->hdr->header_xxh3,
                      .parts = blob_parts_of(d), .n_l2 = d->n_l2, .base_hi = d->base_hi,
                      .base_lo = d->base_lo, .base_len = d->base_len, .base_x = d->base_x,
-                     .record_len = sizeof(cs_dir16)};
+                     .record_len = sizeof(cs_dir16), .n_l2_6 = d->n_l2_6};
     memcpy(header, &h, sizeof h);
-    uint64_t pl[4];
-    blob_parts(h.parts, h.n_l2, pl);
-    const void *src[4] = {d->dir, d->l2, d->dir24, d->dir6};
+    uint64_t pl[BLOB_PARTS];
+    blob_parts(h.parts, h.n_l2, h.n_l2_6, pl);
+    const void *src[BLOB_PARTS] = {d->dir, d->l2, d->dir24, d->dir6, d->l2_6, d->dir6_l2};
     size_t n = 0;
     piece[n] = header;
     piece_len[n++] = BLOB_HEADER_LEN;
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < BLOB_PARTS; i++) {
         if (!pl[i])
             continue;
         piece[n] = src[i];
@@ -720,17 +723,18 @@ int snap_from_memory_with_blob(const void *base, size_t len, const void *blob, s
     blob_header h;
     memcpy(&h, blob, sizeof h);
     const cs_header *ih = base;
-    if (memcmp(h.magic, "CSDIRX2", 8) != 0 || h.record_len != sizeof(cs_dir16) ||
-        (h.parts & ~(uint32_t)(BLOB_DIR | BLOB_L2 | BLOB_DIR6)) || h.n_l2 > 65536u ||
-        ((h.parts & BLOB_L2) && !(h.parts & BLOB_DIR)) || memchr_nonzero(h.reserved, sizeof h.reserved))
+    if (memcmp(h.magic, "CSDIRX3", 8) != 0 || h.record_len != sizeof(cs_dir16) ||
+        (h.parts & ~(uint32_t)(BLOB_DIR | BLOB_L2 | BLOB_DIR6 | BLOB_L2_6)) || h.n_l2 > 65536u ||
+        h.n_l2_6 > 65536u || ((h.parts & BLOB_L2) && !(h.parts & BLOB_DIR)) ||
+        ((h.parts & BLOB_L2_6) && !(h.parts & BLOB_DIR6)) || h.reserved)
         return corrupt(err, "not a direct-index blob of this build");
     if (len < CS_HEADER_LEN || h.image_xxh3 != ih->header_xxh3)
         return corrupt(err, "direct-index blob of another image");
-    uint64_t pl[4];
-    blob_parts(h.parts, h.n_l2, pl);
+    uint64_t pl[BLOB_PARTS];
+    blob_parts(h.parts, h.n_l2, h.n_l2_6, pl);
     uint64_t need = BLOB_HEADER_LEN;
-    const uint8_t *part[4];
-    for (int i = 0; i < 4; i++) {
+    const uint8_t *part[BLOB_PARTS];
+    for (int i = 0; i < BLOB_PARTS; i++) {
         part[i] = pl[i] ? (const uint8_t *)blob + need : NULL;
         need += align_up((size_t)pl[i]);
     }
@@ -738,7 +742,9 @@ int snap_from_memory_with_blob(const void *base, size_t len, const void *blob, s
         return corrupt(err, "direct-index blob length disagrees with its parts");
     snap_direct d = {.dir = (cs_dir16 *)part[0], .l2 = (uint32_t *)part[1], .dir24 = (cs_dir16 *)part[2],
                      .n_l2 = (h.parts & BLOB_L2) ? h.n_l2 : 0, .dir6 = (cs_dir16 *)part[3],
-                     .base_hi = h.base_hi, .base_lo = h.base_lo, .base_len = h.base_len, .base_x = h.base_x};
+                     .base_hi = h.base_hi, .base_lo = h.base_lo, .base_len = h.base_len, .base_x = h.base_x,
+                     .l2_6 = (uint32_t *)part[4], .dir6_l2 = (cs_dir16 *)part[5],
+                     .n_l2_6 = (h.parts & BLOB_L2_6) ? h.n_l2_6 : 0};
     return open_memory(base, len, flags | CS_OPEN_TRUSTED, &d, out, err);
 }
 
@@ -772,7 +778,7 @@ int cs_snapshot_entry(const cs_snapshot *s, uint8_t family, uint32_t idx,
     if (idx >= f->n_entries)
         return CS_ERANGE;
     if (prefix)
-        *prefix = snap_node_prefix(f, cs_family_index(family), f->entnode[idx]);
+        *prefix = snap_node_prefix(f, cs_family_index(family), snap_entry_node(f, idx));
     if (value)
         *value = f->values[idx];
     return 0;

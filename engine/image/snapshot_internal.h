@@ -20,14 +20,18 @@
  * when present (CS_FN_LEFT), is the next node (index + 1); the right child
  * is at `right` (0 = none: node 0 is the root, never a child).
  */
-typedef struct cs_hot4 {   /* IPv4 search record, 16 bytes */
+typedef struct cs_hot4 {   /* IPv4 search record, 12 bytes */
     uint32_t key;          /*  0: address, host order; bits past len zero */
     uint32_t right;        /*  4: right child index, 0 = none */
     uint8_t len;           /*  8: prefix length 0..32 */
     uint8_t flags;         /*  9: CS_FN_* */
-    uint8_t pad[6];        /* 10: zero */
+    uint8_t pad[2];        /* 10: zero */
 } cs_hot4;
-static_assert(sizeof(cs_hot4) == 16, "cs_hot4 is 16 bytes in the image");
+/* 12 bytes, not 16: a third of a 5M-prefix image's IPv4 nodes are glue, and
+ * the 4 bytes of padding were 5.5 bytes per stored prefix. A record may
+ * straddle two cache lines (1 in 16); bench/results-memory.md has the query
+ * rows measured before and after. */
+static_assert(sizeof(cs_hot4) == 12, "cs_hot4 is 12 bytes in the image");
 
 typedef struct cs_hot6 {   /* IPv6 search record, 24 bytes */
     uint64_t key_hi;       /*  0: address bits 0..63 */
@@ -67,9 +71,9 @@ enum {
     CS_SEC_COLD_V6 = 4,
     CS_SEC_VALUES_V4 = 5,  /* u32 value per entry */
     CS_SEC_VALUES_V6 = 6,
-    CS_SEC_ENTNODE_V4 = 7, /* u32 node index per entry (entry -> prefix) */
-    CS_SEC_ENTNODE_V6 = 8,
-    CS_SEC_CORE_LAST = 8,
+    /* 7, 8: the entry -> node maps of format 1, gone since format 2 (an
+     * entry's node is found by snap_entry_node); refused as unknown ids */
+    CS_SEC_CORE_LAST = 6,
     CS_SEC_ESTATE_FIRST = 0x100,
     CS_SEC_ESTATE_LAST = 0x1ff,
 };
@@ -104,7 +108,7 @@ enum { CS_DRAFT_RAW = 1u };
  *                          or reserved), writes the section table, and
  *                          points the draft's arrays at the core sections
  *                          and the extra sections;
- *   (the caller fills hot/cold/values/entnode and the reserved extra
+ *   (the caller fills hot/cold/values and the reserved extra
  *   sections, nothing else)
  *   cs_image_build_seal    writes the header and every checksum, then opens
  *                          the image through the one validating path
@@ -125,7 +129,6 @@ typedef struct cs_image_draft {
     cs_hot6 *hot6;         /* nodes[1] records */
     cs_cold *cold[2];
     uint32_t *values[2];
-    uint32_t *entnode[2];
     void *extra[CS_DRAFT_MAX_EXTRA]; /* extra section i, in place */
     /* the writer's own */
     uint8_t *img;
@@ -151,7 +154,6 @@ typedef struct cs_famview {
     const cs_hot6 *hot6;   /* IPv6 only */
     const cs_cold *cold;
     const uint32_t *values;
-    const uint32_t *entnode;
     uint32_t n_nodes;
     uint32_t n_entries;
 } cs_famview;
@@ -186,6 +188,12 @@ typedef struct cs_dir16 {
 #define CS_DIR6_AT4 (CS_DIR6_AT8 + 256u)
 #define CS_DIR6_AT0 (CS_DIR6_AT4 + 16u)
 #define CS_DIR6_RECORDS (CS_DIR6_AT0 + 1u)
+/* IPv6 second level, per busy record of the 16-bit level (L = base_len +
+ * 16): 16 records for the 4 bits after it (L = base_len + 20), then 256 for
+ * 8 (+ 24), then 4096 for 12 (+ 28). */
+#define CS_DIR6_L2_AT8 16u
+#define CS_DIR6_L2_AT12 (16u + 256u)
+#define CS_DIR6_L2_RECORDS (16u + 256u + 4096u)
 
 typedef struct snap_direct {
     /* IPv4, NULL for small tries: 65536 records for the /16 blocks (L = 16),
@@ -206,6 +214,12 @@ typedef struct snap_direct {
     uint64_t base_hi, base_lo;
     uint32_t base_len;
     uint32_t base_x;      /* x of a walk that reaches base: its parent */
+    /* IPv6 second level under the busy 16-bit records: l2_6[v] is the first
+     * of dir6[v]'s CS_DIR6_L2_RECORDS records in dir6_l2, or CS_NO_NODE.
+     * NULL when no record is busy enough (or base is longer than /96). */
+    uint32_t *l2_6;
+    cs_dir16 *dir6_l2;
+    uint32_t n_l2_6;      /* 16-bit records with a second level */
 } snap_direct;
 
 const snap_direct *snap_direct_of(const cs_snapshot *s);
@@ -265,6 +279,26 @@ static inline uint32_t snap_own_end(const cs_famview *f, unsigned fam_idx, uint3
         return f->cold[i + 1].ent_begin;
     uint32_t r = snap_right(f, fam_idx, i);
     return r ? f->cold[r].ent_begin : f->cold[i].ent_end;
+}
+
+/* The node whose own entries hold entry e (e < n_entries) of a validated
+ * family: the last node k with ent_begin(k) <= e. In preorder the nodes'
+ * own ranges follow each other ([ent_begin(k), ent_begin(k + 1)), the last
+ * node's ending at n_entries), so ent_begin never decreases and a node
+ * without entries of its own shares its begin with the next node; the
+ * search lands on the node whose range holds e. O(log nodes): read once
+ * per audit group and per cs_snapshot_entry call that asks for a prefix,
+ * never on a query's path. */
+static inline uint32_t snap_entry_node(const cs_famview *f, uint32_t e)
+{
+    uint32_t lo = 0, n = f->n_nodes; /* answer in [lo, lo + n) */
+    while (n > 1) {
+        uint32_t half = n / 2;
+        if (f->cold[lo + half].ent_begin <= e)
+            lo += half;
+        n -= half;
+    }
+    return lo;
 }
 
 #endif

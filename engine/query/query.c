@@ -33,9 +33,10 @@
  * step6). Single calls, the iterator, the bulk loop and the read-side
  * primitives of walk_internal.h (covering chain, covered slice, DFS visit of
  * entry-bearing nodes, for audit, peering and IPAM) all run it. Bulk calls
- * start 16 walks at once, prefetching every lane's first node, so their
- * cache misses overlap (after DPDK's rte_lpm_lookup_bulk); one bulk loop
- * serves counts and longest-prefix matches.
+ * start 32 walks at once (bulk walks 16), prefetching every lane's first
+ * node, so their cache misses overlap (after DPDK's
+ * rte_lpm_lookup_bulk); one bulk loop serves counts and longest-prefix
+ * matches.
  *
  * Thread-safety: pure reads of an immutable image. Tests: tests/test_query.c
  * (differential against a brute-force scan), tests/test_snapshot.c.
@@ -47,7 +48,12 @@
 
 #include <string.h>
 
-#define LANES 16 /* walks in flight in bulk calls */
+/* Walks in flight: counts and lookups keep 32 (their answers are two cold
+ * reads, so more misses overlap); bulk walks 16, each of whose queries then
+ * reads a range, and whose ranges' first lines are all brought in before
+ * the first is read (with 32, the last ones' lines may be gone again). */
+#define LANES 32
+#define WALK_LANES 16
 
 static inline void prefetch(const void *p)
 {
@@ -91,7 +97,8 @@ static inline uint32_t key_bits16(uint64_t hi, uint64_t lo, unsigned p)
  * at the root (engine/image/direct.c builds them). IPv4: the /24 or /20
  * record under a busy /16, else the /16, /12 or /8 one; IPv6: the record of
  * the 16 (or 12, 8, 4, 0: as many as Q has) bits after the base prefix, for
- * queries inside it. */
+ * queries inside it, or the one of the 12, 8 or 4 bits after those under a
+ * busy 16-bit record. */
 static inline const cs_dir16 *direct_entry(const snap_direct *d, unsigned fam,
                                            const lane *L)
 {
@@ -115,8 +122,18 @@ static inline const cs_dir16 *direct_entry(const snap_direct *d, unsigned fam,
         return NULL;
     const uint32_t v = key_bits16(L->hi, L->lo, d->base_len);
     const unsigned k = qlen - d->base_len;
-    if (k >= 16)
+    if (k >= 16) {
+        if (k >= 20 && d->l2_6) {
+            const uint32_t b = d->l2_6[v];
+            if (b != CS_NO_NODE) {
+                const uint32_t w = key_bits16(L->hi, L->lo, d->base_len + 16);
+                return &d->dir6_l2[b + (k >= 28   ? CS_DIR6_L2_AT12 + (w >> 4)
+                                        : k >= 24 ? CS_DIR6_L2_AT8 + (w >> 8)
+                                                  : w >> 12)];
+            }
+        }
         return &d->dir6[v];
+    }
     static const uint32_t at6[4] = {CS_DIR6_AT0, CS_DIR6_AT4, CS_DIR6_AT8, CS_DIR6_AT12};
     return &d->dir6[at6[k >> 2] + (v >> (16 - (k & ~3u)))];
 }
@@ -578,7 +595,7 @@ int cs_query_walk(const cs_snapshot *s, const cs_prefix *q, unsigned kind,
 }
 
 /*
- * Bulk walks: LANES queries' paths at a time through batch_walk (their
+ * Bulk walks: WALK_LANES queries' paths at a time through batch_walk (their
  * misses overlap), then each query's matches in order. A query with
  * entries above it (cov(x) != 0) that asks for covering matches takes the
  * iterator's path walk for them; every other one has none, so its matches
@@ -591,19 +608,21 @@ int cs_query_walk_bulk(const cs_snapshot *s, const cs_prefix *qs, size_t n,
         return CS_EINVAL;
     const cs_famview *fv[2] = {snap_family(s, 0), snap_family(s, 1)};
     const snap_direct *dx = snap_direct_of(s);
-    lane lanes[LANES];
-    uint8_t fams[LANES];
-    for (size_t base = 0; base < n; base += LANES) {
-        const unsigned m = n - base < LANES ? (unsigned)(n - base) : LANES;
+    lane lanes[WALK_LANES];
+    uint8_t fams[WALK_LANES];
+    for (size_t base = 0; base < n; base += WALK_LANES) {
+        const unsigned m = n - base < WALK_LANES ? (unsigned)(n - base) : WALK_LANES;
         const uint32_t live = batch_walk(fv, dx, qs + base, m, lanes, fams);
         /* The ranges are read in node order: bring in the first lines of
          * every lane's range (cold and hot records) before reading any. */
         for (uint32_t b = live; b; b &= b - 1) {
             const unsigned l = (unsigned)__builtin_ctz(b);
-            const uint32_t r = lanes[l].r;
+            const uint32_t r = lanes[l].r, x = lanes[l].x;
+            const cs_famview *f = fv[fams[l]];
+            if (x != CS_NO_NODE && f->cold[x].cov && (kind & CS_Q_COVERING))
+                prefetch(&f->values[f->cold[f->cold[x].best].ent_begin]);
             if (r == CS_NO_NODE)
                 continue;
-            const cs_famview *f = fv[fams[l]];
             uint32_t k = f->cold[r].ent_end - f->cold[r].ent_begin;
             k = k < 16 ? k : 16;
             if (k > f->n_nodes - 1 - r)
@@ -625,14 +644,27 @@ int cs_query_walk_bulk(const cs_snapshot *s, const cs_prefix *qs, size_t n,
             const uint32_t cov_x = L->x != CS_NO_NODE ? f->cold[L->x].cov : 0;
             cs_match mt;
             if (cov_x && (kind & CS_Q_COVERING)) {
-                cs_query_iter it;
-                cs_query_iter_init(&it, s, &qs[base + l], kind);
-                while (cs_query_iter_next(&it, &mt) > 0) {
+                /* The common case, one stored prefix above Q (a /56 block
+                 * over a /64 query): best(x) holds every covering entry,
+                 * so it is the only covering match; else the iterator's
+                 * path walk gives them all, and what is inside Q. */
+                const uint32_t best = f->cold[L->x].best, first = f->cold[best].ent_begin;
+                const uint32_t own_end = snap_own_end(f, fams[l], best);
+                if (own_end - first == cov_x) {
+                    fill_match(f, fams[l], best, first, own_end, CS_REL_COVERS, &mt);
                     int rc = cb(base + l, &mt, ctx);
                     if (rc)
                         return rc;
+                } else {
+                    cs_query_iter it;
+                    cs_query_iter_init(&it, s, &qs[base + l], kind);
+                    while (cs_query_iter_next(&it, &mt) > 0) {
+                        int rc = cb(base + l, &mt, ctx);
+                        if (rc)
+                            return rc;
+                    }
+                    continue;
                 }
-                continue;
             }
             /* as iter_path_over: everything under r, or r's own entries */
             const uint32_t r = L->r;
@@ -680,7 +712,7 @@ const uint32_t *cs_walk_values(const cs_snapshot *s, unsigned fam, uint32_t *n_e
 void cs_walk_entry_node(const cs_snapshot *s, unsigned fam, uint32_t e, cs_wnode *out)
 {
     const cs_famview *f = snap_family(s, fam);
-    fill_wnode(f, fam, f->entnode[e], out);
+    fill_wnode(f, fam, snap_entry_node(f, e), out);
 }
 
 uint32_t cs_walk_covered(const cs_snapshot *s, const cs_prefix *q, uint32_t *begin,

@@ -132,11 +132,13 @@ CS_API int cs_lookup(const cs_snapshot *s, const cs_prefix *addr, cs_match *m);
  * that hold the queries as text: `text[0..len)` holds one prefix a line,
  * parsed as cs_prefix_parse_lines does (with `flags`); counts[i] =
  * cs_query_count(s, item i, kind). Large inputs are counted in address
- * order (sorted, then scattered back), so the rate does not depend on the
- * input's order. Returns the number of items (<= cap), or CS_EPARSE (err:
- * the item's line and column), CS_ERANGE (more than cap items), CS_EINVAL,
- * CS_ENOMEM. Allocates scratch (about 70 bytes per item), freed before it
- * returns. Thread-safe.
+ * order (sorted, each distinct query counted once, then scattered back), so
+ * the rate does not depend on the input's order. Returns the number of
+ * items (<= cap), or CS_EPARSE (err: the item's line and column), CS_ERANGE
+ * (more than cap items), CS_EINVAL (also a bad kind), CS_ENOMEM. Maps
+ * scratch address space for cap items (64 bytes each, of which only what is
+ * written is backed: 16 bytes per item, 48 more per IPv6 item), unmapped
+ * before it returns. Thread-safe.
  */
 CS_API int64_t cs_query_count_lines(const cs_snapshot *s, const char *text, size_t len,
                                     unsigned flags, unsigned kind, uint32_t *counts,

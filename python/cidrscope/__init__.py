@@ -95,20 +95,46 @@ def _text(s, what):
     return s.encode()
 
 
+try:
+    import ctypes as _ctypes
+    _as_utf8 = _ctypes.pythonapi.PyUnicode_AsUTF8AndSize
+    _as_utf8.argtypes = (_ctypes.py_object, _ctypes.POINTER(_ctypes.c_ssize_t))
+    _as_utf8.restype = _ctypes.c_void_p
+except (ImportError, AttributeError):   # not CPython: encode() copies
+    _as_utf8 = None
+
+
+def _utf8(s):
+    """The UTF-8 text of str s as (pointer, length) without a copy where
+    CPython keeps it (an ASCII str's own buffer: PyUnicode_AsUTF8AndSize,
+    which caches it in s otherwise); the pointer lives as long as s. Else
+    (s.encode(), its length)."""
+    if _as_utf8 is not None:
+        size = _ctypes.c_ssize_t()
+        addr = _as_utf8(s, _ctypes.byref(size))
+        if addr:
+            return _ffi.cast("const char *", addr), size.value
+    b = s.encode()
+    return b, len(b)
+
+
 def _join(items):
-    """Any iterable of str (or of bytes) as (items, one buffer with an item
-    a line, count): "\n".join and one encode, or b"\n".join for bytes."""
+    """Any iterable of str (or of bytes) as (items, text, text_len, count,
+    keep): one buffer with an item a line ("\n".join, its UTF-8 read in
+    place; or b"\n".join for bytes); keep holds what text points into, to be
+    kept alive while text is used."""
     items = items if isinstance(items, (list, tuple)) else list(items)
     if not items:
-        return items, b"", 0
+        return items, b"", 0, 0, None
     kind = bytes if isinstance(items[0], bytes) else str
     try:
-        text = b"\n".join(items) if kind is bytes else "\n".join(items).encode()
+        joined = b"\n".join(items) if kind is bytes else "\n".join(items)
     except TypeError:
         i, x = next((i, x) for i, x in enumerate(items) if not isinstance(x, kind))
         raise TypeError(f"item {i + 1} must be {kind.__name__} like item 1, "
                         f"not {type(x).__name__}") from None
-    return items, text, len(items)
+    text, text_len = (joined, len(joined)) if kind is bytes else _utf8(joined)
+    return items, text, text_len, len(items), joined
 
 
 class _Memstream:
@@ -183,10 +209,11 @@ class Snapshot:
 
     # -- helpers ------------------------------------------------------------
     def _parse_many(self, items, addresses):
-        items, text, n = _join(items)
+        items, text, text_len, n, keep = _join(items)
         out = _ffi.new("cs_prefix[]", n + 1)   # + 1: see count
         err = _new_error()
-        got = _lib.cs_prefix_parse_lines(text, len(text), 0, addresses, out, n + 1, err)
+        got = _lib.cs_prefix_parse_lines(text, text_len, 0, addresses, out, n + 1, err)
+        del keep
         if got < 0:
             _raise(got, err, "<items>")
         if got != n:
@@ -238,12 +265,13 @@ class Snapshot:
         input order. One C call parses, sorts, counts and puts the counts
         back in order (cs_query_count_lines)."""
         s = self._snap()
-        _, text, n = _join(prefixes)
+        _, text, text_len, n, keep = _join(prefixes)
         # room for one more: an item holding a newline shows as n + 1 items
         counts = _ffi.new("uint32_t[]", n + 1)
         err = _new_error()
-        got = _lib.cs_query_count_lines(s, text, len(text), 0, _Q_OVERLAPPING, counts, n + 1,
+        got = _lib.cs_query_count_lines(s, text, text_len, 0, _Q_OVERLAPPING, counts, n + 1,
                                         err)
+        del keep
         if got < 0:
             _raise(got, err, "<items>")
         if got != n:

@@ -148,6 +148,28 @@ def test_binding__count_one_call_path_equals_bulk_count_and_brute_force(tmp_path
             s.count(qs[:4500] + ["10.0.0.0/8\n10.0.0.0/8"])      # a newline inside
 
 
+def test_binding__count_reads_str_text_in_place(snap):
+    """Snapshot.count hands C the joined str's own UTF-8 (no encode copy):
+    answers and error locations equal those of the encoded bytes, for ASCII
+    and non-ASCII text, in every spelling the parser takes (IPv6 upper case,
+    leading zeros, all eight groups), and a str that has no UTF-8 fails as
+    encode() does."""
+    forms = ["10.0.0.0/8", "2001:DB8::/32", "2001:0db8:0000:0000:0000:0000:0000:0000/32",
+             "2001:db8:0:0:0:0:0:0/32", "::/0", "0.0.0.0/0", "10.1.2.3/32"]
+    canonical = [str(ipaddress.ip_network(q)) for q in forms]
+    assert snap.count(forms * 1000) == snap.count(canonical * 1000)
+    assert snap.count(forms) == snap.count([q.encode() for q in forms])
+    for items in (["10.0.0.0/8", "10.0.0.0/8\u00e9"], ["10.0.0.0/8", "10.0.0.0/8 x"]):
+        locs = []
+        for conv in (str, str.encode):
+            with pytest.raises(cidrscope.InputError) as e:
+                snap.count([conv(q) for q in items])
+            locs.append((e.value.line, e.value.column))
+        assert locs[0] == locs[1] and locs[0][0] == 2
+    with pytest.raises(UnicodeEncodeError):
+        snap.count(["10.0.0.0/8", "\ud800"])
+
+
 def test_binding__count_matches_cli(snap):
     qs = ["10.0.0.0/8", "172.16.0.0/12", "0.0.0.0/0", "::/0", "192.0.2.0/24"]
     out = subprocess.run([CLI, "query", "-e", SAMPLE, "--count", *qs], check=True,
