@@ -1171,6 +1171,186 @@ static void audit__plain_snapshot_entry_level_matches_brute_force(void **state)
     free(e);
 }
 
+/*
+ * Entries shaped as an organisation's blocks, spread over the address space
+ * so that top-level single prefixes, glue nodes and clusters of every size
+ * alternate: a 10.x.0.0/16 alone, the same block held `dup` times, a block
+ * with children nested up to 5 deep (10.0.0.0/16 > /20 > /24 ...), siblings
+ * that need glue nodes, and now and then a short prefix over many of them
+ * (a cluster spanning many of the pass's 64-node chunks). IPv6 alike.
+ */
+static tu_entry *spread_entries(tu_rng *r, size_t n)
+{
+    tu_entry *e = calloc(n ? n : 1, sizeof *e);
+    size_t k = 0;
+    while (k < n) {
+        uint8_t fam = tu_below(r, 4) ? CS_AF_V4 : CS_AF_V6;
+        unsigned bits = fam == CS_AF_V4 ? 32 : 128;
+        unsigned base = fam == CS_AF_V4 ? 12 + (unsigned)tu_below(r, 12)
+                                        : 32 + (unsigned)tu_below(r, 32);
+        cs_prefix p = tu_random_prefix(r, fam, base);
+        unsigned kind = (unsigned)tu_below(r, 100);
+        if (kind < 35) {
+            e[k++].p = p; /* alone */
+        } else if (kind < 50) {
+            for (size_t d = 2 + tu_below(r, 5); d > 0 && k < n; d--)
+                e[k++].p = p; /* identical */
+        } else if (kind < 97) {
+            /* a block with a nested tree under it */
+            e[k++].p = p;
+            for (size_t c = 1 + tu_below(r, 12); c > 0 && k < n; c--) {
+                cs_prefix q = p;
+                for (unsigned d = 1 + (unsigned)tu_below(r, 5); d > 0 && q.len < bits && k < n;
+                     d--) {
+                    unsigned step = 1 + (unsigned)tu_below(r, 4);
+                    if (q.len + step > bits)
+                        step = bits - q.len;
+                    cs_prefix x = tu_random_prefix(r, fam, q.len + step);
+                    /* x inside q: q's bits, then x's */
+                    cs_prefix in = x;
+                    if (fam == CS_AF_V4 || q.len <= 64) {
+                        uint64_t m = q.len ? ~0ull << (64 - q.len) : 0;
+                        in.hi = (q.hi & m) | (x.hi & ~m);
+                        in.lo = x.lo;
+                    } else {
+                        uint64_t m = ~0ull << (128 - q.len);
+                        in.hi = q.hi;
+                        in.lo = (q.lo & m) | (x.lo & ~m);
+                    }
+                    in = tu_truncate(&in, in.len);
+                    if (tu_below(r, 3))
+                        e[k++].p = in; /* else a glue level */
+                    q = in;
+                }
+            }
+        } else {
+            /* a short prefix over whatever lies below it */
+            e[k++].p = tu_random_prefix(r, fam, fam == CS_AF_V4 ? 4 + (unsigned)tu_below(r, 6)
+                                                              : 8 + (unsigned)tu_below(r, 16));
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        e[i].value = (uint32_t)i;
+    return e;
+}
+
+static int cmp_entry_prefix(const void *x, const void *y)
+{
+    return cs_prefix_compare(&((const tu_entry *)x)->p, &((const tu_entry *)y)->p);
+}
+
+/* Every entry-level figure of a plain image of e[0..n) against brute force:
+ * sorted by prefix, a prefix precedes everything it contains, so a cluster
+ * is a top and the run of entries it contains. */
+static void check_entry_level(const tu_entry *e0, size_t n, uint64_t seed, const char *what)
+{
+    tu_entry *e = malloc((n ? n : 1) * sizeof *e);
+    memcpy(e, e0, n * sizeof *e);
+    qsort(e, n, sizeof *e, cmp_entry_prefix);
+    cs_snapshot *s = tu_build(e0, n);
+    cs_audit_options lvl = {.flags = CS_AUDIT_ENTRY_LEVEL};
+    cs_audit_result *res = NULL;
+    cs_error err;
+    cs_error_clear(&err);
+    must(cs_audit_run(s, &lvl, &res, &err), &err, "audit entry level");
+    cs_audit_summary m;
+    cs_audit_get_summary(res, &m);
+    uint64_t pairs = 0, prefixes = 0, clusters = 0, in_clusters = 0;
+    uint32_t max_nesting = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && cs_prefix_contains(&e[i].p, &e[j].p))
+            j++;
+        uint64_t cp = 0, cpref = 0;
+        uint32_t depth = 0;
+        for (size_t x = i; x < j; x++) {
+            for (size_t y = x + 1; y < j; y++)
+                cp += cs_prefix_overlaps(&e[x].p, &e[y].p);
+            if (x > i && cs_prefix_compare(&e[x].p, &e[x - 1].p) == 0)
+                continue;
+            cpref++;
+            uint32_t d = 1;
+            for (size_t y = i; y < x; y++)
+                if ((y == i || cs_prefix_compare(&e[y].p, &e[y - 1].p) != 0) &&
+                    cs_prefix_contains(&e[y].p, &e[x].p) &&
+                    cs_prefix_compare(&e[y].p, &e[x].p) != 0)
+                    d++;
+            depth = d > depth ? d : depth;
+        }
+        pairs += cp;
+        prefixes += cpref;
+        if (j - i >= 2) {
+            cs_audit_cluster c;
+            if (cs_audit_get_cluster(res, clusters, &c) != 0)
+                fail_msg("seed %llu %s: cluster %llu missing", (unsigned long long)seed, what,
+                         (unsigned long long)clusters);
+            char t1[64], t2[64];
+            cs_prefix_format(&c.top, t1, sizeof t1);
+            cs_prefix_format(&e[i].p, t2, sizeof t2);
+            if (strcmp(t1, t2) != 0 || c.entries != j - i || c.span != j - i ||
+                c.entry_pairs != cp || c.prefixes != cpref || c.depth != depth ||
+                c.vpcs != 0)
+                fail_msg("seed %llu %s: cluster %llu %s entries %u span %u pairs %llu "
+                         "prefixes %u depth %u; brute force %s %zu %llu %llu %u",
+                         (unsigned long long)seed, what, (unsigned long long)clusters, t1,
+                         c.entries, c.span, (unsigned long long)c.entry_pairs, c.prefixes,
+                         c.depth, t2, j - i, (unsigned long long)cp,
+                         (unsigned long long)cpref, depth);
+            /* its entries are the range [first_entry, +span) */
+            cs_prefix q;
+            uint32_t v;
+            assert_int_equal(cs_snapshot_entry(s, e[i].p.family, c.first_entry, &q, &v), 0);
+            assert_int_equal(cs_prefix_compare(&q, &e[i].p), 0);
+            clusters++;
+            in_clusters += j - i;
+            max_nesting = depth > max_nesting ? depth : max_nesting;
+        }
+        i = j;
+    }
+    if (m.entries != n || m.overlapping_entry_pairs != pairs || m.prefixes != prefixes ||
+        m.clusters != clusters || m.entries_in_clusters != in_clusters ||
+        m.max_nesting != max_nesting)
+        fail_msg("seed %llu %s (n %zu): entries %llu pairs %llu prefixes %llu clusters %llu "
+                 "in clusters %llu nesting %u; brute force %llu %llu %llu %llu %u",
+                 (unsigned long long)seed, what, n, (unsigned long long)m.entries,
+                 (unsigned long long)m.overlapping_entry_pairs,
+                 (unsigned long long)m.prefixes, (unsigned long long)m.clusters,
+                 (unsigned long long)m.entries_in_clusters, m.max_nesting,
+                 (unsigned long long)pairs, (unsigned long long)prefixes,
+                 (unsigned long long)clusters, (unsigned long long)in_clusters, max_nesting);
+    assert_int_equal(cs_audit_cluster_count(res), clusters);
+    cs_audit_free(res);
+    cs_snapshot_close(s);
+    free(e);
+}
+
+/* The entry pass scans 64 nodes at a time for cluster tops, then walks each
+ * cluster's subtree: sizes around the chunk, clusters crossing chunks,
+ * small clusters every few nodes, deep chains, and a cluster at the last
+ * node. */
+static void audit__entry_pass_matches_brute_force_across_chunks(void **state)
+{
+    (void)state;
+    uint64_t seed = tu_seed("audit__entry_pass_matches_brute_force_across_chunks", 1464);
+    tu_rng r = {seed};
+    static const size_t sizes[] = {0, 1, 2, 3, 31, 63, 64, 65, 127, 129, 700, 4000};
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        char what[48];
+        tu_entry *e = spread_entries(&r, sizes[k]);
+        snprintf(what, sizeof what, "spread %zu", sizes[k]);
+        check_entry_level(e, sizes[k], seed, what);
+        free(e);
+        e = tu_random_entries(&r, sizes[k], 4);
+        snprintf(what, sizeof what, "random %zu", sizes[k]);
+        check_entry_level(e, sizes[k], seed, what);
+        free(e);
+    }
+    /* the last node tops a cluster: two identical prefixes past all else */
+    tu_entry last[3] = {{PP("10.0.0.0/16"), 0}, {PP("255.255.255.0/24"), 1},
+                        {PP("255.255.255.0/24"), 2}};
+    check_entry_level(last, 3, seed, "last node");
+}
+
 /* ---- metamorphic: heap image and file image agree --------------------------- */
 
 static void audit__file_image_equals_heap_image(void **state)
@@ -1922,6 +2102,7 @@ int main(void)
         cmocka_unit_test(audit__group_severity_corner_cases),
         cmocka_unit_test(audit__default_vpcs_are_counted_exactly),
         cmocka_unit_test(audit__plain_snapshot_entry_level_matches_brute_force),
+        cmocka_unit_test(audit__entry_pass_matches_brute_force_across_chunks),
         cmocka_unit_test(audit__file_image_equals_heap_image),
         cmocka_unit_test(audit__real_prefixes_match_brute_force),
         cmocka_unit_test(audit__radix_sort_matches_qsort),

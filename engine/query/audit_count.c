@@ -848,21 +848,25 @@ static int count_run(counter *k, const inc *in, size_t n, uint64_t out[2])
 
 /* The incidences (top node, VPC) of every VPC under filter F, in node
  * order: entries are numbered in node preorder, and a VPC's tops are
- * sorted by node, so its q-th incidence met is its q-th top (`seen`, one
- * counter per VPC, is scratch). Channel 1 holds the default VPCs
- * (sub_default) or the others. */
-static size_t gather(const actx *c, int F, bool sub_default, uint32_t *seen, inc *out)
+ * sorted by node, so its q-th incidence met is its q-th top (`next`, one
+ * slot cursor per VPC, is scratch). Channel 1 holds the default VPCs
+ * (sub_default) or the others: `def`, one byte per VPC. Past ~100k blocks
+ * every per-VPC read here is a cache miss (VPCs come in random order along
+ * the trie), so they are as few and as small as possible: the cursor, the
+ * VPC's slot range, its byte. */
+static size_t gather(const actx *c, int F, bool sub_default, const uint8_t *def,
+                     uint32_t *next, inc *out)
 {
-    memset(seen, 0, (size_t)c->n_vpcs * sizeof *seen);
+    const uint32_t *off = c->top_off[F];
+    memcpy(next, off, (size_t)c->n_vpcs * sizeof *next);
     size_t n = 0;
     for (uint32_t ge = 0; ge < c->ge; ge++) {
         if (!c->topinc[F][ge])
             continue;
         uint32_t v = c->ent_vpc[ge];
-        bool def = (c->v[v].flags & VF_DEFAULT) != 0;
-        uint32_t q = seen[v]++;
-        out[n] = (inc){c->ent_node[ge], v, c->top_off[F][v] + q, q,
-                       c->top_off[F][v + 1] - c->top_off[F][v], def == sub_default};
+        uint32_t ti = next[v]++, b = off[v];
+        out[n] = (inc){c->ent_node[ge], v, ti, ti - b, off[v + 1] - b,
+                       (uint32_t)(def[v] == (uint8_t)sub_default)};
         n++;
     }
     return n;
@@ -1004,13 +1008,18 @@ int audit_count_severities(actx *c, sev_counts *sc)
     inc *buf = malloc(cap * sizeof *buf);
     uint32_t *keys = malloc(cap * sizeof *keys);
     uint32_t *seen = malloc(((size_t)c->n_vpcs + 1) * sizeof *seen);
-    int rc = (!a || !buf || !keys || !seen) ? CS_ENOMEM : 0;
+    /* per VPC, read sequentially once: the default flag (gather) and the
+     * region (the keyed count), instead of the 16-byte facts at random */
+    uint8_t *def = malloc((size_t)c->n_vpcs + 1);
+    int rc = (!a || !buf || !keys || !seen || !def) ? CS_ENOMEM : 0;
+    for (uint32_t v = 0; rc == 0 && v < c->n_vpcs; v++)
+        def[v] = (c->v[v].flags & VF_DEFAULT) != 0;
     size_t n = 0;
     uint64_t p[2];
     if (rc == 0) {
         /* every VPC, and the non-default ones */
         k.F = F_ALL;
-        n = gather(c, F_ALL, false, seen, a);
+        n = gather(c, F_ALL, false, def, seen, a);
         rc = count_run(&k, a, n, p);
         sc->all = p[0];
         sc->nondefault = p[1];
@@ -1018,7 +1027,7 @@ int audit_count_severities(actx *c, sev_counts *sc)
     if (rc == 0) {
         /* overlaps outside reused ranges: every VPC, and the default ones */
         k.F = F_NONREUSED;
-        n = gather(c, F_NONREUSED, true, seen, a);
+        n = gather(c, F_NONREUSED, true, def, seen, a);
         rc = count_run(&k, a, n, p);
         sc->nonreused = p[0];
         sc->nonreused_dd = p[1];
@@ -1036,10 +1045,13 @@ int audit_count_severities(actx *c, sev_counts *sc)
     for (int kind = 0; kind < 3 && rc == 0; kind++) {
         if (!keyed[kind])
             continue;
-        for (size_t i = 0; i < n; i++) {
-            const vinfo *vi = &c->v[a[i].v];
-            keys[i] = kind == 0 ? vi->account : kind == 1 ? vi->region : vi->acc_reg;
+        /* the key per VPC first (seen is free again), then per incidence */
+        for (uint32_t v = 0; v < c->n_vpcs; v++) {
+            const vinfo *vi = &c->v[v];
+            seen[v] = kind == 0 ? vi->account : kind == 1 ? vi->region : vi->acc_reg;
         }
+        for (size_t i = 0; i < n; i++)
+            keys[i] = seen[a[i].v];
         rc = grouped_count(&k, a, keys, n, buf, &x[kind]);
     }
     sc->same_ar_noninfo = x[0] + x[1] - x[2];
@@ -1047,6 +1059,7 @@ int audit_count_severities(actx *c, sev_counts *sc)
     free(buf);
     free(keys);
     free(seen);
+    free(def);
     counter_free(&k);
     return rc;
 }

@@ -45,6 +45,7 @@
 #include <cidrscope/estate.h>
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *const audit_why_names[AUDIT_N_WHY] = {"peered", "hub", "same-account", "same-region",
@@ -387,6 +388,10 @@ int cs_audit_report_write(FILE *f, const cs_snapshot *s, const cs_audit_result *
     if (cs_estate_present(s)) {
         R.a2v_s = s;
         R.a2v = cs_estate_assoc_vpc_map(s, &R.n_a2v);
+        cs_estate_counts ec;
+        cs_estate_counts_get(s, &ec);
+        R.vpc_id = calloc((size_t)ec.vpcs + 1, sizeof *R.vpc_id);
+        R.n_vpc_id = R.vpc_id ? ec.vpcs : 0;
     }
     cs_audit_get_summary(r, &R.sum);
     R.n_clusters = cs_audit_cluster_count(r);
@@ -409,8 +414,10 @@ int cs_audit_report_write(FILE *f, const cs_snapshot *s, const cs_audit_result *
     case CS_REPORT_CSV: rc = write_csv(&R); break;
     case CS_REPORT_HTML: rc = audit_rep_html(&R); break;
     default:
+        free(R.vpc_id);
         return cs_fail(err, CS_EINVAL, "cs_audit_report_write: unknown format %d", (int)o->format);
     }
+    free(R.vpc_id);
     if (rc)
         return cs_fail(err, rc, "audit report: %s", cs_strerror(rc));
     return cs_out_finish(f, "audit report", err);

@@ -43,6 +43,12 @@ typedef struct audit_rep {
     const cs_snapshot *a2v_s;
     const uint32_t *a2v;
     uint32_t n_a2v;
+    /* VPC ids of a2v_s looked up so far (NULL = not yet), one slot per VPC:
+     * a report names a VPC in many groups and clusters (2 million ids over
+     * 782,000 VPCs on a large estate), each lookup an accessor call. NULL
+     * when it could not be allocated (then every id is looked up). */
+    const char **vpc_id;
+    uint32_t n_vpc_id;
 } audit_rep;
 
 /* The VPC of association a in R->s, or CS_IDX_NONE. */
@@ -51,6 +57,17 @@ static inline uint32_t audit_rep_assoc_vpc(const audit_rep *R, uint32_t a)
     if (R->a2v_s == R->s && R->a2v)
         return a < R->n_a2v ? R->a2v[a] : CS_IDX_NONE;
     return cs_estate_assoc_vpc(R->s, a);
+}
+
+/* The id of VPC v of R->s ("?" when unknown), as cs_report_vpc_id. */
+static inline const char *audit_rep_vpc_id(const audit_rep *R, uint32_t v)
+{
+    if (R->vpc_id && R->a2v_s == R->s && v < R->n_vpc_id) {
+        if (!R->vpc_id[v])
+            R->vpc_id[v] = cs_report_vpc_id(R->s, v);
+        return R->vpc_id[v];
+    }
+    return cs_report_vpc_id(R->s, v);
 }
 
 /* Calls fn for each finding of kind `kind` of the image, in the order

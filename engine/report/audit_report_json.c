@@ -167,7 +167,7 @@ static void json_pair(cs_json *j, const pair_ref *pr, const char *type)
 /* Writes VPC ids as strings until `max` are written, then counts. */
 typedef struct ids_ctx {
     cs_json *j;
-    const cs_snapshot *s;
+    const audit_rep *R;
     uint64_t max, written, skipped;
 } ids_ctx;
 
@@ -175,7 +175,7 @@ static int ids_cb(uint32_t v, void *vctx)
 {
     ids_ctx *c = vctx;
     if (c->written < c->max) {
-        cs_json_string(c->j, cs_report_vpc_id(c->s, v));
+        cs_json_string(c->j, audit_rep_vpc_id(c->R, v));
         c->written++;
     } else {
         c->skipped++;
@@ -210,13 +210,13 @@ static void json_group(cs_json *j, const audit_rep *R, const cs_audit_group *g, 
         cs_json_key(j, nest_keys[k]);
         cs_json_begin_array(j);
         for (unsigned i = 0; i < n; i++)
-            cs_json_string(j, cs_report_vpc_id(R->s, ids[i]));
+            cs_json_string(j, audit_rep_vpc_id(R, ids[i]));
         cs_json_end(j);
     }
     if (g->listed) {
         cs_json_key(j, "vpc_ids");
         cs_json_begin_array(j);
-        ids_ctx c = {j, R->s, UINT64_MAX, 0, 0};
+        ids_ctx c = {j, R, UINT64_MAX, 0, 0};
         audit_rep_entry_vpcs(R, g->prefix.family, g->first_entry, g->span, ids_cb, &c);
         cs_json_end(j);
     }
@@ -263,7 +263,7 @@ static int json_member(const cs_match *m, void *vctx)
         cs_json_kv_u64(j, "vpcs", n);
         cs_json_key(j, "vpc_ids");
         cs_json_begin_array(j);
-        ids_ctx c = {j, R->s, 8, 0, 0};
+        ids_ctx c = {j, R, 8, 0, 0};
         audit_rep_entry_vpcs(R, m->prefix.family, m->first_entry, m->count, ids_cb, &c);
         cs_json_end(j);
         cs_json_kv_u64(j, "more_vpcs", c.skipped);
