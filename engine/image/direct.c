@@ -106,11 +106,10 @@ static cs_dir16 walk6(const cs_famview *f, uint32_t i, uint32_t x, uint64_t hi,
 static uint32_t subtree_end(const cs_famview *f, unsigned fam, uint32_t i)
 {
     for (;;) {
-        const uint32_t right = fam ? f->hot6[i].right : f->hot4[i].right;
-        const uint8_t flags = fam ? f->hot6[i].flags : f->hot4[i].flags;
+        const uint32_t right = snap_right(f, fam, i);
         if (right)
             i = right;
-        else if (flags & CS_FN_LEFT)
+        else if (snap_flags(f, fam, i) & CS_FN_LEFT)
             i++;
         else
             return i + 1;

@@ -266,7 +266,11 @@ static inline cs_prefix snap_node_prefix(const cs_famview *f, unsigned fam_idx,
     return p;
 }
 
-/* Left-child flag and right link of node i. */
+/* Length, left-child flag and right link of node i. */
+static inline unsigned snap_len(const cs_famview *f, unsigned fam_idx, uint32_t i)
+{
+    return fam_idx ? f->hot6[i].len : f->hot4[i].len;
+}
 static inline uint8_t snap_flags(const cs_famview *f, unsigned fam_idx, uint32_t i)
 {
     return fam_idx ? f->hot6[i].flags : f->hot4[i].flags;

@@ -25,8 +25,9 @@
  * whose records the previous queries brought into the cache.
  *
  * Records read: the HOT record's key, length, left flag and right link and
- * the COLD record's cov / ent_begin / ent_end, through the helpers below
- * (one place to re-point if the record layout changes).
+ * the COLD record's cov / ent_begin / ent_end, through snapshot_internal.h's
+ * snap_* readers and walk_internal.h's cs_walk_count_of (the count
+ * query.c's walks finish with).
  *
  * Thread-safety: the state is the caller's; the image is only read.
  * Tests: tests/test_prefix_lines.c (against cs_query_count on seeded
@@ -36,14 +37,9 @@
 #include "query/count_sorted_internal.h"
 
 #include "core/key_internal.h"
+#include "query/walk_internal.h"
 
 /* ---- record reads ---------------------------------------------------------- */
-
-/* Length of node i. */
-static inline unsigned node_len(const cs_famview *f, unsigned fam, uint32_t i)
-{
-    return fam ? f->hot6[i].len : f->hot4[i].len;
-}
 
 /* How many leading bits node i's key shares with Q's (hi, lo; IPv4 in the
  * top 32 bits of hi): 128 when all. */
@@ -58,27 +54,7 @@ static inline unsigned node_common(const cs_famview *f, unsigned fam, uint32_t i
 /* Node i's child on side `bit` (0: none; the left child is the next node). */
 static inline uint32_t node_child(const cs_famview *f, unsigned fam, uint32_t i, unsigned bit)
 {
-    const uint8_t flags = fam ? f->hot6[i].flags : f->hot4[i].flags;
-    const uint32_t right = fam ? f->hot6[i].right : f->hot4[i].right;
-    return bit ? right : (flags & CS_FN_LEFT) ? i + 1 : 0;
-}
-
-/* The count once the walk is over, as query.c's count_from: the entries of
- * x and its ancestors (strictly covering), plus r's subtree (covered) or
- * r's own entries when r equals Q. */
-static inline uint32_t finish(const cs_sorted_count *w, uint32_t x, uint32_t r, unsigned rlen,
-                              unsigned qlen)
-{
-    const cs_cold *c = w->f->cold;
-    const uint32_t cov_x = x != CS_NO_NODE ? c[x].cov : 0;
-    uint32_t total = (w->kind & CS_Q_COVERING) ? cov_x : 0;
-    if (r != CS_NO_NODE) {
-        if (w->kind & CS_Q_COVERED)
-            total += c[r].ent_end - c[r].ent_begin;
-        else if (rlen == qlen)
-            total += c[r].cov - cov_x;
-    }
-    return total;
+    return bit ? snap_right(f, fam, i) : (snap_flags(f, fam, i) & CS_FN_LEFT) ? i + 1 : 0;
 }
 
 /* ---- the walk ---------------------------------------------------------------- */
@@ -106,7 +82,7 @@ walk(cs_sorted_count *w, unsigned fam, uint64_t hi, uint64_t lo, unsigned len)
     unsigned sp = w->sp;
     while (sp) {
         const uint32_t t = w->path[sp - 1];
-        const unsigned tl = node_len(f, fam, t);
+        const unsigned tl = snap_len(f, fam, t);
         if (tl < len && node_common(f, fam, t, hi, lo) >= tl)
             break;
         sp--;
@@ -115,11 +91,11 @@ walk(cs_sorted_count *w, unsigned fam, uint64_t hi, uint64_t lo, unsigned len)
     unsigned rlen = 0;
     if (sp) {
         const uint32_t t = w->path[sp - 1];
-        i = node_child(f, fam, t, cs_key_bit(hi, lo, node_len(f, fam, t)));
+        i = node_child(f, fam, t, cs_key_bit(hi, lo, snap_len(f, fam, t)));
     }
     if (sp == 0 || i != 0) {
         for (;;) {
-            const unsigned hl = node_len(f, fam, i);
+            const unsigned hl = snap_len(f, fam, i);
             const unsigned common = node_common(f, fam, i, hi, lo);
             if (hl >= len) {
                 if (common >= len) {
@@ -137,7 +113,7 @@ walk(cs_sorted_count *w, unsigned fam, uint64_t hi, uint64_t lo, unsigned len)
         }
     }
     w->sp = sp;
-    return finish(w, sp ? w->path[sp - 1] : CS_NO_NODE, r, rlen, len);
+    return cs_walk_count_of(f->cold, sp ? w->path[sp - 1] : CS_NO_NODE, r, rlen == len, w->kind);
 }
 
 uint32_t cs_sorted_count_v4(cs_sorted_count *w, uint32_t addr, unsigned len)

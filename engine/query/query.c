@@ -260,27 +260,13 @@ static inline __attribute__((always_inline)) void lane_run(const cs_famview *f,
             ;
 }
 
-static inline uint32_t node_len(const cs_famview *f, unsigned fam, uint32_t i)
-{
-    return fam ? f->hot6[i].len : f->hot4[i].len;
-}
-
 /* ---- finishing a walk: counts and longest-prefix matches ----------------- */
 
 static inline uint32_t count_from(const cs_famview *f, unsigned fam, const lane *L,
                                   unsigned kind)
 {
-    const cs_cold *c = f->cold;
-    const uint32_t x = L->x, r = L->r;
-    uint32_t cov_x = x != CS_NO_NODE ? c[x].cov : 0;
-    uint32_t total = (kind & CS_Q_COVERING) ? cov_x : 0;
-    if (r != CS_NO_NODE) {
-        if (kind & CS_Q_COVERED)
-            total += c[r].ent_end - c[r].ent_begin;
-        else if (node_len(f, fam, r) == L->qlen)
-            total += c[r].cov - cov_x; /* r's own entries: equal to Q */
-    }
-    return total;
+    return cs_walk_count_of(f->cold, L->x, L->r,
+                            L->r != CS_NO_NODE && snap_len(f, fam, L->r) == L->qlen, kind);
 }
 
 static void fill_match(const cs_famview *f, unsigned fam, uint32_t i,
@@ -301,7 +287,7 @@ static int lpm_from(const cs_famview *f, unsigned fam, const lane *L, cs_match *
     const uint32_t x = L->x, r = L->r;
     uint32_t cov_x = x != CS_NO_NODE ? c[x].cov : 0;
     uint32_t own;
-    if (r != CS_NO_NODE && node_len(f, fam, r) == L->qlen &&
+    if (r != CS_NO_NODE && snap_len(f, fam, r) == L->qlen &&
         (own = c[r].cov - cov_x) != 0) {
         fill_match(f, fam, r, c[r].ent_begin, c[r].ent_begin + own, CS_REL_EQUAL, m);
         return 1;
@@ -338,7 +324,7 @@ static inline int range_next(const cs_famview *f, unsigned fam, unsigned qlen,
         if (end == b)
             continue;
         fill_match(f, fam, i, b, end,
-                   node_len(f, fam, i) == qlen ? CS_REL_EQUAL : CS_REL_COVERED, m);
+                   snap_len(f, fam, i) == qlen ? CS_REL_EQUAL : CS_REL_COVERED, m);
         *node = i + 1;
         return 1;
     }
@@ -504,7 +490,7 @@ static void iter_path_over(cs_query_iter *it, const cs_famview *f, unsigned fam,
         it->ent = c->ent_begin;
         it->ent_end = c->ent_end;
         it->phase = PH_RANGE;
-    } else if (node_len(f, fam, r) == it->q.len) {
+    } else if (snap_len(f, fam, r) == it->q.len) {
         it->ent = c->ent_begin;
         it->ent_end = c->ent_begin + (c->cov - it->prev_cov);
         it->phase = PH_RANGE;
@@ -675,7 +661,7 @@ int cs_query_walk_bulk(const cs_snapshot *s, const cs_prefix *qs, size_t n,
             uint32_t ent_end;
             if (kind & CS_Q_COVERED)
                 ent_end = f->cold[r].ent_end;
-            else if (node_len(f, fams[l], r) == L->qlen)
+            else if (snap_len(f, fams[l], r) == L->qlen)
                 ent_end = f->cold[r].ent_begin + (f->cold[r].cov - cov_x);
             else
                 continue;
@@ -756,7 +742,7 @@ unsigned cs_walk_covering(const cs_snapshot *s, const cs_prefix *q, cs_wnode *ou
             if (f->cold[i].cov != prev_cov)
                 hit = i;
             prev_cov = f->cold[i].cov;
-        } else if (L.r == i && node_len(f, fam, i) == L.qlen && f->cold[i].cov != prev_cov) {
+        } else if (L.r == i && snap_len(f, fam, i) == L.qlen && f->cold[i].cov != prev_cov) {
             hit = i; /* Q itself */
         }
         if (hit != CS_NO_NODE) {

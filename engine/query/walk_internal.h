@@ -1,8 +1,8 @@
 /*
  * engine/query/walk_internal.h — the read-side primitives the other query
- * modules (audit, peering, IPAM) build on, so that none of them walks the
- * node arrays itself. All are implemented in engine/query/query.c, on the one
- * walk. Read side only; pure reads of an immutable image, thread-safe.
+ * modules (audit, peering, IPAM, the sorted count) build on, so that none of
+ * them walks the node arrays itself. All but the inline count below are
+ * implemented in engine/query/query.c, on the one walk. Read side only; pure reads of an immutable image, thread-safe.
  *
  * A family is given by its index (0 IPv4, 1 IPv6: cs_family_index). Entries
  * are numbered per family in DFS order of their nodes, so everything inside a
@@ -26,6 +26,29 @@ typedef struct cs_wnode {
     uint32_t up;         /* nearest entry-bearing proper ancestor, CS_NO_NODE */
     uint32_t depth;      /* 1 + the number of entry-bearing proper ancestors */
 } cs_wnode;
+
+/*
+ * The overlap count (kind: a CS_Q_* mask) of a finished walk of Q: x is the
+ * deepest node strictly containing Q (CS_NO_NODE: none), r the first node
+ * of length >= |Q| on Q's path that agrees with Q on |Q| bits (CS_NO_NODE:
+ * none), r_equal whether r's length is |Q|. The entries of x and its
+ * ancestors cover Q strictly; r's subtree is covered by Q, and r's own
+ * entries equal Q. Inline: query.c's walks and count_sorted.c's finish
+ * every query with it.
+ */
+static inline uint32_t cs_walk_count_of(const cs_cold *c, uint32_t x, uint32_t r, int r_equal,
+                                        unsigned kind)
+{
+    const uint32_t cov_x = x != CS_NO_NODE ? c[x].cov : 0;
+    uint32_t total = (kind & CS_Q_COVERING) ? cov_x : 0;
+    if (r != CS_NO_NODE) {
+        if (kind & CS_Q_COVERED)
+            total += c[r].ent_end - c[r].ent_begin;
+        else if (r_equal)
+            total += c[r].cov - cov_x;
+    }
+    return total;
+}
 
 /* Entry values and entry count of a family. */
 const uint32_t *cs_walk_values(const cs_snapshot *s, unsigned fam, uint32_t *n_entries);

@@ -137,6 +137,16 @@ def _join(items):
     return items, text, text_len, len(items), joined
 
 
+def _check_items(got, n, err):
+    """Raises for a C call over n joined items that returned got: an error,
+    or an item holding a newline (seen as more items than given)."""
+    if got < 0:
+        _raise(got, err, "<items>")
+    if got != n:
+        raise InputError(_CS_EPARSE, "<items>: an item holds a newline",
+                         "<items>", None, None)
+
+
 class _Memstream:
     """A FILE* writing into memory (open_memstream), read back as str."""
 
@@ -214,11 +224,7 @@ class Snapshot:
         err = _new_error()
         got = _lib.cs_prefix_parse_lines(text, text_len, 0, addresses, out, n + 1, err)
         del keep
-        if got < 0:
-            _raise(got, err, "<items>")
-        if got != n:
-            raise InputError(_CS_EPARSE, "<items>: an item holds a newline",
-                             "<items>", None, None)
+        _check_items(got, n, err)
         return items, out, n
 
     def _matches(self, m, relation):
@@ -272,11 +278,7 @@ class Snapshot:
         got = _lib.cs_query_count_lines(s, text, text_len, 0, _Q_OVERLAPPING, counts, n + 1,
                                         err)
         del keep
-        if got < 0:
-            _raise(got, err, "<items>")
-        if got != n:
-            raise InputError(_CS_EPARSE, "<items>: an item holds a newline",
-                             "<items>", None, None)
+        _check_items(got, n, err)
         return _ffi.unpack(counts, n)
 
     def overlaps(self, prefix):
