@@ -47,6 +47,7 @@
 #include <cidrscope/estate.h>
 
 #include "core/error_internal.h"
+#include "core/key_internal.h"
 #include "build/estate_builder_internal.h"
 
 #include <stdio.h>
@@ -545,14 +546,6 @@ static bool prefix_ok(const cs_prefix *p)
     return true;
 }
 
-static bool prefix_canonical(const cs_prefix *p)
-{
-    unsigned len = p->len;
-    uint64_t mhi = len >= 64 ? ~0ull : len ? ~0ull << (64 - len) : 0;
-    uint64_t mlo = len <= 64 ? 0 : len >= 128 ? ~0ull : ~0ull << (128 - len);
-    return (p->hi & ~mhi) == 0 && (p->lo & ~mlo) == 0;
-}
-
 void cs_estate_assoc_prefix(const assoc_b *a, cs_prefix *p)
 {
     p->hi = a->hi;
@@ -712,7 +705,7 @@ int cs_estate_add_cidr(cs_estate *e, const cs_cidr_desc *d, const cs_srcloc *loc
         return CS_EINVAL;
     }
     char pbuf[CS_PREFIX_STRCAP];
-    if (!prefix_canonical(p)) {
+    if (!cs_key_is_canonical(p->hi, p->lo, p->len)) {
         cs_prefix c = p->family == CS_AF_V4 ? cs_prefix_from_v4((uint32_t)(p->hi >> 32), p->len)
                                             : cs_prefix_from_v6(p->hi, p->lo, p->len);
         char cbuf[CS_PREFIX_STRCAP];

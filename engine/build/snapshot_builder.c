@@ -88,9 +88,7 @@ static bool prefix_canonical(const cs_prefix *p)
         return false;
     if (p->family == CS_AF_V4 && (p->lo != 0 || (p->hi & 0xffffffffull)))
         return false;
-    uint64_t hi = p->hi, lo = p->lo;
-    cs_key_truncate(&hi, &lo, p->len);
-    return hi == p->hi && lo == p->lo;
+    return cs_key_is_canonical(p->hi, p->lo, p->len);
 }
 
 int cs_snapshot_builder_add(cs_snapshot_builder *b, const cs_prefix *p,

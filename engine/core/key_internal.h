@@ -49,4 +49,13 @@ static inline void cs_key_truncate(uint64_t *hi, uint64_t *lo, unsigned len)
     }
 }
 
+/* Whether a key has no bit set past `len` (len <= 128): a canonical
+ * prefix's address. */
+static inline int cs_key_is_canonical(uint64_t hi, uint64_t lo, unsigned len)
+{
+    uint64_t t_hi = hi, t_lo = lo;
+    cs_key_truncate(&t_hi, &t_lo, len);
+    return t_hi == hi && t_lo == lo;
+}
+
 #endif
