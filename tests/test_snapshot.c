@@ -292,6 +292,12 @@ static void assert_same_image(const cs_snapshot *a, const cs_snapshot *b, const 
     }
 }
 
+/* The name dates from when tu_build's snapshot builder froze a pointer
+ * trie. The builder now sorts its entries (its own radix sort or run merge,
+ * sealed trusted) and uses the same sorted freeze, so this compares that
+ * path with a direct cs_freeze_plan/cs_freeze_write over qsorted entries
+ * into a raw draft; the independent trie-preorder reference is
+ * tests/test_trie.c's trie__builder_freeze_equals_trie_preorder_freeze. */
 static void snapshot__sorted_freeze_equals_trie_freeze(void **state)
 {
     (void)state;
