@@ -11,8 +11,9 @@
  * (engine/query/query.c), or know the estate's tables beyond carrying them as
  * extra sections (their content is validated by engine/image/estate_image.c).
  *
- * IMAGE FORMAT (version 2; version 1 had 16-byte cs_hot4 records and the
- * ENTNODE sections 7 and 8, and is refused with CS_EVERSION). All fields
+ * IMAGE FORMAT (version 3; version 2 had 16-byte cs_cold records {ent_begin,
+ * ent_end, cov, best}, version 1 also 16-byte cs_hot4 records and the
+ * ENTNODE sections 7 and 8; both are refused with CS_EVERSION). All fields
  * little-endian, fixed width; the
  * header's byte_order field holds 0x01020304 so a big-endian reader refuses
  * the image (CS_EVERSION). Sections start on 64-byte boundaries.
@@ -20,7 +21,7 @@
  * Header, at offset 0 (128 bytes):
  *   OFFSET SIZE FIELD
  *        0    8 magic "CIDRSCP\0"
- *        8    4 format_version (2)
+ *        8    4 format_version (3)
  *       12    4 header_len (128)
  *       16    4 byte_order (0x01020304)
  *       20    2 hot4_record_len (12, sizeof cs_hot4)
@@ -36,7 +37,7 @@
  *       72    8 nodes[2] (u32 each)
  *       80    4 flags (bit 0: estate tables present)
  *       84    2 hot6_record_len (24, sizeof cs_hot6)
- *       86    2 cold_record_len (16, sizeof cs_cold)
+ *       86    2 cold_record_len (12, sizeof cs_cold)
  *       88    8 section_table_off (128)
  *       96    8 header_xxh3: XXH3-64 of bytes [0, 96) and of the section
  *                table, with generation read as 0 (so a publisher can stamp
@@ -62,10 +63,14 @@
  *              flags u8, pad[2]} (12 bytes) or cs_hot6 {key_hi u64, key_lo u64,
  *              right u32, len u8, flags u8, pad} (24 bytes). Left child =
  *              next node; right child at `right`.
- *   COLD_f     cs_cold {ent_begin, ent_end, cov, best} (16 bytes): the
- *              subtree's entry range [ent_begin, ent_end), `cov` = entries at
- *              this node and all its ancestors, `best` = deepest node among
- *              them with entries (longest-prefix match), CS_NO_NODE if none.
+ *   COLD_f     cs_cold {ent_begin, ent_end, path} (12 bytes): the
+ *              subtree's entry range [ent_begin, ent_end), and `path`: for a
+ *              node with entries of its own, cov = the entries at this node
+ *              and all its ancestors (bit 31 clear); for a node without,
+ *              0x80000000 | best, best = the deepest ancestor with entries
+ *              (longest-prefix match; its cov is this node's), or
+ *              0xffffffff if none (cov 0). At most 2^31 - 1 nodes and
+ *              entries per family.
  *   VALUES_f   u32[entries[f]]: entry values, grouped by node in preorder,
  *              ascending within one node (so the image does not depend on
  *              insertion order). An entry's node (its prefix) is the last
@@ -77,8 +82,8 @@
  * section lengths; every child index is greater than its parent's and in
  * range; a child is longer than its parent, agrees with it on the parent's
  * bits and continues with the right bit; no key has bits past its length;
- * entry ranges nest exactly (parent = own + left + right); `cov` and `best`
- * equal their definitions. Queries may then
+ * entry ranges nest exactly (parent = own + left + right); `path` equals its
+ * definition. Queries may then
  * walk the arrays with no further checks and always terminate.
  *
  * The estate's sections are validated by cs_estate_image_validate
@@ -173,6 +178,9 @@ int cs_image_build_begin(cs_image_draft *d, const cs_image_counts *c,
             (uint64_t)c->nodes[f] * (f ? sizeof(cs_hot6) : sizeof(cs_hot4));
         sec_len[CS_SEC_COLD_V4 - 1 + f] = (uint64_t)c->nodes[f] * sizeof(cs_cold);
         sec_len[CS_SEC_VALUES_V4 - 1 + f] = (uint64_t)c->entries[f] * 4;
+        if (c->nodes[f] > CS_COLD_MAX || c->entries[f] > CS_COLD_MAX)
+            return cs_fail(err, CS_ERANGE, "more than %u nodes or entries in one family",
+                           CS_COLD_MAX);
     }
     for (size_t i = 0; i < ncore; i++)
         sec_id[i] = (uint32_t)(i + 1);
@@ -322,6 +330,8 @@ static int validate_family(const cs_famview *f, unsigned fam, cs_error *err)
     const unsigned bits = fam ? 128 : 32;
     const cs_cold *cold = f->cold;
     uint32_t n = f->n_nodes;
+    if (n > CS_COLD_MAX || f->n_entries > CS_COLD_MAX)
+        return corrupt(err, "more nodes or entries than a family may hold");
     if (n == 0)
         return f->n_entries == 0 ? 0 : corrupt(err, "entries without nodes");
     if (cold[0].ent_begin != 0 || cold[0].ent_end != f->n_entries)
@@ -372,8 +382,16 @@ static int validate_family(const cs_famview *f, unsigned fam, cs_error *err)
          * written (glue has two); a leaf must carry entries. */
         if (own == 0 && !(kids[0] && kids[1]))
             return corrupt(err, "empty node without two children");
-        if (i == 0 && (cold[0].cov != own || cold[0].best != (own ? 0u : CS_NO_NODE)))
+        if (i == 0 && cold[0].path != (own ? own : CS_NO_NODE))
             return corrupt(err, "root path sums wrong");
+        /* i's own path field was checked when i was met as a child (or
+         * as the root), but a node met here before any parent names it
+         * is refused below (preorder) only after this loop: read its best
+         * only if it lies above i. */
+        uint32_t i_best = snap_best(cold, i);
+        if (i_best != CS_NO_NODE && i_best > i)
+            return corrupt(err, "node path sums disagree with the entries");
+        const uint32_t i_cov = snap_cov(cold, i);
         for (int c = 0; c < 2; c++) {
             if (!kids[c])
                 continue;
@@ -386,8 +404,10 @@ static int validate_family(const cs_famview *f, unsigned fam, cs_error *err)
             if (k_own_end < cold[k].ent_begin)
                 return corrupt(err, "node entry ranges do not nest");
             uint32_t k_own = k_own_end - cold[k].ent_begin;
-            if (cold[k].cov != cold[i].cov + k_own ||
-                cold[k].best != (k_own ? k : cold[i].best))
+            /* the path field as the writer makes it from cov and best;
+                 * cov stays below CS_COLD_MAX (entries are at most that) */
+            if (cold[k].path != cs_image_build_path(k, i_cov + k_own, k_own ? k : i_best) ||
+                (k_own && cold[k].path & CS_COLD_GLUE))
                 return corrupt(err, "node path sums disagree with the entries");
         }
     }

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define CS_MAGIC "CIDRSCP"
-#define CS_FORMAT_VERSION 2u
+#define CS_FORMAT_VERSION 3u
 #define CS_HEADER_LEN 128u
 #define CS_ALIGN 64u
 #define CS_BYTE_ORDER 0x01020304u

@@ -43,22 +43,50 @@ typedef struct cs_hot6 {   /* IPv6 search record, 24 bytes */
 } cs_hot6;
 static_assert(sizeof(cs_hot6) == 24, "cs_hot6 is 24 bytes in the image");
 
-/* Per-node data read once per query, 16 bytes, both families. */
+/* Per-node data read once per query, 12 bytes, both families. */
 typedef struct cs_cold {
     uint32_t ent_begin;    /*  0: first entry of the subtree (and of the
                                   node's own entries) */
     uint32_t ent_end;      /*  4: one past the subtree's last entry */
-    uint32_t cov;          /*  8: entries stored at this node and at every
-                                  ancestor: all entries whose prefix
-                                  contains this node's prefix */
-    uint32_t best;         /* 12: deepest node among this one and its
-                                  ancestors that has own entries, or
-                                  CS_NO_NODE: the longest-prefix match of
-                                  anything this node contains */
+    uint32_t path;         /*  8: the sums of the path from the root, read
+                                  through snap_cov / snap_best below */
 } cs_cold;
-static_assert(sizeof(cs_cold) == 16, "cs_cold is 16 bytes in the image");
+static_assert(sizeof(cs_cold) == 12, "cs_cold is 12 bytes in the image");
 
 #define CS_NO_NODE UINT32_MAX
+
+/*
+ * `path` holds one of two things. Write cov(k) for the entries stored at
+ * node k and at every ancestor (all entries whose prefix contains k's), and
+ * best(k) for the deepest node among k and its ancestors that has entries
+ * of its own (the longest-prefix match of anything k contains; CS_NO_NODE:
+ * none). A node with entries of its own is its own best, so it stores cov
+ * (bit 31 clear: at most 2^31 - 1 entries per family); a node without (a
+ * glue node) has the cov of its best, so it stores best with bit 31 set
+ * (CS_COLD_GLUE | best, CS_NO_NODE when there is none and cov is 0: at most
+ * 2^31 - 1 nodes per family). Format 2 stored both in 16-byte records; the
+ * one field is 4 bytes less per node (bench/results-memory.md), for one
+ * more load when cov is asked of a glue node below a stored prefix.
+ */
+#define CS_COLD_GLUE 0x80000000u
+#define CS_COLD_MAX 0x7fffffffu /* more entries or nodes in a family: refused */
+
+static inline uint32_t snap_best(const cs_cold *c, uint32_t i)
+{
+    const uint32_t p = c[i].path;
+    return !(p & CS_COLD_GLUE) ? i : p == CS_NO_NODE ? CS_NO_NODE : p & ~CS_COLD_GLUE;
+}
+static inline uint32_t snap_cov(const cs_cold *c, uint32_t i)
+{
+    const uint32_t p = c[i].path;
+    return !(p & CS_COLD_GLUE) ? p : p == CS_NO_NODE ? 0 : c[p & ~CS_COLD_GLUE].path;
+}
+/* Build side: the `path` of node k from its cov and best. */
+static inline uint32_t cs_image_build_path(uint32_t k, uint32_t cov, uint32_t best)
+{
+    return best == k ? cov : best == CS_NO_NODE ? CS_NO_NODE : CS_COLD_GLUE | best;
+}
+
 
 enum { CS_FN_LEFT = 1u };
 
