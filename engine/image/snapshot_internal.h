@@ -74,12 +74,20 @@ static_assert(sizeof(cs_cold) == 12, "cs_cold is 12 bytes in the image");
 static inline uint32_t snap_best(const cs_cold *c, uint32_t i)
 {
     const uint32_t p = c[i].path;
-    return !(p & CS_COLD_GLUE) ? i : p == CS_NO_NODE ? CS_NO_NODE : p & ~CS_COLD_GLUE;
+    const uint32_t b = p == CS_NO_NODE ? CS_NO_NODE : p & ~CS_COLD_GLUE;
+    return p & CS_COLD_GLUE ? b : i; /* selects, no branch: glue and entry
+                                        nodes alternate along any walk */
 }
 static inline uint32_t snap_cov(const cs_cold *c, uint32_t i)
 {
+    /* Read the field of best for a glue node that has one, else (a node
+     * with entries, or glue without best: CS_NO_NODE) the node's own again
+     * (the same record: no miss); a glue value there means cov 0. */
     const uint32_t p = c[i].path;
-    return !(p & CS_COLD_GLUE) ? p : p == CS_NO_NODE ? 0 : c[p & ~CS_COLD_GLUE].path;
+    const uint32_t via = (p >> 31) & (p != CS_NO_NODE);
+    const uint32_t j = i ^ ((i ^ (p & ~CS_COLD_GLUE)) & (0u - via));
+    const uint32_t q = c[j].path;
+    return q & ((q >> 31) - 1u);
 }
 /* Build side: the `path` of node k from its cov and best. */
 static inline uint32_t cs_image_build_path(uint32_t k, uint32_t cov, uint32_t best)
