@@ -563,6 +563,131 @@ static void csv__ingest_locate_counts_lines_and_columns(void **state)
     assert_int_equal(err.column, 6);
 }
 
+/* ---- deduplication against a brute-force reading ----------------------------- */
+
+/* The builder finds a row's (VPC, prefix) in the run of its VPC (a VPC new
+ * to the estate), or in the lazily caught-up index (a VPC seen before, a run
+ * past 16 rows). Random rows: runs of new VPCs, revisits of old ones, long
+ * runs of one VPC, duplicates inside and across runs, states that merge
+ * (empty) or conflict; the estate must hold exactly what a brute-force
+ * reading of the rows keeps (one association per (VPC, prefix), its state
+ * the first one given, primary for the first IPv4 row of a new VPC) and
+ * reject exactly the conflicting rows. */
+#define DD_VPCS 64
+#define DD_PREFIXES 48
+
+typedef struct dd_assoc {
+    bool seen;
+    uint8_t state;
+    bool primary;
+} dd_assoc;
+
+static void dd_prefix_text(unsigned k, char *buf, size_t cap)
+{
+    if (k < 40)
+        snprintf(buf, cap, "10.%u.0.0/16", k);
+    else
+        snprintf(buf, cap, "2600:1f13:0:%x00::/56", k - 39);
+}
+
+static void csv__vpc_rows_dedupe_equals_brute_force(void **state)
+{
+    (void)state;
+    static const char *const states[] = {"", "associated", "disassociated", "associating"};
+    static const uint8_t state_code[] = {CS_ASSOC_UNSPECIFIED, CS_ASSOC_ASSOCIATED,
+                                         CS_ASSOC_DISASSOCIATED, CS_ASSOC_ASSOCIATING};
+    uint64_t seed = tu_seed("csv__vpc_rows_dedupe_equals_brute_force", 1414);
+    for (unsigned round = 0; round < 40; round++) {
+        tu_rng rng = {seed + round};
+        static dd_assoc model[DD_VPCS][DD_PREFIXES];
+        memset(model, 0, sizeof model);
+        bool vpc_seen[DD_VPCS] = {false};
+        unsigned nvpc = 0;
+        int rejected = 0;
+        size_t cap = 1u << 18, len = 0;
+        char *text = malloc(cap);
+        assert_non_null(text);
+        len += (size_t)snprintf(text + len, cap - len, "account,region,vpc_id,cidr,state,name\n");
+        while (len < cap - 8192) {
+            /* A new VPC while there are some left, else (and 30% of the
+             * time) a revisit of an earlier one. */
+            unsigned v = nvpc < DD_VPCS && (nvpc == 0 || tu_below(&rng, 10) < 7)
+                             ? nvpc++
+                             : (unsigned)tu_below(&rng, nvpc);
+            bool long_run = tu_below(&rng, 10) == 0;
+            unsigned rows = long_run ? 17 + (unsigned)tu_below(&rng, 30)
+                                     : 1 + (unsigned)tu_below(&rng, 4);
+            for (unsigned i = 0; i < rows; i++) {
+                unsigned k = (unsigned)tu_below(&rng, long_run ? DD_PREFIXES : 8);
+                if (tu_below(&rng, 6) == 0)
+                    k = 40 + (unsigned)tu_below(&rng, 8); /* an IPv6 block */
+                unsigned st = (unsigned)tu_below(&rng, 4);
+                char pfx[64];
+                dd_prefix_text(k, pfx, sizeof pfx);
+                len += (size_t)snprintf(text + len, cap - len,
+                                        "1000000000%02u,us-east-1,vpc-%08x,%s,%s,n%u\n", v % 100,
+                                        0x5000u + v, pfx, states[st], v);
+                /* The brute-force reading of this row. */
+                bool fresh = !vpc_seen[v];
+                vpc_seen[v] = true;
+                dd_assoc *m = &model[v][k];
+                if (!m->seen) {
+                    m->seen = true;
+                    m->state = state_code[st];
+                    m->primary = fresh && k < 40;
+                } else if (state_code[st] && m->state && state_code[st] != m->state) {
+                    rejected++;
+                } else if (!m->state) {
+                    m->state = state_code[st];
+                }
+            }
+        }
+        cs_estate *e = cs_estate_new();
+        cs_load_options o = {.keep_going = true};
+        cs_error err;
+        cs_error_clear(&err);
+        int rc = cs_ingest_csv_vpcs(e, "dd.csv", text, len, &o, &err);
+        if (rc != rejected)
+            fail_msg("seed %llu round %u: %d rejected rows, brute force %d (%s)",
+                     (unsigned long long)seed, round, rc, rejected, err.message);
+        cs_snapshot *s = freeze(e);
+        for (unsigned v = 0; v < nvpc; v++) {
+            char id[32];
+            snprintf(id, sizeof id, "vpc-%08x", 0x5000u + v);
+            cs_vpc vp;
+            assert_int_equal(cs_estate_vpc(s, vpc_index(s, id), &vp), 0);
+            unsigned want = 0;
+            for (unsigned k = 0; k < DD_PREFIXES; k++)
+                want += model[v][k].seen;
+            if (vp.assoc_count != want)
+                fail_msg("seed %llu round %u: %s has %u associations, brute force %u",
+                         (unsigned long long)seed, round, id, vp.assoc_count, want);
+            for (uint32_t i = 0; i < vp.assoc_count; i++) {
+                cs_assoc a;
+                assert_int_equal(cs_estate_assoc(s, vp.assoc_begin + i, &a), 0);
+                char got[CS_PREFIX_STRCAP];
+                cs_prefix_format(&a.prefix, got, sizeof got);
+                unsigned k = 0;
+                char pfx[64];
+                for (; k < DD_PREFIXES; k++) {
+                    dd_prefix_text(k, pfx, sizeof pfx);
+                    if (strcmp(pfx, got) == 0)
+                        break;
+                }
+                assert_true(k < DD_PREFIXES && model[v][k].seen);
+                uint8_t st = model[v][k].state ? model[v][k].state : CS_ASSOC_ASSOCIATED;
+                if (a.state != st || a.primary != model[v][k].primary)
+                    fail_msg("seed %llu round %u: %s %s state %u primary %d, brute force %u %d",
+                             (unsigned long long)seed, round, id, got, a.state, a.primary, st,
+                             model[v][k].primary);
+            }
+        }
+        cs_snapshot_close(s);
+        cs_estate_free(e);
+        free(text);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -577,6 +702,7 @@ int main(void)
         cmocka_unit_test(csv__detect_names_every_kind),
         cmocka_unit_test(csv__real_prefix_dataset_stream_equals_memory),
         cmocka_unit_test(csv__ingest_locate_counts_lines_and_columns),
+        cmocka_unit_test(csv__vpc_rows_dedupe_equals_brute_force),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
