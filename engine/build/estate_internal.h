@@ -12,4 +12,10 @@
 #include "image/estate_image_internal.h"
 #include "build/freeze_internal.h"
 
+/* Starts loading what cs_estate_add_vpc will probe for VPC id s[0..len):
+ * a hint for a reader that has the next record's id in hand before it adds
+ * the current one (engine/ingest/csv.c). No effect on the estate; any
+ * thread that may read e. */
+void cs_estate_prefetch_vpc(const cs_estate *e, const char *s, size_t len);
+
 #endif
