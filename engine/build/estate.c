@@ -438,10 +438,11 @@ static int vpc_merge(cs_estate *e, uint32_t v, const cs_vpc_desc *d, cs_str name
     return 0;
 }
 
-void cs_estate_prefetch_vpc(const cs_estate *e, const char *s, size_t len)
+void cs_estate_prefetch(const cs_estate *e, int table, const char *s, size_t len)
 {
     if (e && s && len)
-        cs_intern_prefetch(&e->vpcs, cs_intern_hash(s, len));
+        cs_intern_prefetch(table == CS_PREFETCH_VPC_ID ? &e->vpcs : &e->assoc_ids,
+                           cs_intern_hash(s, len));
 }
 
 int cs_estate_add_vpc(cs_estate *e, const cs_vpc_desc *d, const cs_srcloc *loc,

@@ -738,6 +738,9 @@ static int string_value(aj *p, const keyspec *ks, const aj_pos *at,
     case K_VPC_ID:
         if ((rc = id_check(p, ks, at, s, len, "vpc-")) != H_OK)
             return rc;
+        /* The builder probes a million-id table for it at the record's
+         * end: start the cache miss now. */
+        cs_ingest_prefetch(p->e, CS_PREFETCH_VPC_ID, (const char *)s, len);
         return keep_str(p, ks, at, s, len, &r->vpc_id);
     case K_OWNER:
         if ((rc = account_check(p, ks, at, s, len)) != H_OK)
@@ -773,6 +776,7 @@ static int string_value(aj *p, const keyspec *ks, const aj_pos *at,
         return rc;
     }
     case K_ASSOC_ID:
+        cs_ingest_prefetch(p->e, CS_PREFETCH_ASSOC_ID, (const char *)s, len);
         return keep_str(p, ks, at, s, len, &cur_assoc(p)->id);
     case K_POOL:
         return keep_str(p, ks, at, s, len, &cur_assoc(p)->pool);

@@ -56,7 +56,7 @@
 #include "ingest/ingest_internal.h"
 
 #include "core/error_internal.h"
-#include "build/estate_internal.h"
+#include "ingest/replay_internal.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -785,7 +785,7 @@ static void prefetch_next_vpc(const row_ctx *c)
     for (const char *q = fs; q < end; q++) {
         if (*q == ',' || *q == '\n') {
             if (k == col) {
-                cs_estate_prefetch_vpc(c->e, fs, (size_t)(q - fs));
+                cs_ingest_prefetch(c->e, CS_PREFETCH_VPC_ID, fs, (size_t)(q - fs));
                 return;
             }
             if (*q == '\n')
