@@ -688,6 +688,43 @@ static void csv__vpc_rows_dedupe_equals_brute_force(void **state)
     }
 }
 
+/* The builder's string check reads eight bytes at a time: every byte value
+ * at every position of a 1..24-byte VPC name (words whole, split, and the
+ * tail) is refused exactly when it is a control byte, at its byte. */
+static void csv__builder_string_check_equals_brute_force(void **state)
+{
+    (void)state;
+    cs_estate *e = cs_estate_new();
+    assert_non_null(e);
+    for (unsigned n = 1; n <= 24; n++) {
+        for (unsigned k = 0; k < n; k++) {
+            for (unsigned c = 1; c < 256; c++) {
+                char name[32];
+                memset(name, 'a', n);
+                name[k] = (char)c;
+                if (k + 1 < n && c >= 0x80)
+                    name[k + 1] = (char)0xff; /* a high byte beside it */
+                cs_vpc_desc d = {.id = {"vpc-00000001", 12}, .owner = {"123456789012", 12},
+                                 .region = {"us-east-1", 9}, .name = {name, n}};
+                cs_error err;
+                cs_error_clear(&err);
+                int rc = cs_estate_add_vpc(e, &d, NULL, &err);
+                bool bad = c < 0x20 || c == 0x7f;
+                if (bad) {
+                    char want[96];
+                    snprintf(want, sizeof want, "control byte 0x%02x at byte %u", c, k + 1);
+                    if (rc != CS_EINVAL || !strstr(err.message, want))
+                        fail_msg("byte 0x%02x at %u of %u: rc %d '%s'", c, k + 1, n, rc,
+                                 err.message);
+                } else if (rc < 0 && rc != CS_ECONFLICT) {
+                    fail_msg("byte 0x%02x at %u of %u refused: %s", c, k + 1, n, err.message);
+                }
+            }
+        }
+    }
+    cs_estate_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -703,6 +740,7 @@ int main(void)
         cmocka_unit_test(csv__real_prefix_dataset_stream_equals_memory),
         cmocka_unit_test(csv__ingest_locate_counts_lines_and_columns),
         cmocka_unit_test(csv__vpc_rows_dedupe_equals_brute_force),
+        cmocka_unit_test(csv__builder_string_check_equals_brute_force),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -205,7 +205,20 @@ int cs_estate_check_str(cs_str s, const char *what, bool required, cs_error *err
     if (s.len > CS_ESTATE_STR_MAX)
         return cs_fail(err, CS_ERANGE, "%s is %zu bytes long (the limit is %u)", what, s.len,
                        CS_ESTATE_STR_MAX);
-    for (size_t i = 0; i < s.len; i++) {
+    /* Eight bytes at a time (every row checks several ids): a word with no
+     * byte below 0x20 and none equal to 0x7f is skipped whole, exactly
+     * (the classic has-less-than and has-zero-byte tests, exact for these
+     * constants); the byte loop finds the culprit. */
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    size_t i = 0;
+    for (; i + 8 <= s.len; i += 8) {
+        uint64_t x, d;
+        memcpy(&x, s.ptr + i, 8);
+        d = x ^ (0x7f * ones);
+        if (((x - 0x20 * ones) & ~x & highs) | ((d - ones) & ~d & highs))
+            break;
+    }
+    for (; i < s.len; i++) {
         unsigned char c = (unsigned char)s.ptr[i];
         if (c < 0x20 || c == 0x7f)
             return cs_fail(err, CS_EINVAL, "%s contains control byte 0x%02x at byte %zu", what,
