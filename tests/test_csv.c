@@ -602,6 +602,7 @@ static void csv__vpc_rows_dedupe_equals_brute_force(void **state)
         static dd_assoc model[DD_VPCS][DD_PREFIXES];
         memset(model, 0, sizeof model);
         bool vpc_seen[DD_VPCS] = {false};
+        char vname[DD_VPCS][16];
         unsigned nvpc = 0;
         int rejected = 0;
         size_t cap = 1u << 18, len = 0;
@@ -622,14 +623,25 @@ static void csv__vpc_rows_dedupe_equals_brute_force(void **state)
                 if (tu_below(&rng, 6) == 0)
                     k = 40 + (unsigned)tu_below(&rng, 8); /* an IPv6 block */
                 unsigned st = (unsigned)tu_below(&rng, 4);
-                char pfx[64];
+                char pfx[64], name[16];
                 dd_prefix_text(k, pfx, sizeof pfx);
+                /* The VPC's name, none, or (a conflict) another one. */
+                unsigned nm = (unsigned)tu_below(&rng, 20);
+                snprintf(name, sizeof name, nm == 0 ? "" : nm == 1 ? "other" : "n%u", v);
                 len += (size_t)snprintf(text + len, cap - len,
-                                        "1000000000%02u,us-east-1,vpc-%08x,%s,%s,n%u\n", v % 100,
-                                        0x5000u + v, pfx, states[st], v);
+                                        "1000000000%02u,us-east-1,vpc-%08x,%s,%s,%s\n", v % 100,
+                                        0x5000u + v, pfx, states[st], name);
                 /* The brute-force reading of this row. */
                 bool fresh = !vpc_seen[v];
                 vpc_seen[v] = true;
+                if (fresh) {
+                    snprintf(vname[v], sizeof vname[v], "%s", name);
+                } else if (name[0] && vname[v][0] && strcmp(name, vname[v]) != 0) {
+                    rejected++; /* the VPC seen with another name */
+                    continue;
+                } else if (!vname[v][0]) {
+                    snprintf(vname[v], sizeof vname[v], "%s", name);
+                }
                 dd_assoc *m = &model[v][k];
                 if (!m->seen) {
                     m->seen = true;
@@ -656,6 +668,9 @@ static void csv__vpc_rows_dedupe_equals_brute_force(void **state)
             snprintf(id, sizeof id, "vpc-%08x", 0x5000u + v);
             cs_vpc vp;
             assert_int_equal(cs_estate_vpc(s, vpc_index(s, id), &vp), 0);
+            if (strcmp(vp.name, vname[v]) != 0)
+                fail_msg("seed %llu round %u: %s named '%s', brute force '%s'",
+                         (unsigned long long)seed, round, id, vp.name, vname[v]);
             unsigned want = 0;
             for (unsigned k = 0; k < DD_PREFIXES; k++)
                 want += model[v][k].seen;

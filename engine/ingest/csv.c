@@ -699,6 +699,8 @@ static int parse_bool(const csv_field *f, bool *out)
 
 /* ---- the driver --------------------------------------------------------------- */
 
+#define VPC_KEY_MAX 256u
+
 typedef struct row_ctx row_ctx;
 typedef int (*row_fn)(row_ctx *c, cs_error *err);
 
@@ -711,6 +713,11 @@ struct row_ctx {
     bool headerless;
     char last_owner[CS_ESTATE_STR_MAX + 1];
     size_t last_owner_len;
+    /* The VPC columns of the last row whose cs_estate_add_vpc succeeded
+     * (vpc_key), when they fit: a row repeating them byte for byte would
+     * only merge a VPC into itself, so it skips the call. */
+    char last_vpc[VPC_KEY_MAX];
+    size_t last_vpc_len;
 };
 
 /* Runs `row` over every record after the header. Keep-going contract of
@@ -798,6 +805,23 @@ static const colspec vpc_cols[V_NCOLS] = {
     {"name", {"name", "vpcname", NULL}, false},
 };
 
+/* The VPC columns of a row as one byte string (each length-prefixed, then
+ * is_default) in key[VPC_KEY_MAX]; 0 when they do not fit. */
+static size_t vpc_key(const cs_vpc_desc *d, char *key)
+{
+    const cs_str part[4] = {d->id, d->owner, d->region, d->name};
+    size_t n = 0;
+    for (unsigned i = 0; i < 4; i++) {
+        if (part[i].len > 255 || n + 1 + part[i].len + 1 > VPC_KEY_MAX)
+            return 0;
+        key[n++] = (char)part[i].len;
+        memcpy(key + n, part[i].ptr, part[i].len);
+        n += part[i].len;
+    }
+    key[n++] = (char)d->is_default;
+    return n;
+}
+
 /* Hints the builder with the VPC id of the record after the current one,
  * when that record is already in the window and has no quote before the
  * field: a VPC new to the estate costs a cache miss in the VPC-id table
@@ -856,8 +880,17 @@ static int vpc_row(row_ctx *c, cs_error *err)
     }
     cs_vpc_desc vd = {.id = fstr(fv), .owner = fstr(fa), .region = fstr(fr), .name = fstr(fn),
                       .is_default = is_default};
-    cs_srcloc lv = floc(r, fv);
-    rc = cs_estate_add_vpc(c->e, &vd, &lv, err);
+    char key[VPC_KEY_MAX];
+    size_t klen = vpc_key(&vd, key);
+    if (klen && klen == c->last_vpc_len && memcmp(key, c->last_vpc, klen) == 0) {
+        rc = 1; /* the VPC of the row before, as it was added: merged */
+    } else {
+        cs_srcloc lv = floc(r, fv);
+        rc = cs_estate_add_vpc(c->e, &vd, &lv, err);
+        c->last_vpc_len = rc >= 0 ? klen : 0;
+        if (rc >= 0)
+            memcpy(c->last_vpc, key, klen);
+    }
     if (rc < 0) {
         /* Point at the field the builder complained about. */
         const char *m = err ? err->message : "";
