@@ -370,7 +370,8 @@ static int host_bits_finding(aj *p, const aj_pos *at, astr raw,
 static int add_cidr(aj *p, const cs_cidr_desc *c, const aj_pos *at)
 {
     cs_srcloc l = srcloc(p, at);
-    cs_error_clear(&p->tmp);
+    if (p->tmp.code) /* a call that succeeds writes nothing to it */
+        cs_error_clear(&p->tmp);
     int rc = cs_ingest_add_cidr(p->e, c, &l, &p->tmp);
     return rc < 0 ? builder_fail(p, rc) : H_OK;
 }
@@ -453,7 +454,8 @@ static int deliver_vpc(aj *p)
     d.state = r->vpc_state;
     d.is_default = r->is_default;
     cs_srcloc loc = srcloc(p, &r->at);
-    cs_error_clear(&p->tmp);
+    if (p->tmp.code) /* a call that succeeds writes nothing to it */
+        cs_error_clear(&p->tmp);
     int rc = cs_ingest_add_vpc(p->e, &d, &loc, &p->tmp);
     if (rc < 0)
         return builder_fail(p, rc);
@@ -581,11 +583,16 @@ static int read_prefix(aj *p, const keyspec *ks, const aj_pos *at,
                        cs_prefix *out, bool *normalised, astr *raw)
 {
     cs_error pe;
-    cs_error_clear(&pe);
     unsigned flags = fam == CS_AF_V4 ? CS_PARSE_V4_ONLY : CS_PARSE_V6_ONLY;
     if (p->opts && p->opts->lenient)
         flags |= CS_PARSE_LENIENT;
-    int rc = cs_prefix_parse((const char *)s, len, flags, out, &pe);
+    /* A clean parse writes nothing to its error (prefix.h): clear one (a
+     * kilobyte) and parse again into it only when there is one to read. */
+    int rc = cs_prefix_parse((const char *)s, len, flags, out, NULL);
+    if (rc < 0) {
+        cs_error_clear(&pe);
+        rc = cs_prefix_parse((const char *)s, len, flags, out, &pe);
+    }
     if (rc < 0) {
         /* The prefix parser counts columns inside the value: shift them
          * past the opening quote (CIDRs never hold escapes). */
