@@ -829,21 +829,23 @@ static size_t vpc_key(const cs_vpc_desc *d, char *key)
 static void prefetch_next_vpc(const row_ctx *c)
 {
     const csv_reader *r = c->r;
-    int k = 0, col = c->col[V_VPC];
-    const char *fs = r->buf + r->pos, *end = r->buf + r->len;
-    for (const char *q = fs; q < end; q++) {
-        if (*q == ',' || *q == '\n') {
-            if (k == col) {
-                cs_ingest_prefetch(c->e, CS_PREFETCH_VPC_ID, fs, (size_t)(q - fs));
-                return;
-            }
-            if (*q == '\n')
-                return;
-            k++;
-            fs = q + 1;
-        } else if (*q == '"') {
+    const char *b = r->buf + r->pos;
+    const char *nl = memchr(b, '\n', r->len - r->pos);
+    if (!nl)
+        return;
+    size_t n = (size_t)(nl - b), q = 0;
+    for (int k = 0;; k++) {
+        unsigned char cls = 0;
+        size_t e = field_end(b, q, n, &cls);
+        if (e < n && cls == 2)
+            return;
+        if (k == c->col[V_VPC]) {
+            cs_ingest_prefetch(c->e, CS_PREFETCH_VPC_ID, b + q, e - q);
             return;
         }
+        if (e >= n)
+            return;
+        q = e + 1;
     }
 }
 
