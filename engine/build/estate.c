@@ -23,7 +23,9 @@
  *    v
  *   vpc_b[vpc id]   assoc_b[]   pcx_b[pcx id]   edge_b[]   tag_b[]   finding_b[]
  *                     ^  by association id: assoc_of_sid[sid]
- *                     |  by (VPC, prefix):  pmap (open addressing) + next_same
+ *                     |  by (VPC, prefix):  pmap (open addressing) + next_same,
+ *                     |  lazily: a VPC new to the estate is searched in its own
+ *                     |  run of records until a lookup needs the whole index
  *
  * Every array grows by doubling: no allocation per record.
  *

@@ -50,8 +50,16 @@
  * Strict vs lenient: a CIDR with host bits is an error unless
  * opts->lenient, which clears them and records CS_FINDING_HOST_BITS.
  *
+ * Speed: a plain line (no quote, CR, NUL or non-ASCII byte) is split in one
+ * pass, eight bytes at a time (csv_fast); anything else goes to the general
+ * scanner, which reads it and reports what is wrong. VPC rows hint the
+ * builder with the next row's VPC id (a cache miss in a million-id table),
+ * and a row repeating the VPC columns of the row before skips the VPC call.
+ *
  * Tests: tests/test_csv.c (fixtures under tests/fixtures/csv/, every error
- * with its location), tests/fuzz/fuzz_csv.c.
+ * with its location; the one-pass path against the general scanner, the
+ * builder's deduplication against a brute-force reading),
+ * tests/fuzz/fuzz_csv.c.
  */
 #include "ingest/ingest_internal.h"
 
