@@ -627,7 +627,10 @@ static void csv__vpc_rows_dedupe_equals_brute_force(void **state)
                 dd_prefix_text(k, pfx, sizeof pfx);
                 /* The VPC's name, none, or (a conflict) another one. */
                 unsigned nm = (unsigned)tu_below(&rng, 20);
-                snprintf(name, sizeof name, nm == 0 ? "" : nm == 1 ? "other" : "n%u", v);
+                if (nm == 0)
+                    name[0] = '\0';
+                else
+                    snprintf(name, sizeof name, nm == 1 ? "other" : "n%u", v);
                 len += (size_t)snprintf(text + len, cap - len,
                                         "1000000000%02u,us-east-1,vpc-%08x,%s,%s,%s\n", v % 100,
                                         0x5000u + v, pfx, states[st], name);
