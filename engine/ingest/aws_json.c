@@ -370,8 +370,7 @@ static int host_bits_finding(aj *p, const aj_pos *at, astr raw,
 static int add_cidr(aj *p, const cs_cidr_desc *c, const aj_pos *at)
 {
     cs_srcloc l = srcloc(p, at);
-    if (p->tmp.code) /* a call that succeeds writes nothing to it */
-        cs_error_clear(&p->tmp);
+    cs_error_clear(&p->tmp);
     int rc = cs_ingest_add_cidr(p->e, c, &l, &p->tmp);
     return rc < 0 ? builder_fail(p, rc) : H_OK;
 }
@@ -454,8 +453,7 @@ static int deliver_vpc(aj *p)
     d.state = r->vpc_state;
     d.is_default = r->is_default;
     cs_srcloc loc = srcloc(p, &r->at);
-    if (p->tmp.code) /* a call that succeeds writes nothing to it */
-        cs_error_clear(&p->tmp);
+    cs_error_clear(&p->tmp);
     int rc = cs_ingest_add_vpc(p->e, &d, &loc, &p->tmp);
     if (rc < 0)
         return builder_fail(p, rc);
@@ -586,14 +584,11 @@ static int read_prefix(aj *p, const keyspec *ks, const aj_pos *at,
     unsigned flags = fam == CS_AF_V4 ? CS_PARSE_V4_ONLY : CS_PARSE_V6_ONLY;
     if (p->opts && p->opts->lenient)
         flags |= CS_PARSE_LENIENT;
-    /* A clean parse writes nothing to its error (prefix.h): clear one (a
-     * kilobyte) and parse again into it only when there is one to read. */
+    /* A clean parse writes nothing to its error: clear one only on failure. */
     int rc = cs_prefix_parse((const char *)s, len, flags, out, NULL);
     if (rc < 0) {
         cs_error_clear(&pe);
-        rc = cs_prefix_parse((const char *)s, len, flags, out, &pe);
-    }
-    if (rc < 0) {
+        cs_prefix_parse((const char *)s, len, flags, out, &pe);
         /* The prefix parser counts columns inside the value: shift them
          * past the opening quote (CIDRs never hold escapes). */
         aj_pos a = *at;
@@ -745,9 +740,7 @@ static int string_value(aj *p, const keyspec *ks, const aj_pos *at,
     case K_VPC_ID:
         if ((rc = id_check(p, ks, at, s, len, "vpc-")) != H_OK)
             return rc;
-        /* The builder probes a million-id table for it at the record's
-         * end: start the cache miss now. */
-        cs_ingest_prefetch(p->e, CS_PREFETCH_VPC_ID, (const char *)s, len);
+        cs_ingest_prefetch(p->e, CS_PREFETCH_VPC_ID, (const char *)s, len); /* a hint */
         return keep_str(p, ks, at, s, len, &r->vpc_id);
     case K_OWNER:
         if ((rc = account_check(p, ks, at, s, len)) != H_OK)
