@@ -613,16 +613,16 @@ static int assoc_reserve(cs_estate *e)
     return 0;
 }
 
+/* A run longer than this (a prefix list's owner: millions of prefixes of
+ * one pseudo-VPC) is indexed and looked up in pmap instead of scanned. */
+#define PMAP_RUN_SCAN 16
+
 /* Indexes associations [upto, to) in record order, the room reserved. The
  * map holds the first record of each key (later ones hang off it by
  * next_same, linked when they were added), which record order meets first.
  * The slot of the record PMAP_AHEAD places on is prefetched: the slots are
  * random, one cache miss each at a million keys, and independent. */
 #define PMAP_AHEAD 8
-
-/* A run longer than this (a prefix list's owner: millions of prefixes of
- * one pseudo-VPC) is indexed and looked up in pmap instead of scanned. */
-#define PMAP_RUN_SCAN 16
 static void pmap_index(cs_estate *e, uint32_t to)
 {
     pmap_b *m = &e->pmap;
