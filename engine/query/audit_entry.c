@@ -68,32 +68,109 @@ static inline uint32_t own_end(const cs_cold *cold, uint32_t n, uint32_t i, uint
     return i + 1 < n ? cold[i + 1].ent_begin : e;
 }
 
-#define ENTRY_CHUNK 64 /* nodes scanned for cluster tops before their clusters */
+/* A cluster's figures (cs_audit_cluster's). */
+typedef struct cluster_fig {
+    uint64_t pairs;
+    uint32_t prefixes, depth;
+} cluster_fig;
 
 /*
- * Entry-level figures and clusters of family f, every entry counted (no
- * scope). Two kinds of node need nothing but a count: glue nodes (no own
- * entries) and top-level leaves holding one entry; together they are most
- * of an estate's nodes outside its clusters (10.0.0.0/16 of one VPC and
- * nothing else near it). So the pass alternates:
+ * The figures of the cluster topped by node t, whose subtree's entries end
+ * at te: its nodes are t, t + 1, ... (preorder) until one begins at or past
+ * te. Returns that node (or n). `fam` is a constant at each call, so each
+ * family gets its own copy of the loop.
  *
- *   scan     ENTRY_CHUNK nodes, branch-free: a node with own entries tops a
- *            cluster when no earlier top's subtree holds it (its first
- *            entry is at or past that top's ent_end) and its subtree holds
- *            >= 2 entries; noted, and every other top-level prefix counted;
- *   cluster  for each top noted, its subtree's nodes (contiguous in
- *            preorder, until a node begins at or past the top's ent_end),
- *            with a stack of the entry-bearing ancestors that have entries
- *            below them (a leaf never has a node under it, so it is never
- *            pushed, and popping is rare); the scan resumes after it.
- *
- * Per entry-bearing node: pairs C(own, 2) + own x (entries strictly below),
- * depth 1 + the stack's height. The top stays at the bottom of the stack
- * (every node of the subtree begins before its end), so the pop loop needs
- * no bound. A subtree never holds more than 33 (IPv4) or 129 nested
- * entry-bearing nodes (lengths strictly increase); the push is bounded all
- * the same.
+ * What the walk carries from node to node is D, the number of
+ * entry-bearing proper ancestors inside the cluster: a node's depth is
+ * D + 1 when it has own entries. D follows the tree's shape, not the entry
+ * ranges: node i + 1 is i's left child (CS_FN_LEFT), else its right child
+ * (right != 0), and either gets D(i) + "i has own entries"; else i is a
+ * leaf and i + 1 is the right child of the deepest ancestor with both
+ * children, which pushed that value on `pend` when it was passed. So per
+ * node one push, one pop or neither, chosen by masks: which way the tree
+ * goes is a coin flip to a branch predictor, and a stack of ancestors'
+ * ends popped in a loop cost 9 ns a node on estate-100k's one big IPv4
+ * cluster (bench/results-count.md). The pending stack holds at most one
+ * entry per level of the path (33 or 129: lengths strictly increase); the
+ * push is bounded all the same, and pend[0] = 0 stands under it.
  */
+static inline __attribute__((always_inline)) uint32_t
+cluster_walk(const cs_famview *fv, unsigned fam, uint32_t t, uint32_t te, cluster_fig *out)
+{
+    const cs_cold *cold = fv->cold;
+    const uint32_t n = fv->n_nodes;
+    uint32_t pend[131];
+    unsigned sp = 0;
+    uint32_t D = 0, prefixes = 0, depth = 0;
+    uint64_t pairs = 0;
+    pend[0] = 0;
+    uint32_t i = t;
+    for (uint32_t b = cold[t].ent_begin; i < n && b < te; i++) {
+        const uint32_t e = cold[i].ent_end, ob = own_end(cold, n, i, e), own = ob - b;
+        const uint32_t has = own != 0, dn = D + has;
+        pairs += (uint64_t)own * (own - 1) / 2 + (uint64_t)own * (e - ob);
+        prefixes += has;
+        depth = dn > depth ? dn : depth;
+        const uint32_t left = snap_flags(fv, fam, i) & CS_FN_LEFT;
+        const uint32_t right = snap_right(fv, fam, i) != 0;
+        const uint32_t leaf = (left | right) ^ 1u;
+        /* the top, read before this node's push is written (a leaf pushes
+         * nothing), and always: no branch on leaf */
+        const uint32_t top = pend[sp];
+        pend[sp + 1] = dn;
+        sp += left & right & (sp < 129);
+        D = (top & (0u - leaf)) | (dn & (leaf - 1u));
+        sp -= leaf & (sp != 0);
+        b = ob;
+    }
+    out->pairs = pairs;
+    out->prefixes = prefixes;
+    out->depth = depth;
+    return i;
+}
+
+/*
+ * The same figures for a cluster of few entries (a template VPC's
+ * 10.0.0.0/16 with its /20 and /24 inside), where cluster_walk's per-node
+ * bookkeeping costs more than the branches it saves: a stack of the ends of
+ * the entry-bearing ancestors that have entries below them (a leaf never
+ * has a node under it, so it is never pushed, and popping is rare). The top
+ * stays at the bottom (every node of the subtree begins before its end), so
+ * the pop loop needs no bound; the push is bounded as cluster_walk's.
+ */
+#define BIG_CLUSTER 64 /* entries from which cluster_walk pays */
+static uint32_t small_cluster_walk(const cs_cold *cold, uint32_t n, uint32_t t, uint32_t te,
+                                   cluster_fig *out)
+{
+    uint32_t st_end[130];
+    uint32_t b = cold[t].ent_begin, ob = own_end(cold, n, t, te), own = ob - b;
+    uint64_t pairs = choose2(own) + (uint64_t)own * (te - ob);
+    uint32_t prefixes = 1, depth = 1;
+    unsigned sp = 1;
+    st_end[0] = te;
+    uint32_t i = t + 1;
+    for (b = ob; i < n && b < te; i++, b = ob) {
+        const uint32_t e = cold[i].ent_end;
+        ob = own_end(cold, n, i, e);
+        own = ob - b;
+        while (b >= st_end[sp - 1])
+            sp--;
+        const uint32_t has = own != 0, inner = has & (e != ob);
+        pairs += (uint64_t)own * (own - 1) / 2 + (uint64_t)own * (e - ob);
+        prefixes += has;
+        const uint32_t d = (sp + 1) & -has;
+        depth = d > depth ? d : depth;
+        st_end[sp] = e;
+        sp += inner & (sp < 129);
+    }
+    out->pairs = pairs;
+    out->prefixes = prefixes;
+    out->depth = depth;
+    return i;
+}
+
+#define ENTRY_CHUNK 64 /* nodes scanned for cluster tops before their clusters */
+
 static int entry_pass(actx *c, unsigned f)
 {
     cs_audit_result *r = c->r;
@@ -101,7 +178,6 @@ static int entry_pass(actx *c, unsigned f)
     const cs_cold *cold = fv->cold;
     const uint32_t n = fv->n_nodes;
     uint32_t starts[ENTRY_CHUNK];
-    uint32_t st_end[130];
     uint64_t pairs = 0, prefixes = 0;
     uint32_t top_end = 0, max_depth = 0;
     for (uint32_t c0 = 0, next = 0; c0 < n; c0 = next) {
@@ -135,26 +211,14 @@ static int entry_pass(actx *c, unsigned f)
                                  : (const void *)&fv->hot4[starts[k]]);
         for (unsigned k = 0; k < ns; k++) {
             uint32_t i = starts[k];
-            uint32_t b = cold[i].ent_begin, te = cold[i].ent_end;
-            uint32_t ob = own_end(cold, n, i, te), own = ob - b;
-            uint64_t c_pairs = choose2(own) + (uint64_t)own * (te - ob);
-            uint32_t c_pref = 1, c_depth = 1;
-            unsigned sp = 1;
-            st_end[0] = te;
-            for (i++, b = ob; i < n && b < te; i++, b = ob) {
-                uint32_t e = cold[i].ent_end;
-                ob = own_end(cold, n, i, e);
-                own = ob - b;
-                while (b >= st_end[sp - 1])
-                    sp--;
-                uint32_t has = own != 0, inner = has & (e != ob);
-                c_pairs += (uint64_t)own * (own - 1) / 2 + (uint64_t)own * (e - ob);
-                c_pref += has;
-                uint32_t d = (sp + 1) & -has;
-                c_depth = d > c_depth ? d : c_depth;
-                st_end[sp] = e;
-                sp += inner & (sp < 129);
-            }
+            const uint32_t te = cold[i].ent_end;
+            cluster_fig cf;
+            if (te - cold[i].ent_begin < BIG_CLUSTER)
+                i = small_cluster_walk(cold, n, i, te, &cf);
+            else
+                i = f ? cluster_walk(fv, 1, i, te, &cf) : cluster_walk(fv, 0, i, te, &cf);
+            const uint64_t c_pairs = cf.pairs;
+            const uint32_t c_pref = cf.prefixes, c_depth = cf.depth;
             if (i > next)
                 next = i;
             cs_audit_cluster *cl = &r->clusters[r->n_clusters++];
