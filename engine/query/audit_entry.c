@@ -177,64 +177,60 @@ static int entry_pass(actx *c, unsigned f)
     const cs_famview *fv = snap_family(c->s, f);
     const cs_cold *cold = fv->cold;
     const uint32_t n = fv->n_nodes;
-    uint32_t starts[ENTRY_CHUNK];
     uint64_t pairs = 0, prefixes = 0;
     uint32_t top_end = 0, max_depth = 0;
     for (uint32_t c0 = 0, next = 0; c0 < n; c0 = next) {
-        uint32_t c1 = c0 + ENTRY_CHUNK < n ? c0 + ENTRY_CHUNK : n;
-        uint32_t body = c1 < n ? c1 : n - 1; /* nodes with a next one */
-        unsigned ns = 0;
+        const uint32_t c1 = c0 + ENTRY_CHUNK < n ? c0 + ENTRY_CHUNK : n;
+        const uint32_t body = c1 < n ? c1 : n - 1; /* nodes with a next one */
+        /* bit k: node c0 + k has own entries (hasm); could top a cluster,
+         * own entries and >= 2 in its subtree (bigm). No loop-carried
+         * chain but the two ORs. */
+        uint64_t hasm = 0, bigm = 0;
         for (uint32_t i = c0; i < c1; i++) {
-            uint32_t b = cold[i].ent_begin, e = cold[i].ent_end;
-            uint32_t nb = i < body ? cold[i + 1].ent_begin : e;
-            /* big: could top a cluster (own entries, >= 2 in the subtree);
-             * a top when no earlier top's subtree holds it. top_end grows
-             * by a max, so the loop-carried chain is one compare: a node
-             * inside a top's subtree never ends past it. */
-            uint32_t big = (nb != b) & (e - b >= 2);
-            uint32_t start = big & (b >= top_end);
-            prefixes += (nb != b) & (b >= top_end) & (big ^ 1u);
-            uint32_t cand = e & (0u - big);
-            top_end = cand > top_end ? cand : top_end;
-            starts[ns] = i;
-            ns += start;
+            const uint32_t b = cold[i].ent_begin, e = cold[i].ent_end;
+            const uint32_t nb = i < body ? cold[i + 1].ent_begin : e;
+            const uint64_t has = nb != b;
+            hasm |= has << (i - c0);
+            bigm |= (has & (e - b >= 2)) << (i - c0);
         }
         next = c1;
-        if (ns == 0)
-            continue;
-        if (GROW(r->clusters, r->n_clusters, r->cap_clusters, r->n_clusters + ns))
-            return CS_ENOMEM;
-        /* the tops' search records (their prefixes), a cache miss each:
-         * asked for now, read when each cluster is written */
-        for (unsigned k = 0; k < ns; k++)
-            __builtin_prefetch(f ? (const void *)&fv->hot6[starts[k]]
-                                 : (const void *)&fv->hot4[starts[k]]);
-        for (unsigned k = 0; k < ns; k++) {
-            uint32_t i = starts[k];
-            const uint32_t te = cold[i].ent_end;
+        /* A big node tops a cluster when no earlier top's subtree holds it
+         * (its first entry is at or past top_end): only a cluster started
+         * in this chunk can hold it, since the scan resumes after each
+         * cluster. The has-nodes no cluster covers are the top-level
+         * prefixes of one entry; the clusters count their own. */
+        uint64_t covered = 0;
+        for (uint64_t m = bigm; m; m &= m - 1) {
+            const uint32_t k = (uint32_t)__builtin_ctzll(m), t = c0 + k;
+            if (cold[t].ent_begin < top_end)
+                continue;
+            const uint32_t te = cold[t].ent_end;
+            top_end = te;
             cluster_fig cf;
-            if (te - cold[i].ent_begin < BIG_CLUSTER)
-                i = small_cluster_walk(cold, n, i, te, &cf);
+            uint32_t i;
+            if (te - cold[t].ent_begin < BIG_CLUSTER)
+                i = small_cluster_walk(cold, n, t, te, &cf);
             else
-                i = f ? cluster_walk(fv, 1, i, te, &cf) : cluster_walk(fv, 0, i, te, &cf);
-            const uint64_t c_pairs = cf.pairs;
-            const uint32_t c_pref = cf.prefixes, c_depth = cf.depth;
+                i = f ? cluster_walk(fv, 1, t, te, &cf) : cluster_walk(fv, 0, t, te, &cf);
+            /* nodes [t, i) of this chunk are the cluster's */
+            const uint32_t hi = i - c0 < 64 ? i - c0 : 64;
+            covered |= (hi == 64 ? ~0ull : (1ull << hi) - 1) & ~((1ull << k) - 1);
             if (i > next)
                 next = i;
-            cs_audit_cluster *cl = &r->clusters[r->n_clusters++];
-            memset(cl, 0, sizeof *cl);
-            cl->top = snap_node_prefix(fv, f, starts[k]);
-            cl->first_entry = cold[starts[k]].ent_begin;
-            cl->span = te - cl->first_entry;
-            cl->entries = cl->span;
-            cl->prefixes = c_pref;
-            cl->depth = c_depth;
-            cl->entry_pairs = c_pairs;
+            if (add_cluster(r, &(cs_prefix){0}, cold[t].ent_begin, te - cold[t].ent_begin,
+                            te - cold[t].ent_begin))
+                return CS_ENOMEM;
+            cs_audit_cluster *cl = &r->clusters[r->n_clusters - 1];
+            cl->top = snap_node_prefix(fv, f, t);
+            cl->prefixes = cf.prefixes;
+            cl->depth = cf.depth;
+            cl->entry_pairs = cf.pairs;
             r->sum.entries_in_clusters += cl->span;
-            max_depth = c_depth > max_depth ? c_depth : max_depth;
-            pairs += c_pairs;
-            prefixes += c_pref;
+            max_depth = cf.depth > max_depth ? cf.depth : max_depth;
+            pairs += cf.pairs;
+            prefixes += cf.prefixes;
         }
+        prefixes += (uint64_t)__builtin_popcountll(hasm & ~covered);
     }
     if (max_depth > r->sum.max_nesting)
         r->sum.max_nesting = max_depth;
