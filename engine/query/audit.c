@@ -132,6 +132,7 @@ static void actx_free(actx *c)
     free(c->group_of);
     free(c->nvpc);
     free(c->onevpc);
+    free(c->ent_lst);
     free(c->psin);
     free(c->gm_off);
     free(c->gm);

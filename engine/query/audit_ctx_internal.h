@@ -104,6 +104,9 @@ typedef struct actx {
     uint32_t *nvpc;         /* per global node: distinct VPCs in scope among
                                its own entries (1 = solo, >= 2 = a group) */
     uint32_t *onevpc;       /* per global node: that VPC when nvpc == 1 */
+    uint8_t *ent_lst;       /* per global entry: at a solo node with another
+                               solo node strictly above or below it (the
+                               only blocks that list a pair by nesting) */
     uint32_t *psin;         /* prefix sums over global entries of in scope */
     uint32_t *gm_off;       /* per group: its VPCs gm[gm_off[i]..gm_off[i+1]) */
     uint32_t *gm;           /*   ascending (so accounts come in runs) */
