@@ -137,6 +137,24 @@ void audit_rep_reasons(uint32_t why, unsigned from, const char *sep, char *buf, 
     }
 }
 
+void audit_rep_json_vpc_id(cs_json *j, const audit_rep *R, uint32_t v)
+{
+    if (!R->qid || R->a2v_s != R->s || v >= R->n_qid) {
+        cs_json_string(j, cs_report_vpc_id(R->s, v));
+        return;
+    }
+    unsigned char *slot = R->qid[v];
+    if (slot[0] == 0) {
+        size_t n = cs_json_quote_plain((char *)slot + 1, AUDIT_QID_LEN - 1,
+                                       cs_report_vpc_id(R->s, v));
+        slot[0] = n ? (unsigned char)n : AUDIT_QID_NONE;
+    }
+    if (slot[0] == AUDIT_QID_NONE)
+        cs_json_string(j, cs_report_vpc_id(R->s, v));
+    else
+        cs_json_token(j, (const char *)slot + 1, slot[0]);
+}
+
 void audit_rep_entry_vpcs(const audit_rep *R, uint8_t family, uint32_t first, uint32_t count,
                           int (*fn)(uint32_t vpc, void *ctx), void *ctx)
 {
@@ -390,8 +408,8 @@ int cs_audit_report_write(FILE *f, const cs_snapshot *s, const cs_audit_result *
         R.a2v = cs_estate_assoc_vpc_map(s, &R.n_a2v);
         cs_estate_counts ec;
         cs_estate_counts_get(s, &ec);
-        R.vpc_id = calloc((size_t)ec.vpcs + 1, sizeof *R.vpc_id);
-        R.n_vpc_id = R.vpc_id ? ec.vpcs : 0;
+        R.qid = calloc((size_t)ec.vpcs + 1, sizeof *R.qid);
+        R.n_qid = R.qid ? ec.vpcs : 0;
     }
     cs_audit_get_summary(r, &R.sum);
     R.n_clusters = cs_audit_cluster_count(r);
@@ -414,10 +432,10 @@ int cs_audit_report_write(FILE *f, const cs_snapshot *s, const cs_audit_result *
     case CS_REPORT_CSV: rc = write_csv(&R); break;
     case CS_REPORT_HTML: rc = audit_rep_html(&R); break;
     default:
-        free(R.vpc_id);
+        free(R.qid);
         return cs_fail(err, CS_EINVAL, "cs_audit_report_write: unknown format %d", (int)o->format);
     }
-    free(R.vpc_id);
+    free(R.qid);
     if (rc)
         return cs_fail(err, rc, "audit report: %s", cs_strerror(rc));
     return cs_out_finish(f, "audit report", err);
