@@ -141,10 +141,10 @@ static void actx_free(actx *c)
     free(c->grc);
     free(c->gstamp);
     free(c->vstamp);
+    free(c->topinc);
     for (int F = 0; F < F_COUNT; F++) {
         free(c->top_off[F]);
         free(c->top[F]);
-        free(c->topinc[F]);
     }
 }
 

@@ -96,8 +96,9 @@ typedef struct actx {
     uint32_t *blk;          /*   blk[blk_off[v] .. blk_off[v+1]), ascending */
     uint32_t *top_off[F_COUNT]; /* per VPC and filter: its tops */
     uint32_t *top[F_COUNT];
-    uint8_t *topinc[F_COUNT];   /* per global entry: first entry of its VPC
-                                   at one of the VPC's tops */
+    uint8_t *topinc;        /* per global entry: bit F set when it is the
+                               first entry of its VPC at one of the VPC's
+                               tops under filter F */
     uint32_t max_blk;       /* most blocks of one VPC */
     uint32_t *stk_a, *stk_b;/* witness-walk stacks, max_blk each */
     uint32_t *group_of;     /* per global node: its group index, or NONE */
