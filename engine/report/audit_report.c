@@ -137,17 +137,24 @@ void audit_rep_reasons(uint32_t why, unsigned from, const char *sep, char *buf, 
     }
 }
 
+/* Slot v of the id cache, filled. */
+static void qid_fill(const audit_rep *R, uint32_t v)
+{
+    unsigned char *slot = R->qid[v];
+    size_t n = cs_json_quote_plain((char *)slot + 1, AUDIT_QID_LEN - 1, cs_report_vpc_id(R->s, v));
+    slot[0] = n ? (unsigned char)n : AUDIT_QID_NONE;
+}
+
 void audit_rep_json_vpc_id(cs_json *j, const audit_rep *R, uint32_t v)
 {
     if (!R->qid || R->a2v_s != R->s || v >= R->n_qid) {
         cs_json_string(j, cs_report_vpc_id(R->s, v));
         return;
     }
-    unsigned char *slot = R->qid[v];
+    const unsigned char *slot = R->qid[v];
     if (slot[0] == 0) {
-        size_t n = cs_json_quote_plain((char *)slot + 1, AUDIT_QID_LEN - 1,
-                                       cs_report_vpc_id(R->s, v));
-        slot[0] = n ? (unsigned char)n : AUDIT_QID_NONE;
+        qid_fill(R, v);
+        slot = R->qid[v];
     }
     if (slot[0] == AUDIT_QID_NONE)
         cs_json_string(j, cs_report_vpc_id(R->s, v));
@@ -424,6 +431,14 @@ int cs_audit_report_write(FILE *f, const cs_snapshot *s, const cs_audit_result *
         R.incomplete_pages = st.incomplete_pages;
     }
     cs_estate_stats_free(&st);
+    /* A JSON report of every group and cluster names most VPCs, each
+     * first met at random (its id's text a cache miss): fill the id cache
+     * in VPC order instead, one stream over the VPC records and their
+     * strings (org shape, 1M blocks: 2.09M ids over 782,000 VPCs). */
+    if (R.qid && (o->format == CS_REPORT_JSON || o->format == CS_REPORT_NDJSON) &&
+        R.limit == UINT64_MAX && R.n_groups + R.n_clusters >= (uint64_t)R.n_qid / 8)
+        for (uint32_t v = 0; v < R.n_qid; v++)
+            qid_fill(&R, v);
     int rc;
     switch (o->format) {
     case CS_REPORT_TEXT: rc = audit_rep_text(&R); break;
