@@ -185,6 +185,61 @@ static int parse_item(worker *k, size_t i, cs_prefix *p, cs_error *err)
     return rc;
 }
 
+/* ---- the batch's items in one parse -------------------------------------------- */
+
+/* When items [from, to) lie in the arena line after line (nothing skipped,
+ * trimmed or joined between them: each ends in the NUL that replaced its
+ * newline, and the next begins right after), makes them one text of lines
+ * ('\n' for each NUL but the last) and returns its length, *text its
+ * start; else returns 0 and changes nothing. split() puts the NULs back. */
+static size_t join(const worker *k, size_t from, size_t to, char **text)
+{
+    const item *it = k->ch->it;
+    for (size_t i = from; i + 1 < to; i++)
+        if (it[i + 1].off != it[i].off + it[i].len + 1)
+            return 0;
+    char *a = k->ch->arena;
+    for (size_t i = from; i + 1 < to; i++)
+        a[it[i].off + it[i].len] = '\n';
+    *text = a + it[from].off;
+    return it[to - 1].off + it[to - 1].len - it[from].off;
+}
+
+static void split(const worker *k, size_t from, size_t to)
+{
+    const item *it = k->ch->it;
+    for (size_t i = from; i + 1 < to; i++)
+        k->ch->arena[it[i].off + it[i].len] = '\0';
+}
+
+/* Parses the batch's items with one cs_prefix_parse_lines call, which
+ * reads the same items as parse_item one by one (items hold no comment,
+ * blank or CR here), so the answers are the same. Returns false, having
+ * changed nothing, when the batch needs the item-by-item path: items not
+ * line after line, --lenient prefixes (each gets its warning), or an item
+ * that does not parse as it is (a bad item, a comment after an item, a
+ * prefix given to lookup) — the item-by-item path then answers, warns and
+ * stops exactly as without this one. */
+static bool parse_batch(worker *k)
+{
+    const cli_items_opts *o = k->o;
+    if (o->lenient && !o->lookup)
+        return false;
+    char *text;
+    const size_t len = k->nb ? join(k, k->b0, k->b0 + k->nb, &text) : 0;
+    if (!len)
+        return false;
+    cs_error err;
+    const int64_t n = cs_prefix_parse_lines(text, len, 0, o->lookup, k->q, k->nb, &err);
+    split(k, k->b0, k->b0 + k->nb);
+    if (n != (int64_t)k->nb)
+        return false;
+    for (size_t slot = 0; slot < k->nb; slot++)
+        k->qi[slot] = k->b0 + slot;
+    k->nq = k->nb;
+    return true;
+}
+
 /* ---- one batch ----------------------------------------------------------------- */
 
 static void emit_plain(worker *k, size_t slot)
@@ -311,7 +366,7 @@ static void *work(void *arg)
         k->nq = 0;
         bool stopped = false; /* a bad item, not keep_going */
         bool any_msg = false;
-        for (size_t slot = 0; slot < k->nb; slot++) {
+        for (size_t slot = parse_batch(k) ? k->nb : 0; slot < k->nb; slot++) {
             cs_error err;
             size_t i = b0 + slot;
             if (parse_item(k, i, &k->q[k->nq], &err) == 0) {

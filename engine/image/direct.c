@@ -27,19 +27,29 @@
  * 192.0.0.0/16 resumes at 192.168.0.0/16, whose subtree no query of
  * 192.0.0.0/16 enters.
  *
+ * When: per family, and only once the queries walked without it pay for
+ * it (snap_direct_for in snapshot.c: a one-item CLI run or a 200-line batch
+ * never builds one; an IPv4-only run never builds IPv6's).
+ *
  * Memory: 560 KiB (IPv4 first level) + 256 KiB + 2176 B per busy /16 (at
  * most one per 32 IPv4 nodes, so at most 68 B per node) + 546 KiB (IPv6)
  * + 256 KiB + 34 KiB per busy IPv6 record (at most one per 512 IPv6 nodes:
  * at most 68 B per node); none for families under CS_DIRECT_MIN_NODES
- * nodes, whose top levels sit in cache.
+ * nodes, whose top levels sit in cache. Each family's parts are one buffer
+ * of cs_pages_alloc (huge pages: their 1,700 fresh 4 KiB pages cost more
+ * than computing the records), the second level's map counting the busy
+ * blocks before it holds them.
  *
- * Tests: tests/test_query.c (every fast path against brute force, on tries
+ * Tests: tests/test_direct.c (built lazily, per family, under threads,
+ * against brute force), tests/test_query.c (every fast path against brute force, on tries
  * large enough to get every index).
  */
 #include "image/snapshot_internal.h"
 
 #include "core/key_internal.h"
+#include "image/pages_internal.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -168,27 +178,31 @@ static int pick_busy(const uint32_t *busy, uint32_t min, uint32_t cap, uint32_t 
     return 0;
 }
 
-/* pick_busy, then a second level's map (65536 slots) and its `per`
- * records for each of the *n blocks picked; nothing allocated when none is.
- * Returns 0 or CS_ENOMEM (what was allocated is in *map and *rec, for
- * snap_direct_free). */
-static int second_level(const uint32_t *busy, uint32_t min, uint32_t cap, size_t per,
-                        uint32_t **map, cs_dir16 **rec, uint32_t *n, uint32_t *threshold)
+/* Byte offsets of a family's parts in its one buffer (cs_pages_alloc):
+ * the first level, the second level's map (65536 u32: busy[] while the
+ * blocks are picked), then up to `cap` second-level blocks of `per`
+ * records; each part starts on a 64-byte line. */
+typedef struct layout {
+    size_t map_off, rec_off, len;
+} layout;
+
+static layout layout_of(size_t first_records, bool second, size_t cap, size_t per)
 {
-    if (pick_busy(busy, min, cap, n, threshold))
-        return CS_ENOMEM;
-    if (*n == 0)
-        return 0;
-    *map = malloc(65536 * sizeof **map);
-    *rec = malloc((size_t)*n * per * sizeof **rec);
-    return *map && *rec ? 0 : CS_ENOMEM;
+    layout l;
+    l.map_off = (first_records * sizeof(cs_dir16) + 63) & ~(size_t)63;
+    l.rec_off = l.map_off + (second ? 65536 * sizeof(uint32_t) : 0);
+    l.len = l.rec_off + (second ? cap * per * sizeof(cs_dir16) : 0);
+    return l;
 }
 
 static int build4(snap_direct *d, const cs_famview *f)
 {
-    d->dir = malloc(CS_DIR4_RECORDS * sizeof *d->dir);
-    if (!d->dir)
+    const uint32_t cap = f->n_nodes / 32;
+    const layout l = layout_of(CS_DIR4_RECORDS, true, cap, CS_DIR_L2_RECORDS);
+    uint8_t *buf = cs_pages_alloc(l.len);
+    if (!buf)
         return CS_ENOMEM;
+    d->dir = (cs_dir16 *)buf;
     for (uint32_t v = 0; v < 256; v++)
         d->dir[CS_DIR4_AT8 + v] = walk4(f, 0, CS_NO_NODE, v << 24, 8);
     for (uint32_t v = 0; v < 4096; v++) {
@@ -201,10 +215,8 @@ static int build4(snap_direct *d, const cs_famview *f)
     }
     /* The second level, for the /16s whose walks go on deepest inside them:
      * at most one per 32 IPv4 nodes (68 B of index per node), chosen by the
-     * nodes under their resume node. */
-    uint32_t *busy = malloc(65536 * sizeof *busy);
-    if (!busy)
-        return CS_ENOMEM;
+     * nodes under their resume node, counted in the map's place. */
+    uint32_t *busy = (uint32_t *)(buf + l.map_off);
     for (uint32_t v = 0; v < 65536; v++) {
         const cs_dir16 *r = &d->dir[v];
         busy[v] = 0;
@@ -213,17 +225,18 @@ static int build4(snap_direct *d, const cs_famview *f)
             busy[v] = subtree_end(f, 0, r->resume) - r->resume;
     }
     uint32_t n, threshold;
-    const int rc = second_level(busy, CS_DIR24_MIN_NODES, f->n_nodes / 32, CS_DIR_L2_RECORDS,
-                                &d->l2, &d->dir24, &n, &threshold);
-    if (rc || n == 0) {
-        free(busy);
-        return rc;
-    }
+    if (pick_busy(busy, CS_DIR24_MIN_NODES, cap, &n, &threshold))
+        return CS_ENOMEM;
+    if (n == 0)
+        return 0;
+    d->l2 = busy; /* written over busy[v] once it is read */
+    d->dir24 = (cs_dir16 *)(buf + l.rec_off);
     uint32_t b = 0;
     for (uint32_t v = 0; v < 65536; v++) {
         const cs_dir16 *r = &d->dir[v];
+        const uint32_t nodes = busy[v];
         d->l2[v] = CS_NO_NODE;
-        if (b == n || busy[v] < threshold)
+        if (b == n || nodes < threshold)
             continue;
         cs_dir16 *rec = &d->dir24[b * CS_DIR_L2_RECORDS];
         d->l2[v] = b * CS_DIR_L2_RECORDS;
@@ -235,8 +248,8 @@ static int build4(snap_direct *d, const cs_famview *f)
         }
         b++;
     }
-    free(busy);
     d->n_l2 = n;
+    cs_pages_trim(buf, l.rec_off + (size_t)n * CS_DIR_L2_RECORDS * sizeof(cs_dir16));
     return 0;
 }
 
@@ -264,12 +277,11 @@ static void put_bits(uint64_t *hi, uint64_t *lo, uint64_t v, unsigned k, unsigne
  * At most one per 512 IPv6 nodes (68 B of index per node), chosen by the
  * nodes under their resume node.
  */
-static int build6_l2(snap_direct *d, const cs_famview *f)
+static int build6_l2(snap_direct *d, const cs_famview *f, uint8_t *buf, const layout *l,
+                     uint32_t cap)
 {
     const unsigned l16 = d->base_len + 16;
-    uint32_t *busy = malloc(65536 * sizeof *busy);
-    if (!busy)
-        return CS_ENOMEM;
+    uint32_t *busy = (uint32_t *)(buf + l->map_off); /* in the map's place */
     for (uint32_t v = 0; v < 65536; v++) {
         const uint32_t r = d->dir6[v].resume;
         uint64_t hi = d->base_hi, lo = d->base_lo;
@@ -280,16 +292,17 @@ static int build6_l2(snap_direct *d, const cs_famview *f)
             busy[v] = subtree_end(f, 1, r) - r;
     }
     uint32_t n, threshold;
-    const int rc = second_level(busy, CS_DIR6_L2_MIN_NODES, f->n_nodes / 512, CS_DIR6_L2_RECORDS,
-                                &d->l2_6, &d->dir6_l2, &n, &threshold);
-    if (rc || n == 0) {
-        free(busy);
-        return rc;
-    }
+    if (pick_busy(busy, CS_DIR6_L2_MIN_NODES, cap, &n, &threshold))
+        return CS_ENOMEM;
+    if (n == 0)
+        return 0;
+    d->l2_6 = busy; /* written over busy[v] once it is read */
+    d->dir6_l2 = (cs_dir16 *)(buf + l->rec_off);
     uint32_t b = 0;
     for (uint32_t v = 0; v < 65536; v++) {
+        const uint32_t nodes = busy[v];
         d->l2_6[v] = CS_NO_NODE;
-        if (b == n || busy[v] < threshold)
+        if (b == n || nodes < threshold)
             continue;
         cs_dir16 *rec = &d->dir6_l2[(size_t)b * CS_DIR6_L2_RECORDS];
         d->l2_6[v] = b * CS_DIR6_L2_RECORDS;
@@ -305,8 +318,8 @@ static int build6_l2(snap_direct *d, const cs_famview *f)
         }
         b++;
     }
-    free(busy);
     d->n_l2_6 = n;
+    cs_pages_trim(buf, l->rec_off + (size_t)n * CS_DIR6_L2_RECORDS * sizeof(cs_dir16));
     return 0;
 }
 
@@ -402,9 +415,13 @@ static int build6(snap_direct *d, const cs_famview *f)
     d->base_lo = b->key_lo;
     d->base_len = b->len;
     d->base_x = x;
-    d->dir6 = malloc(CS_DIR6_RECORDS * sizeof *d->dir6);
-    if (!d->dir6)
+    const bool second = b->len <= 96;
+    const uint32_t cap = f->n_nodes / 512;
+    const layout l = layout_of(CS_DIR6_RECORDS, second, cap, CS_DIR6_L2_RECORDS);
+    uint8_t *buf = cs_pages_alloc(l.len);
+    if (!buf)
         return CS_ENOMEM;
+    d->dir6 = (cs_dir16 *)buf;
     /* Level k (bits after base: 0, 4, 8, 12, 16) from level k - 4. */
     static const uint32_t at[5] = {CS_DIR6_AT0, CS_DIR6_AT4, CS_DIR6_AT8, CS_DIR6_AT12, 0};
     d->dir6[CS_DIR6_AT0] = (cs_dir16){i, x};
@@ -417,29 +434,49 @@ static int build6(snap_direct *d, const cs_famview *f)
             d->dir6[at[lv] + v] = below6(f, up, hi, lo, b->len + k);
         }
     }
-    return b->len <= 96 ? build6_l2(d, f) : 0;
+    return second ? build6_l2(d, f, buf, &l, cap) : 0;
 }
 
-int snap_direct_build(snap_direct *d, const cs_famview *f4, const cs_famview *f6)
+/* Frees family fam's indexes and clears its fields. */
+static void free_family(snap_direct *d, unsigned fam)
 {
-    memset(d, 0, sizeof *d);
+    if (fam == 0) {
+        cs_pages_free(d->dir); /* l2 and dir24 live in its buffer */
+        d->dir = NULL;
+        d->l2 = NULL;
+        d->dir24 = NULL;
+        d->n_l2 = 0;
+    } else {
+        cs_pages_free(d->dir6); /* l2_6 and dir6_l2 live in its buffer */
+        d->dir6 = NULL;
+        d->l2_6 = NULL;
+        d->dir6_l2 = NULL;
+        d->n_l2_6 = 0;
+        d->base_hi = d->base_lo = 0;
+        d->base_len = d->base_x = 0;
+    }
+}
+
+int snap_direct_build(snap_direct *d, const cs_famview *f4, const cs_famview *f6, unsigned fams)
+{
+    const cs_famview *f[2] = {f4, f6};
     int rc = 0;
-    if (f4->n_nodes >= CS_DIRECT_MIN_NODES)
-        rc = build4(d, f4);
-    if (!rc && f6->n_nodes >= CS_DIRECT_MIN_NODES)
-        rc = build6(d, f6);
-    if (rc)
-        snap_direct_free(d);
+    for (unsigned fam = 0; fam < 2; fam++) {
+        if (!(fams >> fam & 1u) || f[fam]->n_nodes < CS_DIRECT_MIN_NODES)
+            continue;
+        free_family(d, fam);
+        const int frc = fam ? build6(d, f6) : build4(d, f4);
+        if (frc) {
+            free_family(d, fam);
+            rc = frc;
+        }
+    }
     return rc;
 }
 
 void snap_direct_free(snap_direct *d)
 {
-    free(d->dir);
-    free(d->l2);
-    free(d->dir24);
-    free(d->dir6);
-    free(d->l2_6);
-    free(d->dir6_l2);
+    free_family(d, 0);
+    free_family(d, 1);
     memset(d, 0, sizeof *d);
 }

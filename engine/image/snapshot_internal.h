@@ -226,9 +226,27 @@ typedef struct snap_direct {
     uint32_t n_l2_6;      /* 16-bit records with a second level */
 } snap_direct;
 
+/* Every family's indexes, built now if they were not (a shm publisher
+ * copying them, tests). */
 const snap_direct *snap_direct_of(const cs_snapshot *s);
-/* Builds / frees the indexes of a validated image's tries (0 or CS_ENOMEM). */
-int snap_direct_build(snap_direct *d, const cs_famview *f4, const cs_famview *f6);
+/*
+ * The indexes for a call about to walk n queries of the families in `fams`
+ * (bit f: family f). Built lazily, per family: once the queries walked from
+ * the root while a family in `fams` had none reach CS_DIRECT_LAZY_QUERIES
+ * (a few thousand walks cost less than the build), this call builds the
+ * families in `fams` not built yet, unless another thread is building
+ * (then it goes on without them rather than wait). The result is immutable
+ * and holds the families built so far (a family not built: its first level
+ * NULL, as for a small trie); any may be used. Thread-safe.
+ */
+const snap_direct *snap_direct_for(const cs_snapshot *s, unsigned fams, size_t n);
+#define CS_DIRECT_LAZY_QUERIES 16384u
+/* The families whose indexes were built (bit f: family f; tests). */
+unsigned snap_direct_built(const cs_snapshot *s);
+/* Builds the indexes of the families in `fams` (bit f: family f) of a
+ * validated image's tries into d, leaving the other family's as they are
+ * (0, or CS_ENOMEM: the family that failed left without); frees them all. */
+int snap_direct_build(snap_direct *d, const cs_famview *f4, const cs_famview *f6, unsigned fams);
 void snap_direct_free(snap_direct *d);
 
 /*
