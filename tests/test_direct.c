@@ -165,7 +165,7 @@ static void direct__built_per_family_once_the_queries_pay(void **state)
     assert_non_null(eager->dir6);
     assert_true(eager->n_l2_6 > 0);
     assert_int_equal(snap_direct_built(s), 0);
-    const size_t batch = 1500;
+    const size_t batch = CS_DIRECT_LAZY_QUERIES / 4;
     cs_prefix *q4 = queries_of(&r, e, n, CS_AF_V4, batch);
     cs_prefix *q6 = queries_of(&r, e, n, CS_AF_V6, 64);
     /* same_answers asks s 2 * batch queries a call (count, then lookup) */
