@@ -10,12 +10,14 @@
  *         cs_match_report on stdout ─> read on, into the same slot (one
  *         slot: the same pages serve the whole input)
  *
- * --threads N (N > 1), the main thread only reads and writes:
+ * --threads N (N > 1): N - 1 workers, and main, which reads, writes, and
+ * answers jobs whenever it would otherwise wait:
  *
  *   main:    read chunk c (JOBS_PER_WORKER * N jobs of JOB_ITEMS items)
  *            into slot c % SLOTS, cut it in jobs, queue them; write every
  *            finished job at the head of the queue (in queue order); before
- *            reusing a slot, wait for its jobs and write them
+ *            reusing a slot, wait for its jobs and write them, taking
+ *            queued jobs as a worker does while the one it waits for runs
  *   workers: take the next queued job; parse, answer and format its items
  *            through the worker's own cs_match_report (CS_MR_BARE, kept
  *            across jobs with its owner cache) into the job's buffer (an
@@ -30,8 +32,10 @@
  * taken from a stack, the one given back last first, so only as many
  * buffers as jobs in flight are ever touched. Small jobs also keep the
  * workers' shares even and the wait for the last job of a chunk short.
- * Main sleeps until the last job of the slot it needs is done (one wake-up
- * per chunk, not per job).
+ * Main sleeps only when no job is left to take, until the last job of the
+ * slot it needs is done (one wake-up per chunk, not per job): N threads
+ * on N cores, no third runnable thread (it cost 2 threads 30% more CPU
+ * than one in context switches and cold caches).
  *
  * So while the workers answer chunk c, main reads chunk c + 1 and writes
  * chunk c - 1. Jobs are written in the order they were queued, which is
@@ -48,11 +52,13 @@
  * the newest generation.
  *
  * Concurrency: one mutex guards the queue's `next` and `tail`, every job's
- * `done`, the spare buffers and `wait_pos`; a worker owns a job (and the
- * buffer it took with it) from taking it until it sets done
- * (under the mutex, so main sees its buffers complete); main alone moves
- * `head` and reuses slots, and touches a slot's arena only after every job
- * reading it is written. Workers share the snapshot (read-only,
+ * `done`, the spare buffers and `wait_pos`; the thread that takes a job
+ * (a worker, or main in wait_for, each through its own member) owns it
+ * and the buffer it took with it until it sets done (under the mutex, so
+ * main sees its buffers complete); main alone moves `head` and reuses
+ * slots, and touches a slot's arena only after every job reading it is
+ * written. Jobs on a slot write into its arena only to join and split
+ * their own items (parse_batch). Members share the snapshot (read-only,
  * thread-safe per query.h); each owns its scratch, writer and streams.
  * Warnings and errors of one thread go straight to stderr.
  */
@@ -441,9 +447,9 @@ struct pool {
     size_t tail;              /* next queue position */
     bool quit;
     const cli_items_opts *o;
-    member *m;
+    member *m;                /* the workers', then main's (m[started]) */
     pthread_t tid[MAX_THREADS];
-    unsigned started;
+    unsigned started;         /* worker threads; main answers jobs too */
 };
 
 typedef struct run {
@@ -515,6 +521,25 @@ static void run_job(const cli_items_opts *o, member *m, job *j)
     clearerr(m->err);
 }
 
+/* Takes the next queued job and runs it on member m (p->mu held, and
+ * held again on return). Returns false when none is queued. */
+static bool take_job(pool *p, member *m)
+{
+    if (p->next == p->tail)
+        return false;
+    size_t pos = p->next++;
+    job *j = &p->q[pos % p->qcap];
+    if (p->n_spare)
+        j->out = p->spare[--p->n_spare];
+    pthread_mutex_unlock(&p->mu);
+    run_job(p->o, m, j);
+    pthread_mutex_lock(&p->mu);
+    j->done = true;
+    if (pos == p->wait_pos) /* main sleeps until this one: one wake-up */
+        pthread_cond_signal(&p->done);
+    return true;
+}
+
 static void *pool_thread(void *arg)
 {
     member *m = arg;
@@ -523,18 +548,8 @@ static void *pool_thread(void *arg)
     for (;;) {
         while (p->next == p->tail && !p->quit)
             pthread_cond_wait(&p->ready, &p->mu);
-        if (p->next == p->tail)
+        if (!take_job(p, m))
             break; /* quit, and nothing left */
-        size_t pos = p->next++;
-        job *j = &p->q[pos % p->qcap];
-        if (p->n_spare)
-            j->out = p->spare[--p->n_spare];
-        pthread_mutex_unlock(&p->mu);
-        run_job(p->o, m, j);
-        pthread_mutex_lock(&p->mu);
-        j->done = true;
-        if (pos == p->wait_pos) /* main sleeps until this one: one wake-up */
-            pthread_cond_signal(&p->done);
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
@@ -552,6 +567,7 @@ static void pool_stop(pool *p)
         pthread_join(p->tid[x], NULL);
         member_close(&p->m[x]);
     }
+    member_close(&p->m[p->started]); /* main's */
     for (size_t x = 0; x < p->qcap; x++) {
         free(p->q[x].out.p);
         free(p->q[x].err.p);
@@ -567,8 +583,10 @@ static void pool_stop(pool *p)
     free(p);
 }
 
-/* Starts up to `threads` workers. NULL when none could start (out of
- * memory, or no thread): the caller answers on its own thread. */
+/* Starts up to threads - 1 workers; main, which answers jobs while it
+ * waits for one (wait_for), is the last member. NULL when no worker could
+ * start (out of memory, or no thread): the caller answers on its own
+ * thread. */
 static pool *pool_start(const cli_items_opts *o, unsigned threads)
 {
     pool *p = calloc(1, sizeof *p);
@@ -589,29 +607,38 @@ static pool *pool_start(const cli_items_opts *o, unsigned threads)
     }
     pthread_cond_init(&p->ready, NULL);
     pthread_cond_init(&p->done, NULL);
-    for (unsigned x = 0; x < threads; x++) {
+    for (unsigned x = 0; x + 1 < threads; x++) {
         p->m[x].p = p;
         if (member_open(&p->m[x], o) != 0 ||
             pthread_create(&p->tid[x], NULL, pool_thread, &p->m[x]) != 0) {
             member_close(&p->m[x]);
+            memset(&p->m[x], 0, sizeof p->m[x]); /* main's now */
             break;
         }
         p->started++;
     }
-    if (!p->started) {
+    p->m[p->started].p = p;
+    if (!p->started || member_open(&p->m[p->started], o) != 0) {
         pool_stop(p);
         return NULL;
     }
     return p;
 }
 
-/* Waits (p->mu held) until the job at queue position `pos` is done. */
+/* Waits (p->mu held) until the job at queue position `pos` is done,
+ * answering queued jobs on main's member meanwhile: main is one of the N
+ * threads, so N threads keep N cores busy and none sleeps while a job is
+ * queued (with N = 2 on 2 cores, a third runnable thread only cost
+ * context switches). */
 static void wait_for(pool *p, size_t pos)
 {
-    p->wait_pos = pos;
-    while (!p->q[pos % p->qcap].done)
+    while (!p->q[pos % p->qcap].done) {
+        if (take_job(p, &p->m[p->started]))
+            continue;
+        p->wait_pos = pos;
         pthread_cond_wait(&p->done, &p->mu);
-    p->wait_pos = SIZE_MAX;
+        p->wait_pos = SIZE_MAX;
+    }
 }
 
 /* Writes the job at the head of the queue, waiting for it when `wait`.
@@ -907,7 +934,7 @@ int cli_items_run(const cli_items_opts *o, char **args, int n_args, const char *
         r.p = pool_start(r.o, threads);
     if (!r.p) /* one thread, or none could start: answered on this one */
         r.one = calloc(1, sizeof *r.one); /* msg[] starts NULL */
-    size_t cap = r.p ? (size_t)JOB_ITEMS * JOBS_PER_WORKER * r.p->started : CHUNK_ONE;
+    size_t cap = r.p ? (size_t)JOB_ITEMS * JOBS_PER_WORKER * (r.p->started + 1) : CHUNK_ONE;
     bool ok = r.w && (r.p || r.one);
     for (unsigned x = 0; x < (r.p ? SLOTS : 1) && ok; x++) {
         r.slot[x].cap = cap;
