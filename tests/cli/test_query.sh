@@ -195,22 +195,22 @@ grep -q "many:30001:1:" "$tmp/err" || fail "--threads 2: bad item location: $(ca
 # prefix among the addresses.
 seed=${CS_TEST_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 seedmsg="(replay with CS_TEST_SEED=$seed)"
-awk -v seed="$seed" 'BEGIN { srand(seed)
-    for (i = 1; i <= 20000; i++) {
-        a = int(rand() * 256); b = int(rand() * 256)
-        if (i == 5000) print "10." a "." b ".0/24  # a comment"
-        else if (i == 9000) print "10." a "." b ".1/24"
-        else if (i == 13000) print "10." a ".300.0/24"
-        else print rand() < 0.5 ? "10." a ".0.0/16" : "10." a "." b ".0/24"
-    } }' >"$tmp/batches"
-awk -v seed="$seed" 'BEGIN { srand(seed)
-    for (i = 1; i <= 20000; i++) {
-        a = int(rand() * 256); b = int(rand() * 256)
-        if (i == 5000) print "10." a "." b ".1  # a comment"
-        else if (i == 9000) print "10." a "." b ".0/24"
-        else if (i == 13000) print "10." a ".300.1"
-        else print "10." a "." b "." int(rand() * 256)
-    } }' >"$tmp/batches-a"
+# batch_items KIND: 20,000 prefixes (KIND p) or addresses (KIND a), with a
+# comment after item 5,000, host bits (p) or a prefix (a) at item 9,000,
+# an octet over 255 at item 13,000
+batch_items() {
+    awk -v seed="$seed" -v kind="$1" 'BEGIN { srand(seed)
+        for (i = 1; i <= 20000; i++) {
+            a = int(rand() * 256); b = int(rand() * 256); c = int(rand() * 256)
+            item = kind == "a" ? "10." a "." b "." c : rand() < 0.5 ? "10." a ".0.0/16" : "10." a "." b ".0/24"
+            if (i == 5000) item = item "  # a comment"
+            else if (i == 9000) item = "10." a "." b (kind == "a" ? ".0/24" : ".1/24")
+            else if (i == 13000) item = "10." a ".300." (kind == "a" ? c : "0/24")
+            print item
+        } }'
+}
+batch_items p >"$tmp/batches"
+batch_items a >"$tmp/batches-a"
 for args in "query --count" "query --count --keep-going" "query --count --lenient --keep-going" \
     "query --format csv --keep-going" "lookup --keep-going" "lookup" "lookup --lenient --keep-going" \
     "lookup --count --all --keep-going"; do
