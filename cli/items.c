@@ -633,7 +633,9 @@ static pool *pool_start(const cli_items_opts *o, unsigned threads)
 static void wait_for(pool *p, size_t pos)
 {
     while (!p->q[pos % p->qcap].done) {
-        if (take_job(p, &p->m[p->started]))
+        /* only a job the workers would not start next: main also reads
+         * and writes, so its share of the jobs is what they leave */
+        if (p->tail - p->next > p->started && take_job(p, &p->m[p->started]))
             continue;
         p->wait_pos = pos;
         pthread_cond_wait(&p->done, &p->mu);
