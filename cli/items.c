@@ -17,7 +17,7 @@
  *            into slot c % SLOTS, cut it in jobs, queue them; write every
  *            finished job at the head of the queue (in queue order); before
  *            reusing a slot, wait for its jobs and write them, taking
- *            queued jobs as a worker does while the one it waits for runs
+ *            the queued jobs no worker would start next meanwhile
  *   workers: take the next queued job; parse, answer and format its items
  *            through the worker's own cs_match_report (CS_MR_BARE, kept
  *            across jobs with its owner cache) into the job's buffer (an
@@ -32,7 +32,7 @@
  * taken from a stack, the one given back last first, so only as many
  * buffers as jobs in flight are ever touched. Small jobs also keep the
  * workers' shares even and the wait for the last job of a chunk short.
- * Main sleeps only when no job is left to take, until the last job of the
+ * Main sleeps only when no such job is left, until the last job of the
  * slot it needs is done (one wake-up per chunk, not per job): N threads
  * on N cores, no third runnable thread (it cost 2 threads 30% more CPU
  * than one in context switches and cold caches).
