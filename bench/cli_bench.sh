@@ -19,12 +19,16 @@
 # the child: the figure on a shared machine) and, in the note, the median
 # wall time. The ratios follow. Figures go to bench/results-cli.md by hand.
 #
-# usage: sh bench/cli_bench.sh NEW_CLI BASE_CLI [LINES [RUNS]]
+# START_CLI, when given, is one more binary (the branch's start) in the
+# same alternation as a80251a: its rows are named "start".
+#
+# usage: sh bench/cli_bench.sh NEW_CLI BASE_CLI [LINES [RUNS [START_CLI]]]
 set -eu
 new=$1
 base=$2
 lines=${3:-200000}
 runs=${4:-5}
+start=${5:-}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cs_clibench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 "$new" gen --shape org --seed 14 --accounts 3800 --regions 17 --format csv \
@@ -65,8 +69,8 @@ with open(d + "/pairs.csv", "w") as f:
         f.write("%s,%s\n" % (vpcs[r.randrange(len(vpcs))], vpcs[r.randrange(len(vpcs))]))
 PY
 echo "cli_bench: org-83k, $lines lines, $runs runs, $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u '+%Y-%m-%d %H:%M UTC')"
-python3 "$(dirname "$0")/peers/cli_times.py" org-83k "$tmp" "$runs" "$new" a80251a "$base" |
-    tee "$tmp/times.tsv"
+python3 "$(dirname "$0")/peers/cli_times.py" org-83k "$tmp" "$runs" "$new" a80251a "$base" \
+    ${start:+start "$start"} | tee "$tmp/times.tsv"
 # ratios: CPU of a80251a over this tree; wall of one thread over two
 awk -F'\t' '{ cpu[$3 "|" $4] = $6; split($10, w, " "); wall[$3 "|" $4] = w[2] }
     END {
@@ -75,6 +79,9 @@ awk -F'\t' '{ cpu[$3 "|" $4] = $6; split($10, w, " "); wall[$3 "|" $4] = w[2] }
             printf "%s: this tree %.2fx a80251a (CPU); --threads 2 %.2fx one thread (wall)\n", wl,
                 cpu[wl "|a80251a"] / cpu[wl "|cidrscope"],
                 wall[wl "|cidrscope --threads 1"] / wall[wl "|cidrscope --threads 2"]
+            if ((wl "|start") in cpu)
+                printf "%s: this tree %.2fx the start (CPU), the start %.2fx a80251a\n", wl,
+                    cpu[wl "|start"] / cpu[wl "|cidrscope"], cpu[wl "|a80251a"] / cpu[wl "|start"]
         }
         wl = "cli-check-pairs"
         printf "%s: --threads 2 %.2fx one thread (wall)\n", wl,
