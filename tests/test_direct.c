@@ -5,7 +5,8 @@
  * for, byte for byte the indexes an eager build makes, under threads that
  * race past the threshold; every answer on the way equal to a snapshot
  * whose indexes were built before any query, and a sample to brute force.
- * Also the buffers they and file images live in (engine/image/pages.c).
+ * Every IPv4 record against a walk from the root. Also the buffers they
+ * and file images live in (engine/image/pages.c).
  * The records themselves are checked against their definition in
  * tests/test_query.c.
  */
@@ -144,6 +145,68 @@ static void same_indexes(const snap_direct *a, const snap_direct *b)
                                 (size_t)a->n_l2_6 * CS_DIR6_L2_RECORDS * sizeof(cs_dir16));
         }
     }
+}
+
+/* The record of IPv4 block (key, len) by a walk from the root: down the
+ * block's side while the node is shorter than the block and agrees with
+ * it; the first node not shorter is where a walk resumes, the last one
+ * passed is x (snapshot_internal.h, cs_dir16). */
+static cs_dir16 root_walk4(const cs_famview *f, uint32_t key, unsigned len)
+{
+    uint32_t i = 0, x = CS_NO_NODE;
+    for (;;) {
+        const cs_hot4 *h = &f->hot4[i];
+        if (h->len >= len)
+            return (cs_dir16){i, x};
+        if (h->len && (key ^ h->key) >> (32 - h->len))
+            return (cs_dir16){CS_NO_NODE, x};
+        x = i;
+        i = key >> (31 - h->len) & 1u ? h->right : (h->flags & CS_FN_LEFT) ? i + 1 : 0;
+        if (!i)
+            return (cs_dir16){CS_NO_NODE, x};
+    }
+}
+
+static void expect_record(uint64_t seed, const cs_famview *f, const cs_dir16 *got, uint32_t key,
+                          unsigned len)
+{
+    const cs_dir16 want = root_walk4(f, key, len);
+    if (got->resume != want.resume || got->x != want.x)
+        fail_msg("seed %llu: record of %u.%u.%u.%u/%u is (%u, %u), a walk from the root "
+                 "gives (%u, %u)", (unsigned long long)seed, key >> 24, key >> 16 & 255,
+                 key >> 8 & 255, key & 255, len, got->resume, got->x, want.resume, want.x);
+}
+
+/* Every IPv4 record (the /8, /12 and /16 levels, and the /20 and /24
+ * records of every busy /16), filled a subtree at a time, against a walk
+ * from the root per block. */
+static void direct__every_ipv4_record_is_its_walk_from_the_root(void **state)
+{
+    (void)state;
+    uint64_t seed = tu_seed("direct__every_ipv4_record_is_its_walk_from_the_root", 20261207);
+    tu_rng r = {seed};
+    size_t n;
+    tu_entry *e = estate(&r, &n);
+    cs_snapshot *s = tu_build(e, n);
+    const snap_direct *d = snap_direct_of(s);
+    const cs_famview *f = snap_family(s, 0);
+    assert_true(d->n_l2 > 0);
+    for (uint32_t v = 0; v < 256; v++)
+        expect_record(seed, f, &d->dir[CS_DIR4_AT8 + v], v << 24, 8);
+    for (uint32_t v = 0; v < 4096; v++)
+        expect_record(seed, f, &d->dir[CS_DIR4_AT12 + v], v << 20, 12);
+    for (uint32_t v = 0; v < 65536; v++) {
+        expect_record(seed, f, &d->dir[v], v << 16, 16);
+        if (d->l2[v] == CS_NO_NODE)
+            continue;
+        const cs_dir16 *rec = &d->dir24[d->l2[v]];
+        for (uint32_t w = 0; w < 16; w++)
+            expect_record(seed, f, &rec[w], v << 16 | w << 12, 20);
+        for (uint32_t w = 0; w < 256; w++)
+            expect_record(seed, f, &rec[16 + w], v << 16 | w << 8, 24);
+    }
+    cs_snapshot_close(s);
+    free(e);
 }
 
 /* Bulk calls of IPv4 queries build nothing until the queries walked
@@ -361,6 +424,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(direct__page_buffers_hold_what_is_written),
         cmocka_unit_test(direct__small_tries_get_none),
+        cmocka_unit_test(direct__every_ipv4_record_is_its_walk_from_the_root),
         cmocka_unit_test(direct__built_per_family_once_the_queries_pay),
         cmocka_unit_test(direct__single_queries_build_their_family),
         cmocka_unit_test(direct__threads_race_past_the_threshold),

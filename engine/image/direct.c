@@ -14,9 +14,11 @@
  * the 16-bit records whose walks go on deepest inside them (16, 256 and 4096
  * records for the 4, 8 and 12 bits after). Each record is the state
  * of a walk stopped at the first node of length >= L (see snap_direct in
- * snapshot_internal.h); a level is built from the records of the level
- * above it. Does not: answer queries (engine/query/query.c resumes from the
- * records).
+ * snapshot_internal.h). An IPv4 level is filled a subtree at a time from
+ * the record of the block above it (fill4: each node read once per level,
+ * not once per block under it); an IPv6 level from the records of the
+ * level above it, a walk per record. Does not: answer queries
+ * (engine/query/query.c resumes from the records).
  *
  * Why /12 and /20: an estate's private space is carved densely (10.0.0.0/8
  * into /16s, a /16 into /20s and /24s), so below a record the walk takes
@@ -62,32 +64,52 @@
  * the subtree its walks resume in holds this many nodes. */
 #define CS_DIR6_L2_MIN_NODES 128u
 
-/* The IPv4 walk of a query inside block `key` (its top `bits` bits set),
- * from node i with x, stopped at the first node of length >= bits. */
-static cs_dir16 walk4(const cs_famview *f, uint32_t i, uint32_t x, uint32_t key,
-                      unsigned bits)
+/*
+ * The records of the 2^(bits - len) blocks of length `bits` inside block
+ * (key, len), in rec[0..): (i, x) is the block's own record (a walk of it
+ * stopped at the first node of length >= len; i CS_NO_NODE when the walk
+ * is over). What a walk per block gives (walk6 below, for IPv4), with each
+ * node read once: a block whose walk reached a node of length >= bits
+ * resumes there; at a shorter node i, the blocks that disagree with i's
+ * key on its length are over (x as it was), the others go on under i's
+ * child on their side (x = i), or are over where there is none.
+ */
+static void fill4(const cs_famview *f, uint32_t i, uint32_t x, uint32_t key, unsigned len,
+                  unsigned bits, cs_dir16 *rec)
 {
-    for (;;) {
-        const cs_hot4 *h = &f->hot4[i];
-        if (h->len >= bits)
-            break;
-        if (h->len && ((key ^ h->key) >> (32 - h->len)) != 0) {
-            i = CS_NO_NODE;
-            break;
-        }
-        x = i;
-        uint32_t next = (key >> (31 - h->len)) & 1u ? h->right
-                        : (h->flags & CS_FN_LEFT) ? i + 1 : 0;
-        if (!next) {
-            i = CS_NO_NODE;
-            break;
-        }
-        i = next;
+    const uint32_t n = 1u << (bits - len);
+    if (i == CS_NO_NODE || f->hot4[i].len >= bits) {
+        for (uint32_t k = 0; k < n; k++)
+            rec[k] = (cs_dir16){i, x};
+        return;
     }
-    return (cs_dir16){i, x};
+    const cs_hot4 *h = &f->hot4[i];
+    const unsigned hl = h->len; /* len <= hl < bits */
+    /* the blocks that agree with i's key: [at, at + m) */
+    uint32_t at = 0, m = n;
+    if (len && ((key ^ h->key) >> (32 - len)) != 0)
+        m = 0;
+    else if (hl > len)
+        at = (h->key >> (32 - hl) & ((1u << (hl - len)) - 1)) << (bits - hl), m = 1u << (bits - hl);
+    for (uint32_t k = 0; k < at; k++)
+        rec[k] = (cs_dir16){CS_NO_NODE, x};
+    for (uint32_t k = at + m; k < n; k++)
+        rec[k] = (cs_dir16){CS_NO_NODE, x};
+    if (!m)
+        return;
+    const uint32_t kids[2] = {(h->flags & CS_FN_LEFT) ? i + 1 : 0, h->right};
+    for (unsigned c = 0; c < 2; c++) {
+        cs_dir16 *half = rec + at + c * (m / 2);
+        if (kids[c])
+            fill4(f, kids[c], i, h->key | (uint32_t)c << (31 - hl), hl + 1, bits, half);
+        else
+            for (uint32_t k = 0; k < m / 2; k++)
+                half[k] = (cs_dir16){CS_NO_NODE, i};
+    }
 }
 
-/* The same for IPv6. */
+/* The IPv6 walk of a query inside block (hi, lo) (its top `bits` bits
+ * set), from node i with x, stopped at the first node of length >= bits. */
 static cs_dir16 walk6(const cs_famview *f, uint32_t i, uint32_t x, uint64_t hi,
                       uint64_t lo, unsigned bits)
 {
@@ -128,11 +150,6 @@ static uint32_t subtree_end(const cs_famview *f, unsigned fam, uint32_t i)
 
 /* The record of a block from the record `up` of the block containing it
  * (fewer bits): its walk goes on from where up's stopped. */
-static cs_dir16 below4(const cs_famview *f, const cs_dir16 *up, uint32_t key, unsigned bits)
-{
-    return up->resume == CS_NO_NODE ? *up : walk4(f, up->resume, up->x, key, bits);
-}
-
 static cs_dir16 below6(const cs_famview *f, const cs_dir16 *up, uint64_t hi, uint64_t lo,
                        unsigned bits)
 {
@@ -203,16 +220,10 @@ static int build4(snap_direct *d, const cs_famview *f)
     if (!buf)
         return CS_ENOMEM;
     d->dir = (cs_dir16 *)buf;
-    for (uint32_t v = 0; v < 256; v++)
-        d->dir[CS_DIR4_AT8 + v] = walk4(f, 0, CS_NO_NODE, v << 24, 8);
-    for (uint32_t v = 0; v < 4096; v++) {
-        const cs_dir16 *up = &d->dir[CS_DIR4_AT8 + (v >> 4)];
-        d->dir[CS_DIR4_AT12 + v] = below4(f, up, v << 20, 12);
-    }
-    for (uint32_t v = 0; v < 65536; v++) {
-        const cs_dir16 *up = &d->dir[CS_DIR4_AT12 + (v >> 4)];
-        d->dir[v] = below4(f, up, v << 16, 16);
-    }
+    /* each level from the root's record (the walk of block 0.0.0.0/0) */
+    fill4(f, 0, CS_NO_NODE, 0, 0, 8, &d->dir[CS_DIR4_AT8]);
+    fill4(f, 0, CS_NO_NODE, 0, 0, 12, &d->dir[CS_DIR4_AT12]);
+    fill4(f, 0, CS_NO_NODE, 0, 0, 16, d->dir);
     /* The second level, for the /16s whose walks go on deepest inside them:
      * at most one per 32 IPv4 nodes (68 B of index per node), chosen by the
      * nodes under their resume node, counted in the map's place. */
@@ -240,12 +251,8 @@ static int build4(snap_direct *d, const cs_famview *f)
             continue;
         cs_dir16 *rec = &d->dir24[b * CS_DIR_L2_RECORDS];
         d->l2[v] = b * CS_DIR_L2_RECORDS;
-        for (uint32_t w = 0; w < 16; w++)
-            rec[w] = below4(f, r, v << 16 | w << 12, 20);
-        for (uint32_t w = 0; w < 256; w++) {
-            const cs_dir16 *up = &rec[w >> 4];
-            rec[16 + w] = below4(f, up, v << 16 | w << 8, 24);
-        }
+        fill4(f, r->resume, r->x, v << 16, 16, 20, rec);
+        fill4(f, r->resume, r->x, v << 16, 16, 24, rec + 16);
         b++;
     }
     d->n_l2 = n;
