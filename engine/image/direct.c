@@ -471,7 +471,6 @@ int snap_direct_build(snap_direct *d, const cs_famview *f4, const cs_famview *f6
     for (unsigned fam = 0; fam < 2; fam++) {
         if (!(fams >> fam & 1u) || f[fam]->n_nodes < CS_DIRECT_MIN_NODES)
             continue;
-        free_family(d, fam);
         const int frc = fam ? build6(d, f6) : build4(d, f4);
         if (frc) {
             free_family(d, fam);
