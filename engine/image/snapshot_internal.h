@@ -247,8 +247,8 @@ const snap_direct *snap_direct_for(const cs_snapshot *s, unsigned fams, size_t n
 unsigned snap_direct_built(const cs_snapshot *s);
 /* Builds the indexes of the families in `fams` (bit f: family f, none of
  * them built in d yet) of a validated image's tries into d, leaving the
- * other family's as they are
- * (0, or CS_ENOMEM: the family that failed left without); frees them all. */
+ * other family's as they are (0, or CS_ENOMEM: the family that failed
+ * left without). snap_direct_free frees every family's. */
 int snap_direct_build(snap_direct *d, const cs_famview *f4, const cs_famview *f6, unsigned fams);
 void snap_direct_free(snap_direct *d);
 
