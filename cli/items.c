@@ -34,8 +34,8 @@
  * workers' shares even and the wait for the last job of a chunk short.
  * Main sleeps only when no such job is left, until the last job of the
  * slot it needs is done (one wake-up per chunk, not per job): N threads
- * on N cores, no third runnable thread (it cost 2 threads 30% more CPU
- * than one in context switches and cold caches).
+ * on N cores, no third runnable thread (with one, 2 threads cost 13-21%
+ * more CPU than one: context switches, a third cold cache).
  *
  * So while the workers answer chunk c, main reads chunk c + 1 and writes
  * chunk c - 1. Jobs are written in the order they were queued, which is
