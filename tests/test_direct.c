@@ -210,9 +210,10 @@ static void direct__every_ipv4_record_is_its_walk_from_the_root(void **state)
 }
 
 /* Bulk calls of IPv4 queries build nothing until the queries walked
- * without an index reach the threshold, then IPv4's alone; IPv6's follows
- * with the first IPv6 call after it. Each stage answers as the eager
- * snapshot, and the lazy indexes equal the eager ones record for record. */
+ * without an index reach the threshold, then IPv4's alone; IPv6 queries
+ * count on their own: a few build nothing, IPv6's index follows once they
+ * reach the threshold too. Each stage answers as the eager snapshot, and
+ * the lazy indexes equal the eager ones record for record. */
 static void direct__built_per_family_once_the_queries_pay(void **state)
 {
     (void)state;
@@ -230,7 +231,7 @@ static void direct__built_per_family_once_the_queries_pay(void **state)
     assert_int_equal(snap_direct_built(s), 0);
     const size_t batch = CS_DIRECT_LAZY_QUERIES / 4;
     cs_prefix *q4 = queries_of(&r, e, n, CS_AF_V4, batch);
-    cs_prefix *q6 = queries_of(&r, e, n, CS_AF_V6, 64);
+    cs_prefix *q6 = queries_of(&r, e, n, CS_AF_V6, batch);
     /* same_answers asks s 2 * batch queries a call (count, then lookup) */
     size_t asked = 0;
     while (asked + 2 * batch < CS_DIRECT_LAZY_QUERIES) {
@@ -245,7 +246,12 @@ static void direct__built_per_family_once_the_queries_pay(void **state)
     assert_non_null(v4->dir);
     assert_null(v4->dir6);
     same_answers(seed, "IPv4 built", s, ref, e, n, q4, batch);
-    same_answers(seed, "IPv6 after the threshold", s, ref, e, n, q6, 64);
+    same_answers(seed, "a few IPv6", s, ref, e, n, q6, 16);
+    assert_int_equal(snap_direct_built(s), 1); /* 32 IPv6 queries: not yet */
+    for (asked = 32; asked + 2 * batch < CS_DIRECT_LAZY_QUERIES; asked += 2 * batch)
+        same_answers(seed, "IPv6, before its threshold", s, ref, e, n, q6, batch);
+    assert_int_equal(snap_direct_built(s), 1);
+    same_answers(seed, "IPv6, crossing its threshold", s, ref, e, n, q6, batch);
     assert_int_equal(snap_direct_built(s), 3);
     /* what a reader took before IPv6's build still holds IPv4 alone */
     assert_null(v4->dir6);

@@ -134,11 +134,11 @@ struct cs_snapshot {
      * take dx_lock and write dx, then dx_view[m], a copy of dx holding the
      * families in m, then publish m in dx_built (release); readers load
      * dx_built (acquire) and read dx_view[dx_built] only, which is never
-     * written again. dx_asked counts the queries walked without a family's
-     * index. */
+     * written again. dx_asked[f] counts the queries walked without family
+     * f's index. */
     snap_direct dx_view[4];
     atomic_uint dx_built;
-    atomic_size_t dx_asked;
+    atomic_size_t dx_asked[2];
     pthread_mutex_t dx_lock;
     /* snap_derived's objects and, once published, how to release each */
     _Atomic(void *) derived[SNAP_DERIVED_COUNT];
@@ -541,7 +541,8 @@ static int open_memory(const void *base, size_t len, unsigned flags, const snap_
     if (given)
         r->dx = r->dx_view[3] = *given;
     atomic_init(&r->dx_built, given ? 3u : 0u);
-    atomic_init(&r->dx_asked, 0);
+    atomic_init(&r->dx_asked[0], 0);
+    atomic_init(&r->dx_asked[1], 0);
     for (unsigned i = 0; i < SNAP_DERIVED_COUNT; i++) {
         atomic_init(&r->derived[i], NULL);
         r->derived_release[i] = NULL;
@@ -609,10 +610,14 @@ const snap_direct *snap_direct_for(const cs_snapshot *cs, unsigned fams, size_t 
 {
     cs_snapshot *s = (cs_snapshot *)cs; /* dx is derived state, not the image */
     unsigned built = atomic_load_explicit(&s->dx_built, memory_order_acquire);
-    if ((fams & ~built & 3u) &&
-        atomic_fetch_add_explicit(&s->dx_asked, n, memory_order_relaxed) + n >= CS_DIRECT_LAZY_QUERIES &&
-        pthread_mutex_trylock(&s->dx_lock) == 0) {
-        dx_build_locked(s, fams);
+    unsigned due = 0;
+    for (unsigned f = 0; f < 2; f++)
+        if ((fams & ~built) >> f & 1u &&
+            atomic_fetch_add_explicit(&s->dx_asked[f], n, memory_order_relaxed) + n >=
+                CS_DIRECT_LAZY_QUERIES)
+            due |= 1u << f;
+    if (due && pthread_mutex_trylock(&s->dx_lock) == 0) {
+        dx_build_locked(s, due);
         pthread_mutex_unlock(&s->dx_lock);
         built = atomic_load_explicit(&s->dx_built, memory_order_acquire);
     }

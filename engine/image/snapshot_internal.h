@@ -231,13 +231,14 @@ typedef struct snap_direct {
 const snap_direct *snap_direct_of(const cs_snapshot *s);
 /*
  * The indexes for a call about to walk n queries of the families in `fams`
- * (bit f: family f). Built lazily, per family: once the queries walked from
- * the root while a family in `fams` had none reach CS_DIRECT_LAZY_QUERIES
- * (on org-83k a walk from the root costs 75-120 ns more than from a record,
- * a family's build 1.3-1.5 ms: a one-item or 200-line run never pays for
- * it, a 200,000-line run loses 0.2 ms to the wait), this call builds the
- * families in `fams` not built yet, unless another thread is building
- * (then it goes on without them rather than wait). The result is immutable
+ * (bit f: family f). Built lazily, per family: once the queries of a
+ * family walked from the root without its index reach
+ * CS_DIRECT_LAZY_QUERIES (on org-83k a walk from the root costs 75-120 ns
+ * more than from a record, a family's build 1.2-1.5 ms: a one-item or
+ * 200-line run never pays for it, a 200,000-line run loses 0.2 ms to the
+ * wait, a few IPv6 items among IPv4 ones build no IPv6 index), this call
+ * builds it, unless another thread is building (then it goes on without
+ * rather than wait). A call's n counts for each family in `fams`. The result is immutable
  * and holds the families built so far (a family not built: its first level
  * NULL, as for a small trie); any may be used. Thread-safe.
  */
