@@ -178,7 +178,7 @@ static inline uint32_t lane_start(const cs_snapshot *s, const cs_famview *f,
     lane_init(L, q);
     if (f->n_nodes == 0)
         return 0;
-    return lane_resume(f, fam, L, direct_entry(snap_direct_of(s), fam, L));
+    return lane_resume(f, fam, L, direct_entry(snap_direct_for(s, 1u << fam, 1), fam, L));
 }
 
 /* The top `len` bits of a 32-bit word set (len 0..32), without a branch
@@ -435,6 +435,15 @@ batch_walk(const cs_famview *const fv[2], const snap_direct *dx, const cs_prefix
     return live;
 }
 
+/* The families of qs[0..n) (bit f: family f), for snap_direct_for. */
+static unsigned families_of(const cs_prefix *qs, size_t n)
+{
+    unsigned m = 0;
+    for (size_t i = 0; i < n && m != 3u; i++)
+        m |= qs[i].family == CS_AF_V6 ? 2u : 1u;
+    return m;
+}
+
 /*
  * The one bulk loop, for counts and longest-prefix matches: LANES queries
  * at a time through batch_walk, then each lane's answer from its cold
@@ -446,7 +455,7 @@ bulk(const cs_snapshot *s, const cs_prefix *qs, size_t n, unsigned kind, int mod
      uint32_t *counts, cs_match *out)
 {
     const cs_famview *fv[2] = {snap_family(s, 0), snap_family(s, 1)};
-    const snap_direct *dx = snap_direct_of(s);
+    const snap_direct *dx = snap_direct_for(s, families_of(qs, n), n);
     lane lanes[LANES];
     uint8_t fams[LANES];
     int64_t hits = 0;
@@ -604,7 +613,7 @@ int cs_query_walk_bulk(const cs_snapshot *s, const cs_prefix *qs, size_t n,
     if (!s || !cb || (n && !qs) || !valid_kind(kind))
         return CS_EINVAL;
     const cs_famview *fv[2] = {snap_family(s, 0), snap_family(s, 1)};
-    const snap_direct *dx = snap_direct_of(s);
+    const snap_direct *dx = snap_direct_for(s, families_of(qs, n), n);
     lane lanes[WALK_LANES];
     uint8_t fams[WALK_LANES];
     for (size_t base = 0; base < n; base += WALK_LANES) {
