@@ -6,7 +6,9 @@
         snap.lookup(["10.1.2.3"])                         # [{"address": ..., "matches": [...]}]
 
 Bulk calls (count, lookup) take any iterable of strings and cross into C once
-per call (cs_prefix_parse_lines, then one bulk query). Every failure raises a
+per call (count: a list or tuple of str read in place by
+cs_query_count_items, else one joined text; lookup: cs_prefix_parse_lines,
+then one bulk query). Every failure raises a
 cidrscope.Error subclass; bad input raises InputError carrying file, line and
 column. Snapshots answer until close() (or the end of a `with` block).
 """
