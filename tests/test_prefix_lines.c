@@ -285,15 +285,13 @@ static void prefix_lines__short_ipv6_path_agrees_with_the_parser_on_near_misses(
     assert_true(ok > 20000);
 }
 
-/* Counts of cs_query_count_lines equal cs_query_count item by item, for
- * more items than the sorted path's threshold and for a few. */
-static void prefix_lines__count_lines_equals_count_item_by_item(void **state)
+/* A seeded estate of n random prefixes, 3/4 IPv4 (/16../32 in 0/2), 1/4
+ * IPv6 (/32../64 in 2600::/8). */
+static cs_snapshot *random_estate(int n)
 {
-    (void)state;
-    seed_rand();
     cs_snapshot_builder *b = cs_snapshot_builder_new();
     assert_non_null(b);
-    for (int i = 0; i < 30000; i++) {
+    for (int i = 0; i < n; i++) {
         cs_prefix p = rand() % 4 ? cs_prefix_from_v4((uint32_t)rand() << 8 & 0x3fffff00u,
                                                      16 + (unsigned)(rand() % 17))
                                  : cs_prefix_from_v6(0x2600000000000000ull |
@@ -304,6 +302,16 @@ static void prefix_lines__count_lines_equals_count_item_by_item(void **state)
     cs_snapshot *s = NULL;
     assert_int_equal(cs_snapshot_builder_freeze(b, &s, NULL), 0);
     cs_snapshot_builder_free(b);
+    return s;
+}
+
+/* Counts of cs_query_count_lines equal cs_query_count item by item, for
+ * more items than the sorted path's threshold and for a few. */
+static void prefix_lines__count_lines_equals_count_item_by_item(void **state)
+{
+    (void)state;
+    seed_rand();
+    cs_snapshot *s = random_estate(30000);
     enum { N = 50000 };
     char *text = malloc((size_t)N * CS_PREFIX_STRCAP);
     uint32_t *got = malloc(N * sizeof *got);
@@ -572,19 +580,7 @@ static void prefix_lines__count_items_equals_count_lines_with_a_reused_scratch(v
 {
     (void)state;
     seed_rand();
-    cs_snapshot_builder *b = cs_snapshot_builder_new();
-    assert_non_null(b);
-    for (int i = 0; i < 20000; i++) {
-        cs_prefix p = rand() % 4 ? cs_prefix_from_v4((uint32_t)rand() << 8 & 0x3fffff00u,
-                                                     16 + (unsigned)(rand() % 17))
-                                 : cs_prefix_from_v6(0x2600000000000000ull |
-                                                         (uint64_t)(rand() & 0xffff) << 32,
-                                                     0, 32 + (unsigned)(rand() % 33));
-        assert_int_equal(cs_snapshot_builder_add(b, &p, (uint32_t)i, NULL), 0);
-    }
-    cs_snapshot *s = NULL;
-    assert_int_equal(cs_snapshot_builder_freeze(b, &s, NULL), 0);
-    cs_snapshot_builder_free(b);
+    cs_snapshot *s = random_estate(20000);
     enum { N = 60000 };
     char *text = malloc((size_t)N * (CS_PREFIX_STRCAP + 1));
     uint32_t *got = malloc((N + 1) * sizeof *got), *lines = malloc((N + 1) * sizeof *lines);
