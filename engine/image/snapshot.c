@@ -99,6 +99,7 @@
 #include "core/key_internal.h"
 #include "image/direct_blob_internal.h"
 #include "image/estate_image_internal.h"
+#include "image/pages_internal.h"
 #include "image/snapshot_format_internal.h"
 
 #include <errno.h>
@@ -120,7 +121,7 @@
 
 
 enum { CS_HDR_ESTATE = 1u };
-enum { SNAP_HEAP, SNAP_MMAP, SNAP_MEMORY };
+enum { SNAP_HEAP, SNAP_MMAP, SNAP_MEMORY, SNAP_PAGES };
 
 struct cs_snapshot {
     const uint8_t *base;
@@ -130,14 +131,19 @@ struct cs_snapshot {
     const cs_section *sections;
     cs_famview fam[2];
     snap_direct dx;   /* direct indexes (direct.c): a publisher's blob, or
-                         derived on first use (dx_of) */
+                         the families derived so far (snap_direct_for) */
     bool dx_borrowed; /* dx points into a publisher's blob: not ours */
-    /* dx is built by the first query that needs it, not at open: a build
-     * that only writes its image (`cidrscope build -o`, freeze in the
-     * benchmarks) or an audit never pays for it. Readers on several threads
-     * race to it through dx_lock; dx_ready publishes the finished indexes
-     * (release) to every later reader (acquire). */
-    atomic_bool dx_ready;
+    /* dx is built per family by the queries that need it, not at open: a
+     * build that only writes its image (`cidrscope build -o`, freeze in the
+     * benchmarks), an audit or a short run never pays for it. Builders
+     * take dx_lock and write dx, then dx_view[m], a copy of dx holding the
+     * families in m, then publish m in dx_built (release); readers load
+     * dx_built (acquire) and read dx_view[dx_built] only, which is never
+     * written again. dx_asked[f] counts the queries walked without family
+     * f's index. */
+    snap_direct dx_view[4];
+    atomic_uint dx_built;
+    atomic_size_t dx_asked[2];
     pthread_mutex_t dx_lock;
     /* snap_derived's objects and, once published, how to release each */
     _Atomic(void *) derived[SNAP_DERIVED_COUNT];
@@ -550,10 +556,13 @@ static int open_memory(const void *base, size_t len, unsigned flags, const snap_
         return cs_fail(err, CS_ENOMEM, "out of memory");
     *r = s;
     memset(&r->dx, 0, sizeof r->dx);
+    memset(r->dx_view, 0, sizeof r->dx_view);
     r->dx_borrowed = given != NULL;
     if (given)
-        r->dx = *given;
-    atomic_init(&r->dx_ready, given != NULL);
+        r->dx = r->dx_view[3] = *given;
+    atomic_init(&r->dx_built, given ? 3u : 0u);
+    atomic_init(&r->dx_asked[0], 0);
+    atomic_init(&r->dx_asked[1], 0);
     for (unsigned i = 0; i < SNAP_DERIVED_COUNT; i++) {
         atomic_init(&r->derived[i], NULL);
         r->derived_release[i] = NULL;
@@ -585,32 +594,59 @@ const cs_famview *snap_family(const cs_snapshot *s, unsigned fam_idx)
     return &s->fam[fam_idx & 1u];
 }
 
-/* The first caller builds the indexes; a build that runs out of memory
- * leaves them empty, which every query handles as "no index" (the same
- * answers by the trie walk alone, as for a small image). */
-static const snap_direct *dx_build_once(const cs_snapshot *cs)
+/* Builds the families in `fams` not built yet (dx_lock held) and
+ * publishes them; a build that runs out of memory leaves its family
+ * without, which every query handles as "no index" (the same answers by
+ * the trie walk alone, as for a small image), and is not tried again. */
+static void dx_build_locked(cs_snapshot *s, unsigned fams)
 {
-    cs_snapshot *s = (cs_snapshot *)cs; /* dx is derived state, not the image */
-    pthread_mutex_lock(&s->dx_lock);
-    if (!atomic_load_explicit(&s->dx_ready, memory_order_relaxed)) {
-        if (snap_direct_build(&s->dx, &s->fam[0], &s->fam[1]))
-            memset(&s->dx, 0, sizeof s->dx);
-        atomic_store_explicit(&s->dx_ready, true, memory_order_release);
-    }
-    pthread_mutex_unlock(&s->dx_lock);
-    return &s->dx;
+    unsigned built = atomic_load_explicit(&s->dx_built, memory_order_relaxed);
+    const unsigned need = fams & ~built & 3u;
+    if (!need)
+        return;
+    (void)snap_direct_build(&s->dx, &s->fam[0], &s->fam[1], need);
+    built |= need;
+    s->dx_view[built] = s->dx;
+    atomic_store_explicit(&s->dx_built, built, memory_order_release);
 }
 
-static inline const snap_direct *dx_of(const cs_snapshot *s)
+static const snap_direct *dx_of(const cs_snapshot *cs)
 {
-    if (atomic_load_explicit(&s->dx_ready, memory_order_acquire))
-        return &s->dx;
-    return dx_build_once(s);
+    cs_snapshot *s = (cs_snapshot *)cs; /* dx is derived state, not the image */
+    if (atomic_load_explicit(&s->dx_built, memory_order_acquire) != 3u) {
+        pthread_mutex_lock(&s->dx_lock);
+        dx_build_locked(s, 3u);
+        pthread_mutex_unlock(&s->dx_lock);
+    }
+    return &s->dx_view[3];
 }
 
 const snap_direct *snap_direct_of(const cs_snapshot *s)
 {
     return dx_of(s);
+}
+
+const snap_direct *snap_direct_for(const cs_snapshot *cs, unsigned fams, size_t n)
+{
+    cs_snapshot *s = (cs_snapshot *)cs; /* dx is derived state, not the image */
+    unsigned built = atomic_load_explicit(&s->dx_built, memory_order_acquire);
+    unsigned due = 0;
+    for (unsigned f = 0; f < 2; f++)
+        if ((fams & ~built) >> f & 1u &&
+            atomic_fetch_add_explicit(&s->dx_asked[f], n, memory_order_relaxed) + n >=
+                CS_DIRECT_LAZY_QUERIES)
+            due |= 1u << f;
+    if (due && pthread_mutex_trylock(&s->dx_lock) == 0) {
+        dx_build_locked(s, due);
+        pthread_mutex_unlock(&s->dx_lock);
+        built = atomic_load_explicit(&s->dx_built, memory_order_acquire);
+    }
+    return &s->dx_view[built];
+}
+
+unsigned snap_direct_built(const cs_snapshot *s)
+{
+    return atomic_load_explicit(&s->dx_built, memory_order_acquire);
 }
 
 void *snap_derived(const cs_snapshot *cs, unsigned slot, snap_derive_fn build,
@@ -646,6 +682,8 @@ void cs_snapshot_close(cs_snapshot *s)
     pthread_mutex_destroy(&s->dx_lock);
     if (s->kind == SNAP_HEAP)
         free((void *)s->base);
+    else if (s->kind == SNAP_PAGES)
+        cs_pages_free((void *)s->base);
     else if (s->kind == SNAP_MMAP)
         munmap((void *)s->base, s->len);
     free(s);
@@ -809,7 +847,7 @@ int cs_snapshot_entry(const cs_snapshot *s, uint8_t family, uint32_t idx,
 
 /* ---- an image in memory the snapshot owns (snapshot_format_internal.h) -- */
 
-/* Opens the image in buf[0..len) (64-byte aligned, ours) as a snapshot
+/* Opens the image in buf[0..len) (from cs_pages_alloc, ours) as a snapshot
  * that owns buf: validated, and its recorded size equal to len. Frees buf
  * on failure. */
 int snap_open_owned(uint8_t *buf, size_t len, unsigned flags, cs_snapshot **out, cs_error *err)
@@ -823,10 +861,10 @@ int snap_open_owned(uint8_t *buf, size_t len, unsigned flags, cs_snapshot **out,
         s = NULL;
     }
     if (rc) {
-        free(buf);
+        cs_pages_free(buf);
         return rc;
     }
-    s->kind = SNAP_HEAP;
+    s->kind = SNAP_PAGES;
     *out = s;
     return 0;
 }

@@ -178,7 +178,7 @@ static inline uint32_t lane_start(const cs_snapshot *s, const cs_famview *f,
     lane_init(L, q);
     if (f->n_nodes == 0)
         return 0;
-    return lane_resume(f, fam, L, direct_entry(snap_direct_of(s), fam, L));
+    return lane_resume(f, fam, L, direct_entry(snap_direct_for(s, 1u << fam, 1), fam, L));
 }
 
 /* The top `len` bits of a 32-bit word set (len 0..32), without a branch
@@ -362,7 +362,8 @@ enum { BULK_COUNT, BULK_LPM };
 
 /*
  * Walks qs[0 .. m) (m <= LANES) at once, lane l answering qs[l]: every lane
- * is started first (its direct-index record, then its first node
+ * is started first (second-level slots prefetched, then its direct-index
+ * record, then its first node
  * prefetched, so the LANES first misses overlap), then the busy lanes step
  * round robin to their ends, and the cold records of every lane's x and r
  * are prefetched before any is read. Returns the mask of valid queries;
@@ -381,6 +382,14 @@ batch_walk(const cs_famview *const fv[2], const snap_direct *dx, const cs_prefix
         for (unsigned l = 0; l < m; l++)
             if (qs[l].family == CS_AF_V4 && qs[l].len >= 20)
                 prefetch(&dx->l2[(uint32_t)(qs[l].hi >> 48)]);
+    /* The same for IPv6's second level (any 16 bits index l2_6's 65536
+     * slots, so a query outside base only wastes a prefetch): without it
+     * each lane's direct_entry waited for its own miss in turn, 7% of
+     * org-83k's IPv6 lookups (bench/results-count.md). */
+    if (dx->l2_6)
+        for (unsigned l = 0; l < m; l++)
+            if (qs[l].family == CS_AF_V6 && qs[l].len >= dx->base_len + 20)
+                prefetch(&dx->l2_6[key_bits16(qs[l].hi, qs[l].lo, dx->base_len)]);
     for (unsigned l = 0; l < m; l++) {
         const cs_prefix *q = &qs[l];
         if (!valid_query(q))
@@ -426,6 +435,15 @@ batch_walk(const cs_famview *const fv[2], const snap_direct *dx, const cs_prefix
     return live;
 }
 
+/* The families of qs[0..n) (bit f: family f), for snap_direct_for. */
+static unsigned families_of(const cs_prefix *qs, size_t n)
+{
+    unsigned m = 0;
+    for (size_t i = 0; i < n && m != 3u; i++)
+        m |= qs[i].family == CS_AF_V6 ? 2u : 1u;
+    return m;
+}
+
 /*
  * The one bulk loop, for counts and longest-prefix matches: LANES queries
  * at a time through batch_walk, then each lane's answer from its cold
@@ -437,7 +455,7 @@ bulk(const cs_snapshot *s, const cs_prefix *qs, size_t n, unsigned kind, int mod
      uint32_t *counts, cs_match *out)
 {
     const cs_famview *fv[2] = {snap_family(s, 0), snap_family(s, 1)};
-    const snap_direct *dx = snap_direct_of(s);
+    const snap_direct *dx = snap_direct_for(s, families_of(qs, n), n);
     lane lanes[LANES];
     uint8_t fams[LANES];
     int64_t hits = 0;
@@ -595,7 +613,7 @@ int cs_query_walk_bulk(const cs_snapshot *s, const cs_prefix *qs, size_t n,
     if (!s || !cb || (n && !qs) || !valid_kind(kind))
         return CS_EINVAL;
     const cs_famview *fv[2] = {snap_family(s, 0), snap_family(s, 1)};
-    const snap_direct *dx = snap_direct_of(s);
+    const snap_direct *dx = snap_direct_for(s, families_of(qs, n), n);
     lane lanes[WALK_LANES];
     uint8_t fams[WALK_LANES];
     for (size_t base = 0; base < n; base += WALK_LANES) {
@@ -674,6 +692,47 @@ int cs_query_walk_bulk(const cs_snapshot *s, const cs_prefix *qs, size_t n,
             }
         }
     }
+    return 0;
+}
+
+/* ---- the pair count ------------------------------------------------------------ */
+
+/*
+ * Twice the overlapping entry pairs of one family. Node i (DFS preorder)
+ * holds own = b(i + 1) - b(i) entries (b = ent_begin; the last node, a
+ * leaf, holds its whole range) and has e(i) - b(i + 1) entries strictly
+ * below it, so its pairs are own (own - 1) / 2 + own (e(i) - b(i + 1)): a
+ * glue node's are 0 whatever the second factor. Summed doubled, each
+ * product is of two 32-bit numbers, which the compiler vectorises
+ * (pmuludq) over the sequential records; no branch, so the glue of a
+ * sparse estate costs what its neighbours do.
+ */
+static uint64_t pairs_twice(const cs_cold *c, uint32_t n)
+{
+    if (n == 0)
+        return 0;
+    uint64_t same = 0, below = 0;
+    for (uint32_t i = 0; i + 1 < n; i++) {
+        const uint32_t ob = c[i + 1].ent_begin, own = ob - c[i].ent_begin;
+        same += (uint64_t)own * (uint32_t)(own - 1u);
+        below += (uint64_t)own * (c[i].ent_end - ob);
+    }
+    const uint32_t own = c[n - 1].ent_end - c[n - 1].ent_begin;
+    same += (uint64_t)own * (uint32_t)(own - 1u);
+    return same + 2 * below;
+}
+
+int cs_query_count_pairs(const cs_snapshot *s, uint8_t family, uint64_t *pairs)
+{
+    if (!s || !pairs || (family && family != CS_AF_V4 && family != CS_AF_V6))
+        return CS_EINVAL;
+    uint64_t twice = 0;
+    for (unsigned f = 0; f < 2; f++)
+        if (!family || cs_family_index(family) == f) {
+            const cs_famview *v = snap_family(s, f);
+            twice += pairs_twice(v->cold, v->n_nodes);
+        }
+    *pairs = twice / 2;
     return 0;
 }
 
