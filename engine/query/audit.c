@@ -124,6 +124,7 @@ static void actx_free(actx *c)
     free(c->group_of);
     free(c->nvpc);
     free(c->onevpc);
+    free(c->ent_lst);
     free(c->psin);
     free(c->gm_off);
     free(c->gm);
@@ -132,10 +133,10 @@ static void actx_free(actx *c)
     free(c->grc);
     free(c->gstamp);
     free(c->vstamp);
+    free(c->topinc);
     for (int F = 0; F < F_COUNT; F++) {
         free(c->top_off[F]);
         free(c->top[F]);
-        free(c->topinc[F]);
     }
 }
 
