@@ -22,11 +22,13 @@ the line printed per implementation: impl queries median_s per_query_ns
 queries_per_s, then the ratio of the per-query rates.
 
 Then where cidrscope's time goes, each step timed alone (median of 5), in
-ns per query: the pure-Python floor any binding pays ("\n".join(queries),
-whose UTF-8 the binding reads in place, and a list of N ints made by one
-ffi.unpack), Snapshot.count on
-bytes items (b"\n".join, no encode), the C call cs_query_count_lines
-(parse, sort, count, scatter) on the joined buffer, and, for comparison,
+ns per query: the pure-Python floor ("\n".join(queries), which a binding
+that joins pays and one reading the list's str objects in place does not,
+and a list of N ints made by one ffi.unpack), Snapshot.count on bytes
+items (b"\n".join, no encode), the C call cs_query_count_items on the
+list itself (parse in place, sort, count, scatter; the binding's path for
+a list of str, where it has it), the C call cs_query_count_lines on the
+joined buffer, and, for comparison,
 cs_prefix_parse_lines + cs_query_count_bulk in input order (the previous
 path), and cs_query_count_bulk on the same queries sorted by address (the
 count's own best rate). The 100x target is py-radix's ns per query / 100.
@@ -116,6 +118,13 @@ def main():
     steps = [("floor: join", lambda: "\n".join(qs)),
              ("floor: ffi.unpack to list", lambda: ffi.unpack(arr, n)),
              ("Snapshot.count(bytes items)", lambda: snap.count(qb))]
+    count_items = getattr(cidrscope, "_count_items", None)
+    if count_items is not None and list in getattr(cidrscope, "_layouts", {}):
+        addr = cidrscope._addr
+        scratch = lib.cs_query_scratch_new()      # kept across calls, as the binding does
+        steps.append(("C cs_query_count_items (list in place)", lambda: count_items(
+            addr(snap._s), addr(scratch), qs, addr(cidrscope._layouts[list]), 0, 3, addr(arr), n + 1,
+            None)))
     if hasattr(lib, "cs_query_count_lines"):
         steps.append(("C cs_query_count_lines", lambda: lib.cs_query_count_lines(
             snap._s, text, len(text), 0, 3, arr, n + 1, ffi.NULL)))

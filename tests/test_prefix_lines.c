@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include <cidrscope/prefix.h>
@@ -284,15 +285,13 @@ static void prefix_lines__short_ipv6_path_agrees_with_the_parser_on_near_misses(
     assert_true(ok > 20000);
 }
 
-/* Counts of cs_query_count_lines equal cs_query_count item by item, for
- * more items than the sorted path's threshold and for a few. */
-static void prefix_lines__count_lines_equals_count_item_by_item(void **state)
+/* A seeded estate of n random prefixes, 3/4 IPv4 (/16../32 in 0/2), 1/4
+ * IPv6 (/32../64 in 2600::/8). */
+static cs_snapshot *random_estate(int n)
 {
-    (void)state;
-    seed_rand();
     cs_snapshot_builder *b = cs_snapshot_builder_new();
     assert_non_null(b);
-    for (int i = 0; i < 30000; i++) {
+    for (int i = 0; i < n; i++) {
         cs_prefix p = rand() % 4 ? cs_prefix_from_v4((uint32_t)rand() << 8 & 0x3fffff00u,
                                                      16 + (unsigned)(rand() % 17))
                                  : cs_prefix_from_v6(0x2600000000000000ull |
@@ -303,6 +302,16 @@ static void prefix_lines__count_lines_equals_count_item_by_item(void **state)
     cs_snapshot *s = NULL;
     assert_int_equal(cs_snapshot_builder_freeze(b, &s, NULL), 0);
     cs_snapshot_builder_free(b);
+    return s;
+}
+
+/* Counts of cs_query_count_lines equal cs_query_count item by item, for
+ * more items than the sorted path's threshold and for a few. */
+static void prefix_lines__count_lines_equals_count_item_by_item(void **state)
+{
+    (void)state;
+    seed_rand();
+    cs_snapshot *s = random_estate(30000);
     enum { N = 50000 };
     char *text = malloc((size_t)N * CS_PREFIX_STRCAP);
     uint32_t *got = malloc(N * sizeof *got);
@@ -499,6 +508,287 @@ static void prefix_lines__count_lines_equals_brute_force_on_nested_estates(void 
     cs_snapshot_close(s);
 }
 
+/* ---- items as records (cs_query_count_items) ------------------------------ */
+
+/* A record the way a binding's runtime might hold a string: a tag, a
+ * length, a flags word, then the text (NUL-terminated, or not: `tail`
+ * bytes follow it). */
+typedef struct item_rec {
+    uint64_t refs;
+    uint64_t tag;
+    size_t len;
+    uint32_t flags;
+    char text[CS_PREFIX_STRCAP + 8];
+} item_rec;
+
+#define REC_TAG 0x5eedf00dcafe0001ull
+
+/* A sequence record with its item pointers behind a pointer (a CPython
+ * list's shape). */
+typedef struct item_seq {
+    uint64_t refs;
+    size_t n;
+    const item_rec **items;
+} item_seq;
+
+static const cs_item_layout rec_layout = {
+    .count_off = offsetof(item_seq, n),
+    .items_off = offsetof(item_seq, items),
+    .items_indirect = 1,
+    .tag_off = offsetof(item_rec, tag),
+    .tag = REC_TAG,
+    .flags_off = offsetof(item_rec, flags),
+    .flags_mask = 0x7c,
+    .flags_want = 0x64,
+    .len_off = offsetof(item_rec, len),
+    .text_off = offsetof(item_rec, text),
+};
+
+/* The lines of text[0..len) as n records (*recs, *seq; the caller frees
+ * both); every third record's text is followed by digits instead of a NUL,
+ * so the reads past an item must never change its meaning. */
+static size_t records_of(const char *text, size_t len, item_rec **recs, item_seq *seq)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        n += text[i] == '\n';
+    *recs = calloc(n + 1, sizeof **recs);
+    seq->items = malloc((n + 1) * sizeof *seq->items);
+    assert_true(*recs && seq->items);
+    size_t k = 0, at = 0;
+    while (at < len) {
+        const char *nl = memchr(text + at, '\n', len - at);
+        size_t ll = (size_t)(nl - (text + at));
+        item_rec *r = &(*recs)[k];
+        r->tag = REC_TAG;
+        r->flags = 0x64 | (k & 3); /* bits outside the mask vary */
+        r->len = ll;
+        memcpy(r->text, text + at, ll);
+        if (k % 3 == 0)
+            memcpy(r->text + ll, "9999", 4); /* "10.0.0.0/8" then "9999": still /8 */
+        seq->items[k++] = r;
+        at += ll + 1;
+    }
+    seq->n = k;
+    return k;
+}
+
+/* Counts from records (cs_query_count_items, through one scratch reused
+ * across calls of different sizes and families, and without one) equal
+ * those of the same items as lines and cs_query_count item by item. */
+static void prefix_lines__count_items_equals_count_lines_with_a_reused_scratch(void **state)
+{
+    (void)state;
+    seed_rand();
+    cs_snapshot *s = random_estate(20000);
+    enum { N = 60000 };
+    char *text = malloc((size_t)N * (CS_PREFIX_STRCAP + 1));
+    uint32_t *got = malloc((N + 1) * sizeof *got), *lines = malloc((N + 1) * sizeof *lines);
+    cs_prefix *q = malloc(N * sizeof *q);
+    cs_query_scratch *sc = cs_query_scratch_new();
+    assert_true(text && got && lines && q && sc);
+    /* sizes and families: large both, small, IPv6 only (the scratch's
+     * IPv6 half first used), IPv4 only, larger than before (grown) */
+    const struct { size_t n; int v6_in_4; } calls[] = {
+        {30000, 4}, {7, 4}, {20000, 1}, {25000, 0}, {N, 3}, {5000, 4}};
+    for (size_t c = 0; c < sizeof calls / sizeof calls[0]; c++) {
+        size_t len = 0;
+        for (size_t i = 0; i < calls[c].n; i++) {
+            bool v6 = rand() % 4 < calls[c].v6_in_4;
+            q[i] = v6 ? cs_prefix_from_v6(0x2600000000000000ull |
+                                              (uint64_t)(rand() & 0xffff) << 32,
+                                          0, 24 + (unsigned)(rand() % 41))
+                      : cs_prefix_from_v4((uint32_t)rand() << 8 & 0x3fffffffu,
+                                          8 + (unsigned)(rand() % 25));
+            if (i > 0 && rand() % 3 == 0)
+                q[i] = q[rand() % i]; /* repeats */
+            len += cs_prefix_format(&q[i], text + len, CS_PREFIX_STRCAP);
+            text[len++] = '\n';
+        }
+        item_rec *recs;
+        item_seq seq = {0};
+        size_t n = records_of(text, len, &recs, &seq);
+        assert_int_equal(n, calls[c].n);
+        cs_error err;
+        cs_error_clear(&err);
+        assert_int_equal(cs_query_count_lines(s, text, len, 0, CS_Q_OVERLAPPING, lines, N + 1,
+                                              &err),
+                         (int64_t)n);
+        for (int with = 0; with < 2; with++) {
+            memset(got, 0xee, (N + 1) * sizeof *got);
+            assert_int_equal(cs_query_count_items(s, with ? sc : NULL, &seq, &rec_layout, 0,
+                                                  CS_Q_OVERLAPPING, got, N + 1, &err),
+                             (int64_t)n);
+            for (size_t i = 0; i < n; i++)
+                if (got[i] != lines[i] ||
+                    (int64_t)got[i] != cs_query_count(s, &q[i], CS_Q_OVERLAPPING))
+                    fail_msg("call %zu (%zu items, scratch %d): item %zu: %u, lines %u", c, n,
+                             with, i, got[i], lines[i]);
+        }
+        /* the same text through the kept scratch as lines */
+        memset(got, 0xee, (N + 1) * sizeof *got);
+        assert_int_equal(cs_query_count_lines_with(s, sc, text, len, 0, CS_Q_OVERLAPPING, got,
+                                                   N + 1, &err),
+                         (int64_t)n);
+        assert_memory_equal(got, lines, n * sizeof *got);
+        free(recs);
+        free(seq.items);
+    }
+    free(text);
+    free(got);
+    free(lines);
+    free(q);
+    cs_query_scratch_free(sc);
+    cs_query_scratch_free(NULL);
+    cs_snapshot_close(s);
+}
+
+/* Records not of the layout are CS_EINVAL naming the first (no count
+ * written); bad text is CS_EPARSE with the item's number and column, as
+ * the same lines give; a line break inside an item is refused, a final
+ * "\r" taken; too many items is CS_ERANGE; and the scratch answers right
+ * after each failure. Items whose text ends near a page's end are read
+ * from a copy. */
+static void prefix_lines__count_items_refuses_foreign_records_and_names_bad_items(void **state)
+{
+    (void)state;
+    cs_snapshot_builder *b = cs_snapshot_builder_new();
+    cs_prefix p10 = cs_prefix_from_v4(0x0a000000u, 8), p6 = cs_prefix_from_v6(0x20010db8ull << 32, 0, 32);
+    assert_int_equal(cs_snapshot_builder_add(b, &p10, 1, NULL), 0);
+    assert_int_equal(cs_snapshot_builder_add(b, &p6, 2, NULL), 0);
+    cs_snapshot *s = NULL;
+    assert_int_equal(cs_snapshot_builder_freeze(b, &s, NULL), 0);
+    cs_snapshot_builder_free(b);
+    cs_query_scratch *sc = cs_query_scratch_new();
+    assert_non_null(sc);
+    enum { N = 6000 }; /* above the sorted path's threshold */
+    size_t len = 0;
+    char *text = malloc(N * 24);
+    uint32_t *got = malloc((N + 1) * sizeof *got);
+    assert_true(text && got);
+    for (int i = 0; i < N; i++)
+        len += (size_t)sprintf(text + len, i % 2 ? "10.%d.0.0/16\n" : "2001:db8:%x::/48\n",
+                               i % 256);
+    item_rec *recs;
+    item_seq seq = {0};
+    assert_int_equal(records_of(text, len, &recs, &seq), N);
+    for (size_t small = 0; small < 2; small++) {
+        seq.n = small ? 9 : N; /* the sorted path and the one in input order */
+        cs_error err;
+        for (int round = 0; round < 2; round++) {
+            /* a foreign tag, then foreign flags: EINVAL, nothing written */
+            size_t k = seq.n - 3;
+            item_rec *r = &recs[k];
+            if (round == 0)
+                r->tag ^= 1;
+            else
+                r->flags = 0x60; /* kind bits differ */
+            memset(got, 0xee, (N + 1) * sizeof *got);
+            cs_error_clear(&err);
+            assert_int_equal(cs_query_count_items(s, sc, &seq, &rec_layout, 0, CS_Q_OVERLAPPING,
+                                                  got, N + 1, &err),
+                             CS_EINVAL);
+            assert_int_equal(err.line, k + 1);
+            for (size_t i = 0; i < seq.n; i++)
+                assert_int_equal(got[i], 0xeeeeeeeeu);
+            r->tag = REC_TAG;
+            r->flags = 0x64;
+        }
+        /* bad text: host bits at item k, column 1, as the lines say */
+        const char *bad[] = {"10.0.0.1/8", "10.0.0.0/8\n", "10.0.0.0/8\nx", "", "10.0.0.0/8 "};
+        const unsigned col[] = {1, 11, 11, 0, 0};
+        for (size_t j = 0; j < 5; j++) {
+            size_t k = seq.n / 2 + j;
+            item_rec keep = recs[k];
+            recs[k].len = strlen(bad[j]);
+            memcpy(recs[k].text, bad[j], recs[k].len + 1);
+            cs_error err2;
+            cs_error_clear(&err);
+            cs_error_clear(&err2);
+            assert_int_equal(cs_query_count_items(s, sc, &seq, &rec_layout, 0, CS_Q_OVERLAPPING,
+                                                  got, N + 1, &err),
+                             CS_EPARSE);
+            assert_int_equal(err.line, k + 1);
+            if (col[j])
+                assert_int_equal(err.column, col[j]);
+            if (j == 0 || j == 4) { /* the same item as a line: same place */
+                char line[64];
+                int ll = sprintf(line, "%s\n", bad[j]);
+                assert_int_equal(cs_prefix_parse_lines(line, (size_t)ll, 0, false, (cs_prefix[1]){{0}}, 1, &err2), CS_EPARSE);
+                assert_int_equal(err.column, err2.column);
+            }
+            recs[k] = keep;
+        }
+        /* a final "\r" is a line end */
+        {
+            size_t k = 1;
+            item_rec keep = recs[k];
+            recs[k].len = (size_t)sprintf(recs[k].text, "10.1.0.0/16\r");
+            assert_int_equal(cs_query_count_items(s, sc, &seq, &rec_layout, 0,
+                                                  CS_Q_OVERLAPPING, got, N + 1, &err),
+                             (int64_t)seq.n);
+            assert_int_equal(got[k], 1);
+            recs[k] = keep;
+        }
+        /* too many items for counts */
+        assert_int_equal(cs_query_count_items(s, sc, &seq, &rec_layout, 0, CS_Q_OVERLAPPING,
+                                              got, seq.n - 1, &err),
+                         CS_ERANGE);
+        /* and after every failure, right answers from the same scratch */
+        assert_int_equal(cs_query_count_items(s, sc, &seq, &rec_layout, 0, CS_Q_OVERLAPPING,
+                                              got, N + 1, &err),
+                         (int64_t)seq.n);
+        for (size_t i = 0; i < seq.n; i++)
+            assert_int_equal(got[i], 1);
+    }
+    /* NUL-terminated texts that end just before an unreadable page: read
+     * from a copy (in place, the short paths' look-ahead would fault) */
+    char *map = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(map != MAP_FAILED);
+    assert_int_equal(mprotect(map + 4096, 4096, PROT_NONE), 0);
+    cs_item_layout near = rec_layout;
+    near.tag_off = 0;
+    near.flags_off = 8;
+    near.len_off = 16;
+    near.text_off = 24;
+    for (int i = 0; i < 80; i++) {
+        const char *t = i % 2 ? "10.9.0.0/16" : "2001:db8:ff00::/40";
+        size_t tl = strlen(t);
+        char *txt = map + 4096 - (tl + 1) - (size_t)(i / 2); /* its NUL 0..39 bytes before */
+        memcpy(txt, t, tl + 1);
+        char *rec = txt - 24;
+        uint64_t tag = REC_TAG;
+        uint32_t fl = 0x64;
+        memcpy(rec, &tag, 8);
+        memcpy(rec + 8, &fl, 4);
+        memcpy(rec + 16, &tl, sizeof tl);
+        const item_rec *one_item = (const item_rec *)(void *)rec;
+        item_seq one = {0, 1, &one_item};
+        cs_error err;
+        got[0] = 0xeeeeeeeeu;
+        assert_int_equal(cs_query_count_items(s, NULL, &one, &near, 0, CS_Q_OVERLAPPING, got, 1,
+                                              &err),
+                         1);
+        assert_int_equal(got[0], 1);
+    }
+    munmap(map, 2 * 4096);
+    cs_error err;
+    assert_int_equal(cs_query_count_items(NULL, sc, &seq, &rec_layout, 0, CS_Q_OVERLAPPING, got,
+                                          N, &err),
+                     CS_EINVAL);
+    assert_int_equal(cs_query_count_items(s, sc, NULL, &rec_layout, 0, CS_Q_OVERLAPPING, got, N,
+                                          &err),
+                     CS_EINVAL);
+    assert_int_equal(cs_query_count_items(s, sc, &seq, NULL, 0, CS_Q_OVERLAPPING, got, N, &err),
+                     CS_EINVAL);
+    free(recs);
+    free(seq.items);
+    free(text);
+    free(got);
+    cs_query_scratch_free(sc);
+    cs_snapshot_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -511,6 +801,8 @@ int main(void)
         cmocka_unit_test(prefix_lines__short_ipv6_path_agrees_with_the_parser_on_near_misses),
         cmocka_unit_test(prefix_lines__count_lines_equals_count_item_by_item),
         cmocka_unit_test(prefix_lines__count_lines_equals_brute_force_on_nested_estates),
+        cmocka_unit_test(prefix_lines__count_items_equals_count_lines_with_a_reused_scratch),
+        cmocka_unit_test(prefix_lines__count_items_refuses_foreign_records_and_names_bad_items),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

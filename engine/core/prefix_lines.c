@@ -54,6 +54,21 @@
  * zero-padded window (a zero byte is no digit, separator or line end). */
 #define WINDOW 64
 
+/* The smallest page size of the hosts built for: a read that stays on the
+ * page of a byte the caller gave cannot fault. Address sanitizer builds
+ * never read past an item (it would report the bytes as out of bounds). */
+#define PAGE ((uintptr_t)4096)
+#if defined(__SANITIZE_ADDRESS__)
+#define READ_PAST_ITEMS 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer)
+#define READ_PAST_ITEMS 0
+#endif
+#endif
+#ifndef READ_PAST_ITEMS
+#define READ_PAST_ITEMS 1
+#endif
+
 /* The item's line end at s[p]: "\n", "\r\n", a final "\r", or the end of
  * the avail bytes. Sets *used to the bytes consumed; false for anything
  * else. */
@@ -305,6 +320,43 @@ int cs_prefix_lines_next(const char *text, size_t len, size_t *pos, unsigned fla
         ll--;
     return addresses ? cs_address_parse(line, ll, flags, out, err)
                      : cs_prefix_parse(line, ll, flags, out, err);
+}
+
+int cs_prefix_item_parse(const char *item, size_t len, unsigned flags, bool addresses,
+                         cs_prefix *out, cs_error *err)
+{
+    /* The short paths read past the item: in place when the WINDOW bytes
+     * from its start lie on the page of its first byte (reading them cannot
+     * fault) and a NUL ends it (a C string, a CPython str), else from a
+     * zero-padded copy. Bytes past the item never make a wrong answer: an
+     * item is taken only when its last separator or digit ends exactly at
+     * len (used == len), so what follows can only make a short path give up
+     * (digits run on past len), which the NUL avoids. */
+    if (len <= WINDOW - 16) {
+        const unsigned char *s = (const unsigned char *)item;
+        unsigned char win[WINDOW];
+        if (!READ_PAST_ITEMS || ((uintptr_t)s & (PAGE - 1)) > PAGE - WINDOW || s[len] != 0) {
+            memset(win, 0, sizeof win);
+            memcpy(win, item, len);
+            s = win;
+        }
+        size_t used;
+        /* used < len: a line break inside ("10.0.0.0/8\nx"), refused below */
+        if (fast_item(s, len, flags, addresses, out, &used) && used == len &&
+            s[len - 1] != '\n')
+            return 0;
+    }
+    const char *nl = memchr(item, '\n', len);
+    if (nl) {
+        const size_t at = (size_t)(nl - item);
+        cs_fail(err, CS_EPARSE, "a line break inside an item");
+        cs_error_locate(err, NULL, 1, (uint32_t)at + 1, at, 1, item, len);
+        return CS_EPARSE;
+    }
+    if (len && item[len - 1] == '\r')
+        len--; /* as at a line's end */
+    return addresses ? cs_address_parse(item, len, flags, out, err)
+                     : cs_prefix_parse(item, len, flags, out, err);
 }
 
 int64_t cs_prefix_lines_chunk(const char *text, size_t len, size_t *pos, unsigned flags,

@@ -24,6 +24,17 @@ int cs_prefix_lines_next(const char *text, size_t len, size_t *pos, unsigned fla
                          bool addresses, cs_prefix *out, cs_error *err);
 
 /*
+ * Parses one item that is all of item[0..len) (no line around it: a
+ * binding's string), with the rules of one line of cs_prefix_parse_lines: a
+ * final "\r" is dropped; a "\n" anywhere is CS_EPARSE at its column ("a line
+ * break inside an item"). Same status, prefix and column as that line would
+ * give; err->line is 1 (the caller sets the item's number). Reads only
+ * item[0..len). Pure, thread-safe.
+ */
+int cs_prefix_item_parse(const char *item, size_t len, unsigned flags, bool addresses,
+                         cs_prefix *out, cs_error *err);
+
+/*
  * Parses up to cap items from text[*pos] into out[0..), moving *pos past
  * each: returns how many (fewer than cap only at the buffer's end), or
  * CS_EPARSE with err->line the bad item's number within this chunk

@@ -1,7 +1,7 @@
 /*
  * engine/query/audit_ctx_internal.h — the audit run's context, shared by
- * the audit modules (audit.c, audit_scope.c, audit_groups.c, audit_count.c,
- * audit_pairs.c) and nothing else: the global node and entry numbering,
+ * the audit modules (audit.c, audit_entry.c, audit_scope.c, audit_groups.c,
+ * audit_count.c, audit_pairs.c) and nothing else: the global node and entry numbering,
  * the per-VPC tables built once per run, and the entry points each module
  * offers the driver. engine/query/audit.c's opening comment describes the
  * modules and the trie as read here.
@@ -173,6 +173,11 @@ static inline uint32_t audit_next_epoch(actx *c)
 }
 
 /* ---- what each module offers the run ------------------------------------- */
+
+/* audit_entry.c: the entry-level figures of the summary and the clusters
+ * (r->clusters), of every entry or, with a scope, of those in scope (then
+ * after audit_scope_build). 0 or CS_ENOMEM. */
+int audit_entry_level(actx *c);
 
 /* audit_scope.c: per-VPC facts and the scope (c->v, the result's in_scope
  * and VPC/account/region counts); then the global tables (ent_vpc,

@@ -145,12 +145,94 @@ CS_API int64_t cs_query_count_lines(const cs_snapshot *s, const char *text, size
                                     size_t cap, cs_error *err);
 
 /*
+ * A scratch for the calls below that sort (cs_query_count_lines_with,
+ * cs_query_count_items): the address space of the last largest call kept
+ * for the next, so a caller counting many times pays the kernel's fresh
+ * pages once (up to 64 bytes of address space per item, of which 16 per
+ * IPv4 and 48 per IPv6 item stay resident until _free). _new returns NULL
+ * when out of memory; _free(NULL) is a no-op. One call at a time per
+ * scratch: calls in several threads need one each (or NULL).
+ */
+typedef struct cs_query_scratch cs_query_scratch;
+CS_API cs_query_scratch *cs_query_scratch_new(void);
+CS_API void cs_query_scratch_free(cs_query_scratch *sc);
+
+/*
+ * cs_query_count_lines with a scratch kept by the caller (sc; NULL: one for
+ * this call only, as cs_query_count_lines). Same answers and statuses.
+ */
+CS_API int64_t cs_query_count_lines_with(const cs_snapshot *s, cs_query_scratch *sc,
+                                         const char *text, size_t len, unsigned flags,
+                                         unsigned kind, uint32_t *counts, size_t cap,
+                                         cs_error *err);
+
+/*
+ * Where a binding's runtime keeps a sequence of strings, for
+ * cs_query_count_items to read them in place instead of having them joined
+ * (the Python binding describes a CPython list or tuple of str this way).
+ * The sequence record holds its item count (a size_t at count_off) and its
+ * item pointers: an array starting at items_off, or, with items_indirect,
+ * at the pointer stored at items_off. An item record is one this call
+ * reads only when the 64-bit word at tag_off equals tag and the 32-bit word
+ * at flags_off, masked by flags_mask, equals flags_want; its text is then
+ * the size_t at len_off bytes from text_off. Offsets are from a record's
+ * start, words in host byte order.
+ */
+typedef struct cs_item_layout {
+    size_t count_off;
+    size_t items_off;
+    uint32_t items_indirect;
+    size_t tag_off;
+    uint64_t tag;
+    size_t flags_off;
+    uint32_t flags_mask;
+    uint32_t flags_want;
+    size_t len_off;
+    size_t text_off;
+} cs_item_layout;
+
+/*
+ * cs_query_count_lines_with over the items of the sequence record `seq`,
+ * read through *layout (each item one prefix, with one line's rules of
+ * cs_prefix_parse_lines and `flags`; a line break inside an item is
+ * CS_EPARSE); counts[0..n) receives the counts. The caller keeps seq and
+ * its items alive and unchanged for the call (Python: the call holds the
+ * GIL). Every item record must be readable up to tag_off + 8; its flags
+ * word is read only when the tag matches, its length and text only when
+ * both do; nothing is written or kept. An item's text may be read up to
+ * 64 bytes from its start when that stays on its first byte's memory page
+ * (never past the page: it cannot fault).
+ * Returns n, or CS_ERANGE (n > cap), CS_EPARSE (err: the item's number as
+ * line, its column), CS_EINVAL (err->line: the first item not of the
+ * layout, before any count is written: pass the items as text instead;
+ * also NULL arguments and a bad kind), CS_ENOMEM. Thread-safe as
+ * cs_query_count_lines_with.
+ */
+CS_API int64_t cs_query_count_items(const cs_snapshot *s, cs_query_scratch *sc, const void *seq,
+                                    const cs_item_layout *layout, unsigned flags, unsigned kind,
+                                    uint32_t *counts, size_t cap, cs_error *err);
+
+/*
  * Bulk longest-prefix match: out[i] is the match of addrs[i]; a miss is
  * out[i].count == 0 (and values NULL). Interleaved with prefetch; no
  * allocation. Returns the number of hits, or CS_EINVAL.
  */
 CS_API int64_t cs_lookup_bulk(const cs_snapshot *s, const cs_prefix *addrs,
                               size_t n, cs_match *out);
+
+/*
+ * The overlapping entry pairs of the snapshot: unordered pairs of distinct
+ * entries whose prefixes are equal or one contains the other (what the
+ * audit's summary calls overlapping_entry_pairs, without its clusters or
+ * scope). `family` is CS_AF_V4 or CS_AF_V6 for one family, 0 for both
+ * (pairs never cross families). Arithmetic over the DFS-ordered image, one
+ * sequential read of the node records: at each stored prefix with `own`
+ * entries and `below` entries strictly inside it, C(own, 2) + own x below;
+ * no pair is looked at. Sets *pairs and returns 0, or CS_EINVAL (NULL s or
+ * pairs, another family). No allocation; thread-safe.
+ */
+CS_API int cs_query_count_pairs(const cs_snapshot *s, uint8_t family,
+                                uint64_t *pairs);
 
 #ifdef __cplusplus
 }

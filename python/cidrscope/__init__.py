@@ -6,13 +6,16 @@
         snap.lookup(["10.1.2.3"])                         # [{"address": ..., "matches": [...]}]
 
 Bulk calls (count, lookup) take any iterable of strings and cross into C once
-per call (cs_prefix_parse_lines, then one bulk query). Every failure raises a
+per call (count: a list or tuple of str read in place by
+cs_query_count_items, else one joined text; lookup: cs_prefix_parse_lines,
+then one bulk query). Every failure raises a
 cidrscope.Error subclass; bad input raises InputError carrying file, line and
 column. Snapshots answer until close() (or the end of a `with` block).
 """
 import json as _json
+import threading as _threading
 
-from ._ffi import ffi as _ffi, lib as _lib, libc as _libc
+from ._ffi import ffi as _ffi, lib as _lib, lib_name as _lib_name, libc as _libc
 
 __all__ = ["load", "open", "attach", "Snapshot", "Error", "InputError",
            "UsageError", "NotFoundError", "CorruptImageError",
@@ -118,6 +121,78 @@ def _utf8(s):
     return b, len(b)
 
 
+def _in_place():
+    """How Snapshot.count hands CPython's str objects to C in place (no
+    join): (count_items, {list: layout, tuple: layout}), where count_items
+    is cs_query_count_items called through ctypes.PyDLL, which keeps the
+    GIL for the call, so no other thread can change the sequence or free
+    its items while C reads them, and each layout a cs_item_layout found by
+    probing this interpreter's own objects. (None, {}) when anything differs
+    from the layout expected (another implementation or version, a 32-bit,
+    debug or free-threaded build): the binding then joins the items into
+    one text instead.
+
+    CPython 3.x, 64-bit: an object starts with refcount and type; a str
+    goes on with length, hash and a 32-bit state word (bits 2-4 kind, 5
+    compact, 6 ascii); a compact ASCII str's text follows its header
+    (sys.getsizeof("") - 1 bytes in), NUL-terminated. A list holds its size
+    then a pointer to its item pointers; a tuple its size then the item
+    pointers themselves."""
+    import sys
+    if (_as_utf8 is None or _ctypes.sizeof(_ctypes.c_void_p) != 8
+            or not getattr(sys, "_is_gil_enabled", lambda: True)()):
+        return None, {}
+    word = 8
+    text_off = sys.getsizeof("") - 1
+    want, mask = 0x64, 0x7c        # kind 1 (one byte), compact, ascii
+
+    def at(addr, ctype=_ctypes.c_uint64):
+        return ctype.from_address(addr).value
+
+    def state(x):
+        return at(id(x) + 4 * word, _ctypes.c_uint32) & mask
+
+    def fresh(*parts):             # made at run time: never interned
+        return "".join(parts)
+    try:
+        a = fresh("10.0.", "0.0/8")
+        b = fresh("2001:db8", "::/32")
+        ok = (at(id(a) + word) == id(str)
+              and at(id(a) + 2 * word, _ctypes.c_ssize_t) == len(a)
+              and _ctypes.string_at(id(a) + text_off, len(a) + 1) == b"10.0.0.0/8\0"
+              and state(a) == want and state(b) == want
+              and state(fresh("10.0.0.0/8", "\u00e9")) == 0x24       # one byte, not ascii
+              and state(fresh("10.0.0.0/8", "\u0100")) == 0x28       # two bytes
+              and state(fresh("10.0.0.0/8", "\U0001f600")) == 0x30)  # four bytes
+        lst, tup = [a, b], (a, b)
+        ok = (ok and at(id(lst) + 2 * word) == 2 and at(id(tup) + 2 * word) == 2
+              and [at(at(id(lst) + 3 * word) + word * i) for i in range(2)] == [id(a), id(b)]
+              and [at(id(tup) + 3 * word + word * i) for i in range(2)] == [id(a), id(b)])
+        fn = _ctypes.PyDLL(_lib_name).cs_query_count_items
+    except (ValueError, TypeError, OSError, AttributeError):
+        ok = False
+    if not ok:
+        return None, {}
+    fn.restype = _ctypes.c_int64
+    p = _ctypes.c_void_p
+    fn.argtypes = (p, p, _ctypes.py_object, p, _ctypes.c_uint, _ctypes.c_uint, p,
+                   _ctypes.c_size_t, p)
+    item = {"count_off": 2 * word, "items_off": 3 * word, "tag_off": word, "tag": id(str),
+            "flags_off": 4 * word, "flags_mask": mask, "flags_want": want,
+            "len_off": 2 * word, "text_off": text_off}
+    layouts = {list: _ffi.new("cs_item_layout *", dict(item, items_indirect=1)),
+               tuple: _ffi.new("cs_item_layout *", dict(item, items_indirect=0))}
+    return fn, layouts
+
+
+def _addr(ptr):
+    """A cffi pointer or buffer as an int, for a ctypes call (NULL: None)."""
+    return int(_ffi.cast("uintptr_t", ptr)) or None
+
+
+_count_items, _layouts = _in_place()
+
+
 def _join(items):
     """Any iterable of str (or of bytes) as (items, text, text_len, count,
     keep): one buffer with an item a line ("\n".join, its UTF-8 read in
@@ -181,12 +256,18 @@ class Snapshot:
         self._pin = pin
         self._owners = {}   # (family, first entry) -> match dicts
         self._estate = bool(_lib.cs_estate_present(ptr))
+        self._scratch_lock = _threading.Lock()   # guards _scratch and _counts
+        self._scratch = None
+        self._counts = None
 
     # -- life cycle ---------------------------------------------------------
     def close(self):
         """Releases the image (for attach: unpins the generation)."""
         if self._s is None:
             return
+        with self._scratch_lock:        # after a count in another thread
+            _lib.cs_query_scratch_free(self._scratch or _ffi.NULL)
+            self._scratch, self._counts = None, None
         if self._shm is not None:
             _lib.cs_shm_unpin(self._pin)
             _lib.cs_shm_detach(self._shm)
@@ -269,17 +350,51 @@ class Snapshot:
     def count(self, prefixes):
         """Number of live blocks overlapping each prefix (str, or bytes), in
         input order. One C call parses, sorts, counts and puts the counts
-        back in order (cs_query_count_lines)."""
+        back in order: a list or tuple of str is read in place where
+        CPython's layout allows (cs_query_count_items, holding the GIL),
+        anything else joined into one text (cs_query_count_lines_with). The
+        call reuses this Snapshot's scratch and counts buffer; a call made
+        while another thread's holds them gets its own."""
         s = self._snap()
-        _, text, text_len, n, keep = _join(prefixes)
-        # room for one more: an item holding a newline shows as n + 1 items
-        counts = _ffi.new("uint32_t[]", n + 1)
-        err = _new_error()
-        got = _lib.cs_query_count_lines(s, text, text_len, 0, _Q_OVERLAPPING, counts, n + 1,
-                                        err)
-        del keep
-        _check_items(got, n, err)
-        return _ffi.unpack(counts, n)
+        items = prefixes if type(prefixes) in (list, tuple) else list(prefixes)
+        n = len(items)
+        mine = self._scratch_lock.acquire(blocking=False)
+        try:
+            if mine:
+                sc, counts = self._scratch_for(n + 1)
+            else:
+                sc, counts = _ffi.NULL, _ffi.new("uint32_t[]", n + 1)
+            err = _new_error()
+            lay = _layouts.get(type(items))
+            if lay is not None and n and type(items[0]) is str:
+                got = _count_items(_addr(s), _addr(sc), items, _addr(lay), 0, _Q_OVERLAPPING,
+                                   _addr(counts), n + 1, _addr(err))
+                if got != _CS_EINVAL:      # EINVAL: an item not of the layout
+                    _check_items(got, n, err)
+                    return _ffi.unpack(counts, n)
+                err = _new_error()
+            _, text, text_len, n, keep = _join(items)
+            # room for one more: an item holding a newline shows as n + 1 items
+            got = _lib.cs_query_count_lines_with(s, sc, text, text_len, 0, _Q_OVERLAPPING,
+                                                 counts, n + 1, err)
+            del keep
+            _check_items(got, n, err)
+            return _ffi.unpack(counts, n)
+        finally:
+            if mine:
+                self._scratch_lock.release()
+
+    def _scratch_for(self, cap):
+        """This Snapshot's scratch and a counts buffer of at least cap
+        (caller holds _scratch_lock)."""
+        if self._scratch is None:
+            sc = _lib.cs_query_scratch_new()
+            if sc == _ffi.NULL:
+                raise ResourceError(_CS_ENOMEM, "out of memory for a count scratch")
+            self._scratch = sc
+        if self._counts is None or len(self._counts) < cap:
+            self._counts = _ffi.new("uint32_t[]", cap)
+        return self._scratch, self._counts
 
     def overlaps(self, prefix):
         """Every live block overlapping prefix: dicts with prefix, relation

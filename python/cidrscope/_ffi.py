@@ -72,6 +72,29 @@ int cs_query_count_bulk(const cs_snapshot *s, const cs_prefix *qs, size_t n,
 int64_t cs_query_count_lines(const cs_snapshot *s, const char *text, size_t len,
                              unsigned flags, unsigned kind, uint32_t *counts,
                              size_t cap, cs_error *err);
+typedef struct cs_query_scratch cs_query_scratch;
+cs_query_scratch *cs_query_scratch_new(void);
+void cs_query_scratch_free(cs_query_scratch *sc);
+int64_t cs_query_count_lines_with(const cs_snapshot *s, cs_query_scratch *sc,
+                                  const char *text, size_t len, unsigned flags,
+                                  unsigned kind, uint32_t *counts, size_t cap,
+                                  cs_error *err);
+typedef struct cs_item_layout {
+    size_t count_off;
+    size_t items_off;
+    uint32_t items_indirect;
+    size_t tag_off;
+    uint64_t tag;
+    size_t flags_off;
+    uint32_t flags_mask;
+    uint32_t flags_want;
+    size_t len_off;
+    size_t text_off;
+} cs_item_layout;
+int64_t cs_query_count_items(const cs_snapshot *s, cs_query_scratch *sc,
+                             const void *seq, const cs_item_layout *layout,
+                             unsigned flags, unsigned kind, uint32_t *counts,
+                             size_t cap, cs_error *err);
 void cs_query_iter_init(cs_query_iter *it, const cs_snapshot *s,
                         const cs_prefix *q, unsigned kind);
 int cs_query_iter_next(cs_query_iter *it, cs_match *m);
@@ -272,18 +295,19 @@ void cs_shm_detach(cs_shm *h);
 
 
 def _open_library():
+    """(lib, the name it was opened by)."""
     path = os.environ.get("CIDRSCOPE_LIBRARY")
     if path:
-        return ffi.dlopen(path)
+        return ffi.dlopen(path), path
     try:
-        return ffi.dlopen("libcidrscope.so.0")
+        return ffi.dlopen("libcidrscope.so.0"), "libcidrscope.so.0"
     except OSError:
         import ctypes.util
         found = ctypes.util.find_library("cidrscope")
         if not found:
             raise
-        return ffi.dlopen(found)
+        return ffi.dlopen(found), found
 
 
-lib = _open_library()
+lib, lib_name = _open_library()
 libc = ffi.dlopen(None)

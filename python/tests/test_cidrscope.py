@@ -170,6 +170,110 @@ def test_binding__count_reads_str_text_in_place(snap):
         snap.count(["10.0.0.0/8", "\ud800"])
 
 
+def test_binding__count_reads_str_items_in_place_and_falls_back(tmp_path, monkeypatch):
+    """On CPython a list or tuple of ASCII str is read in place
+    (cs_query_count_items, no join); anything else (a generator, a str
+    subclass, non-ASCII text, bytes) goes the joined way, and both give the
+    same counts and the same error locations, through one scratch reused
+    across calls of different sizes and families (seed printed)."""
+    import sys
+    seed = int(os.environ.get("CS_SEED", time.time_ns() % 2**32))
+    print(f"seed {seed} (CS_SEED={seed} reproduces)")
+    rng = random.Random(seed)
+    if sys.implementation.name == "cpython" and sys.maxsize > 2**32:
+        assert cidrscope._count_items is not None and set(cidrscope._layouts) == {list, tuple}
+    blocks = seeded_estate(rng, 300)
+    path = tmp_path / "estate.csv"
+    path.write_text("provider,family,prefix\n" +
+                    "".join(f"seeded,ipv{b.version},{b}\n" for b in blocks))
+
+    class Sub(str):
+        pass
+
+    def queries(n, v6_share):
+        out = []
+        for _ in range(n):
+            b = rng.choice([x for x in blocks if (x.version == 6) == (rng.random() < v6_share)]
+                           or blocks)
+            d = rng.randrange(6)
+            out.append(str(b.supernet(prefixlen_diff=min(d, b.prefixlen))))
+        return out
+
+    with cidrscope.load(str(path)) as s:
+        # sizes and families in turn: the scratch grows, shrinks its use,
+        # meets IPv6 only, then IPv4 only
+        for n, v6 in ((6000, 0.3), (10, 0.3), (5000, 1.0), (9000, 0.0), (20000, 0.5)):
+            qs = queries(n, v6)
+            want = s.count(iter(qs))                      # a generator: joined
+            assert s.count(qs) == want
+            assert s.count(tuple(qs)) == want
+            assert s.count([q.encode() for q in qs]) == want
+            mixed = list(qs)
+            mixed[n // 2] = Sub(mixed[n // 2])            # not exactly str: joined
+            assert s.count(mixed) == want
+            mixed[n // 2] = qs[n // 2] + "\u200b"[:0]   # still str, still ASCII
+            assert s.count(mixed) == want
+            with monkeypatch.context() as m:              # the joined way
+                m.setattr(cidrscope, "_layouts", {})
+                assert s.count(qs) == want
+        # errors: the same line and column in place as joined, then right
+        # answers from the same scratch
+        qs = queries(6000, 0.3)
+        want = s.count(qs)
+        for k, bad in ((4999, "10.0.0.1/8"), (3, "10.0.0.0/8 "), (5998, "2001:db8::/129"),
+                       (17, "10.0.0.0/8\n10.0.0.0/8"), (1, "10.0.0.0/8\u00e9")):
+            items = qs[:k] + [bad] + qs[k + 1:]
+            locs = []
+            for joined in (False, True):
+                with monkeypatch.context() as m:
+                    if joined:
+                        m.setattr(cidrscope, "_layouts", {})
+                    with pytest.raises(cidrscope.InputError) as e:
+                        s.count(items)
+                    locs.append((e.value.line, e.value.column))
+            if "\n" not in bad:                           # joined: "holds a newline"
+                assert locs[0] == locs[1] and locs[0][0] == k + 1
+            assert s.count(qs) == want
+
+
+def test_binding__count_from_threads_on_one_snapshot():
+    """Threads counting on one Snapshot at once (str lists in place, bytes
+    and a str subclass joined, with the GIL released): each gets its own
+    answers, whether it holds the Snapshot's scratch or not."""
+    path = os.environ["CS_REAL_PREFIXES"]
+    with open(path) as f:
+        rows = [r["prefix"] for r in csv.DictReader(f) if "/" in r["prefix"]]
+
+    class Sub(str):
+        pass
+    rng = random.Random(7)
+    inputs = []
+    for t in range(6):
+        qs = [rng.choice(rows) for _ in range(5000 + 3000 * t)]
+        inputs.append(qs if t % 3 == 0 else
+                      [q.encode() for q in qs] if t % 3 == 1 else qs + [Sub("10.0.0.0/8")])
+    import threading
+    with cidrscope.load(path) as s:
+        want = [s.count(list(x)) for x in inputs]
+        got, errors = {}, []
+
+        def run(t):
+            try:
+                for _ in range(8):
+                    r = s.count(inputs[t])
+                    if r != want[t]:
+                        errors.append((t, "wrong counts"))
+                got[t] = True
+            except Exception as e:   # noqa: BLE001 — reported below
+                errors.append((t, repr(e)))
+        threads = [threading.Thread(target=run, args=(t,)) for t in range(6)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        assert not errors and len(got) == 6
+
+
 def test_binding__count_matches_cli(snap):
     qs = ["10.0.0.0/8", "172.16.0.0/12", "0.0.0.0/0", "::/0", "192.0.2.0/24"]
     out = subprocess.run([CLI, "query", "-e", SAMPLE, "--count", *qs], check=True,
