@@ -21,6 +21,8 @@
 //   lookup_single/D/F  one cs_lookup per address
 //   pairs/D            overlapping entry pair count of both families via the
 //                      query API (the stand-in for the audit, see harness.h)
+//   count_pairs/D      cs_query_count_pairs of both families: the same count
+//                      alone, one pass over the node records (checked equal)
 //   audit_entries/D    cs_audit_run at entry level (pairs, clusters) on the
 //                      snapshot, report writing excluded
 //   audit/D            the full audit (VPC level: pairs by severity,
@@ -246,6 +248,25 @@ void bm_pairs(benchmark::State &state, Spec spec)
     add_memory(state);
 }
 
+void bm_count_pairs(benchmark::State &state, Spec spec)
+{
+    Loaded &L = acquire(spec);
+    uint64_t pairs = 0;
+    for (auto _ : state) {
+        if (cs_query_count_pairs(L.d->snap, 0, &pairs) != 0)
+            hb_die("cs_query_count_pairs failed");
+        benchmark::DoNotOptimize(pairs);
+    }
+    if (pairs != L.entry_pairs)
+        hb_die("%s: cs_query_count_pairs counts %llu overlapping entry pairs, the query API %llu",
+               spec.name.c_str(), static_cast<unsigned long long>(pairs),
+               static_cast<unsigned long long>(L.entry_pairs));
+    state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) *
+                            static_cast<int64_t>(L.d->n_rows));
+    state.counters["pairs"] = static_cast<double>(pairs);
+    add_memory(state);
+}
+
 // Reader processes on one image: `shm` publishes it in a POSIX shm service
 // and the children pin it; otherwise the children query the heap image they
 // inherit (the in-process baseline, same processes, same work). Each child
@@ -452,6 +473,8 @@ void register_dataset(const Spec &spec)
                 ->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark(("pairs/" + spec.name).c_str(), bm_pairs, spec)
         ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(("count_pairs/" + spec.name).c_str(), bm_count_pairs, spec)
+        ->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark(("audit_entries/" + spec.name).c_str(), bm_audit, spec,
                                  false)
         ->Unit(benchmark::kMillisecond);

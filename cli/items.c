@@ -10,12 +10,14 @@
  *         cs_match_report on stdout ─> read on, into the same slot (one
  *         slot: the same pages serve the whole input)
  *
- * --threads N (N > 1), the main thread only reads and writes:
+ * --threads N (N > 1): N - 1 workers, and main, which reads, writes, and
+ * answers jobs whenever it would otherwise wait:
  *
  *   main:    read chunk c (JOBS_PER_WORKER * N jobs of JOB_ITEMS items)
  *            into slot c % SLOTS, cut it in jobs, queue them; write every
  *            finished job at the head of the queue (in queue order); before
- *            reusing a slot, wait for its jobs and write them
+ *            reusing a slot, wait for its jobs and write them, taking
+ *            the queued jobs no worker would start next meanwhile
  *   workers: take the next queued job; parse, answer and format its items
  *            through the worker's own cs_match_report (CS_MR_BARE, kept
  *            across jobs with its owner cache) into the job's buffer (an
@@ -30,8 +32,10 @@
  * taken from a stack, the one given back last first, so only as many
  * buffers as jobs in flight are ever touched. Small jobs also keep the
  * workers' shares even and the wait for the last job of a chunk short.
- * Main sleeps until the last job of the slot it needs is done (one wake-up
- * per chunk, not per job).
+ * Main sleeps only when no such job is left, until the last job of the
+ * slot it needs is done (one wake-up per chunk, not per job): N threads
+ * on N cores, no third runnable thread (with one, 2 threads cost 13-21%
+ * more CPU than one: context switches, a third cold cache).
  *
  * So while the workers answer chunk c, main reads chunk c + 1 and writes
  * chunk c - 1. Jobs are written in the order they were queued, which is
@@ -48,11 +52,13 @@
  * the newest generation.
  *
  * Concurrency: one mutex guards the queue's `next` and `tail`, every job's
- * `done`, the spare buffers and `wait_pos`; a worker owns a job (and the
- * buffer it took with it) from taking it until it sets done
- * (under the mutex, so main sees its buffers complete); main alone moves
- * `head` and reuses slots, and touches a slot's arena only after every job
- * reading it is written. Workers share the snapshot (read-only,
+ * `done`, the spare buffers and `wait_pos`; the thread that takes a job
+ * (a worker, or main in wait_for, each through its own member) owns it
+ * and the buffer it took with it until it sets done (under the mutex, so
+ * main sees its buffers complete); main alone moves `head` and reuses
+ * slots, and touches a slot's arena only after every job reading it is
+ * written. Jobs on a slot write into its arena only to join and split
+ * their own items (parse_batch). Members share the snapshot (read-only,
  * thread-safe per query.h); each owns its scratch, writer and streams.
  * Warnings and errors of one thread go straight to stderr.
  */
@@ -185,6 +191,61 @@ static int parse_item(worker *k, size_t i, cs_prefix *p, cs_error *err)
     return rc;
 }
 
+/* ---- the batch's items in one parse -------------------------------------------- */
+
+/* When items [from, to) lie in the arena line after line (nothing skipped,
+ * trimmed or joined between them: each ends in the NUL that replaced its
+ * newline, and the next begins right after), makes them one text of lines
+ * ('\n' for each NUL but the last) and returns its length, *text its
+ * start; else returns 0 and changes nothing. split() puts the NULs back. */
+static size_t join(const worker *k, size_t from, size_t to, char **text)
+{
+    const item *it = k->ch->it;
+    for (size_t i = from; i + 1 < to; i++)
+        if (it[i + 1].off != it[i].off + it[i].len + 1)
+            return 0;
+    char *a = k->ch->arena;
+    for (size_t i = from; i + 1 < to; i++)
+        a[it[i].off + it[i].len] = '\n';
+    *text = a + it[from].off;
+    return it[to - 1].off + it[to - 1].len - it[from].off;
+}
+
+static void split(const worker *k, size_t from, size_t to)
+{
+    const item *it = k->ch->it;
+    for (size_t i = from; i + 1 < to; i++)
+        k->ch->arena[it[i].off + it[i].len] = '\0';
+}
+
+/* Parses the batch's items with one cs_prefix_parse_lines call, which
+ * reads the same items as parse_item one by one (items hold no comment,
+ * blank or CR here), so the answers are the same. Returns false, having
+ * changed nothing, when the batch needs the item-by-item path: items not
+ * line after line, --lenient prefixes (each gets its warning), or an item
+ * that does not parse as it is (a bad item, a comment after an item, a
+ * prefix given to lookup) — the item-by-item path then answers, warns and
+ * stops exactly as without this one. */
+static bool parse_batch(worker *k)
+{
+    const cli_items_opts *o = k->o;
+    if (o->lenient && !o->lookup)
+        return false;
+    char *text;
+    const size_t len = k->nb ? join(k, k->b0, k->b0 + k->nb, &text) : 0;
+    if (!len)
+        return false;
+    cs_error err;
+    const int64_t n = cs_prefix_parse_lines(text, len, 0, o->lookup, k->q, k->nb, &err);
+    split(k, k->b0, k->b0 + k->nb);
+    if (n != (int64_t)k->nb)
+        return false;
+    for (size_t slot = 0; slot < k->nb; slot++)
+        k->qi[slot] = k->b0 + slot;
+    k->nq = k->nb;
+    return true;
+}
+
 /* ---- one batch ----------------------------------------------------------------- */
 
 static void emit_plain(worker *k, size_t slot)
@@ -311,7 +372,7 @@ static void *work(void *arg)
         k->nq = 0;
         bool stopped = false; /* a bad item, not keep_going */
         bool any_msg = false;
-        for (size_t slot = 0; slot < k->nb; slot++) {
+        for (size_t slot = parse_batch(k) ? k->nb : 0; slot < k->nb; slot++) {
             cs_error err;
             size_t i = b0 + slot;
             if (parse_item(k, i, &k->q[k->nq], &err) == 0) {
@@ -386,9 +447,9 @@ struct pool {
     size_t tail;              /* next queue position */
     bool quit;
     const cli_items_opts *o;
-    member *m;
+    member *m;                /* the workers', then main's (m[started]) */
     pthread_t tid[MAX_THREADS];
-    unsigned started;
+    unsigned started;         /* worker threads; main answers jobs too */
 };
 
 typedef struct run {
@@ -460,6 +521,25 @@ static void run_job(const cli_items_opts *o, member *m, job *j)
     clearerr(m->err);
 }
 
+/* Takes the next queued job and runs it on member m (p->mu held, and
+ * held again on return). Returns false when none is queued. */
+static bool take_job(pool *p, member *m)
+{
+    if (p->next == p->tail)
+        return false;
+    size_t pos = p->next++;
+    job *j = &p->q[pos % p->qcap];
+    if (p->n_spare)
+        j->out = p->spare[--p->n_spare];
+    pthread_mutex_unlock(&p->mu);
+    run_job(p->o, m, j);
+    pthread_mutex_lock(&p->mu);
+    j->done = true;
+    if (pos == p->wait_pos) /* main sleeps until this one: one wake-up */
+        pthread_cond_signal(&p->done);
+    return true;
+}
+
 static void *pool_thread(void *arg)
 {
     member *m = arg;
@@ -468,18 +548,8 @@ static void *pool_thread(void *arg)
     for (;;) {
         while (p->next == p->tail && !p->quit)
             pthread_cond_wait(&p->ready, &p->mu);
-        if (p->next == p->tail)
+        if (!take_job(p, m))
             break; /* quit, and nothing left */
-        size_t pos = p->next++;
-        job *j = &p->q[pos % p->qcap];
-        if (p->n_spare)
-            j->out = p->spare[--p->n_spare];
-        pthread_mutex_unlock(&p->mu);
-        run_job(p->o, m, j);
-        pthread_mutex_lock(&p->mu);
-        j->done = true;
-        if (pos == p->wait_pos) /* main sleeps until this one: one wake-up */
-            pthread_cond_signal(&p->done);
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
@@ -497,6 +567,7 @@ static void pool_stop(pool *p)
         pthread_join(p->tid[x], NULL);
         member_close(&p->m[x]);
     }
+    member_close(&p->m[p->started]); /* main's */
     for (size_t x = 0; x < p->qcap; x++) {
         free(p->q[x].out.p);
         free(p->q[x].err.p);
@@ -512,8 +583,10 @@ static void pool_stop(pool *p)
     free(p);
 }
 
-/* Starts up to `threads` workers. NULL when none could start (out of
- * memory, or no thread): the caller answers on its own thread. */
+/* Starts up to threads - 1 workers; main, which answers jobs while it
+ * waits for one (wait_for), is the last member. NULL when no worker could
+ * start (out of memory, or no thread): the caller answers on its own
+ * thread. */
 static pool *pool_start(const cli_items_opts *o, unsigned threads)
 {
     pool *p = calloc(1, sizeof *p);
@@ -534,29 +607,40 @@ static pool *pool_start(const cli_items_opts *o, unsigned threads)
     }
     pthread_cond_init(&p->ready, NULL);
     pthread_cond_init(&p->done, NULL);
-    for (unsigned x = 0; x < threads; x++) {
+    for (unsigned x = 0; x + 1 < threads; x++) {
         p->m[x].p = p;
         if (member_open(&p->m[x], o) != 0 ||
             pthread_create(&p->tid[x], NULL, pool_thread, &p->m[x]) != 0) {
             member_close(&p->m[x]);
+            memset(&p->m[x], 0, sizeof p->m[x]); /* main's now */
             break;
         }
         p->started++;
     }
-    if (!p->started) {
+    p->m[p->started].p = p;
+    if (!p->started || member_open(&p->m[p->started], o) != 0) {
         pool_stop(p);
         return NULL;
     }
     return p;
 }
 
-/* Waits (p->mu held) until the job at queue position `pos` is done. */
+/* Waits (p->mu held) until the job at queue position `pos` is done,
+ * answering queued jobs on main's member meanwhile: main is one of the N
+ * threads, so N threads keep N cores busy and none sleeps while a job is
+ * queued (with N = 2 on 2 cores, a third runnable thread only cost
+ * context switches). */
 static void wait_for(pool *p, size_t pos)
 {
-    p->wait_pos = pos;
-    while (!p->q[pos % p->qcap].done)
+    while (!p->q[pos % p->qcap].done) {
+        /* only a job the workers would not start next: main also reads
+         * and writes, so its share of the jobs is what they leave */
+        if (p->tail - p->next > p->started && take_job(p, &p->m[p->started]))
+            continue;
+        p->wait_pos = pos;
         pthread_cond_wait(&p->done, &p->mu);
-    p->wait_pos = SIZE_MAX;
+        p->wait_pos = SIZE_MAX;
+    }
 }
 
 /* Writes the job at the head of the queue, waiting for it when `wait`.
@@ -852,7 +936,7 @@ int cli_items_run(const cli_items_opts *o, char **args, int n_args, const char *
         r.p = pool_start(r.o, threads);
     if (!r.p) /* one thread, or none could start: answered on this one */
         r.one = calloc(1, sizeof *r.one); /* msg[] starts NULL */
-    size_t cap = r.p ? (size_t)JOB_ITEMS * JOBS_PER_WORKER * r.p->started : CHUNK_ONE;
+    size_t cap = r.p ? (size_t)JOB_ITEMS * JOBS_PER_WORKER * (r.p->started + 1) : CHUNK_ONE;
     bool ok = r.w && (r.p || r.one);
     for (unsigned x = 0; x < (r.p ? SLOTS : 1) && ok; x++) {
         r.slot[x].cap = cap;

@@ -563,6 +563,319 @@ static void csv__ingest_locate_counts_lines_and_columns(void **state)
     assert_int_equal(err.column, 6);
 }
 
+/* ---- deduplication against a brute-force reading ----------------------------- */
+
+/* The builder finds a row's (VPC, prefix) in the run of its VPC (a VPC new
+ * to the estate), or in the lazily caught-up index (a VPC seen before, a run
+ * past 16 rows). Random rows: runs of new VPCs, revisits of old ones, long
+ * runs of one VPC, duplicates inside and across runs, states that merge
+ * (empty) or conflict; the estate must hold exactly what a brute-force
+ * reading of the rows keeps (one association per (VPC, prefix), its state
+ * the first one given, primary for the first IPv4 row of a new VPC) and
+ * reject exactly the conflicting rows. */
+#define DD_VPCS 64
+#define DD_PREFIXES 48
+
+typedef struct dd_assoc {
+    bool seen;
+    uint8_t state;
+    bool primary;
+} dd_assoc;
+
+static void dd_prefix_text(unsigned k, char *buf, size_t cap)
+{
+    if (k < 40)
+        snprintf(buf, cap, "10.%u.0.0/16", k);
+    else
+        snprintf(buf, cap, "2600:1f13:0:%x00::/56", k - 39);
+}
+
+static void csv__vpc_rows_dedupe_equals_brute_force(void **state)
+{
+    (void)state;
+    static const char *const states[] = {"", "associated", "disassociated", "associating"};
+    static const uint8_t state_code[] = {CS_ASSOC_UNSPECIFIED, CS_ASSOC_ASSOCIATED,
+                                         CS_ASSOC_DISASSOCIATED, CS_ASSOC_ASSOCIATING};
+    uint64_t seed = tu_seed("csv__vpc_rows_dedupe_equals_brute_force", 1414);
+    for (unsigned round = 0; round < 40; round++) {
+        tu_rng rng = {seed + round};
+        static dd_assoc model[DD_VPCS][DD_PREFIXES];
+        memset(model, 0, sizeof model);
+        bool vpc_seen[DD_VPCS] = {false};
+        char vname[DD_VPCS][16];
+        unsigned nvpc = 0;
+        int rejected = 0;
+        size_t cap = 1u << 18, len = 0;
+        char *text = malloc(cap);
+        assert_non_null(text);
+        len += (size_t)snprintf(text + len, cap - len, "account,region,vpc_id,cidr,state,name\n");
+        while (len < cap - 8192) {
+            /* A new VPC while there are some left, else (and 30% of the
+             * time) a revisit of an earlier one. */
+            unsigned v = nvpc < DD_VPCS && (nvpc == 0 || tu_below(&rng, 10) < 7)
+                             ? nvpc++
+                             : (unsigned)tu_below(&rng, nvpc);
+            bool long_run = tu_below(&rng, 10) == 0;
+            unsigned rows = long_run ? 17 + (unsigned)tu_below(&rng, 30)
+                                     : 1 + (unsigned)tu_below(&rng, 4);
+            for (unsigned i = 0; i < rows; i++) {
+                unsigned k = (unsigned)tu_below(&rng, long_run ? DD_PREFIXES : 8);
+                if (tu_below(&rng, 6) == 0)
+                    k = 40 + (unsigned)tu_below(&rng, 8); /* an IPv6 block */
+                unsigned st = (unsigned)tu_below(&rng, 4);
+                char pfx[64], name[16];
+                dd_prefix_text(k, pfx, sizeof pfx);
+                /* The VPC's name, none, or (a conflict) another one. */
+                unsigned nm = (unsigned)tu_below(&rng, 20);
+                if (nm == 0)
+                    name[0] = '\0';
+                else
+                    snprintf(name, sizeof name, nm == 1 ? "other" : "n%u", v);
+                len += (size_t)snprintf(text + len, cap - len,
+                                        "1000000000%02u,us-east-1,vpc-%08x,%s,%s,%s\n", v % 100,
+                                        0x5000u + v, pfx, states[st], name);
+                /* The brute-force reading of this row. */
+                bool fresh = !vpc_seen[v];
+                vpc_seen[v] = true;
+                if (fresh) {
+                    snprintf(vname[v], sizeof vname[v], "%s", name);
+                } else if (name[0] && vname[v][0] && strcmp(name, vname[v]) != 0) {
+                    rejected++; /* the VPC seen with another name */
+                    continue;
+                } else if (!vname[v][0]) {
+                    snprintf(vname[v], sizeof vname[v], "%s", name);
+                }
+                dd_assoc *m = &model[v][k];
+                if (!m->seen) {
+                    m->seen = true;
+                    m->state = state_code[st];
+                    m->primary = fresh && k < 40;
+                } else if (state_code[st] && m->state && state_code[st] != m->state) {
+                    rejected++;
+                } else if (!m->state) {
+                    m->state = state_code[st];
+                }
+            }
+        }
+        cs_estate *e = cs_estate_new();
+        cs_load_options o = {.keep_going = true};
+        cs_error err;
+        cs_error_clear(&err);
+        int rc = cs_ingest_csv_vpcs(e, "dd.csv", text, len, &o, &err);
+        if (rc != rejected)
+            fail_msg("seed %llu round %u: %d rejected rows, brute force %d (%s)",
+                     (unsigned long long)seed, round, rc, rejected, err.message);
+        cs_snapshot *s = freeze(e);
+        for (unsigned v = 0; v < nvpc; v++) {
+            char id[32];
+            snprintf(id, sizeof id, "vpc-%08x", 0x5000u + v);
+            cs_vpc vp;
+            assert_int_equal(cs_estate_vpc(s, vpc_index(s, id), &vp), 0);
+            if (strcmp(vp.name, vname[v]) != 0)
+                fail_msg("seed %llu round %u: %s named '%s', brute force '%s'",
+                         (unsigned long long)seed, round, id, vp.name, vname[v]);
+            unsigned want = 0;
+            for (unsigned k = 0; k < DD_PREFIXES; k++)
+                want += model[v][k].seen;
+            if (vp.assoc_count != want)
+                fail_msg("seed %llu round %u: %s has %u associations, brute force %u",
+                         (unsigned long long)seed, round, id, vp.assoc_count, want);
+            for (uint32_t i = 0; i < vp.assoc_count; i++) {
+                cs_assoc a;
+                assert_int_equal(cs_estate_assoc(s, vp.assoc_begin + i, &a), 0);
+                char got[CS_PREFIX_STRCAP];
+                cs_prefix_format(&a.prefix, got, sizeof got);
+                unsigned k = 0;
+                char pfx[64];
+                for (; k < DD_PREFIXES; k++) {
+                    dd_prefix_text(k, pfx, sizeof pfx);
+                    if (strcmp(pfx, got) == 0)
+                        break;
+                }
+                assert_true(k < DD_PREFIXES && model[v][k].seen);
+                uint8_t st = model[v][k].state ? model[v][k].state : CS_ASSOC_ASSOCIATED;
+                if (a.state != st || a.primary != model[v][k].primary)
+                    fail_msg("seed %llu round %u: %s %s state %u primary %d, brute force %u %d",
+                             (unsigned long long)seed, round, id, got, a.state, a.primary, st,
+                             model[v][k].primary);
+            }
+        }
+        cs_snapshot_close(s);
+        cs_estate_free(e);
+        free(text);
+    }
+}
+
+/* The builder's string check reads eight bytes at a time: every byte value
+ * at every position of a 1..24-byte VPC name (words whole, split, and the
+ * tail) is refused exactly when it is a control byte, at its byte. */
+static void csv__builder_string_check_equals_brute_force(void **state)
+{
+    (void)state;
+    cs_estate *e = cs_estate_new();
+    assert_non_null(e);
+    for (unsigned n = 1; n <= 24; n++) {
+        for (unsigned k = 0; k < n; k++) {
+            for (unsigned c = 1; c < 256; c++) {
+                char name[32];
+                memset(name, 'a', n);
+                name[k] = (char)c;
+                if (k + 1 < n && c >= 0x80)
+                    name[k + 1] = (char)0xff; /* a high byte beside it */
+                cs_vpc_desc d = {.id = {"vpc-00000001", 12}, .owner = {"123456789012", 12},
+                                 .region = {"us-east-1", 9}, .name = {name, n}};
+                cs_error err;
+                cs_error_clear(&err);
+                int rc = cs_estate_add_vpc(e, &d, NULL, &err);
+                bool bad = c < 0x20 || c == 0x7f;
+                if (bad) {
+                    char want[96];
+                    snprintf(want, sizeof want, "control byte 0x%02x at byte %u", c, k + 1);
+                    if (rc != CS_EINVAL || !strstr(err.message, want))
+                        fail_msg("byte 0x%02x at %u of %u: rc %d '%s'", c, k + 1, n, rc,
+                                 err.message);
+                } else if (rc < 0 && rc != CS_ECONFLICT) {
+                    fail_msg("byte 0x%02x at %u of %u refused: %s", c, k + 1, n, err.message);
+                }
+            }
+        }
+    }
+    cs_estate_free(e);
+}
+
+/* The reader's one-pass path (a whole plain line: no quote, CR, NUL or
+ * non-ASCII byte, fields split eight bytes at a time) against the general
+ * scanner: the same random rows read once as they are, and once with a
+ * quoted last field added, which sends every line to the general scanner;
+ * the extra column is unknown, so ignored. Both readings must keep and
+ * reject the same rows, stop at the same first error (line, column, caret,
+ * message) and build the same estate. */
+static char dd_pick(tu_rng *r, const char *alphabet)
+{
+    return alphabet[tu_below(r, strlen(alphabet))];
+}
+
+static void dd_field(tu_rng *r, char *out, size_t *len, const char *body, const char *alphabet)
+{
+    if (tu_below(r, 4) == 0)
+        out[(*len)++] = tu_below(r, 2) ? ' ' : '\t';
+    size_t n = strlen(body);
+    memcpy(out + *len, body, n);
+    *len += n;
+    for (unsigned i = 0, extra = !*alphabet || tu_below(r, 3) ? 0 : (unsigned)tu_below(r, 12);
+         i < extra; i++)
+        out[(*len)++] = dd_pick(r, alphabet);
+    if (tu_below(r, 4) == 0)
+        out[(*len)++] = tu_below(r, 2) ? ' ' : '\t';
+}
+
+static void csv__one_pass_lines_equal_general_scanner(void **state)
+{
+    (void)state;
+    static const char *const cidrs[] = {"10.0.0.0/16", "10.1.0.0/16", "10.0.0.0/24",
+                                        "2600:1f13::/56", "10.0.0.1/16", "300.0.0.0/8"};
+    static const char *const states[] = {"associated", "", "disassociated", "bogus"};
+    static const char *const bools[] = {"true", "false", "", "maybe"};
+    uint64_t seed = tu_seed("csv__one_pass_lines_equal_general_scanner", 808);
+    for (unsigned round = 0; round < 60; round++) {
+        tu_rng rng = {seed + round};
+        size_t cap = 1u << 16;
+        char *a = malloc(cap), *b = malloc(cap);
+        assert_non_null(a);
+        assert_non_null(b);
+        size_t la = 0, lb = 0;
+        const char *hdr = "account,region,vpc_id,cidr,state,is_default,name";
+        la = (size_t)snprintf(a, cap, "%s\n", hdr);
+        lb = (size_t)snprintf(b, cap, "%s,extra\n", hdr);
+        for (unsigned row = 0; row < 200; row++) {
+            char line[512], body[64];
+            size_t n = 0;
+            snprintf(body, sizeof body, "1234567890%02u", (unsigned)tu_below(&rng, 3));
+            dd_field(&rng, line, &n, body, "0123456789");
+            line[n++] = ',';
+            dd_field(&rng, line, &n, tu_below(&rng, 2) ? "us-east-1" : "eu-west-1", "");
+            line[n++] = ',';
+            snprintf(body, sizeof body, "vpc-%02x", (unsigned)tu_below(&rng, 40));
+            dd_field(&rng, line, &n, body, "abc");
+            line[n++] = ',';
+            dd_field(&rng, line, &n, cidrs[tu_below(&rng, 6)], "");
+            line[n++] = ',';
+            dd_field(&rng, line, &n, states[tu_below(&rng, 4)], "");
+            line[n++] = ',';
+            dd_field(&rng, line, &n, bools[tu_below(&rng, 4)], "");
+            line[n++] = ',';
+            /* names: letters, inner blanks, a control byte now and then */
+            size_t ns = n;
+            dd_field(&rng, line, &n, "", "abcdefgh ijk\t-_.\x01\"\r\xc3");
+            /* A quote opening the field, or a CR ending the line, would
+             * change what the added field means: not those. */
+            while (ns < n && (line[ns] == ' ' || line[ns] == '\t'))
+                ns++;
+            if (ns < n && line[ns] == '"')
+                line[ns] = 'y';
+            if (line[n - 1] == '\r')
+                line[n - 1] = 'z';
+            bool more = tu_below(&rng, 10) == 0;
+            if (more)
+                line[n++] = ','; /* one field too many: ignored */
+            assert_true(la + n + 2 < cap && lb + n + 8 < cap);
+            memcpy(a + la, line, n);
+            la += n;
+            a[la++] = '\n';
+            memcpy(b + lb, line, n);
+            lb += n;
+            if (!more)
+                b[lb++] = ',';
+            memcpy(b + lb, "\"q\"\n", 4);
+            lb += 4;
+        }
+        for (int kg = 0; kg < 2; kg++) {
+            cs_estate *ea = cs_estate_new(), *eb = cs_estate_new();
+            cs_load_options o = {.keep_going = kg == 1};
+            cs_error erra, errb;
+            cs_error_clear(&erra);
+            cs_error_clear(&errb);
+            int ra = cs_ingest_csv_vpcs(ea, "dd.csv", a, la, &o, &erra);
+            int rb = cs_ingest_csv_vpcs(eb, "dd.csv", b, lb, &o, &errb);
+            if (ra != rb || erra.line != errb.line || erra.column != errb.column ||
+                strcmp(erra.message, errb.message) != 0 ||
+                strncmp(erra.text, errb.text, strlen(erra.text)) != 0) /* + ,"q" */
+                fail_msg("seed %llu round %u: one pass %d at %llu:%u '%s', general %d at "
+                         "%llu:%u '%s'",
+                         (unsigned long long)seed, round, ra, (unsigned long long)erra.line,
+                         erra.column, erra.message, rb, (unsigned long long)errb.line,
+                         errb.column, errb.message);
+            if (kg == 1) {
+                cs_snapshot *sa = freeze(ea), *sb = freeze(eb);
+                cs_estate_counts ca, cb;
+                cs_estate_counts_get(sa, &ca);
+                cs_estate_counts_get(sb, &cb);
+                assert_int_equal(ca.vpcs, cb.vpcs);
+                assert_int_equal(ca.accounts, cb.accounts);
+                assert_int_equal(ca.live[0], cb.live[0]);
+                assert_int_equal(ca.live[1], cb.live[1]);
+                assert_int_equal(ca.dead[0], cb.dead[0]);
+                assert_int_equal(ca.findings, cb.findings);
+                for (uint32_t v = 0; v < ca.vpcs; v++) {
+                    cs_vpc va, vb;
+                    assert_int_equal(cs_estate_vpc(sa, v, &va), 0);
+                    assert_int_equal(cs_estate_vpc(sb, v, &vb), 0);
+                    assert_string_equal(va.id, vb.id);
+                    assert_string_equal(va.name, vb.name);
+                    assert_int_equal(va.is_default, vb.is_default);
+                    assert_int_equal(va.assoc_count, vb.assoc_count);
+                }
+                cs_snapshot_close(sa);
+                cs_snapshot_close(sb);
+            }
+            cs_estate_free(ea);
+            cs_estate_free(eb);
+        }
+        free(a);
+        free(b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -577,6 +890,9 @@ int main(void)
         cmocka_unit_test(csv__detect_names_every_kind),
         cmocka_unit_test(csv__real_prefix_dataset_stream_equals_memory),
         cmocka_unit_test(csv__ingest_locate_counts_lines_and_columns),
+        cmocka_unit_test(csv__vpc_rows_dedupe_equals_brute_force),
+        cmocka_unit_test(csv__builder_string_check_equals_brute_force),
+        cmocka_unit_test(csv__one_pass_lines_equal_general_scanner),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

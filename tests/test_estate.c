@@ -1379,6 +1379,105 @@ static void estate__random_round_trip(void **state)
     model_free(&m);
 }
 
+/* The VPC directory (estate format 4: a VPC's account and VPC_EXTRA record
+ * are not in its record) against brute force: many accounts per 64-VPC
+ * block, accounts without VPCs sorted between them (peering owners), VPCs
+ * with and without peering connections and edges. Every VPC's account is
+ * the one whose range holds it (found by scanning all accounts) and owns
+ * it in the input; its peering and edge counts are the input's. */
+static void estate__vpc_directory_matches_brute_force(void **state)
+{
+    (void)state;
+    uint64_t seed = tu_seed("estate__vpc_directory_matches_brute_force", 0xd1ec7);
+    tu_rng r = {seed};
+    const unsigned sizes[] = {1, 63, 64, 65, 700};
+    for (size_t t = 0; t < sizeof sizes / sizeof *sizes; t++) {
+        const unsigned nv = sizes[t], np = nv / 2 + 3;
+        char (*ids)[32] = malloc(nv * sizeof *ids);
+        unsigned *owner = malloc(nv * sizeof *owner), *npcx = calloc(nv, sizeof *npcx),
+                 *nedge = calloc(nv, sizeof *nedge);
+        cs_estate *e = cs_estate_new();
+        cs_error err;
+        cs_error_clear(&err);
+        char own[16], other[40], pid[32], gw[32];
+        for (unsigned v = 0; v < nv; v++) {
+            owner[v] = 100000 + 2 * (unsigned)tu_below(&r, nv / 3 + 1); /* even: owns VPCs */
+            snprintf(ids[v], sizeof ids[v], "vpc-%08x%08x", v, (unsigned)tu_below(&r, 1u << 30));
+            snprintf(own, sizeof own, "%012u", owner[v]);
+            cs_vpc_desc d = {.id = cs_str_c(ids[v]), .owner = cs_str_c(own),
+                             .region = cs_str_c("eu-west-1"), .state = CS_VPC_AVAILABLE};
+            cs_srcloc l = L("dir", v + 1, 1);
+            assert_int_equal(cs_estate_add_vpc(e, &d, &l, &err), 0);
+            if (tu_below(&r, 4) == 0) {
+                snprintf(gw, sizeof gw, "igw-%u", v);
+                cs_edge_desc g = {.vpc_id = cs_str_c(ids[v]), .kind = CS_EDGE_INTERNET_GATEWAY,
+                                  .id = cs_str_c(gw)};
+                assert_int_equal(cs_estate_add_edge(e, &g, &l, &err), 0);
+                nedge[v]++;
+            }
+        }
+        for (unsigned i = 0; i < np; i++) {
+            /* a VPC of the input and one nobody listed, owned by an odd
+             * account: an account without VPCs, sorted between the others */
+            unsigned v = (unsigned)tu_below(&r, nv);
+            snprintf(pid, sizeof pid, "pcx-%08x", i);
+            snprintf(other, sizeof other, "vpc-unlisted-%u", i);
+            snprintf(own, sizeof own, "%012u", 100000 + 2 * (unsigned)tu_below(&r, nv / 3 + 1) + 1);
+            cs_peering_desc d = {.id = cs_str_c(pid), .requester = {.vpc_id = cs_str_c(ids[v])},
+                                 .accepter = {.vpc_id = cs_str_c(other), .owner = cs_str_c(own)},
+                                 .status = CS_PCX_ACTIVE};
+            cs_srcloc l = L("dir-pcx", i + 1, 1);
+            assert_int_equal(cs_estate_add_peering(e, &d, &l, &err), 0);
+            npcx[v]++;
+        }
+        cs_snapshot *s = freeze(e);
+        cs_estate_counts c;
+        cs_estate_counts_get(s, &c);
+        assert_int_equal(c.vpcs, nv);
+        unsigned empty = 0;
+        for (uint32_t a = 0; a < c.accounts; a++) {
+            cs_account acct;
+            assert_int_equal(cs_estate_account(s, a, &acct), 0);
+            empty += acct.vpc_count == 0;
+        }
+        assert_true(empty > 0);
+        for (uint32_t v = 0; v < nv; v++) {
+            cs_vpc vp;
+            assert_int_equal(cs_estate_vpc(s, v, &vp), 0);
+            uint32_t want = CS_IDX_NONE;
+            for (uint32_t a = 0; a < c.accounts; a++) {
+                cs_account acct;
+                cs_estate_account(s, a, &acct);
+                if (v >= acct.vpc_begin && v - acct.vpc_begin < acct.vpc_count)
+                    want = a;
+            }
+            unsigned in = 0; /* its input index */
+            while (in < nv && strcmp(ids[in], vp.id) != 0)
+                in++;
+            assert_true(in < nv);
+            cs_account acct;
+            assert_int_equal(cs_estate_account(s, vp.account_idx, &acct), 0);
+            snprintf(own, sizeof own, "%012u", owner[in]);
+            if (vp.account_idx != want || strcmp(acct.id, own) != 0 ||
+                vp.pcx_count != npcx[in] || vp.edge_count != nedge[in])
+                fail_msg("VPC %u (%s): account %u (%s) pcx %u edges %u, want %u (%s) %u %u "
+                         "(n %u, seed %llu)", v, vp.id, vp.account_idx, acct.id, vp.pcx_count,
+                         vp.edge_count, want, own, npcx[in], nedge[in], nv,
+                         (unsigned long long)seed);
+            uint32_t n;
+            const uint32_t *lst = cs_estate_vpc_peerings(s, v, &n);
+            assert_int_equal(n, npcx[in]);
+            assert_true((lst != NULL) == (n > 0));
+        }
+        cs_snapshot_close(s);
+        cs_estate_free(e);
+        free(ids);
+        free(owner);
+        free(npcx);
+        free(nedge);
+    }
+}
+
 /* ---- overlap queries on the frozen estate vs a brute-force scan ----------------- */
 
 static int cmp_u32(const void *a, const void *b)
@@ -1550,7 +1649,10 @@ static void estate__damaged_images_are_refused(void **state)
 
     /* Targeted damage, each must be CS_ECORRUPT. */
     struct { uint32_t sec; size_t at; uint32_t val; } cases[] = {
-        {CS_ESEC_VPCS, offsetof(cs_evpc, account_idx), 0x7fffffff},
+        {CS_ESEC_VPC_DIR, offsetof(cs_evpc_dir, account_idx), 0x7fffffff},
+        {CS_ESEC_VPC_DIR, offsetof(cs_evpc_dir, account_idx), 1},
+        {CS_ESEC_VPC_DIR, offsetof(cs_evpc_dir, extra_bits) + 4, 0x80000000}, /* past VPC 59 */
+        {CS_ESEC_ACCOUNTS, offsetof(cs_eaccount, vpc_begin), 1},
         {CS_ESEC_VPCS, offsetof(cs_evpc, id_off), 0xfffffff0},
         {CS_ESEC_VPCS, sizeof(cs_evpc) + offsetof(cs_evpc, assoc_begin), 0xffff},
         {CS_ESEC_ASSOCS, offsetof(cs_eassoc, len), 0x21},
@@ -1563,7 +1665,7 @@ static void estate__damaged_images_are_refused(void **state)
         {CS_ESEC_HEADER, offsetof(cs_ehdr, magic), 0},
         {CS_ESEC_ACCOUNTS, offsetof(cs_eaccount, vpc_count), 1000},
         {CS_ESEC_VPC_HASH, 0, 0},
-        {CS_ESEC_VPCS, offsetof(cs_evpc, extra_idx), 7},
+        {CS_ESEC_VPC_DIR, offsetof(cs_evpc_dir, extra_before), 7},
         {CS_ESEC_VPCS, offsetof(cs_evpc, region_idx), 0xffff},
         {CS_ESEC_VPCS, offsetof(cs_evpc, state), 0x400}, /* flags: unknown bit */
         {CS_ESEC_VPC_EXTRA, offsetof(cs_evpc_extra, pcx_begin), 0xffffff},
@@ -1730,6 +1832,7 @@ int main(void)
         cmocka_unit_test(estate__plain_snapshot_has_no_estate),
         cmocka_unit_test(estate__empty_estate_freezes),
         cmocka_unit_test(estate__random_round_trip),
+        cmocka_unit_test(estate__vpc_directory_matches_brute_force),
         cmocka_unit_test(estate__consuming_freeze_is_the_same_image),
         cmocka_unit_test(estate__overlap_queries_match_brute_force),
         cmocka_unit_test(estate__damaged_images_are_refused),

@@ -952,6 +952,90 @@ static void query__walk_primitives_match_brute_force(void **state)
     }
 }
 
+/* ---- the pair count ----------------------------------------------------------- */
+
+/* Overlapping entry pairs per family ([0] IPv4, [1] IPv6), pairwise: what
+ * cs_query_count_pairs must return, by the definition. */
+static void brute_pairs(const tu_entry *e, size_t n, uint64_t out[2])
+{
+    out[0] = out[1] = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            if (e[i].p.family == e[j].p.family && tu_relation(&e[i].p, &e[j].p) != 0)
+                out[e[i].p.family == CS_AF_V6]++;
+}
+
+/* The same, asked another way through the query API: each entry overlaps
+ * cs_query_count(OVERLAPPING) entries, itself included, and each pair is
+ * seen from both of its entries. */
+static void pairs_by_counts(const cs_snapshot *s, const tu_entry *e, size_t n, uint64_t out[2])
+{
+    uint64_t twice[2] = {0, 0};
+    for (size_t i = 0; i < n; i++)
+        twice[e[i].p.family == CS_AF_V6] +=
+            (uint64_t)cs_query_count(s, &e[i].p, CS_Q_OVERLAPPING) - 1;
+    out[0] = twice[0] / 2;
+    out[1] = twice[1] / 2;
+}
+
+static void expect_pairs(uint64_t seed, const cs_snapshot *s, const tu_entry *e, size_t n,
+                         int pairwise)
+{
+    uint64_t want[2];
+    if (pairwise)
+        brute_pairs(e, n, want);
+    else
+        pairs_by_counts(s, e, n, want);
+    static const uint8_t fams[3] = {0, CS_AF_V4, CS_AF_V6};
+    const uint64_t wants[3] = {want[0] + want[1], want[0], want[1]};
+    for (int k = 0; k < 3; k++) {
+        uint64_t got = UINT64_MAX;
+        assert_int_equal(cs_query_count_pairs(s, fams[k], &got), 0);
+        if (got != wants[k])
+            fail_msg("seed %llu, %zu entries, family %u: %llu pairs, want %llu",
+                     (unsigned long long)seed, n, fams[k], (unsigned long long)got,
+                     (unsigned long long)wants[k]);
+    }
+}
+
+static void query__count_pairs_matches_brute_force(void **state)
+{
+    (void)state;
+    uint64_t seed = tu_seed("query__count_pairs_matches_brute_force", 1414);
+    /* tiny sets first (one node, a leaf last in preorder, one prefix many
+     * times), then seeded sets nested 12+ deep with many duplicates, then
+     * the real prefixes (142k: pairwise is too slow, the counts agree) */
+    for (int round = 0; round < 24; round++) {
+        tu_rng r = {seed + (uint64_t)round};
+        size_t n = round < 8 ? (size_t)round : round < 20 ? 50 + tu_below(&r, 2000) : 60000;
+        tu_entry *e = tu_random_entries(&r, n ? n : 1, round < 8 ? 1 + (unsigned)round : 12);
+        if (round >= 4 && round < 8)
+            for (size_t i = 1; i < n; i++)
+                e[i].p = e[0].p; /* one prefix, n entries: C(n, 2) */
+        cs_snapshot *s = tu_build(e, n);
+        expect_pairs(seed + (uint64_t)round, s, e, n, n <= 2050);
+        cs_snapshot_close(s);
+        free(e);
+    }
+    size_t n;
+    tu_entry *e = tu_load_real(CS_SHARED_PREFIXES, &n);
+    if (e) {
+        cs_snapshot *s = tu_build(e, n);
+        expect_pairs(seed, s, e, n, 0);
+        cs_snapshot_close(s);
+        free(e);
+    }
+    /* bad arguments */
+    cs_snapshot *s = tu_build(NULL, 0);
+    uint64_t p = 7;
+    assert_int_equal(cs_query_count_pairs(s, 0, &p), 0);
+    assert_int_equal(p, 0);
+    assert_int_equal(cs_query_count_pairs(s, 5, &p), CS_EINVAL);
+    assert_int_equal(cs_query_count_pairs(NULL, 0, &p), CS_EINVAL);
+    assert_int_equal(cs_query_count_pairs(s, CS_AF_V4, NULL), CS_EINVAL);
+    cs_snapshot_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -964,6 +1048,7 @@ int main(void)
         cmocka_unit_test(query__random_sets_match_brute_force),
         cmocka_unit_test(query__real_prefixes_match_brute_force),
         cmocka_unit_test(query__walk_primitives_match_brute_force),
+        cmocka_unit_test(query__count_pairs_matches_brute_force),
         cmocka_unit_test(query__direct_indexes_match_brute_force),
         cmocka_unit_test(query__ipv6_second_level_matches_brute_force),
         cmocka_unit_test(query__lazy_direct_indexes_race_to_one_build),

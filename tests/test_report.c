@@ -150,6 +150,71 @@ static void report__json_cstring_equals_counted_string(void **state)
     }
 }
 
+/* A token formatted once (cs_json_quote_plain) and written where a value
+ * goes (cs_json_token) reads exactly as cs_json_string of the same text, in
+ * every position (first item, later items, after a key, pretty or not);
+ * text that needs escaping or is too long is refused, not cut. */
+static void report__json_token_equals_json_string(void **state)
+{
+    (void)state;
+    tu_rng r = {tu_seed("report__json_token_equals_json_string", 23)};
+    static const unsigned char pick[] = {'v', 'p', 'c', '-', '0', 'f', ' ', '~', '"', '\\',
+                                         '\n', 0x01, 0x7f, 0xc3, 0xa9};
+    char s[48], tok[32];
+    for (int round = 0; round < 20000; round++) {
+        size_t len = (size_t)(tu_next(&r) % 40);
+        bool plain = true;
+        for (size_t i = 0; i < len; i++) {
+            unsigned char ch = pick[tu_next(&r) % sizeof pick];
+            s[i] = (char)ch;
+            plain &= ch >= 0x20 && ch < 0x80 && ch != '"' && ch != '\\';
+        }
+        s[len] = '\0';
+        size_t n = cs_json_quote_plain(tok, sizeof tok, s);
+        if (!plain || len + 2 > sizeof tok) {
+            assert_int_equal(n, 0);
+            continue;
+        }
+        assert_int_equal(n, len + 2);
+        cap a, b;
+        cap_open(&a);
+        cap_open(&b);
+        cs_json ja, jb;
+        unsigned flags = round % 2 ? CS_JSON_PRETTY : 0;
+        cs_json_init(&ja, a.f, flags);
+        cs_json_init(&jb, b.f, flags);
+        cs_json_begin_object(&ja);
+        cs_json_begin_object(&jb);
+        cs_json_key(&ja, "one");
+        cs_json_key(&jb, "one");
+        cs_json_token(&ja, tok, n);
+        cs_json_string(&jb, s);
+        cs_json_key(&ja, "many");
+        cs_json_key(&jb, "many");
+        cs_json_begin_array(&ja);
+        cs_json_begin_array(&jb);
+        for (int k = 0; k < 3; k++) {
+            cs_json_token(&ja, tok, n);
+            cs_json_string(&jb, s);
+        }
+        cs_json_end(&ja);
+        cs_json_end(&jb);
+        cs_json_end(&ja);
+        cs_json_end(&jb);
+        const char *out = cap_text(&a);
+        assert_string_equal(out, cap_text(&b));
+        free(a.buf);
+        free(b.buf);
+    }
+    /* exactly full: 30 characters and their quotes fill 32 bytes */
+    memset(s, 'x', 30);
+    s[30] = '\0';
+    assert_int_equal(cs_json_quote_plain(tok, sizeof tok, s), 32);
+    s[30] = 'x';
+    s[31] = '\0';
+    assert_int_equal(cs_json_quote_plain(tok, sizeof tok, s), 0);
+}
+
 static void report__json_emitter_places_commas_and_nesting(void **state)
 {
     (void)state;
@@ -541,6 +606,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(report__json_string_escapes_and_repairs_utf8),
         cmocka_unit_test(report__json_cstring_equals_counted_string),
+        cmocka_unit_test(report__json_token_equals_json_string),
         cmocka_unit_test(report__json_emitter_places_commas_and_nesting),
         cmocka_unit_test(report__integers_without_printf_equal_printf),
         cmocka_unit_test(report__csv_quotes_as_rfc4180),

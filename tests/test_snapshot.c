@@ -125,15 +125,19 @@ static void snapshot__foreign_and_future_images_are_refused(void **state)
     assert_non_null(strstr(err.message, "magic"));
     copy[0] = 'C';
 
-    uint32_t v = 3; /* a future format version */
+    uint32_t v = 4; /* a future format version */
     memcpy(copy + 8, &v, 4);
     assert_int_equal(cs_snapshot_from_memory(copy, len, 0, &t, &err), CS_EVERSION);
-    assert_non_null(strstr(err.message, "version 3"));
+    assert_non_null(strstr(err.message, "version 4"));
     v = 1; /* format 1: 16-byte IPv4 records and ENTNODE sections */
     memcpy(copy + 8, &v, 4);
     assert_int_equal(cs_snapshot_from_memory(copy, len, 0, &t, &err), CS_EVERSION);
     assert_non_null(strstr(err.message, "version 1"));
-    v = 2;
+    v = 2; /* format 2: 16-byte cold records {ent_begin, ent_end, cov, best} */
+    memcpy(copy + 8, &v, 4);
+    assert_int_equal(cs_snapshot_from_memory(copy, len, 0, &t, &err), CS_EVERSION);
+    assert_non_null(strstr(err.message, "version 2"));
+    v = 3;
     memcpy(copy + 8, &v, 4);
 
     uint16_t rec, saved; /* another build's node record size */
@@ -418,6 +422,106 @@ static void snapshot__entry_prefix_equals_brute_force(void **state)
     }
 }
 
+/* The path field of every node (format 3: cov for a node with entries,
+ * CS_COLD_GLUE | best for one without) read through snap_cov / snap_best
+ * equals its definition by brute force over all node pairs: cov = the own
+ * entries of every node whose prefix contains this one's, best = the
+ * longest such node with entries (CS_NO_NODE: none). Random sets at four
+ * nesting depths (deep nesting puts glue nodes under stored prefixes,
+ * where cov is read through best). */
+static void snapshot__path_field_equals_its_definition(void **state)
+{
+    (void)state;
+    uint64_t seed = tu_seed("snapshot", 20261204);
+    tu_rng r = {seed};
+    const size_t sizes[] = {1, 2, 7, 150, 1500};
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        for (unsigned depth = 0; depth < 12; depth += 3) {
+            size_t n = sizes[k];
+            tu_entry *e = tu_random_entries(&r, n, depth);
+            for (size_t i = 0; i < n; i++)
+                e[i].value %= 3;
+            cs_snapshot *s = tu_build(e, n);
+            for (unsigned f = 0; f < 2; f++) {
+                const cs_famview *fv = snap_family(s, f);
+                uint32_t glue_below = 0;
+                for (uint32_t a = 0; a < fv->n_nodes; a++) {
+                    cs_prefix pa = snap_node_prefix(fv, f, a);
+                    uint32_t cov = 0, best = CS_NO_NODE;
+                    for (uint32_t b = 0; b < fv->n_nodes; b++) {
+                        cs_prefix pb = snap_node_prefix(fv, f, b);
+                        uint32_t own = snap_own_end(fv, f, b) - fv->cold[b].ent_begin;
+                        if (!own || !cs_prefix_contains(&pb, &pa)) /* equal included */
+                            continue;
+                        cov += own;
+                        if (best == CS_NO_NODE || pb.len > snap_len(fv, f, best))
+                            best = b;
+                    }
+                    if (snap_cov(fv->cold, a) != cov || snap_best(fv->cold, a) != best)
+                        fail_msg("node %u of family %u: cov %u best %u, want %u %u "
+                                 "(n %zu, depth %u, seed %llu)", a, f, snap_cov(fv->cold, a),
+                                 snap_best(fv->cold, a), cov, best, n, depth,
+                                 (unsigned long long)seed);
+                    glue_below += best != CS_NO_NODE && best != a;
+                }
+                if (f == 0 && n == 1500 && depth >= 6)
+                    assert_true(glue_below > 0); /* the case read through best */
+            }
+            cs_snapshot_close(s);
+            free(e);
+        }
+    }
+}
+
+/* The structural check refuses a wrong path field by itself (checksums
+ * skipped): each node's field set to each of several other values (the
+ * other encoding, a neighbour, the node itself as its own best, none, a
+ * cov one off) is CS_ECORRUPT, since the field has one right value. */
+static void snapshot__wrong_path_fields_are_refused(void **state)
+{
+    (void)state;
+    uint64_t seed = tu_seed("snapshot", 20261205);
+    tu_rng r = {seed};
+    size_t n = 400;
+    tu_entry *e = tu_random_entries(&r, n, 6);
+    cs_snapshot *s = tu_build(e, n);
+    size_t len;
+    const uint8_t *img = cs_snapshot_image(s, &len);
+    uint8_t *copy = aligned_copy(img, len);
+    size_t tried = 0, nodes = 0;
+    for (unsigned f = 0; f < 2; f++) {
+        const cs_famview *fv = snap_family(s, f);
+        nodes += fv->n_nodes;
+        cs_cold *cold = (cs_cold *)(copy + ((const uint8_t *)fv->cold - img));
+        for (uint32_t i = 0; i < fv->n_nodes; i++) {
+            const uint32_t was = cold[i].path;
+            const uint32_t bad[] = {was ^ CS_COLD_GLUE, was + 1, was - 1, CS_COLD_GLUE | i,
+                                    CS_COLD_GLUE | ((i + 1) % fv->n_nodes), CS_NO_NODE,
+                                    CS_NO_NODE - 1, 0, CS_COLD_MAX};
+            for (size_t b = 0; b < sizeof bad / sizeof *bad; b++) {
+                if (bad[b] == was)
+                    continue;
+                cold[i].path = bad[b];
+                cs_snapshot *t = NULL;
+                cs_error err;
+                int rc = cs_snapshot_from_memory(copy, len, CS_OPEN_NO_VERIFY, &t, &err);
+                if (rc != CS_ECORRUPT)
+                    fail_msg("node %u of family %u: path %#x for %#x not refused (rc %d, seed %llu)",
+                             i, f, bad[b], was, rc, (unsigned long long)seed);
+                tried++;
+            }
+            cold[i].path = was;
+        }
+    }
+    assert_true(nodes > n / 2 && tried >= 7 * nodes);
+    cs_snapshot *t = NULL;
+    assert_int_equal(cs_snapshot_from_memory(copy, len, CS_OPEN_NO_VERIFY, &t, NULL), 0);
+    cs_snapshot_close(t);
+    free(copy);
+    cs_snapshot_close(s);
+    free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -428,6 +532,8 @@ int main(void)
         cmocka_unit_test(snapshot__file_round_trip_and_atomic_write),
         cmocka_unit_test(snapshot__sorted_freeze_equals_trie_freeze),
         cmocka_unit_test(snapshot__entry_prefix_equals_brute_force),
+        cmocka_unit_test(snapshot__path_field_equals_its_definition),
+        cmocka_unit_test(snapshot__wrong_path_fields_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

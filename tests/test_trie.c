@@ -258,7 +258,8 @@ static uint32_t ref_node(ref_freeze *z, uint32_t i, uint32_t cov, uint32_t best)
         else
             z->hot6[k].right = r;
     }
-    z->cold[k] = (cs_cold){.ent_begin = begin, .ent_end = z->ent, .cov = cov, .best = best};
+    z->cold[k] = (cs_cold){.ent_begin = begin, .ent_end = z->ent,
+                           .path = cs_image_build_path(k, cov, best)};
     return k;
 }
 

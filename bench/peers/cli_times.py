@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """bench/peers/cli_times.py - the CLI bulk verbs, text in and text out.
 
-    cli_times.py DATASET DIR RUNS NEW_CLI [BASE_NAME BASE_CLI]
+    cli_times.py DATASET DIR RUNS NEW_CLI [BASE_NAME BASE_CLI]...
 
 DIR is a dataset directory of bench/peers/run.sh: prefixes.csv (the
 dataset's rows as a prefix list), queries-v4.txt, addrs-v4.txt (one item a
@@ -9,9 +9,10 @@ line), and for `check --pairs` estate.csv + pairs.csv when present. Each CLI
 builds its own snapshot of the same rows (its own format version), then
 every command runs RUNS times, the binaries alternating so both see the
 same load. Before any time is printed, outputs are compared (by digest):
-this build's --threads 1, 2 and default byte for byte; the base's `query
+this build's --threads 1, 2 and default byte for byte; each base's `query
 --count` byte for byte, its `lookup` line for line (its text columns were
-narrower since); a difference exits 1.
+narrower since); a difference exits 1. Every base (a80251a, the start of a
+branch) runs in the same alternation.
 
 Prints the peers' TSV (dataset family workload impl items median_s min_s
 max_s runs note): median_s is CPU time (user + sys of the child, the figure
@@ -54,8 +55,8 @@ def lines(path):
 
 def main():
     ds, d, runs, new = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-    base_name, base = (sys.argv[5], sys.argv[6]) if len(sys.argv) > 6 else (None, None)
-    clis = [("cidrscope", new)] + ([(base_name, base)] if base else [])
+    bases = list(zip(sys.argv[5::2], sys.argv[6::2]))
+    clis = [("cidrscope", new)] + bases
     snaps = {}
     for name, cli in clis:
         snap = os.path.join(d, "cli-%s.snap" % name)
@@ -93,9 +94,10 @@ def main():
         mine = {v for k, v in digests.items() if k.startswith("cidrscope")}
         if len(mine) != 1:
             sys.exit("cli_times.py: %s: --threads 2 and one thread differ" % wl)
-        if base and (digests[base_name] != digests["cidrscope"] if wl == "cli-query-count"
-                     else digests[base_name][1] != digests["cidrscope"][1]):
-            sys.exit("cli_times.py: %s: %s and this build answer differently" % (wl, base_name))
+        for base_name, _ in bases:
+            if (digests[base_name] != digests["cidrscope"] if wl == "cli-query-count"
+                    else digests[base_name][1] != digests["cidrscope"][1]):
+                sys.exit("cli_times.py: %s: %s and this build answer differently" % (wl, base_name))
         for name, tw in times.items():
             cpus = sorted(c for c, _ in tw)
             print("%s\t%s\t%s\t%s\t%d\t%.6f\t%.6f\t%.6f\t%d\twall %.6f" % (

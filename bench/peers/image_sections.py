@@ -18,7 +18,7 @@ NAMES = {1: "hot-v4", 2: "hot-v6", 3: "cold-v4", 4: "cold-v6", 5: "values-v4",
          0x103: "regions", 0x104: "vpcs", 0x105: "assocs", 0x106: "assoc-vpc",
          0x107: "peerings", 0x108: "vpc-pcx", 0x109: "edges", 0x10a: "tags",
          0x10b: "findings", 0x10c: "vpc-hash", 0x10d: "assoc-v6",
-         0x10e: "vpc-extra", 0x10f: "assoc-pool"}
+         0x10e: "vpc-extra", 0x10f: "assoc-pool", 0x110: "vpc-dir"}
 
 
 def main():

@@ -23,7 +23,9 @@
  *    v
  *   vpc_b[vpc id]   assoc_b[]   pcx_b[pcx id]   edge_b[]   tag_b[]   finding_b[]
  *                     ^  by association id: assoc_of_sid[sid]
- *                     |  by (VPC, prefix):  pmap (open addressing) + next_same
+ *                     |  by (VPC, prefix):  pmap (open addressing) + next_same,
+ *                     |  lazily: a VPC new to the estate is searched in its own
+ *                     |  run of records until a lookup needs the whole index
  *
  * Every array grows by doubling: no allocation per record.
  *
@@ -121,6 +123,7 @@ cs_estate *cs_estate_new(void)
     cs_intern_init(&e->assoc_ids, &e->strs);
     cs_intern_init(&e->misc, &e->strs);
     e->last_vpc = e->last_account = e->last_region = CS_INTERN_NONE;
+    e->pmap.run_vpc = CS_IDX_NONE;
     return e;
 }
 
@@ -168,6 +171,7 @@ void cs_estate_release_assocs(cs_estate *e, bool records)
     free(e->pmap.idx);
     free(e->pmap.tag);
     memset(&e->pmap, 0, sizeof e->pmap);
+    e->pmap.run_vpc = CS_IDX_NONE;
     e->failed = true;
 }
 
@@ -203,7 +207,20 @@ int cs_estate_check_str(cs_str s, const char *what, bool required, cs_error *err
     if (s.len > CS_ESTATE_STR_MAX)
         return cs_fail(err, CS_ERANGE, "%s is %zu bytes long (the limit is %u)", what, s.len,
                        CS_ESTATE_STR_MAX);
-    for (size_t i = 0; i < s.len; i++) {
+    /* Eight bytes at a time (every row checks several ids): a word with no
+     * byte below 0x20 and none equal to 0x7f is skipped whole, exactly
+     * (the classic has-less-than and has-zero-byte tests, exact for these
+     * constants); the byte loop finds the culprit. */
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    size_t i = 0;
+    for (; i + 8 <= s.len; i += 8) {
+        uint64_t x, d;
+        memcpy(&x, s.ptr + i, 8);
+        d = x ^ (0x7f * ones);
+        if (((x - 0x20 * ones) & ~x & highs) | ((d - ones) & ~d & highs))
+            break;
+    }
+    for (; i < s.len; i++) {
         unsigned char c = (unsigned char)s.ptr[i];
         if (c < 0x20 || c == 0x7f)
             return cs_fail(err, CS_EINVAL, "%s contains control byte 0x%02x at byte %zu", what,
@@ -436,6 +453,13 @@ static int vpc_merge(cs_estate *e, uint32_t v, const cs_vpc_desc *d, cs_str name
     return 0;
 }
 
+void cs_estate_prefetch(const cs_estate *e, int table, const char *s, size_t len)
+{
+    if (e && s && len)
+        cs_intern_prefetch(table == CS_PREFETCH_VPC_ID ? &e->vpcs : &e->assoc_ids,
+                           cs_intern_hash(s, len));
+}
+
 int cs_estate_add_vpc(cs_estate *e, const cs_vpc_desc *d, const cs_srcloc *loc,
                       cs_error *err)
 {
@@ -589,15 +613,63 @@ static int assoc_reserve(cs_estate *e)
     return 0;
 }
 
-/* Room in pmap for one more key: doubles (rehashing from the records) past
- * a load of 3/4. */
-static int pmap_reserve(cs_estate *e)
+/* A run longer than this (a prefix list's owner: millions of prefixes of
+ * one pseudo-VPC) is indexed and looked up in pmap instead of scanned. */
+#define PMAP_RUN_SCAN 16
+
+/* Indexes associations [upto, to) in record order, the room reserved. The
+ * map holds the first record of each key (later ones hang off it by
+ * next_same, linked when they were added), which record order meets first.
+ * The slot of the record PMAP_AHEAD places on is prefetched: the slots are
+ * random, one cache miss each at a million keys, and independent. */
+#define PMAP_AHEAD 8
+static void pmap_index(cs_estate *e, uint32_t to)
+{
+    pmap_b *m = &e->pmap;
+    for (uint32_t a = m->upto; a < to; a++) {
+        if (a + PMAP_AHEAD < to) {
+            const assoc_b *f = &CS_ASSOC(e, a + PMAP_AHEAD);
+            cs_prefix fp;
+            cs_estate_assoc_prefix(f, &fp);
+            uint32_t fj = prefix_key_hash(f->vpc, &fp) & m->mask;
+            __builtin_prefetch(&m->idx[fj], 1);
+            __builtin_prefetch(&m->tag[fj], 1);
+        }
+        const assoc_b *x = &CS_ASSOC(e, a);
+        cs_prefix xp;
+        cs_estate_assoc_prefix(x, &xp);
+        uint32_t h = prefix_key_hash(x->vpc, &xp);
+        uint8_t tag = (uint8_t)(h >> 24);
+        uint32_t j = h & m->mask;
+        bool later = false;
+        for (; m->idx[j] && !later; j = (j + 1) & m->mask) {
+            if (m->tag[j] != tag)
+                continue;
+            const assoc_b *y = &CS_ASSOC(e, m->idx[j] - 1);
+            later = y->vpc == x->vpc && y->hi == x->hi && y->lo == x->lo && y->len == x->len &&
+                    y->family == x->family;
+        }
+        if (!later) {
+            m->idx[j] = a + 1;
+            m->tag[j] = tag;
+            m->count++;
+        }
+    }
+    m->upto = to;
+}
+
+/* Room in pmap for `more` keys beyond its count: doubles (rehashing from
+ * the indexed records, [0, upto)) past a load of 3/4. */
+static int pmap_reserve(cs_estate *e, uint32_t more)
 {
     pmap_b *m = &e->pmap;
     uint64_t nslots = m->idx ? (uint64_t)m->mask + 1 : 0;
-    if (((uint64_t)m->count + 1) * 4 <= nslots * 3)
+    uint64_t keys = (uint64_t)m->count + more;
+    if (keys * 4 <= nslots * 3)
         return 0;
     uint64_t n = nslots ? nslots * 2 : 256;
+    while (keys * 4 > n * 3)
+        n *= 2;
     if (n > ((uint64_t)1 << 32))
         return CS_ERANGE;
     uint32_t *ni = calloc((size_t)n, sizeof *ni);
@@ -607,37 +679,30 @@ static int pmap_reserve(cs_estate *e)
         free(nt);
         return CS_ENOMEM;
     }
-    uint32_t mask = (uint32_t)(n - 1);
-    /* Re-placed from the records in record order, not from the old slots
-     * (whose order is random: one cache miss per record at a million).
-     * The map holds the first record of each key (later ones hang off it
-     * by next_same), which record order meets first. */
-    for (uint32_t a = 0; a < e->n_assoc; a++) {
-        const assoc_b *x = &CS_ASSOC(e, a);
-        cs_prefix xp;
-        cs_estate_assoc_prefix(x, &xp);
-        uint32_t h = prefix_key_hash(x->vpc, &xp);
-        uint8_t tag = (uint8_t)(h >> 24);
-        uint32_t j = h & mask;
-        bool later = false;
-        for (; ni[j] && !later; j = (j + 1) & mask) {
-            if (nt[j] != tag)
-                continue;
-            const assoc_b *y = &CS_ASSOC(e, ni[j] - 1);
-            cs_prefix yp;
-            cs_estate_assoc_prefix(y, &yp);
-            later = y->vpc == x->vpc && cs_prefix_compare(&yp, &xp) == 0;
-        }
-        if (!later) {
-            ni[j] = a + 1;
-            nt[j] = tag;
-        }
-    }
     free(m->idx);
     free(m->tag);
     m->idx = ni;
     m->tag = nt;
-    m->mask = mask;
+    m->mask = (uint32_t)(n - 1);
+    m->count = 0;
+    /* Re-placed from the records in record order, not from the old slots
+     * (whose order is random: one cache miss per record at a million). */
+    uint32_t upto = m->upto;
+    m->upto = 0;
+    pmap_index(e, upto);
+    return 0;
+}
+
+/* Indexes every association not yet in pmap and ends the run: before a
+ * lookup the run's scan cannot answer. */
+static int pmap_catch_up(cs_estate *e)
+{
+    pmap_b *m = &e->pmap;
+    m->run_vpc = CS_IDX_NONE;
+    int rc = pmap_reserve(e, e->n_assoc - m->upto + 1);
+    if (rc)
+        return rc;
+    pmap_index(e, e->n_assoc);
     return 0;
 }
 
@@ -760,22 +825,41 @@ int cs_estate_add_cidr(cs_estate *e, const cs_cidr_desc *d, const cs_srcloc *loc
         }
     }
 
-    /* 2. By (VPC, prefix), when one of the two sightings has no id. */
-    if ((rc = pmap_reserve(e)))
-        return cs_estate_fail_alloc(e, rc, err, "associations");
-    uint32_t h = prefix_key_hash(v, p);
-    uint8_t tag = (uint8_t)(h >> 24);
-    uint32_t j = h & e->pmap.mask;
-    uint32_t head = CS_IDX_NONE;
-    for (; e->pmap.idx[j]; j = (j + 1) & e->pmap.mask) {
-        if (e->pmap.tag[j] != tag)
-            continue;
-        const assoc_b *x = &CS_ASSOC(e, e->pmap.idx[j] - 1);
-        cs_prefix xp;
-        cs_estate_assoc_prefix(x, &xp);
-        if (x->vpc == v && cs_prefix_compare(&xp, p) == 0) {
-            head = e->pmap.idx[j] - 1;
-            break;
+    /* 2. By (VPC, prefix), when one of the two sightings has no id: in the
+     * current run when v is its VPC (a VPC with no association before its
+     * run has all of them there), else in pmap, indexed up to date first. */
+    uint32_t head = CS_IDX_NONE, j = 0;
+    uint8_t tag = 0;
+    bool indexed = false;
+    pmap_b *m = &e->pmap;
+    if (!e->vpc[v].has_assoc) {
+        m->run_vpc = v;
+        m->run_start = e->n_assoc;
+    } else if (m->run_vpc == v && e->n_assoc - m->run_start < PMAP_RUN_SCAN) {
+        for (uint32_t c = m->run_start; c < e->n_assoc; c++) {
+            const assoc_b *x = &CS_ASSOC(e, c);
+            if (x->hi == p->hi && x->lo == p->lo && x->len == p->len && x->family == p->family) {
+                head = c;
+                break;
+            }
+        }
+    } else {
+        if ((m->upto < e->n_assoc || m->run_vpc != CS_IDX_NONE) && (rc = pmap_catch_up(e)))
+            return cs_estate_fail_alloc(e, rc, err, "associations");
+        if ((rc = pmap_reserve(e, 1)))
+            return cs_estate_fail_alloc(e, rc, err, "associations");
+        indexed = true;
+        uint32_t h = prefix_key_hash(v, p);
+        tag = (uint8_t)(h >> 24);
+        for (j = h & m->mask; m->idx[j]; j = (j + 1) & m->mask) {
+            if (m->tag[j] != tag)
+                continue;
+            const assoc_b *x = &CS_ASSOC(e, m->idx[j] - 1);
+            if (x->vpc == v && x->hi == p->hi && x->lo == p->lo && x->len == p->len &&
+                x->family == p->family) {
+                head = m->idx[j] - 1;
+                break;
+            }
         }
     }
     if (head != CS_IDX_NONE) {
@@ -831,14 +915,17 @@ int cs_estate_add_cidr(cs_estate *e, const cs_cidr_desc *d, const cs_srcloc *loc
     x->next_same = CS_IDX_NONE;
     if (sid != CS_INTERN_NONE)
         e->assoc_of_sid[sid] = a;
-    if (head == CS_IDX_NONE) {
-        e->pmap.idx[j] = a + 1;
-        e->pmap.tag[j] = tag;
-        e->pmap.count++;
-    } else {
+    e->vpc[v].has_assoc = 1;
+    if (head != CS_IDX_NONE) {
         x->next_same = CS_ASSOC(e, head).next_same;
         CS_ASSOC(e, head).next_same = a;
+    } else if (indexed) {
+        m->idx[j] = a + 1;
+        m->tag[j] = tag;
+        m->count++;
     }
+    if (indexed)
+        m->upto = e->n_assoc;
     return 0;
 }
 

@@ -50,7 +50,8 @@ typedef struct vpc_b {
     uint8_t state;
     uint8_t is_default;
     uint8_t pseudo;
-    uint8_t pad;
+    uint8_t has_assoc;     /* an association of this VPC was added (estate.c's
+                            * lazy (VPC, prefix) index) */
     loc_b loc;
 } vpc_b;
 
@@ -78,12 +79,21 @@ _Static_assert(sizeof(assoc_b) == 48, "assoc_b is 48 bytes");
 
 /* The (VPC, prefix) index: linear probing over idx+1 (0 = empty) with one
  * tag byte of the key's hash beside each slot, so a probe touches a record
- * only when its tag matches; 5 bytes per slot at a load of at most 3/4. */
+ * only when its tag matches; 5 bytes per slot at a load of at most 3/4.
+ * Lazy: it holds associations [0, upto) only. The rest are runs of VPCs
+ * that had no association before their run (every VPC of a CSV whose rows
+ * of one VPC are adjacent, every VPC of an AWS CLI file), found by a scan
+ * of the current run; they are indexed in one pass, in record order, the
+ * first time a lookup needs the index (estate.c, pmap_catch_up). */
 typedef struct pmap_b {
     uint32_t *idx;
     uint8_t *tag;
     uint32_t mask;
     uint32_t count;
+    uint32_t upto;         /* associations below are indexed */
+    uint32_t run_vpc;      /* VPC of the run [run_start, n_assoc), or
+                            * CS_IDX_NONE when there is none */
+    uint32_t run_start;
 } pmap_b;
 
 typedef struct side_b {

@@ -568,9 +568,10 @@ static int freeze(cs_estate *mut, const cs_estate *e, cs_snapshot **out, cs_erro
     cs_etag *etag = calloc((size_t)nt + 1, sizeof *etag);
     uint32_t *tag_vpc = malloc(((size_t)nt + 1) * sizeof *tag_vpc);
     cs_evpc_extra *evx = calloc((size_t)nv + 1, sizeof *evx);
+    cs_evpc_dir *vdir = calloc((size_t)nv / CS_EVPC_DIR_SPAN + 1, sizeof *vdir);
     if (!tmp || !acct_ord || !acct_new || !reg_ord || !reg_new || !vpc_ord || !vpc_new ||
         !as_ord || !pcx_ord || !edge_ord || !tag_ord || !pcx_cnt || !eacc || !ereg || !evpc ||
-        !epcx || !vpc_pcx || !eedge || !etag || !tag_vpc || !evx)
+        !epcx || !vpc_pcx || !eedge || !etag || !tag_vpc || !evx || !vdir)
         goto out;
     if (nr > CS_EREGION_MAX) {
         rc = cs_fail(err, CS_ERANGE, "more than %u regions", CS_EREGION_MAX);
@@ -619,13 +620,15 @@ static int freeze(cs_estate *mut, const cs_estate *e, cs_snapshot **out, cs_erro
         cs_evpc *r = &evpc[i];
         r->id_off = cs_intern_off(&e->vpcs, vpc_ord[i]);
         r->name_off = x->name_off;
-        r->account_idx = acct_new[x->account];
+        const uint32_t ai = acct_new[x->account];
+        if (i % CS_EVPC_DIR_SPAN == 0)
+            vdir[i / CS_EVPC_DIR_SPAN].account_idx = ai;
         r->region_idx = (uint16_t)reg_new[x->region];
         r->state = x->state;
         r->flags = (uint8_t)((x->is_default ? CS_EVPC_DEFAULT : 0) | (x->pseudo ? CS_EVPC_PSEUDO : 0));
         default_vpcs += x->is_default;
         pseudo_vpcs += x->pseudo;
-        cs_eaccount *acc = &eacc[r->account_idx];
+        cs_eaccount *acc = &eacc[ai];
         if (acc->vpc_begin == CS_IDX_NONE)
             acc->vpc_begin = i;
         acc->vpc_count++;
@@ -727,10 +730,12 @@ static int freeze(cs_estate *mut, const cs_estate *e, cs_snapshot **out, cs_erro
             ei++;
         while (ti < ntags && tag_vpc[ti] == v)
             ti++;
-        evpc[v].extra_idx = n_extra;
+        cs_evpc_dir *vd = &vdir[v / CS_EVPC_DIR_SPAN];
+        if (v % CS_EVPC_DIR_SPAN == 0)
+            vd->extra_before = n_extra;
         if (ei > e0 || ti > t0 || pcx_cnt[v]) {
             evx[n_extra++] = (cs_evpc_extra){e0, t0, n_vpc_pcx};
-            evpc[v].flags |= CS_EVPC_EXTRA;
+            vd->extra_bits |= 1ull << (v % CS_EVPC_DIR_SPAN);
         }
         uint32_t c = pcx_cnt[v];
         pcx_cnt[v] = n_vpc_pcx; /* now: fill position */
@@ -861,6 +866,7 @@ static int freeze(cs_estate *mut, const cs_estate *e, cs_snapshot **out, cs_erro
     t.tags = etag;
     t.findings = efind;
     t.vpc_extra = evx;
+    t.vpc_dir = vdir;
     t.hdr.n_vpc_extra = n_extra;
     t.hdr.n_pools = n_pools;
     t.hdr.n_accounts = na;
@@ -967,6 +973,7 @@ out_rc:
     free(etag);
     free(tag_vpc);
     free(evx);
+    free(vdir);
     if (mut)
         cs_estate_release_assocs(mut, true);
     return rc;

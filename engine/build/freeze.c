@@ -238,10 +238,10 @@ void cs_freeze_write(const cs_freeze_family *f, cs_hot4 *hot4, cs_hot6 *hot6, cs
             hot4[k] = (cs_hot4){.key = (uint32_t)(p.hi >> 32), .len = p.len};
         else
             hot6[k] = (cs_hot6){.key_hi = p.hi, .key_lo = p.lo, .len = p.len};
-        uint32_t up_cov = parent == CS_NO_NODE ? 0 : cold[parent].cov;
-        uint32_t up_best = parent == CS_NO_NODE ? CS_NO_NODE : cold[parent].best;
-        cold[k] = (cs_cold){.ent_begin = e, .ent_end = e + own, .cov = up_cov + own,
-                            .best = own ? k : up_best};
+        uint32_t up_cov = parent == CS_NO_NODE ? 0 : snap_cov(cold, parent);
+        uint32_t up_best = parent == CS_NO_NODE ? CS_NO_NODE : snap_best(cold, parent);
+        cold[k] = (cs_cold){.ent_begin = e, .ent_end = e + own,
+                            .path = cs_image_build_path(k, up_cov + own, own ? k : up_best)};
         st[sp++] = k++;
         e += own;
     }

@@ -33,6 +33,8 @@
  */
 #include "build/intern_internal.h"
 
+#include "core/grow_internal.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -119,7 +121,10 @@ static inline uint64_t slot_home(uint64_t h, uint64_t mask)
  * 2^32). */
 static int rehash(cs_intern *t, uint64_t nslots)
 {
-    uint64_t *ns = calloc((size_t)nslots, sizeof *ns);
+    /* Huge pages from 2 MiB on: a probe of a million-id table is a random
+     * read, and with 4 KiB pages each one also missed the TLB (perf: the
+     * page walk was most of a new VPC id's cost). */
+    uint64_t *ns = cs_zalloc_huge((size_t)nslots * sizeof *ns);
     if (!ns)
         return CS_ENOMEM;
     uint64_t mask = nslots - 1;

@@ -5,6 +5,8 @@
  * Does: doubles a capacity until it holds `need`, checking that neither the
  * element count (against the caller's `max`) nor the byte size overflows,
  * then reallocs once. Does not: zero the new elements, shrink, or free.
+ * Also cs_zalloc_huge: a zeroed table on transparent huge pages, the one
+ * such allocation of the build side (the intern tables).
  * Thread-safety: none needed (the caller owns the array).
  * Tests: every vector of the builder, the ingest readers and the audit grows
  * through it; tests/test_faults.c fails each allocation in turn.
@@ -13,7 +15,10 @@
 
 #include <cidrscope/error.h>
 
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 
 int cs_grow(void **v, size_t *cap, size_t need, size_t elem, size_t max)
 {
@@ -43,4 +48,27 @@ int cs_grow32(void **v, uint32_t *cap, size_t need, size_t elem, uint32_t max)
     if (rc == 0)
         *cap = (uint32_t)c;
     return rc;
+}
+
+void *cs_zalloc_huge(size_t bytes)
+{
+    const size_t huge = (size_t)2 << 20;
+    if (bytes < huge)
+        return calloc(1, bytes ? bytes : 1);
+    if (bytes > SIZE_MAX - huge)
+        return NULL;
+    size_t rounded = (bytes + huge - 1) & ~(huge - 1);
+    void *p = aligned_alloc(huge, rounded);
+    if (!p)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    /* Hints; failure is harmless. [p, p + rounded) is ours alone, but
+     * malloc may hand back heap pages already faulted in as 4 KiB pages:
+     * dropping them (they read back as zeros) lets the first touch fault
+     * huge pages. */
+    (void)madvise(p, rounded, MADV_HUGEPAGE);
+    (void)madvise(p, rounded, MADV_DONTNEED);
+#endif
+    memset(p, 0, bytes);
+    return p;
 }

@@ -27,4 +27,13 @@ int cs_grow(void **v, size_t *cap, size_t need, size_t elem, size_t max);
  * `max` elements at most (<= UINT32_MAX). */
 int cs_grow32(void **v, uint32_t *cap, size_t need, size_t elem, uint32_t max);
 
+/*
+ * `bytes` zeroed bytes for a large table read at random (a hash table's
+ * slots): from 2 MiB on, 2 MiB-aligned and advised as transparent huge
+ * pages, so a random probe of a table of many megabytes costs a cache miss
+ * but no TLB miss and page walk; below that, plain calloc. Released with
+ * free(). Returns NULL when out of memory.
+ */
+void *cs_zalloc_huge(size_t bytes);
+
 #endif

@@ -14,9 +14,11 @@
  * the 16-bit records whose walks go on deepest inside them (16, 256 and 4096
  * records for the 4, 8 and 12 bits after). Each record is the state
  * of a walk stopped at the first node of length >= L (see snap_direct in
- * snapshot_internal.h); a level is built from the records of the level
- * above it. Does not: answer queries (engine/query/query.c resumes from the
- * records).
+ * snapshot_internal.h). An IPv4 level is filled a subtree at a time from
+ * the record of the block above it (fill4: each node read once per level,
+ * not once per block under it); an IPv6 level from the records of the
+ * level above it, a walk per record. Does not: answer queries
+ * (engine/query/query.c resumes from the records).
  *
  * Why /12 and /20: an estate's private space is carved densely (10.0.0.0/8
  * into /16s, a /16 into /20s and /24s), so below a record the walk takes
@@ -27,19 +29,29 @@
  * 192.0.0.0/16 resumes at 192.168.0.0/16, whose subtree no query of
  * 192.0.0.0/16 enters.
  *
+ * When: per family, and only once the queries walked without it pay for
+ * it (snap_direct_for in snapshot.c: a one-item CLI run or a 200-line batch
+ * never builds one; an IPv4-only run never builds IPv6's).
+ *
  * Memory: 560 KiB (IPv4 first level) + 256 KiB + 2176 B per busy /16 (at
  * most one per 32 IPv4 nodes, so at most 68 B per node) + 546 KiB (IPv6)
  * + 256 KiB + 34 KiB per busy IPv6 record (at most one per 512 IPv6 nodes:
  * at most 68 B per node); none for families under CS_DIRECT_MIN_NODES
- * nodes, whose top levels sit in cache.
+ * nodes, whose top levels sit in cache. Each family's parts are one buffer
+ * of cs_pages_alloc (huge pages: their 1,700 fresh 4 KiB pages cost more
+ * than computing the records), the second level's map counting the busy
+ * blocks before it holds them.
  *
- * Tests: tests/test_query.c (every fast path against brute force, on tries
+ * Tests: tests/test_direct.c (built lazily, per family, under threads,
+ * against brute force), tests/test_query.c (every fast path against brute force, on tries
  * large enough to get every index).
  */
 #include "image/snapshot_internal.h"
 
 #include "core/key_internal.h"
+#include "image/pages_internal.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,32 +64,52 @@
  * the subtree its walks resume in holds this many nodes. */
 #define CS_DIR6_L2_MIN_NODES 128u
 
-/* The IPv4 walk of a query inside block `key` (its top `bits` bits set),
- * from node i with x, stopped at the first node of length >= bits. */
-static cs_dir16 walk4(const cs_famview *f, uint32_t i, uint32_t x, uint32_t key,
-                      unsigned bits)
+/*
+ * The records of the 2^(bits - len) blocks of length `bits` inside block
+ * (key, len), in rec[0..): (i, x) is the block's own record (a walk of it
+ * stopped at the first node of length >= len; i CS_NO_NODE when the walk
+ * is over). What a walk per block gives (walk6 below, for IPv4), with each
+ * node read once: a block whose walk reached a node of length >= bits
+ * resumes there; at a shorter node i, the blocks that disagree with i's
+ * key on its length are over (x as it was), the others go on under i's
+ * child on their side (x = i), or are over where there is none.
+ */
+static void fill4(const cs_famview *f, uint32_t i, uint32_t x, uint32_t key, unsigned len,
+                  unsigned bits, cs_dir16 *rec)
 {
-    for (;;) {
-        const cs_hot4 *h = &f->hot4[i];
-        if (h->len >= bits)
-            break;
-        if (h->len && ((key ^ h->key) >> (32 - h->len)) != 0) {
-            i = CS_NO_NODE;
-            break;
-        }
-        x = i;
-        uint32_t next = (key >> (31 - h->len)) & 1u ? h->right
-                        : (h->flags & CS_FN_LEFT) ? i + 1 : 0;
-        if (!next) {
-            i = CS_NO_NODE;
-            break;
-        }
-        i = next;
+    const uint32_t n = 1u << (bits - len);
+    if (i == CS_NO_NODE || f->hot4[i].len >= bits) {
+        for (uint32_t k = 0; k < n; k++)
+            rec[k] = (cs_dir16){i, x};
+        return;
     }
-    return (cs_dir16){i, x};
+    const cs_hot4 *h = &f->hot4[i];
+    const unsigned hl = h->len; /* len <= hl < bits */
+    /* the blocks that agree with i's key: [at, at + m) */
+    uint32_t at = 0, m = n;
+    if (len && ((key ^ h->key) >> (32 - len)) != 0)
+        m = 0;
+    else if (hl > len)
+        at = (h->key >> (32 - hl) & ((1u << (hl - len)) - 1)) << (bits - hl), m = 1u << (bits - hl);
+    for (uint32_t k = 0; k < at; k++)
+        rec[k] = (cs_dir16){CS_NO_NODE, x};
+    for (uint32_t k = at + m; k < n; k++)
+        rec[k] = (cs_dir16){CS_NO_NODE, x};
+    if (!m)
+        return;
+    const uint32_t kids[2] = {(h->flags & CS_FN_LEFT) ? i + 1 : 0, h->right};
+    for (unsigned c = 0; c < 2; c++) {
+        cs_dir16 *half = rec + at + c * (m / 2);
+        if (kids[c])
+            fill4(f, kids[c], i, h->key | (uint32_t)c << (31 - hl), hl + 1, bits, half);
+        else
+            for (uint32_t k = 0; k < m / 2; k++)
+                half[k] = (cs_dir16){CS_NO_NODE, i};
+    }
 }
 
-/* The same for IPv6. */
+/* The IPv6 walk of a query inside block (hi, lo) (its top `bits` bits
+ * set), from node i with x, stopped at the first node of length >= bits. */
 static cs_dir16 walk6(const cs_famview *f, uint32_t i, uint32_t x, uint64_t hi,
                       uint64_t lo, unsigned bits)
 {
@@ -118,11 +150,6 @@ static uint32_t subtree_end(const cs_famview *f, unsigned fam, uint32_t i)
 
 /* The record of a block from the record `up` of the block containing it
  * (fewer bits): its walk goes on from where up's stopped. */
-static cs_dir16 below4(const cs_famview *f, const cs_dir16 *up, uint32_t key, unsigned bits)
-{
-    return up->resume == CS_NO_NODE ? *up : walk4(f, up->resume, up->x, key, bits);
-}
-
 static cs_dir16 below6(const cs_famview *f, const cs_dir16 *up, uint64_t hi, uint64_t lo,
                        unsigned bits)
 {
@@ -168,43 +195,39 @@ static int pick_busy(const uint32_t *busy, uint32_t min, uint32_t cap, uint32_t 
     return 0;
 }
 
-/* pick_busy, then a second level's map (65536 slots) and its `per`
- * records for each of the *n blocks picked; nothing allocated when none is.
- * Returns 0 or CS_ENOMEM (what was allocated is in *map and *rec, for
- * snap_direct_free). */
-static int second_level(const uint32_t *busy, uint32_t min, uint32_t cap, size_t per,
-                        uint32_t **map, cs_dir16 **rec, uint32_t *n, uint32_t *threshold)
+/* Byte offsets of a family's parts in its one buffer (cs_pages_alloc):
+ * the first level, the second level's map (65536 u32: busy[] while the
+ * blocks are picked), then up to `cap` second-level blocks of `per`
+ * records; each part starts on a 64-byte line. */
+typedef struct layout {
+    size_t map_off, rec_off, len;
+} layout;
+
+static layout layout_of(size_t first_records, bool second, size_t cap, size_t per)
 {
-    if (pick_busy(busy, min, cap, n, threshold))
-        return CS_ENOMEM;
-    if (*n == 0)
-        return 0;
-    *map = malloc(65536 * sizeof **map);
-    *rec = malloc((size_t)*n * per * sizeof **rec);
-    return *map && *rec ? 0 : CS_ENOMEM;
+    layout l;
+    l.map_off = (first_records * sizeof(cs_dir16) + 63) & ~(size_t)63;
+    l.rec_off = l.map_off + (second ? 65536 * sizeof(uint32_t) : 0);
+    l.len = l.rec_off + (second ? cap * per * sizeof(cs_dir16) : 0);
+    return l;
 }
 
 static int build4(snap_direct *d, const cs_famview *f)
 {
-    d->dir = malloc(CS_DIR4_RECORDS * sizeof *d->dir);
-    if (!d->dir)
+    const uint32_t cap = f->n_nodes / 32;
+    const layout l = layout_of(CS_DIR4_RECORDS, true, cap, CS_DIR_L2_RECORDS);
+    uint8_t *buf = cs_pages_alloc(l.len);
+    if (!buf)
         return CS_ENOMEM;
-    for (uint32_t v = 0; v < 256; v++)
-        d->dir[CS_DIR4_AT8 + v] = walk4(f, 0, CS_NO_NODE, v << 24, 8);
-    for (uint32_t v = 0; v < 4096; v++) {
-        const cs_dir16 *up = &d->dir[CS_DIR4_AT8 + (v >> 4)];
-        d->dir[CS_DIR4_AT12 + v] = below4(f, up, v << 20, 12);
-    }
-    for (uint32_t v = 0; v < 65536; v++) {
-        const cs_dir16 *up = &d->dir[CS_DIR4_AT12 + (v >> 4)];
-        d->dir[v] = below4(f, up, v << 16, 16);
-    }
+    d->dir = (cs_dir16 *)buf;
+    /* each level from the root's record (the walk of block 0.0.0.0/0) */
+    fill4(f, 0, CS_NO_NODE, 0, 0, 8, &d->dir[CS_DIR4_AT8]);
+    fill4(f, 0, CS_NO_NODE, 0, 0, 12, &d->dir[CS_DIR4_AT12]);
+    fill4(f, 0, CS_NO_NODE, 0, 0, 16, d->dir);
     /* The second level, for the /16s whose walks go on deepest inside them:
      * at most one per 32 IPv4 nodes (68 B of index per node), chosen by the
-     * nodes under their resume node. */
-    uint32_t *busy = malloc(65536 * sizeof *busy);
-    if (!busy)
-        return CS_ENOMEM;
+     * nodes under their resume node, counted in the map's place. */
+    uint32_t *busy = (uint32_t *)(buf + l.map_off);
     for (uint32_t v = 0; v < 65536; v++) {
         const cs_dir16 *r = &d->dir[v];
         busy[v] = 0;
@@ -213,30 +236,27 @@ static int build4(snap_direct *d, const cs_famview *f)
             busy[v] = subtree_end(f, 0, r->resume) - r->resume;
     }
     uint32_t n, threshold;
-    const int rc = second_level(busy, CS_DIR24_MIN_NODES, f->n_nodes / 32, CS_DIR_L2_RECORDS,
-                                &d->l2, &d->dir24, &n, &threshold);
-    if (rc || n == 0) {
-        free(busy);
-        return rc;
-    }
+    if (pick_busy(busy, CS_DIR24_MIN_NODES, cap, &n, &threshold))
+        return CS_ENOMEM;
+    if (n == 0)
+        return 0;
+    d->l2 = busy; /* written over busy[v] once it is read */
+    d->dir24 = (cs_dir16 *)(buf + l.rec_off);
     uint32_t b = 0;
     for (uint32_t v = 0; v < 65536; v++) {
         const cs_dir16 *r = &d->dir[v];
+        const uint32_t nodes = busy[v];
         d->l2[v] = CS_NO_NODE;
-        if (b == n || busy[v] < threshold)
+        if (b == n || nodes < threshold)
             continue;
         cs_dir16 *rec = &d->dir24[b * CS_DIR_L2_RECORDS];
         d->l2[v] = b * CS_DIR_L2_RECORDS;
-        for (uint32_t w = 0; w < 16; w++)
-            rec[w] = below4(f, r, v << 16 | w << 12, 20);
-        for (uint32_t w = 0; w < 256; w++) {
-            const cs_dir16 *up = &rec[w >> 4];
-            rec[16 + w] = below4(f, up, v << 16 | w << 8, 24);
-        }
+        fill4(f, r->resume, r->x, v << 16, 16, 20, rec);
+        fill4(f, r->resume, r->x, v << 16, 16, 24, rec + 16);
         b++;
     }
-    free(busy);
     d->n_l2 = n;
+    cs_pages_trim(buf, l.rec_off + (size_t)n * CS_DIR_L2_RECORDS * sizeof(cs_dir16));
     return 0;
 }
 
@@ -264,12 +284,11 @@ static void put_bits(uint64_t *hi, uint64_t *lo, uint64_t v, unsigned k, unsigne
  * At most one per 512 IPv6 nodes (68 B of index per node), chosen by the
  * nodes under their resume node.
  */
-static int build6_l2(snap_direct *d, const cs_famview *f)
+static int build6_l2(snap_direct *d, const cs_famview *f, uint8_t *buf, const layout *l,
+                     uint32_t cap)
 {
     const unsigned l16 = d->base_len + 16;
-    uint32_t *busy = malloc(65536 * sizeof *busy);
-    if (!busy)
-        return CS_ENOMEM;
+    uint32_t *busy = (uint32_t *)(buf + l->map_off); /* in the map's place */
     for (uint32_t v = 0; v < 65536; v++) {
         const uint32_t r = d->dir6[v].resume;
         uint64_t hi = d->base_hi, lo = d->base_lo;
@@ -280,16 +299,17 @@ static int build6_l2(snap_direct *d, const cs_famview *f)
             busy[v] = subtree_end(f, 1, r) - r;
     }
     uint32_t n, threshold;
-    const int rc = second_level(busy, CS_DIR6_L2_MIN_NODES, f->n_nodes / 512, CS_DIR6_L2_RECORDS,
-                                &d->l2_6, &d->dir6_l2, &n, &threshold);
-    if (rc || n == 0) {
-        free(busy);
-        return rc;
-    }
+    if (pick_busy(busy, CS_DIR6_L2_MIN_NODES, cap, &n, &threshold))
+        return CS_ENOMEM;
+    if (n == 0)
+        return 0;
+    d->l2_6 = busy; /* written over busy[v] once it is read */
+    d->dir6_l2 = (cs_dir16 *)(buf + l->rec_off);
     uint32_t b = 0;
     for (uint32_t v = 0; v < 65536; v++) {
+        const uint32_t nodes = busy[v];
         d->l2_6[v] = CS_NO_NODE;
-        if (b == n || busy[v] < threshold)
+        if (b == n || nodes < threshold)
             continue;
         cs_dir16 *rec = &d->dir6_l2[(size_t)b * CS_DIR6_L2_RECORDS];
         d->l2_6[v] = b * CS_DIR6_L2_RECORDS;
@@ -305,8 +325,8 @@ static int build6_l2(snap_direct *d, const cs_famview *f)
         }
         b++;
     }
-    free(busy);
     d->n_l2_6 = n;
+    cs_pages_trim(buf, l->rec_off + (size_t)n * CS_DIR6_L2_RECORDS * sizeof(cs_dir16));
     return 0;
 }
 
@@ -402,9 +422,13 @@ static int build6(snap_direct *d, const cs_famview *f)
     d->base_lo = b->key_lo;
     d->base_len = b->len;
     d->base_x = x;
-    d->dir6 = malloc(CS_DIR6_RECORDS * sizeof *d->dir6);
-    if (!d->dir6)
+    const bool second = b->len <= 96;
+    const uint32_t cap = f->n_nodes / 512;
+    const layout l = layout_of(CS_DIR6_RECORDS, second, cap, CS_DIR6_L2_RECORDS);
+    uint8_t *buf = cs_pages_alloc(l.len);
+    if (!buf)
         return CS_ENOMEM;
+    d->dir6 = (cs_dir16 *)buf;
     /* Level k (bits after base: 0, 4, 8, 12, 16) from level k - 4. */
     static const uint32_t at[5] = {CS_DIR6_AT0, CS_DIR6_AT4, CS_DIR6_AT8, CS_DIR6_AT12, 0};
     d->dir6[CS_DIR6_AT0] = (cs_dir16){i, x};
@@ -417,29 +441,48 @@ static int build6(snap_direct *d, const cs_famview *f)
             d->dir6[at[lv] + v] = below6(f, up, hi, lo, b->len + k);
         }
     }
-    return b->len <= 96 ? build6_l2(d, f) : 0;
+    return second ? build6_l2(d, f, buf, &l, cap) : 0;
 }
 
-int snap_direct_build(snap_direct *d, const cs_famview *f4, const cs_famview *f6)
+/* Frees family fam's indexes and clears its fields. */
+static void free_family(snap_direct *d, unsigned fam)
 {
-    memset(d, 0, sizeof *d);
+    if (fam == 0) {
+        cs_pages_free(d->dir); /* l2 and dir24 live in its buffer */
+        d->dir = NULL;
+        d->l2 = NULL;
+        d->dir24 = NULL;
+        d->n_l2 = 0;
+    } else {
+        cs_pages_free(d->dir6); /* l2_6 and dir6_l2 live in its buffer */
+        d->dir6 = NULL;
+        d->l2_6 = NULL;
+        d->dir6_l2 = NULL;
+        d->n_l2_6 = 0;
+        d->base_hi = d->base_lo = 0;
+        d->base_len = d->base_x = 0;
+    }
+}
+
+int snap_direct_build(snap_direct *d, const cs_famview *f4, const cs_famview *f6, unsigned fams)
+{
+    const cs_famview *f[2] = {f4, f6};
     int rc = 0;
-    if (f4->n_nodes >= CS_DIRECT_MIN_NODES)
-        rc = build4(d, f4);
-    if (!rc && f6->n_nodes >= CS_DIRECT_MIN_NODES)
-        rc = build6(d, f6);
-    if (rc)
-        snap_direct_free(d);
+    for (unsigned fam = 0; fam < 2; fam++) {
+        if (!(fams >> fam & 1u) || f[fam]->n_nodes < CS_DIRECT_MIN_NODES)
+            continue;
+        const int frc = fam ? build6(d, f6) : build4(d, f4);
+        if (frc) {
+            free_family(d, fam);
+            rc = frc;
+        }
+    }
     return rc;
 }
 
 void snap_direct_free(snap_direct *d)
 {
-    free(d->dir);
-    free(d->l2);
-    free(d->dir24);
-    free(d->dir6);
-    free(d->l2_6);
-    free(d->dir6_l2);
+    free_family(d, 0);
+    free_family(d, 1);
     memset(d, 0, sizeof *d);
 }

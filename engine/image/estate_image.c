@@ -19,7 +19,8 @@
  * HEADER (0x100), one record of 88 bytes:
  *   OFFSET SIZE FIELD
  *        0    4 magic 0x54455343 ("CSET")
- *        4    4 version (3)
+ *        4    4 version (4; 3 had 24-byte VPC records with account_idx
+ *                and extra_idx, and no VPC_DIR; refused with CS_EVERSION)
  *        8    4 n_accounts
  *       12    4 n_regions
  *       16    4 n_vpcs
@@ -43,7 +44,10 @@
  *
  * ACCOUNTS (0x102), sorted by id (strcmp), 16 bytes each:
  *        0    4 id_off
- *        4    4 vpc_begin      its VPCs are [vpc_begin, vpc_begin+vpc_count)
+ *        4    4 vpc_begin      its VPCs are [vpc_begin, vpc_begin+vpc_count);
+ *                              the ranges follow each other in account
+ *                              order from 0 (an account without VPCs has
+ *                              an empty one where it would be)
  *        8    4 vpc_count
  *       12    4 flags          CS_ACCOUNT_PSEUDO | CS_ACCOUNT_EXTERNAL
  *
@@ -51,26 +55,36 @@
  *        0    4 name_off
  *        4    4 vpc_count
  *
- * VPCS (0x104), sorted by (account, region, id), 24 bytes each:
+ * VPCS (0x104), sorted by (account, region, id), 16 bytes each (its
+ * account and VPC_EXTRA record are found through VPC_DIR):
  *        0    4 id_off
  *        4    4 name_off
- *        8    4 account_idx
- *       12    4 assoc_begin    its associations (contiguous per VPC) end at
+ *        8    4 assoc_begin    its associations (contiguous per VPC) end at
  *                              the next VPC's begin (the last VPC's at
  *                              n_assocs)
- *       16    4 extra_idx      how many VPCs before this one have a
- *                              VPC_EXTRA record (flag 4: this one's record
- *                              is VPC_EXTRA[extra_idx])
- *       20    2 region_idx     (at most 65,535 regions)
- *       22    1 state          enum cs_vpc_state
- *       23    1 flags          1 default, 2 pseudo (prefix-list owner),
- *                              4 has edges, tags or peering connections
+ *       12    2 region_idx     (at most 65,535 regions)
+ *       14    1 state          enum cs_vpc_state
+ *       15    1 flags          1 default, 2 pseudo (prefix-list owner),
+ *                              bits 2-7 zero
+ *
+ * VPC_DIR (0x110), one per 64 VPCs (ceil(n_vpcs / 64)), 16 bytes each;
+ * record b covers VPCs [64 b, 64 b + 64):
+ *        0    4 account_idx    the account of VPC 64 b; VPC v's account is
+ *                              the last account whose vpc_begin is <= v,
+ *                              between its record's account_idx and the
+ *                              next record's (or the last account)
+ *        4    4 extra_before   VPC_EXTRA records of the VPCs before 64 b
+ *        8    8 extra_bits     bit j: VPC 64 b + j has a VPC_EXTRA record,
+ *                              which is VPC_EXTRA[extra_before + the set
+ *                              bits below j]; bits past n_vpcs zero
+ * (format 3 stored the account and that rank in every VPC record: 8 bytes
+ * a VPC, 6.3 B per CIDR of org-83k; this is 0.25 B a VPC)
  *
  * VPC_EXTRA (0x10e), one per VPC with edges, tags or peering connections,
  * in VPC order, 12 bytes each (most VPCs have none, so their ranges are not
  * stored per VPC); a VPC's ranges end at the next record's begins (the last
  * record's at the tables' counts), a VPC without a record has empty ranges
- * at VPC_EXTRA[extra_idx]'s begins (or the counts):
+ * at the begins of the record the next VPC with one has (or the counts):
  *        0    4 edge_begin     into EDGES
  *        4    4 tag_begin      into TAGS
  *        8    4 pcx_begin      into VPC_PCX
@@ -171,9 +185,11 @@ static_assert(offsetof(cs_ehdr, live) == 48, "live counts at 48");
 static_assert(offsetof(cs_ehdr, n_pools) == 80, "pool count at 80");
 static_assert(sizeof(cs_eaccount) == 16, "account record is 16 bytes");
 static_assert(sizeof(cs_eregion) == 8, "region record is 8 bytes");
-static_assert(sizeof(cs_evpc) == 24, "VPC record is 24 bytes");
-static_assert(offsetof(cs_evpc, region_idx) == 20, "VPC region at 20");
-static_assert(offsetof(cs_evpc, state) == 22, "VPC state at 22");
+static_assert(sizeof(cs_evpc) == 16, "VPC record is 16 bytes");
+static_assert(offsetof(cs_evpc, region_idx) == 12, "VPC region at 12");
+static_assert(offsetof(cs_evpc, state) == 14, "VPC state at 14");
+static_assert(sizeof(cs_evpc_dir) == 16, "VPC directory record is 16 bytes");
+static_assert(offsetof(cs_evpc_dir, extra_bits) == 8, "VPC extra bits at 8");
 static_assert(sizeof(cs_evpc_extra) == 12, "VPC extra record is 12 bytes");
 static_assert(sizeof(cs_eassoc) == 12, "association record is 12 bytes");
 static_assert(offsetof(cs_eassoc, len) == 8, "association len at 8");
@@ -208,6 +224,12 @@ static uint64_t hash_slots_for(uint32_t n)
 static uint32_t hash_home(uint64_t h, uint32_t slots)
 {
     return (uint32_t)(((h & 0xffffffffull) * slots) >> 32);
+}
+
+/* VPC_DIR records for n VPCs. */
+static uint64_t vpc_dir_count(uint32_t n)
+{
+    return ((uint64_t)n + CS_EVPC_DIR_SPAN - 1) / CS_EVPC_DIR_SPAN;
 }
 
 /* ---- build side ------------------------------------------------------------ */
@@ -253,6 +275,7 @@ int cs_estate_image_sections(cs_estate_tables *t, cs_section_blob *blobs, cs_err
         {t->assoc_v6, ((uint64_t)h->live[1] + h->dead[1]) * sizeof(cs_eaddr6)},
         {t->vpc_extra, (uint64_t)h->n_vpc_extra * sizeof(cs_evpc_extra)},
         {t->assoc_pools, (uint64_t)h->n_pools * sizeof(cs_eassoc_pool)},
+        {t->vpc_dir, vpc_dir_count(h->n_vpcs) * sizeof(cs_evpc_dir)},
     };
     for (unsigned i = 0; i < CS_ESEC_COUNT; i++) {
         blobs[i].id = CS_ESEC_HEADER + i;
@@ -296,16 +319,47 @@ static uint32_t xbegin(const cs_evpc_extra *x, int k)
     return k == 0 ? x->edge_begin : k == 1 ? x->tag_begin : x->pcx_begin;
 }
 
-/* VPC r's edges (k 0), tags (1) or peering list (2) as [*begin, *end), from
- * VPC_EXTRA `ex` (extra_idx checked by the validator). */
-static void vpc_range(const cs_ehdr *h, const cs_evpc *r, const cs_evpc_extra *ex, int k,
-                      uint32_t *begin, uint32_t *end)
+/* Whether VPC v has a VPC_EXTRA record; *x = the records of the VPCs
+ * before it (its record's index when it has one). */
+static bool vpc_extra(const cs_evpc_dir *dir, uint32_t v, uint32_t *x)
+{
+    const cs_evpc_dir *d = &dir[v / CS_EVPC_DIR_SPAN];
+    const unsigned j = v % CS_EVPC_DIR_SPAN;
+    *x = d->extra_before + (uint32_t)__builtin_popcountll(d->extra_bits & ((1ull << j) - 1));
+    return (d->extra_bits >> j) & 1;
+}
+
+/* VPC v's account: the last account whose range begins at or before v
+ * (accounts' ranges follow each other; an empty one ends where the next
+ * begins, so it is never the last such), between the account of v's block
+ * and that of the next block (the validator checked both). */
+static uint32_t vpc_account(const cs_ehdr *h, const cs_eaccount *acc, const cs_evpc_dir *dir,
+                            uint32_t v)
+{
+    const uint32_t b = v / CS_EVPC_DIR_SPAN;
+    uint32_t lo = dir[b].account_idx; /* vpc_begin(lo) <= v */
+    uint32_t hi = b + 1 < vpc_dir_count(h->n_vpcs) ? dir[b + 1].account_idx + 1 : h->n_accounts;
+    while (hi - lo > 1) { /* answer in [lo, hi) */
+        const uint32_t mid = lo + (hi - lo) / 2;
+        if (acc[mid].vpc_begin <= v)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* VPC v's edges (k 0), tags (1) or peering list (2) as [*begin, *end), from
+ * VPC_EXTRA `ex` through VPC_DIR `dir` (both checked by the validator). */
+static void vpc_range(const cs_ehdr *h, const cs_evpc_dir *dir, uint32_t v,
+                      const cs_evpc_extra *ex, int k, uint32_t *begin, uint32_t *end)
 {
     const uint32_t total = k == 0 ? h->n_edges : k == 1 ? h->n_tags : h->n_vpc_pcx;
-    uint32_t x = r->extra_idx;
+    uint32_t x;
+    const bool has = vpc_extra(dir, v, &x);
     *begin = x < h->n_vpc_extra ? xbegin(&ex[x], k) : total;
     *end = *begin;
-    if (r->flags & CS_EVPC_EXTRA)
+    if (has)
         *end = x + 1 < h->n_vpc_extra ? xbegin(&ex[x + 1], k) : total;
 }
 
@@ -341,7 +395,7 @@ int cs_estate_image_validate(const cs_snapshot *s, cs_error *err)
     static const char *const names[CS_ESEC_COUNT] = {
         "HEADER", "STRINGS", "ACCOUNTS", "REGIONS", "VPCS", "ASSOCS", "ASSOC_VPC",
         "PEERINGS", "VPC_PCX", "EDGES", "TAGS", "FINDINGS", "VPC_HASH", "ASSOC_V6",
-        "VPC_EXTRA", "ASSOC_POOL"};
+        "VPC_EXTRA", "ASSOC_POOL", "VPC_DIR"};
     const void *p[CS_ESEC_COUNT];
     uint64_t len[CS_ESEC_COUNT];
     unsigned present = 0;
@@ -377,7 +431,8 @@ int cs_estate_image_validate(const cs_snapshot *s, cs_error *err)
         (uint64_t)h->hash_slots * sizeof(uint32_t),
         ((uint64_t)h->live[1] + h->dead[1]) * sizeof(cs_eaddr6),
         (uint64_t)h->n_vpc_extra * sizeof(cs_evpc_extra),
-        (uint64_t)h->n_pools * sizeof(cs_eassoc_pool)};
+        (uint64_t)h->n_pools * sizeof(cs_eassoc_pool),
+        vpc_dir_count(h->n_vpcs) * sizeof(cs_evpc_dir)};
     for (unsigned i = 0; i < CS_ESEC_COUNT; i++)
         if (len[i] != want[i])
             return badsec(err, names[i], "length disagrees with the header's count");
@@ -400,8 +455,8 @@ int cs_estate_image_validate(const cs_snapshot *s, cs_error *err)
     for (uint32_t i = 0; i < na; i++) {
         if (!STR_OK(acc[i].id_off))
             return bad(err, "ACCOUNTS", i, "id offset outside STRINGS");
-        if ((uint64_t)acc[i].vpc_begin + acc[i].vpc_count > nv)
-            return bad(err, "ACCOUNTS", i, "VPC range outside VPCS");
+        if ((uint64_t)acc[i].vpc_begin + acc[i].vpc_count > nv || acc[i].vpc_begin != acc_total)
+            return bad(err, "ACCOUNTS", i, "VPC range outside VPCS or not after the last one");
         if (acc[i].flags & ~(uint32_t)(CS_ACCOUNT_PSEUDO | CS_ACCOUNT_EXTERNAL))
             return bad(err, "ACCOUNTS", i, "unknown flags");
         if (i && strcmp(str + acc[i - 1].id_off, str + acc[i].id_off) >= 0)
@@ -433,30 +488,44 @@ int cs_estate_image_validate(const cs_snapshot *s, cs_error *err)
                 return bad(err, "VPC_EXTRA", j, "edge, tag or peering range not monotonic");
         }
     }
+    /* VPC_DIR: each record's account is its first VPC's (the accounts'
+     * ranges were checked to follow each other, so that is the one account
+     * whose non-empty range holds it), its rank the count of set bits
+     * before it, no bit past the last VPC. */
+    const cs_evpc_dir *dir = p[16];
+    const uint32_t ndir = (uint32_t)vpc_dir_count(nv);
+    uint32_t xseen = 0;
+    for (uint32_t b = 0, a = 0; b < ndir; b++) {
+        const uint32_t v = b * CS_EVPC_DIR_SPAN;
+        while (a < na && (uint64_t)acc[a].vpc_begin + acc[a].vpc_count <= v)
+            a++; /* a < na: the ranges add up to nv > v */
+        if (dir[b].account_idx != a)
+            return bad(err, "VPC_DIR", b, "account is not its first VPC's");
+        if (dir[b].extra_before != xseen)
+            return bad(err, "VPC_DIR", b, "extra count is not the set bits before it");
+        const unsigned span = nv - v < CS_EVPC_DIR_SPAN ? nv - v : CS_EVPC_DIR_SPAN;
+        if (span < 64 && dir[b].extra_bits >> span)
+            return bad(err, "VPC_DIR", b, "extra bit past the last VPC");
+        xseen += (uint32_t)__builtin_popcountll(dir[b].extra_bits);
+    }
+    if (xseen != nx)
+        return badsec(err, "VPC_EXTRA", "record count differs from the VPCs flagged with extras");
     const cs_evpc *vpc = p[4];
-    uint32_t defaults = 0, pseudos = 0, xseen = 0;
+    uint32_t defaults = 0, pseudos = 0;
     for (uint32_t i = 0; i < nv; i++) {
         const cs_evpc *x = &vpc[i];
         if (!STR_OK(x->id_off) || !STR_OK(x->name_off))
             return bad(err, "VPCS", i, "string offset outside STRINGS");
-        if (x->account_idx >= na || x->region_idx >= nr)
-            return bad(err, "VPCS", i, "account or region index out of range");
-        const cs_eaccount *a = &acc[x->account_idx];
-        if (i < a->vpc_begin || i - a->vpc_begin >= a->vpc_count)
-            return bad(err, "VPCS", i, "outside its account's VPC range");
-        if (x->state >= CS_VPC_STATE_COUNT || (x->flags & ~7u))
+        if (x->region_idx >= nr)
+            return bad(err, "VPCS", i, "region index out of range");
+        if (x->state >= CS_VPC_STATE_COUNT || (x->flags & ~3u))
             return bad(err, "VPCS", i, "state or flags out of range");
         uint32_t b = x->assoc_begin, next = i + 1 < nv ? vpc[i + 1].assoc_begin : nas;
         if ((i == 0 && b != 0) || b > next || next > nas)
             return bad(err, "VPCS", i, "association range not monotonic");
-        if (x->extra_idx != xseen)
-            return bad(err, "VPCS", i, "extra index is not the count of VPCs before with extras");
-        xseen += (x->flags & CS_EVPC_EXTRA) != 0;
         defaults += (x->flags & CS_EVPC_DEFAULT) != 0;
         pseudos += (x->flags & CS_EVPC_PSEUDO) != 0;
     }
-    if (xseen != nx)
-        return badsec(err, "VPC_EXTRA", "record count differs from the VPCs flagged with extras");
     if (nv == 0 && (nas || ne || nt || nvp))
         return badsec(err, "VPCS", "records that need a VPC exist but no VPC does");
     if (defaults != h->default_vpcs || pseudos != h->pseudo_vpcs)
@@ -556,7 +625,7 @@ int cs_estate_image_validate(const cs_snapshot *s, cs_error *err)
     const uint32_t *vp = p[8];
     for (uint32_t v = 0; v < nv; v++) {
         uint32_t b, end;
-        vpc_range(h, &vpc[v], ex, 2, &b, &end);
+        vpc_range(h, dir, v, ex, 2, &b, &end);
         for (uint32_t k = b; k < end; k++) {
             if (vp[k] >= np || (pcx[vp[k]].vpc_idx[0] != v && pcx[vp[k]].vpc_idx[1] != v))
                 return bad(err, "VPC_PCX", k, "names a peering connection not of its VPC");
@@ -571,7 +640,7 @@ int cs_estate_image_validate(const cs_snapshot *s, cs_error *err)
             x->pad[0] || x->pad[1] || x->pad[2])
             return bad(err, "EDGES", i, "index, string or kind out of range");
         uint32_t b, end;
-        vpc_range(h, &vpc[x->vpc_idx], ex, 0, &b, &end);
+        vpc_range(h, dir, x->vpc_idx, ex, 0, &b, &end);
         if (i < b || i >= end)
             return bad(err, "EDGES", i, "outside its VPC's edge range");
     }
@@ -713,18 +782,19 @@ int cs_estate_vpc(const cs_snapshot *s, uint32_t idx, cs_vpc *out)
     out->id = st + r->id_off;
     out->name = st + r->name_off;
     const cs_evpc_extra *ex = sec(s, CS_ESEC_VPC_EXTRA);
+    const cs_evpc_dir *dir = sec(s, CS_ESEC_VPC_DIR);
     uint32_t b, e;
-    out->account_idx = r->account_idx;
+    out->account_idx = vpc_account(h, sec(s, CS_ESEC_ACCOUNTS), dir, idx);
     out->region_idx = r->region_idx;
     out->assoc_begin = r->assoc_begin;
     out->assoc_count = (last ? h->n_assocs : r[1].assoc_begin) - r->assoc_begin;
-    vpc_range(h, r, ex, 0, &b, &e);
+    vpc_range(h, dir, idx, ex, 0, &b, &e);
     out->edge_begin = b;
     out->edge_count = e - b;
-    vpc_range(h, r, ex, 1, &b, &e);
+    vpc_range(h, dir, idx, ex, 1, &b, &e);
     out->tag_begin = b;
     out->tag_count = e - b;
-    vpc_range(h, r, ex, 2, &b, &e);
+    vpc_range(h, dir, idx, ex, 2, &b, &e);
     out->pcx_count = e - b;
     out->state = r->state;
     out->is_default = (r->flags & CS_EVPC_DEFAULT) != 0;
@@ -851,11 +921,8 @@ const uint32_t *cs_estate_vpc_peerings(const cs_snapshot *s, uint32_t vpc_idx, u
         *count = 0;
     if (!h || vpc_idx >= h->n_vpcs)
         return NULL;
-    const cs_evpc *r = (const cs_evpc *)sec(s, CS_ESEC_VPCS) + vpc_idx;
-    if (!(r->flags & CS_EVPC_EXTRA))
-        return NULL;
     uint32_t begin, end;
-    vpc_range(h, r, sec(s, CS_ESEC_VPC_EXTRA), 2, &begin, &end);
+    vpc_range(h, sec(s, CS_ESEC_VPC_DIR), vpc_idx, sec(s, CS_ESEC_VPC_EXTRA), 2, &begin, &end);
     if (end == begin)
         return NULL;
     if (count)

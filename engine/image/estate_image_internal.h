@@ -47,12 +47,13 @@ enum {
     CS_ESEC_ASSOC_V6,   /* cs_eaddr6[live[1] + dead[1]]: IPv6 keys */
     CS_ESEC_VPC_EXTRA,  /* cs_evpc_extra[n_vpc_extra]: edge/tag/peering ranges */
     CS_ESEC_ASSOC_POOL, /* cs_eassoc_pool[n_pools]: pools, by association */
+    CS_ESEC_VPC_DIR,    /* cs_evpc_dir per 64 VPCs: account, extra rank */
     CS_ESEC_END
 };
 #define CS_ESEC_COUNT (CS_ESEC_END - CS_ESEC_HEADER)
 
 #define CS_EHDR_MAGIC 0x54455343u /* "CSET" little-endian */
-#define CS_EHDR_VERSION 3u
+#define CS_EHDR_VERSION 4u
 
 typedef struct cs_ehdr {
     uint32_t magic;
@@ -89,21 +90,30 @@ typedef struct cs_eregion {
     uint32_t vpc_count;
 } cs_eregion;
 
-/* cs_evpc.flags: bit 0 default, bit 1 pseudo (prefix-list owner), bit 2 the
- * VPC has edges, tags or peering connections (VPC_EXTRA[extra_idx]). */
-enum { CS_EVPC_DEFAULT = 1u, CS_EVPC_PSEUDO = 2u, CS_EVPC_EXTRA = 4u };
+/* cs_evpc.flags: bit 0 default, bit 1 pseudo (prefix-list owner). */
+enum { CS_EVPC_DEFAULT = 1u, CS_EVPC_PSEUDO = 2u };
 #define CS_EREGION_MAX 0xffffu /* region_idx is 16 bits */
 
 typedef struct cs_evpc {
     uint32_t id_off;
     uint32_t name_off;
-    uint32_t account_idx;
     uint32_t assoc_begin; /* counts: next VPC's begin (or the total) - begin */
-    uint32_t extra_idx;   /* VPC_EXTRA records of the VPCs before this one */
     uint16_t region_idx;
     uint8_t state;        /* enum cs_vpc_state */
     uint8_t flags;        /* CS_EVPC_* */
 } cs_evpc;
+
+/* What a VPC record does not store, per block of CS_EVPC_DIR_SPAN VPCs: the
+ * account of the block's first VPC (a VPC's account is the last account
+ * whose range begins at or before it, searched between its block's and the
+ * next block's), and which VPCs have a VPC_EXTRA record (bit j: VPC
+ * span * block + j), with the count of records before the block. */
+#define CS_EVPC_DIR_SPAN 64u
+typedef struct cs_evpc_dir {
+    uint32_t account_idx;
+    uint32_t extra_before;
+    uint64_t extra_bits;
+} cs_evpc_dir;
 
 /* Where the edges, tags and peering list of a VPC with any begin; they end
  * where the next record's begin (or the table's count). */
@@ -195,6 +205,7 @@ typedef struct cs_estate_tables {
     const cs_efinding *findings;
     const cs_evpc_extra *vpc_extra;
     const cs_eassoc_pool *assoc_pools;
+    const cs_evpc_dir *vpc_dir; /* (n_vpcs + 63) / 64 records */
     cs_ehdr hdr;          /* counts and stats set by the caller */
     uint32_t *hash;       /* out */
 } cs_estate_tables;

@@ -11,8 +11,9 @@
  * (engine/query/query.c), or know the estate's tables beyond carrying them as
  * extra sections (their content is validated by engine/image/estate_image.c).
  *
- * IMAGE FORMAT (version 2; version 1 had 16-byte cs_hot4 records and the
- * ENTNODE sections 7 and 8, and is refused with CS_EVERSION). All fields
+ * IMAGE FORMAT (version 3; version 2 had 16-byte cs_cold records {ent_begin,
+ * ent_end, cov, best}, version 1 also 16-byte cs_hot4 records and the
+ * ENTNODE sections 7 and 8; both are refused with CS_EVERSION). All fields
  * little-endian, fixed width; the
  * header's byte_order field holds 0x01020304 so a big-endian reader refuses
  * the image (CS_EVERSION). Sections start on 64-byte boundaries.
@@ -20,7 +21,7 @@
  * Header, at offset 0 (128 bytes):
  *   OFFSET SIZE FIELD
  *        0    8 magic "CIDRSCP\0"
- *        8    4 format_version (2)
+ *        8    4 format_version (3)
  *       12    4 header_len (128)
  *       16    4 byte_order (0x01020304)
  *       20    2 hot4_record_len (12, sizeof cs_hot4)
@@ -36,7 +37,7 @@
  *       72    8 nodes[2] (u32 each)
  *       80    4 flags (bit 0: estate tables present)
  *       84    2 hot6_record_len (24, sizeof cs_hot6)
- *       86    2 cold_record_len (16, sizeof cs_cold)
+ *       86    2 cold_record_len (12, sizeof cs_cold)
  *       88    8 section_table_off (128)
  *       96    8 header_xxh3: XXH3-64 of bytes [0, 96) and of the section
  *                table, with generation read as 0 (so a publisher can stamp
@@ -62,10 +63,14 @@
  *              flags u8, pad[2]} (12 bytes) or cs_hot6 {key_hi u64, key_lo u64,
  *              right u32, len u8, flags u8, pad} (24 bytes). Left child =
  *              next node; right child at `right`.
- *   COLD_f     cs_cold {ent_begin, ent_end, cov, best} (16 bytes): the
- *              subtree's entry range [ent_begin, ent_end), `cov` = entries at
- *              this node and all its ancestors, `best` = deepest node among
- *              them with entries (longest-prefix match), CS_NO_NODE if none.
+ *   COLD_f     cs_cold {ent_begin, ent_end, path} (12 bytes): the
+ *              subtree's entry range [ent_begin, ent_end), and `path`: for a
+ *              node with entries of its own, cov = the entries at this node
+ *              and all its ancestors (bit 31 clear); for a node without,
+ *              0x80000000 | best, best = the deepest ancestor with entries
+ *              (longest-prefix match; its cov is this node's), or
+ *              0xffffffff if none (cov 0). At most 2^31 - 1 nodes and
+ *              entries per family.
  *   VALUES_f   u32[entries[f]]: entry values, grouped by node in preorder,
  *              ascending within one node (so the image does not depend on
  *              insertion order). An entry's node (its prefix) is the last
@@ -77,8 +82,8 @@
  * section lengths; every child index is greater than its parent's and in
  * range; a child is longer than its parent, agrees with it on the parent's
  * bits and continues with the right bit; no key has bits past its length;
- * entry ranges nest exactly (parent = own + left + right); `cov` and `best`
- * equal their definitions. Queries may then
+ * entry ranges nest exactly (parent = own + left + right); `path` equals its
+ * definition. Queries may then
  * walk the arrays with no further checks and always terminate.
  *
  * The estate's sections are validated by cs_estate_image_validate
@@ -94,6 +99,7 @@
 #include "core/key_internal.h"
 #include "image/direct_blob_internal.h"
 #include "image/estate_image_internal.h"
+#include "image/pages_internal.h"
 #include "image/snapshot_format_internal.h"
 
 #include <errno.h>
@@ -115,7 +121,7 @@
 
 
 enum { CS_HDR_ESTATE = 1u };
-enum { SNAP_HEAP, SNAP_MMAP, SNAP_MEMORY };
+enum { SNAP_HEAP, SNAP_MMAP, SNAP_MEMORY, SNAP_PAGES };
 
 struct cs_snapshot {
     const uint8_t *base;
@@ -125,14 +131,19 @@ struct cs_snapshot {
     const cs_section *sections;
     cs_famview fam[2];
     snap_direct dx;   /* direct indexes (direct.c): a publisher's blob, or
-                         derived on first use (dx_of) */
+                         the families derived so far (snap_direct_for) */
     bool dx_borrowed; /* dx points into a publisher's blob: not ours */
-    /* dx is built by the first query that needs it, not at open: a build
-     * that only writes its image (`cidrscope build -o`, freeze in the
-     * benchmarks) or an audit never pays for it. Readers on several threads
-     * race to it through dx_lock; dx_ready publishes the finished indexes
-     * (release) to every later reader (acquire). */
-    atomic_bool dx_ready;
+    /* dx is built per family by the queries that need it, not at open: a
+     * build that only writes its image (`cidrscope build -o`, freeze in the
+     * benchmarks), an audit or a short run never pays for it. Builders
+     * take dx_lock and write dx, then dx_view[m], a copy of dx holding the
+     * families in m, then publish m in dx_built (release); readers load
+     * dx_built (acquire) and read dx_view[dx_built] only, which is never
+     * written again. dx_asked[f] counts the queries walked without family
+     * f's index. */
+    snap_direct dx_view[4];
+    atomic_uint dx_built;
+    atomic_size_t dx_asked[2];
     pthread_mutex_t dx_lock;
     /* snap_derived's objects and, once published, how to release each */
     _Atomic(void *) derived[SNAP_DERIVED_COUNT];
@@ -173,6 +184,9 @@ int cs_image_build_begin(cs_image_draft *d, const cs_image_counts *c,
             (uint64_t)c->nodes[f] * (f ? sizeof(cs_hot6) : sizeof(cs_hot4));
         sec_len[CS_SEC_COLD_V4 - 1 + f] = (uint64_t)c->nodes[f] * sizeof(cs_cold);
         sec_len[CS_SEC_VALUES_V4 - 1 + f] = (uint64_t)c->entries[f] * 4;
+        if (c->nodes[f] > CS_COLD_MAX || c->entries[f] > CS_COLD_MAX)
+            return cs_fail(err, CS_ERANGE, "more than %u nodes or entries in one family",
+                           CS_COLD_MAX);
     }
     for (size_t i = 0; i < ncore; i++)
         sec_id[i] = (uint32_t)(i + 1);
@@ -322,6 +336,8 @@ static int validate_family(const cs_famview *f, unsigned fam, cs_error *err)
     const unsigned bits = fam ? 128 : 32;
     const cs_cold *cold = f->cold;
     uint32_t n = f->n_nodes;
+    if (n > CS_COLD_MAX || f->n_entries > CS_COLD_MAX)
+        return corrupt(err, "more nodes or entries than a family may hold");
     if (n == 0)
         return f->n_entries == 0 ? 0 : corrupt(err, "entries without nodes");
     if (cold[0].ent_begin != 0 || cold[0].ent_end != f->n_entries)
@@ -372,8 +388,16 @@ static int validate_family(const cs_famview *f, unsigned fam, cs_error *err)
          * written (glue has two); a leaf must carry entries. */
         if (own == 0 && !(kids[0] && kids[1]))
             return corrupt(err, "empty node without two children");
-        if (i == 0 && (cold[0].cov != own || cold[0].best != (own ? 0u : CS_NO_NODE)))
+        if (i == 0 && cold[0].path != (own ? own : CS_NO_NODE))
             return corrupt(err, "root path sums wrong");
+        /* i's own path field was checked when i was met as a child (or
+         * as the root), but a node met here before any parent names it
+         * is refused below (preorder) only after this loop: read its best
+         * only if it lies above i. */
+        uint32_t i_best = snap_best(cold, i);
+        if (i_best != CS_NO_NODE && i_best > i)
+            return corrupt(err, "node path sums disagree with the entries");
+        const uint32_t i_cov = snap_cov(cold, i);
         for (int c = 0; c < 2; c++) {
             if (!kids[c])
                 continue;
@@ -386,8 +410,10 @@ static int validate_family(const cs_famview *f, unsigned fam, cs_error *err)
             if (k_own_end < cold[k].ent_begin)
                 return corrupt(err, "node entry ranges do not nest");
             uint32_t k_own = k_own_end - cold[k].ent_begin;
-            if (cold[k].cov != cold[i].cov + k_own ||
-                cold[k].best != (k_own ? k : cold[i].best))
+            /* the path field as the writer makes it from cov and best;
+                 * cov stays below CS_COLD_MAX (entries are at most that) */
+            if (cold[k].path != cs_image_build_path(k, i_cov + k_own, k_own ? k : i_best) ||
+                (k_own && cold[k].path & CS_COLD_GLUE))
                 return corrupt(err, "node path sums disagree with the entries");
         }
     }
@@ -530,10 +556,13 @@ static int open_memory(const void *base, size_t len, unsigned flags, const snap_
         return cs_fail(err, CS_ENOMEM, "out of memory");
     *r = s;
     memset(&r->dx, 0, sizeof r->dx);
+    memset(r->dx_view, 0, sizeof r->dx_view);
     r->dx_borrowed = given != NULL;
     if (given)
-        r->dx = *given;
-    atomic_init(&r->dx_ready, given != NULL);
+        r->dx = r->dx_view[3] = *given;
+    atomic_init(&r->dx_built, given ? 3u : 0u);
+    atomic_init(&r->dx_asked[0], 0);
+    atomic_init(&r->dx_asked[1], 0);
     for (unsigned i = 0; i < SNAP_DERIVED_COUNT; i++) {
         atomic_init(&r->derived[i], NULL);
         r->derived_release[i] = NULL;
@@ -565,32 +594,59 @@ const cs_famview *snap_family(const cs_snapshot *s, unsigned fam_idx)
     return &s->fam[fam_idx & 1u];
 }
 
-/* The first caller builds the indexes; a build that runs out of memory
- * leaves them empty, which every query handles as "no index" (the same
- * answers by the trie walk alone, as for a small image). */
-static const snap_direct *dx_build_once(const cs_snapshot *cs)
+/* Builds the families in `fams` not built yet (dx_lock held) and
+ * publishes them; a build that runs out of memory leaves its family
+ * without, which every query handles as "no index" (the same answers by
+ * the trie walk alone, as for a small image), and is not tried again. */
+static void dx_build_locked(cs_snapshot *s, unsigned fams)
 {
-    cs_snapshot *s = (cs_snapshot *)cs; /* dx is derived state, not the image */
-    pthread_mutex_lock(&s->dx_lock);
-    if (!atomic_load_explicit(&s->dx_ready, memory_order_relaxed)) {
-        if (snap_direct_build(&s->dx, &s->fam[0], &s->fam[1]))
-            memset(&s->dx, 0, sizeof s->dx);
-        atomic_store_explicit(&s->dx_ready, true, memory_order_release);
-    }
-    pthread_mutex_unlock(&s->dx_lock);
-    return &s->dx;
+    unsigned built = atomic_load_explicit(&s->dx_built, memory_order_relaxed);
+    const unsigned need = fams & ~built & 3u;
+    if (!need)
+        return;
+    (void)snap_direct_build(&s->dx, &s->fam[0], &s->fam[1], need);
+    built |= need;
+    s->dx_view[built] = s->dx;
+    atomic_store_explicit(&s->dx_built, built, memory_order_release);
 }
 
-static inline const snap_direct *dx_of(const cs_snapshot *s)
+static const snap_direct *dx_of(const cs_snapshot *cs)
 {
-    if (atomic_load_explicit(&s->dx_ready, memory_order_acquire))
-        return &s->dx;
-    return dx_build_once(s);
+    cs_snapshot *s = (cs_snapshot *)cs; /* dx is derived state, not the image */
+    if (atomic_load_explicit(&s->dx_built, memory_order_acquire) != 3u) {
+        pthread_mutex_lock(&s->dx_lock);
+        dx_build_locked(s, 3u);
+        pthread_mutex_unlock(&s->dx_lock);
+    }
+    return &s->dx_view[3];
 }
 
 const snap_direct *snap_direct_of(const cs_snapshot *s)
 {
     return dx_of(s);
+}
+
+const snap_direct *snap_direct_for(const cs_snapshot *cs, unsigned fams, size_t n)
+{
+    cs_snapshot *s = (cs_snapshot *)cs; /* dx is derived state, not the image */
+    unsigned built = atomic_load_explicit(&s->dx_built, memory_order_acquire);
+    unsigned due = 0;
+    for (unsigned f = 0; f < 2; f++)
+        if ((fams & ~built) >> f & 1u &&
+            atomic_fetch_add_explicit(&s->dx_asked[f], n, memory_order_relaxed) + n >=
+                CS_DIRECT_LAZY_QUERIES)
+            due |= 1u << f;
+    if (due && pthread_mutex_trylock(&s->dx_lock) == 0) {
+        dx_build_locked(s, due);
+        pthread_mutex_unlock(&s->dx_lock);
+        built = atomic_load_explicit(&s->dx_built, memory_order_acquire);
+    }
+    return &s->dx_view[built];
+}
+
+unsigned snap_direct_built(const cs_snapshot *s)
+{
+    return atomic_load_explicit(&s->dx_built, memory_order_acquire);
 }
 
 void *snap_derived(const cs_snapshot *cs, unsigned slot, snap_derive_fn build,
@@ -626,6 +682,8 @@ void cs_snapshot_close(cs_snapshot *s)
     pthread_mutex_destroy(&s->dx_lock);
     if (s->kind == SNAP_HEAP)
         free((void *)s->base);
+    else if (s->kind == SNAP_PAGES)
+        cs_pages_free((void *)s->base);
     else if (s->kind == SNAP_MMAP)
         munmap((void *)s->base, s->len);
     free(s);
@@ -789,7 +847,7 @@ int cs_snapshot_entry(const cs_snapshot *s, uint8_t family, uint32_t idx,
 
 /* ---- an image in memory the snapshot owns (snapshot_format_internal.h) -- */
 
-/* Opens the image in buf[0..len) (64-byte aligned, ours) as a snapshot
+/* Opens the image in buf[0..len) (from cs_pages_alloc, ours) as a snapshot
  * that owns buf: validated, and its recorded size equal to len. Frees buf
  * on failure. */
 int snap_open_owned(uint8_t *buf, size_t len, unsigned flags, cs_snapshot **out, cs_error *err)
@@ -803,10 +861,10 @@ int snap_open_owned(uint8_t *buf, size_t len, unsigned flags, cs_snapshot **out,
         s = NULL;
     }
     if (rc) {
-        free(buf);
+        cs_pages_free(buf);
         return rc;
     }
-    s->kind = SNAP_HEAP;
+    s->kind = SNAP_PAGES;
     *out = s;
     return 0;
 }

@@ -11,6 +11,7 @@
 #include "image/snapshot_internal.h"
 
 #include "core/error_internal.h"
+#include "image/pages_internal.h"
 #include "image/snapshot_format_internal.h"
 
 #include <dirent.h>
@@ -188,14 +189,16 @@ int cs_snapshot_write(const cs_snapshot *s, const char *path, cs_error *err)
     return cs_snapshot_write_mode(s, path, 0, err);
 }
 
-/* Reads the whole of fd (st_size bytes) into a 64-byte-aligned buffer.
+/* Reads the whole of fd (st_size bytes) into a buffer of cs_pages_alloc
+ * (huge pages: a 3 MB image read into fresh 4 KiB pages cost more than its
+ * validation).
  * Returns 0 with *buf, 1 when the file changed while read (size, time or
  * a short read), or an error. */
 static int read_whole(int fd, const struct stat *st, const char *path, uint8_t **buf, cs_error *err)
 {
     size_t len = (size_t)st->st_size;
     size_t cap = (len + CS_ALIGN - 1) & ~(size_t)(CS_ALIGN - 1);
-    uint8_t *b = aligned_alloc(CS_ALIGN, cap ? cap : CS_ALIGN);
+    uint8_t *b = cs_pages_alloc(cap ? cap : CS_ALIGN);
     if (!b)
         return cs_fail(err, CS_ENOMEM, "out of memory reading %zu bytes", len);
     size_t got = 0;
@@ -204,7 +207,7 @@ static int read_whole(int fd, const struct stat *st, const char *path, uint8_t *
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
-            free(b);
+            cs_pages_free(b);
             return io_fail(err, path, "read");
         }
         if (r == 0)
@@ -213,12 +216,12 @@ static int read_whole(int fd, const struct stat *st, const char *path, uint8_t *
     }
     struct stat after;
     if (fstat(fd, &after) != 0) {
-        free(b);
+        cs_pages_free(b);
         return io_fail(err, path, "fstat");
     }
     if (got != len || after.st_size != st->st_size || after.st_mtim.tv_sec != st->st_mtim.tv_sec ||
         after.st_mtim.tv_nsec != st->st_mtim.tv_nsec || after.st_ctim.tv_nsec != st->st_ctim.tv_nsec) {
-        free(b);
+        cs_pages_free(b);
         return 1;
     }
     *buf = b;
@@ -233,11 +236,11 @@ static int read_whole(int fd, const struct stat *st, const char *path, uint8_t *
 /* Grows the aligned buffer *b (holding `used` bytes) to `cap` bytes. */
 static int stream_grow(uint8_t **b, size_t used, size_t cap)
 {
-    uint8_t *n = aligned_alloc(CS_ALIGN, cap);
+    uint8_t *n = cs_pages_alloc(cap);
     if (!n)
         return CS_ENOMEM;
     memcpy(n, *b, used);
-    free(*b);
+    cs_pages_free(*b);
     *b = n;
     return 0;
 }
@@ -249,7 +252,7 @@ int cs_snapshot_from_fd(int fd, const void *head, size_t head_len, unsigned flag
         return cs_fail(err, CS_EINVAL, "NULL head or out");
     *out = NULL;
     size_t cap = align_up(head_len > 65536 ? head_len : 65536);
-    uint8_t *b = aligned_alloc(CS_ALIGN, cap);
+    uint8_t *b = cs_pages_alloc(cap);
     if (!b)
         return cs_fail(err, CS_ENOMEM, "out of memory reading a snapshot stream");
     if (head_len)
@@ -277,7 +280,7 @@ int cs_snapshot_from_fd(int fd, const void *head, size_t head_len, unsigned flag
                     next = claim < room ? claim : room;
             }
             if (next <= cap || stream_grow(&b, got, next)) {
-                free(b);
+                cs_pages_free(b);
                 return cs_fail(err, CS_ENOMEM, "out of memory reading a snapshot stream of %zu bytes", got);
             }
             cap = next;
@@ -287,7 +290,7 @@ int cs_snapshot_from_fd(int fd, const void *head, size_t head_len, unsigned flag
             continue;
         if (r < 0) {
             int en = errno;
-            free(b);
+            cs_pages_free(b);
             return cs_fail(err, CS_EIO, "read of a snapshot stream failed: %s", strerror(en));
         }
         if (r == 0)
@@ -295,7 +298,7 @@ int cs_snapshot_from_fd(int fd, const void *head, size_t head_len, unsigned flag
         got += (size_t)r;
     }
     if (got < CS_HEADER_LEN) {
-        free(b);
+        cs_pages_free(b);
         return cs_fail(err, CS_ECORRUPT, "stream of %zu bytes is shorter than an image header", got);
     }
     return snap_open_owned(b, got, flags, out, err);

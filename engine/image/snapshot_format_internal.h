@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define CS_MAGIC "CIDRSCP"
-#define CS_FORMAT_VERSION 2u
+#define CS_FORMAT_VERSION 3u
 #define CS_HEADER_LEN 128u
 #define CS_ALIGN 64u
 #define CS_BYTE_ORDER 0x01020304u
@@ -60,7 +60,7 @@ static inline size_t align_up(size_t x)
     return (x + CS_ALIGN - 1) & ~(size_t)(CS_ALIGN - 1);
 }
 
-/* Opens the image in buf[0..len) (64-byte aligned, ours) as a snapshot
+/* Opens the image in buf[0..len) (from cs_pages_alloc, ours) as a snapshot
  * that owns buf: validated, and its recorded size equal to len. Frees buf
  * on failure. */
 int snap_open_owned(uint8_t *buf, size_t len, unsigned flags, cs_snapshot **out, cs_error *err);

@@ -43,22 +43,58 @@ typedef struct cs_hot6 {   /* IPv6 search record, 24 bytes */
 } cs_hot6;
 static_assert(sizeof(cs_hot6) == 24, "cs_hot6 is 24 bytes in the image");
 
-/* Per-node data read once per query, 16 bytes, both families. */
+/* Per-node data read once per query, 12 bytes, both families. */
 typedef struct cs_cold {
     uint32_t ent_begin;    /*  0: first entry of the subtree (and of the
                                   node's own entries) */
     uint32_t ent_end;      /*  4: one past the subtree's last entry */
-    uint32_t cov;          /*  8: entries stored at this node and at every
-                                  ancestor: all entries whose prefix
-                                  contains this node's prefix */
-    uint32_t best;         /* 12: deepest node among this one and its
-                                  ancestors that has own entries, or
-                                  CS_NO_NODE: the longest-prefix match of
-                                  anything this node contains */
+    uint32_t path;         /*  8: the sums of the path from the root, read
+                                  through snap_cov / snap_best below */
 } cs_cold;
-static_assert(sizeof(cs_cold) == 16, "cs_cold is 16 bytes in the image");
+static_assert(sizeof(cs_cold) == 12, "cs_cold is 12 bytes in the image");
 
 #define CS_NO_NODE UINT32_MAX
+
+/*
+ * `path` holds one of two things. Write cov(k) for the entries stored at
+ * node k and at every ancestor (all entries whose prefix contains k's), and
+ * best(k) for the deepest node among k and its ancestors that has entries
+ * of its own (the longest-prefix match of anything k contains; CS_NO_NODE:
+ * none). A node with entries of its own is its own best, so it stores cov
+ * (bit 31 clear: at most 2^31 - 1 entries per family); a node without (a
+ * glue node) has the cov of its best, so it stores best with bit 31 set
+ * (CS_COLD_GLUE | best, CS_NO_NODE when there is none and cov is 0: at most
+ * 2^31 - 1 nodes per family). Format 2 stored both in 16-byte records; the
+ * one field is 4 bytes less per node (bench/results-memory.md), for one
+ * more load when cov is asked of a glue node below a stored prefix.
+ */
+#define CS_COLD_GLUE 0x80000000u
+#define CS_COLD_MAX 0x7fffffffu /* more entries or nodes in a family: refused */
+
+static inline uint32_t snap_best(const cs_cold *c, uint32_t i)
+{
+    const uint32_t p = c[i].path;
+    const uint32_t b = p == CS_NO_NODE ? CS_NO_NODE : p & ~CS_COLD_GLUE;
+    return p & CS_COLD_GLUE ? b : i; /* selects, no branch: glue and entry
+                                        nodes alternate along any walk */
+}
+static inline uint32_t snap_cov(const cs_cold *c, uint32_t i)
+{
+    /* Read the field of best for a glue node that has one, else (a node
+     * with entries, or glue without best: CS_NO_NODE) the node's own again
+     * (the same record: no miss); a glue value there means cov 0. */
+    const uint32_t p = c[i].path;
+    const uint32_t via = (p >> 31) & (p != CS_NO_NODE);
+    const uint32_t j = i ^ ((i ^ (p & ~CS_COLD_GLUE)) & (0u - via));
+    const uint32_t q = c[j].path;
+    return q & ((q >> 31) - 1u);
+}
+/* Build side: the `path` of node k from its cov and best. */
+static inline uint32_t cs_image_build_path(uint32_t k, uint32_t cov, uint32_t best)
+{
+    return best == k ? cov : best == CS_NO_NODE ? CS_NO_NODE : CS_COLD_GLUE | best;
+}
+
 
 enum { CS_FN_LEFT = 1u };
 
@@ -226,9 +262,31 @@ typedef struct snap_direct {
     uint32_t n_l2_6;      /* 16-bit records with a second level */
 } snap_direct;
 
+/* Every family's indexes, built now if they were not (a shm publisher
+ * copying them, tests). */
 const snap_direct *snap_direct_of(const cs_snapshot *s);
-/* Builds / frees the indexes of a validated image's tries (0 or CS_ENOMEM). */
-int snap_direct_build(snap_direct *d, const cs_famview *f4, const cs_famview *f6);
+/*
+ * The indexes for a call about to walk n queries of the families in `fams`
+ * (bit f: family f). Built lazily, per family: once the queries of a
+ * family walked from the root without its index reach
+ * CS_DIRECT_LAZY_QUERIES (on org-83k a walk from the root costs 75-120 ns
+ * more than from a record, a family's build 1.2-1.5 ms: a one-item or
+ * 200-line run never pays for it, a 200,000-line run loses 0.2 ms to the
+ * wait, a few IPv6 items among IPv4 ones build no IPv6 index), this call
+ * builds it, unless another thread is building (then it goes on without
+ * rather than wait). A call's n counts for each family in `fams`. The result is immutable
+ * and holds the families built so far (a family not built: its first level
+ * NULL, as for a small trie); any may be used. Thread-safe.
+ */
+const snap_direct *snap_direct_for(const cs_snapshot *s, unsigned fams, size_t n);
+#define CS_DIRECT_LAZY_QUERIES 2048u
+/* The families whose indexes were built (bit f: family f; tests). */
+unsigned snap_direct_built(const cs_snapshot *s);
+/* Builds the indexes of the families in `fams` (bit f: family f, none of
+ * them built in d yet) of a validated image's tries into d, leaving the
+ * other family's as they are (0, or CS_ENOMEM: the family that failed
+ * left without). snap_direct_free frees every family's. */
+int snap_direct_build(snap_direct *d, const cs_famview *f4, const cs_famview *f6, unsigned fams);
 void snap_direct_free(snap_direct *d);
 
 /*

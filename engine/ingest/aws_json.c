@@ -581,12 +581,14 @@ static int read_prefix(aj *p, const keyspec *ks, const aj_pos *at,
                        cs_prefix *out, bool *normalised, astr *raw)
 {
     cs_error pe;
-    cs_error_clear(&pe);
     unsigned flags = fam == CS_AF_V4 ? CS_PARSE_V4_ONLY : CS_PARSE_V6_ONLY;
     if (p->opts && p->opts->lenient)
         flags |= CS_PARSE_LENIENT;
-    int rc = cs_prefix_parse((const char *)s, len, flags, out, &pe);
+    /* A clean parse writes nothing to its error: clear one only on failure. */
+    int rc = cs_prefix_parse((const char *)s, len, flags, out, NULL);
     if (rc < 0) {
+        cs_error_clear(&pe);
+        cs_prefix_parse((const char *)s, len, flags, out, &pe);
         /* The prefix parser counts columns inside the value: shift them
          * past the opening quote (CIDRs never hold escapes). */
         aj_pos a = *at;
@@ -738,6 +740,7 @@ static int string_value(aj *p, const keyspec *ks, const aj_pos *at,
     case K_VPC_ID:
         if ((rc = id_check(p, ks, at, s, len, "vpc-")) != H_OK)
             return rc;
+        cs_ingest_prefetch(p->e, CS_PREFETCH_VPC_ID, (const char *)s, len); /* a hint */
         return keep_str(p, ks, at, s, len, &r->vpc_id);
     case K_OWNER:
         if ((rc = account_check(p, ks, at, s, len)) != H_OK)
@@ -773,6 +776,7 @@ static int string_value(aj *p, const keyspec *ks, const aj_pos *at,
         return rc;
     }
     case K_ASSOC_ID:
+        cs_ingest_prefetch(p->e, CS_PREFETCH_ASSOC_ID, (const char *)s, len);
         return keep_str(p, ks, at, s, len, &cur_assoc(p)->id);
     case K_POOL:
         return keep_str(p, ks, at, s, len, &cur_assoc(p)->pool);

@@ -41,21 +41,24 @@
  * ("VpcId" = "vpc_id"); a few aliases are accepted (owner_id, vpc,
  * cidr_block, vpc_peering_connection_id, provider, ...).
  *
- * Limits: a record is at most CSV_RECORD_MAX bytes (a 2 GB line is an error
- * at the column where the limit is passed, and the rest of that line is
- * skipped under keep-going), at most CSV_FIELDS_MAX fields. Bytes must be
- * valid UTF-8 without NUL. Memory stays bounded: a window of at most
- * CSV_RECORD_MAX + CSV_CHUNK bytes, whatever the file size.
- *
  * Strict vs lenient: a CIDR with host bits is an error unless
  * opts->lenient, which clears them and records CS_FINDING_HOST_BITS.
  *
+ * Reading (windows, quoting, bytes, the one-pass path): csv_reader.c.
+ * Speed: VPC rows hint the builder with the next row's VPC id (a cache miss
+ * in a million-id table), and a row repeating the VPC columns of the row
+ * before skips the VPC call.
+ *
  * Tests: tests/test_csv.c (fixtures under tests/fixtures/csv/, every error
- * with its location), tests/fuzz/fuzz_csv.c.
+ * with its location; the one-pass path against the general scanner, the
+ * builder's deduplication against a brute-force reading),
+ * tests/fuzz/fuzz_csv.c.
  */
 #include "ingest/ingest_internal.h"
 
 #include "core/error_internal.h"
+#include "ingest/csv_reader_internal.h"
+#include "ingest/replay_internal.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -63,451 +66,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#define CSV_RECORD_MAX (1u << 20)
-#define CSV_CHUNK (256u << 10)
-#define CSV_FIELDS_MAX 256u
-
-typedef struct csv_field {
-    const char *p;      /* content (unescaped), not NUL-terminated */
-    size_t len;
-    uint64_t line;      /* where the field's text starts */
-    uint32_t col;       /* 1-based byte column of the content */
-    size_t ls;          /* index in the window of its line's start */
-    bool quoted;
-} csv_field;
-
-typedef struct csv_reader {
-    const char *source;
-    int fd;             /* -1: all input is in `buf` */
-    char *own;          /* the window, when reading a descriptor */
-    const char *buf;
-    size_t len, pos;
-    uint64_t base;      /* input offset of buf[0] */
-    bool eof;
-    bool skip_line;     /* discarding the rest of a too-long line */
-    uint64_t line;      /* line number at buf[pos] */
-    char *scratch;      /* unescaped quoted fields, one record's worth */
-    size_t scratch_cap;
-    csv_field f[CSV_FIELDS_MAX];
-    unsigned nf;
-    uint64_t rec_line;  /* first line of the current record */
-    size_t rec_start;   /* window index of the current record */
-} csv_reader;
-
-/* ---- errors with a caret ------------------------------------------------- */
-
-/* Locates err at window index `at` of line `line` whose start is window
- * index `ls`; the caret text is that physical line. */
-static void locate_at(const csv_reader *r, cs_error *err, uint64_t line, size_t ls, size_t at,
-                      uint32_t span)
-{
-    size_t end = ls;
-    while (end < r->len && r->buf[end] != '\n' && end - ls < 4096 + (at - ls))
-        end++;
-    cs_error_locate(err, r->source, line, (uint32_t)(at - ls + 1), r->base + at, span,
-                    r->buf + ls, end - ls);
-}
-
-static void locate_field(const csv_reader *r, cs_error *err, const csv_field *f, size_t k,
-                         uint32_t span)
-{
-    size_t at = f->ls + (f->col - 1) + k;
-    if (at > r->len)
-        at = r->len;
-    locate_at(r, err, f->line, f->ls, at, span ? span : (uint32_t)(f->len ? f->len : 1));
-}
-
-/* ---- reading -------------------------------------------------------------- */
-
-static void reader_mem(csv_reader *r, const char *source, const char *buf, size_t len)
-{
-    memset(r, 0, sizeof *r);
-    r->source = source;
-    r->fd = -1;
-    r->buf = buf;
-    r->len = len;
-    r->eof = true;
-    r->line = 1;
-}
-
-static int reader_fd(csv_reader *r, const char *source, int fd)
-{
-    memset(r, 0, sizeof *r);
-    r->source = source;
-    r->fd = fd;
-    r->own = malloc(CSV_RECORD_MAX + CSV_CHUNK + 8);
-    if (!r->own)
-        return CS_ENOMEM;
-    r->buf = r->own;
-    r->line = 1;
-    return 0;
-}
-
-static void reader_free(csv_reader *r)
-{
-    free(r->own);
-    free(r->scratch);
-    r->own = r->scratch = NULL;
-}
-
-/* Moves the unread part [pos, len) to the window's start and reads more.
- * Returns 0 (maybe now at EOF), CS_EIO. */
-static int refill(csv_reader *r, cs_error *err)
-{
-    if (r->fd < 0 || r->eof)
-        return 0;
-    if (r->pos) {
-        memmove(r->own, r->own + r->pos, r->len - r->pos);
-        r->base += r->pos;
-        r->len -= r->pos;
-        r->pos = 0;
-    }
-    size_t room = CSV_RECORD_MAX + CSV_CHUNK - r->len;
-    size_t want = room < CSV_CHUNK ? room : CSV_CHUNK;
-    for (;;) {
-        ssize_t n = read(r->fd, r->own + r->len, want);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            cs_error_locate(err, r->source, 0, 0, r->base + r->len, 0, NULL, 0);
-            return cs_fail(err, CS_EIO, "%s: read failed: %s", r->source, strerror(errno));
-        }
-        if (n == 0)
-            r->eof = true;
-        r->len += (size_t)n;
-        return 0;
-    }
-}
-
-/* Length of the valid UTF-8 prefix of s[0..n) (n when all valid). */
-static size_t utf8_valid_len(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t k;
-        uint32_t cp;
-        if (c >= 0xc2 && c <= 0xdf) {
-            k = 1;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            k = 2;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            k = 3;
-            cp = c & 0x07;
-        } else {
-            return i;
-        }
-        for (size_t j = 1; j <= k; j++) {
-            if (i + j >= n || (s[i + j] & 0xc0) != 0x80)
-                return i;
-            cp = (cp << 6) | (s[i + j] & 0x3f);
-        }
-        if ((k == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-            (k == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-            return i;
-        i += k + 1;
-    }
-    return n;
-}
-
-/* Byte classes of the fast path: 1 a field separator, 2 a byte it leaves
- * to the general scanner (quote, NUL, CR, non-ASCII: quoting, errors, UTF-8
- * checks and CRLF are all handled there). */
-static const unsigned char csv_class[256] = {
-    [','] = 1, ['"'] = 2, ['\0'] = 2, ['\r'] = 2,
-    [0x80] = 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-};
-
-/*
- * The common record in one pass: a whole line already in the window (found
- * with memchr), not blank, no quote, NUL, CR or non-ASCII byte, at most
- * CSV_FIELDS_MAX fields. Splits it exactly as the general scanner below
- * would (same fields, lines and columns) without copying a byte. Returns 1
- * with the record read, or 0 having consumed nothing: the general scanner
- * then reads the record and reports whatever is wrong with it.
- */
-static int csv_fast(csv_reader *r)
-{
-    const char *b = r->buf + r->pos;
-    size_t avail = r->len - r->pos;
-    if (avail == 0 || b[0] == ' ' || b[0] == '\t' || b[0] == '\n')
-        return 0;
-    const char *nl = memchr(b, '\n', avail < CSV_RECORD_MAX ? avail : CSV_RECORD_MAX);
-    if (!nl)
-        return 0;
-    size_t n = (size_t)(nl - b), s = r->pos;
-    unsigned nf = 0;
-    size_t p = 0;
-    for (;;) {
-        if (nf == CSV_FIELDS_MAX)
-            return 0;
-        while (p < n && (b[p] == ' ' || b[p] == '\t'))
-            p++;
-        size_t q = p;
-        unsigned char k = 0;
-        while (q < n && (k = csv_class[(unsigned char)b[q]]) == 0)
-            q++;
-        if (q < n && k == 2)
-            return 0;
-        size_t t = q;
-        while (t > p && (b[t - 1] == ' ' || b[t - 1] == '\t'))
-            t--;
-        csv_field *f = &r->f[nf++];
-        f->p = b + p;
-        f->len = t - p;
-        f->line = r->line;
-        f->ls = s;
-        f->col = (uint32_t)(p + 1);
-        f->quoted = false;
-        if (q >= n)
-            break;
-        p = q + 1;
-    }
-    r->nf = nf;
-    r->rec_line = r->line;
-    r->rec_start = s;
-    r->pos = s + n + 1;
-    r->line++;
-    return 1;
-}
-
-/*
- * Reads the next record into r->f[0..nf). Returns 1 (a record), 0 (end of
- * input), or a negative code with err located: CS_EPARSE for malformed
- * input (the reader has moved past the bad record, so the caller may go
- * on), CS_EIO, CS_ENOMEM.
- */
-static int csv_next(csv_reader *r, cs_error *err)
-{
-    int rc;
-again:
-    if (r->skip_line) {
-        /* Discard up to and including the next newline. */
-        for (;;) {
-            const char *nl = memchr(r->buf + r->pos, '\n', r->len - r->pos);
-            if (nl) {
-                r->pos = (size_t)(nl - r->buf) + 1;
-                r->line++;
-                break;
-            }
-            r->pos = r->len;
-            if (r->eof)
-                break;
-            if ((rc = refill(r, err)))
-                return rc;
-        }
-        r->skip_line = false;
-    }
-    if (r->base == 0 && r->pos == 0 && !r->eof && r->len < 3 && (rc = refill(r, err)))
-        return rc;
-    if (r->base == 0 && r->pos == 0 && r->len >= 3 && memcmp(r->buf, "\xef\xbb\xbf", 3) == 0)
-        r->pos = 3; /* UTF-8 byte-order mark */
-
-    if ((rc = csv_fast(r)))
-        return rc;
-
-    /* Find the record's end: the first '\n' outside a quoted field. A quote
-     * opens a quoted field only at a field's start (a stray quote inside an
-     * unquoted field is left for the field parser to report); inside one,
-     * "" is an escaped quote and a lone quote closes it. */
-    size_t i = r->pos, last_ls = r->pos, open_q = 0;
-    uint64_t nl_seen = 0;
-    bool inq = false, at_start = true;
-    for (;;) {
-        if (i >= r->len || (inq && r->buf[i] == '"' && i + 1 >= r->len && !r->eof)) {
-            if (r->eof && i >= r->len)
-                break;
-            size_t shift = r->pos;
-            size_t had = r->len - r->pos;
-            if ((rc = refill(r, err)))
-                return rc;
-            i -= shift;
-            last_ls -= shift;
-            open_q -= open_q >= shift ? shift : open_q;
-            if (r->len - r->pos == had && r->eof && i >= r->len)
-                break;
-            continue;
-        }
-        char c = r->buf[i];
-        if (inq) {
-            if (c == '"') {
-                if (i + 1 < r->len && r->buf[i + 1] == '"') {
-                    i += 2;
-                    goto counted;
-                }
-                inq = false;
-            } else if (c == '\n') {
-                nl_seen++;
-                last_ls = i + 1;
-            }
-        } else if (c == '"' && at_start) {
-            inq = true;
-            open_q = i;
-            at_start = false;
-        } else if (c == '\n') {
-            break;
-        } else if (c == ',') {
-            at_start = true;
-        } else if (c != ' ' && c != '\t') {
-            at_start = false;
-        }
-        i++;
-    counted:
-        if (i - r->pos > CSV_RECORD_MAX) {
-            locate_at(r, err, r->line + nl_seen, last_ls, i - 1, 1);
-            cs_fail(err, CS_EPARSE, "record longer than %u bytes", CSV_RECORD_MAX);
-            r->pos = i;
-            r->line += nl_seen;
-            r->skip_line = true;
-            return CS_EPARSE;
-        }
-    }
-    if (i == r->pos && i >= r->len)
-        return 0; /* end of input */
-    size_t s = r->pos, e = i;
-    r->rec_line = r->line;
-    r->rec_start = s;
-    uint64_t rec_lines = nl_seen + 1;
-    /* Consume the record now, so an error below leaves the reader after it. */
-    r->pos = i < r->len ? i + 1 : i;
-    r->line += rec_lines;
-    if (inq) {
-        /* Only at the end of input: the quote opened at open_q never closed. */
-        uint64_t qline = r->rec_line;
-        size_t qls = s;
-        for (size_t k = s; k < open_q; k++)
-            if (r->buf[k] == '\n') {
-                qline++;
-                qls = k + 1;
-            }
-        locate_at(r, err, qline, qls, open_q, 1);
-        return cs_fail(err, CS_EPARSE, "quoted field never closed");
-    }
-    if (e > s && r->buf[e - 1] == '\r')
-        e--;
-    /* Blank lines are skipped. */
-    {
-        size_t k = s;
-        while (k < e && (r->buf[k] == ' ' || r->buf[k] == '\t'))
-            k++;
-        if (k == e)
-            goto again;
-    }
-    /* Bytes: no NUL, valid UTF-8. */
-    {
-        const char *z = memchr(r->buf + s, '\0', e - s);
-        size_t bad = z ? (size_t)(z - r->buf) : e;
-        size_t ulen = utf8_valid_len((const unsigned char *)r->buf + s, bad - s);
-        if (s + ulen < bad)
-            bad = s + ulen;
-        if (bad < e) {
-            uint64_t line = r->rec_line;
-            size_t ls = s;
-            for (size_t k = s; k < bad; k++)
-                if (r->buf[k] == '\n') {
-                    line++;
-                    ls = k + 1;
-                }
-            locate_at(r, err, line, ls, bad, 1);
-            return cs_fail(err, CS_EPARSE, r->buf[bad] == '\0' ? "NUL byte in the input"
-                                                               : "invalid UTF-8 byte 0x%02x",
-                           (unsigned char)r->buf[bad]);
-        }
-    }
-    if (r->scratch_cap < e - s + 1) {
-        size_t cap = e - s + 1 < 4096 ? 4096 : e - s + 1;
-        char *ns = realloc(r->scratch, cap);
-        if (!ns)
-            return cs_fail(err, CS_ENOMEM, "out of memory reading %s", r->source);
-        r->scratch = ns;
-        r->scratch_cap = cap;
-    }
-    /* Split into fields. */
-    size_t sc = 0, p = s, ls = s;
-    uint64_t line = r->rec_line;
-    r->nf = 0;
-    for (;;) {
-        if (r->nf == CSV_FIELDS_MAX) {
-            locate_at(r, err, line, ls, p, 1);
-            return cs_fail(err, CS_EPARSE, "more than %u fields in one record", CSV_FIELDS_MAX);
-        }
-        csv_field *f = &r->f[r->nf++];
-        while (p < e && (r->buf[p] == ' ' || r->buf[p] == '\t'))
-            p++;
-        f->line = line;
-        f->ls = ls;
-        size_t q;
-        if (p < e && r->buf[p] == '"') {
-            f->quoted = true;
-            f->col = (uint32_t)(p + 1 - ls + 1);
-            f->p = r->scratch + sc;
-            size_t start = sc;
-            q = p + 1;
-            for (;;) {
-                if (q >= e) {
-                    locate_at(r, err, f->line, f->ls, p, 1);
-                    return cs_fail(err, CS_EPARSE, "quoted field never closed");
-                }
-                char c = r->buf[q];
-                if (c == '"') {
-                    if (q + 1 < e && r->buf[q + 1] == '"') {
-                        r->scratch[sc++] = '"';
-                        q += 2;
-                        continue;
-                    }
-                    q++;
-                    break;
-                }
-                if (c == '\n') {
-                    line++;
-                    ls = q + 1;
-                }
-                r->scratch[sc++] = c;
-                q++;
-            }
-            f->len = sc - start;
-            while (q < e && (r->buf[q] == ' ' || r->buf[q] == '\t'))
-                q++;
-            if (q < e && r->buf[q] != ',') {
-                locate_at(r, err, line, ls, q, 1);
-                return cs_fail(err, CS_EPARSE, "unexpected '%c' after a closing quote (expected ',')",
-                               r->buf[q]);
-            }
-        } else {
-            f->quoted = false;
-            f->col = (uint32_t)(p - ls + 1);
-            f->p = r->buf + p;
-            q = p;
-            while (q < e && r->buf[q] != ',') {
-                if (r->buf[q] == '"') {
-                    locate_at(r, err, line, ls, q, 1);
-                    return cs_fail(err, CS_EPARSE,
-                                   "quote inside an unquoted field (quote the whole field and "
-                                   "double the quote)");
-                }
-                q++;
-            }
-            size_t t = q;
-            while (t > p && (r->buf[t - 1] == ' ' || r->buf[t - 1] == '\t'))
-                t--;
-            f->len = t - p;
-        }
-        if (q >= e)
-            break;
-        p = q + 1; /* past the comma; a trailing comma gives one empty field */
-    }
-    return 1;
-}
 
 /* ---- rows ------------------------------------------------------------------ */
 
@@ -544,7 +102,7 @@ static int map_header(csv_reader *r, const colspec *spec, unsigned n, int *col, 
                 if (strcmp(nm, spec[i].alias[a]) != 0)
                     continue;
                 if (col[i] >= 0) {
-                    locate_field(r, err, &r->f[k], 0, 0);
+                    cs_csv_locate_field(r, err, &r->f[k], 0, 0);
                     return cs_fail(err, CS_EPARSE, "column '%s' appears twice in the header",
                                    spec[i].name);
                 }
@@ -554,7 +112,7 @@ static int map_header(csv_reader *r, const colspec *spec, unsigned n, int *col, 
     }
     for (unsigned i = 0; i < n; i++) {
         if (spec[i].required && col[i] < 0) {
-            locate_at(r, err, r->rec_line, r->rec_start, r->rec_start, 1);
+            cs_csv_locate_at(r, err, r->rec_line, r->rec_start, r->rec_start, 1);
             return cs_fail(err, CS_EPARSE,
                            "the header names no '%s' column (a header row is required; "
                            "columns may come in any order)",
@@ -590,11 +148,11 @@ static int need(csv_reader *r, int c, const char *name, cs_error *err)
     if (f->len)
         return 0;
     if ((unsigned)c >= r->nf) {
-        locate_at(r, err, r->rec_line, r->rec_start, r->rec_start, 1);
+        cs_csv_locate_at(r, err, r->rec_line, r->rec_start, r->rec_start, 1);
         return cs_fail(err, CS_EPARSE, "row has %u fields; column '%s' (field %d) is missing",
                        r->nf, name, c + 1);
     }
-    locate_field(r, err, f, 0, 1);
+    cs_csv_locate_field(r, err, f, 0, 1);
     return cs_fail(err, CS_EPARSE, "column '%s' is empty", name);
 }
 
@@ -603,7 +161,7 @@ static int need(csv_reader *r, int c, const char *name, cs_error *err)
 static int relocate(csv_reader *r, const csv_field *f, int rc, cs_error *err)
 {
     if (err && rc < 0 && rc != CS_ENOMEM)
-        locate_field(r, err, f, 0, 0);
+        cs_csv_locate_field(r, err, f, 0, 0);
     return rc;
 }
 
@@ -625,7 +183,7 @@ static int parse_cidr(cs_estate *e, csv_reader *r, const csv_field *f, bool leni
     }
     if (rc < 0) {
         size_t k = pe.column ? pe.column - 1 : 0;
-        locate_field(r, err, f, k, pe.span ? pe.span : 1);
+        cs_csv_locate_field(r, err, f, k, pe.span ? pe.span : 1);
         return cs_fail(err, CS_EPARSE, "bad CIDR '%.*s': %s", (int)(f->len > 64 ? 64 : f->len),
                        f->p, pe.message);
     }
@@ -673,6 +231,8 @@ static int parse_bool(const csv_field *f, bool *out)
 
 /* ---- the driver --------------------------------------------------------------- */
 
+#define VPC_KEY_MAX 256u
+
 typedef struct row_ctx row_ctx;
 typedef int (*row_fn)(row_ctx *c, cs_error *err);
 
@@ -685,6 +245,11 @@ struct row_ctx {
     bool headerless;
     char last_owner[CS_ESTATE_STR_MAX + 1];
     size_t last_owner_len;
+    /* The VPC columns of the last row whose cs_estate_add_vpc succeeded
+     * (vpc_key), when they fit: a row repeating them byte for byte would
+     * only merge a VPC into itself, so it skips the call. */
+    char last_vpc[VPC_KEY_MAX];
+    size_t last_vpc_len;
 };
 
 /* Runs `row` over every record after the header. Keep-going contract of
@@ -710,7 +275,7 @@ static int drive(row_ctx *c, row_fn row, cs_error *err)
     for (;;) {
         if (re.code)
             cs_error_clear(&re);
-        int rc = csv_next(c->r, &re);
+        int rc = cs_csv_next(c->r, &re);
         if (c->opts && c->opts->progress && (rc == 0 || ++rows % CS_LOAD_PROGRESS_ROWS == 0))
             progress(c, rows, rc == 0);
         if (rc == 0)
@@ -749,7 +314,7 @@ static int header(row_ctx *c, cs_error *err)
 {
     int rc;
     do
-        rc = csv_next(c->r, err);
+        rc = cs_csv_next(c->r, err);
     while (rc > 0 && c->comments && !c->r->f[0].quoted && c->r->f[0].len &&
            c->r->f[0].p[0] == '#');
     if (rc == 0) {
@@ -772,10 +337,40 @@ static const colspec vpc_cols[V_NCOLS] = {
     {"name", {"name", "vpcname", NULL}, false},
 };
 
+/* The VPC columns of a row as one byte string (each length-prefixed, then
+ * is_default) in key[VPC_KEY_MAX]; 0 when they do not fit. */
+static size_t vpc_key(const cs_vpc_desc *d, char *key)
+{
+    const cs_str part[4] = {d->id, d->owner, d->region, d->name};
+    size_t n = 0;
+    for (unsigned i = 0; i < 4; i++) {
+        if (part[i].len > 255 || n + 1 + part[i].len + 1 > VPC_KEY_MAX)
+            return 0;
+        key[n++] = (char)part[i].len;
+        memcpy(key + n, part[i].ptr, part[i].len);
+        n += part[i].len;
+    }
+    key[n++] = (char)d->is_default;
+    return n;
+}
+
+/* Hints the builder with the VPC id of the record after the current one,
+ * when that record is already in the window and has no quote before the
+ * field: a VPC new to the estate costs a cache miss in the VPC-id table
+ * (a million ids), which then overlaps this row's work. */
+static void prefetch_next_vpc(const row_ctx *c)
+{
+    const char *id;
+    size_t len;
+    if (c->col[V_VPC] >= 0 && cs_csv_peek_field(c->r, (unsigned)c->col[V_VPC], &id, &len))
+        cs_ingest_prefetch(c->e, CS_PREFETCH_VPC_ID, id, len);
+}
+
 static int vpc_row(row_ctx *c, cs_error *err)
 {
     csv_reader *r = c->r;
     int rc;
+    prefetch_next_vpc(c);
     if ((rc = need(r, c->col[V_ACCOUNT], "account", err)) ||
         (rc = need(r, c->col[V_REGION], "region", err)) ||
         (rc = need(r, c->col[V_VPC], "vpc_id", err)) ||
@@ -790,7 +385,7 @@ static int vpc_row(row_ctx *c, cs_error *err)
         return rc;
     int state = CS_ASSOC_UNSPECIFIED;
     if (fs->len && (state = cs_assoc_state_parse(fs->p, fs->len)) < 0) {
-        locate_field(r, err, fs, 0, 0);
+        cs_csv_locate_field(r, err, fs, 0, 0);
         return cs_fail(err, CS_EPARSE,
                        "unknown CIDR state '%.*s' (expected associating, associated, "
                        "disassociating, disassociated, failing or failed)",
@@ -798,14 +393,23 @@ static int vpc_row(row_ctx *c, cs_error *err)
     }
     bool is_default = false;
     if (parse_bool(fd, &is_default) < 0) {
-        locate_field(r, err, fd, 0, 0);
+        cs_csv_locate_field(r, err, fd, 0, 0);
         return cs_fail(err, CS_EPARSE, "is_default '%.*s' is not true or false",
                        (int)(fd->len > 64 ? 64 : fd->len), fd->p);
     }
     cs_vpc_desc vd = {.id = fstr(fv), .owner = fstr(fa), .region = fstr(fr), .name = fstr(fn),
                       .is_default = is_default};
-    cs_srcloc lv = floc(r, fv);
-    rc = cs_estate_add_vpc(c->e, &vd, &lv, err);
+    char key[VPC_KEY_MAX];
+    size_t klen = vpc_key(&vd, key);
+    if (klen && klen == c->last_vpc_len && memcmp(key, c->last_vpc, klen) == 0) {
+        rc = 1; /* the VPC of the row before, as it was added: merged */
+    } else {
+        cs_srcloc lv = floc(r, fv);
+        rc = cs_estate_add_vpc(c->e, &vd, &lv, err);
+        c->last_vpc_len = rc >= 0 ? klen : 0;
+        if (rc >= 0)
+            memcpy(c->last_vpc, key, klen);
+    }
     if (rc < 0) {
         /* Point at the field the builder complained about. */
         const char *m = err ? err->message : "";
@@ -849,7 +453,7 @@ static int pcx_row(row_ctx *c, cs_error *err)
     const csv_field *fs = fld(r, c->col[P_STATUS]);
     int st = cs_pcx_status_parse(fs->p, fs->len);
     if (st < 0) {
-        locate_field(r, err, fs, 0, 0);
+        cs_csv_locate_field(r, err, fs, 0, 0);
         return cs_fail(err, CS_EPARSE,
                        "unknown peering status '%.*s' (expected initiating-request, "
                        "pending-acceptance, provisioning, active, deleting, deleted, rejected, "
@@ -901,7 +505,7 @@ static int edge_row(row_ctx *c, cs_error *err)
                     *fi = fld(r, c->col[E_ID]);
     int kind = cs_edge_kind_parse(fk->p, fk->len);
     if (kind < 0) {
-        locate_field(r, err, fk, 0, 0);
+        cs_csv_locate_field(r, err, fk, 0, 0);
         return cs_fail(err, CS_EPARSE,
                        "unknown edge kind '%.*s' (expected internet-gateway, nat, vpn, "
                        "direct-connect or gateway-endpoint)",
@@ -942,7 +546,7 @@ static int list_row(row_ctx *c, cs_error *err)
             cf = 1;
             cp = 2;
         } else {
-            locate_at(r, err, r->rec_line, r->rec_start, r->rec_start, 1);
+            cs_csv_locate_at(r, err, r->rec_line, r->rec_start, r->rec_start, 1);
             return cs_fail(err, CS_EPARSE,
                            "expected owner,prefix (or owner,family,prefix): row has %u fields",
                            r->nf);
@@ -962,12 +566,12 @@ static int list_row(row_ctx *c, cs_error *err)
                       ? CS_AF_V6
                       : 0;
         if (!fam) {
-            locate_field(r, err, ff, 0, 0);
+            cs_csv_locate_field(r, err, ff, 0, 0);
             return cs_fail(err, CS_EPARSE, "unknown family '%.*s' (expected ipv4 or ipv6)",
                            (int)(ff->len > 16 ? 16 : ff->len), ff->p);
         }
         if (fam != p.family) {
-            locate_field(r, err, fp, 0, 0);
+            cs_csv_locate_field(r, err, fp, 0, 0);
             return cs_fail(err, CS_EPARSE, "prefix '%.*s' is not %s as its family column says",
                            (int)(fp->len > 64 ? 64 : fp->len), fp->p,
                            fam == CS_AF_V4 ? "IPv4" : "IPv6");
@@ -1081,9 +685,9 @@ int cs_ingest_csv_vpcs(cs_estate *e, const char *source, const char *buf, size_t
     if (!e || (!buf && len))
         return cs_fail(err, CS_EINVAL, "NULL estate or buffer");
     csv_reader r;
-    reader_mem(&r, source ? source : "(memory)", buf ? buf : "", len);
+    cs_csv_reader_mem(&r, source ? source : "(memory)", buf ? buf : "", len);
     int rc = run(e, &r, SHAPE_VPCS, opts, err);
-    reader_free(&r);
+    cs_csv_reader_free(&r);
     return rc;
 }
 
@@ -1093,9 +697,9 @@ int cs_ingest_csv_peerings(cs_estate *e, const char *source, const char *buf, si
     if (!e || (!buf && len))
         return cs_fail(err, CS_EINVAL, "NULL estate or buffer");
     csv_reader r;
-    reader_mem(&r, source ? source : "(memory)", buf ? buf : "", len);
+    cs_csv_reader_mem(&r, source ? source : "(memory)", buf ? buf : "", len);
     int rc = run(e, &r, SHAPE_PCX, opts, err);
-    reader_free(&r);
+    cs_csv_reader_free(&r);
     return rc;
 }
 
@@ -1105,9 +709,9 @@ int cs_ingest_prefix_list(cs_estate *e, const char *source, const char *buf, siz
     if (!e || (!buf && len))
         return cs_fail(err, CS_EINVAL, "NULL estate or buffer");
     csv_reader r;
-    reader_mem(&r, source ? source : "(memory)", buf ? buf : "", len);
+    cs_csv_reader_mem(&r, source ? source : "(memory)", buf ? buf : "", len);
     int rc = run(e, &r, SHAPE_LIST, opts, err);
-    reader_free(&r);
+    cs_csv_reader_free(&r);
     return rc;
 }
 
@@ -1132,7 +736,7 @@ int cs_ingest_csv_fd_head(cs_estate *e, const char *source, int fd,
     if (head_len > CSV_CHUNK)
         return cs_fail(err, CS_EINVAL, "cs_ingest_csv_fd_head: head longer than %u bytes",
                        CSV_CHUNK);
-    if (reader_fd(&r, source ? source : "(input)", fd))
+    if (cs_csv_reader_fd(&r, source ? source : "(input)", fd))
         return cs_fail(err, CS_ENOMEM, "out of memory reading %s", source ? source : "input");
     if (head_len) {
         /* The bytes read to tell the kind are the window's first. */
@@ -1140,18 +744,18 @@ int cs_ingest_csv_fd_head(cs_estate *e, const char *source, int fd,
         r.len = head_len;
     }
     int rc = run(e, &r, shape, opts, err);
-    reader_free(&r);
+    cs_csv_reader_free(&r);
     return rc;
 }
 
 int cs_ingest_csv_header_kind(const char *line, size_t len)
 {
     csv_reader r;
-    reader_mem(&r, "(header)", line, len);
+    cs_csv_reader_mem(&r, "(header)", line, len);
     cs_error tmp;
     cs_error_clear(&tmp);
     int kind = CS_SRC_PREFIX_LIST;
-    if (csv_next(&r, &tmp) > 0) {
+    if (cs_csv_next(&r, &tmp) > 0) {
         int col[16];
         if (map_header(&r, pcx_cols, P_NCOLS, col, &tmp) == 0)
             kind = CS_SRC_CSV_PEERINGS;
@@ -1160,6 +764,6 @@ int cs_ingest_csv_header_kind(const char *line, size_t len)
         else if (map_header(&r, vpc_cols, V_NCOLS, col, &tmp) == 0)
             kind = CS_SRC_CSV_VPCS;
     }
-    reader_free(&r);
+    cs_csv_reader_free(&r);
     return kind;
 }

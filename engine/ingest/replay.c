@@ -436,6 +436,12 @@ static cs_ingest_log *record(int op, int rc, const cs_srcloc *loc, const cs_erro
     return l;
 }
 
+void cs_ingest_prefetch(const cs_estate *e, int table, const char *s, size_t len)
+{
+    if (!tl_log)
+        cs_estate_prefetch(e, table, s, len);
+}
+
 int cs_ingest_add_vpc(cs_estate *e, const cs_vpc_desc *d, const cs_srcloc *loc, cs_error *err)
 {
     int rc;

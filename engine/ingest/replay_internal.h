@@ -24,6 +24,8 @@
 
 #include <cidrscope/estate.h>
 
+#include "build/estate_internal.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -38,6 +40,10 @@ typedef struct cs_ingest_log {
 
 /* Builder calls (the contract of the cs_estate_* call of the same name in
  * estate.h); while the thread records, recorded and answered 0. */
+/* cs_estate_prefetch (build/estate_internal.h), except while recording
+ * (a helper thread must not read the estate the loading thread writes). */
+void cs_ingest_prefetch(const cs_estate *e, int table, const char *s, size_t len);
+
 int cs_ingest_add_vpc(cs_estate *e, const cs_vpc_desc *d, const cs_srcloc *loc,
                       cs_error *err);
 int cs_ingest_add_cidr(cs_estate *e, const cs_cidr_desc *d,

@@ -1,10 +1,10 @@
 /*
  * engine/query/audit.c — the org-wide overlap audit on a frozen snapshot:
- * the driver, the entry level, and the result's accessors.
+ * the driver and the result's accessors.
  *
- * Does: severity names and the reused ranges; entry-level figures and
- * clusters in one pass over the trie's node records; the run that chains
- * the VPC-level modules (below); the result's accessors. Does not: print
+ * Does: severity names and the reused ranges; the run that chains the
+ * entry level (audit_entry.c) and the VPC-level modules (below); the
+ * result's accessors. Does not: print
  * (engine/report/ writes the reports), read files, or modify the snapshot.
  * Reads the trie only through the query layer's read-side primitives
  * (engine/query/walk_internal.h: the entry-bearing nodes in DFS preorder,
@@ -12,7 +12,9 @@
  *
  * THE MODULES of the audit, in the order a run calls them:
  *
- *     audit.c          driver, entry level, accessors
+ *     audit.c          driver, accessors
+ *     audit_entry.c    entry-level figures and clusters (one pass over the
+ *                      node records)
  *     audit_scope.c    per-VPC facts, the scope, global node/entry tables,
  *                      every VPC's blocks and tops
  *     audit_groups.c   identical-prefix groups and their severities
@@ -30,17 +32,7 @@
  * stored prefixes overlap exactly when one is an ancestor-or-self of the
  * other.
  *
- * ENTRY LEVEL (one pass over the node records):
- *
- *     overlapping_entry_pairs = sum over nodes of
- *                               C(own, 2) + own * (subtree - own)
- *
- * (pairs at one prefix, and every entry with each entry strictly below it);
- * a node with own entries and no entry-bearing ancestor is top-level, and
- * it tops a cluster when its subtree holds >= 2 entries. Outside clusters
- * every term is 0, so the pass finds the tops with a branch-free scan and
- * runs an ancestor stack (at most 129 entry-bearing nodes) only inside each
- * cluster's subtree (entry_pass below).
+ * ENTRY LEVEL: engine/query/audit_entry.c's opening comment.
  *
  * Concurrency: none inside; reads only. Tests: tests/test_audit.c
  * (differential against a brute-force pairwise comparison of all live
@@ -132,6 +124,7 @@ static void actx_free(actx *c)
     free(c->group_of);
     free(c->nvpc);
     free(c->onevpc);
+    free(c->ent_lst);
     free(c->psin);
     free(c->gm_off);
     free(c->gm);
@@ -140,227 +133,11 @@ static void actx_free(actx *c)
     free(c->grc);
     free(c->gstamp);
     free(c->vstamp);
+    free(c->topinc);
     for (int F = 0; F < F_COUNT; F++) {
         free(c->top_off[F]);
         free(c->top[F]);
-        free(c->topinc[F]);
     }
-}
-
-/* ---- entry level: one pass over the node records ------------------------------- */
-
-static int add_cluster(cs_audit_result *r, const cs_prefix *top, uint32_t first,
-                       uint32_t span, uint32_t entries)
-{
-    if (GROW(r->clusters, r->n_clusters, r->cap_clusters, r->n_clusters + 1))
-        return CS_ENOMEM;
-    cs_audit_cluster *cl = &r->clusters[r->n_clusters++];
-    memset(cl, 0, sizeof *cl);
-    cl->top = *top;
-    cl->first_entry = first;
-    cl->span = span;
-    cl->entries = entries;
-    return 0;
-}
-
-/* The prefixes of clusters [first, n_clusters) of family f, whose `top.hi`
- * holds the top's node index until then: a cache miss each, so prefetched
- * a few ahead (in the pass they would stall one at a time). */
-static void cluster_tops(cs_audit_result *r, const cs_famview *fv, unsigned f, size_t first)
-{
-    for (size_t k = first; k < r->n_clusters; k++) {
-        if (k + 8 < r->n_clusters) {
-            uint32_t ahead = (uint32_t)r->clusters[k + 8].top.hi;
-            __builtin_prefetch(f ? (const void *)&fv->hot6[ahead] : (const void *)&fv->hot4[ahead]);
-        }
-        r->clusters[k].top = snap_node_prefix(fv, f, (uint32_t)r->clusters[k].top.hi);
-    }
-}
-
-/* Node i's own entries end where node i + 1's begin (preorder: i + 1 is i's
- * first child or the next subtree); the last node's end with its subtree. */
-static inline uint32_t own_end(const cs_cold *cold, uint32_t n, uint32_t i, uint32_t e)
-{
-    return i + 1 < n ? cold[i + 1].ent_begin : e;
-}
-
-#define ENTRY_CHUNK 64 /* nodes scanned for cluster tops before their clusters */
-
-/*
- * Entry-level figures and clusters of family f, every entry counted (no
- * scope). Two kinds of node need nothing but a count: glue nodes (no own
- * entries) and top-level leaves holding one entry; together they are most
- * of an estate's nodes outside its clusters (10.0.0.0/16 of one VPC and
- * nothing else near it). So the pass alternates:
- *
- *   scan     ENTRY_CHUNK nodes, branch-free: a node with own entries tops a
- *            cluster when no earlier top's subtree holds it (its first
- *            entry is at or past that top's ent_end) and its subtree holds
- *            >= 2 entries; noted, and every other top-level prefix counted;
- *   cluster  for each top noted, its subtree's nodes (contiguous in
- *            preorder, until a node begins at or past the top's ent_end),
- *            with a stack of the entry-bearing ancestors that have entries
- *            below them (a leaf never has a node under it, so it is never
- *            pushed, and popping is rare); the scan resumes after it.
- *
- * Per entry-bearing node: pairs C(own, 2) + own x (entries strictly below),
- * depth 1 + the stack's height. The top stays at the bottom of the stack
- * (every node of the subtree begins before its end), so the pop loop needs
- * no bound. A subtree never holds more than 33 (IPv4) or 129 nested
- * entry-bearing nodes (lengths strictly increase); the push is bounded all
- * the same.
- */
-static int entry_pass(actx *c, unsigned f)
-{
-    cs_audit_result *r = c->r;
-    const cs_famview *fv = snap_family(c->s, f);
-    const cs_cold *cold = fv->cold;
-    const uint32_t n = fv->n_nodes;
-    uint32_t starts[ENTRY_CHUNK];
-    uint32_t st_end[130];
-    uint64_t pairs = 0, prefixes = 0;
-    uint32_t top_end = 0, max_depth = 0;
-    for (uint32_t c0 = 0, next = 0; c0 < n; c0 = next) {
-        uint32_t c1 = c0 + ENTRY_CHUNK < n ? c0 + ENTRY_CHUNK : n;
-        uint32_t body = c1 < n ? c1 : n - 1; /* nodes with a next one */
-        unsigned ns = 0;
-        for (uint32_t i = c0; i < c1; i++) {
-            uint32_t b = cold[i].ent_begin, e = cold[i].ent_end;
-            uint32_t nb = i < body ? cold[i + 1].ent_begin : e;
-            /* big: could top a cluster (own entries, >= 2 in the subtree);
-             * a top when no earlier top's subtree holds it. top_end grows
-             * by a max, so the loop-carried chain is one compare: a node
-             * inside a top's subtree never ends past it. */
-            uint32_t big = (nb != b) & (e - b >= 2);
-            uint32_t start = big & (b >= top_end);
-            prefixes += (nb != b) & (b >= top_end) & (big ^ 1u);
-            uint32_t cand = e & (0u - big);
-            top_end = cand > top_end ? cand : top_end;
-            starts[ns] = i;
-            ns += start;
-        }
-        next = c1;
-        if (ns == 0)
-            continue;
-        if (GROW(r->clusters, r->n_clusters, r->cap_clusters, r->n_clusters + ns))
-            return CS_ENOMEM;
-        /* the tops' search records (their prefixes), a cache miss each:
-         * asked for now, read when each cluster is written */
-        for (unsigned k = 0; k < ns; k++)
-            __builtin_prefetch(f ? (const void *)&fv->hot6[starts[k]]
-                                 : (const void *)&fv->hot4[starts[k]]);
-        for (unsigned k = 0; k < ns; k++) {
-            uint32_t i = starts[k];
-            uint32_t b = cold[i].ent_begin, te = cold[i].ent_end;
-            uint32_t ob = own_end(cold, n, i, te), own = ob - b;
-            uint64_t c_pairs = choose2(own) + (uint64_t)own * (te - ob);
-            uint32_t c_pref = 1, c_depth = 1;
-            unsigned sp = 1;
-            st_end[0] = te;
-            for (i++, b = ob; i < n && b < te; i++, b = ob) {
-                uint32_t e = cold[i].ent_end;
-                ob = own_end(cold, n, i, e);
-                own = ob - b;
-                while (b >= st_end[sp - 1])
-                    sp--;
-                uint32_t has = own != 0, inner = has & (e != ob);
-                c_pairs += (uint64_t)own * (own - 1) / 2 + (uint64_t)own * (e - ob);
-                c_pref += has;
-                uint32_t d = (sp + 1) & -has;
-                c_depth = d > c_depth ? d : c_depth;
-                st_end[sp] = e;
-                sp += inner & (sp < 129);
-            }
-            if (i > next)
-                next = i;
-            cs_audit_cluster *cl = &r->clusters[r->n_clusters++];
-            memset(cl, 0, sizeof *cl);
-            cl->top = snap_node_prefix(fv, f, starts[k]);
-            cl->first_entry = cold[starts[k]].ent_begin;
-            cl->span = te - cl->first_entry;
-            cl->entries = cl->span;
-            cl->prefixes = c_pref;
-            cl->depth = c_depth;
-            cl->entry_pairs = c_pairs;
-            r->sum.entries_in_clusters += cl->span;
-            max_depth = c_depth > max_depth ? c_depth : max_depth;
-            pairs += c_pairs;
-            prefixes += c_pref;
-        }
-    }
-    if (max_depth > r->sum.max_nesting)
-        r->sum.max_nesting = max_depth;
-    r->sum.overlapping_entry_pairs += pairs;
-    r->sum.prefixes += prefixes;
-    r->sum.entries += fv->n_entries;
-    r->sum.entries_by_family[f] += fv->n_entries;
-    return 0;
-}
-
-/*
- * The same figures under a scope: `ps` is a prefix sum over the family's
- * entries of "in scope", so own and subtree counts are differences of it,
- * and a node whose own entries are all out of scope counts as glue. One
- * pass with a stack of every in-scope entry-bearing ancestor (at most 33 or
- * 129: their lengths strictly increase); a node is under the stack top
- * while its first entry is before the top's subtree end.
- */
-static int entry_pass_scoped(actx *c, unsigned f, const uint32_t *ps)
-{
-    cs_audit_result *r = c->r;
-    const cs_famview *fv = snap_family(c->s, f);
-    const cs_cold *cold = fv->cold;
-    const uint32_t n = fv->n_nodes;
-    uint32_t st_end[130];
-    uint32_t st_depth[130];
-    unsigned sp = 0;
-    size_t cur = SIZE_MAX; /* the cluster being filled */
-    uint64_t pairs = 0, prefixes = 0, entries = 0;
-    size_t first_cluster = r->n_clusters;
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t b = cold[i].ent_begin, e = cold[i].ent_end;
-        uint32_t oe = own_end(cold, n, i, e);
-        uint64_t own = ps[oe] - ps[b], sub = ps[e] - ps[b];
-        if (own == 0)
-            continue;
-        while (sp && b >= st_end[sp - 1])
-            sp--;
-        uint64_t np = own * (own - 1) / 2 + own * (sub - own);
-        pairs += np;
-        prefixes++;
-        entries += own;
-        uint32_t depth = sp ? st_depth[sp - 1] + 1 : 1;
-        if (sp == 0) {
-            cur = SIZE_MAX;
-            if (sub >= 2) {
-                cs_prefix top = {.hi = i}; /* the node for now */
-                if (add_cluster(r, &top, b, e - b, (uint32_t)sub))
-                    return CS_ENOMEM;
-                cur = r->n_clusters - 1;
-                r->sum.entries_in_clusters += sub;
-            }
-        }
-        if (cur != SIZE_MAX) {
-            cs_audit_cluster *cl = &r->clusters[cur];
-            cl->prefixes++;
-            cl->entry_pairs += np;
-            if (depth > cl->depth)
-                cl->depth = depth;
-            if (depth > r->sum.max_nesting)
-                r->sum.max_nesting = depth;
-        }
-        if (sp < 130) {
-            st_end[sp] = e;
-            st_depth[sp] = depth;
-            sp++;
-        }
-    }
-    cluster_tops(r, fv, f, first_cluster);
-    r->sum.overlapping_entry_pairs += pairs;
-    r->sum.prefixes += prefixes;
-    r->sum.entries += entries;
-    r->sum.entries_by_family[f] += entries;
-    return 0;
 }
 
 /* Distinct VPCs of every cluster. */
@@ -402,23 +179,8 @@ static int run(actx *c)
         r->sum.vpcs = ec.vpcs;
         r->sum.default_vpcs = ec.default_vpcs;
     }
-    /* Entry level. With a scope: prefix sums of "in scope" per family. */
-    for (unsigned f = 0; f < 2 && rc == 0; f++) {
-        uint32_t *ps = NULL;
-        if (c->scoped) {
-            ps = malloc(((size_t)c->n_ent[f] + 1) * sizeof *ps);
-            if (!ps)
-                return CS_ENOMEM;
-            ps[0] = 0;
-            for (uint32_t e = 0; e < c->n_ent[f]; e++) {
-                uint32_t a = c->vals[f][e];
-                uint32_t v = a < c->n_assocs ? c->a2v[a] : CS_IDX_NONE;
-                ps[e + 1] = ps[e] + (v < c->n_vpcs && (c->v[v].flags & VF_SCOPE));
-            }
-        }
-        rc = ps ? entry_pass_scoped(c, f, ps) : entry_pass(c, f);
-        free(ps);
-    }
+    if (rc == 0)
+        rc = audit_entry_level(c); /* audit_entry.c */
     r->sum.clusters = r->n_clusters;
     if (rc || !vpc_level)
         return rc;

@@ -861,7 +861,7 @@ static size_t gather(const actx *c, int F, bool sub_default, const uint8_t *def,
     memcpy(next, off, (size_t)c->n_vpcs * sizeof *next);
     size_t n = 0;
     for (uint32_t ge = 0; ge < c->ge; ge++) {
-        if (!c->topinc[F][ge])
+        if (!(c->topinc[ge] & (1u << F)))
             continue;
         uint32_t v = c->ent_vpc[ge];
         uint32_t ti = next[v]++, b = off[v];

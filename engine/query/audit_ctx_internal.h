@@ -1,7 +1,7 @@
 /*
  * engine/query/audit_ctx_internal.h — the audit run's context, shared by
- * the audit modules (audit.c, audit_scope.c, audit_groups.c, audit_count.c,
- * audit_pairs.c) and nothing else: the global node and entry numbering,
+ * the audit modules (audit.c, audit_entry.c, audit_scope.c, audit_groups.c,
+ * audit_count.c, audit_pairs.c) and nothing else: the global node and entry numbering,
  * the per-VPC tables built once per run, and the entry points each module
  * offers the driver. engine/query/audit.c's opening comment describes the
  * modules and the trie as read here.
@@ -96,14 +96,18 @@ typedef struct actx {
     uint32_t *blk;          /*   blk[blk_off[v] .. blk_off[v+1]), ascending */
     uint32_t *top_off[F_COUNT]; /* per VPC and filter: its tops */
     uint32_t *top[F_COUNT];
-    uint8_t *topinc[F_COUNT];   /* per global entry: first entry of its VPC
-                                   at one of the VPC's tops */
+    uint8_t *topinc;        /* per global entry: bit F set when it is the
+                               first entry of its VPC at one of the VPC's
+                               tops under filter F */
     uint32_t max_blk;       /* most blocks of one VPC */
     uint32_t *stk_a, *stk_b;/* witness-walk stacks, max_blk each */
     uint32_t *group_of;     /* per global node: its group index, or NONE */
     uint32_t *nvpc;         /* per global node: distinct VPCs in scope among
                                its own entries (1 = solo, >= 2 = a group) */
     uint32_t *onevpc;       /* per global node: that VPC when nvpc == 1 */
+    uint8_t *ent_lst;       /* per global entry: at a solo node with another
+                               solo node strictly above or below it (the
+                               only blocks that list a pair by nesting) */
     uint32_t *psin;         /* prefix sums over global entries of in scope */
     uint32_t *gm_off;       /* per group: its VPCs gm[gm_off[i]..gm_off[i+1]) */
     uint32_t *gm;           /*   ascending (so accounts come in runs) */
@@ -169,6 +173,11 @@ static inline uint32_t audit_next_epoch(actx *c)
 }
 
 /* ---- what each module offers the run ------------------------------------- */
+
+/* audit_entry.c: the entry-level figures of the summary and the clusters
+ * (r->clusters), of every entry or, with a scope, of those in scope (then
+ * after audit_scope_build). 0 or CS_ENOMEM. */
+int audit_entry_level(actx *c);
 
 /* audit_scope.c: per-VPC facts and the scope (c->v, the result's in_scope
  * and VPC/account/region counts); then the global tables (ent_vpc,

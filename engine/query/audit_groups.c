@@ -243,6 +243,43 @@ static void eval_nested(const actx *c, uint32_t gi, uint32_t y, bool *noninfo, b
 }
 
 /*
+ * c->ent_lst: the blocks at a solo node (one VPC in scope) with another
+ * solo node strictly above or below it; only these can list a pair by
+ * nesting (audit_pairs.c), and in most estates they are few (a VPC's own
+ * IPAM allocation nests with nobody's), so the listing reads one byte per
+ * block, in VPC order, instead of its node, the node's VPC count and its
+ * ancestors at random. Two passes over the entry-bearing nodes: down the
+ * preorder (an ancestor comes first) "a solo ancestor", up it (a
+ * descendant comes first) "a solo descendant", each through the nearest
+ * entry-bearing ancestor (gup).
+ */
+static int solo_nesting(actx *c)
+{
+    uint8_t *nest = calloc(c->gn ? c->gn : 1, 1);
+    c->ent_lst = calloc(c->ge ? c->ge : 1, 1);
+    if (!nest || !c->ent_lst) {
+        free(nest);
+        return CS_ENOMEM;
+    }
+    enum { SOLO_ABOVE = 1, SOLO_BELOW = 2 };
+    for (uint32_t g = 0; g < c->gn; g++) {
+        uint32_t z = c->gup[g];
+        if (z != CS_NO_NODE && (c->nvpc[z] == 1 || (nest[z] & SOLO_ABOVE)))
+            nest[g] |= SOLO_ABOVE;
+    }
+    for (uint32_t g = c->gn; g-- > 0;) {
+        uint32_t z = c->gup[g];
+        if (z != CS_NO_NODE && (c->nvpc[g] == 1 || (nest[g] & SOLO_BELOW)))
+            nest[z] |= SOLO_BELOW;
+    }
+    for (uint32_t g = 0; g < c->gn; g++)
+        if (c->nvpc[g] == 1 && nest[g])
+            memset(c->ent_lst + c->nb[g], 1, c->noe[g] - c->nb[g]);
+    free(nest);
+    return 0;
+}
+
+/*
  * Groups: every node whose own entries belong to >= 2 VPCs in scope. Pass
  * one finds them, their members and sharing counts; pass two weighs the
  * pairs each group represents through nesting: the entry-bearing nodes
@@ -345,7 +382,7 @@ int audit_groups_build(actx *c)
     }
     r->sum.groups = r->n_groups;
     c->gstamp = malloc((r->n_groups + 1) * sizeof *c->gstamp);
-    if (!c->gstamp) {
+    if (!c->gstamp || (rc = solo_nesting(c)) != 0) {
         rc = CS_ENOMEM;
         goto out;
     }

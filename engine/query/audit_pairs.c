@@ -557,13 +557,15 @@ static int list_pairs(actx *c, const pairset *crit, const uint8_t *member)
         L.ep = audit_next_epoch(c);
         uint32_t last = CS_NO_NODE;
         for (uint32_t k = c->blk_off[a]; k < c->blk_off[a + 1] && !L.rc; k++) {
-            uint32_t g = c->ent_node[c->blk[k]];
+            uint32_t ge = c->blk[k];
+            if (!L.all_pairs && !c->ent_lst[ge])
+                continue; /* nests with no other solo node: lists nothing */
+            uint32_t g = c->ent_node[ge];
             if (g == last)
                 continue;
             last = g;
             if (!L.all_pairs) {
-                if (c->nvpc[g] == 1)
-                    consider_nodes(&L, g);
+                consider_nodes(&L, g);
                 continue;
             }
             uint32_t b, oe, e;

@@ -301,33 +301,44 @@ int audit_tables_build(actx *c)
         }
     free(fill);
 
-    /* Tops: blocks come in node preorder, so a block is under an earlier
-     * top exactly when it is under the last one. */
+    /* Tops of both filters in one pass over the blocks (each block's
+     * reuse flag and the last tops' subtree ends read once, at random):
+     * blocks come in node preorder, so a block is under an earlier top
+     * exactly when it is under the last one. */
+    c->topinc = calloc(c->ge ? c->ge : 1, 1);
     for (int F = 0; F < F_COUNT; F++) {
-        c->top_off[F] = calloc((size_t)c->n_vpcs + 1, sizeof(uint32_t));
+        c->top_off[F] = malloc(((size_t)c->n_vpcs + 1) * sizeof(uint32_t));
         c->top[F] = malloc((size_t)(nb ? nb : 1) * sizeof(uint32_t));
-        c->topinc[F] = calloc(c->ge ? c->ge : 1, 1);
-        if (!c->top_off[F] || !c->top[F] || !c->topinc[F]) {
-            free(bnode);
-            return CS_ENOMEM;
+        if (!c->top_off[F] || !c->top[F])
+            break;
+    }
+    if (!c->topinc || !c->top_off[F_COUNT - 1] || !c->top[F_COUNT - 1]) {
+        free(bnode);
+        return CS_ENOMEM;
+    }
+    uint32_t nt[F_COUNT] = {0};
+    for (uint32_t v = 0; v < c->n_vpcs; v++) {
+        uint32_t last[F_COUNT];
+        for (int F = 0; F < F_COUNT; F++) {
+            c->top_off[F][v] = nt[F];
+            last[F] = CS_NO_NODE;
         }
-        uint32_t nt = 0;
-        for (uint32_t v = 0; v < c->n_vpcs; v++) {
-            c->top_off[F][v] = nt;
-            uint32_t last = CS_NO_NODE;
-            for (uint32_t k = c->blk_off[v]; k < c->blk_off[v + 1]; k++) {
-                uint32_t ge = c->blk[k], g = bnode[k];
-                if (F == F_NONREUSED && c->greused[g])
+        for (uint32_t k = c->blk_off[v]; k < c->blk_off[v + 1]; k++) {
+            uint32_t ge = c->blk[k], g = bnode[k];
+            bool reused = c->greused[g] != 0;
+            for (int F = 0; F < F_COUNT; F++) {
+                if (F == F_NONREUSED && reused)
                     continue;
-                if (last != CS_NO_NODE && g < c->gnend[last])
+                if (last[F] != CS_NO_NODE && g < c->gnend[last[F]])
                     continue;
-                c->top[F][nt++] = g;
-                c->topinc[F][ge] = 1;
-                last = g;
+                c->top[F][nt[F]++] = g;
+                c->topinc[ge] |= (uint8_t)(1u << F);
+                last[F] = g;
             }
         }
-        c->top_off[F][c->n_vpcs] = nt;
     }
+    for (int F = 0; F < F_COUNT; F++)
+        c->top_off[F][c->n_vpcs] = nt[F];
     free(bnode);
     return 0;
 }

@@ -178,7 +178,7 @@ static inline uint32_t lane_start(const cs_snapshot *s, const cs_famview *f,
     lane_init(L, q);
     if (f->n_nodes == 0)
         return 0;
-    return lane_resume(f, fam, L, direct_entry(snap_direct_of(s), fam, L));
+    return lane_resume(f, fam, L, direct_entry(snap_direct_for(s, 1u << fam, 1), fam, L));
 }
 
 /* The top `len` bits of a 32-bit word set (len 0..32), without a branch
@@ -285,14 +285,14 @@ static int lpm_from(const cs_famview *f, unsigned fam, const lane *L, cs_match *
 {
     const cs_cold *c = f->cold;
     const uint32_t x = L->x, r = L->r;
-    uint32_t cov_x = x != CS_NO_NODE ? c[x].cov : 0;
+    uint32_t cov_x = x != CS_NO_NODE ? snap_cov(c, x) : 0;
     uint32_t own;
     if (r != CS_NO_NODE && snap_len(f, fam, r) == L->qlen &&
-        (own = c[r].cov - cov_x) != 0) {
+        (own = snap_cov(c, r) - cov_x) != 0) {
         fill_match(f, fam, r, c[r].ent_begin, c[r].ent_begin + own, CS_REL_EQUAL, m);
         return 1;
     }
-    uint32_t best = x != CS_NO_NODE ? c[x].best : CS_NO_NODE;
+    uint32_t best = x != CS_NO_NODE ? snap_best(c, x) : CS_NO_NODE;
     if (best == CS_NO_NODE) {
         memset(m, 0, sizeof *m);
         return 0;
@@ -362,7 +362,8 @@ enum { BULK_COUNT, BULK_LPM };
 
 /*
  * Walks qs[0 .. m) (m <= LANES) at once, lane l answering qs[l]: every lane
- * is started first (its direct-index record, then its first node
+ * is started first (second-level slots prefetched, then its direct-index
+ * record, then its first node
  * prefetched, so the LANES first misses overlap), then the busy lanes step
  * round robin to their ends, and the cold records of every lane's x and r
  * are prefetched before any is read. Returns the mask of valid queries;
@@ -381,6 +382,14 @@ batch_walk(const cs_famview *const fv[2], const snap_direct *dx, const cs_prefix
         for (unsigned l = 0; l < m; l++)
             if (qs[l].family == CS_AF_V4 && qs[l].len >= 20)
                 prefetch(&dx->l2[(uint32_t)(qs[l].hi >> 48)]);
+    /* The same for IPv6's second level (any 16 bits index l2_6's 65536
+     * slots, so a query outside base only wastes a prefetch): without it
+     * each lane's direct_entry waited for its own miss in turn, 7% of
+     * org-83k's IPv6 lookups (bench/results-count.md). */
+    if (dx->l2_6)
+        for (unsigned l = 0; l < m; l++)
+            if (qs[l].family == CS_AF_V6 && qs[l].len >= dx->base_len + 20)
+                prefetch(&dx->l2_6[key_bits16(qs[l].hi, qs[l].lo, dx->base_len)]);
     for (unsigned l = 0; l < m; l++) {
         const cs_prefix *q = &qs[l];
         if (!valid_query(q))
@@ -426,6 +435,15 @@ batch_walk(const cs_famview *const fv[2], const snap_direct *dx, const cs_prefix
     return live;
 }
 
+/* The families of qs[0..n) (bit f: family f), for snap_direct_for. */
+static unsigned families_of(const cs_prefix *qs, size_t n)
+{
+    unsigned m = 0;
+    for (size_t i = 0; i < n && m != 3u; i++)
+        m |= qs[i].family == CS_AF_V6 ? 2u : 1u;
+    return m;
+}
+
 /*
  * The one bulk loop, for counts and longest-prefix matches: LANES queries
  * at a time through batch_walk, then each lane's answer from its cold
@@ -437,7 +455,7 @@ bulk(const cs_snapshot *s, const cs_prefix *qs, size_t n, unsigned kind, int mod
      uint32_t *counts, cs_match *out)
 {
     const cs_famview *fv[2] = {snap_family(s, 0), snap_family(s, 1)};
-    const snap_direct *dx = snap_direct_of(s);
+    const snap_direct *dx = snap_direct_for(s, families_of(qs, n), n);
     lane lanes[LANES];
     uint8_t fams[LANES];
     int64_t hits = 0;
@@ -492,7 +510,7 @@ static void iter_path_over(cs_query_iter *it, const cs_famview *f, unsigned fam,
         it->phase = PH_RANGE;
     } else if (snap_len(f, fam, r) == it->q.len) {
         it->ent = c->ent_begin;
-        it->ent_end = c->ent_begin + (c->cov - it->prev_cov);
+        it->ent_end = c->ent_begin + (snap_cov(f->cold, r) - it->prev_cov);
         it->phase = PH_RANGE;
     }
     it->node = r; /* the range's nodes are r, r + 1, ... (DFS preorder) */
@@ -518,7 +536,7 @@ void cs_query_iter_init(cs_query_iter *it, const cs_snapshot *s,
      * case), the path walk may start there. */
     lane L;
     const uint32_t walk = lane_start(s, f, it->fam, &L, q);
-    if (L.x != CS_NO_NODE && f->cold[L.x].cov != 0)
+    if (L.x != CS_NO_NODE && snap_cov(f->cold, L.x) != 0)
         return; /* it->node = 0: from the root */
     if (walk)
         it->node = L.i;
@@ -543,7 +561,7 @@ int cs_query_iter_next(cs_query_iter *it, cs_match *m)
         uint32_t next = lane_step(f, fam, &L);
         if (L.x != CS_NO_NODE) {
             /* L.x == it->node: it contains Q strictly */
-            uint32_t cov = f->cold[L.x].cov, own = cov - it->prev_cov;
+            uint32_t cov = snap_cov(f->cold, L.x), own = cov - it->prev_cov;
             it->prev_cov = cov;
             it->node = next;
             if (!next)
@@ -595,7 +613,7 @@ int cs_query_walk_bulk(const cs_snapshot *s, const cs_prefix *qs, size_t n,
     if (!s || !cb || (n && !qs) || !valid_kind(kind))
         return CS_EINVAL;
     const cs_famview *fv[2] = {snap_family(s, 0), snap_family(s, 1)};
-    const snap_direct *dx = snap_direct_of(s);
+    const snap_direct *dx = snap_direct_for(s, families_of(qs, n), n);
     lane lanes[WALK_LANES];
     uint8_t fams[WALK_LANES];
     for (size_t base = 0; base < n; base += WALK_LANES) {
@@ -607,8 +625,9 @@ int cs_query_walk_bulk(const cs_snapshot *s, const cs_prefix *qs, size_t n,
             const unsigned l = (unsigned)__builtin_ctz(b);
             const uint32_t r = lanes[l].r, x = lanes[l].x;
             const cs_famview *f = fv[fams[l]];
-            if (x != CS_NO_NODE && f->cold[x].cov && (kind & CS_Q_COVERING))
-                prefetch(&f->values[f->cold[f->cold[x].best].ent_begin]);
+            const uint32_t bx = x != CS_NO_NODE ? snap_best(f->cold, x) : CS_NO_NODE;
+            if (bx != CS_NO_NODE && (kind & CS_Q_COVERING)) /* cov(x) != 0 */
+                prefetch(&f->values[f->cold[bx].ent_begin]);
             if (r == CS_NO_NODE)
                 continue;
             uint32_t k = f->cold[r].ent_end - f->cold[r].ent_begin;
@@ -629,14 +648,14 @@ int cs_query_walk_bulk(const cs_snapshot *s, const cs_prefix *qs, size_t n,
             const unsigned l = (unsigned)__builtin_ctz(b);
             const lane *L = &lanes[l];
             const cs_famview *f = fv[fams[l]];
-            const uint32_t cov_x = L->x != CS_NO_NODE ? f->cold[L->x].cov : 0;
+            const uint32_t cov_x = L->x != CS_NO_NODE ? snap_cov(f->cold, L->x) : 0;
             cs_match mt;
             if (cov_x && (kind & CS_Q_COVERING)) {
                 /* The common case, one stored prefix above Q (a /56 block
                  * over a /64 query): best(x) holds every covering entry,
                  * so it is the only covering match; else the iterator's
                  * path walk gives them all, and what is inside Q. */
-                const uint32_t best = f->cold[L->x].best, first = f->cold[best].ent_begin;
+                const uint32_t best = snap_best(f->cold, L->x), first = f->cold[best].ent_begin;
                 const uint32_t own_end = snap_own_end(f, fams[l], best);
                 if (own_end - first == cov_x) {
                     fill_match(f, fams[l], best, first, own_end, CS_REL_COVERS, &mt);
@@ -662,7 +681,7 @@ int cs_query_walk_bulk(const cs_snapshot *s, const cs_prefix *qs, size_t n,
             if (kind & CS_Q_COVERED)
                 ent_end = f->cold[r].ent_end;
             else if (snap_len(f, fams[l], r) == L->qlen)
-                ent_end = f->cold[r].ent_begin + (f->cold[r].cov - cov_x);
+                ent_end = f->cold[r].ent_begin + (snap_cov(f->cold, r) - cov_x);
             else
                 continue;
             uint32_t node = r;
@@ -673,6 +692,47 @@ int cs_query_walk_bulk(const cs_snapshot *s, const cs_prefix *qs, size_t n,
             }
         }
     }
+    return 0;
+}
+
+/* ---- the pair count ------------------------------------------------------------ */
+
+/*
+ * Twice the overlapping entry pairs of one family. Node i (DFS preorder)
+ * holds own = b(i + 1) - b(i) entries (b = ent_begin; the last node, a
+ * leaf, holds its whole range) and has e(i) - b(i + 1) entries strictly
+ * below it, so its pairs are own (own - 1) / 2 + own (e(i) - b(i + 1)): a
+ * glue node's are 0 whatever the second factor. Summed doubled, each
+ * product is of two 32-bit numbers, which the compiler vectorises
+ * (pmuludq) over the sequential records; no branch, so the glue of a
+ * sparse estate costs what its neighbours do.
+ */
+static uint64_t pairs_twice(const cs_cold *c, uint32_t n)
+{
+    if (n == 0)
+        return 0;
+    uint64_t same = 0, below = 0;
+    for (uint32_t i = 0; i + 1 < n; i++) {
+        const uint32_t ob = c[i + 1].ent_begin, own = ob - c[i].ent_begin;
+        same += (uint64_t)own * (uint32_t)(own - 1u);
+        below += (uint64_t)own * (c[i].ent_end - ob);
+    }
+    const uint32_t own = c[n - 1].ent_end - c[n - 1].ent_begin;
+    same += (uint64_t)own * (uint32_t)(own - 1u);
+    return same + 2 * below;
+}
+
+int cs_query_count_pairs(const cs_snapshot *s, uint8_t family, uint64_t *pairs)
+{
+    if (!s || !pairs || (family && family != CS_AF_V4 && family != CS_AF_V6))
+        return CS_EINVAL;
+    uint64_t twice = 0;
+    for (unsigned f = 0; f < 2; f++)
+        if (!family || cs_family_index(family) == f) {
+            const cs_famview *v = snap_family(s, f);
+            twice += pairs_twice(v->cold, v->n_nodes);
+        }
+    *pairs = twice / 2;
     return 0;
 }
 
@@ -739,10 +799,10 @@ unsigned cs_walk_covering(const cs_snapshot *s, const cs_prefix *q, cs_wnode *ou
         const uint32_t next = lane_step(f, fam, &L);
         uint32_t hit = CS_NO_NODE;
         if (L.x != x_before) { /* i strictly contains Q */
-            if (f->cold[i].cov != prev_cov)
+            if (snap_cov(f->cold, i) != prev_cov)
                 hit = i;
-            prev_cov = f->cold[i].cov;
-        } else if (L.r == i && snap_len(f, fam, i) == L.qlen && f->cold[i].cov != prev_cov) {
+            prev_cov = snap_cov(f->cold, i);
+        } else if (L.r == i && snap_len(f, fam, i) == L.qlen && snap_cov(f->cold, i) != prev_cov) {
             hit = i; /* Q itself */
         }
         if (hit != CS_NO_NODE) {

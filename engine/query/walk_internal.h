@@ -39,13 +39,13 @@ typedef struct cs_wnode {
 static inline uint32_t cs_walk_count_of(const cs_cold *c, uint32_t x, uint32_t r, int r_equal,
                                         unsigned kind)
 {
-    const uint32_t cov_x = x != CS_NO_NODE ? c[x].cov : 0;
+    const uint32_t cov_x = x != CS_NO_NODE ? snap_cov(c, x) : 0;
     uint32_t total = (kind & CS_Q_COVERING) ? cov_x : 0;
     if (r != CS_NO_NODE) {
         if (kind & CS_Q_COVERED)
             total += c[r].ent_end - c[r].ent_begin;
         else if (r_equal)
-            total += c[r].cov - cov_x;
+            total += snap_cov(c, r) - cov_x;
     }
     return total;
 }

@@ -137,6 +137,31 @@ void audit_rep_reasons(uint32_t why, unsigned from, const char *sep, char *buf, 
     }
 }
 
+/* Slot v of the id cache, filled. */
+static void qid_fill(const audit_rep *R, uint32_t v)
+{
+    unsigned char *slot = R->qid[v];
+    size_t n = cs_json_quote_plain((char *)slot + 1, AUDIT_QID_LEN - 1, cs_report_vpc_id(R->s, v));
+    slot[0] = n ? (unsigned char)n : AUDIT_QID_NONE;
+}
+
+void audit_rep_json_vpc_id(cs_json *j, const audit_rep *R, uint32_t v)
+{
+    if (!R->qid || R->a2v_s != R->s || v >= R->n_qid) {
+        cs_json_string(j, cs_report_vpc_id(R->s, v));
+        return;
+    }
+    const unsigned char *slot = R->qid[v];
+    if (slot[0] == 0) {
+        qid_fill(R, v);
+        slot = R->qid[v];
+    }
+    if (slot[0] == AUDIT_QID_NONE)
+        cs_json_string(j, cs_report_vpc_id(R->s, v));
+    else
+        cs_json_token(j, (const char *)slot + 1, slot[0]);
+}
+
 void audit_rep_entry_vpcs(const audit_rep *R, uint8_t family, uint32_t first, uint32_t count,
                           int (*fn)(uint32_t vpc, void *ctx), void *ctx)
 {
@@ -390,8 +415,8 @@ int cs_audit_report_write(FILE *f, const cs_snapshot *s, const cs_audit_result *
         R.a2v = cs_estate_assoc_vpc_map(s, &R.n_a2v);
         cs_estate_counts ec;
         cs_estate_counts_get(s, &ec);
-        R.vpc_id = calloc((size_t)ec.vpcs + 1, sizeof *R.vpc_id);
-        R.n_vpc_id = R.vpc_id ? ec.vpcs : 0;
+        R.qid = calloc((size_t)ec.vpcs + 1, sizeof *R.qid);
+        R.n_qid = R.qid ? ec.vpcs : 0;
     }
     cs_audit_get_summary(r, &R.sum);
     R.n_clusters = cs_audit_cluster_count(r);
@@ -406,6 +431,14 @@ int cs_audit_report_write(FILE *f, const cs_snapshot *s, const cs_audit_result *
         R.incomplete_pages = st.incomplete_pages;
     }
     cs_estate_stats_free(&st);
+    /* A JSON report of every group and cluster names most VPCs, each
+     * first met at random (its id's text a cache miss): fill the id cache
+     * in VPC order instead, one stream over the VPC records and their
+     * strings (org shape, 1M blocks: 2.09M ids over 782,000 VPCs). */
+    if (R.qid && (o->format == CS_REPORT_JSON || o->format == CS_REPORT_NDJSON) &&
+        R.limit == UINT64_MAX && R.n_groups + R.n_clusters >= (uint64_t)R.n_qid / 8)
+        for (uint32_t v = 0; v < R.n_qid; v++)
+            qid_fill(&R, v);
     int rc;
     switch (o->format) {
     case CS_REPORT_TEXT: rc = audit_rep_text(&R); break;
@@ -414,10 +447,10 @@ int cs_audit_report_write(FILE *f, const cs_snapshot *s, const cs_audit_result *
     case CS_REPORT_CSV: rc = write_csv(&R); break;
     case CS_REPORT_HTML: rc = audit_rep_html(&R); break;
     default:
-        free(R.vpc_id);
+        free(R.qid);
         return cs_fail(err, CS_EINVAL, "cs_audit_report_write: unknown format %d", (int)o->format);
     }
-    free(R.vpc_id);
+    free(R.qid);
     if (rc)
         return cs_fail(err, rc, "audit report: %s", cs_strerror(rc));
     return cs_out_finish(f, "audit report", err);

@@ -22,6 +22,11 @@
 
 #define CIDRSCOPE_REPORT_VERSION CIDRSCOPE_VERSION
 
+/* A VPC id slot of the report's cache (audit_rep.qid): "vpc-" and 17 hex
+ * digits with quotes take 23 bytes. */
+#define AUDIT_QID_LEN 32
+#define AUDIT_QID_NONE 0xffu
+
 /* One report being written. */
 typedef struct audit_rep {
     FILE *f;
@@ -43,13 +48,21 @@ typedef struct audit_rep {
     const cs_snapshot *a2v_s;
     const uint32_t *a2v;
     uint32_t n_a2v;
-    /* VPC ids of a2v_s looked up so far (NULL = not yet), one slot per VPC:
-     * a report names a VPC in many groups and clusters (2 million ids over
-     * 782,000 VPCs on a large estate), each lookup an accessor call. NULL
-     * when it could not be allocated (then every id is looked up). */
-    const char **vpc_id;
-    uint32_t n_vpc_id;
+    /* VPC ids of a2v_s looked up so far, one slot per VPC: a report names
+     * a VPC in many groups and clusters (2 million ids over 782,000 VPCs on
+     * a large estate), each lookup an accessor call and two cache misses
+     * (the id's pointer, then its text). A slot holds the id as a quoted
+     * JSON token (AUDIT_QID_LEN bytes: its length, then the token), so a
+     * repeated id costs one miss and one copy: qid[v][0] = 0 not looked up
+     * yet, AUDIT_QID_NONE the id needs escaping or is too long (written
+     * the long way). NULL when it could not be allocated. */
+    unsigned char (*qid)[AUDIT_QID_LEN];
+    uint32_t n_qid;
 } audit_rep;
+
+/* Writes the id of VPC v of R->s ("?" when unknown, as cs_report_vpc_id)
+ * as a JSON string, through the slot cache above when it can. */
+void audit_rep_json_vpc_id(cs_json *j, const audit_rep *R, uint32_t v);
 
 /* The VPC of association a in R->s, or CS_IDX_NONE. */
 static inline uint32_t audit_rep_assoc_vpc(const audit_rep *R, uint32_t a)
@@ -59,16 +72,6 @@ static inline uint32_t audit_rep_assoc_vpc(const audit_rep *R, uint32_t a)
     return cs_estate_assoc_vpc(R->s, a);
 }
 
-/* The id of VPC v of R->s ("?" when unknown), as cs_report_vpc_id. */
-static inline const char *audit_rep_vpc_id(const audit_rep *R, uint32_t v)
-{
-    if (R->vpc_id && R->a2v_s == R->s && v < R->n_vpc_id) {
-        if (!R->vpc_id[v])
-            R->vpc_id[v] = cs_report_vpc_id(R->s, v);
-        return R->vpc_id[v];
-    }
-    return cs_report_vpc_id(R->s, v);
-}
 
 /* Calls fn for each finding of kind `kind` of the image, in the order
  * recorded, until fn returns non-zero. */

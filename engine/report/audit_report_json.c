@@ -175,7 +175,7 @@ static int ids_cb(uint32_t v, void *vctx)
 {
     ids_ctx *c = vctx;
     if (c->written < c->max) {
-        cs_json_string(c->j, audit_rep_vpc_id(c->R, v));
+        audit_rep_json_vpc_id(c->j, c->R, v);
         c->written++;
     } else {
         c->skipped++;
@@ -210,7 +210,7 @@ static void json_group(cs_json *j, const audit_rep *R, const cs_audit_group *g, 
         cs_json_key(j, nest_keys[k]);
         cs_json_begin_array(j);
         for (unsigned i = 0; i < n; i++)
-            cs_json_string(j, audit_rep_vpc_id(R, ids[i]));
+            audit_rep_json_vpc_id(j, R, ids[i]);
         cs_json_end(j);
     }
     if (g->listed) {

@@ -291,6 +291,34 @@ static void write_cstr(FILE *f, const char *s)
     fputc_unlocked('"', f);
 }
 
+void cs_json_token(cs_json *j, const char *tok, size_t len)
+{
+    char buf[TOKEN_CAP];
+    size_t n = lead(j, buf);
+    if (len <= TOKEN_CAP - n) {
+        memcpy(buf + n, tok, len);
+        fwrite_unlocked(buf, 1, n + len, j->f);
+        return;
+    }
+    fwrite_unlocked(buf, 1, n, j->f);
+    fwrite_unlocked(tok, 1, len, j->f);
+}
+
+size_t cs_json_quote_plain(char *buf, size_t cap, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t o = 1;
+    if (cap < 2)
+        return 0;
+    while (json_plain(*p) && o < cap - 1)
+        buf[o++] = (char)*p++;
+    if (*p != 0)
+        return 0;
+    buf[0] = '"';
+    buf[o++] = '"';
+    return o;
+}
+
 void cs_json_string(cs_json *j, const char *s)
 {
     if (!s) {

@@ -111,6 +111,16 @@ void cs_json_bool(cs_json *j, bool v);
 void cs_json_null(cs_json *j);
 /* A prefix in canonical text (cs_prefix_format), as a string. */
 void cs_json_prefix(cs_json *j, const cs_prefix *p);
+/* A value already formatted as one JSON token (tok[0..len): a quoted
+ * string from cs_json_quote_plain, a number, ...), written after the
+ * separator and indentation its position needs: for values a report
+ * names many times (a VPC id in every group that holds it), formatted
+ * once. The caller vouches that tok is valid JSON. */
+void cs_json_token(cs_json *j, const char *tok, size_t len);
+/* s as a quoted JSON string into buf[0..cap) when s needs no escaping
+ * (printable ASCII but " and \) and fits with its quotes; returns the
+ * length written (no NUL), or 0 (buf's content then undefined). */
+size_t cs_json_quote_plain(char *buf, size_t cap, const char *s);
 /* Writes a newline (ends a document or an NDJSON record). */
 void cs_json_newline(cs_json *j);
 

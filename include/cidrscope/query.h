@@ -220,6 +220,20 @@ CS_API int64_t cs_query_count_items(const cs_snapshot *s, cs_query_scratch *sc, 
 CS_API int64_t cs_lookup_bulk(const cs_snapshot *s, const cs_prefix *addrs,
                               size_t n, cs_match *out);
 
+/*
+ * The overlapping entry pairs of the snapshot: unordered pairs of distinct
+ * entries whose prefixes are equal or one contains the other (what the
+ * audit's summary calls overlapping_entry_pairs, without its clusters or
+ * scope). `family` is CS_AF_V4 or CS_AF_V6 for one family, 0 for both
+ * (pairs never cross families). Arithmetic over the DFS-ordered image, one
+ * sequential read of the node records: at each stored prefix with `own`
+ * entries and `below` entries strictly inside it, C(own, 2) + own x below;
+ * no pair is looked at. Sets *pairs and returns 0, or CS_EINVAL (NULL s or
+ * pairs, another family). No allocation; thread-safe.
+ */
+CS_API int cs_query_count_pairs(const cs_snapshot *s, uint8_t family,
+                                uint64_t *pairs);
+
 #ifdef __cplusplus
 }
 #endif

@@ -185,6 +185,49 @@ done
 [ $? -eq 2 ] || fail "--threads 2: a bad last item exits 2"
 grep -q "many:30001:1:" "$tmp/err" || fail "--threads 2: bad item location: $(cat "$tmp/err")"
 
+# A batch of items that lie line after line is parsed in one call
+# (cs_prefix_parse_lines); anything else item by item. Both must answer,
+# warn and stop alike: the same seeded items, once as they are and once
+# each indented by a blank (never line after line, so item by item), give
+# the same stdout, stderr and exit code. Over several 4,096-item batches:
+# clean ones, one with a bad item, one with a comment after an item, one
+# with host bits (--lenient warns per item), and for lookup one with a
+# prefix among the addresses.
+seed=${CS_TEST_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
+seedmsg="(replay with CS_TEST_SEED=$seed)"
+# batch_items KIND: 20,000 prefixes (KIND p) or addresses (KIND a), with a
+# comment after item 5,000, host bits (p) or a prefix (a) at item 9,000,
+# an octet over 255 at item 13,000
+batch_items() {
+    awk -v seed="$seed" -v kind="$1" 'BEGIN { srand(seed)
+        for (i = 1; i <= 20000; i++) {
+            a = int(rand() * 256); b = int(rand() * 256); c = int(rand() * 256)
+            item = kind == "a" ? "10." a "." b "." c : rand() < 0.5 ? "10." a ".0.0/16" : "10." a "." b ".0/24"
+            if (i == 5000) item = item "  # a comment"
+            else if (i == 9000) item = "10." a "." b (kind == "a" ? ".0/24" : ".1/24")
+            else if (i == 13000) item = "10." a ".300." (kind == "a" ? c : "0/24")
+            print item
+        } }'
+}
+batch_items p >"$tmp/batches"
+batch_items a >"$tmp/batches-a"
+for args in "query --count" "query --count --keep-going" "query --count --lenient --keep-going" \
+    "query --format csv --keep-going" "lookup --keep-going" "lookup" "lookup --lenient --keep-going" \
+    "lookup --count --all --keep-going"; do
+    items=$tmp/batches
+    case $args in lookup*) items=$tmp/batches-a ;; esac
+    "$cli" $args $E - <"$items" >"$tmp/b1" 2>"$tmp/be1"
+    r1=$?
+    sed 's/^/ /' "$items" | "$cli" $args $E - >"$tmp/b2" 2>"$tmp/be2"
+    r2=$?
+    [ "$r1" -eq "$r2" ] || fail "$args: exit $r1 line after line, $r2 item by item $seedmsg"
+    cmp -s "$tmp/b1" "$tmp/b2" ||
+        fail "$args: stdout differs from item by item $seedmsg: $(diff "$tmp/b1" "$tmp/b2" | head -4)"
+    cmp -s "$tmp/be1" "$tmp/be2" ||
+        fail "$args: stderr differs from item by item $seedmsg: $(diff "$tmp/be1" "$tmp/be2" | head -4)"
+    [ -s "$tmp/b1" ] || fail "$args: no output"
+done
+
 # A bad item: exit 2 with its location; the items before it are answered.
 printf '10.0.0.0/16\n# comment\n10.1.2.3/16\n10.5.0.0/16\n' >"$tmp/bad"
 expect_rc 2 "$cli" query $E --count --items "$tmp/bad"
