@@ -199,6 +199,14 @@ static void snapfile__killed_writers_leave_nothing(void **state)
         kill(kid, SIGKILL);
         waitpid(kid, NULL, 0);
         int extra = others("k.snap");
+        /* The unnamed file gets a temporary name between linkat and the
+         * rename over k.snap (linkat cannot replace); a kill inside that
+         * window leaves a dead writer's named temporary, which the next
+         * write in the directory must remove. Anything else is a leak. */
+        if (extra) {
+            assert_int_equal(cs_snapshot_write(big, p, NULL), 0);
+            extra = others("k.snap");
+        }
         if (extra)
             fail_msg("a writer killed after %d ms left %d file(s) beside k.snap", 2 + 3 * k, extra);
     }
