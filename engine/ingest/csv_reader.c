@@ -248,6 +248,20 @@ static int csv_fast(csv_reader *r)
  * input (the reader has moved past the bad record, so the caller may go
  * on), CS_EIO, CS_ENOMEM.
  */
+/* Names the line and column of byte `at` inside the record that starts at
+ * `s` on line r->rec_line (a quoted field may span lines). */
+static void locate_in_record(const csv_reader *r, cs_error *err, size_t s, size_t at)
+{
+    uint64_t line = r->rec_line;
+    size_t ls = s;
+    for (size_t k = s; k < at; k++)
+        if (r->buf[k] == '\n') {
+            line++;
+            ls = k + 1;
+        }
+    cs_csv_locate_at(r, err, line, ls, at, 1);
+}
+
 int cs_csv_next(csv_reader *r, cs_error *err)
 {
     int rc;
@@ -344,14 +358,7 @@ again:
     r->line += rec_lines;
     if (inq) {
         /* Only at the end of input: the quote opened at open_q never closed. */
-        uint64_t qline = r->rec_line;
-        size_t qls = s;
-        for (size_t k = s; k < open_q; k++)
-            if (r->buf[k] == '\n') {
-                qline++;
-                qls = k + 1;
-            }
-        cs_csv_locate_at(r, err, qline, qls, open_q, 1);
+        locate_in_record(r, err, s, open_q);
         return cs_fail(err, CS_EPARSE, "quoted field never closed");
     }
     if (e > s && r->buf[e - 1] == '\r')
@@ -372,14 +379,7 @@ again:
         if (s + ulen < bad)
             bad = s + ulen;
         if (bad < e) {
-            uint64_t line = r->rec_line;
-            size_t ls = s;
-            for (size_t k = s; k < bad; k++)
-                if (r->buf[k] == '\n') {
-                    line++;
-                    ls = k + 1;
-                }
-            cs_csv_locate_at(r, err, line, ls, bad, 1);
+            locate_in_record(r, err, s, bad);
             return cs_fail(err, CS_EPARSE, r->buf[bad] == '\0' ? "NUL byte in the input"
                                                                : "invalid UTF-8 byte 0x%02x",
                            (unsigned char)r->buf[bad]);
